@@ -1,0 +1,53 @@
+"""System checks that refuse a configuration the portal cannot run safely with."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+REQUIRED_Q_KEYS = ("name", "timeout", "retry", "max_attempts")
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@register()
+def check_q_cluster(app_configs=None, **kwargs) -> list[Error]:
+    """django-q2 must have a finite timeout, a retry above it, and a finite number of attempts.
+
+    With ``retry <= timeout`` the broker hands a still-running task to a second worker, so one slow
+    ERP export would run twice at once; ``max_attempts = 0`` retries a failing task forever.
+    """
+    conf = getattr(settings, "Q_CLUSTER", None)
+    if not isinstance(conf, dict):
+        return [Error("Q_CLUSTER is not configured.", hint="Define Q_CLUSTER in settings.", id="b2bportal.E001")]
+    errors: list[Error] = []
+    for key in REQUIRED_Q_KEYS:
+        if key not in conf:
+            errors.append(Error(f"Q_CLUSTER has no {key!r}.", id="b2bportal.E002"))
+    if errors:
+        return errors
+    timeout, retry, attempts = conf["timeout"], conf["retry"], conf["max_attempts"]
+    if not _positive_int(timeout):
+        errors.append(Error("Q_CLUSTER['timeout'] must be a positive integer (seconds).", id="b2bportal.E003"))
+    if not _positive_int(retry):
+        errors.append(Error("Q_CLUSTER['retry'] must be a positive integer (seconds).", id="b2bportal.E004"))
+    if not _positive_int(attempts):
+        errors.append(
+            Error(
+                "Q_CLUSTER['max_attempts'] must be a positive integer; 0 means retry for ever.",
+                id="b2bportal.E005",
+            )
+        )
+    if _positive_int(timeout) and _positive_int(retry) and retry <= timeout:
+        errors.append(
+            Error(
+                f"Q_CLUSTER['retry'] ({retry}s) must be greater than Q_CLUSTER['timeout'] ({timeout}s).",
+                hint="Otherwise a task still running is delivered to a second worker and runs twice.",
+                id="b2bportal.E006",
+            )
+        )
+    if "orm" not in conf and "redis" not in conf and not conf.get("sync"):
+        errors.append(Error("Q_CLUSTER names no broker ('orm' or 'redis').", id="b2bportal.E007"))
+    return errors

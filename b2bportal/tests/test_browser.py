@@ -1,0 +1,73 @@
+"""End to end in headless Debian Chromium: a dealer user signs in and sees the home page in both languages."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import TEST_PASSWORD
+from dealers.tests.factories import DealerFactory, DealerUserFactory
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian chromium is missing: `make test` installs it (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(locale="tr-TR", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_dealer_signs_in_and_sees_home_in_turkish_and_english(live_server, browser_page):
+    dealer = DealerFactory(
+        title="Yıldız Elektrik Ltd. Şti.",
+        credit_limit=Decimal("1234567.89"),
+        erp_balance=Decimal("1234.56"),
+        erp_balance_as_of=timezone.now(),
+        credit_limit_as_of=timezone.now(),
+    )
+    member = DealerUserFactory(dealer=dealer)
+    page = browser_page
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    page.goto(f"{live_server.url}/")
+    assert "/accounts/login/" in page.url
+    assert page.locator("h1").inner_text() == "Bayi portalına giriş"
+    page.fill("input[name=username]", member.user.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    assert page.locator("h1").inner_text() == dealer.title
+    assert page.locator("[data-testid=balance] .stat__value").inner_text() == "1.234,56 ₺"
+    assert page.locator("[data-testid=credit-limit] .stat__value").inner_text() == "1.234.567,89 ₺"
+    assert "Bakiye" in page.locator("[data-testid=balance]").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "home-tr.png"), full_page=True)
+
+    page.click("button[name=language][value=en]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("[data-testid=balance] .stat__value").inner_text() == "₺1,234.56"
+    assert "Balance" in page.locator("[data-testid=balance]").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "home-en.png"), full_page=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "home-en-phone.png"), full_page=True)

@@ -1,0 +1,288 @@
+"""Dealers (bayi / cari hesap), their users, addresses, IBANs, and the audit of their commercial terms."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from b2bportal.models import TimeStampedModel, currency_field, money_field
+from dealers.validators import validate_iban, validate_tax_number
+
+
+class SalesRep(TimeStampedModel):
+    """A sales representative (plasiyer), as the ERP knows them; optionally a portal user."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("e-mail"), blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sales_rep",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("sales representative")
+        verbose_name_plural = _("sales representatives")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class PaymentTerms(TimeStampedModel):
+    """Payment terms (vade), e.g. 'Net 30 days'."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    days = models.PositiveSmallIntegerField(_("days until due"), default=0)
+
+    class Meta:
+        verbose_name = _("payment terms")
+        verbose_name_plural = _("payment terms")
+        ordering = ["days", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dealer(TimeStampedModel):
+    """A dealer's customer account. Balance, credit limit and hold are the ERP's figures, each with its *as of*."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        QUARANTINED = "quarantined", _("Quarantined")
+        INACTIVE = "inactive", _("Inactive")
+
+    code = models.CharField(_("code"), max_length=40, unique=True, help_text=_("The customer account code in the ERP."))
+    title = models.CharField(_("title"), max_length=255)
+    tax_number = models.CharField(
+        _("tax number"),
+        max_length=11,
+        validators=[validate_tax_number],
+        help_text=_("VKN (10 digits) or TCKN (11 digits)."),
+    )
+    tax_office = models.CharField(_("tax office"), max_length=100, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent dealer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="branches",
+        help_text=_("For a branch: the dealer it belongs to."),
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    currency = currency_field(default="TRY")
+    price_list = models.ForeignKey(
+        "catalog.PriceList",
+        verbose_name=_("price list"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dealers",
+    )
+    payment_terms = models.ForeignKey(
+        PaymentTerms, verbose_name=_("payment terms"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    sales_rep = models.ForeignKey(
+        SalesRep,
+        verbose_name=_("sales representative"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dealers",
+    )
+    credit_limit = money_field(_("credit limit"), default=Decimal("0"))
+    credit_limit_as_of = models.DateTimeField(_("credit limit as of"), null=True, blank=True)
+    erp_balance = money_field(
+        _("ERP balance"), default=Decimal("0"), help_text=_("Positive: the dealer owes us. From the ERP.")
+    )
+    erp_balance_as_of = models.DateTimeField(_("balance as of"), null=True, blank=True)
+    erp_open_orders = money_field(
+        _("open orders in the ERP"),
+        default=Decimal("0"),
+        help_text=_("Orders accepted by the ERP and not yet invoiced; part of the credit exposure."),
+    )
+    erp_open_orders_as_of = models.DateTimeField(_("open orders as of"), null=True, blank=True)
+    credit_hold = models.BooleanField(
+        _("credit hold"), default=False, help_text=_("On hold the dealer cannot order on account.")
+    )
+    credit_hold_reason = models.CharField(_("credit hold reason"), max_length=255, blank=True)
+    credit_hold_as_of = models.DateTimeField(_("credit hold as of"), null=True, blank=True)
+    requires_manual_review = models.BooleanField(
+        _("review every order"), default=False, help_text=_("Every order waits for staff approval.")
+    )
+    po_number_required = models.BooleanField(_("PO number required"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("dealer")
+        verbose_name_plural = _("dealers")
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credit_limit__gte=0), name="dealer_credit_limit_non_negative"),
+            models.CheckConstraint(condition=Q(erp_open_orders__gte=0), name="dealer_erp_open_orders_non_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "quarantined", "inactive"]), name="dealer_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="dealer_not_own_parent"),
+            # Customers are matched by tax number: one head account per tax number. Branches share
+            # their parent's tax number.
+            models.UniqueConstraint(
+                fields=["tax_number"], condition=Q(parent__isnull=True), name="dealer_tax_number_unique_for_heads"
+            ),
+        ]
+        indexes = [models.Index(fields=["tax_number"], name="dealer_tax_number_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class DealerUser(TimeStampedModel):
+    """A person's membership of one dealer, with a role and an order approval limit."""
+
+    class Role(models.TextChoices):
+        BUYER = "buyer", _("Buyer")
+        APPROVER = "approver", _("Approver")
+        ADMIN = "admin", _("Dealer admin")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="dealer_user"
+    )
+    dealer = models.ForeignKey(Dealer, verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="users")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.BUYER)
+    approval_limit = money_field(
+        _("order approval limit"),
+        null=True,
+        blank=True,
+        help_text=_("Orders above this total wait for the dealer's approver. Empty: no limit."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("dealer user")
+        verbose_name_plural = _("dealer users")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approval_limit__isnull=True) | Q(approval_limit__gte=0),
+                name="dealer_user_approval_limit_non_negative",
+            ),
+            models.CheckConstraint(condition=Q(role__in=["buyer", "approver", "admin"]), name="dealer_user_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.dealer.code}"
+
+    @property
+    def can_approve(self) -> bool:
+        return self.role in (self.Role.APPROVER, self.Role.ADMIN)
+
+
+class DealerAddress(TimeStampedModel):
+    class Kind(models.TextChoices):
+        BILLING = "billing", _("Billing")
+        SHIPPING = "shipping", _("Delivery")
+
+    dealer = models.ForeignKey(Dealer, verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SHIPPING)
+    code = models.CharField(_("code"), max_length=40, blank=True, help_text=_("The address code in the ERP."))
+    name = models.CharField(_("name"), max_length=150)
+    line1 = models.CharField(_("address"), max_length=255)
+    line2 = models.CharField(_("address (continued)"), max_length=255, blank=True)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="TR")
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_default = models.BooleanField(_("default"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("dealer address")
+        verbose_name_plural = _("dealer addresses")
+        ordering = ["dealer", "-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealer", "kind"], condition=Q(is_default=True), name="dealer_address_one_default_per_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["dealer", "code"], condition=~Q(code=""), name="dealer_address_code_unique_per_dealer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.city}"
+
+    def as_text(self) -> str:
+        parts = [
+            self.name,
+            self.line1,
+            self.line2,
+            " ".join(p for p in (self.postal_code, self.district) if p),
+            self.city,
+        ]
+        return "\n".join(p for p in parts if p)
+
+
+class DealerIban(TimeStampedModel):
+    """An IBAN known to belong to a dealer; incoming bank transfers from it are matched to the dealer."""
+
+    class Source(models.TextChoices):
+        ERP = "erp", _("ERP")
+        STAFF = "staff", _("Entered by staff")
+        MATCH = "match", _("Learned from a manual match")
+
+    dealer = models.ForeignKey(Dealer, verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="ibans")
+    iban = models.CharField(_("IBAN"), max_length=34, unique=True, validators=[validate_iban])
+    bank_name = models.CharField(_("bank"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.STAFF)
+
+    class Meta:
+        verbose_name = _("dealer IBAN")
+        verbose_name_plural = _("dealer IBANs")
+
+    def __str__(self) -> str:
+        return self.iban
+
+
+class DealerChange(models.Model):
+    """Audit of the dealer figures money depends on: credit limit, hold, price list, terms, status."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        ERP = "erp", _("ERP sync")
+        SYSTEM = "system", _("System")
+
+    dealer = models.ForeignKey(Dealer, verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(_("field"), max_length=64)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.STAFF)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("dealer change")
+        verbose_name_plural = _("dealer changes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.dealer.code}.{self.field}: {self.old_value} → {self.new_value}"

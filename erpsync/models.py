@@ -1,0 +1,307 @@
+"""Connections to ERPs, the binder table, value maps, cursors, run log, outbox and exception queue."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from b2bportal.models import TimeStampedModel
+
+
+class Entity(models.TextChoices):
+    """What is synced. The same names key ``ExternalRef``, ``SyncCursor``, ``SyncRun`` and ``SyncIssue``."""
+
+    PRODUCT = "product", _("Product")
+    UNIT = "unit", _("Unit")
+    CATEGORY = "category", _("Category")
+    BRAND = "brand", _("Brand")
+    WAREHOUSE = "warehouse", _("Warehouse")
+    STOCK = "stock", _("Stock")
+    PRICE_LIST = "price_list", _("Price list")
+    PRICE = "price", _("Price")
+    AGREEMENT = "agreement", _("Dealer agreement")
+    CUSTOMER = "customer", _("Customer")
+    ADDRESS = "address", _("Address")
+    SALES_REP = "sales_rep", _("Sales representative")
+    BALANCE = "balance", _("Balance")
+    CREDIT = "credit", _("Credit limit and hold")
+    ORDER = "order", _("Order")
+    ORDER_STATUS = "order_status", _("Order status")
+    DELIVERY = "delivery", _("Delivery")
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_MEMO = "credit_memo", _("Credit memo")
+    PAYMENT = "payment", _("Payment")
+
+
+class ErpConnection(TimeStampedModel):
+    """An integration set: which adapter talks to which ERP, with which settings.
+
+    Secrets are not stored here: ``credentials_ref`` names where the adapter finds them (an environment
+    variable prefix or a secret store key)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=150)
+    adapter = models.CharField(
+        _("adapter"), max_length=40, help_text=_("A key of ERPSYNC_ADAPTERS, e.g. file or sap_b1.")
+    )
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    credentials_ref = models.CharField(_("credentials reference"), max_length=128, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("ERP connection")
+        verbose_name_plural = _("ERP connections")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="erp_connection_one_default"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.adapter})"
+
+
+class ExternalRef(models.Model):
+    """Binds a portal record to its ERP record, one to one per connection and entity."""
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="refs"
+    )
+    entity = models.CharField(_("entity"), max_length=32, choices=Entity.choices)
+    local_id = models.BigIntegerField(_("portal id"))
+    external_id = models.CharField(_("ERP id"), max_length=255)
+    external_updated_at = models.DateTimeField(_("updated in the ERP at"), null=True, blank=True)
+    payload_hash = models.CharField(_("payload hash"), max_length=64, blank=True)
+    synced_at = models.DateTimeField(_("synced at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("external reference")
+        verbose_name_plural = _("external references")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "entity", "external_id"], name="external_ref_unique_external"
+            ),
+            models.UniqueConstraint(fields=["connection", "entity", "local_id"], name="external_ref_unique_local"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.local_id} ↔ {self.external_id}"
+
+
+class ValueMap(models.Model):
+    """Translates an ERP code to the portal's: units, tax codes, warehouses, payment methods, carriers, currencies."""
+
+    class Kind(models.TextChoices):
+        UNIT = "unit", _("Unit")
+        TAX_CODE = "tax_code", _("Tax code")
+        WAREHOUSE = "warehouse", _("Warehouse")
+        PAYMENT_METHOD = "payment_method", _("Payment method")
+        CARRIER = "carrier", _("Carrier")
+        CURRENCY = "currency", _("Currency")
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="value_maps"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    external_value = models.CharField(_("ERP value"), max_length=128)
+    local_value = models.CharField(_("portal value"), max_length=128)
+
+    class Meta:
+        verbose_name = _("value map")
+        verbose_name_plural = _("value maps")
+        ordering = ["connection", "kind", "external_value"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "kind", "external_value"], name="value_map_unique_external")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.external_value} → {self.local_value}"
+
+
+class SyncCursor(models.Model):
+    """How far an import has read: the watermark of the last committed delta."""
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="cursors"
+    )
+    entity = models.CharField(_("entity"), max_length=32, choices=Entity.choices)
+    watermark = models.DateTimeField(_("watermark"), null=True, blank=True)
+    state = models.JSONField(_("state"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sync cursor")
+        verbose_name_plural = _("sync cursors")
+        constraints = [models.UniqueConstraint(fields=["connection", "entity"], name="sync_cursor_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}/{self.entity}: {self.watermark}"
+
+
+class SyncRun(models.Model):
+    """One import or export run, with its counts: the record of high-volume syncs."""
+
+    class Direction(models.TextChoices):
+        IMPORT = "import", _("ERP → portal")
+        EXPORT = "export", _("Portal → ERP")
+
+    class Mode(models.TextChoices):
+        FULL = "full", _("Full snapshot")
+        DELTA = "delta", _("Changes since the watermark")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        PARTIAL = "partial", _("Succeeded with issues")
+        FAILED = "failed", _("Failed")
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="runs"
+    )
+    entity = models.CharField(_("entity"), max_length=32, choices=Entity.choices)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.IMPORT)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.FULL)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    window_from = models.DateTimeField(_("window from"), null=True, blank=True)
+    window_to = models.DateTimeField(_("window to"), null=True, blank=True)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    deactivated = models.PositiveIntegerField(_("deactivated"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}/{self.entity} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+UNFINISHED_JOB_STATES = ("pending", "running", "retrying", "dead")
+
+
+class SyncJob(TimeStampedModel):
+    """The outbox: one row per change the ERP must hear about, written in the same transaction as the change.
+
+    ``identity_key`` (e.g. ``order:B2B-000123``) is unique among unfinished jobs of a kind and connection,
+    so the same change cannot be queued twice while one is still on its way."""
+
+    class Kind(models.TextChoices):
+        ORDER_EXPORT = "order_export", _("Export order")
+        ORDER_CANCEL = "order_cancel", _("Cancel order")
+        PAYMENT_EXPORT = "payment_export", _("Export collection")
+        REFUND_EXPORT = "refund_export", _("Export credit memo")
+        CUSTOMER_EXPORT = "customer_export", _("Export customer")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        RETRYING = "retrying", _("Waiting to retry")
+        DEAD = "dead", _("Needs a human")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.PROTECT, related_name="jobs"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    identity_key = models.CharField(_("identity key"), max_length=128)
+    object_id = models.BigIntegerField(_("object id"))
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("maximum attempts"), default=8)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
+    locked_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    external_id = models.CharField(_("ERP document"), max_length=255, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox job")
+        verbose_name_plural = _("outbox jobs")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind", "identity_key"],
+                condition=Q(status__in=UNFINISHED_JOB_STATES),
+                name="sync_job_identity_unique_unfinished",
+            ),
+            models.CheckConstraint(condition=Q(max_attempts__gt=0), name="sync_job_max_attempts_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="sync_job_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.identity_key} ({self.get_status_display()})"
+
+
+class SyncIssue(TimeStampedModel):
+    """The exception queue: a record that could not be imported or exported, with why, whose, and a retry."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RETRYING = "retrying", _("Retrying")
+        RESOLVED = "resolved", _("Resolved")
+        IGNORED = "ignored", _("Ignored")
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="issues"
+    )
+    run = models.ForeignKey(
+        SyncRun, verbose_name=_("run"), on_delete=models.SET_NULL, null=True, blank=True, related_name="issues"
+    )
+    job = models.ForeignKey(
+        SyncJob, verbose_name=_("outbox job"), on_delete=models.SET_NULL, null=True, blank=True, related_name="issues"
+    )
+    entity = models.CharField(_("entity"), max_length=32, choices=Entity.choices)
+    external_id = models.CharField(_("ERP id"), max_length=255, blank=True)
+    local_id = models.BigIntegerField(_("portal id"), null=True, blank=True)
+    code = models.CharField(_("reason code"), max_length=64)
+    message = models.TextField(_("message"))
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    occurrences = models.PositiveIntegerField(_("seen"), default=1)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_seen_at = models.DateTimeField(_("last seen"), auto_now=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("sync issue")
+        verbose_name_plural = _("sync issues")
+        ordering = ["-last_seen_at"]
+        constraints = [
+            # A record failing again updates its open issue rather than opening another.
+            models.UniqueConstraint(
+                fields=["connection", "entity", "external_id", "code"],
+                condition=Q(status__in=["open", "retrying"]),
+                name="sync_issue_one_open_per_record_and_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.external_id or self.local_id}: {self.code}"

@@ -1,0 +1,213 @@
+"""Carts, orders, their lines and the audit of every status change."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from b2bportal.models import TimeStampedModel, currency_field, money_field, quantity_field
+from orders.status import OrderStatus
+
+
+class Cart(TimeStampedModel):
+    """A dealer user's cart. ``active`` is the one being filled; ``saved`` carts are named lists to reuse."""
+
+    class Kind(models.TextChoices):
+        ACTIVE = "active", _("Active cart")
+        SAVED = "saved", _("Saved list")
+
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="carts"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="carts"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.ACTIVE)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    is_shared = models.BooleanField(_("shared with the dealer's users"), default=False)
+
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealer", "owner"], condition=Q(kind="active"), name="cart_one_active_per_user"
+            ),
+            models.CheckConstraint(condition=Q(kind="active") | ~Q(name=""), name="cart_saved_has_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_kind_display()} #{self.pk}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, verbose_name=_("cart"), on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "catalog.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    quantity = quantity_field(_("quantity"))
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product", "unit"], name="cart_line_unique", nulls_distinct=False),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} × {self.quantity}"
+
+
+class Order(TimeStampedModel):
+    class PaymentMethod(models.TextChoices):
+        ON_ACCOUNT = "on_account", _("On account")
+        CARD = "card", _("Card")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+    number = models.CharField(_("order number"), max_length=32, unique=True)
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.PROTECT, related_name="orders"
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("placed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders_placed",
+    )
+    po_number = models.CharField(_("PO number"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=32, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    payment_method = models.CharField(
+        _("payment method"), max_length=16, choices=PaymentMethod.choices, default=PaymentMethod.ON_ACCOUNT
+    )
+    currency = currency_field(default="TRY")
+    total_net = money_field(_("net total"), default=Decimal("0"))
+    total_vat = money_field(_("VAT total"), default=Decimal("0"))
+    total_gross = money_field(_("total"), default=Decimal("0"))
+    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, editable=False)
+    delivery_address = models.ForeignKey(
+        "dealers.DealerAddress",
+        verbose_name=_("delivery address"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    delivery_address_text = models.TextField(
+        _("delivery address as ordered"),
+        blank=True,
+        help_text=_("A copy: later edits to the address do not change it."),
+    )
+    requested_delivery_date = models.DateField(_("requested delivery date"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    hold_reasons = models.JSONField(_("hold reasons"), default=list, blank=True)
+    erp_document_number = models.CharField(_("ERP document number"), max_length=64, blank=True, db_index=True)
+    placed_at = models.DateTimeField(_("placed at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at", "-id"]
+        permissions = [("override_credit", _("Can approve an order above the dealer's credit limit"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dealer", "idempotency_key"], name="order_idempotency_key_unique_per_dealer"
+            ),
+            models.CheckConstraint(condition=Q(total_net__gte=0), name="order_total_net_non_negative"),
+            models.CheckConstraint(condition=Q(total_vat__gte=0), name="order_total_vat_non_negative"),
+            models.CheckConstraint(condition=Q(total_gross__gte=0), name="order_total_gross_non_negative"),
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+        ]
+        indexes = [models.Index(fields=["dealer", "status"], name="order_dealer_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    """A line with the price as it was when ordered: what the dealer pays never changes afterwards."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField(_("line"))
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=255)
+    unit_code = models.CharField(_("unit"), max_length=16)
+    unit_factor = models.DecimalField(_("base units per unit"), max_digits=14, decimal_places=6, default=Decimal("1"))
+    quantity = quantity_field(_("quantity"))
+    unit_price_net = models.DecimalField(_("unit price (net)"), max_digits=16, decimal_places=4)
+    unit_price_gross = models.DecimalField(_("unit price (gross)"), max_digits=16, decimal_places=4)
+    vat_rate = models.DecimalField(_("VAT rate %"), max_digits=5, decimal_places=2)
+    line_net = money_field(_("net amount"))
+    line_vat = money_field(_("VAT"))
+    line_gross = money_field(_("amount"))
+    price_list_currency = currency_field(_("price list currency"), blank=True)
+    exchange_rate = models.DecimalField(_("exchange rate"), max_digits=18, decimal_places=6, null=True, blank=True)
+    exchange_rate_date = models.DateField(_("exchange rate date"), null=True, blank=True)
+    price_explanation = models.JSONField(_("price explanation"), default=list, blank=True)
+    shipped_qty = quantity_field(_("shipped"), default=Decimal("0"))
+    backordered_qty = quantity_field(_("backordered"), default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_no"], name="order_line_unique_number"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price_net__gte=0), name="order_line_price_non_negative"),
+            models.CheckConstraint(condition=Q(shipped_qty__gte=0), name="order_line_shipped_non_negative"),
+            models.CheckConstraint(condition=Q(backordered_qty__gte=0), name="order_line_backordered_non_negative"),
+            models.CheckConstraint(condition=Q(unit_factor__gt=0), name="order_line_unit_factor_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.line_no} {self.sku} × {self.quantity}"
+
+
+class OrderStatusChange(models.Model):
+    """Audit row for each status change: who, when, from, to, why."""
+
+    class Source(models.TextChoices):
+        DEALER = "dealer", _("Dealer")
+        STAFF = "staff", _("Staff")
+        ERP = "erp", _("ERP")
+        PAYMENT = "payment", _("Payment")
+        SYSTEM = "system", _("System")
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=32, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=32, choices=OrderStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.SYSTEM)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,244 @@
+"""Card payments, payment links, bank statements and their transactions, and allocations of money.
+
+The portal never stores a card number: a card payment is only the provider's reference and its outcome.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from b2bportal.models import TimeStampedModel, currency_field, money_field
+
+
+class Payment(TimeStampedModel):
+    class Method(models.TextChoices):
+        CARD = "card", _("Card")
+        LINK = "link", _("Payment link")
+        BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+    class Status(models.TextChoices):
+        INITIATED = "initiated", _("Initiated")
+        PENDING = "pending", _("Waiting for the provider")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+
+    reference = models.UUIDField(_("reference"), default=uuid.uuid4, unique=True, editable=False)
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.PROTECT, related_name="payments"
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    gateway = models.CharField(_("gateway"), max_length=32, blank=True)
+    provider_payment_id = models.CharField(_("provider payment id"), max_length=128, null=True, blank=True)
+    amount = money_field(_("amount"))
+    currency = currency_field(default="TRY")
+    refunded_amount = money_field(_("refunded"), default=Decimal("0"))
+    commission = money_field(_("provider commission"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.INITIATED)
+    failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    invoice_numbers = models.JSONField(_("invoices paid"), default=list, blank=True)
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("initiated by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at"]
+        constraints = [
+            # A provider's callback is applied once per provider payment id, however often it arrives.
+            models.UniqueConstraint(
+                fields=["gateway", "provider_payment_id"],
+                condition=Q(provider_payment_id__isnull=False),
+                name="payment_provider_id_unique",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("amount")),
+                name="payment_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.amount} {self.currency} ({self.get_status_display()})"
+
+
+class PaymentLink(TimeStampedModel):
+    """A signed, expiring, single-use link a dealer pays without signing in."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        USED = "used", _("Paid")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.PROTECT, related_name="payment_links"
+    )
+    amount = money_field(_("amount"))
+    currency = currency_field(default="TRY")
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    invoice_numbers = models.JSONField(_("invoices"), default=list, blank=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    payment = models.OneToOneField(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, null=True, blank=True, related_name="link"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    used_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment link")
+        verbose_name_plural = _("payment links")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_link_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="used") | Q(payment__isnull=False), name="payment_link_used_has_payment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dealer_id}: {self.amount} {self.currency} ({self.get_status_display()})"
+
+
+class BankStatement(TimeStampedModel):
+    class Format(models.TextChoices):
+        MT940 = "mt940", "MT940"
+        CAMT053 = "camt053", "CAMT.053"
+        CSV = "csv", "CSV"
+
+    account_iban = models.CharField(_("account IBAN"), max_length=34)
+    statement_id = models.CharField(_("statement id"), max_length=128, blank=True)
+    format = models.CharField(_("format"), max_length=16, choices=Format.choices)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("file checksum"), max_length=64, unique=True)
+    period_start = models.DateField(_("from"), null=True, blank=True)
+    period_end = models.DateField(_("to"), null=True, blank=True)
+    opening_balance = money_field(_("opening balance"), null=True, blank=True)
+    closing_balance = money_field(_("closing balance"), null=True, blank=True)
+    currency = currency_field(default="TRY")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.account_iban} {self.period_start}–{self.period_end}"
+
+
+class BankTransaction(TimeStampedModel):
+    class Status(models.TextChoices):
+        UNMATCHED = "unmatched", _("Unmatched")
+        PARTIALLY_ALLOCATED = "partial", _("Partially allocated")
+        ALLOCATED = "allocated", _("Allocated")
+        IGNORED = "ignored", _("Ignored")
+
+    statement = models.ForeignKey(
+        BankStatement, verbose_name=_("statement"), on_delete=models.PROTECT, related_name="transactions"
+    )
+    account_iban = models.CharField(_("account IBAN"), max_length=34)
+    booking_date = models.DateField(_("booking date"))
+    value_date = models.DateField(_("value date"), null=True, blank=True)
+    amount = money_field(_("amount"), help_text=_("Positive: money in; negative: money out."))
+    currency = currency_field(default="TRY")
+    counterparty_name = models.CharField(_("counterparty"), max_length=255, blank=True)
+    counterparty_iban = models.CharField(_("counterparty IBAN"), max_length=34, blank=True, db_index=True)
+    description = models.TextField(_("description"), blank=True)
+    bank_reference = models.CharField(_("bank reference"), max_length=128, blank=True)
+    fingerprint = models.CharField(
+        _("fingerprint"),
+        max_length=64,
+        unique=True,
+        help_text=_("Identifies the transaction across overlapping statements."),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.UNMATCHED)
+    status_reason = models.CharField(_("reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("bank transaction")
+        verbose_name_plural = _("bank transactions")
+        ordering = ["-booking_date", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="bank_transaction_amount_non_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.booking_date} {self.amount} {self.currency} {self.counterparty_name}"
+
+
+class Allocation(TimeStampedModel):
+    """Money assigned to a dealer's account, an order or an invoice: from a bank transfer or a payment."""
+
+    class Method(models.TextChoices):
+        AUTOMATIC = "auto", _("Automatic")
+        MANUAL = "manual", _("Manual")
+
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    bank_transaction = models.ForeignKey(
+        BankTransaction,
+        verbose_name=_("bank transaction"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocations",
+    )
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocations",
+    )
+    invoice_number = models.CharField(_("invoice number"), max_length=64, blank=True)
+    amount = money_field(_("amount"))
+    currency = currency_field(default="TRY")
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices, default=Method.MANUAL)
+    score = models.PositiveSmallIntegerField(_("match score"), null=True, blank=True)
+    reasons = models.JSONField(_("match reasons"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("allocated by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(bank_transaction__isnull=False) | Q(payment__isnull=False),
+                name="allocation_has_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} → {self.dealer_id}"
