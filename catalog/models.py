@@ -153,14 +153,14 @@ class ProductUnit(models.Model):
     class Meta:
         verbose_name = _("product unit")
         verbose_name_plural = _("product units")
-        ordering = ["product", "factor"]
+        ordering = ["product_id", "factor"]
         constraints = [
             models.UniqueConstraint(fields=["product", "unit"], name="product_unit_unique"),
             models.CheckConstraint(condition=Q(factor__gt=0), name="product_unit_factor_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.product.sku}: 1 {self.unit.code} = {self.factor.normalize()}"
+        return f"1 × {self.factor.normalize()}"
 
 
 class Warehouse(TimeStampedModel):
@@ -272,7 +272,7 @@ class PriceListItem(models.Model):
     class Meta:
         verbose_name = _("price list item")
         verbose_name_plural = _("price list items")
-        ordering = ["price_list", "product", "unit", "min_quantity"]
+        ordering = ["price_list_id", "product_id", "unit_id", "min_quantity"]
         constraints = [
             models.UniqueConstraint(
                 fields=["price_list", "product", "unit", "min_quantity"],
@@ -285,7 +285,7 @@ class PriceListItem(models.Model):
         indexes = [models.Index(fields=["product", "price_list"], name="price_item_product_list_idx")]
 
     def __str__(self) -> str:
-        return f"{self.price_list.code} {self.product.sku} ≥{self.min_quantity}: {self.price}"
+        return f"≥{self.min_quantity.normalize()}: {self.price}"
 
 
 class DealerAgreement(TimeStampedModel):
@@ -320,7 +320,7 @@ class DealerAgreement(TimeStampedModel):
     class Meta:
         verbose_name = _("dealer agreement")
         verbose_name_plural = _("dealer agreements")
-        ordering = ["dealer", "-valid_from"]
+        ordering = ["dealer_id", "-valid_from"]
         constraints = [
             models.CheckConstraint(
                 condition=(

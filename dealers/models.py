@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.models import TimeStampedModel, currency_field, money_field
-from dealers.validators import validate_iban, validate_tax_number
+from dealers.validators import normalize_iban, normalize_tax_number, validate_iban, validate_tax_number
 
 
 class SalesRep(TimeStampedModel):
@@ -137,6 +137,7 @@ class Dealer(TimeStampedModel):
                 condition=Q(status__in=["active", "quarantined", "inactive"]), name="dealer_status_valid"
             ),
             models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="dealer_not_own_parent"),
+            models.CheckConstraint(condition=Q(tax_number__regex=r"^[0-9]{10,11}$"), name="dealer_tax_number_digits"),
             # Customers are matched by tax number: one head account per tax number. Branches share
             # their parent's tax number.
             models.UniqueConstraint(
@@ -151,6 +152,10 @@ class Dealer(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    def clean(self) -> None:
+        super().clean()
+        self.tax_number = normalize_tax_number(self.tax_number)
 
 
 class DealerUser(TimeStampedModel):
@@ -215,7 +220,7 @@ class DealerAddress(TimeStampedModel):
     class Meta:
         verbose_name = _("dealer address")
         verbose_name_plural = _("dealer addresses")
-        ordering = ["dealer", "-is_default", "name"]
+        ordering = ["dealer_id", "-is_default", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["dealer", "kind"], condition=Q(is_default=True), name="dealer_address_one_default_per_kind"
@@ -255,9 +260,18 @@ class DealerIban(TimeStampedModel):
     class Meta:
         verbose_name = _("dealer IBAN")
         verbose_name_plural = _("dealer IBANs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(iban__regex=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$"), name="dealer_iban_compact"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.iban
+
+    def clean(self) -> None:
+        super().clean()
+        self.iban = normalize_iban(self.iban)
 
 
 class DealerChange(models.Model):
@@ -285,4 +299,4 @@ class DealerChange(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.dealer.code}.{self.field}: {self.old_value} → {self.new_value}"
+        return f"{self.field}: {self.old_value} → {self.new_value}"

@@ -23,6 +23,11 @@ AUDITED_FIELDS = (
 AS_OF_FIELDS = {"credit_limit": "credit_limit_as_of", "credit_hold": "credit_hold_as_of"}
 
 
+def _value(dealer: Dealer, field: str):
+    """The stored value: the id for a relation, so 100000 and 100000.00 compare equal."""
+    return Dealer._meta.get_field(field).value_from_object(dealer)
+
+
 def _display(dealer: Dealer, field: str) -> str:
     value = getattr(dealer, field)
     if value is None:
@@ -52,8 +57,8 @@ def dealer_save(
     changes: list[DealerChange] = []
     if before is not None:
         for field in AUDITED_FIELDS:
-            old, new = _display(before, field), _display(dealer, field)
-            if old != new:
+            if _value(before, field) != _value(dealer, field):
+                old, new = _display(before, field), _display(dealer, field)
                 changes.append(
                     DealerChange(
                         dealer=dealer,

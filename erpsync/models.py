@@ -113,7 +113,7 @@ class ValueMap(models.Model):
     class Meta:
         verbose_name = _("value map")
         verbose_name_plural = _("value maps")
-        ordering = ["connection", "kind", "external_value"]
+        ordering = ["connection_id", "kind", "external_value"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "kind", "external_value"], name="value_map_unique_external")
         ]
@@ -297,9 +297,10 @@ class SyncIssue(TimeStampedModel):
         constraints = [
             # A record failing again updates its open issue rather than opening another.
             models.UniqueConstraint(
-                fields=["connection", "entity", "external_id", "code"],
+                fields=["connection", "entity", "external_id", "local_id", "code"],
                 condition=Q(status__in=["open", "retrying"]),
                 name="sync_issue_one_open_per_record_and_reason",
+                nulls_distinct=False,
             )
         ]
 

@@ -165,7 +165,7 @@ class OrderLine(models.Model):
     class Meta:
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
-        ordering = ["order", "line_no"]
+        ordering = ["order_id", "line_no"]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_no"], name="order_line_unique_number"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),

@@ -81,3 +81,20 @@ def test_a_user_belongs_to_one_dealer():
     member = DealerUserFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         DealerUserFactory(user=member.user)
+
+
+def test_database_refuses_spaced_tax_numbers_and_ibans():
+    refused_tax = DealerFactory.build(tax_number="00100 00017")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        refused_tax.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DealerIban.objects.create(dealer=DealerFactory(), iban="TR33 0006 1005 1978 6457 8413 26")
+
+
+def test_clean_compacts_an_iban_so_duplicates_are_caught():
+    DealerIban.objects.create(dealer=DealerFactory(), iban="TR330006100519786457841326")
+    spaced = DealerIban(dealer=DealerFactory(), iban="TR33 0006 1005 1978 6457 8413 26")
+    with pytest.raises(ValidationError) as excinfo:
+        spaced.full_clean()
+    assert spaced.iban == "TR330006100519786457841326"
+    assert "iban" in excinfo.value.message_dict

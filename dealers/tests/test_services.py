@@ -55,3 +55,22 @@ def test_sync_source_is_recorded_and_does_not_touch_as_of():
     change = DealerChange.objects.get(dealer=dealer)
     assert change.source == "erp"
     assert change.actor is None
+
+
+def test_the_same_amount_typed_differently_is_not_a_change():
+    dealer = DealerFactory(credit_limit=Decimal("100000.00"))
+    dealer.refresh_from_db()
+    as_of = dealer.credit_limit_as_of
+    dealer.credit_limit = Decimal("100000")
+    dealer_save(dealer=dealer)
+    assert not DealerChange.objects.exists()
+    dealer.refresh_from_db()
+    assert dealer.credit_limit_as_of == as_of
+
+
+def test_tax_number_is_stored_without_spaces():
+    head = DealerFactory()
+    branch = DealerFactory.build(tax_number=f"{head.tax_number[:5]} {head.tax_number[5:]}", parent=head)
+    dealer_save(dealer=branch)
+    branch.refresh_from_db()
+    assert branch.tax_number == head.tax_number

@@ -1,0 +1,173 @@
+"""Admin for the catalogue. Products and price items are large tables: never a <select> of them, no full counts."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+
+from catalog.models import (
+    Brand,
+    Category,
+    DealerAgreement,
+    ExchangeRate,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductUnit,
+    StockLevel,
+    Unit,
+    Warehouse,
+)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "parent", "sort_order", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name", "name_en")
+    list_select_related = ("parent",)
+    autocomplete_fields = ("parent",)
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "decimals")
+    search_fields = ("code", "name", "name_en")
+    readonly_fields = ("created_at", "updated_at")
+
+
+class ProductUnitInline(admin.TabularInline):
+    model = ProductUnit
+    fields = ("unit", "factor", "barcode", "is_sales_unit")
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("sku", "name", "category", "brand", "base_unit", "vat_rate", "batch_managed", "status")
+    list_filter = ("status", "category", "brand", "vat_rate", "batch_managed")
+    search_fields = ("sku", "name", "name_en", "barcode")
+    list_select_related = ("category", "brand", "base_unit")
+    autocomplete_fields = ("category", "brand", "base_unit")
+    readonly_fields = ("created_at", "updated_at")
+    show_full_result_count = False
+    inlines = (ProductUnitInline,)
+
+
+@admin.register(ProductUnit)
+class ProductUnitAdmin(admin.ModelAdmin):
+    list_display = ("product", "unit", "factor", "barcode", "is_sales_unit")
+    list_filter = ("is_sales_unit", "unit")
+    search_fields = ("product__sku", "barcode")
+    list_select_related = ("product", "unit")
+    raw_id_fields = ("product",)
+    show_full_result_count = False
+    # The model orders by "product", which joins and sorts by SKU; by id the index does the work.
+    ordering = ("product_id", "factor")
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_sellable", "is_active")
+    list_editable = ("is_sellable",)
+    list_filter = ("is_sellable", "is_active")
+    search_fields = ("code", "name")
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    """Stock as imported from the ERP plus the portal's reservations: read-only here.
+
+    On hand and committed are the ERP's figures (a hand edit would be overwritten and would make ``as_of``
+    lie); ``reserved_portal`` belongs to the order services.
+    """
+
+    list_display = ("product", "warehouse", "on_hand", "committed_erp", "reserved_portal", "as_of")
+    list_filter = ("warehouse",)
+    search_fields = ("product__sku",)
+    list_select_related = ("product", "warehouse")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "currency", "vat_included", "valid_from", "valid_to", "is_active", "item_count")
+    list_filter = ("currency", "vat_included", "is_active")
+    search_fields = ("code", "name")
+    autocomplete_fields = ("supersedes",)
+    readonly_fields = ("item_count", "created_at", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_count=Count("items"))
+
+    # Items are far too many for an inline: a count that links to the list's items instead.
+    @admin.display(description=PriceListItem._meta.verbose_name_plural, ordering="item_count")
+    def item_count(self, obj: PriceList):
+        if obj.pk is None:
+            return ""
+        url = reverse("admin:catalog_pricelistitem_changelist") + f"?price_list__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.item_count)
+
+
+@admin.register(PriceListItem)
+class PriceListItemAdmin(admin.ModelAdmin):
+    list_display = ("price_list", "product", "unit", "min_quantity", "price")
+    list_filter = ("price_list",)
+    search_fields = ("product__sku", "product__name")
+    list_select_related = ("price_list", "product", "unit")
+    raw_id_fields = ("product",)
+    autocomplete_fields = ("price_list",)
+    show_full_result_count = False
+    # The model's ordering follows three relations (code, SKU, unit code): a sorted join over every item.
+    # By ids the unique break index serves the order.
+    ordering = ("price_list_id", "product_id", "unit_id", "min_quantity")
+
+
+@admin.register(DealerAgreement)
+class DealerAgreementAdmin(admin.ModelAdmin):
+    list_display = (
+        "dealer",
+        "kind",
+        "value",
+        "currency",
+        "product",
+        "category",
+        "brand",
+        "min_quantity",
+        "valid_from",
+        "valid_to",
+    )
+    list_filter = ("kind", "currency")
+    search_fields = ("dealer__code", "dealer__title", "product__sku", "note")
+    list_select_related = ("dealer", "product", "category", "brand")
+    autocomplete_fields = ("dealer", "category", "brand")
+    raw_id_fields = ("product",)
+    date_hierarchy = "valid_from"
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ("rate_date", "currency", "rate", "source")
+    list_filter = ("currency", "source")
+    search_fields = ("currency",)
+    date_hierarchy = "rate_date"
+    readonly_fields = ("created_at",)

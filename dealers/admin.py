@@ -1,0 +1,213 @@
+"""Admin for dealers. Saving a dealer goes through ``dealer_save`` so every change money depends on is audited."""
+
+from django.contrib import admin
+from django.db.models import OuterRef
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from dealers.models import Dealer, DealerAddress, DealerChange, DealerIban, DealerUser, PaymentTerms, SalesRep
+from dealers.services import dealer_save
+
+# The dealer page shows the latest audit rows only; the full history is one click away, filtered.
+DEALER_CHANGE_INLINE_ROWS = 20
+
+
+@admin.register(SalesRep)
+class SalesRepAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "email", "user", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name", "email")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(PaymentTerms)
+class PaymentTermsAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "days")
+    search_fields = ("code", "name")
+    readonly_fields = ("created_at", "updated_at")
+
+
+class DealerUserInline(admin.TabularInline):
+    model = DealerUser
+    fields = ("user", "role", "approval_limit", "is_active")
+    autocomplete_fields = ("user",)
+    extra = 0
+
+
+class DealerAddressInline(admin.StackedInline):
+    model = DealerAddress
+    fields = (
+        ("kind", "code", "is_default", "is_active"),
+        "name",
+        "line1",
+        "line2",
+        ("district", "city", "postal_code", "country"),
+        "phone",
+    )
+    extra = 0
+
+
+class DealerIbanInline(admin.TabularInline):
+    model = DealerIban
+    fields = ("iban", "bank_name", "source")
+    # New IBANs entered here are the staff's; where an existing one came from is history.
+    readonly_fields = ("source",)
+    extra = 0
+
+
+class DealerChangeInline(admin.TabularInline):
+    """The latest audit rows of the dealer, read-only: the audit is written by ``dealer_save`` alone."""
+
+    model = DealerChange
+    verbose_name_plural = _("latest changes")
+    fields = ("created_at", "field", "old_value", "new_value", "actor", "source", "reason")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        # The inline formset filters by dealer after this, so the limit is a per-dealer subquery, not a slice.
+        latest = (
+            DealerChange.objects.filter(dealer=OuterRef("dealer"))
+            .order_by("-created_at", "-id")
+            .values("pk")[:DEALER_CHANGE_INLINE_ROWS]
+        )
+        return super().get_queryset(request).filter(pk__in=latest).select_related("actor")
+
+
+@admin.register(Dealer)
+class DealerAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "title",
+        "tax_number",
+        "sales_rep",
+        "price_list",
+        "credit_limit",
+        "erp_balance",
+        "credit_hold",
+        "status",
+    )
+    list_filter = ("status", "credit_hold", "requires_manual_review", "currency", "sales_rep", "price_list")
+    search_fields = ("code", "title", "tax_number")
+    list_select_related = ("sales_rep", "price_list")
+    autocomplete_fields = ("parent", "price_list", "payment_terms", "sales_rep")
+    # ERP figures: the sync writes them with their *as of*; staff changes to the limit and hold are
+    # stamped by dealer_save.
+    readonly_fields = (
+        "credit_limit_as_of",
+        "credit_hold_as_of",
+        "erp_balance",
+        "erp_balance_as_of",
+        "erp_open_orders",
+        "erp_open_orders_as_of",
+        "change_history",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("code", "title", "parent", "status", "status_reason")}),
+        (_("Tax and contact"), {"fields": ("tax_number", "tax_office", "email", "phone")}),
+        (
+            _("Commercial terms"),
+            {
+                "fields": (
+                    "currency",
+                    "price_list",
+                    "payment_terms",
+                    "sales_rep",
+                    "requires_manual_review",
+                    "po_number_required",
+                )
+            },
+        ),
+        (
+            _("Credit"),
+            {
+                "fields": (
+                    ("credit_limit", "credit_limit_as_of"),
+                    ("credit_hold", "credit_hold_as_of"),
+                    "credit_hold_reason",
+                    ("erp_balance", "erp_balance_as_of"),
+                    ("erp_open_orders", "erp_open_orders_as_of"),
+                )
+            },
+        ),
+        (_("Record"), {"fields": ("change_history", "created_at", "updated_at")}),
+    )
+    inlines = (DealerUserInline, DealerAddressInline, DealerIbanInline, DealerChangeInline)
+
+    @admin.display(description=_("change history"))
+    def change_history(self, obj: Dealer) -> str:
+        if obj.pk is None:
+            return ""
+        url = reverse("admin:dealers_dealerchange_changelist") + f"?dealer__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("All changes of this dealer"))
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Never obj.save(): credit limit, hold, price list, terms and status changes must leave an audit row.
+        dealer_save(dealer=obj, actor=request.user, source=DealerChange.Source.STAFF, reason="admin")
+
+
+@admin.register(DealerUser)
+class DealerUserAdmin(admin.ModelAdmin):
+    list_display = ("user", "dealer", "role", "approval_limit", "is_active")
+    list_filter = ("role", "is_active")
+    search_fields = ("user__email", "user__full_name", "dealer__code", "dealer__title")
+    list_select_related = ("user", "dealer")
+    autocomplete_fields = ("user", "dealer")
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(DealerAddress)
+class DealerAddressAdmin(admin.ModelAdmin):
+    list_display = ("name", "dealer", "kind", "city", "code", "is_default", "is_active")
+    list_filter = ("kind", "is_default", "is_active")
+    search_fields = ("name", "code", "city", "dealer__code", "dealer__title")
+    list_select_related = ("dealer",)
+    autocomplete_fields = ("dealer",)
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(DealerIban)
+class DealerIbanAdmin(admin.ModelAdmin):
+    list_display = ("iban", "dealer", "bank_name", "source", "created_at")
+    list_filter = ("source",)
+    search_fields = ("iban", "bank_name", "dealer__code", "dealer__title")
+    list_select_related = ("dealer",)
+    autocomplete_fields = ("dealer",)
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(DealerChange)
+class DealerChangeAdmin(admin.ModelAdmin):
+    """The audit trail: readable by staff, written only by ``dealer_save``."""
+
+    list_display = ("created_at", "dealer", "field", "old_value", "new_value", "actor", "source", "reason")
+    list_filter = ("field", "source")
+    search_fields = ("dealer__code", "dealer__title")
+    list_select_related = ("dealer", "actor")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
