@@ -1,6 +1,7 @@
 """Admin for the catalogue. Products and price items are large tables: never a <select> of them, no full counts."""
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -52,6 +53,7 @@ class ProductUnitInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("sku", "name", "category", "brand", "base_unit", "vat_rate", "batch_managed", "status")
     list_filter = ("status", "category", "brand", "vat_rate", "batch_managed")
     search_fields = ("sku", "name", "name_en", "barcode")
