@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from b2bportal.models import TimeStampedModel, currency_field, money_field, quantity_field
 from orders.status import OrderStatus
@@ -190,8 +191,8 @@ class OrderStatusChange(models.Model):
         SYSTEM = "system", _("System")
 
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(_("from"), max_length=32, choices=OrderStatus.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=32, choices=OrderStatus.choices)
+    from_status = models.CharField(pgettext_lazy("status change", "from"), max_length=32, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(pgettext_lazy("status change", "to"), max_length=32, choices=OrderStatus.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),

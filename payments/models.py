@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from b2bportal.models import TimeStampedModel, currency_field, money_field
 
@@ -133,8 +134,8 @@ class BankStatement(TimeStampedModel):
     format = models.CharField(_("format"), max_length=16, choices=Format.choices)
     file_name = models.CharField(_("file name"), max_length=255, blank=True)
     file_sha256 = models.CharField(_("file checksum"), max_length=64, unique=True)
-    period_start = models.DateField(_("from"), null=True, blank=True)
-    period_end = models.DateField(_("to"), null=True, blank=True)
+    period_start = models.DateField(pgettext_lazy("period", "from"), null=True, blank=True)
+    period_end = models.DateField(pgettext_lazy("period", "to"), null=True, blank=True)
     opening_balance = money_field(_("opening balance"), null=True, blank=True)
     closing_balance = money_field(_("closing balance"), null=True, blank=True)
     currency = currency_field(default="TRY")

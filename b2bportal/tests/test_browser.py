@@ -53,20 +53,20 @@ def test_dealer_signs_in_and_sees_home_in_turkish_and_english(live_server, brows
     assert page.locator("h1").inner_text() == "Bayi portalına giriş"
     page.fill("input[name=username]", member.user.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
 
     assert page.locator("h1").inner_text() == dealer.title
     assert page.locator("[data-testid=balance] .stat__value").inner_text() == "1.234,56 ₺"
     assert page.locator("[data-testid=credit-limit] .stat__value").inner_text() == "1.234.567,89 ₺"
-    assert "Bakiye" in page.locator("[data-testid=balance]").inner_text()
+    assert page.locator("[data-testid=balance] .stat__label").text_content() == "Bakiye"
     page.screenshot(path=str(ARTIFACTS / "home-tr.png"), full_page=True)
 
     page.click("button[name=language][value=en]")
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("[data-testid=balance] .stat__value").inner_text() == "₺1,234.56"
-    assert "Balance" in page.locator("[data-testid=balance]").inner_text()
+    assert page.locator("[data-testid=balance] .stat__label").text_content() == "Balance"
     page.screenshot(path=str(ARTIFACTS / "home-en.png"), full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})
