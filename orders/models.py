@@ -191,7 +191,9 @@ class OrderStatusChange(models.Model):
         SYSTEM = "system", _("System")
 
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(pgettext_lazy("status change", "from"), max_length=32, choices=OrderStatus.choices, blank=True)
+    from_status = models.CharField(
+        pgettext_lazy("status change", "from"), max_length=32, choices=OrderStatus.choices, blank=True
+    )
     to_status = models.CharField(pgettext_lazy("status change", "to"), max_length=32, choices=OrderStatus.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
