@@ -1,0 +1,290 @@
+"""``manage.py demo``: a believable, internally consistent demo company that a second run leaves unchanged."""
+
+import io
+import random
+import re
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count, F, Q
+from django.test import RequestFactory, override_settings
+from django.utils import timezone
+from stdnum import ean, iban
+
+from accounts.models import User
+from b2bportal import demo
+from catalog.models import (
+    Category,
+    DealerAgreement,
+    ExchangeRate,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductUnit,
+    StockLevel,
+    Warehouse,
+)
+from dealers.models import Dealer, DealerAddress, DealerIban, DealerUser, PaymentTerms, SalesRep
+from dealers.validators import validate_tax_number
+from orders.models import Order
+from orders.status import OrderStatus, can_transition
+
+pytestmark = pytest.mark.django_db
+
+LOGINS = {
+    "bayi@demo.b2bportal.local": "demo12345!",
+    "alici@demo.b2bportal.local": "demo12345!",
+    "onay@demo.b2bportal.local": "demo12345!",
+    "buyer@demo.b2bportal.local": "demo12345!",
+    "admin@demo.b2bportal.local": "admin12345!",
+}
+CENT = Decimal("0.01")
+
+
+def run_demo() -> str:
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def output():
+    return run_demo()
+
+
+def table_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in demo.COUNTED_MODELS}
+
+
+def test_catalogue_has_about_two_thousand_products_in_a_two_level_tree(output):
+    assert Product.objects.count() == 2000
+    tops = Category.objects.filter(parent__isnull=True)
+    assert tops.count() == 6
+    assert set(tops.values_list("name_en", flat=True)) >= {"Electrical Supplies", "Lighting", "Work Safety"}
+    assert not tops.annotate(n=Count("children")).filter(n__lt=3).exists()
+    assert not Product.objects.filter(Q(category__isnull=True) | Q(category__parent__isnull=True)).exists()
+    assert not Product.objects.filter(Q(name="") | Q(name_en="")).exists()
+    assert Product.objects.exclude(name=F("name_en")).count() > 1500  # translated, not copied
+    assert all(
+        re.fullmatch(r"(ELK|AYD|HRD|BYA|TSS|ISG)-\d{6}", sku) for sku in Product.objects.values_list("sku", flat=True)
+    )
+
+
+def test_barcodes_are_valid_and_unique():
+    run_demo()
+    barcodes = list(Product.objects.values_list("barcode", flat=True))
+    assert len(set(barcodes)) == len(barcodes)
+    assert all(len(code) == 13 and ean.is_valid(code) for code in barcodes)
+    cases = ProductUnit.objects.filter(unit__code="KOLI")
+    assert cases.count() > 500
+    assert set(cases.values_list("factor", flat=True)) == {Decimal(6), Decimal(12), Decimal(24)}
+    assert all(len(code) == 14 and ean.is_valid(code) for code in cases.values_list("barcode", flat=True))
+
+
+def test_products_carry_vat_pack_and_status_variety(output):
+    vat = dict(Product.objects.values_list("vat_rate").annotate(n=Count("id")))
+    assert set(vat) == {Decimal(1), Decimal(10), Decimal(20)}
+    assert vat[Decimal(20)] > vat[Decimal(10)] > vat[Decimal(1)] > 0
+    assert Product.objects.filter(batch_managed=True).count() > 100
+    assert Product.objects.filter(order_multiple__gt=1).exists()
+    assert Product.objects.filter(min_order_qty__gt=1, order_multiple=1).exists()
+    assert set(Product.objects.values_list("base_unit__code", flat=True)) == {"ADET", "MT", "KG", "PAKET"}
+    quarantined = Product.objects.filter(status=Product.Status.QUARANTINED)
+    assert 3 <= quarantined.count() <= 15
+    assert not quarantined.filter(status_reason="").exists()
+
+
+def test_stock_is_in_three_warehouses_and_quarantine_is_not_sellable(output):
+    warehouses = dict(Warehouse.objects.values_list("code", "is_sellable"))
+    assert warehouses == {"MERKEZ": True, "ANKARA": True, "KARANTINA": False}
+    in_sellable = StockLevel.objects.filter(warehouse__is_sellable=True).values("product").distinct().count()
+    assert in_sellable > 0.9 * 2000
+    assert StockLevel.objects.filter(warehouse__code="KARANTINA").exists()
+    assert StockLevel.objects.filter(on_hand=0).exists()
+    assert StockLevel.objects.filter(on_hand__gt=0, on_hand__lt=10).exists()
+    assert StockLevel.objects.filter(committed_erp__gt=0).exists()
+    assert not StockLevel.objects.filter(committed_erp__gt=F("on_hand")).exists()
+    assert not StockLevel.objects.filter(as_of__isnull=True).exists()
+
+
+def test_price_lists_currencies_breaks_and_case_prices(output):
+    lists = {p.code: (p.currency, p.vat_included) for p in PriceList.objects.all()}
+    assert lists == {"TRY-A": ("TRY", True), "TRY-B": ("TRY", False), "USD-EXP": ("USD", False)}
+    for code in lists:
+        priced = PriceListItem.objects.filter(price_list__code=code, unit__isnull=True, min_quantity=1)
+        assert priced.count() > 0.9 * 2000, code
+    breaks = PriceListItem.objects.filter(min_quantity__in=[10, 50, 100], unit__isnull=True)
+    assert breaks.count() > 300
+    base = {
+        (item.price_list_id, item.product_id): item.price
+        for item in PriceListItem.objects.filter(min_quantity=1, unit__isnull=True)
+    }
+    assert all(item.price < base[item.price_list_id, item.product_id] for item in breaks)
+    assert PriceListItem.objects.filter(unit__code="KOLI").count() >= 20
+    today = timezone.localdate()
+    rates = dict(ExchangeRate.objects.filter(rate_date=today).values_list("currency", "rate"))
+    assert rates == {"USD": Decimal("42.35"), "EUR": Decimal("49.10")}
+
+
+def test_dealers_have_valid_tax_numbers_terms_and_credit_figures(output):
+    dealers = list(Dealer.objects.all())
+    assert 45 <= len(dealers) <= 55
+    for dealer in dealers:
+        validate_tax_number(dealer.tax_number)
+        dealer.full_clean()
+        assert dealer.credit_limit_as_of and dealer.erp_balance_as_of and dealer.erp_open_orders_as_of
+        assert dealer.price_list and dealer.payment_terms and dealer.sales_rep
+        assert dealer.price_list.currency == dealer.currency
+    assert any(len(d.tax_number) == 11 for d in dealers)  # sole traders with a TCKN
+    branches = [d for d in dealers if d.parent_id]
+    assert len(branches) >= 2
+    assert all(b.tax_number == b.parent.tax_number for b in branches)
+    assert 2 <= sum(d.currency == "USD" for d in dealers) <= 3
+    on_hold = [d for d in dealers if d.credit_hold]
+    assert 4 <= len(on_hold) <= 7
+    assert all(d.credit_hold_reason and d.credit_hold_as_of for d in on_hold)
+    assert sum(d.erp_balance > d.credit_limit for d in dealers) >= 3
+    quarantined = [d for d in dealers if d.status == Dealer.Status.QUARANTINED]
+    assert len(quarantined) == 1
+    assert quarantined[0].status_reason
+    assert any(d.requires_manual_review for d in dealers)
+    try_limits = [d.credit_limit for d in dealers if d.currency == "TRY"]
+    assert min(try_limits) >= 50_000 and max(try_limits) <= 2_000_000
+    assert set(PaymentTerms.objects.values_list("days", flat=True)) == {0, 30, 60}
+    assert SalesRep.objects.count() == 4
+
+
+def test_every_dealer_has_one_default_address_per_kind_and_valid_ibans(output):
+    defaults = (
+        DealerAddress.objects.filter(is_default=True).values("dealer", "kind").annotate(n=Count("id")).values("n")
+    )
+    assert {row["n"] for row in defaults} == {1}
+    for kind in (DealerAddress.Kind.BILLING, DealerAddress.Kind.SHIPPING):
+        assert DealerAddress.objects.filter(kind=kind, is_default=True).count() == Dealer.objects.count()
+    ibans = list(DealerIban.objects.values_list("iban", flat=True))
+    assert len(ibans) >= 10
+    assert all(number.startswith("TR") and len(number) == 26 and iban.is_valid(number) for number in ibans)
+
+
+def test_agreements_respect_their_constraints_and_span_past_present_and_future(output):
+    agreements = list(DealerAgreement.objects.select_related("dealer"))
+    assert 140 <= len(agreements) <= 160
+    today = timezone.localdate()
+    for agreement in agreements:
+        agreement.full_clean()
+        if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
+            assert agreement.product_id and agreement.currency == agreement.dealer.currency
+        else:
+            assert Decimal(0) < agreement.value <= Decimal(100)
+    kinds = {(a.product_id is not None, a.category_id is not None, a.brand_id is not None) for a in agreements}
+    assert kinds == {(True, False, False), (False, True, False), (False, False, True)}
+    assert any(a.valid_to and a.valid_to < today for a in agreements)
+    assert any(a.valid_from and a.valid_from > today for a in agreements)
+    assert any(a.valid_from <= today and (a.valid_to is None or a.valid_to >= today) for a in agreements)
+
+
+def test_orders_have_consistent_amounts_and_a_valid_history(output):
+    orders = list(Order.objects.prefetch_related("lines", "status_changes").select_related("delivery_address"))
+    assert 10 <= len(orders) <= 20
+    statuses = {order.status for order in orders}
+    assert statuses >= {
+        OrderStatus.SUBMITTED,
+        OrderStatus.ON_HOLD,
+        OrderStatus.APPROVED,
+        OrderStatus.CONFIRMED,
+        OrderStatus.SHIPPED,
+        OrderStatus.INVOICED,
+        OrderStatus.CANCELLED,
+        OrderStatus.REJECTED,
+    }
+    members = {(m.user_id, m.dealer_id) for m in DealerUser.objects.all()}
+    now = timezone.now()
+    for order in orders:
+        assert re.fullmatch(r"B2B-2026-\d{6}", order.number)
+        assert (order.placed_by_id, order.dealer_id) in members
+        assert now - timedelta(days=61) < order.placed_at < now
+        assert order.delivery_address_text == order.delivery_address.as_text()
+        lines = list(order.lines.all())
+        assert 1 <= len(lines) <= 5
+        for line in lines:
+            net = (line.quantity * line.unit_price_net).quantize(CENT, rounding=ROUND_HALF_UP)
+            vat = (net * line.vat_rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+            assert (line.line_net, line.line_vat, line.line_gross) == (net, vat, net + vat)
+            assert line.price_explanation and all(isinstance(text, str) for text in line.price_explanation)
+            assert line.shipped_qty + line.backordered_qty <= line.quantity
+        assert order.total_net == sum(line.line_net for line in lines)
+        assert order.total_vat == sum(line.line_vat for line in lines)
+        assert order.total_gross == order.total_net + order.total_vat
+        if order.status == OrderStatus.ON_HOLD:
+            assert order.hold_reasons and all(isinstance(reason, str) for reason in order.hold_reasons)
+        if order.status in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.INVOICED):
+            assert order.erp_document_number
+        history = list(order.status_changes.all())
+        assert history[0].from_status == ""
+        assert history[-1].to_status == order.status
+        for before, after in pairwise(history):
+            assert after.from_status == before.to_status
+            assert can_transition(before.to_status, after.to_status)
+            assert before.created_at <= after.created_at
+        assert order.placed_at <= history[0].created_at + timedelta(seconds=1)
+        assert history[-1].created_at <= now
+
+
+def test_buyer_above_their_limit_waits_for_the_dealer_approver(output):
+    buyer = DealerUser.objects.get(user__email="alici@demo.b2bportal.local")
+    assert buyer.approval_limit == Decimal("20000.00")
+    waiting = Order.objects.filter(placed_by=buyer.user, status=OrderStatus.AWAITING_DEALER_APPROVAL)
+    assert waiting.exists()
+    assert all(order.total_gross > buyer.approval_limit for order in waiting)
+
+
+def test_demo_logins_authenticate_and_are_printed(output):
+    request = RequestFactory().post("/accounts/login/")
+    for email, password in LOGINS.items():
+        assert email in output and password in output
+        user = authenticate(request, username=email, password=password)
+        assert user is not None and user.email == email
+    admin = User.objects.get(email="admin@demo.b2bportal.local")
+    assert admin.is_staff and admin.is_superuser
+    roles = dict(DealerUser.objects.values_list("user__email", "role"))
+    assert roles["bayi@demo.b2bportal.local"] == DealerUser.Role.ADMIN
+    assert roles["onay@demo.b2bportal.local"] == DealerUser.Role.APPROVER
+    assert roles["alici@demo.b2bportal.local"] == DealerUser.Role.BUYER
+    assert User.objects.get(email="buyer@demo.b2bportal.local").language == "en"
+
+
+def test_second_run_creates_nothing_and_keeps_every_count():
+    run_demo()
+    first = table_counts()
+    second_output = run_demo()
+    assert table_counts() == first
+    assert "0 rows created" in second_output
+    assert first["catalog.Product"] == 2000
+    assert first["orders.OrderStatusChange"] > first["orders.Order"]
+
+
+def test_a_deleted_row_comes_back_and_nothing_else_is_added():
+    run_demo()
+    before = table_counts()
+    Order.objects.get(number="B2B-2026-000001").delete()
+    PriceListItem.objects.filter(price_list__code="TRY-B", min_quantity=50).first().delete()
+    run_demo()
+    assert table_counts() == before
+
+
+def test_plans_are_the_same_on_every_run():
+    def fingerprint():
+        return [(p.sku, p.name, p.base_net, p.barcode) for p in demo._plan_products(random.Random(demo.SEED))]
+
+    assert fingerprint() == fingerprint()
+
+
+def test_refuses_to_run_with_production_settings():
+    with override_settings(SETTINGS_MODULE="b2bportal.settings.production"), pytest.raises(CommandError):
+        run_demo()
+    assert not User.objects.filter(email="admin@demo.b2bportal.local").exists()
