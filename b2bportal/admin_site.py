@@ -21,3 +21,17 @@ class PortalAdminSite(admin.AdminSite):
         if allowed and settings.B2B_ADMIN_REQUIRE_2FA:
             return request.user.is_verified()
         return allowed
+
+
+class ViewOnlyMixin:
+    """For admins and inlines of records written only by services, imports or the sync: staff see
+    every field; nothing is added, changed or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

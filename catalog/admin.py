@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
+from b2bportal.admin_site import ViewOnlyMixin
 from catalog.models import (
     Brand,
     Category,
@@ -86,7 +87,7 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Stock as imported from the ERP plus the portal's reservations: read-only here.
 
     On hand and committed are the ERP's figures (a hand edit would be overwritten and would make ``as_of``
@@ -98,15 +99,6 @@ class StockLevelAdmin(admin.ModelAdmin):
     search_fields = ("product__sku",)
     list_select_related = ("product", "warehouse")
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(PriceList)

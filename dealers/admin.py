@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from b2bportal.admin_site import ViewOnlyMixin
 from dealers.models import Dealer, DealerAddress, DealerChange, DealerIban, DealerUser, PaymentTerms, SalesRep
 from dealers.services import dealer_save
 
@@ -58,7 +59,7 @@ class DealerIbanInline(admin.TabularInline):
     extra = 0
 
 
-class DealerChangeInline(admin.TabularInline):
+class DealerChangeInline(ViewOnlyMixin, admin.TabularInline):
     """The latest audit rows of the dealer, read-only: the audit is written by ``dealer_save`` alone."""
 
     model = DealerChange
@@ -69,15 +70,6 @@ class DealerChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request):
         # The inline formset filters by dealer after this, so the limit is a per-dealer subquery, not a slice.
@@ -194,7 +186,7 @@ class DealerIbanAdmin(admin.ModelAdmin):
 
 
 @admin.register(DealerChange)
-class DealerChangeAdmin(admin.ModelAdmin):
+class DealerChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The audit trail: readable by staff, written only by ``dealer_save``."""
 
     list_display = ("created_at", "dealer", "field", "old_value", "new_value", "actor", "source", "reason")
@@ -202,12 +194,3 @@ class DealerChangeAdmin(admin.ModelAdmin):
     search_fields = ("dealer__code", "dealer__title")
     list_select_related = ("dealer", "actor")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from b2bportal.admin_site import ViewOnlyMixin
 from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncJob, SyncRun, ValueMap
 
 
@@ -83,7 +84,7 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncJob)
-class SyncJobAdmin(admin.ModelAdmin):
+class SyncJobAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The outbox, read-only: a hand edit or delete could send a change twice or lose it."""
 
     list_display = (
@@ -101,15 +102,6 @@ class SyncJobAdmin(admin.ModelAdmin):
     search_fields = ("identity_key", "external_id")
     list_select_related = ("connection",)
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SyncIssue)

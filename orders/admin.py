@@ -7,23 +7,15 @@ placement service, so the admin can neither add nor delete them.
 
 from django.contrib import admin
 
+from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money
 from orders.models import Cart, CartLine, Order, OrderLine, OrderStatusChange
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ViewOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -112,7 +104,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(admin.ModelAdmin):
+class OrderLineAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Order lines are the price as ordered: never edited afterwards."""
 
     list_display = ("order", "line_no", "sku", "name", "quantity", "unit_code", "line_gross", "shipped_qty")
@@ -123,18 +115,9 @@ class OrderLineAdmin(admin.ModelAdmin):
     # idea without the join.
     ordering = ("-order_id", "line_no")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(OrderStatusChange)
-class OrderStatusChangeAdmin(admin.ModelAdmin):
+class OrderStatusChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The status audit, written only by the transition service."""
 
     list_display = ("created_at", "order", "from_status", "to_status", "actor", "source", "reason")
@@ -142,15 +125,6 @@ class OrderStatusChangeAdmin(admin.ModelAdmin):
     search_fields = ("order__number",)
     list_select_related = ("order", "actor")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CartLineInline(admin.TabularInline):

@@ -8,21 +8,9 @@ payment links; a link's status and payment are written when it is paid.
 from django.contrib import admin
 from django.db.models import Count
 
+from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money
 from payments.models import Allocation, BankStatement, BankTransaction, Payment, PaymentLink
-
-
-class ViewOnlyMixin:
-    """Staff see every field; nothing is added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _amount_display(field_model, field_name: str = "amount"):
