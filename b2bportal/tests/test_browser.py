@@ -16,6 +16,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
+def portal_server():
+    """A live server of our own, stopped after the test so its database connection closes before teardown."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def browser_page(monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -36,7 +46,9 @@ def browser_page(monkeypatch):
         browser.close()
 
 
-def test_dealer_signs_in_and_sees_home_in_turkish_and_english(live_server, browser_page):
+@pytest.fixture
+def member():
+    """Created before the browser starts: Playwright's greenlets would give ORM calls a connection of their own."""
     dealer = DealerFactory(
         title="Yıldız Elektrik Ltd. Şti.",
         credit_limit=Decimal("1234567.89"),
@@ -44,17 +56,21 @@ def test_dealer_signs_in_and_sees_home_in_turkish_and_english(live_server, brows
         erp_balance_as_of=timezone.now(),
         credit_limit_as_of=timezone.now(),
     )
-    member = DealerUserFactory(dealer=dealer)
+    return DealerUserFactory(dealer=dealer)
+
+
+def test_dealer_signs_in_and_sees_home_in_turkish_and_english(member, portal_server, browser_page):
+    dealer = member.dealer
     page = browser_page
     ARTIFACTS.mkdir(exist_ok=True)
 
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{portal_server.url}/")
     assert "/accounts/login/" in page.url
     assert page.locator("h1").inner_text() == "Bayi portalına giriş"
     page.fill("input[name=username]", member.user.email)
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{portal_server.url}/")
 
     assert page.locator("h1").inner_text() == dealer.title
     assert page.locator("[data-testid=balance] .stat__value").inner_text() == "1.234,56 ₺"
