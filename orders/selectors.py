@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from dealers.access import scoped
+from dealers.access import get_scoped_or_404, scoped
 from dealers.models import DealerUser
 from orders.models import Order
 
@@ -19,8 +19,6 @@ def order_list_for_dealer_user(*, dealer_user: DealerUser) -> QuerySet[Order]:
 
 def order_get_for_dealer_user(*, dealer_user: DealerUser, number: str) -> Order:
     """One order the dealer user may see, or 404."""
-    from dealers.access import get_scoped_or_404
-
     return get_scoped_or_404(
         order_list_for_dealer_user(dealer_user=dealer_user).prefetch_related("lines", "status_changes__actor"),
         dealer_user,

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
 from catalog.models import DealerAgreement, ExchangeRate, ProductUnit, Unit
 from catalog.tests.factories import PriceListFactory, PriceListItemFactory, ProductFactory, StockLevelFactory
 from dealers.models import Dealer, DealerChange, DealerIban, PaymentTerms, SalesRep
@@ -78,17 +77,6 @@ def changeform_data(response) -> dict:
             else:
                 data[bound.html_name] = "" if value is None else value
     return data
-
-
-@pytest.fixture
-def superuser(db):
-    return User.objects.create_superuser("admin@example.com", "correct-horse-battery-9")
-
-
-@pytest.fixture
-def staff_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 @pytest.fixture

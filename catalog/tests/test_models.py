@@ -1,9 +1,9 @@
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
 from django.utils import translation
 
+from b2bportal.tests.assertions import refused
 from catalog.models import DealerAgreement, ExchangeRate, ProductUnit
 from catalog.tests.factories import (
     BrandFactory,
@@ -17,11 +17,6 @@ from catalog.tests.factories import (
 from dealers.tests.factories import DealerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(make):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make()
 
 
 @pytest.mark.parametrize("field", ["on_hand", "committed_erp", "reserved_portal"])

@@ -7,23 +7,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.models import User
 from b2bportal.tests.test_admin_pages import changeform_data
 from dealers.admin import DEALER_CHANGE_INLINE_ROWS
 from dealers.models import Dealer, DealerChange
 from dealers.services import dealer_save
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
-
-
-@pytest.fixture
-def staff(db):
-    return User.objects.create_superuser("ops@example.com", "correct-horse-battery-9")
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture
@@ -39,7 +27,7 @@ def change_url(dealer: Dealer) -> str:
     return reverse("admin:dealers_dealer_change", args=[dealer.pk])
 
 
-def test_credit_change_through_the_admin_is_audited(staff_client, staff, dealer):
+def test_credit_change_through_the_admin_is_audited(staff_client, superuser, dealer):
     data = changeform_data(staff_client.get(change_url(dealer)))
     data.update(credit_limit="250000.00", credit_hold="on", credit_hold_reason="Overdue invoices")
 
@@ -57,7 +45,7 @@ def test_credit_change_through_the_admin_is_audited(staff_client, staff, dealer)
     assert (limit.old_value, limit.new_value) == ("100000.00", "250000.00")
     assert (changes["credit_hold"].old_value, changes["credit_hold"].new_value) == ("False", "True")
     for change in changes.values():
-        assert change.actor == staff
+        assert change.actor == superuser
         assert change.source == DealerChange.Source.STAFF
         assert change.reason == "admin"
     # The inlines went through the same POST untouched.
@@ -101,10 +89,10 @@ def test_dealer_added_through_the_admin(staff_client):
     assert not DealerChange.objects.filter(dealer=added).exists()
 
 
-def test_dealer_page_shows_only_the_latest_changes(staff_client, staff, dealer):
+def test_dealer_page_shows_only_the_latest_changes(staff_client, superuser, dealer):
     for n in range(DEALER_CHANGE_INLINE_ROWS + 5):
         dealer.credit_limit = Decimal(1000 + n)
-        dealer_save(dealer=dealer, actor=staff, reason=f"step {n}")
+        dealer_save(dealer=dealer, actor=superuser, reason=f"step {n}")
     newest = list(DealerChange.objects.filter(dealer=dealer).order_by("-created_at", "-id")[:DEALER_CHANGE_INLINE_ROWS])
 
     response = staff_client.get(change_url(dealer))

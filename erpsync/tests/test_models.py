@@ -1,14 +1,9 @@
 import pytest
-from django.db import IntegrityError, transaction
 
+from b2bportal.tests.assertions import refused
 from erpsync.models import ErpConnection, ExternalRef, SyncIssue, SyncJob, ValueMap
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(make):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make()
 
 
 @pytest.fixture

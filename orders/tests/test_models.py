@@ -2,18 +2,13 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
 
+from b2bportal.tests.assertions import refused
 from dealers.tests.factories import DealerFactory
 from orders.models import Cart, CartLine
 from orders.tests.factories import OrderFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(make):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make()
 
 
 def test_one_idempotency_key_per_dealer():

@@ -1,18 +1,13 @@
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from b2bportal.tests.assertions import refused
 from dealers.tests.factories import DealerFactory
 from payments.models import Allocation, BankStatement, BankTransaction, Payment, PaymentLink
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(make):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make()
 
 
 def payment(**kwargs):
