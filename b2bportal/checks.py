@@ -51,3 +51,24 @@ def check_q_cluster(app_configs=None, **kwargs) -> list[Error]:
     if "orm" not in conf and "redis" not in conf and not conf.get("sync"):
         errors.append(Error("Q_CLUSTER names no broker ('orm' or 'redis').", id="b2bportal.E007"))
     return errors
+
+
+UNPRICED_PRODUCT_MODES = ("hide", "on_request")
+
+
+@register()
+def check_catalog_settings(app_configs=None, **kwargs) -> list[Error]:
+    """Catalogue settings with a typo would silently show or hide the wrong products; refuse them."""
+    errors: list[Error] = []
+    mode = getattr(settings, "B2B_UNPRICED_PRODUCTS", "hide")
+    if mode not in UNPRICED_PRODUCT_MODES:
+        errors.append(
+            Error(
+                f"UNPRICED_PRODUCTS is {mode!r}.",
+                hint="Use 'hide' or 'on_request'.",
+                id="b2bportal.E008",
+            )
+        )
+    if getattr(settings, "B2B_EXCHANGE_RATE_MAX_AGE_DAYS", 7) < 0:
+        errors.append(Error("EXCHANGE_RATE_MAX_AGE_DAYS must not be negative.", id="b2bportal.E009"))
+    return errors

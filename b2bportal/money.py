@@ -41,3 +41,12 @@ def format_money(amount, currency: str) -> str:
     if number.startswith("-"):
         return f"-{symbol}{number[1:]}"
     return f"{symbol}{number}"
+
+
+def format_quantity(value, places: int = 0) -> str:
+    """A quantity in the active locale: whole quantities without decimals, others with up to three."""
+    if value is None or value == "":
+        return ""
+    if places == 0 and Decimal(value) != Decimal(value).to_integral_value():
+        places = 3
+    return format_decimal(value, places)

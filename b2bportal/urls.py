@@ -9,6 +9,7 @@ urlpatterns = [
     path("", dealer_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("account/", include("dealers.urls")),
+    path("catalog/", include("catalog.urls")),
     path("orders/", include("orders.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -1,12 +1,17 @@
 """Admin for the catalogue. Products and price items are large tables: never a <select> of them, no full counts."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
+from catalog.availability import availability_for
+from catalog.forms import PriceCheckForm
 from catalog.models import (
     Brand,
     Category,
@@ -20,6 +25,8 @@ from catalog.models import (
     Unit,
     Warehouse,
 )
+from catalog.pricing import DealerPricing
+from catalog.selectors import product_visibility
 
 
 @admin.register(Category)
@@ -63,6 +70,38 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     show_full_result_count = False
     inlines = (ProductUnitInline,)
+    change_list_template = "admin/catalog/product/change_list.html"
+
+    def get_urls(self):
+        price_check = self.admin_site.admin_view(self.price_check_view)
+        return [path("price-check/", price_check, name="catalog_product_price_check"), *super().get_urls()]
+
+    def price_check_view(self, request):
+        """A dealer's price for a product with its explanation, and why the product is or is not in that dealer's
+        catalogue — answered by the same functions the dealer pages use."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = PriceCheckForm(request.GET or None)
+        result = None
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            pricing = DealerPricing(data["dealer"], on=data["on"])
+            product = data["product"]
+            result = {
+                "dealer": data["dealer"],
+                "product": product,
+                "price": pricing.price(product, data["quantity"], data["unit"]),
+                "hidden_because": product_visibility(pricing=pricing, product=product),
+                "availability": availability_for(product),
+            }
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Price and visibility check"),
+            "form": form,
+            "result": result,
+        }
+        return TemplateResponse(request, "admin/catalog/product/price_check.html", context)
 
 
 @admin.register(ProductUnit)

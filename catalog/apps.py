@@ -1,7 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = _("Catalogue")
+
+    def ready(self) -> None:
+        from catalog.categories import category_tree_forget
+        from catalog.models import Brand, Category
+        from catalog.selectors import brand_choices_forget
+
+        # Bulk writes (queryset.update, bulk_create) send no signals: importers call category_tree_forget().
+        post_save.connect(category_tree_forget, sender=Category, dispatch_uid="catalog-category-tree-save")
+        post_delete.connect(category_tree_forget, sender=Category, dispatch_uid="catalog-category-tree-delete")
+        post_save.connect(brand_choices_forget, sender=Brand, dispatch_uid="catalog-brands-save")
+        post_delete.connect(brand_choices_forget, sender=Brand, dispatch_uid="catalog-brands-delete")

@@ -111,6 +111,12 @@ class Product(LocalizedNameMixin, TimeStampedModel):
     batch_managed = models.BooleanField(_("batch managed"), default=False)
     min_order_qty = quantity_field(_("minimum order quantity"), default=Decimal("1"))
     order_multiple = quantity_field(_("order multiple"), default=Decimal("1"))
+    low_stock_level = quantity_field(
+        _("low stock level"),
+        null=True,
+        blank=True,
+        help_text=_("Below this quantity the catalogue shows low stock. Empty: the portal's default."),
+    )
     image_url = models.URLField(_("image URL"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
@@ -131,6 +137,12 @@ class Product(LocalizedNameMixin, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+    @property
+    def smallest_order_quantity(self) -> Decimal:
+        """The least quantity that meets both the minimum and the order multiple (minimum 5, multiple 12: 12)."""
+        steps = (self.min_order_qty / self.order_multiple).to_integral_value(rounding="ROUND_CEILING")
+        return steps * self.order_multiple
 
     @property
     def display_description(self) -> str:

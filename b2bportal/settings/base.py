@@ -205,6 +205,13 @@ REST_FRAMEWORK = {
 B2B_COMPANY_NAME = env_str("COMPANY_NAME", "b2bportal")
 B2B_BASE_CURRENCY = env_str("BASE_CURRENCY", "TRY")
 B2B_CURRENCIES = ["TRY", "USD", "EUR", "GBP"]
+# An exchange rate older than this many days is not used: the product has no price until a fresh rate arrives.
+B2B_EXCHANGE_RATE_MAX_AGE_DAYS = env_int("EXCHANGE_RATE_MAX_AGE_DAYS", 7)
+# Below this many order multiples a product shows "low stock" (unless the product sets its own level).
+B2B_LOW_STOCK_LEVEL = env_int("LOW_STOCK_LEVEL", 10)
+# Products without a price for the dealer: "hide" them, or show them as "on_request" (cannot be ordered).
+B2B_UNPRICED_PRODUCTS = env_str("UNPRICED_PRODUCTS", "hide")
+B2B_CATALOG_PAGE_SIZES = [24, 50, 100]
 
 ERPSYNC_ADAPTERS: dict[str, str] = {}
 

@@ -1,6 +1,8 @@
+from decimal import Decimal
+
 from django import template
 
-from b2bportal.money import format_decimal, format_money
+from b2bportal.money import format_money, format_quantity
 
 register = template.Library()
 
@@ -14,9 +16,15 @@ def money(amount, currency="TRY"):
 @register.filter
 def qty(value, places=0):
     """A quantity in the active locale; trailing zeros of whole quantities dropped."""
-    if value is None:
+    return format_quantity(value, int(places))
+
+
+@register.filter
+def number_attr(value):
+    """A number for an HTML attribute (``min``, ``step``, ``value`` of a number input): always a dot, no grouping,
+    no trailing zeros, whatever the language."""
+    if value is None or value == "":
         return ""
-    places = int(places)
-    if places == 0 and value != int(value):
-        places = 3
-    return format_decimal(value, places)
+    number = Decimal(value)
+    text = format(number.normalize(), "f") if number == number.to_integral_value() else format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -2,7 +2,19 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import Brand, Category, PriceList, PriceListItem, Product, StockLevel, Unit, Warehouse
+from catalog.models import (
+    Brand,
+    Category,
+    DealerAgreement,
+    ExchangeRate,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductUnit,
+    StockLevel,
+    Unit,
+    Warehouse,
+)
 
 
 class UnitFactory(factory.django.DjangoModelFactory):
@@ -78,3 +90,29 @@ class PriceListItemFactory(factory.django.DjangoModelFactory):
     price_list = factory.SubFactory(PriceListFactory)
     product = factory.SubFactory(ProductFactory)
     price = Decimal("100.00")
+
+
+class ProductUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductUnit
+
+    product = factory.SubFactory(ProductFactory)
+    unit = factory.SubFactory(UnitFactory, code="KOLI", name="Koli", name_en="Case")
+    factor = Decimal("12")
+
+
+class DealerAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DealerAgreement
+
+    kind = DealerAgreement.Kind.DISCOUNT
+    value = Decimal("5")
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExchangeRate
+
+    currency = "USD"
+    rate = Decimal("34.500000")
+    source = "TCMB"

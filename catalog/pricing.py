@@ -1,0 +1,585 @@
+"""What a dealer pays for a product, in a quantity and unit, on a day — the one place that answers it.
+
+The catalogue, cart, checkout, API, tasks and the ERP export all call this module, always with a dealer and
+never with a request, so they cannot disagree.
+
+Order of precedence (each step is one entry of the price's explanation):
+
+1. **Price list.** The dealer's list, or the list that takes over from it (``PriceList.supersedes``) once that
+   list's start date has come, following the chain. A list that is inactive or outside its validity window on the
+   day prices nothing. If the list prices the requested pack (``unit`` set on the item), that price is used as is;
+   otherwise the base-unit price is used and multiplied by the pack's factor. Among the quantity breaks the row
+   with the highest ``min_quantity`` not above the requested quantity wins (pack rows count packs, base-unit rows
+   count base units). A list that includes VAT is turned into a net price first.
+2. **Dealer agreement.** At most one agreement applies: the most specific one valid on the day whose
+   ``min_quantity`` (in base units) is reached: product, then category (the product's own category before its
+   parents), then brand. Within one target the highest ``min_quantity`` wins, then the latest start. A fixed
+   net price replaces the list price (and prices a product that is not on the list); a discount needs a list
+   price and takes the percentage off it.
+3. **Currency.** A price in another currency than the dealer's is converted with the latest stored exchange rate
+   on or before the day, no older than ``B2B_EXCHANGE_RATE_MAX_AGE_DAYS``. Without one there is no price.
+4. **Rounding and VAT.** The unit price is rounded half up to cents; VAT is the rounded percentage of that
+   net price and gross = net + VAT. When the price is a VAT-included list price left untouched (no agreement,
+   no conversion), the listed gross is kept exactly and the net is derived from it, so the dealer sees the
+   figure on the list. Intermediate steps keep four decimals.
+
+Line totals come from the rounded unit price (``Price.line``) and order totals from rounded lines, as an
+accountant adds up an invoice. A product without an applicable price gets a ``NoPrice`` that says why; it is
+never guessed and cannot be ordered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from b2bportal.money import format_decimal, format_money, format_quantity, quantize_money
+from catalog.categories import category_tree
+from catalog.models import DealerAgreement, ExchangeRate, PriceList, PriceListItem, Product, ProductUnit
+
+FOUR_PLACES = Decimal("0.0001")
+HUNDRED = Decimal("100")
+ONE = Decimal("1")
+_PRICE_FIELD = DecimalField(max_digits=24, decimal_places=8)
+
+
+def _q4(amount: Decimal) -> Decimal:
+    return amount.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _amount_text(amount: Decimal, currency: str) -> str:
+    """Money in the reader's locale, with four decimals only when the cents do not say it all."""
+    if amount == amount.quantize(Decimal("0.01")):
+        return format_money(amount, currency)
+    return f"{format_decimal(amount, 4)} {currency}"
+
+
+@dataclass(frozen=True)
+class PriceStep:
+    """One rule in the chain that produced a price; ``amount`` is the price after the rule, in ``currency``."""
+
+    kind: str
+    amount: Decimal
+    currency: str
+    params: dict = field(default_factory=dict, compare=False)
+
+    def label(self) -> str:
+        p = self.params
+        if self.kind == "list":
+            return _("List %(code)s") % p
+        if self.kind == "tier":
+            return _("tier ≥ %(min)s") % {"min": format_quantity(p["min"])}
+        if self.kind == "without_vat":
+            return _("without KDV %%%(rate)s") % {"rate": format_quantity(p["rate"])}
+        if self.kind == "pack":
+            return _("× %(factor)s per %(unit)s") % {"factor": format_quantity(p["factor"]), "unit": p["unit"]}
+        if self.kind == "agreement_fixed":
+            return _("agreement: fixed price on %(target)s") % {"target": _target_text(p["target"])}
+        if self.kind == "agreement_discount":
+            return _("agreement −%(percent)s %% on %(target)s") % {
+                "percent": format_quantity(p["percent"]),
+                "target": _target_text(p["target"]),
+            }
+        if self.kind == "currency":
+            return _("%(source)s→%(target)s at %(rate)s (%(date)s)") % {
+                "source": p["source"],
+                "target": p["target"],
+                "rate": format_decimal(p["rate"], 4),
+                "date": formats.date_format(p["date"], "SHORT_DATE_FORMAT"),
+            }
+        if self.kind == "rounded":
+            return _("rounded")
+        if self.kind == "vat":
+            return _("KDV %%%(rate)s") % {"rate": format_quantity(p["rate"])}
+        return self.kind
+
+    def text(self) -> str:
+        return f"{self.label()}: {_amount_text(self.amount, self.currency)}"
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+
+
+@dataclass(frozen=True)
+class Price:
+    """A unit price for one product, quantity and unit. ``net``, ``vat`` and ``gross`` are per unit, in cents."""
+
+    exists: ClassVar[bool] = True
+
+    product_id: int
+    quantity: Decimal
+    unit_code: str
+    unit_factor: Decimal
+    currency: str
+    net: Decimal
+    vat_rate: Decimal
+    vat: Decimal
+    gross: Decimal
+    steps: tuple[PriceStep, ...]
+    priced_on: dt.date
+    price_list_code: str | None = None
+    tier_min_quantity: Decimal | None = None
+    agreement_id: int | None = None
+    exchange_rate: Decimal | None = None
+    exchange_rate_date: dt.date | None = None
+    gross_is_listed: bool = False
+
+    @property
+    def explanation(self) -> str:
+        """The chain of rules, e.g. "List TRY-B: 120,00 ₺ → tier ≥ 50: 114,00 ₺ → … → KDV %20: 129,96 ₺"."""
+        return " → ".join(step.text() for step in self.steps)
+
+    def line(self, quantity: Decimal | None = None) -> LineAmounts:
+        """Totals for ``quantity`` units (default: the priced quantity), rounded once per line."""
+        quantity = self.quantity if quantity is None else quantity
+        rate = self.vat_rate / HUNDRED
+        if self.gross_is_listed:
+            gross = quantize_money(self.gross * quantity)
+            net = quantize_money(gross / (ONE + rate))
+            return LineAmounts(net=net, vat=gross - net, gross=gross)
+        net = quantize_money(self.net * quantity)
+        vat = quantize_money(net * rate)
+        return LineAmounts(net=net, vat=vat, gross=net + vat)
+
+
+@dataclass(frozen=True)
+class NoPrice:
+    """No applicable price; the product cannot be ordered. ``reason`` is a stable code, ``message`` says why."""
+
+    exists: ClassVar[bool] = False
+
+    product_id: int
+    reason: str
+    params: dict = field(default_factory=dict, compare=False)
+    steps: tuple[PriceStep, ...] = ()
+
+    @property
+    def message(self) -> str:
+        p = self.params
+        messages = {
+            "no_price_list": _("The dealer has no price list."),
+            "price_list_not_valid": _("Price list %(code)s is not valid on %(date)s."),
+            "not_on_list": _("The product is not on price list %(code)s."),
+            "below_lowest_break": _("Price list %(code)s prices this product from quantity %(min)s."),
+            "no_exchange_rate": _("No exchange rate for %(currency)s on or before %(date)s."),
+            "unit_not_sold": _("The product is not sold in unit %(unit)s."),
+            "invalid_quantity": _("The quantity must be above zero."),
+        }
+        text = messages.get(self.reason, self.reason)
+        values = {**p}
+        if "date" in values:
+            values["date"] = formats.date_format(values["date"], "SHORT_DATE_FORMAT")
+        if "min" in values:
+            values["min"] = format_quantity(values["min"])
+        return text % values
+
+    @property
+    def explanation(self) -> str:
+        return " → ".join([*(step.text() for step in self.steps), self.message])
+
+
+PriceResult = Price | NoPrice
+
+
+@dataclass(frozen=True)
+class _Item:
+    unit_id: int | None
+    min_quantity: Decimal
+    price: Decimal
+
+
+def resolve_price_list(start: PriceList | None, lists: Iterable[PriceList], on: dt.date) -> PriceList | None:
+    """Follow ``supersedes`` from the dealer's list to the list in force on ``on``; the last one started wins."""
+    successors: dict[int, list[PriceList]] = defaultdict(list)
+    for price_list in lists:
+        if price_list.supersedes_id:
+            successors[price_list.supersedes_id].append(price_list)
+    current = start
+    seen: set[int] = set()
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
+        started = [
+            s
+            for s in successors.get(current.pk, [])
+            if s.is_active and (s.valid_from is None or s.valid_from <= on) and (s.valid_to is None or s.valid_to >= on)
+        ]
+        if not started:
+            break
+        current = max(started, key=lambda s: (s.valid_from or dt.date.min, s.pk))
+    return current
+
+
+def price_list_is_valid(price_list: PriceList, on: dt.date) -> bool:
+    return (
+        price_list.is_active
+        and (price_list.valid_from is None or price_list.valid_from <= on)
+        and (price_list.valid_to is None or price_list.valid_to >= on)
+    )
+
+
+class DealerPricing:
+    """Prices for one dealer on one day. Load once, then price any number of products without queries in a loop.
+
+    Construction reads the price list chain, the dealer's agreements and (when needed) exchange rates;
+    ``prime(products)`` reads the list items and pack sizes for a page of products in two queries.
+    """
+
+    def __init__(self, dealer, *, on: dt.date | None = None) -> None:
+        self.dealer = dealer
+        self.on = on or timezone.localdate()
+        self.currency = dealer.currency
+        self.price_list: PriceList | None = None
+        self.price_list_problem: NoPrice | None = None
+        if dealer.price_list_id:
+            lists = PriceList.objects.filter(Q(pk=dealer.price_list_id) | Q(supersedes__isnull=False))
+            lists = list(lists)
+            start = next((p for p in lists if p.pk == dealer.price_list_id), None)
+            self.price_list = resolve_price_list(start, lists, self.on)
+        self.list_usable = self.price_list is not None and price_list_is_valid(self.price_list, self.on)
+        valid = (Q(valid_from__isnull=True) | Q(valid_from__lte=self.on)) & (
+            Q(valid_to__isnull=True) | Q(valid_to__gte=self.on)
+        )
+        self.agreements: list[DealerAgreement] = list(
+            DealerAgreement.objects.filter(valid, dealer_id=dealer.pk).select_related("product", "category", "brand")
+        )
+        self._by_product: dict[int, list[DealerAgreement]] = defaultdict(list)
+        self._by_category: dict[int, list[DealerAgreement]] = defaultdict(list)
+        self._by_brand: dict[int, list[DealerAgreement]] = defaultdict(list)
+        for agreement in self.agreements:
+            if agreement.product_id:
+                self._by_product[agreement.product_id].append(agreement)
+            elif agreement.category_id:
+                self._by_category[agreement.category_id].append(agreement)
+            else:
+                self._by_brand[agreement.brand_id].append(agreement)
+        self._items: dict[int, list[_Item]] = {}
+        self._packs: dict[int, dict[int, ProductUnit]] = {}
+        self._rates: dict[str, tuple[Decimal, dt.date]] | None = None
+        self._tree = category_tree() if self._by_category else None
+
+    # -- loading -----------------------------------------------------------------------------------------------
+
+    def prime(self, products: Iterable[Product], *, packs: bool = False) -> None:
+        """Read list items (and pack sizes) for these products in one query each; already loaded ones are skipped."""
+        products = list(products)
+        ids = [p.pk for p in products if p.pk not in self._items]
+        for product_id in ids:
+            self._items[product_id] = []
+        if self.list_usable and ids:
+            rows = PriceListItem.objects.filter(price_list_id=self.price_list.pk, product_id__in=ids).values_list(
+                "product_id", "unit_id", "min_quantity", "price"
+            )
+            for product_id, unit_id, min_quantity, price in rows:
+                self._items[product_id].append(_Item(unit_id, min_quantity, price))
+        pack_ids = [p.pk for p in products if p.pk not in self._packs] if packs else []
+        for product_id in pack_ids:
+            self._packs[product_id] = {}
+        if pack_ids:
+            for pack in ProductUnit.objects.filter(product_id__in=pack_ids).select_related("unit"):
+                self._packs[pack.product_id][pack.unit_id] = pack
+
+    def packs(self, product: Product) -> list[ProductUnit]:
+        """The product's pack sizes, smallest first (loaded by ``prime(..., packs=True)``)."""
+        return sorted(self._packs.get(product.pk, {}).values(), key=lambda pack: pack.factor)
+
+    def _rate(self, currency: str) -> tuple[Decimal, dt.date] | None:
+        """Base-currency units per unit of ``currency``, with the rate's date; None when unknown or too old."""
+        if currency == settings.B2B_BASE_CURRENCY:
+            return ONE, self.on
+        if self._rates is None:
+            self._rates = {}
+            oldest = self.on - dt.timedelta(days=settings.B2B_EXCHANGE_RATE_MAX_AGE_DAYS)
+            rows = (
+                ExchangeRate.objects.filter(rate_date__lte=self.on, rate_date__gte=oldest)
+                .order_by("currency", "rate_date")
+                .values_list("currency", "rate", "rate_date")
+            )
+            for code, rate, rate_date in rows:  # ascending dates: the latest one stays
+                self._rates[code] = (rate, rate_date)
+        return self._rates.get(currency)
+
+    def conversion(self, source: str, target: str) -> tuple[Decimal, dt.date] | None:
+        """The factor from ``source`` to ``target`` money and the older of the two rates' dates."""
+        source_rate, target_rate = self._rate(source), self._rate(target)
+        if source_rate is None or target_rate is None:
+            return None
+        return source_rate[0] / target_rate[0], min(source_rate[1], target_rate[1])
+
+    # -- the policy --------------------------------------------------------------------------------------------
+
+    def agreement_for(self, product: Product, base_quantity: Decimal) -> DealerAgreement | None:
+        """The one agreement that applies: product, then nearest category, then brand (see the module doc)."""
+
+        def best(candidates: list[DealerAgreement]) -> DealerAgreement | None:
+            reached = [a for a in candidates if a.min_quantity <= base_quantity]
+            if not reached:
+                return None
+            return max(reached, key=lambda a: (a.min_quantity, a.valid_from or dt.date.min, a.pk))
+
+        found = best(self._by_product.get(product.pk, []))
+        if found:
+            return found
+        if self._tree is not None:
+            for category_id in self._tree.ancestors(product.category_id):
+                found = best(self._by_category.get(category_id, []))
+                if found:
+                    return found
+        return best(self._by_brand.get(product.brand_id, [])) if product.brand_id else None
+
+    def price(self, product: Product, quantity: Decimal = ONE, unit=None) -> PriceResult:
+        """The price of ``quantity`` × ``unit`` (default: the base unit) of ``product`` for this dealer."""
+        self.prime([product], packs=unit is not None and unit.pk != product.base_unit_id)
+        quantity = Decimal(quantity)
+        if quantity <= 0:
+            return NoPrice(product.pk, "invalid_quantity")
+        if unit is None or unit.pk == product.base_unit_id:
+            unit_id, unit_code, factor = None, product.base_unit.code, ONE
+        else:
+            pack = self._packs.get(product.pk, {}).get(unit.pk)
+            if pack is None or not pack.is_sales_unit:
+                return NoPrice(product.pk, "unit_not_sold", {"unit": unit.code})
+            unit_id, unit_code, factor = unit.pk, unit.code, pack.factor
+        base_quantity = quantity * factor
+        steps: list[PriceStep] = []
+        amount: Decimal | None = None
+        currency = self.currency
+        tier_min: Decimal | None = None
+        gross_listed: Decimal | None = None
+        list_problem: NoPrice | None = None
+
+        # 1. The price list.
+        if self.price_list is None:
+            list_problem = NoPrice(product.pk, "no_price_list")
+        elif not self.list_usable:
+            list_problem = NoPrice(product.pk, "price_list_not_valid", {"code": self.price_list.code, "date": self.on})
+        else:
+            price_list = self.price_list
+            items = self._items.get(product.pk, [])
+            pack_rows = [i for i in items if unit_id is not None and i.unit_id == unit_id]
+            if pack_rows:
+                rows, counted, multiply = pack_rows, quantity, ONE
+            else:
+                rows = [i for i in items if i.unit_id is None or i.unit_id == product.base_unit_id]
+                counted, multiply = base_quantity, factor
+            rows.sort(key=lambda i: i.min_quantity)
+            reached = [i for i in rows if i.min_quantity <= counted]
+            if not rows:
+                list_problem = NoPrice(product.pk, "not_on_list", {"code": price_list.code})
+            elif not reached:
+                list_problem = NoPrice(
+                    product.pk, "below_lowest_break", {"code": price_list.code, "min": rows[0].min_quantity}
+                )
+            else:
+                first, tier = rows[0], reached[-1]
+                currency = price_list.currency
+                amount = _q4(first.price)
+                steps.append(PriceStep("list", amount, currency, {"code": price_list.code}))
+                if tier is not first:
+                    amount = _q4(tier.price)
+                    steps.append(PriceStep("tier", amount, currency, {"min": tier.min_quantity}))
+                tier_min = tier.min_quantity
+                if multiply != ONE:
+                    amount = _q4(amount * multiply)
+                    steps.append(PriceStep("pack", amount, currency, {"factor": multiply, "unit": unit_code}))
+                if price_list.vat_included:
+                    gross_listed = amount
+                    amount = _q4(amount / (ONE + product.vat_rate / HUNDRED))
+                    steps.append(PriceStep("without_vat", amount, currency, {"rate": product.vat_rate}))
+
+        # 2. The dealer's agreement.
+        agreement = self.agreement_for(product, base_quantity)
+        if agreement is not None:
+            target = _agreement_target(agreement, self._tree)
+            if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
+                gross_listed = None
+                currency = agreement.currency
+                amount = _q4(agreement.value * factor)
+                steps.append(PriceStep("agreement_fixed", amount, currency, {"target": target}))
+            elif amount is not None:
+                gross_listed = None
+                amount = _q4(amount * (HUNDRED - agreement.value) / HUNDRED)
+                steps.append(
+                    PriceStep("agreement_discount", amount, currency, {"percent": agreement.value, "target": target})
+                )
+            else:
+                agreement = None  # a discount on nothing: the list's reason below says why
+        if amount is None:
+            return list_problem
+
+        # 3. Currency.
+        exchange_rate = exchange_rate_date = None
+        if currency != self.currency:
+            conversion = self.conversion(currency, self.currency)
+            if conversion is None:
+                missing = currency if self._rate(currency) is None else self.currency
+                return NoPrice(
+                    product.pk, "no_exchange_rate", {"currency": missing, "date": self.on}, steps=tuple(steps)
+                )
+            exchange_rate, exchange_rate_date = conversion
+            gross_listed = None
+            amount = _q4(amount * exchange_rate)
+            steps.append(
+                PriceStep(
+                    "currency",
+                    amount,
+                    self.currency,
+                    {"source": currency, "target": self.currency, "rate": exchange_rate, "date": exchange_rate_date},
+                )
+            )
+            currency = self.currency
+
+        # 4. Rounding and VAT.
+        rate = product.vat_rate / HUNDRED
+        if gross_listed is not None:
+            gross = quantize_money(gross_listed)
+            net = quantize_money(gross / (ONE + rate))
+            vat = gross - net
+        else:
+            net = quantize_money(amount)
+            vat = quantize_money(net * rate)
+            gross = net + vat
+        if net != amount and gross_listed is None:
+            steps.append(PriceStep("rounded", net, currency))
+        steps.append(PriceStep("vat", gross, currency, {"rate": product.vat_rate}))
+        return Price(
+            product_id=product.pk,
+            quantity=quantity,
+            unit_code=unit_code,
+            unit_factor=factor,
+            currency=currency,
+            net=net,
+            vat_rate=product.vat_rate,
+            vat=vat,
+            gross=gross,
+            steps=tuple(steps),
+            priced_on=self.on,
+            price_list_code=self.price_list.code if tier_min is not None else None,
+            tier_min_quantity=tier_min,
+            agreement_id=agreement.pk if agreement else None,
+            exchange_rate=exchange_rate,
+            exchange_rate_date=exchange_rate_date,
+            gross_is_listed=gross_listed is not None,
+        )
+
+    def net_price_expression(self):
+        """The same rules as ``price`` for one base unit at the product's minimum order quantity, as a SQL
+        expression over ``Product`` rows: the net price in the dealer's currency, or NULL where ``price``
+        gives ``NoPrice``. The catalogue sorts by it and, when unpriced products are hidden, filters on it, so a
+        page of 100,000 products is never priced in Python. Displayed prices always come from ``price``; this
+        one skips the per-step rounding and may differ from it by a fraction of a cent."""
+        list_price = None
+        if self.list_usable:
+            conversion = self.conversion(self.price_list.currency, self.currency)
+            if conversion is not None:
+                items = (
+                    PriceListItem.objects.filter(
+                        price_list_id=self.price_list.pk,
+                        product_id=OuterRef("pk"),
+                        min_quantity__lte=OuterRef("min_order_qty"),
+                    )
+                    .filter(Q(unit__isnull=True) | Q(unit_id=OuterRef("base_unit_id")))
+                    .order_by("-min_quantity")
+                    .values("price")[:1]
+                )
+                list_price = Subquery(items, output_field=_PRICE_FIELD) * Value(conversion[0])
+                if self.price_list.vat_included:
+                    list_price = list_price / (Value(ONE) + F("vat_rate") / Value(HUNDRED))
+        whens = []
+        ordered = [(0, a) for a in self.agreements if a.product_id]
+        if self._tree is not None:
+            ordered += [(1, a) for a in self.agreements if a.category_id]
+        ordered += [(2, a) for a in self.agreements if a.brand_id]
+
+        def precedence(entry):
+            level, a = entry
+            depth = -self._tree.depth(a.category_id) if level == 1 else 0
+            return (level, depth, -a.min_quantity, -(a.valid_from or dt.date.min).toordinal(), -a.pk)
+
+        for level, agreement in sorted(ordered, key=precedence):
+            if level == 0:
+                target = Q(pk=agreement.product_id)
+            elif level == 1:
+                target = Q(category_id__in=self._tree.descendants(agreement.category_id))
+            else:
+                target = Q(brand_id=agreement.brand_id)
+            reached = Q(min_order_qty__gte=agreement.min_quantity)
+            if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
+                conversion = self.conversion(agreement.currency, self.currency)
+                then = Value(agreement.value * conversion[0]) if conversion else Value(None)
+            else:
+                then = list_price * Value((HUNDRED - agreement.value) / HUNDRED) if list_price is not None else None
+                then = then if then is not None else Value(None)
+            whens.append(When(target & reached, then=then))
+        default = list_price if list_price is not None else Value(None)
+        if not whens:
+            return ExpressionWrapper(default, output_field=_PRICE_FIELD)
+        return Case(*whens, default=default, output_field=_PRICE_FIELD)
+
+    def breaks(self, product: Product) -> list[Decimal]:
+        """The quantities (base units) where this dealer's price for the product may change: list breaks and
+        agreement thresholds, ascending, starting at the product's minimum order quantity."""
+        self.prime([product])
+        quantities = {product.min_order_qty}
+        quantities.update(
+            i.min_quantity
+            for i in self._items.get(product.pk, [])
+            if (i.unit_id is None or i.unit_id == product.base_unit_id) and i.min_quantity > product.min_order_qty
+        )
+        candidates = self._by_product.get(product.pk, []) + self._by_brand.get(product.brand_id, [])
+        if self._tree is not None:
+            for category_id in self._tree.ancestors(product.category_id):
+                candidates += self._by_category.get(category_id, [])
+        quantities.update(a.min_quantity for a in candidates if a.min_quantity > product.min_order_qty)
+        return sorted(quantities)
+
+
+def _agreement_target(agreement: DealerAgreement, tree) -> tuple[str, str, str]:
+    """What an agreement is on, kept as data so the explanation reads in the reader's language."""
+    if agreement.product_id:
+        return ("product", agreement.product.sku, "")
+    if agreement.category_id:
+        node = tree.get(agreement.category_id) if tree else None
+        if node:
+            return ("category", node.name, node.name_en)
+        return ("category", agreement.category.name, agreement.category.name_en)
+    return ("brand", agreement.brand.name, "")
+
+
+def _target_text(target: tuple[str, str, str]) -> str:
+    kind, name, name_en = target
+    if name_en and (translation.get_language() or "").startswith("en"):
+        name = name_en
+    if kind == "product":
+        return _("product %(sku)s") % {"sku": name}
+    if kind == "category":
+        return _("category %(name)s") % {"name": name}
+    return _("brand %(name)s") % {"name": name}
+
+
+def price_for(dealer, product: Product, quantity: Decimal = ONE, unit=None, *, on: dt.date | None = None):
+    """The price of one product for a dealer (see the module doc for the rules)."""
+    return DealerPricing(dealer, on=on).price(product, quantity, unit)
+
+
+def prices_for(
+    dealer, products: Iterable[Product], *, quantity: Decimal | None = None, on: dt.date | None = None
+) -> dict[int, PriceResult]:
+    """Prices for a page of products in a constant number of queries. Each product is priced at ``quantity``
+    base units, or at its minimum order quantity when not given. Products need ``base_unit`` loaded."""
+    products = list(products)
+    pricing = DealerPricing(dealer, on=on)
+    pricing.prime(products)
+    return {p.pk: pricing.price(p, quantity if quantity is not None else p.min_order_qty) for p in products}

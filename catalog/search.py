@@ -1,0 +1,81 @@
+"""Product search by SKU, name (Turkish or English) and barcode.
+
+On PostgreSQL the product's SKU, names and barcode are folded into one lower-case text without Turkish letters
+("İpek Çanta" → "ipek canta") and searched with ``LIKE '%term%'``, which the trigram index created in migration
+``0004_product_search`` answers without scanning the table. Dealers type without Turkish letters or in any case
+and still find "ŞİŞE" with "sise". Every word of the query must match. A pack's barcode matches exactly.
+On SQLite (the try-out database) a plain case-insensitive ``icontains`` per field is used.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import BooleanField, Case, Func, IntegerField, Q, QuerySet, Value, When
+
+TURKISH_LETTERS = "İIıŞşĞğÜüÖöÇç"
+PLAIN_LETTERS = "iiissgguuoocc"
+MAX_TERMS = 8
+
+# The indexed expression; migration 0004 builds the index from exactly this SQL.
+SEARCH_DOCUMENT_SQL = (
+    'lower(translate("catalog_product"."sku" || \' \' || "catalog_product"."name" || \' \' || '
+    '"catalog_product"."name_en" || \' \' || "catalog_product"."barcode", '
+    f"'{TURKISH_LETTERS}', '{PLAIN_LETTERS}'))"
+)
+_FOLD = str.maketrans(TURKISH_LETTERS, PLAIN_LETTERS)
+
+
+def fold(text: str) -> str:
+    """The search form of a text: Turkish letters to plain ones, lower case."""
+    return text.translate(_FOLD).lower()
+
+
+def search_terms(query: str) -> list[str]:
+    return [term for term in fold(query).split() if term][:MAX_TERMS]
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class _Like(Func):
+    """``<search document> LIKE %s`` written out, so PostgreSQL sees the indexed expression unchanged."""
+
+    def __init__(self, pattern: str):
+        super().__init__(output_field=BooleanField())
+        self.pattern = pattern
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return f"{SEARCH_DOCUMENT_SQL} LIKE %s", [self.pattern]
+
+
+def product_search(queryset: QuerySet, query: str) -> QuerySet:
+    """Products matching every word of ``query``; best matches first are marked by ``search_rank`` (0 = exact)."""
+    from catalog.models import ProductUnit
+
+    terms = search_terms(query)
+    if not terms:
+        return queryset
+    exact = query.strip()
+    if connection.vendor == "postgresql":
+        condition = Q()
+        for term in terms:
+            condition &= Q(_Like(_like_pattern(term)))
+    else:
+        condition = Q()
+        for term in terms:
+            condition &= Q(sku__icontains=term) | Q(name__icontains=term) | Q(name_en__icontains=term) | Q(barcode=term)
+    # A pack's barcode (a case of 12 has its own): looked up first, so the main condition stays index-friendly.
+    pack_ids = []
+    if exact.isdigit() and len(exact) >= 8:
+        pack_ids = list(ProductUnit.objects.filter(barcode=exact).values_list("product_id", flat=True)[:100])
+    if pack_ids:
+        condition |= Q(pk__in=pack_ids)
+    rank = Case(
+        When(Q(sku__iexact=exact) | Q(barcode=exact) | Q(pk__in=pack_ids), then=Value(0)),
+        When(sku__istartswith=exact, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return queryset.filter(condition).annotate(search_rank=rank)

@@ -1,0 +1,208 @@
+"""The dealer catalogue and product pages: own prices only, visibility, filters, sort, paging, query counts."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalog.models import DealerAgreement, Product
+from catalog.pricing import prices_for
+from catalog.tests.factories import (
+    BrandFactory,
+    CategoryFactory,
+    DealerAgreementFactory,
+    PriceListFactory,
+    PriceListItemFactory,
+    ProductFactory,
+    StockLevelFactory,
+)
+from dealers.tests.factories import DealerUserFactory
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+URL = "/catalog/"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def shop(dealer_client):
+    dealer = dealer_client.dealer_user.dealer
+    dealer.price_list = PriceListFactory(code="TRY-A")
+    dealer.save()
+    return dealer
+
+
+def listed(shop, **product_kwargs):
+    product = ProductFactory(**product_kwargs)
+    PriceListItemFactory(price_list=shop.price_list, product=product, price=D("100"))
+    return product
+
+
+def skus(response):
+    return [row.product.sku for row in response.context["page"].rows]
+
+
+def test_needs_a_signed_in_dealer(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_shows_the_dealers_own_price_and_not_another_dealers_agreement(dealer_client, shop):
+    product = listed(shop, sku="A-1")
+    other = DealerUserFactory()
+    other.dealer.price_list = shop.price_list
+    other.dealer.save()
+    DealerAgreementFactory(
+        dealer=other.dealer, product=product, kind=DealerAgreement.Kind.FIXED_PRICE, value=D("1.00"), currency="TRY"
+    )
+    response = dealer_client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert "₺100.00" in html and "₺120.00" in html
+    assert "₺1.00" not in html
+
+
+def test_unpriced_products_hidden_or_on_request(dealer_client, shop, settings):
+    listed(shop, sku="PRICED")
+    ProductFactory(sku="UNPRICED")
+    settings.B2B_UNPRICED_PRODUCTS = "hide"
+    assert skus(dealer_client.get(URL)) == ["PRICED"]
+    assert dealer_client.get(reverse("catalog:product_detail", args=["UNPRICED"])).status_code == 404
+    settings.B2B_UNPRICED_PRODUCTS = "on_request"
+    response = dealer_client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert skus(response) == ["PRICED", "UNPRICED"]
+    assert "Price on request" in response.content.decode()
+    assert response.content.decode().count('data-testid="add-to-cart"') == 1
+
+
+def test_inactive_products_and_categories_are_not_shown(dealer_client, shop):
+    listed(shop, sku="OK")
+    listed(shop, sku="Q", status=Product.Status.QUARANTINED)
+    listed(shop, sku="OFF", category=CategoryFactory(parent=CategoryFactory(is_active=False)))
+    assert skus(dealer_client.get(URL)) == ["OK"]
+    assert dealer_client.get(reverse("catalog:product_detail", args=["Q"])).status_code == 404
+
+
+def test_filters_category_with_children_brand_and_stock(dealer_client, shop):
+    root = CategoryFactory()
+    child = CategoryFactory(parent=root)
+    brand = BrandFactory()
+    a = listed(shop, sku="A", category=child, brand=brand)
+    listed(shop, sku="B", category=root)
+    listed(shop, sku="C")
+    StockLevelFactory(product=a, on_hand=D("5"))
+    assert skus(dealer_client.get(URL, {"category": root.pk})) == ["A", "B"]
+    assert skus(dealer_client.get(URL, {"category": child.pk})) == ["A"]
+    assert skus(dealer_client.get(URL, {"brand": brand.pk})) == ["A"]
+    assert skus(dealer_client.get(URL, {"in_stock": "on"})) == ["A"]
+
+
+def test_search_and_sorting(dealer_client, shop):
+    cheap = ProductFactory(sku="S-1", name="Beta vida")
+    dear = ProductFactory(sku="S-2", name="Alfa vida")
+    ProductFactory(sku="S-3", name="Somun")
+    PriceListItemFactory(price_list=shop.price_list, product=cheap, price=D("100"))
+    PriceListItemFactory(price_list=shop.price_list, product=dear, price=D("150"))
+    DealerAgreementFactory(dealer=shop, product=dear, kind=DealerAgreement.Kind.DISCOUNT, value=D("50"))
+    assert skus(dealer_client.get(URL, {"q": "vida", "sort": "name"})) == ["S-2", "S-1"]
+    # Alfa: 150 − 50 % = 75 is cheaper than Beta's 100; the agreement counts in the sort.
+    assert skus(dealer_client.get(URL, {"q": "vida", "sort": "price"})) == ["S-2", "S-1"]
+    assert skus(dealer_client.get(URL, {"q": "vida", "sort": "price_desc"})) == ["S-1", "S-2"]
+
+
+def test_price_sort_follows_the_policy_on_a_mixed_page(dealer_client, shop):
+    for n in range(12):
+        product = listed(shop, sku=f"M-{n:02d}")
+        PriceListItemFactory(price_list=shop.price_list, product=product, min_quantity=D("10"), price=D(50 + n))
+        if n % 3 == 0:
+            DealerAgreementFactory(dealer=shop, product=product, kind=DealerAgreement.Kind.DISCOUNT, value=D(n * 4))
+    response = dealer_client.get(URL, {"sort": "price", "per_page": 24})
+    nets = [row.price.net for row in response.context["page"].rows]
+    assert nets == sorted(nets)
+    assert len(set(nets)) > 3
+
+
+def test_pages_know_whether_another_follows(dealer_client, shop):
+    for n in range(30):
+        listed(shop, sku=f"P-{n:02d}")
+    first = dealer_client.get(URL, {"per_page": 24})
+    assert len(skus(first)) == 24 and first.context["page"].has_next
+    second = dealer_client.get(URL, {"per_page": 24, "page": 2})
+    assert len(skus(second)) == 6 and not second.context["page"].has_next
+
+
+def test_invalid_parameters_are_reported_and_ignored(dealer_client, shop):
+    listed(shop, sku="A")
+    response = dealer_client.get(
+        URL, {"category": "999999", "brand": "x", "per_page": "7", "page": "-3"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    assert skus(response) == ["A"]
+    assert "This category does not exist." in response.content.decode()
+
+
+@pytest.mark.parametrize("view", ["list", "grid"])
+def test_list_and_grid_views(dealer_client, shop, view):
+    listed(shop, sku="A")
+    response = dealer_client.get(URL, {"view": view})
+    assert f"products--{view}" in response.content.decode()
+
+
+def _queries(client, params):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(URL, params)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), len(response.context["page"].rows)
+
+
+def test_query_count_is_the_same_for_10_and_50_items(dealer_client, shop):
+    brand = BrandFactory()
+    category = CategoryFactory()
+    for n in range(60):
+        product = listed(shop, sku=f"Q-{n:02d}", brand=brand, category=category)
+        StockLevelFactory(product=product, on_hand=D(n))
+    DealerAgreementFactory(dealer=shop, brand=brand, kind=DealerAgreement.Kind.DISCOUNT, value=D("5"))
+    DealerAgreementFactory(dealer=shop, category=category, kind=DealerAgreement.Kind.DISCOUNT, value=D("3"))
+    dealer_client.get(URL)  # caches the category tree and brands
+    ten = _queries(dealer_client, {"per_page": 24, "sort": "price"})
+    fifty = _queries(dealer_client, {"per_page": 50, "sort": "price"})
+    searched = _queries(dealer_client, {"per_page": 50, "q": "Q-", "in_stock": "on"})
+    assert ten[1] == 24 and fifty[1] == 50 and searched[1] == 50
+    assert ten[0] == fifty[0] == searched[0] <= 10
+
+
+def test_product_page_shows_breaks_explanation_and_stock(dealer_client, shop):
+    product = listed(shop, sku="P/1", name="Panel")
+    PriceListItemFactory(price_list=shop.price_list, product=product, min_quantity=D("50"), price=D("90"))
+    StockLevelFactory(product=product, on_hand=D("40"))
+    with CaptureQueriesContext(connection) as ctx:
+        response = dealer_client.get(reverse("catalog:product_detail", args=["P/1"]), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert len(ctx.captured_queries) <= 12
+    detail = response.context["detail"]
+    assert [(q, p.net) for q, p in detail.breaks] == [(D("1"), D("100.00")), (D("50"), D("90.00"))]
+    html = response.content.decode()
+    assert "List TRY-A: ₺100.00" in html
+    assert 'data-testid="warehouses"' in html and "40" in html
+
+
+def test_another_dealers_list_is_not_visible(dealer_client, shop):
+    other_list = PriceListFactory()
+    product = ProductFactory(sku="THEIRS")
+    PriceListItemFactory(price_list=other_list, product=product)
+    assert dealer_client.get(reverse("catalog:product_detail", args=["THEIRS"])).status_code == 404
+
+
+def test_bulk_prices_on_the_page_equal_the_single_ones(dealer_client, shop):
+    for n in range(10):
+        listed(shop, sku=f"E-{n}")
+    rows = dealer_client.get(URL).context["page"].rows
+    single = prices_for(shop, [row.product for row in rows])
+    assert all(row.price == single[row.product.pk] for row in rows)
