@@ -1,10 +1,14 @@
-"""Shared fixtures: users with a dealer, staff, signed-in clients."""
+"""Shared fixtures: users with a dealer, staff, signed-in clients, and a live server with headless Chromium."""
+
+from pathlib import Path
 
 import pytest
 
 from accounts.models import User
 from accounts.tests.factories import TEST_PASSWORD
 from dealers.tests.factories import DealerUserFactory
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -28,3 +32,34 @@ def superuser(db):
 def staff_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def portal_server():
+    """A live server of our own, stopped after the test so its database connection closes before teardown."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer("localhost")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian chromium is missing: `make test` installs it (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(locale="tr-TR", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page
+        context.close()
+        browser.close()

@@ -1,0 +1,81 @@
+"""End to end in headless Debian Chromium: a dealer searches, filters, opens a product, reads the price explanation
+and adds it to the cart."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import TEST_PASSWORD
+from catalog.models import DealerAgreement
+from catalog.tests.factories import (
+    BrandFactory,
+    DealerAgreementFactory,
+    PriceListFactory,
+    PriceListItemFactory,
+    ProductFactory,
+    StockLevelFactory,
+)
+from dealers.tests.factories import DealerUserFactory
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+D = Decimal
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def shop():
+    """Created before the browser starts (Playwright's greenlets would give ORM calls a connection of their own)."""
+    member = DealerUserFactory()
+    dealer = member.dealer
+    dealer.price_list = PriceListFactory(code="TRY-B")
+    dealer.save()
+    volta, other = BrandFactory(name="Volta"), BrandFactory(name="Başka")
+    for sku, name, brand in [("VD-1", "Vida 4x40", volta), ("VD-2", "Vida 5x50", other), ("SM-1", "Somun M8", volta)]:
+        product = ProductFactory(sku=sku, name=name, brand=brand, min_order_qty=D("1"), order_multiple=D("1"))
+        PriceListItemFactory(price_list=dealer.price_list, product=product, price=D("120"))
+        PriceListItemFactory(price_list=dealer.price_list, product=product, min_quantity=D("50"), price=D("114"))
+        StockLevelFactory(product=product, on_hand=D("80"), as_of=timezone.now())
+    DealerAgreementFactory(dealer=dealer, brand=volta, kind=DealerAgreement.Kind.DISCOUNT, value=D("5"))
+    return member
+
+
+def test_dealer_searches_filters_opens_a_product_and_reads_the_explanation(shop, portal_server, browser_page):
+    page = browser_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{portal_server.url}/catalog/")
+    page.fill("input[name=username]", shop.user.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{portal_server.url}/catalog/")
+    assert page.locator("[data-testid=products] .product").count() == 3
+
+    page.fill("[data-testid=search]", "vida")
+    page.select_option("select[name=brand]", label="Volta")
+    page.click("[data-testid=filters] button[type=submit]")
+    page.wait_for_load_state()
+    rows = page.locator("[data-testid=products] .product")
+    assert rows.count() == 1
+    assert rows.first.get_attribute("data-sku") == "VD-1"
+    assert rows.first.locator(".price__net").inner_text() == "114,00 ₺"
+    assert "Stokta" in rows.first.locator("[data-testid=stock]").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "catalog-tr.png"), full_page=True)
+
+    rows.first.locator(".product__name").click()
+    page.wait_for_url("**/catalog/p/VD-1/")
+    assert page.locator("[data-testid=product-name]").inner_text() == "Vida 4x40"
+    explanation = page.locator("[data-testid=price-explanation]")
+    assert not explanation.locator("ol").is_visible()
+    explanation.locator("summary").click()
+    steps = explanation.locator("li").all_inner_texts()
+    assert steps == ["Liste TRY-B: 120,00 ₺", "anlaşma (Volta markası) −%5: 114,00 ₺", "KDV %20: 136,80 ₺"]
+    breaks = page.locator("[data-testid=breaks] tbody tr").all_inner_texts()
+    assert len(breaks) == 2 and "108,30 ₺" in breaks[1]
+    page.screenshot(path=str(ARTIFACTS / "product-tr.png"), full_page=True)
+
+    page.fill(".product-page__buy input[name=quantity]", "3")
+    page.click(".product-page__buy [data-testid=add-to-cart] button")
+    page.wait_for_load_state()
+    assert "sepetinizde 3" in page.locator(".messages").inner_text()
