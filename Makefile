@@ -10,8 +10,11 @@ STAMP := $(VENV)/.installed
 RUN_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3
 # make test: the local PostgreSQL server (trust auth); pytest-django creates test_b2bportal itself.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal
+# make bench-catalog: its own database on the local server, built once; BENCH_ARGS e.g. "--rebuild --skip-load".
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench
+BENCH_ARGS ?=
 
-.PHONY: run test install system-deps postgres messages lint format clean
+.PHONY: run test install system-deps bench-deps bench-catalog postgres messages lint format clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +38,14 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The load generator for the benchmarks: Debian's wrk, installed only when missing (needs root).
+bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+	  echo "Installing system packages: wrk"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "Run as root or install: wrk" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+
 messages: install
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -v0 --ignore=$(VENV); fi
 
@@ -53,6 +64,10 @@ test: install system-deps messages postgres
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run -v0 --settings=b2bportal.settings.test
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -p no:cacheprovider
+
+# Queries per page and server time of the dealer catalogue, in-process and under load (bench/catalog.py).
+bench-catalog: install bench-deps postgres
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/catalog.py $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,14 @@ from dealers.tests.factories import DealerUserFactory
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with an empty cache: a category tree cached by one test must not leak into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def dealer_user(db):
     return DealerUserFactory()

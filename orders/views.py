@@ -36,7 +36,8 @@ def cart_add(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("catalog:catalog_list")
     if not form.is_valid():
-        messages.error(request, _("Enter a quantity above zero."))
+        errors = form.errors.get("quantity") or [_("This product is not available to you.")]
+        messages.error(request, " ".join(errors))
         return redirect(back)
     product = Product.objects.select_related("base_unit").filter(pk=form.cleaned_data["product"]).first()
     unit = Unit.objects.filter(pk=form.cleaned_data["unit"]).first() if form.cleaned_data["unit"] else None

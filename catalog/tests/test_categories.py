@@ -8,13 +8,6 @@ from catalog.tests.factories import CategoryFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def test_ancestors_descendants_breadcrumb():
     root = CategoryFactory(name="Elektrik")
     child = CategoryFactory(name="Aydınlatma", parent=root)

@@ -25,13 +25,6 @@ D = Decimal
 URL = "/catalog/"
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def shop(dealer_client):
     dealer = dealer_client.dealer_user.dealer
@@ -105,9 +98,9 @@ def test_filters_category_with_children_brand_and_stock(dealer_client, shop):
 
 
 def test_search_and_sorting(dealer_client, shop):
-    cheap = ProductFactory(sku="S-1", name="Beta vida")
-    dear = ProductFactory(sku="S-2", name="Alfa vida")
-    ProductFactory(sku="S-3", name="Somun")
+    cheap = ProductFactory(sku="S-1", name="Beta vida", name_en="Beta screw")
+    dear = ProductFactory(sku="S-2", name="Alfa vida", name_en="Alpha screw")
+    ProductFactory(sku="S-3", name="Somun", name_en="Nut")
     PriceListItemFactory(price_list=shop.price_list, product=cheap, price=D("100"))
     PriceListItemFactory(price_list=shop.price_list, product=dear, price=D("150"))
     DealerAgreementFactory(dealer=shop, product=dear, kind=DealerAgreement.Kind.DISCOUNT, value=D("50"))
@@ -206,3 +199,14 @@ def test_bulk_prices_on_the_page_equal_the_single_ones(dealer_client, shop):
     rows = dealer_client.get(URL).context["page"].rows
     single = prices_for(shop, [row.product for row in rows])
     assert all(row.price == single[row.product.pk] for row in rows)
+
+
+def test_ids_in_links_and_forms_are_never_grouped_in_turkish(dealer_client, shop):
+    category = CategoryFactory(pk=654321)
+    product = ProductFactory(pk=123456, sku="BIG", category=category)
+    PriceListItemFactory(price_list=shop.price_list, product=product)
+    html = dealer_client.get(URL, {"category": category.pk}, HTTP_ACCEPT_LANGUAGE="tr").content.decode()
+    assert 'name="product" value="123456"' in html
+    assert 'name="category" value="654321"' in html and "123.456" not in html
+    detail = dealer_client.get(reverse("catalog:product_detail", args=["BIG"]), HTTP_ACCEPT_LANGUAGE="tr")
+    assert "?category=654321" in detail.content.decode()
