@@ -72,3 +72,14 @@ def check_catalog_settings(app_configs=None, **kwargs) -> list[Error]:
     if getattr(settings, "B2B_EXCHANGE_RATE_MAX_AGE_DAYS", 7) < 0:
         errors.append(Error("EXCHANGE_RATE_MAX_AGE_DAYS must not be negative.", id="b2bportal.E009"))
     return errors
+
+
+@register()
+def check_order_rules(app_configs=None, **kwargs) -> list[Error]:
+    """A misspelt placement rule would silently approve what should be held."""
+    from orders.rules import validate_rules
+
+    configured = getattr(settings, "B2B_ORDER_RULES", {})
+    if not isinstance(configured, dict):
+        return [Error("B2B_ORDER_RULES must be a mapping of rule to action.", id="b2bportal.E010")]
+    return [Error(f"B2B_ORDER_RULES: {problem}.", id="b2bportal.E010") for problem in validate_rules(configured)]

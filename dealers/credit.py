@@ -39,13 +39,17 @@ class CreditPosition:
 
 
 def portal_pending_total(dealer: Dealer) -> Decimal:
-    """Totals of the dealer's portal orders that count against credit but are not in the ERP's figures yet."""
+    """Totals of the dealer's on-account portal orders that the ERP's figures do not include yet. Orders paid by
+    card or bank transfer are not credit: they are released only once paid."""
     from orders.models import Order
     from orders.status import NOT_YET_IN_ERP
 
-    total = Order.objects.filter(dealer=dealer, status__in=NOT_YET_IN_ERP, currency=dealer.currency).aggregate(
-        total=Sum("total_gross")
-    )["total"]
+    total = Order.objects.filter(
+        dealer=dealer,
+        status__in=NOT_YET_IN_ERP,
+        currency=dealer.currency,
+        payment_method=Order.PaymentMethod.ON_ACCOUNT,
+    ).aggregate(total=Sum("total_gross"))["total"]
     return total or Decimal("0.00")
 
 

@@ -16,3 +16,20 @@ class CartRefused(Exception):
         self.message = message
         self.suggested = suggested
         super().__init__(message)
+
+
+class OrderRefused(Exception):
+    """Placement refused; nothing was saved. ``messages`` are for the dealer; ``checks`` the rules as checked."""
+
+    def __init__(self, messages: list[str], *, checks=None):
+        self.messages = messages
+        self.checks = checks or []
+        super().__init__("; ".join(str(m) for m in messages))
+
+
+class PricesChanged(Exception):
+    """The cart's prices or lines changed since the dealer confirmed them; ``priced`` is the cart priced now."""
+
+    def __init__(self, priced):
+        self.priced = priced
+        super().__init__("The cart changed since it was confirmed.")

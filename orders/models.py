@@ -114,6 +114,13 @@ class Order(TimeStampedModel):
     requested_delivery_date = models.DateField(_("requested delivery date"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     hold_reasons = models.JSONField(_("hold reasons"), default=list, blank=True)
+    placement_checks = models.JSONField(
+        _("placement checks"),
+        default=list,
+        blank=True,
+        help_text=_("Every rule checked when the order was placed, with its figures at that moment."),
+    )
+    confirmation_sent_at = models.DateTimeField(_("confirmation e-mail sent"), null=True, blank=True)
     erp_document_number = models.CharField(_("ERP document number"), max_length=64, blank=True, db_index=True)
     placed_at = models.DateTimeField(_("placed at"), null=True, blank=True, db_index=True)
 
@@ -214,3 +221,32 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status} → {self.to_status}"
+
+
+class StockReservation(models.Model):
+    """Stock set aside in one warehouse for an order line, until the ERP takes the order over (then its own
+    commitment counts) or the order is rejected or cancelled. ``released_at`` marks the end; the matching
+    ``StockLevel.reserved_portal`` is changed in the same transaction, only by ``orders.services``."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="reservations")
+    line = models.ForeignKey(OrderLine, verbose_name=_("line"), on_delete=models.CASCADE, related_name="reservations")
+    stock_level = models.ForeignKey(
+        "catalog.StockLevel", verbose_name=_("stock"), on_delete=models.PROTECT, related_name="reservations"
+    )
+    quantity = quantity_field(_("quantity (base unit)"))
+    created_at = models.DateTimeField(_("reserved at"), auto_now_add=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stock reservation")
+        verbose_name_plural = _("stock reservations")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="stock_reservation_quantity_positive"),
+            models.UniqueConstraint(fields=["line", "stock_level"], name="stock_reservation_unique_per_line"),
+        ]
+        indexes = [
+            models.Index(fields=["order"], condition=Q(released_at__isnull=True), name="stock_reservation_open_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}@{self.stock_level_id}: {self.quantity}"

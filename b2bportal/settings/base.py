@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from b2bportal.env import env_bool, env_int, env_list, env_str
+from b2bportal.env import env_bool, env_int, env_list, env_mapping, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -203,6 +203,13 @@ REST_FRAMEWORK = {
 
 # --- Product settings -----------------------------------------------------------------------
 B2B_COMPANY_NAME = env_str("COMPANY_NAME", "b2bportal")
+# The seller's details printed on documents (order confirmation PDF); empty ones are left out.
+B2B_COMPANY_ADDRESS = env_str("COMPANY_ADDRESS", "")
+B2B_COMPANY_TAX_OFFICE = env_str("COMPANY_TAX_OFFICE", "")
+B2B_COMPANY_TAX_NUMBER = env_str("COMPANY_TAX_NUMBER", "")
+B2B_COMPANY_PHONE = env_str("COMPANY_PHONE", "")
+B2B_COMPANY_EMAIL = env_str("COMPANY_EMAIL", "")
+B2B_COMPANY_IBAN = env_str("COMPANY_IBAN", "")
 B2B_BASE_CURRENCY = env_str("BASE_CURRENCY", "TRY")
 B2B_CURRENCIES = ["TRY", "USD", "EUR", "GBP"]
 # An exchange rate older than this many days is not used: the product has no price until a fresh rate arrives.
@@ -212,6 +219,9 @@ B2B_LOW_STOCK_LEVEL = env_int("LOW_STOCK_LEVEL", 10)
 # Products without a price for the dealer: "hide" them, or show them as "on_request" (cannot be ordered).
 B2B_UNPRICED_PRODUCTS = env_str("UNPRICED_PRODUCTS", "hide")
 B2B_CATALOG_PAGE_SIZES = [24, 50, 100]
+# Placement rules (orders/rules.py): rule → warn | hold | block (stock also: backorder). ORDER_RULES in the
+# environment: "credit_limit=hold,stock=backorder".
+B2B_ORDER_RULES = env_mapping("ORDER_RULES")
 
 ERPSYNC_ADAPTERS: dict[str, str] = {}
 

@@ -1,0 +1,108 @@
+"""A cart priced now: every line through the catalogue's pricing and availability, never a stored price.
+
+The cart page, the checkout page and ``order_place`` all read a cart through ``cart_priced``, so what the dealer
+sees is what placement checks. ``signature`` fingerprints the priced lines: placement compares it with the one
+the dealer confirmed and refuses when a price moved in between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from catalog.availability import Decision, availability_for_products, quantity_decision
+from catalog.pricing import DealerPricing, LineAmounts, PriceResult
+from catalog.selectors import visible_products
+from orders.models import Cart, CartLine
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class PricedLine:
+    line: CartLine
+    price: PriceResult | None
+    decision: Decision | None
+    amounts: LineAmounts | None
+    problem: str = ""
+
+    @property
+    def orderable(self) -> bool:
+        return not self.problem
+
+
+@dataclass
+class PricedCart:
+    cart: Cart
+    currency: str
+    lines: list[PricedLine] = field(default_factory=list)
+
+    @property
+    def total_net(self) -> Decimal:
+        return sum((p.amounts.net for p in self.lines if p.amounts), ZERO)
+
+    @property
+    def total_vat(self) -> Decimal:
+        return sum((p.amounts.vat for p in self.lines if p.amounts), ZERO)
+
+    @property
+    def total_gross(self) -> Decimal:
+        return self.total_net + self.total_vat
+
+    @property
+    def problems(self) -> list[PricedLine]:
+        return [p for p in self.lines if p.problem]
+
+    @property
+    def orderable(self) -> bool:
+        return bool(self.lines) and not self.problems
+
+    @property
+    def signature(self) -> str:
+        """A fingerprint of what the dealer is asked to pay: lines, quantities, unit prices and total."""
+        parts = [
+            f"{p.line.pk}:{p.line.product_id}:{p.line.unit_id}:{p.line.quantity}:{p.price.net if p.price else '-'}"
+            for p in sorted(self.lines, key=lambda p: p.line.pk)
+        ]
+        parts.append(f"{self.currency}:{self.total_gross}")
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+    def unit_prices(self) -> dict[str, str]:
+        return {str(p.line.pk): str(p.price.net) for p in self.lines if p.price is not None and p.price.exists}
+
+
+def cart_priced(*, dealer, cart: Cart, lines: list[CartLine] | None = None, pricing: DealerPricing | None = None):
+    """Price and check every line of ``cart`` for ``dealer`` in a constant number of queries.
+
+    A line has a ``problem`` (and is not orderable) when the product is no longer visible to the dealer, has no
+    price, or its quantity breaks the product's rules. Stock shortage is not a problem here: the decision says so
+    and placement applies the stock rule.
+    """
+    from django.utils.translation import gettext as _
+
+    pricing = pricing or DealerPricing(dealer)
+    if lines is None:
+        lines = list(cart.lines.select_related("product__base_unit", "product__brand", "unit").order_by("pk"))
+    products = [line.product for line in lines]
+    visible = set(
+        visible_products(pricing=pricing).filter(pk__in=[p.pk for p in products]).values_list("pk", flat=True)
+    )
+    pricing.prime(products, packs=any(line.unit_id for line in lines))
+    stock = availability_for_products(products)
+    priced = PricedCart(cart=cart, currency=dealer.currency)
+    for line in lines:
+        product = line.product
+        if product.pk not in visible:
+            priced.lines.append(PricedLine(line, None, None, None, _("This product is not available to you.")))
+            continue
+        price = pricing.price(product, line.quantity, line.unit)
+        if not price.exists:
+            priced.lines.append(PricedLine(line, price, None, None, price.message))
+            continue
+        decision = quantity_decision(
+            product, line.quantity, unit_factor=price.unit_factor, availability=stock[product.pk]
+        )
+        problem = "" if decision.allowed or decision.reason == "insufficient_stock" else decision.message
+        priced.lines.append(PricedLine(line, price, decision, price.line(line.quantity), problem))
+    return priced

@@ -1,0 +1,393 @@
+"""Placing an order: one short transaction that re-prices, reserves stock, checks credit and applies the rules.
+
+Locking discipline (every placement takes the locks in this order, so two placements never wait on each other in
+a circle):
+
+1. the new order row — its ``(dealer, idempotency_key)`` is unique, so a second submit with the same key waits
+   here for the first and then finds its order instead of placing another;
+2. the dealer row (``SELECT … FOR UPDATE``): credit exposure is read and this order added to it under this lock,
+   so two on-account orders of one dealer cannot both pass the same available credit;
+3. the cart row, then the stock rows of the ordered products in primary-key order: the quantity reserved is at
+   most what is available under the lock, so concurrent buyers can never reserve the same unit twice.
+
+Nothing outside the database happens inside the transaction; the confirmation e-mail is queued on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from catalog.models import StockLevel
+from dealers.access import scoped
+from dealers.credit import portal_pending_total
+from dealers.models import Dealer, DealerAddress, DealerUser
+from orders.exceptions import OrderRefused, PricesChanged
+from orders.models import Cart, Order, OrderLine, OrderStatusChange, StockReservation
+from orders.pricing import cart_priced
+from orders.rules import BACKORDER, HOLD, WARN, CheckOutcome, rule_action
+from orders.services.transitions import order_transition
+from orders.status import OrderStatus
+
+log = logging.getLogger(__name__)
+ZERO = Decimal("0")
+
+
+def order_place(
+    *,
+    dealer_user: DealerUser,
+    idempotency_key: uuid.UUID,
+    payment_method: str,
+    delivery_address: DealerAddress | None,
+    po_number: str = "",
+    requested_delivery_date: dt.date | None = None,
+    note: str = "",
+    confirmed_signature: str,
+) -> Order:
+    """Turn the dealer user's active cart into an order and return it.
+
+    Idempotent: a second call with the same ``idempotency_key`` returns the first order, whatever its outcome.
+    Refuses, saving nothing: an empty cart or a line that cannot be ordered (``OrderRefused``), prices or lines that
+    changed since the dealer confirmed ``confirmed_signature`` (``PricesChanged``, with the new priced cart), a
+    missing PO number where the dealer requires one, another dealer's address, and any rule configured to block.
+    Otherwise the order is approved, waits for payment, for the dealer's approver, or for staff, with every check
+    recorded in ``placement_checks`` and the failing ones in ``hold_reasons``.
+    """
+    dealer = dealer_user.dealer
+    existing = Order.objects.filter(dealer=dealer, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _place(
+                dealer_user=dealer_user,
+                idempotency_key=idempotency_key,
+                payment_method=payment_method,
+                delivery_address=delivery_address,
+                po_number=po_number.strip(),
+                requested_delivery_date=requested_delivery_date,
+                note=note.strip(),
+                confirmed_signature=confirmed_signature,
+            )
+    except IntegrityError:
+        # The same key committed by a concurrent request while this one waited on the unique index.
+        existing = Order.objects.filter(dealer=dealer, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _place(
+    *,
+    dealer_user,
+    idempotency_key,
+    payment_method,
+    delivery_address,
+    po_number,
+    requested_delivery_date,
+    note,
+    confirmed_signature,
+) -> Order:
+    if payment_method not in Order.PaymentMethod.values:
+        raise OrderRefused([_("Choose a payment method.")])
+    if delivery_address is not None and delivery_address.dealer_id != dealer_user.dealer_id:
+        raise OrderRefused([_("Choose one of your delivery addresses.")])
+    if requested_delivery_date is not None and requested_delivery_date < timezone.localdate():
+        raise OrderRefused([_("The requested delivery date is in the past.")])
+
+    # 1. The order row first: a concurrent submit with the same key waits here.
+    order = Order.objects.create(
+        number=f"TMP-{uuid.uuid4().hex[:24]}",
+        dealer_id=dealer_user.dealer_id,
+        placed_by=dealer_user.user,
+        status=OrderStatus.DRAFT,
+        payment_method=payment_method,
+        idempotency_key=idempotency_key,
+        delivery_address=delivery_address,
+        delivery_address_text=_address_text(delivery_address),
+        po_number=po_number,
+        requested_delivery_date=requested_delivery_date,
+        note=note,
+    )
+    # 2. The dealer row: credit is decided under this lock.
+    dealer = Dealer.objects.select_for_update().get(pk=dealer_user.dealer_id)
+    if dealer.po_number_required and not po_number:
+        raise OrderRefused([_("Your company requires a PO number on every order.")])
+    order.currency = dealer.currency
+
+    # 3. The cart, priced now.
+    cart = (
+        scoped(Cart.objects.select_for_update(), dealer_user)
+        .filter(owner=dealer_user.user, kind=Cart.Kind.ACTIVE)
+        .first()
+    )
+    if cart is None:
+        raise OrderRefused([_("Your cart is empty.")])
+    priced = cart_priced(dealer=dealer, cart=cart)
+    if not priced.lines:
+        raise OrderRefused([_("Your cart is empty.")])
+    if priced.problems:
+        raise OrderRefused([f"{p.line.product.sku}: {p.problem}" for p in priced.problems])
+    if priced.signature != confirmed_signature:
+        raise PricesChanged(priced)
+
+    # 4. Stock, under row locks in primary-key order.
+    base_needed: dict[int, Decimal] = defaultdict(Decimal)
+    for p in priced.lines:
+        base_needed[p.line.product_id] += p.line.quantity * p.price.unit_factor
+    levels = list(
+        StockLevel.objects.select_for_update()
+        .filter(product_id__in=list(base_needed), warehouse__is_sellable=True, warehouse__is_active=True)
+        .select_related("warehouse")
+        .order_by("pk")
+    )
+    by_product: dict[int, list[StockLevel]] = defaultdict(list)
+    for level in levels:
+        by_product[level.product_id].append(level)
+
+    connection_settings = _default_connection_settings()
+    stock_action = rule_action("stock", connection_settings=connection_settings)
+    shortfalls: dict[int, Decimal] = {}
+    plan: dict[int, list[tuple[StockLevel, Decimal]]] = {}
+    for product_id, needed in base_needed.items():
+        product_levels = sorted(by_product.get(product_id, []), key=lambda lvl: lvl.warehouse.code)
+        free = max(sum((lvl.on_hand - lvl.committed_erp - lvl.reserved_portal for lvl in product_levels), ZERO), ZERO)
+        take_total = min(needed, free)
+        if needed > free:
+            shortfalls[product_id] = needed - free
+        allocation = []
+        remaining = take_total
+        for level in product_levels:
+            if remaining <= 0:
+                break
+            take = min(max(level.on_hand - level.committed_erp - level.reserved_portal, ZERO), remaining)
+            if take > 0:
+                allocation.append((level, take))
+                remaining -= take
+        plan[product_id] = allocation
+
+    # 5. The rules.
+    total = priced.total_gross
+    checks: list[CheckOutcome] = []
+    on_account = payment_method == Order.PaymentMethod.ON_ACCOUNT
+    if on_account:
+        checks.append(
+            CheckOutcome(
+                "credit_hold",
+                passed=not dealer.credit_hold,
+                action=rule_action("credit_hold"),
+                message=_("Your account is on credit hold; pay by card or bank transfer.")
+                if dealer.credit_hold
+                else "",
+                details={"reason": dealer.credit_hold_reason, "as_of": _iso(dealer.credit_hold_as_of)},
+            )
+        )
+        pending = portal_pending_total(dealer)
+        exposure = dealer.erp_balance + dealer.erp_open_orders + pending + total
+        checks.append(
+            CheckOutcome(
+                "credit_limit",
+                passed=exposure <= dealer.credit_limit,
+                action=rule_action("credit_limit"),
+                message=_("This order would exceed your credit limit.") if exposure > dealer.credit_limit else "",
+                details={
+                    "credit_limit": str(dealer.credit_limit),
+                    "erp_balance": str(dealer.erp_balance),
+                    "erp_open_orders": str(dealer.erp_open_orders),
+                    "portal_pending": str(pending),
+                    "order_total": str(total),
+                    "exposure": str(exposure),
+                    "balance_as_of": _iso(dealer.erp_balance_as_of),
+                    "limit_as_of": _iso(dealer.credit_limit_as_of),
+                },
+            )
+        )
+    checks.append(
+        CheckOutcome(
+            "stock",
+            passed=not shortfalls,
+            action=stock_action,
+            message=_("Some products are short of stock.") if shortfalls else "",
+            details={"short": {_sku(priced, pid): str(qty) for pid, qty in shortfalls.items()}},
+        )
+    )
+    limit = dealer_user.approval_limit if dealer_user.role == DealerUser.Role.BUYER else None
+    checks.append(
+        CheckOutcome(
+            "buyer_limit",
+            passed=limit is None or total <= limit,
+            action=rule_action("buyer_limit"),
+            message=_("Above your approval limit: your company's approver decides.")
+            if limit is not None and total > limit
+            else "",
+            details={"approval_limit": str(limit) if limit is not None else None, "order_total": str(total)},
+        )
+    )
+    checks.append(
+        CheckOutcome(
+            "manual_review",
+            passed=not dealer.requires_manual_review,
+            action=rule_action("manual_review"),
+            message=_("Every order of your company is reviewed by our staff.") if dealer.requires_manual_review else "",
+        )
+    )
+    quarantined = dealer.status != Dealer.Status.ACTIVE
+    checks.append(
+        CheckOutcome(
+            "dealer_quarantined",
+            passed=not quarantined,
+            action=rule_action("dealer_quarantined"),
+            message=_("Your account is being reviewed by our staff.") if quarantined else "",
+            details={"status": dealer.status, "reason": dealer.status_reason},
+        )
+    )
+    blocking = [c for c in checks if c.blocks]
+    if blocking:
+        raise OrderRefused([str(c.message) for c in blocking], checks=checks)
+
+    # 6. Lines, with the price as ordered and its explanation in both languages.
+    lines = []
+    for number, p in enumerate(priced.lines, start=1):
+        line_base = p.line.quantity * p.price.unit_factor
+        short = shortfalls.get(p.line.product_id, ZERO)
+        backordered = min(short, line_base) / p.price.unit_factor if short else ZERO
+        if short:
+            shortfalls[p.line.product_id] = short - min(short, line_base)
+        lines.append(
+            OrderLine(
+                order=order,
+                line_no=number,
+                product=p.line.product,
+                sku=p.line.product.sku,
+                name=p.line.product.name,
+                unit_code=p.price.unit_code,
+                unit_factor=p.price.unit_factor,
+                quantity=p.line.quantity,
+                unit_price_net=p.price.net,
+                unit_price_gross=p.price.gross,
+                vat_rate=p.price.vat_rate,
+                line_net=p.amounts.net,
+                line_vat=p.amounts.vat,
+                line_gross=p.amounts.gross,
+                price_list_currency=_source_currency(p.price),
+                exchange_rate=p.price.exchange_rate,
+                exchange_rate_date=p.price.exchange_rate_date,
+                price_explanation=_explanation_snapshot(p.price),
+                backordered_qty=backordered.quantize(Decimal("0.001")),
+            )
+        )
+    OrderLine.objects.bulk_create(lines)
+    lines_by_product: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in OrderLine.objects.filter(order=order).order_by("line_no"):
+        lines_by_product[line.product_id].append(line)
+
+    # 7. Reservations: what is available now is set aside, warehouse by warehouse.
+    reservations = []
+    touched: dict[int, StockLevel] = {}
+    for product_id, allocation in plan.items():
+        product_lines = lines_by_product[product_id]
+        for level, quantity in allocation:
+            level.reserved_portal += quantity
+            touched[level.pk] = level
+            reservations.extend(_split_over_lines(order, product_lines, level, quantity))
+    StockLevel.objects.bulk_update(touched.values(), ["reserved_portal"])
+    StockReservation.objects.bulk_create(reservations)
+
+    # 8. Totals, number, status.
+    order.total_net = priced.total_net
+    order.total_vat = priced.total_vat
+    order.total_gross = priced.total_gross
+    order.number = f"P{timezone.localdate().year}-{order.pk:06d}"
+    order.placed_at = timezone.now()
+    order.placement_checks = [c.as_record() for c in checks]
+    order.hold_reasons = [c.as_record() for c in checks if not c.passed and c.action in (HOLD, BACKORDER, WARN)]
+    order.save()
+    cart.lines.all().delete()
+
+    actor = dealer_user.user
+    order_transition(order=order, to_status=OrderStatus.SUBMITTED, actor=actor, source=OrderStatusChange.Source.DEALER)
+    staff_holds = [c for c in checks if c.holds and c.rule != "buyer_limit"]
+    if any(c.holds and c.rule == "buyer_limit" for c in checks):
+        target, reason = OrderStatus.AWAITING_DEALER_APPROVAL, _("Above the buyer's approval limit.")
+    elif staff_holds:
+        target, reason = OrderStatus.ON_HOLD, "; ".join(str(c.message) for c in staff_holds)
+    elif on_account:
+        target, reason = OrderStatus.APPROVED, _("All placement checks passed.")
+    else:
+        target, reason = OrderStatus.AWAITING_PAYMENT, _("Waiting for the payment.")
+    order_transition(order=order, to_status=target, reason=reason, source=OrderStatusChange.Source.SYSTEM)
+
+    from orders.tasks import order_confirmation_queue
+
+    transaction.on_commit(lambda: order_confirmation_queue(order.pk))
+    return order
+
+
+def _split_over_lines(order, lines, level, quantity) -> list[StockReservation]:
+    """A product's reservation in one warehouse, divided over its lines in line order (usually one line)."""
+    result = []
+    for line in lines:
+        if quantity <= 0:
+            break
+        reserved = sum((r.quantity for r in getattr(line, "_reserved", [])), ZERO)
+        room = line.quantity * line.unit_factor - line.backordered_qty * line.unit_factor - reserved
+        take = min(room, quantity)
+        if take > 0:
+            reservation = StockReservation(order=order, line=line, stock_level=level, quantity=take)
+            line._reserved = [*getattr(line, "_reserved", []), reservation]
+            result.append(reservation)
+            quantity -= take
+    return result
+
+
+def _address_text(address: DealerAddress | None) -> str:
+    if address is None:
+        return ""
+    parts = [
+        address.name,
+        address.line1,
+        address.line2,
+        " ".join(filter(None, [address.postal_code, address.district, address.city])),
+        address.country,
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def _explanation_snapshot(price) -> list[dict]:
+    snapshot = []
+    for step in price.steps:
+        texts = {}
+        for language in ("tr", "en"):
+            with translation.override(language):
+                texts[language] = step.text()
+        snapshot.append({"kind": step.kind, "amount": str(step.amount), "currency": step.currency, **texts})
+    return snapshot
+
+
+def _source_currency(price) -> str:
+    for step in price.steps:
+        if step.kind == "currency":
+            return step.params["source"]
+    return price.currency
+
+
+def _sku(priced, product_id) -> str:
+    return next(p.line.product.sku for p in priced.lines if p.line.product_id == product_id)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _default_connection_settings() -> dict:
+    from erpsync.models import ErpConnection
+
+    connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("settings").first()
+    return connection.settings if connection else {}
