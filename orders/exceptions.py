@@ -33,3 +33,11 @@ class PricesChanged(Exception):
     def __init__(self, priced):
         self.priced = priced
         super().__init__("The cart changed since it was confirmed.")
+
+
+class DecisionRefused(Exception):
+    """An approval, rejection or cancellation that is not allowed; ``message`` says why, for the person deciding."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)

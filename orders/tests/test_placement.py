@@ -11,8 +11,7 @@ from django.db import connection
 
 from catalog.models import StockLevel
 from catalog.tests.factories import PriceListFactory, PriceListItemFactory, ProductFactory, StockLevelFactory
-from dealers.models import DealerUser
-from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
+from dealers.tests.factories import DealerAddressFactory, DealerFactory
 from erpsync.models import ErpConnection
 from orders.exceptions import OrderRefused, PricesChanged
 from orders.models import Cart, Order, OrderStatusChange, StockReservation
@@ -20,37 +19,10 @@ from orders.pricing import cart_priced
 from orders.services import cart_line_add, order_place, order_transition
 from orders.status import OrderStatus
 from orders.tasks import order_confirmation_send
+from orders.tests.factories import buyer_of, make_shop, place
 
 D = Decimal
 S = OrderStatus
-
-
-def make_shop(*, stock="10", price="100", credit_limit="100000", **dealer_kwargs):
-    stock, price, credit_limit = D(stock), D(price), D(credit_limit)
-    price_list = PriceListFactory()
-    dealer = DealerFactory(price_list=price_list, credit_limit=credit_limit, erp_balance=D("0"), **dealer_kwargs)
-    product = ProductFactory(min_order_qty=D("1"), order_multiple=D("1"), vat_rate=D("20"))
-    PriceListItemFactory(price_list=price_list, product=product, price=price)
-    StockLevelFactory(product=product, on_hand=stock)
-    return dealer, product
-
-
-def buyer_of(dealer, **kwargs):
-    kwargs.setdefault("role", DealerUser.Role.BUYER)
-    return DealerUserFactory(dealer=dealer, **kwargs)
-
-
-def place(dealer_user, *, key=None, payment_method=Order.PaymentMethod.ON_ACCOUNT, **kwargs):
-    cart = Cart.objects.filter(owner=dealer_user.user, kind=Cart.Kind.ACTIVE).first()
-    signature = cart_priced(dealer=dealer_user.dealer, cart=cart).signature if cart else ""
-    kwargs.setdefault("delivery_address", None)
-    return order_place(
-        dealer_user=dealer_user,
-        idempotency_key=key or uuid.uuid4(),
-        payment_method=payment_method,
-        confirmed_signature=kwargs.pop("signature", signature),
-        **kwargs,
-    )
 
 
 @pytest.fixture
