@@ -133,7 +133,13 @@ class Product(LocalizedNameMixin, TimeStampedModel):
                 condition=Q(status__in=["active", "quarantined", "inactive"]), name="product_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["status", "category"], name="product_status_category_idx")]
+        indexes = [
+            models.Index(fields=["status", "category"], name="product_status_category_idx"),
+            # The catalogue pages walk these in order and stop after a page.
+            models.Index(fields=["name", "sku"], name="product_name_idx"),
+            models.Index(fields=["name_en", "sku"], name="product_name_en_idx"),
+            models.Index(fields=["-created_at", "-id"], name="product_newest_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"

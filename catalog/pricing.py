@@ -38,7 +38,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -474,30 +486,24 @@ class DealerPricing:
             gross_is_listed=gross_listed is not None,
         )
 
-    def net_price_expression(self):
-        """The same rules as ``price`` for one base unit at the product's minimum order quantity, as a SQL
-        expression over ``Product`` rows: the net price in the dealer's currency, or NULL where ``price``
-        gives ``NoPrice``. The catalogue sorts by it and, when unpriced products are hidden, filters on it, so a
-        page of 100,000 products is never priced in Python. Displayed prices always come from ``price``; this
-        one skips the per-step rounding and may differ from it by a fraction of a cent."""
-        list_price = None
-        if self.list_usable:
-            conversion = self.conversion(self.price_list.currency, self.currency)
-            if conversion is not None:
-                items = (
-                    PriceListItem.objects.filter(
-                        price_list_id=self.price_list.pk,
-                        product_id=OuterRef("pk"),
-                        min_quantity__lte=OuterRef("min_order_qty"),
-                    )
-                    .filter(Q(unit__isnull=True) | Q(unit_id=OuterRef("base_unit_id")))
-                    .order_by("-min_quantity")
-                    .values("price")[:1]
-                )
-                list_price = Subquery(items, output_field=_PRICE_FIELD) * Value(conversion[0])
-                if self.price_list.vat_included:
-                    list_price = list_price / (Value(ONE) + F("vat_rate") / Value(HUNDRED))
-        whens = []
+    def _list_conversion(self) -> Decimal | None:
+        """The factor from the list's currency to the dealer's, or None when the list cannot price anything."""
+        if not self.list_usable:
+            return None
+        conversion = self.conversion(self.price_list.currency, self.currency)
+        return conversion[0] if conversion else None
+
+    def _list_items_at_minimum(self):
+        """SQL: the list rows that price one base unit of the outer product at its minimum order quantity."""
+        return PriceListItem.objects.filter(
+            price_list_id=self.price_list.pk,
+            product_id=OuterRef("pk"),
+            min_quantity__lte=OuterRef("min_order_qty"),
+        ).filter(Q(unit__isnull=True) | Q(unit_id=OuterRef("base_unit_id")))
+
+    def _agreement_whens(self, then_for) -> list[When]:
+        """One ``When`` per agreement in precedence order (product, nearest category, brand; then threshold and
+        start), each matching the products it would apply to at their minimum order quantity."""
         ordered = [(0, a) for a in self.agreements if a.product_id]
         if self._tree is not None:
             ordered += [(1, a) for a in self.agreements if a.category_id]
@@ -508,6 +514,7 @@ class DealerPricing:
             depth = -self._tree.depth(a.category_id) if level == 1 else 0
             return (level, depth, -a.min_quantity, -(a.valid_from or dt.date.min).toordinal(), -a.pk)
 
+        whens = []
         for level, agreement in sorted(ordered, key=precedence):
             if level == 0:
                 target = Q(pk=agreement.product_id)
@@ -515,18 +522,59 @@ class DealerPricing:
                 target = Q(category_id__in=self._tree.descendants(agreement.category_id))
             else:
                 target = Q(brand_id=agreement.brand_id)
-            reached = Q(min_order_qty__gte=agreement.min_quantity)
+            whens.append(When(target & Q(min_order_qty__gte=agreement.min_quantity), then=then_for(agreement)))
+        return whens
+
+    def _fixed_in_dealer_currency(self, agreement: DealerAgreement) -> Decimal | None:
+        conversion = self.conversion(agreement.currency, self.currency)
+        return agreement.value * conversion[0] if conversion else None
+
+    def net_price_expression(self):
+        """The same rules as ``price`` for one base unit at the product's minimum order quantity, as a SQL
+        expression over ``Product`` rows: the net price in the dealer's currency, or NULL where ``price``
+        gives ``NoPrice``. The catalogue sorts by it, so a sorted page is never priced in Python. Displayed
+        prices always come from ``price``; this one skips the per-step rounding and may differ from it by a
+        fraction of a cent. It costs a subquery per row: use it on bounded sets."""
+        list_price = None
+        factor = self._list_conversion()
+        if factor is not None:
+            items = self._list_items_at_minimum().order_by("-min_quantity").values("price")[:1]
+            list_price = Subquery(items, output_field=_PRICE_FIELD) * Value(factor)
+            if self.price_list.vat_included:
+                list_price = list_price / (Value(ONE) + F("vat_rate") / Value(HUNDRED))
+
+        def then_for(agreement):
             if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
-                conversion = self.conversion(agreement.currency, self.currency)
-                then = Value(agreement.value * conversion[0]) if conversion else Value(None)
-            else:
-                then = list_price * Value((HUNDRED - agreement.value) / HUNDRED) if list_price is not None else None
-                then = then if then is not None else Value(None)
-            whens.append(When(target & reached, then=then))
+                fixed = self._fixed_in_dealer_currency(agreement)
+                return Value(fixed) if fixed is not None else Value(None)
+            if list_price is None:
+                return Value(None)
+            return list_price * Value((HUNDRED - agreement.value) / HUNDRED)
+
+        whens = self._agreement_whens(then_for)
         default = list_price if list_price is not None else Value(None)
         if not whens:
             return ExpressionWrapper(default, output_field=_PRICE_FIELD)
         return Case(*whens, default=default, output_field=_PRICE_FIELD)
+
+    def priced_condition(self):
+        """SQL condition over ``Product`` rows: true exactly where ``price`` at the minimum order quantity gives
+        a price: the agreement that applies is a fixed price it can convert, or else (a discount, or no
+        agreement) the list prices the product. Without agreements it is a plain semi-join on the list."""
+        if self._list_conversion() is not None:
+            listed = Exists(self._list_items_at_minimum())
+        else:
+            listed = Value(False, output_field=BooleanField())
+
+        def then_for(agreement):
+            if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
+                return Value(self._fixed_in_dealer_currency(agreement) is not None)
+            return listed
+
+        whens = self._agreement_whens(then_for)
+        if not whens:
+            return listed
+        return Case(*whens, default=listed, output_field=BooleanField())
 
     def breaks(self, product: Product) -> list[Decimal]:
         """The quantities (base units) where this dealer's price for the product may change: list breaks and

@@ -6,7 +6,7 @@ joined), then prices and stock for the whole page at once (``catalog/pricing.py`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -56,6 +56,7 @@ class CatalogPage:
     per_page: int
     has_next: bool
     filters: CatalogFilters = field(default_factory=CatalogFilters)
+    price_sort_refused: bool = False
 
     @property
     def has_previous(self) -> bool:
@@ -80,17 +81,25 @@ def _available_stock():
 
 def visible_products(*, pricing: DealerPricing, tree: CategoryTree | None = None) -> QuerySet[Product]:
     """The products this dealer may see: active, not in an inactive category, and, when unpriced products are
-    hidden (``B2B_UNPRICED_PRODUCTS = "hide"``), priced for the dealer. Annotated with ``sort_price``."""
+    hidden (``B2B_UNPRICED_PRODUCTS = "hide"``), priced for the dealer (``DealerPricing.priced_condition``)."""
     tree = tree or category_tree()
     hidden = [node_id for node_id in tree.nodes if not tree.is_visible(node_id)]
-    queryset = (
-        Product.objects.filter(status=Product.Status.ACTIVE)
-        .exclude(category_id__in=hidden)
-        .annotate(sort_price=pricing.net_price_expression())
-    )
+    queryset = Product.objects.filter(status=Product.Status.ACTIVE).exclude(category_id__in=hidden)
     if settings.B2B_UNPRICED_PRODUCTS == "hide":
-        queryset = queryset.filter(sort_price__isnull=False)
+        queryset = queryset.filter(pricing.priced_condition())
     return queryset
+
+
+def is_visible(*, pricing: DealerPricing, product: Product, tree: CategoryTree | None = None) -> bool:
+    """The same answer as ``visible_products`` for one product, without a query when its prices are loaded."""
+    tree = tree or category_tree()
+    if product.status != Product.Status.ACTIVE:
+        return False
+    if product.category_id is not None and not tree.is_visible(product.category_id):
+        return False
+    if settings.B2B_UNPRICED_PRODUCTS == "hide":
+        return pricing.price(product, product.min_order_qty).exists
+    return True
 
 
 def catalog_products(*, pricing: DealerPricing, filters: CatalogFilters) -> QuerySet[Product]:
@@ -104,6 +113,8 @@ def catalog_products(*, pricing: DealerPricing, filters: CatalogFilters) -> Quer
         queryset = queryset.annotate(stock_available=_available_stock()).filter(stock_available__gt=0)
     if filters.q:
         queryset = product_search(queryset, filters.q)
+    if filters.effective_sort in ("price", "price_desc"):
+        queryset = queryset.annotate(sort_price=pricing.net_price_expression())
     name = "name_en" if (translation.get_language() or "").startswith("en") else "name"
     order = {
         "name": [name, "sku"],
@@ -120,13 +131,27 @@ def catalog_page(*, pricing: DealerPricing, filters: CatalogFilters, page: int, 
     on every page would cost more than the page itself, so a page knows only whether another one follows."""
     page = max(page, 1)
     start = (page - 1) * per_page
+    price_sort_refused = False
+    if filters.effective_sort in ("price", "price_desc"):
+        limit = settings.B2B_CATALOG_PRICE_SORT_LIMIT
+        candidates = catalog_products(pricing=pricing, filters=replace(filters, sort="name"))
+        if candidates[: limit + 1].count() > limit:
+            # Pricing every product of a huge list to sort it would take seconds: ask to narrow it first.
+            filters, price_sort_refused = replace(filters, sort="name"), True
     products = list(catalog_products(pricing=pricing, filters=filters)[start : start + per_page + 1])
     has_next = len(products) > per_page
     products = products[:per_page]
     pricing.prime(products)
     stock = availability_for_products(products)
     rows = [CatalogRow(product=p, price=pricing.price(p, p.min_order_qty), availability=stock[p.pk]) for p in products]
-    return CatalogPage(rows=rows, number=page, per_page=per_page, has_next=has_next, filters=filters)
+    return CatalogPage(
+        rows=rows,
+        number=page,
+        per_page=per_page,
+        has_next=has_next,
+        filters=filters,
+        price_sort_refused=price_sort_refused,
+    )
 
 
 def brand_choices() -> list[tuple[int, str]]:
@@ -156,15 +181,11 @@ def product_detail(*, pricing: DealerPricing, sku: str) -> ProductDetail:
     """A product the dealer may see, with prices per quantity break and pack, and stock per warehouse.
     A product the dealer may not see is "not found", the same as a missing one."""
     tree = category_tree()
-    product = (
-        visible_products(pricing=pricing, tree=tree)
-        .select_related("base_unit", "brand", "category")
-        .filter(sku=sku)
-        .first()
-    )
-    if product is None:
+    product = Product.objects.select_related("base_unit", "brand", "category").filter(sku=sku).first()
+    if product is not None:
+        pricing.prime([product], packs=True)
+    if product is None or not is_visible(pricing=pricing, product=product, tree=tree):
         raise Http404(_("Product not found."))
-    pricing.prime([product], packs=True)
     packs = [pack for pack in pricing.packs(product) if pack.is_sales_unit and pack.unit_id != product.base_unit_id]
     return ProductDetail(
         product=product,
@@ -190,6 +211,6 @@ def product_visibility(*, pricing: DealerPricing, product: Product) -> list[str]
     price = pricing.price(product, product.min_order_qty)
     if not price.exists and settings.B2B_UNPRICED_PRODUCTS == "hide":
         reasons.append(_("No price for this dealer (unpriced products are hidden): %s") % price.message)
-    if not reasons and not visible_products(pricing=pricing, tree=tree).filter(pk=product.pk).exists():
+    if not reasons and not is_visible(pricing=pricing, product=product, tree=tree):
         reasons.append(_("Not listed although every rule allows it; please report this."))
     return reasons

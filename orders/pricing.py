@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from catalog.availability import Decision, availability_for_products, quantity_decision
+from catalog.categories import category_tree
 from catalog.pricing import DealerPricing, LineAmounts, PriceResult
-from catalog.selectors import visible_products
+from catalog.selectors import is_visible
 from orders.models import Cart, CartLine
 
 ZERO = Decimal("0.00")
@@ -85,10 +86,9 @@ def cart_priced(*, dealer, cart: Cart, lines: list[CartLine] | None = None, pric
     if lines is None:
         lines = list(cart.lines.select_related("product__base_unit", "product__brand", "unit").order_by("pk"))
     products = [line.product for line in lines]
-    visible = set(
-        visible_products(pricing=pricing).filter(pk__in=[p.pk for p in products]).values_list("pk", flat=True)
-    )
     pricing.prime(products, packs=any(line.unit_id for line in lines))
+    tree = category_tree()
+    visible = {p.pk for p in products if is_visible(pricing=pricing, product=p, tree=tree)}
     stock = availability_for_products(products)
     priced = PricedCart(cart=cart, currency=dealer.currency)
     for line in lines:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dealers.access import get_scoped_or_404, scoped
 from dealers.models import DealerUser
@@ -15,6 +15,31 @@ def order_list_for_dealer_user(*, dealer_user: DealerUser) -> QuerySet[Order]:
     if not dealer_user.can_approve:
         orders = orders.filter(placed_by=dealer_user.user_id)
     return orders.order_by("-placed_at", "-id")
+
+
+def order_search_for_dealer_user(*, dealer_user: DealerUser, q="", status="", date_from=None, date_to=None):
+    """The order history with its filters: order or PO number (part of it), status, placed between two dates."""
+    orders = order_list_for_dealer_user(dealer_user=dealer_user)
+    if q:
+        orders = orders.filter(Q(number__icontains=q) | Q(po_number__icontains=q))
+    if status:
+        orders = orders.filter(status=status)
+    if date_from:
+        orders = orders.filter(placed_at__date__gte=date_from)
+    if date_to:
+        orders = orders.filter(placed_at__date__lte=date_to)
+    return orders
+
+
+def orders_awaiting_dealer_approval(*, dealer_user: DealerUser) -> QuerySet[Order]:
+    """Buyers' orders above their limit, for the dealer's approvers; nothing for a buyer."""
+    if not dealer_user.can_approve:
+        return Order.objects.none()
+    return (
+        scoped(Order.objects.filter(status="awaiting_dealer_approval"), dealer_user)
+        .select_related("placed_by")
+        .order_by("placed_at", "id")
+    )
 
 
 def order_get_for_dealer_user(*, dealer_user: DealerUser, number: str) -> Order:

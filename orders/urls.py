@@ -6,6 +6,19 @@ app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="order_list"),
+    path("cart/", views.cart_detail, name="cart"),
     path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/lines/<int:line_id>/", views.cart_line_update, name="cart_line_update"),
+    path("cart/empty/", views.cart_empty, name="cart_empty"),
+    path("cart/save/", views.cart_save, name="cart_save"),
+    path("cart/lists/<int:list_id>/load/", views.cart_load, name="cart_load"),
+    path("quick/", views.quick_order, name="quick_order"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("approvals/", views.approvals, name="approvals"),
     path("<str:number>/", views.order_detail, name="order_detail"),
+    path("<str:number>/pdf/", views.order_pdf, name="order_pdf"),
+    path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),
+    path("<str:number>/reorder/", views.reorder, name="reorder"),
+    path("<str:number>/approve/", views.order_decide, {"decision": "approve"}, name="order_approve"),
+    path("<str:number>/reject/", views.order_decide, {"decision": "reject"}, name="order_reject"),
 ]

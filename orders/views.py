@@ -1,8 +1,14 @@
+"""Dealer pages for carts and orders. Each view parses input, calls one service or selector and renders."""
+
+from __future__ import annotations
+
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,21 +16,216 @@ from b2bportal.money import format_quantity
 from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
 from dealers.access import dealer_required
-from orders.exceptions import CartRefused
-from orders.selectors import order_get_for_dealer_user, order_list_for_dealer_user
-from orders.services import cart_line_add
+from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged
+from orders.forms import CartLineForm, CheckoutForm, DecisionForm, OrderFilterForm, QuickOrderForm, SaveListForm
+from orders.models import Cart
+from orders.pricing import cart_priced
+from orders.quick_order import QuickOrderError, parse_quick_order_file, parse_quick_order_text, quick_order_preview
+from orders.selectors import (
+    order_get_for_dealer_user,
+    order_search_for_dealer_user,
+    orders_awaiting_dealer_approval,
+)
+from orders.services import (
+    can_dealer_cancel,
+    cart_line_add,
+    order_dealer_approve,
+    order_dealer_cancel,
+    order_dealer_reject,
+    order_place,
+)
+from orders.services.cart import (
+    cart_clear,
+    cart_from_order,
+    cart_line_set_quantity,
+    cart_lines_add,
+    cart_load_list,
+    cart_save_as_list,
+    saved_lists_for,
+)
+
+
+def _back(request, default: str) -> str:
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return back
+    return default
+
+
+def _refusal_text(refused: CartRefused) -> str:
+    if refused.suggested is None:
+        return refused.message
+    suggestion = format_quantity(refused.suggested)
+    return _("%(message)s Try %(quantity)s.") % {"message": refused.message, "quantity": suggestion}
+
+
+def _active_cart(request):
+    return Cart.objects.filter(dealer=request.dealer_user.dealer, owner=request.user, kind=Cart.Kind.ACTIVE).first()
+
+
+# -- order history -----------------------------------------------------------------------------------------------
 
 
 @dealer_required
 def order_list(request):
-    page = Paginator(order_list_for_dealer_user(dealer_user=request.dealer_user), 25).get_page(request.GET.get("page"))
-    return render(request, "orders/order_list.html", {"page": page})
+    form = OrderFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    orders = order_search_for_dealer_user(dealer_user=request.dealer_user, **filters)
+    page = Paginator(orders, 25).get_page(request.GET.get("page"))
+    return render(request, "orders/order_list.html", {"page": page, "form": form})
 
 
 @dealer_required
 def order_detail(request, number: str):
     order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=number)
-    return render(request, "orders/order_detail.html", {"order": order})
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "can_cancel": can_dealer_cancel(order)
+            and (request.dealer_user.can_approve or order.placed_by_id == request.user.pk),
+            "can_decide": request.dealer_user.can_approve and order.status == "awaiting_dealer_approval",
+        },
+    )
+
+
+@dealer_required
+def order_pdf(request, number: str):
+    from orders.documents import order_confirmation_pdf
+
+    order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=number)
+    pdf = order_confirmation_pdf(order=order, language=get_language() or "tr")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{order.number}.pdf"'
+    return response
+
+
+@require_POST
+@dealer_required
+def order_cancel(request, number: str):
+    order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=number)
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        order_dealer_cancel(order=order, dealer_user=request.dealer_user, reason=note)
+        messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.number})
+    except DecisionRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("orders:order_detail", number=order.number)
+
+
+@require_POST
+@dealer_required
+def order_decide(request, number: str, decision: str):
+    """The dealer's approver approves or rejects a buyer's order above the buyer's limit."""
+    order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=number)
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    service = order_dealer_approve if decision == "approve" else order_dealer_reject
+    try:
+        order = service(order=order, approver=request.dealer_user, note=note)
+        messages.success(
+            request, _("Order %(number)s: %(status)s.") % {"number": order.number, "status": order.get_status_display()}
+        )
+    except DecisionRefused as refused:
+        messages.error(request, refused.message)
+    return redirect(_back(request, reverse("orders:order_detail", args=[order.number])))
+
+
+@dealer_required
+def approvals(request):
+    orders = orders_awaiting_dealer_approval(dealer_user=request.dealer_user)
+    return render(request, "orders/approvals.html", {"orders": orders})
+
+
+@require_POST
+@dealer_required
+def reorder(request, number: str):
+    order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=number)
+    results = cart_from_order(dealer_user=request.dealer_user, order=order)
+    _report_added(request, results)
+    return redirect("orders:cart")
+
+
+# -- cart --------------------------------------------------------------------------------------------------------
+
+
+@dealer_required
+def cart_detail(request):
+    cart = _active_cart(request)
+    priced = cart_priced(dealer=request.dealer_user.dealer, cart=cart) if cart else None
+    context = {
+        "priced": priced,
+        "lists": saved_lists_for(request.dealer_user).order_by("name"),
+        "save_form": SaveListForm(),
+    }
+    if request.headers.get("X-Fragment") == "cart":
+        return render(request, "orders/partials/cart_table.html", context)
+    return render(request, "orders/cart.html", context)
+
+
+@require_POST
+@dealer_required
+def cart_line_update(request, line_id: int):
+    """Change or remove a line; answers a fetch() with the refreshed cart table, a form post with a redirect."""
+    form = CartLineForm(request.POST)
+    if request.POST.get("remove"):
+        quantity = 0
+    elif form.is_valid():
+        quantity = form.cleaned_data["quantity"]
+    else:
+        quantity = None
+        messages.error(request, " ".join(form.errors.get("quantity", [])))
+    if quantity is not None:
+        try:
+            cart_line_set_quantity(dealer_user=request.dealer_user, line_id=line_id, quantity=quantity)
+        except CartRefused as refused:
+            messages.error(request, _refusal_text(refused))
+    if request.headers.get("X-Fragment") == "cart":
+        return cart_detail(request)
+    return redirect("orders:cart")
+
+
+@require_POST
+@dealer_required
+def cart_empty(request):
+    cart_clear(dealer_user=request.dealer_user)
+    return redirect("orders:cart")
+
+
+@require_POST
+@dealer_required
+def cart_save(request):
+    form = SaveListForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = cart_save_as_list(dealer_user=request.dealer_user, **form.cleaned_data)
+            messages.success(request, _("Saved as “%(name)s”.") % {"name": saved.name})
+        except CartRefused as refused:
+            messages.error(request, refused.message)
+    else:
+        messages.error(request, _("Give the list a name."))
+    return redirect("orders:cart")
+
+
+@require_POST
+@dealer_required
+def cart_load(request, list_id: int):
+    try:
+        _report_added(request, cart_load_list(dealer_user=request.dealer_user, list_id=list_id))
+    except CartRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("orders:cart")
+
+
+def _report_added(request, results) -> None:
+    added = [item for item, result in results if not isinstance(result, CartRefused)]
+    refused = [(item, result) for item, result in results if isinstance(result, CartRefused)]
+    if added:
+        messages.success(request, _("%(count)s lines added to your cart.") % {"count": len(added)})
+    for (product, _quantity, _unit), result in refused:
+        messages.error(request, f"{product.sku}: {result.message}")
 
 
 @require_POST
@@ -32,9 +233,7 @@ def order_detail(request, number: str):
 def cart_add(request):
     """The add-to-cart control of the catalogue and product pages; back where it came from with a message."""
     form = AddToCartForm(request.POST)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("catalog:catalog_list")
+    back = _back(request, reverse("catalog:catalog_list"))
     if not form.is_valid():
         errors = form.errors.get("quantity") or [_("This product is not available to you.")]
         messages.error(request, " ".join(errors))
@@ -49,13 +248,7 @@ def cart_add(request):
             dealer_user=request.dealer_user, product=product, quantity=form.cleaned_data["quantity"], unit=unit
         )
     except CartRefused as refused:
-        text = refused.message
-        if refused.suggested is not None:
-            text = _("%(message)s Try %(quantity)s.") % {
-                "message": text,
-                "quantity": format_quantity(refused.suggested),
-            }
-        messages.error(request, text)
+        messages.error(request, _refusal_text(refused))
         return redirect(back)
     added = _("%(product)s: %(quantity)s in your cart.") % {
         "product": product.display_name,
@@ -66,3 +259,66 @@ def cart_add(request):
     else:
         messages.warning(request, f"{added} {result.decision.message}")
     return redirect(back)
+
+
+# -- quick order -------------------------------------------------------------------------------------------------
+
+
+@dealer_required
+def quick_order(request):
+    """Paste or upload; first a row-by-row report, then "add" puts the accepted rows into the cart."""
+    form = QuickOrderForm(request.POST or None, request.FILES or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data.get("file"):
+                upload = form.cleaned_data["file"]
+                rows = parse_quick_order_file(upload.read(), upload.name)
+            else:
+                rows = parse_quick_order_text(form.cleaned_data["text"])
+            preview = quick_order_preview(dealer_user=request.dealer_user, rows=rows)
+        except QuickOrderError as error:
+            form.add_error(None, str(error))
+        if preview is not None and request.POST.get("confirm"):
+            items = [(p.product, p.quantity, p.unit) for p in preview if p.can_be_added]
+            _report_added(request, cart_lines_add(dealer_user=request.dealer_user, items=items))
+            return redirect("orders:cart")
+    return render(request, "orders/quick_order.html", {"form": form, "preview": preview})
+
+
+# -- checkout ----------------------------------------------------------------------------------------------------
+
+
+@dealer_required
+def checkout(request):
+    dealer = request.dealer_user.dealer
+    cart = _active_cart(request)
+    priced = cart_priced(dealer=dealer, cart=cart) if cart else None
+    if priced is None or not priced.lines:
+        messages.info(request, _("Your cart is empty."))
+        return redirect("orders:cart")
+    form = CheckoutForm(request.POST or None, dealer=dealer, initial={"signature": priced.signature})
+    changed = None
+    if request.method == "POST" and form.is_valid() and priced.orderable:
+        data = form.cleaned_data
+        try:
+            order = order_place(
+                dealer_user=request.dealer_user,
+                idempotency_key=data["idempotency_key"],
+                payment_method=data["payment_method"],
+                delivery_address=data["delivery_address"],
+                po_number=data["po_number"],
+                requested_delivery_date=data["requested_delivery_date"],
+                note=data["note"],
+                confirmed_signature=data["signature"],
+            )
+            return redirect("orders:order_detail", number=order.number)
+        except PricesChanged as prices:
+            changed = prices.priced
+            priced = prices.priced
+            form = CheckoutForm({**request.POST.dict(), "signature": priced.signature}, dealer=dealer)
+            form.is_valid()
+        except OrderRefused as refused:
+            for message in refused.messages:
+                form.add_error(None, message)
+    return render(request, "orders/checkout.html", {"form": form, "priced": priced, "changed": changed})

@@ -219,6 +219,9 @@ B2B_LOW_STOCK_LEVEL = env_int("LOW_STOCK_LEVEL", 10)
 # Products without a price for the dealer: "hide" them, or show them as "on_request" (cannot be ordered).
 B2B_UNPRICED_PRODUCTS = env_str("UNPRICED_PRODUCTS", "hide")
 B2B_CATALOG_PAGE_SIZES = [24, 50, 100]
+# Sorting by the dealer's price prices every matching product in SQL: above this many, the dealer is asked to
+# narrow the list (category, brand, search) first.
+B2B_CATALOG_PRICE_SORT_LIMIT = env_int("CATALOG_PRICE_SORT_LIMIT", 5000)
 # Placement rules (orders/rules.py): rule → warn | hold | block (stock also: backorder). ORDER_RULES in the
 # environment: "credit_limit=hold,stock=backorder".
 B2B_ORDER_RULES = env_mapping("ORDER_RULES")

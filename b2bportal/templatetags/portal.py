@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils import translation
 
 from b2bportal.money import format_money, format_quantity
 
@@ -28,3 +29,12 @@ def number_attr(value):
     number = Decimal(value)
     text = format(number.normalize(), "f") if number == number.to_integral_value() else format(number, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def in_language(snapshot):
+    """A text stored in both languages (``{"tr": …, "en": …}``) in the reader's; older plain texts as they are."""
+    if isinstance(snapshot, dict):
+        language = "en" if (translation.get_language() or "").startswith("en") else "tr"
+        return snapshot.get(language) or snapshot.get("tr") or snapshot.get("en") or ""
+    return snapshot

@@ -449,3 +449,34 @@ def test_sql_price_expression_without_any_price_source_is_null(world):
     pricing = DealerPricing(world.dealer, on=ON)
     rows = Product.objects.filter(Q(pk=world.product.pk)).annotate(sql_price=pricing.net_price_expression())
     assert rows.get().sql_price is None
+
+
+def test_priced_condition_is_true_exactly_where_the_policy_prices(world, page_of_products):
+    """The cheap SQL used to hide unpriced products agrees with the policy, including the edges: a product-level
+    discount over a brand-level fixed price without a list price (no price), and a fixed price in a currency
+    without a rate (no price even though the list prices it)."""
+    no_list = ProductFactory(brand=world.brand, category=None)
+    agreement(world, product=no_list, kind=DISCOUNT, value=D("5"))
+    agreement(world, brand=world.brand, kind=FIXED, value=D("70"), min_quantity=D("1"))
+    listed_but_usd = ProductFactory(category=None)
+    PriceListItemFactory(price_list=world.price_list, product=listed_but_usd, price=D("10"))
+    agreement(world, product=listed_but_usd, kind=FIXED, value=D("1"), currency="USD")
+    products = [*page_of_products, no_list, listed_but_usd]
+    pricing = DealerPricing(world.dealer, on=ON)
+    ids = [p.pk for p in products]
+    priced_in_sql = set(
+        Product.objects.filter(pk__in=ids).filter(pricing.priced_condition()).values_list("pk", flat=True)
+    )
+    loaded = Product.objects.filter(pk__in=ids).select_related("base_unit")
+    priced_in_python = {p.pk for p in loaded if pricing.price(p, p.min_order_qty).exists}
+    assert priced_in_sql == priced_in_python
+    assert no_list.pk not in priced_in_sql and listed_but_usd.pk not in priced_in_sql
+    assert len(priced_in_sql) > 20
+
+
+def test_priced_condition_without_agreements_or_list(world):
+    pricing = DealerPricing(world.dealer, on=ON)
+    assert Product.objects.filter(pricing.priced_condition()).count() == 1
+    world.dealer.price_list = None
+    world.dealer.save()
+    assert not Product.objects.filter(DealerPricing(world.dealer, on=ON).priced_condition()).exists()

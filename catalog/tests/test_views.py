@@ -166,9 +166,12 @@ def test_query_count_is_the_same_for_10_and_50_items(dealer_client, shop):
     dealer_client.get(URL)  # caches the category tree and brands
     ten = _queries(dealer_client, {"per_page": 24, "sort": "price"})
     fifty = _queries(dealer_client, {"per_page": 50, "sort": "price"})
+    searched_small = _queries(dealer_client, {"per_page": 24, "q": "Q-", "in_stock": "on"})
     searched = _queries(dealer_client, {"per_page": 50, "q": "Q-", "in_stock": "on"})
     assert ten[1] == 24 and fifty[1] == 50 and searched[1] == 50
-    assert ten[0] == fifty[0] == searched[0] <= 10
+    # Sorting by price first checks the list is small enough to sort (one more query).
+    assert ten[0] == fifty[0] <= 10
+    assert searched_small[0] == searched[0] <= 10
 
 
 def test_product_page_shows_breaks_explanation_and_stock(dealer_client, shop):
@@ -210,3 +213,15 @@ def test_ids_in_links_and_forms_are_never_grouped_in_turkish(dealer_client, shop
     assert 'name="category" value="654321"' in html and "123.456" not in html
     detail = dealer_client.get(reverse("catalog:product_detail", args=["BIG"]), HTTP_ACCEPT_LANGUAGE="tr")
     assert "?category=654321" in detail.content.decode()
+
+
+def test_price_sort_of_a_huge_list_asks_to_narrow_it(dealer_client, shop, settings):
+    settings.B2B_CATALOG_PRICE_SORT_LIMIT = 3
+    category = CategoryFactory()
+    for n in range(5):
+        listed(shop, sku=f"H-{n}", category=category if n < 2 else None)
+    response = dealer_client.get(URL, {"sort": "price"})
+    assert response.context["page"].price_sort_refused
+    assert 'data-testid="price-sort-refused"' in response.content.decode()
+    narrowed = dealer_client.get(URL, {"sort": "price", "category": category.pk})
+    assert not narrowed.context["page"].price_sort_refused and len(skus(narrowed)) == 2
