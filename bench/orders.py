@@ -460,6 +460,7 @@ class Scenario:
     deadlocks: int = 0  # PostgreSQL's own count during the run
     breaches: dict[str, list[str]] = field(default_factory=dict)
     emails: int = 0
+    other_failures: list[str] = field(default_factory=list)  # outside order_place: filling carts, connecting
 
     def times(self, attribute: str = "ms") -> list[float]:
         return [getattr(p, attribute) for p in self.placements if p.outcome != "error"] or [0.0]
@@ -523,7 +524,7 @@ def contended(args, data: Data, label: str) -> Scenario:
         )
     barrier = threading.Barrier(len(buyers) + 1)
     results: list[list[Placement]] = [[] for _ in buyers]
-    failures: list[str] = []
+    failures = scenario.other_failures
 
     def buyer_run(index: int) -> None:
         try:
@@ -541,6 +542,7 @@ def contended(args, data: Data, label: str) -> Scenario:
         finally:
             connection.close()  # each thread's own connection
 
+    wait_for_connection_slots(len(buyers) + 1)
     scenario.locks = LockMonitor(connection.settings_dict)
     deadlocks_before = deadlock_count()
     threads = [threading.Thread(target=buyer_run, args=(i,), name=f"buyer-{i}") for i in range(len(buyers))]
@@ -557,9 +559,28 @@ def contended(args, data: Data, label: str) -> Scenario:
         raise BenchError(f"{label}: buyers still placing orders after 10 minutes")
     scenario.deadlocks = deadlock_count() - deadlocks_before
     scenario.placements = [p for placements in results for p in placements]
-    if failures:
-        raise BenchError(f"{label}: {len(failures)} failures outside order_place, first: {failures[0]}")
     return scenario
+
+
+def wait_for_connection_slots(needed: int, patience: float = 120.0) -> None:
+    """Each buyer thread opens its own connection: wait (a while) until the server has that many free."""
+    from django.db import connection
+
+    deadline = time.monotonic() + patience
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('max_connections')::int"
+                " - current_setting('superuser_reserved_connections')::int"
+                " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+            )
+            free = cursor.fetchone()[0]
+        if free >= needed:
+            return
+        if time.monotonic() > deadline:
+            raise BenchError(f"PostgreSQL has {free} free connections, the buyers need {needed}: try again later")
+        print(f"  waiting for {needed} free connections on the server ({free} now)")
+        time.sleep(5)
 
 
 def deadlock_count() -> int:
@@ -710,6 +731,8 @@ def print_scenario(scenario: Scenario) -> None:
     print(f"    confirmations queued on commit: {queued} for {placed} orders placed; e-mails sent: {scenario.emails}")
     if scenario.errors:
         print(f"  !! {len(scenario.errors)} errors, first: {scenario.errors[0]}")
+    if scenario.other_failures:
+        print(f"  !! {len(scenario.other_failures)} failures outside order_place, first: {scenario.other_failures[0]}")
     for name, rows in scenario.breaches.items():
         if rows:
             print(f"  !! {name}: {len(rows)} rows, e.g. {'; '.join(rows[:3])}")
@@ -892,6 +915,8 @@ def main(argv: list[str] | None = None) -> int:
         failures += [f"{s.label}: {name}: {len(rows)}" for name, rows in s.breaches.items() if rows]
         if s.errors:
             failures.append(f"{s.label}: {len(s.errors)} placements failed, first: {s.errors[0]}")
+        if s.other_failures:
+            failures.append(f"{s.label}: {len(s.other_failures)} failures outside order_place: {s.other_failures[0]}")
     if failures:
         print("\nBENCHMARK FAILED, stock or placements went wrong:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1

@@ -42,7 +42,6 @@ from django.db.models import (
     BooleanField,
     Case,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -557,24 +556,39 @@ class DealerPricing:
             return ExpressionWrapper(default, output_field=_PRICE_FIELD)
         return Case(*whens, default=default, output_field=_PRICE_FIELD)
 
+    def is_priced(self, product: Product) -> bool:
+        """Whether the catalogue offers ``product`` to this dealer: the agreement that applies at its minimum
+        order quantity is a fixed price in a convertible currency, or else (a discount, or no agreement) the
+        list has a base-unit price for it at some quantity. A product priced only from a higher quantity is
+        offered; its row then says from which quantity. Needs ``prime`` for the product."""
+        agreement = self.agreement_for(product, product.min_order_qty)
+        if agreement is not None and agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
+            return self._fixed_in_dealer_currency(agreement) is not None
+        if self._list_conversion() is None:
+            return False
+        return any(i.unit_id is None or i.unit_id == product.base_unit_id for i in self._items.get(product.pk, []))
+
     def priced_condition(self):
-        """SQL condition over ``Product`` rows: true exactly where ``price`` at the minimum order quantity gives
-        a price: the agreement that applies is a fixed price it can convert, or else (a discount, or no
-        agreement) the list prices the product. Without agreements it is a plain semi-join on the list."""
+        """``is_priced`` as a SQL condition over ``Product`` rows, cheap for every row of a large catalogue: the
+        list part is an uncorrelated ``IN`` that PostgreSQL hashes once, the agreement part a CASE over the
+        dealer's few agreements without subqueries. (List rows priced explicitly in the base unit count as
+        base-unit rows in ``is_priced``; importers store them without a unit, as this condition expects.)"""
         if self._list_conversion() is not None:
-            listed = Exists(self._list_items_at_minimum())
+            base_rows = PriceListItem.objects.filter(price_list_id=self.price_list.pk, unit__isnull=True)
+            listed = Q(pk__in=base_rows.values("product_id"))
         else:
-            listed = Value(False, output_field=BooleanField())
+            listed = Q(pk__in=[])
+
+        fixed = [a for a in self.agreements if a.kind == DealerAgreement.Kind.FIXED_PRICE]
+        if not fixed:
+            return listed
 
         def then_for(agreement):
             if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
                 return Value(self._fixed_in_dealer_currency(agreement) is not None)
             return listed
 
-        whens = self._agreement_whens(then_for)
-        if not whens:
-            return listed
-        return Case(*whens, default=listed, output_field=BooleanField())
+        return Q(Case(*self._agreement_whens(then_for), default=listed, output_field=BooleanField()))
 
     def breaks(self, product: Product) -> list[Decimal]:
         """The quantities (base units) where this dealer's price for the product may change: list breaks and

@@ -98,7 +98,8 @@ def is_visible(*, pricing: DealerPricing, product: Product, tree: CategoryTree |
     if product.category_id is not None and not tree.is_visible(product.category_id):
         return False
     if settings.B2B_UNPRICED_PRODUCTS == "hide":
-        return pricing.price(product, product.min_order_qty).exists
+        pricing.prime([product])
+        return pricing.is_priced(product)
     return True
 
 
@@ -209,7 +210,8 @@ def product_visibility(*, pricing: DealerPricing, product: Product) -> list[str]
     if product.category_id and not tree.is_visible(product.category_id):
         reasons.append(_("Its category or a parent category is inactive."))
     price = pricing.price(product, product.min_order_qty)
-    if not price.exists and settings.B2B_UNPRICED_PRODUCTS == "hide":
+    pricing.prime([product])
+    if not pricing.is_priced(product) and settings.B2B_UNPRICED_PRODUCTS == "hide":
         reasons.append(_("No price for this dealer (unpriced products are hidden): %s") % price.message)
     if not reasons and not is_visible(pricing=pricing, product=product, tree=tree):
         reasons.append(_("Not listed although every rule allows it; please report this."))

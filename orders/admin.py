@@ -5,11 +5,25 @@ An order's status, totals, lines and money terms are read-only here: status move
 placement service, so the admin can neither add nor delete them.
 """
 
-from django.contrib import admin
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
-from b2bportal.money import format_money
-from orders.models import Cart, CartLine, Order, OrderLine, OrderStatusChange
+from b2bportal.money import format_money, format_quantity
+from catalog.availability import availability_for_products
+from dealers.credit import credit_position
+from orders.exceptions import DecisionRefused
+from orders.models import Cart, CartLine, HeldOrder, Order, OrderLine, OrderStatusChange
+from orders.rules import RULE_LABELS
+from orders.services import order_staff_approve, order_staff_reject
+from orders.status import OrderStatus
+from orders.templatetags.orders import hold_reason
 
 
 class ReadOnlyInline(ViewOnlyMixin, admin.TabularInline):
@@ -154,3 +168,188 @@ class CartLineAdmin(admin.ModelAdmin):
     raw_id_fields = ("cart", "product")
     readonly_fields = ("added_at",)
     show_full_result_count = False
+
+
+class HoldReasonFilter(admin.SimpleListFilter):
+    title = _("reason")
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return [(rule, label) for rule, label in RULE_LABELS.items() if rule != "price_changed"]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(hold_reasons__contains=[{"rule": self.value()}])
+        return queryset
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = _("waiting")
+    parameter_name = "age"
+    AGES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "3d": timedelta(days=3)}
+
+    def lookups(self, request, model_admin):
+        return [("1h", _("over an hour")), ("1d", _("over a day")), ("3d", _("over 3 days"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.AGES:
+            return queryset.filter(placed_at__lte=timezone.now() - self.AGES[self.value()])
+        return queryset
+
+
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+@admin.register(HeldOrder)
+class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Held orders with their reasons, the credit picture then and now, and stock now; approve or reject one or
+    many with a note. Decisions go through the approval services, which audit them."""
+
+    list_display = (
+        "number",
+        "dealer",
+        "sales_rep",
+        "status",
+        "reasons",
+        "total",
+        "exposure_then",
+        "exposure_now",
+        "placed_at",
+    )
+    list_filter = (HoldReasonFilter, AgeFilter, "status", "dealer__sales_rep")
+    search_fields = ("number", "po_number", "dealer__code", "dealer__title")
+    list_select_related = ("dealer", "dealer__sales_rep")
+    ordering = ("placed_at", "id")
+    actions = ("approve_selected", "reject_selected")
+    readonly_fields = (
+        "number",
+        "dealer",
+        "placed_by",
+        "placed_at",
+        "status",
+        "total",
+        "po_number",
+        "note",
+        "decision_picture",
+    )
+    fields = readonly_fields
+    inlines = (OrderLineInline, OrderStatusChangeInline)
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(status__in=[OrderStatus.ON_HOLD, OrderStatus.AWAITING_DEALER_APPROVAL])
+        )
+
+    def get_actions(self, request):
+        # View-only for edits, but deciding is the point of this page.
+        actions = super().get_actions(request)
+        if not request.user.has_perm("orders.change_order"):
+            actions.pop("approve_selected", None)
+            actions.pop("reject_selected", None)
+        return actions
+
+    @admin.display(description=_("sales representative"))
+    def sales_rep(self, obj):
+        return obj.dealer.sales_rep or "—"
+
+    @admin.display(description=_("reasons"))
+    def reasons(self, obj):
+        return "; ".join(hold_reason(r) for r in obj.hold_reasons) or "—"
+
+    @admin.display(description=_("total"), ordering="total_gross")
+    def total(self, obj):
+        return format_money(obj.total_gross, obj.currency)
+
+    def _credit_check(self, obj) -> dict:
+        return next((c.get("details", {}) for c in obj.placement_checks if c.get("rule") == "credit_limit"), {})
+
+    @admin.display(description=_("exposure / limit when placed"))
+    def exposure_then(self, obj):
+        details = self._credit_check(obj)
+        if not details:
+            return "—"
+        return (
+            f"{format_money(details['exposure'], obj.currency)} / {format_money(details['credit_limit'], obj.currency)}"
+        )
+
+    @admin.display(description=_("exposure / limit now"))
+    def exposure_now(self, obj):
+        position = credit_position(obj.dealer)
+        return f"{format_money(position.exposure, obj.currency)} / {format_money(position.credit_limit, obj.currency)}"
+
+    @admin.display(description=_("credit and stock now"))
+    def decision_picture(self, obj):
+        position = credit_position(obj.dealer)
+        lines = list(obj.lines.select_related("product__base_unit"))
+        stock = availability_for_products([line.product for line in lines])
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    line.sku,
+                    format_quantity(line.quantity),
+                    line.unit_code,
+                    format_quantity(stock[line.product_id].available),
+                    format_quantity(line.backordered_qty),
+                )
+                for line in lines
+            ),
+        )
+        return format_html(
+            "<p>{}: {} · {}: {} · {}: {}{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "</tr></thead><tbody>{}</tbody></table>",
+            _("Credit limit"),
+            format_money(position.credit_limit, position.currency),
+            _("Exposure"),
+            format_money(position.exposure, position.currency),
+            _("Available"),
+            format_money(position.available, position.currency),
+            format_html(" · <strong>{}</strong>", _("credit hold")) if position.on_hold else "",
+            _("SKU"),
+            _("Ordered"),
+            _("Available now"),
+            _("Backordered"),
+            rows,
+        )
+
+    def _decide(self, request, queryset, *, approve: bool):
+        if "apply" in request.POST:
+            form = DecisionNoteForm(request.POST)
+            if form.is_valid():
+                done, refused = 0, []
+                for order in queryset:
+                    try:
+                        if approve:
+                            order_staff_approve(order=order, actor=request.user, note=form.cleaned_data["note"])
+                        else:
+                            order_staff_reject(order=order, actor=request.user, note=form.cleaned_data["note"])
+                        done += 1
+                    except DecisionRefused as error:
+                        refused.append(f"{order.number}: {error.message}")
+                if done:
+                    self.message_user(request, _("%(count)s orders decided.") % {"count": done}, messages.SUCCESS)
+                for text in refused:
+                    self.message_user(request, text, messages.ERROR)
+                return None
+        else:
+            form = DecisionNoteForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Approve orders") if approve else _("Reject orders"),
+            "orders": queryset,
+            "form": form,
+            "action": request.POST.get("action"),
+            "opts": self.model._meta,
+            "approve": approve,
+        }
+        return TemplateResponse(request, "admin/orders/heldorder/decide.html", context)
+
+    @admin.action(description=_("Approve selected orders"))
+    def approve_selected(self, request, queryset):
+        return self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject selected orders"))
+    def reject_selected(self, request, queryset):
+        return self._decide(request, queryset, approve=False)

@@ -250,3 +250,12 @@ class StockReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id}@{self.stock_level_id}: {self.quantity}"
+
+
+class HeldOrder(Order):
+    """Orders waiting for a decision — the staff approval queue in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("order waiting for approval")
+        verbose_name_plural = _("approval queue")

@@ -452,7 +452,7 @@ def test_sql_price_expression_without_any_price_source_is_null(world):
 
 
 def test_priced_condition_is_true_exactly_where_the_policy_prices(world, page_of_products):
-    """The cheap SQL used to hide unpriced products agrees with the policy, including the edges: a product-level
+    """The cheap SQL used to hide unpriced products agrees with ``is_priced``, including the edges: a product-level
     discount over a brand-level fixed price without a list price (no price), and a fixed price in a currency
     without a rate (no price even though the list prices it)."""
     no_list = ProductFactory(brand=world.brand, category=None)
@@ -468,10 +468,19 @@ def test_priced_condition_is_true_exactly_where_the_policy_prices(world, page_of
         Product.objects.filter(pk__in=ids).filter(pricing.priced_condition()).values_list("pk", flat=True)
     )
     loaded = Product.objects.filter(pk__in=ids).select_related("base_unit")
-    priced_in_python = {p.pk for p in loaded if pricing.price(p, p.min_order_qty).exists}
+    pricing.prime(loaded)
+    priced_in_python = {p.pk for p in loaded if pricing.is_priced(p)}
     assert priced_in_sql == priced_in_python
+    # Offered means priced at the minimum, or priced by the list from a higher quantity.
+    for product in loaded:
+        price = pricing.price(product, product.min_order_qty)
+        assert price.exists or product.pk not in priced_in_python or price.reason == "below_lowest_break"
     assert no_list.pk not in priced_in_sql and listed_but_usd.pk not in priced_in_sql
     assert len(priced_in_sql) > 20
+    from_ten = ProductFactory(category=None, brand=None)
+    PriceListItemFactory(price_list=world.price_list, product=from_ten, min_quantity=D("10"), price=D("5"))
+    fresh = DealerPricing(world.dealer, on=ON)
+    assert Product.objects.filter(pk=from_ten.pk).filter(fresh.priced_condition()).exists()
 
 
 def test_priced_condition_without_agreements_or_list(world):
