@@ -13,8 +13,11 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal
 # make bench-catalog: its own database on the local server, built once; BENCH_ARGS e.g. "--rebuild --skip-load".
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench
 BENCH_ARGS ?=
+# make bench-orders: order placement, its own database on the local server; BENCH_ORDERS_ARGS e.g. "--orders 500".
+BENCH_ORDERS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_orders
+BENCH_ORDERS_ARGS ?=
 
-.PHONY: run test install system-deps bench-deps bench-catalog postgres messages lint format clean
+.PHONY: run test install system-deps bench-deps bench-catalog bench-orders postgres messages lint format clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +71,10 @@ test: install system-deps messages postgres
 # Queries per page and server time of the dealer catalogue, in-process and under load (bench/catalog.py).
 bench-catalog: install bench-deps postgres
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/catalog.py $(BENCH_ARGS)
+
+# Throughput, latency and stock safety of order placement, alone and with 50 buyers at once (bench/orders.py).
+bench-orders: install postgres
+	BENCH_ORDERS_DATABASE_URL=$(BENCH_ORDERS_DATABASE_URL) $(PY) bench/orders.py $(BENCH_ORDERS_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -333,9 +333,15 @@ class Instruments(threading.local):
     confirmations = 0
     confirmation_query_index: int | None = None
     sql_s = 0.0
+    locked_at: float | None = None  # when the stock rows (and what else the statement locks) were locked
+    locked_cpu = 0.0
+    hold_s: float | None = None  # from then to the commit
+    hold_cpu_s: float | None = None  # CPU time of the placing thread meanwhile
 
 
 INSTRUMENTS = Instruments()
+# The placement's stock statement: SELECT … FROM "catalog_stocklevel" … FOR UPDATE.
+STOCK_LOCK_RE = re.compile(r'SELECT .* FROM "catalog_stocklevel" .* FOR UPDATE', re.DOTALL)
 
 
 def sql_timer(execute, sql, params, many, context):
@@ -346,6 +352,8 @@ def sql_timer(execute, sql, params, many, context):
     finally:
         if not INSTRUMENTS.in_confirmation:
             INSTRUMENTS.sql_s += time.perf_counter() - started
+            if INSTRUMENTS.locked_at is None and STOCK_LOCK_RE.match(sql):
+                INSTRUMENTS.locked_at, INSTRUMENTS.locked_cpu = time.perf_counter(), time.thread_time()
 
 
 def instrument_confirmation() -> None:
@@ -366,6 +374,9 @@ def instrument_confirmation() -> None:
         INSTRUMENTS.in_confirmation = True
         INSTRUMENTS.confirmations += 1
         started = time.perf_counter()
+        if INSTRUMENTS.locked_at is not None:  # committed just now: the row locks are gone
+            INSTRUMENTS.hold_s = started - INSTRUMENTS.locked_at
+            INSTRUMENTS.hold_cpu_s = time.thread_time() - INSTRUMENTS.locked_cpu
         try:
             return original(order_id)
         finally:
@@ -384,6 +395,8 @@ class Placement:
     outcome: str  # an order status, "refused" or "error"
     error: str = ""
     confirmations: int = 0  # times the on-commit hook queued the confirmation (must be 1 for a placed order)
+    hold_ms: float | None = None  # stock rows locked until the commit (placed orders only)
+    hold_cpu_ms: float | None = None  # the placing thread's own CPU time meanwhile
 
     @property
     def without_confirmation_ms(self) -> float:
@@ -411,6 +424,7 @@ def place_timed(buyer, signature: str) -> Placement:
 
     INSTRUMENTS.confirmation_s = INSTRUMENTS.sql_s = 0.0
     INSTRUMENTS.confirmations = 0
+    INSTRUMENTS.locked_at = INSTRUMENTS.hold_s = INSTRUMENTS.hold_cpu_s = None
     outcome, error = "error", ""
     started = time.perf_counter()
     try:
@@ -436,6 +450,8 @@ def place_timed(buyer, signature: str) -> Placement:
         outcome=outcome,
         error=error,
         confirmations=INSTRUMENTS.confirmations,
+        hold_ms=None if INSTRUMENTS.hold_s is None else INSTRUMENTS.hold_s * 1000,
+        hold_cpu_ms=None if INSTRUMENTS.hold_cpu_s is None else INSTRUMENTS.hold_cpu_s * 1000,
     )
 
 
@@ -463,7 +479,8 @@ class Scenario:
     other_failures: list[str] = field(default_factory=list)  # outside order_place: filling carts, connecting
 
     def times(self, attribute: str = "ms") -> list[float]:
-        return [getattr(p, attribute) for p in self.placements if p.outcome != "error"] or [0.0]
+        values = [getattr(p, attribute) for p in self.placements if p.outcome != "error"]
+        return [v for v in values if v is not None] or [0.0]
 
     @property
     def outcomes(self) -> Counter:
@@ -511,7 +528,7 @@ def uncontended(args, data: Data) -> Scenario:
 
 
 def contended(args, data: Data, label: str) -> Scenario:
-    """Scenario B: ``args.buyers`` threads start together, each placing ``args.per_buyer`` orders."""
+    """Scenario B: ``args.buyers`` buyers start together, each placing ``args.per_buyer`` orders."""
     from django.db import connection
 
     scenario = Scenario(label)
@@ -522,44 +539,104 @@ def contended(args, data: Data, label: str) -> Scenario:
         plans.append(
             [cart_lines(rng, data, args.lines, hot=min(rng.randint(3, 5), args.lines)) for _ in range(args.per_buyer)]
         )
-    barrier = threading.Barrier(len(buyers) + 1)
-    results: list[list[Placement]] = [[] for _ in buyers]
-    failures = scenario.other_failures
-
-    def buyer_run(index: int) -> None:
-        try:
-            barrier.wait()
-            with connection.execute_wrapper(sql_timer):
-                for lines in plans[index]:
-                    try:
-                        signature = fill_cart(buyers[index], lines)
-                    except Exception as exc:  # filling the cart is not measured, but must work
-                        failures.append(f"filling a cart: {type(exc).__name__}: {exc}")
-                        continue
-                    results[index].append(place_timed(buyers[index], signature))
-        except Exception as exc:
-            failures.append(f"buyer thread: {type(exc).__name__}: {exc}")
-        finally:
-            connection.close()  # each thread's own connection
-
     wait_for_connection_slots(len(buyers) + 1)
     scenario.locks = LockMonitor(connection.settings_dict)
     deadlocks_before = deadlock_count()
-    threads = [threading.Thread(target=buyer_run, args=(i,), name=f"buyer-{i}") for i in range(len(buyers))]
+    run = run_processes if args.processes else run_threads
+    results, scenario.wall_s = run(buyers, plans, scenario.locks)
+    if results is None:
+        raise BenchError(f"{label}: buyers still placing orders after 10 minutes")
+    scenario.deadlocks = deadlock_count() - deadlocks_before
+    for placements, failures, emails in results:
+        scenario.placements += placements
+        scenario.other_failures += failures
+        scenario.emails += emails
+    return scenario
+
+
+def buyer_orders(buyer, plans) -> tuple[list[Placement], list[str], int]:
+    """One buyer's orders in turn, on the buyer's own database connection (closed at the end)."""
+    from django.db import connection
+
+    placements, failures = [], []
+    try:
+        with connection.execute_wrapper(sql_timer):
+            for lines in plans:
+                try:
+                    signature = fill_cart(buyer, lines)
+                except Exception as exc:  # filling the cart is not measured, but must work
+                    failures.append(f"filling a cart: {type(exc).__name__}: {exc}")
+                    continue
+                placements.append(place_timed(buyer, signature))
+    except Exception as exc:
+        failures.append(f"buyer: {type(exc).__name__}: {exc}")
+    finally:
+        connection.close()
+    return placements, failures, 0
+
+
+def run_threads(buyers, plans, monitor: LockMonitor):
+    """Every buyer a thread of this process; they start together. Returns the results and the wall time."""
+    barrier = threading.Barrier(len(buyers) + 1)
+    results: list = [None] * len(buyers)
+
+    def runner(index: int) -> None:
+        barrier.wait()
+        results[index] = buyer_orders(buyers[index], plans[index])
+
+    threads = [threading.Thread(target=runner, args=(i,), name=f"buyer-{i}") for i in range(len(buyers))]
     for thread in threads:
         thread.start()
-    scenario.locks.start()
+    monitor.start()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join(600)
-    scenario.wall_s = time.perf_counter() - started
-    scenario.locks.stop()
+    wall = time.perf_counter() - started
+    monitor.stop()
     if any(thread.is_alive() for thread in threads):
-        raise BenchError(f"{label}: buyers still placing orders after 10 minutes")
-    scenario.deadlocks = deadlock_count() - deadlocks_before
-    scenario.placements = [p for placements in results for p in placements]
-    return scenario
+        return None, wall
+    return results, wall
+
+
+def run_processes(buyers, plans, monitor: LockMonitor):
+    """Every buyer a process forked from this one, as sync web workers are; they start together."""
+    import multiprocessing
+
+    from django.core import mail
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(buyers) + 1)
+    queue = context.Queue()
+
+    def child(index: int) -> None:
+        mail.outbox = []
+        try:
+            barrier.wait()
+            placements, failures, _emails = buyer_orders(buyers[index], plans[index])
+        except Exception as exc:
+            placements, failures = [], [f"buyer process: {type(exc).__name__}: {exc}"]
+        queue.put((placements, failures, len(mail.outbox)))
+
+    connections.close_all()  # a connection must not be shared with the children
+    processes = [context.Process(target=child, args=(i,), daemon=True) for i in range(len(buyers))]
+    for process in processes:
+        process.start()
+    monitor.start()
+    barrier.wait()
+    started = time.perf_counter()
+    results = []
+    try:
+        for _ in processes:
+            results.append(queue.get(timeout=600))
+    except Exception:
+        results = None
+    wall = time.perf_counter() - started
+    monitor.stop()
+    for process in processes:
+        process.join(30)
+    return results, wall
 
 
 def wait_for_connection_slots(needed: int, patience: float = 120.0) -> None:
@@ -702,7 +779,7 @@ def check_stock(scenario: Scenario) -> None:
     from django.core import mail
 
     scenario.breaches = stock_breaches()
-    scenario.emails = len(getattr(mail, "outbox", []))
+    scenario.emails += len(getattr(mail, "outbox", []))
     mail.outbox = []
 
 
@@ -769,7 +846,9 @@ def machine_facts() -> str:
         pg_version = cursor.fetchone()[0]
     return (
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, PostgreSQL {pg_version}, "
-        f"Python {platform.python_version()}, Django {django.get_version()}"
+        f"Python {platform.python_version()}, Django {django.get_version()}; load average now "
+        + " / ".join(f"{load:.1f}" for load in os.getloadavg())
+        + " (1 / 5 / 15 min: other work on the machine skews the figures)"
     )
 
 
@@ -803,6 +882,13 @@ def print_summary(args, scenarios: list[Scenario], facts: str, took: float) -> N
             f"Queries per placement: {in_transaction + confirmation} ({in_transaction} placing the order, "
             f"{confirmation} for the confirmation on commit)"
         )
+    print("Stock rows locked by a placement, from its SELECT … FOR UPDATE to its commit (placed orders):")
+    for s in scenarios:
+        hold, cpu = s.times("hold_ms"), s.times("hold_cpu_ms")
+        print(
+            f"  {s.label:<40} p50 {percentile(hold, 50):7.1f} ms, p95 {percentile(hold, 95):7.1f} ms; "
+            f"the placing thread's own CPU meanwhile p50 {percentile(cpu, 50):5.1f} ms"
+        )
     base = percentile(uncontended_run.times(), 95)
     for s in contended_runs:
         print(f"Baseline: {s.label} p95 / uncontended p95 = {percentile(s.times(), 95) / base:.1f}×")
@@ -827,8 +913,9 @@ def print_summary(args, scenarios: list[Scenario], facts: str, took: float) -> N
         f"without the confirmation {worst_without:.1f} ms, {verdict_without}"
     )
     print(
-        f"Setup: {args.buyers} buyer threads × {args.per_buyer} orders, {args.lines} lines per order (3–5 hot), "
+        f"Setup: {args.buyers} buyers × {args.per_buyer} orders, {args.lines} lines per order (3–5 hot), "
         f"{HOT_PRODUCTS} hot products with {3 * (HOT_ON_HAND - HOT_COMMITTED):.0f} units each; "
+        + ("buyers as processes; " if args.processes else "buyers as threads of one process; ")
         + (
             "confirmations left in the task queue (ORM broker, no worker)"
             if args.queue_confirmations
@@ -850,6 +937,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--per-buyer", type=int, default=4, help="orders each concurrent buyer places (default 4)")
     parser.add_argument("--lines", type=int, default=10, help="lines per order (default 10)")
     parser.add_argument("--skip-block", action="store_true", help="skip the contended run with the stock rule 'block'")
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="concurrent buyers as processes (like sync web workers) instead of threads sharing one interpreter",
+    )
     parser.add_argument(
         "--queue-confirmations",
         action="store_true",

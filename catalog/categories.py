@@ -7,14 +7,19 @@ per cache lifetime; any change to a category drops the cached tree (signals in `
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.cache import cache
 from django.utils import translation
 
-CACHE_KEY = "catalog:category-tree:v1"
+VERSION_KEY = "catalog:category-tree:version"
 CACHE_SECONDS = 60 * 15
+# The tree itself stays in this process; only a small version number goes through the shared cache, so a
+# request does not unpickle thousands of categories, and a change in one process reaches the others.
+_local: dict = {}
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,18 @@ class CategoryTree:
 
     def is_visible(self, category_id: int | None) -> bool:
         """A category is shown to dealers when it and all its parents are active."""
-        ancestors = self.ancestors(category_id)
-        return bool(ancestors) and all(self.nodes[i].is_active for i in ancestors)
+        return category_id in self._visible
+
+    @cached_property
+    def _visible(self) -> frozenset[int]:
+        return frozenset(
+            node_id for node_id in self.nodes if all(self.nodes[i].is_active for i in self.ancestors(node_id))
+        )
+
+    @cached_property
+    def hidden(self) -> frozenset[int]:
+        """Categories not shown to dealers: inactive, or below an inactive one."""
+        return frozenset(self.nodes) - self._visible
 
     def visible_children(self, category_id: int | None) -> list[CategoryNode]:
         return [self.nodes[i] for i in self.children.get(category_id, []) if self.nodes[i].is_active]
@@ -104,14 +119,20 @@ def load_category_tree() -> CategoryTree:
 
 
 def category_tree() -> CategoryTree:
-    """The whole tree from the cache, loading it (one query) when missing."""
-    tree = cache.get(CACHE_KEY)
-    if tree is None:
-        tree = load_category_tree()
-        cache.set(CACHE_KEY, tree, CACHE_SECONDS)
-    return tree
+    """The whole tree, loaded (one query) when this process has none or another process changed a category;
+    kept at most ``CACHE_SECONDS``."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.set(VERSION_KEY, version, CACHE_SECONDS)
+    held = _local.get("tree")
+    if held is None or held[0] != version or held[1] < time.monotonic() - CACHE_SECONDS:
+        held = (version, time.monotonic(), load_category_tree())
+        _local["tree"] = held
+    return held[2]
 
 
 def category_tree_forget(**_kwargs) -> None:
-    """Drop the cached tree; connected to every save and delete of a category."""
-    cache.delete(CACHE_KEY)
+    """Make every process load the tree again; connected to every save and delete of a category."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, CACHE_SECONDS)
+    _local.pop("tree", None)

@@ -83,8 +83,9 @@ def visible_products(*, pricing: DealerPricing, tree: CategoryTree | None = None
     """The products this dealer may see: active, not in an inactive category, and, when unpriced products are
     hidden (``B2B_UNPRICED_PRODUCTS = "hide"``), priced for the dealer (``DealerPricing.priced_condition``)."""
     tree = tree or category_tree()
-    hidden = [node_id for node_id in tree.nodes if not tree.is_visible(node_id)]
-    queryset = Product.objects.filter(status=Product.Status.ACTIVE).exclude(category_id__in=hidden)
+    queryset = Product.objects.filter(status=Product.Status.ACTIVE)
+    if tree.hidden:
+        queryset = queryset.exclude(category_id__in=tree.hidden)
     if settings.B2B_UNPRICED_PRODUCTS == "hide":
         queryset = queryset.filter(pricing.priced_condition())
     return queryset
