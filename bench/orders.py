@@ -12,11 +12,13 @@ limit, a credit limit too large to hold anything):
   SQL queries of one placement.
 * B, contended: 50 buyers at once (threads, each with its own database connection), each placing M orders
   (default 4) of 10 lines, 3–5 of them among 20 "hot" products that everyone orders and that have only 60 units
-  each (20 free per sellable warehouse), so late orders run short. With the default stock rule ("hold") short
-  orders are held, not refused; the run is repeated with ``B2B_ORDER_RULES = {"stock": "block"}`` (short orders
-  refused) unless ``--skip-block``. Reports placements/s (over the wall time of the run, buyers filling their next
-  cart included), latency p50/p95/max, approved / held / refused orders, errors (deadlocks or anything else:
-  must be 0) and the row-lock waits seen in ``pg_stat_activity``, sampled every 20 ms while it runs.
+  each (20 free per sellable warehouse), so late orders run short. It goes in M rounds: every buyer fills a cart
+  (not timed), then all 50 place their order at the same moment (timed), so placements compete with each other
+  and not with cart filling. With the default stock rule ("hold") short orders are held, not refused; the run is
+  repeated with ``B2B_ORDER_RULES = {"stock": "block"}`` (short orders refused) unless ``--skip-block``. Reports
+  placements/s (over the wall time of the placing phases), latency p50/p95/max, approved / held / refused orders,
+  errors (deadlocks or anything else: must be 0), the row-lock waits seen in ``pg_stat_activity`` (sampled every
+  20 ms), and how long a placement keeps its stock rows locked (from its ``SELECT … FOR UPDATE`` to its commit).
 
 After each scenario the stock is checked: for every stock row ``reserved_portal`` must equal the open
 reservations against it and never exceed ``on_hand − committed_erp``; nothing may be reserved in a warehouse that
@@ -27,7 +29,8 @@ The task queue runs in sync mode, so the confirmation (e-mail with its PDF, locm
 timed ``order_place`` call, after the transaction commits; its share is measured and shown separately ("without
 confirmation" is the placement transaction alone, what a web request waits for when a worker sends the e-mail).
 The buyers of scenario B are Python threads in one process: their latency includes waiting for the interpreter
-lock while other buyers' Python code runs, on top of waiting for PostgreSQL's row locks.
+lock while other buyers' Python code runs, on top of waiting for PostgreSQL's row locks; ``--processes`` makes them
+processes forked from this one, as sync web workers are.
 ``--queue-confirmations`` leaves the confirmation in the task queue instead (the ORM broker, as in production; no
 worker runs here, so nothing is sent): ``order_place`` then pays one INSERT on commit and no PDF.
 
@@ -37,7 +40,7 @@ drops it and starts over); every run first deletes the orders and carts of the p
 
     make bench-orders                       # installs the Python packages, starts PostgreSQL, then runs this
     .venv/bin/python bench/orders.py [--rebuild] [--orders N] [--buyers 50] [--per-buyer M] [--lines 10]
-                                     [--skip-block] [--queue-confirmations]
+                                     [--skip-block] [--processes] [--queue-confirmations]
 
 Goal, printed for comparison: p95 of ``order_place`` at most 200 ms under contention.
 """
@@ -96,6 +99,7 @@ SERIES = ["Nova", "Arte", "Vega", "Prima", "Atlas", "Orion", "Zenit", "Toros", "
 WARMUP = 5
 GOAL_P95_MS = 200.0
 LOCK_SAMPLE_S = 0.02
+ROUND_TIMEOUT_S = 900
 
 
 class BenchError(Exception):
@@ -542,10 +546,7 @@ def contended(args, data: Data, label: str) -> Scenario:
     wait_for_connection_slots(len(buyers) + 1)
     scenario.locks = LockMonitor(connection.settings_dict)
     deadlocks_before = deadlock_count()
-    run = run_processes if args.processes else run_threads
-    results, scenario.wall_s = run(buyers, plans, scenario.locks)
-    if results is None:
-        raise BenchError(f"{label}: buyers still placing orders after 10 minutes")
+    results, scenario.wall_s = run_buyers(buyers, plans, scenario.locks, processes=args.processes)
     scenario.deadlocks = deadlock_count() - deadlocks_before
     for placements, failures, emails in results:
         scenario.placements += placements
@@ -554,89 +555,86 @@ def contended(args, data: Data, label: str) -> Scenario:
     return scenario
 
 
-def buyer_orders(buyer, plans) -> tuple[list[Placement], list[str], int]:
-    """One buyer's orders in turn, on the buyer's own database connection (closed at the end)."""
+def buyer_orders(buyer, plans, barrier) -> tuple[list[Placement], list[str], int]:
+    """One buyer's orders, round by round, on the buyer's own database connection (closed at the end): fill the
+    cart, wait for every other buyer's cart, place, wait for every other buyer's placement."""
     from django.db import connection
 
     placements, failures = [], []
     try:
         with connection.execute_wrapper(sql_timer):
             for lines in plans:
+                signature = None
                 try:
                     signature = fill_cart(buyer, lines)
                 except Exception as exc:  # filling the cart is not measured, but must work
                     failures.append(f"filling a cart: {type(exc).__name__}: {exc}")
-                    continue
-                placements.append(place_timed(buyer, signature))
+                barrier.wait(ROUND_TIMEOUT_S)
+                if signature is not None:
+                    placements.append(place_timed(buyer, signature))
+                barrier.wait(ROUND_TIMEOUT_S)
     except Exception as exc:
         failures.append(f"buyer: {type(exc).__name__}: {exc}")
+        barrier.abort()  # the others stop waiting for this buyer
     finally:
         connection.close()
     return placements, failures, 0
 
 
-def run_threads(buyers, plans, monitor: LockMonitor):
-    """Every buyer a thread of this process; they start together. Returns the results and the wall time."""
-    barrier = threading.Barrier(len(buyers) + 1)
-    results: list = [None] * len(buyers)
+def run_buyers(buyers, plans, monitor: LockMonitor, *, processes: bool):
+    """Run every buyer at once — threads of this process, or processes forked from it as sync web workers are —
+    in rounds: all fill a cart (not timed), then all place an order together (timed), ``len(plans[0])`` times.
 
-    def runner(index: int) -> None:
-        barrier.wait()
-        results[index] = buyer_orders(buyers[index], plans[index])
-
-    threads = [threading.Thread(target=runner, args=(i,), name=f"buyer-{i}") for i in range(len(buyers))]
-    for thread in threads:
-        thread.start()
-    monitor.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join(600)
-    wall = time.perf_counter() - started
-    monitor.stop()
-    if any(thread.is_alive() for thread in threads):
-        return None, wall
-    return results, wall
-
-
-def run_processes(buyers, plans, monitor: LockMonitor):
-    """Every buyer a process forked from this one, as sync web workers are; they start together."""
-    import multiprocessing
-
+    Returns each buyer's (placements, failures, e-mails sent) and the wall time of the placing phases."""
     from django.core import mail
     from django.db import connections
 
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(len(buyers) + 1)
-    queue = context.Queue()
+    rounds = len(plans[0])
+    if processes:
+        import multiprocessing
 
-    def child(index: int) -> None:
-        mail.outbox = []
-        try:
-            barrier.wait()
-            placements, failures, _emails = buyer_orders(buyers[index], plans[index])
-        except Exception as exc:
-            placements, failures = [], [f"buyer process: {type(exc).__name__}: {exc}"]
-        queue.put((placements, failures, len(mail.outbox)))
+        context = multiprocessing.get_context("fork")
+        barrier, queue = context.Barrier(len(buyers) + 1), context.Queue()
 
-    connections.close_all()  # a connection must not be shared with the children
-    processes = [context.Process(target=child, args=(i,), daemon=True) for i in range(len(buyers))]
-    for process in processes:
-        process.start()
+        def child(index: int) -> None:
+            mail.outbox = []
+            placements, failures, _emails = buyer_orders(buyers[index], plans[index], barrier)
+            queue.put((placements, failures, len(mail.outbox)))
+
+        connections.close_all()  # a connection must not be shared with the children
+        workers = [context.Process(target=child, args=(i,), daemon=True) for i in range(len(buyers))]
+    else:
+        barrier, results = threading.Barrier(len(buyers) + 1), [None] * len(buyers)
+
+        def runner(index: int) -> None:
+            results[index] = buyer_orders(buyers[index], plans[index], barrier)
+
+        workers = [threading.Thread(target=runner, args=(i,), name=f"buyer-{i}") for i in range(len(buyers))]
+    for worker in workers:
+        worker.start()
     monitor.start()
-    barrier.wait()
-    started = time.perf_counter()
-    results = []
+    placing = 0.0
     try:
-        for _ in processes:
-            results.append(queue.get(timeout=600))
-    except Exception:
-        results = None
-    wall = time.perf_counter() - started
+        for _ in range(rounds):
+            barrier.wait(ROUND_TIMEOUT_S)  # every cart filled
+            started = time.perf_counter()
+            barrier.wait(ROUND_TIMEOUT_S)  # every order placed
+            placing += time.perf_counter() - started
+    except threading.BrokenBarrierError:
+        pass  # a buyer failed; its failure is in its results
+    if processes:
+        results = []
+        for _ in workers:
+            try:
+                results.append(queue.get(timeout=ROUND_TIMEOUT_S))
+            except Exception:
+                results.append(([], ["a buyer process gave no results"], 0))
+    for worker in workers:
+        worker.join(ROUND_TIMEOUT_S)
     monitor.stop()
-    for process in processes:
-        process.join(30)
-    return results, wall
+    if any(worker.is_alive() for worker in workers):
+        raise BenchError(f"buyers still running {ROUND_TIMEOUT_S} s after the last round")
+    return results, placing
 
 
 def wait_for_connection_slots(needed: int, patience: float = 120.0) -> None:
@@ -873,8 +871,8 @@ def print_summary(args, scenarios: list[Scenario], facts: str, took: float) -> N
         )
     print("-" * len(header))
     print(
-        "orders/s: A = orders over the time spent in order_place; B = placements over the wall time of the run "
-        "(buyers filling their next cart included)"
+        "orders/s: A = orders over the time spent in order_place; B = placements over the wall time of the "
+        "placing phases (all buyers place at once, then fill their next cart)"
     )
     if uncontended_run.queries:
         in_transaction, confirmation = uncontended_run.queries

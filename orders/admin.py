@@ -22,7 +22,6 @@ from orders.exceptions import DecisionRefused
 from orders.models import Cart, CartLine, HeldOrder, Order, OrderLine, OrderStatusChange
 from orders.rules import RULE_LABELS
 from orders.services import order_staff_approve, order_staff_reject
-from orders.status import OrderStatus
 from orders.templatetags.orders import hold_reason
 
 
@@ -235,11 +234,6 @@ class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
     inlines = (OrderLineInline, OrderStatusChangeInline)
-
-    def get_queryset(self, request):
-        return (
-            super().get_queryset(request).filter(status__in=[OrderStatus.ON_HOLD, OrderStatus.AWAITING_DEALER_APPROVAL])
-        )
 
     def get_actions(self, request):
         # View-only for edits, but deciding is the point of this page.

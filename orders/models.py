@@ -252,8 +252,15 @@ class StockReservation(models.Model):
         return f"{self.line_id}@{self.stock_level_id}: {self.quantity}"
 
 
+class HeldOrderManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(status__in=[OrderStatus.ON_HOLD, OrderStatus.AWAITING_DEALER_APPROVAL])
+
+
 class HeldOrder(Order):
     """Orders waiting for a decision — the staff approval queue in the admin."""
+
+    objects = HeldOrderManager()
 
     class Meta:
         proxy = True

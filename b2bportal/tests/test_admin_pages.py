@@ -34,6 +34,7 @@ ADD_DISABLED = {
     "catalog.StockLevel",
     "dealers.DealerChange",
     "orders.Order",
+    "orders.HeldOrder",
     "orders.OrderLine",
     "orders.OrderStatusChange",
     "payments.Payment",
@@ -104,6 +105,10 @@ def one_of_each(db, superuser):
 
     order = OrderFactory(dealer=dealer, placed_by=superuser, delivery_address=address)
     OrderLineFactory(order=order, product=product)
+    held = OrderFactory(
+        dealer=dealer, status=OrderStatus.ON_HOLD, hold_reasons=[{"rule": "manual_review", "action": "hold"}]
+    )
+    OrderLineFactory(order=held, product=product)
     OrderStatusChange.objects.create(
         order=order, from_status=OrderStatus.DRAFT, to_status=OrderStatus.SUBMITTED, actor=superuser
     )
@@ -183,7 +188,7 @@ def test_audit_rows_cannot_be_edited_or_deleted(staff_client, one_of_each):
 
 
 def test_order_status_and_totals_are_read_only(staff_client, one_of_each):
-    order = Order.objects.get()
+    order = Order.objects.get(status=OrderStatus.SUBMITTED)
     page = staff_client.get(admin_url(Order, "change", order.pk))
     form_fields = page.context["adminform"].form.fields
     assert "status" not in form_fields
