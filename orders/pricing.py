@@ -106,3 +106,27 @@ def cart_priced(*, dealer, cart: Cart, lines: list[CartLine] | None = None, pric
         problem = "" if decision.allowed or decision.reason == "insufficient_stock" else decision.message
         priced.lines.append(PricedLine(line, price, decision, price.line(line.quantity), problem))
     return priced
+
+
+@dataclass(frozen=True)
+class PriceDifference:
+    sku: str
+    ordered: Decimal
+    now: Decimal | None
+    currency: str
+
+
+def reorder_differences(*, order, priced: PricedCart) -> list[PriceDifference]:
+    """For a reorder: the lines whose unit price today differs from the price on the earlier order (or that have
+    no price today), so the dealer sees what changed before checking out."""
+    now_by_product = {
+        p.line.product_id: (p.price.net if p.price is not None and p.price.exists else None) for p in priced.lines
+    }
+    differences = []
+    for line in order.lines.all():
+        if line.product_id not in now_by_product:
+            continue
+        now = now_by_product[line.product_id]
+        if now is None or now != line.unit_price_net.quantize(Decimal("0.01")):
+            differences.append(PriceDifference(line.sku, line.unit_price_net, now, order.currency))
+    return differences

@@ -12,14 +12,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from b2bportal.money import format_quantity
+from b2bportal.money import format_money, format_quantity
 from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
 from dealers.access import dealer_required
 from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged
 from orders.forms import CartLineForm, CheckoutForm, DecisionForm, OrderFilterForm, QuickOrderForm, SaveListForm
 from orders.models import Cart
-from orders.pricing import cart_priced
+from orders.pricing import cart_priced, reorder_differences
 from orders.quick_order import QuickOrderError, parse_quick_order_file, parse_quick_order_text, quick_order_preview
 from orders.selectors import (
     order_get_for_dealer_user,
@@ -145,6 +145,16 @@ def reorder(request, number: str):
     order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=number)
     results = cart_from_order(dealer_user=request.dealer_user, order=order)
     _report_added(request, results)
+    cart = _active_cart(request)
+    if cart is not None:
+        priced = cart_priced(dealer=request.dealer_user.dealer, cart=cart)
+        for difference in reorder_differences(order=order, priced=priced):
+            values = {
+                "sku": difference.sku,
+                "ordered": format_money(difference.ordered, difference.currency),
+                "now": format_money(difference.now, difference.currency) if difference.now is not None else "—",
+            }
+            messages.warning(request, _("%(sku)s: %(ordered)s on the earlier order, %(now)s today.") % values)
     return redirect("orders:cart")
 
 

@@ -153,11 +153,13 @@ def test_a_buyer_cannot_approve_through_the_url(client):
     assert order.status == S.AWAITING_DEALER_APPROVAL
 
 
-def test_reorder_fills_the_cart(buyer_client):
+def test_reorder_fills_the_cart_and_shows_price_changes(buyer_client):
     cart_line_add(dealer_user=buyer_client.buyer, product=buyer_client.product, quantity=D("3"))
     order = place(buyer_client.buyer)
-    buyer_client.post(reverse("orders:reorder", args=[order.number]))
+    buyer_client.product.price_items.update(price=D("110"))
+    response = buyer_client.post(reverse("orders:reorder", args=[order.number]), follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert CartLine.objects.get(cart__kind="active").quantity == D("3")
+    assert "₺100.00 on the earlier order, ₺110.00 today" in response.content.decode()
 
 
 def test_saved_list_round_trip(buyer_client):
