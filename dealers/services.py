@@ -52,7 +52,7 @@ def dealer_save(
     dealer.full_clean()
     before = None
     if dealer.pk is not None:
-        before = Dealer.objects.select_for_update().filter(pk=dealer.pk).first()
+        before = Dealer.objects.select_for_update(of=("self",)).filter(pk=dealer.pk).first()
     now = timezone.now()
     changes: list[DealerChange] = []
     if before is not None:

@@ -27,7 +27,7 @@ def _failed(order: Order, rule: str) -> bool:
 def order_staff_approve(*, order: Order, actor, note: str = "") -> Order:
     """Staff release an order held for review. An order held for credit needs the ``orders.override_credit``
     permission (the override is written in the audit row). Refuses an order that is not on hold."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     if order.status != S.ON_HOLD:
         raise DecisionRefused(_("Only orders on hold can be approved here."))
     reason = note or _("Approved by staff.")
@@ -43,7 +43,7 @@ def order_staff_approve(*, order: Order, actor, note: str = "") -> Order:
 @transaction.atomic
 def order_staff_reject(*, order: Order, actor, note: str) -> Order:
     """Staff reject a held order; the reason is required (the dealer sees it). Stock reserved for it is released."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     if order.status not in (S.ON_HOLD, S.AWAITING_DEALER_APPROVAL):
         raise DecisionRefused(_("Only orders waiting for a decision can be rejected."))
     if not note.strip():
@@ -65,7 +65,7 @@ def order_dealer_approve(*, order: Order, approver: DealerUser, note: str = "") 
     """The dealer's approver accepts a buyer's order above the buyer's limit. It then goes on as placement decided:
     to staff when other checks held it, otherwise approved or waiting for payment. An approver with a limit of
     their own cannot approve above it."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     _check_dealer_approver(order, approver)
     if approver.approval_limit is not None and order.total_gross > approver.approval_limit:
         raise DecisionRefused(_("This order is above your own approval limit."))
@@ -82,7 +82,7 @@ def order_dealer_approve(*, order: Order, approver: DealerUser, note: str = "") 
 
 @transaction.atomic
 def order_dealer_reject(*, order: Order, approver: DealerUser, note: str) -> Order:
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     _check_dealer_approver(order, approver)
     if not note.strip():
         raise DecisionRefused(_("Say why the order is rejected."))
@@ -104,7 +104,7 @@ def order_dealer_cancel(*, order: Order, dealer_user: DealerUser, reason: str = 
     """The dealer cancels before the point of no return. Before the ERP has the order it is simply cancelled; once
     sent or confirmed, a cancellation is queued for the ERP in the same transaction. Refuses from picking on
     (the change must come from the seller) and another dealer's order."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     if order.dealer_id != dealer_user.dealer_id:
         raise DecisionRefused(_("You cannot cancel this order."))
     if not dealer_user.can_approve and order.placed_by_id != dealer_user.user_id:

@@ -61,7 +61,7 @@ def _active_cart(dealer_user, *, lock: bool = True) -> Cart:
     cart, _created = Cart.objects.get_or_create(
         dealer=dealer_user.dealer, owner=dealer_user.user, kind=Cart.Kind.ACTIVE
     )
-    return Cart.objects.select_for_update().get(pk=cart.pk) if lock else cart
+    return Cart.objects.select_for_update(of=("self",)).get(pk=cart.pk) if lock else cart
 
 
 def _own_line(dealer_user, line_id: int) -> CartLine:

@@ -24,7 +24,7 @@ def order_transition(
     Locks the order row first, so two concurrent moves cannot both start from the same status.
     Refuses a move the map does not allow with ``InvalidOrderTransition``; nothing is written then.
     """
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     from_status = locked.status
     if not can_transition(from_status, to_status):
         raise InvalidOrderTransition(locked.number, from_status, to_status)
@@ -47,13 +47,16 @@ def reservations_release(*, order: Order) -> int:
     from catalog.models import StockLevel
 
     open_reservations = list(
-        StockReservation.objects.select_for_update().filter(order=order, released_at__isnull=True).order_by("pk")
+        StockReservation.objects.select_for_update(of=("self",))
+        .filter(order=order, released_at__isnull=True)
+        .order_by("pk")
     )
     if not open_reservations:
         return 0
     level_ids = sorted({r.stock_level_id for r in open_reservations})
     levels = {
-        level.pk: level for level in StockLevel.objects.select_for_update().filter(pk__in=level_ids).order_by("pk")
+        level.pk: level
+        for level in StockLevel.objects.select_for_update(of=("self",)).filter(pk__in=level_ids).order_by("pk")
     }
     for reservation in open_reservations:
         level = levels[reservation.stock_level_id]

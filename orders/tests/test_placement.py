@@ -344,3 +344,21 @@ def test_the_same_key_from_two_requests_makes_one_order():
     orders = [r for r in results if isinstance(r, Order)]
     assert orders and {o.pk for o in orders} == {Order.objects.get().pk}
     assert reserved(product) == D("2")
+
+
+def test_row_locks_never_reach_joined_tables(shop, django_assert_max_num_queries):
+    """A plain FOR UPDATE over a join also locks the joined rows (e.g. every sellable warehouse), which made
+    all placements queue behind each other and deadlock; every lock names its own table."""
+    from django.test.utils import CaptureQueriesContext
+
+    _dealer, product, buyer = shop
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("1"))
+    with CaptureQueriesContext(connection) as ctx:
+        order = place(buyer)
+    from orders.services import order_transition
+
+    with CaptureQueriesContext(connection) as cancel:
+        order_transition(order=order, to_status=S.CANCELLED)
+    locking = [q["sql"] for q in [*ctx.captured_queries, *cancel.captured_queries] if "FOR UPDATE" in q["sql"]]
+    assert len(locking) >= 4
+    assert all("FOR UPDATE OF" in sql for sql in locking), [s for s in locking if "FOR UPDATE OF" not in s]
