@@ -42,14 +42,17 @@ from django.db.models import (
     BooleanField,
     Case,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Value,
     When,
 )
+from django.db.models.lookups import Exact
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -574,8 +577,10 @@ class DealerPricing:
         dealer's few agreements without subqueries. (List rows priced explicitly in the base unit count as
         base-unit rows in ``is_priced``; importers store them without a unit, as this condition expects.)"""
         if self._list_conversion() is not None:
-            base_rows = PriceListItem.objects.filter(price_list_id=self.price_list.pk, unit__isnull=True)
-            listed = Q(pk__in=base_rows.values("product_id"))
+            base_rows = PriceListItem.objects.filter(
+                price_list_id=self.price_list.pk, product_id=OuterRef("pk"), unit__isnull=True
+            )
+            listed = Q(Exists(base_rows))
         else:
             listed = Q(pk__in=[])
 
@@ -583,12 +588,17 @@ class DealerPricing:
         if not fixed:
             return listed
 
+        # 1: a fixed price applies and converts; 2: a fixed price applies but cannot be converted; 0: the list
+        # decides. The list's IN appears once, so PostgreSQL builds its hash once per query.
         def then_for(agreement):
-            if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
-                return Value(self._fixed_in_dealer_currency(agreement) is not None)
-            return listed
+            if agreement.kind != DealerAgreement.Kind.FIXED_PRICE:
+                return Value(0)
+            return Value(1 if self._fixed_in_dealer_currency(agreement) is not None else 2)
 
-        return Q(Case(*self._agreement_whens(then_for), default=listed, output_field=BooleanField()))
+        applies = Case(*self._agreement_whens(then_for), default=Value(0), output_field=IntegerField())
+        return Q(ExpressionWrapper(Q(Exact(applies, 1)), output_field=BooleanField())) | (
+            Q(ExpressionWrapper(Q(Exact(applies, 0)), output_field=BooleanField())) & listed
+        )
 
     def breaks(self, product: Product) -> list[Decimal]:
         """The quantities (base units) where this dealer's price for the product may change: list breaks and
