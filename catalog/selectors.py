@@ -137,7 +137,7 @@ def catalog_page(*, pricing: DealerPricing, filters: CatalogFilters, page: int, 
     if filters.effective_sort in ("price", "price_desc"):
         limit = settings.B2B_CATALOG_PRICE_SORT_LIMIT
         candidates = catalog_products(pricing=pricing, filters=replace(filters, sort="name"))
-        if candidates[: limit + 1].count() > limit:
+        if candidates.order_by()[: limit + 1].count() > limit:
             # Pricing every product of a huge list to sort it would take seconds: ask to narrow it first.
             filters, price_sort_refused = replace(filters, sort="name"), True
     products = list(catalog_products(pricing=pricing, filters=filters)[start : start + per_page + 1])
