@@ -65,6 +65,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+# Run as a script: this folder is on the path.
+from database import BenchError, ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_orders"
 SETTINGS_MODULE = "b2bportal.settings.base"
@@ -102,42 +105,7 @@ LOCK_SAMPLE_S = 0.02
 ROUND_TIMEOUT_S = 900
 
 
-class BenchError(Exception):
-    """The benchmark cannot give a meaningful figure; the message says why."""
-
-
-# --- Database and Django -------------------------------------------------------------------------
-
-
-def maintenance_connection(url: str):
-    """An autocommit connection to the server's ``postgres`` database, and the benchmark database's name."""
-    import dj_database_url
-    import psycopg
-
-    db = dj_database_url.parse(url)
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        raise BenchError(f"BENCH_ORDERS_DATABASE_URL must point at PostgreSQL, got {db['ENGINE']}")
-    conn = psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None, dbname="postgres"
-    )
-    conn.autocommit = True
-    return conn, db["NAME"]
-
-
-def ensure_database(url: str, *, drop: bool) -> None:
-    """Create the benchmark database if missing; with ``drop``, drop it first."""
-    from psycopg import sql
-
-    conn, name = maintenance_connection(url)
-    with conn:
-        if drop:
-            if "bench" not in name:
-                raise BenchError(f"Refusing to drop {name!r}: the benchmark only drops a database named *bench*.")
-            print(f"Dropping database {name}")
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            print(f"Creating database {name}")
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+# --- Django -------------------------------------------------------------------------------------
 
 
 def setup_django(url: str, *, queue_confirmations: bool) -> None:
