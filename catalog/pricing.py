@@ -573,7 +573,8 @@ class DealerPricing:
 
     def priced_condition(self):
         """``is_priced`` as a SQL condition over ``Product`` rows, cheap for every row of a large catalogue: the
-        list part is an uncorrelated ``IN`` that PostgreSQL hashes once, the agreement part a CASE over the
+        list part is an ``EXISTS`` on the (product, list) index, probed only for the rows a page walks (a
+        hashed ``IN`` would build a hash of the whole list on every page), the agreement part a CASE over the
         dealer's few agreements without subqueries. (List rows priced explicitly in the base unit count as
         base-unit rows in ``is_priced``; importers store them without a unit, as this condition expects.)"""
         if self._list_conversion() is not None:
@@ -589,7 +590,7 @@ class DealerPricing:
             return listed
 
         # 1: a fixed price applies and converts; 2: a fixed price applies but cannot be converted; 0: the list
-        # decides. The list's IN appears once, so PostgreSQL builds its hash once per query.
+        # decides. The list's EXISTS appears once, so each row is probed at most once.
         def then_for(agreement):
             if agreement.kind != DealerAgreement.Kind.FIXED_PRICE:
                 return Value(0)
