@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from b2bportal.money import format_quantity
-from catalog.models import Product, StockLevel
+from catalog.models import Product, StockLevel, round_up_to_multiple
 
 ZERO = Decimal("0")
 
@@ -140,11 +140,6 @@ def availability_for(product: Product) -> Availability:
     return availability_for_products([product])[product.pk]
 
 
-def _round_up_to_multiple(quantity: Decimal, multiple: Decimal) -> Decimal:
-    steps = (quantity / multiple).to_integral_value(rounding="ROUND_CEILING")
-    return steps * multiple
-
-
 def quantity_decision(
     product: Product,
     quantity: Decimal,
@@ -187,7 +182,7 @@ def quantity_decision(
             "not_a_multiple",
             message=_("This product is sold in multiples of %(multiple)s.")
             % {"multiple": format_quantity(product.order_multiple)},
-            suggested=_round_up_to_multiple(requested, product.order_multiple),
+            suggested=round_up_to_multiple(requested, product.order_multiple),
             **common,
         )
     if requested > availability.available:

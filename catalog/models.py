@@ -17,6 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from b2bportal.models import TimeStampedModel, currency_field, quantity_field
 
 
+def round_up_to_multiple(quantity: Decimal, multiple: Decimal) -> Decimal:
+    """The least multiple of ``multiple`` that is at least ``quantity``."""
+    return (quantity / multiple).to_integral_value(rounding="ROUND_CEILING") * multiple
+
+
 class LocalizedNameMixin(models.Model):
     """Catalogue texts in Turkish (``name``) and English (``name_en``; empty falls back to ``name``)."""
 
@@ -147,8 +152,7 @@ class Product(LocalizedNameMixin, TimeStampedModel):
     @property
     def smallest_order_quantity(self) -> Decimal:
         """The least quantity that meets both the minimum and the order multiple (minimum 5, multiple 12: 12)."""
-        steps = (self.min_order_qty / self.order_multiple).to_integral_value(rounding="ROUND_CEILING")
-        return steps * self.order_multiple
+        return round_up_to_multiple(self.min_order_qty, self.order_multiple)
 
     @property
     def display_description(self) -> str:

@@ -256,7 +256,6 @@ class DealerPricing:
         self.on = on or timezone.localdate()
         self.currency = dealer.currency
         self.price_list: PriceList | None = None
-        self.price_list_problem: NoPrice | None = None
         if dealer.price_list_id:
             lists = PriceList.objects.filter(Q(pk=dealer.price_list_id) | Q(supersedes__isnull=False))
             lists = list(lists)

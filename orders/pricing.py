@@ -28,10 +28,6 @@ class PricedLine:
     amounts: LineAmounts | None
     problem: str = ""
 
-    @property
-    def orderable(self) -> bool:
-        return not self.problem
-
 
 @dataclass
 class PricedCart:
@@ -68,9 +64,6 @@ class PricedCart:
         ]
         parts.append(f"{self.currency}:{self.total_gross}")
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-
-    def unit_prices(self) -> dict[str, str]:
-        return {str(p.line.pk): str(p.price.net) for p in self.lines if p.price is not None and p.price.exists}
 
 
 def cart_priced(*, dealer, cart: Cart, lines: list[CartLine] | None = None, pricing: DealerPricing | None = None):

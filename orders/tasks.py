@@ -51,10 +51,8 @@ def order_confirmation_send(order_id: int) -> bool:
 
 
 def _confirmation_pdf(order, language: str) -> bytes | None:
-    try:
-        from orders.documents import order_confirmation_pdf
-    except ImportError:
-        return None
+    from orders.documents import order_confirmation_pdf  # loads weasyprint (about a second): only when needed
+
     try:
         return order_confirmation_pdf(order=order, language=language)
     except Exception:

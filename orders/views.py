@@ -59,7 +59,7 @@ def _refusal_text(refused: CartRefused) -> str:
     return _("%(message)s Try %(quantity)s.") % {"message": refused.message, "quantity": suggestion}
 
 
-def _active_cart(request):
+def _current_cart(request):
     return Cart.objects.filter(dealer=request.dealer_user.dealer, owner=request.user, kind=Cart.Kind.ACTIVE).first()
 
 
@@ -145,7 +145,7 @@ def reorder(request, number: str):
     order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=number)
     results = cart_from_order(dealer_user=request.dealer_user, order=order)
     _report_added(request, results)
-    cart = _active_cart(request)
+    cart = _current_cart(request)
     if cart is not None:
         priced = cart_priced(dealer=request.dealer_user.dealer, cart=cart)
         for difference in reorder_differences(order=order, priced=priced):
@@ -163,7 +163,7 @@ def reorder(request, number: str):
 
 @dealer_required
 def cart_detail(request):
-    cart = _active_cart(request)
+    cart = _current_cart(request)
     priced = cart_priced(dealer=request.dealer_user.dealer, cart=cart) if cart else None
     context = {
         "priced": priced,
@@ -302,7 +302,7 @@ def quick_order(request):
 @dealer_required
 def checkout(request):
     dealer = request.dealer_user.dealer
-    cart = _active_cart(request)
+    cart = _current_cart(request)
     priced = cart_priced(dealer=dealer, cart=cart) if cart else None
     if priced is None or not priced.lines:
         messages.info(request, _("Your cart is empty."))

@@ -26,8 +26,7 @@ def number_attr(value):
     no trailing zeros, whatever the language."""
     if value is None or value == "":
         return ""
-    number = Decimal(value)
-    text = format(number.normalize(), "f") if number == number.to_integral_value() else format(number, "f")
+    text = format(Decimal(value), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

@@ -57,11 +57,11 @@ def cart_line_add(*, dealer_user, product, quantity: Decimal, unit=None) -> Cart
     return CartAddResult(line=line, decision=decision)
 
 
-def _active_cart(dealer_user, *, lock: bool = True) -> Cart:
+def _active_cart(dealer_user) -> Cart:
     cart, _created = Cart.objects.get_or_create(
         dealer=dealer_user.dealer, owner=dealer_user.user, kind=Cart.Kind.ACTIVE
     )
-    return Cart.objects.select_for_update(of=("self",)).get(pk=cart.pk) if lock else cart
+    return Cart.objects.select_for_update(of=("self",)).get(pk=cart.pk)
 
 
 def _own_line(dealer_user, line_id: int) -> CartLine:

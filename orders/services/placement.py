@@ -296,12 +296,17 @@ def _place(
     # 7. Reservations: what is available now is set aside, warehouse by warehouse.
     reservations = []
     touched: dict[int, StockLevel] = {}
+    room = {
+        line.pk: (line.quantity - line.backordered_qty) * line.unit_factor
+        for product_lines in lines_by_product.values()
+        for line in product_lines
+    }
     for product_id, allocation in plan.items():
         product_lines = lines_by_product[product_id]
         for level, quantity in allocation:
             level.reserved_portal += quantity
             touched[level.pk] = level
-            reservations.extend(_split_over_lines(order, product_lines, level, quantity))
+            reservations.extend(_split_over_lines(order, product_lines, level, quantity, room))
     StockLevel.objects.bulk_update(touched.values(), ["reserved_portal"])
     StockReservation.objects.bulk_create(reservations)
 
@@ -335,19 +340,15 @@ def _place(
     return order
 
 
-def _split_over_lines(order, lines, level, quantity) -> list[StockReservation]:
-    """A product's reservation in one warehouse, divided over its lines in line order (usually one line)."""
+def _split_over_lines(order, lines, level, quantity, room: dict[int, Decimal]) -> list[StockReservation]:
+    """A product's reservation in one warehouse, divided over its lines in line order (usually one line);
+    ``room`` holds what each line can still take, in base units, and is lowered as it goes."""
     result = []
     for line in lines:
-        if quantity <= 0:
-            break
-        reserved = sum((r.quantity for r in getattr(line, "_reserved", [])), ZERO)
-        room = line.quantity * line.unit_factor - line.backordered_qty * line.unit_factor - reserved
-        take = min(room, quantity)
+        take = min(room[line.pk], quantity)
         if take > 0:
-            reservation = StockReservation(order=order, line=line, stock_level=level, quantity=take)
-            line._reserved = [*getattr(line, "_reserved", []), reservation]
-            result.append(reservation)
+            result.append(StockReservation(order=order, line=line, stock_level=level, quantity=take))
+            room[line.pk] -= take
             quantity -= take
     return result
 

@@ -346,7 +346,7 @@ def test_the_same_key_from_two_requests_makes_one_order():
     assert reserved(product) == D("2")
 
 
-def test_row_locks_never_reach_joined_tables(shop, django_assert_max_num_queries):
+def test_row_locks_never_reach_joined_tables(shop):
     """A plain FOR UPDATE over a join also locks the joined rows (e.g. every sellable warehouse), which made
     all placements queue behind each other and deadlock; every lock names its own table."""
     from django.test.utils import CaptureQueriesContext
@@ -362,3 +362,20 @@ def test_row_locks_never_reach_joined_tables(shop, django_assert_max_num_queries
     locking = [q["sql"] for q in [*ctx.captured_queries, *cancel.captured_queries] if "FOR UPDATE" in q["sql"]]
     assert len(locking) >= 4
     assert all("FOR UPDATE OF" in sql for sql in locking), [s for s in locking if "FOR UPDATE OF" not in s]
+
+
+def test_a_reservation_spreads_over_warehouses_in_code_order(db):
+    from catalog.tests.factories import WarehouseFactory
+
+    dealer, product = make_shop(stock="3")
+    first = StockLevel.objects.get(product=product)
+    first.warehouse.code = "A-MERKEZ"
+    first.warehouse.save()
+    StockLevelFactory(product=product, on_hand=D("4"), warehouse=WarehouseFactory(code="B-ANKARA"))
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("6"))
+    order = place(buyer)
+    assert order.status == S.APPROVED
+    taken = dict(StockReservation.objects.values_list("stock_level__warehouse__code", "quantity"))
+    assert taken == {"A-MERKEZ": D("3"), "B-ANKARA": D("3")}
+    assert sorted(StockLevel.objects.filter(product=product).values_list("reserved_portal", flat=True)) == [D("3")] * 2
