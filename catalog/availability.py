@@ -117,10 +117,13 @@ def availability_for_products(products: Iterable[Product]) -> dict[int, Availabi
             "committed_erp",
             "reserved_portal",
             "as_of",
+            "warehouse__stock_as_of",
         )
     )
-    for product_id, *stock in rows:
-        levels[product_id].append(WarehouseStock(*stock))
+    for product_id, *stock, row_as_of, feed_as_of in rows:
+        # A figure is as fresh as the last stock feed that carried its warehouse, even when it did not change.
+        known = [t for t in (row_as_of, feed_as_of) if t is not None]
+        levels[product_id].append(WarehouseStock(*stock, max(known) if known else None))
     result = {}
     for product in products:
         warehouses = tuple(levels.get(product.pk, ()))

@@ -194,6 +194,12 @@ class Warehouse(TimeStampedModel):
         help_text=_("Stock here is offered to dealers. Off for quarantine or damaged goods."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    stock_as_of = models.DateTimeField(
+        _("stock as of"),
+        null=True,
+        blank=True,
+        help_text=_("When the ERP last sent this warehouse's stock; figures that did not change are as fresh."),
+    )
 
     class Meta:
         verbose_name = _("warehouse")
@@ -338,6 +344,15 @@ class DealerAgreement(TimeStampedModel):
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    code = models.CharField(
+        _("ERP code"),
+        max_length=64,
+        blank=True,
+        help_text=_("The agreement's key in the ERP; empty for portal-made ones."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive agreements no longer price anything; kept for the record.")
+    )
 
     class Meta:
         verbose_name = _("dealer agreement")
@@ -367,6 +382,7 @@ class DealerAgreement(TimeStampedModel):
                 name="agreement_valid_window",
             ),
             models.CheckConstraint(condition=Q(min_quantity__gt=0), name="agreement_min_quantity_positive"),
+            models.UniqueConstraint(fields=["code"], condition=~Q(code=""), name="agreement_code_unique"),
         ]
 
     def __str__(self) -> str:

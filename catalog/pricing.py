@@ -266,7 +266,9 @@ class DealerPricing:
             Q(valid_to__isnull=True) | Q(valid_to__gte=self.on)
         )
         self.agreements: list[DealerAgreement] = list(
-            DealerAgreement.objects.filter(valid, dealer_id=dealer.pk).select_related("product", "category", "brand")
+            DealerAgreement.objects.filter(valid, dealer_id=dealer.pk, is_active=True).select_related(
+                "product", "category", "brand"
+            )
         )
         self._by_product: dict[int, list[DealerAgreement]] = defaultdict(list)
         self._by_category: dict[int, list[DealerAgreement]] = defaultdict(list)

@@ -300,3 +300,56 @@ class DealerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class DealerDocument(TimeStampedModel):
+    """A document the ERP issued to a dealer: delivery note (with tracking), invoice or credit memo.
+
+    The ERP is the master: these rows are written by the sync only. ``order`` links the document to a portal
+    order when the ERP carried the portal order number."""
+
+    class Kind(models.TextChoices):
+        DELIVERY = "delivery", _("Delivery note")
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_MEMO = "credit_memo", _("Credit memo")
+
+    dealer = models.ForeignKey(Dealer, verbose_name=_("dealer"), on_delete=models.PROTECT, related_name="documents")
+    order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    number = models.CharField(_("number"), max_length=64)
+    issued_on = models.DateField(_("date"))
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    currency = currency_field(default="TRY")
+    net = money_field(_("net"), null=True, blank=True)
+    vat = money_field(_("VAT"), null=True, blank=True)
+    gross = money_field(_("total"), null=True, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=64, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=128, blank=True)
+    tracking_url = models.URLField(_("tracking link"), max_length=500, blank=True)
+    e_invoice_uuid = models.CharField(_("e-invoice id"), max_length=64, blank=True)
+    related_number = models.CharField(
+        _("related document"), max_length=64, blank=True, help_text=_("For a credit memo: the invoice it corrects.")
+    )
+    as_of = models.DateTimeField(_("as of"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dealer document")
+        verbose_name_plural = _("dealer documents")
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="dealer_document_unique_number"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["delivery", "invoice", "credit_memo"]), name="dealer_document_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "kind", "issued_on"], name="dealer_document_list_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"

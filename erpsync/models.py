@@ -50,6 +50,15 @@ class ErpConnection(TimeStampedModel):
     credentials_ref = models.CharField(_("credentials reference"), max_length=128, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_default = models.BooleanField(_("default"), default=False)
+    breaker_failures = models.PositiveIntegerField(
+        _("failures in a row"), default=0, help_text=_("Retryable export failures since the ERP last answered.")
+    )
+    breaker_open_until = models.DateTimeField(
+        _("paused until"),
+        null=True,
+        blank=True,
+        help_text=_("The ERP kept failing: exports wait until then, and then one probes whether it is back."),
+    )
 
     class Meta:
         verbose_name = _("ERP connection")
@@ -177,6 +186,7 @@ class SyncRun(models.Model):
     deactivated = models.PositiveIntegerField(_("deactivated"), default=0)
     failed = models.PositiveIntegerField(_("failed"), default=0)
     error = models.TextField(_("error"), blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("sync run")

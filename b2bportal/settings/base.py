@@ -226,7 +226,19 @@ B2B_CATALOG_PRICE_SORT_LIMIT = env_int("CATALOG_PRICE_SORT_LIMIT", 5000)
 # environment: "credit_limit=hold,stock=backorder".
 B2B_ORDER_RULES = env_mapping("ORDER_RULES")
 
-ERPSYNC_ADAPTERS: dict[str, str] = {}
+# Adapter key → class. A connection (erpsync.ErpConnection) names its adapter by key.
+# A delta import starts this many seconds before the last watermark: ERP clocks drift and transactions commit late.
+ERPSYNC_DELTA_BUFFER_SECONDS = env_int("ERPSYNC_DELTA_BUFFER_SECONDS", 300)
+# Outbox defaults; a connection's settings may override each (e.g. {"outbox_concurrency": 1}).
+ERPSYNC_OUTBOX_MAX_ATTEMPTS = env_int("ERPSYNC_OUTBOX_MAX_ATTEMPTS", 8)
+ERPSYNC_OUTBOX_CONCURRENCY = env_int("ERPSYNC_OUTBOX_CONCURRENCY", 2)
+ERPSYNC_OUTBOX_BREAKER_FAILURES = env_int("ERPSYNC_OUTBOX_BREAKER_FAILURES", 5)
+ERPSYNC_OUTBOX_BREAKER_SECONDS = env_int("ERPSYNC_OUTBOX_BREAKER_SECONDS", 60)
+# A running job whose worker went silent this long is claimed again (longer than the task timeout).
+ERPSYNC_OUTBOX_LEASE_SECONDS = env_int("ERPSYNC_OUTBOX_LEASE_SECONDS", 900)
+ERPSYNC_ADAPTERS: dict[str, str] = {
+    "file": "erpsync.adapters.file.FileAdapter",
+}
 
 LOGGING = {
     "version": 1,

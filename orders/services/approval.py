@@ -114,7 +114,7 @@ def order_dealer_cancel(*, order: Order, dealer_user: DealerUser, reason: str = 
             _("The seller has started preparing this order; please ask them for a change or cancellation.")
         )
     if order.status in (S.SENT_TO_ERP, S.CONFIRMED):
-        _queue_erp_cancellation(order)
+        _queue_erp_cancellation(order, reason.strip())
     return order_transition(
         order=order,
         to_status=S.CANCELLED,
@@ -124,19 +124,14 @@ def order_dealer_cancel(*, order: Order, dealer_user: DealerUser, reason: str = 
     )
 
 
-def _queue_erp_cancellation(order: Order) -> None:
-    """One outbox job per active connection; the unique index on unfinished jobs makes a second cancel a no-op."""
-    from erpsync.models import ErpConnection, SyncJob
+def _queue_erp_cancellation(order: Order, reason: str = "") -> None:
+    """Queue the cancellation for the ERP, in this transaction; a second cancel of the same order queues nothing."""
+    from erpsync.models import SyncJob
+    from erpsync.outbox import outbox_enqueue
 
-    for connection in ErpConnection.objects.filter(is_active=True):
-        SyncJob.objects.get_or_create(
-            connection=connection,
-            kind=SyncJob.Kind.ORDER_CANCEL,
-            identity_key=f"order:{order.number}",
-            status__in=[SyncJob.Status.PENDING, SyncJob.Status.RETRYING, SyncJob.Status.RUNNING],
-            defaults={
-                "object_id": order.pk,
-                "payload": {"number": order.number, "erp_document_number": order.erp_document_number},
-                "status": SyncJob.Status.PENDING,
-            },
-        )
+    outbox_enqueue(
+        kind=SyncJob.Kind.ORDER_CANCEL,
+        identity_key=f"order:{order.number}",
+        object_id=order.pk,
+        payload={"number": order.number, "erp_document_number": order.erp_document_number, "reason": reason},
+    )

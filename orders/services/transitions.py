@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from orders.exceptions import InvalidOrderTransition
 from orders.models import Order, OrderStatusChange, StockReservation
-from orders.status import RELEASES_RESERVATION, can_transition
+from orders.status import RELEASES_RESERVATION, OrderStatus, can_transition
+
+S = OrderStatus
 
 
 @transaction.atomic
@@ -35,6 +38,17 @@ def order_transition(
     OrderStatusChange.objects.create(
         order=locked, from_status=from_status, to_status=to_status, actor=actor, source=source, reason=reason
     )
+    if to_status == S.APPROVED:
+        # The outbox row commits with the approval, or neither does: an approved order always reaches the ERP.
+        from erpsync.models import SyncJob
+        from erpsync.outbox import outbox_enqueue
+
+        outbox_enqueue(
+            kind=SyncJob.Kind.ORDER_EXPORT,
+            identity_key=f"order:{locked.number}",
+            object_id=locked.pk,
+            payload={"number": locked.number},
+        )
     order.status = locked.status
     order.updated_at = locked.updated_at
     return order
@@ -65,3 +79,50 @@ def reservations_release(*, order: Order) -> int:
     StockLevel.objects.bulk_update(levels.values(), ["reserved_portal"])
     StockReservation.objects.bulk_update(open_reservations, ["released_at"])
     return len(open_reservations)
+
+
+# From these states on the ERP holds the order: its committed stock figures count it.
+ERP_HOLDS = frozenset({S.CONFIRMED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED, S.SHIPPED, S.INVOICED, S.CLOSED})
+
+
+def reservations_release_taken_over() -> int:
+    """Release the reservations of orders the ERP has taken over: confirmed by the ERP, and every warehouse they
+    reserve in has sent stock newer than that confirmation (so the ERP's committed figure now counts the order
+    and the portal must stop counting it twice). Returns how many orders were released."""
+    from catalog.models import StockLevel
+
+    confirmed_at = (
+        OrderStatusChange.objects.filter(order=OuterRef("order_id"), to_status=S.CONFIRMED)
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    feed_as_of = StockLevel.objects.filter(pk=OuterRef("stock_level_id")).values("warehouse__stock_as_of")[:1]
+    rows = (
+        StockReservation.objects.filter(released_at__isnull=True, order__status__in=ERP_HOLDS)
+        .annotate(confirmed_at=Subquery(confirmed_at), feed_as_of=Subquery(feed_as_of))
+        .values_list("order_id", "confirmed_at", "feed_as_of")
+    )
+    ready: dict[int, bool] = {}
+    for order_id, confirmed, fed in rows:
+        fresh = confirmed is not None and fed is not None and fed > confirmed
+        ready[order_id] = ready.get(order_id, True) and fresh
+    released = 0
+    for order_id in sorted(order_id for order_id, ok in ready.items() if ok):
+        released += bool(reservations_release(order=Order(pk=order_id)))
+    return released
+
+
+@transaction.atomic
+def order_erp_document_set(*, order: Order, number: str) -> bool:
+    """Record the ERP's document number for ``order``. Returns whether it changed; an empty number changes
+    nothing (the ERP not saying is not the ERP clearing it)."""
+    number = (number or "").strip()[:64]
+    if not number:
+        return False
+    changed = (
+        Order.objects.filter(pk=order.pk)
+        .exclude(erp_document_number=number)
+        .update(erp_document_number=number, updated_at=timezone.now())
+    )
+    order.erp_document_number = number
+    return bool(changed)

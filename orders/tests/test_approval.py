@@ -148,8 +148,9 @@ def test_cancel_after_erp_confirmation_queues_one_erp_cancellation():
     order_transition(order=order, to_status=S.CONFIRMED)
     order = order_dealer_cancel(order=order, dealer_user=buyer)
     assert order.status == S.CANCELLED
-    job = SyncJob.objects.get()
-    assert (job.kind, job.identity_key) == (SyncJob.Kind.ORDER_CANCEL, f"order:{order.number}")
+    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_CANCEL)
+    assert job.identity_key == f"order:{order.number}"
+    assert SyncJob.objects.filter(kind=SyncJob.Kind.ORDER_EXPORT, identity_key=f"order:{order.number}").exists()
 
 
 def test_no_cancel_from_the_point_of_no_return_or_by_others():

@@ -1,0 +1,265 @@
+"""The file adapter: the ERP exchanges CSV and XML files with the portal through drop folders.
+
+Inbound, the ERP writes one file per export into ``{root}/inbound/{entity}/``; each file is one feed.
+Outbound, the portal writes one XML document per order, cancellation, payment or credit memo into
+``{root}/outbound/{kind}/`` and keeps a copy in ``{root}/outbound/sent/{kind}/``: the ERP's import job takes
+files away from the first folder, the second is how the portal knows what it already handed over. The
+exchange format is documented for integrators in ``docs/file-exchange.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from erpsync.adapters.base import (
+    Capability,
+    ConnectionCheck,
+    ErpAck,
+    ErpAdapter,
+    ErpCancel,
+    ErpCreditMemo,
+    ErpOrder,
+    ErpOrderAck,
+    ErpPayment,
+    Feed,
+    FeedError,
+    OutcomeUnknownError,
+    RetryableError,
+)
+from erpsync.adapters.file.config import parse_settings
+from erpsync.adapters.file.csvfeed import read_csv
+from erpsync.adapters.file.feed import FileFeed
+from erpsync.adapters.file.layout import ENTITIES, OUTBOUND_KINDS, Layout, write_atomic
+from erpsync.adapters.file.outbound import check_reference, render
+from erpsync.adapters.file.scan import Scan, scan
+from erpsync.adapters.file.schema import SCHEMAS
+from erpsync.adapters.file.values import ValueFormat
+from erpsync.adapters.file.xmlfeed import read_xml
+
+logger = logging.getLogger(__name__)
+
+
+class FileAdapter(ErpAdapter):
+    """Drop-folder exchange. Settings: see ``erpsync.adapters.file.config``; refused with
+    ``ImproperlyConfigured`` when the adapter is built."""
+
+    key = "file"
+    capabilities = frozenset(
+        {
+            Capability.UNITS,
+            Capability.CATEGORIES,
+            Capability.BRANDS,
+            Capability.PRODUCTS,
+            Capability.WAREHOUSES,
+            Capability.STOCK,
+            Capability.PRICE_LISTS,
+            Capability.PRICES,
+            Capability.CUSTOMER_PRICES,
+            Capability.CUSTOMERS,
+            Capability.BALANCES,
+            Capability.CREDIT,
+            Capability.ORDER_STATUS,
+            Capability.DOCUMENTS,
+            Capability.ORDER_PUSH,
+            Capability.ORDER_CANCEL,
+            Capability.ORDER_LOOKUP,
+            Capability.PAYMENT_PUSH,
+            Capability.CREDIT_MEMO_PUSH,
+        }
+    )
+
+    def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
+        super().__init__(settings=settings, credentials=credentials)
+        self.config = parse_settings(self.settings)
+        self.layout = Layout(self.config.root)
+
+    # --- checks ---
+
+    def test_connection(self) -> ConnectionCheck:
+        """OK when the root exists and the portal can write to it: creates missing folders of the layout and
+        reports the files waiting per entity. Never raises for an unreachable root: it says so."""
+        root = self.config.root
+        if not root.is_dir():
+            return ConnectionCheck(False, f"The drop folder {root} does not exist or is not a folder.")
+        try:
+            for folder in self.layout.all_dirs():
+                folder.mkdir(parents=True, exist_ok=True)
+            for folder in (self.layout.inbound, self.layout.outbound):
+                # A dot-name the ERP ignores; removed on close.
+                with tempfile.NamedTemporaryFile(dir=folder, prefix=".portal-probe-", suffix=".tmp") as probe:
+                    probe.write(b"probe")
+                    probe.flush()
+            waiting = {entity: len(self.layout.waiting_files(entity)) for entity in ENTITIES}
+            outbound = {kind: len(list(self.layout.outbound_dir(kind).glob("*.xml"))) for kind in OUTBOUND_KINDS}
+        except OSError as exc:
+            return ConnectionCheck(False, f"The drop folder {root} is not usable: {exc}", details={"root": str(root)})
+        total = sum(waiting.values())
+        return ConnectionCheck(
+            True,
+            f"The drop folder {root} is reachable and writable; {total} inbound file(s) waiting.",
+            details={"root": str(root), "waiting": waiting, "outbound_waiting": outbound},
+        )
+
+    # --- reading ---
+
+    def read(self, entity: str, *, since: datetime | None = None, full: bool = False) -> Iterator[Feed]:
+        """One ``FileFeed`` per file waiting in ``inbound/{entity}/``, in name order. ``since`` and ``full``
+        change nothing: files carry no delta cursor, and each file is read whole. Refuses an unknown entity with
+        ``ValueError`` and an unreachable root with ``RetryableError``, both at call time."""
+        if entity not in SCHEMAS:
+            raise ValueError(f"The file adapter cannot read {entity!r}; it reads {', '.join(ENTITIES)}.")
+        self._require_root()
+        try:
+            paths = self.layout.waiting_files(entity)
+        except FileNotFoundError:
+            paths = []
+        except OSError as exc:
+            raise RetryableError(f"Cannot list {self.layout.entity_dir(entity)}: {exc}") from exc
+        return (feed for path in paths if (feed := self._feed(entity, path)) is not None)
+
+    def _feed(self, entity: str, path: Path) -> FileFeed | None:
+        options = self.config.entities[entity]
+        common = {"entity": entity, "source": path.name, "complete": options.snapshot, "path": path}
+        try:
+            size = path.stat().st_size
+            if size > self.config.max_file_bytes:
+                error = FeedError(
+                    f"the file has {size} bytes, more than the limit of {self.config.max_file_bytes}",
+                    source=path.name,
+                )
+                return FileFeed(records=_failing(error), **common)
+            found = scan(path, options.encoding, xml=path.suffix.lower() == ".xml")
+        except FileNotFoundError:  # taken away since the listing
+            return None
+        except OSError as exc:
+            return FileFeed(records=_failing(FeedError(f"cannot read the file: {exc}", source=path.name)), **common)
+        return FileFeed(records=self._records(entity, path, found), digest=found.digest, **common)
+
+    def _records(self, entity: str, path: Path, found: Scan) -> Iterator[Any]:
+        options = self.config.entities[entity]
+        xml = path.suffix.lower() == ".xml"
+        fmt = ValueFormat(
+            decimal_mark=options.decimal_mark or ("." if xml else ","),
+            date_formats=options.date_formats,
+            zone=self.config.zone,
+        )
+        schema = SCHEMAS[entity]
+        try:
+            if xml:
+                yield from read_xml(
+                    path, source=path.name, schema=schema, fmt=fmt, scan=found, max_depth=self.config.max_xml_depth
+                )
+            else:
+                yield from read_csv(path, source=path.name, schema=schema, options=options, fmt=fmt, scan=found)
+        except OSError as exc:
+            raise FeedError(f"cannot read the file: {exc}", source=path.name) from exc
+
+    # --- writing ---
+
+    def order_push(self, order: ErpOrder) -> ErpOrderAck:
+        """Writes ``outbound/orders/{reference}.xml`` unless the portal handed this reference over before (then
+        nothing is written: the ERP must not get the order twice). Refuses an unsafe reference or a value XML
+        cannot carry with ``PermanentError``; an unreachable or unwritable folder with ``RetryableError``;
+        a failure after the document was handed over with ``OutcomeUnknownError``."""
+        self._deliver("orders", order.reference, order)
+        return self._order_ack(order.reference)
+
+    def order_lookup(self, reference: str) -> ErpOrderAck | None:
+        """The order's acknowledgement when the portal handed it over (ledger or still waiting in outbound)."""
+        return self._order_ack(reference) if self._handed_over("orders", check_reference(reference)) else None
+
+    def order_cancel(self, cancel: ErpCancel) -> ErpAck:
+        """Writes ``outbound/cancellations/{reference}.xml``, once per reference (see ``order_push``)."""
+        self._deliver("cancellations", cancel.reference, cancel)
+        return self._ack(cancel.reference)
+
+    def payment_push(self, payment: ErpPayment) -> ErpAck:
+        """Writes ``outbound/payments/{reference}.xml``, once per reference (see ``order_push``)."""
+        self._deliver("payments", payment.reference, payment)
+        return self._ack(payment.reference)
+
+    def payment_lookup(self, reference: str) -> ErpAck | None:
+        return self._ack(reference) if self._handed_over("payments", check_reference(reference)) else None
+
+    def credit_memo_push(self, memo: ErpCreditMemo) -> ErpAck:
+        """Writes ``outbound/credit_memos/{reference}.xml``, once per reference (see ``order_push``)."""
+        self._deliver("credit_memos", memo.reference, memo)
+        return self._ack(memo.reference)
+
+    def credit_memo_lookup(self, reference: str) -> ErpAck | None:
+        return self._ack(reference) if self._handed_over("credit_memos", check_reference(reference)) else None
+
+    @staticmethod
+    def _order_ack(reference: str) -> ErpOrderAck:
+        return ErpOrderAck(reference=reference, document_id=f"file:{reference}")
+
+    @staticmethod
+    def _ack(reference: str) -> ErpAck:
+        return ErpAck(reference=reference, document_id=f"file:{reference}")
+
+    def _require_root(self) -> None:
+        try:
+            reachable = self.config.root.is_dir()
+        except OSError:
+            reachable = False
+        if not reachable:
+            raise RetryableError(
+                f"The drop folder {self.config.root} is not reachable (missing, not a folder, or the share is not "
+                "mounted)."
+            )
+
+    def _deliver(self, kind: str, reference: str, record: Any) -> None:
+        check_reference(reference)
+        data = render(kind, record)  # refuses bad content before anything touches the disk
+        if self._handed_over(kind, reference):
+            return
+        final = self.layout.outbound_dir(kind) / f"{reference}.xml"
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(final, data)
+        except OSError as exc:
+            raise RetryableError(f"Cannot write {final}: {exc}") from exc
+        # The ledger comes second: were it first, a crash in between would claim a document the ERP never got.
+        ledger = self.layout.sent_dir(kind) / f"{reference}.xml"
+        try:
+            ledger.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(ledger, data)
+        except OSError as exc:
+            raise OutcomeUnknownError(
+                f"Wrote {final} but could not record it in {ledger.parent}: {exc}. Look the reference up before "
+                "sending again."
+            ) from exc
+
+    def _handed_over(self, kind: str, reference: str) -> bool:
+        """Whether ``reference`` was handed to the ERP: in the ledger, or still in the outbound folder (then the
+        ledger is completed, best effort). Raises ``RetryableError`` when the folders cannot be checked."""
+        self._require_root()
+        ledger = self.layout.sent_dir(kind) / f"{reference}.xml"
+        final = self.layout.outbound_dir(kind) / f"{reference}.xml"
+        try:
+            if ledger.is_file():
+                return True
+            if not final.is_file():
+                return False
+            data = final.read_bytes()
+        except FileNotFoundError:  # the ERP took the file between the two checks
+            return ledger.is_file()
+        except OSError as exc:
+            raise RetryableError(f"Cannot check {ledger} and {final}: {exc}") from exc
+        try:
+            ledger.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(ledger, data)
+        except OSError as exc:
+            logger.warning("Found %s but could not record it in %s: %s", final, ledger.parent, exc)
+        return True
+
+
+def _failing(error: FeedError) -> Iterator[Any]:
+    """Records that fail as soon as they are read: the engine rejects the feed and the file goes to error/."""
+    raise error
+    yield  # pragma: no cover - makes this a generator, so the error surfaces on reading, not on building

@@ -1,0 +1,147 @@
+"""Reading one delimited text file into records, row by row.
+
+The file is streamed through the ``csv`` module: memory stays flat whatever its length. Line 1 is the header;
+header texts are matched to fields through the entity's ``columns`` mapping, ignoring case and surrounding
+spaces. Extra columns are ignored. Consecutive rows of the same customer form one customer with one address
+per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from erpsync.adapters.base import FeedError
+from erpsync.adapters.file.config import EntityOptions
+from erpsync.adapters.file.scan import Scan
+from erpsync.adapters.file.schema import RawRecord, RecordSchema, build, match_key, split_packs
+from erpsync.adapters.file.values import ValueFormat
+
+
+def read_csv(
+    path: Path, *, source: str, schema: RecordSchema, options: EntityOptions, fmt: ValueFormat, scan: Scan
+) -> Iterator[Any]:
+    """The records of the CSV file at ``path``, one at a time.
+
+    Raises ``FeedError`` (with the file name, line and header text) for bytes that do not decode, a file
+    without a header, a header that lacks a required column or names one field twice, a row with a different
+    number of cells than the header, broken quoting, and values ``build`` refuses."""
+    if scan.fault is not None:
+        raise FeedError(scan.fault.message, source=source, line=scan.fault.line)
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=scan.encoding, errors="strict", newline="")
+        reader = csv.reader(text, delimiter=options.delimiter, quotechar='"', strict=True)
+        rows = _rows(reader, source)
+        try:
+            header_line, header = next(rows)
+        except StopIteration:
+            raise FeedError("the file is empty: line 1 must be the header", source=source, line=1) from None
+        columns = _columns(schema, options, header, source, header_line)
+        labels = {key: header[index].strip().lstrip("\ufeff") for key, index in columns.items()}
+        records = (_raw_record(columns, labels, header, line, row, source) for line, row in rows)
+        nested = schema.nested
+        if nested is not None and nested.csv_prefix:
+            yield from _grouped(schema, records, fmt, source)
+        else:
+            for record in records:
+                if nested is not None:
+                    record.children = split_packs(record, nested.csv_column, source)
+                yield build(schema, record, fmt, source)
+
+
+def _rows(reader, source: str) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank rows with the line each starts on; csv and decoding faults become ``FeedError``."""
+    previous_end = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FeedError(f"not valid CSV: {exc}", source=source, line=reader.line_num or 1) from None
+        except UnicodeDecodeError as exc:  # the file changed after it was scanned
+            raise FeedError(f"undecodable bytes: {exc.reason}", source=source, line=reader.line_num + 1) from None
+        start, previous_end = previous_end + 1, reader.line_num
+        # Blank lines and rows of empty cells (some exports end with ";;;;") carry nothing: skip them.
+        if any(cell.strip() for cell in row):
+            yield start, row
+
+
+def _columns(schema: RecordSchema, options: EntityOptions, header: list[str], source: str, line: int) -> dict[str, int]:
+    """Field key → cell index. Refuses a missing required column and a field named twice."""
+    seen = [match_key(text) for text in header]
+    positions: dict[str, int] = {}
+    for index, key in enumerate(seen):
+        positions.setdefault(key, index)
+    keys = list(schema.field_keys())
+    nested = schema.nested
+    if nested is not None:
+        if nested.csv_column:
+            keys.append(nested.csv_column)
+        else:
+            keys += [nested.csv_prefix + key for key in nested.schema.field_keys()]
+    columns: dict[str, int] = {}
+    for key in keys:
+        wanted = match_key(options.header_for(key))
+        if wanted and seen.count(wanted) > 1:
+            raise FeedError(
+                f"the header names column {options.header_for(key)!r} more than once",
+                source=source,
+                line=line,
+                column=options.header_for(key),
+            )
+        if wanted in positions:
+            columns[key] = positions[wanted]
+    for spec in schema.fields:
+        if spec.required and spec.key not in columns:
+            raise FeedError(
+                f"the header lacks the required column {options.header_for(spec.key)!r}",
+                source=source,
+                line=line,
+                column=options.header_for(spec.key),
+            )
+    return columns
+
+
+def _raw_record(
+    columns: dict[str, int], labels: dict[str, str], header: list[str], line: int, row: list[str], source: str
+) -> RawRecord:
+    if len(row) != len(header):
+        raise FeedError(
+            f"the row has {len(row)} cells, the header {len(header)}"
+            " (check the delimiter and quoting of values that contain it)",
+            source=source,
+            line=line,
+        )
+    # ``labels`` is the same for every row: shared, not copied, to keep per-row allocations down.
+    return RawRecord(line=line, values={key: row[index] for key, index in columns.items()}, labels=labels)
+
+
+def _grouped(schema: RecordSchema, rows: Iterator[RawRecord], fmt: ValueFormat, source: str) -> Iterator[Any]:
+    """One record per run of rows with the same ``code``; each row adds the nested record its prefixed
+    columns describe, unless they are all empty. The record's own fields come from the run's first row."""
+    prefix = schema.nested.csv_prefix if schema.nested is not None else ""
+    current: RawRecord | None = None
+    current_code = ""
+    for row in rows:
+        code = (row.values.get("code") or "").strip()
+        if current is None or code != current_code or not code:
+            if current is not None:
+                yield build(schema, current, fmt, source)
+            current, current_code = row, code
+        child = _prefixed(row, prefix)
+        if child is not None:
+            current.children.append(child)
+    if current is not None:
+        yield build(schema, current, fmt, source)
+
+
+def _prefixed(row: RawRecord, prefix: str) -> RawRecord | None:
+    values = {key[len(prefix) :]: text for key, text in row.values.items() if key.startswith(prefix)}
+    if not any(text.strip() for text in values.values()):
+        return None
+    labels = {key[len(prefix) :]: label for key, label in row.labels.items() if key.startswith(prefix)}
+    return RawRecord(line=row.line, values=values, labels=labels)

@@ -1,0 +1,212 @@
+"""Exporters: turn an outbox job into the ERP's document, exactly once.
+
+Each exporter re-checks that the work is still wanted (an order cancelled before it left is not exported), builds
+the plain record, and, when the adapter can look documents up by reference, asks the ERP first: a document
+already carrying the reference (an earlier attempt that timed out after the ERP applied it, a worker killed
+after the call) is bound instead of created again. It returns the ERP's document id.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from erpsync.adapters.base import (
+    Capability,
+    ErpAdapter,
+    ErpCancel,
+    ErpCreditMemo,
+    ErpOrder,
+    ErpOrderLine,
+    ErpPayment,
+    OutcomeUnknownError,
+    PermanentError,
+)
+from erpsync.models import ExternalRef, SyncJob, ValueMap
+
+
+class ExportSkipped(Exception):
+    """The job is no longer needed (e.g. the order was cancelled before it left); it ends as cancelled."""
+
+
+def _external_code(connection, entity: str, local_id: int, natural: str) -> str:
+    """The ERP's code for a portal record: the binder's, else the portal's own code."""
+    ref = ExternalRef.objects.filter(connection=connection, entity=entity, local_id=local_id).first()
+    return ref.external_id if ref else natural
+
+
+def _erp_value(connection, kind: str, local: str) -> str:
+    """The ERP's code for a portal value (the value map read backwards), else the portal value."""
+    row = ValueMap.objects.filter(connection=connection, kind=kind, local_value=local).first()
+    return row.external_value if row else local
+
+
+def _bind(connection, entity: str, local_id: int, external_id: str) -> None:
+    ExternalRef.objects.update_or_create(
+        connection=connection, entity=entity, local_id=local_id, defaults={"external_id": external_id}
+    )
+
+
+def _lookup_first(adapter: ErpAdapter, lookup, reference: str, create):
+    """Bind the ERP's existing document for ``reference`` or create it. Without a lookup, an outcome-unknown
+    failure cannot be resolved safely: it becomes permanent, for a human to check the ERP."""
+    try:
+        existing = lookup(reference)
+        can_look_up = True
+    except NotImplementedError:
+        existing, can_look_up = None, False
+    if existing is not None:
+        return existing
+    try:
+        return create()
+    except OutcomeUnknownError as exc:
+        if can_look_up:
+            raise
+        raise PermanentError(
+            _("The ERP may or may not have %(ref)s (%(error)s); this ERP cannot be asked, please check it by hand.")
+            % {"ref": reference, "error": exc.message}
+        ) from exc
+
+
+def order_record(order, connection) -> ErpOrder:
+    """The ERP's view of an approved order: customer and item codes through the binder, units through the value
+    map, prices net per unit as the dealer agreed them."""
+    lines = []
+    for line in order.lines.select_related("product").order_by("line_no"):
+        lines.append(
+            ErpOrderLine(
+                line_no=line.line_no,
+                product_code=_external_code(connection, "product", line.product_id, line.sku),
+                quantity=line.quantity,
+                unit=_erp_value(connection, ValueMap.Kind.UNIT, line.unit_code),
+                unit_price=line.unit_price_net,
+                vat_rate=line.vat_rate,
+                currency=order.currency,
+                description=line.name,
+            )
+        )
+    address = order.delivery_address
+    return ErpOrder(
+        reference=order.number,
+        customer_code=_external_code(connection, "customer", order.dealer_id, order.dealer.code),
+        ordered_on=timezone.localdate(order.placed_at) if order.placed_at else timezone.localdate(),
+        currency=_erp_value(connection, ValueMap.Kind.CURRENCY, order.currency),
+        payment_method=_erp_value(connection, ValueMap.Kind.PAYMENT_METHOD, order.payment_method),
+        lines=tuple(lines),
+        net=order.total_net,
+        vat=order.total_vat,
+        gross=order.total_gross,
+        po_number=order.po_number,
+        requested_on=order.requested_delivery_date,
+        delivery_address_code=address.code if address else "",
+        delivery_address=order.delivery_address_text,
+        note=order.note,
+        # On-account orders reach the ERP unpaid; card and transfer orders are approved only once paid.
+        paid=order.payment_method != order.PaymentMethod.ON_ACCOUNT,
+    )
+
+
+def export_order(*, adapter: ErpAdapter, job: SyncJob) -> str:
+    from orders.models import Order
+    from orders.services.transitions import order_erp_document_set, order_transition
+    from orders.status import OrderStatus as S
+
+    order = Order.objects.select_related("dealer", "delivery_address").filter(pk=job.object_id).first()
+    if order is None:
+        raise PermanentError(_("The order no longer exists in the portal."))
+    if order.status in (S.CANCELLED, S.REJECTED):
+        raise ExportSkipped(
+            _("The order was %(status)s before it reached the ERP.") % {"status": order.get_status_display()}
+        )
+    if order.status not in (S.APPROVED, S.SENT_TO_ERP) and not order.erp_document_number:
+        raise PermanentError(_("The order is %(status)s, not approved.") % {"status": order.get_status_display()})
+    record = order_record(order, job.connection)
+    ack = _lookup_first(adapter, adapter.order_lookup, order.number, lambda: adapter.order_push(record))
+    _bind(job.connection, "order", order.pk, ack.document_id)
+    order_erp_document_set(order=order, number=ack.document_number)
+    order.refresh_from_db(fields=["status"])
+    if order.status == S.APPROVED:
+        order_transition(
+            order=order,
+            to_status=S.SENT_TO_ERP,
+            source="erp",
+            reason=_("Received by the ERP as %(doc)s.") % {"doc": ack.document_number or ack.document_id},
+        )
+    return ack.document_id
+
+
+def export_cancellation(*, adapter: ErpAdapter, job: SyncJob) -> str:
+    number = job.payload.get("number") or job.identity_key.removeprefix("order:")
+    ref = ExternalRef.objects.filter(connection=job.connection, entity="order", local_id=job.object_id).first()
+    if ref is None and adapter.supports(Capability.ORDER_LOOKUP):  # bound by an earlier export, or ask
+        found = adapter.order_lookup(number)
+        if found is None:
+            raise ExportSkipped(_("The ERP never received this order: nothing to cancel."))
+        document_id = found.document_id
+    else:
+        document_id = ref.external_id if ref else ""
+    ack = adapter.order_cancel(
+        ErpCancel(reference=number, document_id=document_id, reason=job.payload.get("reason", ""))
+    )
+    return ack.document_id
+
+
+def _amount(payload: dict, key: str) -> Decimal:
+    try:
+        return Decimal(str(payload[key]))
+    except (KeyError, ArithmeticError):
+        raise PermanentError(_("The job has no valid %(key)s.") % {"key": key}) from None
+
+
+def _customer(job: SyncJob) -> str:
+    from dealers.models import Dealer
+
+    dealer = Dealer.objects.filter(pk=job.payload.get("dealer_id")).first()
+    if dealer is None:
+        raise PermanentError(_("The dealer of this job is not in the portal."))
+    return _external_code(job.connection, "customer", dealer.pk, dealer.code)
+
+
+def export_payment(*, adapter: ErpAdapter, job: SyncJob) -> str:
+    """A collection on the dealer's account. The payload is written by the payments service that confirmed it."""
+    p = job.payload
+    record = ErpPayment(
+        reference=p.get("reference") or job.identity_key,
+        customer_code=_customer(job),
+        amount=_amount(p, "amount"),
+        currency=_erp_value(job.connection, ValueMap.Kind.CURRENCY, p.get("currency", "TRY")),
+        received_on=date.fromisoformat(p["received_on"]) if p.get("received_on") else timezone.localdate(),
+        method=_erp_value(job.connection, ValueMap.Kind.PAYMENT_METHOD, p.get("method", "")),
+        description=p.get("description", ""),
+        order_reference=p.get("order_number", ""),
+    )
+    ack = _lookup_first(adapter, adapter.payment_lookup, record.reference, lambda: adapter.payment_push(record))
+    return ack.document_id
+
+
+def export_refund(*, adapter: ErpAdapter, job: SyncJob) -> str:
+    """A refund as a credit memo linked to the invoice it corrects."""
+    p = job.payload
+    record = ErpCreditMemo(
+        reference=p.get("reference") or job.identity_key,
+        customer_code=_customer(job),
+        amount=_amount(p, "amount"),
+        currency=_erp_value(job.connection, ValueMap.Kind.CURRENCY, p.get("currency", "TRY")),
+        issued_on=date.fromisoformat(p["issued_on"]) if p.get("issued_on") else timezone.localdate(),
+        invoice_number=p.get("invoice_number", ""),
+        order_reference=p.get("order_number", ""),
+        reason=p.get("reason", ""),
+    )
+    ack = _lookup_first(adapter, adapter.credit_memo_lookup, record.reference, lambda: adapter.credit_memo_push(record))
+    return ack.document_id
+
+
+EXPORTERS = {
+    SyncJob.Kind.ORDER_EXPORT: export_order,
+    SyncJob.Kind.ORDER_CANCEL: export_cancellation,
+    SyncJob.Kind.PAYMENT_EXPORT: export_payment,
+    SyncJob.Kind.REFUND_EXPORT: export_refund,
+}

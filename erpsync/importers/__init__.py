@@ -1,0 +1,41 @@
+"""Importers (ERP → portal), one per entity, and ``sync_import`` which runs them."""
+
+from functools import partial
+
+from erpsync.importers.accounts import BalanceImporter, CreditImporter, CustomerImporter
+from erpsync.importers.catalog import (
+    AgreementImporter,
+    BrandImporter,
+    CategoryImporter,
+    PriceImporter,
+    PriceListImporter,
+    ProductImporter,
+    StockImporter,
+    UnitImporter,
+    WarehouseImporter,
+)
+from erpsync.importers.documents import DocumentImporter, OrderStatusImporter
+from erpsync.importers.engine import ImportRefused, sync_import
+
+# In dependency order: an entity's importer finds what the ones before it created. Each feed gets a fresh
+# importer (they hold per-feed state).
+IMPORTERS = {
+    "unit": UnitImporter,
+    "category": CategoryImporter,
+    "brand": BrandImporter,
+    "warehouse": WarehouseImporter,
+    "product": ProductImporter,
+    "stock": StockImporter,
+    "price_list": PriceListImporter,
+    "price": PriceImporter,
+    "customer": CustomerImporter,
+    "agreement": AgreementImporter,
+    "balance": BalanceImporter,
+    "credit": CreditImporter,
+    "order_status": OrderStatusImporter,
+    "delivery": partial(DocumentImporter, "delivery"),
+    "invoice": partial(DocumentImporter, "invoice"),
+    "credit_memo": partial(DocumentImporter, "credit_memo"),
+}
+
+__all__ = ["IMPORTERS", "ImportRefused", "sync_import"]

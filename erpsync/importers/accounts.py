@@ -1,0 +1,420 @@
+"""Importers for customer accounts (dealers with addresses, terms, price list, sales rep), balances and credit.
+
+Customers are matched by the binder, then by code, then by tax number among head accounts: never by name. A
+customer matched by tax number under another code is bound (``ExternalRef``) so the next import finds it again.
+Changes to the figures money depends on (price list, status, credit limit, hold) leave a ``DealerChange`` row
+with source "ERP sync".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from dealers.validators import normalize_tax_number, validate_tax_number
+from erpsync.adapters.base import ErpBalance, ErpCredit, ErpCustomer
+from erpsync.importers.bulk import TableMerge
+from erpsync.importers.catalog import ZERO
+from erpsync.importers.staged import RecordRejected, StagedImporter, bound_join, execute, number, q, text
+from erpsync.models import ValueMap
+
+
+def _audit(ctx, resolved: str, column: str, label: str, value_sql: str | None = None) -> None:
+    """One ``DealerChange`` per dealer whose ``column`` the merge is about to change."""
+    if ctx.dry_run:
+        return
+    new = value_sql or f"s.{column}"
+    execute(
+        f"INSERT INTO dealers_dealerchange (dealer_id, field, old_value, new_value, source, reason, created_at) "
+        f"SELECT t.id, %(label)s, COALESCE(CAST(t.{column} AS TEXT), ''), COALESCE(CAST({new} AS TEXT), ''), 'erp', "
+        f"%(reason)s, %(now)s FROM {q(resolved)} s JOIN dealers_dealer t ON t.id = s.id "
+        f"WHERE t.{column} IS DISTINCT FROM {new}",
+        {"label": label, "reason": _("Imported from the ERP.")[:255], "now": ctx.now},
+    )
+
+
+class CustomerImporter(StagedImporter):
+    """Dealers with their addresses. A customer without a valid tax number (VKN or TCKN) is refused and, when
+    the portal knows it, quarantined. Payment terms and sales reps the portal does not know are created from the
+    codes the ERP sends. Customers missing from a full snapshot become inactive; their users can no longer order."""
+
+    entity = "customer"
+    columns = {
+        "erp_key": "varchar(255)",
+        "title": "varchar(255)",
+        "tax_number": "varchar(11)",
+        "tax_office": "varchar(100)",
+        "email": "varchar(254)",
+        "phone": "varchar(40)",
+        "currency": "varchar(3)",
+        "price_list_code": "varchar(40)",
+        "terms_code": "varchar(40)",
+        "terms_days": "integer",
+        "rep_code": "varchar(40)",
+        "rep_name": "varchar(150)",
+        "parent_code": "varchar(255)",
+        "status": "varchar(16)",
+        "status_reason": "varchar(255)",
+    }
+    address_columns = {
+        "erp_key": "varchar(255)",
+        "code": "varchar(40)",
+        "kind": "varchar(16)",
+        "name": "varchar(150)",
+        "line1": "varchar(255)",
+        "line2": "varchar(255)",
+        "district": "varchar(100)",
+        "city": "varchar(100)",
+        "postal_code": "varchar(20)",
+        "country": "varchar(2)",
+        "phone": "varchar(40)",
+        "is_default": "boolean",
+    }
+
+    def before(self, ctx) -> None:
+        self.addresses: list[tuple] = []
+        self.quarantine: list[tuple[str, str]] = []
+
+    def rows(self, ctx, record: ErpCustomer) -> Iterator[tuple]:
+        code = text(record.code, 40, "code", required=True)
+        tax_number = normalize_tax_number(record.tax_number or "")
+        if not tax_number:
+            raise RecordRejected("missing_tax_number", _("The customer has no tax number (VKN or TCKN)."))
+        try:
+            validate_tax_number(tax_number)
+        except ValidationError as exc:
+            raise RecordRejected("invalid_tax_number", " ".join(exc.messages)) from None
+        currency = ctx.map(ValueMap.Kind.CURRENCY, record.currency or "TRY")
+        if currency not in settings.B2B_CURRENCIES:
+            raise RecordRejected("unknown_currency", _("Unknown currency %(c)s.") % {"c": record.currency})
+        days = record.payment_terms_days
+        if days is not None and not 0 <= int(days) <= 3650:
+            raise RecordRejected("invalid_terms", _("Payment terms of %(days)s days.") % {"days": days})
+        addresses, defaults = [], set()
+        for index, address in enumerate(record.addresses, start=1):
+            kind = address.kind if address.kind in ("shipping", "billing") else None
+            if kind is None:
+                raise RecordRejected("invalid_address", _("Unknown address kind %(k)s.") % {"k": address.kind})
+            if address.is_default:
+                if kind in defaults:
+                    raise RecordRejected("invalid_address", _("Two default %(k)s addresses.") % {"k": kind})
+                defaults.add(kind)
+            addresses.append(
+                (
+                    code,
+                    text(address.code or f"ERP-{index}", 40, "address code"),
+                    kind,
+                    text(address.name or record.title, 150, "address name"),
+                    text(address.line1, 255, "address line", required=True),
+                    text(address.line2, 255, "address line 2"),
+                    text(address.district, 100, "district"),
+                    text(address.city, 100, "city", required=True),
+                    text(address.postal_code, 20, "postal code"),
+                    text(address.country or "TR", 2, "country").upper(),
+                    text(address.phone, 40, "phone"),
+                    bool(address.is_default),
+                )
+            )
+        if len({a[1] for a in addresses}) != len(addresses):
+            raise RecordRejected("invalid_address", _("Two addresses with the same code."))
+        row = (
+            code,
+            text(record.title, 255, "title", required=True),
+            tax_number,
+            text(record.tax_office, 100, "tax office"),
+            text(record.email, 254, "e-mail"),
+            text(record.phone, 40, "phone"),
+            currency,
+            text(record.price_list_code, 40, "price list"),
+            text(record.payment_terms_code, 40, "payment terms"),
+            days,
+            text(record.sales_rep_code, 40, "sales rep"),
+            text(record.sales_rep_name, 150, "sales rep name"),
+            text(record.parent_code, 40, "parent"),
+            "active" if record.active else "inactive",
+            "" if record.active else _("Passive in the ERP."),
+        )
+        self.addresses.extend(addresses)
+        yield row
+
+    def quarantine_key(self, ctx, key, reason) -> None:
+        self.quarantine.append((key, reason[:255]))
+
+    def land(self, ctx, stage) -> None:
+        self._quarantine(ctx)
+        conn = int(ctx.connection.pk)
+        joins, bound = bound_join(conn, "customer", "dealers_dealer", "code", "s.erp_key", "d")
+        resolved = self.resolved_copy(
+            stage,
+            "r",
+            f"SELECT s.*, COALESCE({bound}, (SELECT t.id FROM dealers_dealer t WHERE t.tax_number = s.tax_number "
+            f"AND t.parent_id IS NULL)) AS id, l.id AS price_list_id FROM {q(stage)} s {joins} "
+            f"LEFT JOIN catalog_pricelist l ON l.code = s.price_list_code",
+        )
+        self.reject_unresolved(
+            ctx,
+            resolved,
+            "price_list_code <> '' AND price_list_id IS NULL",
+            "unknown_price_list",
+            _("Customer %(key)s: the price list is not in the portal."),
+        )
+        # Two ERP accounts landing on one dealer (same tax number, both heads) cannot both be right.
+        self.drop_duplicates(ctx, resolved, "id", "duplicate_tax_number")
+        heads = (
+            f"(SELECT tax_number FROM {q(resolved)} WHERE parent_code = '' AND id IS NULL "
+            f"GROUP BY tax_number HAVING count(*) > 1)"
+        )
+        self.reject_unresolved(
+            ctx,
+            resolved,
+            f"parent_code = '' AND id IS NULL AND tax_number IN {heads}",
+            "duplicate_tax_number",
+            _("Customer %(key)s shares its tax number with another new account."),
+        )
+        if not ctx.dry_run:
+            self._reference_data(ctx, resolved)
+        terms = "(SELECT pt.id FROM dealers_paymentterms pt WHERE pt.code = s.terms_code)"
+        rep = "(SELECT sr.id FROM dealers_salesrep sr WHERE sr.code = s.rep_code)"
+        landed = self.resolved_copy(
+            resolved,
+            "x",
+            f"SELECT s.id, s.erp_key, s.title, s.tax_number, s.tax_office, s.email, s.phone, s.currency, "
+            f"s.price_list_id, {terms} AS payment_terms_id, {rep} AS sales_rep_id, s.status, s.status_reason "
+            f"FROM {q(resolved)} s",
+        )
+        for column, label in (("price_list_id", "price_list"), ("status", "status")):
+            _audit(ctx, landed, column, label)
+        self.merge(
+            ctx,
+            TableMerge(
+                table="dealers_dealer",
+                key=("id",),
+                values=(
+                    "title",
+                    "tax_number",
+                    "tax_office",
+                    "email",
+                    "phone",
+                    "currency",
+                    "price_list_id",
+                    "payment_terms_id",
+                    "sales_rep_id",
+                    "status",
+                    "status_reason",
+                ),
+                source=q(landed),
+                on_insert={
+                    "code": "s.erp_key",
+                    "credit_limit": "0",
+                    "erp_balance": "0",
+                    "erp_open_orders": "0",
+                    "credit_hold": "FALSE",
+                    "credit_hold_reason": "''",
+                    "requires_manual_review": "FALSE",
+                    "po_number_required": "FALSE",
+                    "created_at": "%(now)s",
+                    "updated_at": "%(now)s",
+                },
+                on_update={"updated_at": "%(now)s"},
+                deactivate="status = 'inactive', status_reason = %(gone)s, updated_at = %(now)s",
+                deactivated_when="t.status IN ('inactive', 'quarantined')",
+                label="customer",
+            ),
+            {"gone": _("Not in the ERP's customer list any more.")[:255]},
+        )
+        if ctx.dry_run:
+            return
+        self._bind_and_parent(ctx, resolved)
+        self._land_addresses(ctx, resolved)
+
+    def _reference_data(self, ctx, resolved) -> None:
+        execute(
+            f"INSERT INTO dealers_paymentterms (code, name, days, created_at, updated_at) "
+            f"SELECT terms_code, terms_code, COALESCE(MAX(terms_days), 0), %(now)s, %(now)s FROM {q(resolved)} "
+            f"WHERE terms_code <> '' AND terms_code NOT IN (SELECT code FROM dealers_paymentterms) GROUP BY terms_code",
+            {"now": ctx.now},
+        )
+        execute(
+            f"UPDATE dealers_paymentterms SET days = (SELECT MAX(s.terms_days) FROM {q(resolved)} s "
+            f"WHERE s.terms_code = dealers_paymentterms.code), updated_at = %(now)s WHERE code IN "
+            f"(SELECT terms_code FROM {q(resolved)} WHERE terms_days IS NOT NULL) "
+            f"AND days <> (SELECT MAX(s.terms_days) FROM {q(resolved)} s "
+            f"WHERE s.terms_code = dealers_paymentterms.code)",
+            {"now": ctx.now},
+        )
+        execute(
+            f"INSERT INTO dealers_salesrep (code, name, email, is_active, created_at, updated_at) "
+            f"SELECT rep_code, COALESCE(NULLIF(MAX(rep_name), ''), rep_code), '', TRUE, %(now)s, %(now)s "
+            f"FROM {q(resolved)} WHERE rep_code <> '' AND rep_code NOT IN (SELECT code FROM dealers_salesrep) "
+            f"GROUP BY rep_code",
+            {"now": ctx.now},
+        )
+
+    def _bind_and_parent(self, ctx, resolved) -> None:
+        conn = int(ctx.connection.pk)
+        # Matched by tax number under another code: remember the binding.
+        execute(
+            f"INSERT INTO erpsync_externalref (connection_id, entity, local_id, external_id, synced_at) "
+            f"SELECT {conn}, 'customer', d.id, s.erp_key, %(now)s FROM {q(resolved)} s JOIN dealers_dealer d "
+            f"ON d.id = s.id WHERE d.code <> s.erp_key AND NOT EXISTS (SELECT 1 FROM erpsync_externalref r WHERE "
+            f"r.connection_id = {conn} AND r.entity = 'customer' AND (r.external_id = s.erp_key OR r.local_id = d.id))",
+            {"now": ctx.now},
+        )
+        joins, parent = bound_join(conn, "customer", "dealers_dealer", "code", "s.parent_code", "pa")
+        execute(
+            f"UPDATE dealers_dealer SET parent_id = (SELECT {parent} FROM {q(resolved)} s {joins} "
+            f"WHERE s.erp_key = dealers_dealer.code AND s.parent_code <> '') "
+            f"WHERE code IN (SELECT erp_key FROM {q(resolved)} WHERE parent_code <> '') "
+            f"AND parent_id IS DISTINCT FROM (SELECT {parent} FROM {q(resolved)} s {joins} "
+            f"WHERE s.erp_key = dealers_dealer.code AND s.parent_code <> '')"
+        )
+
+    def _land_addresses(self, ctx, resolved) -> None:
+        stage = ctx.staging("customer_address", self.address_columns)
+        stage.write(self.addresses)
+        self.addresses = []
+        source = self.resolved_copy(
+            stage.name,
+            "r",
+            f"SELECT d.id AS dealer_id, a.* FROM {q(stage.name)} a JOIN {q(resolved)} s ON s.erp_key = a.erp_key "
+            f"JOIN dealers_dealer d ON d.id = s.id OR (s.id IS NULL AND d.code = s.erp_key)",
+        )
+        # One default per dealer and kind: clear the defaults that move before setting the new ones.
+        execute(
+            f"UPDATE dealers_dealeraddress SET is_default = FALSE WHERE is_default AND dealer_id IN "
+            f"(SELECT dealer_id FROM {q(source)}) AND NOT EXISTS (SELECT 1 FROM {q(source)} s WHERE "
+            f"s.dealer_id = dealers_dealeraddress.dealer_id AND s.code = dealers_dealeraddress.code AND s.is_default)"
+        )
+        self.merge(
+            ctx,
+            TableMerge(
+                table="dealers_dealeraddress",
+                key=("dealer_id", "code"),
+                values=(
+                    "kind",
+                    "name",
+                    "line1",
+                    "line2",
+                    "district",
+                    "city",
+                    "postal_code",
+                    "country",
+                    "phone",
+                    "is_default",
+                ),
+                source=q(source),
+                on_insert={"is_active": "TRUE", "created_at": "%(now)s", "updated_at": "%(now)s"},
+                on_update={"is_active": "TRUE", "updated_at": "%(now)s"},
+                deactivate="is_active = FALSE, is_default = FALSE, updated_at = %(now)s",
+                deactivated_when="t.is_active = FALSE",
+                scope=f"t.code <> '' AND t.dealer_id IN (SELECT dealer_id FROM {q(source)})",
+                label="address",
+            ),
+            counted=False,
+        )
+        stage.drop()
+
+    def _quarantine(self, ctx) -> None:
+        from dealers.models import Dealer
+
+        for key, reason in self.quarantine:
+            Dealer.objects.filter(code=key).exclude(status=Dealer.Status.INACTIVE).update(
+                status=Dealer.Status.QUARANTINED, status_reason=reason, updated_at=ctx.now
+            )
+        self.quarantine = []
+
+
+class _DealerFigures(StagedImporter):
+    """Balance and credit rows: figures on an existing dealer, never a new dealer."""
+
+    def key_of(self, record) -> str:
+        return str(record.customer_code)[:255]
+
+    def land_figures(self, ctx, stage, values, audited=(), keep_when_null=None) -> None:
+        joins, dealer_id = bound_join(ctx.connection.pk, "customer", "dealers_dealer", "code", "s.erp_key", "d")
+        resolved = self.resolved_copy(stage, "r", f"SELECT s.*, {dealer_id} AS id FROM {q(stage)} s {joins}")
+        self.reject_unresolved(
+            ctx, resolved, "id IS NULL", "unknown_customer", _("%(key)s: the customer is not in the portal.")
+        )
+        self.drop_duplicates(ctx, resolved, "id", "duplicate_code")
+        for column, label in audited:
+            _audit(ctx, resolved, column, label)
+        self.merge(
+            ctx,
+            TableMerge(
+                table="dealers_dealer",
+                key=("id",),
+                values=values,
+                source=q(resolved),
+                on_update={"updated_at": "%(now)s"},
+                keep_when_null=keep_when_null or {},
+                label=self.entity,
+            ),
+        )
+
+
+class BalanceImporter(_DealerFigures):
+    entity = "balance"
+    columns = {
+        "erp_key": "varchar(255)",
+        "erp_balance": "numeric(16,2)",
+        "erp_balance_as_of": "timestamp with time zone",
+        "erp_open_orders": "numeric(16,2)",
+        "erp_open_orders_as_of": "timestamp with time zone",
+    }
+
+    def rows(self, ctx, record: ErpBalance) -> Iterator[tuple]:
+        as_of = record.as_of or ctx.now
+        open_orders = number(record.open_orders, "open_orders", minimum=ZERO, places=2)
+        yield (
+            record.customer_code,
+            number(record.balance, "balance", places=2),
+            as_of,
+            open_orders,
+            as_of if open_orders is not None else None,
+        )
+
+    def land(self, ctx, stage) -> None:
+        self.land_figures(
+            ctx,
+            stage,
+            ("erp_balance", "erp_balance_as_of", "erp_open_orders", "erp_open_orders_as_of"),
+            keep_when_null={"erp_open_orders": "0", "erp_open_orders_as_of": "NULL"},
+        )
+
+
+class CreditImporter(_DealerFigures):
+    """Credit limits and holds: the ERP's figures overwrite the portal's, each change audited. Staff who need a
+    different limit change it in the ERP (the portal would lose the edit at the next import)."""
+
+    entity = "credit"
+    columns = {
+        "erp_key": "varchar(255)",
+        "credit_limit": "numeric(16,2)",
+        "credit_limit_as_of": "timestamp with time zone",
+        "credit_hold": "boolean",
+        "credit_hold_reason": "varchar(255)",
+        "credit_hold_as_of": "timestamp with time zone",
+    }
+
+    def rows(self, ctx, record: ErpCredit) -> Iterator[tuple]:
+        as_of = record.as_of or ctx.now
+        yield (
+            record.customer_code,
+            number(record.credit_limit, "credit_limit", minimum=ZERO, places=2),
+            as_of,
+            bool(record.hold),
+            text(record.hold_reason, 255, "hold reason"),
+            as_of,
+        )
+
+    def land(self, ctx, stage) -> None:
+        self.land_figures(
+            ctx,
+            stage,
+            ("credit_limit", "credit_limit_as_of", "credit_hold", "credit_hold_reason", "credit_hold_as_of"),
+            audited=(("credit_limit", "credit_limit"), ("credit_hold", "credit_hold")),
+        )

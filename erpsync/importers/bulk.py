@@ -1,0 +1,252 @@
+"""Set-based writes for imports: rows go into a temporary staging table, then a few statements merge them.
+
+On PostgreSQL the staging table is filled with ``COPY``; on SQLite with batched ``executemany``. The merge is the
+same SQL on both: count what is new and what changed, ``UPDATE … FROM`` the rows that differ (an unchanged row is
+never written), ``INSERT … SELECT`` the new ones, and for a full snapshot deactivate the rows it no longer holds.
+A dry run counts and samples the same sets without writing.
+
+Everything here runs inside the caller's transaction: if the feed turns out to be malformed half-way, the
+caller's rollback takes the staged rows and the merge with it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection as db
+
+SQLITE_BATCH = 500
+
+
+def _quote(name: str) -> str:
+    return db.ops.quote_name(name)
+
+
+@dataclass
+class Staging:
+    """A temporary table named ``name`` with ``columns`` (name → SQL type), dropped by ``drop``."""
+
+    name: str
+    columns: dict[str, str]
+    rows: int = 0
+
+    def create(self) -> None:
+        cols = ", ".join(f"{_quote(c)} {t}" for c, t in self.columns.items())
+        with db.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_quote(self.name)}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {_quote(self.name)} ({cols})")
+
+    def write(self, rows: Iterable[Sequence]) -> int:
+        """Append rows (tuples in ``columns`` order). Returns how many were written."""
+        written = 0
+        if db.vendor == "postgresql":
+            cols = ", ".join(_quote(c) for c in self.columns)
+            with db.cursor() as cursor, cursor.cursor.copy(f"COPY {_quote(self.name)} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    written += 1
+        else:
+            placeholders = ", ".join(["%s"] * len(self.columns))
+            sql = f"INSERT INTO {_quote(self.name)} VALUES ({placeholders})"
+            iterator = iter(rows)
+            with db.cursor() as cursor:
+                while batch := list(itertools.islice(iterator, SQLITE_BATCH)):
+                    cursor.executemany(sql, batch)
+                    written += len(batch)
+        self.rows += written
+        return written
+
+    def analyze(self) -> None:
+        """Statistics for the planner: a temporary table has none, and the merge joins it with big tables."""
+        if db.vendor == "postgresql":
+            with db.cursor() as cursor:
+                cursor.execute(f"ANALYZE {_quote(self.name)}")
+
+    def drop(self) -> None:
+        with db.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_quote(self.name)}")
+
+
+@dataclass
+class MergeCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    samples: list[dict] = field(default_factory=list)
+
+    def add(self, other: MergeCounts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.deactivated += other.deactivated
+        self.samples.extend(other.samples)
+
+
+@dataclass
+class TableMerge:
+    """How staged rows land in one table.
+
+    ``key``: the columns that identify a row in both (``("id",)`` when the importer resolved ids itself: rows
+    with a NULL id are new). ``values``: the columns the ERP owns; a row is updated only when one of them differs.
+    ``source``: the staged relation, a table name or a parenthesised SELECT over it. ``on_insert`` /
+    ``on_update``: extra column → SQL expression (``%(now)s`` is the run's time). ``deactivate``: SET clause for
+    rows a full snapshot no longer holds (None: they are left alone), limited to ``scope`` (an SQL condition on
+    the target aliased ``t``) and to rows not already matching ``deactivated_when``; ``delete_missing`` deletes
+    them instead (rows without an identity of their own, such as a list's prices). ``nullable``: key columns
+    that may be NULL. ``keep_when_null``: value columns where NULL means "the ERP does not say": the portal's
+    value stays, and a new row gets the given SQL default.
+    """
+
+    table: str
+    key: tuple[str, ...]
+    values: tuple[str, ...]
+    source: str
+    on_insert: dict[str, str] = field(default_factory=dict)
+    on_update: dict[str, str] = field(default_factory=dict)
+    deactivate: str | None = None
+    deactivated_when: str = "1 = 0"
+    delete_missing: bool = False
+    scope: str = "1 = 1"
+    nullable: tuple[str, ...] = ()
+    keep_when_null: dict[str, str] = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def by_id(self) -> bool:
+        return self.key == ("id",)
+
+    def _join(self) -> str:
+        # Equality (hashable, index-friendly) even for keys that may be NULL: those compare through COALESCE
+        # with a value no id takes.
+        parts = []
+        for k in self.key:
+            if k in self.nullable:
+                parts.append(f"COALESCE(t.{_quote(k)}, -1) = COALESCE(s.{_quote(k)}, -1)")
+            else:
+                parts.append(f"t.{_quote(k)} = s.{_quote(k)}")
+        return " AND ".join(parts)
+
+    _match = _join
+
+    def _incoming(self, v: str) -> str:
+        """The value a column gets: the staged one, or for ``keep_when_null`` columns the current one when the
+        ERP sent nothing."""
+        if v in self.keep_when_null:
+            return f"COALESCE(s.{_quote(v)}, t.{_quote(v)})"
+        return f"s.{_quote(v)}"
+
+    def _differs(self) -> str:
+        return " OR ".join(f"t.{_quote(v)} IS DISTINCT FROM {self._incoming(v)}" for v in self.values) or "1 = 0"
+
+    def _new(self) -> str:
+        if self.by_id:
+            return "s.id IS NULL"
+        return f"NOT EXISTS (SELECT 1 FROM {_quote(self.table)} t WHERE {self._match()})"
+
+    def run(self, *, now, dry_run: bool, complete: bool, params: dict | None = None, sample: int = 3) -> MergeCounts:
+        """Apply (or, ``dry_run``, only count) the staged rows; ``complete`` feeds also deactivate or delete the
+        rows they no longer hold. ``params`` are extra named SQL parameters for the expressions."""
+        table, source = _quote(self.table), self.source
+        params = {"now": now, **(params or {})}
+        counts = MergeCounts()
+        join = self._join()
+        with db.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {source} s WHERE {self._new()}", params)
+            counts.created = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT count(*), coalesce(sum(CASE WHEN {self._differs()} THEN 1 ELSE 0 END), 0) "
+                f"FROM {source} s JOIN {table} t ON {join}",
+                params,
+            )
+            matched, counts.updated = cursor.fetchone()
+            counts.unchanged = matched - counts.updated
+            missing_sql = ""
+            if complete and (self.deactivate or self.delete_missing):
+                missing_sql = (
+                    f"FROM {table} t WHERE ({self.scope}) AND NOT ({self.deactivated_when}) "
+                    f"AND NOT EXISTS (SELECT 1 FROM {source} s WHERE {join})"
+                )
+            if dry_run:
+                if missing_sql:
+                    cursor.execute(f"SELECT count(*) {missing_sql}", params)
+                    counts.deactivated = cursor.fetchone()[0]
+                counts.samples = self._samples(cursor, source, table, join, params, sample)
+                return counts
+            if counts.updated:
+                sets = [f"{_quote(v)} = {self._incoming(v)}" for v in self.values]
+                sets += [f"{_quote(c)} = {expr}" for c, expr in self.on_update.items()]
+                cursor.execute(
+                    f"UPDATE {table} AS t SET {', '.join(sets)} FROM {source} s WHERE {join} AND ({self._differs()})",
+                    params,
+                )
+            # Rows the snapshot no longer holds go before the new rows arrive: with ids resolved by the importer,
+            # a new row is not yet told apart from a missing one.
+            if missing_sql and self.delete_missing:
+                cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT t.id {missing_sql})", params)
+                counts.deactivated = cursor.rowcount
+            elif missing_sql:
+                cursor.execute(
+                    f"UPDATE {table} AS t SET {self.deactivate} WHERE t.id IN (SELECT t.id {missing_sql})", params
+                )
+                counts.deactivated = cursor.rowcount
+            if counts.created:
+                insert_cols = [c for c in (*self.key, *self.values) if not (self.by_id and c == "id")]
+                columns = insert_cols + list(self.on_insert)
+                selects = [
+                    f"COALESCE(s.{_quote(c)}, {self.keep_when_null[c]})"
+                    if c in self.keep_when_null
+                    else f"s.{_quote(c)}"
+                    for c in insert_cols
+                ] + list(self.on_insert.values())
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join(_quote(c) for c in columns)}) "
+                    f"SELECT {', '.join(selects)} FROM {source} s WHERE {self._new()}",
+                    params,
+                )
+        return counts
+
+    def _samples(self, cursor, source, table, join, params, limit) -> list[dict]:
+        """A few rows the merge would change, old and new values side by side, for a dry run's report."""
+        if not limit:
+            return []
+        samples = []
+        cols = ", ".join(f"t.{_quote(v)}, {self._incoming(v)}" for v in self.values)
+        keys = ", ".join(f"s.{_quote(k)}" for k in self.key)
+        cursor.execute(
+            f"SELECT {keys}, {cols} FROM {source} s JOIN {table} t ON {join} WHERE {self._differs()} LIMIT {limit}",
+            params,
+        )
+        for row in cursor.fetchall():
+            key, rest = row[: len(self.key)], row[len(self.key) :]
+            changes = {
+                v: [_plain(rest[2 * i]), _plain(rest[2 * i + 1])]
+                for i, v in enumerate(self.values)
+                if rest[2 * i] != rest[2 * i + 1]
+            }
+            samples.append(
+                {"table": self.label or self.table, "action": "update", "key": _plain(key), "changes": changes}
+            )
+        new_cols = ", ".join(f"s.{_quote(v)}" for v in self.values)
+        cursor.execute(f"SELECT {keys}, {new_cols} FROM {source} s WHERE {self._new()} LIMIT {limit}", params)
+        for row in cursor.fetchall():
+            key, rest = row[: len(self.key)], row[len(self.key) :]
+            samples.append(
+                {
+                    "table": self.label or self.table,
+                    "action": "create",
+                    "key": _plain(key),
+                    "values": {v: _plain(rest[i]) for i, v in enumerate(self.values)},
+                }
+            )
+        return samples
+
+
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)

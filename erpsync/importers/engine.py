@@ -1,0 +1,322 @@
+"""Running an import: one ``SyncRun`` per call, one transaction per feed, issues for what could not be applied.
+
+``sync_import`` reads an entity's feeds from the connection's adapter and hands each to the entity's importer.
+A feed is applied whole or not at all: a malformed feed (``FeedError``) is rolled back, refused at the adapter
+(the file goes to ``error/``) and becomes an issue naming file, line and column; the next feed goes on. A record
+the importer cannot map or validate becomes an issue too, and the rest of the feed is applied.
+
+Only one run per connection and entity at a time (a PostgreSQL advisory lock; runs that find it taken skip).
+A run killed half-way leaves nothing half-applied: its feed's transaction dies with it, its file stays in the
+inbox, and the next run marks the dead ``SyncRun`` as interrupted and applies the feed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection as db
+from django.db import transaction
+from django.utils import timezone
+
+from erpsync.adapters import adapter_for
+from erpsync.adapters.base import Capability, ErpError, Feed, FeedError
+from erpsync.importers.bulk import MergeCounts, Staging
+from erpsync.issues import IssueDraft, sync_issues_record
+from erpsync.models import ErpConnection, SyncCursor, SyncIssue, SyncRun, ValueMap
+
+log = logging.getLogger(__name__)
+
+FEED_MALFORMED = "feed_malformed"
+IMPORT_FAILED = "import_failed"
+SAMPLE_LIMIT = 5
+
+
+class ImportRefused(Exception):
+    """The import cannot start: unknown entity, or an adapter that cannot read it."""
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run's feed so its transaction rolls back."""
+
+
+@dataclass
+class ImportContext:
+    """What an importer needs while it applies one feed."""
+
+    connection: ErpConnection
+    run: SyncRun
+    entity: str
+    feed: Feed
+    now: datetime
+    dry_run: bool
+    issues: list[IssueDraft] = field(default_factory=list)
+    counts: MergeCounts = field(default_factory=MergeCounts)
+    failed: int = 0
+    progress: Callable[[int], None] | None = None
+    _value_maps: dict[str, dict[str, str]] | None = None
+
+    def reject(self, *, key: str, code: str, message: str, payload: Any = None, entity: str = "") -> None:
+        """A record that cannot be applied: it becomes (or updates) an open issue; the feed goes on."""
+        self.failed += 1
+        self.issues.append(
+            IssueDraft(
+                entity=entity or self.entity,
+                code=code,
+                message=message,
+                external_id=key,
+                payload={"source": self.feed.source, "record": _jsonable(payload)},
+            )
+        )
+
+    def map(self, kind: str, value: str) -> str:
+        """The portal's value for an ERP code of ``kind`` (``ValueMap``), or the code itself when unmapped."""
+        if self._value_maps is None:
+            maps: dict[str, dict[str, str]] = {}
+            for row in ValueMap.objects.filter(connection=self.connection).values_list(
+                "kind", "external_value", "local_value"
+            ):
+                maps.setdefault(row[0], {})[row[1]] = row[2]
+            self._value_maps = maps
+        return self._value_maps.get(kind, {}).get(value, value)
+
+    def tick(self, records: Iterable) -> Iterator:
+        """Pass records through, reporting progress every 1,000."""
+        count = 0
+        for record in records:
+            yield record
+            count += 1
+            if self.progress and count % 1000 == 0:
+                self.progress(1000)
+        if self.progress and count % 1000:
+            self.progress(count % 1000)
+
+    def staging(self, name: str, columns: dict[str, str]) -> Staging:
+        staging = Staging(f"erpsync_stage_{name}", columns)
+        staging.create()
+        return staging
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
+    return str(value)
+
+
+def delta_buffer(connection: ErpConnection) -> timedelta:
+    """How far before the watermark a delta starts again: clocks differ and ERP transactions commit late."""
+    seconds = connection.settings.get("delta_buffer_seconds", settings.ERPSYNC_DELTA_BUFFER_SECONDS)
+    return timedelta(seconds=int(seconds))
+
+
+@contextmanager
+def _run_lock(connection: ErpConnection, entity: str):
+    """Hold the one-run-at-a-time lock of (connection, entity) for the block; yields False when it is taken."""
+    if db.vendor != "postgresql":
+        yield True
+        return
+    key = int.from_bytes(hashlib.sha256(f"erpsync:{connection.pk}:{entity}".encode()).digest()[:8], "big", signed=True)
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        taken = cursor.fetchone()[0]
+    try:
+        yield taken
+    finally:
+        if taken:
+            with db.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def sync_import(
+    *,
+    connection: ErpConnection,
+    entity: str,
+    full: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> SyncRun:
+    """Import ``entity`` from ``connection``'s ERP and return the run's record.
+
+    Delta since the stored watermark (less the safety buffer) when the adapter supports deltas and ``full`` is
+    off; otherwise a full snapshot, whose missing records are deactivated. ``dry_run`` reads, validates and
+    counts what would be created, updated and deactivated (with a few sample differences in
+    ``SyncRun.summary``) and writes nothing but the run record. Refuses an unknown entity or an adapter that
+    cannot read it (``ImportRefused``); an ERP that cannot be reached fails the run and opens an issue."""
+    from erpsync.importers import IMPORTERS
+
+    importer = IMPORTERS.get(entity)
+    if importer is None:
+        raise ImportRefused(f"Nothing imports {entity!r}; importable: {', '.join(sorted(IMPORTERS))}.")
+    with _run_lock(connection, entity) as taken:
+        if not taken:
+            return SyncRun.objects.create(
+                connection=connection,
+                entity=entity,
+                dry_run=dry_run,
+                status=SyncRun.Status.SUCCEEDED,
+                finished_at=timezone.now(),
+                summary={"skipped": "Another run of this entity was in progress."},
+            )
+        # Under the lock, a run still marked running was killed: say so rather than leave it running forever.
+        SyncRun.objects.filter(
+            connection=connection, entity=entity, direction=SyncRun.Direction.IMPORT, status=SyncRun.Status.RUNNING
+        ).update(status=SyncRun.Status.FAILED, finished_at=timezone.now(), error="Interrupted before it finished.")
+        return _import(connection, entity, importer, full=full, dry_run=dry_run, progress=progress)
+
+
+def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun:
+    adapter = adapter_for(connection)
+    with adapter:
+        if not adapter.can_read(entity):
+            raise ImportRefused(f"The {connection.adapter} adapter cannot read {entity}.")
+        cursor, _created = SyncCursor.objects.get_or_create(connection=connection, entity=entity)
+        delta = adapter.supports(Capability.DELTA) and not full and cursor.watermark is not None
+        since = cursor.watermark - delta_buffer(connection) if delta else None
+        run = SyncRun.objects.create(
+            connection=connection,
+            entity=entity,
+            mode=SyncRun.Mode.DELTA if delta else SyncRun.Mode.FULL,
+            dry_run=dry_run,
+            window_from=since,
+        )
+        started = time.monotonic()
+        totals = MergeCounts()
+        summary: dict[str, Any] = {"feeds": [], "samples": []}
+        failed = 0
+        try:
+            for feed in adapter.read(entity, since=since, full=full):
+                outcome = _apply_feed(connection, run, cursor, importer(), feed, dry_run=dry_run, progress=progress)
+                summary["feeds"].append(outcome.report)
+                failed += outcome.failed
+                if outcome.counts:
+                    totals.add(outcome.counts)
+                    if len(summary["samples"]) < SAMPLE_LIMIT * 3:
+                        summary["samples"].extend(outcome.counts.samples[:SAMPLE_LIMIT])
+        except ErpError as exc:
+            _fail_run(run, connection, entity, exc)
+            raise
+        except Exception as exc:
+            _fail_run(run, connection, entity, exc)
+            raise
+        run.created, run.updated, run.unchanged = totals.created, totals.updated, totals.unchanged
+        run.deactivated, run.failed = totals.deactivated, failed
+        run.status = SyncRun.Status.PARTIAL if failed else SyncRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.window_to = cursor.watermark if delta else None
+        summary["seconds"] = round(time.monotonic() - started, 3)
+        run.summary = summary
+        run.save()
+        if not dry_run:
+            SyncIssue.objects.filter(
+                connection=connection, entity=entity, code=IMPORT_FAILED, status__in=("open", "retrying")
+            ).update(status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now())
+        return run
+
+
+def _fail_run(run: SyncRun, connection: ErpConnection, entity: str, exc: Exception) -> None:
+    log.exception("Import of %s from %s failed", entity, connection.code)
+    run.status = SyncRun.Status.FAILED
+    run.finished_at = timezone.now()
+    run.error = f"{type(exc).__name__}: {exc}"[:4000]
+    run.save(update_fields=["status", "finished_at", "error"])
+    sync_issues_record(
+        connection=connection,
+        run=run,
+        drafts=[
+            IssueDraft(
+                entity=entity,
+                code=IMPORT_FAILED,
+                message=str(exc)[:2000] or type(exc).__name__,
+                payload={"error": type(exc).__name__, "retryable": getattr(exc, "retryable", False)},
+            )
+        ],
+    )
+
+
+@dataclass
+class _Outcome:
+    report: dict
+    counts: MergeCounts | None = None
+    failed: int = 0
+
+
+def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool, progress) -> _Outcome:
+    report: dict[str, Any] = {"source": feed.source, "complete": feed.complete}
+    if not dry_run and feed.digest and feed.digest == cursor.state.get("digest"):
+        # The very same content was applied before (an ERP re-export, or a run killed after its commit but
+        # before the file was archived): nothing can have changed.
+        report["skipped"] = "identical to the feed applied before"
+        feed.acknowledge(report)
+        return _Outcome(report, MergeCounts())
+    ctx = ImportContext(
+        connection=connection,
+        run=run,
+        entity=feed.entity,
+        feed=feed,
+        now=timezone.now(),
+        dry_run=dry_run,
+        progress=progress,
+    )
+    try:
+        with transaction.atomic():
+            locked = SyncCursor.objects.select_for_update().get(pk=cursor.pk)
+            importer.apply(ctx)
+            sync_issues_record(connection=connection, run=run, drafts=ctx.issues)
+            if feed.watermark and (locked.watermark is None or feed.watermark > locked.watermark):
+                locked.watermark = feed.watermark
+            if feed.digest:
+                locked.state = {**locked.state, "digest": feed.digest, "source": feed.source}
+            locked.save()
+            if dry_run:
+                raise _DryRun
+        cursor.watermark, cursor.state = locked.watermark, locked.state
+    except _DryRun:
+        pass
+    except FeedError as exc:
+        if not exc.source:
+            exc.source = feed.source
+        report["error"] = str(exc)
+        sync_issues_record(
+            connection=connection,
+            run=run,
+            drafts=[
+                IssueDraft(
+                    entity=feed.entity,
+                    code=FEED_MALFORMED,
+                    message=str(exc),
+                    external_id=feed.source,
+                    payload={"source": feed.source, "line": exc.line, "column": _jsonable(exc.column)},
+                )
+            ],
+        )
+        if not dry_run:
+            feed.reject(exc)
+        return _Outcome(report, None, failed=1)
+    counts = ctx.counts
+    report.update(
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        deactivated=counts.deactivated,
+        failed=ctx.failed,
+    )
+    if dry_run:
+        report["issues"] = [
+            {"code": i.code, "key": i.external_id, "message": i.message} for i in ctx.issues[:SAMPLE_LIMIT]
+        ]
+    else:
+        feed.acknowledge(report)
+    return _Outcome(report, counts, failed=ctx.failed)

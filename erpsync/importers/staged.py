@@ -1,0 +1,204 @@
+"""The shape every set-based importer shares: validate records in Python, stage them, resolve, merge in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+
+from django.db import connection as db
+from django.utils.translation import gettext as _
+
+from erpsync.importers.bulk import Staging, TableMerge
+from erpsync.importers.engine import ImportContext
+
+# Issues opened one by one per feed for records that do not resolve (unknown item, warehouse, customer…);
+# beyond this many, one summary issue counts the rest, so a wrong feed cannot bury the queue.
+ISSUES_PER_FEED = 1000
+RESOLVED_CODES_EXCLUDED = ("feed_malformed", "import_failed")
+
+
+class RecordRejected(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def q(name: str) -> str:
+    return db.ops.quote_name(name)
+
+
+def execute(sql: str, params=None) -> int:
+    with db.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.rowcount
+
+
+def fetchall(sql: str, params=None) -> list[tuple]:
+    with db.cursor() as cursor:
+        cursor.execute(sql, params or {})
+        return cursor.fetchall()
+
+
+def text(value, limit: int, field: str, *, required: bool = False) -> str:
+    value = (value or "").strip() if isinstance(value, str) else ("" if value is None else str(value))
+    if required and not value:
+        raise RecordRejected("missing_value", _("%(field)s is empty.") % {"field": field})
+    if len(value) > limit:
+        raise RecordRejected(
+            "value_too_long", _("%(field)s is longer than %(limit)s characters.") % {"field": field, "limit": limit}
+        )
+    return value
+
+
+def number(value, field: str, *, minimum: Decimal | None = None, above: Decimal | None = None, places: int = 4):
+    """A Decimal within the column's range, or None for None. Refuses NaN, infinities and out-of-range values."""
+    if value is None:
+        return None
+    try:
+        value = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise RecordRejected("invalid_number", _("%(field)s is not a number.") % {"field": field}) from None
+    if not value.is_finite() or abs(value) >= Decimal(10) ** 11:
+        raise RecordRejected("invalid_number", _("%(field)s is out of range.") % {"field": field})
+    if minimum is not None and value < minimum:
+        raise RecordRejected(
+            f"negative_{field}" if minimum == 0 else "value_too_small",
+            _("%(field)s is below %(min)s: %(value)s.") % {"field": field, "min": minimum, "value": value},
+        )
+    if above is not None and value <= above:
+        raise RecordRejected(
+            "value_too_small",
+            _("%(field)s must be above %(min)s: %(value)s.") % {"field": field, "min": above, "value": value},
+        )
+    return round(value, places)
+
+
+class StagedImporter:
+    """Subclasses name the staging ``columns`` (the first is always ``erp_key``, the record's ERP identity),
+    turn records into rows in ``rows`` (raising ``RecordRejected`` for one record) and land the staged rows in
+    ``land``. The base streams the feed into staging, drops keys the feed holds twice (an issue each), and,
+    once landed, resolves the open issues of every record that went through."""
+
+    entity: str = ""
+    columns: dict[str, str] = {}
+
+    def apply(self, ctx: ImportContext) -> None:
+        stage = ctx.staging(self.entity, self.columns)
+        # Everything the rows look up is loaded now: no query may run while COPY holds the connection.
+        ctx.map("", "")
+        self.before(ctx)
+        stage.write(self._rows(ctx))
+        self.drop_duplicates(ctx, stage.name, "erp_key", "duplicate_code")
+        stage.analyze()
+        self.land(ctx, stage.name)
+        self.resolve_issues(ctx, stage.name)
+        stage.drop()
+
+    def before(self, ctx: ImportContext) -> None:
+        """Load the small lookups (units, categories…) the rows need."""
+
+    def _rows(self, ctx: ImportContext) -> Iterator[tuple]:
+        for record in ctx.tick(ctx.feed.records):
+            try:
+                yield from self.rows(ctx, record)
+            except RecordRejected as exc:
+                ctx.reject(key=self.key_of(record), code=exc.code, message=exc.message, payload=record)
+                self.quarantine_key(ctx, self.key_of(record), exc.message)
+
+    def key_of(self, record) -> str:
+        return str(getattr(record, "code", ""))[:255]
+
+    def rows(self, ctx: ImportContext, record) -> Iterator[tuple]:
+        raise NotImplementedError
+
+    def land(self, ctx: ImportContext, stage: str) -> None:
+        raise NotImplementedError
+
+    def quarantine_key(self, ctx: ImportContext, key: str, reason: str) -> None:
+        """Take the portal record of a rejected ERP record out of use until the ERP sends it cleanly."""
+
+    def merge(self, ctx: ImportContext, merge: TableMerge, params: dict | None = None, *, counted: bool = True) -> None:
+        """Run one merge; its counts are the run's unless ``counted`` is off (a record's parts, such as packs)."""
+        counts = merge.run(
+            now=ctx.now,
+            dry_run=ctx.dry_run,
+            complete=ctx.feed.complete,
+            params={"conn": ctx.connection.pk, **(params or {})},
+        )
+        if counted:
+            ctx.counts.add(counts)
+
+    def drop_duplicates(self, ctx: ImportContext, stage: str, key: str, code: str) -> None:
+        """A key the feed holds twice cannot be applied safely (which one is right?): both are set aside."""
+        rows = fetchall(
+            f"SELECT {q(key)}, count(*) FROM {q(stage)} WHERE {q(key)} IS NOT NULL "
+            f"GROUP BY {q(key)} HAVING count(*) > 1"
+        )
+        if not rows:
+            return
+        for value, count in rows:
+            ctx.reject(
+                key=str(value),
+                code=code,
+                message=_("The ERP sent %(key)s %(count)s times in one feed.") % {"key": value, "count": count},
+                payload={"key": value, "count": count},
+            )
+            self.quarantine_key(ctx, str(value), _("Sent more than once by the ERP."))
+        execute(
+            f"DELETE FROM {q(stage)} WHERE {q(key)} IN "
+            f"(SELECT {q(key)} FROM {q(stage)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1)"
+        )
+
+    def reject_unresolved(self, ctx: ImportContext, stage: str, condition: str, code: str, message: str) -> int:
+        """Rows of ``stage`` matching ``condition`` (their item, warehouse or customer is unknown) become issues
+        and leave the stage. Returns how many."""
+        rows = fetchall(f"SELECT erp_key FROM {q(stage)} WHERE {condition} LIMIT {ISSUES_PER_FEED + 1}")
+        if not rows:
+            return 0
+        total = fetchall(f"SELECT count(*) FROM {q(stage)} WHERE {condition}")[0][0]
+        for (key,) in rows[:ISSUES_PER_FEED]:
+            ctx.reject(key=key, code=code, message=message % {"key": key}, payload={"key": key})
+        if total > ISSUES_PER_FEED:
+            ctx.failed += total - ISSUES_PER_FEED
+            ctx.reject(
+                key=f"{ctx.feed.source}:more",
+                code=code,
+                message=_("%(count)s more records of this feed failed the same way.")
+                % {"count": total - ISSUES_PER_FEED},
+                payload={"source": ctx.feed.source, "more": total - ISSUES_PER_FEED},
+            )
+            ctx.failed -= 1
+        execute(f"DELETE FROM {q(stage)} WHERE {condition}")
+        return total
+
+    def resolve_issues(self, ctx: ImportContext, stage: str) -> None:
+        """Records that landed cleanly close their open issues."""
+        execute(
+            f"UPDATE erpsync_syncissue SET status = 'resolved', resolved_at = %(now)s, updated_at = %(now)s "
+            f"WHERE connection_id = %(conn)s AND entity = %(entity)s AND status IN ('open', 'retrying') "
+            f"AND code NOT IN {RESOLVED_CODES_EXCLUDED!r} AND external_id IN (SELECT erp_key FROM {q(stage)})",
+            {"now": ctx.now, "conn": ctx.connection.pk, "entity": self.entity},
+        )
+
+    def resolved_copy(self, stage: str, name: str, select: str) -> str:
+        """``CREATE TEMPORARY TABLE name AS select`` over the stage: lookups done once, not in every statement."""
+        target = f"{stage}_{name}"
+        execute(f"DROP TABLE IF EXISTS {q(target)}")
+        execute(f"CREATE TEMPORARY TABLE {q(target)} AS {select}")
+        Staging(target, {}).analyze()
+        return target
+
+
+def bound_join(
+    connection_id: int, entity: str, table: str, natural: str, code_column: str, alias: str
+) -> tuple[str, str]:
+    """LEFT JOINs finding the portal row an ERP code names, and the id expression: the binder's mapping
+    (``ExternalRef``) first, else the portal row whose ``natural`` column equals the code. Joins rather than
+    per-row subqueries, so the planner can hash them over a large feed."""
+    joins = (
+        f" LEFT JOIN erpsync_externalref {alias}_r ON {alias}_r.connection_id = {int(connection_id)}"
+        f" AND {alias}_r.entity = '{entity}' AND {alias}_r.external_id = {code_column}"
+        f" LEFT JOIN {table} {alias}_n ON {alias}_n.{natural} = {code_column}"
+    )
+    return joins, f"COALESCE({alias}_r.local_id, {alias}_n.id)"
