@@ -6,20 +6,74 @@ their status and resolution are written by the sync services.
 
 from datetime import timedelta
 
-from django.contrib import admin
+from django.apps import apps
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
+from erpsync.health import connection_health, connection_test
+from erpsync.issues import MAPPABLE, IssueRefused, sync_issue_ignore, sync_issue_map, sync_issue_retry
 from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncJob, SyncRun, ValueMap
+from erpsync.outbox import OutboxRefused, outbox_cancel, outbox_requeue
 
 
 @admin.register(ErpConnection)
 class ErpConnectionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "adapter", "is_active", "is_default")
+    list_display = ("code", "name", "adapter", "is_active", "is_default", "health_link")
     list_filter = ("adapter", "is_active")
     search_fields = ("code", "name")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("breaker_failures", "breaker_open_until", "created_at", "updated_at")
+    actions = ("test_selected",)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/health/", self.admin_site.admin_view(self.health_view), name="erpsync_erpconnection_health"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("health"))
+    def health_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:erpsync_erpconnection_health", args=[obj.pk]), _("Sync health")
+        )
+
+    def health_view(self, request, pk: int):
+        connection = get_object_or_404(ErpConnection, pk=pk)
+        if not self.has_view_permission(request, connection):
+            return redirect("admin:index")
+        health = connection_health(connection)
+        peak = health.chart_peak
+        bars = [
+            {
+                **hour,
+                "x": i * 12,
+                "ok_h": round(40 * hour["succeeded"] / peak),
+                "bad_h": round(40 * hour["failed"] / peak),
+            }
+            for i, hour in enumerate(health.hours)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Sync health: %(name)s") % {"name": connection.name},
+            "opts": self.model._meta,
+            "original": connection,
+            "health": health,
+            "bars": bars,
+        }
+        return TemplateResponse(request, "admin/erpsync/erpconnection/health.html", context)
+
+    @admin.action(description=_("Test the selected connections"))
+    def test_selected(self, request, queryset):
+        for connection in queryset:
+            check = connection_test(connection)
+            level = messages.SUCCESS if check.ok else messages.ERROR
+            self.message_user(request, f"{connection.code}: {check.message}", level)
 
 
 @admin.register(ExternalRef)
@@ -85,7 +139,10 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 @admin.register(SyncJob)
 class SyncJobAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    """The outbox, read-only: a hand edit or delete could send a change twice or lose it."""
+    """The outbox, read-only: a hand edit or delete could send a change twice or lose it. Staff send a waiting
+    job again or cancel it through the services, which keep the record."""
+
+    actions = ("requeue_selected", "cancel_selected")
 
     list_display = (
         "created_at",
@@ -103,6 +160,32 @@ class SyncJobAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_select_related = ("connection",)
     date_hierarchy = "created_at"
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("erpsync.change_syncjob"):
+            actions.pop("requeue_selected", None)
+            actions.pop("cancel_selected", None)
+        return actions
+
+    def _each(self, request, queryset, service, done_text):
+        done = 0
+        for job in queryset:
+            try:
+                service(job=job, user=request.user)
+                done += 1
+            except OutboxRefused as exc:
+                self.message_user(request, f"{job.identity_key}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, done_text % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Send the selected jobs again"))
+    def requeue_selected(self, request, queryset):
+        self._each(request, queryset, outbox_requeue, _("%(count)s jobs queued again."))
+
+    @admin.action(description=_("Cancel the selected jobs"))
+    def cancel_selected(self, request, queryset):
+        self._each(request, queryset, outbox_cancel, _("%(count)s jobs cancelled."))
+
 
 @admin.register(SyncIssue)
 class SyncIssueAdmin(admin.ModelAdmin):
@@ -117,12 +200,14 @@ class SyncIssueAdmin(admin.ModelAdmin):
         "occurrences",
         "owner",
         "connection",
+        "map_link",
     )
     list_filter = ("status", "entity", "code", "connection")
     search_fields = ("external_id", "message")
     list_select_related = ("connection", "owner")
     date_hierarchy = "last_seen_at"
     autocomplete_fields = ("owner",)
+    actions = ("retry_selected", "ignore_selected")
     # Staff take an issue by setting its owner; everything else is the sync's record.
     readonly_fields = (
         "connection",
@@ -146,6 +231,75 @@ class SyncIssueAdmin(admin.ModelAdmin):
     @admin.display(description=SyncIssue._meta.get_field("message").verbose_name)
     def short_message(self, obj: SyncIssue) -> str:
         return Truncator(obj.message).chars(80)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/map/", self.admin_site.admin_view(self.map_view), name="erpsync_syncissue_map"),
+            *super().get_urls(),
+        ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("erpsync.change_syncissue"):
+            actions.pop("retry_selected", None)
+            actions.pop("ignore_selected", None)
+        return actions
+
+    def _each(self, request, queryset, service, done_text):
+        done = 0
+        for issue in queryset:
+            try:
+                service(issue=issue, user=request.user)
+                done += 1
+            except IssueRefused as exc:
+                self.message_user(request, f"{issue}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, done_text % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Retry the selected issues"))
+    def retry_selected(self, request, queryset):
+        self._each(request, queryset, sync_issue_retry, _("%(count)s issues retrying."))
+
+    @admin.action(description=_("Ignore the selected issues"))
+    def ignore_selected(self, request, queryset):
+        self._each(request, queryset, sync_issue_ignore, _("%(count)s issues ignored."))
+
+    def map_view(self, request, pk: int):
+        """Bind the issue's ERP record to a portal record found by code or name."""
+        issue = get_object_or_404(SyncIssue, pk=pk)
+        if not self.has_change_permission(request, issue) or issue.entity not in MAPPABLE:
+            return redirect("admin:erpsync_syncissue_change", pk)
+        app_label, model_name, fields = MAPPABLE[issue.entity]
+        model = apps.get_model(app_label, model_name)
+        if request.method == "POST":
+            try:
+                sync_issue_map(issue=issue, local_id=int(request.POST.get("local_id", 0)), user=request.user)
+            except (IssueRefused, ValueError) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, _("Mapped; the record is imported again."), messages.SUCCESS)
+                return redirect("admin:erpsync_syncissue_changelist")
+        term = request.GET.get("q", "").strip() or issue.external_id
+        condition = Q()
+        for name in fields:
+            condition |= Q(**{f"{name}__icontains": term})
+        candidates = model.objects.filter(condition).order_by("pk")[:25] if term else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Map %(key)s to a portal record") % {"key": issue.external_id},
+            "opts": self.model._meta,
+            "original": issue,
+            "issue": issue,
+            "term": term,
+            "candidates": candidates,
+        }
+        return TemplateResponse(request, "admin/erpsync/syncissue/map.html", context)
+
+    @admin.display(description=_("map"))
+    def map_link(self, obj: SyncIssue):
+        if obj.entity not in MAPPABLE or obj.status not in ("open", "retrying"):
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:erpsync_syncissue_map", args=[obj.pk]), _("Map…"))
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -40,3 +40,25 @@ def drain_outbox(connection_id: int | None = None) -> int:
     if connection_id is not None:
         connections = connections.filter(pk=connection_id)
     return sum(outbox_drain(connection=c) for c in connections)
+
+
+def run_reconcile(connection_id: int) -> dict[str, str]:
+    """The nightly full snapshot of every entity the connection reads, in dependency order: records the ERP no
+    longer holds are deactivated, and drift that deltas missed is corrected. Returns each entity's run status."""
+    from erpsync.adapters import adapter_for
+    from erpsync.importers import IMPORTERS, sync_import
+    from erpsync.models import ErpConnection
+
+    connection = ErpConnection.objects.filter(pk=connection_id, is_active=True).first()
+    if connection is None:
+        return {}
+    with adapter_for(connection) as adapter:
+        entities = [e for e in IMPORTERS if adapter.can_read(e)]
+    statuses = {}
+    for entity in entities:
+        try:
+            statuses[entity] = sync_import(connection=connection, entity=entity, full=True).status
+        except Exception as exc:  # recorded on the run and as an issue; the other entities still reconcile
+            log.warning("Reconcile of %s on %s failed: %s", entity, connection.code, exc)
+            statuses[entity] = "failed"
+    return statuses

@@ -257,8 +257,8 @@ class CustomerImporter(StagedImporter):
         conn = int(ctx.connection.pk)
         # Matched by tax number under another code: remember the binding.
         execute(
-            f"INSERT INTO erpsync_externalref (connection_id, entity, local_id, external_id, synced_at) "
-            f"SELECT {conn}, 'customer', d.id, s.erp_key, %(now)s FROM {q(resolved)} s JOIN dealers_dealer d "
+            f"INSERT INTO erpsync_externalref (connection_id, entity, local_id, external_id, payload_hash, synced_at) "
+            f"SELECT {conn}, 'customer', d.id, s.erp_key, '', %(now)s FROM {q(resolved)} s JOIN dealers_dealer d "
             f"ON d.id = s.id WHERE d.code <> s.erp_key AND NOT EXISTS (SELECT 1 FROM erpsync_externalref r WHERE "
             f"r.connection_id = {conn} AND r.entity = 'customer' AND (r.external_id = s.erp_key OR r.local_id = d.id))",
             {"now": ctx.now},

@@ -1,0 +1,141 @@
+"""Selectors for the sync health page and ``manage.py erpsync status``: where each connection stands.
+
+All figures come from a handful of aggregate queries per connection, whatever the number of runs or jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from erpsync.adapters import adapter_for
+from erpsync.adapters.base import ConnectionCheck
+from erpsync.models import ErpConnection, SyncIssue, SyncJob, SyncRun
+
+WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class EntityHealth:
+    entity: str
+    last_success: datetime | None
+    last_status: str
+    lag: timedelta | None
+    runs_24h: int
+    failed_24h: int
+
+
+@dataclass
+class ConnectionHealth:
+    connection: ErpConnection
+    entities: list[EntityHealth]
+    backlog: int
+    dead: int
+    oldest_job_age: timedelta | None
+    open_issues: int
+    failed_runs_24h: int
+    runs_24h: int
+    breaker_open_until: datetime | None
+    hours: list[dict] = field(default_factory=list)
+
+    @property
+    def error_rate(self) -> float:
+        return self.failed_runs_24h / self.runs_24h if self.runs_24h else 0.0
+
+    @property
+    def chart_peak(self) -> int:
+        return max((h["succeeded"] + h["failed"] for h in self.hours), default=0) or 1
+
+
+def connection_health(connection: ErpConnection, now: datetime | None = None) -> ConnectionHealth:
+    now = now or timezone.now()
+    since = now - WINDOW
+    runs = SyncRun.objects.filter(connection=connection, direction=SyncRun.Direction.IMPORT, dry_run=False)
+    per_entity = {
+        row["entity"]: row
+        for row in runs.values("entity").annotate(
+            last_success=Max("finished_at", filter=Q(status__in=("succeeded", "partial"))),
+            runs_24h=Count("id", filter=Q(started_at__gte=since)),
+            failed_24h=Count("id", filter=Q(started_at__gte=since, status="failed")),
+        )
+    }
+    last_status = dict(
+        runs.order_by("entity", "-started_at").distinct("entity").values_list("entity", "status")
+        if _distinct_on()
+        else _last_status_portable(runs)
+    )
+    entities = [
+        EntityHealth(
+            entity=entity,
+            last_success=row["last_success"],
+            last_status=last_status.get(entity, ""),
+            lag=(now - row["last_success"]) if row["last_success"] else None,
+            runs_24h=row["runs_24h"],
+            failed_24h=row["failed_24h"],
+        )
+        for entity, row in sorted(per_entity.items())
+    ]
+    jobs = SyncJob.objects.filter(connection=connection).aggregate(
+        backlog=Count("id", filter=Q(status__in=("pending", "retrying", "running"))),
+        dead=Count("id", filter=Q(status="dead")),
+        oldest=Min("created_at", filter=Q(status__in=("pending", "retrying", "running", "dead"))),
+    )
+    hours = {
+        row["hour"]: row
+        for row in runs.filter(started_at__gte=since)
+        .annotate(hour=TruncHour("started_at"))
+        .values("hour")
+        .annotate(
+            succeeded=Count("id", filter=Q(status__in=("succeeded", "partial"))),
+            failed=Count("id", filter=Q(status="failed")),
+        )
+    }
+    start = (now - WINDOW).replace(minute=0, second=0, microsecond=0)
+    series = []
+    for i in range(25):
+        at = start + timedelta(hours=i)
+        row = next((r for h, r in hours.items() if h and abs((h - at).total_seconds()) < 1), None)
+        series.append({"hour": at, "succeeded": row["succeeded"] if row else 0, "failed": row["failed"] if row else 0})
+    return ConnectionHealth(
+        connection=connection,
+        entities=entities,
+        backlog=jobs["backlog"],
+        dead=jobs["dead"],
+        oldest_job_age=(now - jobs["oldest"]) if jobs["oldest"] else None,
+        open_issues=SyncIssue.objects.filter(connection=connection, status__in=("open", "retrying")).count(),
+        failed_runs_24h=sum(e.failed_24h for e in entities),
+        runs_24h=sum(e.runs_24h for e in entities),
+        breaker_open_until=connection.breaker_open_until
+        if connection.breaker_open_until and connection.breaker_open_until > now
+        else None,
+        hours=series,
+    )
+
+
+def _distinct_on() -> bool:
+    from django.db import connection as db
+
+    return db.features.can_distinct_on_fields
+
+
+def _last_status_portable(runs):
+    latest = runs.values("entity").annotate(at=Max("started_at"))
+    pairs = {(row["entity"], row["at"]) for row in latest}
+    return [
+        (r.entity, r.status)
+        for r in runs.filter(started_at__in={at for _e, at in pairs})
+        if (r.entity, r.started_at) in pairs
+    ]
+
+
+def connection_test(connection: ErpConnection) -> ConnectionCheck:
+    """Ask the adapter whether it reaches its ERP; any failure (bad settings, unreachable ERP, refused login)
+    is a failed check with the reason, never an exception."""
+    try:
+        with adapter_for(connection) as adapter:
+            return adapter.test_connection()
+    except Exception as exc:
+        return ConnectionCheck(False, f"{type(exc).__name__}: {exc}")

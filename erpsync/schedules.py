@@ -1,0 +1,123 @@
+"""When each connection syncs what: declared here, installed into django-q2's schedule table by
+``manage.py erpsync schedules --install``.
+
+Defaults (minutes): stock every minute, prices every 15, customers and credit hourly, a nightly full reconcile of
+everything the adapter reads, and the outbox drained every minute. A connection overrides an entity's interval
+in its settings, ``{"schedules": {"stock": 5, "invoice": 0}}`` (0 turns it off), and the reconcile hour with
+``{"reconcile_hour": 3}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from erpsync.adapters import adapter_classes
+from erpsync.models import ErpConnection
+
+PREFIX = "erpsync:"
+DEFAULT_MINUTES = {
+    "unit": 60,
+    "category": 60,
+    "brand": 60,
+    "warehouse": 60,
+    "product": 60,
+    "stock": 1,
+    "price_list": 15,
+    "price": 15,
+    "agreement": 15,
+    "customer": 60,
+    "balance": 15,
+    "credit": 15,
+    "order_status": 5,
+    "delivery": 15,
+    "invoice": 15,
+    "credit_memo": 15,
+}
+RECONCILE_HOUR = 2
+
+
+@dataclass(frozen=True)
+class Planned:
+    name: str
+    func: str
+    args: str
+    minutes: int | None  # None: daily
+    first_run: datetime
+
+
+def _next_at(hour: int, now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    at = timezone.make_aware(datetime.combine(local.date(), time(hour)), local.tzinfo)
+    return at if at > local else at + timedelta(days=1)
+
+
+def planned_schedules(now: datetime | None = None) -> list[Planned]:
+    """Every schedule the active connections need, in a stable order. Entities the adapter cannot read are left
+    out; an unknown adapter plans nothing (the connection's test in the admin says why)."""
+    from erpsync.importers import IMPORTERS
+
+    now = now or timezone.now()
+    classes = adapter_classes()
+    plans = [Planned(f"{PREFIX}outbox", "erpsync.tasks.drain_outbox", "", 1, now)]
+    for connection in ErpConnection.objects.filter(is_active=True).order_by("code"):
+        cls = classes.get(connection.adapter)
+        if cls is None:
+            continue
+        adapter = cls(settings=connection.settings)
+        overrides = connection.settings.get("schedules", {}) or {}
+        readable = [e for e in IMPORTERS if adapter.can_read(e)]
+        for entity in readable:
+            minutes = int(overrides.get(entity, DEFAULT_MINUTES.get(entity, 60)))
+            if minutes <= 0:
+                continue
+            plans.append(
+                Planned(
+                    f"{PREFIX}{connection.code}:{entity}",
+                    "erpsync.tasks.run_import",
+                    f"{connection.pk}, {entity!r}",
+                    minutes,
+                    now,
+                )
+            )
+        if readable:
+            hour = int(connection.settings.get("reconcile_hour", RECONCILE_HOUR))
+            plans.append(
+                Planned(
+                    f"{PREFIX}{connection.code}:reconcile",
+                    "erpsync.tasks.run_reconcile",
+                    f"{connection.pk}",
+                    None,
+                    _next_at(hour, now),
+                )
+            )
+    return plans
+
+
+@transaction.atomic
+def schedules_install() -> tuple[int, int, int]:
+    """Make django-q2's schedules match ``planned_schedules``: create the missing, update the changed, delete the
+    erpsync schedules no longer planned. Returns (created, updated, deleted)."""
+    from django_q.models import Schedule
+
+    plans = {p.name: p for p in planned_schedules()}
+    existing = {s.name: s for s in Schedule.objects.filter(name__startswith=PREFIX)}
+    created = updated = 0
+    for name, plan in plans.items():
+        kind = Schedule.MINUTES if plan.minutes else Schedule.DAILY
+        values = {"func": plan.func, "args": plan.args or None, "schedule_type": kind, "minutes": plan.minutes}
+        current = existing.get(name)
+        if current is None:
+            Schedule.objects.create(name=name, repeats=-1, next_run=plan.first_run, **values)
+            created += 1
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            current.save()
+            updated += 1
+    stale = [s.pk for n, s in existing.items() if n not in plans]
+    Schedule.objects.filter(pk__in=stale).delete()
+    return created, updated, len(stale)
