@@ -198,7 +198,9 @@ def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun
         failed = 0
         try:
             for feed in adapter.read(entity, since=since, full=full):
-                outcome = _apply_feed(connection, run, cursor, importer(), feed, dry_run=dry_run, progress=progress)
+                outcome = _apply_feed(
+                    connection, run, cursor, importer(), feed, dry_run=dry_run, full=full, progress=progress
+                )
                 summary["feeds"].append(outcome.report)
                 failed += outcome.failed
                 if outcome.counts:
@@ -253,11 +255,12 @@ class _Outcome:
     failed: int = 0
 
 
-def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool, progress) -> _Outcome:
+def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool, full: bool, progress) -> _Outcome:
     report: dict[str, Any] = {"source": feed.source, "complete": feed.complete}
-    if not dry_run and feed.digest and feed.digest == cursor.state.get("digest"):
+    if not (dry_run or full) and feed.digest and feed.digest == cursor.state.get("digest"):
         # The very same content was applied before (an ERP re-export, or a run killed after its commit but
-        # before the file was archived): nothing can have changed.
+        # before the file was archived): nothing in it can have changed. A full run applies it anyway, to
+        # correct anything changed on the portal's side since.
         report["skipped"] = "identical to the feed applied before"
         feed.acknowledge(report)
         return _Outcome(report, MergeCounts())

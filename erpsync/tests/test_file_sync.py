@@ -39,7 +39,7 @@ def test_good_file_lands_and_is_archived_with_a_result(files):
     assert (run.status, run.created) == (SyncRun.Status.SUCCEEDED, 50)
     assert Product.objects.get(sku="P7").name == "Ürün 7"
     result = json.loads((inbox(files, "product") / "done" / "items-1.csv.result.json").read_text())
-    assert (result["created"], result["source"]) == (50, "items-1.csv")
+    assert (result["status"], result["file"], result["summary"]["created"]) == ("done", "items-1.csv", 50)
 
 
 def test_malformed_row_deep_in_a_file_applies_nothing_and_names_the_place(files):
@@ -72,10 +72,12 @@ def test_corrupted_product_files_never_crash_the_import(files, data):
     for _ in range(data.draw(st.integers(1, 5))):
         at = data.draw(st.integers(0, len(raw) - 1))
         raw[at] = data.draw(st.integers(0, 255))
-    before = Product.objects.count()
-    name = f"f-{data.draw(st.integers(0, 10**9))}.csv"
-    drop(inbox(files, "product"), name, bytes(raw))
-    run = sync_import(connection=files, entity="product")
+    Product.objects.all().delete()
+    drop(inbox(files, "product"), "fuzzed.csv", bytes(raw))
+    run = sync_import(connection=files, entity="product", full=True)
     assert run.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
-    if SyncIssue.objects.filter(code="feed_malformed", external_id=name).exists():
-        assert Product.objects.count() == before  # refused whole
+    [feed] = run.summary["feeds"]
+    if "error" in feed:
+        assert "fuzzed.csv" in feed["error"] and Product.objects.count() == 0  # refused whole
+    else:
+        assert Product.objects.count() == feed["created"]
