@@ -1,15 +1,25 @@
 """A believable demo company: catalogue, stock, prices, dealers with their terms, users and orders.
 
-``demo_load`` is deterministic (one ``random.Random(2026)``, no network) and idempotent: every row has a
-natural key (code, SKU, e-mail, order number, or a composite key), and a second run creates only what is
-missing. It fills gaps; it never overwrites rows that already exist, so edits made while demoing survive.
+What the ERP owns (units, categories, brands, warehouses, items with packs, stock, price lists and prices,
+customer accounts with addresses, agreements, balances, credit limits and holds) reaches the portal the way it
+does in production: as export files in the file adapter's drop folder, read by ``erpsync.importers.sync_import``.
+The sample export is committed in ``b2bportal/demo_erp/`` and rebuilt by ``demo_erp_export_write`` (``manage.py
+demo --write-erp-files``) from the same plans the rest of the demo uses. What the portal owns (users, dealer
+IBANs, exchange rates, staff settings on dealers and products, orders with their history) is written here.
+
+``demo_load`` is deterministic (one ``random.Random(2026)``, no network) and idempotent: the sync skips a feed
+identical to the one it applied before, and every portal row has a natural key (e-mail, order number, or a
+composite key), so a second run creates only what is missing. It never overwrites rows that already exist,
+so edits made while demoing survive.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import random
 import re
+import shutil
 import time
 import unicodedata
 import uuid
@@ -18,7 +28,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from itertools import product as cartesian
+from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -42,7 +54,27 @@ from catalog.models import (
     Unit,
     Warehouse,
 )
-from dealers.models import Dealer, DealerAddress, DealerIban, DealerUser, PaymentTerms, SalesRep
+from dealers.models import Dealer, DealerAddress, DealerChange, DealerIban, DealerUser, PaymentTerms, SalesRep
+from dealers.services import dealer_save
+from erpsync.adapters.base import (
+    ErpAddress,
+    ErpBalance,
+    ErpBrand,
+    ErpCategory,
+    ErpCredit,
+    ErpCustomer,
+    ErpCustomerPrice,
+    ErpPrice,
+    ErpPriceList,
+    ErpProduct,
+    ErpProductUnit,
+    ErpStock,
+    ErpUnit,
+    ErpWarehouse,
+)
+from erpsync.adapters.file.writer import TextFormat, csv_text, xml_bytes
+from erpsync.importers import sync_import
+from erpsync.models import ErpConnection, SyncIssue, SyncRun
 from orders.models import Order, OrderLine, OrderStatusChange
 from orders.status import OrderStatus, can_transition
 
@@ -61,9 +93,22 @@ EUR_RATE = Decimal("49.10")
 BUYER_APPROVAL_LIMIT = Decimal("20000.00")
 S = OrderStatus
 
+# The committed sample export, and the drop folder the demo's ERP connection reads (environment, else var/).
+DEMO_ERP_DIR = Path(__file__).resolve().parent / "demo_erp"
+DROP_FOLDER_ENV = "B2B_DEMO_ERP_DROP"
+CONNECTION_CODE = "demo-erp"
+# The day the sample export was taken. The files are fixed, so dates in them are absolute: agreement windows
+# are placed around this day far enough out that past, current and future ones stay so for years.
+ERP_EXPORT_DAY = date(2026, 11, 20)
+ERP_ZONE = ZoneInfo("Europe/Istanbul")
+
 
 class DemoRefusedError(Exception):
     """The demo would create well-known passwords; it refuses to run with production settings."""
+
+
+class DemoSyncError(Exception):
+    """The sample ERP export did not import cleanly: a run failed or opened issues. Nothing was kept."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +126,8 @@ class DemoSummary:
     totals: dict[str, int]
     logins: list[DemoLogin]
     seconds: float
+    sync_runs: list[SyncRun] = field(default_factory=list)
+    drop_folder: Path | None = None
 
 
 @dataclass
@@ -89,46 +136,51 @@ class _Context:
     now: datetime
     today: date
     out: TextIO | None
-    created: Counter[str] = field(default_factory=Counter)
 
     def log(self, message: str) -> None:
         if self.out is not None:
             self.out.write(message + "\n")
 
 
-def demo_load(*, stdout: TextIO | None = None) -> DemoSummary:
-    """Create whatever part of the demo company is missing, in one transaction, and report the totals.
+def demo_drop_folder() -> Path:
+    """Where the demo's ERP drops its files: ``$B2B_DEMO_ERP_DROP``, else ``var/erp-drop`` in the project."""
+    configured = os.environ.get(DROP_FOLDER_ENV, "").strip()
+    return Path(configured) if configured else Path(settings.BASE_DIR) / "var" / "erp-drop"
 
-    Refuses (``DemoRefusedError``) under the production settings module: the demo creates a superuser
-    with a published password.
+
+def demo_load(*, stdout: TextIO | None = None, drop_folder: Path | None = None) -> DemoSummary:
+    """Import the sample ERP export through the file adapter, then create whatever portal data is missing, in
+    one transaction, and report the totals and the sync runs.
+
+    Refuses (``DemoRefusedError``) under the production settings module: the demo creates a superuser with a
+    published password. Raises ``DemoSyncError`` (and keeps nothing) when a sync run fails or opens issues.
     """
     if str(getattr(settings, "SETTINGS_MODULE", "")).endswith(".production"):
         raise DemoRefusedError("The demo creates users with published passwords; it never runs in production.")
     started = time.monotonic()
     ctx = _Context(rng=random.Random(SEED), now=timezone.now(), today=timezone.localdate(), out=stdout)
+    drop = (drop_folder or demo_drop_folder()).resolve()
+    before = _counts()
     with transaction.atomic():
-        unit_ids = _load_units(ctx)
-        warehouse_ids = _load_warehouses(ctx)
-        category_ids = _load_categories(ctx)
-        brand_ids = _load_brands(ctx)
-        products = _plan_products(ctx.rng)
-        product_ids = _load_products(ctx, products, category_ids, brand_ids, unit_ids)
-        _load_product_units(ctx, products, product_ids, unit_ids)
-        _load_stock(ctx, products, product_ids, warehouse_ids)
-        price_list_ids = _load_price_lists(ctx)
-        prices = _load_price_items(ctx, products, product_ids, price_list_ids, unit_ids)
+        plan = _plan_erp(ctx.rng)
+        known = _Known.load()
+        runs = _sync_sample_export(ctx, drop)
+        _apply_portal_settings(ctx, plan, known)
         _load_exchange_rates(ctx)
-        terms_ids = _load_payment_terms(ctx)
-        rep_ids = _load_sales_reps(ctx)
-        dealers = _plan_dealers(ctx)
-        dealer_ids = _load_dealers(ctx, dealers, price_list_ids, terms_ids, rep_ids)
-        addresses = _load_addresses(ctx, dealers, dealer_ids)
-        _load_ibans(ctx, dealers, dealer_ids)
-        _load_agreements(ctx, dealers, dealer_ids, products, product_ids, category_ids, brand_ids, prices)
-        user_ids, logins = _load_users(ctx, dealer_ids, {d.code: d.title for d in dealers})
-        _load_orders(ctx, products, product_ids, prices, dealers, dealer_ids, addresses, user_ids)
-    totals = {model._meta.label: model.objects.count() for model in COUNTED_MODELS}
-    return DemoSummary(created=ctx.created, totals=totals, logins=logins, seconds=time.monotonic() - started)
+        dealer_ids = _ids(Dealer)
+        _load_ibans(ctx, plan.dealers, dealer_ids)
+        user_ids, logins = _load_users(ctx, dealer_ids, {d.code: d.title for d in plan.dealers})
+        _load_orders(ctx, plan, dealer_ids, user_ids)
+    totals = _counts()
+    created = Counter({label: totals[label] - before[label] for label in totals if totals[label] > before[label]})
+    return DemoSummary(
+        created=created,
+        totals=totals,
+        logins=logins,
+        seconds=time.monotonic() - started,
+        sync_runs=runs,
+        drop_folder=drop,
+    )
 
 
 COUNTED_MODELS: tuple[type[models.Model], ...] = (
@@ -156,14 +208,18 @@ COUNTED_MODELS: tuple[type[models.Model], ...] = (
 )
 
 
+def _counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in COUNTED_MODELS}
+
+
 # --- Writing ------------------------------------------------------------------------------------
 
 
 def _insert_missing(ctx: _Context, objects: list[models.Model], key_fields: tuple[str, ...]) -> None:
-    """Bulk-insert the objects whose natural key is not in the table yet, and count them.
+    """Bulk-insert the portal's objects whose natural key is not in the table yet, and log how many.
 
     Keys are compared in Python rather than with ``ignore_conflicts`` because SQLite ignores
-    ``nulls_distinct=False``, so a price row without a unit would be inserted twice there.
+    ``nulls_distinct=False``, so a row with a NULL in its key would be inserted twice there.
     """
     if not objects:
         return
@@ -176,7 +232,6 @@ def _insert_missing(ctx: _Context, objects: list[models.Model], key_fields: tupl
             existing.add(key)
             missing.append(obj)
     model.objects.bulk_create(missing, batch_size=BATCH_SIZE)
-    ctx.created[model._meta.label] += len(missing)
     ctx.log(f"  {model._meta.label}: {len(missing)} created, {len(objects) - len(missing)} already there")
 
 
@@ -217,17 +272,6 @@ WAREHOUSES = [
     ("ANKARA", "Ankara Bölge Depo", True),
     ("KARANTINA", "Karantina / Hasarlı Ürün Deposu", False),
 ]
-
-
-def _load_units(ctx: _Context) -> dict[str, int]:
-    ctx.log("Units, warehouses, categories, brands")
-    _insert_missing(ctx, [Unit(code=c, name=tr, name_en=en, decimals=d) for c, tr, en, d in UNITS], ("code",))
-    return _ids(Unit)
-
-
-def _load_warehouses(ctx: _Context) -> dict[str, int]:
-    _insert_missing(ctx, [Warehouse(code=c, name=n, is_sellable=s) for c, n, s in WAREHOUSES], ("code",))
-    return _ids(Warehouse)
 
 
 @dataclass(frozen=True)
@@ -421,31 +465,9 @@ BRANDS = [
 ]
 
 
-def _load_categories(ctx: _Context) -> dict[str, int]:
-    tops = []
-    for index, (code, names, _leaves) in enumerate(CATEGORIES):
-        name, name_en = _tr_en(names)
-        tops.append(Category(code=code, name=name, name_en=name_en, sort_order=index * 10))
-    _insert_missing(ctx, tops, ("code",))
-    top_ids = _ids(Category)
-    leaves = []
-    for code, _names, children in CATEGORIES:
-        for index, leaf in enumerate(children):
-            name, name_en = _tr_en(leaf.names)
-            leaves.append(
-                Category(code=leaf.code, name=name, name_en=name_en, parent_id=top_ids[code], sort_order=index * 10)
-            )
-    _insert_missing(ctx, leaves, ("code",))
-    return _ids(Category)
-
-
-def _load_brands(ctx: _Context) -> dict[str, int]:
-    _insert_missing(ctx, [Brand(code=code, name=name) for code, name, _tops in BRANDS], ("code",))
-    return _ids(Brand)
-
-
 # --- Products -----------------------------------------------------------------------------------
 
+# Holds staff put on items in the portal (the ERP still lists them as active).
 PRODUCT_HOLD_REASONS = [
     "Duplicate of another item code in the ERP; waiting for master-data cleanup.",
     "Supplier recall: lot under inspection in quality control.",
@@ -470,8 +492,12 @@ class _ProductPlan:
     case_barcode: str = ""
     min_order_qty: Decimal = Decimal("1")
     order_multiple: Decimal = Decimal("1")
-    status: str = Product.Status.ACTIVE
-    status_reason: str = ""
+    active: bool = True  # passive in the ERP: discontinued
+    hold_reason: str = ""  # quarantined by staff in the portal
+
+    @property
+    def sellable(self) -> bool:
+        return self.active and not self.hold_reason
 
 
 def _plan_products(rng: random.Random) -> list[_ProductPlan]:
@@ -493,9 +519,9 @@ def _plan_products(rng: random.Random) -> list[_ProductPlan]:
         plan.vat = Decimal("1")
     for index, plan in enumerate(rng.sample(plans, 20)):
         if index < 8:
-            plan.status, plan.status_reason = Product.Status.QUARANTINED, PRODUCT_HOLD_REASONS[index % 4]
+            plan.hold_reason = PRODUCT_HOLD_REASONS[index % 4]
         else:
-            plan.status, plan.status_reason = Product.Status.INACTIVE, "Discontinued by the supplier."
+            plan.active = False
     return plans
 
 
@@ -534,58 +560,6 @@ def _plan_product(rng: random.Random, top: str, leaf: _Leaf, combo: tuple, numbe
     return plan
 
 
-def _load_products(
-    ctx: _Context,
-    plans: list[_ProductPlan],
-    category_ids: dict[str, int],
-    brand_ids: dict[str, int],
-    unit_ids: dict[str, int],
-) -> dict[str, int]:
-    ctx.log("Products, pack sizes, stock")
-    brand_names = {code: name for code, name, _tops in BRANDS}
-    objects = []
-    for plan in plans:
-        case_tr = f" Koli içi {plan.case_factor} adet." if plan.case_factor else ""
-        case_en = f" {plan.case_factor} per case." if plan.case_factor else ""
-        objects.append(
-            Product(
-                sku=plan.sku,
-                name=plan.name,
-                name_en=plan.name_en,
-                description=f"{brand_names[plan.brand]} {plan.name}.{case_tr}",
-                description_en=f"{brand_names[plan.brand]} {plan.name_en}.{case_en}",
-                category_id=category_ids[plan.category],
-                brand_id=brand_ids[plan.brand],
-                barcode=plan.barcode,
-                base_unit_id=unit_ids[plan.unit],
-                vat_rate=plan.vat,
-                batch_managed=plan.batch_managed,
-                min_order_qty=plan.min_order_qty,
-                order_multiple=plan.order_multiple,
-                status=plan.status,
-                status_reason=plan.status_reason,
-            )
-        )
-    _insert_missing(ctx, objects, ("sku",))
-    return _ids(Product, "sku")
-
-
-def _load_product_units(
-    ctx: _Context, plans: list[_ProductPlan], product_ids: dict[str, int], unit_ids: dict[str, int]
-) -> None:
-    objects = [
-        ProductUnit(
-            product_id=product_ids[plan.sku],
-            unit_id=unit_ids["KOLI"],
-            factor=Decimal(plan.case_factor),
-            barcode=plan.case_barcode,
-        )
-        for plan in plans
-        if plan.case_factor
-    ]
-    _insert_missing(ctx, objects, ("product_id", "unit_id"))
-
-
 def _stock_quantity(rng: random.Random, plan: _ProductPlan) -> Decimal:
     roll = rng.random()
     if roll < 0.10:
@@ -597,29 +571,20 @@ def _stock_quantity(rng: random.Random, plan: _ProductPlan) -> Decimal:
     return Decimal(rng.randint(10, 1500))
 
 
-def _load_stock(
-    ctx: _Context, plans: list[_ProductPlan], product_ids: dict[str, int], warehouse_ids: dict[str, int]
-) -> None:
-    """Most items are in the central warehouse, many in Ankara, a few damaged ones in quarantine."""
+def _plan_stock(rng: random.Random, plans: list[_ProductPlan]) -> list[ErpStock]:
+    """Most items are in the central warehouse, many in Ankara, a few damaged ones in quarantine. No "as of":
+    the figures are as fresh as the import that reads them."""
     presence = {"MERKEZ": 0.92, "ANKARA": 0.60, "KARANTINA": 0.05}
-    objects = []
+    rows = []
     for plan in plans:
         for code, chance in presence.items():
-            if ctx.rng.random() < chance:
-                on_hand = _stock_quantity(ctx.rng, plan)
+            if rng.random() < chance:
+                on_hand = _stock_quantity(rng, plan)
                 committed = Decimal("0")
-                if on_hand > 1 and ctx.rng.random() < 0.25:
-                    committed = (on_hand * Decimal(ctx.rng.randint(5, 60)) / 100).quantize(Decimal("1"))
-                objects.append(
-                    StockLevel(
-                        product_id=product_ids[plan.sku],
-                        warehouse_id=warehouse_ids[code],
-                        on_hand=on_hand,
-                        committed_erp=committed,
-                        as_of=ctx.now - timedelta(minutes=ctx.rng.randint(2, 90)),
-                    )
-                )
-    _insert_missing(ctx, objects, ("product_id", "warehouse_id"))
+                if on_hand > 1 and rng.random() < 0.25:
+                    committed = (on_hand * Decimal(rng.randint(5, 60)) / 100).quantize(Decimal("1"))
+                rows.append(ErpStock(product_code=plan.sku, warehouse_code=code, on_hand=on_hand, committed=committed))
+    return rows
 
 
 # --- Prices -------------------------------------------------------------------------------------
@@ -629,6 +594,7 @@ PRICE_LISTS = [
     ("TRY-B", "Bayi Liste B (KDV hariç)", "TRY", False),
     ("USD-EXP", "Export Price List (USD)", "USD", False),
 ]
+PRICE_LISTS_FROM = date(2026, 1, 1)
 BREAKS = ((Decimal("10"), Decimal("0.97")), (Decimal("50"), Decimal("0.94")), (Decimal("100"), Decimal("0.90")))
 CASE_DISCOUNT = Decimal("0.97")
 
@@ -647,17 +613,6 @@ def _list_round(list_code: str, price: Decimal) -> Decimal:
     return _price4(price) if list_code == "USD-EXP" else _money(price)
 
 
-def _load_price_lists(ctx: _Context) -> dict[str, int]:
-    ctx.log("Price lists, prices, exchange rates")
-    start = ctx.today.replace(month=1, day=1)
-    objects = [
-        PriceList(code=code, name=name, currency=currency, vat_included=vat_included, valid_from=start)
-        for code, name, currency, vat_included in PRICE_LISTS
-    ]
-    _insert_missing(ctx, objects, ("code",))
-    return _ids(PriceList)
-
-
 @dataclass
 class _PriceBook:
     """The prices planned per (list, sku): base-unit breaks as (min_quantity, price), and a case price."""
@@ -666,50 +621,28 @@ class _PriceBook:
     case: dict[tuple[str, str], Decimal] = field(default_factory=dict)
 
 
-def _load_price_items(
-    ctx: _Context,
-    plans: list[_ProductPlan],
-    product_ids: dict[str, int],
-    list_ids: dict[str, int],
-    unit_ids: dict[str, int],
-) -> _PriceBook:
+def _plan_prices(rng: random.Random, plans: list[_ProductPlan]) -> _PriceBook:
     book = _PriceBook()
-    with_breaks = {plan.sku for plan in plans if ctx.rng.random() < 0.15}
+    with_breaks = {plan.sku for plan in plans if rng.random() < 0.15}
     cased = [plan for plan in plans if plan.case_factor]
-    with_case_price = {plan.sku for plan in ctx.rng.sample(cased, 40)}
-    objects = []
+    with_case_price = {plan.sku for plan in rng.sample(cased, 40)}
     for list_code, _name, _currency, _vat in PRICE_LISTS:
         for plan in plans:
-            if ctx.rng.random() < 0.03:
+            if rng.random() < 0.03:
                 continue  # a few items have no price on a list: the portal shows them as "price on request"
             price = _list_price(plan, list_code)
             tiers = [(Decimal("1"), price)]
             if plan.sku in with_breaks:
                 tiers += [(qty, _list_round(list_code, price * factor)) for qty, factor in BREAKS]
             book.breaks[list_code, plan.sku] = tiers
-            objects += [
-                PriceListItem(
-                    price_list_id=list_ids[list_code], product_id=product_ids[plan.sku], min_quantity=qty, price=p
-                )
-                for qty, p in tiers
-            ]
             if plan.sku in with_case_price and list_code != "USD-EXP":
-                case_price = _money(price * plan.case_factor * CASE_DISCOUNT)
-                book.case[list_code, plan.sku] = case_price
-                objects.append(
-                    PriceListItem(
-                        price_list_id=list_ids[list_code],
-                        product_id=product_ids[plan.sku],
-                        unit_id=unit_ids["KOLI"],
-                        min_quantity=Decimal("1"),
-                        price=case_price,
-                    )
-                )
-    _insert_missing(ctx, objects, ("price_list_id", "product_id", "unit_id", "min_quantity"))
+                book.case[list_code, plan.sku] = _money(price * plan.case_factor * CASE_DISCOUNT)
     return book
 
 
 def _load_exchange_rates(ctx: _Context) -> None:
+    """Today's rates, as the portal keeps them (the ERP does not send them)."""
+    ctx.log("Exchange rates, dealer IBANs")
     objects = [
         ExchangeRate(currency=currency, rate_date=ctx.today, rate=rate, source="demo")
         for currency, rate in (("USD", USD_RATE), ("EUR", EUR_RATE))
@@ -804,13 +737,14 @@ class _DealerPlan:
     credit_limit: Decimal = Decimal("100000.00")
     erp_balance: Decimal = Decimal("0.00")
     erp_open_orders: Decimal = Decimal("0.00")
-    as_of_minutes: int = 30
+    figures_as_of: datetime | None = None  # None: as fresh as the import
     credit_hold_reason: str = ""
+    parent: str = ""
+    # Set by staff in the portal, not by the ERP.
     requires_manual_review: bool = False
     po_number_required: bool = False
     status: str = Dealer.Status.ACTIVE
     status_reason: str = ""
-    parent: str = ""
     addresses: list[_AddressPlan] = field(default_factory=list)
     ibans: list[tuple[str, str]] = field(default_factory=list)
 
@@ -819,8 +753,7 @@ class _DealerPlan:
 YILDIZ, EGE, KUZEY = "120.34.001", "120.35.001", "120.55.001"
 
 
-def _plan_dealers(ctx: _Context) -> list[_DealerPlan]:
-    rng = ctx.rng
+def _plan_dealers(rng: random.Random) -> list[_DealerPlan]:
     used_numbers: set[str] = set()
     seq: Counter[str] = Counter()
     city_by_name = {c[1]: c for c in CITIES}
@@ -883,7 +816,6 @@ def _set_commercial_terms(rng: random.Random, dealers: list[_DealerPlan]) -> Non
         dealer.payment_terms = rng.choice(("PESIN", "VADE30", "VADE30", "VADE60"))
         dealer.erp_balance = _share(rng, dealer.credit_limit, -5, 95)
         dealer.erp_open_orders = _share(rng, dealer.credit_limit, 0, 20) if rng.random() < 0.7 else Decimal("0.00")
-        dealer.as_of_minutes = rng.randint(3, 240)
         dealer.po_number_required = rng.random() < 0.15
     over_limit = rng.sample(others, 6)
     for dealer in over_limit:
@@ -895,7 +827,8 @@ def _set_commercial_terms(rng: random.Random, dealers: list[_DealerPlan]) -> Non
     quarantined = rng.choice([d for d in others if not d.credit_hold_reason])
     quarantined.status = Dealer.Status.QUARANTINED
     quarantined.status_reason = "Tax number also found on another ERP account; finance is checking for a duplicate."
-    quarantined.as_of_minutes = 9 * 24 * 60  # a stale sync, to show what an old "as of" looks like
+    # Figures the ERP has not refreshed for days, to show what an old "as of" looks like.
+    quarantined.figures_as_of = datetime(2026, 11, 11, 17, 45, tzinfo=ERP_ZONE)
     for dealer in rng.sample([d for d in others if d is not quarantined and not d.credit_hold_reason], 2):
         dealer.currency, dealer.price_list, dealer.payment_terms = "USD", "USD-EXP", "VADE60"
         dealer.credit_limit = Decimal(rng.choice((25_000, 50_000, 80_000)))
@@ -929,8 +862,9 @@ def _share(rng: random.Random, amount: Decimal, low_percent: int, high_percent: 
 
 
 def _make_branch(branch: _DealerPlan, parent: _DealerPlan) -> None:
-    """A branch orders on its own account but is the same taxpayer, on the same terms, as its head."""
-    branch.parent, branch.tax_number = parent.code, parent.tax_number
+    """A branch orders on its own account, on the same terms as its head; it is the same taxpayer."""
+    branch.parent = parent.code
+    branch.tax_number = parent.tax_number
     branch.currency, branch.price_list, branch.payment_terms = parent.currency, parent.price_list, parent.payment_terms
     branch.sales_rep = parent.sales_rep
     branch.email = f"{_slug(branch.city)}@{parent.email.split('@')[1]}"
@@ -985,141 +919,51 @@ def _plan_ibans(rng: random.Random, dealer: _DealerPlan, used: set[str]) -> None
         dealer.ibans.append((number, bank_name))
 
 
-def _load_payment_terms(ctx: _Context) -> dict[str, int]:
-    ctx.log("Payment terms, sales reps, dealers, addresses, IBANs, agreements")
-    _insert_missing(ctx, [PaymentTerms(code=c, name=n, days=d) for c, n, d in PAYMENT_TERMS], ("code",))
-    return _ids(PaymentTerms)
-
-
-def _load_sales_reps(ctx: _Context) -> dict[str, int]:
-    objects = [
-        SalesRep(code=code, name=name, email=f"{_slug(name).replace('-', '.')}@{EMAIL_DOMAIN}")
-        for code, name in SALES_REPS
-    ]
-    _insert_missing(ctx, objects, ("code",))
-    return _ids(SalesRep)
-
-
-def _load_dealers(
-    ctx: _Context,
-    plans: list[_DealerPlan],
-    list_ids: dict[str, int],
-    terms_ids: dict[str, int],
-    rep_ids: dict[str, int],
-) -> dict[str, int]:
-    """Heads first, then branches, which point at their head by id."""
-
-    def build(plan: _DealerPlan, parent_id: int | None) -> Dealer:
-        as_of = ctx.now - timedelta(minutes=plan.as_of_minutes)
-        return Dealer(
-            code=plan.code,
-            title=plan.title,
-            tax_number=plan.tax_number,
-            tax_office=plan.tax_office,
-            parent_id=parent_id,
-            email=plan.email,
-            phone=plan.phone,
-            currency=plan.currency,
-            price_list_id=list_ids[plan.price_list],
-            payment_terms_id=terms_ids[plan.payment_terms],
-            sales_rep_id=rep_ids[plan.sales_rep],
-            credit_limit=plan.credit_limit,
-            credit_limit_as_of=as_of,
-            erp_balance=plan.erp_balance,
-            erp_balance_as_of=as_of,
-            erp_open_orders=plan.erp_open_orders,
-            erp_open_orders_as_of=as_of,
-            credit_hold=bool(plan.credit_hold_reason),
-            credit_hold_reason=plan.credit_hold_reason,
-            credit_hold_as_of=as_of if plan.credit_hold_reason else None,
-            requires_manual_review=plan.requires_manual_review,
-            po_number_required=plan.po_number_required,
-            status=plan.status,
-            status_reason=plan.status_reason,
-        )
-
-    _insert_missing(ctx, [build(plan, None) for plan in plans if not plan.parent], ("code",))
-    head_ids = _ids(Dealer)
-    _insert_missing(ctx, [build(plan, head_ids[plan.parent]) for plan in plans if plan.parent], ("code",))
-    return _ids(Dealer)
-
-
-def _load_addresses(ctx: _Context, plans: list[_DealerPlan], dealer_ids: dict[str, int]) -> dict[str, DealerAddress]:
-    """Returns each demo dealer's default delivery address, for the orders."""
-    objects = [
-        DealerAddress(
-            dealer_id=dealer_ids[plan.code],
-            kind=a.kind,
-            code=a.code,
-            name=a.name,
-            line1=a.line1,
-            line2=a.line2,
-            district=a.district,
-            city=a.city,
-            postal_code=a.postal_code,
-            phone=a.phone,
-            is_default=a.is_default,
-        )
-        for plan in plans
-        for a in plan.addresses
-    ]
-    _insert_missing(ctx, objects, ("dealer_id", "code"))
-    code_by_id = {dealer_id: code for code, dealer_id in dealer_ids.items()}
-    defaults = DealerAddress.objects.filter(dealer_id__in=[dealer_ids[c] for c in (YILDIZ, EGE, KUZEY)], code="SEV-01")
-    return {code_by_id[address.dealer_id]: address for address in defaults}
-
-
 def _load_ibans(ctx: _Context, plans: list[_DealerPlan], dealer_ids: dict[str, int]) -> None:
     objects = [
-        DealerIban(dealer_id=dealer_ids[plan.code], iban=number, bank_name=bank, source=DealerIban.Source.ERP)
+        DealerIban(dealer_id=dealer_ids[plan.code], iban=number, bank_name=bank, source=DealerIban.Source.STAFF)
         for plan in plans
         for number, bank in plan.ibans
     ]
     _insert_missing(ctx, objects, ("iban",))
 
 
-def _agreement_window(rng: random.Random, today: date) -> tuple[date | None, date | None, str]:
+def _agreement_window(rng: random.Random) -> tuple[date | None, date | None]:
+    """Past, current or future around the export day, far enough out to stay so for years."""
+    day = ERP_EXPORT_DAY
     roll = rng.random()
-    if roll < 0.2:
-        start = today - timedelta(days=rng.randint(200, 400))
-        return start, start + timedelta(days=rng.randint(60, 180)), "expired"
-    if roll < 0.35:
-        start = today + timedelta(days=rng.randint(5, 60))
-        return start, start + timedelta(days=rng.randint(90, 365)), "starts later"
-    start = today - timedelta(days=rng.randint(10, 300))
-    return start, (None if rng.random() < 0.3 else today + timedelta(days=rng.randint(30, 365))), "current"
+    if roll < 0.2:  # expired
+        start = day - timedelta(days=rng.randint(400, 700))
+        return start, start + timedelta(days=rng.randint(60, 180))
+    if roll < 0.35:  # starts later: a framework agreement signed ahead
+        start = day + timedelta(days=rng.randint(1100, 1400))
+        return start, start + timedelta(days=rng.randint(90, 365))
+    start = day - timedelta(days=rng.randint(10, 300))
+    return start, (None if rng.random() < 0.3 else day + timedelta(days=rng.randint(1500, 1900)))
 
 
-def _load_agreements(
-    ctx: _Context,
-    dealers: list[_DealerPlan],
-    dealer_ids: dict[str, int],
-    products: list[_ProductPlan],
-    product_ids: dict[str, int],
-    category_ids: dict[str, int],
-    brand_ids: dict[str, int],
-    prices: _PriceBook,
-) -> None:
-    """Fixed net prices on products, discounts on categories and brands; at most one per target and kind.
-
-    Dates are not part of the natural key, so a run on another day does not add a second copy.
-    """
-    rng = ctx.rng
+def _plan_agreements(
+    rng: random.Random, dealers: list[_DealerPlan], products: list[_ProductPlan], prices: _PriceBook
+) -> list[ErpCustomerPrice]:
+    """Fixed net prices on products, discounts on categories and brands; at most one per dealer and target."""
     targets = [top for top, _names, _leaves in CATEGORIES]
     targets += [leaf.code for _top, _names, leaves in CATEGORIES for leaf in leaves]
-    sellable = [p for p in products if p.status == Product.Status.ACTIVE]
+    sellable = [p for p in products if p.sellable]
     order = dealers[:4] + rng.sample(dealers[4:], len(dealers) - 4)
-    objects: list[DealerAgreement] = []
+    agreements: list[ErpCustomerPrice] = []
     for dealer in order:
-        if len(objects) >= AGREEMENT_COUNT:
+        if len(agreements) >= AGREEMENT_COUNT:
             break
         chosen = set()
         for _ in range(rng.randint(3, 6)):
             kind = rng.choice(("product", "product", "category", "brand"))
-            valid_from, valid_to, when = _agreement_window(rng, ctx.today)
-            agreement = DealerAgreement(
-                dealer_id=dealer_ids[dealer.code], valid_from=valid_from, valid_to=valid_to, min_quantity=Decimal("1")
-            )
+            valid_from, valid_to = _agreement_window(rng)
+            common = {
+                "code": f"ANL-{len(agreements) + 1:05d}",
+                "customer_code": dealer.code,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+            }
             if kind == "product":
                 plan = rng.choice(sellable)
                 tiers = prices.breaks.get((dealer.price_list, plan.sku))
@@ -1127,27 +971,355 @@ def _load_agreements(
                     continue
                 chosen.add(plan.sku)
                 net = tiers[0][1] / (1 + plan.vat / 100) if dealer.price_list == "TRY-A" else tiers[0][1]
-                agreement.product_id = product_ids[plan.sku]
-                agreement.kind = DealerAgreement.Kind.FIXED_PRICE
-                agreement.value = _price4(net * Decimal(rng.randint(82, 95)) / 100)
-                agreement.currency = dealer.currency
-                agreement.min_quantity = Decimal(rng.choice((1, 1, 1, 10, 50)))
-                agreement.note = f"Project price, {when}"
+                agreement = ErpCustomerPrice(
+                    kind="fixed_price",
+                    value=_price4(net * Decimal(rng.randint(82, 95)) / 100),
+                    product_code=plan.sku,
+                    currency=dealer.currency,
+                    min_quantity=Decimal(rng.choice((1, 1, 1, 10, 50))),
+                    note="Project price",
+                    **common,
+                )
             else:
                 target = rng.choice(targets) if kind == "category" else rng.choice(BRANDS)[0]
                 if target in chosen:
                     continue
                 chosen.add(target)
-                if kind == "category":
-                    agreement.category_id = category_ids[target]
-                else:
-                    agreement.brand_id = brand_ids[target]
-                agreement.kind = DealerAgreement.Kind.DISCOUNT
-                agreement.value = Decimal(rng.choice((2, 3, 5, 7.5, 10, 12, 15))).quantize(Decimal("0.01"))
-                agreement.note = f"{'Category' if kind == 'category' else 'Brand'} discount, {when}"
-            objects.append(agreement)
-    key = ("dealer_id", "product_id", "category_id", "brand_id", "kind", "min_quantity")
-    _insert_missing(ctx, objects[:AGREEMENT_COUNT], key)
+                agreement = ErpCustomerPrice(
+                    kind="discount",
+                    value=Decimal(rng.choice((2, 3, 5, 7.5, 10, 12, 15))).quantize(Decimal("0.01")),
+                    category_code=target if kind == "category" else "",
+                    brand_code=target if kind == "brand" else "",
+                    note="Category discount" if kind == "category" else "Brand discount",
+                    **common,
+                )
+            agreements.append(agreement)
+    return agreements[:AGREEMENT_COUNT]
+
+
+# --- The ERP's export ---------------------------------------------------------------------------
+
+
+@dataclass
+class _ErpPlan:
+    """Everything the ERP owns, planned in one pass of the random stream (no clock, no database), so the
+    sample files and the orders built on them always agree."""
+
+    products: list[_ProductPlan]
+    stock: list[ErpStock]
+    prices: _PriceBook
+    dealers: list[_DealerPlan]
+    agreements: list[ErpCustomerPrice]
+
+
+def _plan_erp(rng: random.Random) -> _ErpPlan:
+    products = _plan_products(rng)
+    stock = _plan_stock(rng, products)
+    prices = _plan_prices(rng, products)
+    dealers = _plan_dealers(rng)
+    agreements = _plan_agreements(rng, dealers, products, prices)
+    return _ErpPlan(products, stock, prices, dealers, agreements)
+
+
+@dataclass(frozen=True)
+class _ExportFile:
+    """One file of the sample export: the ERP writes most entities as UTF-8 CSV with ";" and a decimal comma;
+    a few as Windows-1254 CSV, Turkish number and date formats, or XML, to show what the adapter reads."""
+
+    entity: str
+    name: str
+    encoding: str = "utf-8"
+    fmt: TextFormat = field(default_factory=TextFormat)
+
+    @property
+    def path(self) -> str:
+        return f"inbound/{self.entity}/{self.name}"
+
+    @property
+    def xml(self) -> bool:
+        return self.name.endswith(".xml")
+
+
+_STAMP = ERP_EXPORT_DAY.strftime("%Y%m%d")
+# In the order the sync imports them: each entity finds what the ones before it created.
+ERP_EXPORT: tuple[_ExportFile, ...] = (
+    _ExportFile("unit", f"units-{_STAMP}.csv"),
+    _ExportFile("category", f"categories-{_STAMP}.csv", encoding="cp1254"),
+    _ExportFile("brand", f"brands-{_STAMP}.csv"),
+    _ExportFile("warehouse", f"warehouses-{_STAMP}.csv", encoding="cp1254"),
+    _ExportFile("product", f"items-{_STAMP}.csv"),
+    _ExportFile("stock", f"stock-{_STAMP}.csv"),
+    _ExportFile("price_list", f"price-lists-{_STAMP}.csv", fmt=TextFormat(date_format="%d.%m.%Y")),
+    _ExportFile("price", f"prices-{_STAMP}.csv"),
+    _ExportFile("customer", f"customers-{_STAMP}.xml"),
+    _ExportFile("agreement", f"agreements-{_STAMP}.csv", fmt=TextFormat(date_format="%d.%m.%Y")),
+    _ExportFile("balance", f"balances-{_STAMP}.csv", fmt=TextFormat(thousands=True)),
+    _ExportFile("credit", f"credit-{_STAMP}.csv", fmt=TextFormat(thousands=True)),
+)
+# The connection reads the Windows-1254 files with that encoding named, as an integrator would configure it.
+CONNECTION_ENTITY_SETTINGS = {f.entity: {"encoding": "windows-1254"} for f in ERP_EXPORT if f.encoding == "cp1254"}
+
+
+def demo_erp_records(plan: _ErpPlan | None = None) -> dict[str, list]:
+    """The records of the sample export per entity, as the file adapter reads them back."""
+    plan = plan or _plan_erp(random.Random(SEED))
+    brand_names = {code: name for code, name, _tops in BRANDS}
+    categories = []
+    for code, names, leaves in CATEGORIES:
+        categories.append(ErpCategory(code, *_tr_en(names)))
+        categories += [ErpCategory(leaf.code, *_tr_en(leaf.names), parent_code=code) for leaf in leaves]
+    products = []
+    for p in plan.products:
+        case_tr = f" Koli içi {p.case_factor} adet." if p.case_factor else ""
+        case_en = f" {p.case_factor} per case." if p.case_factor else ""
+        packs = (ErpProductUnit("KOLI", Decimal(p.case_factor), p.case_barcode),) if p.case_factor else ()
+        products.append(
+            ErpProduct(
+                code=p.sku,
+                name=p.name,
+                unit=p.unit,
+                name_en=p.name_en,
+                vat_rate=p.vat,
+                barcode=p.barcode,
+                category_code=p.category,
+                brand_code=p.brand,
+                description=f"{brand_names[p.brand]} {p.name}.{case_tr}",
+                description_en=f"{brand_names[p.brand]} {p.name_en}.{case_en}",
+                min_order_qty=p.min_order_qty,
+                order_multiple=p.order_multiple,
+                batch_managed=p.batch_managed,
+                active=p.active,
+                units=packs,
+            )
+        )
+    prices = []
+    for list_code, _name, _currency, _vat in PRICE_LISTS:
+        for p in plan.products:
+            tiers = plan.prices.breaks.get((list_code, p.sku), [])
+            prices += [ErpPrice(list_code, p.sku, price, min_quantity=qty) for qty, price in tiers]
+            if (list_code, p.sku) in plan.prices.case:
+                prices.append(ErpPrice(list_code, p.sku, plan.prices.case[list_code, p.sku], unit="KOLI"))
+    terms = {code: days for code, _name, days in PAYMENT_TERMS}
+    reps = dict(SALES_REPS)
+    return {
+        "unit": [ErpUnit(code, tr, en, decimals) for code, tr, en, decimals in UNITS],
+        "category": categories,
+        "brand": [ErpBrand(code, name) for code, name, _tops in BRANDS],
+        "warehouse": [ErpWarehouse(code, name, sellable) for code, name, sellable in WAREHOUSES],
+        "product": products,
+        "stock": plan.stock,
+        "price_list": [
+            ErpPriceList(code, name, currency, vat_included, valid_from=PRICE_LISTS_FROM)
+            for code, name, currency, vat_included in PRICE_LISTS
+        ],
+        "price": prices,
+        "customer": [
+            ErpCustomer(
+                code=d.code,
+                title=d.title,
+                tax_number=d.tax_number,
+                tax_office=d.tax_office,
+                email=d.email,
+                phone=d.phone,
+                currency=d.currency,
+                price_list_code=d.price_list,
+                payment_terms_code=d.payment_terms,
+                payment_terms_days=terms[d.payment_terms],
+                sales_rep_code=d.sales_rep,
+                sales_rep_name=reps[d.sales_rep],
+                parent_code=d.parent,
+                addresses=tuple(
+                    ErpAddress(
+                        code=a.code,
+                        name=a.name,
+                        line1=a.line1,
+                        city=a.city,
+                        kind=a.kind,
+                        line2=a.line2,
+                        district=a.district,
+                        postal_code=a.postal_code,
+                        phone=a.phone,
+                        is_default=a.is_default,
+                    )
+                    for a in d.addresses
+                ),
+            )
+            for d in plan.dealers
+        ],
+        "agreement": plan.agreements,
+        "balance": [
+            ErpBalance(d.code, d.erp_balance, d.currency, d.erp_open_orders, d.figures_as_of) for d in plan.dealers
+        ],
+        "credit": [
+            ErpCredit(d.code, d.credit_limit, bool(d.credit_hold_reason), d.credit_hold_reason, d.figures_as_of)
+            for d in plan.dealers
+        ],
+    }
+
+
+def demo_erp_export() -> dict[str, bytes]:
+    """The sample export's files (path under ``demo_erp/`` → content), built from the demo's plans."""
+    records = demo_erp_records()
+    files = {}
+    for spec in ERP_EXPORT:
+        if spec.xml:
+            files[spec.path] = xml_bytes(spec.entity, records[spec.entity], encoding=spec.encoding.upper())
+        else:
+            files[spec.path] = csv_text(spec.entity, records[spec.entity], fmt=spec.fmt).encode(spec.encoding)
+    return files
+
+
+def demo_erp_export_write(folder: Path) -> list[Path]:
+    """Write the sample export under ``folder`` (``inbound/<entity>/<file>``); returns the files written.
+    ``b2bportal/demo_erp`` holds the committed copy, which must be exactly what this writes."""
+    written = []
+    for relative, data in demo_erp_export().items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written.append(target)
+    return written
+
+
+# --- Importing the export -----------------------------------------------------------------------
+
+
+def _demo_connection(drop: Path) -> ErpConnection:
+    """The demo's file connection, reading ``drop``. Made the default connection unless another one is."""
+    drop.mkdir(parents=True, exist_ok=True)
+    root = str(drop)
+    connection, created = ErpConnection.objects.get_or_create(
+        code=CONNECTION_CODE,
+        defaults={
+            "name": "Demo ERP (file exchange)",
+            "adapter": "file",
+            "settings": {"root": root, "entities": CONNECTION_ENTITY_SETTINGS},
+            "is_active": True,
+            "is_default": not ErpConnection.objects.filter(is_default=True).exists(),
+        },
+    )
+    if not created and connection.settings.get("root") != root:
+        # The files go where the connection reads; other settings staff changed stay.
+        connection.settings = {**connection.settings, "root": root}
+        connection.save(update_fields=["settings", "updated_at"])
+    return connection
+
+
+def _hand_over(drop: Path) -> None:
+    """Copy the sample export into the drop folder as an ERP does: under a temporary name, then renamed, so the
+    adapter never reads a half-written file."""
+    for spec in ERP_EXPORT:
+        folder = drop / "inbound" / spec.entity
+        folder.mkdir(parents=True, exist_ok=True)
+        temp = folder / f".{spec.name}.tmp"
+        shutil.copyfile(DEMO_ERP_DIR / spec.path, temp)
+        os.replace(temp, folder / spec.name)
+
+
+def _sync_sample_export(ctx: _Context, drop: Path) -> list[SyncRun]:
+    """Drop the sample export and import it entity by entity through ``sync_import``. Raises ``DemoSyncError``
+    with the issue messages when a run fails or opens issues: the demo data must import cleanly."""
+    ctx.log(f"ERP sync from {drop}")
+    connection = _demo_connection(drop)
+    _hand_over(drop)
+    runs = []
+    for spec in ERP_EXPORT:
+        try:
+            run = sync_import(connection=connection, entity=spec.entity)
+        except Exception as exc:
+            raise DemoSyncError(f"Importing {spec.entity} from {drop} failed: {exc}") from exc
+        runs.append(run)
+        ctx.log(f"  {sync_run_text(run)}")
+        issues = SyncIssue.objects.filter(run=run, status__in=(SyncIssue.Status.OPEN, SyncIssue.Status.RETRYING))
+        if run.status != SyncRun.Status.SUCCEEDED or issues.exists():
+            listed = [f"{i.entity} {i.external_id}: {i.code}: {i.message}" for i in issues.order_by("pk")[:10]]
+            more = issues.count() - len(listed)
+            raise DemoSyncError(
+                "\n".join(
+                    [f"The sample ERP export did not import cleanly: {sync_run_text(run)}", *listed]
+                    + ([f"... and {more} more issues."] if more > 0 else [])
+                    + ([run.error] if run.error else [])
+                )
+            )
+    return runs
+
+
+def sync_run_text(run: SyncRun) -> str:
+    """One line for a run: entity, status, counts, and the feed it read (or why it skipped it)."""
+    feeds = run.summary.get("feeds", [])
+    notes = [f"{f['source']} skipped, {f['skipped']}" if f.get("skipped") else f["source"] for f in feeds]
+    return (
+        f"{run.entity:<10} {run.status}: {run.created} created, {run.updated} updated, {run.unchanged} unchanged, "
+        f"{run.deactivated} deactivated, {run.failed} failed ({'; '.join(notes) or 'no file waiting'})"
+    )
+
+
+# --- What staff set in the portal ---------------------------------------------------------------
+
+
+@dataclass
+class _Known:
+    """Codes of the ERP-owned rows that existed before the sync: staff settings go on new rows only, so what
+    staff changed while demoing stays."""
+
+    categories: set[str]
+    products: set[str]
+    terms: set[str]
+    reps: set[str]
+    dealers: set[str]
+
+    @classmethod
+    def load(cls) -> _Known:
+        return cls(
+            categories=set(Category.objects.values_list("code", flat=True)),
+            products=set(Product.objects.values_list("sku", flat=True)),
+            terms=set(PaymentTerms.objects.values_list("code", flat=True)),
+            reps=set(SalesRep.objects.values_list("code", flat=True)),
+            dealers=set(Dealer.objects.values_list("code", flat=True)),
+        )
+
+
+def _apply_portal_settings(ctx: _Context, plan: _ErpPlan, known: _Known) -> None:
+    """On rows the sync just created: the category order, term names and rep e-mails the ERP does not send,
+    the items staff hold back, and the dealers staff review, ask for PO numbers or hold.
+
+    The importers treat an item's and a customer's status as the ERP's: an export that is applied again (not
+    the identical one, which the sync skips) lifts these holds."""
+    ctx.log("Portal settings on new ERP records")
+    sort_orders = {code: index * 10 for index, (code, _names, _leaves) in enumerate(CATEGORIES)}
+    sort_orders |= {leaf.code: index * 10 for _c, _n, leaves in CATEGORIES for index, leaf in enumerate(leaves)}
+    categories = list(Category.objects.filter(code__in=set(sort_orders) - known.categories))
+    for category in categories:
+        category.sort_order = sort_orders[category.code]
+    Category.objects.bulk_update(categories, ["sort_order"])
+    for reason in PRODUCT_HOLD_REASONS:
+        held = [p.sku for p in plan.products if p.hold_reason == reason and p.sku not in known.products]
+        Product.objects.filter(sku__in=held).update(
+            status=Product.Status.QUARANTINED, status_reason=reason, updated_at=ctx.now
+        )
+    for code, name, _days in PAYMENT_TERMS:
+        if code not in known.terms:
+            PaymentTerms.objects.filter(code=code).update(name=name)
+    for code, name in SALES_REPS:
+        if code not in known.reps:
+            SalesRep.objects.filter(code=code).update(email=f"{_slug(name).replace('-', '.')}@{EMAIL_DOMAIN}")
+    staff_set = {
+        d.code: d
+        for d in plan.dealers
+        if d.code not in known.dealers and (d.requires_manual_review or d.po_number_required or d.status_reason)
+    }
+    for dealer in Dealer.objects.filter(code__in=staff_set).order_by("pk"):
+        wanted = staff_set[dealer.code]
+        dealer.requires_manual_review = wanted.requires_manual_review
+        dealer.po_number_required = wanted.po_number_required
+        dealer.status, dealer.status_reason = wanted.status, wanted.status_reason
+        dealer_save(
+            dealer=dealer,
+            source=DealerChange.Source.STAFF,
+            reason="Demo setup",
+            fields=["requires_manual_review", "po_number_required", "status", "status_reason"],
+        )
+    ctx.log(f"  {len(categories)} category orders, {len(staff_set)} dealer settings")
 
 
 # --- Users --------------------------------------------------------------------------------------
@@ -1265,6 +1437,9 @@ ORDER_SCRIPTS = [
 ]  # fmt: skip
 
 
+MAX_LINES = 5
+
+
 @dataclass
 class _LinePlan:
     plan: _ProductPlan
@@ -1325,7 +1500,7 @@ def _plan_lines(
     limit = BUYER_APPROVAL_LIMIT if script.user == "alici" else None
     must_exceed = limit is not None and S.AWAITING_DEALER_APPROVAL in (script.status, *script.path)
     lines: list[_LinePlan] = []
-    wanted = rng.randint(1, 5)
+    wanted = rng.randint(1, MAX_LINES)
     for _ in range(100):
         if len(lines) >= wanted and (not must_exceed or _gross(lines) > limit):
             break
@@ -1336,6 +1511,8 @@ def _plan_lines(
         line = _price_line(plan, list_code, vat_included, quantity, prices, in_cases)
         if limit is not None and not must_exceed and _gross([*lines, line]) > limit:
             continue
+        if must_exceed and len(lines) == MAX_LINES - 1 and _gross([*lines, line]) <= limit:
+            continue  # the last line must take the order over the limit
         lines.append(line)
     return lines
 
@@ -1360,26 +1537,26 @@ def _gross(lines: list[_LinePlan]) -> Decimal:
     return sum((line.net + line.vat for line in lines), Decimal("0"))
 
 
-def _load_orders(
-    ctx: _Context,
-    products: list[_ProductPlan],
-    product_ids: dict[str, int],
-    prices: _PriceBook,
-    dealers: list[_DealerPlan],
-    dealer_ids: dict[str, int],
-    addresses: dict[str, DealerAddress],
-    user_ids: dict[str, int],
-) -> None:
-    """Orders with lines and a status history that follows the transition map.
+def _load_orders(ctx: _Context, plan: _ErpPlan, dealer_ids: dict[str, int], user_ids: dict[str, int]) -> None:
+    """Orders with lines and a status history that follows the transition map, for the products, dealers and
+    delivery addresses the sync created.
 
     An order that already exists is left alone with its lines and history; the random draws happen
     either way, so the orders created are the same whichever of them are missing.
     """
     ctx.log("Orders")
     rng = ctx.rng
-    by_code = {d.code: d for d in dealers}
+    prices = plan.prices
+    product_ids = _ids(Product, "sku")
+    by_code = {d.code: d for d in plan.dealers}
+    code_by_id = {dealer_id: code for code, dealer_id in dealer_ids.items()}
+    ordering = [dealer_ids[code] for code in {script.dealer for script in ORDER_SCRIPTS}]
+    addresses = {
+        code_by_id[address.dealer_id]: address
+        for address in DealerAddress.objects.filter(dealer_id__in=ordering, code="SEV-01")
+    }
     vat_included = {code: included for code, _n, _c, included in PRICE_LISTS}
-    sellable = [p for p in products if p.status == Product.Status.ACTIVE]
+    sellable = [p for p in plan.products if p.sellable]
     existing = set(Order.objects.filter(number__startswith=ORDER_PREFIX).values_list("number", flat=True))
     orders: list[Order] = []
     lines: list[OrderLine] = []
@@ -1413,7 +1590,6 @@ def _load_orders(
     for change, when in history:
         change.created_at = when
     OrderStatusChange.objects.bulk_update(changes, ["created_at"], batch_size=BATCH_SIZE)
-    ctx.created[OrderStatusChange._meta.label] += len(changes)
     ctx.log(f"  order status changes: {len(changes)} created")
 
 

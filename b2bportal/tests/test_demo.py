@@ -1,11 +1,14 @@
-"""``manage.py demo``: a believable, internally consistent demo company that a second run leaves unchanged."""
+"""``manage.py demo``: a believable, internally consistent demo company, its ERP-owned part imported from the
+committed sample export through the file adapter, that a second run leaves unchanged."""
 
 import io
 import random
 import re
+import shutil
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate
@@ -31,10 +34,12 @@ from catalog.models import (
 )
 from dealers.models import Dealer, DealerAddress, DealerIban, DealerUser, PaymentTerms, SalesRep
 from dealers.validators import validate_tax_number
+from erpsync.models import ErpConnection, SyncIssue, SyncRun
 from orders.models import Order
 from orders.status import OrderStatus, can_transition
 
 pytestmark = pytest.mark.django_db
+ENTITIES = [spec.entity for spec in demo.ERP_EXPORT]
 
 LOGINS = {
     "bayi@demo.b2bportal.local": "demo12345!",
@@ -44,6 +49,14 @@ LOGINS = {
     "admin@demo.b2bportal.local": "admin12345!",
 }
 CENT = Decimal("0.01")
+
+
+@pytest.fixture(autouse=True)
+def drop_folder(tmp_path, monkeypatch):
+    """Each test's demo ERP drops its files in a folder of its own, never in the project's var/."""
+    folder = tmp_path / "erp-drop"
+    monkeypatch.setenv(demo.DROP_FOLDER_ENV, str(folder))
+    return folder
 
 
 def run_demo() -> str:
@@ -97,6 +110,7 @@ def test_products_carry_vat_pack_and_status_variety(output):
     quarantined = Product.objects.filter(status=Product.Status.QUARANTINED)
     assert 3 <= quarantined.count() <= 15
     assert not quarantined.filter(status_reason="").exists()
+    assert Product.objects.filter(status=Product.Status.INACTIVE).count() >= 5  # passive in the ERP
 
 
 def test_stock_is_in_three_warehouses_and_quarantine_is_not_sellable(output):
@@ -143,7 +157,12 @@ def test_dealers_have_valid_tax_numbers_terms_and_credit_figures(output):
     assert any(len(d.tax_number) == 11 for d in dealers)  # sole traders with a TCKN
     branches = [d for d in dealers if d.parent_id]
     assert len(branches) >= 2
-    assert all(b.tax_number == b.parent.tax_number for b in branches)
+    # The same taxpayer on the same terms as its head.
+    assert all(
+        (b.tax_number, b.currency, b.price_list_id) == (b.parent.tax_number, b.parent.currency, b.parent.price_list_id)
+        for b in branches
+    )
+    assert not any(b.parent.parent_id for b in branches)
     assert 2 <= sum(d.currency == "USD" for d in dealers) <= 3
     on_hold = [d for d in dealers if d.credit_hold]
     assert 4 <= len(on_hold) <= 7
@@ -152,11 +171,16 @@ def test_dealers_have_valid_tax_numbers_terms_and_credit_figures(output):
     quarantined = [d for d in dealers if d.status == Dealer.Status.QUARANTINED]
     assert len(quarantined) == 1
     assert quarantined[0].status_reason
+    assert quarantined[0].erp_balance_as_of < timezone.now() - timedelta(days=7)  # a stale sync to show
+    assert quarantined[0].changes.filter(field="status", new_value="quarantined").exists()  # audited
     assert any(d.requires_manual_review for d in dealers)
+    assert any(d.po_number_required for d in dealers)
     try_limits = [d.credit_limit for d in dealers if d.currency == "TRY"]
     assert min(try_limits) >= 50_000 and max(try_limits) <= 2_000_000
     assert set(PaymentTerms.objects.values_list("days", flat=True)) == {0, 30, 60}
+    assert not PaymentTerms.objects.filter(name=F("code")).exists()  # named in the portal
     assert SalesRep.objects.count() == 4
+    assert not SalesRep.objects.filter(email="").exists()
 
 
 def test_every_dealer_has_one_default_address_per_kind_and_valid_ibans(output):
@@ -258,7 +282,35 @@ def test_demo_logins_authenticate_and_are_printed(output):
     assert User.objects.get(email="buyer@demo.b2bportal.local").language == "en"
 
 
-def test_second_run_creates_nothing_and_keeps_every_count():
+def test_master_data_arrives_through_the_file_adapter(output, drop_folder):
+    connection = ErpConnection.objects.get(code="demo-erp")
+    assert (connection.adapter, connection.is_active, connection.is_default) == ("file", True, True)
+    assert connection.settings["root"] == str(drop_folder)
+    runs = list(SyncRun.objects.filter(connection=connection).order_by("started_at", "pk"))
+    assert [run.entity for run in runs] == ENTITIES
+    assert {run.status for run in runs} == {SyncRun.Status.SUCCEEDED}
+    assert not any(run.failed for run in runs)
+    assert not SyncIssue.objects.exists()
+    for spec in demo.ERP_EXPORT:  # each file was read and settled in done/, none refused
+        assert (drop_folder / "inbound" / spec.entity / "done" / spec.name).is_file()
+        assert not (drop_folder / "inbound" / spec.entity / "error").exists() or not any(
+            (drop_folder / "inbound" / spec.entity / "error").iterdir()
+        )
+        assert f"{spec.entity:<10} succeeded" in output
+    records = demo.demo_erp_records()
+    created = {run.entity: run.created for run in runs}
+    assert Product.objects.count() == len(records["product"]) == created["product"] == 2000
+    assert Dealer.objects.count() == len(records["customer"]) == created["customer"]
+    assert PriceListItem.objects.count() == len(records["price"]) == created["price"]
+    assert StockLevel.objects.count() == len(records["stock"]) == created["stock"]
+    assert DealerAgreement.objects.count() == len(records["agreement"]) == created["agreement"]
+    assert ProductUnit.objects.count() == sum(len(p.units) for p in records["product"])
+    assert DealerAddress.objects.count() == sum(len(c.addresses) for c in records["customer"])
+    # A base-unit price is stored without a unit; a case price with its unit.
+    assert PriceListItem.objects.filter(unit__isnull=True).count() == sum(not p.unit for p in records["price"])
+
+
+def test_second_run_imports_nothing_new_and_keeps_every_count(drop_folder):
     run_demo()
     first = table_counts()
     second_output = run_demo()
@@ -266,15 +318,76 @@ def test_second_run_creates_nothing_and_keeps_every_count():
     assert "0 rows created" in second_output
     assert first["catalog.Product"] == 2000
     assert first["orders.OrderStatusChange"] > first["orders.Order"]
+    second = SyncRun.objects.order_by("-started_at", "-pk")[: len(ENTITIES)]
+    assert {run.entity for run in second} == set(ENTITIES)
+    assert all(run.status == SyncRun.Status.SUCCEEDED and run.created == 0 for run in second)
+    # The same export again: the sync recognises every feed it applied before and skips it.
+    assert all(feed.get("skipped") for run in second for feed in run.summary["feeds"])
+    assert not SyncIssue.objects.exists()
+    assert len(list((drop_folder / "inbound" / "product" / "done").glob("*.csv"))) == 2
 
 
-def test_a_deleted_row_comes_back_and_nothing_else_is_added():
+def test_portal_edits_survive_a_second_run():
+    run_demo()
+    kuzey = Dealer.objects.get(code=demo.KUZEY)
+    kuzey.po_number_required = False
+    kuzey.save(update_fields=["po_number_required"])
+    held = Product.objects.filter(status=Product.Status.QUARANTINED).first()
+    Product.objects.filter(pk=held.pk).update(status=Product.Status.ACTIVE, status_reason="")
+    DealerUser.objects.filter(user__email="alici@demo.b2bportal.local").update(approval_limit=Decimal("5000"))
+    run_demo()
+    assert not Dealer.objects.get(code=demo.KUZEY).po_number_required
+    assert Product.objects.get(pk=held.pk).status == Product.Status.ACTIVE
+    assert DealerUser.objects.get(user__email="alici@demo.b2bportal.local").approval_limit == Decimal("5000")
+
+
+def test_a_deleted_order_comes_back_and_nothing_else_is_added():
     run_demo()
     before = table_counts()
     Order.objects.get(number="B2B-2026-000001").delete()
-    PriceListItem.objects.filter(price_list__code="TRY-B", min_quantity=50).first().delete()
     run_demo()
     assert table_counts() == before
+
+
+def test_an_export_that_does_not_import_cleanly_fails_loudly_and_keeps_nothing(tmp_path, monkeypatch):
+    broken = tmp_path / "demo_erp"
+    shutil.copytree(demo.DEMO_ERP_DIR, broken)
+    items = broken / next(spec.path for spec in demo.ERP_EXPORT if spec.entity == "product")
+    text = items.read_text(encoding="utf-8")
+    items.write_text(text.replace(";ELK-KBL;VOLTA;", ";ELK-YOK;VOLTA;", 1), encoding="utf-8")
+    monkeypatch.setattr(demo, "DEMO_ERP_DIR", broken)
+    with pytest.raises(CommandError, match=r"product ELK-\d{6}: unknown_category: Unknown category ELK-YOK"):
+        run_demo()
+    assert not Product.objects.exists()
+    assert not SyncRun.objects.exists()
+    assert not User.objects.exists()
+
+
+def test_committed_sample_export_is_what_the_generator_writes(tmp_path):
+    out = io.StringIO()
+    call_command("demo", write_erp_files=tmp_path, stdout=out)
+    written = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
+    committed = {p.relative_to(demo.DEMO_ERP_DIR) for p in (demo.DEMO_ERP_DIR / "inbound").rglob("*") if p.is_file()}
+    assert written == committed == {Path(spec.path) for spec in demo.ERP_EXPORT}
+    for relative in written:
+        assert (tmp_path / relative).read_bytes() == (demo.DEMO_ERP_DIR / relative).read_bytes(), relative
+    assert sum((tmp_path / relative).stat().st_size for relative in written) < 3_000_000
+    assert "Wrote 12 ERP export files." in out.getvalue()
+
+
+def test_sample_export_shows_the_formats_the_adapter_reads():
+    files = demo.demo_erp_export()
+    by_entity = {spec.entity: files[spec.path] for spec in demo.ERP_EXPORT}
+    categories = by_entity["category"]
+    with pytest.raises(UnicodeDecodeError):
+        categories.decode("utf-8")
+    assert "Aydınlatma" in categories.decode("cp1254")
+    assert by_entity["customer"].startswith(b"<?xml") and b"<Addresses>" in by_entity["customer"]
+    items = by_entity["product"].decode("utf-8").splitlines()
+    assert items[0].startswith("code;name;unit;")
+    assert re.search(r";KOLI\*(6|12|24)\*1\d{13}$", "\n".join(items), re.MULTILINE)
+    assert re.search(rb";\d+,\d{2};", by_entity["price"])  # decimal comma
+    assert re.search(rb";\d{1,3}(\.\d{3})+,\d{2};", by_entity["credit"])  # thousands grouped
 
 
 def test_plans_are_the_same_on_every_run():
@@ -284,7 +397,9 @@ def test_plans_are_the_same_on_every_run():
     assert fingerprint() == fingerprint()
 
 
-def test_refuses_to_run_with_production_settings():
+def test_refuses_to_run_with_production_settings(drop_folder):
     with override_settings(SETTINGS_MODULE="b2bportal.settings.production"), pytest.raises(CommandError):
         run_demo()
     assert not User.objects.filter(email="admin@demo.b2bportal.local").exists()
+    assert not ErpConnection.objects.exists()
+    assert not drop_folder.exists()

@@ -12,13 +12,25 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from dealers.validators import normalize_tax_number, validate_tax_number
 from erpsync.adapters.base import ErpBalance, ErpCredit, ErpCustomer
 from erpsync.importers.bulk import TableMerge
 from erpsync.importers.catalog import ZERO
-from erpsync.importers.staged import RecordRejected, StagedImporter, bound_join, execute, number, q, text
+from erpsync.importers.staged import (
+    STAFF_HOLD,
+    SYNC_HOLD_PREFIX,
+    RecordRejected,
+    StagedImporter,
+    bound_join,
+    execute,
+    fetchall,
+    number,
+    q,
+    text,
+)
 from erpsync.models import ValueMap
 
 
@@ -141,18 +153,20 @@ class CustomerImporter(StagedImporter):
         yield row
 
     def quarantine_key(self, ctx, key, reason) -> None:
-        self.quarantine.append((key, reason[:255]))
+        self.quarantine.append((key, (SYNC_HOLD_PREFIX + reason)[:255]))
 
     def land(self, ctx, stage) -> None:
         self._quarantine(ctx)
         conn = int(ctx.connection.pk)
         joins, bound = bound_join(conn, "customer", "dealers_dealer", "code", "s.erp_key", "d")
+        # A head account may be known under another code: matched by tax number. A branch shares its head's tax
+        # number, so it is matched by code (or the binder) only.
         resolved = self.resolved_copy(
             stage,
             "r",
-            f"SELECT s.*, COALESCE({bound}, (SELECT t.id FROM dealers_dealer t WHERE t.tax_number = s.tax_number "
-            f"AND t.parent_id IS NULL)) AS id, l.id AS price_list_id FROM {q(stage)} s {joins} "
-            f"LEFT JOIN catalog_pricelist l ON l.code = s.price_list_code",
+            f"SELECT s.*, COALESCE({bound}, (SELECT t.id FROM dealers_dealer t WHERE s.parent_code = '' "
+            f"AND t.tax_number = s.tax_number AND t.parent_id IS NULL)) AS id, l.id AS price_list_id "
+            f"FROM {q(stage)} s {joins} LEFT JOIN catalog_pricelist l ON l.code = s.price_list_code",
         )
         self.reject_unresolved(
             ctx,
@@ -176,16 +190,40 @@ class CustomerImporter(StagedImporter):
         )
         if not ctx.dry_run:
             self._reference_data(ctx, resolved)
+        self._deactivate_missing(ctx, resolved)
+        # Heads first, then branches: a new branch is inserted with its parent set, as the one-head-per-tax-number
+        # rule needs, and its parent may be new in this very feed.
+        for part, condition in (("h", "s.parent_code = ''"), ("b", "s.parent_code <> ''")):
+            self._land_part(ctx, resolved, part, condition)
+        if ctx.dry_run:
+            return
+        self._bind(ctx, resolved)
+        self._land_addresses(ctx, resolved)
+
+    def _land_part(self, ctx, resolved: str, part: str, condition: str) -> None:
+        conn = int(ctx.connection.pk)
         terms = "(SELECT pt.id FROM dealers_paymentterms pt WHERE pt.code = s.terms_code)"
         rep = "(SELECT sr.id FROM dealers_salesrep sr WHERE sr.code = s.rep_code)"
+        joins, parent = bound_join(conn, "customer", "dealers_dealer", "code", "s.parent_code", "pa")
         landed = self.resolved_copy(
             resolved,
-            "x",
+            part,
             f"SELECT s.id, s.erp_key, s.title, s.tax_number, s.tax_office, s.email, s.phone, s.currency, "
-            f"s.price_list_id, {terms} AS payment_terms_id, {rep} AS sales_rep_id, s.status, s.status_reason "
-            f"FROM {q(resolved)} s",
+            f"s.price_list_id, {terms} AS payment_terms_id, {rep} AS sales_rep_id, s.status, s.status_reason, "
+            f"CASE WHEN s.parent_code = '' THEN NULL ELSE {parent} END AS parent_id, s.parent_code "
+            f"FROM {q(resolved)} s {joins} WHERE {condition}",
         )
-        for column, label in (("price_list_id", "price_list"), ("status", "status")):
+        unknown = "parent_code <> '' AND parent_id IS NULL"
+        if ctx.dry_run:  # a head new in this feed was not inserted: it is known all the same
+            unknown += f" AND parent_code NOT IN (SELECT erp_key FROM {q(resolved)})"
+        self.reject_unresolved(
+            ctx,
+            landed,
+            unknown,
+            "unknown_parent",
+            _("Customer %(key)s names a head account the portal does not know."),
+        )
+        for column, label in (("price_list_id", "price_list"), ("status", "status"), ("parent_id", "parent")):
             _audit(ctx, landed, column, label)
         self.merge(
             ctx,
@@ -202,6 +240,7 @@ class CustomerImporter(StagedImporter):
                     "price_list_id",
                     "payment_terms_id",
                     "sales_rep_id",
+                    "parent_id",
                     "status",
                     "status_reason",
                 ),
@@ -219,16 +258,28 @@ class CustomerImporter(StagedImporter):
                     "updated_at": "%(now)s",
                 },
                 on_update={"updated_at": "%(now)s"},
-                deactivate="status = 'inactive', status_reason = %(gone)s, updated_at = %(now)s",
-                deactivated_when="t.status IN ('inactive', 'quarantined')",
+                preserve={"status": STAFF_HOLD, "status_reason": STAFF_HOLD},
                 label="customer",
             ),
-            {"gone": _("Not in the ERP's customer list any more.")[:255]},
+        )
+
+    def _deactivate_missing(self, ctx, resolved: str) -> None:
+        """Dealers a full snapshot no longer holds become inactive (their users can no longer order); held ones
+        stay as they are."""
+        if not ctx.feed.complete:
+            return
+        missing = (
+            f"FROM dealers_dealer t WHERE t.status = 'active' AND t.id NOT IN "
+            f"(SELECT id FROM {q(resolved)} WHERE id IS NOT NULL)"
         )
         if ctx.dry_run:
+            ctx.counts.deactivated += fetchall(f"SELECT count(*) {missing}")[0][0]
             return
-        self._bind_and_parent(ctx, resolved)
-        self._land_addresses(ctx, resolved)
+        ctx.counts.deactivated += execute(
+            f"UPDATE dealers_dealer SET status = 'inactive', status_reason = %(gone)s, updated_at = %(now)s "
+            f"WHERE id IN (SELECT t.id {missing})",
+            {"gone": _("Not in the ERP's customer list any more.")[:255], "now": ctx.now},
+        )
 
     def _reference_data(self, ctx, resolved) -> None:
         execute(
@@ -253,7 +304,7 @@ class CustomerImporter(StagedImporter):
             {"now": ctx.now},
         )
 
-    def _bind_and_parent(self, ctx, resolved) -> None:
+    def _bind(self, ctx, resolved) -> None:
         conn = int(ctx.connection.pk)
         # Matched by tax number under another code: remember the binding.
         execute(
@@ -262,14 +313,6 @@ class CustomerImporter(StagedImporter):
             f"ON d.id = s.id WHERE d.code <> s.erp_key AND NOT EXISTS (SELECT 1 FROM erpsync_externalref r WHERE "
             f"r.connection_id = {conn} AND r.entity = 'customer' AND (r.external_id = s.erp_key OR r.local_id = d.id))",
             {"now": ctx.now},
-        )
-        joins, parent = bound_join(conn, "customer", "dealers_dealer", "code", "s.parent_code", "pa")
-        execute(
-            f"UPDATE dealers_dealer SET parent_id = (SELECT {parent} FROM {q(resolved)} s {joins} "
-            f"WHERE s.erp_key = dealers_dealer.code AND s.parent_code <> '') "
-            f"WHERE code IN (SELECT erp_key FROM {q(resolved)} WHERE parent_code <> '') "
-            f"AND parent_id IS DISTINCT FROM (SELECT {parent} FROM {q(resolved)} s {joins} "
-            f"WHERE s.erp_key = dealers_dealer.code AND s.parent_code <> '')"
         )
 
     def _land_addresses(self, ctx, resolved) -> None:
@@ -321,7 +364,8 @@ class CustomerImporter(StagedImporter):
         from dealers.models import Dealer
 
         for key, reason in self.quarantine:
-            Dealer.objects.filter(code=key).exclude(status=Dealer.Status.INACTIVE).update(
+            staff_hold = Q(status=Dealer.Status.QUARANTINED) & ~Q(status_reason__startswith=SYNC_HOLD_PREFIX)
+            Dealer.objects.filter(code=key).exclude(status=Dealer.Status.INACTIVE).exclude(staff_hold).update(
                 status=Dealer.Status.QUARANTINED, status_reason=reason, updated_at=ctx.now
             )
         self.quarantine = []

@@ -112,6 +112,7 @@ class TableMerge:
     scope: str = "1 = 1"
     nullable: tuple[str, ...] = ()
     keep_when_null: dict[str, str] = field(default_factory=dict)
+    preserve: dict[str, str] = field(default_factory=dict)
     label: str = ""
 
     @property
@@ -132,11 +133,12 @@ class TableMerge:
     _match = _join
 
     def _incoming(self, v: str) -> str:
-        """The value a column gets: the staged one, or for ``keep_when_null`` columns the current one when the
-        ERP sent nothing."""
-        if v in self.keep_when_null:
-            return f"COALESCE(s.{_quote(v)}, t.{_quote(v)})"
-        return f"s.{_quote(v)}"
+        """The value a column gets: the staged one; for ``keep_when_null`` columns the current one when the ERP
+        sent nothing; for ``preserve`` columns the current one while the row matches the condition."""
+        value = f"COALESCE(s.{_quote(v)}, t.{_quote(v)})" if v in self.keep_when_null else f"s.{_quote(v)}"
+        if v in self.preserve:
+            value = f"CASE WHEN {self.preserve[v]} THEN t.{_quote(v)} ELSE {value} END"
+        return value
 
     def _differs(self) -> str:
         return " OR ".join(f"t.{_quote(v)} IS DISTINCT FROM {self._incoming(v)}" for v in self.values) or "1 = 0"

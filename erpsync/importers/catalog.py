@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from catalog.models import Brand, Category, Product, Unit
 from erpsync.adapters.base import ErpCustomerPrice, ErpPrice, ErpProduct, ErpStock
 from erpsync.importers.bulk import TableMerge
 from erpsync.importers.staged import (
+    STAFF_HOLD,
+    SYNC_HOLD_PREFIX,
     RecordRejected,
     StagedImporter,
     bound_join,
@@ -259,7 +262,7 @@ class ProductImporter(StagedImporter):
         yield row
 
     def quarantine_key(self, ctx, key, reason) -> None:
-        self.quarantine.append((key, reason[:255]))
+        self.quarantine.append((key, (SYNC_HOLD_PREFIX + reason)[:255]))
 
     def land(self, ctx, stage) -> None:
         self._quarantine(ctx)
@@ -286,6 +289,7 @@ class ProductImporter(StagedImporter):
                 deactivate="status = 'inactive', status_reason = %(gone)s, updated_at = %(now)s",
                 # Quarantined products were in the feed, refused: they stay quarantined, not "missing".
                 deactivated_when="t.status IN ('inactive', 'quarantined')",
+                preserve={"status": STAFF_HOLD, "status_reason": STAFF_HOLD},
                 label="product",
             ),
             {"gone": _("Not in the ERP's item list any more.")[:255]},
@@ -325,7 +329,8 @@ class ProductImporter(StagedImporter):
 
     def _quarantine(self, ctx) -> None:
         for key, reason in self.quarantine:
-            Product.objects.filter(sku=key).exclude(status=Product.Status.INACTIVE).update(
+            staff_hold = Q(status=Product.Status.QUARANTINED) & ~Q(status_reason__startswith=SYNC_HOLD_PREFIX)
+            Product.objects.filter(sku=key).exclude(status=Product.Status.INACTIVE).exclude(staff_hold).update(
                 status=Product.Status.QUARANTINED, status_reason=reason, updated_at=ctx.now
             )
         self.quarantine = []

@@ -15,6 +15,10 @@ from erpsync.importers.engine import ImportContext
 # beyond this many, one summary issue counts the rest, so a wrong feed cannot bury the queue.
 ISSUES_PER_FEED = 1000
 RESOLVED_CODES_EXCLUDED = ("feed_malformed", "import_failed")
+# A product or dealer the sync takes out of use says so in its status reason; one staff quarantined stays
+# quarantined whatever the ERP sends (a recall, a dispute), while the sync lifts its own holds.
+SYNC_HOLD_PREFIX = "ERP: "
+STAFF_HOLD = f"t.status = 'quarantined' AND t.status_reason NOT LIKE '{SYNC_HOLD_PREFIX}%%'"
 
 
 class RecordRejected(Exception):

@@ -220,3 +220,34 @@ def test_reservations_stay_until_the_erp_confirms(memory_erp):
     warehouse = product.stock_levels.get().warehouse
     run(memory_erp, "stock", [ErpStock(product.sku, warehouse.code, D("10"))])
     assert StockReservation.objects.filter(order=order, released_at__isnull=True).exists()
+
+
+def test_head_and_branch_sharing_a_tax_number_land_in_one_feed(memory_erp):
+    result = run(memory_erp, "customer", [customer("H1", 11), customer("H1-B", 11, parent_code="H1")])
+    assert (result.created, result.failed) == (2, 0)
+    assert Dealer.objects.get(code="H1-B").parent == Dealer.objects.get(code="H1")
+
+
+def test_new_branch_of_an_existing_head_is_created_not_matched_to_the_head(memory_erp):
+    run(memory_erp, "customer", [customer("H1", 11)])
+    result = run(memory_erp, "customer", [customer("H1", 11), customer("H1-B", 11, parent_code="H1", title="Şube")])
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 1)
+    head = Dealer.objects.get(code="H1")
+    assert head.title == "Bayi H1" and Dealer.objects.get(code="H1-B").parent == head
+    assert not ExternalRef.objects.exists()
+
+
+def test_branch_of_an_unknown_head_is_refused(memory_erp):
+    result = run(memory_erp, "customer", [customer("B1", 12, parent_code="NOPE")])
+    assert result.failed == 1 and SyncIssue.objects.get().code == "unknown_parent"
+
+
+def test_staff_quarantine_survives_the_import_but_the_sync_lifts_its_own(memory_erp):
+    run(memory_erp, "customer", [customer("C1", 1), customer("C2", 2)])
+    Dealer.objects.filter(code="C1").update(status=Dealer.Status.QUARANTINED, status_reason="Dispute")
+    run(memory_erp, "customer", [customer("C1", 1), customer("C2", 2, tax_number="1234567891")])
+    assert Dealer.objects.get(code="C2").status == Dealer.Status.QUARANTINED
+    run(memory_erp, "customer", [customer("C1", 1, title="Renamed"), customer("C2", 2)])
+    c1, c2 = Dealer.objects.get(code="C1"), Dealer.objects.get(code="C2")
+    assert (c1.status, c1.status_reason, c1.title) == (Dealer.Status.QUARANTINED, "Dispute", "Renamed")
+    assert c2.status == Dealer.Status.ACTIVE

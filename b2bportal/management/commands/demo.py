@@ -1,21 +1,59 @@
-"""``manage.py demo``: load the demo company (safe to run again) and print the demo logins."""
+"""``manage.py demo``: load the demo company (safe to run again) and print the sync runs and the demo logins.
+
+``manage.py demo --write-erp-files b2bportal/demo_erp`` rebuilds the committed sample ERP export instead.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
-from b2bportal.demo import DemoRefusedError, demo_load
+from b2bportal.demo import (
+    DROP_FOLDER_ENV,
+    DemoRefusedError,
+    DemoSyncError,
+    demo_erp_export_write,
+    demo_load,
+    sync_run_text,
+)
 
 
 class Command(BaseCommand):
-    help = "Create a demo company: catalogue, stock, prices, dealers, users and orders. Running it again adds nothing."
+    help = (
+        "Create a demo company: the ERP's catalogue, prices and dealer accounts imported from sample export files "
+        "through the file adapter, then users and orders. Running it again adds nothing."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--erp-drop",
+            metavar="DIR",
+            type=Path,
+            help=f"The demo ERP connection's drop folder (default: ${DROP_FOLDER_ENV}, else var/erp-drop).",
+        )
+        parser.add_argument(
+            "--write-erp-files",
+            metavar="DIR",
+            type=Path,
+            help="Only write the sample ERP export under DIR (b2bportal/demo_erp is the committed copy) and stop.",
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["write_erp_files"]:
+            written = demo_erp_export_write(options["write_erp_files"])
+            for path in written:
+                self.stdout.write(f"  {path} ({path.stat().st_size:,} bytes)")
+            self.stdout.write(self.style.SUCCESS(f"Wrote {len(written)} ERP export files."))
+            return
         verbose = options["verbosity"] > 1
         try:
-            summary = demo_load(stdout=self.stdout if verbose else None)
-        except DemoRefusedError as exc:
+            summary = demo_load(stdout=self.stdout if verbose else None, drop_folder=options["erp_drop"])
+        except (DemoRefusedError, DemoSyncError) as exc:
             raise CommandError(str(exc)) from exc
+        self.stdout.write(f"ERP sync through the file adapter, drop folder {summary.drop_folder}:")
+        for run in summary.sync_runs:
+            self.stdout.write(f"  {sync_run_text(run)}")
         created = sum(summary.created.values())
         self.stdout.write(f"Demo loaded in {summary.seconds:.1f} s: {created} rows created.")
         width = max(len(label) for label in summary.totals)
