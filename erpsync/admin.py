@@ -23,6 +23,19 @@ from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, Sy
 from erpsync.outbox import OutboxRefused, outbox_cancel, outbox_requeue
 
 
+def _each(model_admin, request, queryset, service, arg: str, done_text) -> None:
+    """Run a staff service on each selected row; a row it refuses is reported and the others go on."""
+    done = 0
+    for obj in queryset:
+        try:
+            service(**{arg: obj}, user=request.user)
+            done += 1
+        except (IssueRefused, OutboxRefused) as exc:
+            model_admin.message_user(request, f"{obj}: {exc}", messages.ERROR)
+    if done:
+        model_admin.message_user(request, done_text % {"count": done}, messages.SUCCESS)
+
+
 @admin.register(ErpConnection)
 class ErpConnectionAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "adapter", "is_active", "is_default", "health_link")
@@ -167,24 +180,13 @@ class SyncJobAdmin(ViewOnlyMixin, admin.ModelAdmin):
             actions.pop("cancel_selected", None)
         return actions
 
-    def _each(self, request, queryset, service, done_text):
-        done = 0
-        for job in queryset:
-            try:
-                service(job=job, user=request.user)
-                done += 1
-            except OutboxRefused as exc:
-                self.message_user(request, f"{job.identity_key}: {exc}", messages.ERROR)
-        if done:
-            self.message_user(request, done_text % {"count": done}, messages.SUCCESS)
-
     @admin.action(description=_("Send the selected jobs again"))
     def requeue_selected(self, request, queryset):
-        self._each(request, queryset, outbox_requeue, _("%(count)s jobs queued again."))
+        _each(self, request, queryset, outbox_requeue, "job", _("%(count)s jobs queued again."))
 
     @admin.action(description=_("Cancel the selected jobs"))
     def cancel_selected(self, request, queryset):
-        self._each(request, queryset, outbox_cancel, _("%(count)s jobs cancelled."))
+        _each(self, request, queryset, outbox_cancel, "job", _("%(count)s jobs cancelled."))
 
 
 @admin.register(SyncIssue)
@@ -245,24 +247,13 @@ class SyncIssueAdmin(admin.ModelAdmin):
             actions.pop("ignore_selected", None)
         return actions
 
-    def _each(self, request, queryset, service, done_text):
-        done = 0
-        for issue in queryset:
-            try:
-                service(issue=issue, user=request.user)
-                done += 1
-            except IssueRefused as exc:
-                self.message_user(request, f"{issue}: {exc}", messages.ERROR)
-        if done:
-            self.message_user(request, done_text % {"count": done}, messages.SUCCESS)
-
     @admin.action(description=_("Retry the selected issues"))
     def retry_selected(self, request, queryset):
-        self._each(request, queryset, sync_issue_retry, _("%(count)s issues retrying."))
+        _each(self, request, queryset, sync_issue_retry, "issue", _("%(count)s issues retrying."))
 
     @admin.action(description=_("Ignore the selected issues"))
     def ignore_selected(self, request, queryset):
-        self._each(request, queryset, sync_issue_ignore, _("%(count)s issues ignored."))
+        _each(self, request, queryset, sync_issue_ignore, "issue", _("%(count)s issues ignored."))
 
     def map_view(self, request, pk: int):
         """Bind the issue's ERP record to a portal record found by code or name."""

@@ -12,16 +12,15 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from dealers.models import Dealer
 from dealers.validators import normalize_tax_number, validate_tax_number
 from erpsync.adapters.base import ErpBalance, ErpCredit, ErpCustomer
 from erpsync.importers.bulk import TableMerge
 from erpsync.importers.catalog import ZERO
 from erpsync.importers.staged import (
     STAFF_HOLD,
-    SYNC_HOLD_PREFIX,
     RecordRejected,
     StagedImporter,
     bound_join,
@@ -54,6 +53,7 @@ class CustomerImporter(StagedImporter):
     codes the ERP sends. Customers missing from a full snapshot become inactive; their users can no longer order."""
 
     entity = "customer"
+    held_model, held_key = Dealer, "code"
     columns = {
         "erp_key": "varchar(255)",
         "title": "varchar(255)",
@@ -88,7 +88,6 @@ class CustomerImporter(StagedImporter):
 
     def before(self, ctx) -> None:
         self.addresses: list[tuple] = []
-        self.quarantine: list[tuple[str, str]] = []
 
     def rows(self, ctx, record: ErpCustomer) -> Iterator[tuple]:
         code = text(record.code, 40, "code", required=True)
@@ -152,11 +151,8 @@ class CustomerImporter(StagedImporter):
         self.addresses.extend(addresses)
         yield row
 
-    def quarantine_key(self, ctx, key, reason) -> None:
-        self.quarantine.append((key, (SYNC_HOLD_PREFIX + reason)[:255]))
-
     def land(self, ctx, stage) -> None:
-        self._quarantine(ctx)
+        self.hold_refused(ctx)
         conn = int(ctx.connection.pk)
         joins, bound = bound_join(conn, "customer", "dealers_dealer", "code", "s.erp_key", "d")
         # A head account may be known under another code: matched by tax number. A branch shares its head's tax
@@ -359,16 +355,6 @@ class CustomerImporter(StagedImporter):
             counted=False,
         )
         stage.drop()
-
-    def _quarantine(self, ctx) -> None:
-        from dealers.models import Dealer
-
-        for key, reason in self.quarantine:
-            staff_hold = Q(status=Dealer.Status.QUARANTINED) & ~Q(status_reason__startswith=SYNC_HOLD_PREFIX)
-            Dealer.objects.filter(code=key).exclude(status=Dealer.Status.INACTIVE).exclude(staff_hold).update(
-                status=Dealer.Status.QUARANTINED, status_reason=reason, updated_at=ctx.now
-            )
-        self.quarantine = []
 
 
 class _DealerFigures(StagedImporter):

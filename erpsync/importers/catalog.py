@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from catalog.models import Brand, Category, Product, Unit
@@ -20,7 +19,6 @@ from erpsync.adapters.base import ErpCustomerPrice, ErpPrice, ErpProduct, ErpSto
 from erpsync.importers.bulk import TableMerge
 from erpsync.importers.staged import (
     STAFF_HOLD,
-    SYNC_HOLD_PREFIX,
     RecordRejected,
     StagedImporter,
     bound_join,
@@ -158,6 +156,7 @@ class ProductImporter(StagedImporter):
     Items missing from a full snapshot become inactive."""
 
     entity = "product"
+    held_model, held_key = Product, "sku"
     columns = {
         "erp_key": "varchar(255)",
         "name": "varchar(255)",
@@ -188,7 +187,6 @@ class ProductImporter(StagedImporter):
         self.categories = _codes(Category)
         self.brands = _codes(Brand)
         self.packs: list[tuple] = []
-        self.quarantine: list[tuple[str, str]] = []
 
     def _unit(self, ctx, code: str, field: str) -> int:
         unit_id = self.units.get(ctx.map(ValueMap.Kind.UNIT, code))
@@ -261,11 +259,8 @@ class ProductImporter(StagedImporter):
         self.packs.extend(packs)
         yield row
 
-    def quarantine_key(self, ctx, key, reason) -> None:
-        self.quarantine.append((key, (SYNC_HOLD_PREFIX + reason)[:255]))
-
     def land(self, ctx, stage) -> None:
-        self._quarantine(ctx)
+        self.hold_refused(ctx)
         joins, product_id = bound_join(ctx.connection.pk, "product", "catalog_product", "sku", "s.erp_key", "p")
         resolved = self.resolved_copy(stage, "r", f"SELECT s.*, {product_id} AS id FROM {q(stage)} s {joins}")
         self.drop_duplicates(ctx, resolved, "id", "duplicate_product")
@@ -326,14 +321,6 @@ class ProductImporter(StagedImporter):
             counted=False,
         )
         packs.drop()
-
-    def _quarantine(self, ctx) -> None:
-        for key, reason in self.quarantine:
-            staff_hold = Q(status=Product.Status.QUARANTINED) & ~Q(status_reason__startswith=SYNC_HOLD_PREFIX)
-            Product.objects.filter(sku=key).exclude(status=Product.Status.INACTIVE).exclude(staff_hold).update(
-                status=Product.Status.QUARANTINED, status_reason=reason, updated_at=ctx.now
-            )
-        self.quarantine = []
 
 
 class WarehouseImporter(StagedImporter):

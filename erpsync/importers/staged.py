@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection as db
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from erpsync.importers.bulk import Staging, TableMerge
@@ -86,8 +87,12 @@ class StagedImporter:
 
     entity: str = ""
     columns: dict[str, str] = {}
+    # The portal model a refused record takes out of use (status "quarantined"), and the field holding its code.
+    held_model = None
+    held_key = ""
 
     def apply(self, ctx: ImportContext) -> None:
+        self._held: list[tuple[str, str]] = []
         stage = ctx.staging(self.entity, self.columns)
         # Everything the rows look up is loaded now: no query may run while COPY holds the connection.
         ctx.map("", "")
@@ -120,7 +125,19 @@ class StagedImporter:
         raise NotImplementedError
 
     def quarantine_key(self, ctx: ImportContext, key: str, reason: str) -> None:
-        """Take the portal record of a rejected ERP record out of use until the ERP sends it cleanly."""
+        """Note the portal record of a refused ERP record, to take it out of use until the ERP sends it cleanly."""
+        if self.held_model is not None:
+            self._held.append((key, (SYNC_HOLD_PREFIX + reason)[:255]))
+
+    def hold_refused(self, ctx: ImportContext) -> None:
+        """Quarantine the portal records of this feed's refused records, except those already inactive or held
+        by staff (whose reason is theirs to keep)."""
+        staff_hold = Q(status="quarantined") & ~Q(status_reason__startswith=SYNC_HOLD_PREFIX)
+        for key, reason in self._held:
+            self.held_model.objects.filter(**{self.held_key: key}).exclude(status="inactive").exclude(
+                staff_hold
+            ).update(status="quarantined", status_reason=reason, updated_at=ctx.now)
+        self._held = []
 
     def merge(self, ctx: ImportContext, merge: TableMerge, params: dict | None = None, *, counted: bool = True) -> None:
         """Run one merge; its counts are the run's unless ``counted`` is off (a record's parts, such as packs)."""

@@ -34,12 +34,21 @@ class MemoryErp:
     payments: dict[str, ErpAck] = field(default_factory=dict)
     memos: dict[str, ErpAck] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    reads: list[tuple] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(
-        self, entity: str, records, *, complete: bool = True, source: str = "", digest: str = "", broken_at=None
+        self,
+        entity: str,
+        records,
+        *,
+        complete: bool = True,
+        source: str = "",
+        digest: str = "",
+        broken_at=None,
+        watermark=None,
     ):
         """Queue a feed; ``broken_at`` makes reading it fail with a FeedError after that many records."""
         records = list(records)
@@ -65,6 +74,7 @@ class MemoryErp:
             records=stream(),
             complete=complete,
             digest=digest,
+            watermark=watermark,
         )
         self.feeds.setdefault(entity, []).append(feed)
 
@@ -100,6 +110,7 @@ class MemoryAdapter(ErpAdapter):
 
     def read(self, entity, *, since=None, full=False) -> Iterator[Feed]:
         self.erp._fail()
+        self.erp.reads.append((entity, since, full))
         while self.erp.feeds.get(entity):
             yield self.erp.feeds[entity].pop(0)
 
@@ -148,3 +159,10 @@ class MemoryAdapter(ErpAdapter):
         ack = ErpAck(reference=memo.reference, document_id=f"CM-{len(self.erp.memos) + 1}")
         self.erp.memos[memo.reference] = ack
         return ack
+
+
+class DeltaMemoryAdapter(MemoryAdapter):
+    """The same ERP, able to send only what changed since a time."""
+
+    key = "memory_delta"
+    capabilities = MemoryAdapter.capabilities | {Capability.DELTA}

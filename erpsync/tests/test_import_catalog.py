@@ -203,3 +203,29 @@ def test_category_tree_and_units(memory_erp):
     assert Category.objects.get(code="C2").parent.code == "C1"
     assert set(Unit.objects.values_list("code", flat=True)) >= {"AD", "KOLI"}
     assert Brand.objects.get(code="B1").name == "Volta"
+
+
+def test_delta_reads_from_the_watermark_less_the_buffer(memory_erp, settings):
+    settings.ERPSYNC_ADAPTERS = {**settings.ERPSYNC_ADAPTERS, "memory_delta": "erpsync.tests.memory.DeltaMemoryAdapter"}
+    settings.ERPSYNC_DELTA_BUFFER_SECONDS = 120
+    memory_erp.connection.adapter = "memory_delta"
+    memory_erp.connection.save()
+    mark = timezone.now() - timedelta(hours=2)
+    memory_erp.publish("unit", [ErpUnit("AD", "Adet")], complete=False, watermark=mark)
+    first = sync_import(connection=memory_erp.connection, entity="unit")
+    assert first.mode == SyncRun.Mode.FULL and memory_erp.reads[-1][1] is None  # no watermark yet
+    memory_erp.publish("unit", [ErpUnit("AD", "Adet 2")], complete=False, watermark=mark + timedelta(hours=1))
+    second = sync_import(connection=memory_erp.connection, entity="unit")
+    assert second.mode == SyncRun.Mode.DELTA and memory_erp.reads[-1][1] == mark - timedelta(seconds=120)
+    assert second.window_to == mark + timedelta(hours=1) and Unit.objects.get().name == "Adet 2"
+    sync_import(connection=memory_erp.connection, entity="unit", full=True)
+    assert memory_erp.reads[-1] == ("unit", None, True)
+
+
+def test_a_delta_feed_deactivates_nothing(memory_erp):
+    load_basics(memory_erp)
+    memory_erp.publish("product", [item("P1"), item("P2")])
+    sync_import(connection=memory_erp.connection, entity="product")
+    memory_erp.publish("product", [item("P1", name="Changed")], complete=False)
+    run = sync_import(connection=memory_erp.connection, entity="product")
+    assert (run.updated, run.deactivated) == (1, 0) and Product.objects.get(sku="P2").status == "active"

@@ -207,3 +207,13 @@ def test_a_job_whose_worker_died_is_claimed_again_after_its_lease(memory_erp):
     SyncJob.objects.filter(pk=job.pk).update(locked_at=timezone.now() - timedelta(hours=1))
     [again] = outbox_claim(connection=memory_erp.connection)
     assert again.pk == job.pk and again.attempts == 2
+
+
+def test_concurrency_cap_per_connection(memory_erp, settings):
+    settings.ERPSYNC_OUTBOX_CONCURRENCY = 1
+    approved_order()
+    approved_order()
+    [first] = outbox_claim(connection=memory_erp.connection)
+    assert outbox_claim(connection=memory_erp.connection) == []  # one is running: the cap is reached
+    outbox_run(job=first)
+    assert len(outbox_claim(connection=memory_erp.connection)) == 1
