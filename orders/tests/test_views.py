@@ -196,3 +196,26 @@ def test_quick_order_file_upload(buyer_client):
     response = buyer_client.post(reverse("orders:quick_order"), {"file": upload, "confirm": "1"})
     assert response.status_code == 302
     assert CartLine.objects.get().quantity == D("2")
+
+
+def test_detail_page_shows_the_erp_delivery_with_its_tracking_link(buyer_client):
+    from datetime import date
+
+    from dealers.models import DealerDocument
+
+    cart_line_add(dealer_user=buyer_client.buyer, product=buyer_client.product, quantity=D("1"))
+    order = place(buyer_client.buyer)
+    url = reverse("orders:order_detail", args=[order.number])
+    assert "IRS-77" not in buyer_client.get(url).content.decode()
+    DealerDocument.objects.create(
+        dealer=buyer_client.dealer,
+        order=order,
+        kind="delivery",
+        number="IRS-77",
+        issued_on=date(2026, 11, 20),
+        carrier="Aras",
+        tracking_number="TRK9",
+        tracking_url="https://kargo.example/TRK9",
+    )
+    html = buyer_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "IRS-77" in html and 'href="https://kargo.example/TRK9"' in html and "TRK9" in html
