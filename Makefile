@@ -16,8 +16,12 @@ BENCH_ARGS ?=
 # make bench-orders: order placement, its own database on the local server; BENCH_ORDERS_ARGS e.g. "--orders 500".
 BENCH_ORDERS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_orders
 BENCH_ORDERS_ARGS ?=
+# make bench-sync: the ERP import, its own database on the local server (dropped and created every run);
+# BENCH_SYNC_ARGS e.g. "--products 20000 --skip-baselines".
+BENCH_SYNC_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_sync
+BENCH_SYNC_ARGS ?=
 
-.PHONY: run test install system-deps bench-deps bench-catalog bench-orders postgres messages lint format clean
+.PHONY: run test install system-deps bench-deps bench-catalog bench-orders bench-sync postgres messages lint format clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +64,7 @@ postgres:
 run: install messages
 	$(RUN_ENV) $(PY) manage.py migrate --noinput -v0
 	$(RUN_ENV) $(PY) manage.py demo
+	$(RUN_ENV) $(PY) manage.py erpsync schedules --install
 	$(RUN_ENV) bin/portal-run
 
 test: install system-deps messages postgres
@@ -75,6 +80,11 @@ bench-catalog: install bench-deps postgres
 # Throughput, latency and stock safety of order placement, alone and with 50 buyers at once (bench/orders.py).
 bench-orders: install postgres
 	BENCH_ORDERS_DATABASE_URL=$(BENCH_ORDERS_DATABASE_URL) $(PY) bench/orders.py $(BENCH_ORDERS_ARGS)
+
+# Rows/s of the ERP import (first load, unchanged re-sync, 1 % delta) against raw COPY and django-import-export,
+# the rows an unchanged re-sync writes, and peak memory as the feed grows (bench/sync.py).
+bench-sync: install postgres
+	BENCH_SYNC_DATABASE_URL=$(BENCH_SYNC_DATABASE_URL) $(PY) bench/sync.py $(BENCH_SYNC_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

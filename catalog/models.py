@@ -214,8 +214,10 @@ class StockLevel(models.Model):
     """Stock of a product in a warehouse, in base units. On hand and committed come from the ERP;
     ``reserved_portal`` counts portal orders the ERP has not taken over yet."""
 
+    # No index of its own: the unique (product, warehouse) index serves lookups by product, and every index
+    # costs the stock import on each row it writes.
     product = models.ForeignKey(
-        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="stock_levels"
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="stock_levels", db_index=False
     )
     warehouse = models.ForeignKey(
         Warehouse, verbose_name=_("warehouse"), on_delete=models.CASCADE, related_name="stock_levels"
@@ -279,11 +281,13 @@ class PriceListItem(models.Model):
     """A price on a list, per base unit unless ``unit`` names a pack. Rows with a higher ``min_quantity``
     are the quantity breaks."""
 
+    # Neither key has an index of its own: the unique break index starts with the list, the (product, list)
+    # index with the product; a third and fourth index would only slow the price import.
     price_list = models.ForeignKey(
-        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="items"
+        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="items", db_index=False
     )
     product = models.ForeignKey(
-        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="price_items"
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="price_items", db_index=False
     )
     unit = models.ForeignKey(
         Unit,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer
 from dealers.validators import normalize_tax_number, validate_tax_number
 from erpsync.adapters.base import ErpBalance, ErpCredit, ErpCustomer
-from erpsync.importers.bulk import TableMerge
+from erpsync.importers.bulk import RowSpool, TableMerge
 from erpsync.importers.catalog import ZERO
 from erpsync.importers.staged import (
     STAFF_HOLD,
@@ -87,7 +87,7 @@ class CustomerImporter(StagedImporter):
     }
 
     def before(self, ctx) -> None:
-        self.addresses: list[tuple] = []
+        self.addresses = RowSpool()
 
     def rows(self, ctx, record: ErpCustomer) -> Iterator[tuple]:
         code = text(record.code, 40, "code", required=True)
@@ -313,8 +313,7 @@ class CustomerImporter(StagedImporter):
 
     def _land_addresses(self, ctx, resolved) -> None:
         stage = ctx.staging("customer_address", self.address_columns)
-        stage.write(self.addresses)
-        self.addresses = []
+        stage.write(self.addresses.rows())
         source = self.resolved_copy(
             stage.name,
             "r",

@@ -12,7 +12,9 @@ caller's rollback takes the staged rows and the merge with it.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection as db
@@ -67,6 +69,36 @@ class Staging:
     def drop(self) -> None:
         with db.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {_quote(self.name)}")
+
+
+class RowSpool:
+    """Rows kept on disk until they can be staged: the parts of a record (packs, addresses) arrive while the
+    records themselves are being copied, and a connection copies one table at a time. Memory stays flat however
+    long the feed is."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives until the rows are read back
+        self.count = 0
+
+    def append(self, row: tuple) -> None:
+        pickle.dump(row, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def extend(self, rows: Iterable[tuple]) -> None:
+        for row in rows:
+            self.append(row)
+
+    def rows(self) -> Iterator[tuple]:
+        """Every row appended, in order, read back once; the file is closed afterwards."""
+        self._file.seek(0)
+        try:
+            for _ in range(self.count):
+                yield pickle.load(self._file)  # noqa: S301 - our own rows, written by this process
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Brand, Category, Product, Unit
 from erpsync.adapters.base import ErpCustomerPrice, ErpPrice, ErpProduct, ErpStock
-from erpsync.importers.bulk import TableMerge
+from erpsync.importers.bulk import RowSpool, TableMerge
 from erpsync.importers.staged import (
     STAFF_HOLD,
     RecordRejected,
@@ -186,7 +186,7 @@ class ProductImporter(StagedImporter):
         self.units = _codes(Unit)
         self.categories = _codes(Category)
         self.brands = _codes(Brand)
-        self.packs: list[tuple] = []
+        self.packs = RowSpool()
 
     def _unit(self, ctx, code: str, field: str) -> int:
         unit_id = self.units.get(ctx.map(ValueMap.Kind.UNIT, code))
@@ -293,8 +293,7 @@ class ProductImporter(StagedImporter):
 
     def _land_packs(self, ctx, resolved) -> None:
         packs = ctx.staging("product_pack", self.pack_columns)
-        packs.write(self.packs)
-        self.packs = []
+        packs.write(self.packs.rows())
         # New products got their ids from the insert above: found by SKU.
         ids = self.resolved_copy(
             resolved,

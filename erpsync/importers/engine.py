@@ -34,6 +34,9 @@ from erpsync.models import ErpConnection, SyncCursor, SyncIssue, SyncRun, ValueM
 
 log = logging.getLogger(__name__)
 
+# A feed refusing more records than this keeps one issue per record up to here and one summary for the rest:
+# memory stays bounded, and the queue is not buried by one wrong export.
+ISSUES_KEPT_PER_FEED = 5000
 FEED_MALFORMED = "feed_malformed"
 IMPORT_FAILED = "import_failed"
 SAMPLE_LIMIT = 5
@@ -60,12 +63,16 @@ class ImportContext:
     issues: list[IssueDraft] = field(default_factory=list)
     counts: MergeCounts = field(default_factory=MergeCounts)
     failed: int = 0
+    suppressed: int = 0
     progress: Callable[[int], None] | None = None
     _value_maps: dict[str, dict[str, str]] | None = None
 
     def reject(self, *, key: str, code: str, message: str, payload: Any = None, entity: str = "") -> None:
         """A record that cannot be applied: it becomes (or updates) an open issue; the feed goes on."""
         self.failed += 1
+        if len(self.issues) >= ISSUES_KEPT_PER_FEED:
+            self.suppressed += 1
+            return
         self.issues.append(
             IssueDraft(
                 entity=entity or self.entity,
@@ -277,6 +284,16 @@ def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool,
         with transaction.atomic():
             locked = SyncCursor.objects.select_for_update().get(pk=cursor.pk)
             importer.apply(ctx)
+            if ctx.suppressed:
+                ctx.issues.append(
+                    IssueDraft(
+                        entity=feed.entity,
+                        code="many_refused",
+                        message=f"{ctx.suppressed} more records of {feed.source} were refused; see the first ones.",
+                        external_id=f"{feed.source}:more",
+                        payload={"source": feed.source, "more": ctx.suppressed},
+                    )
+                )
             sync_issues_record(connection=connection, run=run, drafts=ctx.issues)
             if feed.watermark and (locked.watermark is None or feed.watermark > locked.watermark):
                 locked.watermark = feed.watermark

@@ -56,15 +56,20 @@ def text(value, limit: int, field: str, *, required: bool = False) -> str:
     return value
 
 
+_LIMIT = Decimal(10) ** 11
+
+
 def number(value, field: str, *, minimum: Decimal | None = None, above: Decimal | None = None, places: int = 4):
-    """A Decimal within the column's range, or None for None. Refuses NaN, infinities and out-of-range values."""
+    """A Decimal within the column's range, or None for None. Refuses NaN, infinities and out-of-range values;
+    more than ``places`` decimals are rounded half-even to ``places``."""
     if value is None:
         return None
-    try:
-        value = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise RecordRejected("invalid_number", _("%(field)s is not a number.") % {"field": field}) from None
-    if not value.is_finite() or abs(value) >= Decimal(10) ** 11:
+    if not isinstance(value, Decimal):
+        try:
+            value = Decimal(value)
+        except (InvalidOperation, TypeError, ValueError):
+            raise RecordRejected("invalid_number", _("%(field)s is not a number.") % {"field": field}) from None
+    if not value.is_finite() or abs(value) >= _LIMIT:
         raise RecordRejected("invalid_number", _("%(field)s is out of range.") % {"field": field})
     if minimum is not None and value < minimum:
         raise RecordRejected(
@@ -76,7 +81,7 @@ def number(value, field: str, *, minimum: Decimal | None = None, above: Decimal 
             "value_too_small",
             _("%(field)s must be above %(min)s: %(value)s.") % {"field": field, "min": above, "value": value},
         )
-    return round(value, places)
+    return value if value.as_tuple().exponent >= -places else round(value, places)
 
 
 class StagedImporter:
