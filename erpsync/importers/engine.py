@@ -227,6 +227,12 @@ def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun
         run.window_to = cursor.watermark if delta else None
         summary["seconds"] = round(time.monotonic() - started, 3)
         run.summary = summary
+        if not summary["feeds"] and not dry_run:
+            # Nothing was waiting (a drop folder polled every minute): the cursor notes the poll, and the run log
+            # keeps runs that did something or failed.
+            cursor.save(update_fields=["updated_at"])
+            run.delete()
+            return run
         run.save()
         if not dry_run:
             SyncIssue.objects.filter(

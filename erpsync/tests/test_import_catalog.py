@@ -229,3 +229,12 @@ def test_a_delta_feed_deactivates_nothing(memory_erp):
     memory_erp.publish("product", [item("P1", name="Changed")], complete=False)
     run = sync_import(connection=memory_erp.connection, entity="product")
     assert (run.updated, run.deactivated) == (1, 0) and Product.objects.get(sku="P2").status == "active"
+
+
+def test_a_poll_that_finds_nothing_leaves_no_run(memory_erp):
+    run = sync_import(connection=memory_erp.connection, entity="unit")
+    assert run.status == SyncRun.Status.SUCCEEDED and not SyncRun.objects.exists()
+    memory_erp.failures.append("unavailable")
+    with pytest.raises(Exception, match="unavailable"):
+        sync_import(connection=memory_erp.connection, entity="unit")
+    assert SyncRun.objects.get().status == SyncRun.Status.FAILED  # a failure always stays visible
