@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -51,7 +50,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 # Run as a script: this folder is on the path.
-from database import BenchError, ensure_database
+from database import BenchError, django_environment, ensure_database, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench"
@@ -172,27 +171,10 @@ def tr_en(text: str) -> tuple[str, str]:
 
 
 def setup_django(url: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "0"
-    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,testserver"
-    os.environ.pop("REDIS_URL", None)  # the default in-process cache (locmem)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # WhiteNoise warns that collectstatic has not run; static files play no part in these pages.
-    os.environ["PYTHONWARNINGS"] = "ignore:No directory at"
-    warnings.filterwarnings("ignore", message="No directory at")
-    sys.path.insert(0, str(ROOT))
+    django_environment(url, ALLOWED_HOSTS="127.0.0.1,testserver")
     import django
 
     django.setup()
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0)
-    print(f"Migrated in {time.monotonic() - started:.1f} s")
 
 
 # --- Building the catalogue ----------------------------------------------------------------------

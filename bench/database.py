@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_MODULE = "b2bportal.settings.base"
+
 
 class BenchError(Exception):
     """The benchmark cannot give a meaningful figure; the message says why."""
@@ -36,3 +45,27 @@ def ensure_database(url: str, *, drop: bool) -> None:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             print(f"Creating database {name}")
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def django_environment(url: str, **extra: str) -> None:
+    """Point Django, before ``django.setup()``, at the benchmark database: development settings with DEBUG off,
+    the in-process cache, quiet logs, and ``extra`` environment variables on top."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    os.environ["DATABASE_URL"] = url
+    os.environ["DEBUG"] = "0"
+    os.environ.pop("REDIS_URL", None)  # the default in-process cache (locmem) and the ORM broker
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # WhiteNoise warns that collectstatic has not run; static files play no part in the benchmarks.
+    os.environ["PYTHONWARNINGS"] = "ignore:No directory at"
+    warnings.filterwarnings("ignore", message="No directory at")
+    os.environ.update(extra)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    started = time.monotonic()
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"Migrated in {time.monotonic() - started:.1f} s")

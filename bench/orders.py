@@ -59,14 +59,13 @@ import sys
 import threading
 import time
 import uuid
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 # Run as a script: this folder is on the path.
-from database import BenchError, ensure_database
+from database import BenchError, django_environment, ensure_database, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_orders"
@@ -111,16 +110,8 @@ ROUND_TIMEOUT_S = 900
 def setup_django(url: str, *, queue_confirmations: bool) -> None:
     """Development settings on the benchmark database, DEBUG off, e-mail kept in memory, tasks run in-process
     (or, with ``queue_confirmations``, left in the ORM queue for a worker that does not run here)."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "0"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ.pop("REDIS_URL", None)  # the default in-process cache (locmem) and the ORM broker
+    django_environment(url, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
     os.environ.pop("ORDER_RULES", None)  # the default placement rules: a stock shortfall holds the order
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["PYTHONWARNINGS"] = "ignore:No directory at"
-    warnings.filterwarnings("ignore", message="No directory at")
-    sys.path.insert(0, str(ROOT))
     import django
     from django.conf import settings
 
@@ -130,14 +121,6 @@ def setup_django(url: str, *, queue_confirmations: bool) -> None:
     django.setup()
     # django-q warns on every task run in sync mode that it keeps the caller's connection.
     logging.getLogger("django-q").setLevel(logging.ERROR)
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0)
-    print(f"Migrated in {time.monotonic() - started:.1f} s")
 
 
 def table(model) -> str:

@@ -57,7 +57,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import warnings
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -67,7 +66,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 # Run as a script: this folder is on the path.
-from database import BenchError, ensure_database
+from database import BenchError, django_environment, ensure_database, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_sync"
@@ -136,25 +135,10 @@ DELTA, DELTA_CHANGES = "1% delta, snapshot", "1% delta, changes-only file"
 
 
 def setup_django(url: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "0"
-    os.environ.pop("REDIS_URL", None)  # the default in-process cache (locmem)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["PYTHONWARNINGS"] = "ignore:No directory at"
-    warnings.filterwarnings("ignore", message="No directory at")
-    sys.path.insert(0, str(ROOT))
+    django_environment(url)
     import django
 
     django.setup()
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0)
-    print(f"Migrated in {time.monotonic() - started:.1f} s")
 
 
 def sql(statement: str, params=None) -> list[tuple]:
