@@ -118,9 +118,7 @@ def export_order(*, adapter: ErpAdapter, job: SyncJob) -> str:
     if order is None:
         raise PermanentError(_("The order no longer exists in the portal."))
     if order.status in (S.CANCELLED, S.REJECTED):
-        raise ExportSkipped(
-            _("The order was %(status)s before it reached the ERP.") % {"status": order.get_status_display()}
-        )
+        return _withdrawn(adapter=adapter, job=job, order=order)
     if order.status not in (S.APPROVED, S.SENT_TO_ERP) and not order.erp_document_number:
         raise PermanentError(_("The order is %(status)s, not approved.") % {"status": order.get_status_display()})
     record = order_record(order, job.connection)
@@ -136,6 +134,36 @@ def export_order(*, adapter: ErpAdapter, job: SyncJob) -> str:
             reason=_("Received by the ERP as %(doc)s.") % {"doc": ack.document_number or ack.document_id},
         )
     return ack.document_id
+
+
+def _withdrawn(*, adapter: ErpAdapter, job: SyncJob, order) -> str:
+    """The order was cancelled while its export was under way. An earlier attempt may have reached the ERP: when
+    the ERP has the order it is bound and its cancellation queued (it runs after this job); when it has not, the
+    export ends here. An ERP that cannot be asked, after an attempt that may have reached it, needs a human."""
+    from erpsync.outbox import outbox_enqueue
+    from orders.services.transitions import order_erp_document_set
+
+    gone = _("The order was %(status)s before it reached the ERP.") % {"status": order.get_status_display()}
+    try:
+        found = adapter.order_lookup(order.number)
+    except NotImplementedError:
+        if job.attempts > 1:
+            raise PermanentError(
+                _("The order was cancelled after an export attempt; check by hand whether the ERP has %(ref)s.")
+                % {"ref": order.number}
+            ) from None
+        raise ExportSkipped(gone) from None
+    if found is None:
+        raise ExportSkipped(gone)
+    _bind(job.connection, "order", order.pk, found.document_id)
+    order_erp_document_set(order=order, number=found.document_number)
+    outbox_enqueue(
+        kind=SyncJob.Kind.ORDER_CANCEL,
+        identity_key=f"order:{order.number}",
+        object_id=order.pk,
+        payload={"number": order.number, "erp_document_number": found.document_number, "reason": ""},
+    )
+    return found.document_id
 
 
 def export_cancellation(*, adapter: ErpAdapter, job: SyncJob) -> str:

@@ -242,6 +242,7 @@ def outbox_run(*, job: SyncJob) -> SyncJob:
     exporter = EXPORTERS.get(job.kind)
     if exporter is None:
         return _give_up(job, "no_exporter", _("Nothing exports jobs of this kind."))
+    # The lease must outlast the ERP call: a worker still talking to the ERP must not be taken over.
     try:
         with adapter_for(connection) as adapter:
             external_id = exporter(adapter=adapter, job=job)
@@ -260,32 +261,36 @@ def outbox_run(*, job: SyncJob) -> SyncJob:
         return _retry(job, RetryableError(f"{type(exc).__name__}: {exc}"))
     _breaker_record(connection, failed=False)
     done = _finish(job, S.SUCCEEDED, external_id=external_id or "")
+    if done.status != S.SUCCEEDED:
+        return done
     sync_issues_resolve(
         connection=connection, entity=ENTITY_OF.get(job.kind, Entity.ORDER), external_ids=[job.identity_key]
     )
     return done
 
 
+def _settle(job: SyncJob, **fields) -> bool:
+    """Record a run's outcome, only while this worker still holds the job: a worker that outlived its lease
+    (another took the job over) must not overwrite the newer outcome. Returns whether it was recorded."""
+    fields.setdefault("locked_at", None)
+    fields["updated_at"] = timezone.now()
+    held = SyncJob.objects.filter(pk=job.pk, status=S.RUNNING, locked_at=job.locked_at).update(**fields)
+    if not held:
+        log.warning("Outbox job %s was taken over by another worker; this outcome is dropped.", job.pk)
+        job.refresh_from_db()
+        return False
+    for name, value in fields.items():
+        setattr(job, name, value)
+    return True
+
+
 def _finish(job: SyncJob, status: str, *, external_id: str = "", note: str = "") -> SyncJob:
-    job.status = status
-    job.finished_at = timezone.now()
-    job.locked_at = None
-    job.next_attempt_at = None
+    fields = {"status": status, "finished_at": timezone.now(), "next_attempt_at": None}
     if external_id:
-        job.external_id = external_id[:255]
+        fields["external_id"] = external_id[:255]
     if note:
-        job.last_error = note
-    job.save(
-        update_fields=[
-            "status",
-            "finished_at",
-            "locked_at",
-            "next_attempt_at",
-            "external_id",
-            "last_error",
-            "updated_at",
-        ]
-    )
+        fields["last_error"] = note
+    _settle(job, **fields)
     return job
 
 
@@ -298,22 +303,19 @@ def _retry(job: SyncJob, exc: RetryableError) -> SyncJob:
             "attempts_exhausted",
             _("Gave up after %(n)s attempts: %(error)s") % {"n": job.attempts, "error": message},
         )
-    job.status = S.RETRYING
-    job.locked_at = None
-    job.last_error = message[:4000]
-    job.next_attempt_at = timezone.now() + timedelta(
-        seconds=backoff(job.kind, job.attempts, retry_after=exc.retry_after)
+    wait = backoff(job.kind, job.attempts, retry_after=exc.retry_after)
+    _settle(
+        job,
+        status=S.RETRYING,
+        last_error=message[:4000],
+        next_attempt_at=timezone.now() + timedelta(seconds=wait),
     )
-    job.save(update_fields=["status", "locked_at", "last_error", "next_attempt_at", "updated_at"])
     return job
 
 
 def _give_up(job: SyncJob, code: str, message: str) -> SyncJob:
-    job.status = S.DEAD
-    job.locked_at = None
-    job.next_attempt_at = None
-    job.last_error = message[:4000]
-    job.save(update_fields=["status", "locked_at", "next_attempt_at", "last_error", "updated_at"])
+    if not _settle(job, status=S.DEAD, next_attempt_at=None, last_error=message[:4000]):
+        return job
     sync_issues_record(
         connection=job.connection,
         job=job,

@@ -164,12 +164,15 @@ class CustomerImporter(StagedImporter):
             f"AND t.tax_number = s.tax_number AND t.parent_id IS NULL)) AS id, l.id AS price_list_id "
             f"FROM {q(stage)} s {joins} LEFT JOIN catalog_pricelist l ON l.code = s.price_list_code",
         )
+        # Before anything is set aside: a dealer whose record was refused is still in the ERP's list.
+        self._deactivate_missing(ctx, resolved)
         self.reject_unresolved(
             ctx,
             resolved,
             "price_list_code <> '' AND price_list_id IS NULL",
             "unknown_price_list",
             _("Customer %(key)s: the price list is not in the portal."),
+            hold=True,
         )
         # Two ERP accounts landing on one dealer (same tax number, both heads) cannot both be right.
         self.drop_duplicates(ctx, resolved, "id", "duplicate_tax_number")
@@ -186,7 +189,6 @@ class CustomerImporter(StagedImporter):
         )
         if not ctx.dry_run:
             self._reference_data(ctx, resolved)
-        self._deactivate_missing(ctx, resolved)
         # Heads first, then branches: a new branch is inserted with its parent set, as the one-head-per-tax-number
         # rule needs, and its parent may be new in this very feed.
         for part, condition in (("h", "s.parent_code = ''"), ("b", "s.parent_code <> ''")):
@@ -219,8 +221,10 @@ class CustomerImporter(StagedImporter):
             "unknown_parent",
             _("Customer %(key)s names a head account the portal does not know."),
         )
-        for column, label in (("price_list_id", "price_list"), ("status", "status"), ("parent_id", "parent")):
-            _audit(ctx, landed, column, label)
+        _audit(ctx, landed, "price_list_id", "price_list")
+        _audit(ctx, landed, "parent_id", "parent")
+        # The status the merge will write: a staff hold stays.
+        _audit(ctx, landed, "status", "status", f"CASE WHEN {STAFF_HOLD} THEN t.status ELSE s.status END")
         self.merge(
             ctx,
             TableMerge(

@@ -145,6 +145,7 @@ class TableMerge:
     nullable: tuple[str, ...] = ()
     keep_when_null: dict[str, str] = field(default_factory=dict)
     preserve: dict[str, str] = field(default_factory=dict)
+    present: str = ""
     label: str = ""
 
     @property
@@ -199,9 +200,10 @@ class TableMerge:
             counts.unchanged = matched - counts.updated
             missing_sql = ""
             if complete and (self.deactivate or self.delete_missing):
+                # ``present``: every key the feed held, refused ones too — a bad row is not a withdrawn one.
                 missing_sql = (
                     f"FROM {table} t WHERE ({self.scope}) AND NOT ({self.deactivated_when}) "
-                    f"AND NOT EXISTS (SELECT 1 FROM {source} s WHERE {join})"
+                    f"AND NOT EXISTS (SELECT 1 FROM {self.present or source} s WHERE {join})"
                 )
             if dry_run:
                 if missing_sql:

@@ -30,6 +30,10 @@ from erpsync.importers.staged import (
 from erpsync.models import ValueMap
 
 ZERO = Decimal("0")
+# Duplicates are judged on what the rows resolve to: two spellings of one break (unit given as the base unit or
+# left empty, "1" and "1.0") land on one row.
+STOCK_KEY = "product_id || '|' || warehouse_id"
+PRICE_KEY = "price_list_id || '|' || product_id || '|' || COALESCE(unit_id, -1) || '|' || min_quantity"
 ACTIVE_FLAGS = {True: "active", False: "inactive"}
 
 
@@ -55,6 +59,7 @@ class UnitImporter(StagedImporter):
         yield (record.code, code, text(record.name or code, 64, "name"), text(record.name_en, 64, "name_en"), decimals)
 
     def land(self, ctx, stage) -> None:
+        self.drop_duplicates(ctx, stage, "code", "duplicate_code")  # two ERP units mapped onto one
         self.merge(
             ctx,
             TableMerge(
@@ -340,6 +345,7 @@ class WarehouseImporter(StagedImporter):
         yield (record.code, code, text(record.name or code, 150, "name"), bool(record.active), bool(record.sellable))
 
     def land(self, ctx, stage) -> None:
+        self.drop_duplicates(ctx, stage, "code", "duplicate_code")  # two ERP warehouses mapped onto one
         self.merge(
             ctx,
             TableMerge(
@@ -412,7 +418,8 @@ class StockImporter(StagedImporter):
             "unknown_warehouse",
             _("Stock for %(key)s: the warehouse is not in the portal."),
         )
-        self.drop_duplicates(ctx, resolved, "erp_key", "duplicate_code")
+        present = self.resolved_copy(resolved, "seen", f"SELECT product_id, warehouse_id FROM {q(resolved)}")
+        self.drop_duplicates(ctx, resolved, STOCK_KEY, "duplicate_code")
         self.merge(
             ctx,
             TableMerge(
@@ -424,18 +431,20 @@ class StockImporter(StagedImporter):
                 on_update={"as_of": "s.as_of"},
                 deactivate="on_hand = 0, committed_erp = 0, as_of = %(now)s",
                 deactivated_when="t.on_hand = 0 AND t.committed_erp = 0",
-                scope=f"t.warehouse_id IN (SELECT DISTINCT warehouse_id FROM {q(resolved)})",
+                scope=f"t.warehouse_id IN (SELECT DISTINCT warehouse_id FROM {q(present)})",
+                present=q(present),
                 label="stock",
             ),
         )
         if ctx.dry_run:
             return
+        # As fresh as the oldest figure the ERP sent for the warehouse (its own time, not the import's): a
+        # reservation is released only against figures taken after the ERP confirmed the order.
         execute(
-            f"UPDATE catalog_warehouse SET stock_as_of = %(now)s WHERE id IN (SELECT DISTINCT warehouse_id FROM "
-            f"{q(resolved)})",
-            {"now": ctx.now},
+            f"UPDATE catalog_warehouse SET stock_as_of = (SELECT MIN(s.as_of) FROM {q(resolved)} s "
+            f"WHERE s.warehouse_id = catalog_warehouse.id) "
+            f"WHERE id IN (SELECT DISTINCT warehouse_id FROM {q(resolved)})"
         )
-        self.resolved_stage = resolved
         from orders.services.transitions import reservations_release_taken_over
 
         reservations_release_taken_over()
@@ -517,6 +526,7 @@ class PriceImporter(StagedImporter):
         "unit_id": "bigint",
         "min_quantity": "numeric(14,4)",
         "price": "numeric(16,4)",
+        "refused": "boolean",
     }
 
     def before(self, ctx) -> None:
@@ -531,14 +541,15 @@ class PriceImporter(StagedImporter):
             unit_id = self.units.get(ctx.map(ValueMap.Kind.UNIT, record.unit))
             if unit_id is None:
                 raise RecordRejected("unknown_unit", _("Unknown unit %(unit)s.") % {"unit": record.unit})
-        yield (
-            self.key_of(record),
-            record.price_list_code,
-            record.product_code,
-            unit_id,
-            number(record.min_quantity, "min_quantity", above=ZERO),
-            number(record.price, "price", minimum=ZERO),
-        )
+        min_quantity = number(record.min_quantity, "min_quantity", above=ZERO)
+        try:
+            price, refused = number(record.price, "price", minimum=ZERO), False
+        except RecordRejected as exc:
+            # Kept in the stage, flagged: a refused price is not a withdrawn one, and must not delete the price
+            # the portal has for the same break.
+            ctx.reject(key=self.key_of(record), code=exc.code, message=exc.message, payload=record)
+            price, refused = None, True
+        yield (self.key_of(record), record.price_list_code, record.product_code, unit_id, min_quantity, price, refused)
 
     def land(self, ctx, stage) -> None:
         joins, product_id = bound_join(ctx.connection.pk, "product", "catalog_product", "sku", "s.product_code", "p")
@@ -548,7 +559,7 @@ class PriceImporter(StagedImporter):
             "r",
             f"SELECT s.erp_key, l.id AS price_list_id, {product_id} AS product_id, "
             f"CASE WHEN s.unit_id = COALESCE(p_r_product.base_unit_id, p_n.base_unit_id) THEN NULL ELSE s.unit_id END "
-            f"AS unit_id, s.min_quantity, s.price FROM {q(stage)} s {joins} "
+            f"AS unit_id, s.min_quantity, s.price, s.refused FROM {q(stage)} s {joins} "
             f"LEFT JOIN catalog_product p_r_product ON p_r_product.id = p_r.local_id "
             f"LEFT JOIN catalog_pricelist l ON l.code = s.price_list_code",
         )
@@ -562,7 +573,11 @@ class PriceImporter(StagedImporter):
         self.reject_unresolved(
             ctx, resolved, "product_id IS NULL", "unknown_product", _("Price %(key)s: the item is not in the portal.")
         )
-        self.drop_duplicates(ctx, resolved, "erp_key", "duplicate_code")
+        present = self.resolved_copy(
+            resolved, "seen", f"SELECT price_list_id, product_id, unit_id, min_quantity FROM {q(resolved)}"
+        )
+        execute(f"DELETE FROM {q(resolved)} WHERE refused")
+        self.drop_duplicates(ctx, resolved, PRICE_KEY, "duplicate_code")
         self.merge(
             ctx,
             TableMerge(
@@ -572,7 +587,8 @@ class PriceImporter(StagedImporter):
                 source=q(resolved),
                 nullable=("unit_id",),
                 delete_missing=True,
-                scope=f"t.price_list_id IN (SELECT DISTINCT price_list_id FROM {q(resolved)})",
+                scope=f"t.price_list_id IN (SELECT DISTINCT price_list_id FROM {q(present)})",
+                present=q(present),
                 label="price",
             ),
         )

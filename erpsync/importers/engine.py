@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from erpsync.adapters import adapter_for
-from erpsync.adapters.base import Capability, ErpError, Feed, FeedError
+from erpsync.adapters.base import Capability, Feed, FeedError
 from erpsync.importers.bulk import MergeCounts, Staging
 from erpsync.issues import IssueDraft, sync_issues_record
 from erpsync.models import ErpConnection, SyncCursor, SyncIssue, SyncRun, ValueMap
@@ -64,12 +64,14 @@ class ImportContext:
     counts: MergeCounts = field(default_factory=MergeCounts)
     failed: int = 0
     suppressed: int = 0
+    rejected_keys: set[str] = field(default_factory=set)
     progress: Callable[[int], None] | None = None
     _value_maps: dict[str, dict[str, str]] | None = None
 
     def reject(self, *, key: str, code: str, message: str, payload: Any = None, entity: str = "") -> None:
         """A record that cannot be applied: it becomes (or updates) an open issue; the feed goes on."""
         self.failed += 1
+        self.rejected_keys.add(key)
         if len(self.issues) >= ISSUES_KEPT_PER_FEED:
             self.suppressed += 1
             return
@@ -214,11 +216,8 @@ def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun
                     totals.add(outcome.counts)
                     if len(summary["samples"]) < SAMPLE_LIMIT * 3:
                         summary["samples"].extend(outcome.counts.samples[:SAMPLE_LIMIT])
-        except ErpError as exc:
-            _fail_run(run, connection, entity, exc)
-            raise
         except Exception as exc:
-            _fail_run(run, connection, entity, exc)
+            _fail_run(run, connection, entity, exc, record_issue=not dry_run)
             raise
         run.created, run.updated, run.unchanged = totals.created, totals.updated, totals.unchanged
         run.deactivated, run.failed = totals.deactivated, failed
@@ -241,12 +240,14 @@ def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun
         return run
 
 
-def _fail_run(run: SyncRun, connection: ErpConnection, entity: str, exc: Exception) -> None:
+def _fail_run(run: SyncRun, connection: ErpConnection, entity: str, exc: Exception, *, record_issue: bool) -> None:
     log.exception("Import of %s from %s failed", entity, connection.code)
     run.status = SyncRun.Status.FAILED
     run.finished_at = timezone.now()
     run.error = f"{type(exc).__name__}: {exc}"[:4000]
     run.save(update_fields=["status", "finished_at", "error"])
+    if not record_issue:
+        return
     sync_issues_record(
         connection=connection,
         run=run,
@@ -315,6 +316,8 @@ def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool,
         if not exc.source:
             exc.source = feed.source
         report["error"] = str(exc)
+        if dry_run:  # reported, not recorded: a dry run writes nothing but its run
+            return _Outcome(report, None, failed=1)
         sync_issues_record(
             connection=connection,
             run=run,

@@ -131,17 +131,20 @@ class StagedImporter:
 
     def quarantine_key(self, ctx: ImportContext, key: str, reason: str) -> None:
         """Note the portal record of a refused ERP record, to take it out of use until the ERP sends it cleanly."""
+        self._hold_by(self.held_key, key, reason)
+
+    def _hold_by(self, field: str, value, reason: str) -> None:
         if self.held_model is not None:
-            self._held.append((key, (SYNC_HOLD_PREFIX + reason)[:255]))
+            self._held.append((field, value, (SYNC_HOLD_PREFIX + reason)[:255]))
 
     def hold_refused(self, ctx: ImportContext) -> None:
         """Quarantine the portal records of this feed's refused records, except those already inactive or held
         by staff (whose reason is theirs to keep)."""
         staff_hold = Q(status="quarantined") & ~Q(status_reason__startswith=SYNC_HOLD_PREFIX)
-        for key, reason in self._held:
-            self.held_model.objects.filter(**{self.held_key: key}).exclude(status="inactive").exclude(
-                staff_hold
-            ).update(status="quarantined", status_reason=reason, updated_at=ctx.now)
+        for field, value, reason in self._held:
+            self.held_model.objects.filter(**{field: value}).exclude(status="inactive").exclude(staff_hold).update(
+                status="quarantined", status_reason=reason, updated_at=ctx.now
+            )
         self._held = []
 
     def merge(self, ctx: ImportContext, merge: TableMerge, params: dict | None = None, *, counted: bool = True) -> None:
@@ -156,35 +159,44 @@ class StagedImporter:
             ctx.counts.add(counts)
 
     def drop_duplicates(self, ctx: ImportContext, stage: str, key: str, code: str) -> None:
-        """A key the feed holds twice cannot be applied safely (which one is right?): both are set aside."""
-        rows = fetchall(
-            f"SELECT {q(key)}, count(*) FROM {q(stage)} WHERE {q(key)} IS NOT NULL "
-            f"GROUP BY {q(key)} HAVING count(*) > 1"
-        )
+        """Rows sharing ``key`` (a column, or an SQL expression over the resolved columns — two spellings of one
+        price land on one row) cannot be applied safely (which one is right?): all of them are set aside, each
+        an issue under its ERP key, and the portal record they name is quarantined before anything lands."""
+        expr = q(key) if key.isidentifier() else key
+        clash = f"(SELECT {expr} FROM {q(stage)} WHERE {expr} IS NOT NULL GROUP BY {expr} HAVING count(*) > 1)"
+        rows = fetchall(f"SELECT erp_key, {expr} FROM {q(stage)} WHERE {expr} IN {clash}")
         if not rows:
             return
-        for value, count in rows:
+        for erp_key, value in rows:
             ctx.reject(
-                key=str(value),
+                key=str(erp_key),
                 code=code,
-                message=_("The ERP sent %(key)s %(count)s times in one feed.") % {"key": value, "count": count},
-                payload={"key": value, "count": count},
+                message=_("The ERP sent %(key)s more than once in one feed (as %(value)s).")
+                % {"key": erp_key, "value": value},
+                payload={"key": erp_key, "clashes_on": str(value)},
             )
-            self.quarantine_key(ctx, str(value), _("Sent more than once by the ERP."))
-        execute(
-            f"DELETE FROM {q(stage)} WHERE {q(key)} IN "
-            f"(SELECT {q(key)} FROM {q(stage)} WHERE {q(key)} IS NOT NULL GROUP BY {q(key)} HAVING count(*) > 1)"
-        )
+            if key == "id":
+                self._hold_by("pk", value, _("Sent more than once by the ERP."))
+            else:
+                self.quarantine_key(ctx, str(erp_key), _("Sent more than once by the ERP."))
+        execute(f"DELETE FROM {q(stage)} WHERE {expr} IN {clash}")
+        self.hold_refused(ctx)
 
-    def reject_unresolved(self, ctx: ImportContext, stage: str, condition: str, code: str, message: str) -> int:
+    def reject_unresolved(
+        self, ctx: ImportContext, stage: str, condition: str, code: str, message: str, *, hold: bool = False
+    ) -> int:
         """Rows of ``stage`` matching ``condition`` (their item, warehouse or customer is unknown) become issues
-        and leave the stage. Returns how many."""
-        rows = fetchall(f"SELECT erp_key FROM {q(stage)} WHERE {condition} LIMIT {ISSUES_PER_FEED + 1}")
+        and leave the stage; with ``hold``, the portal records they resolved to (column ``id``) are quarantined.
+        Returns how many."""
+        ids = "id" if hold else "NULL"
+        rows = fetchall(f"SELECT erp_key, {ids} FROM {q(stage)} WHERE {condition} LIMIT {ISSUES_PER_FEED + 1}")
         if not rows:
             return 0
         total = fetchall(f"SELECT count(*) FROM {q(stage)} WHERE {condition}")[0][0]
-        for (key,) in rows[:ISSUES_PER_FEED]:
+        for key, local_id in rows[:ISSUES_PER_FEED]:
             ctx.reject(key=key, code=code, message=message % {"key": key}, payload={"key": key})
+            if local_id is not None:
+                self._hold_by("pk", local_id, message % {"key": key})
         if total > ISSUES_PER_FEED:
             ctx.failed += total - ISSUES_PER_FEED
             ctx.reject(
@@ -196,16 +208,24 @@ class StagedImporter:
             )
             ctx.failed -= 1
         execute(f"DELETE FROM {q(stage)} WHERE {condition}")
+        if hold:
+            self.hold_refused(ctx)
         return total
 
     def resolve_issues(self, ctx: ImportContext, stage: str) -> None:
-        """Records that landed cleanly close their open issues."""
+        """Records that landed cleanly close their open issues; one refused anywhere in this feed (at reading,
+        resolution or as a duplicate) keeps its issue open."""
+        refused = Staging(f"{stage}_refused", {"erp_key": "varchar(255)"})
+        refused.create()
+        refused.write((key,) for key in ctx.rejected_keys)
         execute(
             f"UPDATE erpsync_syncissue SET status = 'resolved', resolved_at = %(now)s, updated_at = %(now)s "
             f"WHERE connection_id = %(conn)s AND entity = %(entity)s AND status IN ('open', 'retrying') "
-            f"AND code NOT IN {RESOLVED_CODES_EXCLUDED!r} AND external_id IN (SELECT erp_key FROM {q(stage)})",
+            f"AND code NOT IN {RESOLVED_CODES_EXCLUDED!r} AND external_id IN (SELECT erp_key FROM {q(stage)}) "
+            f"AND external_id NOT IN (SELECT erp_key FROM {q(refused.name)})",
             {"now": ctx.now, "conn": ctx.connection.pk, "entity": self.entity},
         )
+        refused.drop()
 
     def resolved_copy(self, stage: str, name: str, select: str) -> str:
         """``CREATE TEMPORARY TABLE name AS select`` over the stage: lookups done once, not in every statement."""

@@ -150,7 +150,8 @@ def test_a_cancel_never_overtakes_the_export_of_its_order(memory_erp):
     outbox_drain(connection=memory_erp.connection)
     export = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
     cancel.refresh_from_db()
-    assert export.status == SyncJob.Status.CANCELLED and cancel.status == SyncJob.Status.SUCCEEDED
+    # The ERP had it: the export binds it (nothing created), then the cancellation follows.
+    assert export.status == SyncJob.Status.SUCCEEDED and cancel.status == SyncJob.Status.SUCCEEDED
     assert export.finished_at <= cancel.finished_at
     assert memory_erp.cancels == [order.number] and memory_erp.pushes == []
 
@@ -217,3 +218,32 @@ def test_concurrency_cap_per_connection(memory_erp, settings):
     assert outbox_claim(connection=memory_erp.connection) == []  # one is running: the cap is reached
     outbox_run(job=first)
     assert len(outbox_claim(connection=memory_erp.connection)) == 1
+
+
+def test_cancel_while_a_timed_out_export_waits_still_reaches_the_erp(memory_erp):
+    order, buyer = approved_order()
+    memory_erp.failures.append("timeout_after_apply")
+    outbox_drain(connection=memory_erp.connection)  # the ERP took it; the portal did not hear back
+    order.refresh_from_db()
+    assert order.status == S.APPROVED and memory_erp.pushes == [order.number]
+    order_dealer_cancel(order=order, dealer_user=buyer)
+    SyncJob.objects.update(next_attempt_at=timezone.now())
+    outbox_drain(connection=memory_erp.connection)
+    assert memory_erp.cancels == [order.number] and memory_erp.pushes == [order.number]
+    assert set(SyncJob.objects.values_list("kind", "status")) == {
+        (SyncJob.Kind.ORDER_EXPORT, SyncJob.Status.SUCCEEDED),
+        (SyncJob.Kind.ORDER_CANCEL, SyncJob.Status.SUCCEEDED),
+    }
+
+
+def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_new_outcome(memory_erp):
+    approved_order()
+    [stale] = outbox_claim(connection=memory_erp.connection)
+    SyncJob.objects.filter(pk=stale.pk).update(locked_at=timezone.now() - timedelta(hours=1))
+    [fresh] = outbox_claim(connection=memory_erp.connection)
+    outbox_run(job=fresh)
+    stale.locked_at = timezone.now() - timedelta(hours=1)
+    memory_erp.failures.append("rejected")
+    outbox_run(job=stale)  # its refusal comes too late
+    job = SyncJob.objects.get()
+    assert job.status == SyncJob.Status.SUCCEEDED and not SyncIssue.objects.exists()

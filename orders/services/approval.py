@@ -113,7 +113,7 @@ def order_dealer_cancel(*, order: Order, dealer_user: DealerUser, reason: str = 
         raise DecisionRefused(
             _("The seller has started preparing this order; please ask them for a change or cancellation.")
         )
-    if order.status in (S.SENT_TO_ERP, S.CONFIRMED):
+    if order.status in (S.SENT_TO_ERP, S.CONFIRMED) or _export_under_way(order):
         _queue_erp_cancellation(order, reason.strip())
     return order_transition(
         order=order,
@@ -122,6 +122,16 @@ def order_dealer_cancel(*, order: Order, dealer_user: DealerUser, reason: str = 
         source=OrderStatusChange.Source.DEALER,
         reason=reason.strip() or _("Cancelled by the dealer."),
     )
+
+
+def _export_under_way(order: Order) -> bool:
+    """Whether the order's export has started: a retry may follow an attempt the ERP applied, so the ERP may
+    hold the order although the portal has not heard back. The cancellation then follows the export."""
+    from erpsync.models import SyncJob
+
+    return SyncJob.objects.filter(
+        kind=SyncJob.Kind.ORDER_EXPORT, identity_key=f"order:{order.number}", attempts__gt=0
+    ).exists()
 
 
 def _queue_erp_cancellation(order: Order, reason: str = "") -> None:
