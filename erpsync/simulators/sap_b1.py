@@ -6,7 +6,7 @@
                                                    "Password": "1234"})
         session.get(sim.base_url + "Items?$select=ItemCode,ItemName")
 
-What it promises (facts from ``/work/shared/erp-protocols.md`` §1):
+What it promises (as the Service Layer is documented):
 
 - ``POST Login`` answers ``SessionId``/``Version``/``SessionTimeout`` and sets the ``B1SESSION`` and ``ROUTEID``
   cookies; every other call needs a live ``B1SESSION``. Sessions expire after ``session_timeout`` minutes without a

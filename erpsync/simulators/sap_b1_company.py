@@ -1,7 +1,7 @@
 """The in-memory SAP Business One company behind the simulated Service Layer.
 
-Entities are kept as the JSON objects the Service Layer (v1) shows: field names and enum spellings as in
-``/work/shared/erp-protocols.md`` §1.4 (``tYES``/``tNO``, ``bost_Open``/``bost_Close``, ``cCustomer``…), dates as
+Entities are kept as the JSON objects the Service Layer (v1) shows: field names and enum spellings as SAP documents
+them (``tYES``/``tNO``, ``bost_Open``/``bost_Close``, ``cCustomer``…), dates as
 ``'YYYY-MM-DD'`` and times as ``'HH:MM:SS'``. Every write goes through a method of ``Company`` so the business effects
 happen in one place:
 
