@@ -238,6 +238,7 @@ ERPSYNC_OUTBOX_BREAKER_SECONDS = env_int("ERPSYNC_OUTBOX_BREAKER_SECONDS", 60)
 ERPSYNC_OUTBOX_LEASE_SECONDS = env_int("ERPSYNC_OUTBOX_LEASE_SECONDS", 900)
 ERPSYNC_ADAPTERS: dict[str, str] = {
     "file": "erpsync.adapters.file.FileAdapter",
+    "sap_b1": "erpsync.adapters.sap_b1.SapB1Adapter",
 }
 
 LOGGING = {
