@@ -73,15 +73,26 @@ def _lookup_first(adapter: ErpAdapter, lookup, reference: str, create):
 
 def order_record(order, connection) -> ErpOrder:
     """The ERP's view of an approved order: customer and item codes through the binder, units through the value
-    map, prices net per unit as the dealer agreed them."""
+    map, prices net per unit as the dealer agreed them. Two queries for the lines, whatever their number."""
+    order_lines = list(order.lines.order_by("line_no"))
+    item_codes = dict(
+        ExternalRef.objects.filter(
+            connection=connection, entity="product", local_id__in=[line.product_id for line in order_lines]
+        ).values_list("local_id", "external_id")
+    )
+    unit_codes = dict(
+        ValueMap.objects.filter(connection=connection, kind=ValueMap.Kind.UNIT).values_list(
+            "local_value", "external_value"
+        )
+    )
     lines = []
-    for line in order.lines.select_related("product").order_by("line_no"):
+    for line in order_lines:
         lines.append(
             ErpOrderLine(
                 line_no=line.line_no,
-                product_code=_external_code(connection, "product", line.product_id, line.sku),
+                product_code=item_codes.get(line.product_id, line.sku),
                 quantity=line.quantity,
-                unit=_erp_value(connection, ValueMap.Kind.UNIT, line.unit_code),
+                unit=unit_codes.get(line.unit_code, line.unit_code),
                 unit_price=line.unit_price_net,
                 vat_rate=line.vat_rate,
                 currency=order.currency,

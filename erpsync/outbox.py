@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erpsync.adapters import adapter_classes, adapter_for
-from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
+from erpsync.adapters.base import Capability, ErpError, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.issues import IssueDraft, sync_issues_record, sync_issues_resolve
 from erpsync.models import Entity, ErpConnection, SyncJob
 
@@ -52,10 +52,10 @@ ENTITY_OF = {
     K.CUSTOMER_EXPORT: Entity.CUSTOMER,
 }
 CAPABILITY_OF = {
-    K.ORDER_EXPORT: "order_push",
-    K.ORDER_CANCEL: "order_cancel",
-    K.PAYMENT_EXPORT: "payment_push",
-    K.REFUND_EXPORT: "credit_memo_push",
+    K.ORDER_EXPORT: Capability.ORDER_PUSH,
+    K.ORDER_CANCEL: Capability.ORDER_CANCEL,
+    K.PAYMENT_EXPORT: Capability.PAYMENT_PUSH,
+    K.REFUND_EXPORT: Capability.CREDIT_MEMO_PUSH,
 }
 DUE_STATES = (S.PENDING, S.RETRYING)
 

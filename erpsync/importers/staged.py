@@ -10,11 +10,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from erpsync.importers.bulk import Staging, TableMerge
-from erpsync.importers.engine import ImportContext
+from erpsync.importers.engine import ISSUES_KEPT_PER_FEED, ImportContext
 
-# Issues opened one by one per feed for records that do not resolve (unknown item, warehouse, customer…);
-# beyond this many, one summary issue counts the rest, so a wrong feed cannot bury the queue.
-ISSUES_PER_FEED = 1000
 RESOLVED_CODES_EXCLUDED = ("feed_malformed", "import_failed")
 # A product or dealer the sync takes out of use says so in its status reason; one staff quarantined stays
 # quarantined whatever the ERP sends (a recall, a dispute), while the sync lifts its own holds.
@@ -189,24 +186,17 @@ class StagedImporter:
         and leave the stage; with ``hold``, the portal records they resolved to (column ``id``) are quarantined.
         Returns how many."""
         ids = "id" if hold else "NULL"
-        rows = fetchall(f"SELECT erp_key, {ids} FROM {q(stage)} WHERE {condition} LIMIT {ISSUES_PER_FEED + 1}")
+        rows = fetchall(f"SELECT erp_key, {ids} FROM {q(stage)} WHERE {condition} LIMIT {ISSUES_KEPT_PER_FEED}")
         if not rows:
             return 0
         total = fetchall(f"SELECT count(*) FROM {q(stage)} WHERE {condition}")[0][0]
-        for key, local_id in rows[:ISSUES_PER_FEED]:
+        for key, local_id in rows:
             ctx.reject(key=key, code=code, message=message % {"key": key}, payload={"key": key})
             if local_id is not None:
                 self._hold_by("pk", local_id, message % {"key": key})
-        if total > ISSUES_PER_FEED:
-            ctx.failed += total - ISSUES_PER_FEED
-            ctx.reject(
-                key=f"{ctx.feed.source}:more",
-                code=code,
-                message=_("%(count)s more records of this feed failed the same way.")
-                % {"count": total - ISSUES_PER_FEED},
-                payload={"source": ctx.feed.source, "more": total - ISSUES_PER_FEED},
-            )
-            ctx.failed -= 1
+        # Beyond the rows read, the feed's one summary issue counts them (a wrong feed cannot bury the queue).
+        ctx.failed += total - len(rows)
+        ctx.suppressed += total - len(rows)
         execute(f"DELETE FROM {q(stage)} WHERE {condition}")
         if hold:
             self.hold_refused(ctx)

@@ -247,3 +247,32 @@ def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_new_outcome(mem
     outbox_run(job=stale)  # its refusal comes too late
     job = SyncJob.objects.get()
     assert job.status == SyncJob.Status.SUCCEEDED and not SyncIssue.objects.exists()
+
+
+def test_order_record_uses_erp_codes_in_constant_queries(memory_erp):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.tests.factories import PriceListItemFactory, ProductFactory, StockLevelFactory
+    from erpsync.exporters import order_record
+    from erpsync.models import ValueMap
+
+    dealer, product = make_shop()
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("2"))
+    one = place(buyer)
+    for _ in range(3):
+        other = ProductFactory(min_order_qty=D("1"), order_multiple=D("1"), vat_rate=D("20"))
+        PriceListItemFactory(price_list=dealer.price_list, product=other, price=D("5"))
+        StockLevelFactory(product=other, on_hand=D("10"))
+        cart_line_add(dealer_user=buyer, product=other, quantity=D("1"))
+    many = place(buyer)
+    ExternalRef.objects.create(connection=memory_erp.connection, entity="product", local_id=product.pk, external_id="X-1")
+    unit = one.lines.get().unit_code
+    ValueMap.objects.create(connection=memory_erp.connection, kind="unit", external_value="ADET", local_value=unit)
+    with CaptureQueriesContext(db) as few:
+        record = order_record(Order.objects.get(pk=one.pk), memory_erp.connection)
+    assert (record.lines[0].product_code, record.lines[0].unit) == ("X-1", "ADET")
+    with CaptureQueriesContext(db) as more:
+        assert len(order_record(Order.objects.get(pk=many.pk), memory_erp.connection).lines) == 3
+    assert len(more) == len(few)
