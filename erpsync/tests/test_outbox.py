@@ -267,7 +267,8 @@ def test_order_record_uses_erp_codes_in_constant_queries(memory_erp):
         StockLevelFactory(product=other, on_hand=D("10"))
         cart_line_add(dealer_user=buyer, product=other, quantity=D("1"))
     many = place(buyer)
-    ExternalRef.objects.create(connection=memory_erp.connection, entity="product", local_id=product.pk, external_id="X-1")
+    conn = memory_erp.connection
+    ExternalRef.objects.create(connection=conn, entity="product", local_id=product.pk, external_id="X-1")
     unit = one.lines.get().unit_code
     ValueMap.objects.create(connection=memory_erp.connection, kind="unit", external_value="ADET", local_value=unit)
     with CaptureQueriesContext(db) as few:
