@@ -51,14 +51,15 @@ def _bind(connection, entity: str, local_id: int, external_id: str) -> None:
 
 
 def _lookup_first(adapter: ErpAdapter, lookup, reference: str, create):
-    """Bind the ERP's existing document for ``reference`` or create it. Without a lookup, an outcome-unknown
-    failure cannot be resolved safely: it becomes permanent, for a human to check the ERP."""
+    """Bind the ERP's existing document for ``reference`` or create it; a document an earlier attempt left
+    unfinished (``complete`` false) goes to ``create`` again, which finishes it. Without a lookup, an
+    outcome-unknown failure cannot be resolved safely: it becomes permanent, for a human to check the ERP."""
     try:
         existing = lookup(reference)
         can_look_up = True
     except NotImplementedError:
         existing, can_look_up = None, False
-    if existing is not None:
+    if existing is not None and getattr(existing, "complete", True):
         return existing
     try:
         return create()
@@ -69,6 +70,25 @@ def _lookup_first(adapter: ErpAdapter, lookup, reference: str, create):
             _("The ERP may or may not have %(ref)s (%(error)s); this ERP cannot be asked, please check it by hand.")
             % {"ref": reference, "error": exc.message}
         ) from exc
+
+
+def _list_price_and_discount(steps) -> tuple[Decimal | None, Decimal]:
+    """From an order line's price explanation: the net list price per unit and the dealer's discount percentage,
+    when a percentage agreement priced the line in the list's own currency. Otherwise (fixed agreement price,
+    converted currency, plain list price) there is no discount to show: (None, 0)."""
+    kinds = [step.get("kind") for step in steps or ()]
+    if "agreement_discount" not in kinds or "currency" in kinds:
+        return None, Decimal(0)
+    at = kinds.index("agreement_discount")
+    try:
+        list_price = Decimal(steps[at - 1]["amount"]) if at > 0 else None
+        discounted = Decimal(steps[at]["amount"])
+    except (KeyError, ArithmeticError, TypeError):
+        return None, Decimal(0)
+    if not list_price or list_price <= 0 or discounted > list_price:
+        return None, Decimal(0)
+    percent = ((1 - discounted / list_price) * 100).quantize(Decimal("0.01"))
+    return list_price, percent
 
 
 def order_record(order, connection) -> ErpOrder:
@@ -87,6 +107,7 @@ def order_record(order, connection) -> ErpOrder:
     )
     lines = []
     for line in order_lines:
+        list_price, discount = _list_price_and_discount(line.price_explanation)
         lines.append(
             ErpOrderLine(
                 line_no=line.line_no,
@@ -97,6 +118,8 @@ def order_record(order, connection) -> ErpOrder:
                 vat_rate=line.vat_rate,
                 currency=order.currency,
                 description=line.name,
+                list_price=list_price,
+                discount_percent=discount,
             )
         )
     address = order.delivery_address
@@ -209,6 +232,13 @@ def _customer(job: SyncJob) -> str:
     return _external_code(job.connection, "customer", dealer.pk, dealer.code)
 
 
+def _invoice_numbers(payload: dict) -> tuple[str, ...]:
+    numbers = payload.get("invoice_numbers") or ([payload["invoice_number"]] if payload.get("invoice_number") else [])
+    if isinstance(numbers, str) or not all(isinstance(n, (str, int)) for n in numbers):
+        raise PermanentError(_("The job's invoice numbers are not a list of numbers."))
+    return tuple(str(n) for n in numbers)
+
+
 def export_payment(*, adapter: ErpAdapter, job: SyncJob) -> str:
     """A collection on the dealer's account. The payload is written by the payments service that confirmed it."""
     p = job.payload
@@ -221,6 +251,7 @@ def export_payment(*, adapter: ErpAdapter, job: SyncJob) -> str:
         method=_erp_value(job.connection, ValueMap.Kind.PAYMENT_METHOD, p.get("method", "")),
         description=p.get("description", ""),
         order_reference=p.get("order_number", ""),
+        invoice_numbers=_invoice_numbers(p),
     )
     ack = _lookup_first(adapter, adapter.payment_lookup, record.reference, lambda: adapter.payment_push(record))
     return ack.document_id

@@ -8,7 +8,8 @@
   binds rather than duplicates.
 - Failures: a retryable error waits ``backoff`` (exponential with jitter, per kind, or the ERP's Retry-After);
   after ``max_attempts``, or at once for a permanent error, the job waits as "needs a human" with an issue.
-- Per connection: at most ``outbox_concurrency`` jobs run at once, and a circuit breaker stops claiming after
+- Per connection: at most ``outbox_concurrency`` jobs run at once (the connection's setting, else its adapter's
+  default, else ``ERPSYNC_OUTBOX_CONCURRENCY``), and a circuit breaker stops claiming after
   ``outbox_breaker_failures`` retryable failures in a row, for a cool-down that doubles while the ERP stays
   down. Jobs wait in order meanwhile; a job never overtakes an older unfinished job of the same change key.
 """
@@ -65,7 +66,12 @@ class OutboxRefused(Exception):
 
 
 def _setting(connection: ErpConnection, name: str):
-    return connection.settings.get(name, getattr(settings, f"ERPSYNC_{name.upper()}"))
+    """The connection's own value, else its adapter's default (an ERP that takes more parallel work says so),
+    else the site's ``ERPSYNC_<NAME>``."""
+    if name in connection.settings:
+        return connection.settings[name]
+    default = getattr(adapter_classes().get(connection.adapter), name, None)
+    return default if default is not None else getattr(settings, f"ERPSYNC_{name.upper()}")
 
 
 def backoff(kind: str, attempts: int, *, retry_after: float | None = None, rng: random.Random | None = None) -> float:

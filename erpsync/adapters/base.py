@@ -348,6 +348,11 @@ class ErpOrderLine:
     vat_rate: Decimal
     currency: str = "TRY"
     description: str = ""
+    # The list price per unit before the dealer's discount, when the price came from a percentage agreement:
+    # an ERP that keeps discounts on the line gets list price and percentage; ``unit_price`` stays what the dealer
+    # pays (net, per unit).
+    list_price: Decimal | None = None
+    discount_percent: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,12 +379,17 @@ class ErpOrder:
 
 @dataclass(frozen=True, slots=True)
 class ErpOrderAck:
-    """The ERP's document for an order: its internal id and the number people see."""
+    """The ERP's document for an order: its internal id and the number people see.
+
+    ``complete`` is false when the ERP holds the document but an earlier push stopped before finishing it (an ERP
+    whose documents go through several steps, e.g. created as a draft, then quoted): the exporter then pushes the
+    order again, and the adapter finishes the document it finds instead of creating another."""
 
     reference: str
     document_id: str
     document_number: str = ""
     state: ErpOrderState = ErpOrderState.OPEN
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +411,8 @@ class ErpPayment:
     method: str
     description: str = ""
     order_reference: str = ""
+    # ERP invoice numbers the payment settles, in order; what is left over stays on account.
+    invoice_numbers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -334,6 +334,7 @@ def document_template() -> dict[str, Any]:
         "UpdateDate": None,
         "UpdateTime": None,
         "DocumentLines": [],
+        "DocumentReferences": [],
     }
 
 
@@ -364,6 +365,7 @@ def document_line_template() -> dict[str, Any]:
         "ShipDate": None,
         "BatchNumbers": [],
         "SerialNumbers": [],
+        "AccountCode": None,
     }
 
 
@@ -844,7 +846,12 @@ class Company:
         document["DocCurrency"] = partner["Currency"] or self.currency
         document["DocObjectCode"] = OBJECT_CODES[set_name]
         base_type = DOCUMENT_SETS.get(set_name, ORDER)
-        lines = [self._document_line(set_name, document, number, given) for number, given in enumerate(lines_given)]
+        if document["DocType"] not in ("dDocument_Items", "dDocument_Service"):
+            raise B1Error(400, BAD_REQUEST, f"Property 'DocType' has an invalid value {document['DocType']!r}")
+        service = document["DocType"] == "dDocument_Service"
+        line_of = self._service_line if service else self._document_line
+        lines = [line_of(set_name, document, number, given) for number, given in enumerate(lines_given)]
+        document["DocumentReferences"] = self._references(document)
         document["DocumentLines"] = lines
         self._total(document)
 
@@ -854,7 +861,7 @@ class Company:
         entry = document["DocEntry"] = self._doc_entry[set_name]
         document["DocNum"] = self._doc_num[set_name]
         self.collection(set_name)[entry] = document
-        if set_name != "Drafts":
+        if set_name != "Drafts" and not service:
             for line in lines:
                 self._apply_line(base_type, line)
         self.stamp(set_name, entry, document, created=True)
@@ -925,6 +932,51 @@ class Company:
         if set_name in {"DeliveryNotes", "Invoices"} and not self._stock_already_left(line):
             self._check_batches_and_serials(item, line, number)
         return line
+
+    def _service_line(
+        self, set_name: str, document: dict[str, Any], number: int, given: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A line of a service document: an amount on a G/L account, no item and no stock."""
+        if not isinstance(given, dict):
+            raise B1Error(400, BAD_REQUEST, "DocumentLines must hold objects")
+        line = _merge(document_line_template(), given, "DocumentLine")
+        line["LineNum"] = number
+        if line["ItemCode"]:
+            raise refuse(f"A service document row cannot carry an item (row {number + 1})")
+        if not line["AccountCode"]:
+            raise refuse(f"Enter a G/L account in row {number + 1}")
+        line["VatGroup"] = line["VatGroup"] or "S1"
+        if line["VatGroup"] not in self.vat_groups:
+            raise refuse(f"Invalid tax group '{line['VatGroup']}' in row {number + 1}")
+        rate = self.vat_groups[line["VatGroup"]]
+        gross = money(_number(line, "PriceAfterVAT"))
+        if gross > 0:  # entered gross: the VAT is taken out of it
+            line["TaxTotal"] = money(gross * rate / (100 + rate))
+            line["LineTotal"] = money(gross - line["TaxTotal"])
+        else:
+            line["LineTotal"] = money(_number(line, "LineTotal"))
+            line["TaxTotal"] = money(line["LineTotal"] * rate / 100)
+        if line["LineTotal"] <= 0:
+            raise refuse(f"Enter an amount in row {number + 1}")
+        line["Quantity"], line["UnitPrice"], line["Price"] = 1.0, line["LineTotal"], line["LineTotal"]
+        line["PriceAfterVAT"] = money(line["LineTotal"] + line["TaxTotal"])
+        line["Currency"] = document["DocCurrency"]
+        line["LineStatus"], line["RemainingOpenQuantity"] = OPEN, 0.0
+        return line
+
+    def _references(self, document: dict[str, Any]) -> list[dict[str, Any]]:
+        """``DocumentReferences``: links to other documents of the same customer (an invoice a credit memo
+        corrects). Only sales invoices are known here."""
+        rows = []
+        for number, given in enumerate(document["DocumentReferences"] or []):
+            if not isinstance(given, dict) or given.get("RefObjType") != "rot_SalesInvoice":
+                raise B1Error(400, BAD_REQUEST, "DocumentReferences: only RefObjType rot_SalesInvoice is supported")
+            invoice = self.invoices.get(given.get("RefDocEntr"))
+            if invoice is None or invoice["CardCode"] != document["CardCode"]:
+                raise refuse(f"Referenced invoice {given.get('RefDocEntr')} is not an invoice of this customer")
+            rows.append({"LineNumber": number + 1, "RefDocEntr": invoice["DocEntry"], "RefDocNum": invoice["DocNum"],
+                         "RefObjType": "rot_SalesInvoice", "Remark": given.get("Remark")})  # fmt: skip
+        return rows
 
     def _line_uom(self, item: dict[str, Any], line: dict[str, Any]) -> None:
         group = self.uom_groups.get(item["UoMGroupEntry"])

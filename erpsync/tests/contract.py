@@ -114,6 +114,11 @@ class ErpSide(abc.ABC):
         """Records of ``entity`` to publish; Turkish letters, decimals and nested records included."""
         return list(SAMPLES[entity])
 
+    def sample_write(self, kind: str) -> Any:
+        """The payment or credit memo to push for ``kind`` ("payments", "credit_memos"); an ERP whose credit memos
+        must name one of its own invoices sets that invoice up here."""
+        return sample_payment() if kind == "payments" else sample_credit_memo()
+
     def invalid_order(self) -> ErpOrder:
         """An order this ERP refuses permanently (by default: a reference no ERP can key on)."""
         return dataclasses.replace(sample_order(), reference="../../etc/passwd")
@@ -436,7 +441,7 @@ class AdapterContract:
         capability, name = WRITES[kind]
         self._require(adapter, capability)
         push, lookup = getattr(adapter, f"{name}_push"), getattr(adapter, f"{name}_lookup")
-        document = sample_payment() if kind == "payments" else sample_credit_memo()
+        document = erp.sample_write(kind)
 
         ack = push(document)
         assert isinstance(ack, ErpAck)

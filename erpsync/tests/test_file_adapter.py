@@ -1030,3 +1030,14 @@ def test_documented_outbound_example_matches_what_is_written(root: Path) -> None
     make(root).order_push(dataclasses.replace(order, lines=order.lines[:1]))
     written = (root / "outbound" / "orders" / f"{order.reference}.xml").read_text(encoding="utf-8")
     assert doc_block("### 4.3 Order", "xml").strip() == written.strip()
+
+
+def test_payment_lists_the_invoices_it_settles():
+    import dataclasses as dc
+
+    from erpsync.adapters.file.outbound import render
+    from erpsync.tests.contract import sample_payment
+
+    xml = render("payments", dc.replace(sample_payment(), invoice_numbers=("41", "42"))).decode()
+    assert "<InvoiceNumbers>\n    <InvoiceNumber>41</InvoiceNumber>\n    <InvoiceNumber>42</InvoiceNumber>" in xml
+    assert "<InvoiceNumbers />" in render("payments", sample_payment()).decode()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 import threading
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -48,7 +49,8 @@ def empty_sim():
 
 @pytest.fixture
 def adapter(sim):
-    with make(sim, order_warehouse="01", vat_groups={"20": "S1", "10": "S2"}) as adapter:
+    """An adapter that reports the first failure (no read retries), so each error's mapping shows."""
+    with make(sim, order_warehouse="01", vat_groups={"20": "S1", "10": "S2"}, read_retries=0) as adapter:
         yield adapter
 
 
@@ -316,6 +318,32 @@ def test_throttled_is_retryable_with_retry_after(adapter, sim):
     assert not isinstance(caught.value, OutcomeUnknownError)
 
 
+def test_a_throttled_read_waits_as_told_then_goes_on(sim):
+    sim.faults.throttle("Items", retry_after=1)
+    started = time.monotonic()
+    with make(sim, read_retries=2) as adapter:
+        products = records(adapter, "product")
+    assert len(products) == len(sim.company.items)
+    assert time.monotonic() - started >= 1
+    assert sim.stats.count("GET", "Items") == 2
+
+
+def test_a_read_gives_up_after_its_retries(sim):
+    sim.faults.error("Warehouses", status=503, count=None)
+    with make(sim, read_retries=2) as adapter, pytest.raises(RetryableError) as caught:
+        records(adapter, "warehouse")
+    assert caught.value.details["status"] == 503
+    assert sim.stats.count("GET", "Warehouses") == 3
+
+
+def test_a_refused_write_is_not_replayed_by_the_adapter(sim):
+    sim.faults.error("Orders", status=503, method="POST", count=None)
+    with make(sim, read_retries=3) as adapter, pytest.raises(RetryableError):
+        adapter.order_push(order())
+    assert sim.stats.count("POST", "Orders") == 1
+    assert not sim.company.orders
+
+
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_retryable(adapter, sim, status):
     sim.faults.error("Orders", status=status)
@@ -337,7 +365,12 @@ def test_nothing_listening_is_retryable(sim):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     adapter = SapB1Adapter(
-        settings={"base_url": f"http://127.0.0.1:{port}/b1s/v1/", "company_db": "X", "timeout_seconds": 2},
+        settings={
+            "base_url": f"http://127.0.0.1:{port}/b1s/v1/",
+            "company_db": "X",
+            "timeout_seconds": 2,
+            "read_retries": 0,
+        },
         credentials=CREDENTIALS,
     )
     with pytest.raises(RetryableError) as caught:

@@ -1,7 +1,8 @@
 """Documents the portal hands to the ERP, as XML: orders, cancellations, payments and credit memos.
 
 Every field of the record becomes a child element of the same name, in the record's field order; tuples of
-records (an order's lines) become a container (``<Lines>``) of items (``<Line>``). Values: text as is,
+records (an order's lines) or of values (a payment's invoice numbers) become a container (``<Lines>``,
+``<InvoiceNumbers>``) of items (``<Line>``, ``<InvoiceNumber>``). Values: text as is,
 decimals with "." and no thousands separator, dates ISO (YYYY-MM-DD), booleans ``true``/``false``, an
 absent optional value an empty element. Files are UTF-8 with an XML declaration.
 """
@@ -26,7 +27,7 @@ ROOT_ELEMENTS: dict[str, str] = {
     "payments": "Payment",
     "credit_memos": "CreditMemo",
 }
-_CONTAINERS = {"lines": ("Lines", "Line")}
+_CONTAINERS = {"lines": ("Lines", "Line"), "invoice_numbers": ("InvoiceNumbers", "InvoiceNumber")}
 # Characters XML 1.0 cannot carry at all, not even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 SAFE_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -65,7 +66,10 @@ def _fill(parent: Element, record: Any) -> None:
             container, child_tag = _CONTAINERS.get(item.name, (item.name, "Item"))
             holder = SubElement(parent, container)
             for child in value:
-                _fill(SubElement(holder, child_tag), child)
+                if dataclasses.is_dataclass(child):
+                    _fill(SubElement(holder, child_tag), child)
+                else:
+                    SubElement(holder, child_tag).text = _text(item.name, child)
         else:
             SubElement(parent, item.name).text = _text(item.name, value)
 
