@@ -33,6 +33,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from stdnum.tr import vkn
 
 # Error codes the protocol notes document; BUSINESS_ERROR is the simulator's choice for validation refusals.
 NOT_FOUND = -2028
@@ -74,17 +77,19 @@ def refuse(message: str) -> B1Error:
 class Clock:
     """The company's idea of "now" for ``UpdateDate``/``UpdateTime`` and default document dates.
 
-    Runs with the wall clock until ``set`` freezes it; ``advance`` moves a frozen clock (or shifts a running one).
+    Runs with the wall clock of the company's zone (local times without a zone, as SAP stores them) until ``set``
+    freezes it; ``advance`` moves a frozen clock (or shifts a running one).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, zone: str = "Europe/Istanbul") -> None:
+        self.zone = ZoneInfo(zone)
         self._frozen: datetime | None = None
         self._offset = timedelta()
 
     def now(self) -> datetime:
         if self._frozen is not None:
             return self._frozen
-        return datetime.now().replace(microsecond=0) + self._offset
+        return datetime.now(self.zone).replace(tzinfo=None, microsecond=0) + self._offset
 
     def set(self, when: datetime) -> None:
         self._frozen = when.replace(microsecond=0)
@@ -1300,6 +1305,12 @@ class Company:
 # Demo data
 
 
+def _tax_number(rng: random.Random) -> str:
+    """A valid Turkish tax number (VKN): nine digits and their check digit."""
+    digits = f"{rng.randrange(10**8, 10**9)}"
+    return digits + vkn.calc_check_digit(digits)
+
+
 def seed_demo(company: Company, *, items: int = 25, customers: int = 5, seed: int = 0) -> None:
     """Fill an empty company with warehouses, price lists, units, ``items`` items and ``customers`` customers.
 
@@ -1372,7 +1383,7 @@ def seed_demo(company: Company, *, items: int = 25, customers: int = 5, seed: in
                 {
                     "CardCode": code,
                     "CardName": f"Demo Bayi {number} Ltd. Şti.",
-                    "FederalTaxID": f"{rng.randrange(10**9, 10**10)}",
+                    "FederalTaxID": _tax_number(rng),
                     "CreditLimit": float(rng.choice([50_000, 100_000, 250_000])),
                     "PriceListNum": rng.choice([1, 2]),
                     "PayTermsGrpCode": rng.choice([1, 2, 3]),

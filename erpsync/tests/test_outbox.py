@@ -277,3 +277,21 @@ def test_order_record_uses_erp_codes_in_constant_queries(memory_erp):
     with CaptureQueriesContext(db) as more:
         assert len(order_record(Order.objects.get(pk=many.pk), memory_erp.connection).lines) == 3
     assert len(more) == len(few)
+
+
+def test_order_record_carries_list_price_and_discount_of_a_percentage_agreement(memory_erp):
+    from catalog.models import DealerAgreement
+    from erpsync.exporters import order_record
+
+    dealer, product = make_shop(price="80")
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("1"))
+    plain = place(buyer)
+    DealerAgreement.objects.create(dealer=dealer, product=product, kind="discount", value=D("12.5"))
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("1"))
+    discounted = place(buyer)
+
+    (plain_line,) = order_record(plain, memory_erp.connection).lines
+    (line,) = order_record(discounted, memory_erp.connection).lines
+    assert (plain_line.list_price, plain_line.discount_percent, plain_line.unit_price) == (None, 0, D("80"))
+    assert (line.list_price, line.discount_percent, line.unit_price) == (D("80"), D("12.5"), D("70"))

@@ -1,0 +1,198 @@
+"""SAP Business One end to end on the portal's database: the company imported from the Service Layer simulator,
+a dealer's order placed and approved in the portal, exported exactly once (also when SAP's answer is lost),
+delivered and invoiced in SAP and followed back into the portal; the import survives an expired session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import DealerAgreement, PriceListItem, Product, ProductUnit, StockLevel, Unit
+from dealers.models import Dealer, DealerDocument
+from erpsync.importers import sync_import
+from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
+from erpsync.outbox import outbox_drain
+from erpsync.simulators import SapB1Simulator
+from orders.services import cart_line_add
+from orders.services.approval import can_dealer_cancel, order_dealer_cancel, order_staff_approve
+from orders.status import OrderStatus as S
+from orders.tests.factories import buyer_of, place
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+IMPORT_ORDER = ("unit", "warehouse", "price_list", "product", "stock", "price", "customer", "balance", "credit",
+                "agreement")  # fmt: skip
+
+
+@pytest.fixture
+def sim():
+    with SapB1Simulator(items=8, customers=3) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sap(sim, monkeypatch):
+    monkeypatch.setenv("SAPTEST_USERNAME", "manager")
+    monkeypatch.setenv("SAPTEST_PASSWORD", "1234")
+    connection = ErpConnection.objects.create(
+        code="sap",
+        name="SAP Business One",
+        adapter="sap_b1",
+        is_default=True,
+        credentials_ref="SAPTEST",
+        settings={
+            "base_url": sim.base_url,
+            "company_db": sim.company_db,
+            "timeout_seconds": 2,
+            "order_warehouse": "01",
+            "vat_groups": {"20": "S1", "10": "S2"},
+            "read_retries": 1,
+        },
+    )
+    for code, rate in (("S1", "20"), ("S2", "10")):
+        ValueMap.objects.create(
+            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=code, local_value=rate
+        )
+    return connection
+
+
+def import_all(connection) -> dict[str, SyncRun]:
+    return {entity: sync_import(connection=connection, entity=entity, full=True) for entity in IMPORT_ORDER}
+
+
+def due_now(job: SyncJob) -> None:
+    SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_import_order_ship_and_invoice_round_trip(sim, sap, client):
+    runs = import_all(sap)
+    assert {entity: run.status for entity, run in runs.items()} == dict.fromkeys(IMPORT_ORDER, SyncRun.Status.SUCCEEDED)
+    assert Product.objects.count() == 8 and Dealer.objects.filter(code__startswith="C").count() == 3
+    pack = ProductUnit.objects.get(product__sku="A0005", unit__code="Box12")
+    assert pack.factor == 12
+    on_hand = StockLevel.objects.get(product__sku="A0001", warehouse__code="01").on_hand
+    assert on_hand == D(str(sim.stock("A0001", "01")["InStock"]))
+    dealer = Dealer.objects.get(code="C0001")
+    special = sim.company.special_prices[("C0001", "A0001")]["Price"]
+    assert DealerAgreement.objects.get(dealer=dealer, product__sku="A0001").value == D(str(special))
+    assert PriceListItem.objects.filter(product__sku="A0002").exists()
+    for sku in ("A0001", "A0005"):
+        StockLevel.objects.filter(product__sku=sku, warehouse__code="01").update(on_hand=D(1000))
+
+    # The dealer orders: three of A0001 at the special price and a box of A0005.
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=Product.objects.get(sku="A0001"), quantity=D(3))
+    box = Unit.objects.get(code="Box12")
+    cart_line_add(dealer_user=buyer, product=Product.objects.get(sku="A0005"), quantity=D(1), unit=box)
+    order = place(buyer)
+    if order.status != S.APPROVED:
+        order = order_staff_approve(order=order, actor=None, note="")
+    assert order.status == S.APPROVED
+
+    # SAP takes the order but the answer is lost: the retry finds it instead of posting again.
+    sim.faults.drop_response("Orders", method="POST")
+    outbox_drain(connection=sap)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
+    assert job.status == SyncJob.Status.RETRYING
+    due_now(job)
+    outbox_drain(connection=sap)
+    job.refresh_from_db()
+    order.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED and order.status == S.SENT_TO_ERP
+    (sap_order,) = [o for o in sim.company.orders.values() if o["NumAtCard"] == order.number]
+    assert sim.stats.count("POST", "Orders") == 1
+    lines = {line["ItemCode"]: line for line in sap_order["DocumentLines"]}
+    assert (lines["A0001"]["Quantity"], lines["A0001"]["UnitPrice"]) == (3, special)
+    assert (lines["A0005"]["UoMEntry"], lines["A0005"]["InventoryQuantity"]) == (2, 12)
+    assert order.erp_document_number == str(sap_order["DocNum"])
+
+    # SAP confirms it (status read), then delivers with a tracking number.
+    sync_import(connection=sap, entity="order_status")
+    order.refresh_from_db()
+    assert order.status == S.CONFIRMED
+    sim.deliver(sap_order["DocEntry"], tracking_number="YK-778899")
+    for entity in ("order_status", "delivery"):
+        assert sync_import(connection=sap, entity=entity).status == SyncRun.Status.SUCCEEDED
+    order.refresh_from_db()
+    assert order.status == S.SHIPPED
+    delivery = DealerDocument.objects.get(kind="delivery", order=order)
+    assert delivery.tracking_number == "YK-778899" and delivery.dealer == dealer
+    client.force_login(buyer.user)
+    page = client.get(reverse("orders:order_detail", args=[order.number]))
+    assert page.status_code == 200 and "YK-778899" in page.content.decode()
+
+    # The invoice follows the delivery; the order ends invoiced with the invoice on the dealer's account.
+    delivery_entry = max(sim.company.delivery_notes)
+    invoice = sim.invoice(delivery_entry)
+    for entity in ("order_status", "invoice"):
+        assert sync_import(connection=sap, entity=entity).status == SyncRun.Status.SUCCEEDED
+    order.refresh_from_db()
+    assert order.status == S.INVOICED
+    billed = DealerDocument.objects.get(kind="invoice", order=order)
+    assert billed.number == str(invoice["DocNum"]) and billed.gross == D(str(invoice["DocTotal"]))
+    assert sim.stats.count("POST", "Orders") == 1
+
+
+def approved(dealer, sku: str = "A0001"):
+    StockLevel.objects.filter(product__sku=sku).update(on_hand=D(1000))
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=Product.objects.get(sku=sku), quantity=D(2))
+    order = place(buyer)
+    if order.status != S.APPROVED:
+        order = order_staff_approve(order=order, actor=None, note="")
+    return order, buyer
+
+
+def test_cancelled_in_the_portal_is_cancelled_in_sap_until_the_first_delivery(sim, sap):
+    import_all(sap)
+    dealer = Dealer.objects.get(code="C0002")
+    kept, _ = approved(dealer)
+    dropped, buyer = approved(dealer)
+    outbox_drain(connection=sap)
+
+    dropped.refresh_from_db()
+    order_dealer_cancel(order=dropped, dealer_user=buyer, reason="Müşteri vazgeçti")
+    outbox_drain(connection=sap)
+    by_number = {o["NumAtCard"]: o for o in sim.company.orders.values()}
+    assert by_number[dropped.number]["Cancelled"] == "tYES"
+    assert SyncJob.objects.get(kind=SyncJob.Kind.ORDER_CANCEL).status == SyncJob.Status.SUCCEEDED
+
+    # Once SAP delivered, the order is past the point of no return: the dealer can no longer cancel it.
+    sim.deliver(by_number[kept.number]["DocEntry"], {0: 1})
+    sync_import(connection=sap, entity="order_status")
+    kept.refresh_from_db()
+    assert kept.status == S.PARTIALLY_SHIPPED and not can_dealer_cancel(kept)
+    assert by_number[kept.number]["Cancelled"] == "tNO"
+
+
+def test_an_import_survives_a_session_expiring_mid_read(sim, sap):
+    for number in range(1, 1500):
+        sim.add_item(f"B{number:04d}", price=10.0)
+    sap.settings["page_size"] = 100
+    sap.save()
+    sync_import(connection=sap, entity="unit", full=True)
+    logins = sim.stats.logins
+
+    def expire_once(done: int) -> None:
+        if sim.stats.logins == logins:  # after the first thousand rows, SAP forgets the session
+            sim.expire_sessions()
+
+    run = sync_import(connection=sap, entity="product", full=True, progress=expire_once)
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert Product.objects.count() == len(sim.company.items) == 1507
+    assert sim.stats.logins == logins + 1
+
+
+def test_sap_connections_run_four_exports_at_once_unless_told(sap, settings, tmp_path):
+    from erpsync.outbox import _setting
+
+    files = ErpConnection.objects.create(code="files", name="Files", adapter="file", settings={"root": str(tmp_path)})
+    assert _setting(sap, "outbox_concurrency") == 4
+    sap.settings["outbox_concurrency"] = 2
+    assert _setting(sap, "outbox_concurrency") == 2
+    assert _setting(files, "outbox_concurrency") == settings.ERPSYNC_OUTBOX_CONCURRENCY
