@@ -4,6 +4,7 @@ delivered and invoiced in SAP and followed back into the portal; the import surv
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -196,3 +197,33 @@ def test_sap_connections_run_four_exports_at_once_unless_told(sap, settings, tmp
     sap.settings["outbox_concurrency"] = 2
     assert _setting(sap, "outbox_concurrency") == 2
     assert _setting(files, "outbox_concurrency") == settings.ERPSYNC_OUTBOX_CONCURRENCY
+
+
+FAULTS = {
+    "latency beyond the timeout": lambda faults: faults.latency("Orders", seconds=3, method="POST"),
+    "server error": lambda faults: faults.error("Orders", status=503, method="POST"),
+    "throttled": lambda faults: faults.throttle("Orders", retry_after=1, method="POST"),
+    "session expired": lambda faults: faults.expire_session("Orders", method="POST"),
+    "connection reset": lambda faults: faults.reset("Orders", method="POST"),
+    "applied, answer dropped": lambda faults: faults.drop_response("Orders", method="POST"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_no_fault_loses_or_duplicates_an_order(sim, sap, fault):
+    import_all(sap)
+    order, _ = approved(Dealer.objects.get(code="C0003"))
+    FAULTS[fault](sim.faults)
+    job = None
+    for _attempt in range(4):
+        outbox_drain(connection=sap)
+        job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
+        if job.status == SyncJob.Status.SUCCEEDED:
+            break
+        assert job.status == SyncJob.Status.RETRYING, job.last_error
+        due_now(job)
+    order.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED and order.status == S.SENT_TO_ERP
+    assert [o["NumAtCard"] for o in sim.company.orders.values()] == [order.number]
+    time.sleep(0.1)  # a request the client gave up on may still be finishing in the simulator
+    assert len(sim.company.orders) == 1
