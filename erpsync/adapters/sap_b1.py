@@ -535,13 +535,18 @@ class SapB1Adapter(ErpAdapter):
             scope={"company_db": self.company_db},
         )
 
-    def delta_filter(self, since: datetime) -> str:
+    def delta_filter(self, since: datetime, *, created: bool = True) -> str:
         """Rows changed at or after ``since`` (less the overlap) on the company's clock. Date and time are separate
-        columns, so a later day counts whatever its time of day."""
+        columns, so a later day counts whatever its time of day. Master data created since then counts too
+        (``CreateDate``/``CreateTime``): a row SAP added may carry no update stamp yet."""
         local = since if since.tzinfo is None else since.astimezone(self.zone).replace(tzinfo=None)
         local -= self.delta_overlap
         day, clock = local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")
-        return f"UpdateDate gt '{day}' or (UpdateDate eq '{day}' and UpdateTime ge '{clock}')"
+        stamps = [("UpdateDate", "UpdateTime")] + ([("CreateDate", "CreateTime")] if created else [])
+        return " or ".join(
+            f"{date_field} gt '{day}' or ({date_field} eq '{day}' and {time_field} ge '{clock}')"
+            for date_field, time_field in stamps
+        )
 
     def _items(self, select: str, since: datetime | None) -> Iterator[dict[str, Any]]:
         query = {"$select": select, "$orderby": "ItemCode"}
@@ -753,7 +758,8 @@ class SapB1Adapter(ErpAdapter):
 
     def _changed(self, set_name: str, select: str, window: datetime, where: str = "") -> list[dict[str, Any]]:
         """Documents of ``set_name`` changed since ``window`` (a day or so: a list is fine)."""
-        condition = f"({self.delta_filter(window)})" + (f" and {where}" if where else "")
+        # Documents carry UpdateDate/UpdateTime from the moment they are added.
+        condition = f"({self.delta_filter(window, created=False)})" + (f" and {where}" if where else "")
         return list(self._collection(set_name, {"$select": select, "$filter": condition, "$orderby": "DocEntry"}))
 
     def _by_entry(self, set_name: str, entries: Iterable[int], select: str) -> dict[int, dict[str, Any]]:

@@ -270,8 +270,22 @@ def test_delta_filter_handles_date_and_time_columns(sim):
     adapter = make(sim, timezone="Europe/Istanbul")
     since = datetime(2026, 3, 1, 11, 30, tzinfo=UTC)
     assert adapter.delta_filter(since) == (
+        "UpdateDate gt '2026-03-01' or (UpdateDate eq '2026-03-01' and UpdateTime ge '14:25:00') or "
+        "CreateDate gt '2026-03-01' or (CreateDate eq '2026-03-01' and CreateTime ge '14:25:00')"
+    )
+    assert adapter.delta_filter(since, created=False) == (
         "UpdateDate gt '2026-03-01' or (UpdateDate eq '2026-03-01' and UpdateTime ge '14:25:00')"
     )
+
+
+def test_delta_counts_a_new_item_without_an_update_stamp(empty_sim):
+    sim = empty_sim
+    sim.set_time(datetime(2026, 3, 5, 9, 0))
+    sim.add_item("NEW-1")
+    sim.company.items["NEW-1"].update(UpdateDate=None, UpdateTime=None)
+    adapter = make(sim, delta_overlap_seconds=0, timezone="UTC")
+    assert [p.code for p in records(adapter, "product", since=datetime(2026, 3, 5, 8, 0, tzinfo=UTC))] == ["NEW-1"]
+    assert records(adapter, "product", since=datetime(2026, 3, 5, 10, 0, tzinfo=UTC)) == []
 
 
 def test_delta_picks_up_a_later_day_at_an_earlier_time(empty_sim):
