@@ -110,22 +110,8 @@ NOT_FOUND = "-2028"
 ORDER_TYPE, DELIVERY_TYPE, INVOICE_TYPE = 17, 15, 13
 # Characters left as they are in query values; the rest (spaces, non-ASCII letters) is percent-encoded.
 QUERY_SAFE = ",'()=:*$/"
-ENTITIES = (
-    "unit",
-    "product",
-    "warehouse",
-    "stock",
-    "price_list",
-    "price",
-    "agreement",
-    "customer",
-    "balance",
-    "credit",
-    "order_status",
-    "delivery",
-    "invoice",
-    "credit_memo",
-)
+# Every entity of the contract but categories and brands (item groups and manufacturers are not mapped).
+ENTITIES = tuple(entity for entity in ErpAdapter.readable if entity not in {"category", "brand"})
 DELTA_ENTITIES = frozenset({"product", "customer"})
 # Read for a time window only (since the watermark, or ``status_lookback_days`` back): never a full snapshot.
 WINDOW_ENTITIES = frozenset({"order_status", "delivery", "invoice", "credit_memo"})

@@ -489,6 +489,14 @@ def _merge(template: dict[str, Any], payload: dict[str, Any], what: str) -> dict
     return merged
 
 
+def _new_line(given: Any, number: int) -> dict[str, Any]:
+    if not isinstance(given, dict):
+        raise B1Error(400, BAD_REQUEST, "DocumentLines must hold objects")
+    line = _merge(document_line_template(), given, "DocumentLine")
+    line["LineNum"] = number
+    return line
+
+
 def _is_date(value: Any) -> bool:
     try:
         date.fromisoformat(str(value)[:10])
@@ -880,10 +888,7 @@ class Company:
     def _document_line(
         self, set_name: str, document: dict[str, Any], number: int, given: dict[str, Any]
     ) -> dict[str, Any]:
-        if not isinstance(given, dict):
-            raise B1Error(400, BAD_REQUEST, "DocumentLines must hold objects")
-        line = _merge(document_line_template(), given, "DocumentLine")
-        line["LineNum"] = number
+        line = _new_line(given, number)
         base = None
         if line["BaseType"] not in (-1, None):
             base = self._base_line(set_name, document, line)
@@ -942,10 +947,7 @@ class Company:
         self, set_name: str, document: dict[str, Any], number: int, given: dict[str, Any]
     ) -> dict[str, Any]:
         """A line of a service document: an amount on a G/L account, no item and no stock."""
-        if not isinstance(given, dict):
-            raise B1Error(400, BAD_REQUEST, "DocumentLines must hold objects")
-        line = _merge(document_line_template(), given, "DocumentLine")
-        line["LineNum"] = number
+        line = _new_line(given, number)
         if line["ItemCode"]:
             raise refuse(f"A service document row cannot carry an item (row {number + 1})")
         if not line["AccountCode"]:
