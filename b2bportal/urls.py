@@ -11,6 +11,7 @@ urlpatterns = [
     path("account/", include("dealers.urls")),
     path("catalog/", include("catalog.urls")),
     path("orders/", include("orders.urls")),
+    path("payments/", include("payments.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

@@ -5,8 +5,9 @@ statements and their transactions only through the import, allocations only thro
 payment links; a link's status and payment are written when it is paid.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money
@@ -52,8 +53,58 @@ class PaymentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_select_related = ("dealer", "order")
     date_hierarchy = "created_at"
     inlines = (AllocationInline,)
+    readonly_fields = ("refund_link",)
 
     amount_with_currency = _amount_display(Payment)
+
+    @admin.display(description=_("refund"))
+    def refund_link(self, obj) -> str:
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if obj.status not in (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED):
+            return "—"
+        url = reverse("admin:payments_payment_refund", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Refund…"))
+
+    def get_urls(self):
+        from django.urls import path
+
+        own = [path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view), name="payments_payment_refund")]
+        return own + super().get_urls()
+
+    def refund_view(self, request, pk: int):
+        """Staff refund all or part of a card payment through its provider; the credit memo goes to the ERP."""
+        from django import forms
+        from django.shortcuts import get_object_or_404, redirect
+        from django.template.response import TemplateResponse
+
+        from payments.services import PaymentRefused, payment_refund
+
+        if not request.user.has_perm("payments.change_payment"):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        payment = get_object_or_404(Payment, pk=pk)
+
+        class RefundForm(forms.Form):
+            amount = forms.DecimalField(label=_("Amount"), min_value=0, decimal_places=2,
+                                        initial=payment.amount - payment.refunded_amount)  # fmt: skip
+            reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+        form = RefundForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment_refund(payment=payment, amount=form.cleaned_data["amount"], user=request.user,
+                               reason=form.cleaned_data["reason"])  # fmt: skip
+            except PaymentRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                self.message_user(request, _("The refund was made; the credit memo is on its way to the ERP."))
+                return redirect("admin:payments_payment_change", payment.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "payment": payment,
+                   "form": form, "title": _("Refund %(payment)s") % {"payment": payment}}  # fmt: skip
+        return TemplateResponse(request, "admin/payments/payment/refund.html", context)
 
 
 @admin.register(PaymentLink)
@@ -64,9 +115,16 @@ class PaymentLinkAdmin(admin.ModelAdmin):
     list_select_related = ("dealer",)
     date_hierarchy = "created_at"
     autocomplete_fields = ("dealer",)
-    readonly_fields = ("token", "status", "payment", "used_at", "created_by", "created_at", "updated_at")
+    readonly_fields = ("url", "token", "status", "payment", "used_at", "created_by", "created_at", "updated_at")
+    actions = ("send_again", "withdraw")
 
     amount_with_currency = _amount_display(PaymentLink)
+
+    @admin.display(description=_("link"))
+    def url(self, obj) -> str:
+        from payments.views import link_url
+
+        return link_url(obj) if obj.pk else "—"
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # A link may already be in a dealer's inbox: it ends as cancelled or expired, never vanishes.
@@ -76,6 +134,29 @@ class PaymentLinkAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if not change:
+            self._send(request, obj)
+
+    def _send(self, request, link) -> None:
+        from payments.services import payment_link_send
+        from payments.views import link_url
+
+        if payment_link_send(link=link, url=request.build_absolute_uri(link_url(link))):
+            self.message_user(request, _("The link was e-mailed to %(email)s.") % {"email": link.dealer.email})
+        else:
+            self.message_user(
+                request, _("The link could not be e-mailed; copy it from the link field."), level=messages.WARNING
+            )
+
+    @admin.action(description=_("E-mail the selected links again"))
+    def send_again(self, request, queryset) -> None:
+        for link in queryset.filter(status=PaymentLink.Status.ACTIVE).select_related("dealer"):
+            self._send(request, link)
+
+    @admin.action(description=_("Withdraw the selected links"))
+    def withdraw(self, request, queryset) -> None:
+        count = queryset.filter(status=PaymentLink.Status.ACTIVE).update(status=PaymentLink.Status.CANCELLED)
+        self.message_user(request, _("%(count)d links withdrawn.") % {"count": count})
 
 
 class BankTransactionInline(ViewOnlyMixin, admin.TabularInline):

@@ -58,6 +58,15 @@ class Payment(TimeStampedModel):
         settings.AUTH_USER_MODEL, verbose_name=_("initiated by"), on_delete=models.SET_NULL, null=True, blank=True
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    for_link = models.ForeignKey(
+        "PaymentLink",
+        verbose_name=_("payment link"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attempts",
+        help_text=_("The link this payment was started from."),
+    )
 
     class Meta:
         verbose_name = _("payment")
@@ -243,3 +252,36 @@ class Allocation(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} → {self.dealer_id}"
+
+
+class SandboxCharge(models.Model):
+    """The built-in sandbox provider's own record of a charge (what a real provider keeps on its side). Only the
+    sandbox gateway reads and writes it; it never holds card data: the sandbox's hosted page offers test cards by
+    name, not by number."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Created")
+        PENDING = "pending", _("Waiting for the bank")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    charge_id = models.CharField(_("charge id"), max_length=40, unique=True)
+    reference = models.CharField(_("merchant reference"), max_length=64, db_index=True)
+    amount = money_field(_("amount"))
+    currency = currency_field(default="TRY")
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    return_url = models.URLField(_("return URL"), max_length=500)
+    card = models.CharField(_("test card"), max_length=32, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CREATED)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    refunded = money_field(_("refunded"), default=Decimal("0"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sandbox charge")
+        verbose_name_plural = _("sandbox charges")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_charge_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.charge_id

@@ -241,6 +241,12 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "sap_b1": "erpsync.adapters.sap_b1.SapB1Adapter",
 }
 
+# Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.
+PAYMENT_GATEWAYS: dict[str, dict] = {
+    "sandbox": {"class": "payments.gateways.sandbox.SandboxGateway", "settings": {}},
+}
+PAYMENT_DEFAULT_GATEWAY = env_str("PAYMENT_DEFAULT_GATEWAY", "sandbox")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

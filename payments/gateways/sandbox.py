@@ -1,0 +1,151 @@
+"""The built-in sandbox provider: a hosted payment page with test cards and a 3-D Secure step, so the whole card
+flow works in the demo and in tests with no outside service.
+
+It behaves as a real provider does: it keeps its own record of each charge (``SandboxCharge``), sends the dealer
+back with the outcome signed (HMAC-SHA256 with the sandbox secret), and answers status and refund calls from its
+record. Its page offers test cards by name only, so no card number is ever typed into the portal:
+
+- ``success``: approved after the 3-D Secure code;
+- ``3ds_failure``: the bank's 3-D Secure check fails;
+- ``insufficient_funds``: declined by the bank before 3-D Secure;
+- ``timeout``: the bank never answers; the dealer is not sent back and the charge stays pending until a status check
+  after ``timeout_minutes`` (default 10) reports it failed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from payments.gateways.base import (
+    CallbackRejected,
+    Checkout,
+    GatewayError,
+    Outcome,
+    OutcomeStatus,
+    PaymentGateway,
+    Redirect,
+    RefundResult,
+)
+
+THREE_D_SECURE_CODE = "283126"
+TEST_CARDS = {
+    "success": _("Visa ending in 0002 — approved"),
+    "3ds_failure": _("Mastercard ending in 0012 — 3-D Secure fails"),
+    "insufficient_funds": _("Visa ending in 0051 — insufficient funds"),
+    "timeout": _("Visa ending in 0099 — the bank does not answer"),
+}
+SIGNED_FIELDS = ("reference", "charge_id", "status", "amount", "currency", "reason")
+
+
+def sign(fields: Mapping[str, str], secret: str) -> str:
+    """The sandbox's signature over the outcome fields, in a fixed order."""
+    message = "|".join(str(fields.get(name, "")) for name in SIGNED_FIELDS)
+    return salted_hmac("payments.sandbox.outcome", message, secret=secret, algorithm="sha256").hexdigest()
+
+
+class SandboxGateway(PaymentGateway):
+    key = "sandbox"
+    label = _("Test payments (sandbox)")
+
+    def __init__(self, settings: Mapping | None = None) -> None:
+        super().__init__(settings)
+        self.secret = self.settings.get("secret") or django_settings.SECRET_KEY
+        self.timeout = timedelta(minutes=float(self.settings.get("timeout_minutes", 10)))
+
+    def start(self, checkout: Checkout) -> Redirect:
+        from payments.models import SandboxCharge
+
+        if checkout.amount <= 0:
+            raise GatewayError("The amount must be above zero.")
+        charge = SandboxCharge.objects.create(
+            charge_id="sbx_" + secrets.token_hex(12),
+            reference=checkout.reference,
+            amount=checkout.amount,
+            currency=checkout.currency,
+            description=checkout.description[:255],
+            return_url=checkout.return_url,
+        )
+        return Redirect(url=reverse("payments:sandbox_page", args=[charge.charge_id]), token=charge.charge_id)
+
+    def outcome_fields(self, charge) -> dict[str, str]:
+        """The form the hosted page posts back to the portal, signed."""
+        fields = {
+            "reference": charge.reference,
+            "charge_id": charge.charge_id,
+            "status": charge.status,
+            "amount": f"{charge.amount:.2f}",
+            "currency": charge.currency,
+            "reason": charge.reason,
+        }
+        return {**fields, "signature": sign(fields, self.secret)}
+
+    def finish(self, params: Mapping[str, str], body: bytes) -> Outcome:
+        from payments.models import SandboxCharge
+
+        given = params.get("signature", "")
+        if not given or not hmac.compare_digest(given, sign(params, self.secret)):
+            raise CallbackRejected("The sandbox outcome's signature does not verify.")
+        charge = SandboxCharge.objects.filter(charge_id=params.get("charge_id", "")).first()
+        if charge is None or charge.reference != params.get("reference"):
+            raise CallbackRejected("The sandbox knows no such charge for this reference.")
+        # The completion call: the provider's own record decides, not the browser's copy of it.
+        if charge.status != params.get("status") or f"{charge.amount:.2f}" != params.get("amount"):
+            raise CallbackRejected("The outcome differs from the sandbox's record of the charge.")
+        return self._outcome(charge)
+
+    def _outcome(self, charge) -> Outcome:
+        status = {
+            "succeeded": OutcomeStatus.SUCCEEDED,
+            "failed": OutcomeStatus.FAILED,
+        }.get(charge.status, OutcomeStatus.PENDING)
+        return Outcome(
+            reference=charge.reference,
+            status=status,
+            provider_payment_id=charge.charge_id,
+            amount=charge.amount,
+            currency=charge.currency,
+            reason=charge.reason,
+            commission=(charge.amount * Decimal("0.0199")).quantize(Decimal("0.01")) if status == "succeeded" else None,
+        )
+
+    def status(self, reference: str, provider_payment_id: str = "") -> Outcome:
+        from payments.models import SandboxCharge
+
+        charges = SandboxCharge.objects.filter(reference=reference)
+        if provider_payment_id:
+            charges = charges.filter(charge_id=provider_payment_id)
+        charge = charges.order_by("-created_at", "-id").first()
+        if charge is None:
+            raise GatewayError(f"The sandbox has no charge for {reference}.")
+        if charge.status in ("created", "pending") and timezone.now() - charge.created_at > self.timeout:
+            charge.status, charge.reason = "failed", "The bank did not answer in time."
+            charge.save(update_fields=["status", "reason", "updated_at"])
+        return self._outcome(charge)
+
+    def refund(self, *, provider_payment_id: str, amount: Decimal, currency: str, reference: str) -> RefundResult:
+        from payments.models import SandboxCharge
+
+        with transaction.atomic():
+            charge = SandboxCharge.objects.select_for_update().filter(charge_id=provider_payment_id).first()
+            if charge is None or charge.status != "succeeded":
+                raise GatewayError(f"Sandbox charge {provider_payment_id} cannot be refunded.")
+            try:
+                amount = Decimal(amount)
+            except (InvalidOperation, TypeError):
+                raise GatewayError("The refund amount is not a number.") from None
+            if currency != charge.currency or amount <= 0 or charge.refunded + amount > charge.amount:
+                raise GatewayError(f"A refund of {amount} {currency} does not fit charge {charge.charge_id}.")
+            charge.refunded += amount
+            charge.save(update_fields=["refunded", "updated_at"])
+        return RefundResult(provider_refund_id=f"{charge.charge_id}_r{secrets.token_hex(4)}", amount=amount)

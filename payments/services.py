@@ -1,0 +1,338 @@
+"""Card payments and refunds: start a payment with a gateway, apply the provider's verified outcome once, refund.
+
+- ``payment_start``: a payment for an order awaiting payment, for a payment link, or for invoices / an amount on
+  account. Creates the ``Payment`` (pending) and returns the provider's hosted page to redirect to.
+- ``payment_finish``: the provider's return or callback. The gateway verifies it (signature, completion call); the
+  outcome is applied under a row lock, once per provider payment id: amount and currency must be what was asked,
+  a second delivery of the same outcome changes nothing, a different outcome for a finished payment is refused.
+  A success allocates the money (to the order or the dealer's account), releases an order awaiting payment for
+  shipment, marks a link used, and queues the collection for the ERP in the same transaction.
+- ``payment_check_pending``: asks the provider about payments whose outcome never arrived.
+- ``payment_refund``: a full or partial refund through the provider; the credit memo is queued for the ERP once.
+
+Every refusal is logged (``payments`` logger) with the payment reference and never with card data.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from payments.gateways import gateway_for
+from payments.gateways.base import Buyer, CallbackRejected, Checkout, GatewayError, Outcome, OutcomeStatus
+from payments.models import Allocation, Payment, PaymentLink
+
+log = logging.getLogger("payments")
+S = Payment.Status
+FINAL = frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED, S.PARTIALLY_REFUNDED, S.REFUNDED})
+
+
+class PaymentRefused(Exception):
+    """The payment cannot be started or refunded as asked; the message says why, for the person asking."""
+
+
+@dataclass(frozen=True)
+class Started:
+    payment: Payment
+    redirect_url: str
+
+
+def _buyer(dealer, ip: str) -> Buyer:
+    address = dealer.addresses.filter(is_active=True).order_by("-is_default", "pk").first()
+    return Buyer(
+        code=dealer.code,
+        name=dealer.title,
+        email=dealer.email,
+        phone=dealer.phone,
+        tax_number=dealer.tax_number,
+        city=address.city if address else "",
+        address=address.line1 if address else "",
+        ip=ip,
+    )
+
+
+def order_amount_due(order) -> Decimal:
+    """What is left to pay of an order: its total less what succeeded payments already brought."""
+    paid = order.payments.filter(status__in=(S.SUCCEEDED, S.PARTIALLY_REFUNDED)).aggregate(s=Sum("amount"))["s"]
+    return max(order.total_gross - (paid or Decimal(0)), Decimal(0))
+
+
+def payment_start(
+    *,
+    dealer,
+    amount: Decimal | None = None,
+    order=None,
+    link: PaymentLink | None = None,
+    invoice_numbers: list[str] | None = None,
+    user=None,
+    return_url: str,
+    ip: str = "",
+    gateway_key: str | None = None,
+    locale: str = "tr",
+) -> Started:
+    """Start a card payment. For an order: the order must await payment and belong to ``dealer``; the amount is
+    what is still due. For a link: the link must be active and unexpired; its amount is paid. Otherwise ``amount``
+    (positive) goes on account, against ``invoice_numbers`` when given."""
+    from orders.status import OrderStatus
+
+    currency = dealer.currency if hasattr(dealer, "currency") else "TRY"
+    description = _("Payment on account")
+    if order is not None:
+        if order.dealer_id != dealer.pk:
+            raise PaymentRefused(_("This order belongs to another dealer."))
+        if order.status != OrderStatus.AWAITING_PAYMENT:
+            raise PaymentRefused(_("Order %(number)s is not waiting for a payment.") % {"number": order.number})
+        amount, currency = order_amount_due(order), order.currency
+        description = _("Order %(number)s") % {"number": order.number}
+    elif link is not None:
+        if link.dealer_id != dealer.pk:
+            raise PaymentRefused(_("This payment link belongs to another dealer."))
+        if link.status != PaymentLink.Status.ACTIVE or link.expires_at <= timezone.now():
+            raise PaymentRefused(_("This payment link is no longer valid."))
+        amount, currency = link.amount, link.currency
+        invoice_numbers = list(link.invoice_numbers)
+        description = link.description or _("Payment link")
+    if amount is None or amount <= 0:
+        raise PaymentRefused(_("The amount must be above zero."))
+    gateway = gateway_for(gateway_key)
+    payment = Payment.objects.create(
+        dealer=dealer,
+        order=order,
+        method=Payment.Method.LINK if link is not None else Payment.Method.CARD,
+        gateway=gateway.key,
+        amount=amount,
+        currency=currency,
+        invoice_numbers=list(invoice_numbers or []),
+        initiated_by=user if getattr(user, "is_authenticated", False) else None,
+        for_link=link,
+    )
+    checkout = Checkout(
+        reference=str(payment.reference),
+        amount=amount,
+        currency=currency,
+        description=str(description),
+        buyer=_buyer(dealer, ip),
+        return_url=return_url,
+        locale=locale,
+    )
+    try:
+        redirect = gateway.start(checkout)
+    except GatewayError as exc:
+        payment.status, payment.failure_reason = S.FAILED, exc.message[:255]
+        payment.save(update_fields=["status", "failure_reason", "updated_at"])
+        log.warning("payment %s: the provider refused to start: %s", payment.reference, exc.message)
+        raise PaymentRefused(_("The payment provider is not available; please try again later.")) from exc
+    payment.status = S.PENDING
+    payment.save(update_fields=["status", "updated_at"])
+    return Started(payment=payment, redirect_url=redirect.url)
+
+
+def payment_finish(*, gateway_key: str, params, body: bytes = b"") -> Payment:
+    """Verify and apply what the provider sent back. Raises ``CallbackRejected`` (logged) when it does not
+    verify or does not fit the payment; nothing changes then."""
+    gateway = gateway_for(gateway_key)
+    try:
+        outcome = gateway.finish(params, body)
+    except CallbackRejected as exc:
+        log.warning("payment callback from %s rejected: %s", gateway_key, exc)
+        raise
+    return payment_apply(gateway_key=gateway.key, outcome=outcome)
+
+
+def payment_apply(*, gateway_key: str, outcome: Outcome) -> Payment:
+    """Apply a verified outcome to its payment, once."""
+    try:
+        with transaction.atomic():
+            return _apply(gateway_key, outcome)
+    except IntegrityError as exc:  # the provider payment id already belongs to another payment
+        log.warning("payment %s: provider id %s is already used", outcome.reference, outcome.provider_payment_id)
+        raise CallbackRejected("The provider payment id belongs to another payment.") from exc
+
+
+def _apply(gateway_key: str, outcome: Outcome) -> Payment:
+    try:
+        reference = uuid.UUID(str(outcome.reference))
+    except ValueError:
+        log.warning("payment callback from %s with a malformed reference", gateway_key)
+        raise CallbackRejected("No such payment.") from None
+    payment = Payment.objects.select_for_update().filter(reference=reference, gateway=gateway_key).first()
+    if payment is None:
+        log.warning("payment callback from %s for an unknown payment %s", gateway_key, outcome.reference)
+        raise CallbackRejected("No such payment.")
+    if payment.status in FINAL:
+        if payment.provider_payment_id == outcome.provider_payment_id and (
+            (outcome.status == OutcomeStatus.SUCCEEDED) == (payment.status != S.FAILED)
+        ):
+            return payment  # the same outcome again (a second callback, a reload): already applied
+        log.warning("payment %s is %s; a different outcome (%s) was refused", payment.reference, payment.status,
+                    outcome.status)  # fmt: skip
+        raise CallbackRejected("The payment is already settled.")
+    if outcome.status == OutcomeStatus.PENDING:
+        return payment
+    if outcome.amount is None or outcome.amount != payment.amount or outcome.currency != payment.currency:
+        log.warning("payment %s: the provider reports %s %s, %s %s was asked", payment.reference, outcome.amount,
+                    outcome.currency, payment.amount, payment.currency)  # fmt: skip
+        raise CallbackRejected("Amount or currency differ from the payment.")
+    payment.provider_payment_id = outcome.provider_payment_id or None
+    if outcome.status == OutcomeStatus.FAILED:
+        payment.status, payment.failure_reason = S.FAILED, (outcome.reason or _("Declined."))[:255]
+        payment.save(update_fields=["status", "failure_reason", "provider_payment_id", "updated_at"])
+        log.info("payment %s failed: %s", payment.reference, payment.failure_reason)
+        return payment
+    payment.status, payment.confirmed_at, payment.commission = S.SUCCEEDED, timezone.now(), outcome.commission
+    payment.save(update_fields=["status", "confirmed_at", "commission", "provider_payment_id", "updated_at"])
+    _settle(payment)
+    return payment
+
+
+def _settle(payment: Payment) -> None:
+    """A succeeded payment: its allocation, the order released, the link used, the collection queued."""
+    from erpsync.models import SyncJob
+    from erpsync.outbox import outbox_enqueue
+    from orders.models import OrderStatusChange
+    from orders.services.transitions import order_transition
+    from orders.status import OrderStatus
+
+    Allocation.objects.create(
+        dealer=payment.dealer,
+        payment=payment,
+        order=payment.order,
+        invoice_number=", ".join(payment.invoice_numbers)[:64],
+        amount=payment.amount,
+        currency=payment.currency,
+        method=Allocation.Method.AUTOMATIC,
+        reasons=["card payment"],
+    )
+    order = payment.order
+    if order is not None:
+        order.refresh_from_db(fields=["status"])
+        if order.status == OrderStatus.AWAITING_PAYMENT and order_amount_due(order) == 0:
+            order_transition(
+                order=order,
+                to_status=OrderStatus.APPROVED,
+                source=OrderStatusChange.Source.PAYMENT,
+                reason=_("Paid by card (%(amount)s %(currency)s).")
+                % {"amount": payment.amount, "currency": payment.currency},
+            )
+    if payment.for_link_id is not None:
+        used = PaymentLink.objects.filter(pk=payment.for_link_id, status=PaymentLink.Status.ACTIVE).update(
+            status=PaymentLink.Status.USED, payment=payment, used_at=timezone.now()
+        )
+        if not used:  # paid twice (two tabs): the money stays on the dealer's account, staff see it
+            log.warning("payment %s paid link %s, which was no longer active", payment.reference, payment.for_link_id)
+    outbox_enqueue(
+        kind=SyncJob.Kind.PAYMENT_EXPORT,
+        identity_key=f"payment:{payment.reference}",
+        object_id=payment.pk,
+        payload={
+            "reference": f"PAY-{str(payment.reference)[:8].upper()}",
+            "dealer_id": payment.dealer_id,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
+            "received_on": timezone.localdate(payment.confirmed_at).isoformat(),
+            "method": "card",
+            "description": _("Card payment %(id)s") % {"id": payment.provider_payment_id},
+            "order_number": order.number if order is not None else "",
+            "invoice_numbers": list(payment.invoice_numbers),
+        },
+    )
+    log.info("payment %s succeeded: %s %s", payment.reference, payment.amount, payment.currency)
+
+
+def payment_check_pending(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Ask the providers about payments still pending after ``older_than`` (the dealer closed the tab, the
+    provider's callback was lost) and apply what they say. Returns how many were settled."""
+    settled = 0
+    cutoff = timezone.now() - older_than
+    for payment in Payment.objects.filter(status=S.PENDING, updated_at__lt=cutoff).exclude(gateway=""):
+        try:
+            outcome = gateway_for(payment.gateway).status(str(payment.reference), payment.provider_payment_id or "")
+            if payment_apply(gateway_key=payment.gateway, outcome=outcome).status != S.PENDING:
+                settled += 1
+        except (GatewayError, CallbackRejected) as exc:
+            log.warning("payment %s: status check failed: %s", payment.reference, exc)
+    return settled
+
+
+def payment_refund(*, payment: Payment, amount: Decimal, user=None, reason: str = "") -> Payment:
+    """Refund ``amount`` of a succeeded card payment through its provider, then queue the credit memo for the
+    ERP (linked to the order's invoice when the portal knows it). Refuses more than is left to refund."""
+    from dealers.models import DealerDocument
+    from erpsync.models import SyncJob
+    from erpsync.outbox import outbox_enqueue
+
+    amount = Decimal(amount)
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status not in (S.SUCCEEDED, S.PARTIALLY_REFUNDED):
+            raise PaymentRefused(_("Only a succeeded payment can be refunded."))
+        left = locked.amount - locked.refunded_amount
+        if amount <= 0 or amount > left:
+            raise PaymentRefused(
+                _("A refund must be above zero and at most %(left)s %(currency)s.")
+                % {"left": left, "currency": locked.currency}
+            )
+        try:
+            result = gateway_for(locked.gateway).refund(
+                provider_payment_id=locked.provider_payment_id or "",
+                amount=amount,
+                currency=locked.currency,
+                reference=f"{locked.reference}-{locked.refunded_amount + amount}",
+            )
+        except GatewayError as exc:
+            log.warning("payment %s: refund of %s refused: %s", locked.reference, amount, exc.message)
+            raise PaymentRefused(_("The provider refused the refund: %(reason)s") % {"reason": exc.message}) from exc
+        locked.refunded_amount += amount
+        locked.status = S.REFUNDED if locked.refunded_amount == locked.amount else S.PARTIALLY_REFUNDED
+        locked.save(update_fields=["refunded_amount", "status", "updated_at"])
+        invoice = ""
+        if locked.order_id:
+            document = DealerDocument.objects.filter(order_id=locked.order_id, kind="invoice").order_by("-issued_on")
+            invoice = document.values_list("number", flat=True).first() or ""
+        invoice = invoice or (locked.invoice_numbers[0] if locked.invoice_numbers else "")
+        outbox_enqueue(
+            kind=SyncJob.Kind.REFUND_EXPORT,
+            identity_key=f"refund:{result.provider_refund_id}",
+            object_id=locked.pk,
+            payload={
+                "reference": f"RF-{result.provider_refund_id}"[:60],
+                "dealer_id": locked.dealer_id,
+                "amount": str(amount),
+                "currency": locked.currency,
+                "issued_on": timezone.localdate().isoformat(),
+                "invoice_number": invoice,
+                "order_number": locked.order.number if locked.order_id else "",
+                "reason": reason or _("Card refund"),
+            },
+        )
+        refund_id = result.provider_refund_id
+        log.info("payment %s: refunded %s %s as %s", locked.reference, amount, locked.currency, refund_id)
+        return locked
+
+
+def payment_link_send(*, link: PaymentLink, url: str) -> bool:
+    """E-mail the link to the dealer in the portal's language. Returns False (and logs) when the dealer has no
+    e-mail address or sending failed; staff see the result in the admin."""
+    from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
+
+    if not link.dealer.email:
+        log.warning("payment link %s: dealer %s has no e-mail address", link.pk, link.dealer.code)
+        return False
+    context = {"link": link, "url": url}
+    subject = render_to_string("payments/email/link_subject.txt", context).strip()
+    body = render_to_string("payments/email/link_body.txt", context)
+    try:
+        EmailMessage(subject, body, to=[link.dealer.email]).send()
+    except Exception:
+        log.exception("payment link %s: the e-mail could not be sent", link.pk)
+        return False
+    return True

@@ -1,0 +1,213 @@
+"""Card payment pages: start a payment (an order awaiting payment, a payment link, invoices or an amount on
+account), the provider's return and server-to-server callback, and the sandbox provider's hosted pages."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.core import signing
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from dealers.access import dealer_required
+from payments.gateways import gateway_for
+from payments.gateways.base import CallbackRejected
+from payments.gateways.sandbox import TEST_CARDS, THREE_D_SECURE_CODE
+from payments.models import Payment, PaymentLink, SandboxCharge
+from payments.services import PaymentRefused, payment_finish, payment_start
+
+log = logging.getLogger("payments")
+LINK_SALT = "payments.link"
+
+
+def link_url(link: PaymentLink) -> str:
+    """The link's path: its token, signed, so a guessed or altered URL is refused before the database is asked."""
+    return reverse("payments:link", args=[signing.dumps(str(link.token), salt=LINK_SALT)])
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _return_url(request, gateway_key: str) -> str:
+    return request.build_absolute_uri(reverse("payments:return", args=[gateway_key]))
+
+
+def _start(request, **kwargs):
+    started = payment_start(
+        return_url=_return_url(request, gateway_for().key),
+        ip=_client_ip(request),
+        locale=(get_language() or "tr")[:2],
+        **kwargs,
+    )
+    return redirect(started.redirect_url)
+
+
+@require_POST
+@dealer_required
+def order_pay(request, number: str):
+    from orders.models import Order
+
+    order = get_object_or_404(Order, number=number, dealer=request.dealer_user.dealer)
+    try:
+        return _start(request, dealer=order.dealer, order=order, user=request.user)
+    except PaymentRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("orders:order_detail", number=order.number)
+
+
+class AccountPaymentForm(forms.Form):
+    amount = forms.DecimalField(label=gettext_lazy("Amount"), min_value=Decimal("0.01"), decimal_places=2)
+    invoices = forms.MultipleChoiceField(label=gettext_lazy("Invoices"), required=False,
+                                         widget=forms.CheckboxSelectMultiple)  # fmt: skip
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoices"].choices = [
+            (doc.number, f"{doc.number} · {doc.gross} {doc.currency}") for doc in invoices
+        ]
+
+
+@dealer_required
+def account_pay(request):
+    """A dealer pays an amount on account, optionally naming which of their invoices it settles."""
+    from dealers.models import DealerDocument
+
+    dealer = request.dealer_user.dealer
+    invoices = DealerDocument.objects.filter(dealer=dealer, kind="invoice").order_by("-issued_on")[:50]
+    form = AccountPaymentForm(request.POST or None, invoices=invoices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            return _start(
+                request,
+                dealer=dealer,
+                amount=form.cleaned_data["amount"],
+                invoice_numbers=form.cleaned_data["invoices"],
+                user=request.user,
+            )
+        except PaymentRefused as refused:
+            form.add_error(None, str(refused))
+    return render(request, "payments/account_pay.html", {"form": form, "dealer": dealer})
+
+
+def _link(signed: str) -> PaymentLink:
+    try:
+        token = signing.loads(signed, salt=LINK_SALT)
+    except signing.BadSignature:
+        raise Http404("No such payment link.") from None
+    return get_object_or_404(PaymentLink.objects.select_related("dealer"), token=token)
+
+
+def link_pay(request, signed: str):
+    """A payment link: the dealer pays without signing in. Expired, used or cancelled links say so."""
+    link = _link(signed)
+    if link.status == PaymentLink.Status.ACTIVE and link.expires_at <= timezone.now():
+        PaymentLink.objects.filter(pk=link.pk, status=PaymentLink.Status.ACTIVE).update(
+            status=PaymentLink.Status.EXPIRED
+        )
+        link.status = PaymentLink.Status.EXPIRED
+    if request.method == "POST" and link.status == PaymentLink.Status.ACTIVE:
+        try:
+            return _start(request, dealer=link.dealer, link=link, user=request.user)
+        except PaymentRefused as refused:
+            messages.error(request, str(refused))
+    return render(request, "payments/link.html", {"link": link})
+
+
+def _after(request, payment: Payment):
+    """Where the dealer lands after the provider: the order, the link, or the account page."""
+    if payment.status == Payment.Status.SUCCEEDED:
+        messages.success(request, _("Thank you: your payment of %(amount)s %(currency)s was received.")
+                         % {"amount": payment.amount, "currency": payment.currency})  # fmt: skip
+    elif payment.status == Payment.Status.FAILED:
+        messages.error(request, _("The payment did not go through: %(reason)s") % {"reason": payment.failure_reason})
+    else:
+        messages.info(request, _("The bank has not confirmed the payment yet; we will update it shortly."))
+    if payment.for_link_id is not None:
+        return redirect(link_url(payment.for_link))
+    if payment.order_id is not None:
+        return redirect("orders:order_detail", number=payment.order.number)
+    return redirect("home")
+
+
+@csrf_exempt
+def payment_return(request, gateway: str):
+    """The provider sends the dealer back here (a cross-site POST or a GET): verified, applied, redirected."""
+    body = request.body  # read before the form fields: the raw bytes are what providers sign
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        payment = payment_finish(gateway_key=gateway, params=params, body=body)
+    except CallbackRejected:
+        return render(request, "payments/rejected.html", status=400)
+    return _after(request, payment)
+
+
+@csrf_exempt
+@require_POST
+def payment_callback(request, gateway: str):
+    """The provider's server-to-server notification."""
+    body = request.body
+    try:
+        payment_finish(gateway_key=gateway, params=request.POST, body=body)
+    except CallbackRejected:
+        return HttpResponseBadRequest("rejected")
+    return HttpResponse("OK")
+
+
+# --- the sandbox provider's hosted pages ----------------------------------------------------------------------
+
+
+def _charge(charge_id: str) -> SandboxCharge:
+    return get_object_or_404(SandboxCharge, charge_id=charge_id)
+
+
+def _send_back(request, charge: SandboxCharge):
+    fields = gateway_for("sandbox").outcome_fields(charge)
+    return render(request, "payments/sandbox_return.html", {"charge": charge, "fields": fields})
+
+
+def sandbox_page(request, charge_id: str):
+    """Step 1: choose a test card."""
+    charge = _charge(charge_id)
+    if charge.status in (SandboxCharge.Status.SUCCEEDED, SandboxCharge.Status.FAILED):
+        return _send_back(request, charge)
+    error = ""
+    if request.method == "POST":
+        card = request.POST.get("card", "")
+        if card not in TEST_CARDS:
+            error = _("Choose one of the test cards.")
+        else:
+            charge.card = card
+            if card == "insufficient_funds":
+                charge.status, charge.reason = SandboxCharge.Status.FAILED, _("Insufficient funds.")
+                charge.save(update_fields=["card", "status", "reason", "updated_at"])
+                return _send_back(request, charge)
+            charge.status = SandboxCharge.Status.PENDING
+            charge.save(update_fields=["card", "status", "updated_at"])
+            if card == "timeout":
+                return render(request, "payments/sandbox_waiting.html", {"charge": charge})
+            return render(request, "payments/sandbox_3ds.html", {"charge": charge, "code": THREE_D_SECURE_CODE})
+    return render(request, "payments/sandbox_page.html", {"charge": charge, "cards": TEST_CARDS, "error": error})
+
+
+@require_POST
+def sandbox_3ds(request, charge_id: str):
+    """Step 2: the bank's 3-D Secure code."""
+    charge = _charge(charge_id)
+    if charge.status != SandboxCharge.Status.PENDING or charge.card in ("", "timeout"):
+        return _send_back(request, charge)
+    if charge.card == "3ds_failure" or request.POST.get("code", "").strip() != THREE_D_SECURE_CODE:
+        charge.status, charge.reason = SandboxCharge.Status.FAILED, _("3-D Secure verification failed.")
+    else:
+        charge.status, charge.reason = SandboxCharge.Status.SUCCEEDED, ""
+    charge.save(update_fields=["status", "reason", "updated_at"])
+    return _send_back(request, charge)
