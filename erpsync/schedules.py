@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from erpsync.adapters import adapter_classes
+from erpsync.adapters import adapter_classes, credentials_for
 from erpsync.models import ErpConnection
 
 PREFIX = "erpsync:"
@@ -67,7 +68,10 @@ def planned_schedules(now: datetime | None = None) -> list[Planned]:
         cls = classes.get(connection.adapter)
         if cls is None:
             continue
-        adapter = cls(settings=connection.settings)
+        try:
+            adapter = cls(settings=connection.settings, credentials=credentials_for(connection.credentials_ref))
+        except ImproperlyConfigured:
+            continue  # the connection's test in the admin says what is missing
         overrides = connection.settings.get("schedules", {}) or {}
         readable = [e for e in IMPORTERS if adapter.can_read(e)]
         for entity in readable:

@@ -227,3 +227,13 @@ def test_no_fault_loses_or_duplicates_an_order(sim, sap, fault):
     assert [o["NumAtCard"] for o in sim.company.orders.values()] == [order.number]
     time.sleep(0.1)  # a request the client gave up on may still be finishing in the simulator
     assert len(sim.company.orders) == 1
+
+
+def test_schedules_cover_what_sap_reads_and_skip_a_connection_without_credentials(sap, monkeypatch):
+    from erpsync.schedules import planned_schedules
+
+    names = {plan.name for plan in planned_schedules()}
+    assert {"erpsync:sap:order_status", "erpsync:sap:agreement", "erpsync:sap:invoice"} <= names
+    assert "erpsync:sap:brand" not in names
+    monkeypatch.delenv("SAPTEST_PASSWORD")
+    assert not any(plan.name.startswith("erpsync:sap:") for plan in planned_schedules())
