@@ -127,6 +127,29 @@ def outbox_enqueue(*, kind: str, identity_key: str, object_id: int, payload: dic
     return jobs
 
 
+def outbox_enqueue_many(*, kind: str, items: list[tuple[str, int, dict]]) -> int:
+    """Queue many new changes of ``kind`` at once (``(identity_key, object_id, payload)`` each) in the caller's
+    transaction, written with one ``COPY``: for work that comes in bulk, such as matched bank transfers. The caller
+    guarantees the keys are new (a duplicate fails the transaction on the unique index). Returns how many were
+    queued."""
+    from b2bportal.bulk import model_rows_insert
+
+    connections = export_connections(kind) if items else []
+    for connection in connections:
+        now = timezone.now()
+        attempts = int(_setting(connection, "outbox_max_attempts"))
+        model_rows_insert(
+            SyncJob,
+            (
+                {"connection_id": connection.pk, "kind": kind, "identity_key": key, "object_id": object_id,
+                 "payload": payload, "status": S.PENDING, "next_attempt_at": now, "max_attempts": attempts}
+                for key, object_id, payload in items
+            ),
+        )  # fmt: skip
+        transaction.on_commit(lambda connection_id=connection.pk: _wake(connection_id))
+    return len(items) if connections else 0
+
+
 def _wake(connection_id: int) -> None:
     from erpsync.tasks import queue_drain
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money
-from payments.models import Allocation, BankStatement, BankTransaction, Payment, PaymentLink
+from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink
 
 
 def _amount_display(field_model, field_name: str = "amount"):
@@ -198,6 +198,7 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_select_related = ("imported_by",)
     date_hierarchy = "created_at"
     inlines = (BankTransactionInline,)
+    change_list_template = "admin/payments/bankstatement/change_list.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(transaction_count=Count("transactions"))
@@ -205,6 +206,70 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
     @admin.display(description=BankTransaction._meta.verbose_name_plural, ordering="transaction_count")
     def transaction_count(self, obj: BankStatement) -> int:
         return obj.transaction_count
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="payments_bankstatement_import"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": self._can_import(request)}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def _can_import(self, request) -> bool:
+        # The admin adds no statement by hand (ViewOnlyMixin); importing one is the add permission's job.
+        return request.user.has_perm("payments.add_bankstatement")
+
+    def import_view(self, request):
+        """Staff upload a statement file; the result (lines created, duplicates skipped, outgoing ignored) or the
+        error with its line is shown. The import itself is ``statement_import``."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from payments.statements.forms import AUTO, StatementImportForm
+        from payments.statements.importer import detect_format, statement_import
+        from payments.statements.records import StatementError
+
+        if not self._can_import(request):
+            raise PermissionDenied
+        form = StatementImportForm(request.POST, request.FILES) if request.method == "POST" else StatementImportForm()
+        if form.is_bound and form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read()
+            try:
+                chosen = form.cleaned_data["format"]
+                result = statement_import(
+                    file_name=upload.name,
+                    data=data,
+                    format=detect_format(data) if chosen == AUTO else chosen,
+                    profile=form.cleaned_data["profile"] or None,
+                    account_iban=form.cleaned_data["account_iban"],
+                    imported_by=request.user,
+                )
+            except StatementError as exc:
+                form.add_error(None, str(exc.located(file_name=upload.name)))
+            else:
+                level = messages.WARNING if result.already_imported else messages.SUCCESS
+                self.message_user(request, result.summary(), level)
+                return redirect("admin:payments_bankstatement_change", result.statement.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import a bank statement"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/payments/bankstatement/import.html", context)
+
+
+@admin.register(BankCsvProfile)
+class BankCsvProfileAdmin(admin.ModelAdmin):
+    """Staff describe their bank's CSV export here; ``BankCsvProfile.clean`` validates the settings."""
+
+    list_display = ("name", "description", "updated_at")
+    search_fields = ("name", "description")
+    readonly_fields = ("created_at", "updated_at")
 
 
 @admin.register(BankTransaction)

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        # The bank matching queue lives in its own admin module.
+        from payments import admin_matching  # noqa: F401
+        from payments.tasks import schedules_install
+
+        post_migrate.connect(schedules_install, sender=self, dispatch_uid="payments-schedules")

@@ -9,12 +9,14 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from b2bportal.models import TimeStampedModel, currency_field, money_field
+from payments.statements.profiles import ProfileError, profile_from_settings
 
 
 class Payment(TimeStampedModel):
@@ -161,6 +163,38 @@ class BankStatement(TimeStampedModel):
         return f"{self.account_iban} {self.period_start}–{self.period_end}"
 
 
+class BankCsvProfile(TimeStampedModel):
+    """How one bank's CSV statement export is written: encoding, separators, date format and which header names
+    mean the date, the amount and so on. Chosen by name when a CSV statement is imported; one with the name of a
+    profile shipped with the portal takes its place."""
+
+    name = models.SlugField(_("name"), max_length=64, unique=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    settings = models.JSONField(
+        _("settings"),
+        default=dict,
+        help_text=_(
+            "A JSON object: encoding, delimiter, decimal_separator, thousands_separator, date_format, currency, "
+            "account_iban, skip_rows_without_date, debit_markers and columns (booking_date, amount or debit and "
+            "credit, description, …). See the bank statements guide."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("bank CSV profile")
+        verbose_name_plural = _("bank CSV profiles")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            profile_from_settings(self.name, self.settings)
+        except ProfileError as exc:
+            raise ValidationError({"settings": exc.problems}) from None
+
+
 class BankTransaction(TimeStampedModel):
     class Status(models.TextChoices):
         UNMATCHED = "unmatched", _("Unmatched")
@@ -188,6 +222,9 @@ class BankTransaction(TimeStampedModel):
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.UNMATCHED)
     status_reason = models.CharField(_("reason"), max_length=255, blank=True)
+    candidates = models.JSONField(
+        _("match candidates"), default=list, blank=True, help_text=_("Dealers it may come from, best first.")
+    )
 
     class Meta:
         verbose_name = _("bank transaction")
@@ -285,3 +322,26 @@ class SandboxCharge(models.Model):
 
     def __str__(self) -> str:
         return self.charge_id
+
+
+class UnmatchedTransferManager(models.Manager):
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .filter(
+                amount__gt=0,
+                status__in=[BankTransaction.Status.UNMATCHED, BankTransaction.Status.PARTIALLY_ALLOCATED],
+            )
+        )
+
+
+class UnmatchedTransfer(BankTransaction):
+    """Incoming transfers the matcher could not allocate alone — the bank matching queue in the admin."""
+
+    objects = UnmatchedTransferManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("transfer to match")
+        verbose_name_plural = _("bank matching queue")

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from dealers.access import dealer_required
 from payments.gateways import gateway_for
-from payments.gateways.base import CallbackRejected
+from payments.gateways.base import CallbackRejected, GatewayError
 from payments.gateways.sandbox import TEST_CARDS, THREE_D_SECURE_CODE
 from payments.models import Payment, PaymentLink, SandboxCharge
 from payments.services import PaymentRefused, payment_finish, payment_start
@@ -148,6 +148,11 @@ def payment_return(request, gateway: str):
         payment = payment_finish(gateway_key=gateway, params=params, body=body)
     except CallbackRejected:
         return render(request, "payments/rejected.html", status=400)
+    except GatewayError as exc:
+        # The provider cannot confirm right now: the payment stays pending and the status check settles it.
+        log.warning("payment return from %s could not be confirmed: %s", gateway, exc.message)
+        messages.info(request, _("The bank has not confirmed the payment yet; we will update it shortly."))
+        return redirect("home")
     return _after(request, payment)
 
 
@@ -160,6 +165,8 @@ def payment_callback(request, gateway: str):
         payment_finish(gateway_key=gateway, params=request.POST, body=body)
     except CallbackRejected:
         return HttpResponseBadRequest("rejected")
+    except GatewayError:
+        return HttpResponse("retry later", status=503)  # the provider calls again
     return HttpResponse("OK")
 
 

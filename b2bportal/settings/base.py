@@ -244,6 +244,11 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.
 PAYMENT_GATEWAYS: dict[str, dict] = {
     "sandbox": {"class": "payments.gateways.sandbox.SandboxGateway", "settings": {}},
+    "iyzico": {
+        "class": "payments.gateways.iyzico.IyzicoGateway",
+        "settings": {"base_url": env_str("IYZICO_BASE_URL", "sandbox-api.iyzipay.com")},
+        "credentials_ref": "IYZICO",
+    },
 }
 PAYMENT_DEFAULT_GATEWAY = env_str("PAYMENT_DEFAULT_GATEWAY", "sandbox")
 

@@ -11,13 +11,14 @@ caller's rollback takes the staged rows and the merge with it.
 
 from __future__ import annotations
 
-import itertools
 import pickle
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection as db
+
+from b2bportal.bulk import rows_insert
 
 SQLITE_BATCH = 500
 
@@ -42,21 +43,7 @@ class Staging:
 
     def write(self, rows: Iterable[Sequence]) -> int:
         """Append rows (tuples in ``columns`` order). Returns how many were written."""
-        written = 0
-        if db.vendor == "postgresql":
-            cols = ", ".join(_quote(c) for c in self.columns)
-            with db.cursor() as cursor, cursor.cursor.copy(f"COPY {_quote(self.name)} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    written += 1
-        else:
-            placeholders = ", ".join(["%s"] * len(self.columns))
-            sql = f"INSERT INTO {_quote(self.name)} VALUES ({placeholders})"
-            iterator = iter(rows)
-            with db.cursor() as cursor:
-                while batch := list(itertools.islice(iterator, SQLITE_BATCH)):
-                    cursor.executemany(sql, batch)
-                    written += len(batch)
+        written = rows_insert(self.name, list(self.columns), rows)
         self.rows += written
         return written
 

@@ -1,0 +1,282 @@
+"""Importing one statement file: parse it completely, then store it in one transaction, or store nothing.
+
+Idempotency rules (see docs/bank-statements.md):
+
+- The same file (same bytes, by SHA-256) is imported once; again, it creates nothing and reports "already
+  imported". Two imports of it at the same time meet at the unique checksum: one stores, the other reports.
+- A line already stored from another file (an overlapping statement, or the same statement in another format) is
+  recognised by its fingerprint (``fingerprints.py``) and skipped; the database's unique fingerprint decides, so
+  concurrent imports of overlapping files cannot both store it.
+- Outgoing lines are stored, marked ignored with the reason "outgoing"; zero-amount lines are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from payments.models import BankStatement, BankTransaction
+from payments.statements.camt053_format import parse_camt053
+from payments.statements.csv_format import parse_csv
+from payments.statements.fingerprints import fingerprints, line_key, normalise_reference
+from payments.statements.ibans import normalise_iban
+from payments.statements.mt940_format import parse_mt940
+from payments.statements.profiles import CsvProfile, ProfileError, csv_profile
+from payments.statements.records import MAX_STATEMENT_BYTES, ParsedStatement, StatementError
+
+FORMATS = tuple(BankStatement.Format.values)
+OUTGOING = "outgoing"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did. ``created`` counts the stored lines, outgoing ones (``ignored``) included;
+    ``duplicates`` the lines already stored from another file; ``zero_skipped`` the zero-amount lines."""
+
+    statement: BankStatement
+    already_imported: bool = False
+    created: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    zero_skipped: int = 0
+    allocated: int = 0
+    queued: int = 0
+
+    def summary(self) -> str:
+        if self.already_imported:
+            return gettext("This file was already imported on %(date)s; nothing was added.") % {
+                "date": timezone.localdate(self.statement.created_at).isoformat()
+            }
+        parts = [
+            ngettext("Created %(count)s line", "Created %(count)s lines", self.created) % {"count": self.created},
+            ngettext("skipped %(count)s already imported", "skipped %(count)s already imported", self.duplicates)
+            % {"count": self.duplicates},
+            ngettext("%(count)s outgoing line ignored", "%(count)s outgoing lines ignored", self.ignored)
+            % {"count": self.ignored},
+            ngettext("%(count)s zero-amount line skipped", "%(count)s zero-amount lines skipped", self.zero_skipped)
+            % {"count": self.zero_skipped},
+            ngettext("%(count)s allocated automatically", "%(count)s allocated automatically", self.allocated)
+            % {"count": self.allocated},
+            ngettext("%(count)s waiting in the matching queue", "%(count)s waiting in the matching queue", self.queued)
+            % {"count": self.queued},
+        ]
+        return ", ".join(parts) + "."
+
+
+def detect_format(data: bytes) -> str:
+    """The format the file looks like: "camt053" for an XML document, "mt940" for text starting with SWIFT
+    fields, "csv" for other delimited text. Only a guess for the caller who asked for one; the parser still
+    checks everything. Raises ``StatementError`` for anything else."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        return BankStatement.Format.CAMT053
+    if re.match(rb"(\{1:[^\n]*\n)?\s*:20:", head):
+        return BankStatement.Format.MT940
+    lines = head.split(b"\n")[:20]
+    if b"\x00" not in head and any(separator in line for line in lines for separator in (b";", b",", b"\t")):
+        return BankStatement.Format.CSV
+    raise StatementError(gettext("The file's format cannot be recognised; choose it."))
+
+
+def statement_import(
+    *,
+    file_name: str,
+    data: bytes,
+    format: str,
+    profile: str | CsvProfile | None = None,
+    account_iban: str = "",
+    imported_by=None,
+) -> ImportResult:
+    """Import one statement file as one ``BankStatement`` with its ``BankTransaction`` lines.
+
+    ``format`` is "mt940", "camt053" or "csv"; a CSV file needs a ``profile`` (a name or a ``CsvProfile``) and an
+    ``account_iban`` unless the profile or the file names it. For MT940 and CAMT.053 a given ``account_iban`` must
+    be the file's. Several statements in one file are stored as one, from the first opening to the last closing
+    balance; they must all be of one account.
+
+    Refuses (``StatementError``, nothing stored) a file that is too large, of another format, malformed or
+    truncated anywhere, or whose lines do not add up to its balances."""
+    file_name = os.path.basename(file_name or "")[:255]
+    if format not in FORMATS:
+        raise StatementError(gettext("Unknown statement format %(format)r.") % {"format": format}, file_name=file_name)
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise StatementError(
+            gettext("The file is larger than %(size)s MB.") % {"size": MAX_STATEMENT_BYTES // (1024 * 1024)},
+            file_name=file_name,
+        )
+    if not data.strip():
+        raise StatementError(gettext("The file is empty."), file_name=file_name)
+    checksum = hashlib.sha256(data).hexdigest()
+    earlier = BankStatement.objects.filter(file_sha256=checksum).first()
+    if earlier is not None:
+        return ImportResult(statement=earlier, already_imported=True)
+
+    statement = _merge(_parse(file_name, data, format, profile, account_iban), account_iban, file_name)
+    account = normalise_iban(statement.account) or re.sub(r"\s+", "", statement.account).upper()
+    if not account or len(account) > 34:
+        raise StatementError(
+            gettext("The account %(account)r is not an IBAN.") % {"account": statement.account}, file_name=file_name
+        )
+    lines = [line for line in statement.lines if line.amount != 0]
+    keys = [
+        line_key(
+            account=account,
+            booking_date=line.booking_date,
+            amount=line.amount,
+            currency=line.currency,
+            bank_reference=line.bank_reference,
+            description=line.description,
+        )
+        for line in lines
+    ]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                stored = BankStatement.objects.create(
+                    account_iban=account,
+                    statement_id=statement.statement_id[:128],
+                    format=format,
+                    file_name=file_name,
+                    file_sha256=checksum,
+                    period_start=statement.period_start,
+                    period_end=statement.period_end,
+                    opening_balance=statement.opening_balance,
+                    closing_balance=statement.closing_balance,
+                    currency=statement.currency,
+                    imported_by=imported_by,
+                )
+        except IntegrityError:  # the same file, imported at this moment by someone else
+            return ImportResult(statement=BankStatement.objects.get(file_sha256=checksum), already_imported=True)
+        BankTransaction.objects.bulk_create(
+            [
+                _transaction(stored, account, line, fingerprint)
+                for line, fingerprint in zip(lines, fingerprints(keys), strict=True)
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,  # a fingerprint already stored: the line came with an earlier statement
+        )
+        created = stored.transactions.count()
+        ignored = stored.transactions.filter(status=BankTransaction.Status.IGNORED).count()
+    matched = _match(stored)
+    return ImportResult(
+        statement=stored,
+        created=created,
+        duplicates=len(lines) - created,
+        ignored=ignored,
+        zero_skipped=len(statement.lines) - len(lines),
+        allocated=matched.allocated,
+        queued=matched.queued,
+    )
+
+
+def _match(stored: BankStatement):
+    """Match the new lines at once. The statement is stored whatever happens here: a failure is logged and the
+    scheduled matching run picks the lines up again."""
+    from payments.matching import MatchReport, statement_match
+
+    try:
+        return statement_match(transactions=stored.transactions.all())
+    except Exception:
+        logging.getLogger("payments").exception("Matching the lines of statement %s failed", stored.pk)
+        return MatchReport()
+
+
+def _parse(file_name, data, format, profile, account_iban) -> list[ParsedStatement]:
+    if format != BankStatement.Format.CSV:
+        if profile:
+            raise StatementError(gettext("A profile applies to CSV files only."), file_name=file_name)
+        parse = parse_mt940 if format == BankStatement.Format.MT940 else parse_camt053
+        return parse(data, file_name=file_name)
+    if not profile:
+        raise StatementError(gettext("A CSV statement needs a profile."), file_name=file_name)
+    if isinstance(profile, str):
+        name = profile
+        try:
+            profile = csv_profile(name)
+        except ProfileError as exc:
+            raise StatementError(
+                gettext("The CSV profile %(name)r cannot be used: %(problems)s") % {"name": name, "problems": exc},
+                file_name=file_name,
+            ) from None
+        if profile is None:
+            raise StatementError(gettext("There is no CSV profile %(name)r.") % {"name": name}, file_name=file_name)
+    if account_iban and not normalise_iban(account_iban):
+        raise StatementError(
+            gettext("The account IBAN %(iban)r is not valid.") % {"iban": account_iban}, file_name=file_name
+        )
+    return parse_csv(data, file_name=file_name, profile=profile, account_iban=normalise_iban(account_iban) or "")
+
+
+def _merge(statements: list[ParsedStatement], account_iban: str, file_name: str) -> ParsedStatement:
+    """The file's statements as one: all of one account and currency, from the earliest to the latest."""
+    accounts = {normalise_iban(s.account) or s.account for s in statements}
+    if len(accounts) > 1:
+        raise StatementError(
+            gettext("The file holds statements of several accounts (%(accounts)s); import one file per account.")
+            % {"accounts": ", ".join(sorted(accounts))},
+            file_name=file_name,
+            line=statements[1].line,
+        )
+    if account_iban and (normalise_iban(account_iban) or account_iban) not in accounts:
+        raise StatementError(
+            gettext("The file is a statement of %(account)s, not of %(expected)s.")
+            % {"account": accounts.pop(), "expected": account_iban},
+            file_name=file_name,
+        )
+    currencies = {s.currency for s in statements}
+    if len(currencies) > 1:
+        raise StatementError(
+            gettext("The file holds statements in several currencies (%(currencies)s).")
+            % {"currencies": ", ".join(sorted(currencies))},
+            file_name=file_name,
+        )
+    if len(statements) == 1:
+        return statements[0]
+    ordered = sorted(statements, key=lambda s: (s.period_start is None, s.period_start, s.period_end is None))
+    ids = [s.statement_id for s in ordered if s.statement_id]
+    starts = [s.period_start for s in ordered if s.period_start]
+    ends = [s.period_end for s in ordered if s.period_end]
+    return ParsedStatement(
+        account=ordered[0].account,
+        currency=ordered[0].currency,
+        lines=tuple(line for s in ordered for line in s.lines),
+        statement_id=f"{ids[0]} … {ids[-1]}" if len(ids) > 1 else "".join(ids),
+        period_start=min(starts, default=None),
+        period_end=max(ends, default=None),
+        opening_balance=ordered[0].opening_balance,
+        closing_balance=ordered[-1].closing_balance,
+        line=ordered[0].line,
+    )
+
+
+def _transaction(statement: BankStatement, account: str, line, fingerprint: str) -> BankTransaction:
+    iban = normalise_iban(line.counterparty_iban) if line.counterparty_iban else None
+    description = line.description
+    if line.counterparty_iban and not iban:
+        # Kept for the reader, but out of the IBAN field that matching trusts.
+        note = gettext("Counterparty IBAN (invalid): %(iban)s") % {"iban": line.counterparty_iban}
+        description = f"{description}\n{note}" if description else note
+    outgoing = line.amount < Decimal("0")
+    return BankTransaction(
+        statement=statement,
+        account_iban=account,
+        booking_date=line.booking_date,
+        value_date=line.value_date,
+        amount=line.amount,
+        currency=line.currency,
+        counterparty_name=line.counterparty_name[:255],
+        counterparty_iban=iban or "",
+        description=description,
+        bank_reference=line.bank_reference[:128] if normalise_reference(line.bank_reference) else "",
+        fingerprint=fingerprint,
+        status=BankTransaction.Status.IGNORED if outgoing else BankTransaction.Status.UNMATCHED,
+        status_reason=OUTGOING if outgoing else "",
+    )

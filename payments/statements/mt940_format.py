@@ -1,0 +1,292 @@
+"""MT940 statements, read with the ``mt-940`` package and checked more strictly than it checks them.
+
+The package parses the tags; this module finds the tags and their lines itself, so that a file is refused with
+the line at fault instead of being read in part: text outside any tag, a statement without account or balances
+(a truncated file), a tag the package cannot read, lines that do not add up from the opening to the closing
+balance. A file may hold several statements (one ``:20:`` block each, e.g. one per day).
+
+Turkish banks' files: UTF-8 or Windows-1254 text, often wrapped in a SWIFT envelope (``{1:…}{2:…}{4:`` … ``-}``),
+currency TRY, and a ``:86:`` that is either the structured ``NNN?20…?31…?32…`` form, SWIFT codes such as
+``/NAME/…/IBAN/…/REMI/…``, or plain text with the counterparty's IBAN somewhere inside.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+import mt940
+from django.utils.translation import gettext
+
+from payments.statements.ibans import find_iban, normalise_iban
+from payments.statements.records import (
+    ParsedStatement,
+    StatementError,
+    StatementLine,
+    balance_check,
+    decode_text,
+    money,
+)
+
+_TAG = re.compile(r"^:(?P<full>(?P<id>\d{2}|NS)(?P<letter>[A-Z])?):", re.IGNORECASE)
+# SWIFT envelope around the text block: "{1:F01…}{2:I940…}{3:…}{4:" before, "-}" (and "{5:…}") after.
+_ENVELOPE_START = re.compile(r"^(?:\{[1-3]:(?:[^{}]|\{[^{}]*\})*\})*\{4:\s*$")
+_ENVELOPE_END = re.compile(r"^-\}")
+_SLASH_CODES = re.compile(r"/([A-Z]{2,4})/(.*?)(?=/[A-Z]{2,4}/|$)", re.DOTALL)
+_OPENING = ("60F", "60M", "60")
+_CLOSING = ("62F", "62M", "62")
+#: MT940 wraps ``:86:`` at 65 characters, often in the middle of a word.
+_WRAP = 65
+
+
+@dataclass
+class _Tag:
+    full: str
+    line: int
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f":{self.full}:"
+
+    @property
+    def value(self) -> str:
+        return "\n".join(self.lines)[len(self.label) :].strip()
+
+
+def parse_mt940(data: bytes, *, file_name: str) -> list[ParsedStatement]:
+    """Every statement in an MT940 file, in file order. Raises ``StatementError`` with the line for anything
+    it cannot read completely."""
+    text = decode_text(data, file_name=file_name)
+    tags = _scan(text.split("\n"), file_name)
+    blocks: list[list[_Tag]] = []
+    for tag in tags:
+        if tag.full == "20":
+            blocks.append([tag])
+        elif blocks:
+            blocks[-1].append(tag)
+        else:
+            raise StatementError(
+                gettext("A statement must start with :20:, found %(tag)s.") % {"tag": tag.label},
+                file_name=file_name,
+                line=tag.line,
+                field=tag.label,
+            )
+    if not blocks:
+        raise StatementError(gettext("No MT940 statement (:20:) in the file."), file_name=file_name, line=1)
+    return [_statement(block, file_name) for block in blocks]
+
+
+def _known(full: str, tag_id: str) -> bool:
+    tags = mt940.tags.TAG_BY_ID
+    return full in tags or (int(tag_id) if tag_id.isdigit() else tag_id) in tags
+
+
+def _scan(lines: list[str], file_name: str) -> list[_Tag]:
+    """The tags of the file with the line each starts on; text of an unknown tag belongs to the tag before it,
+    as the ``mt-940`` package reads it."""
+    tags: list[_Tag] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip()
+        if not line.strip() or line.strip() == "-" or _ENVELOPE_START.match(line) or _ENVELOPE_END.match(line):
+            continue
+        match = _TAG.match(line)
+        if match and _known(match.group("full").upper(), match.group("id").upper()):
+            tags.append(_Tag(full=match.group("full").upper(), line=number, lines=[line]))
+        elif tags:
+            tags[-1].lines.append(line)
+        else:
+            raise StatementError(
+                gettext("Text outside any MT940 field: %(text)r.") % {"text": line[:40]},
+                file_name=file_name,
+                line=number,
+            )
+    return tags
+
+
+def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
+    start = block[0].line
+    _check_structure(block, file_name)
+    # An :86: after the closing balance informs the account owner; the package would add it to the last line.
+    closing_at = max(index for index, tag in enumerate(block) if tag.full in _CLOSING)
+    block = [tag for index, tag in enumerate(block) if index < closing_at or tag.full != "86"]
+    parsed = _parse_block(block, file_name)
+    statement_lines = [tag for tag in block if tag.full == "61"]
+    if len(parsed.transactions) != len(statement_lines):
+        # The package merges a :61: without a transaction type code into the line before it.
+        raise StatementError(
+            gettext("The statement lines cannot be told apart (a :61: without a transaction type code?)."),
+            file_name=file_name,
+            line=start,
+            field=":61:",
+        )
+    data = parsed.data
+    account = (data.get("account_identification") or "").strip()
+    if not account:
+        tag = next(tag for tag in block if tag.full == "25")
+        raise StatementError(
+            gettext("The statement has no account (:25:)."), file_name=file_name, line=tag.line, field=tag.label
+        )
+    opening = _balance(data, ("final_opening_balance", "intermediate_opening_balance", "opening_balance"))
+    closing = _balance(data, ("final_closing_balance", "intermediate_closing_balance", "closing_balance"))
+    currency = (parsed.currency or "").upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise StatementError(
+            gettext("%(value)r is not a currency code.") % {"value": currency},
+            file_name=file_name,
+            line=start,
+        )
+    own_ibans = frozenset(filter(None, [normalise_iban(part) for part in [account, *account.split("/")]]))
+    lines = tuple(
+        _line(transaction.data, tag, currency, own_ibans, file_name)
+        for transaction, tag in zip(parsed.transactions, statement_lines, strict=True)
+    )
+    number = "/".join(filter(None, (data.get("statement_number"), data.get("sequence_number"))))
+    statement = ParsedStatement(
+        account=account,
+        currency=currency,
+        lines=lines,
+        statement_id=number or (data.get("transaction_reference") or "").strip(),
+        period_start=min([line.booking_date for line in lines] + [_date(closing.date)]),
+        period_end=_date(closing.date),
+        opening_balance=_balance_amount(opening, block, _OPENING, file_name),
+        closing_balance=_balance_amount(closing, block, _CLOSING, file_name),
+        line=start,
+    )
+    balance_check(statement, file_name=file_name)
+    return statement
+
+
+def _check_structure(block: list[_Tag], file_name: str) -> None:
+    """A statement has its account, an opening balance before its lines and a closing balance after them;
+    a file cut short lacks the closing balance."""
+    start = block[0].line
+    names = [tag.full for tag in block]
+    if "25" not in names:
+        raise StatementError(
+            gettext("The statement has no account (:25:)."), file_name=file_name, line=start, field=":25:"
+        )
+    opening = next((i for i, name in enumerate(names) if name in _OPENING), None)
+    closing = next((i for i, name in enumerate(names) if name in _CLOSING), None)
+    if opening is None:
+        raise StatementError(
+            gettext("The statement has no opening balance (:60F:)."), file_name=file_name, line=start, field=":60F:"
+        )
+    if closing is None:
+        raise StatementError(
+            gettext("The statement has no closing balance (:62F:): the file looks truncated."),
+            file_name=file_name,
+            line=block[-1].line,
+            field=":62F:",
+        )
+    for index, tag in enumerate(block):
+        if tag.full == "61" and not opening < index < closing:
+            raise StatementError(
+                gettext("A statement line (:61:) must stand between the opening and the closing balance."),
+                file_name=file_name,
+                line=tag.line,
+                field=tag.label,
+            )
+
+
+def _transactions(tags: list[_Tag]) -> mt940.models.Transactions:
+    parsed = mt940.models.Transactions(options=mt940.Options.all())
+    parsed.parse("\n".join(line for tag in tags for line in tag.lines))
+    return parsed
+
+
+# What the package raises on a field it cannot read: its own RuntimeError for a pattern that does not match,
+# and ValueError or decimal's InvalidOperation for a date or an amount that matched but is not one.
+_PACKAGE_ERRORS = (RuntimeError, ValueError, ArithmeticError, TypeError, KeyError, AttributeError)
+
+
+def _parse_block(block: list[_Tag], file_name: str) -> mt940.models.Transactions:
+    try:
+        return _transactions(block)
+    except _PACKAGE_ERRORS:
+        pass
+    # Each tag is read on its own, so the first prefix of the block that fails ends with the tag at fault.
+    low, high = 1, len(block)
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            _transactions(block[:middle])
+        except _PACKAGE_ERRORS:
+            high = middle
+        else:
+            low = middle + 1
+    tag = block[low - 1]
+    raise StatementError(
+        gettext("The field cannot be read: %(value)r.") % {"value": tag.value[:80]},
+        file_name=file_name,
+        line=tag.line,
+        field=tag.label,
+    )
+
+
+def _date(value: date) -> date:
+    """The package's ``Date`` subclass as a plain date."""
+    return date(value.year, value.month, value.day)
+
+
+def _balance(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    return next((data[key] for key in keys if data.get(key) is not None), None)
+
+
+def _balance_amount(balance: Any, block: list[_Tag], names: tuple[str, ...], file_name: str):
+    tag = next(tag for tag in block if tag.full in names)
+    return money(balance.amount.amount, file_name=file_name, line=tag.line, field=tag.label)
+
+
+def _line(data: dict[str, Any], tag: _Tag, currency: str, own: frozenset[str], file_name: str) -> StatementLine:
+    amount = money(data["amount"].amount, file_name=file_name, line=tag.line, field=tag.label)
+    name, iban, description = _details(data, own)
+    reference = (data.get("bank_reference") or "").strip() or (data.get("customer_reference") or "").strip()
+    return StatementLine(
+        booking_date=_date(data.get("entry_date") or data["date"]),
+        value_date=_date(data["date"]),
+        amount=amount,
+        currency=currency,
+        counterparty_name=name,
+        counterparty_iban=iban,
+        description=description,
+        bank_reference=reference,
+        line=tag.line,
+    )
+
+
+def _details(data: dict[str, Any], own: frozenset[str]) -> tuple[str, str, str]:
+    """(counterparty name, counterparty IBAN as written, description) from the line's ``:86:``."""
+    if "transaction_details" not in data:  # the package read a structured "NNN?00…?20…" field
+        description = " ".join(
+            part.strip()
+            for part in (data.get("posting_text"), data.get("purpose"), data.get("additional_purpose"))
+            if part and part.strip()
+        )
+        iban = (data.get("applicant_iban") or data.get("gvc_applicant_iban") or "").strip()
+        return (data.get("applicant_name") or "").strip(), iban or find_iban(description, exclude=own), description
+    text = _unwrap(data.get("transaction_details") or "")
+    if re.match(r"/[A-Z]{2,4}/", text):
+        codes: dict[str, list[str]] = {}
+        for code, value in _SLASH_CODES.findall(text):
+            if value.strip():
+                codes.setdefault(code, []).append(value.strip())
+        name = " ".join(codes.pop("NAME", []))
+        iban = " ".join(codes.pop("IBAN", []) or codes.pop("ACCW", []))
+        for code in ("ORDP", "BENM", "BIC", "ADDR"):
+            codes.pop(code, None)
+        description = " ".join(value for values in codes.values() for value in values)
+        return name, iban or find_iban(description, exclude=own), description
+    return "", find_iban(text, exclude=own), text
+
+
+def _unwrap(text: str) -> str:
+    """The ``:86:`` lines as one text: a line filled to the wrap width continues without a space."""
+    parts = text.split("\n")
+    result = parts[0].strip()
+    for before, line in pairwise(parts):
+        result += ("" if len(before.strip()) >= _WRAP else " ") + line.strip()
+    return result.strip()
