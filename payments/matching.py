@@ -212,8 +212,8 @@ def candidates_for(index: MatchIndex, tx: BankTransaction, words: Words | None =
 
 
 def _decide(ranked: list[Candidate]) -> Candidate | None:
-    threshold = getattr(settings, "PAYMENT_MATCH_THRESHOLD", 70)
-    margin = getattr(settings, "PAYMENT_MATCH_MARGIN", 20)
+    threshold = settings.PAYMENT_MATCH_THRESHOLD
+    margin = settings.PAYMENT_MATCH_MARGIN
     if not ranked or ranked[0].score < threshold:
         return None
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < margin:

@@ -251,6 +251,10 @@ PAYMENT_GATEWAYS: dict[str, dict] = {
     },
 }
 PAYMENT_DEFAULT_GATEWAY = env_str("PAYMENT_DEFAULT_GATEWAY", "sandbox")
+# Bank matching (payments.matching): the score that allocates a transfer alone, and the lead it needs over the
+# next dealer.
+PAYMENT_MATCH_THRESHOLD = env_int("PAYMENT_MATCH_THRESHOLD", 70)
+PAYMENT_MATCH_MARGIN = env_int("PAYMENT_MATCH_MARGIN", 20)
 
 LOGGING = {
     "version": 1,

@@ -22,7 +22,7 @@ from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, Sy
 from orders.models import Cart, CartLine, Order, OrderStatusChange
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory
-from payments.models import Allocation, BankStatement, BankTransaction, Payment, PaymentLink
+from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 PORTAL_APPS = {"dealers", "catalog", "orders", "payments", "erpsync"}
@@ -40,6 +40,7 @@ ADD_DISABLED = {
     "payments.Payment",
     "payments.BankStatement",
     "payments.BankTransaction",
+    "payments.UnmatchedTransfer",
     "payments.Allocation",
     "erpsync.SyncRun",
     "erpsync.SyncJob",
@@ -131,6 +132,9 @@ def one_of_each(db, superuser):
         fingerprint="f" * 64,
     )
     Allocation.objects.create(dealer=dealer, bank_transaction=transaction, amount=Decimal("800.00"))
+    BankCsvProfile.objects.create(
+        name="bank-a", settings={"columns": {"booking_date": "Tarih", "amount": "Tutar", "description": "Açıklama"}}
+    )
     Allocation.objects.create(dealer=dealer, payment=payment, order=order, amount=Decimal("1200.00"))
 
     erp = ErpConnection.objects.create(code="sim", name="Simulator", adapter="file")
