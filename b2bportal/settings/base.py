@@ -239,6 +239,7 @@ ERPSYNC_OUTBOX_LEASE_SECONDS = env_int("ERPSYNC_OUTBOX_LEASE_SECONDS", 900)
 ERPSYNC_ADAPTERS: dict[str, str] = {
     "file": "erpsync.adapters.file.FileAdapter",
     "sap_b1": "erpsync.adapters.sap_b1.SapB1Adapter",
+    "tryton": "erpsync.adapters.tryton.TrytonAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.

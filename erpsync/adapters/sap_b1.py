@@ -57,14 +57,12 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from django.core.exceptions import ImproperlyConfigured
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from erpsync.adapters.base import (
     Capability,
@@ -98,8 +96,17 @@ from erpsync.adapters.base import (
     PermanentError,
     RetryableError,
 )
+from erpsync.adapters.http import not_sent as _not_sent
+from erpsync.adapters.http import number as _number
+from erpsync.adapters.http import retry_after as _retry_after
+from erpsync.adapters.http import text as _text
 
 logger = logging.getLogger(__name__)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return _number(value, "SAP B1")
+
 
 YES = "tYES"
 OPEN = "bost_Open"
@@ -143,44 +150,13 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _decimal(value: Any) -> Decimal | None:
-    """A JSON number as a Decimal without float noise or needless trailing zeros (``100.0`` → ``100``)."""
-    if value is None or value == "":
-        return None
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value))
-    except InvalidOperation:
-        raise PermanentError(f"Expected a number, got {value!r}") from None
-    number = number.normalize()
-    return number.quantize(Decimal(1)) if number.as_tuple().exponent > 0 else number
-
-
 def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10]) if value else None
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
 
 
 def _code(value: Any) -> str:
     """A numeric SAP code as text; -1 and empty mean "none"."""
     return "" if value in (None, "", -1) else str(value)
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _error_of(response: requests.Response) -> tuple[str, str]:
@@ -203,17 +179,6 @@ def _pause(exc: RetryableError, attempt: int) -> float:
     if exc.retry_after is not None:
         return min(exc.retry_after, 60.0)
     return min(0.5 * 2 ** (attempt - 1), 8.0)
-
-
-def _not_sent(exc: requests.RequestException) -> bool:
-    """Whether the request certainly never reached the server (no connection could be made)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.ConnectionError):
-        return False
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    return isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError))
 
 
 class SapB1Adapter(ErpAdapter):

@@ -13,3 +13,13 @@ def memory_erp(settings):
     erp.connection = ErpConnection.objects.create(code="mem", name="Memory ERP", adapter="memory", is_default=True)
     yield erp
     memory.ERPS.clear()
+
+
+@pytest.fixture(scope="session")
+def tryton_server():
+    """A real Tryton server for the session (databases built once and cached under var/tryton/)."""
+    from erpsync.tests.tryton_server import TrytonServer
+
+    server = TrytonServer().start()
+    yield server
+    server.stop()
