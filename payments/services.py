@@ -60,8 +60,9 @@ def _buyer(dealer, ip: str) -> Buyer:
 
 
 def order_amount_due(order) -> Decimal:
-    """What is left to pay of an order: its total less what succeeded payments already brought."""
-    paid = order.payments.filter(status__in=(S.SUCCEEDED, S.PARTIALLY_REFUNDED)).aggregate(s=Sum("amount"))["s"]
+    """What is left to pay of an order: its total less the money allocated to it (card payments and matched bank
+    transfers alike)."""
+    paid = Allocation.objects.filter(order=order).aggregate(s=Sum("amount"))["s"]
     return max(order.total_gross - (paid or Decimal(0)), Decimal(0))
 
 
@@ -270,6 +271,8 @@ def payment_refund(*, payment: Payment, amount: Decimal, user=None, reason: str 
     from erpsync.outbox import outbox_enqueue
 
     amount = Decimal(amount)
+    # The provider is called under the payment's row lock, so two staff refunding at once cannot both pass the
+    # "left to refund" check.
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status not in (S.SUCCEEDED, S.PARTIALLY_REFUNDED):
