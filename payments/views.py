@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.core import signing
+from django.db.models import Sum
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,11 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from b2bportal.money import format_money
 from dealers.access import dealer_required
 from payments.gateways import gateway_for
 from payments.gateways.base import CallbackRejected, GatewayError
 from payments.gateways.sandbox import TEST_CARDS, THREE_D_SECURE_CODE
-from payments.models import Payment, PaymentLink, SandboxCharge
+from payments.models import Allocation, Payment, PaymentLink, SandboxCharge
 from payments.services import PaymentRefused, payment_finish, payment_start
 
 log = logging.getLogger("payments")
@@ -73,7 +75,7 @@ class AccountPaymentForm(forms.Form):
     def __init__(self, *args, invoices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["invoices"].choices = [
-            (doc.number, f"{doc.number} · {doc.gross} {doc.currency}") for doc in invoices
+            (doc.number, f"{doc.number} · {format_money(doc.open_amount, doc.currency)}") for doc in invoices
         ]
 
 
@@ -83,7 +85,20 @@ def account_pay(request):
     from dealers.models import DealerDocument
 
     dealer = request.dealer_user.dealer
-    invoices = DealerDocument.objects.filter(dealer=dealer, kind="invoice").order_by("-issued_on")[:50]
+    paid = dict(
+        Allocation.objects.filter(dealer=dealer)
+        .exclude(invoice_number="")
+        .values("invoice_number")
+        .annotate(s=Sum("amount"))
+        .values_list("invoice_number", "s")
+    )
+    invoices = []
+    for document in DealerDocument.objects.filter(dealer=dealer, kind="invoice", gross__gt=0).order_by("-issued_on"):
+        document.open_amount = document.gross - paid.get(document.number, 0)
+        if document.open_amount > 0:
+            invoices.append(document)
+        if len(invoices) == 50:
+            break
     form = AccountPaymentForm(request.POST or None, invoices=invoices)
     if request.method == "POST" and form.is_valid():
         try:

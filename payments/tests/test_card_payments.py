@@ -314,3 +314,23 @@ def test_staff_refund_from_the_admin(admin_client, client, card_order):
     assert response.status_code == 302
     payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", D("150"))
+
+
+def test_the_payments_page_offers_only_invoices_still_open(client, erp):
+    from dealers.models import DealerDocument
+
+    dealer, _ = make_shop()
+    for number, gross in (("F-1", "100"), ("F-2", "250"), ("F-3", "80")):
+        DealerDocument.objects.create(dealer=dealer, kind="invoice", number=number, issued_on=timezone.localdate(),
+                                      gross=D(gross))  # fmt: skip
+    other, _ = make_shop()
+    DealerDocument.objects.create(dealer=other, kind="invoice", number="X-9", issued_on=timezone.localdate(), gross=1)
+    payment = Payment.objects.create(dealer=dealer, method="card", gateway="sandbox", amount=D("100"))
+    Allocation.objects.create(dealer=dealer, payment=payment, invoice_number="F-1", amount=D("100"))
+    Allocation.objects.create(dealer=dealer, payment=payment, invoice_number="F-2", amount=D("50"))
+    client.force_login(buyer_of(dealer).user)
+
+    page = client.get(reverse("payments:account_pay")).content.decode()
+
+    assert "F-1" not in page and "X-9" not in page
+    assert "F-2 · ₺200.00" in page and "F-3 · ₺80.00" in page  # the test client speaks English
