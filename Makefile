@@ -20,8 +20,17 @@ BENCH_ORDERS_ARGS ?=
 # BENCH_SYNC_ARGS e.g. "--products 20000 --skip-baselines".
 BENCH_SYNC_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_sync
 BENCH_SYNC_ARGS ?=
+# make bench-sap-b1: the SAP Business One adapter against the Service Layer simulator, its own database on the local
+# server (dropped and created every run); BENCH_SAP_B1_ARGS e.g. "--items 2000 --latency 0.02".
+BENCH_SAP_B1_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_sap_b1
+BENCH_SAP_B1_ARGS ?=
+# make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
+# e.g. "--lines 20000".
+BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
+BENCH_MATCHING_ARGS ?=
 
-.PHONY: run test install system-deps bench-deps bench-catalog bench-orders bench-sync postgres messages lint format clean
+.PHONY: run test install system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
+	postgres messages lint format clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +41,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 # System packages: Debian Chromium for the browser tests, Pango for PDF rendering, gettext for
-# translations. Installed only when missing (needs root, as on this project's machines).
+# translations, openssl for the card provider simulator's test certificate. Installed only when missing (needs
+# root, as on this project's machines).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	ldconfig -p | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
@@ -85,6 +96,16 @@ bench-orders: install postgres
 # the rows an unchanged re-sync writes, and peak memory as the feed grows (bench/sync.py).
 bench-sync: install postgres
 	BENCH_SYNC_DATABASE_URL=$(BENCH_SYNC_DATABASE_URL) $(PY) bench/sync.py $(BENCH_SYNC_ARGS)
+
+# The SAP Business One adapter against the Service Layer simulator: import rows/s with the time split into HTTP,
+# mapping and database, peak memory, and order export orders/s at concurrency 1 and at the cap (bench/sap_b1.py).
+bench-sap-b1: install postgres
+	BENCH_SAP_B1_DATABASE_URL=$(BENCH_SAP_B1_DATABASE_URL) $(PY) bench/sap_b1.py $(BENCH_SAP_B1_ARGS)
+
+# Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
+# share allocated automatically, time per phase; goal ≤ 10 s.
+bench-matching: install postgres
+	$(PY) bench/matching.py --database-url $(BENCH_MATCHING_DATABASE_URL) $(BENCH_MATCHING_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import sys
 import time
 import warnings
@@ -69,3 +70,61 @@ def migrate() -> None:
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)
     print(f"Migrated in {time.monotonic() - started:.1f} s")
+
+
+def drop_database(url: str) -> None:
+    """Drop the benchmark database (only one named *bench*)."""
+    from psycopg import sql as pgsql
+
+    conn, name = maintenance_connection(url)
+    with conn:
+        if "bench" not in name:
+            raise BenchError(f"Refusing to drop {name!r}: the benchmark only drops a database named *bench*.")
+        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+
+
+def sql(statement: str, params=None) -> list[tuple]:
+    """Run one statement on Django's connection; its rows, if any."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+class SqlTimer:
+    """An ``execute_wrapper``: the time of every SQL statement Django runs (COPY streams are not among them)."""
+
+    def __init__(self):
+        self.statements: list[tuple[float, str]] = []
+        self.commits = 0.0
+
+    def __call__(self, execute, statement, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(statement, params, many, context)
+        finally:
+            self.statements.append((time.perf_counter() - started, statement))
+
+    @property
+    def total(self) -> float:
+        return sum(s for s, _ in self.statements)
+
+
+def machine_facts() -> str:
+    """CPUs, OS, PostgreSQL version and the settings that matter for bulk writes, Python, Django, load average."""
+    import django
+
+    settings = dict(
+        sql(
+            "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name IN "
+            "('shared_buffers', 'work_mem', 'maintenance_work_mem', 'synchronous_commit', 'max_wal_size')"
+        )
+    )
+    version = sql("SHOW server_version")[0][0]
+    return (
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, PostgreSQL {version} ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(settings.items()))
+        + f"), Python {platform.python_version()}, Django {django.get_version()}; load average now "
+        + " / ".join(f"{load:.1f}" for load in os.getloadavg())
+    )

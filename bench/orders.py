@@ -65,6 +65,7 @@ from decimal import Decimal
 from pathlib import Path
 
 # Run as a script: this folder is on the path.
+from common import fill_cart, percentile
 from database import BenchError, django_environment, ensure_database, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -356,20 +357,6 @@ class Placement:
     @property
     def without_confirmation_ms(self) -> float:
         return self.ms - self.confirmation_ms
-
-
-def fill_cart(buyer, lines) -> str:
-    """Empty the buyer's active cart, add ``lines`` (product, quantity) and return the signature the buyer
-    confirms at checkout."""
-    from orders.models import Cart, CartLine
-    from orders.pricing import cart_priced
-    from orders.services import cart_line_add
-
-    CartLine.objects.filter(cart__owner=buyer.user, cart__kind=Cart.Kind.ACTIVE).delete()
-    for product, quantity in lines:
-        cart_line_add(dealer_user=buyer, product=product, quantity=quantity)
-    cart = Cart.objects.get(owner=buyer.user, kind=Cart.Kind.ACTIVE)
-    return cart_priced(dealer=buyer.dealer, cart=cart).signature
 
 
 def place_timed(buyer, signature: str) -> Placement:
@@ -733,12 +720,6 @@ def check_stock(scenario: Scenario) -> None:
 
 
 # --- Report --------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
 def triple(values: list[float]) -> str:

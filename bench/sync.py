@@ -50,7 +50,6 @@ import dataclasses
 import gc
 import io
 import os
-import platform
 import random
 import shutil
 import sys
@@ -66,7 +65,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 # Run as a script: this folder is on the path.
-from database import BenchError, django_environment, ensure_database, migrate
+from database import (
+    BenchError,
+    SqlTimer,
+    django_environment,
+    drop_database,
+    ensure_database,
+    machine_facts,
+    migrate,
+    sql,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_sync"
@@ -139,14 +147,6 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
-
-
-def sql(statement: str, params=None) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else []
 
 
 # --- The generated ERP data ---------------------------------------------------------------------
@@ -353,25 +353,6 @@ class DropFolder:
 
 
 # --- Measuring ----------------------------------------------------------------------------------
-
-
-class SqlTimer:
-    """An ``execute_wrapper``: the time of every SQL statement Django runs (COPY streams are not among them)."""
-
-    def __init__(self):
-        self.statements: list[tuple[float, str]] = []
-        self.commits = 0.0
-
-    def __call__(self, execute, statement, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(statement, params, many, context)
-        finally:
-            self.statements.append((time.perf_counter() - started, statement))
-
-    @property
-    def total(self) -> float:
-        return sum(s for s, _ in self.statements)
 
 
 @dataclass
@@ -1033,24 +1014,6 @@ def print_report(
         print("\nBENCHMARK FAILED, these figures are not to be trusted:\n  " + "\n  ".join(problems), file=sys.stderr)
 
 
-def machine_facts() -> str:
-    import django
-
-    settings = dict(
-        sql(
-            "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name IN "
-            "('shared_buffers', 'work_mem', 'maintenance_work_mem', 'synchronous_commit', 'max_wal_size')"
-        )
-    )
-    version = sql("SHOW server_version")[0][0]
-    return (
-        f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, PostgreSQL {version} ("
-        + ", ".join(f"{k} {v}" for k, v in sorted(settings.items()))
-        + f"), Python {platform.python_version()}, Django {django.get_version()}; load average now "
-        + " / ".join(f"{load:.1f}" for load in os.getloadavg())
-    )
-
-
 # --- Command line --------------------------------------------------------------------------------
 
 
@@ -1123,17 +1086,6 @@ def main(argv: list[str] | None = None) -> int:
             except BenchError as exc:
                 print(f"Could not drop the benchmark database: {exc}", file=sys.stderr)
     return 1 if problems else 0
-
-
-def drop_database(url: str) -> None:
-    from database import maintenance_connection
-    from psycopg import sql as pgsql
-
-    conn, name = maintenance_connection(url)
-    with conn:
-        if "bench" not in name:
-            raise BenchError(f"Refusing to drop {name!r}: the benchmark only drops a database named *bench*.")
-        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
 
 
 if __name__ == "__main__":
