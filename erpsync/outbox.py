@@ -211,6 +211,17 @@ def _due(connection: ErpConnection, now):
     )
 
 
+CLAIM_LOCK = 0x6F7574  # "out": the advisory lock class of the outbox's claims, one lock per connection
+
+
+def _serialise_claims(connection: ErpConnection) -> None:
+    """Claims of one connection take turns (until the claiming transaction ends): otherwise two workers counting
+    the running jobs at once would each see room under the cap and both claim. SQLite serialises writers anyway."""
+    if db.vendor == "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CLAIM_LOCK, connection.pk])
+
+
 def outbox_claim(*, connection: ErpConnection, limit: int | None = None) -> list[SyncJob]:
     """Claim up to ``limit`` due jobs of ``connection`` (within its concurrency cap; none while its breaker is
     open, one to probe when the cool-down is over). Each claimed job is running with a fresh lease and one more
@@ -220,6 +231,7 @@ def outbox_claim(*, connection: ErpConnection, limit: int | None = None) -> list
     if breaker_is_open(connection, now):
         return []
     with transaction.atomic():
+        _serialise_claims(connection)
         running = SyncJob.objects.filter(
             connection=connection, status=S.RUNNING, locked_at__gte=now - _lease(connection)
         ).count()

@@ -295,3 +295,35 @@ def test_order_record_carries_list_price_and_discount_of_a_percentage_agreement(
     (line,) = order_record(discounted, memory_erp.connection).lines
     assert (plain_line.list_price, plain_line.discount_percent, plain_line.unit_price) == (None, 0, D("80"))
     assert (line.list_price, line.discount_percent, line.unit_price) == (D("80"), D("12.5"), D("70"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cap_holds_when_workers_claim_at_the_same_moment(memory_erp, settings):
+    from django.db import connections
+
+    settings.ERPSYNC_OUTBOX_CONCURRENCY = 1
+    for n in range(4):  # written directly: committed outbox rows would wake the (synchronous) test worker at once
+        SyncJob.objects.create(connection=memory_erp.connection, kind=SyncJob.Kind.ORDER_EXPORT,
+                               identity_key=f"order:T-{n}", object_id=n, next_attempt_at=timezone.now())  # fmt: skip
+    barrier = threading.Barrier(4)
+    claimed: list[int] = []
+    errors: list[BaseException] = []
+
+    def claim() -> None:
+        try:
+            barrier.wait()
+            claimed.extend(job.pk for job in outbox_claim(connection=memory_erp.connection))
+        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(claimed) == 1
+    assert SyncJob.objects.filter(status=SyncJob.Status.RUNNING).count() == 1
