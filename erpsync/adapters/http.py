@@ -55,3 +55,17 @@ def not_sent(exc: requests.RequestException) -> bool:
     reason = exc.args[0] if exc.args else None
     reason = getattr(reason, "reason", reason)
     return isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError))
+
+
+def setting_number(settings: dict, name: str, default: float, *, who: str, whole: bool = False, zero: bool = False):
+    """A connection setting that must be a positive (or, with ``zero``, non-negative) number, whole with
+    ``whole``; anything else is refused with a message naming the adapter (``who``)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    value = settings.get(name, default)
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool)
+    valid = valid and (value >= 0 if zero else value > 0) and (not whole or float(value).is_integer())
+    if not valid:
+        kind = "whole number" if whole else "number"
+        raise ImproperlyConfigured(f"{who} adapter: {name!r} must be a positive {kind}, got {value!r}.")
+    return value

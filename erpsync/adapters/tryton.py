@@ -82,6 +82,7 @@ from erpsync.adapters.base import (
 from erpsync.adapters.http import not_sent as _not_sent
 from erpsync.adapters.http import number as _number
 from erpsync.adapters.http import retry_after as _retry_after
+from erpsync.adapters.http import setting_number
 from erpsync.adapters.http import text as _text
 
 logger = logging.getLogger(__name__)
@@ -313,13 +314,7 @@ class TrytonAdapter(ErpAdapter):
         self._company: dict[str, Any] | None = None
 
     def _positive_number(self, name: str, default: float, *, whole: bool = False, zero: bool = False) -> float:
-        value = self.settings.get(name, default)
-        valid = isinstance(value, (int, float)) and not isinstance(value, bool)
-        valid = valid and (value >= 0 if zero else value > 0) and (not whole or float(value).is_integer())
-        if not valid:
-            kind = "whole number" if whole else "number"
-            raise ImproperlyConfigured(f"Tryton adapter: {name!r} must be a positive {kind}, got {value!r}.")
-        return value
+        return setting_number(self.settings, name, default, who="Tryton", whole=whole, zero=zero)
 
     def close(self) -> None:
         self._http.close()
