@@ -26,6 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dealers.models import DealerDocument
 from payments.gateways import gateway_for
 from payments.gateways.base import Buyer, CallbackRejected, Checkout, GatewayError, Outcome, OutcomeStatus
 from payments.models import Allocation, Payment, PaymentLink
@@ -59,6 +60,23 @@ def _buyer(dealer, ip: str) -> Buyer:
     )
 
 
+def invoice_open_amounts(dealer, numbers=None) -> dict[str, Decimal]:
+    """What each of the dealer's invoices still owes (its gross less the money allocated to it), for the invoices
+    ``numbers`` names or all of them; fully paid ones are left out. Newest first."""
+    documents = DealerDocument.objects.filter(dealer=dealer, kind=DealerDocument.Kind.INVOICE, gross__gt=0)
+    allocated = Allocation.objects.filter(dealer=dealer).exclude(invoice_number="")
+    if numbers is not None:
+        documents = documents.filter(number__in=numbers)
+        allocated = allocated.filter(invoice_number__in=numbers)
+    paid = dict(allocated.values("invoice_number").annotate(s=Sum("amount")).values_list("invoice_number", "s"))
+    result = {}
+    for number, gross in documents.order_by("-issued_on", "-pk").values_list("number", "gross"):
+        left = gross - paid.get(number, Decimal(0))
+        if left > 0:
+            result[number] = left
+    return result
+
+
 def order_amount_due(order) -> Decimal:
     """What is left to pay of an order: its total less the money allocated to it (card payments and matched bank
     transfers alike)."""
@@ -84,7 +102,7 @@ def payment_start(
     (positive) goes on account, against ``invoice_numbers`` when given."""
     from orders.status import OrderStatus
 
-    currency = dealer.currency if hasattr(dealer, "currency") else "TRY"
+    currency = dealer.currency
     description = _("Payment on account")
     if order is not None:
         if order.dealer_id != dealer.pk:
@@ -202,15 +220,29 @@ def _settle(payment: Payment) -> None:
     from orders.services.transitions import order_transition
     from orders.status import OrderStatus
 
-    Allocation.objects.create(
-        dealer=payment.dealer,
-        payment=payment,
-        order=payment.order,
-        invoice_number=", ".join(payment.invoice_numbers)[:64],
-        amount=payment.amount,
-        currency=payment.currency,
-        method=Allocation.Method.AUTOMATIC,
-        reasons=["card payment"],
+    # One allocation per invoice the payment names, up to what each still owes; the rest to the order or account.
+    left = payment.amount
+    open_amounts = invoice_open_amounts(payment.dealer, payment.invoice_numbers)
+    parts = []
+    for number in payment.invoice_numbers:
+        share = min(left, open_amounts.get(number, Decimal(0)))
+        if share > 0:
+            parts.append((number, share))
+            left -= share
+    if left > 0:
+        parts.append(("", left))
+    Allocation.objects.bulk_create(
+        Allocation(
+            dealer=payment.dealer,
+            payment=payment,
+            order=payment.order,
+            invoice_number=number,
+            amount=share,
+            currency=payment.currency,
+            method=Allocation.Method.AUTOMATIC,
+            reasons=["card payment"],
+        )
+        for number, share in parts
     )
     order = payment.order
     if order is not None:
@@ -266,7 +298,6 @@ def payment_check_pending(*, older_than: timedelta = timedelta(minutes=15)) -> i
 def payment_refund(*, payment: Payment, amount: Decimal, user=None, reason: str = "") -> Payment:
     """Refund ``amount`` of a succeeded card payment through its provider, then queue the credit memo for the
     ERP (linked to the order's invoice when the portal knows it). Refuses more than is left to refund."""
-    from dealers.models import DealerDocument
     from erpsync.models import SyncJob
     from erpsync.outbox import outbox_enqueue
 

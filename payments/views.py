@@ -9,7 +9,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.core import signing
-from django.db.models import Sum
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,8 +23,8 @@ from dealers.access import dealer_required
 from payments.gateways import gateway_for
 from payments.gateways.base import CallbackRejected, GatewayError
 from payments.gateways.sandbox import TEST_CARDS, THREE_D_SECURE_CODE
-from payments.models import Allocation, Payment, PaymentLink, SandboxCharge
-from payments.services import PaymentRefused, payment_finish, payment_start
+from payments.models import Payment, PaymentLink, SandboxCharge
+from payments.services import PaymentRefused, invoice_open_amounts, payment_finish, payment_start
 
 log = logging.getLogger("payments")
 LINK_SALT = "payments.link"
@@ -72,34 +71,19 @@ class AccountPaymentForm(forms.Form):
     invoices = forms.MultipleChoiceField(label=gettext_lazy("Invoices"), required=False,
                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
 
-    def __init__(self, *args, invoices=(), **kwargs):
+    def __init__(self, *args, invoices=(), currency="TRY", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["invoices"].choices = [
-            (doc.number, f"{doc.number} · {format_money(doc.open_amount, doc.currency)}") for doc in invoices
+            (number, f"{number} · {format_money(left, currency)}") for number, left in invoices
         ]
 
 
 @dealer_required
 def account_pay(request):
     """A dealer pays an amount on account, optionally naming which of their invoices it settles."""
-    from dealers.models import DealerDocument
-
     dealer = request.dealer_user.dealer
-    paid = dict(
-        Allocation.objects.filter(dealer=dealer)
-        .exclude(invoice_number="")
-        .values("invoice_number")
-        .annotate(s=Sum("amount"))
-        .values_list("invoice_number", "s")
-    )
-    invoices = []
-    for document in DealerDocument.objects.filter(dealer=dealer, kind="invoice", gross__gt=0).order_by("-issued_on"):
-        document.open_amount = document.gross - paid.get(document.number, 0)
-        if document.open_amount > 0:
-            invoices.append(document)
-        if len(invoices) == 50:
-            break
-    form = AccountPaymentForm(request.POST or None, invoices=invoices)
+    open_amounts = list(invoice_open_amounts(dealer).items())[:50]
+    form = AccountPaymentForm(request.POST or None, invoices=open_amounts, currency=dealer.currency)
     if request.method == "POST" and form.is_valid():
         try:
             return _start(

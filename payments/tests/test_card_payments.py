@@ -334,3 +334,22 @@ def test_the_payments_page_offers_only_invoices_still_open(client, erp):
 
     assert "F-1" not in page and "X-9" not in page
     assert "F-2 · ₺200.00" in page and "F-3 · ₺80.00" in page  # the test client speaks English
+
+
+def test_a_card_payment_for_invoices_settles_each_up_to_what_it_owes(client, erp):
+    from dealers.models import DealerDocument
+
+    dealer, _ = make_shop()
+    for number, gross in (("F-1", "100"), ("F-2", "250")):
+        DealerDocument.objects.create(dealer=dealer, kind="invoice", number=number, issued_on=timezone.localdate(),
+                                      gross=D(gross))  # fmt: skip
+    client.force_login(buyer_of(dealer).user)
+    client.post(reverse("payments:account_pay"), {"amount": "400", "invoices": ["F-1", "F-2"]})
+    charge = SandboxCharge.objects.get()
+    client.post(reverse("payments:sandbox_page", args=[charge.charge_id]), {"card": "success"})
+    back(client, returned_fields(client.post(reverse("payments:sandbox_3ds", args=[charge.charge_id]),
+                                             {"code": "283126"})))  # fmt: skip
+
+    parts = sorted(Allocation.objects.values_list("invoice_number", "amount"))
+    assert parts == [("", D(50)), ("F-1", D(100)), ("F-2", D(250))]
+    assert "F-1" not in client.get(reverse("payments:account_pay")).content.decode()
