@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from erpsync.adapters.base import PermanentError
+from erpsync.adapters.base import OutcomeUnknownError, PermanentError, RetryableError
 
 
 def number(value: Any, source: str) -> Decimal | None:
@@ -69,3 +69,41 @@ def setting_number(settings: dict, name: str, default: float, *, who: str, whole
         kind = "whole number" if whole else "number"
         raise ImproperlyConfigured(f"{who} adapter: {name!r} must be a positive {kind}, got {value!r}.")
     return value
+
+
+def base_url_setting(settings: dict, *, who: str, what: str) -> str:
+    """The ``base_url`` setting, ending with "/", when it is an http(s) URL; ``what`` says what it should point
+    at in the error."""
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    base_url = settings.get("base_url")
+    if not base_url or not isinstance(base_url, str):
+        raise ImproperlyConfigured(f"{who} adapter: settings need 'base_url', {what}.")
+    base_url = base_url if base_url.endswith("/") else base_url + "/"
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ImproperlyConfigured(f"{who} adapter: 'base_url' must be an http(s) URL, got {base_url!r}.")
+    return base_url
+
+
+def flag_setting(settings: dict, name: str, default: bool, *, who: str) -> bool:
+    from django.core.exceptions import ImproperlyConfigured
+
+    value = settings.get(name, default)
+    if not isinstance(value, bool):
+        raise ImproperlyConfigured(f"{who} adapter: {name!r} must be true or false, got {value!r}.")
+    return value
+
+
+def transport_error(exc: requests.RequestException, *, who: str, method: str, where: str, write: bool):
+    """The contract's error for a request that got no answer: retryable when it certainly never left, outcome
+    unknown for a write that may have been applied, retryable for a read."""
+    if not_sent(exc):
+        return RetryableError(f"{who} is not reachable ({method} {where}): {exc}")
+    if write:
+        return OutcomeUnknownError(
+            f"{who} did not answer {method} {where}; it may have applied it: {type(exc).__name__}"
+        )
+    return RetryableError(f"{who} did not answer {method} {where}: {type(exc).__name__}")

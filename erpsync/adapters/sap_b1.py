@@ -92,14 +92,12 @@ from erpsync.adapters.base import (
     ErpUnit,
     ErpWarehouse,
     Feed,
-    OutcomeUnknownError,
     PermanentError,
     RetryableError,
 )
-from erpsync.adapters.http import not_sent as _not_sent
+from erpsync.adapters.http import base_url_setting, flag_setting, setting_number, transport_error
 from erpsync.adapters.http import number as _number
 from erpsync.adapters.http import retry_after as _retry_after
-from erpsync.adapters.http import setting_number
 from erpsync.adapters.http import text as _text
 
 logger = logging.getLogger(__name__)
@@ -216,14 +214,8 @@ class SapB1Adapter(ErpAdapter):
     def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
         super().__init__(settings=settings, credentials=credentials)
         options = self.settings
-        base_url = options.get("base_url")
-        if not base_url or not isinstance(base_url, str):
-            raise ImproperlyConfigured("SAP B1 adapter: settings need 'base_url', the Service Layer's …/b1s/v1/ URL.")
-        base_url = base_url if base_url.endswith("/") else base_url + "/"
-        parts = urlsplit(base_url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ImproperlyConfigured(f"SAP B1 adapter: 'base_url' must be an http(s) URL, got {base_url!r}.")
-        if not parts.path.endswith("/b1s/v1/"):
+        base_url = base_url_setting(options, who="SAP B1", what="the Service Layer's …/b1s/v1/ URL")
+        if not urlsplit(base_url).path.endswith("/b1s/v1/"):
             raise ImproperlyConfigured(
                 f"SAP B1 adapter: 'base_url' must end with /b1s/v1/ (the v1 Service Layer), got {base_url!r}."
             )
@@ -231,9 +223,7 @@ class SapB1Adapter(ErpAdapter):
         self.company_db = options.get("company_db")
         if not self.company_db or not isinstance(self.company_db, str):
             raise ImproperlyConfigured("SAP B1 adapter: settings need 'company_db', the company database name.")
-        self.verify_tls = options.get("verify_tls", True)
-        if not isinstance(self.verify_tls, bool):
-            raise ImproperlyConfigured(f"SAP B1 adapter: 'verify_tls' must be true or false, got {self.verify_tls!r}.")
+        self.verify_tls = flag_setting(options, "verify_tls", True, who="SAP B1")
         self.timeout = self._positive_number("timeout_seconds", 30)
         self.page_size = int(self._positive_number("page_size", 100, whole=True))
         self.delta_overlap = timedelta(seconds=self._positive_number("delta_overlap_seconds", 300, zero=True))
@@ -347,22 +337,14 @@ class SapB1Adapter(ErpAdapter):
             )
         except requests.RequestException as exc:
             where = urlsplit(url).path.rsplit("/b1s/v1/", 1)[-1]
-            if _not_sent(exc):
-                raise RetryableError(f"SAP B1 is not reachable ({method} {where}): {exc}") from exc
-            if write:
-                raise OutcomeUnknownError(
-                    f"SAP B1 did not answer {method} {where}; it may have applied it: {type(exc).__name__}"
-                ) from exc
-            raise RetryableError(f"SAP B1 did not answer {method} {where}: {type(exc).__name__}") from exc
+            raise transport_error(exc, who="SAP B1", method=method, where=where, write=write) from exc
 
     def _error(self, response: requests.Response, *, write: bool) -> ErpError:
         status = response.status_code
         code, message = _error_of(response)
         text = f"SAP B1 answered {status}" + (f" ({code})" if code else "") + (f": {message}" if message else "")
         details = {"status": status}
-        if status == 429:
-            return RetryableError(text, retry_after=_retry_after(response), code=code, details=details)
-        if status >= 500 or status in (408, 409, 412, 423):
+        if status >= 500 or status in (408, 409, 412, 423, 429):
             return RetryableError(text, retry_after=_retry_after(response), code=code, details=details)
         if status == 401:
             return RetryableError(text, code=code, details=details)

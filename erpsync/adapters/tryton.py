@@ -44,7 +44,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from django.core.exceptions import ImproperlyConfigured
@@ -75,14 +75,12 @@ from erpsync.adapters.base import (
     ErpUnit,
     ErpWarehouse,
     Feed,
-    OutcomeUnknownError,
     PermanentError,
     RetryableError,
 )
-from erpsync.adapters.http import not_sent as _not_sent
+from erpsync.adapters.http import base_url_setting, flag_setting, setting_number, transport_error
 from erpsync.adapters.http import number as _number
 from erpsync.adapters.http import retry_after as _retry_after
-from erpsync.adapters.http import setting_number
 from erpsync.adapters.http import text as _text
 
 logger = logging.getLogger(__name__)
@@ -264,21 +262,13 @@ class TrytonAdapter(ErpAdapter):
     def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
         super().__init__(settings=settings, credentials=credentials)
         options = self.settings
-        base_url = options.get("base_url")
-        if not base_url or not isinstance(base_url, str):
-            raise ImproperlyConfigured("Tryton adapter: settings need 'base_url', the Tryton server's root URL.")
-        base_url = base_url if base_url.endswith("/") else base_url + "/"
-        parts = urlsplit(base_url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ImproperlyConfigured(f"Tryton adapter: 'base_url' must be an http(s) URL, got {base_url!r}.")
+        base_url = base_url_setting(options, who="Tryton", what="the Tryton server's root URL")
         database = options.get("database")
         if not database or not isinstance(database, str) or "/" in database:
             raise ImproperlyConfigured("Tryton adapter: settings need 'database', the name of the Tryton database.")
         self.database = database
         self.rest_url = f"{base_url}{quote(database)}/rest/"
-        self.verify_tls = options.get("verify_tls", True)
-        if not isinstance(self.verify_tls, bool):
-            raise ImproperlyConfigured(f"Tryton adapter: 'verify_tls' must be true or false, got {self.verify_tls!r}.")
+        self.verify_tls = flag_setting(options, "verify_tls", True, who="Tryton")
         self.timeout = self._positive_number("timeout_seconds", 30)
         self.page_size = int(self._positive_number("page_size", 200, whole=True))
         self.delta_overlap = timedelta(seconds=self._positive_number("delta_overlap_seconds", 300, zero=True))
@@ -342,13 +332,7 @@ class TrytonAdapter(ErpAdapter):
             )
         except requests.RequestException as exc:
             where = path.split("?", 1)[0]
-            if _not_sent(exc):
-                raise RetryableError(f"Tryton is not reachable ({method} {where}): {exc}") from exc
-            if write:
-                raise OutcomeUnknownError(
-                    f"Tryton did not answer {method} {where}; it may have applied it: {type(exc).__name__}"
-                ) from exc
-            raise RetryableError(f"Tryton did not answer {method} {where}: {type(exc).__name__}") from exc
+            raise transport_error(exc, who="Tryton", method=method, where=where, write=write) from exc
 
     def error_for(self, response: requests.Response) -> ErpError:
         """The contract's error for a Tryton answer that is not a success."""
