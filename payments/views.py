@@ -189,19 +189,14 @@ def sandbox_page(request, charge_id: str):
     error = ""
     if request.method == "POST":
         card = request.POST.get("card", "")
-        if card not in TEST_CARDS:
-            error = _("Choose one of the test cards.")
-        else:
-            charge.card = card
-            if card == "insufficient_funds":
-                charge.status, charge.reason = SandboxCharge.Status.FAILED, _("Insufficient funds.")
-                charge.save(update_fields=["card", "status", "reason", "updated_at"])
+        if card in TEST_CARDS:
+            step = gateway_for("sandbox").choose_card(charge, card)
+            if step == "done":
                 return _send_back(request, charge)
-            charge.status = SandboxCharge.Status.PENDING
-            charge.save(update_fields=["card", "status", "updated_at"])
-            if card == "timeout":
+            if step == "waiting":
                 return render(request, "payments/sandbox_waiting.html", {"charge": charge})
             return render(request, "payments/sandbox_3ds.html", {"charge": charge, "code": THREE_D_SECURE_CODE})
+        error = _("Choose one of the test cards.")
     return render(request, "payments/sandbox_page.html", {"charge": charge, "cards": TEST_CARDS, "error": error})
 
 
@@ -209,11 +204,5 @@ def sandbox_page(request, charge_id: str):
 def sandbox_3ds(request, charge_id: str):
     """Step 2: the bank's 3-D Secure code."""
     charge = _charge(charge_id)
-    if charge.status != SandboxCharge.Status.PENDING or charge.card in ("", "timeout"):
-        return _send_back(request, charge)
-    if charge.card == "3ds_failure" or request.POST.get("code", "").strip() != THREE_D_SECURE_CODE:
-        charge.status, charge.reason = SandboxCharge.Status.FAILED, _("3-D Secure verification failed.")
-    else:
-        charge.status, charge.reason = SandboxCharge.Status.SUCCEEDED, ""
-    charge.save(update_fields=["status", "reason", "updated_at"])
+    gateway_for("sandbox").confirm_3d_secure(charge, request.POST.get("code", ""))
     return _send_back(request, charge)

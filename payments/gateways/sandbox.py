@@ -78,6 +78,33 @@ class SandboxGateway(PaymentGateway):
         )
         return Redirect(url=reverse("payments:sandbox_page", args=[charge.charge_id]), token=charge.charge_id)
 
+    # --- the hosted page's steps (the provider's side) ----------------------------------------------------------
+
+    def choose_card(self, charge, card: str) -> str:
+        """The dealer picked a test card: returns the next step, "3ds", "waiting" or "done" (declined at once).
+        ``card`` must be one of ``TEST_CARDS``."""
+        if card not in TEST_CARDS:
+            raise ValueError(card)
+        charge.card = card
+        if card == "insufficient_funds":
+            charge.status, charge.reason = charge.Status.FAILED, str(_("Insufficient funds."))
+            charge.save(update_fields=["card", "status", "reason", "updated_at"])
+            return "done"
+        charge.status = charge.Status.PENDING
+        charge.save(update_fields=["card", "status", "updated_at"])
+        return "waiting" if card == "timeout" else "3ds"
+
+    def confirm_3d_secure(self, charge, code: str) -> None:
+        """The bank's 3-D Secure step: the right code with a card that passes it succeeds, anything else fails. A
+        charge not waiting for it is left as it is."""
+        if charge.status != charge.Status.PENDING or charge.card in ("", "timeout"):
+            return
+        if charge.card == "3ds_failure" or code.strip() != THREE_D_SECURE_CODE:
+            charge.status, charge.reason = charge.Status.FAILED, str(_("3-D Secure verification failed."))
+        else:
+            charge.status, charge.reason = charge.Status.SUCCEEDED, ""
+        charge.save(update_fields=["status", "reason", "updated_at"])
+
     def outcome_fields(self, charge) -> dict[str, str]:
         """The form the hosted page posts back to the portal, signed."""
         fields = {
