@@ -21,6 +21,8 @@ DEALER_PATHS: dict[str, str] = {
     "dealers.dealeraddress": "dealer",
     "dealers.dealeruser": "dealer",
     "dealers.dealeriban": "dealer",
+    "dealers.dealerdocument": "dealer",
+    "dealers.accountentry": "dealer",
     "orders.cart": "dealer",
     "orders.cartline": "cart__dealer",
     "orders.order": "dealer",

@@ -114,6 +114,9 @@ class Dealer(TimeStampedModel):
         help_text=_("Orders accepted by the ERP and not yet invoiced; part of the credit exposure."),
     )
     erp_open_orders_as_of = models.DateTimeField(_("open orders as of"), null=True, blank=True)
+    ledger_as_of = models.DateTimeField(
+        _("account movements as of"), null=True, blank=True, help_text=_("When the ERP last sent the movements.")
+    )
     credit_hold = models.BooleanField(
         _("credit hold"), default=False, help_text=_("On hold the dealer cannot order on account.")
     )
@@ -177,6 +180,11 @@ class DealerUser(TimeStampedModel):
         blank=True,
         help_text=_("Orders above this total wait for the dealer's approver. Empty: no limit."),
     )
+    sees_account = models.BooleanField(
+        _("sees the statement of account"),
+        default=False,
+        help_text=_("Approvers and dealer admins always do; a buyer only when this is ticked."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -196,6 +204,11 @@ class DealerUser(TimeStampedModel):
     @property
     def can_approve(self) -> bool:
         return self.role in (self.Role.APPROVER, self.Role.ADMIN)
+
+    @property
+    def can_see_account(self) -> bool:
+        """The statement of account, ageing and paying open items: approvers, dealer admins, and buyers allowed."""
+        return self.can_approve or self.sees_account
 
 
 class DealerAddress(TimeStampedModel):
@@ -353,3 +366,60 @@ class DealerDocument(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
+
+
+class AccountEntry(models.Model):
+    """One movement on a dealer's account as the ERP booked it (cari hesap hareketi): the statement's lines.
+
+    ``amount`` is signed from the company's side: positive raises what the dealer owes (invoice, opening debit),
+    negative lowers it (collection, credit memo). Written by the sync only; ``erp_id`` is the ERP's id of the
+    movement, unique per connection. ``open_amount`` is the ERP's open-item figure when it keeps one."""
+
+    class Kind(models.TextChoices):
+        OPENING = "opening", _("Opening balance")
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_MEMO = "credit_memo", _("Credit memo")
+        COLLECTION = "collection", _("Collection")
+        REFUND = "refund", _("Refund")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+
+    connection = models.ForeignKey(
+        "erpsync.ErpConnection", verbose_name=_("connection"), on_delete=models.PROTECT, related_name="+"
+    )
+    erp_id = models.CharField(_("ERP id"), max_length=128)
+    dealer = models.ForeignKey(
+        Dealer, verbose_name=_("dealer"), on_delete=models.PROTECT, related_name="account_entries"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    posted_on = models.DateField(_("date"))
+    due_on = models.DateField(_("due date"), null=True, blank=True)
+    document_number = models.CharField(_("document"), max_length=64, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    currency = currency_field(default="TRY")
+    amount = money_field(_("amount"))
+    open_amount = money_field(_("open amount"), null=True, blank=True)
+    as_of = models.DateTimeField(_("as of"))
+
+    class Meta:
+        verbose_name = _("account movement")
+        verbose_name_plural = _("account movements")
+        ordering = ["dealer_id", "posted_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "erp_id"], name="account_entry_unique_erp_id"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["opening", "invoice", "credit_memo", "collection", "refund", "adjustment"]),
+                name="account_entry_kind_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["dealer", "posted_on", "id"], name="account_entry_statement_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.posted_on} {self.get_kind_display()} {self.document_number} {self.amount}"
+
+    @property
+    def debit(self):
+        return self.amount if self.amount > 0 else None
+
+    @property
+    def credit(self):
+        return -self.amount if self.amount < 0 else None

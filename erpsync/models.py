@@ -33,6 +33,8 @@ class Entity(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_MEMO = "credit_memo", _("Credit memo")
     PAYMENT = "payment", _("Payment")
+    LEDGER = "ledger", _("Account movement")
+    DRIFT = "drift", _("ERP and portal compared")
 
 
 class ErpConnection(TimeStampedModel):

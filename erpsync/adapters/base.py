@@ -47,6 +47,7 @@ class Capability(enum.StrEnum):
     ORDER_LOOKUP = "order_lookup"
     ORDER_STATUS = "order_status"
     DOCUMENTS = "documents"
+    LEDGER = "ledger"
     PAYMENT_PUSH = "payment_push"
     CREDIT_MEMO_PUSH = "credit_memo_push"
     DELTA = "delta"
@@ -335,6 +336,37 @@ class ErpDocument:
     updated_at: datetime | None = None
 
 
+class LedgerKind(enum.StrEnum):
+    OPENING = "opening"
+    INVOICE = "invoice"
+    CREDIT_MEMO = "credit_memo"
+    COLLECTION = "collection"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+
+
+@dataclass(frozen=True, slots=True)
+class ErpLedgerEntry:
+    """One movement on a customer's account (cari hesap hareketi), in the account's currency.
+
+    ``amount`` is signed from the company's side: positive when the customer owes more (invoice, opening debit,
+    refund paid out), negative when less (collection, credit memo). ``entry_id`` is the ERP's own id of the
+    movement (journal line), stable across reads. ``open_amount``: what is still unpaid of a debit (or unapplied
+    of a credit) when the ERP tracks open items; None when it does not say."""
+
+    entry_id: str
+    customer_code: str
+    posted_on: date
+    kind: str
+    amount: Decimal
+    currency: str = "TRY"
+    document_number: str = ""
+    due_on: date | None = None
+    description: str = ""
+    open_amount: Decimal | None = None
+    updated_at: datetime | None = None
+
+
 # --- Records: portal → ERP ----------------------------------------------------------------------------------
 
 
@@ -502,6 +534,7 @@ class ErpAdapter:
         "delivery": Capability.DOCUMENTS,
         "invoice": Capability.DOCUMENTS,
         "credit_memo": Capability.DOCUMENTS,
+        "ledger": Capability.LEDGER,
     }
 
     def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):

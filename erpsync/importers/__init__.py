@@ -16,6 +16,7 @@ from erpsync.importers.catalog import (
 )
 from erpsync.importers.documents import DocumentImporter, OrderStatusImporter
 from erpsync.importers.engine import ImportRefused, sync_import
+from erpsync.importers.ledger import LedgerImporter
 
 # In dependency order: an entity's importer finds what the ones before it created. Each feed gets a fresh
 # importer (they hold per-feed state).
@@ -36,6 +37,7 @@ IMPORTERS = {
     "delivery": partial(DocumentImporter, "delivery"),
     "invoice": partial(DocumentImporter, "invoice"),
     "credit_memo": partial(DocumentImporter, "credit_memo"),
+    "ledger": LedgerImporter,
 }
 
 __all__ = ["IMPORTERS", "ImportRefused", "sync_import"]

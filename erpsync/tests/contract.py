@@ -39,6 +39,7 @@ from erpsync.adapters.base import (
     ErpCustomer,
     ErpCustomerPrice,
     ErpDocument,
+    ErpLedgerEntry,
     ErpOrder,
     ErpOrderAck,
     ErpOrderLine,
@@ -300,6 +301,21 @@ SAMPLES: dict[str, tuple[Any, ...]] = {
             gross=Decimal("250.75"),
             related_number="GIB2026000000042",
         ),
+    ),
+    "ledger": (
+        ErpLedgerEntry(
+            "JE-1001",
+            "120.01.001",
+            date(2026, 3, 4),
+            "invoice",
+            Decimal("20258.10"),
+            document_number="GIB2026000000042",
+            due_on=date(2026, 5, 3),
+            description="Satış faturası",
+            open_amount=Decimal("20258.10"),
+            updated_at=STAMP,
+        ),
+        ErpLedgerEntry("JE-1002", "120.01.001", date(2026, 3, 6), "credit_memo", Decimal("-250.75")),
     ),
 }
 

@@ -65,6 +65,7 @@ class FileAdapter(ErpAdapter):
             Capability.CREDIT,
             Capability.ORDER_STATUS,
             Capability.DOCUMENTS,
+            Capability.LEDGER,
             Capability.ORDER_PUSH,
             Capability.ORDER_CANCEL,
             Capability.ORDER_LOOKUP,

@@ -28,7 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from erpsync.adapters.file.layout import ENTITIES
 from erpsync.adapters.file.values import DEFAULT_DATE_FORMATS, fold
 
-SNAPSHOT_ENTITIES = frozenset(ENTITIES) - {"order_status", "delivery", "invoice", "credit_memo"}
+SNAPSHOT_ENTITIES = frozenset(ENTITIES) - {"order_status", "delivery", "invoice", "credit_memo", "ledger"}
 ENCODINGS: dict[str, str] = {
     "auto": "auto",
     "utf-8": "utf-8",

@@ -37,6 +37,7 @@ ENTITIES: tuple[str, ...] = (
     "delivery",
     "invoice",
     "credit_memo",
+    "ledger",
 )
 OUTBOUND_KINDS: tuple[str, ...] = ("orders", "cancellations", "payments", "credit_memos")
 FEED_SUFFIXES = frozenset({".csv", ".xml"})

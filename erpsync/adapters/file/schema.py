@@ -29,6 +29,7 @@ from erpsync.adapters.base import (
     ErpCustomer,
     ErpCustomerPrice,
     ErpDocument,
+    ErpLedgerEntry,
     ErpOrderState,
     ErpOrderStatus,
     ErpPrice,
@@ -172,6 +173,7 @@ SCHEMAS: dict[str, RecordSchema] = {
     "delivery": _document(DocumentKind.DELIVERY, "Deliveries", "Delivery"),
     "invoice": _document(DocumentKind.INVOICE, "Invoices", "Invoice"),
     "credit_memo": _document(DocumentKind.CREDIT_MEMO, "CreditMemos", "CreditMemo"),
+    "ledger": _schema(ErpLedgerEntry, "AccountEntries", "Entry"),
 }
 
 
