@@ -48,6 +48,7 @@ class Capability(enum.StrEnum):
     ORDER_STATUS = "order_status"
     DOCUMENTS = "documents"
     LEDGER = "ledger"
+    OPEN_ORDERS = "open_orders"
     PAYMENT_PUSH = "payment_push"
     CREDIT_MEMO_PUSH = "credit_memo_push"
     DELTA = "delta"
@@ -367,6 +368,19 @@ class ErpLedgerEntry:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ErpOpenOrder:
+    """An order the ERP holds as open (not cancelled, not fully invoiced or closed): what drift detection compares
+    with the portal's open orders. ``reference`` is the portal order number the ERP carries ('' for an order
+    entered in the ERP itself)."""
+
+    document_number: str
+    customer_code: str
+    reference: str = ""
+    gross: Decimal | None = None
+    currency: str = "TRY"
+
+
 # --- Records: portal → ERP ----------------------------------------------------------------------------------
 
 
@@ -571,6 +585,10 @@ class ErpAdapter:
         raise NotImplementedError
 
     def live_balance(self, customer_code: str) -> ErpBalance:
+        raise NotImplementedError
+
+    def open_orders(self) -> Iterator[ErpOpenOrder]:
+        """Every order the ERP holds open now (``Capability.OPEN_ORDERS``)."""
         raise NotImplementedError
 
     # --- writing ---
