@@ -1,8 +1,31 @@
-from django.shortcuts import render
+import tempfile
+from functools import wraps
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from b2bportal.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_chunks, xlsx_write
 from dealers.access import dealer_required, scoped
+from dealers.account import (
+    RefreshRefused,
+    account_summary,
+    dealer_balance_refresh,
+    documents_for_dealer_user,
+    open_items,
+    statement,
+)
 from dealers.credit import credit_position
-from dealers.models import DealerAddress
+from dealers.documents import document_pdf, statement_pdf
+from dealers.models import DealerAddress, DealerDocument
 from orders.selectors import order_list_for_dealer_user
 
 
@@ -25,3 +48,175 @@ def address_list(request):
         "kind", "-is_default", "name"
     )
     return render(request, "dealers/address_list.html", {"addresses": addresses})
+
+
+def account_required(view):
+    """A view of the dealer's account: approvers, dealer admins and buyers allowed to see it."""
+
+    @wraps(view)
+    @dealer_required
+    def wrapper(request, *args, **kwargs):
+        if not request.dealer_user.can_see_account:
+            raise PermissionDenied("This user does not see the dealer's account.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@account_required
+def account(request):
+    """Balance, credit, overdue, terms — each with its *as of* — and the open items with their ageing; open
+    invoices can be chosen and paid."""
+    dealer = request.dealer_user.dealer
+    summary = account_summary(dealer)
+    ageing = open_items(dealer)
+    return render(request, "dealers/account.html", {"dealer": dealer, "summary": summary, "ageing": ageing})
+
+
+@require_POST
+@account_required
+def balance_refresh(request):
+    dealer = request.dealer_user.dealer
+    try:
+        dealer_balance_refresh(dealer)
+        messages.success(request, _("Balance refreshed from the ERP."))
+    except RefreshRefused as refused:
+        messages.warning(request, str(refused))
+    return redirect("dealers:account")
+
+
+class StatementForm(forms.Form):
+    date_from = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError(_("The period starts after it ends."))
+            if (end - start).days > MAX_STATEMENT_DAYS:
+                raise forms.ValidationError(_("A statement covers at most five years."))
+        return data
+
+
+MAX_STATEMENT_DAYS = 5 * 366
+STATEMENT_HEADER = (
+    gettext_lazy("Date"),
+    gettext_lazy("Kind"),
+    gettext_lazy("Document"),
+    gettext_lazy("Description"),
+    gettext_lazy("Due date"),
+    gettext_lazy("Debit"),
+    gettext_lazy("Credit"),
+    gettext_lazy("Balance"),
+)
+
+
+def _statement_rows(statement):
+    yield (statement.date_from, _("Opening balance"), "", "", None, None, None, statement.opening)
+    for line in statement.lines:
+        yield (
+            line.posted_on,
+            line.kind_label,
+            line.document_number,
+            line.description,
+            line.due_on,
+            line.debit,
+            line.credit,
+            line.balance,
+        )
+    yield (
+        statement.date_to,
+        _("Closing balance"),
+        "",
+        "",
+        None,
+        statement.total_debit,
+        statement.total_credit,
+        statement.closing,
+    )
+
+
+@account_required
+def statement_view(request):
+    """The statement of account for a period (this year so far by default); downloads as PDF, XLSX or CSV."""
+    dealer = request.dealer_user.dealer
+    today = timezone.localdate()
+    initial = {"date_from": today.replace(month=1, day=1), "date_to": today}
+    form = StatementForm(request.GET or None, initial=initial)
+    if request.GET and not form.is_valid():
+        return render(request, "dealers/statement.html", {"form": form, "statement": None}, status=400)
+    period = form.cleaned_data if request.GET else initial
+    result = statement(dealer, period["date_from"], period["date_to"])
+    kind = request.GET.get("format", "")
+    filename = f"{_('statement')}-{dealer.code}-{result.date_from:%Y%m%d}-{result.date_to:%Y%m%d}"
+    filename = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
+    if kind == "pdf":
+        pdf = statement_pdf(result, language=get_language() or "tr")
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+        return response
+    if kind == "csv":
+        header = [str(h) for h in STATEMENT_HEADER]
+        response = StreamingHttpResponse(csv_chunks(header, _statement_rows(result)), content_type=CSV_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    if kind == "xlsx":
+        target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+        xlsx_write(
+            target,
+            [str(h) for h in STATEMENT_HEADER],
+            _statement_rows(result),
+            title=str(_("Statement")),
+            money_columns=(5, 6, 7),
+            bold_row=lambda row: row[1] in (_("Opening balance"), _("Closing balance")),
+            widths=(12, 16, 20, 36, 12, 16, 16, 16),
+        )
+        target.seek(0)
+        return FileResponse(target, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE)
+    if kind:
+        return HttpResponseBadRequest("Unknown format.")
+    return render(request, "dealers/statement.html", {"form": form, "statement": result})
+
+
+class DocumentFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        required=False,
+        choices=[("", gettext_lazy("All documents")), *DealerDocument.Kind.choices],
+    )
+    q = forms.CharField(label=gettext_lazy("Document or order number"), required=False, max_length=64)
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@dealer_required
+def document_list(request):
+    """Invoices, delivery notes (with tracking) and credit memos, linked to their orders, each downloadable."""
+    documents = documents_for_dealer_user(request.dealer_user)
+    form = DocumentFilterForm(request.GET or None)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["kind"]:
+            documents = documents.filter(kind=data["kind"])
+        if data["q"]:
+            documents = documents.filter(Q(number__icontains=data["q"]) | Q(order__number__icontains=data["q"]))
+        if data["date_from"]:
+            documents = documents.filter(issued_on__gte=data["date_from"])
+        if data["date_to"]:
+            documents = documents.filter(issued_on__lte=data["date_to"])
+    page = Paginator(documents, 50).get_page(request.GET.get("page"))
+    return render(request, "dealers/document_list.html", {"form": form, "page": page})
+
+
+@dealer_required
+def document_download(request, pk: int):
+    document = get_object_or_404(documents_for_dealer_user(request.dealer_user).select_related("dealer"), pk=pk)
+    pdf = document_pdf(document, language=get_language() or "tr")
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{document.get_kind_display()}-{document.number}")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response

@@ -62,7 +62,13 @@ def _buyer(dealer, ip: str) -> Buyer:
 
 def invoice_open_amounts(dealer, numbers=None) -> dict[str, Decimal]:
     """What each of the dealer's invoices still owes (its gross less the money allocated to it), for the invoices
-    ``numbers`` names or all of them; fully paid ones are left out. Newest first."""
+    ``numbers`` names or all of them; fully paid ones are left out. Newest first. When the ERP sends the dealer's
+    account movements, their open items decide (less what was paid in the portal since)."""
+    from dealers.account import invoice_open_amounts_from_ledger
+
+    from_ledger = invoice_open_amounts_from_ledger(dealer, numbers)
+    if from_ledger is not None:
+        return from_ledger
     documents = DealerDocument.objects.filter(dealer=dealer, kind=DealerDocument.Kind.INVOICE, gross__gt=0)
     allocated = Allocation.objects.filter(dealer=dealer).exclude(invoice_number="")
     if numbers is not None:

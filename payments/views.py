@@ -83,7 +83,14 @@ def account_pay(request):
     """A dealer pays an amount on account, optionally naming which of their invoices it settles."""
     dealer = request.dealer_user.dealer
     open_amounts = list(invoice_open_amounts(dealer).items())[:50]
-    form = AccountPaymentForm(request.POST or None, invoices=open_amounts, currency=dealer.currency)
+    initial = {}
+    chosen = set(request.GET.getlist("invoice"))
+    if chosen:  # handed over from the account page: the open invoices the dealer ticked, for what they owe
+        picked = [(number, left) for number, left in open_amounts if number in chosen]
+        initial = {"invoices": [n for n, _left in picked], "amount": sum((left for _n, left in picked), Decimal(0))}
+    form = AccountPaymentForm(
+        request.POST or None, invoices=open_amounts, currency=dealer.currency, initial=initial or None
+    )
     if request.method == "POST" and form.is_valid():
         try:
             return _start(
