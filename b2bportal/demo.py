@@ -57,6 +57,7 @@ from catalog.models import (
 from dealers.models import Dealer, DealerAddress, DealerChange, DealerIban, DealerUser, PaymentTerms, SalesRep
 from dealers.services import dealer_save
 from erpsync.adapters.base import (
+    DocumentKind,
     ErpAddress,
     ErpBalance,
     ErpBrand,
@@ -64,6 +65,8 @@ from erpsync.adapters.base import (
     ErpCredit,
     ErpCustomer,
     ErpCustomerPrice,
+    ErpDocument,
+    ErpLedgerEntry,
     ErpPrice,
     ErpPriceList,
     ErpProduct,
@@ -1055,9 +1058,80 @@ ERP_EXPORT: tuple[_ExportFile, ...] = (
     _ExportFile("agreement", f"agreements-{_STAMP}.csv", fmt=TextFormat(date_format="%d.%m.%Y")),
     _ExportFile("balance", f"balances-{_STAMP}.csv", fmt=TextFormat(thousands=True)),
     _ExportFile("credit", f"credit-{_STAMP}.csv", fmt=TextFormat(thousands=True)),
+    _ExportFile("invoice", f"invoices-{_STAMP}.csv"),
+    _ExportFile("ledger", f"ledger-{_STAMP}.csv", fmt=TextFormat(date_format="%d.%m.%Y")),
 )
 # The connection reads the Windows-1254 files with that encoding named, as an integrator would configure it.
 CONNECTION_ENTITY_SETTINGS = {f.entity: {"encoding": "windows-1254"} for f in ERP_EXPORT if f.encoding == "cp1254"}
+
+
+LEDGER_FROM = date(ERP_EXPORT_DAY.year, 1, 1)
+VAT_RATE = Decimal("0.20")
+
+
+def _entry(dealer, key, posted_on, kind, amount, document, description, due_on=None) -> ErpLedgerEntry:
+    return ErpLedgerEntry(
+        entry_id=f"{dealer.code}/{key}",
+        customer_code=dealer.code,
+        posted_on=posted_on,
+        kind=kind,
+        amount=amount,
+        currency=dealer.currency,
+        document_number=document,
+        due_on=due_on,
+        description=description,
+    )
+
+
+def _plan_ledger(dealers: list[_DealerPlan]) -> tuple[list[ErpDocument], list[ErpLedgerEntry]]:
+    """This year's account movements of every dealer, as the ERP's customer ledger holds them: the balance carried
+    over on 1 January, monthly invoices (also sent as invoices, with their e-invoice ids) and the collections
+    that paid most of them. The movements add up to the balance the ERP reports for the dealer. A random stream
+    of its own, so the rest of the plan stays as it was."""
+    rng = random.Random(SEED + 8)
+    terms = {code: days for code, _name, days in PAYMENT_TERMS}
+    invoices: list[ErpDocument] = []
+    entries: list[ErpLedgerEntry] = []
+    number = 0
+    for dealer in dealers:
+        days = terms[dealer.payment_terms]
+        scale = max(dealer.credit_limit, Decimal("20000")) / 10
+        moves: list[ErpLedgerEntry] = []
+        for month in range(1, ERP_EXPORT_DAY.month + 1):
+            if rng.random() < 0.25:
+                continue
+            issued = date(ERP_EXPORT_DAY.year, month, rng.randint(1, 28))
+            if issued > ERP_EXPORT_DAY:
+                continue
+            number += 1
+            gross = _money(scale * Decimal(rng.randint(20, 120)) / 100)
+            net = _money(gross / (1 + VAT_RATE))
+            doc = f"GIB{ERP_EXPORT_DAY.year}{number:09d}"
+            due = issued + timedelta(days=days)
+            invoices.append(
+                ErpDocument(
+                    DocumentKind.INVOICE,
+                    doc,
+                    dealer.code,
+                    issued,
+                    currency=dealer.currency,
+                    net=net,
+                    vat=gross - net,
+                    gross=gross,
+                    due_on=due,
+                    e_invoice_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                )
+            )
+            moves.append(_entry(dealer, f"F{number}", issued, "invoice", gross, doc, "Satış faturası", due_on=due))
+            if due <= ERP_EXPORT_DAY - timedelta(days=10) and rng.random() < 0.85:
+                paid_on = min(due + timedelta(days=rng.randint(-5, 20)), ERP_EXPORT_DAY)
+                moves.append(
+                    _entry(dealer, f"T{number}", paid_on, "collection", -gross, f"TAH-{number:06d}", "Havale/EFT")
+                )
+        carried = dealer.erp_balance - sum((m.amount for m in moves), Decimal(0))
+        opening = _entry(dealer, "D", LEDGER_FROM, "opening", carried, "DEVIR", "Önceki yıldan devir")
+        entries += [opening, *sorted(moves, key=lambda m: (m.posted_on, m.entry_id))]
+    return invoices, entries
 
 
 def demo_erp_records(plan: _ErpPlan | None = None) -> dict[str, list]:
@@ -1101,6 +1175,7 @@ def demo_erp_records(plan: _ErpPlan | None = None) -> dict[str, list]:
                 prices.append(ErpPrice(list_code, p.sku, plan.prices.case[list_code, p.sku], unit="KOLI"))
     terms = {code: days for code, _name, days in PAYMENT_TERMS}
     reps = dict(SALES_REPS)
+    invoices, ledger = _plan_ledger(plan.dealers)
     return {
         "unit": [ErpUnit(code, tr, en, decimals) for code, tr, en, decimals in UNITS],
         "category": categories,
@@ -1154,6 +1229,8 @@ def demo_erp_records(plan: _ErpPlan | None = None) -> dict[str, list]:
             ErpCredit(d.code, d.credit_limit, bool(d.credit_hold_reason), d.credit_hold_reason, d.figures_as_of)
             for d in plan.dealers
         ],
+        "invoice": invoices,
+        "ledger": ledger,
     }
 
 

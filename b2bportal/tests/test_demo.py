@@ -32,7 +32,16 @@ from catalog.models import (
     StockLevel,
     Warehouse,
 )
-from dealers.models import Dealer, DealerAddress, DealerIban, DealerUser, PaymentTerms, SalesRep
+from dealers.models import (
+    AccountEntry,
+    Dealer,
+    DealerAddress,
+    DealerDocument,
+    DealerIban,
+    DealerUser,
+    PaymentTerms,
+    SalesRep,
+)
 from dealers.validators import validate_tax_number
 from erpsync.models import ErpConnection, SyncIssue, SyncRun
 from orders.models import Order
@@ -143,6 +152,19 @@ def test_price_lists_currencies_breaks_and_case_prices(output):
     today = timezone.localdate()
     rates = dict(ExchangeRate.objects.filter(rate_date=today).values_list("currency", "rate"))
     assert rates == {"USD": Decimal("42.35"), "EUR": Decimal("49.10")}
+
+
+def test_every_dealers_movements_add_up_to_the_balance_the_erp_reports(output):
+    from django.db.models import Sum
+
+    from dealers.account import open_items
+
+    sums = dict(AccountEntry.objects.values("dealer_id").annotate(s=Sum("amount")).values_list("dealer_id", "s"))
+    dealers = list(Dealer.objects.all())
+    assert all(sums[d.pk] == d.erp_balance and d.ledger_as_of for d in dealers)
+    assert DealerDocument.objects.filter(kind="invoice").exclude(e_invoice_uuid="").count() >= 300
+    assert AccountEntry.objects.filter(kind="collection").count() >= 200
+    assert any(open_items(d).overdue > 0 for d in dealers)
 
 
 def test_dealers_have_valid_tax_numbers_terms_and_credit_figures(output):
@@ -372,7 +394,7 @@ def test_committed_sample_export_is_what_the_generator_writes(tmp_path):
     for relative in written:
         assert (tmp_path / relative).read_bytes() == (demo.DEMO_ERP_DIR / relative).read_bytes(), relative
     assert sum((tmp_path / relative).stat().st_size for relative in written) < 3_000_000
-    assert "Wrote 12 ERP export files." in out.getvalue()
+    assert "Wrote 14 ERP export files." in out.getvalue()
 
 
 def test_sample_export_shows_the_formats_the_adapter_reads():
