@@ -7,7 +7,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
-from dealers.models import Dealer, DealerAddress, DealerChange, DealerIban, DealerUser, PaymentTerms, SalesRep
+from dealers.models import (
+    AccountEntry,
+    Dealer,
+    DealerAddress,
+    DealerChange,
+    DealerIban,
+    DealerUser,
+    PaymentTerms,
+    SalesRep,
+)
 from dealers.services import dealer_save
 
 # The dealer page shows the latest audit rows only; the full history is one click away, filtered.
@@ -33,7 +42,7 @@ class PaymentTermsAdmin(admin.ModelAdmin):
 
 class DealerUserInline(admin.TabularInline):
     model = DealerUser
-    fields = ("user", "role", "approval_limit", "is_active")
+    fields = ("user", "role", "approval_limit", "sees_account", "is_active")
     autocomplete_fields = ("user",)
     extra = 0
 
@@ -107,6 +116,8 @@ class DealerAdmin(admin.ModelAdmin):
         "erp_balance_as_of",
         "erp_open_orders",
         "erp_open_orders_as_of",
+        "ledger_as_of",
+        "account_movements",
         "change_history",
         "created_at",
         "updated_at",
@@ -136,6 +147,7 @@ class DealerAdmin(admin.ModelAdmin):
                     "credit_hold_reason",
                     ("erp_balance", "erp_balance_as_of"),
                     ("erp_open_orders", "erp_open_orders_as_of"),
+                    ("account_movements", "ledger_as_of"),
                 )
             },
         ),
@@ -150,6 +162,13 @@ class DealerAdmin(admin.ModelAdmin):
         url = reverse("admin:dealers_dealerchange_changelist") + f"?dealer__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("All changes of this dealer"))
 
+    @admin.display(description=_("account movements"))
+    def account_movements(self, obj: Dealer) -> str:
+        if obj.pk is None:
+            return ""
+        url = reverse("admin:dealers_accountentry_changelist") + f"?dealer__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("The movements the ERP sent for this dealer"))
+
     def save_model(self, request, obj, form, change) -> None:
         # Never obj.save(): credit limit, hold, price list, terms and status changes must leave an audit row.
         dealer_save(dealer=obj, actor=request.user, source=DealerChange.Source.STAFF, reason="admin")
@@ -157,7 +176,7 @@ class DealerAdmin(admin.ModelAdmin):
 
 @admin.register(DealerUser)
 class DealerUserAdmin(admin.ModelAdmin):
-    list_display = ("user", "dealer", "role", "approval_limit", "is_active")
+    list_display = ("user", "dealer", "role", "approval_limit", "sees_account", "is_active")
     list_filter = ("role", "is_active")
     search_fields = ("user__email", "user__full_name", "dealer__code", "dealer__title")
     list_select_related = ("user", "dealer")
@@ -194,3 +213,15 @@ class DealerChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ("dealer__code", "dealer__title")
     list_select_related = ("dealer", "actor")
     date_hierarchy = "created_at"
+
+
+@admin.register(AccountEntry)
+class AccountEntryAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """The customer ledger as the ERP sent it: readable by staff, written only by the sync."""
+
+    list_display = ("posted_on", "dealer", "kind", "document_number", "amount", "open_amount", "due_on", "as_of")
+    list_filter = ("kind", "connection")
+    search_fields = ("dealer__code", "dealer__title", "document_number", "erp_id")
+    list_select_related = ("dealer",)
+    date_hierarchy = "posted_on"
+    show_full_result_count = False

@@ -385,3 +385,16 @@ def test_a_buyer_sees_the_documents_of_the_orders_they_placed(client):
     assert "GIB-OWN" in body and "GIB-OTHER" not in body and "GIB-LOOSE" not in body
     assert client.get(reverse("dealers:document_pdf", args=[other.pk])).status_code == 404
     assert client.get(reverse("dealers:document_pdf", args=[loose.pk])).status_code == 404
+
+
+def test_staff_read_the_ledger_in_the_admin_but_cannot_change_it(ledger_client, superuser):
+    from django.test import Client
+
+    staff_client = Client()
+    staff_client.force_login(superuser)
+    dealer = AccountEntry.objects.first().dealer
+    page = staff_client.get(reverse("admin:dealers_dealer_change", args=[dealer.pk])).content.decode()
+    assert "The movements the ERP sent for this dealer" in page
+    listing = staff_client.get(reverse("admin:dealers_accountentry_changelist") + f"?dealer__id__exact={dealer.pk}")
+    assert listing.status_code == 200 and "F-100" in listing.content.decode()
+    assert staff_client.get(reverse("admin:dealers_accountentry_add")).status_code == 403
