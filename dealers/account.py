@@ -299,8 +299,8 @@ class AccountSummary:
     live_refresh: bool
 
 
-def account_summary(dealer: Dealer) -> AccountSummary:
-    ageing = open_items(dealer)
+def account_summary(dealer: Dealer, ageing: Ageing | None = None) -> AccountSummary:
+    ageing = ageing or open_items(dealer)
     return AccountSummary(
         dealer=dealer,
         credit=credit_position(dealer),

@@ -68,8 +68,8 @@ def account(request):
     """Balance, credit, overdue, terms — each with its *as of* — and the open items with their ageing; open
     invoices can be chosen and paid."""
     dealer = request.dealer_user.dealer
-    summary = account_summary(dealer)
     ageing = open_items(dealer)
+    summary = account_summary(dealer, ageing)
     return render(request, "dealers/account.html", {"dealer": dealer, "summary": summary, "ageing": ageing})
 
 
