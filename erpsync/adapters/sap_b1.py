@@ -28,7 +28,12 @@ Settings (``ErpConnection.settings``):
 - ``allow_batch_managed_orders`` (default false): whether orders may carry batch- or serial-managed items (SAP
   needs batches chosen on delivery; many companies keep those items to their sales staff);
 - ``live_lookups`` (default true): whether the portal may ask SAP for current stock and balance while a dealer
-  waits.
+  waits;
+- ``payment_delta`` (default ``document_date``): how a delta of the ledger finds incoming payments. ``update`` filters
+  them on ``UpdateDate``/``UpdateTime`` as documents are (UNCONFIRMED that the Service Layer's Payment entity
+  carries these stamps: check it on your version first); ``document_date`` reads the payments dated from
+  ``status_lookback_days`` before the watermark on, so payments keyed in late and cancellations within that window
+  are seen; older ones wait for the next full read.
 
 Credentials: ``username`` and ``password``.
 
@@ -44,6 +49,16 @@ hand); partly delivered; fully delivered; invoiced (an invoice copied from the o
 Deliveries and invoices do not carry the portal number themselves; they are tied to the order through their
 ``BaseType``/``BaseEntry`` links.
 
+Ledger (the customer's account movements): A/R invoices (``inv:<DocEntry>``, debit, open = ``DocTotal`` less
+``PaidToDate``), A/R credit memos (``crn:<DocEntry>``, credit, open = what is not applied to an invoice) and incoming
+payments from customers (``rct:<DocEntry>``, credit, open = what the payment did not apply to invoices). A cancelled
+document stays on the statement with its reversal next to it (``…:cancel``, an adjustment of the opposite sign), so it
+nets to zero in a full read and in a delta alike; SAP's own cancellation documents (``CancelStatus`` csCancellation)
+are not read, the reversal stands for them. Journal entries keyed in by hand, opening balances and outgoing payments
+to customers are not read.
+
+Open orders: sales orders open and not cancelled, and approval drafts of orders that carry a reference.
+
 Watermark: the Service Layer does not tell its own time, so a feed's ``watermark`` is the portal's clock when the
 read started; ``delta_overlap_seconds`` covers clock skew and changes committed while the read was running.
 """
@@ -57,6 +72,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -79,6 +95,8 @@ from erpsync.adapters.base import (
     ErpCustomerPrice,
     ErpDocument,
     ErpError,
+    ErpLedgerEntry,
+    ErpOpenOrder,
     ErpOrder,
     ErpOrderAck,
     ErpOrderState,
@@ -92,6 +110,7 @@ from erpsync.adapters.base import (
     ErpUnit,
     ErpWarehouse,
     Feed,
+    LedgerKind,
     PermanentError,
     RetryableError,
 )
@@ -118,7 +137,7 @@ ORDER_TYPE, DELIVERY_TYPE, INVOICE_TYPE = 17, 15, 13
 QUERY_SAFE = ",'()=:*$/"
 # Every entity of the contract but categories and brands (item groups and manufacturers are not mapped).
 ENTITIES = tuple(entity for entity in ErpAdapter.readable if entity not in {"category", "brand"})
-DELTA_ENTITIES = frozenset({"product", "customer"})
+DELTA_ENTITIES = frozenset({"product", "customer", "ledger"})
 # Read for a time window only (since the watermark, or ``status_lookback_days`` back): never a full snapshot.
 WINDOW_ENTITIES = frozenset({"order_status", "delivery", "invoice", "credit_memo"})
 DOCUMENT_SETS = {
@@ -128,9 +147,26 @@ DOCUMENT_SETS = {
 }
 DOCUMENT_FIELDS = (
     "DocEntry,DocNum,CardCode,NumAtCard,DocDate,DocDueDate,DocCurrency,DocTotal,VatSum,TrackingNumber,Cancelled,"
-    "DocumentStatus,DocumentLines"
+    "CancelStatus,DocumentStatus,DocumentLines"
 )
 ORDER_FIELDS = "DocEntry,DocNum,NumAtCard,Cancelled,DocumentStatus,DocumentLines"
+# The marketing documents on a customer's account, and how each counts: (set, entry id prefix, kind, sign).
+LEDGER_DOCUMENTS = (
+    ("Invoices", "inv", LedgerKind.INVOICE, 1),
+    ("CreditNotes", "crn", LedgerKind.CREDIT_MEMO, -1),
+)
+LEDGER_FIELDS = (
+    "DocEntry,DocNum,CardCode,DocDate,DocDueDate,DocCurrency,DocTotal,PaidToDate,Comments,Cancelled,CancelStatus,"
+    "UpdateDate,UpdateTime"
+)
+PAYMENT_FIELDS = (
+    "DocEntry,DocNum,DocType,CardCode,DocDate,DocCurrency,CashSum,TransferSum,PaymentChecks,PaymentCreditCards,"
+    "PaymentInvoices,Remarks,Cancelled"
+)
+PAYMENT_DELTAS = ("document_date", "update")
+# SAP's own reversal of a cancelled document (SAP 9 and later): the adapter's ``…:cancel`` entry stands for it.
+CANCELLATION = "csCancellation"
+OPEN_ORDER_FIELDS = "DocEntry,DocNum,CardCode,NumAtCard,DocTotal,DocCurrency,Cancelled,DocumentStatus"
 # Entities fetched by key in one request: ``Key eq 1 or Key eq 2 …``, short enough for any URL limit.
 KEYS_PER_REQUEST = 20
 
@@ -206,6 +242,8 @@ class SapB1Adapter(ErpAdapter):
             Capability.CREDIT_MEMO_PUSH,
             Capability.LIVE_STOCK,
             Capability.LIVE_BALANCE,
+            Capability.LEDGER,
+            Capability.OPEN_ORDERS,
         }
     )
     # At most this many exports of one connection run at once unless the connection says otherwise.
@@ -255,6 +293,12 @@ class SapB1Adapter(ErpAdapter):
             if not isinstance(options.get(flag, False), bool):
                 raise ImproperlyConfigured(f"SAP B1 adapter: {flag!r} must be true or false.")
         self.allow_batch_items = options.get("allow_batch_managed_orders", False)
+        self.payment_delta = options.get("payment_delta", "document_date")
+        if self.payment_delta not in PAYMENT_DELTAS:
+            raise ImproperlyConfigured(
+                f"SAP B1 adapter: 'payment_delta' must be one of {', '.join(PAYMENT_DELTAS)}, "
+                f"got {self.payment_delta!r}."
+            )
         if not options.get("live_lookups", True):
             self.capabilities = self.capabilities - {Capability.LIVE_STOCK, Capability.LIVE_BALANCE}
         self._in_flight = threading.BoundedSemaphore(self.concurrency)
@@ -735,7 +779,8 @@ class SapB1Adapter(ErpAdapter):
 
     def _documents(self, kind: DocumentKind, window: datetime) -> Iterator[ErpDocument]:
         rows = self._changed(DOCUMENT_SETS[kind], DOCUMENT_FIELDS, window)
-        rows = [row for row in rows if row.get("Cancelled") != YES]  # a cancelled document was never issued
+        # A cancelled document was never issued; SAP's cancellation document of it is no document of the dealer's.
+        rows = [row for row in rows if row.get("Cancelled") != YES and row.get("CancelStatus") != CANCELLATION]
         chain = _Chain(self)
         chain.resolve(rows)
         for row in rows:
@@ -766,6 +811,135 @@ class SapB1Adapter(ErpAdapter):
 
     def _read_credit_memo(self, window: datetime, started: datetime) -> Iterator[ErpDocument]:
         return self._documents(DocumentKind.CREDIT_MEMO, window)
+
+    # --- the customer's account ------------------------------------------------------------------------------
+
+    def _read_ledger(self, since: datetime | None, started: datetime) -> Iterator[ErpLedgerEntry]:
+        """Every A/R invoice, credit memo and customer payment (a full read), or those changed since ``since``.
+        The first page of each set is fetched now, so an unreachable Service Layer fails the read, not the feed."""
+        sources = []
+        for set_name, prefix, kind, sign in LEDGER_DOCUMENTS:
+            query = {"$select": LEDGER_FIELDS, "$orderby": "DocEntry"}
+            if since is not None:
+                query["$filter"] = self.delta_filter(since, created=False)
+            sources.append((self._collection(set_name, query), partial(self._ledger_document, prefix, kind, sign)))
+        where, select = "DocType eq 'rCustomer'", PAYMENT_FIELDS
+        if self.payment_delta == "update":
+            select += ",UpdateDate,UpdateTime"
+        if since is not None:
+            if self.payment_delta == "update":
+                where += f" and ({self.delta_filter(since, created=False)})"
+            else:
+                local = since.astimezone(self.zone) if since.tzinfo else since
+                where += f" and DocDate ge '{(local - self.lookback).strftime('%Y-%m-%d')}'"
+        payments = self._collection("IncomingPayments", {"$select": select, "$filter": where, "$orderby": "DocEntry"})
+        sources.append((payments, self._ledger_payment))
+
+        def records() -> Iterator[ErpLedgerEntry]:
+            for rows, entries in sources:
+                for row in rows:
+                    if _text(row.get("CardCode")):
+                        yield from entries(row)
+
+        return records()
+
+    def _stamp(self, row: Mapping[str, Any]) -> datetime | None:
+        """When SAP last changed ``row`` (``UpdateDate`` and ``UpdateTime`` on the company's clock)."""
+        day, clock = _text(row.get("UpdateDate"))[:10], _text(row.get("UpdateTime")) or "00:00:00"
+        if not day:
+            return None
+        try:
+            return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=self.zone)
+        except ValueError:
+            return None
+
+    def _ledger_document(self, prefix: str, kind: LedgerKind, sign: int, row: Mapping[str, Any]):
+        """An invoice (``sign`` 1) or credit memo (-1) on the customer's account; a cancelled one with its reversal."""
+        if row.get("CancelStatus") == CANCELLATION:
+            return
+        total = _decimal(row.get("DocTotal")) or Decimal(0)
+        paid = _decimal(row.get("PaidToDate")) or Decimal(0)
+        cancelled = row.get("Cancelled") == YES
+        number = _text(row.get("DocNum"))
+        entry = ErpLedgerEntry(
+            entry_id=f"{prefix}:{row['DocEntry']}",
+            customer_code=_text(row.get("CardCode")),
+            posted_on=_date(row.get("DocDate")),
+            kind=kind,
+            amount=sign * total,
+            currency=_text(row.get("DocCurrency")) or "TRY",
+            document_number=number,
+            due_on=_date(row.get("DocDueDate")) if kind == LedgerKind.INVOICE else None,
+            description=_text(row.get("Comments"))[:255],
+            open_amount=Decimal(0) if cancelled else sign * min(max(total - paid, Decimal(0)), total),
+            updated_at=self._stamp(row),
+        )
+        yield entry
+        if cancelled:
+            yield _reversal(entry, self._stamp(row))
+
+    def _ledger_payment(self, row: Mapping[str, Any]):
+        """A customer's incoming payment: the sum of its means of payment, as a credit. Open: what it did not apply
+        to invoices (unknown when it also applied other documents); later reconciliations in SAP are not seen."""
+        total = (_decimal(row.get("CashSum")) or Decimal(0)) + (_decimal(row.get("TransferSum")) or Decimal(0))
+        total += sum((_decimal(check.get("CheckSum")) or Decimal(0)) for check in row.get("PaymentChecks") or [])
+        total += sum((_decimal(card.get("CreditSum")) or Decimal(0)) for card in row.get("PaymentCreditCards") or [])
+        applied_rows = row.get("PaymentInvoices") or []
+        cancelled = row.get("Cancelled") == YES
+        if cancelled:
+            unapplied: Decimal | None = Decimal(0)
+        elif all(applied.get("InvoiceType", "it_Invoice") in ("it_Invoice", INVOICE_TYPE) for applied in applied_rows):
+            applied = sum((_decimal(applied.get("SumApplied")) or Decimal(0)) for applied in applied_rows)
+            unapplied = -min(max(total - applied, Decimal(0)), total)
+        else:
+            unapplied = None
+        entry = ErpLedgerEntry(
+            entry_id=f"rct:{row['DocEntry']}",
+            customer_code=_text(row.get("CardCode")),
+            posted_on=_date(row.get("DocDate")),
+            kind=LedgerKind.COLLECTION,
+            amount=-total,
+            currency=_text(row.get("DocCurrency")) or "TRY",
+            document_number=_text(row.get("DocNum")),
+            description=_text(row.get("Remarks"))[:255],
+            open_amount=unapplied,
+            updated_at=self._stamp(row),
+        )
+        yield entry
+        if cancelled:
+            yield _reversal(entry, self._stamp(row))
+
+    # --- open orders ----------------------------------------------------------------------------------------
+
+    def open_orders(self) -> Iterator[ErpOpenOrder]:
+        """Sales orders open and not cancelled, then approval drafts of orders carrying a reference (the portal's
+        orders waiting for approval; a closed draft became the order). Both first pages are fetched now."""
+        where = f"DocumentStatus eq '{OPEN}' and Cancelled eq 'tNO'"
+        select = OPEN_ORDER_FIELDS
+        orders = self._collection("Orders", {"$select": select, "$filter": where, "$orderby": "DocEntry"})
+        drafts = self._collection(
+            "Drafts",
+            {
+                "$select": select,
+                "$filter": f"{where} and DocObjectCode eq 'oOrders' and NumAtCard ne null",
+                "$orderby": "DocEntry",
+            },
+        )
+
+        def records() -> Iterator[ErpOpenOrder]:
+            for rows, draft in ((orders, False), (drafts, True)):
+                for row in rows:
+                    if row.get("Cancelled") == YES or row.get("DocumentStatus", OPEN) != OPEN:
+                        continue
+                    yield ErpOpenOrder(
+                        document_number="" if draft else _text(row.get("DocNum")),
+                        customer_code=_text(row.get("CardCode")),
+                        reference=_text(row.get("NumAtCard")),
+                        gross=_decimal(row.get("DocTotal")),
+                        currency=_text(row.get("DocCurrency")) or "TRY",
+                    )
+
+        return records()
 
     # --- live lookups ----------------------------------------------------------------------------------------
 
@@ -1152,6 +1326,23 @@ def _order_state(row: Mapping[str, Any], invoiced: bool) -> ErpOrderState:
     if still_open and row.get("DocumentStatus") != CLOSED:
         return ErpOrderState.PARTIALLY_SHIPPED
     return ErpOrderState.INVOICED if invoiced else ErpOrderState.SHIPPED
+
+
+def _reversal(entry: ErpLedgerEntry, stamp: datetime | None) -> ErpLedgerEntry:
+    """The reversal of a cancelled document's entry: the opposite amount under the same number and text (the portal
+    names the kind), dated when SAP last changed the document (the cancellation), nothing left open on either."""
+    return ErpLedgerEntry(
+        entry_id=f"{entry.entry_id}:cancel",
+        customer_code=entry.customer_code,
+        posted_on=stamp.date() if stamp is not None else entry.posted_on,
+        kind=LedgerKind.ADJUSTMENT,
+        amount=-entry.amount,
+        currency=entry.currency,
+        document_number=entry.document_number,
+        description=entry.description,
+        open_amount=Decimal(0),
+        updated_at=stamp,
+    )
 
 
 def _json_default(value: Any) -> Any:

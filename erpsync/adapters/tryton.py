@@ -32,6 +32,19 @@ their symbol, price lists and payment terms by their Tryton id, currencies by IS
 
 Sales carry the portal order number as the customer ``reference``; a push looks the reference up first and
 finishes the workflow of a sale an earlier attempt left behind, so retries never create a second sale.
+
+Ledger (the customer's account movements): the lines of posted journal entries on receivable accounts that name a
+party with a code (``aml:<line id>``), debit less credit in the company currency, dated as their entry, due on their
+maturity date. What they are comes from their origin: the lines to pay of a customer invoice or credit note carry its
+number; a payment of an invoice, a cash journal's line, a bank statement or a payment is a collection (a refund when
+it raises what the customer owes); an opening entry (journal of type situation) an opening; the rest (cancellations,
+write-offs, entries keyed in by hand) an adjustment. Open: nothing on a reconciled line; on an invoice's lines to
+pay, what its payment lines have not covered yet (earliest maturity first), and nothing on those payment lines; the
+whole line otherwise. Draft entries are left out (Tryton's receivable counts them, so the two differ while drafts
+exist).
+
+Open orders: sales quoted, confirmed or in processing that are not yet shipped and invoiced in full, and drafts
+carrying the portal's reference.
 """
 
 from __future__ import annotations
@@ -62,6 +75,8 @@ from erpsync.adapters.base import (
     ErpCustomer,
     ErpDocument,
     ErpError,
+    ErpLedgerEntry,
+    ErpOpenOrder,
     ErpOrder,
     ErpOrderAck,
     ErpOrderState,
@@ -75,6 +90,7 @@ from erpsync.adapters.base import (
     ErpUnit,
     ErpWarehouse,
     Feed,
+    LedgerKind,
     PermanentError,
     RetryableError,
 )
@@ -92,7 +108,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 # Every entity of the contract but categories, brands and dealer agreements, which Tryton does not hold as such.
 ENTITIES = tuple(entity for entity in ErpAdapter.readable if entity not in {"category", "brand", "agreement"})
-DELTA_ENTITIES = frozenset({"product", "customer", "order_status", "delivery", "invoice", "credit_memo"})
+DELTA_ENTITIES = frozenset({"product", "customer", "order_status", "delivery", "invoice", "credit_memo", "ledger"})
 ORDER_STATES = ("draft", "quotation", "confirmed")
 # Each step of Tryton's sale workflow, and the button that takes a sale there.
 WORKFLOW = {"quotation": "quote", "confirmed": "confirm"}
@@ -102,6 +118,10 @@ CONTEXT_KEYS = ("company", "companies", "company_filter", "employee", "employees
 # Sale states in which Tryton's "cancel" still works (a confirmed sale goes back to draft first).
 CANCELLABLE = ("draft", "quotation", "confirmed")
 KEYS_PER_REQUEST = 200
+# Origins of journal entries that are money received from (or paid back to) a customer.
+PAYMENT_ORIGINS = frozenset({"account.statement", "account.statement.line", "account.payment"})
+# Sale states that are orders the company still has to carry out (drafts only with the portal's reference).
+OPEN_SALE_STATES = ("quotation", "confirmed", "processing")
 
 
 # --- Tryton's JSON ---------------------------------------------------------------------------------------------
@@ -256,6 +276,8 @@ class TrytonAdapter(ErpAdapter):
             Capability.LIVE_STOCK,
             Capability.LIVE_BALANCE,
             Capability.PAYMENT_PUSH,
+            Capability.LEDGER,
+            Capability.OPEN_ORDERS,
         }
     )
 
@@ -757,6 +779,109 @@ class TrytonAdapter(ErpAdapter):
     def _read_credit_memo(self, window, started) -> Iterator[ErpDocument]:
         return self._invoices(DocumentKind.CREDIT_MEMO, window)
 
+    # --- the customer's account ------------------------------------------------------------------------------
+
+    LEDGER_FIELDS = (
+        "party.code",
+        "debit",
+        "credit",
+        "maturity_date",
+        "description",
+        "reconciliation",
+        "invoice_payment",
+        "move_origin",
+        "last_modified_at",
+        "move.number",
+        "move.date",
+        "move.description",
+        "move.journal.type",
+    )
+    INVOICE_FIELDS = (
+        "number",
+        "total_amount",
+        "lines_to_pay.debit",
+        "lines_to_pay.credit",
+        "lines_to_pay.maturity_date",
+        "lines_to_pay.reconciliation",
+        "payment_lines.debit",
+        "payment_lines.credit",
+        "payment_lines.reconciliation",
+    )
+
+    def _read_ledger(self, window, started) -> Iterator[ErpLedgerEntry]:
+        """Lines of posted entries on receivable accounts, of parties with a code. A delta also takes the lines of
+        entries whose invoice changed (a payment added to it changes what is open of its lines)."""
+        company = self.company()
+        domain: list = [
+            ["account.type.receivable", "=", True],
+            ["move.state", "=", "posted"],
+            ["move.company", "=", company["id"]],
+            ["party.code", "!=", None],
+        ]
+        if window is not None:
+            domain.append(
+                [
+                    "OR",
+                    ["last_modified_at", ">=", window],
+                    ["move.last_modified_at", ">=", window],
+                    ["move.origin.last_modified_at", ">=", window, "account.invoice"],
+                ]
+            )
+        rows = self.search("account.move.line", domain, self.LEDGER_FIELDS)
+        currency = company["currency"] or "TRY"
+        invoices: dict[int, _OpenItems] = {}
+
+        def records() -> Iterator[ErpLedgerEntry]:
+            batch: list[dict[str, Any]] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= self.page_size:
+                    yield from self._ledger_batch(batch, invoices, currency)
+                    batch = []
+            yield from self._ledger_batch(batch, invoices, currency)
+
+        return records()
+
+    def _ledger_batch(
+        self, rows: list[dict[str, Any]], invoices: dict[int, _OpenItems], currency: str
+    ) -> Iterator[ErpLedgerEntry]:
+        wanted = {_invoice_of(row) for row in rows} | {_id(row.get("invoice_payment")) for row in rows}
+        wanted = sorted(entry for entry in wanted if entry and entry not in invoices)
+        for at in range(0, len(wanted), KEYS_PER_REQUEST):
+            found = self.search(
+                "account.invoice", [["id", "in", wanted[at : at + KEYS_PER_REQUEST]]], self.INVOICE_FIELDS
+            )
+            invoices.update({row["id"]: _OpenItems(row) for row in found})
+        for row in rows:
+            yield ledger_record(row, invoices, currency)
+
+    # --- open orders ----------------------------------------------------------------------------------------
+
+    def open_orders(self) -> Iterator[ErpOpenOrder]:
+        """Sales quoted, confirmed or in processing, unless shipped and invoiced in full; drafts only when they carry
+        the portal's reference (the portal's orders parked as drafts: ``order_state`` draft)."""
+        domain = ["OR", ["state", "in", list(OPEN_SALE_STATES)], [["state", "=", "draft"], *self._portal_sales()]]
+        fields = ("number", "reference", "state", "shipment_state", "invoice_state", "party.code", "total_amount",
+                  "currency.code")  # fmt: skip
+        rows = self.search("sale.sale", domain, fields)
+
+        def records() -> Iterator[ErpOpenOrder]:
+            for row in rows:
+                reference = self._reference([row.get("reference")])
+                if row.get("state") == "draft" and not reference:
+                    continue
+                if order_state(row) in (ErpOrderState.INVOICED, ErpOrderState.CLOSED, ErpOrderState.CANCELLED):
+                    continue
+                yield ErpOpenOrder(
+                    document_number=_text(row.get("number")),
+                    customer_code=_text(_nested(row, "party", "code")),
+                    reference=reference,
+                    gross=_decimal(row.get("total_amount")),
+                    currency=_text(_nested(row, "currency", "code")) or "TRY",
+                )
+
+        return records()
+
     # --- live lookups ----------------------------------------------------------------------------------------
 
     def live_stock(self, product_codes: Iterable[str]) -> list[ErpStock]:
@@ -1127,6 +1252,95 @@ def address_record(row: Mapping[str, Any], is_default: bool) -> ErpAddress:
         postal_code=_text(row.get("postal_code")),
         country=_text(_nested(row, "country", "code")) or "TR",
         is_default=is_default,
+    )
+
+
+def _reference(value: Any) -> tuple[str, int | None]:
+    """A Reference field's value (``"model,id"``) as its model and id."""
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        model, ident = value
+    else:
+        model, _comma, ident = _text(value).partition(",")
+    try:
+        return _text(model), int(ident)
+    except (TypeError, ValueError):
+        return _text(model), None
+
+
+def _invoice_of(row: Mapping[str, Any]) -> int | None:
+    """The invoice a move line's entry comes from, when it does."""
+    model, ident = _reference(row.get("move_origin"))
+    return ident if model == "account.invoice" else None
+
+
+def _amount(line: Mapping[str, Any]) -> Decimal:
+    return (_decimal(line.get("debit")) or Decimal(0)) - (_decimal(line.get("credit")) or Decimal(0))
+
+
+class _OpenItems:
+    """A customer invoice or credit note as its lines to pay stand: the payment lines added to it and not reconciled
+    yet are set against its open lines, earliest maturity first; what they do not cover stays open on them."""
+
+    def __init__(self, row: Mapping[str, Any]) -> None:
+        self.number = _text(row.get("number"))
+        self.credit_note = (_decimal(row.get("total_amount")) or Decimal(0)) < 0
+        due = [line for line in row.get("lines_to_pay") or [] if isinstance(line, Mapping)]
+        payments = [line for line in row.get("payment_lines") or [] if isinstance(line, Mapping)]
+        self.to_pay = {line["id"] for line in due}
+        self.open: dict[int, Decimal] = {}
+        left = sum((_amount(line) for line in payments if not line.get("reconciliation")), Decimal(0))
+        for line in sorted(due, key=lambda line: (line.get("maturity_date") or date.max, line["id"])):
+            amount = Decimal(0) if line.get("reconciliation") else _amount(line)
+            if amount and left and (amount > 0) != (left > 0):
+                sign = 1 if amount > 0 else -1
+                taken = min(abs(amount), abs(left))
+                amount -= sign * taken
+                left += sign * taken
+            self.open[line["id"]] = amount
+        # Paid beyond what the invoice owes: the rest stays open on its payment lines, first line first.
+        for line in payments:
+            amount = Decimal(0) if line.get("reconciliation") else _amount(line)
+            share = min(abs(amount), abs(left)) if amount and left and (amount > 0) == (left > 0) else Decimal(0)
+            self.open[line["id"]] = share if amount > 0 else -share
+            left -= self.open[line["id"]]
+
+
+def ledger_record(row: Mapping[str, Any], invoices: Mapping[int, _OpenItems], currency: str) -> ErpLedgerEntry:
+    """One receivable line as a movement on the customer's account (see the module documentation)."""
+    amount = _amount(row)
+    model, _ident = _reference(row.get("move_origin"))
+    invoice = invoices.get(_invoice_of(row) or 0)
+    paid = invoices.get(_id(row.get("invoice_payment")) or 0)
+    journal = _nested(row, "move", "journal", "type")
+    number = _text(_nested(row, "move", "number"))
+    if invoice is not None and row["id"] in invoice.to_pay:
+        kind = LedgerKind.CREDIT_MEMO if invoice.credit_note else LedgerKind.INVOICE
+        number = invoice.number or number
+    elif paid is not None or invoice is not None or model in PAYMENT_ORIGINS or journal == "cash":
+        kind = LedgerKind.COLLECTION if amount <= 0 else LedgerKind.REFUND
+    elif journal == "situation":
+        kind = LedgerKind.OPENING
+    else:
+        kind = LedgerKind.ADJUSTMENT
+    if (kind == LedgerKind.INVOICE and amount < 0) or (kind == LedgerKind.CREDIT_MEMO and amount > 0):
+        kind = LedgerKind.ADJUSTMENT  # a line against the document's own direction
+    if row.get("reconciliation"):
+        open_amount = Decimal(0)
+    else:
+        items = invoice if invoice is not None and row["id"] in invoice.open else paid
+        open_amount = items.open[row["id"]] if items is not None and row["id"] in items.open else amount
+    return ErpLedgerEntry(
+        entry_id=f"aml:{row['id']}",
+        customer_code=_text(_nested(row, "party", "code")),
+        posted_on=_nested(row, "move", "date"),
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        document_number=number,
+        due_on=row.get("maturity_date"),
+        description=(_text(row.get("description")) or _text(_nested(row, "move", "description")))[:255],
+        open_amount=open_amount,
+        updated_at=row.get("last_modified_at"),
     )
 
 

@@ -9,13 +9,18 @@ happen in one place:
   ``Committed`` down), lowers the order line's ``RemainingOpenQuantity`` and closes the order when all is delivered;
   ``Cancel``/``Close`` release what is still committed;
 - invoices raise, credit notes and incoming payments lower the customer's ``CurrentAccountBalance``; a payment raises
-  the invoice's ``PaidToDate`` and closes it when paid in full;
+  the invoice's ``PaidToDate`` and closes it when paid in full; a credit note copied from an invoice is applied to
+  it the same way (up to what the invoice still owes; the credit note's own ``PaidToDate`` is what it applied, and it
+  closes when applied in full), and cancelling the credit note takes that back;
 - every change stamps ``UpdateDate``/``UpdateTime`` from ``company.clock`` and bumps the entity's ETag.
 
 Choices where the protocol notes are UNCONFIRMED (each is a flag on ``Company``):
 
 - stock moved by documents does not bump the item's ``UpdateDate`` (``stock_bumps_item_update = False``);
 - balance changes do not bump the business partner's ``UpdateDate``;
+- a credit note copied from an invoice raises the invoice's ``PaidToDate`` (the internal reconciliation SAP makes);
+- incoming payments carry ``UpdateDate``/``UpdateTime`` like documents (whether the Service Layer's Payment entity
+  shows them is not confirmed);
 - business-rule refusals answer HTTP 400 with code ``-10`` (``BUSINESS_ERROR``), the generic code the Service Layer
   uses for DI-API messages; -2028 / -2035 / -2039 / 301 are the documented ones.
 
@@ -393,6 +398,8 @@ def payment_template() -> dict[str, Any]:
         "Remarks": None,
         "JournalRemarks": None,
         "Cancelled": NO,
+        "UpdateDate": None,
+        "UpdateTime": None,
         "PaymentInvoices": [],
         "PaymentChecks": [],
         "PaymentCreditCards": [],
@@ -546,6 +553,8 @@ class Company:
         # When set, Orders POST creates a Draft (approval procedure) instead of the order; see ``create``.
         self.approval_required = False
         self._versions: dict[tuple[str, Any], int] = {}
+        # Credit note DocEntry → [(invoice DocEntry, amount applied)]: taken back when the credit note is cancelled.
+        self._credit_applied: dict[int, list[tuple[int, float]]] = {}
         # Each object type numbers its own DocEntry and DocNum, the way ONNM series do.
         numbered = (*DOCUMENT_SETS, "Drafts", "IncomingPayments")
         self._doc_entry = dict.fromkeys(numbered, 0)
@@ -883,7 +892,38 @@ class Company:
             partner["CurrentAccountBalance"] = money(partner["CurrentAccountBalance"] + document["DocTotal"])
         elif set_name == "CreditNotes":
             partner["CurrentAccountBalance"] = money(partner["CurrentAccountBalance"] - document["DocTotal"])
+            self._apply_credit(document)
         return document
+
+    def _apply_credit(self, note: dict[str, Any]) -> None:
+        """A credit note copied from invoices settles them, first invoice first, up to what each still owes."""
+        left = note["DocTotal"]
+        applied = []
+        for entry in dict.fromkeys(line["BaseEntry"] for line in note["DocumentLines"] if line["BaseType"] == INVOICE):
+            invoice = self.invoices[entry]
+            share = money(min(left, invoice["DocTotal"] - invoice["PaidToDate"]))
+            if share <= 0:
+                continue
+            invoice["PaidToDate"] = money(invoice["PaidToDate"] + share)
+            if invoice["PaidToDate"] >= invoice["DocTotal"] - 0.001:
+                invoice["DocumentStatus"] = CLOSED
+            self.stamp("Invoices", entry, invoice)
+            applied.append((entry, share))
+            left = money(left - share)
+        if applied:
+            self._credit_applied[note["DocEntry"]] = applied
+            note["PaidToDate"] = money(note["DocTotal"] - left)
+            if left <= 0.001:
+                note["DocumentStatus"] = CLOSED
+            self.stamp("CreditNotes", note["DocEntry"], note)
+
+    def _take_back_credit(self, note: dict[str, Any]) -> None:
+        for entry, share in self._credit_applied.pop(note["DocEntry"], []):
+            invoice = self.invoices[entry]
+            invoice["PaidToDate"] = money(invoice["PaidToDate"] - share)
+            invoice["DocumentStatus"] = OPEN
+            self.stamp("Invoices", entry, invoice)
+        note["PaidToDate"] = 0.0
 
     def _document_line(
         self, set_name: str, document: dict[str, Any], number: int, given: dict[str, Any]
@@ -1148,12 +1188,15 @@ class Company:
         """
         if document["Cancelled"] == YES:
             raise refuse(f"Document {document['DocNum']} is already cancelled")
-        if document["DocumentStatus"] != OPEN:
+        applied = set_name == "CreditNotes" and document["DocEntry"] in self._credit_applied
+        if document["DocumentStatus"] != OPEN and not applied:
             raise refuse(f"Document {document['DocNum']} is closed; it cannot be cancelled")
         if any(line["RemainingOpenQuantity"] < line["Quantity"] for line in document["DocumentLines"]):
             raise refuse(f"Document {document['DocNum']} has been copied to a target document; close it instead")
-        if document.get("PaidToDate"):
+        if document.get("PaidToDate") and not applied:
             raise refuse(f"Document {document['DocNum']} has payments; cancel the payments first")
+        if applied:
+            self._take_back_credit(document)
         self._release_open(set_name, document)
         if set_name != "Orders":
             self._reverse_posting(set_name, document)

@@ -40,6 +40,7 @@ from erpsync.adapters.base import (
     ErpCustomerPrice,
     ErpDocument,
     ErpLedgerEntry,
+    ErpOpenOrder,
     ErpOrder,
     ErpOrderAck,
     ErpOrderLine,
@@ -123,6 +124,12 @@ class ErpSide(abc.ABC):
     def invalid_order(self) -> ErpOrder:
         """An order this ERP refuses permanently (by default: a reference no ERP can key on)."""
         return dataclasses.replace(sample_order(), reference="../../etc/passwd")
+
+    def publish_open_orders(self) -> tuple[set[str], set[str]]:
+        """Key in orders carrying references (as the ERP's own users would): some left open, others cancelled or
+        closed. Returns (references of the open ones, references of the others). A side that cannot raises
+        NotImplementedError and the test is skipped."""
+        raise NotImplementedError
 
 
 def sample_order(reference: str = "B2B-2026-000123") -> ErpOrder:
@@ -357,6 +364,7 @@ class AdapterContract:
             Capability.CREDIT_MEMO_PUSH: "credit_memo_push",
             Capability.LIVE_STOCK: "live_stock",
             Capability.LIVE_BALANCE: "live_balance",
+            Capability.OPEN_ORDERS: "open_orders",
         }
         for capability, name in methods.items():
             overridden = getattr(type(adapter), name) is not getattr(ErpAdapter, name)
@@ -387,6 +395,23 @@ class AdapterContract:
         read = [erp.normalise(entity, record) for record in _records(feeds)]
         expected = [erp.normalise(entity, record) for record in published]
         assert sorted(read, key=_sort_key) == sorted(expected, key=_sort_key)
+
+    def test_open_orders_list_what_the_erp_holds_open(self, erp: ErpSide, adapter: ErpAdapter) -> None:
+        if not adapter.supports(Capability.OPEN_ORDERS):
+            pytest.skip(f"{type(adapter).__name__} does not list open orders")
+        try:
+            still_open, finished = erp.publish_open_orders()
+        except NotImplementedError:
+            pytest.skip("this side cannot key in orders")
+
+        listed = list(adapter.open_orders())
+
+        assert all(isinstance(item, ErpOpenOrder) for item in listed)
+        references = {item.reference for item in listed}
+        assert still_open <= references, f"open orders missing: {still_open - references}"
+        assert not finished & references, f"listed though not open: {finished & references}"
+        mine = [item for item in listed if item.reference in still_open]
+        assert all(item.document_number and item.customer_code and item.currency for item in mine)
 
     @pytest.mark.parametrize("entity", ["no_such_entity", "order"])
     def test_unknown_entity_is_refused(self, adapter: ErpAdapter, entity: str) -> None:

@@ -449,6 +449,44 @@ class TrytonErpSide(ErpSide):
 
     _publish_credit_memo = _publish_invoice
 
+    def _publish_ledger(self, entry) -> None:
+        """Invoices and credit notes of one untaxed line, posted: their receivable lines are the movements."""
+        party = self.party(entry.customer_code, entry.customer_code)
+        if entry.kind not in ("invoice", "credit_memo") or entry.open_amount not in (None, entry.amount):
+            raise NotImplementedError(f"publishing {entry.kind} movements")
+        line = {
+            "account": self.revenue(),
+            "quantity": 1 if entry.kind == "invoice" else -1,
+            "unit_price": abs(entry.amount),
+            "description": entry.description or "Hizmet",
+        }
+        values: dict[str, Any] = {
+            "type": "out",
+            "party": party,
+            "invoice_address": self.staff.read("party.party", party, ["addresses"])["addresses"][0],
+            "account": self.receivable(party),
+            "journal": self.staff.id_of("account.journal", code="REV"),
+            "invoice_date": entry.posted_on,
+            "description": entry.description or None,
+            "lines": [["create", [line]]],
+        }
+        if entry.due_on and entry.due_on != entry.posted_on:
+            delta = {"days": (entry.due_on - entry.posted_on).days}
+            term_line = {"type": "remainder", "relativedeltas": [["create", [delta]]]}
+            values["payment_term"] = self.staff.create(
+                "account.invoice.payment_term", {"name": f"{delta['days']} gün", "lines": [["create", [term_line]]]}
+            )
+        invoice = self.staff.create("account.invoice", values)
+        self.staff.click("account.invoice", invoice, "post")
+
+    def publish_open_orders(self) -> tuple[set[str], set[str]]:
+        quoted, confirmed, cancelled = (self.sale(f"B2B-{name}-1") for name in ("QUOTED", "CONFIRMED", "CANCELLED"))
+        for sale in (quoted, confirmed):
+            self.staff.click("sale.sale", sale, "quote")
+        self.staff.click("sale.sale", confirmed, "confirm")
+        self.staff.click("sale.sale", cancelled, "cancel")
+        return {"B2B-QUOTED-1", "B2B-CONFIRMED-1"}, {"B2B-CANCELLED-1"}
+
     def received(self, kind: str) -> list[str]:
         sales = self.staff.search("sale.sale", [], ["reference", "state"])
         if kind == "orders":
@@ -481,6 +519,14 @@ class TrytonErpSide(ErpSide):
             today = date.today()
             return [
                 dataclasses.replace(record, issued_on=today, due_on=today + timedelta(days=60)) for record in records
+            ]
+        if entity == "ledger":
+            # Dated today, as invoices are; a credit note without terms falls due at once and stays open in full.
+            today = date.today()
+            invoice, memo = records
+            return [
+                dataclasses.replace(invoice, entry_id="aml", posted_on=today, due_on=today + timedelta(days=60)),
+                dataclasses.replace(memo, entry_id="aml", posted_on=today, due_on=today, open_amount=memo.amount),
             ]
         if entity == "order_status":
             # What a real sale goes through here: quoted, confirmed (shipments made), shipped whole, cancelled.
@@ -559,6 +605,16 @@ class TrytonErpSide(ErpSide):
             )
         if entity == "order_status":
             return dataclasses.replace(record, document_number="", document_id="", updated_at=None, note="")
+        if entity == "ledger":
+            # Ids are Tryton's move lines (aml:<id>), numbers its invoice sequence's; no timestamps.
+            return dataclasses.replace(
+                record,
+                entry_id=record.entry_id.split(":")[0],
+                document_number="",
+                amount=canonical(record.amount),
+                open_amount=canonical(record.open_amount),
+                updated_at=None,
+            )
         if entity in ("delivery", "invoice", "credit_memo"):
             return dataclasses.replace(
                 record,

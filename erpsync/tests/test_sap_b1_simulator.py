@@ -433,21 +433,23 @@ def test_invoice_credit_note_and_payment(sim, client):
     assert sim.stock("A0002")["InStock"] == in_stock + 1
     balance = round(invoice["DocTotal"] - credit.json()["DocTotal"], 2)
     assert partner["CurrentAccountBalance"] == balance
+    # The credit note copied from the invoice settles that much of it, and is itself applied in full.
+    credited = client.get(sim.base_url + f"Invoices({invoice['DocEntry']})", timeout=5).json()
+    assert (credited["PaidToDate"], credited["DocumentStatus"]) == (credit.json()["DocTotal"], "bost_Open")
+    assert (credit.json()["PaidToDate"], credit.json()["DocumentStatus"]) == (credit.json()["DocTotal"], "bost_Close")
 
     overpaid = {
         "CardCode": "C0001",
-        "TransferSum": 10**6,
-        "PaymentInvoices": [{"DocEntry": invoice["DocEntry"], "SumApplied": 10**6}],
+        "TransferSum": invoice["DocTotal"],
+        "PaymentInvoices": [{"DocEntry": invoice["DocEntry"], "SumApplied": invoice["DocTotal"]}],
     }
     assert error_of(client.post(sim.base_url + "IncomingPayments", json=overpaid, timeout=5)) == (400, -10)
     payment = {
         "CardCode": "C0001",
         "DocDate": "2025-03-10",
-        "TransferSum": invoice["DocTotal"],
+        "TransferSum": balance,
         "TransferReference": "EFT-1",
-        "PaymentInvoices": [
-            {"DocEntry": invoice["DocEntry"], "SumApplied": invoice["DocTotal"], "InvoiceType": "it_Invoice"}
-        ],
+        "PaymentInvoices": [{"DocEntry": invoice["DocEntry"], "SumApplied": balance, "InvoiceType": "it_Invoice"}],
     }
     paid = client.post(sim.base_url + "IncomingPayments", json=payment, timeout=5)
     assert paid.status_code == 201, paid.text
@@ -455,7 +457,21 @@ def test_invoice_credit_note_and_payment(sim, client):
     paid_invoice = client.get(sim.base_url + f"Invoices({invoice['DocEntry']})", timeout=5).json()
     assert paid_invoice["PaidToDate"] == invoice["DocTotal"]
     assert paid_invoice["DocumentStatus"] == "bost_Close"
-    assert partner["CurrentAccountBalance"] == round(balance - invoice["DocTotal"], 2)
+    assert partner["CurrentAccountBalance"] == 0
+
+
+def test_cancelling_a_credit_note_takes_back_what_it_applied(sim):
+    order = sim.create("Orders", order_payload(A0002=4))
+    invoice = sim.invoice(order["DocEntry"], base_type=17)
+    note = sim.credit_note(invoice["DocEntry"], {0: 1})
+    assert sim.company.invoices[invoice["DocEntry"]]["PaidToDate"] == note["DocTotal"]
+
+    with sim.company.lock:
+        sim.company.action("CreditNotes", note["DocEntry"], "Cancel")
+
+    assert sim.company.invoices[invoice["DocEntry"]]["PaidToDate"] == 0
+    assert sim.company.credit_notes[note["DocEntry"]]["Cancelled"] == "tYES"
+    assert sim.company.business_partners["C0001"]["CurrentAccountBalance"] == invoice["DocTotal"]
 
 
 def test_invoice_helper_from_an_order_takes_stock_out(sim):

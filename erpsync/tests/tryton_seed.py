@@ -9,7 +9,7 @@ module wheels' own test scenarios do.
   application keys (one for the portal's connection user, one for the "ERP staff" side of the tests).
 - ``catalog``: the base plus master data the portal imports: products and a variant, a second, non-sellable
   warehouse, stock, a dealer price list with a quantity break, and customers with tax numbers, addresses, credit
-  limits and an open invoice.
+  limits, an open invoice (the first customer) and an invoice paid in full and reconciled (the second).
 """
 
 from __future__ import annotations
@@ -230,6 +230,24 @@ def seed_catalog(config) -> None:
     line = invoice.lines.new(product=products["DET-5"], quantity=10)
     line.unit_price = Decimal("310.00")
     invoice.click("post")
+
+    # The second customer's invoice, paid in full at the till: reconciled with its payment, so that customer owes
+    # nothing and its account shows both movements.
+    from trytond.modules.account.tests.tools import get_accounts
+
+    cash_account = get_accounts()["cash"]
+    Journal = Model.get("account.journal")
+    (cash,) = Journal.find([("type", "=", "cash")], limit=1)
+    PaymentMethod = Model.get("account.invoice.payment.method")
+    method = PaymentMethod(name="Nakit", journal=cash, credit_account=cash_account, debit_account=cash_account)
+    method.save()
+    settled = Invoice(type="out", party=customers["120.01.002"], payment_term=term, description="Peşin satış")
+    line = settled.lines.new(product=products["BISK-9"], quantity=5)
+    line.unit_price = Decimal("42.00")
+    settled.click("post")
+    pay = settled.click("pay")
+    pay.form.payment_method = method
+    pay.execute("choice")
 
 
 def main() -> None:
