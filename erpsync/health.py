@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from erpsync.adapters import adapter_for
 from erpsync.adapters.base import ConnectionCheck
-from erpsync.models import ErpConnection, SyncIssue, SyncJob, SyncRun
+from erpsync.drift import DriftHealth, drift_health
+from erpsync.models import Entity, ErpConnection, SyncIssue, SyncJob, SyncRun
 
 WINDOW = timedelta(hours=24)
 
@@ -40,6 +41,7 @@ class ConnectionHealth:
     runs_24h: int
     breaker_open_until: datetime | None
     hours: list[dict] = field(default_factory=list)
+    drift: DriftHealth | None = None
 
     @property
     def error_rate(self) -> float:
@@ -53,7 +55,10 @@ class ConnectionHealth:
 def connection_health(connection: ErpConnection, now: datetime | None = None) -> ConnectionHealth:
     now = now or timezone.now()
     since = now - WINDOW
-    runs = SyncRun.objects.filter(connection=connection, direction=SyncRun.Direction.IMPORT, dry_run=False)
+    # Drift checks are not imports: they have their own section (``drift``).
+    runs = SyncRun.objects.filter(connection=connection, direction=SyncRun.Direction.IMPORT, dry_run=False).exclude(
+        entity=Entity.DRIFT
+    )
     per_entity = {
         row["entity"]: row
         for row in runs.values("entity").annotate(
@@ -112,6 +117,7 @@ def connection_health(connection: ErpConnection, now: datetime | None = None) ->
         if connection.breaker_open_until and connection.breaker_open_until > now
         else None,
         hours=series,
+        drift=drift_health(connection),
     )
 
 

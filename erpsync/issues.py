@@ -150,6 +150,12 @@ def sync_issue_retry(*, issue: SyncIssue, user) -> SyncIssue:
         job = SyncJob.objects.get(pk=locked.job_id)
         if job.status in (SyncJob.Status.DEAD, SyncJob.Status.RETRYING):
             outbox_requeue(job=job, user=user)
+    elif locked.entity == Entity.DRIFT:
+        # A drift is checked again by the drift check, which resolves the issue when both sides agree.
+        from erpsync.drift import queue_drift_check
+
+        connection_id = locked.connection_id
+        transaction.on_commit(lambda: queue_drift_check(connection_id=connection_id))
     else:
         from erpsync.tasks import queue_import
 

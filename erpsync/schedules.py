@@ -2,9 +2,10 @@
 ``manage.py erpsync schedules --install``.
 
 Defaults (minutes): stock every minute, prices every 15, customers and credit hourly, a nightly full reconcile of
-everything the adapter reads, and the outbox drained every minute. A connection overrides an entity's interval
-in its settings, ``{"schedules": {"stock": 5, "invoice": 0}}`` (0 turns it off), and the reconcile hour with
-``{"reconcile_hour": 3}``.
+everything the adapter reads, an hourly drift check (``erpsync.drift``), and the outbox drained every minute. A
+connection overrides an entity's interval in its settings, ``{"schedules": {"stock": 5, "invoice": 0}}`` (0 turns
+it off), the reconcile hour with ``{"reconcile_hour": 3}`` and the drift check's interval with
+``{"drift_schedule_minutes": 240}`` (0 turns it off).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from erpsync.adapters import adapter_classes, credentials_for
+from erpsync.drift import drift_schedule_minutes
 from erpsync.models import ErpConnection
 
 PREFIX = "erpsync:"
@@ -98,6 +100,17 @@ def planned_schedules(now: datetime | None = None) -> list[Planned]:
                     _next_at(hour, now),
                 )
             )
+            drift_minutes = drift_schedule_minutes(connection)
+            if drift_minutes > 0:
+                plans.append(
+                    Planned(
+                        f"{PREFIX}{connection.code}:drift",
+                        "erpsync.drift.run_drift_check",
+                        f"{connection.pk}",
+                        drift_minutes,
+                        now,
+                    )
+                )
     return plans
 
 

@@ -37,6 +37,8 @@ class MemoryErp:
     reads: list[tuple] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    # What ``open_orders()`` lists: the test sets the ERP's open orders (``ErpOpenOrder``) here.
+    open_orders: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(
@@ -113,6 +115,11 @@ class MemoryAdapter(ErpAdapter):
         self.erp.reads.append((entity, since, full))
         while self.erp.feeds.get(entity):
             yield self.erp.feeds[entity].pop(0)
+
+    def open_orders(self):
+        self.erp._fail()
+        self.erp.reads.append(("open_orders", None, True))
+        yield from list(self.erp.open_orders)
 
     def order_lookup(self, reference):
         self.erp._fail()

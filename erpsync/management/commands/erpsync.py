@@ -5,6 +5,7 @@ manage.py erpsync status
 manage.py erpsync drain [<connection>]
 manage.py erpsync test <connection>
 manage.py erpsync schedules [--install]
+manage.py erpsync drift [--connection <connection>]
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from erpsync.models import ErpConnection
 
 
 class Command(BaseCommand):
-    help = "Sync with the ERP by hand, show sync status, deliver the outbox, test a connection, install schedules."
+    help = (
+        "Sync with the ERP by hand, show sync status, deliver the outbox, test a connection, install schedules, "
+        "compare the ERP with the portal."
+    )
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -35,6 +39,8 @@ class Command(BaseCommand):
         test.add_argument("connection")
         schedules = sub.add_parser("schedules", help="Show (or --install) the periodic syncs.")
         schedules.add_argument("--install", action="store_true")
+        drift = sub.add_parser("drift", help="Compare the ERP with the portal now and record the drifts as issues.")
+        drift.add_argument("--connection", help="Only this connection (default: every active connection).")
 
     def handle(self, *args, action: str, **options) -> None:
         getattr(self, f"_{action}")(**options)
@@ -111,6 +117,11 @@ class Command(BaseCommand):
             for row in health.entities:
                 last = timezone.localtime(row.last_success).strftime("%Y-%m-%d %H:%M") if row.last_success else "never"
                 self.stdout.write(f"  {row.entity:<13} last success {last:<16} lag {row.lag or '-'}  {row.last_status}")
+            if health.drift is not None:
+                drift = health.drift
+                last = timezone.localtime(drift.last_check).strftime("%Y-%m-%d %H:%M") if drift.last_check else "never"
+                kinds = ", ".join(f"{k['code']} {k['count']}" for k in drift.open_by_kind) or "none open"
+                self.stdout.write(f"  drift         last check {last:<18} {drift.last_status}  ({kinds})")
 
     def _drain(self, *, connection=None, **options) -> None:
         from erpsync.tasks import drain_outbox
@@ -141,3 +152,33 @@ class Command(BaseCommand):
                 else f"daily from {timezone.localtime(plan.first_run):%H:%M}"
             )
             self.stdout.write(f"  {plan.name:<40} {every:<18} {plan.func}({plan.args})")
+
+    def _drift(self, *, connection=None, **options) -> None:
+        from erpsync.drift import drift_check
+
+        if connection:
+            connections = [self._connection(connection)]
+        else:
+            connections = list(ErpConnection.objects.filter(is_active=True).order_by("code"))
+        failed = False
+        for conn in connections:
+            report = drift_check(conn)
+            failed = failed or report.failed
+            style = self.style.ERROR if report.failed else self.style.WARNING if report.drifted else self.style.SUCCESS
+            self.stdout.write(
+                style(
+                    f"{conn.code}: {report.compared} compared, {report.drifted} differ "
+                    f"({report.recorded} issues recorded, {report.resolved} resolved)"
+                )
+            )
+            if report.error:
+                self.stderr.write(self.style.ERROR(f"  {report.error}"))
+            for check in report.checks:
+                line = f"  {check.name:<8} {check.state}: {check.compared} compared, {check.drifted} differ"
+                if check.reason:
+                    line += f" — {check.reason}"
+                self.stdout.write(line)
+                for draft in check.drafts[:10] if options["verbosity"] > 1 else ():
+                    self.stdout.write(f"    {draft.code} {draft.external_id}: {draft.message}")
+        if failed:
+            raise CommandError("Some drift checks failed; see the drift runs in the admin.")
