@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from catalog.models import DealerAgreement, ExchangeRate, ProductUnit, Unit
 from catalog.tests.factories import PriceListFactory, PriceListItemFactory, ProductFactory, StockLevelFactory
-from dealers.models import Dealer, DealerChange, DealerIban, PaymentTerms, SalesRep
+from dealers.models import AccountEntry, Dealer, DealerChange, DealerIban, PaymentTerms, SalesRep
 from dealers.services import dealer_save
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
 from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncJob, SyncRun, ValueMap
@@ -33,6 +33,7 @@ PORTAL_MODELS = [model for model in REGISTERED if model._meta.app_label in PORTA
 ADD_DISABLED = {
     "catalog.StockLevel",
     "dealers.DealerChange",
+    "dealers.AccountEntry",
     "orders.Order",
     "orders.HeldOrder",
     "orders.OrderLine",
@@ -147,6 +148,16 @@ def one_of_each(db, superuser):
     )
     SyncIssue.objects.create(
         connection=erp, run=run, job=job, entity="product", external_id="ITM-2", code="unknown_unit", message="Unit XX?"
+    )
+    AccountEntry.objects.create(
+        connection=erp,
+        erp_id="JE-1",
+        dealer=dealer,
+        kind=AccountEntry.Kind.INVOICE,
+        posted_on=timezone.localdate(),
+        document_number="GIB2026000000001",
+        amount=Decimal("1180.00"),
+        as_of=timezone.now(),
     )
 
 
