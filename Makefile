@@ -28,8 +28,13 @@ BENCH_SAP_B1_ARGS ?=
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
 BENCH_MATCHING_ARGS ?=
+# make bench-reconciliation: reconciliation exports, its own database (dropped and created every run);
+# BENCH_RECONCILIATION_ARGS e.g. "--sizes 100000 --formats csv".
+BENCH_RECONCILIATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_reconciliation
+BENCH_RECONCILIATION_ARGS ?=
 
 .PHONY: run test install system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
+	bench-reconciliation \
 	postgres messages lint format clean
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -106,6 +111,11 @@ bench-sap-b1: install postgres
 # share allocated automatically, time per phase; goal ≤ 10 s.
 bench-matching: install postgres
 	$(PY) bench/matching.py --database-url $(BENCH_MATCHING_DATABASE_URL) $(BENCH_MATCHING_ARGS)
+
+# Reconciliation exports of orders and balances, 100,000 and 1,000,000 rows, as CSV and XLSX (bench/reconciliation.py):
+# rows/s and how much memory grows while writing.
+bench-reconciliation: install postgres
+	$(PY) bench/reconciliation.py --database-url $(BENCH_RECONCILIATION_DATABASE_URL) $(BENCH_RECONCILIATION_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ErpsyncConfig(AppConfig):
     name = "erpsync"
     verbose_name = _("ERP sync")
+
+    def ready(self) -> None:
+        # Reconciliation exports for accountants live in their own admin module.
+        from erpsync import admin_reconciliation  # noqa: F401

@@ -1,11 +1,18 @@
-"""Connections to ERPs, the binder table, value maps, cursors, run log, outbox and exception queue."""
+"""Connections to ERPs, the binder table, value maps, cursors, run log, outbox, exception queue and reconciliation
+exports."""
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from b2bportal.models import TimeStampedModel
 
@@ -318,3 +325,132 @@ class SyncIssue(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.entity} {self.external_id or self.local_id}: {self.code}"
+
+
+@deconstructible(path="erpsync.models.ExportStorage")
+class ExportStorage(FileSystemStorage):
+    """Files staff download through the admin only: kept in ``RECONCILIATION_EXPORT_DIR`` (outside MEDIA_ROOT,
+    read when used, so a changed setting applies) and given no public URL."""
+
+    @property
+    def base_location(self) -> str:  # type: ignore[override]
+        return str(settings.RECONCILIATION_EXPORT_DIR)
+
+    @property
+    def location(self) -> str:  # type: ignore[override]
+        return os.path.abspath(self.base_location)
+
+    def url(self, name) -> str:
+        raise NotImplementedError("Reconciliation exports have no public URL; the admin's download view serves them.")
+
+
+class ReconciliationExport(models.Model):
+    """A spreadsheet for accountants comparing the portal's figures with the ERP's: orders, payments or balances
+    over a period, optionally for one dealer. Written in the background; rows that differ carry a flag."""
+
+    class Report(models.TextChoices):
+        ORDERS = "orders", _("Orders: portal and ERP documents")
+        PAYMENTS = "payments", _("Payments: portal and ERP collections")
+        BALANCES = "balances", _("Balances: ERP balance and account movements")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    report = models.CharField(_("report"), max_length=16, choices=Report.choices)
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices, default=Format.XLSX)
+    period_from = models.DateField(
+        pgettext_lazy("period", "from"),
+        null=True,
+        blank=True,
+        help_text=_("Orders by the day they were placed, payments by the day the money arrived."),
+    )
+    period_to = models.DateField(pgettext_lazy("period", "to"), null=True, blank=True)
+    dealer = models.ForeignKey(
+        "dealers.Dealer",
+        verbose_name=_("dealer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: every dealer."),
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    rows_flagged = models.PositiveIntegerField(_("rows that differ"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    file = models.FileField(_("file"), storage=ExportStorage(), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reconciliation export")
+        verbose_name_plural = _("reconciliation exports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_from__isnull=True) | Q(period_to__isnull=True) | Q(period_from__lte=F("period_to")),
+                name="reconciliation_export_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(report__in=["orders", "payments", "balances"]), name="reconciliation_export_report_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="reconciliation_export_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        period = f" {self.period_from}–{self.period_to}" if self.report != self.Report.BALANCES else ""
+        return f"{self.get_report_display()}{period} ({self.get_status_display()})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.report in (self.Report.ORDERS, self.Report.PAYMENTS):
+            missing = {
+                name: _("The orders and payments reports need a period.")
+                for name in ("period_from", "period_to")
+                if getattr(self, name) is None
+            }
+            if missing:
+                raise ValidationError(missing)
+        if self.period_from and self.period_to and self.period_from > self.period_to:
+            raise ValidationError({"period_to": _("The period ends before it starts.")})
+
+    @property
+    def percent_done(self) -> int | None:
+        """How far the run is, 0–100; None before the rows are counted."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return None
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+    def download_name(self) -> str:
+        """The file name the browser saves: report, period, dealer code."""
+        parts = [str(_("reconciliation")), self.report]
+        if self.report != self.Report.BALANCES and self.period_from and self.period_to:
+            parts += [self.period_from.isoformat(), self.period_to.isoformat()]
+        if self.dealer_id:
+            parts.append(self.dealer.code)
+        name = "-".join(parts)
+        return "".join(c if c.isalnum() or c in "-._" else "_" for c in name) + f".{self.format}"

@@ -156,6 +156,9 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# Reconciliation exports for accountants (erpsync.ReconciliationExport): kept outside MEDIA_ROOT and never served
+# by URL; staff download them through the admin.
+RECONCILIATION_EXPORT_DIR = Path(env_str("RECONCILIATION_EXPORT_DIR", str(BASE_DIR / "var" / "exports")))
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -18,7 +18,16 @@ from catalog.tests.factories import PriceListFactory, PriceListItemFactory, Prod
 from dealers.models import AccountEntry, Dealer, DealerChange, DealerIban, PaymentTerms, SalesRep
 from dealers.services import dealer_save
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
-from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncJob, SyncRun, ValueMap
+from erpsync.models import (
+    ErpConnection,
+    ExternalRef,
+    ReconciliationExport,
+    SyncCursor,
+    SyncIssue,
+    SyncJob,
+    SyncRun,
+    ValueMap,
+)
 from orders.models import Cart, CartLine, Order, OrderStatusChange
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory
@@ -149,6 +158,7 @@ def one_of_each(db, superuser):
     SyncIssue.objects.create(
         connection=erp, run=run, job=job, entity="product", external_id="ITM-2", code="unknown_unit", message="Unit XX?"
     )
+    ReconciliationExport.objects.create(report=ReconciliationExport.Report.BALANCES, requested_by=superuser)
     AccountEntry.objects.create(
         connection=erp,
         erp_id="JE-1",
