@@ -457,24 +457,31 @@ def _allocate(plans, *, method: str, user, already: Decimal = ZERO, save: bool =
     collections = []
     for tx, _candidate, parts in plans:
         sequence = len(tx.allocations.all()) if method == Allocation.Method.MANUAL else 0
-        orders = [numbers[p.order_id] for p in parts if p.order_id in numbers]
-        collections.append(
-            (
-                f"bank:{tx.pk}:{sequence}",
-                tx.pk,
-                {
-                    "reference": f"BNK-{tx.pk}-{sequence}",
-                    "dealer_id": parts[0].dealer_id,
-                    "amount": str(sum((p.amount for p in parts), ZERO)),
-                    "currency": tx.currency,
-                    "received_on": tx.booking_date.isoformat(),
-                    "method": "transfer",
-                    "description": tx.description[:200],
-                    "order_number": orders[0] if orders else "",
-                    "invoice_numbers": [p.invoice_number for p in parts if p.invoice_number],
-                },
+        # One collection per dealer: a transfer staff split between two dealers is two receipts in the ERP, each
+        # on its own dealer's account (the first keeps the transfer's plain key and reference).
+        by_dealer: dict[int, list[Part]] = {}
+        for part in parts:
+            by_dealer.setdefault(part.dealer_id, []).append(part)
+        for index, (dealer_id, own) in enumerate(by_dealer.items()):
+            suffix = f"-{index}" if index else ""
+            orders = [numbers[p.order_id] for p in own if p.order_id in numbers]
+            collections.append(
+                (
+                    f"bank:{tx.pk}:{sequence}{suffix}",
+                    tx.pk,
+                    {
+                        "reference": f"BNK-{tx.pk}-{sequence}{suffix}",
+                        "dealer_id": dealer_id,
+                        "amount": str(sum((p.amount for p in own), ZERO)),
+                        "currency": tx.currency,
+                        "received_on": tx.booking_date.isoformat(),
+                        "method": "transfer",
+                        "description": tx.description[:200],
+                        "order_number": orders[0] if orders else "",
+                        "invoice_numbers": [p.invoice_number for p in own if p.invoice_number],
+                    },
+                )
             )
-        )
     if method == Allocation.Method.MANUAL:
         for key, object_id, payload in collections:
             outbox_enqueue(kind=SyncJob.Kind.PAYMENT_EXPORT, identity_key=key, object_id=object_id, payload=payload)

@@ -199,6 +199,21 @@ def test_a_manual_match_splits_and_remembers_the_iban(statement, admin_user):
         allocate_manually(tx=tx, parts=[Part(one.pk, D(1))], user=admin_user)
 
 
+def test_a_transfer_split_between_two_dealers_is_one_collection_on_each_account(statement, admin_user):
+    from erpsync.models import SyncJob
+
+    one, other = DealerFactory(), DealerFactory()
+    tx = transfer(statement, "900", "ODEME")
+    parts = [Part(one.pk, D(600), invoice_number="F-1"), Part(other.pk, D(200)), Part(one.pk, D(100))]
+    allocate_manually(tx=tx, parts=parts, user=admin_user)
+    jobs = SyncJob.objects.filter(kind="payment_export", object_id=tx.pk).order_by("identity_key")
+    assert [(j.payload["dealer_id"], j.payload["amount"], j.payload["invoice_numbers"]) for j in jobs] == [
+        (one.pk, "700", ["F-1"]),
+        (other.pk, "200", []),
+    ]
+    assert len({j.payload["reference"] for j in jobs}) == 2
+
+
 def test_ignoring_needs_a_reason(statement):
     tx = transfer(statement, "10", "IADE")
     with pytest.raises(ValueError):
