@@ -32,9 +32,13 @@ BENCH_MATCHING_ARGS ?=
 # BENCH_RECONCILIATION_ARGS e.g. "--sizes 100000 --formats csv".
 BENCH_RECONCILIATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_reconciliation
 BENCH_RECONCILIATION_ARGS ?=
+# make bench-account: the customer ledger import and the account pages, its own database (dropped and created every
+# run); BENCH_ACCOUNT_ARGS e.g. "--dealers 500 --busy 5000".
+BENCH_ACCOUNT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_account
+BENCH_ACCOUNT_ARGS ?=
 
 .PHONY: run test install system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
-	bench-reconciliation \
+	bench-reconciliation bench-account \
 	postgres messages lint format clean
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -116,6 +120,10 @@ bench-matching: install postgres
 # rows/s and how much memory grows while writing.
 bench-reconciliation: install postgres
 	$(PY) bench/reconciliation.py --database-url $(BENCH_RECONCILIATION_DATABASE_URL) $(BENCH_RECONCILIATION_ARGS)
+
+# The customer ledger import and the dealer's account pages and downloads (bench/account.py).
+bench-account: install postgres
+	$(PY) bench/account.py --database-url $(BENCH_ACCOUNT_DATABASE_URL) $(BENCH_ACCOUNT_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
