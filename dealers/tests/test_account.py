@@ -398,3 +398,16 @@ def test_staff_read_the_ledger_in_the_admin_but_cannot_change_it(ledger_client, 
     listing = staff_client.get(reverse("admin:dealers_accountentry_changelist") + f"?dealer__id__exact={dealer.pk}")
     assert listing.status_code == 200 and "F-100" in listing.content.decode()
     assert staff_client.get(reverse("admin:dealers_accountentry_add")).status_code == 403
+
+
+def test_the_account_and_statement_speak_turkish(ledger_client):
+    user = ledger_client.dealer_user.user
+    user.language = "tr"
+    user.save()
+    account_page = ledger_client.get(reverse("dealers:account")).content.decode()
+    assert "Vadesi geçmiş" in account_page and "Açık kalemlerin yaşlandırması" in account_page
+    assert "850,00 ₺" in account_page
+    statement_page = ledger_client.get(statement_url()).content.decode()
+    assert "Devir bakiyesi" in statement_page and "Kapanış bakiyesi" in statement_page
+    text = b"".join(ledger_client.get(statement_url(format="csv")).streaming_content).decode("utf-8-sig")
+    assert text.startswith("Tarih,")
