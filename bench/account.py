@@ -106,11 +106,13 @@ def timed(fn, repeat: int) -> list[float]:
 
 
 def peak(fn) -> tuple[float, float, object]:
-    """Milliseconds and peak Python memory (MiB) of one call."""
-    tracemalloc.start()
+    """Milliseconds of one call, and the peak Python memory (MiB) of a second one under tracemalloc (which slows
+    Python several times, so it is not timed)."""
     started = time.perf_counter()
     result = fn()
     elapsed = (time.perf_counter() - started) * 1000
+    tracemalloc.start()
+    fn()
     _current, top = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return elapsed, top / 2**20, result
@@ -119,7 +121,6 @@ def peak(fn) -> tuple[float, float, object]:
 def measure_dealer(label: str, code: str, requests: int) -> None:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from dealers.account import open_items, statement
     from dealers.models import AccountEntry, Dealer
@@ -144,11 +145,17 @@ def measure_dealer(label: str, code: str, requests: int) -> None:
         ("statement page", f"/account/statement/?{period}", max(3, requests // 10)),
     ):
         get(url)
-        with CaptureQueriesContext(connection) as queries:
+        statements: list[str] = []
+
+        def count(execute, sql, *rest, statements=statements):
+            statements.append(sql)
+            return execute(sql, *rest)
+
+        with connection.execute_wrapper(count):
             get(url)
         times = timed(lambda url=url: get(url), repeat)
         print(
-            f"  {name:<16} {len(queries.captured_queries):>3} queries  p50 {percentile(times, 50):8.1f} ms  "
+            f"  {name:<16} {len(statements):>3} queries  p50 {percentile(times, 50):8.1f} ms  "
             f"p95 {percentile(times, 95):8.1f} ms  ({repeat} requests)"
         )
     for fmt in ("csv", "xlsx", "pdf"):

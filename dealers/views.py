@@ -70,7 +70,11 @@ def account(request):
     dealer = request.dealer_user.dealer
     ageing = open_items(dealer)
     summary = account_summary(dealer, ageing)
-    return render(request, "dealers/account.html", {"dealer": dealer, "summary": summary, "ageing": ageing})
+    return render(
+        request,
+        "dealers/account.html",
+        {"dealer": dealer, "summary": summary, "ageing": ageing, "open_items_shown": OPEN_ITEMS_SHOWN},
+    )
 
 
 @require_POST
@@ -101,6 +105,13 @@ class StatementForm(forms.Form):
 
 
 MAX_STATEMENT_DAYS = 5 * 366
+OPEN_ITEMS_SHOWN = 200
+# The page shows a long statement in pages; a PDF is for what fits on paper (Excel and CSV take any length).
+STATEMENT_PAGE_LINES = 500
+STATEMENT_PDF_MAX_LINES = 3000
+PDF_TOO_LONG = gettext_lazy(
+    "A statement of more than %(max)s movements is downloaded as Excel or CSV; choose a shorter period for a PDF."
+)
 STATEMENT_HEADER = (
     gettext_lazy("Date"),
     gettext_lazy("Kind"),
@@ -153,6 +164,12 @@ def statement_view(request):
     filename = f"{_('statement')}-{dealer.code}-{result.date_from:%Y%m%d}-{result.date_to:%Y%m%d}"
     filename = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
     if kind == "pdf":
+        if len(result.lines) > STATEMENT_PDF_MAX_LINES:
+            messages.warning(
+                request,
+                PDF_TOO_LONG % {"max": STATEMENT_PDF_MAX_LINES},
+            )
+            return redirect(f"{request.path}?date_from={result.date_from:%Y-%m-%d}&date_to={result.date_to:%Y-%m-%d}")
         pdf = statement_pdf(result, language=get_language() or "tr")
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
@@ -177,7 +194,13 @@ def statement_view(request):
         return FileResponse(target, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE)
     if kind:
         return HttpResponseBadRequest("Unknown format.")
-    return render(request, "dealers/statement.html", {"form": form, "statement": result})
+    page = Paginator(result.lines, STATEMENT_PAGE_LINES).get_page(request.GET.get("page"))
+    carried = result.lines[page.start_index() - 2].balance if page.number > 1 else None
+    return render(
+        request,
+        "dealers/statement.html",
+        {"form": form, "statement": result, "page": page, "carried": carried, "pdf_max": STATEMENT_PDF_MAX_LINES},
+    )
 
 
 class DocumentFilterForm(forms.Form):

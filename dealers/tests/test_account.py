@@ -411,3 +411,30 @@ def test_the_account_and_statement_speak_turkish(ledger_client):
     assert "Devir bakiyesi" in statement_page and "Kapanış bakiyesi" in statement_page
     text = b"".join(ledger_client.get(statement_url(format="csv")).streaming_content).decode("utf-8-sig")
     assert text.startswith("Tarih,")
+
+
+def test_a_long_statement_comes_in_pages_and_as_pdf_only_when_it_fits(ledger_client, connection, monkeypatch):
+    from dealers import views
+
+    monkeypatch.setattr(views, "STATEMENT_PAGE_LINES", 2)
+    monkeypatch.setattr(views, "STATEMENT_PDF_MAX_LINES", 2)
+    first = ledger_client.get(statement_url()).content.decode()
+    assert "Opening balance" in first and "F-100" in first and "EFT-1" not in first
+    assert 'data-testid="statement-pdf"' not in first
+    second = ledger_client.get(statement_url(page=2)).content.decode()
+    assert "Carried forward" in second and "EFT-1" in second and "F-100" not in second
+    assert re.search(r'data-testid="statement-carried"><strong>₺1,250.00', second)  # 250 + 1000 before page 2
+    assert re.search(r'data-testid="statement-closing"><strong>₺850.00', second)
+    response = ledger_client.get(statement_url(format="pdf"), follow=True)
+    assert response["Content-Type"].startswith("text/html")
+    assert "downloaded as Excel or CSV" in response.content.decode()
+
+
+def test_the_account_page_lists_the_oldest_open_items_when_there_are_many(ledger_client, connection, monkeypatch):
+    from dealers import views
+
+    book(connection, ledger_client.dealer_user.dealer, [("invoice", date(2026, 1, 5), "900.00", "F-090", None)])
+    monkeypatch.setattr(views, "OPEN_ITEMS_SHOWN", 1)
+    body = ledger_client.get(reverse("dealers:account")).content.decode()
+    assert "The 1 oldest of 2 open items are shown" in body
+    assert 'value="F-090"' in body and 'value="F-100"' not in body
