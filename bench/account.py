@@ -150,11 +150,11 @@ def measure_dealer(label: str, code: str, requests: int) -> None:
         get(url)
         statements: list[str] = []
 
-        def count(execute, sql, *rest, statements=statements):
+        def counting(execute, sql, *rest, statements=statements):
             statements.append(sql)
             return execute(sql, *rest)
 
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(counting):
             get(url)
         times = timed(lambda url=url: get(url), repeat)
         print(
