@@ -34,7 +34,7 @@ from bench.database import ROOT, django_environment, drop_database, ensure_datab
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_account"
 GOAL_IMPORT_ROWS_S, GOAL_QUERIES, GOAL_P95_MS = 20_000, 10, 150.0
 YEAR = 2026
-PDF_LIMIT_MOVEMENTS = 995  # a statement just under the PDF cap (dealers.views.STATEMENT_PDF_MAX_LINES)
+PDF_LIMIT_MOVEMENTS = 495  # a statement just under the PDF cap (dealers.views.STATEMENT_PDF_MAX_LINES)
 
 
 def _vkn(n: int) -> str:

@@ -108,7 +108,7 @@ MAX_STATEMENT_DAYS = 5 * 366
 OPEN_ITEMS_SHOWN = 200
 # The page shows a long statement in pages; a PDF is for what fits on paper (Excel and CSV take any length).
 STATEMENT_PAGE_LINES = 500
-STATEMENT_PDF_MAX_LINES = 1000
+STATEMENT_PDF_MAX_LINES = 500
 PDF_TOO_LONG = gettext_lazy(
     "A statement of more than %(max)s movements is downloaded as Excel or CSV; choose a shorter period for a PDF."
 )
