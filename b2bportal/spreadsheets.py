@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -26,6 +26,12 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
+
+
+class SummaryRow(tuple):
+    """A row that sums up others (opening and closing balances, totals): written bold in XLSX."""
+
+    __slots__ = ()
 
 
 def safe_text(value: str) -> str:
@@ -84,10 +90,13 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: boo
 
 def csv_write(target: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Write the CSV into ``target``; returns the number of data rows."""
-    count = -1
-    for count, chunk in enumerate(csv_chunks(header, rows)):  # noqa: B007
+    chunks = csv_chunks(header, rows)
+    target.write(next(chunks))  # the header
+    count = 0
+    for chunk in chunks:
         target.write(chunk)
-    return max(count, 0)
+        count += 1
+    return count
 
 
 def xlsx_write(
@@ -97,11 +106,10 @@ def xlsx_write(
     *,
     title: str = "Sheet",
     money_columns: Iterable[int] = (),
-    bold_row: Callable[[Sequence[Any]], bool] | None = None,
     widths: Sequence[int] | None = None,
 ) -> int:
     """Write an XLSX with one sheet into ``target`` (a path or a binary file), streaming the rows; returns the
-    number of data rows. ``money_columns`` get a money number format; ``bold_row`` marks rows (totals) to bold."""
+    number of rows. ``money_columns`` get a money number format; ``SummaryRow`` rows are bold."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     if widths:
@@ -119,7 +127,7 @@ def xlsx_write(
     money = frozenset(money_columns)
     count = 0
     for row in rows:
-        strong = bool(bold_row and bold_row(row))
+        strong = isinstance(row, SummaryRow)
         cells = []
         for index, value in enumerate(row):
             # Only a cell that needs a style is wrapped: plain values are written several times faster.

@@ -109,6 +109,41 @@ def statement_opening(dealer: Dealer, date_from: date) -> Decimal:
     return total or ZERO
 
 
+STATEMENT_COLUMNS = (
+    gettext_lazy("Date"),
+    gettext_lazy("Kind"),
+    gettext_lazy("Document"),
+    gettext_lazy("Description"),
+    gettext_lazy("Due date"),
+    gettext_lazy("Debit"),
+    gettext_lazy("Credit"),
+    gettext_lazy("Balance"),
+)
+STATEMENT_MONEY_COLUMNS = (5, 6, 7)
+
+
+def statement_table(result: Statement) -> Iterator[tuple]:
+    """The statement as spreadsheet rows under ``STATEMENT_COLUMNS``: the opening balance, every movement, then the
+    totals with the closing balance (those two as ``SummaryRow``)."""
+    from b2bportal.spreadsheets import SummaryRow
+
+    yield SummaryRow((result.date_from, _("Opening balance"), "", "", None, None, None, result.opening))
+    for line in result.lines:
+        yield (
+            line.posted_on,
+            line.kind_label,
+            line.document_number,
+            line.description,
+            line.due_on,
+            line.debit,
+            line.credit,
+            line.balance,
+        )
+    yield SummaryRow(
+        (result.date_to, _("Closing balance"), "", "", None, result.total_debit, result.total_credit, result.closing)
+    )
+
+
 def statement(dealer: Dealer, date_from: date, date_to: date) -> Statement:
     """The statement of account for ``date_from``–``date_to`` (both included): opening balance, every movement with
     its running balance, totals and closing balance (opening + debits − credits). Refuses a reversed period."""

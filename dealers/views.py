@@ -16,12 +16,15 @@ from django.views.decorators.http import require_POST
 from b2bportal.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_chunks, xlsx_write
 from dealers.access import dealer_required, scoped
 from dealers.account import (
+    STATEMENT_COLUMNS,
+    STATEMENT_MONEY_COLUMNS,
     RefreshRefused,
     account_summary,
     dealer_balance_refresh,
     documents_for_dealer_user,
     open_items,
     statement,
+    statement_table,
 )
 from dealers.credit import credit_position
 from dealers.documents import document_pdf, statement_pdf
@@ -112,41 +115,11 @@ STATEMENT_PDF_MAX_LINES = 500
 PDF_TOO_LONG = gettext_lazy(
     "A statement of more than %(max)s movements is downloaded as Excel or CSV; choose a shorter period for a PDF."
 )
-STATEMENT_HEADER = (
-    gettext_lazy("Date"),
-    gettext_lazy("Kind"),
-    gettext_lazy("Document"),
-    gettext_lazy("Description"),
-    gettext_lazy("Due date"),
-    gettext_lazy("Debit"),
-    gettext_lazy("Credit"),
-    gettext_lazy("Balance"),
-)
 
 
-def _statement_rows(statement):
-    yield (statement.date_from, _("Opening balance"), "", "", None, None, None, statement.opening)
-    for line in statement.lines:
-        yield (
-            line.posted_on,
-            line.kind_label,
-            line.document_number,
-            line.description,
-            line.due_on,
-            line.debit,
-            line.credit,
-            line.balance,
-        )
-    yield (
-        statement.date_to,
-        _("Closing balance"),
-        "",
-        "",
-        None,
-        statement.total_debit,
-        statement.total_credit,
-        statement.closing,
-    )
+def _attachment_name(text: str) -> str:
+    """A download's file name: letters, digits, dots, dashes and underscores; anything else becomes a dash."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
 
 
 @account_required
@@ -161,8 +134,7 @@ def statement_view(request):
     period = form.cleaned_data if request.GET else initial
     result = statement(dealer, period["date_from"], period["date_to"])
     kind = request.GET.get("format", "")
-    filename = f"{_('statement')}-{dealer.code}-{result.date_from:%Y%m%d}-{result.date_to:%Y%m%d}"
-    filename = "".join(c if c.isalnum() or c in "-_." else "-" for c in filename)
+    filename = _attachment_name(f"{_('statement')}-{dealer.code}-{result.date_from:%Y%m%d}-{result.date_to:%Y%m%d}")
     if kind == "pdf":
         if len(result.lines) > STATEMENT_PDF_MAX_LINES:
             messages.warning(
@@ -175,19 +147,18 @@ def statement_view(request):
         response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
         return response
     if kind == "csv":
-        header = [str(h) for h in STATEMENT_HEADER]
-        response = StreamingHttpResponse(csv_chunks(header, _statement_rows(result)), content_type=CSV_CONTENT_TYPE)
+        header = [str(h) for h in STATEMENT_COLUMNS]
+        response = StreamingHttpResponse(csv_chunks(header, statement_table(result)), content_type=CSV_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
     if kind == "xlsx":
         target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
         xlsx_write(
             target,
-            [str(h) for h in STATEMENT_HEADER],
-            _statement_rows(result),
+            [str(h) for h in STATEMENT_COLUMNS],
+            statement_table(result),
             title=str(_("Statement")),
-            money_columns=(5, 6, 7),
-            bold_row=lambda row: row[1] in (_("Opening balance"), _("Closing balance")),
+            money_columns=STATEMENT_MONEY_COLUMNS,
             widths=(12, 16, 20, 36, 12, 16, 16, 16),
         )
         target.seek(0)
@@ -239,7 +210,7 @@ def document_list(request):
 def document_download(request, pk: int):
     document = get_object_or_404(documents_for_dealer_user(request.dealer_user).select_related("dealer"), pk=pk)
     pdf = document_pdf(document, language=get_language() or "tr")
-    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in f"{document.get_kind_display()}-{document.number}")
+    name = _attachment_name(f"{document.get_kind_display()}-{document.number}")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response

@@ -35,7 +35,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from b2bportal.spreadsheets import csv_write, xlsx_write
+from b2bportal.spreadsheets import SummaryRow, csv_write, xlsx_write
 from erpsync.models import ReconciliationExport, SyncJob
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ J = SyncJob.Status
 UNFINISHED_JOB = frozenset({J.PENDING, J.RUNNING, J.RETRYING})
 
 
-class TotalRow(tuple):
+class TotalRow(SummaryRow):
     """A totals row (one per currency, after the data rows): bold in XLSX, not counted as data."""
 
     __slots__ = ()
@@ -608,7 +608,6 @@ def export_file_write(export: ReconciliationExport, target, *, progress: _Progre
             rows,
             title=str(report.title)[:31],
             money_columns=[i for i, column in enumerate(columns) if column.money],
-            bold_row=lambda row: isinstance(row, TotalRow),
             widths=[column.width for column in columns],
         )
     return progress

@@ -245,6 +245,9 @@ def test_statement_page_and_its_downloads(ledger_client):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "Date" and rows[1][1] == "Opening balance" and rows[1][7] == 0
     assert rows[-1][1] == "Closing balance" and rows[-1][7] == 850 and rows[-1][5] == 1250 and rows[-1][6] == 400
+    # The summary rows are bold; the carried-over movement, though its kind reads "Opening balance" too, is not.
+    bold = [sheet.cell(row=n, column=2).font.bold for n in range(1, sheet.max_row + 1)]
+    assert rows[2][1] == "Opening balance" and bold == [True, True, False, False, False, True]
     text = b"".join(ledger_client.get(statement_url(format="csv")).streaming_content).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
     assert lines[-1][1] == "Closing balance" and lines[-1][7] == "850.00"

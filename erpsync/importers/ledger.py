@@ -100,8 +100,8 @@ class LedgerImporter(StagedImporter):
         resolved = self.resolved_copy(
             stage,
             "r",
-            f"SELECT s.*, {dealer_id} AS dealer_id, CAST(NULL AS varchar(3)) AS account_currency "
-            f"FROM {q(stage)} s {joins}",
+            f"SELECT s.*, {dealer_id} AS dealer_id, a.currency AS account_currency FROM {q(stage)} s {joins} "
+            f"LEFT JOIN dealers_dealer a ON a.id = {dealer_id}",
         )
         self.reject_unresolved(
             ctx,
@@ -109,10 +109,6 @@ class LedgerImporter(StagedImporter):
             "dealer_id IS NULL",
             "unknown_customer",
             _("%(key)s: the customer is not in the portal."),
-        )
-        execute(
-            f"UPDATE {q(resolved)} SET account_currency = "
-            f"(SELECT d.currency FROM dealers_dealer d WHERE d.id = {q(resolved)}.dealer_id)"
         )
         self.reject_unresolved(
             ctx,
