@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, register
 
+from b2bportal.hooks import unconnected_required_hooks
+
 REQUIRED_Q_KEYS = ("name", "timeout", "retry", "max_attempts")
 
 
@@ -75,11 +77,13 @@ def check_catalog_settings(app_configs=None, **kwargs) -> list[Error]:
 
 
 @register()
-def check_order_rules(app_configs=None, **kwargs) -> list[Error]:
-    """A misspelt placement rule would silently approve what should be held."""
-    from orders.rules import validate_rules
-
-    configured = getattr(settings, "B2B_ORDER_RULES", {})
-    if not isinstance(configured, dict):
-        return [Error("B2B_ORDER_RULES must be a mapping of rule to action.", id="b2bportal.E010")]
-    return [Error(f"B2B_ORDER_RULES: {problem}.", id="b2bportal.E010") for problem in validate_rules(configured)]
+def check_hooks(app_configs=None, **kwargs) -> list[Error]:
+    """A required hook with no handler means a change that never reaches the ERP (an approved order, a payment)."""
+    return [
+        Error(
+            f"Nothing handles the hook {hook.name!r}.",
+            hint="The app that handles it (erpsync, orders) must be in INSTALLED_APPS.",
+            id="b2bportal.E012",
+        )
+        for hook in unconnected_required_hooks()
+    ]

@@ -3,11 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from dealers import views as dealer_views
+from orders import views as order_views
 
 urlpatterns = [
-    path("", dealer_views.home, name="home"),
+    path("", order_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("account/", include("payments.account_urls")),
     path("account/", include("dealers.urls")),
     path("catalog/", include("catalog.urls")),
     path("orders/", include("orders.urls")),

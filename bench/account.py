@@ -124,7 +124,8 @@ def measure_dealer(label: str, code: str, requests: int) -> None:
     from django.db import connection
     from django.test import Client
 
-    from dealers.account import open_items, statement
+    from dealers.account import statement
+    from payments.receivables import open_items
     from dealers.models import AccountEntry, Dealer
     from dealers.views import STATEMENT_PDF_MAX_LINES
 

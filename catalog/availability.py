@@ -11,7 +11,7 @@ Every answer carries the *as of* time of the oldest stock figure it used, so a c
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -93,6 +93,57 @@ class Decision:
     suggested: Decimal | None = None
 
 
+def sellable_levels():
+    """Stock rows that count: active, sellable warehouses only (never quarantine or damaged goods)."""
+    return StockLevel.objects.filter(warehouse__is_sellable=True, warehouse__is_active=True)
+
+
+def free_stock(nets: Iterable[Decimal]) -> Decimal:
+    """What a product can still give over its warehouses: the sum of each warehouse's net (on hand − committed −
+    reserved) taken before clamping, so a warehouse that promised more than it holds eats into the others."""
+    return max(sum(nets, ZERO), ZERO)
+
+
+def _net(level: StockLevel) -> Decimal:
+    return level.on_hand - level.committed_erp - level.reserved_portal
+
+
+@dataclass(frozen=True)
+class StockAllocation:
+    """Where an order's stock comes from: ``plan`` lists (stock row, quantity) per product, warehouse by warehouse;
+    ``shortfall`` is what could not be covered per product (products covered in full are absent)."""
+
+    plan: dict[int, list[tuple[StockLevel, Decimal]]]
+    shortfall: dict[int, Decimal]
+
+
+def allocate(levels: Iterable[StockLevel], needed: Mapping[int, Decimal]) -> StockAllocation:
+    """Take ``needed`` (base units per product id) from ``levels`` — the sellable stock rows of those products, read
+    under their row locks by the caller — in warehouse code order, never more than is free (``free_stock``).
+    The rows must carry their warehouse (``select_related("warehouse")``)."""
+    by_product: dict[int, list[StockLevel]] = defaultdict(list)
+    for level in levels:
+        by_product[level.product_id].append(level)
+    plan: dict[int, list[tuple[StockLevel, Decimal]]] = {}
+    shortfall: dict[int, Decimal] = {}
+    for product_id, wanted in needed.items():
+        product_levels = sorted(by_product.get(product_id, []), key=lambda level: level.warehouse.code)
+        free = free_stock(_net(level) for level in product_levels)
+        if wanted > free:
+            shortfall[product_id] = wanted - free
+        remaining = min(wanted, free)
+        taken = []
+        for level in product_levels:
+            if remaining <= 0:
+                break
+            take = min(max(_net(level), ZERO), remaining)
+            if take > 0:
+                taken.append((level, take))
+                remaining -= take
+        plan[product_id] = taken
+    return StockAllocation(plan=plan, shortfall=shortfall)
+
+
 def low_stock_level(product: Product) -> Decimal:
     if product.low_stock_level is not None:
         return product.low_stock_level
@@ -104,9 +155,8 @@ def availability_for_products(products: Iterable[Product]) -> dict[int, Availabi
     products = list(products)
     levels: dict[int, list[WarehouseStock]] = defaultdict(list)
     rows = (
-        StockLevel.objects.filter(
-            product_id__in=[p.pk for p in products], warehouse__is_sellable=True, warehouse__is_active=True
-        )
+        sellable_levels()
+        .filter(product_id__in=[p.pk for p in products])
         .order_by("warehouse__code")
         .values_list(
             "product_id",
@@ -127,7 +177,7 @@ def availability_for_products(products: Iterable[Product]) -> dict[int, Availabi
     result = {}
     for product in products:
         warehouses = tuple(levels.get(product.pk, ()))
-        total = max(sum((w.net for w in warehouses), ZERO), ZERO)
+        total = free_stock(w.net for w in warehouses)
         known = [w.as_of for w in warehouses if w.as_of is not None]
         result[product.pk] = Availability(
             product_id=product.pk,

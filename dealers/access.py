@@ -97,3 +97,16 @@ def dealer_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def account_required(view):
+    """A view of the dealer's account: approvers, dealer admins and buyers allowed to see it."""
+
+    @wraps(view)
+    @dealer_required
+    def wrapper(request, *args, **kwargs):
+        if not request.dealer_user.can_see_account:
+            raise PermissionDenied("This user does not see the dealer's account.")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
-
+from dealers.hooks import portal_pending
 from dealers.models import Dealer
 
 
@@ -39,18 +38,9 @@ class CreditPosition:
 
 
 def portal_pending_total(dealer: Dealer) -> Decimal:
-    """Totals of the dealer's on-account portal orders that the ERP's figures do not include yet. Orders paid by
-    card or bank transfer are not credit: they are released only once paid."""
-    from orders.models import Order
-    from orders.status import NOT_YET_IN_ERP
-
-    total = Order.objects.filter(
-        dealer=dealer,
-        status__in=NOT_YET_IN_ERP,
-        currency=dealer.currency,
-        payment_method=Order.PaymentMethod.ON_ACCOUNT,
-    ).aggregate(total=Sum("total_gross"))["total"]
-    return total or Decimal("0.00")
+    """Totals of the dealer's on-account portal orders that the ERP's figures do not include yet (the orders app
+    answers, see ``orders.selectors.portal_pending_total``)."""
+    return portal_pending.first(dealer=dealer)
 
 
 def credit_position(dealer: Dealer) -> CreditPosition:
@@ -65,3 +55,56 @@ def credit_position(dealer: Dealer) -> CreditPosition:
         credit_limit_as_of=dealer.credit_limit_as_of,
         erp_balance_as_of=dealer.erp_balance_as_of,
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class CreditDecision:
+    """May the dealer take ``amount`` more on account? ``on_hold`` and ``within_limit`` are the two verdicts the
+    placement rules act on (credit hold, credit limit); ``details`` are the figures recorded with the order."""
+
+    position: CreditPosition
+    amount: Decimal
+
+    @property
+    def exposure(self) -> Decimal:
+        """The exposure once this amount is added."""
+        return self.position.exposure + self.amount
+
+    @property
+    def on_hold(self) -> bool:
+        return self.position.on_hold
+
+    @property
+    def within_limit(self) -> bool:
+        return self.exposure <= self.position.credit_limit
+
+    @property
+    def allowed(self) -> bool:
+        return not self.on_hold and self.within_limit
+
+    @property
+    def over_by(self) -> Decimal:
+        return max(self.exposure - self.position.credit_limit, Decimal("0.00"))
+
+    def details(self) -> dict[str, str | None]:
+        position = self.position
+        return {
+            "credit_limit": str(position.credit_limit),
+            "erp_balance": str(position.erp_balance),
+            "erp_open_orders": str(position.erp_open_orders),
+            "portal_pending": str(position.portal_pending),
+            "order_total": str(self.amount),
+            "exposure": str(self.exposure),
+            "balance_as_of": _iso(position.erp_balance_as_of),
+            "limit_as_of": _iso(position.credit_limit_as_of),
+        }
+
+
+def credit_decision(dealer: Dealer, amount: Decimal) -> CreditDecision:
+    """The credit verdict for ``amount`` more on the dealer's account, with the figures it used. Read the dealer
+    under its row lock when the answer decides a write (placement does)."""
+    return CreditDecision(position=credit_position(dealer), amount=amount)

@@ -5,8 +5,6 @@ from dealers import views
 app_name = "dealers"
 
 urlpatterns = [
-    path("", views.account, name="account"),
-    path("refresh/", views.balance_refresh, name="balance_refresh"),
     path("statement/", views.statement_view, name="statement"),
     path("documents/", views.document_list, name="document_list"),
     path("documents/<int:pk>/pdf/", views.document_download, name="document_pdf"),

@@ -1,9 +1,7 @@
 import tempfile
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -11,38 +9,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from b2bportal.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_chunks, xlsx_write
-from dealers.access import dealer_required, scoped
+from dealers.access import account_required, dealer_required, scoped
 from dealers.account import (
     STATEMENT_COLUMNS,
     STATEMENT_MONEY_COLUMNS,
-    RefreshRefused,
-    account_summary,
-    dealer_balance_refresh,
     documents_for_dealer_user,
-    open_items,
     statement,
     statement_table,
 )
-from dealers.credit import credit_position
 from dealers.documents import document_pdf, statement_pdf
 from dealers.models import DealerAddress, DealerDocument
-from orders.selectors import order_list_for_dealer_user
-
-
-@dealer_required
-def home(request):
-    """The dealer's landing page: who they are, balance and credit as of when, recent orders."""
-    dealer_user = request.dealer_user
-    dealer = dealer_user.dealer
-    recent_orders = order_list_for_dealer_user(dealer_user=dealer_user)[:5]
-    return render(
-        request,
-        "dealers/home.html",
-        {"dealer": dealer, "credit": credit_position(dealer), "recent_orders": recent_orders},
-    )
 
 
 @dealer_required
@@ -51,45 +29,6 @@ def address_list(request):
         "kind", "-is_default", "name"
     )
     return render(request, "dealers/address_list.html", {"addresses": addresses})
-
-
-def account_required(view):
-    """A view of the dealer's account: approvers, dealer admins and buyers allowed to see it."""
-
-    @wraps(view)
-    @dealer_required
-    def wrapper(request, *args, **kwargs):
-        if not request.dealer_user.can_see_account:
-            raise PermissionDenied("This user does not see the dealer's account.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@account_required
-def account(request):
-    """Balance, credit, overdue, terms — each with its *as of* — and the open items with their ageing; open
-    invoices can be chosen and paid."""
-    dealer = request.dealer_user.dealer
-    ageing = open_items(dealer)
-    summary = account_summary(dealer, ageing)
-    return render(
-        request,
-        "dealers/account.html",
-        {"dealer": dealer, "summary": summary, "ageing": ageing, "open_items_shown": OPEN_ITEMS_SHOWN},
-    )
-
-
-@require_POST
-@account_required
-def balance_refresh(request):
-    dealer = request.dealer_user.dealer
-    try:
-        dealer_balance_refresh(dealer)
-        messages.success(request, _("Balance refreshed from the ERP."))
-    except RefreshRefused as refused:
-        messages.warning(request, str(refused))
-    return redirect("dealers:account")
 
 
 class StatementForm(forms.Form):
@@ -108,7 +47,6 @@ class StatementForm(forms.Form):
 
 
 MAX_STATEMENT_DAYS = 5 * 366
-OPEN_ITEMS_SHOWN = 200
 # The page shows a long statement in pages; a PDF is for what fits on paper (Excel and CSV take any length).
 STATEMENT_PAGE_LINES = 500
 STATEMENT_PDF_MAX_LINES = 500

@@ -7,5 +7,8 @@ class ErpsyncConfig(AppConfig):
     verbose_name = _("ERP sync")
 
     def ready(self) -> None:
-        # Reconciliation exports for accountants live in their own admin module.
-        from erpsync import admin_reconciliation  # noqa: F401
+        # Reconciliation exports for accountants live in their own admin module; the domain apps reach the outbox
+        # and the ERP through their hooks, which erpsync answers.
+        from erpsync import admin_reconciliation, handlers  # noqa: F401
+
+        handlers.connect()

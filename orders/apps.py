@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        # Credit exposure (dealers) counts the portal orders the ERP does not hold yet; only orders knows them.
+        from dealers.hooks import portal_pending
+        from orders import checks  # noqa: F401  (registers the placement rules check)
+        from orders.selectors import portal_pending_total
+
+        portal_pending.connect(portal_pending_total)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
 
 from dealers.access import get_scoped_or_404, scoped
 from dealers.models import DealerUser
 from orders.models import Order
+from orders.status import NOT_YET_IN_ERP
 
 
 def order_list_for_dealer_user(*, dealer_user: DealerUser) -> QuerySet[Order]:
@@ -51,3 +54,15 @@ def order_get_for_dealer_user(*, dealer_user: DealerUser, number: str) -> Order:
         dealer_user,
         number=number,
     )
+
+
+def portal_pending_total(*, dealer) -> Decimal:
+    """Totals of the dealer's on-account portal orders that the ERP's figures do not include yet. Orders paid by
+    card or bank transfer are not credit: they are released only once paid."""
+    total = Order.objects.filter(
+        dealer=dealer,
+        status__in=NOT_YET_IN_ERP,
+        currency=dealer.currency,
+        payment_method=Order.PaymentMethod.ON_ACCOUNT,
+    ).aggregate(total=Sum("total_gross"))["total"]
+    return total or Decimal("0.00")

@@ -12,6 +12,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django_q.tasks import async_task
 
+from orders.models import Order
+
 log = logging.getLogger(__name__)
 
 
@@ -23,8 +25,6 @@ def order_confirmation_queue(order_id: int) -> None:
 def order_confirmation_send(order_id: int) -> bool:
     """E-mail the order confirmation (with the PDF when it can be rendered) to the user who placed it, in their
     language. Does nothing when it was already sent; returns whether it sent now."""
-    from orders.models import Order
-
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("placed_by", "dealer").get(pk=order_id)
         if order.confirmation_sent_at is not None or order.placed_by is None or not order.placed_by.email:

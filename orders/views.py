@@ -16,6 +16,7 @@ from b2bportal.money import format_money, format_quantity
 from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
 from dealers.access import dealer_required
+from dealers.credit import credit_position
 from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged
 from orders.forms import CartLineForm, CheckoutForm, DecisionForm, OrderFilterForm, QuickOrderForm, SaveListForm
 from orders.models import Cart
@@ -23,6 +24,7 @@ from orders.pricing import cart_priced, reorder_differences
 from orders.quick_order import QuickOrderError, parse_quick_order_file, parse_quick_order_text, quick_order_preview
 from orders.selectors import (
     order_get_for_dealer_user,
+    order_list_for_dealer_user,
     order_search_for_dealer_user,
     orders_awaiting_dealer_approval,
 )
@@ -64,6 +66,19 @@ def _current_cart(request):
 
 
 # -- order history -----------------------------------------------------------------------------------------------
+
+
+@dealer_required
+def home(request):
+    """The dealer's landing page: who they are, balance and credit as of when, recent orders."""
+    dealer_user = request.dealer_user
+    dealer = dealer_user.dealer
+    recent_orders = order_list_for_dealer_user(dealer_user=dealer_user)[:5]
+    return render(
+        request,
+        "dealers/home.html",
+        {"dealer": dealer, "credit": credit_position(dealer), "recent_orders": recent_orders},
+    )
 
 
 @dealer_required

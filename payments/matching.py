@@ -40,7 +40,14 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from b2bportal.bulk import model_rows_insert
+from dealers.models import Dealer, DealerIban
+from orders.models import Order, OrderStatusChange
+from orders.services.transitions import order_transition
+from orders.status import OrderStatus
+from payments.hooks import collections_recorded
 from payments.models import Allocation, BankTransaction
+from payments.receivables import invoice_open_amounts_many
 
 log = logging.getLogger("payments")
 ZERO = Decimal(0)
@@ -96,10 +103,6 @@ class MatchIndex:
     """The portal's side, loaded once per run: IBANs, tax numbers, names, open orders and invoices."""
 
     def __init__(self) -> None:
-        from dealers.models import Dealer, DealerDocument, DealerIban
-        from orders.models import Order
-        from orders.status import OrderStatus
-
         self.by_iban = dict(DealerIban.objects.values_list("iban", "dealer_id"))
         self.by_tax: dict[str, int] = {}
         self.by_name: dict[str, list[int]] = defaultdict(list)
@@ -125,20 +128,9 @@ class MatchIndex:
             item = OpenItem("order", dealer_id, number, total - paid_orders.get(pk, ZERO), order_id=pk)
             if item.due > 0:
                 self._add(self.orders, _fold(number), item)
-        paid_invoices = {
-            (dealer_id, number): paid
-            for dealer_id, number, paid in Allocation.objects.exclude(invoice_number="")
-            .values("dealer_id", "invoice_number")
-            .annotate(s=Sum("amount"))
-            .values_list("dealer_id", "invoice_number", "s")
-        }
-        invoices = DealerDocument.objects.filter(kind="invoice", gross__gt=0).values_list(
-            "number", "dealer_id", "gross"
-        )
-        for number, dealer_id, gross in invoices:
-            item = OpenItem("invoice", dealer_id, number, gross - paid_invoices.get((dealer_id, number), ZERO))
-            if item.due > 0:
-                self._add(self.invoices, _fold(number), item)
+        # What each invoice still owes comes from the one receivables selector (the ERP's ledger when it sends one).
+        for (dealer_id, number), due in invoice_open_amounts_many().items():
+            self._add(self.invoices, _fold(number), OpenItem("invoice", dealer_id, number, due))
 
     def _add(self, table: dict[str, OpenItem], key: str, item: OpenItem) -> None:
         table[key] = item
@@ -367,8 +359,6 @@ def _save_rows(rows: list, fields: tuple[str, ...]) -> None:
 
 def allocate_manually(*, tx: BankTransaction, parts: list[Part], user, learn_iban: bool = True) -> list[Allocation]:
     """Staff allocate a transfer (in one or several parts); the sender's IBAN is remembered for the dealer."""
-    from dealers.models import DealerIban
-
     with transaction.atomic():
         tx = BankTransaction.objects.select_for_update().get(pk=tx.pk)
         already = tx.allocations.aggregate(s=Sum("amount"))["s"] or ZERO
@@ -404,13 +394,6 @@ def _allocate(plans, *, method: str, user, already: Decimal = ZERO, save: bool =
     """Write the allocations, the transactions' status, the orders they release and one ERP collection per
     transfer (a receipt on the dealer's account naming the invoices and order it settles). Returns how many
     allocations were written."""
-    from b2bportal.bulk import model_rows_insert
-    from erpsync.models import SyncJob
-    from erpsync.outbox import outbox_enqueue, outbox_enqueue_many
-    from orders.models import Order, OrderStatusChange
-    from orders.services.transitions import order_transition
-    from orders.status import OrderStatus
-
     allocations, updated, order_ids = [], [], set()
     user_id = getattr(user, "pk", None)
     for tx, candidate, parts in plans:
@@ -482,10 +465,6 @@ def _allocate(plans, *, method: str, user, already: Decimal = ZERO, save: bool =
                     },
                 )
             )
-    if method == Allocation.Method.MANUAL:
-        for key, object_id, payload in collections:
-            outbox_enqueue(kind=SyncJob.Kind.PAYMENT_EXPORT, identity_key=key, object_id=object_id, payload=payload)
-    else:
-        # The keys are new: a transfer leaves the unmatched state in this same transaction.
-        outbox_enqueue_many(kind=SyncJob.Kind.PAYMENT_EXPORT, items=collections)
+    # An automatic run's keys are new: a transfer leaves the unmatched state in this same transaction.
+    collections_recorded.send(collections=collections, fresh=method != Allocation.Method.MANUAL)
     return written

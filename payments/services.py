@@ -27,9 +27,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealers.models import DealerDocument
+from orders.models import OrderStatusChange
+from orders.services.transitions import order_transition
+from orders.status import OrderStatus
 from payments.gateways import gateway_for
 from payments.gateways.base import Buyer, CallbackRejected, Checkout, GatewayError, Outcome, OutcomeStatus
+from payments.hooks import collections_recorded, refund_made
 from payments.models import Allocation, Payment, PaymentLink
+from payments.receivables import invoice_open_amounts
 
 log = logging.getLogger("payments")
 S = Payment.Status
@@ -60,29 +65,6 @@ def _buyer(dealer, ip: str) -> Buyer:
     )
 
 
-def invoice_open_amounts(dealer, numbers=None) -> dict[str, Decimal]:
-    """What each of the dealer's invoices still owes (its gross less the money allocated to it), for the invoices
-    ``numbers`` names or all of them; fully paid ones are left out. Newest first. When the ERP sends the dealer's
-    account movements, their open items decide (less what was paid in the portal since)."""
-    from dealers.account import invoice_open_amounts_from_ledger
-
-    from_ledger = invoice_open_amounts_from_ledger(dealer, numbers)
-    if from_ledger is not None:
-        return from_ledger
-    documents = DealerDocument.objects.filter(dealer=dealer, kind=DealerDocument.Kind.INVOICE, gross__gt=0)
-    allocated = Allocation.objects.filter(dealer=dealer).exclude(invoice_number="")
-    if numbers is not None:
-        documents = documents.filter(number__in=numbers)
-        allocated = allocated.filter(invoice_number__in=numbers)
-    paid = dict(allocated.values("invoice_number").annotate(s=Sum("amount")).values_list("invoice_number", "s"))
-    result = {}
-    for number, gross in documents.order_by("-issued_on", "-pk").values_list("number", "gross"):
-        left = gross - paid.get(number, Decimal(0))
-        if left > 0:
-            result[number] = left
-    return result
-
-
 def order_amount_due(order) -> Decimal:
     """What is left to pay of an order: its total less the money allocated to it (card payments and matched bank
     transfers alike)."""
@@ -106,8 +88,6 @@ def payment_start(
     """Start a card payment. For an order: the order must await payment and belong to ``dealer``; the amount is
     what is still due. For a link: the link must be active and unexpired; its amount is paid. Otherwise ``amount``
     (positive) goes on account, against ``invoice_numbers`` when given."""
-    from orders.status import OrderStatus
-
     currency = dealer.currency
     description = _("Payment on account")
     if order is not None:
@@ -220,12 +200,6 @@ def _apply(gateway_key: str, outcome: Outcome) -> Payment:
 
 def _settle(payment: Payment) -> None:
     """A succeeded payment: its allocation, the order released, the link used, the collection queued."""
-    from erpsync.models import SyncJob
-    from erpsync.outbox import outbox_enqueue
-    from orders.models import OrderStatusChange
-    from orders.services.transitions import order_transition
-    from orders.status import OrderStatus
-
     # One allocation per invoice the payment names, up to what each still owes; the rest to the order or account.
     left = payment.amount
     open_amounts = invoice_open_amounts(payment.dealer, payment.invoice_numbers)
@@ -267,11 +241,10 @@ def _settle(payment: Payment) -> None:
         )
         if not used:  # paid twice (two tabs): the money stays on the dealer's account, staff see it
             log.warning("payment %s paid link %s, which was no longer active", payment.reference, payment.for_link_id)
-    outbox_enqueue(
-        kind=SyncJob.Kind.PAYMENT_EXPORT,
-        identity_key=f"payment:{payment.reference}",
-        object_id=payment.pk,
-        payload={
+    collection = (
+        f"payment:{payment.reference}",
+        payment.pk,
+        {
             "reference": f"PAY-{str(payment.reference)[:8].upper()}",
             "dealer_id": payment.dealer_id,
             "amount": str(payment.amount),
@@ -283,6 +256,7 @@ def _settle(payment: Payment) -> None:
             "invoice_numbers": list(payment.invoice_numbers),
         },
     )
+    collections_recorded.send(collections=[collection], fresh=False)
     log.info("payment %s succeeded: %s %s", payment.reference, payment.amount, payment.currency)
 
 
@@ -304,9 +278,6 @@ def payment_check_pending(*, older_than: timedelta = timedelta(minutes=15)) -> i
 def payment_refund(*, payment: Payment, amount: Decimal, user=None, reason: str = "") -> Payment:
     """Refund ``amount`` of a succeeded card payment through its provider, then queue the credit memo for the
     ERP (linked to the order's invoice when the portal knows it). Refuses more than is left to refund."""
-    from erpsync.models import SyncJob
-    from erpsync.outbox import outbox_enqueue
-
     amount = Decimal(amount)
     # The provider is called under the payment's row lock, so two staff refunding at once cannot both pass the
     # "left to refund" check.
@@ -338,8 +309,7 @@ def payment_refund(*, payment: Payment, amount: Decimal, user=None, reason: str 
             document = DealerDocument.objects.filter(order_id=locked.order_id, kind="invoice").order_by("-issued_on")
             invoice = document.values_list("number", flat=True).first() or ""
         invoice = invoice or (locked.invoice_numbers[0] if locked.invoice_numbers else "")
-        outbox_enqueue(
-            kind=SyncJob.Kind.REFUND_EXPORT,
+        refund_made.send(
             identity_key=f"refund:{result.provider_refund_id}",
             object_id=locked.pk,
             payload={

@@ -19,12 +19,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from b2bportal.money import format_money
-from dealers.access import dealer_required
+from dealers.access import account_required, dealer_required
+from dealers.hooks import RefreshRefused, live_balance_refresh
 from payments.gateways import gateway_for
 from payments.gateways.base import CallbackRejected, GatewayError
 from payments.gateways.sandbox import TEST_CARDS, THREE_D_SECURE_CODE
 from payments.models import Payment, PaymentLink, SandboxCharge
-from payments.services import PaymentRefused, invoice_open_amounts, payment_finish, payment_start
+from payments.receivables import account_summary, invoice_open_amounts, open_items
+from payments.services import PaymentRefused, payment_finish, payment_start
 
 log = logging.getLogger("payments")
 LINK_SALT = "payments.link"
@@ -76,6 +78,38 @@ class AccountPaymentForm(forms.Form):
         self.fields["invoices"].choices = [
             (number, f"{number} · {format_money(left, currency)}") for number, left in invoices
         ]
+
+
+OPEN_ITEMS_SHOWN = 200
+
+
+@account_required
+def account(request):
+    """Balance, credit, overdue, terms — each with its *as of* — and the open items with their ageing; open
+    invoices can be chosen and paid."""
+    dealer = request.dealer_user.dealer
+    ageing = open_items(dealer)
+    summary = account_summary(dealer, ageing)
+    return render(
+        request,
+        "dealers/account.html",
+        {"dealer": dealer, "summary": summary, "ageing": ageing, "open_items_shown": OPEN_ITEMS_SHOWN},
+    )
+
+
+@require_POST
+@account_required
+def balance_refresh(request):
+    """Ask the dealer's ERP for the balance now (erpsync answers through ``dealers.hooks``)."""
+    dealer = request.dealer_user.dealer
+    try:
+        if not live_balance_refresh.handlers:
+            raise RefreshRefused(_("Your account's figures cannot be refreshed live; they come with the regular sync."))
+        live_balance_refresh.first(dealer=dealer)
+        messages.success(request, _("Balance refreshed from the ERP."))
+    except RefreshRefused as refused:
+        messages.warning(request, str(refused))
+    return redirect("account:summary")
 
 
 @dealer_required

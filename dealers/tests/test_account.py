@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from dealers.account import BUCKETS, bucket_index, open_items, statement
+from dealers.account import BUCKETS, bucket_index, statement
 from dealers.models import AccountEntry, DealerDocument, DealerUser
 from dealers.tests.factories import DealerFactory, DealerUserFactory
 from erpsync.adapters.base import Capability, ErpAdapter, ErpBalance, RetryableError
 from erpsync.models import ErpConnection
 from orders.tests.factories import OrderFactory
+from payments.receivables import open_items
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -227,7 +228,7 @@ def statement_url(**params):
 
 
 def test_account_page_shows_figures_ageing_and_open_items(ledger_client):
-    body = ledger_client.get(reverse("dealers:account")).content.decode()
+    body = ledger_client.get(reverse("account:summary")).content.decode()
     assert "Available credit" in body and "Overdue" in body and "F-100" in body
     assert 'name="invoice" value="F-100"' in body
     assert "₺850.00" in body  # 250 + 1000 − 400 open, oldest first
@@ -278,13 +279,13 @@ def test_statement_csv_and_xlsx_escape_formula_text(ledger_client, connection):
 def test_a_buyer_sees_the_account_only_when_allowed(client, connection):
     buyer = DealerUserFactory(role=DealerUser.Role.BUYER)
     client.force_login(buyer.user)
-    assert client.get(reverse("dealers:account")).status_code == 403
+    assert client.get(reverse("account:summary")).status_code == 403
     assert client.get(statement_url()).status_code == 403
     assert client.get(statement_url(format="pdf")).status_code == 403
     assert "dealers/account" not in client.get(reverse("home")).content.decode()
     buyer.sees_account = True
     buyer.save()
-    assert client.get(reverse("dealers:account")).status_code == 200
+    assert client.get(reverse("account:summary")).status_code == 200
     assert client.get(statement_url()).status_code == 200
 
 
@@ -324,13 +325,13 @@ def live_erp(settings):
 def test_the_balance_is_refreshed_live_from_the_erp(live_erp, client):
     dealer_user = DealerUserFactory(dealer=DealerFactory(code="120.LIVE"))
     client.force_login(dealer_user.user)
-    assert 'data-testid="balance-refresh"' in client.get(reverse("dealers:account")).content.decode()
-    response = client.post(reverse("dealers:balance_refresh"), follow=True)
+    assert 'data-testid="balance-refresh"' in client.get(reverse("account:summary")).content.decode()
+    response = client.post(reverse("account:balance_refresh"), follow=True)
     assert "Balance refreshed from the ERP." in response.content.decode()
     dealer_user.dealer.refresh_from_db()
     assert dealer_user.dealer.erp_balance == D("4321.09") and dealer_user.dealer.erp_open_orders == D("100.00")
     assert dealer_user.dealer.erp_balance_as_of is not None
-    again = client.post(reverse("dealers:balance_refresh"), follow=True)
+    again = client.post(reverse("account:balance_refresh"), follow=True)
     assert "less than a minute ago" in again.content.decode()
 
 
@@ -338,15 +339,15 @@ def test_an_erp_that_does_not_answer_leaves_the_figures(live_erp, client):
     LiveAdapter.fail = True
     dealer = DealerFactory(code="120.LIVE", erp_balance=D("10.00"))
     client.force_login(DealerUserFactory(dealer=dealer).user)
-    response = client.post(reverse("dealers:balance_refresh"), follow=True)
+    response = client.post(reverse("account:balance_refresh"), follow=True)
     assert "The ERP did not answer" in response.content.decode()
     dealer.refresh_from_db()
     assert dealer.erp_balance == D("10.00") and dealer.erp_balance_as_of is None
 
 
 def test_without_a_live_balance_there_is_no_refresh(ledger_client):
-    assert 'data-testid="balance-refresh"' not in ledger_client.get(reverse("dealers:account")).content.decode()
-    response = ledger_client.post(reverse("dealers:balance_refresh"), follow=True)
+    assert 'data-testid="balance-refresh"' not in ledger_client.get(reverse("account:summary")).content.decode()
+    response = ledger_client.post(reverse("account:balance_refresh"), follow=True)
     assert "cannot be refreshed live" in response.content.decode()
 
 
@@ -407,7 +408,7 @@ def test_the_account_and_statement_speak_turkish(ledger_client):
     user = ledger_client.dealer_user.user
     user.language = "tr"
     user.save()
-    account_page = ledger_client.get(reverse("dealers:account")).content.decode()
+    account_page = ledger_client.get(reverse("account:summary")).content.decode()
     assert "Vadesi geçmiş" in account_page and "Açık kalemlerin yaşlandırması" in account_page
     assert "850,00 ₺" in account_page
     statement_page = ledger_client.get(statement_url()).content.decode()
@@ -434,10 +435,10 @@ def test_a_long_statement_comes_in_pages_and_as_pdf_only_when_it_fits(ledger_cli
 
 
 def test_the_account_page_lists_the_oldest_open_items_when_there_are_many(ledger_client, connection, monkeypatch):
-    from dealers import views
+    from payments import views
 
     book(connection, ledger_client.dealer_user.dealer, [("invoice", date(2026, 1, 5), "900.00", "F-090", None)])
     monkeypatch.setattr(views, "OPEN_ITEMS_SHOWN", 1)
-    body = ledger_client.get(reverse("dealers:account")).content.decode()
+    body = ledger_client.get(reverse("account:summary")).content.decode()
     assert "The 1 oldest of 2 open items are shown" in body
     assert 'value="F-090"' in body and 'value="F-100"' not in body

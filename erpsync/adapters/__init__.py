@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from b2bportal.credentials import credentials_for
 from erpsync.adapters.base import ErpAdapter
+
+__all__ = ["adapter_classes", "adapter_for", "credentials_for"]
 
 
 def adapter_classes() -> dict[str, type[ErpAdapter]]:
@@ -20,15 +21,6 @@ def adapter_classes() -> dict[str, type[ErpAdapter]]:
             raise ImproperlyConfigured(f"ERPSYNC_ADAPTERS[{key!r}] = {path!r} is not an ErpAdapter class.")
         classes[key] = cls
     return classes
-
-
-def credentials_for(credentials_ref: str) -> dict[str, str]:
-    """What ``credentials_ref`` names: the environment variables starting with ``<ref>_``, keyed by the rest of
-    their name in lower case (``ERP_MAIN_PASSWORD`` → ``password``). Secrets never live in the database."""
-    if not credentials_ref:
-        return {}
-    prefix = credentials_ref.upper().rstrip("_") + "_"
-    return {name[len(prefix) :].lower(): value for name, value in os.environ.items() if name.startswith(prefix)}
 
 
 def adapter_for(connection) -> ErpAdapter:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from dealers.models import DealerUser
 from orders.exceptions import DecisionRefused
+from orders.hooks import order_cancelling
 from orders.models import Order, OrderStatusChange
 from orders.services.transitions import order_transition
 from orders.status import FINAL, POINT_OF_NO_RETURN, OrderStatus
@@ -113,35 +114,12 @@ def order_dealer_cancel(*, order: Order, dealer_user: DealerUser, reason: str = 
         raise DecisionRefused(
             _("The seller has started preparing this order; please ask them for a change or cancellation.")
         )
-    if order.status in (S.SENT_TO_ERP, S.CONFIRMED) or _export_under_way(order):
-        _queue_erp_cancellation(order, reason.strip())
+    # The ERP may hold the order already: the cancellation is queued for it in this transaction.
+    order_cancelling.send(order=order, reason=reason.strip())
     return order_transition(
         order=order,
         to_status=S.CANCELLED,
         actor=dealer_user.user,
         source=OrderStatusChange.Source.DEALER,
         reason=reason.strip() or _("Cancelled by the dealer."),
-    )
-
-
-def _export_under_way(order: Order) -> bool:
-    """Whether the order's export has started: a retry may follow an attempt the ERP applied, so the ERP may
-    hold the order although the portal has not heard back. The cancellation then follows the export."""
-    from erpsync.models import SyncJob
-
-    return SyncJob.objects.filter(
-        kind=SyncJob.Kind.ORDER_EXPORT, identity_key=f"order:{order.number}", attempts__gt=0
-    ).exists()
-
-
-def _queue_erp_cancellation(order: Order, reason: str = "") -> None:
-    """Queue the cancellation for the ERP, in this transaction; a second cancel of the same order queues nothing."""
-    from erpsync.models import SyncJob
-    from erpsync.outbox import outbox_enqueue
-
-    outbox_enqueue(
-        kind=SyncJob.Kind.ORDER_CANCEL,
-        identity_key=f"order:{order.number}",
-        object_id=order.pk,
-        payload={"number": order.number, "erp_document_number": order.erp_document_number, "reason": reason},
     )

@@ -25,16 +25,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from catalog.availability import StockAllocation, allocate, sellable_levels
 from catalog.models import StockLevel
 from dealers.access import scoped
-from dealers.credit import portal_pending_total
+from dealers.credit import credit_decision
 from dealers.models import Dealer, DealerAddress, DealerUser
 from orders.exceptions import OrderRefused, PricesChanged
+from orders.hooks import erp_stock_rule
 from orders.models import Cart, Order, OrderLine, OrderStatusChange, StockReservation
 from orders.pricing import cart_priced
 from orders.rules import BACKORDER, HOLD, WARN, CheckOutcome, rule_action
 from orders.services.transitions import order_transition
 from orders.status import OrderStatus
+from orders.tasks import order_confirmation_queue
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0")
@@ -95,6 +98,41 @@ def _place(
     note,
     confirmed_signature,
 ) -> Order:
+    _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date)
+    # 1. The order row first: a concurrent submit with the same key waits here.
+    order = _order_row(
+        dealer_user, idempotency_key, payment_method, delivery_address, po_number, requested_delivery_date, note
+    )
+    # 2. The dealer row: credit is decided under this lock.
+    dealer = Dealer.objects.select_for_update(of=("self",)).get(pk=dealer_user.dealer_id)
+    if dealer.po_number_required and not po_number:
+        raise OrderRefused([_("Your company requires a PO number on every order.")])
+    order.currency = dealer.currency
+    # 3. The cart, priced now.
+    cart, priced = _priced_cart(dealer_user, dealer, confirmed_signature)
+    # Everything that does not depend on stock is prepared before the stock rows are locked, to keep that
+    # window short: other buyers of the same products wait for it.
+    snapshots = {p.line.pk: _explanation_snapshot(p.price) for p in priced.lines}
+    # 4. Stock, under row locks in primary-key order.
+    stock = _stock_allocated(priced)
+    # 5. The rules.
+    checks = _checks(dealer, dealer_user, payment_method, priced, stock.shortfall)
+    blocking = [c for c in checks if c.blocks]
+    if blocking:
+        raise OrderRefused([str(c.message) for c in blocking], checks=checks)
+    # 6. Lines, with the price as ordered and its explanation in both languages.
+    lines_by_product = _lines_write(order, priced, snapshots, dict(stock.shortfall))
+    # 7. Reservations: what is available now is set aside, warehouse by warehouse.
+    _reserve(order, stock, lines_by_product)
+    # 8. Totals, number, status.
+    _finish(order, priced, checks)
+    cart.lines.all().delete()
+    _route(order, dealer_user, payment_method, checks)
+    transaction.on_commit(lambda: order_confirmation_queue(order.pk))
+    return order
+
+
+def _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date) -> None:
     if payment_method not in Order.PaymentMethod.values:
         raise OrderRefused([_("Choose a payment method.")])
     if delivery_address is not None and delivery_address.dealer_id != dealer_user.dealer_id:
@@ -102,8 +140,11 @@ def _place(
     if requested_delivery_date is not None and requested_delivery_date < timezone.localdate():
         raise OrderRefused([_("The requested delivery date is in the past.")])
 
-    # 1. The order row first: a concurrent submit with the same key waits here.
-    order = Order.objects.create(
+
+def _order_row(
+    dealer_user, idempotency_key, payment_method, delivery_address, po_number, requested_delivery_date, note
+) -> Order:
+    return Order.objects.create(
         number=f"TMP-{uuid.uuid4().hex[:24]}",
         dealer_id=dealer_user.dealer_id,
         placed_by=dealer_user.user,
@@ -116,13 +157,11 @@ def _place(
         requested_delivery_date=requested_delivery_date,
         note=note,
     )
-    # 2. The dealer row: credit is decided under this lock.
-    dealer = Dealer.objects.select_for_update(of=("self",)).get(pk=dealer_user.dealer_id)
-    if dealer.po_number_required and not po_number:
-        raise OrderRefused([_("Your company requires a PO number on every order.")])
-    order.currency = dealer.currency
 
-    # 3. The cart, priced now.
+
+def _priced_cart(dealer_user, dealer, confirmed_signature):
+    """The dealer user's active cart, locked, priced now; refuses an empty cart, a line that cannot be ordered and
+    prices that changed since the dealer confirmed them."""
     cart = (
         scoped(Cart.objects.select_for_update(of=("self",)), dealer_user)
         .filter(owner=dealer_user.user, kind=Cart.Kind.ACTIVE)
@@ -137,88 +176,36 @@ def _place(
         raise OrderRefused([f"{p.line.product.sku}: {p.problem}" for p in priced.problems])
     if priced.signature != confirmed_signature:
         raise PricesChanged(priced)
+    return cart, priced
 
-    # Everything that does not depend on stock is prepared before the stock rows are locked, to keep that
-    # window short: other buyers of the same products wait for it.
-    snapshots = {p.line.pk: _explanation_snapshot(p.price) for p in priced.lines}
 
-    # 4. Stock, under row locks in primary-key order. ``of=("self",)``: only the stock rows — a plain
-    # FOR UPDATE would also lock the joined warehouse rows and make every placement wait for every other.
-    base_needed: dict[int, Decimal] = defaultdict(Decimal)
+def _stock_allocated(priced) -> StockAllocation:
+    """The stock rows of the ordered products, locked in primary-key order, and what can be taken from each.
+    ``of=("self",)``: only the stock rows — a plain FOR UPDATE would also lock the joined warehouse rows and make
+    every placement wait for every other."""
+    needed: dict[int, Decimal] = defaultdict(Decimal)
     for p in priced.lines:
-        base_needed[p.line.product_id] += p.line.quantity * p.price.unit_factor
+        needed[p.line.product_id] += p.line.quantity * p.price.unit_factor
     levels = list(
-        StockLevel.objects.select_for_update(of=("self",))
-        .filter(product_id__in=list(base_needed), warehouse__is_sellable=True, warehouse__is_active=True)
+        sellable_levels()
+        .select_for_update(of=("self",))
+        .filter(product_id__in=list(needed))
         .select_related("warehouse")
         .order_by("pk")
     )
-    by_product: dict[int, list[StockLevel]] = defaultdict(list)
-    for level in levels:
-        by_product[level.product_id].append(level)
+    return allocate(levels, needed)
 
-    connection_settings = _default_connection_settings()
-    stock_action = rule_action("stock", connection_settings=connection_settings)
-    shortfalls: dict[int, Decimal] = {}
-    plan: dict[int, list[tuple[StockLevel, Decimal]]] = {}
-    for product_id, needed in base_needed.items():
-        product_levels = sorted(by_product.get(product_id, []), key=lambda lvl: lvl.warehouse.code)
-        free = max(sum((lvl.on_hand - lvl.committed_erp - lvl.reserved_portal for lvl in product_levels), ZERO), ZERO)
-        take_total = min(needed, free)
-        if needed > free:
-            shortfalls[product_id] = needed - free
-        allocation = []
-        remaining = take_total
-        for level in product_levels:
-            if remaining <= 0:
-                break
-            take = min(max(level.on_hand - level.committed_erp - level.reserved_portal, ZERO), remaining)
-            if take > 0:
-                allocation.append((level, take))
-                remaining -= take
-        plan[product_id] = allocation
 
-    # 5. The rules.
+def _checks(dealer, dealer_user, payment_method, priced, shortfalls) -> list[CheckOutcome]:
     total = priced.total_gross
     checks: list[CheckOutcome] = []
-    on_account = payment_method == Order.PaymentMethod.ON_ACCOUNT
-    if on_account:
-        checks.append(
-            CheckOutcome(
-                "credit_hold",
-                passed=not dealer.credit_hold,
-                action=rule_action("credit_hold"),
-                message=_("Your account is on credit hold; pay by card or bank transfer.")
-                if dealer.credit_hold
-                else "",
-                details={"reason": dealer.credit_hold_reason, "as_of": _iso(dealer.credit_hold_as_of)},
-            )
-        )
-        pending = portal_pending_total(dealer)
-        exposure = dealer.erp_balance + dealer.erp_open_orders + pending + total
-        checks.append(
-            CheckOutcome(
-                "credit_limit",
-                passed=exposure <= dealer.credit_limit,
-                action=rule_action("credit_limit"),
-                message=_("This order would exceed your credit limit.") if exposure > dealer.credit_limit else "",
-                details={
-                    "credit_limit": str(dealer.credit_limit),
-                    "erp_balance": str(dealer.erp_balance),
-                    "erp_open_orders": str(dealer.erp_open_orders),
-                    "portal_pending": str(pending),
-                    "order_total": str(total),
-                    "exposure": str(exposure),
-                    "balance_as_of": _iso(dealer.erp_balance_as_of),
-                    "limit_as_of": _iso(dealer.credit_limit_as_of),
-                },
-            )
-        )
+    if payment_method == Order.PaymentMethod.ON_ACCOUNT:
+        checks.extend(_credit_checks(dealer, total))
     checks.append(
         CheckOutcome(
             "stock",
             passed=not shortfalls,
-            action=stock_action,
+            action=rule_action("stock", connection_settings=_erp_stock_rule()),
             message=_("Some products are short of stock.") if shortfalls else "",
             details={"short": {_sku(priced, pid): str(qty) for pid, qty in shortfalls.items()}},
         )
@@ -253,11 +240,32 @@ def _place(
             details={"status": dealer.status, "reason": dealer.status_reason},
         )
     )
-    blocking = [c for c in checks if c.blocks]
-    if blocking:
-        raise OrderRefused([str(c.message) for c in blocking], checks=checks)
+    return checks
 
-    # 6. Lines, with the price as ordered and its explanation in both languages.
+
+def _credit_checks(dealer, total) -> list[CheckOutcome]:
+    """Credit hold and credit limit, as ``dealers.credit.credit_decision`` decides them for this order's total."""
+    decision = credit_decision(dealer, total)
+    return [
+        CheckOutcome(
+            "credit_hold",
+            passed=not decision.on_hold,
+            action=rule_action("credit_hold"),
+            message=_("Your account is on credit hold; pay by card or bank transfer.") if decision.on_hold else "",
+            details={"reason": dealer.credit_hold_reason, "as_of": _iso(dealer.credit_hold_as_of)},
+        ),
+        CheckOutcome(
+            "credit_limit",
+            passed=decision.within_limit,
+            action=rule_action("credit_limit"),
+            message="" if decision.within_limit else _("This order would exceed your credit limit."),
+            details=decision.details(),
+        ),
+    ]
+
+
+def _lines_write(order, priced, snapshots, shortfalls: dict[int, Decimal]) -> dict[int, list[OrderLine]]:
+    """The order lines (a product's shortfall recorded as backordered on its first lines), by product id."""
     lines = []
     for number, p in enumerate(priced.lines, start=1):
         line_base = p.line.quantity * p.price.unit_factor
@@ -292,8 +300,10 @@ def _place(
     lines_by_product: dict[int, list[OrderLine]] = defaultdict(list)
     for line in OrderLine.objects.filter(order=order).order_by("line_no"):
         lines_by_product[line.product_id].append(line)
+    return lines_by_product
 
-    # 7. Reservations: what is available now is set aside, warehouse by warehouse.
+
+def _reserve(order, stock: StockAllocation, lines_by_product) -> None:
     reservations = []
     touched: dict[int, StockLevel] = {}
     room = {
@@ -301,16 +311,17 @@ def _place(
         for product_lines in lines_by_product.values()
         for line in product_lines
     }
-    for product_id, allocation in plan.items():
+    for product_id, taken in stock.plan.items():
         product_lines = lines_by_product[product_id]
-        for level, quantity in allocation:
+        for level, quantity in taken:
             level.reserved_portal += quantity
             touched[level.pk] = level
             reservations.extend(_split_over_lines(order, product_lines, level, quantity, room))
     StockLevel.objects.bulk_update(touched.values(), ["reserved_portal"])
     StockReservation.objects.bulk_create(reservations)
 
-    # 8. Totals, number, status.
+
+def _finish(order, priced, checks) -> None:
     order.total_net = priced.total_net
     order.total_vat = priced.total_vat
     order.total_gross = priced.total_gross
@@ -319,25 +330,23 @@ def _place(
     order.placement_checks = [c.as_record() for c in checks]
     order.hold_reasons = [c.as_record() for c in checks if not c.passed and c.action in (HOLD, BACKORDER, WARN)]
     order.save()
-    cart.lines.all().delete()
 
-    actor = dealer_user.user
-    order_transition(order=order, to_status=OrderStatus.SUBMITTED, actor=actor, source=OrderStatusChange.Source.DEALER)
+
+def _route(order, dealer_user, payment_method, checks) -> None:
+    """Submitted, then where the checks send it: the dealer's approver, staff, payment, or approved."""
+    order_transition(
+        order=order, to_status=OrderStatus.SUBMITTED, actor=dealer_user.user, source=OrderStatusChange.Source.DEALER
+    )
     staff_holds = [c for c in checks if c.holds and c.rule != "buyer_limit"]
     if any(c.holds and c.rule == "buyer_limit" for c in checks):
         target, reason = OrderStatus.AWAITING_DEALER_APPROVAL, _("Above the buyer's approval limit.")
     elif staff_holds:
         target, reason = OrderStatus.ON_HOLD, "; ".join(str(c.message) for c in staff_holds)
-    elif on_account:
+    elif payment_method == Order.PaymentMethod.ON_ACCOUNT:
         target, reason = OrderStatus.APPROVED, _("All placement checks passed.")
     else:
         target, reason = OrderStatus.AWAITING_PAYMENT, _("Waiting for the payment.")
     order_transition(order=order, to_status=target, reason=reason, source=OrderStatusChange.Source.SYSTEM)
-
-    from orders.tasks import order_confirmation_queue
-
-    transaction.on_commit(lambda: order_confirmation_queue(order.pk))
-    return order
 
 
 def _split_over_lines(order, lines, level, quantity, room: dict[int, Decimal]) -> list[StockReservation]:
@@ -392,8 +401,7 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def _default_connection_settings() -> dict:
-    from erpsync.models import ErpConnection
-
-    connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("settings").first()
-    return connection.settings if connection else {}
+def _erp_stock_rule() -> dict | None:
+    """The default ERP connection's stock rule, when it chooses one (``erpsync`` answers)."""
+    choice = erp_stock_rule.first()
+    return {"stock_shortfall": choice} if choice else None

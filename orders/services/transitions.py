@@ -6,7 +6,9 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from catalog.models import StockLevel
 from orders.exceptions import InvalidOrderTransition
+from orders.hooks import order_approved
 from orders.models import Order, OrderStatusChange, StockReservation
 from orders.status import RELEASES_RESERVATION, OrderStatus, can_transition
 
@@ -40,15 +42,7 @@ def order_transition(
     )
     if to_status == S.APPROVED:
         # The outbox row commits with the approval, or neither does: an approved order always reaches the ERP.
-        from erpsync.models import SyncJob
-        from erpsync.outbox import outbox_enqueue
-
-        outbox_enqueue(
-            kind=SyncJob.Kind.ORDER_EXPORT,
-            identity_key=f"order:{locked.number}",
-            object_id=locked.pk,
-            payload={"number": locked.number},
-        )
+        order_approved.send(order=locked)
     order.status = locked.status
     order.updated_at = locked.updated_at
     return order
@@ -58,8 +52,6 @@ def reservations_release(*, order: Order) -> int:
     """Give back the stock still reserved for ``order``: each open reservation is closed and its warehouse's
     ``reserved_portal`` lowered, stock rows locked in primary-key order like placement does. Returns how many
     reservations were released; running it again releases nothing more."""
-    from catalog.models import StockLevel
-
     open_reservations = list(
         StockReservation.objects.select_for_update(of=("self",))
         .filter(order=order, released_at__isnull=True)
@@ -89,8 +81,6 @@ def reservations_release_taken_over() -> int:
     """Release the reservations of orders the ERP has taken over: confirmed by the ERP, and every warehouse they
     reserve in has sent stock newer than that confirmation (so the ERP's committed figure now counts the order
     and the portal must stop counting it twice). Returns how many orders were released."""
-    from catalog.models import StockLevel
-
     confirmed_at = (
         OrderStatusChange.objects.filter(order=OuterRef("order_id"), to_status=S.CONFIRMED)
         .order_by("created_at")

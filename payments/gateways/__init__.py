@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from erpsync.adapters import credentials_for
+from b2bportal.credentials import credentials_for
 from payments.gateways.base import PaymentGateway
 
 

@@ -1,0 +1,28 @@
+"""What the dealers layer asks of the layers above it (see ``b2bportal.hooks``).
+
+- ``portal_pending``: the total of the dealer's on-account portal orders that the ERP's figures do not include yet;
+  ``orders`` answers it (credit exposure needs it, and dealers cannot read orders).
+- ``live_balance_offered`` / ``live_balance_refresh``: whether the dealer's ERP can tell the balance live, and
+  asking it now; ``erpsync`` answers both. A refresh that cannot be done raises ``RefreshRefused``.
+"""
+
+from b2bportal.hooks import Hook
+
+
+class RefreshRefused(Exception):
+    """A live balance refresh that cannot be done now; the message says why, for the dealer."""
+
+
+portal_pending = Hook(
+    "portal orders pending in the ERP",
+    required=True,
+    doc="first(dealer=…): Decimal total of on-account portal orders the ERP's figures do not include yet.",
+)
+live_balance_offered = Hook(
+    "live balance offered",
+    doc="first(dealer=…): whether the dealer's ERP connection can tell the balance live.",
+)
+live_balance_refresh = Hook(
+    "live balance refresh",
+    doc="first(dealer=…): ask the ERP for the balance now and store it; raises RefreshRefused.",
+)

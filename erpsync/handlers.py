@@ -1,0 +1,76 @@
+"""erpsync's answers to the domain apps' hooks, connected at start-up (``ErpsyncConfig.ready``).
+
+The domain apps never import erpsync: they send hooks (``orders.hooks``, ``payments.hooks``, ``dealers.hooks``)
+inside their transactions, and these handlers write the outbox rows in that same transaction — so an approved
+order, a collection or a refund reaches the ERP exactly when the change commits.
+"""
+
+from __future__ import annotations
+
+from dealers import hooks as dealer_hooks
+from erpsync import live
+from erpsync.models import ErpConnection, SyncJob
+from erpsync.outbox import outbox_enqueue, outbox_enqueue_many
+from orders import hooks as order_hooks
+from orders.models import Order
+from orders.status import OrderStatus
+from payments import hooks as payment_hooks
+
+
+def order_export_queue(*, order: Order) -> None:
+    """An approved order goes to the ERP (once, whatever how often it is approved)."""
+    outbox_enqueue(
+        kind=SyncJob.Kind.ORDER_EXPORT,
+        identity_key=f"order:{order.number}",
+        object_id=order.pk,
+        payload={"number": order.number},
+    )
+
+
+def order_export_under_way(order: Order) -> bool:
+    """Whether the order's export has started: a retry may follow an attempt the ERP applied, so the ERP may hold
+    the order although the portal has not heard back."""
+    return SyncJob.objects.filter(
+        kind=SyncJob.Kind.ORDER_EXPORT, identity_key=f"order:{order.number}", attempts__gt=0
+    ).exists()
+
+
+def order_cancellation_queue(*, order: Order, reason: str = "") -> None:
+    """A cancelled order the ERP holds, or may hold, is cancelled there too; a second cancel queues nothing."""
+    if order.status not in (OrderStatus.SENT_TO_ERP, OrderStatus.CONFIRMED) and not order_export_under_way(order):
+        return
+    outbox_enqueue(
+        kind=SyncJob.Kind.ORDER_CANCEL,
+        identity_key=f"order:{order.number}",
+        object_id=order.pk,
+        payload={"number": order.number, "erp_document_number": order.erp_document_number, "reason": reason},
+    )
+
+
+def default_stock_rule() -> str | None:
+    """The stock shortfall rule the default connection chooses in its settings (``stock_shortfall``), if any."""
+    connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("settings").first()
+    return (connection.settings or {}).get("stock_shortfall") if connection else None
+
+
+def collections_queue(*, collections: list[tuple[str, int, dict]], fresh: bool) -> None:
+    """Receipts on the dealers' accounts; ``fresh`` keys are new, so they go in with one bulk write."""
+    if fresh:
+        outbox_enqueue_many(kind=SyncJob.Kind.PAYMENT_EXPORT, items=collections)
+        return
+    for key, object_id, payload in collections:
+        outbox_enqueue(kind=SyncJob.Kind.PAYMENT_EXPORT, identity_key=key, object_id=object_id, payload=payload)
+
+
+def refund_queue(*, identity_key: str, object_id: int, payload: dict) -> None:
+    outbox_enqueue(kind=SyncJob.Kind.REFUND_EXPORT, identity_key=identity_key, object_id=object_id, payload=payload)
+
+
+def connect() -> None:
+    order_hooks.order_approved.connect(order_export_queue)
+    order_hooks.order_cancelling.connect(order_cancellation_queue)
+    order_hooks.erp_stock_rule.connect(default_stock_rule)
+    payment_hooks.collections_recorded.connect(collections_queue)
+    payment_hooks.refund_made.connect(refund_queue)
+    dealer_hooks.live_balance_offered.connect(live.live_balance_offered)
+    dealer_hooks.live_balance_refresh.connect(live.dealer_balance_refresh)

@@ -1,0 +1,22 @@
+"""What orders tell the layers above them, inside the caller's transaction (see ``b2bportal.hooks``).
+
+``erpsync`` connects the handlers at start-up: an approved order is queued for export to the ERP, a cancellation of
+an order the ERP may hold is queued for the ERP, and the default connection may choose the stock rule.
+"""
+
+from b2bportal.hooks import Hook
+
+order_approved = Hook(
+    "order approved",
+    required=True,
+    doc="send(order=…): the order has just moved to APPROVED; the ERP export is queued in the same transaction.",
+)
+order_cancelling = Hook(
+    "order cancelling",
+    required=True,
+    doc="send(order=…, reason=…): the dealer cancels; the order still has its status before the cancellation.",
+)
+erp_stock_rule = Hook(
+    "ERP stock rule",
+    doc="first(): the stock shortfall rule the default ERP connection chooses ('hold', 'backorder'…), or None.",
+)
