@@ -125,9 +125,9 @@ def measure_dealer(label: str, code: str, requests: int) -> None:
     from django.test import Client
 
     from dealers.account import statement
-    from payments.receivables import open_items
     from dealers.models import AccountEntry, Dealer
     from dealers.views import STATEMENT_PDF_MAX_LINES
+    from payments.receivables import open_items
 
     dealer = Dealer.objects.get(code=code)
     count = AccountEntry.objects.filter(dealer=dealer).count()

@@ -15,6 +15,8 @@ from functools import cached_property
 from django.core.cache import cache
 from django.utils import translation
 
+from catalog.models import Category
+
 VERSION_KEY = "catalog:category-tree:version"
 CACHE_SECONDS = 60 * 15
 # The tree itself stays in this process; only a small version number goes through the shared cache, so a
@@ -112,7 +114,6 @@ class CategoryTree:
 
 
 def load_category_tree() -> CategoryTree:
-    from catalog.models import Category
 
     rows = Category.objects.values_list("id", "code", "name", "name_en", "parent_id", "sort_order", "is_active")
     return CategoryTree(nodes={row[0]: CategoryNode(*row) for row in rows})

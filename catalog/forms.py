@@ -9,7 +9,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from catalog.categories import category_tree
+from catalog.models import Product, Unit
 from catalog.selectors import CatalogFilters
+from dealers.models import Dealer
 
 SORT_CHOICES = [
     ("", _("Best match / name")),
@@ -81,8 +83,6 @@ class PriceCheckForm(forms.Form):
     on = forms.DateField(label=_("Price on"), required=False, help_text=_("Empty: today."))
 
     def clean(self):
-        from catalog.models import Product, Unit
-        from dealers.models import Dealer
 
         data = super().clean()
         if data.get("dealer_code"):

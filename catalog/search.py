@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import BooleanField, Case, Func, IntegerField, Q, QuerySet, Value, When
 
+from catalog.models import ProductUnit
+
 TURKISH_LETTERS = "İIıŞşĞğÜüÖöÇç"
 PLAIN_LETTERS = "iiissgguuoocc"
 MAX_TERMS = 8
@@ -52,7 +54,6 @@ class _Like(Func):
 
 def product_search(queryset: QuerySet, query: str) -> QuerySet:
     """Products matching every word of ``query``; best matches first are marked by ``search_rank`` (0 = exact)."""
-    from catalog.models import ProductUnit
 
     terms = search_terms(query)
     if not terms:

@@ -4,23 +4,16 @@ order confirmation: self-contained HTML, no external resources."""
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
-from django.utils import translation
-from weasyprint import HTML
-
+from b2bportal.pdf import html_render, pdf_render
 from dealers.account import Statement
 from dealers.models import DealerDocument
-from orders.documents import OfflineURLFetcher, company_details
 
 STATEMENT_TEMPLATE = "dealers/statement_pdf.html"
 DOCUMENT_TEMPLATE = "dealers/document_pdf.html"
 
 
 def _pdf(template: str, context: dict, language: str) -> bytes:
-    language = translation.get_supported_language_variant(language)
-    with translation.override(language):
-        html = render_to_string(template, {**context, "company": company_details()})
-    return HTML(string=html, base_url=None, url_fetcher=OfflineURLFetcher()).write_pdf()
+    return pdf_render(html_render(template, context, language))
 
 
 def statement_pdf(statement: Statement, *, language: str) -> bytes:

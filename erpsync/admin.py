@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
 from erpsync.health import connection_health, connection_test
-from erpsync.issues import MAPPABLE, IssueRefused, sync_issue_ignore, sync_issue_map, sync_issue_retry
+from erpsync.issue_actions import MAPPABLE, sync_issue_map, sync_issue_retry
+from erpsync.issues import IssueRefused, sync_issue_ignore
 from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncJob, SyncRun, ValueMap
 from erpsync.outbox import OutboxRefused, outbox_cancel, outbox_requeue
 

@@ -40,6 +40,7 @@ from erpsync.adapters import adapter_for
 from erpsync.adapters.base import Capability, ErpAdapter, ErpOpenOrder
 from erpsync.issues import OPEN_STATES, IssueDraft, sync_issues_record, sync_issues_resolve
 from erpsync.models import Entity, ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncRun, ValueMap
+from erpsync.queueing import queue_drift_check  # noqa: F401  (re-exported: where a retry looks it up)
 
 log = logging.getLogger(__name__)
 
@@ -684,12 +685,6 @@ def run_drift_check(connection_id: int) -> str:
         return "skipped"
     report = drift_check(connection)
     return report.run.status if report.run else "skipped"
-
-
-def queue_drift_check(*, connection_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("erpsync.drift.run_drift_check", connection_id, task_name=f"erpsync-drift-{connection_id}")
 
 
 # --- Health ------------------------------------------------------------------------------------------------

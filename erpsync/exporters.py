@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dealers.models import Dealer
 from erpsync.adapters.base import (
     Capability,
     ErpAdapter,
@@ -25,7 +26,11 @@ from erpsync.adapters.base import (
     OutcomeUnknownError,
     PermanentError,
 )
+from erpsync.enqueue import outbox_enqueue
 from erpsync.models import ExternalRef, SyncJob, ValueMap
+from orders.models import Order
+from orders.services.transitions import order_erp_document_set, order_transition
+from orders.status import OrderStatus as S
 
 
 class ExportSkipped(Exception):
@@ -144,9 +149,6 @@ def order_record(order, connection) -> ErpOrder:
 
 
 def export_order(*, adapter: ErpAdapter, job: SyncJob) -> str:
-    from orders.models import Order
-    from orders.services.transitions import order_erp_document_set, order_transition
-    from orders.status import OrderStatus as S
 
     order = Order.objects.select_related("dealer", "delivery_address").filter(pk=job.object_id).first()
     if order is None:
@@ -174,8 +176,6 @@ def _withdrawn(*, adapter: ErpAdapter, job: SyncJob, order) -> str:
     """The order was cancelled while its export was under way. An earlier attempt may have reached the ERP: when
     the ERP has the order it is bound and its cancellation queued (it runs after this job); when it has not, the
     export ends here. An ERP that cannot be asked, after an attempt that may have reached it, needs a human."""
-    from erpsync.outbox import outbox_enqueue
-    from orders.services.transitions import order_erp_document_set
 
     gone = _("The order was %(status)s before it reached the ERP.") % {"status": order.get_status_display()}
     try:
@@ -224,7 +224,6 @@ def _amount(payload: dict, key: str) -> Decimal:
 
 
 def _customer(job: SyncJob) -> str:
-    from dealers.models import Dealer
 
     dealer = Dealer.objects.filter(pk=job.payload.get("dealer_id")).first()
     if dealer is None:

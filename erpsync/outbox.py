@@ -20,17 +20,26 @@ import logging
 import random
 from datetime import timedelta
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db import connection as db
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from erpsync.adapters import adapter_classes, adapter_for
-from erpsync.adapters.base import Capability, ErpError, OutcomeUnknownError, PermanentError, RetryableError
+from erpsync.adapters import adapter_for
+from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
+from erpsync.enqueue import (  # noqa: F401  (re-exported: the outbox's public names)
+    CAPABILITY_OF,
+    DUE_STATES,
+    connection_setting,
+    export_connections,
+    outbox_enqueue,
+    outbox_enqueue_many,
+)
+from erpsync.exporters import EXPORTERS, ExportSkipped
 from erpsync.issues import IssueDraft, sync_issues_record, sync_issues_resolve
-from erpsync.models import Entity, ErpConnection, SyncJob
+from erpsync.models import Entity, ErpConnection, SyncIssue, SyncJob
+from erpsync.queueing import queue_drain
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +61,10 @@ ENTITY_OF = {
     K.REFUND_EXPORT: Entity.CREDIT_MEMO,
     K.CUSTOMER_EXPORT: Entity.CUSTOMER,
 }
-CAPABILITY_OF = {
-    K.ORDER_EXPORT: Capability.ORDER_PUSH,
-    K.ORDER_CANCEL: Capability.ORDER_CANCEL,
-    K.PAYMENT_EXPORT: Capability.PAYMENT_PUSH,
-    K.REFUND_EXPORT: Capability.CREDIT_MEMO_PUSH,
-}
-DUE_STATES = (S.PENDING, S.RETRYING)
 
 
 class OutboxRefused(Exception):
     """A staff action on a job that does not apply to its state."""
-
-
-def _setting(connection: ErpConnection, name: str):
-    """The connection's own value, else its adapter's default (an ERP that takes more parallel work says so),
-    else the site's ``ERPSYNC_<NAME>``."""
-    if name in connection.settings:
-        return connection.settings[name]
-    default = getattr(adapter_classes().get(connection.adapter), name, None)
-    return default if default is not None else getattr(settings, f"ERPSYNC_{name.upper()}")
 
 
 def backoff(kind: str, attempts: int, *, retry_after: float | None = None, rng: random.Random | None = None) -> float:
@@ -82,78 +75,6 @@ def backoff(kind: str, attempts: int, *, retry_after: float | None = None, rng: 
     first, cap = BACKOFF.get(kind, (60, 3600))
     delay = min(cap, first * 2 ** max(attempts - 1, 0))
     return delay * (rng or random).uniform(0.75, 1.25)
-
-
-def export_connections(kind: str) -> list[ErpConnection]:
-    """Where a change of ``kind`` goes: the default connection, when it is active and its adapter can take it.
-    Orders, collections and credit memos belong in one ERP, never copied to several."""
-    connection = ErpConnection.objects.filter(is_default=True, is_active=True).first()
-    if connection is None:
-        return []
-    cls = adapter_classes().get(connection.adapter)
-    needed = CAPABILITY_OF.get(kind)
-    if cls is None or (needed and needed not in cls.capabilities):
-        return []
-    return [connection]
-
-
-def outbox_enqueue(*, kind: str, identity_key: str, object_id: int, payload: dict | None = None) -> list[SyncJob]:
-    """Queue ``kind`` for the change ``identity_key`` (e.g. ``order:P2026-000123``), in the caller's transaction.
-
-    Returns the jobs queued: none when no connection takes this kind, or when the change is already queued or
-    delivered (the same order is exported once, however often it is approved). The worker is woken after
-    commit."""
-    jobs = []
-    for connection in export_connections(kind):
-        same = SyncJob.objects.filter(connection=connection, kind=kind, identity_key=identity_key)
-        if same.filter(status__in=(*DUE_STATES, S.RUNNING, S.DEAD, S.SUCCEEDED)).exists():
-            continue
-        try:
-            with transaction.atomic():
-                job = SyncJob.objects.create(
-                    connection=connection,
-                    kind=kind,
-                    identity_key=identity_key,
-                    object_id=object_id,
-                    payload=payload or {},
-                    status=S.PENDING,
-                    next_attempt_at=timezone.now(),
-                    max_attempts=int(_setting(connection, "outbox_max_attempts")),
-                )
-        except IntegrityError:  # the unique index: another transaction queued it first
-            continue
-        jobs.append(job)
-        transaction.on_commit(lambda connection_id=connection.pk: _wake(connection_id))
-    return jobs
-
-
-def outbox_enqueue_many(*, kind: str, items: list[tuple[str, int, dict]]) -> int:
-    """Queue many new changes of ``kind`` at once (``(identity_key, object_id, payload)`` each) in the caller's
-    transaction, written with one ``COPY``: for work that comes in bulk, such as matched bank transfers. The caller
-    guarantees the keys are new (a duplicate fails the transaction on the unique index). Returns how many were
-    queued."""
-    from b2bportal.bulk import model_rows_insert
-
-    connections = export_connections(kind) if items else []
-    for connection in connections:
-        now = timezone.now()
-        attempts = int(_setting(connection, "outbox_max_attempts"))
-        model_rows_insert(
-            SyncJob,
-            (
-                {"connection_id": connection.pk, "kind": kind, "identity_key": key, "object_id": object_id,
-                 "payload": payload, "status": S.PENDING, "next_attempt_at": now, "max_attempts": attempts}
-                for key, object_id, payload in items
-            ),
-        )  # fmt: skip
-        transaction.on_commit(lambda connection_id=connection.pk: _wake(connection_id))
-    return len(items) if connections else 0
-
-
-def _wake(connection_id: int) -> None:
-    from erpsync.tasks import queue_drain
-
-    queue_drain(connection_id=connection_id)
 
 
 # --- The circuit breaker -------------------------------------------------------------------------------
@@ -176,9 +97,9 @@ def _breaker_record(connection: ErpConnection, *, failed: bool) -> None:
                 locked.save(update_fields=["breaker_failures", "breaker_open_until"])
             return
         locked.breaker_failures += 1
-        threshold = int(_setting(locked, "outbox_breaker_failures"))
+        threshold = int(connection_setting(locked, "outbox_breaker_failures"))
         if locked.breaker_failures >= threshold:
-            base = int(_setting(locked, "outbox_breaker_seconds"))
+            base = int(connection_setting(locked, "outbox_breaker_seconds"))
             openings = locked.breaker_failures - threshold
             seconds = min(base * 2**openings, 3600)
             locked.breaker_open_until = timezone.now() + timedelta(seconds=seconds)
@@ -190,7 +111,7 @@ def _breaker_record(connection: ErpConnection, *, failed: bool) -> None:
 
 
 def _lease(connection: ErpConnection) -> timedelta:
-    return timedelta(seconds=int(_setting(connection, "outbox_lease_seconds")))
+    return timedelta(seconds=int(connection_setting(connection, "outbox_lease_seconds")))
 
 
 def _due(connection: ErpConnection, now):
@@ -227,7 +148,7 @@ def outbox_claim(*, connection: ErpConnection, limit: int | None = None) -> list
     open, one to probe when the cool-down is over). Each claimed job is running with a fresh lease and one more
     attempt counted. Concurrent claimers never get the same job."""
     now = timezone.now()
-    cap = int(_setting(connection, "outbox_concurrency"))
+    cap = int(connection_setting(connection, "outbox_concurrency"))
     if breaker_is_open(connection, now):
         return []
     with transaction.atomic():
@@ -236,7 +157,7 @@ def outbox_claim(*, connection: ErpConnection, limit: int | None = None) -> list
             connection=connection, status=S.RUNNING, locked_at__gte=now - _lease(connection)
         ).count()
         room = cap - running
-        if connection.breaker_failures >= int(_setting(connection, "outbox_breaker_failures")):
+        if connection.breaker_failures >= int(connection_setting(connection, "outbox_breaker_failures")):
             room = min(room, 1)  # half-open: one probe
         if limit is not None:
             room = min(room, limit)
@@ -277,7 +198,6 @@ def outbox_run(*, job: SyncJob) -> SyncJob:
     """Run one claimed job through its exporter and record the outcome. Never raises for an ERP failure: the
     job's status, attempts, next attempt and last error say what happened, and a job that needs a human opens
     an issue."""
-    from erpsync.exporters import EXPORTERS, ExportSkipped
 
     connection = job.connection
     exporter = EXPORTERS.get(job.kind)
@@ -404,13 +324,12 @@ def outbox_requeue(*, job: SyncJob, user=None) -> SyncJob:
         raise OutboxRefused(_("Only a job that waits or needs a human can be sent again."))
     locked.status = S.PENDING
     locked.next_attempt_at = timezone.now()
-    locked.max_attempts = locked.attempts + int(_setting(locked.connection, "outbox_max_attempts"))
+    locked.max_attempts = locked.attempts + int(connection_setting(locked.connection, "outbox_max_attempts"))
     locked.save(update_fields=["status", "next_attempt_at", "max_attempts", "updated_at"])
-    from erpsync.models import SyncIssue
 
     SyncIssue.objects.filter(job=locked, status=SyncIssue.Status.OPEN).update(status=SyncIssue.Status.RETRYING)
     connection_id = locked.connection_id
-    transaction.on_commit(lambda: _wake(connection_id))
+    transaction.on_commit(lambda: queue_drain(connection_id=connection_id))
     return locked
 
 
@@ -427,7 +346,6 @@ def outbox_cancel(*, job: SyncJob, user=None, reason: str = "") -> SyncJob:
     locked.finished_at = timezone.now()
     locked.next_attempt_at = None
     locked.save(update_fields=["status", "finished_at", "next_attempt_at", "last_error", "updated_at"])
-    from erpsync.models import SyncIssue
 
     SyncIssue.objects.filter(job=locked, status__in=("open", "retrying")).update(
         status=SyncIssue.Status.IGNORED, resolved_at=timezone.now(), resolved_by=user

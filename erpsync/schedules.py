@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from erpsync.adapters import adapter_classes, credentials_for
 from erpsync.drift import drift_schedule_minutes
+from erpsync.importers import IMPORTERS
 from erpsync.models import ErpConnection
 
 PREFIX = "erpsync:"
@@ -61,7 +62,6 @@ def _next_at(hour: int, now: datetime) -> datetime:
 def planned_schedules(now: datetime | None = None) -> list[Planned]:
     """Every schedule the active connections need, in a stable order. Entities the adapter cannot read are left
     out; an unknown adapter plans nothing (the connection's test in the admin says why)."""
-    from erpsync.importers import IMPORTERS
 
     now = now or timezone.now()
     classes = adapter_classes()

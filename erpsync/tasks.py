@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import logging
 
-from django_q.tasks import async_task
+from erpsync.adapters import adapter_for
+from erpsync.importers import IMPORTERS, sync_import
+from erpsync.models import ErpConnection
+from erpsync.outbox import outbox_drain
+from erpsync.queueing import queue_drain, queue_import  # noqa: F401  (re-exported: where callers look them up)
 
 log = logging.getLogger(__name__)
 
 
-def queue_import(*, connection_id: int, entity: str, full: bool = False) -> None:
-    async_task(
-        "erpsync.tasks.run_import", connection_id, entity, full, task_name=f"erpsync-import-{connection_id}-{entity}"
-    )
-
-
-def queue_drain(*, connection_id: int) -> None:
-    async_task("erpsync.tasks.drain_outbox", connection_id, task_name=f"erpsync-outbox-{connection_id}")
-
-
 def run_import(connection_id: int, entity: str, full: bool = False) -> str:
     """Import one entity of one connection; returns the run's status. Inactive connections are skipped."""
-    from erpsync.importers import sync_import
-    from erpsync.models import ErpConnection
 
     connection = ErpConnection.objects.filter(pk=connection_id, is_active=True).first()
     if connection is None:
@@ -33,8 +25,6 @@ def run_import(connection_id: int, entity: str, full: bool = False) -> str:
 
 def drain_outbox(connection_id: int | None = None) -> int:
     """Deliver due outbox jobs of one connection, or of every active connection; returns how many ran."""
-    from erpsync.models import ErpConnection
-    from erpsync.outbox import outbox_drain
 
     connections = ErpConnection.objects.filter(is_active=True)
     if connection_id is not None:
@@ -45,9 +35,6 @@ def drain_outbox(connection_id: int | None = None) -> int:
 def run_reconcile(connection_id: int) -> dict[str, str]:
     """The nightly full snapshot of every entity the connection reads, in dependency order: records the ERP no
     longer holds are deactivated, and drift that deltas missed is corrected. Returns each entity's run status."""
-    from erpsync.adapters import adapter_for
-    from erpsync.importers import IMPORTERS, sync_import
-    from erpsync.models import ErpConnection
 
     connection = ErpConnection.objects.filter(pk=connection_id, is_active=True).first()
     if connection is None:

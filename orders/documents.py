@@ -9,15 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import translation
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from b2bportal.pdf import company_details, pdf_render
 from orders.models import Order, OrderLine
 
 CONFIRMATION_TEMPLATE = "orders/confirmation_pdf.html"
@@ -32,24 +29,6 @@ class VatRow:
     vat: Decimal
 
 
-class OfflineURLFetcher(URLFetcher):
-    """A weasyprint URL fetcher for documents: ``data:`` URLs only.
-
-    Every other URL (http, https, ftp, file, relative) is refused with ``ValueError``, so a document can never leak
-    a request to a third party, wait on a slow host or read a local file.
-    """
-
-    def __init__(self, **kwargs) -> None:
-        kwargs["allowed_protocols"] = ("data",)
-        kwargs["allow_redirects"] = False
-        super().__init__(**kwargs)
-
-    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
-        if urlsplit(url.strip()).scheme.lower() != "data":
-            raise ValueError(f"Documents load no external resources; refused: {url[:200]}")
-        return super().fetch(url, headers)
-
-
 def vat_breakdown(lines: Iterable[OrderLine]) -> list[VatRow]:
     """Net and VAT summed per VAT rate, lowest rate first.
 
@@ -60,19 +39,6 @@ def vat_breakdown(lines: Iterable[OrderLine]) -> list[VatRow]:
         net, vat = sums.get(line.vat_rate, (Decimal("0"), Decimal("0")))
         sums[line.vat_rate] = (net + line.line_net, vat + line.line_vat)
     return [VatRow(rate=rate, net=net, vat=vat) for rate, (net, vat) in sorted(sums.items())]
-
-
-def company_details() -> dict[str, str]:
-    """The seller's details printed on documents, from settings (each may be empty)."""
-    return {
-        "name": settings.B2B_COMPANY_NAME,
-        "address": settings.B2B_COMPANY_ADDRESS,
-        "tax_office": settings.B2B_COMPANY_TAX_OFFICE,
-        "tax_number": settings.B2B_COMPANY_TAX_NUMBER,
-        "phone": settings.B2B_COMPANY_PHONE,
-        "email": settings.B2B_COMPANY_EMAIL,
-        "iban": settings.B2B_COMPANY_IBAN,
-    }
 
 
 def _order_for_document(order_id: int) -> Order:
@@ -109,4 +75,4 @@ def order_confirmation_html(*, order: Order, language: str) -> str:
 def order_confirmation_pdf(*, order: Order, language: str) -> bytes:
     """The confirmation as an A4 PDF in ``language``; see ``order_confirmation_html`` for content and refusals."""
     html = order_confirmation_html(order=order, language=language)
-    return HTML(string=html, base_url=None, url_fetcher=OfflineURLFetcher()).write_pdf()
+    return pdf_render(html)

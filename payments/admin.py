@@ -12,6 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money
 from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink
+from payments.services import PaymentRefused, payment_link_send, payment_refund
+from payments.statements.forms import AUTO, StatementImportForm
+from payments.statements.importer import detect_format, statement_import
+from payments.statements.records import StatementError
+from payments.views import link_url
 
 
 def _amount_display(field_model, field_name: str = "amount"):
@@ -79,8 +84,6 @@ class PaymentAdmin(ViewOnlyMixin, admin.ModelAdmin):
         from django.shortcuts import get_object_or_404, redirect
         from django.template.response import TemplateResponse
 
-        from payments.services import PaymentRefused, payment_refund
-
         if not request.user.has_perm("payments.change_payment"):
             from django.core.exceptions import PermissionDenied
 
@@ -122,7 +125,6 @@ class PaymentLinkAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("link"))
     def url(self, obj) -> str:
-        from payments.views import link_url
 
         return link_url(obj) if obj.pk else "—"
 
@@ -138,8 +140,6 @@ class PaymentLinkAdmin(admin.ModelAdmin):
             self._send(request, obj)
 
     def _send(self, request, link) -> None:
-        from payments.services import payment_link_send
-        from payments.views import link_url
 
         if payment_link_send(link=link, url=request.build_absolute_uri(link_url(link))):
             self.message_user(request, _("The link was e-mailed to %(email)s.") % {"email": link.dealer.email})
@@ -227,10 +227,6 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
         from django.core.exceptions import PermissionDenied
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
-
-        from payments.statements.forms import AUTO, StatementImportForm
-        from payments.statements.importer import detect_format, statement_import
-        from payments.statements.records import StatementError
 
         if not self._can_import(request):
             raise PermissionDenied

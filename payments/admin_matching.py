@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money
+from dealers.models import Dealer
+from orders.models import Order
 from payments.matching import Part, allocate_manually, statement_match, transaction_ignore
 from payments.models import UnmatchedTransfer
 
@@ -29,7 +31,6 @@ class PartForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), decimal_places=2, required=False)
 
     def __init__(self, *args, **kwargs):
-        from dealers.models import Dealer
 
         super().__init__(*args, **kwargs)
         self.fields["dealer"].queryset = Dealer.objects.order_by("title")
@@ -41,8 +42,6 @@ class PartForm(forms.Form):
             raise forms.ValidationError(_("A part needs a dealer and an amount."))
         number = data.get("order_number")
         if number and data.get("dealer"):
-            from orders.models import Order
-
             order = Order.objects.filter(number=number.strip(), dealer=data["dealer"]).first()
             if order is None:
                 raise forms.ValidationError(_("The dealer has no order %(number)s.") % {"number": number})
@@ -72,7 +71,6 @@ class UnmatchedTransferAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("candidates"))
     def best_candidates(self, obj) -> str:
-        from dealers.models import Dealer
 
         ranked = obj.candidates or []
         names = dict(Dealer.objects.filter(pk__in=[c["dealer_id"] for c in ranked]).values_list("pk", "title"))

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from payments.matching import statement_match
+from payments.models import PaymentLink
+from payments.services import payment_check_pending
+
 SCHEDULES = {
     # name: (function, minutes)
     "payments:pending": ("payments.tasks.payments_check_pending", 5),
@@ -14,14 +18,12 @@ SCHEDULES = {
 
 def payments_check_pending() -> int:
     """Ask the providers about card payments whose outcome never arrived."""
-    from payments.services import payment_check_pending
 
     return payment_check_pending()
 
 
 def payment_links_expire() -> int:
     """Mark links past their date as expired, so the admin shows what dealers can still use."""
-    from payments.models import PaymentLink
 
     return PaymentLink.objects.filter(status=PaymentLink.Status.ACTIVE, expires_at__lte=timezone.now()).update(
         status=PaymentLink.Status.EXPIRED
@@ -30,7 +32,6 @@ def payment_links_expire() -> int:
 
 def bank_match() -> int:
     """Match what imported statements left unmatched (new dealers, IBANs and invoices arrive meanwhile)."""
-    from payments.matching import statement_match
 
     return statement_match().allocated
 

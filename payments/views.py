@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from b2bportal.money import format_money
 from dealers.access import account_required, dealer_required
 from dealers.hooks import RefreshRefused, live_balance_refresh
+from orders.models import Order
 from payments.gateways import gateway_for
 from payments.gateways.base import CallbackRejected, GatewayError
 from payments.gateways.sandbox import TEST_CARDS, THREE_D_SECURE_CODE
@@ -58,7 +59,6 @@ def _start(request, **kwargs):
 @require_POST
 @dealer_required
 def order_pay(request, number: str):
-    from orders.models import Order
 
     order = get_object_or_404(Order, number=number, dealer=request.dealer_user.dealer)
     try:

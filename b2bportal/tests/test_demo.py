@@ -157,7 +157,7 @@ def test_price_lists_currencies_breaks_and_case_prices(output):
 def test_every_dealers_movements_add_up_to_the_balance_the_erp_reports(output):
     from django.db.models import Sum
 
-    from dealers.account import open_items
+    from payments.receivables import open_items
 
     sums = dict(AccountEntry.objects.values("dealer_id").annotate(s=Sum("amount")).values_list("dealer_id", "s"))
     dealers = list(Dealer.objects.all())

@@ -19,7 +19,7 @@ from erpsync.drift import (
     drift_check,
     run_drift_check,
 )
-from erpsync.issues import sync_issue_retry
+from erpsync.issue_actions import sync_issue_retry
 from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncRun, ValueMap
 from erpsync.schedules import planned_schedules
 from erpsync.tests.memory import MemoryAdapter

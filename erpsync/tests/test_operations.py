@@ -138,7 +138,8 @@ def test_retry_of_an_import_issue_queues_its_entity(
 
 
 def test_map_refuses_a_record_bound_elsewhere(memory_erp, superuser):
-    from erpsync.issues import IssueRefused, sync_issue_map
+    from erpsync.issue_actions import sync_issue_map
+    from erpsync.issues import IssueRefused
 
     product = Product.objects.create(sku="X100", name="Kablo", base_unit=Unit.objects.create(code="AD", name="Adet"))
     ExternalRef.objects.create(

@@ -175,7 +175,7 @@ def test_staff_cancel_stops_a_dead_job(memory_erp, superuser):
 
 @pytest.mark.django_db(transaction=True)
 def test_same_job_delivered_twice_concurrently_makes_one_erp_document(memory_erp, monkeypatch):
-    monkeypatch.setattr("erpsync.outbox._wake", lambda connection_id: None)  # both deliveries come from here
+    monkeypatch.setattr("erpsync.enqueue._wake", lambda connection_id: None)  # both deliveries come from here
     order, _ = approved_order()
     job = SyncJob.objects.get()
     barrier = threading.Barrier(2)

@@ -98,7 +98,7 @@ def test_import_killed_mid_feed_leaves_nothing_and_the_rerun_completes(tmp_path)
 
 @pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="kills a PostgreSQL worker")
 def test_export_killed_after_the_erp_took_the_order_binds_on_the_rerun(tmp_path, settings, monkeypatch):
-    monkeypatch.setattr("erpsync.outbox._wake", lambda connection_id: None)  # the worker process delivers
+    monkeypatch.setattr("erpsync.enqueue._wake", lambda connection_id: None)  # the worker process delivers
     hanging = "erpsync.tests.killable.HangingFileAdapter"
     settings.ERPSYNC_ADAPTERS = {**settings.ERPSYNC_ADAPTERS, "hanging_file": hanging}
     connection = ErpConnection.objects.create(

@@ -190,7 +190,7 @@ def test_an_import_survives_a_session_expiring_mid_read(sim, sap):
 
 
 def test_sap_connections_run_four_exports_at_once_unless_told(sap, settings, tmp_path):
-    from erpsync.outbox import _setting
+    from erpsync.outbox import connection_setting as _setting
 
     files = ErpConnection.objects.create(code="files", name="Files", adapter="file", settings={"root": str(tmp_path)})
     assert _setting(sap, "outbox_concurrency") == 4

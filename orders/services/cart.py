@@ -8,6 +8,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from catalog.availability import availability_for, quantity_decision
+from catalog.models import Unit
+from catalog.pricing import DealerPricing
+from catalog.selectors import is_visible
 from orders.exceptions import CartRefused
 from orders.models import Cart, CartLine
 
@@ -28,9 +32,6 @@ def cart_line_add(*, dealer_user, product, quantity: Decimal, unit=None) -> Cart
     result carries the stock decision, because stock is decided again, under lock, when the order is placed.
     The cart row is locked, so two tabs adding at once sum correctly.
     """
-    from catalog.availability import availability_for, quantity_decision
-    from catalog.pricing import DealerPricing
-    from catalog.selectors import is_visible
 
     dealer = dealer_user.dealer
     pricing = DealerPricing(dealer)
@@ -79,7 +80,6 @@ def _own_line(dealer_user, line_id: int) -> CartLine:
 def cart_line_set_quantity(*, dealer_user, line_id: int, quantity: Decimal) -> CartAddResult:
     """Set a line of the user's own active cart to ``quantity``; zero removes it. Refuses what the product's
     quantity rules forbid (with a suggestion) and lines of other carts."""
-    from catalog.availability import availability_for, quantity_decision
 
     _active_cart(dealer_user)
     line = _own_line(dealer_user, line_id)
@@ -173,7 +173,6 @@ def cart_from_order(*, dealer_user, order) -> list:
     Returns each line's result; the cart page then shows today's prices next to the ones ordered."""
     if order.dealer_id != dealer_user.dealer_id:
         raise CartRefused(_("This order is not available to you."))
-    from catalog.models import Unit
 
     lines = list(order.lines.select_related("product__base_unit"))
     units = {u.code: u for u in Unit.objects.filter(code__in={line.unit_code for line in lines})}

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from b2bportal.pdf import OfflineURLFetcher
 from orders.documents import (
-    OfflineURLFetcher,
     VatRow,
     order_confirmation_html,
     order_confirmation_pdf,

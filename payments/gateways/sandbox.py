@@ -37,6 +37,7 @@ from payments.gateways.base import (
     Redirect,
     RefundResult,
 )
+from payments.models import SandboxCharge
 
 THREE_D_SECURE_CODE = "283126"
 TEST_CARDS = {
@@ -64,7 +65,6 @@ class SandboxGateway(PaymentGateway):
         self.timeout = timedelta(minutes=float(self.settings.get("timeout_minutes", 10)))
 
     def start(self, checkout: Checkout) -> Redirect:
-        from payments.models import SandboxCharge
 
         if checkout.amount <= 0:
             raise GatewayError("The amount must be above zero.")
@@ -118,7 +118,6 @@ class SandboxGateway(PaymentGateway):
         return {**fields, "signature": sign(fields, self.secret)}
 
     def finish(self, params: Mapping[str, str], body: bytes) -> Outcome:
-        from payments.models import SandboxCharge
 
         given = params.get("signature", "")
         if not given or not hmac.compare_digest(given, sign(params, self.secret)):
@@ -147,7 +146,6 @@ class SandboxGateway(PaymentGateway):
         )
 
     def status(self, reference: str, provider_payment_id: str = "") -> Outcome:
-        from payments.models import SandboxCharge
 
         charges = SandboxCharge.objects.filter(reference=reference)
         if provider_payment_id:
@@ -161,7 +159,6 @@ class SandboxGateway(PaymentGateway):
         return self._outcome(charge)
 
     def refund(self, *, provider_payment_id: str, amount: Decimal, currency: str, reference: str) -> RefundResult:
-        from payments.models import SandboxCharge
 
         with transaction.atomic():
             charge = SandboxCharge.objects.select_for_update().filter(charge_id=provider_payment_id).first()

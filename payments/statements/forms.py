@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from payments.models import BankStatement
-from payments.statements.profiles import profile_names
+from payments.statements.choices import profile_names
 from payments.statements.records import MAX_STATEMENT_BYTES
 
 AUTO = "auto"

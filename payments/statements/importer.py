@@ -23,13 +23,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from payments.matching import MatchReport, statement_match
 from payments.models import BankStatement, BankTransaction
 from payments.statements.camt053_format import parse_camt053
+from payments.statements.choices import csv_profile
 from payments.statements.csv_format import parse_csv
 from payments.statements.fingerprints import fingerprints, line_key, normalise_reference
 from payments.statements.ibans import normalise_iban
 from payments.statements.mt940_format import parse_mt940
-from payments.statements.profiles import CsvProfile, ProfileError, csv_profile
+from payments.statements.profiles import CsvProfile, ProfileError
 from payments.statements.records import MAX_STATEMENT_BYTES, ParsedStatement, StatementError
 
 FORMATS = tuple(BankStatement.Format.values)
@@ -180,7 +182,6 @@ def statement_import(
 def _match(stored: BankStatement):
     """Match the new lines at once. The statement is stored whatever happens here: a failure is logged and the
     scheduled matching run picks the lines up again."""
-    from payments.matching import MatchReport, statement_match
 
     try:
         return statement_match(transactions=stored.transactions.all())

@@ -191,21 +191,3 @@ def built_in_profiles() -> dict[str, CsvProfile]:
     for path in sorted(BUILT_IN_DIR.glob("*.json")):
         profiles[path.stem] = profile_from_settings(path.stem, json.loads(path.read_text(encoding="utf-8")))
     return profiles
-
-
-def profile_names() -> list[str]:
-    """Every profile name staff can choose: shipped and added in the admin."""
-    from payments.models import BankCsvProfile
-
-    return sorted(set(built_in_profiles()) | set(BankCsvProfile.objects.values_list("name", flat=True)))
-
-
-def csv_profile(name: str) -> CsvProfile | None:
-    """The profile called ``name``: one added in the admin, else a shipped one; ``None`` if there is none.
-    Raises ``ProfileError`` for a stored profile whose settings no longer validate."""
-    from payments.models import BankCsvProfile
-
-    stored = BankCsvProfile.objects.filter(name=name).first()
-    if stored is not None:
-        return profile_from_settings(stored.name, stored.settings)
-    return built_in_profiles().get(name)

@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from payments.models import BankCsvProfile
+from payments.statements.choices import csv_profile
 from payments.statements.csv_format import parse_amount, parse_csv, parse_date
-from payments.statements.profiles import ProfileError, built_in_profiles, csv_profile, profile_from_settings
+from payments.statements.profiles import ProfileError, built_in_profiles, profile_from_settings
 from payments.statements.records import StatementError
 from payments.tests.statement_files import (
     ACCOUNT,

@@ -15,7 +15,13 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from erpsync.adapters import adapter_for
+from erpsync.drift import drift_check
+from erpsync.health import connection_health, connection_test
+from erpsync.importers import IMPORTERS, ImportRefused, sync_import
 from erpsync.models import ErpConnection
+from erpsync.schedules import planned_schedules, schedules_install
+from erpsync.tasks import drain_outbox
 
 
 class Command(BaseCommand):
@@ -53,8 +59,6 @@ class Command(BaseCommand):
         return connection
 
     def _sync(self, *, connection, entity, full, dry_run, no_progress, **options) -> None:
-        from erpsync.adapters import adapter_for
-        from erpsync.importers import IMPORTERS, ImportRefused, sync_import
 
         conn = self._connection(connection)
         if entity == "all":
@@ -101,7 +105,6 @@ class Command(BaseCommand):
             raise CommandError("Some imports failed; see the sync runs and issues in the admin.")
 
     def _status(self, **options) -> None:
-        from erpsync.health import connection_health
 
         for conn in ErpConnection.objects.order_by("code"):
             health = connection_health(conn)
@@ -124,13 +127,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  drift         last check {last:<18} {drift.last_status}  ({kinds})")
 
     def _drain(self, *, connection=None, **options) -> None:
-        from erpsync.tasks import drain_outbox
 
         ran = drain_outbox(self._connection(connection).pk if connection else None)
         self.stdout.write(f"{ran} outbox jobs run.")
 
     def _test(self, *, connection, **options) -> None:
-        from erpsync.health import connection_test
 
         check = connection_test(self._connection(connection))
         (self.stdout.write if check.ok else self.stderr.write)(check.message)
@@ -140,7 +141,6 @@ class Command(BaseCommand):
             raise CommandError("The connection does not work.")
 
     def _schedules(self, *, install, **options) -> None:
-        from erpsync.schedules import planned_schedules, schedules_install
 
         if install:
             created, updated, deleted = schedules_install()
@@ -154,7 +154,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {plan.name:<40} {every:<18} {plan.func}({plan.args})")
 
     def _drift(self, *, connection=None, **options) -> None:
-        from erpsync.drift import drift_check
 
         if connection:
             connections = [self._connection(connection)]

@@ -1,0 +1,107 @@
+"""Queueing changes for the ERP, in the caller's transaction: the write side of the outbox (``erpsync.outbox``
+claims and delivers them).
+
+``outbox_enqueue`` writes a ``SyncJob``; the partial unique index on unfinished jobs keeps one job per change, and a
+change already delivered is not queued again. ``outbox_enqueue_many`` writes many new ones with one ``COPY``. The
+worker is woken after commit.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from b2bportal.bulk import model_rows_insert
+from erpsync.adapters import adapter_classes
+from erpsync.adapters.base import Capability
+from erpsync.models import ErpConnection, SyncJob
+from erpsync.queueing import queue_drain
+
+S = SyncJob.Status
+K = SyncJob.Kind
+
+CAPABILITY_OF = {
+    K.ORDER_EXPORT: Capability.ORDER_PUSH,
+    K.ORDER_CANCEL: Capability.ORDER_CANCEL,
+    K.PAYMENT_EXPORT: Capability.PAYMENT_PUSH,
+    K.REFUND_EXPORT: Capability.CREDIT_MEMO_PUSH,
+}
+DUE_STATES = (S.PENDING, S.RETRYING)
+
+
+def connection_setting(connection: ErpConnection, name: str):
+    """The connection's own value, else its adapter's default (an ERP that takes more parallel work says so),
+    else the site's ``ERPSYNC_<NAME>``."""
+    if name in connection.settings:
+        return connection.settings[name]
+    default = getattr(adapter_classes().get(connection.adapter), name, None)
+    return default if default is not None else getattr(settings, f"ERPSYNC_{name.upper()}")
+
+
+def export_connections(kind: str) -> list[ErpConnection]:
+    """Where a change of ``kind`` goes: the default connection, when it is active and its adapter can take it.
+    Orders, collections and credit memos belong in one ERP, never copied to several."""
+    connection = ErpConnection.objects.filter(is_default=True, is_active=True).first()
+    if connection is None:
+        return []
+    cls = adapter_classes().get(connection.adapter)
+    needed = CAPABILITY_OF.get(kind)
+    if cls is None or (needed and needed not in cls.capabilities):
+        return []
+    return [connection]
+
+
+def outbox_enqueue(*, kind: str, identity_key: str, object_id: int, payload: dict | None = None) -> list[SyncJob]:
+    """Queue ``kind`` for the change ``identity_key`` (e.g. ``order:P2026-000123``), in the caller's transaction.
+
+    Returns the jobs queued: none when no connection takes this kind, or when the change is already queued or
+    delivered (the same order is exported once, however often it is approved). The worker is woken after
+    commit."""
+    jobs = []
+    for connection in export_connections(kind):
+        same = SyncJob.objects.filter(connection=connection, kind=kind, identity_key=identity_key)
+        if same.filter(status__in=(*DUE_STATES, S.RUNNING, S.DEAD, S.SUCCEEDED)).exists():
+            continue
+        try:
+            with transaction.atomic():
+                job = SyncJob.objects.create(
+                    connection=connection,
+                    kind=kind,
+                    identity_key=identity_key,
+                    object_id=object_id,
+                    payload=payload or {},
+                    status=S.PENDING,
+                    next_attempt_at=timezone.now(),
+                    max_attempts=int(connection_setting(connection, "outbox_max_attempts")),
+                )
+        except IntegrityError:  # the unique index: another transaction queued it first
+            continue
+        jobs.append(job)
+        transaction.on_commit(lambda connection_id=connection.pk: _wake(connection_id))
+    return jobs
+
+
+def outbox_enqueue_many(*, kind: str, items: list[tuple[str, int, dict]]) -> int:
+    """Queue many new changes of ``kind`` at once (``(identity_key, object_id, payload)`` each) in the caller's
+    transaction, written with one ``COPY``: for work that comes in bulk, such as matched bank transfers. The caller
+    guarantees the keys are new (a duplicate fails the transaction on the unique index). Returns how many were
+    queued."""
+    connections = export_connections(kind) if items else []
+    for connection in connections:
+        now = timezone.now()
+        attempts = int(connection_setting(connection, "outbox_max_attempts"))
+        model_rows_insert(
+            SyncJob,
+            (
+                {"connection_id": connection.pk, "kind": kind, "identity_key": key, "object_id": object_id,
+                 "payload": payload, "status": S.PENDING, "next_attempt_at": now, "max_attempts": attempts}
+                for key, object_id, payload in items
+            ),
+        )  # fmt: skip
+        transaction.on_commit(lambda connection_id=connection.pk: _wake(connection_id))
+    return len(items) if connections else 0
+
+
+def _wake(connection_id: int) -> None:
+    queue_drain(connection_id=connection_id)
