@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from dealers.credit import credit_position
+from dealers.credit import credit_decision, credit_position, portal_pending_total
+from dealers.hooks import portal_pending
 from dealers.tests.factories import DealerFactory
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory
@@ -32,3 +33,30 @@ def test_available_never_below_zero():
 def test_credit_hold_leaves_nothing_available():
     dealer = DealerFactory(credit_limit=Decimal("100000"), erp_balance=Decimal("0"), credit_hold=True)
     assert credit_position(dealer).available == Decimal("0")
+
+
+def test_credit_decision_allows_an_amount_within_the_limit_and_records_its_figures():
+    dealer = DealerFactory(credit_limit=Decimal("10000"), erp_balance=Decimal("3000"), erp_open_orders=Decimal("1000"))
+    OrderFactory(dealer=dealer, status=OrderStatus.APPROVED, total_gross=Decimal("500"))
+    decision = credit_decision(dealer, Decimal("5500"))
+    assert decision.allowed and decision.within_limit and not decision.on_hold
+    assert decision.exposure == Decimal("10000") and decision.over_by == Decimal("0")
+    details = decision.details()
+    assert Decimal(details["portal_pending"]) == 500 and Decimal(details["order_total"]) == 5500
+    assert Decimal(details["exposure"]) == 10000 and Decimal(details["credit_limit"]) == 10000
+
+
+def test_credit_decision_refuses_an_amount_over_the_limit_and_a_dealer_on_hold():
+    dealer = DealerFactory(credit_limit=Decimal("10000"), erp_balance=Decimal("3000"), erp_open_orders=Decimal("1000"))
+    over = credit_decision(dealer, Decimal("6000.01"))
+    assert not over.allowed and not over.within_limit and over.over_by == Decimal("0.01")
+    held = DealerFactory(credit_limit=Decimal("100000"), credit_hold=True)
+    decision = credit_decision(held, Decimal("1"))
+    assert decision.within_limit and decision.on_hold and not decision.allowed
+
+
+def test_pending_portal_orders_come_from_the_orders_app_through_its_hook():
+    dealer = DealerFactory()
+    OrderFactory(dealer=dealer, status=OrderStatus.SUBMITTED, total_gross=Decimal("120"))
+    assert portal_pending.handlers, "orders connects the pending-orders answer at start-up"
+    assert portal_pending_total(dealer) == Decimal("120")
