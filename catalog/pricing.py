@@ -33,9 +33,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import ClassVar
 
 from django.conf import settings
 from django.db.models import (
@@ -53,16 +52,14 @@ from django.db.models import (
     When,
 )
 from django.db.models.lookups import Exact
-from django.utils import formats, timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
-from b2bportal.money import format_decimal, format_money, format_quantity, quantize_money
+from b2bportal.money import quantize_money
 from catalog.categories import category_tree
 from catalog.models import DealerAgreement, ExchangeRate, PriceList, PriceListItem, Product, ProductUnit
+from catalog.prices import HUNDRED, ONE, NoPrice, Price, PriceResult, PriceStep
 
 FOUR_PLACES = Decimal("0.0001")
-HUNDRED = Decimal("100")
-ONE = Decimal("1")
 _PRICE_FIELD = DecimalField(max_digits=24, decimal_places=8)
 
 
@@ -70,149 +67,45 @@ def _q4(amount: Decimal) -> Decimal:
     return amount.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _amount_text(amount: Decimal, currency: str) -> str:
-    """Money in the reader's locale, with four decimals only when the cents do not say it all."""
-    if amount == amount.quantize(Decimal("0.01")):
-        return format_money(amount, currency)
-    return f"{format_decimal(amount, 4)} {currency}"
-
-
-@dataclass(frozen=True)
-class PriceStep:
-    """One rule in the chain that produced a price; ``amount`` is the price after the rule, in ``currency``."""
-
-    kind: str
-    amount: Decimal
-    currency: str
-    params: dict = field(default_factory=dict, compare=False)
-
-    def label(self) -> str:
-        p = self.params
-        if self.kind == "list":
-            return _("List %(code)s") % p
-        if self.kind == "tier":
-            return _("tier ≥ %(min)s") % {"min": format_quantity(p["min"])}
-        if self.kind == "without_vat":
-            return _("without KDV %%%(rate)s") % {"rate": format_quantity(p["rate"])}
-        if self.kind == "pack":
-            return _("× %(factor)s per %(unit)s") % {"factor": format_quantity(p["factor"]), "unit": p["unit"]}
-        if self.kind == "agreement_fixed":
-            return _("agreement: fixed price on %(target)s") % {"target": _target_text(p["target"])}
-        if self.kind == "agreement_discount":
-            return _("agreement −%(percent)s %% on %(target)s") % {
-                "percent": format_quantity(p["percent"]),
-                "target": _target_text(p["target"]),
-            }
-        if self.kind == "currency":
-            return _("%(source)s→%(target)s at %(rate)s (%(date)s)") % {
-                "source": p["source"],
-                "target": p["target"],
-                "rate": format_decimal(p["rate"], 4),
-                "date": formats.date_format(p["date"], "SHORT_DATE_FORMAT"),
-            }
-        if self.kind == "rounded":
-            return _("rounded")
-        if self.kind == "vat":
-            return _("KDV %%%(rate)s") % {"rate": format_quantity(p["rate"])}
-        return self.kind
-
-    def text(self) -> str:
-        return f"{self.label()}: {_amount_text(self.amount, self.currency)}"
-
-
-@dataclass(frozen=True)
-class LineAmounts:
-    net: Decimal
-    vat: Decimal
-    gross: Decimal
-
-
-@dataclass(frozen=True)
-class Price:
-    """A unit price for one product, quantity and unit. ``net``, ``vat`` and ``gross`` are per unit, in cents."""
-
-    exists: ClassVar[bool] = True
-
-    product_id: int
-    quantity: Decimal
-    unit_code: str
-    unit_factor: Decimal
-    currency: str
-    net: Decimal
-    vat_rate: Decimal
-    vat: Decimal
-    gross: Decimal
-    steps: tuple[PriceStep, ...]
-    priced_on: dt.date
-    price_list_code: str | None = None
-    tier_min_quantity: Decimal | None = None
-    agreement_id: int | None = None
-    exchange_rate: Decimal | None = None
-    exchange_rate_date: dt.date | None = None
-    gross_is_listed: bool = False
-
-    @property
-    def explanation(self) -> str:
-        """The chain of rules, e.g. "List TRY-B: 120,00 ₺ → tier ≥ 50: 114,00 ₺ → … → KDV %20: 129,96 ₺"."""
-        return " → ".join(step.text() for step in self.steps)
-
-    def line(self, quantity: Decimal | None = None) -> LineAmounts:
-        """Totals for ``quantity`` units (default: the priced quantity), rounded once per line."""
-        quantity = self.quantity if quantity is None else quantity
-        rate = self.vat_rate / HUNDRED
-        if self.gross_is_listed:
-            gross = quantize_money(self.gross * quantity)
-            net = quantize_money(gross / (ONE + rate))
-            return LineAmounts(net=net, vat=gross - net, gross=gross)
-        net = quantize_money(self.net * quantity)
-        vat = quantize_money(net * rate)
-        return LineAmounts(net=net, vat=vat, gross=net + vat)
-
-
-@dataclass(frozen=True)
-class NoPrice:
-    """No applicable price; the product cannot be ordered. ``reason`` is a stable code, ``message`` says why."""
-
-    exists: ClassVar[bool] = False
-
-    product_id: int
-    reason: str
-    params: dict = field(default_factory=dict, compare=False)
-    steps: tuple[PriceStep, ...] = ()
-
-    @property
-    def message(self) -> str:
-        p = self.params
-        messages = {
-            "no_price_list": _("The dealer has no price list."),
-            "price_list_not_valid": _("Price list %(code)s is not valid on %(date)s."),
-            "not_on_list": _("The product is not on price list %(code)s."),
-            "below_lowest_break": _("Price list %(code)s prices this product from quantity %(min)s."),
-            "no_exchange_rate": _("No exchange rate for %(currency)s on or before %(date)s."),
-            "unit_not_sold": _("The product is not sold in unit %(unit)s."),
-            "invalid_quantity": _("The quantity must be above zero."),
-        }
-        text = messages.get(self.reason, self.reason)
-        values = {**p}
-        if "date" in values:
-            values["date"] = formats.date_format(values["date"], "SHORT_DATE_FORMAT")
-        if "min" in values:
-            values["min"] = format_quantity(values["min"])
-        return text % values
-
-    @property
-    def explanation(self) -> str:
-        return " → ".join([*(step.text() for step in self.steps), self.message])
-
-
-PriceResult = Price | NoPrice
-
-
 @dataclass(frozen=True)
 class _Item:
     unit_id: int | None
     min_quantity: Decimal
     price: Decimal
+
+
+@dataclass(frozen=True)
+class _Sale:
+    """What is priced: ``quantity`` of a unit (``unit_id`` None for the base unit) of ``factor`` base units."""
+
+    quantity: Decimal
+    unit_id: int | None
+    unit_code: str
+    factor: Decimal
+
+    @property
+    def base_quantity(self) -> Decimal:
+        return self.quantity * self.factor
+
+
+@dataclass
+class _Draft:
+    """A price while the rules are applied to it: the amount so far (None while nothing prices the product), in
+    ``currency``, and the steps that led to it."""
+
+    currency: str
+    amount: Decimal | None = None
+    steps: tuple[PriceStep, ...] = ()
+    tier_min: Decimal | None = None
+    gross_listed: Decimal | None = None
+    agreement: DealerAgreement | None = None
+    exchange_rate: Decimal | None = None
+    exchange_rate_date: dt.date | None = None
+
+    def add(self, kind: str, amount: Decimal, params: dict) -> None:
+        """A rule that set the amount; its step records the amount in the draft's currency."""
+        self.amount = amount
+        self.steps += (PriceStep(kind, amount, self.currency, params),)
 
 
 def resolve_price_list(start: PriceList | None, lists: Iterable[PriceList], on: dt.date) -> PriceList | None:
@@ -355,138 +248,152 @@ class DealerPricing:
         return best(self._by_brand.get(product.brand_id, [])) if product.brand_id else None
 
     def price(self, product: Product, quantity: Decimal = ONE, unit=None) -> PriceResult:
-        """The price of ``quantity`` × ``unit`` (default: the base unit) of ``product`` for this dealer."""
+        """The price of ``quantity`` × ``unit`` (default: the base unit) of ``product`` for this dealer: the list,
+        then the agreement, then the currency, then rounding and VAT (see the module doc)."""
         self.prime([product], packs=unit is not None and unit.pk != product.base_unit_id)
         quantity = Decimal(quantity)
         if quantity <= 0:
             return NoPrice(product.pk, "invalid_quantity")
-        if unit is None or unit.pk == product.base_unit_id:
-            unit_id, unit_code, factor = None, product.base_unit.code, ONE
-        else:
-            pack = self._packs.get(product.pk, {}).get(unit.pk)
-            if pack is None or not pack.is_sales_unit:
-                return NoPrice(product.pk, "unit_not_sold", {"unit": unit.code})
-            unit_id, unit_code, factor = unit.pk, unit.code, pack.factor
-        base_quantity = quantity * factor
-        steps: list[PriceStep] = []
-        amount: Decimal | None = None
-        currency = self.currency
-        tier_min: Decimal | None = None
-        gross_listed: Decimal | None = None
-        list_problem: NoPrice | None = None
-
-        # 1. The price list.
-        if self.price_list is None:
-            list_problem = NoPrice(product.pk, "no_price_list")
-        elif not self.list_usable:
-            list_problem = NoPrice(product.pk, "price_list_not_valid", {"code": self.price_list.code, "date": self.on})
-        else:
-            price_list = self.price_list
-            items = self._items.get(product.pk, [])
-            pack_rows = [i for i in items if unit_id is not None and i.unit_id == unit_id]
-            if pack_rows:
-                rows, counted, multiply = pack_rows, quantity, ONE
-            else:
-                rows = [i for i in items if i.unit_id is None or i.unit_id == product.base_unit_id]
-                counted, multiply = base_quantity, factor
-            rows.sort(key=lambda i: i.min_quantity)
-            reached = [i for i in rows if i.min_quantity <= counted]
-            if not rows:
-                list_problem = NoPrice(product.pk, "not_on_list", {"code": price_list.code})
-            elif not reached:
-                list_problem = NoPrice(
-                    product.pk, "below_lowest_break", {"code": price_list.code, "min": rows[0].min_quantity}
-                )
-            else:
-                first, tier = rows[0], reached[-1]
-                currency = price_list.currency
-                amount = _q4(first.price)
-                steps.append(PriceStep("list", amount, currency, {"code": price_list.code}))
-                if tier is not first:
-                    amount = _q4(tier.price)
-                    steps.append(PriceStep("tier", amount, currency, {"min": tier.min_quantity}))
-                tier_min = tier.min_quantity
-                if multiply != ONE:
-                    amount = _q4(amount * multiply)
-                    steps.append(PriceStep("pack", amount, currency, {"factor": multiply, "unit": unit_code}))
-                if price_list.vat_included:
-                    gross_listed = amount
-                    amount = _q4(amount / (ONE + product.vat_rate / HUNDRED))
-                    steps.append(PriceStep("without_vat", amount, currency, {"rate": product.vat_rate}))
-
-        # 2. The dealer's agreement.
-        agreement = self.agreement_for(product, base_quantity)
-        if agreement is not None:
-            target = _agreement_target(agreement, self._tree)
-            if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
-                gross_listed = None
-                currency = agreement.currency
-                amount = _q4(agreement.value * factor)
-                steps.append(PriceStep("agreement_fixed", amount, currency, {"target": target}))
-            elif amount is not None:
-                gross_listed = None
-                amount = _q4(amount * (HUNDRED - agreement.value) / HUNDRED)
-                steps.append(
-                    PriceStep("agreement_discount", amount, currency, {"percent": agreement.value, "target": target})
-                )
-            else:
-                agreement = None  # a discount on nothing: the list's reason below says why
-        if amount is None:
+        sale = self._sale(product, quantity, unit)
+        if isinstance(sale, NoPrice):
+            return sale
+        draft = _Draft(currency=self.currency)
+        list_problem = self._apply_list(product, sale, draft)
+        self._apply_agreement(product, sale, draft)
+        if draft.amount is None:
             return list_problem
+        currency_problem = self._apply_currency(product, draft)
+        if currency_problem is not None:
+            return currency_problem
+        return self._finish(product, sale, draft)
 
-        # 3. Currency.
-        exchange_rate = exchange_rate_date = None
-        if currency != self.currency:
-            conversion = self.conversion(currency, self.currency)
-            if conversion is None:
-                missing = currency if self._rate(currency) is None else self.currency
-                return NoPrice(
-                    product.pk, "no_exchange_rate", {"currency": missing, "date": self.on}, steps=tuple(steps)
-                )
-            exchange_rate, exchange_rate_date = conversion
-            gross_listed = None
-            amount = _q4(amount * exchange_rate)
-            steps.append(
-                PriceStep(
-                    "currency",
-                    amount,
-                    self.currency,
-                    {"source": currency, "target": self.currency, "rate": exchange_rate, "date": exchange_rate_date},
-                )
+    def _sale(self, product: Product, quantity: Decimal, unit) -> _Sale | NoPrice:
+        """What is sold: the base unit, or a pack the product is sold in (``unit_not_sold`` otherwise)."""
+        if unit is None or unit.pk == product.base_unit_id:
+            return _Sale(quantity, None, product.base_unit.code, ONE)
+        pack = self._packs.get(product.pk, {}).get(unit.pk)
+        if pack is None or not pack.is_sales_unit:
+            return NoPrice(product.pk, "unit_not_sold", {"unit": unit.code})
+        return _Sale(quantity, unit.pk, unit.code, pack.factor)
+
+    def _list_rows(self, product: Product, sale: _Sale) -> tuple[list[_Item], Decimal, Decimal]:
+        """The list's rows for the sale, lowest break first, with the quantity their breaks count and the factor
+        their price is multiplied by: the pack's own rows (counting packs, as they are), else the base-unit rows
+        (counting base units, times the pack's factor)."""
+        items = self._items.get(product.pk, [])
+        pack_rows = [i for i in items if sale.unit_id is not None and i.unit_id == sale.unit_id]
+        if pack_rows:
+            rows, counted, multiply = pack_rows, sale.quantity, ONE
+        else:
+            rows = [i for i in items if i.unit_id is None or i.unit_id == product.base_unit_id]
+            counted, multiply = sale.base_quantity, sale.factor
+        rows.sort(key=lambda i: i.min_quantity)
+        return rows, counted, multiply
+
+    def _pick_break(self, product: Product, sale: _Sale) -> tuple[_Item, _Item, Decimal] | NoPrice:
+        """The list's first row and the break that applies (the highest ``min_quantity`` reached), with the pack
+        factor; or why the list does not price the sale."""
+        if self.price_list is None:
+            return NoPrice(product.pk, "no_price_list")
+        if not self.list_usable:
+            return NoPrice(product.pk, "price_list_not_valid", {"code": self.price_list.code, "date": self.on})
+        rows, counted, multiply = self._list_rows(product, sale)
+        reached = [i for i in rows if i.min_quantity <= counted]
+        if not rows:
+            return NoPrice(product.pk, "not_on_list", {"code": self.price_list.code})
+        if not reached:
+            return NoPrice(
+                product.pk, "below_lowest_break", {"code": self.price_list.code, "min": rows[0].min_quantity}
             )
-            currency = self.currency
+        return rows[0], reached[-1], multiply
 
-        # 4. Rounding and VAT.
+    def _apply_list(self, product: Product, sale: _Sale, draft: _Draft) -> NoPrice | None:
+        """Step 1: the list price, its break, the pack factor and, for a list with VAT, the net price. Returns
+        why the list prices nothing (the draft then has no amount)."""
+        picked = self._pick_break(product, sale)
+        if isinstance(picked, NoPrice):
+            return picked
+        first, tier, multiply = picked
+        draft.currency = self.price_list.currency
+        draft.add("list", _q4(first.price), {"code": self.price_list.code})
+        if tier is not first:
+            draft.add("tier", _q4(tier.price), {"min": tier.min_quantity})
+        draft.tier_min = tier.min_quantity
+        if multiply != ONE:
+            draft.add("pack", _q4(draft.amount * multiply), {"factor": multiply, "unit": sale.unit_code})
+        if self.price_list.vat_included:
+            draft.gross_listed = draft.amount
+            draft.add("without_vat", _q4(draft.amount / (ONE + product.vat_rate / HUNDRED)), {"rate": product.vat_rate})
+        return None
+
+    def _apply_agreement(self, product: Product, sale: _Sale, draft: _Draft) -> None:
+        """Step 2: the dealer's agreement, if one applies: a fixed price replaces the list's (or prices a product
+        the list does not); a discount comes off the list price and, without one, is not applied."""
+        agreement = self.agreement_for(product, sale.base_quantity)
+        if agreement is None:
+            return
+        target = _agreement_target(agreement, self._tree)
+        if agreement.kind == DealerAgreement.Kind.FIXED_PRICE:
+            draft.currency = agreement.currency
+            draft.add("agreement_fixed", _q4(agreement.value * sale.factor), {"target": target})
+        elif draft.amount is not None:
+            amount = _q4(draft.amount * (HUNDRED - agreement.value) / HUNDRED)
+            draft.add("agreement_discount", amount, {"percent": agreement.value, "target": target})
+        else:
+            return  # a discount on nothing: the list's reason says why there is no price
+        draft.gross_listed = None
+        draft.agreement = agreement
+
+    def _apply_currency(self, product: Product, draft: _Draft) -> NoPrice | None:
+        """Step 3: a price in another currency than the dealer's, converted at the latest rate; without a rate,
+        why there is no price."""
+        if draft.currency == self.currency:
+            return None
+        source = draft.currency
+        conversion = self.conversion(source, self.currency)
+        if conversion is None:
+            missing = source if self._rate(source) is None else self.currency
+            return NoPrice(product.pk, "no_exchange_rate", {"currency": missing, "date": self.on}, steps=draft.steps)
+        rate, rate_date = conversion
+        draft.exchange_rate, draft.exchange_rate_date = rate, rate_date
+        draft.gross_listed = None
+        draft.currency = self.currency
+        params = {"source": source, "target": self.currency, "rate": rate, "date": rate_date}
+        draft.add("currency", _q4(draft.amount * rate), params)
+        return None
+
+    def _finish(self, product: Product, sale: _Sale, draft: _Draft) -> Price:
+        """Step 4: the unit price rounded to cents and its VAT; a listed gross left untouched is kept exactly."""
         rate = product.vat_rate / HUNDRED
-        if gross_listed is not None:
-            gross = quantize_money(gross_listed)
+        if draft.gross_listed is not None:
+            gross = quantize_money(draft.gross_listed)
             net = quantize_money(gross / (ONE + rate))
             vat = gross - net
         else:
-            net = quantize_money(amount)
+            net = quantize_money(draft.amount)
             vat = quantize_money(net * rate)
             gross = net + vat
-        if net != amount and gross_listed is None:
-            steps.append(PriceStep("rounded", net, currency))
-        steps.append(PriceStep("vat", gross, currency, {"rate": product.vat_rate}))
+            if net != draft.amount:
+                draft.steps += (PriceStep("rounded", net, draft.currency),)
+        draft.steps += (PriceStep("vat", gross, draft.currency, {"rate": product.vat_rate}),)
         return Price(
             product_id=product.pk,
-            quantity=quantity,
-            unit_code=unit_code,
-            unit_factor=factor,
-            currency=currency,
+            quantity=sale.quantity,
+            unit_code=sale.unit_code,
+            unit_factor=sale.factor,
+            currency=draft.currency,
             net=net,
             vat_rate=product.vat_rate,
             vat=vat,
             gross=gross,
-            steps=tuple(steps),
+            steps=draft.steps,
             priced_on=self.on,
-            price_list_code=self.price_list.code if tier_min is not None else None,
-            tier_min_quantity=tier_min,
-            agreement_id=agreement.pk if agreement else None,
-            exchange_rate=exchange_rate,
-            exchange_rate_date=exchange_rate_date,
-            gross_is_listed=gross_listed is not None,
+            price_list_code=self.price_list.code if draft.tier_min is not None else None,
+            tier_min_quantity=draft.tier_min,
+            agreement_id=draft.agreement.pk if draft.agreement else None,
+            exchange_rate=draft.exchange_rate,
+            exchange_rate_date=draft.exchange_rate_date,
+            gross_is_listed=draft.gross_listed is not None,
         )
 
     def _list_conversion(self) -> Decimal | None:
@@ -630,17 +537,6 @@ def _agreement_target(agreement: DealerAgreement, tree) -> tuple[str, str, str]:
             return ("category", node.name, node.name_en)
         return ("category", agreement.category.name, agreement.category.name_en)
     return ("brand", agreement.brand.name, "")
-
-
-def _target_text(target: tuple[str, str, str]) -> str:
-    kind, name, name_en = target
-    if name_en and (translation.get_language() or "").startswith("en"):
-        name = name_en
-    if kind == "product":
-        return _("product %(sku)s") % {"sku": name}
-    if kind == "category":
-        return _("category %(name)s") % {"name": name}
-    return _("brand %(name)s") % {"name": name}
 
 
 def price_for(dealer, product: Product, quantity: Decimal = ONE, unit=None, *, on: dt.date | None = None):

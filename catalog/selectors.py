@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from catalog.availability import Availability, availability_for_products
 from catalog.categories import CategoryTree, category_tree
 from catalog.models import Brand, Product, ProductUnit, StockLevel
-from catalog.pricing import DealerPricing, PriceResult
+from catalog.prices import PriceResult
+from catalog.pricing import DealerPricing
 from catalog.search import product_search
 
 SORTS = ("name", "price", "price_desc", "newest", "relevance")

@@ -1,6 +1,6 @@
 """What the dealers layer asks of the layers above it (see ``b2bportal.hooks``).
 
-- ``portal_pending``: the total of the dealer's on-account portal orders that the ERP's figures do not include yet;
+- ``portal_pending``: the totals of dealers' on-account portal orders that the ERP's figures do not include yet;
   ``orders`` answers it (credit exposure needs it, and dealers cannot read orders).
 - ``live_balance_offered`` / ``live_balance_refresh``: whether the dealer's ERP can tell the balance live, and
   asking it now; ``erpsync`` answers both. A refresh that cannot be done raises ``RefreshRefused``.
@@ -16,7 +16,7 @@ class RefreshRefused(Exception):
 portal_pending = Hook(
     "portal orders pending in the ERP",
     required=True,
-    doc="first(dealer=…): Decimal total of on-account portal orders the ERP's figures do not include yet.",
+    doc="first(dealers=[…]): {dealer id: Decimal} of on-account portal orders the ERP does not include yet.",
 )
 live_balance_offered = Hook(
     "live balance offered",

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money, format_quantity
 from catalog.availability import availability_for_products
-from dealers.credit import credit_position
+from dealers.credit import credit_position, credit_positions
 from orders.exceptions import DecisionRefused
 from orders.models import Cart, CartLine, HeldOrder, Order, OrderLine, OrderStatusChange
 from orders.rules import RULE_LABELS
@@ -200,6 +201,16 @@ class DecisionNoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class ApprovalQueueChangeList(ChangeList):
+    """The queue's page with every row's dealer's credit now, read for the whole page at once."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        positions = credit_positions(order.dealer for order in self.result_list)
+        for order in self.result_list:
+            order.credit_now = positions[order.dealer_id]
+
+
 @admin.register(HeldOrder)
 class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """Held orders with their reasons, the credit picture then and now, and stock now; approve or reject one or
@@ -235,6 +246,9 @@ class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
     fields = readonly_fields
     inlines = (OrderLineInline, OrderStatusChangeInline)
 
+    def get_changelist(self, request, **kwargs):
+        return ApprovalQueueChangeList
+
     def get_actions(self, request):
         # View-only for edits, but deciding is the point of this page.
         actions = super().get_actions(request)
@@ -269,7 +283,7 @@ class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("exposure / limit now"))
     def exposure_now(self, obj):
-        position = credit_position(obj.dealer)
+        position = getattr(obj, "credit_now", None) or credit_position(obj.dealer)
         return f"{format_money(position.exposure, obj.currency)} / {format_money(position.credit_limit, obj.currency)}"
 
     @admin.display(description=_("credit and stock now"))

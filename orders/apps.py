@@ -10,6 +10,6 @@ class OrdersConfig(AppConfig):
         # Credit exposure (dealers) counts the portal orders the ERP does not hold yet; only orders knows them.
         from dealers.hooks import portal_pending
         from orders import checks  # noqa: F401  (registers the placement rules check)
-        from orders.selectors import portal_pending_total
+        from orders.selectors import portal_pending_totals
 
-        portal_pending.connect(portal_pending_total)
+        portal_pending.connect(portal_pending_totals)

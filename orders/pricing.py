@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from catalog.availability import Decision, availability_for_products, quantity_decision
 from catalog.categories import category_tree
-from catalog.pricing import DealerPricing, LineAmounts, PriceResult
+from catalog.prices import LineAmounts, PriceResult
+from catalog.pricing import DealerPricing
 from catalog.selectors import is_visible
 from orders.models import Cart, CartLine
 

@@ -33,7 +33,8 @@ from django.utils.translation import gettext as _
 from b2bportal.money import format_quantity
 from catalog.availability import Availability, Decision, availability_for_products, quantity_decision
 from catalog.models import Product, ProductUnit, Unit
-from catalog.pricing import DealerPricing, PriceResult
+from catalog.prices import PriceResult
+from catalog.pricing import DealerPricing
 from catalog.selectors import visible_products
 
 MAX_ROWS = 1000

@@ -56,13 +56,18 @@ def order_get_for_dealer_user(*, dealer_user: DealerUser, number: str) -> Order:
     )
 
 
-def portal_pending_total(*, dealer) -> Decimal:
-    """Totals of the dealer's on-account portal orders that the ERP's figures do not include yet. Orders paid by
-    card or bank transfer are not credit: they are released only once paid."""
-    total = Order.objects.filter(
-        dealer=dealer,
-        status__in=NOT_YET_IN_ERP,
-        currency=dealer.currency,
-        payment_method=Order.PaymentMethod.ON_ACCOUNT,
-    ).aggregate(total=Sum("total_gross"))["total"]
-    return total or Decimal("0.00")
+def portal_pending_totals(*, dealers) -> dict[int, Decimal]:
+    """Totals of each dealer's on-account portal orders, in the dealer's currency, that the ERP's figures do not
+    include yet, by dealer id (dealers with none are absent), in one query. Orders paid by card or bank transfer
+    are not credit: they are released only once paid."""
+    by_id = {dealer.pk: dealer for dealer in dealers}
+    rows = (
+        Order.objects.filter(
+            dealer_id__in=list(by_id), status__in=NOT_YET_IN_ERP, payment_method=Order.PaymentMethod.ON_ACCOUNT
+        )
+        .order_by()
+        .values("dealer_id", "currency")
+        .annotate(total=Sum("total_gross"))
+        .values_list("dealer_id", "currency", "total")
+    )
+    return {dealer_id: total for dealer_id, currency, total in rows if currency == by_id[dealer_id].currency}

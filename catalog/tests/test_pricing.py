@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog.models import DealerAgreement, Product
-from catalog.pricing import DealerPricing, NoPrice, Price, _Item, price_for, prices_for
+from catalog.prices import NoPrice, Price
+from catalog.pricing import DealerPricing, _Item, price_for, prices_for
 from catalog.tests.factories import (
     BrandFactory,
     CategoryFactory,

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from dealers.credit import credit_decision, credit_position, portal_pending_total
+from dealers.credit import credit_decision, credit_position, credit_positions, portal_pending_total
 from dealers.hooks import portal_pending
 from dealers.tests.factories import DealerFactory
 from orders.status import OrderStatus
@@ -60,3 +60,21 @@ def test_pending_portal_orders_come_from_the_orders_app_through_its_hook():
     OrderFactory(dealer=dealer, status=OrderStatus.SUBMITTED, total_gross=Decimal("120"))
     assert portal_pending.handlers, "orders connects the pending-orders answer at start-up"
     assert portal_pending_total(dealer) == Decimal("120")
+
+
+def test_positions_of_many_dealers_in_one_query_equal_the_single_ones(django_assert_num_queries):
+    lira = DealerFactory(erp_balance=Decimal("3000"), erp_open_orders=Decimal("1000"))
+    euro = DealerFactory(currency="EUR", credit_hold=True)
+    idle = DealerFactory()
+    OrderFactory(dealer=lira, status=OrderStatus.ON_HOLD, total_gross=Decimal("500"))
+    OrderFactory(dealer=lira, status=OrderStatus.SUBMITTED, total_gross=Decimal("250"))
+    OrderFactory(dealer=lira, status=OrderStatus.SUBMITTED, total_gross=Decimal("90"), currency="EUR")
+    OrderFactory(dealer=lira, status=OrderStatus.SUBMITTED, total_gross=Decimal("80"), payment_method="card")
+    OrderFactory(dealer=lira, status=OrderStatus.CONFIRMED, total_gross=Decimal("700"))
+    OrderFactory(dealer=euro, status=OrderStatus.APPROVED, total_gross=Decimal("40"), currency="EUR")
+    OrderFactory(dealer=euro, status=OrderStatus.APPROVED, total_gross=Decimal("60"))  # not in the account's currency
+    with django_assert_num_queries(1):
+        positions = credit_positions([lira, euro, idle, lira])
+    assert positions == {dealer.pk: credit_position(dealer) for dealer in (lira, euro, idle)}
+    assert [positions[d.pk].portal_pending for d in (lira, euro, idle)] == [Decimal("750"), Decimal("40"), Decimal(0)]
+    assert credit_positions([]) == {}
