@@ -21,11 +21,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from erpsync.adapters.base import (
-    ErpError,
-    PermanentError,
-    RetryableError,
-)
+from erpsync.adapters.base import ErpError, PermanentError, RetryableError
 from erpsync.adapters.http import retry_after as _retry_after
 from erpsync.adapters.http import text as _text
 from erpsync.adapters.http import transport_error

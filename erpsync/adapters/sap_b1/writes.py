@@ -8,15 +8,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from erpsync.adapters.base import (
-    ErpAck,
-    ErpCancel,
-    ErpCreditMemo,
-    ErpOrder,
-    ErpOrderAck,
-    ErpPayment,
-    PermanentError,
-)
+from erpsync.adapters.base import ErpAck, ErpCancel, ErpCreditMemo, ErpOrder, ErpOrderAck, ErpPayment, PermanentError
 from erpsync.adapters.http import text as _text
 from erpsync.adapters.sap_b1.mapping import CLOSED, INVOICE_TYPE, OPEN, YES, as_decimal, line_price, order_ack
 from erpsync.adapters.sap_b1.session import KEYS_PER_REQUEST, quote_literal

@@ -37,25 +37,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from erpsync.simulators.sap_b1.clock import (
-    Clock,
-    clock_time,
-    day,
-)
+from erpsync.simulators.sap_b1.clock import Clock, clock_time, day
 from erpsync.simulators.sap_b1.documents import SalesDocuments
-from erpsync.simulators.sap_b1.errors import (
-    BAD_REQUEST,
-    B1Error,
-    not_found,
-    refuse,
-)
+from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error, not_found, refuse
 from erpsync.simulators.sap_b1.master_data import MasterData
 from erpsync.simulators.sap_b1.payments import Payments
-from erpsync.simulators.sap_b1.schema import (
-    DOCUMENT_SETS,
-    ENTITY_SETS,
-    READ_ONLY,
-)
+from erpsync.simulators.sap_b1.schema import DOCUMENT_SETS, ENTITY_SETS, READ_ONLY
 
 
 class Company(MasterData, SalesDocuments, Payments):

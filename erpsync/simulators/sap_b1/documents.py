@@ -7,14 +7,8 @@ import copy
 from datetime import date
 from typing import Any
 
-from erpsync.simulators.sap_b1.clock import (
-    day,
-)
-from erpsync.simulators.sap_b1.errors import (
-    BAD_REQUEST,
-    B1Error,
-    refuse,
-)
+from erpsync.simulators.sap_b1.clock import day
+from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error, refuse
 from erpsync.simulators.sap_b1.schema import (
     CLOSED,
     CREDIT_NOTE,

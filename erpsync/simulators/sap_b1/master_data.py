@@ -6,15 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from erpsync.simulators.sap_b1.clock import (
-    day,
-)
-from erpsync.simulators.sap_b1.errors import (
-    BAD_REQUEST,
-    DUPLICATE,
-    B1Error,
-    refuse,
-)
+from erpsync.simulators.sap_b1.clock import day
+from erpsync.simulators.sap_b1.errors import BAD_REQUEST, DUPLICATE, B1Error, refuse
 from erpsync.simulators.sap_b1.schema import (
     YES,
     address_template,

@@ -6,12 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from erpsync.simulators.sap_b1.clock import (
-    day,
-)
-from erpsync.simulators.sap_b1.errors import (
-    refuse,
-)
+from erpsync.simulators.sap_b1.clock import day
+from erpsync.simulators.sap_b1.errors import refuse
 from erpsync.simulators.sap_b1.schema import (
     CLOSED,
     INVOICE,

@@ -7,13 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from erpsync.simulators.sap_b1.errors import (
-    BAD_REQUEST,
-    B1Error,
-)
-from erpsync.simulators.sap_b1.schema import (
-    ENTITY_SETS,
-)
+from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error
+from erpsync.simulators.sap_b1.schema import ENTITY_SETS
 
 API_ROOT = "/b1s/v1/"
 DEFAULT_PAGE_SIZE = 20

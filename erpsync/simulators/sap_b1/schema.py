@@ -10,10 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from erpsync.simulators.sap_b1.errors import (
-    BAD_REQUEST,
-    B1Error,
-)
+from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error
 
 YES, NO = "tYES", "tNO"
 OPEN, CLOSED = "bost_Open", "bost_Close"

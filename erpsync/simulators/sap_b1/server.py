@@ -44,9 +44,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from erpsync.simulators.sap_b1 import odata
-from erpsync.simulators.sap_b1.clock import (
-    Clock,
-)
+from erpsync.simulators.sap_b1.clock import Clock
 from erpsync.simulators.sap_b1.company import Company
 from erpsync.simulators.sap_b1.demo import seed_demo
 from erpsync.simulators.sap_b1.errors import (
@@ -57,10 +55,7 @@ from erpsync.simulators.sap_b1.errors import (
     NOT_FOUND,
     B1Error,
 )
-from erpsync.simulators.sap_b1.faults import (
-    Faults,
-    Stats,
-)
+from erpsync.simulators.sap_b1.faults import Faults, Stats
 from erpsync.simulators.sap_b1.protocol import (
     API_ROOT,
     NEXTLINK_SAFE,
@@ -73,13 +68,8 @@ from erpsync.simulators.sap_b1.protocol import (
     parse_key,
 )
 from erpsync.simulators.sap_b1.scenario import Scenario
-from erpsync.simulators.sap_b1.schema import (
-    ENTITY_SETS,
-)
-from erpsync.simulators.sap_b1.sessions import (
-    SESSION_EXPIRED_MESSAGE,
-    Sessions,
-)
+from erpsync.simulators.sap_b1.schema import ENTITY_SETS
+from erpsync.simulators.sap_b1.sessions import SESSION_EXPIRED_MESSAGE, Sessions
 
 logger = logging.getLogger(__name__)
 

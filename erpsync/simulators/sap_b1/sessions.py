@@ -9,11 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from erpsync.simulators.sap_b1.errors import (
-    INVALID_SESSION,
-    LOGIN_FAILED,
-    B1Error,
-)
+from erpsync.simulators.sap_b1.errors import INVALID_SESSION, LOGIN_FAILED, B1Error
 
 SESSION_EXPIRED_MESSAGE = "Invalid session or session already timeout."
 
