@@ -116,7 +116,7 @@ class Company(MasterData, SalesDocuments, Payments):
             if "CreationDate" in entity:
                 entity["CreationDate"] = day(now)
 
-    # -- master data ----------------------------------------------------------------------------------------------
+    # -- writes from the Service Layer ------------------------------------------------------------------------------
 
     def create(self, set_name: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Create in ``set_name``; returns (the set it landed in, the entity). Orders may land in Drafts."""

@@ -175,7 +175,7 @@ class SapB1Simulator(Scenario):
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}{API_ROOT}"
 
-    # -- acting as the clock and as the ERP user ------------------------------------------------------------------
+    # -- the clock and the sessions ---------------------------------------------------------------------------------
 
     @property
     def clock(self) -> Clock:
@@ -191,6 +191,8 @@ class SapB1Simulator(Scenario):
 
     def expire_sessions(self) -> None:
         self.sessions.expire()
+
+    # -- the Service Layer ------------------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
         """Answer one request (no faults applied here). Never raises for bad input: errors become error bodies."""
