@@ -4,7 +4,6 @@
 runs it from the command line.
 """
 
-from erpsync.simulators.sap_b1 import SapB1Simulator
-from erpsync.simulators.sap_b1_company import B1Error, Company
+from erpsync.simulators.sap_b1 import B1Error, Company, SapB1Simulator
 
 __all__ = ["B1Error", "Company", "SapB1Simulator"]

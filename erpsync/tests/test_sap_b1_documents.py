@@ -23,6 +23,7 @@ from erpsync.adapters.base import (
     OutcomeUnknownError,
     PermanentError,
 )
+from erpsync.adapters.sap_b1 import SapB1Adapter
 from erpsync.simulators import SapB1Simulator
 from erpsync.tests.test_sap_b1_adapter import make, order, records
 
@@ -404,6 +405,4 @@ def test_requests_in_flight_are_capped(sim):
 
 
 def test_cap_defaults_to_four():
-    from erpsync.adapters.sap_b1 import SapB1Adapter
-
     assert SapB1Adapter.outbox_concurrency == 4

@@ -32,362 +32,49 @@ Not simulated: ``$batch``, ``$expand``, ``$metadata`` content, v2 (``/b1s/v2/``)
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import json
 import logging
-import re
-import secrets
 import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from erpsync.simulators import sap_b1_odata as odata
-from erpsync.simulators.sap_b1_company import (
+from erpsync.simulators.sap_b1 import odata
+from erpsync.simulators.sap_b1.clock import Clock
+from erpsync.simulators.sap_b1.company import Company
+from erpsync.simulators.sap_b1.demo import seed_demo
+from erpsync.simulators.sap_b1.errors import (
     BAD_REQUEST,
-    ENTITY_SETS,
     ETAG_CONFLICT,
     INVALID_SESSION,
     LOGIN_FAILED,
     NOT_FOUND,
     B1Error,
-    Clock,
-    Company,
-    seed_demo,
 )
+from erpsync.simulators.sap_b1.faults import Faults, Stats
+from erpsync.simulators.sap_b1.protocol import (
+    API_ROOT,
+    NEXTLINK_SAFE,
+    PATH,
+    VERSION,
+    Request,
+    Response,
+    int_option,
+    page_size_of,
+    parse_key,
+)
+from erpsync.simulators.sap_b1.scenario import Scenario
+from erpsync.simulators.sap_b1.schema import ENTITY_SETS
+from erpsync.simulators.sap_b1.sessions import SESSION_EXPIRED_MESSAGE, Sessions
 
 logger = logging.getLogger(__name__)
 
-API_ROOT = "/b1s/v1/"
-DEFAULT_PAGE_SIZE = 20
-VERSION = "1000190"
-# Characters left readable in odata.nextLink; spaces and the rest are percent-encoded.
-NEXTLINK_SAFE = ",'()=:*$/"
-SESSION_EXPIRED_MESSAGE = "Invalid session or session already timeout."
 
-
-# ---------------------------------------------------------------------------------------------------------------
-# Sessions
-
-
-@dataclass
-class Session:
-    id: str
-    user: str
-    company_db: str
-    route: str
-    last_seen: float
-    language: int | None = None
-
-
-class Sessions:
-    """Live sessions with a sliding idle timeout measured on a monotonic clock that tests can move forward."""
-
-    def __init__(
-        self,
-        *,
-        timeout_minutes: float,
-        max_sessions: int | None,
-        cap_policy: Literal["refuse", "evict_oldest"],
-    ) -> None:
-        self.timeout_minutes = timeout_minutes
-        self.max_sessions = max_sessions
-        self.cap_policy = cap_policy
-        self._sessions: dict[str, Session] = {}
-        self._offset = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        return time.monotonic() + self._offset
-
-    def advance(self, seconds: float) -> None:
-        """Pretend ``seconds`` of idleness passed for every session."""
-        with self._lock:
-            self._offset += seconds
-
-    def _alive(self, session: Session, now: float) -> bool:
-        return now - session.last_seen <= self.timeout_minutes * 60
-
-    def open(self, *, user: str, company_db: str, route: str, language: int | None, cap_status: int) -> Session:
-        """A new session; at the cap either refused (``cap_status``, code 100000027) or the oldest is evicted."""
-        with self._lock:
-            now = self.now()
-            self._sessions = {key: s for key, s in self._sessions.items() if self._alive(s, now)}
-            if self.max_sessions is not None and len(self._sessions) >= self.max_sessions:
-                if self.cap_policy == "refuse":
-                    raise B1Error(
-                        cap_status,
-                        LOGIN_FAILED,
-                        f"Login failed: the maximum number of sessions ({self.max_sessions}) is in use",
-                    )
-                oldest = min(self._sessions.values(), key=lambda s: s.last_seen)
-                del self._sessions[oldest.id]
-            session = Session(str(secrets.token_hex(16)), user, company_db, route, now, language)
-            # Format it like the Service Layer's GUID-style session ids.
-            raw = session.id
-            session.id = f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:32]}"
-            self._sessions[session.id] = session
-            return session
-
-    def touch(self, session_id: str | None) -> Session:
-        """The live session ``session_id``, its idle clock restarted; else HTTP 401 / code 301."""
-        with self._lock:
-            now = self.now()
-            session = self._sessions.get(session_id or "")
-            if session is None or not self._alive(session, now):
-                self._sessions.pop(session_id or "", None)
-                raise B1Error(401, INVALID_SESSION, SESSION_EXPIRED_MESSAGE)
-            session.last_seen = now
-            return session
-
-    def close(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.pop(session_id, None)
-
-    def expire(self, session_id: str | None = None) -> None:
-        """Forget one session (or all): the next call with it gets 401 / 301."""
-        with self._lock:
-            if session_id is None:
-                self._sessions.clear()
-            else:
-                self._sessions.pop(session_id, None)
-
-    def count(self) -> int:
-        with self._lock:
-            now = self.now()
-            return sum(1 for s in self._sessions.values() if self._alive(s, now))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Faults and statistics
-
-FaultKind = Literal["latency", "error", "throttle", "expire_session", "reset", "drop_response"]
-
-
-@dataclass
-class Fault:
-    """One injected fault: applies to requests whose path (relative to ``/b1s/v1/``, e.g. ``Orders``,
-    ``Orders(12)/Cancel``, ``Items?$filter=…`` without the query) matches ``pattern`` (fnmatch) and whose method
-    matches ``method`` (``None`` = any), for the next ``count`` matching requests (``None`` = for ever)."""
-
-    kind: FaultKind
-    pattern: str = "*"
-    method: str | None = None
-    count: int | None = 1
-    seconds: float = 0.0
-    status: int = 503
-    retry_after: int = 1
-    mode: Literal["reset", "timeout"] = "reset"
-    body: str | None = None
-    hits: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method.upper() != method:
-            return False
-        return fnmatch.fnmatchcase(path, self.pattern)
-
-
-class Faults:
-    """The fault switches of one simulator. Thread-safe; each matching request consumes one count of each fault."""
-
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, kind: FaultKind, pattern: str = "*", *, method: str | None = None, count: int | None = 1,
-            **options: Any) -> Fault:  # fmt: skip
-        fault = Fault(kind, pattern, method, count, **options)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
-
-    def latency(self, pattern: str = "*", seconds: float = 0.2, **kw: Any) -> Fault:
-        """Delay matching requests by ``seconds`` before they are handled."""
-        return self.add("latency", pattern, seconds=seconds, **kw)
-
-    def error(self, pattern: str = "*", status: int = 503, **kw: Any) -> Fault:
-        """Answer ``status`` (e.g. 502/503) with an HTML body, as the load balancer in front of the SL does."""
-        return self.add("error", pattern, status=status, **kw)
-
-    def throttle(self, pattern: str = "*", retry_after: int = 1, **kw: Any) -> Fault:
-        """Answer 429 with ``Retry-After`` (seconds)."""
-        return self.add("throttle", pattern, retry_after=retry_after, **kw)
-
-    def expire_session(self, pattern: str = "*", **kw: Any) -> Fault:
-        """End the caller's session just before the request is checked, so it gets 401 / 301."""
-        return self.add("expire_session", pattern, **kw)
-
-    def reset(self, pattern: str = "*", **kw: Any) -> Fault:
-        """Close the connection without any response; nothing is applied."""
-        return self.add("reset", pattern, **kw)
-
-    def drop_response(self, pattern: str = "*", mode: Literal["reset", "timeout"] = "reset", seconds: float = 2.0,
-                      **kw: Any) -> Fault:  # fmt: skip
-        """Apply the request (the write happens) and then lose the answer: ``reset`` closes the connection at once,
-        ``timeout`` holds it silent for ``seconds`` before closing, so a client with a shorter timeout gives up."""
-        return self.add("drop_response", pattern, mode=mode, seconds=seconds, **kw)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def take(self, method: str, path: str) -> list[Fault]:
-        """The faults that fire for this request, their counts consumed."""
-        fired: list[Fault] = []
-        with self._lock:
-            for fault in self._faults:
-                if (fault.count is None or fault.count > 0) and fault.matches(method, path):
-                    if fault.count is not None:
-                        fault.count -= 1
-                    fault.hits += 1
-                    fired.append(fault)
-        return fired
-
-
-@dataclass
-class Stats:
-    """What the simulator saw: every request as ``(method, path)``, and the most requests in flight at once."""
-
-    requests: list[tuple[str, str]] = field(default_factory=list)
-    in_flight: int = 0
-    max_concurrent: int = 0
-    logins: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @contextlib.contextmanager
-    def request(self, method: str, path: str) -> Iterator[None]:
-        with self._lock:
-            self.requests.append((method, path))
-            self.in_flight += 1
-            self.max_concurrent = max(self.max_concurrent, self.in_flight)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.in_flight -= 1
-
-    def reset(self) -> None:
-        with self._lock:
-            self.requests.clear()
-            self.max_concurrent = self.in_flight
-            self.logins = 0
-
-    def count(self, method: str | None = None, pattern: str = "*") -> int:
-        """How many requests matched ``method`` and the fnmatch ``pattern`` on the relative path."""
-        with self._lock:
-            return sum(
-                1
-                for m, p in self.requests
-                if (method is None or m == method.upper()) and fnmatch.fnmatchcase(p, pattern)
-            )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Requests and responses
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: list[str] = field(default_factory=list)
-    content_type: str = "application/json;odata=minimalmetadata;charset=utf-8"
-
-
-@dataclass
-class Request:
-    method: str
-    path: str  # relative to /b1s/v1/, unquoted
-    query: list[tuple[str, str]]
-    headers: dict[str, str]  # lower-cased names
-    cookies: dict[str, str]
-    body: bytes
-    base_url: str
-
-    def json(self) -> Any:
-        if not self.body:
-            raise B1Error(400, BAD_REQUEST, "The request body is empty")
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise B1Error(400, BAD_REQUEST, f"The request body is not valid JSON: {exc}") from exc
-
-    def option(self, name: str) -> str | None:
-        for key, value in self.query:
-            if key == name:
-                return value
-        return None
-
-
-_PATH = re.compile(r"^(?P<set>[A-Za-z]+)(?:\((?P<key>.*)\))?(?:/(?P<tail>\$?[A-Za-z]+))?$")
-_KEY_PART = re.compile(r"^\s*(?:(?P<name>[A-Za-z]+)\s*=\s*)?(?P<value>'(?:[^']|'')*'|-?\d+)\s*$")
-
-
-def parse_key(entity_set: str, text: str) -> Any:
-    """``'A1'`` → ``'A1'``, ``12`` → ``12``, ``CardCode='C1',ItemCode='I1'`` → ``('C1', 'I1')`` in key order."""
-    names = ENTITY_SETS[entity_set].keys
-    parts = re.findall(r"(?:[^,']|'(?:[^']|'')*')+", text)
-    if len(parts) != len(names):
-        raise B1Error(400, BAD_REQUEST, f"Invalid key '{text}' for {entity_set}")
-    values: dict[str, Any] = {}
-    for position, part in enumerate(parts):
-        match = _KEY_PART.match(part)
-        if not match:
-            raise B1Error(400, BAD_REQUEST, f"Invalid key '{text}' for {entity_set}")
-        name = match["name"] or names[position]
-        raw = match["value"]
-        values[name] = raw[1:-1].replace("''", "'") if raw.startswith("'") else int(raw)
-    if set(values) != set(names):
-        raise B1Error(400, BAD_REQUEST, f"Invalid key '{text}' for {entity_set}")
-    if len(names) == 1:
-        return values[names[0]]
-    return tuple(values[name] for name in names)
-
-
-def _page_size(request: Request, precedence: str) -> tuple[int, dict[str, str]]:
-    """The page size asked for, and the ``Preference-Applied`` header when the ``Prefer`` form was honoured."""
-    prefer = None
-    for part in request.headers.get("prefer", "").split(","):
-        name, _, value = part.strip().partition("=")
-        if name.strip().lower() == "odata.maxpagesize":
-            prefer = value.strip()
-    b1s = request.headers.get("b1s-pagesize")
-    chosen: list[tuple[str, str]] = []
-    if prefer is not None:
-        chosen.append(("prefer", prefer))
-    if b1s is not None:
-        chosen.append(("b1s", b1s.strip()))
-    if not chosen:
-        return DEFAULT_PAGE_SIZE, {}
-    chosen.sort(key=lambda pair: pair[0] != precedence)
-    source, value = chosen[0]
-    if not value.isdigit():
-        raise B1Error(400, BAD_REQUEST, f"Invalid page size {value!r}")
-    size = int(value)
-    return size, ({"Preference-Applied": f"odata.maxpagesize={size}"} if source == "prefer" else {})
-
-
-def _int_option(request: Request, name: str) -> int | None:
-    value = request.option(name)
-    if value is None:
-        return None
-    if not value.strip().isdigit():
-        raise B1Error(400, BAD_REQUEST, f"Invalid value {value!r} for {name}")
-    return int(value)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The simulator
-
-
-class SapB1Simulator:
+class SapB1Simulator(Scenario):
     """A Service Layer on ``127.0.0.1`` (or ``host``) serving one in-memory company.
 
     Arguments a test may want to change:
@@ -488,7 +175,7 @@ class SapB1Simulator:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}{API_ROOT}"
 
-    # -- acting as the clock and as the ERP user ------------------------------------------------------------------
+    # -- the clock and the sessions ---------------------------------------------------------------------------------
 
     @property
     def clock(self) -> Clock:
@@ -505,99 +192,7 @@ class SapB1Simulator:
     def expire_sessions(self) -> None:
         self.sessions.expire()
 
-    def add_item(self, code: str, name: str | None = None, *, price: float | None = None,
-                 stock: dict[str, float] | None = None, **fields: Any) -> dict[str, Any]:  # fmt: skip
-        """Create an item: ``price`` goes to every price list, ``stock`` maps warehouse → InStock."""
-        payload: dict[str, Any] = {"ItemCode": code, "ItemName": name or code, **fields}
-        if price is not None:
-            payload["ItemPrices"] = [
-                {"PriceList": number, "Price": price, "Currency": self.company.currency}
-                for number in self.company.price_lists
-            ]
-        if stock:
-            payload["ItemWarehouseInfoCollection"] = [{"WarehouseCode": w, "InStock": q} for w, q in stock.items()]
-        with self.company.lock:
-            return self.company.add_item(payload)
-
-    def add_customer(self, code: str, name: str | None = None, **fields: Any) -> dict[str, Any]:
-        with self.company.lock:
-            return self.company.add_business_partner({"CardCode": code, "CardName": name or code, **fields})
-
-    def create(self, entity_set: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Create as an ERP user would (no HTTP); raises ``B1Error`` on refusal."""
-        with self.company.lock:
-            return self.company.create(entity_set, payload)[1]
-
-    def touch_item(self, code: str, when: datetime | None = None, **changes: Any) -> dict[str, Any]:
-        """Change an item (``changes`` are field values, may be none) stamped at ``when`` (default: the clock)."""
-        with self.company.lock:
-            item = self.company.get("Items", code)
-            item.update(changes)
-            self.company.stamp("Items", code, item, when=when)
-            return item
-
-    def deliver(self, doc_entry: int, lines: dict[int, float] | None = None, *, tracking_number: str | None = None,
-                batches: dict[int, list[dict[str, Any]]] | None = None, **header: Any) -> dict[str, Any]:  # fmt: skip
-        """Post a delivery note for order ``doc_entry``: ``lines`` maps order LineNum → quantity (default: every open
-        line in full); ``batches`` gives BatchNumbers per LineNum for batch-managed items."""
-        with self.company.lock:
-            order = self.company.get("Orders", doc_entry)
-            wanted = lines or {
-                line["LineNum"]: line["RemainingOpenQuantity"]
-                for line in order["DocumentLines"]
-                if line["LineStatus"] == "bost_Open"
-            }
-            document_lines = []
-            for line_num, quantity in wanted.items():
-                row: dict[str, Any] = {"BaseType": 17, "BaseEntry": doc_entry, "BaseLine": line_num}
-                row["Quantity"] = quantity
-                if batches and line_num in batches:
-                    row["BatchNumbers"] = batches[line_num]
-                document_lines.append(row)
-            payload = {"CardCode": order["CardCode"], "DocumentLines": document_lines, **header}
-            if tracking_number is not None:
-                payload["TrackingNumber"] = tracking_number
-            return self.company.add_document("DeliveryNotes", payload)
-
-    def invoice(self, doc_entry: int, *, base_type: int = 15, **header: Any) -> dict[str, Any]:
-        """Post an A/R invoice for every open line of delivery note ``doc_entry`` (or of an order with
-        ``base_type=17``, which also takes the stock out)."""
-        with self.company.lock:
-            base_set = "DeliveryNotes" if base_type == 15 else "Orders"
-            base = self.company.get(base_set, doc_entry)
-            document_lines = [
-                {"BaseType": base_type, "BaseEntry": doc_entry, "BaseLine": line["LineNum"]}
-                for line in base["DocumentLines"]
-                if line["LineStatus"] == "bost_Open"
-            ]
-            payload = {"CardCode": base["CardCode"], "DocumentLines": document_lines, **header}
-            return self.company.add_document("Invoices", payload)
-
-    def credit_note(self, invoice_entry: int, lines: dict[int, float] | None = None, **header: Any) -> dict[str, Any]:
-        """Post an A/R credit memo based on invoice ``invoice_entry`` (``lines``: LineNum → quantity; default all)."""
-        with self.company.lock:
-            invoice = self.company.get("Invoices", invoice_entry)
-            wanted = lines or {
-                line["LineNum"]: line["RemainingOpenQuantity"]
-                for line in invoice["DocumentLines"]
-                if line["LineStatus"] == "bost_Open"
-            }
-            document_lines = [
-                {"BaseType": 13, "BaseEntry": invoice_entry, "BaseLine": n, "Quantity": q} for n, q in wanted.items()
-            ]
-            return self.company.add_document(
-                "CreditNotes", {"CardCode": invoice["CardCode"], "DocumentLines": document_lines, **header}
-            )
-
-    def stock(self, item_code: str, warehouse: str = "01") -> dict[str, Any]:
-        """The item's ItemWarehouseInfoCollection row for ``warehouse`` (a copy)."""
-        with self.company.lock:
-            for row in self.company.get("Items", item_code)["ItemWarehouseInfoCollection"]:
-                if row["WarehouseCode"] == warehouse:
-                    return dict(row)
-        raise KeyError(warehouse)
-
-    # -- request handling -----------------------------------------------------------------------------------------
+    # -- the Service Layer ------------------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
         """Answer one request (no faults applied here). Never raises for bad input: errors become error bodies."""
@@ -609,7 +204,7 @@ class SapB1Simulator:
         if request.path == "Logout" and request.method == "POST":
             self.sessions.close(session.id)
             return Response(204)
-        match = _PATH.match(request.path)
+        match = PATH.match(request.path)
         if not match or match["set"] not in ENTITY_SETS:
             raise B1Error(404, BAD_REQUEST, f"Invalid resource path '{request.path}'")
         set_name, key_text, tail = match["set"], match["key"], match["tail"]
@@ -686,9 +281,9 @@ class SapB1Simulator:
     def _list(self, request: Request, set_name: str) -> Response:
         rows = self._rows(request, set_name)
         total = len(rows)
-        skip = _int_option(request, "$skip") or 0
-        top = _int_option(request, "$top")
-        page_size, headers = _page_size(request, self.page_size_precedence)
+        skip = int_option(request, "$skip") or 0
+        top = int_option(request, "$top")
+        page_size, headers = page_size_of(request, self.page_size_precedence)
         wanted = rows[skip:] if top is None else rows[skip : skip + top]
         page = wanted if page_size == 0 else wanted[:page_size]
         body: dict[str, Any] = {"odata.metadata": f"{request.base_url}$metadata#{set_name}"}
@@ -755,10 +350,6 @@ class SapB1Simulator:
         replace = request.headers.get("b1s-replacecollectionsonpatch", "").lower() == "true"
         self.company.patch(set_name, key, request.json(), replace_collections=replace)
         return Response(204)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# HTTP
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -880,6 +471,3 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload and self.command != "HEAD":
             self.wfile.write(payload)
-
-
-__all__ = ["B1Error", "Company", "Fault", "Faults", "SapB1Simulator", "Sessions", "Stats"]

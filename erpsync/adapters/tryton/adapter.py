@@ -1,0 +1,93 @@
+"""``TrytonAdapter``: a Tryton server through its REST API (``/<database>/rest/model/<model>``) over HTTP(S).
+
+The adapter is composed of its transport (``session``), its reads (``reads``) and its writes (``writes``); the
+translation of Tryton's records lives in ``mapping`` and the connection settings in ``settings``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from django.core.exceptions import ImproperlyConfigured
+
+from erpsync.adapters.base import Capability, ConnectionCheck, ErpAdapter, ErpError
+from erpsync.adapters.http import base_url_setting, flag_setting
+from erpsync.adapters.tryton import settings as _settings
+from erpsync.adapters.tryton.reads import TrytonReads
+from erpsync.adapters.tryton.session import TrytonSession
+from erpsync.adapters.tryton.writes import TrytonWrites
+
+logger = logging.getLogger(__name__)
+
+
+class TrytonAdapter(TrytonReads, TrytonWrites, TrytonSession, ErpAdapter):
+    """Tryton through its REST API. See ``erpsync.adapters.tryton.settings`` for settings."""
+
+    key = "tryton"
+    capabilities = frozenset(
+        {
+            Capability.UNITS,
+            Capability.PRODUCTS,
+            Capability.WAREHOUSES,
+            Capability.STOCK,
+            Capability.PRICE_LISTS,
+            Capability.PRICES,
+            Capability.CUSTOMERS,
+            Capability.BALANCES,
+            Capability.CREDIT,
+            Capability.DELTA,
+            Capability.ORDER_PUSH,
+            Capability.ORDER_LOOKUP,
+            Capability.ORDER_CANCEL,
+            Capability.ORDER_STATUS,
+            Capability.DOCUMENTS,
+            Capability.LIVE_STOCK,
+            Capability.LIVE_BALANCE,
+            Capability.PAYMENT_PUSH,
+            Capability.LEDGER,
+            Capability.OPEN_ORDERS,
+        }
+    )
+
+    def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
+        super().__init__(settings=settings, credentials=credentials)
+        self._configure(self.settings)
+        self.api_key = _settings.api_key(self.credentials)
+        self._open_session()
+
+    def _configure(self, options: Mapping[str, Any]) -> None:
+        """Every connection setting, checked in the order an operator reads them (see ``settings``)."""
+        number = _settings.positive_number
+        base_url = base_url_setting(options, who="Tryton", what="the Tryton server's root URL")
+        self.database = _settings.database(options)
+        self.rest_url = f"{base_url}{quote(self.database)}/rest/"
+        self.verify_tls = flag_setting(options, "verify_tls", True, who="Tryton")
+        self.timeout = number(options, "timeout_seconds", 30)
+        self.page_size = int(number(options, "page_size", 200, whole=True))
+        self.delta_overlap = timedelta(seconds=number(options, "delta_overlap_seconds", 300, zero=True))
+        self.order_state = _settings.pushed_order_state(options)
+        self.sellable_warehouses = _settings.sellable_warehouses(options)
+        self.order_warehouse = options.get("order_warehouse", "")
+        self.reference_prefix = options.get("reference_prefix", "")
+        self.payment_journal = options.get("payment_journal", "")
+        self.payment_account = options.get("payment_account", "")
+        _settings.check_payments(options)
+
+    def test_connection(self) -> ConnectionCheck:
+        details = {"database": self.database}
+        try:
+            company = self.company()
+            list(self.search("stock.location", [["type", "=", "warehouse"]], ["code"]))
+        except (ErpError, ImproperlyConfigured) as exc:
+            return ConnectionCheck(False, f"Tryton is not usable: {exc}", details)
+        except Exception as exc:  # never raise from a check: the reason is what the operator needs
+            logger.exception("Tryton connection check failed")
+            return ConnectionCheck(False, f"Tryton check failed: {type(exc).__name__}: {exc}", details)
+        details["company"] = company["id"]
+        return ConnectionCheck(
+            True, f"Connected to Tryton database {self.database} (company {company['id']}).", details
+        )

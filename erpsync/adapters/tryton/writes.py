@@ -1,0 +1,302 @@
+"""What the Tryton adapter writes: sales (looked up by the portal's reference first, and taken through the
+workflow up to ``order_state``), their cancellation, and receipts of payments as posted journal entries.
+
+Sales carry the portal order number as the customer ``reference``; a push looks the reference up first and
+finishes the workflow of a sale an earlier attempt left behind, so retries never create a second sale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from erpsync.adapters.base import ErpAck, ErpCancel, ErpOrder, ErpOrderAck, ErpPayment, PermanentError
+from erpsync.adapters.http import text as _text
+from erpsync.adapters.tryton.mapping import STATE_RANK, as_decimal, nested, receipt_ack, sale_ack, vat_rate
+from erpsync.adapters.tryton.session import fields_param
+
+# Each step of Tryton's sale workflow, and the button that takes a sale there.
+WORKFLOW = {"quotation": "quote", "confirmed": "confirm"}
+# Sale states in which Tryton's "cancel" still works (a confirmed sale goes back to draft first).
+CANCELLABLE = ("draft", "quotation", "confirmed")
+
+
+class TrytonWrites:
+    """The writing half of ``TrytonAdapter``. Every create looks its reference up first, so a retry never makes a
+    second sale or receipt."""
+
+    def _find_sale(self, reference: str) -> dict[str, Any] | None:
+        rows = list(self.search("sale.sale", [["reference", "=", reference]], self.SALE_FIELDS))
+        # A customer reference is not unique in Tryton: prefer the live sale when an old one was cancelled.
+        live = [row for row in rows if row.get("state") != "cancelled"]
+        return (live or rows or [None])[0]
+
+    def order_lookup(self, reference: str) -> ErpOrderAck | None:
+        sale = self._find_sale(reference)
+        return None if sale is None else sale_ack(reference, sale, self.order_state)
+
+    def order_push(self, order: ErpOrder) -> ErpOrderAck:
+        sale = self._find_sale(order.reference)
+        if sale is None:
+            created = self._call("POST", "model/sale.sale", body=self.sale_values(order), write=True)
+            sale = {"id": created["id"], "state": "draft", "reference": order.reference}
+        elif sale.get("state") == "cancelled":
+            return sale_ack(order.reference, sale, self.order_state)
+        sale = self._advance(sale)
+        return sale_ack(order.reference, sale, self.order_state)
+
+    def _advance(self, sale: dict[str, Any]) -> dict[str, Any]:
+        """Take the sale through the workflow up to ``order_state``; steps already done are skipped, so an attempt
+        that stopped half-way is finished by the next one."""
+        target = STATE_RANK[self.order_state]
+        for state, action in WORKFLOW.items():
+            if STATE_RANK.get(sale.get("state"), 0) < STATE_RANK[state] <= target:
+                self.button("sale.sale", sale["id"], action)
+                sale = self._call("GET", f"model/sale.sale/{int(sale['id'])}", params=fields_param(*self.SALE_FIELDS))
+        return sale
+
+    def sale_values(self, order: ErpOrder) -> dict[str, Any]:
+        """The ``sale.sale`` create values for ``order``: party, addresses, products, units, currency and taxes are
+        looked up by their codes; anything Tryton does not know is refused before anything is written."""
+        parties = list(
+            self.search(
+                "party.party",
+                [["code", "=", order.customer_code]],
+                ["addresses.invoice", "addresses.delivery", "addresses.sequence", "customer_payment_term"],
+            )
+        )
+        if not parties:
+            raise PermanentError(f"Tryton has no party with code {order.customer_code!r}")
+        party = parties[0]
+        addresses = sorted(party.get("addresses") or [], key=lambda a: (a.get("sequence") or 0, a["id"]))
+        if not addresses:
+            raise PermanentError(f"Party {order.customer_code!r} has no address in Tryton")
+        codes = sorted({line.product_code for line in order.lines})
+        products = {
+            row["code"]: row
+            for row in self.search(
+                "product.product",
+                [["code", "in", codes]],
+                ["code", "default_uom.category", "account_category.customer_taxes_used.rate", "salable"],
+            )
+        }
+        missing = [code for code in codes if code not in products]
+        if missing:
+            raise PermanentError(f"Tryton has no product with code {', '.join(map(repr, missing))}")
+        symbols = sorted({line.unit for line in order.lines})
+        units: dict[str, list[dict[str, Any]]] = {}
+        for row in self.search("product.uom", [["symbol", "in", symbols]], ["symbol", "category"]):
+            units.setdefault(row["symbol"], []).append(row)
+        currencies = list(self.search("currency.currency", [["code", "=", order.currency]], ["code"]))
+        if not currencies:
+            raise PermanentError(f"Tryton has no currency {order.currency!r}")
+        lines = self._sale_lines(order, products, units)
+        delivery = self._delivery_address(order, addresses)
+        invoice = next((a for a in addresses if a.get("invoice")), addresses[0])
+        values: dict[str, Any] = {
+            "party": party["id"],
+            "reference": order.reference,
+            "sale_date": order.ordered_on,
+            "currency": currencies[0]["id"],
+            "invoice_address": invoice["id"],
+            "shipment_address": delivery["id"],
+            "lines": [["create", lines]],
+        }
+        if order.po_number:
+            values["description"] = order.po_number
+        comment = "\n".join(part for part in (order.note, order.delivery_address) if part)
+        if comment:
+            values["comment"] = comment
+        if party.get("customer_payment_term"):
+            values["payment_term"] = party["customer_payment_term"]
+        warehouse = self.order_warehouse
+        if not warehouse and self.sellable_warehouses is not None and len(self.sellable_warehouses) == 1:
+            (warehouse,) = self.sellable_warehouses
+        if warehouse:
+            found = [row for row in self._warehouses(active_only=True) if row["code"] == warehouse]
+            if not found:
+                raise PermanentError(f"Tryton has no active warehouse {warehouse!r}")
+            values["warehouse"] = found[0]["id"]
+        return values
+
+    def _sale_lines(
+        self, order: ErpOrder, products: Mapping[str, dict[str, Any]], units: Mapping[str, list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """The sale's lines: each product with its unit and customer taxes, refused when Tryton's taxes make another
+        VAT rate than the portal charged."""
+        lines = []
+        for line in order.lines:
+            product = products[line.product_code]
+            unit = self._unit(line.unit, units, nested(product, "default_uom", "category"))
+            taxes = nested(product, "account_category", "customer_taxes_used") or []
+            rate = vat_rate(taxes) or Decimal(0)
+            if rate != (as_decimal(line.vat_rate) or Decimal(0)):
+                raise PermanentError(
+                    f"Line {line.line_no}: the portal charged {line.vat_rate}% VAT on {line.product_code}, "
+                    f"Tryton's taxes for it make {rate}%"
+                )
+            values = {
+                "type": "line",
+                "product": product["id"],
+                "quantity": float(line.quantity),
+                "unit": unit,
+                "unit_price": line.unit_price,
+                "taxes": [["add", [tax["id"] for tax in taxes]]],
+            }
+            if line.description:
+                values["description"] = line.description
+            lines.append(values)
+        return lines
+
+    @staticmethod
+    def _unit(symbol: str, units: Mapping[str, list[dict[str, Any]]], category: int | None) -> int:
+        """The unit with ``symbol``; among homonyms, the one of the product's unit category. A unit of another
+        category is passed on as it is: Tryton itself refuses it, with its own message."""
+        candidates = units.get(symbol) or []
+        if not candidates:
+            raise PermanentError(f"Tryton has no unit with symbol {symbol!r}")
+        same = [row for row in candidates if row.get("category") == category]
+        return (same or candidates)[0]["id"]
+
+    @staticmethod
+    def _delivery_address(order: ErpOrder, addresses: list[dict[str, Any]]) -> dict[str, Any]:
+        if order.delivery_address_code:
+            chosen = [a for a in addresses if str(a["id"]) == order.delivery_address_code]
+            if not chosen:
+                raise PermanentError(
+                    f"Address {order.delivery_address_code!r} is not one of party {order.customer_code!r}'s in Tryton"
+                )
+            return chosen[0]
+        return next((a for a in addresses if a.get("delivery")), addresses[0])
+
+    def order_cancel(self, cancel: ErpCancel) -> ErpAck:
+        if cancel.document_id:
+            sale = self._call(
+                "GET", f"model/sale.sale/{int(cancel.document_id)}", params=fields_param(*self.SALE_FIELDS)
+            )
+        else:
+            sale = self._find_sale(cancel.reference)
+            if sale is None:
+                raise PermanentError(f"Tryton holds no sale with reference {cancel.reference!r}")
+        ack = ErpAck(cancel.reference, str(sale["id"]), _text(sale.get("number")))
+        state = sale.get("state")
+        if state == "cancelled":
+            return ack  # cancelled before (a retry after an unanswered cancel): nothing left to do
+        if state not in CANCELLABLE:
+            raise PermanentError(
+                f"Sale {sale.get('number') or sale['id']} is {state} in Tryton: its shipments exist, it can no longer "
+                "be cancelled as a whole"
+            )
+        if state == "confirmed":
+            self.button("sale.sale", sale["id"], "draft")
+        self.button("sale.sale", sale["id"], "cancel")
+        return ack
+
+    def _find_receipt(self, reference: str) -> dict[str, Any] | None:
+        """The journal entry carrying ``reference`` in the payments journal, posted ones first."""
+        domain = [["description", "=", reference], ["journal.code", "=", self.payment_journal]]
+        rows = list(self.search("account.move", domain, ["state", "number"]))
+        rows.sort(key=lambda row: row.get("state") != "posted")
+        return rows[0] if rows else None
+
+    def payment_lookup(self, reference: str) -> ErpAck | None:
+        """The posted receipt for ``reference``. A draft an earlier attempt left is no receipt yet: the next push
+        posts it."""
+        self._payments_configured()
+        row = self._find_receipt(reference)
+        if row is None or row.get("state") != "posted":
+            return None
+        return receipt_ack(reference, row)
+
+    def payment_push(self, payment: ErpPayment) -> ErpAck:
+        self._payments_configured()
+        row = self._find_receipt(payment.reference)
+        if row is None:
+            created = self._call("POST", "model/account.move", body=self.receipt_values(payment), write=True)
+            row = {"id": created["id"], "state": "draft"}
+        if row.get("state") != "posted":
+            self.button("account.move", row["id"], "post")
+            row = self._call("GET", f"model/account.move/{int(row['id'])}", params=fields_param("state", "number"))
+        return receipt_ack(payment.reference, row)
+
+    def _payments_configured(self) -> None:
+        if not self.payment_journal:
+            raise PermanentError(
+                "Payments are not set up for this Tryton connection: set 'payment_journal' and 'payment_account'."
+            )
+
+    def receipt_values(self, payment: ErpPayment) -> dict[str, Any]:
+        """The ``account.move`` create values of a collection; refuses what Tryton does not know."""
+        if payment.amount <= 0:
+            raise PermanentError(f"A receipt needs a positive amount, got {payment.amount}")
+        company = self.company()
+        if payment.currency != company["currency"]:
+            raise PermanentError(
+                f"Receipts are posted in the company currency {company['currency']}, not {payment.currency}"
+            )
+        parties = list(self.search("party.party", [["code", "=", payment.customer_code]], ["account_receivable"]))
+        if not parties:
+            raise PermanentError(f"Tryton has no party with code {payment.customer_code!r}")
+        receivable = parties[0].get("account_receivable")
+        if not receivable:
+            configuration = self._call(
+                "GET", "model/account.configuration/1", params=fields_param("default_account_receivable")
+            )
+            receivable = (configuration or {}).get("default_account_receivable")
+        if not receivable:
+            raise PermanentError(f"Party {payment.customer_code!r} has no receivable account in Tryton")
+        journals = list(self.search("account.journal", [["code", "=", self.payment_journal]], ["code"]))
+        if not journals:
+            raise PermanentError(f"Tryton has no journal with code {self.payment_journal!r}")
+        accounts = list(
+            self.search(
+                "account.account",
+                [["code", "=", self.payment_account], ["company", "=", company["id"]], ["closed", "!=", True]],
+                ["code"],
+            )
+        )
+        if not accounts:
+            raise PermanentError(f"Tryton has no open account with code {self.payment_account!r}")
+        periods = list(
+            self.search(
+                "account.period",
+                [
+                    ["company", "=", company["id"]],
+                    ["type", "=", "standard"],
+                    ["state", "=", "open"],
+                    ["start_date", "<=", payment.received_on],
+                    ["end_date", ">=", payment.received_on],
+                ],
+                ["name"],
+            )
+        )
+        if not periods:
+            raise PermanentError(f"Tryton has no open period on {payment.received_on.isoformat()}")
+        text = " ".join(
+            part
+            for part in (
+                payment.method,
+                payment.description,
+                payment.order_reference,
+                ", ".join(payment.invoice_numbers),
+            )
+            if part
+        )[:250]
+        lines = [
+            {"account": accounts[0]["id"], "debit": payment.amount, "credit": Decimal(0), "description": text},
+            {
+                "account": receivable,
+                "party": parties[0]["id"],
+                "debit": Decimal(0),
+                "credit": payment.amount,
+                "description": text,
+            },
+        ]
+        return {
+            "journal": journals[0]["id"],
+            "period": periods[0]["id"],
+            "date": payment.received_on,
+            "description": payment.reference,
+            "lines": [["create", lines]],
+        }

@@ -1,0 +1,202 @@
+"""The in-memory SAP Business One company behind the simulated Service Layer.
+
+Entities are kept as the JSON objects the Service Layer (v1) shows: field names and enum spellings as SAP documents
+them (``tYES``/``tNO``, ``bost_Open``/``bost_Close``, ``cCustomer``…), dates as
+``'YYYY-MM-DD'`` and times as ``'HH:MM:SS'``. Every write goes through a method of ``Company`` so the business effects
+happen in one place:
+
+- an order commits stock (``Committed`` up per warehouse); a delivery based on it takes stock out (``InStock`` and
+  ``Committed`` down), lowers the order line's ``RemainingOpenQuantity`` and closes the order when all is delivered;
+  ``Cancel``/``Close`` release what is still committed;
+- invoices raise, credit notes and incoming payments lower the customer's ``CurrentAccountBalance``; a payment raises
+  the invoice's ``PaidToDate`` and closes it when paid in full; a credit note copied from an invoice is applied to
+  it the same way (up to what the invoice still owes; the credit note's own ``PaidToDate`` is what it applied, and it
+  closes when applied in full), and cancelling the credit note takes that back;
+- every change stamps ``UpdateDate``/``UpdateTime`` from ``company.clock`` and bumps the entity's ETag.
+
+Choices where the protocol notes are UNCONFIRMED (each is a flag on ``Company``):
+
+- stock moved by documents does not bump the item's ``UpdateDate`` (``stock_bumps_item_update = False``);
+- balance changes do not bump the business partner's ``UpdateDate``;
+- a credit note copied from an invoice raises the invoice's ``PaidToDate`` (the internal reconciliation SAP makes);
+- incoming payments carry ``UpdateDate``/``UpdateTime`` like documents (whether the Service Layer's Payment entity
+  shows them is not confirmed);
+- business-rule refusals answer HTTP 400 with code ``-10`` (``BUSINESS_ERROR``), the generic code the Service Layer
+  uses for DI-API messages; -2028 / -2035 / -2039 / 301 are the documented ones.
+
+Not simulated: journal entries, exchange rates (documents take the customer's currency at rate 1), bin locations,
+serial-number identity (serial numbers are only counted), freight and rounding rules.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from erpsync.simulators.sap_b1.clock import Clock, clock_time, day
+from erpsync.simulators.sap_b1.documents import SalesDocuments
+from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error, not_found, refuse
+from erpsync.simulators.sap_b1.master_data import MasterData
+from erpsync.simulators.sap_b1.payments import Payments
+from erpsync.simulators.sap_b1.schema import DOCUMENT_SETS, ENTITY_SETS, READ_ONLY
+
+
+class Company(MasterData, SalesDocuments, Payments):
+    """One company database (``CompanyDB``) held in memory; thread-safe through ``lock``.
+
+    The collections are plain dicts keyed like the Service Layer keys them (``items['A0001']``, ``orders[12]``,
+    ``special_prices[('C0001', 'A0001')]``). Read them freely in tests; write through the methods.
+    """
+
+    def __init__(self, name: str = "SBODEMOTR", *, currency: str = "TRY") -> None:
+        self.name = name
+        self.currency = currency
+        self.clock = Clock()
+        self.lock = threading.RLock()
+        self.items: dict[str, dict[str, Any]] = {}
+        self.warehouses: dict[str, dict[str, Any]] = {}
+        self.price_lists: dict[int, dict[str, Any]] = {}
+        self.special_prices: dict[tuple[str, str], dict[str, Any]] = {}
+        self.uom_groups: dict[int, dict[str, Any]] = {}
+        self.uoms: dict[int, dict[str, Any]] = {}
+        self.business_partners: dict[str, dict[str, Any]] = {}
+        self.orders: dict[int, dict[str, Any]] = {}
+        self.delivery_notes: dict[int, dict[str, Any]] = {}
+        self.invoices: dict[int, dict[str, Any]] = {}
+        self.credit_notes: dict[int, dict[str, Any]] = {}
+        self.drafts: dict[int, dict[str, Any]] = {}
+        self.incoming_payments: dict[int, dict[str, Any]] = {}
+        # VAT groups with their rate in percent (the Service Layer exposes them as VatGroups; here they only price).
+        self.vat_groups: dict[str, float] = {"S0": 0.0, "S1": 20.0, "S2": 10.0, "S3": 1.0}
+        self.stock_bumps_item_update = False
+        # When set, Orders POST creates a Draft (approval procedure) instead of the order; see ``create``.
+        self.approval_required = False
+        self._versions: dict[tuple[str, Any], int] = {}
+        # Credit note DocEntry → [(invoice DocEntry, amount applied)]: taken back when the credit note is cancelled.
+        self._credit_applied: dict[int, list[tuple[int, float]]] = {}
+        # Each object type numbers its own DocEntry and DocNum, the way ONNM series do.
+        numbered = (*DOCUMENT_SETS, "Drafts", "IncomingPayments")
+        self._doc_entry = dict.fromkeys(numbered, 0)
+        self._doc_num = {name: 1000 * (i + 1) for i, name in enumerate(numbered)}
+
+    # -- generic access -------------------------------------------------------------------------------------------
+
+    def collection(self, set_name: str) -> dict[Any, dict[str, Any]]:
+        return getattr(self, ENTITY_SETS[set_name].attr)
+
+    def get(self, set_name: str, key: Any) -> dict[str, Any]:
+        """The entity under ``key`` or a 404 / -2028 error."""
+        entity = self.collection(set_name).get(key)
+        if entity is None:
+            raise not_found()
+        return entity
+
+    def etag(self, set_name: str, key: Any) -> str:
+        version = self._versions.get((set_name, key), 0)
+        digest = hashlib.sha1(f"{set_name}:{key}:{version}".encode(), usedforsecurity=False).hexdigest()
+        return f'W/"{digest}"'
+
+    def stamp(
+        self, set_name: str, key: Any, entity: dict[str, Any], *, created: bool = False, when: datetime | None = None
+    ) -> None:
+        """Record a change: ``UpdateDate``/``UpdateTime`` from the clock (or ``when``) and a new ETag."""
+        now = when.replace(microsecond=0) if when is not None else self.clock.now()
+        self._versions[(set_name, key)] = self._versions.get((set_name, key), 0) + 1
+        if "UpdateDate" in entity:
+            entity["UpdateDate"] = day(now)
+            entity["UpdateTime"] = clock_time(now)
+        if created:
+            if "CreateDate" in entity:
+                entity["CreateDate"] = day(now)
+                entity["CreateTime"] = clock_time(now)
+            if "CreationDate" in entity:
+                entity["CreationDate"] = day(now)
+
+    # -- writes from the Service Layer ------------------------------------------------------------------------------
+
+    def create(self, set_name: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Create in ``set_name``; returns (the set it landed in, the entity). Orders may land in Drafts."""
+        if not isinstance(payload, dict):
+            raise B1Error(400, BAD_REQUEST, "The request body must be a JSON object")
+        creators: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "Items": self.add_item,
+            "Warehouses": self.add_warehouse,
+            "PriceLists": self.add_price_list,
+            "SpecialPrices": self.add_special_price,
+            "UnitOfMeasurementGroups": self.add_uom_group,
+            "BusinessPartners": self.add_business_partner,
+            "IncomingPayments": self.add_incoming_payment,
+        }
+        if set_name in creators:
+            return set_name, creators[set_name](payload)
+        if set_name == "Orders" and self.approval_required:
+            return "Drafts", self.add_document("Drafts", payload)
+        if set_name in DOCUMENT_SETS:
+            return set_name, self.add_document(set_name, payload)
+        raise B1Error(405, BAD_REQUEST, f"Creating {set_name} is not supported")
+
+    def patch(self, set_name: str, key: Any, payload: dict[str, Any], *, replace_collections: bool = False) -> None:
+        """Update fields of an entity (PATCH). Collections merge by their row key unless ``replace_collections``.
+
+        Refused: read-only fields (numbering, status, computed sums), unknown fields, closed or cancelled documents.
+        Order line quantity changes move the committed stock by the difference.
+        """
+        if not isinstance(payload, dict):
+            raise B1Error(400, BAD_REQUEST, "The request body must be a JSON object")
+        entity_set = ENTITY_SETS[set_name]
+        entity = self.get(set_name, key)
+        if not entity_set.patchable:
+            raise B1Error(405, BAD_REQUEST, f"Updating {set_name} is not supported")
+        unknown = sorted(set(payload) - set(entity))
+        if unknown:
+            raise B1Error(400, BAD_REQUEST, f"Property '{unknown[0]}' of '{entity_set.type_name}' is invalid")
+        blocked = sorted((set(payload) & READ_ONLY) | (set(payload) & set(entity_set.keys)))
+        if blocked:
+            raise refuse(f"Field '{blocked[0]}' cannot be updated")
+        if set_name in DOCUMENT_SETS:
+            self._patch_document(set_name, entity, payload, replace_collections)
+        else:
+            for name, value in payload.items():
+                if isinstance(entity.get(name), list):
+                    entity[name] = self._patched_rows(set_name, name, entity[name], value, replace_collections)
+                else:
+                    entity[name] = copy.deepcopy(value)
+            if set_name == "Items":
+                self._recount_item(entity)
+        self.stamp(set_name, key, entity)
+
+    def _patched_rows(
+        self, set_name: str, name: str, rows: list[dict[str, Any]], given: Any, replace: bool
+    ) -> list[dict[str, Any]]:
+        if not isinstance(given, list):
+            raise B1Error(400, BAD_REQUEST, f"Property '{name}' must be a collection")
+        if replace:
+            return copy.deepcopy(given)
+        row_keys = {"ItemPrices": "PriceList", "ItemWarehouseInfoCollection": "WarehouseCode", "BPAddresses": "RowNum"}
+        row_key = row_keys.get(name)
+        result = copy.deepcopy(rows)
+        for change in given:
+            target = next((row for row in result if row_key and row.get(row_key) == change.get(row_key)), None)
+            if target is None:
+                result.append(copy.deepcopy(change))
+            else:
+                target.update(copy.deepcopy(change))
+        return result
+
+    def action(self, set_name: str, key: Any, name: str) -> None:
+        entity_set = ENTITY_SETS[set_name]
+        entity = self.get(set_name, key)
+        if name not in entity_set.actions:
+            raise B1Error(400, BAD_REQUEST, f"Action '{name}' is not supported on {set_name}")
+        if set_name == "IncomingPayments":
+            self.cancel_payment(entity)
+        elif name == "Cancel":
+            self.cancel_document(set_name, entity)
+        elif name == "Close":
+            self.close_document(set_name, entity)
+        else:
+            self.reopen_document(set_name, entity)
