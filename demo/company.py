@@ -3,8 +3,6 @@ taken, and how its amounts are rounded and written."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -34,8 +32,3 @@ def price4(value: Decimal) -> Decimal:
 def plain(value: Decimal) -> str:
     """10.000 → "10", 7.50 → "7.5": without the exponent ``normalize()`` alone would give ("1E+1")."""
     return format(value.normalize(), "f")
-
-
-def slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text.replace("ı", "i").replace("İ", "I")).encode("ascii", "ignore")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.decode().lower()).strip("-")

@@ -11,10 +11,11 @@ from decimal import Decimal
 from stdnum import iban
 from stdnum.tr import tckimlik, vkn
 
+from b2bportal.text import ascii_slug
 from dealers.models import Dealer, DealerAddress
 from demo.catalogue import PriceBook, ProductPlan
 from demo.catalogue_data import BRANDS, CATEGORIES
-from demo.company import ERP_EXPORT_DAY, ERP_ZONE, money, price4, slug
+from demo.company import ERP_EXPORT_DAY, ERP_ZONE, money, price4
 from erpsync.adapters.base import ErpCustomerPrice
 
 AGREEMENT_COUNT = 150
@@ -132,8 +133,8 @@ def plan_dealers(rng: random.Random) -> list[DealerPlan]:
         plate, city_name, area, offices, _districts = city
         seq[plate] += 1
         # A reserved top-level domain: a demo must never e-mail a real company.
-        domain = f"{slug(trade_name)}.example"
-        domain = domain if domain not in domains else f"{slug(trade_name)}-{plate}.example"
+        domain = f"{ascii_slug(trade_name)}.example"
+        domain = domain if domain not in domains else f"{ascii_slug(trade_name)}-{plate}.example"
         domains.add(domain)
         return DealerPlan(
             code=f"120.{plate}.{seq[plate]:03d}",
@@ -236,7 +237,7 @@ def _make_branch(branch: DealerPlan, parent: DealerPlan) -> None:
     branch.tax_number = parent.tax_number
     branch.currency, branch.price_list, branch.payment_terms = parent.currency, parent.price_list, parent.payment_terms
     branch.sales_rep = parent.sales_rep
-    branch.email = f"{slug(branch.city)}@{parent.email.split('@')[1]}"
+    branch.email = f"{ascii_slug(branch.city)}@{parent.email.split('@')[1]}"
 
 
 def _tax_number(rng: random.Random, used: set[str], *, sole_trader: bool) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from b2bportal.text import ascii_slug
 from catalog.models import (
     Category,
     ExchangeRate,
@@ -14,7 +15,7 @@ from dealers.models import Dealer, DealerChange, DealerIban, PaymentTerms, Sales
 from dealers.services import dealer_save
 from demo.catalogue import PRODUCT_HOLD_REASONS
 from demo.catalogue_data import CATEGORIES
-from demo.company import EMAIL_DOMAIN, EUR_RATE, USD_RATE, slug
+from demo.company import EMAIL_DOMAIN, EUR_RATE, USD_RATE
 from demo.customers import PAYMENT_TERMS, SALES_REPS, DealerPlan
 from demo.erp_export import ErpPlan
 from demo.rows import Context, insert_missing
@@ -65,7 +66,7 @@ def apply_portal_settings(ctx: Context, plan: ErpPlan, known: Known) -> None:
             PaymentTerms.objects.filter(code=code).update(name=name)
     for code, name in SALES_REPS:
         if code not in known.reps:
-            SalesRep.objects.filter(code=code).update(email=f"{slug(name).replace('-', '.')}@{EMAIL_DOMAIN}")
+            SalesRep.objects.filter(code=code).update(email=f"{ascii_slug(name).replace('-', '.')}@{EMAIL_DOMAIN}")
     staff_set = {
         d.code: d
         for d in plan.dealers

@@ -40,6 +40,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from b2bportal.text import name_key
 from payments.models import Allocation, BankTransaction
 
 log = logging.getLogger("payments")
@@ -51,12 +52,6 @@ IBAN_SCORE, TAX_SCORE, DOCUMENT_SCORE, AMOUNT_BONUS, AMOUNT_ONLY, NAME_SCORE = 7
 TAX_NUMBER = re.compile(r"(?<!\d)(\d{10,11})(?!\d)")
 IBAN_IN_TEXT = re.compile(r"\bTR\d{2}(?:\s?\d{4}){5}\s?\d{2}\b")
 TOKEN = re.compile(r"[0-9A-Z][0-9A-Z/_.-]{3,}[0-9A-Z]")
-FOLD = str.maketrans({"ı": "I", "i": "İ"})
-
-
-def _fold(text: str) -> str:
-    """Upper case the Turkish way, then without dots on İ, so "ı", "i", "I" and "İ" compare alike."""
-    return text.translate(FOLD).upper().replace("İ", "I")
 
 
 @dataclass
@@ -124,7 +119,7 @@ class MatchIndex:
         for pk, number, dealer_id, total in awaiting:
             item = OpenItem("order", dealer_id, number, total - paid_orders.get(pk, ZERO), order_id=pk)
             if item.due > 0:
-                self._add(self.orders, _fold(number), item)
+                self._add(self.orders, name_key(number), item)
         paid_invoices = {
             (dealer_id, number): paid
             for dealer_id, number, paid in Allocation.objects.exclude(invoice_number="")
@@ -138,7 +133,7 @@ class MatchIndex:
         for number, dealer_id, gross in invoices:
             item = OpenItem("invoice", dealer_id, number, gross - paid_invoices.get((dealer_id, number), ZERO))
             if item.due > 0:
-                self._add(self.invoices, _fold(number), item)
+                self._add(self.invoices, name_key(number), item)
 
     def _add(self, table: dict[str, OpenItem], key: str, item: OpenItem) -> None:
         table[key] = item
@@ -153,7 +148,7 @@ class MatchIndex:
 
 
 def _first_word(title: str) -> str:
-    words = [w for w in re.split(r"[^0-9A-Z]+", _fold(title or "")) if len(w) >= 4]
+    words = [w for w in re.split(r"[^0-9A-Z]+", name_key(title or "")) if len(w) >= 4]
     return words[0] if words else ""
 
 
@@ -180,7 +175,7 @@ def candidates_for(index: MatchIndex, tx: BankTransaction, words: Words | None =
     def candidate(dealer_id: int) -> Candidate:
         return found.setdefault(dealer_id, Candidate(dealer_id))
 
-    text = _fold(f"{tx.description} {tx.bank_reference}")
+    text = name_key(f"{tx.description} {tx.bank_reference}")
     sender = tx.counterparty_iban or ""
     if not sender:
         match = IBAN_IN_TEXT.search(text)

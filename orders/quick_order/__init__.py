@@ -15,7 +15,7 @@ code the dealer typed.
 
 from orders.quick_order.files import parse_quick_order_file
 from orders.quick_order.pasted import parse_quick_order_text
-from orders.quick_order.preview import PreviewLine, PreviewStatus, quick_order_preview, sku_key
+from orders.quick_order.preview import PreviewLine, PreviewStatus, quick_order_preview
 from orders.quick_order.rows import (
     MAX_FILE_BYTES,
     MAX_QUANTITY,
@@ -41,5 +41,4 @@ __all__ = [
     "parse_quick_order_file",
     "parse_quick_order_text",
     "quick_order_preview",
-    "sku_key",
 ]

@@ -7,7 +7,6 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from b2bportal.money import format_quantity
+from b2bportal.text import header_key
 from orders.quick_order.rows import (
     MAX_COLUMNS,
     MAX_FILE_BYTES,
@@ -39,15 +39,6 @@ SKU_HEADERS = frozenset(
 QUANTITY_HEADERS = frozenset({"quantity", "qty", "miktar", "adet"})
 UNIT_HEADERS = frozenset({"unit", "birim", "unit code", "birim kodu"})
 
-_HEADER_FOLD = str.maketrans({"İ": "i", "I": "i", "ı": "i"})
-
-
-def _header_key(text: str) -> str:
-    """ "Ürün Kodu", "URUN_KODU" and "ürün kodu:" all become "urun kodu"."""
-    text = unicodedata.normalize("NFKD", text.translate(_HEADER_FOLD))
-    text = "".join(char for char in text if not unicodedata.combining(char)).lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
-
 
 @dataclass(frozen=True)
 class _Columns:
@@ -68,7 +59,7 @@ def _header_columns(cells: list, texts: list[str]) -> _Columns | None:
     number in it is data ("A-1;5;ADET" names the unit ADET, not a quantity column)."""
     if any(_is_number(value) for value in cells):
         return None
-    keys = [_header_key(text) for text in texts]
+    keys = [header_key(text) for text in texts]
 
     def first(names: frozenset[str]) -> int | None:
         return next((index for index, key in enumerate(keys) if key in names), None)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from django.db.models import CharField, Func, Q, Value
-from django.db.models.functions import Lower, Trim
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from b2bportal.money import format_quantity
+from b2bportal.text import code_key, code_key_sql
 from catalog.availability import Availability, Decision, availability_for_products, quantity_decision
 from catalog.models import Product, ProductUnit, Unit
 from catalog.pricing import DealerPricing, PriceResult
@@ -58,27 +58,6 @@ class PreviewLine:
         return self.status in PreviewStatus.ADDABLE
 
 
-# Turkish letters folded so "şişe-1" finds "ŞİŞE-1": Python's and PostgreSQL's lower() disagree on "İ", and
-# neither maps "I" to "ı", so both sides first fold the letters that differ, then lower the rest.
-_SKU_FOLD_FROM = "İIıŞĞÜÖÇ"
-_SKU_FOLD_TO = "iiişğüöç"
-_SKU_FOLD = str.maketrans(_SKU_FOLD_FROM, _SKU_FOLD_TO)
-
-
-class _Translate(Func):
-    function = "TRANSLATE"
-    output_field = CharField()
-
-
-def sku_key(sku: str) -> str:
-    """The form in which two SKUs are the same code: trimmed, case and Turkish dotted/dotless i ignored."""
-    return sku.strip().translate(_SKU_FOLD).lower()
-
-
-def _sku_key_sql():
-    return Lower(_Translate(Trim("sku"), Value(_SKU_FOLD_FROM), Value(_SKU_FOLD_TO)))
-
-
 @dataclass(frozen=True)
 class _Candidate:
     product_id: int
@@ -90,15 +69,15 @@ def _candidates(rows: list[QuickOrderRow]) -> list[list[_Candidate]]:
     product barcode (the base unit), else by pack barcode (that pack). One query for the SKUs, one for barcodes.
     """
     codes = [row.sku.strip() if row.sku and not sku_error(row.sku) else "" for row in rows]
-    keys = {sku_key(code) for code in codes if code}
+    keys = {code_key(code) for code in codes if code}
     by_key: dict[str, list[tuple[int, str]]] = {}
     if keys:
-        matches = Product.objects.annotate(sku_key=_sku_key_sql()).filter(sku_key__in=keys)
+        matches = Product.objects.annotate(sku_key=code_key_sql("sku")).filter(sku_key__in=keys)
         for pk, sku in matches.values_list("pk", "sku").order_by("pk"):
-            by_key.setdefault(sku_key(sku), []).append((pk, sku.strip()))
+            by_key.setdefault(code_key(sku), []).append((pk, sku.strip()))
     found: list[list[_Candidate]] = []
     for code in codes:
-        matches = sorted(by_key.get(sku_key(code), []), key=lambda match: (match[1] != code, match[0])) if code else []
+        matches = sorted(by_key.get(code_key(code), []), key=lambda match: (match[1] != code, match[0])) if code else []
         found.append([_Candidate(pk) for pk, _sku in matches])
     barcodes = {code for code, candidates in zip(codes, found, strict=True) if code and not candidates}
     if not barcodes:
@@ -151,9 +130,9 @@ def _pack_for(
     """(known, pack) for a typed unit code, else for the pack a barcode named; pack None is the base unit.
     A pack that is not sold is not known."""
     if code:
-        if sku_key(code) == sku_key(product.base_unit.code):
+        if code_key(code) == code_key(product.base_unit.code):
             return True, None
-        pack = next((p for p in packs if sku_key(p.unit.code) == sku_key(code)), None)
+        pack = next((p for p in packs if code_key(p.unit.code) == code_key(code)), None)
     elif pack_unit_id is None or pack_unit_id == product.base_unit_id:
         return True, None
     else:
