@@ -62,10 +62,17 @@ def code_key(text: str) -> str:
 
 
 class Translate(Func):
-    """SQL ``TRANSLATE(expression, from, to)``."""
+    """SQL ``TRANSLATE(expression, from, to)``. SQLite has none: there it is one ``REPLACE`` per letter."""
 
     function = "TRANSLATE"
     output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        expression, source, target = self.get_source_expressions()
+        sql, params = compiler.compile(expression)
+        for old, new in zip(source.value, target.value, strict=True):
+            sql, params = f"REPLACE({sql}, %s, %s)", [*params, old, new]
+        return sql, params
 
 
 def code_key_sql(expression):
