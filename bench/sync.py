@@ -160,6 +160,7 @@ class Erp:
         from stdnum import ean
         from stdnum.tr import vkn
 
+        from b2bportal.text import ascii_slug
         from erpsync.adapters.base import ErpAddress, ErpCustomer, ErpProduct, ErpProductUnit
 
         self.rng = random.Random(SEED)  # noqa: S311 - reproducible data, not secrets
@@ -190,7 +191,7 @@ class Erp:
                     vat_rate=Decimal(rng.choices((20, 10, 1), weights=(85, 12, 3))[0]),
                     barcode=barcode,
                     category_code=f"{code}-{leaf + 1:02d}",
-                    brand_code=rng.choice(BRANDS).upper().replace("İ", "I").replace("Ş", "S").replace("Ç", "C"),
+                    brand_code=ascii_slug(rng.choice(BRANDS)).upper(),
                     description=f'{type_name}, seri {series}; "{SECTORS[sector][1]}" ürün grubu.',
                     min_order_qty=Decimal(rng.choice((6, 12))) if rng.random() < 0.05 else Decimal(1),
                     order_multiple=Decimal(1),
@@ -301,6 +302,7 @@ class Erp:
 
 
 def master_records() -> dict[str, list]:
+    from b2bportal.text import ascii_slug
     from erpsync.adapters.base import ErpBrand, ErpCategory, ErpPriceList, ErpUnit, ErpWarehouse
 
     categories = []
@@ -317,9 +319,7 @@ def master_records() -> dict[str, list]:
             ErpUnit("KG", "Kilogram", "Kilogram", 3),
         ],
         "category": categories,
-        "brand": [
-            ErpBrand(name.upper().replace("İ", "I").replace("Ş", "S").replace("Ç", "C"), name) for name in BRANDS
-        ],
+        "brand": [ErpBrand(ascii_slug(name).upper(), name) for name in BRANDS],
         "warehouse": [ErpWarehouse(code, name) for code, name in WAREHOUSES],
         "price_list": [
             ErpPriceList(code, name, currency, vat, valid_from=AS_OF.date().replace(month=1, day=1))

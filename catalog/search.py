@@ -12,28 +12,20 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import BooleanField, Case, Func, IntegerField, Q, QuerySet, Value, When
 
+from b2bportal.text import search_key, search_key_sql
 from catalog.models import ProductUnit
 
-TURKISH_LETTERS = "İIıŞşĞğÜüÖöÇç"
-PLAIN_LETTERS = "iiissgguuoocc"
 MAX_TERMS = 8
 
 # The indexed expression; migration 0004 builds the index from exactly this SQL.
-SEARCH_DOCUMENT_SQL = (
-    'lower(translate("catalog_product"."sku" || \' \' || "catalog_product"."name" || \' \' || '
-    '"catalog_product"."name_en" || \' \' || "catalog_product"."barcode", '
-    f"'{TURKISH_LETTERS}', '{PLAIN_LETTERS}'))"
+SEARCH_DOCUMENT_SQL = search_key_sql(
+    '"catalog_product"."sku" || \' \' || "catalog_product"."name" || \' \' || '
+    '"catalog_product"."name_en" || \' \' || "catalog_product"."barcode"'
 )
-_FOLD = str.maketrans(TURKISH_LETTERS, PLAIN_LETTERS)
-
-
-def fold(text: str) -> str:
-    """The search form of a text: Turkish letters to plain ones, lower case."""
-    return text.translate(_FOLD).lower()
 
 
 def search_terms(query: str) -> list[str]:
-    return [term for term in fold(query).split() if term][:MAX_TERMS]
+    return [term for term in search_key(query).split() if term][:MAX_TERMS]
 
 
 def _like_pattern(term: str) -> str:

@@ -41,6 +41,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from b2bportal.bulk import model_rows_insert
+from b2bportal.text import name_key
 from dealers.models import Dealer, DealerIban
 from orders.models import Order, OrderStatusChange
 from orders.services.transitions import order_transition
@@ -58,12 +59,6 @@ IBAN_SCORE, TAX_SCORE, DOCUMENT_SCORE, AMOUNT_BONUS, AMOUNT_ONLY, NAME_SCORE = 7
 TAX_NUMBER = re.compile(r"(?<!\d)(\d{10,11})(?!\d)")
 IBAN_IN_TEXT = re.compile(r"\bTR\d{2}(?:\s?\d{4}){5}\s?\d{2}\b")
 TOKEN = re.compile(r"[0-9A-Z][0-9A-Z/_.-]{3,}[0-9A-Z]")
-FOLD = str.maketrans({"ı": "I", "i": "İ"})
-
-
-def _fold(text: str) -> str:
-    """Upper case the Turkish way, then without dots on İ, so "ı", "i", "I" and "İ" compare alike."""
-    return text.translate(FOLD).upper().replace("İ", "I")
 
 
 @dataclass
@@ -127,10 +122,10 @@ class MatchIndex:
         for pk, number, dealer_id, total in awaiting:
             item = OpenItem("order", dealer_id, number, total - paid_orders.get(pk, ZERO), order_id=pk)
             if item.due > 0:
-                self._add(self.orders, _fold(number), item)
+                self._add(self.orders, name_key(number), item)
         # What each invoice still owes comes from the one receivables selector (the ERP's ledger when it sends one).
         for (dealer_id, number), due in invoice_open_amounts_many().items():
-            self._add(self.invoices, _fold(number), OpenItem("invoice", dealer_id, number, due))
+            self._add(self.invoices, name_key(number), OpenItem("invoice", dealer_id, number, due))
 
     def _add(self, table: dict[str, OpenItem], key: str, item: OpenItem) -> None:
         table[key] = item
@@ -145,7 +140,7 @@ class MatchIndex:
 
 
 def _first_word(title: str) -> str:
-    words = [w for w in re.split(r"[^0-9A-Z]+", _fold(title or "")) if len(w) >= 4]
+    words = [w for w in re.split(r"[^0-9A-Z]+", name_key(title or "")) if len(w) >= 4]
     return words[0] if words else ""
 
 
@@ -172,7 +167,7 @@ def candidates_for(index: MatchIndex, tx: BankTransaction, words: Words | None =
     def candidate(dealer_id: int) -> Candidate:
         return found.setdefault(dealer_id, Candidate(dealer_id))
 
-    text = _fold(f"{tx.description} {tx.bank_reference}")
+    text = name_key(f"{tx.description} {tx.bank_reference}")
     sender = tx.counterparty_iban or ""
     if not sender:
         match = IBAN_IN_TEXT.search(text)

@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from b2bportal.text import search_key
 from catalog.models import Product
-from catalog.search import fold, product_search
+from catalog.search import product_search
 from catalog.tests.factories import ProductFactory, ProductUnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def found(query):
 
 
 def test_fold():
-    assert fold("İPEK ÇANTA Şişe ığ") == "ipek canta sise ig"
+    assert search_key("İPEK ÇANTA Şişe ığ") == "ipek canta sise ig"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from itertools import pairwise
 
 from django.utils.translation import gettext
 
-from payments.statements.fingerprints import fold
+from b2bportal.text import compact_key
 from payments.statements.ibans import find_iban
 from payments.statements.profiles import CsvProfile
 from payments.statements.records import ParsedStatement, StatementError, StatementLine, decode_text, money
@@ -42,7 +42,7 @@ class _Row:
         description columns are joined."""
         values = []
         for name in self.profile.column(meaning):
-            index = self.header[fold(name)]
+            index = self.header[compact_key(name)]
             values.append(self.cells[index].strip() if index < len(self.cells) else "")
         return " ".join(value for value in values if value)
 
@@ -59,8 +59,8 @@ def parse_csv(data: bytes, *, file_name: str, profile: CsvProfile, account_iban:
     rows = _rows(reader, file_name)
     header_at = _header_index(rows, profile, file_name)
     header_line, header_cells = rows[header_at]
-    header = {fold(cell): index for index, cell in reversed(list(enumerate(header_cells))) if fold(cell)}
-    missing = [name for _, names in profile.columns for name in names if fold(name) not in header]
+    header = {compact_key(cell): index for index, cell in reversed(list(enumerate(header_cells))) if compact_key(cell)}
+    missing = [name for _, names in profile.columns for name in names if compact_key(name) not in header]
     if missing:
         raise StatementError(
             gettext("The header has no column %(columns)s; it has: %(found)s.")
@@ -135,9 +135,9 @@ def _rows(reader, file_name: str) -> list[tuple[int, list[str]]]:
 
 
 def _header_index(rows: list[tuple[int, list[str]]], profile: CsvProfile, file_name: str) -> int:
-    wanted = fold(profile.column("booking_date")[0])
+    wanted = compact_key(profile.column("booking_date")[0])
     for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if any(fold(cell) == wanted for cell in cells):
+        if any(compact_key(cell) == wanted for cell in cells):
             return index
     raise StatementError(
         gettext("No header row with the column %(column)r in the first %(count)s lines: is this the right profile?")
@@ -184,7 +184,7 @@ def _line(row: _Row) -> StatementLine:
 
 
 def _marker(text: str) -> str:
-    return fold(text) or text.strip()
+    return compact_key(text) or text.strip()
 
 
 def _amount(row: _Row, meaning: str, *, required: bool) -> Decimal | None:

@@ -11,24 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-_TURKISH = str.maketrans({"İ": "I", "ı": "i", "Ş": "S", "ş": "s", "Ğ": "G", "ğ": "g"})
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+from b2bportal.text import compact_key
 
 #: References banks write when there is none.
 EMPTY_REFERENCES = frozenset({"", "NONREF", "NOTPROVIDED", "NONE", "-", "0"})
-
-
-def fold(text: str) -> str:
-    """``text`` lower-cased with Turkish and other accented letters folded to ASCII, all else removed."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_TURKISH))
-    ascii_text = "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
-    return _NOT_ALNUM.sub("", ascii_text)
 
 
 def normalise_reference(reference: str) -> str:
@@ -41,7 +32,7 @@ def line_key(
     *, account: str, booking_date: date, amount: Decimal, currency: str, bank_reference: str, description: str
 ) -> str:
     reference = normalise_reference(bank_reference)
-    identity = f"ref:{reference}" if reference else f"text:{fold(description)}"
+    identity = f"ref:{reference}" if reference else f"text:{compact_key(description)}"
     return "|".join((account, booking_date.isoformat(), f"{amount:.2f}", currency, identity))
 
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 
 from accounts.tests.factories import UserFactory
+from b2bportal.text import compact_key
 from payments.models import BankStatement, BankTransaction
 from payments.statements import importer
-from payments.statements.fingerprints import fingerprints, fold, line_key
+from payments.statements.fingerprints import fingerprints, line_key
 from payments.statements.importer import detect_format, statement_import
 from payments.statements.records import StatementError
 from payments.tests.statement_files import (
@@ -268,7 +269,7 @@ def test_fingerprint_ignores_turkish_letters_spacing_and_placeholder_references(
             description=description,
         )
 
-    assert fold("KARADENİZ İnşaat  Ödemesi") == "karadenizinsaatodemesi"
+    assert compact_key("KARADENİZ İnşaat  Ödemesi") == "karadenizinsaatodemesi"
     assert key("CARİ HESAP ÖDEMESİ") == key("cari hesap odemesi", reference="")
     assert key("A", reference="BR-1") == key("B", reference=" br-1 ")
     assert key("A") != key("B")

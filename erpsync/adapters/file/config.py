@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
 
+from b2bportal.text import word_key
 from erpsync.adapters.file.layout import ENTITIES
-from erpsync.adapters.file.values import DEFAULT_DATE_FORMATS, fold
+from erpsync.adapters.file.values import DEFAULT_DATE_FORMATS
 
 SNAPSHOT_ENTITIES = frozenset(ENTITIES) - {"order_status", "delivery", "invoice", "credit_memo", "ledger"}
 ENCODINGS: dict[str, str] = {
@@ -137,7 +138,7 @@ def _entity_options(entity: str, raw: Any) -> EntityOptions:
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in columns.items()
     ):
         raise ImproperlyConfigured(f"{where}.columns must map field names to non-empty header texts.")
-    folded = [fold(v) for v in columns.values()]
+    folded = [word_key(v) for v in columns.values()]
     if len(set(folded)) != len(folded):
         raise ImproperlyConfigured(f"{where}.columns maps two fields to the same header.")
     snapshot = raw.get("snapshot", entity in SNAPSHOT_ENTITIES)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from types import UnionType
 from typing import Any
 
+from b2bportal.text import word_key
 from erpsync.adapters.base import (
     DocumentKind,
     ErpAddress,
@@ -43,7 +44,6 @@ from erpsync.adapters.base import (
 )
 from erpsync.adapters.file.values import (
     ValueFormat,
-    fold,
     parse_bool,
     parse_date,
     parse_datetime,
@@ -248,4 +248,4 @@ def split_packs(raw: RawRecord, column: str, source: str) -> list[RawRecord]:
 
 def match_key(text: str) -> str:
     """The form header texts and element names are compared in: trimmed, case- and Turkish-insensitive."""
-    return fold(text.lstrip("\ufeff"))
+    return word_key(text.lstrip("\ufeff"))

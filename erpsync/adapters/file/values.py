@@ -12,18 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
+from b2bportal.text import word_key
 from erpsync.adapters.base import ErpOrderState
-
-# Turkish and English spellings fold to the same key: dotted and dotless i become "i", the other Turkish
-# letters their ASCII base, so "HAYIR", "Hayır" and "hayir" all read as one word.
-_ASCII_FOLD = str.maketrans({"ı": "i", "ş": "s", "ğ": "g", "ü": "u", "ö": "o", "ç": "c", "â": "a", "î": "i"})
-
-
-def fold(text: str) -> str:
-    """A case- and Turkish-insensitive key for matching words and header names (not for storing)."""
-    lowered = text.strip().replace("İ", "i").replace("I", "ı").lower()
-    return lowered.translate(_ASCII_FOLD)
-
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "evet", "e"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "hayir", "h"})
@@ -31,7 +21,7 @@ FALSE_WORDS = frozenset({"0", "false", "no", "n", "hayir", "h"})
 
 def parse_bool(text: str) -> bool:
     """1/0, true/false, yes/no, y/n, evet/hayır, e/h in any case; refuses anything else."""
-    word = fold(text)
+    word = word_key(text)
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
@@ -154,7 +144,7 @@ def _formats_hint(formats: Sequence[str]) -> str:
     return " or ".join(examples.get(pattern, pattern) for pattern in formats)
 
 
-# The ERP's own words for an order's state. Keys are folded (see ``fold``) with spaces and dashes as "_".
+# The ERP's own words for an order's state. Keys are ``word_key`` forms with spaces and dashes as "_".
 STATE_WORDS: dict[str, ErpOrderState] = {
     **{state.value: state for state in ErpOrderState},
     "acik": ErpOrderState.OPEN,
@@ -180,7 +170,7 @@ STATE_WORDS: dict[str, ErpOrderState] = {
 
 def parse_state(text: str) -> ErpOrderState:
     """An order state: the English value (``partially_shipped``) or a Turkish word (``kısmi sevk``)."""
-    key = re.sub(r"[\s-]+", "_", fold(text))
+    key = re.sub(r"[\s-]+", "_", word_key(text))
     try:
         return STATE_WORDS[key]
     except KeyError:

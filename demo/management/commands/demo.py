@@ -1,6 +1,6 @@
 """``manage.py demo``: load the demo company (safe to run again) and print the sync runs and the demo logins.
 
-``manage.py demo --write-erp-files b2bportal/demo_erp`` rebuilds the committed sample ERP export instead.
+``manage.py demo --write-erp-files demo/sample_export`` rebuilds the committed sample ERP export instead.
 """
 
 from __future__ import annotations
@@ -9,14 +9,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from b2bportal.demo import (
-    DROP_FOLDER_ENV,
-    DemoRefusedError,
-    DemoSyncError,
-    demo_erp_export_write,
-    demo_load,
-    sync_run_text,
-)
+from demo.erp_export import demo_erp_export_write
+from demo.erp_import import DROP_FOLDER_ENV, DemoSyncError, sync_run_text
+from demo.load import DemoRefusedError, demo_load
 
 
 class Command(BaseCommand):
@@ -36,7 +31,7 @@ class Command(BaseCommand):
             "--write-erp-files",
             metavar="DIR",
             type=Path,
-            help="Only write the sample ERP export under DIR (b2bportal/demo_erp is the committed copy) and stop.",
+            help="Only write the sample ERP export under DIR (demo/sample_export is the committed copy) and stop.",
         )
 
     def handle(self, *args, **options) -> None:

@@ -20,7 +20,6 @@ from django.utils import timezone
 from stdnum import ean, iban
 
 from accounts.models import User
-from b2bportal import demo
 from catalog.models import (
     Category,
     DealerAgreement,
@@ -43,12 +42,14 @@ from dealers.models import (
     SalesRep,
 )
 from dealers.validators import validate_tax_number
+from demo import catalogue, company, erp_export, erp_import, load
+from demo.customers import KUZEY
 from erpsync.models import ErpConnection, SyncIssue, SyncRun
 from orders.models import Order
 from orders.status import OrderStatus, can_transition
 
 pytestmark = pytest.mark.django_db
-ENTITIES = [spec.entity for spec in demo.ERP_EXPORT]
+ENTITIES = [spec.entity for spec in erp_export.ERP_EXPORT]
 
 LOGINS = {
     "bayi@demo.b2bportal.local": "demo12345!",
@@ -64,7 +65,7 @@ CENT = Decimal("0.01")
 def drop_folder(tmp_path, monkeypatch):
     """Each test's demo ERP drops its files in a folder of its own, never in the project's var/."""
     folder = tmp_path / "erp-drop"
-    monkeypatch.setenv(demo.DROP_FOLDER_ENV, str(folder))
+    monkeypatch.setenv(erp_import.DROP_FOLDER_ENV, str(folder))
     return folder
 
 
@@ -80,7 +81,7 @@ def output():
 
 
 def table_counts() -> dict[str, int]:
-    return {model._meta.label: model.objects.count() for model in demo.COUNTED_MODELS}
+    return {model._meta.label: model.objects.count() for model in load.COUNTED_MODELS}
 
 
 def test_catalogue_has_about_two_thousand_products_in_a_two_level_tree(output):
@@ -313,13 +314,13 @@ def test_master_data_arrives_through_the_file_adapter(output, drop_folder):
     assert {run.status for run in runs} == {SyncRun.Status.SUCCEEDED}
     assert not any(run.failed for run in runs)
     assert not SyncIssue.objects.exists()
-    for spec in demo.ERP_EXPORT:  # each file was read and settled in done/, none refused
+    for spec in erp_export.ERP_EXPORT:  # each file was read and settled in done/, none refused
         assert (drop_folder / "inbound" / spec.entity / "done" / spec.name).is_file()
         assert not (drop_folder / "inbound" / spec.entity / "error").exists() or not any(
             (drop_folder / "inbound" / spec.entity / "error").iterdir()
         )
         assert f"{spec.entity:<10} succeeded" in output
-    records = demo.demo_erp_records()
+    records = erp_export.demo_erp_records()
     created = {run.entity: run.created for run in runs}
     assert Product.objects.count() == len(records["product"]) == created["product"] == 2000
     assert Dealer.objects.count() == len(records["customer"]) == created["customer"]
@@ -351,14 +352,14 @@ def test_second_run_imports_nothing_new_and_keeps_every_count(drop_folder):
 
 def test_portal_edits_survive_a_second_run():
     run_demo()
-    kuzey = Dealer.objects.get(code=demo.KUZEY)
+    kuzey = Dealer.objects.get(code=KUZEY)
     kuzey.po_number_required = False
     kuzey.save(update_fields=["po_number_required"])
     held = Product.objects.filter(status=Product.Status.QUARANTINED).first()
     Product.objects.filter(pk=held.pk).update(status=Product.Status.ACTIVE, status_reason="")
     DealerUser.objects.filter(user__email="alici@demo.b2bportal.local").update(approval_limit=Decimal("5000"))
     run_demo()
-    assert not Dealer.objects.get(code=demo.KUZEY).po_number_required
+    assert not Dealer.objects.get(code=KUZEY).po_number_required
     assert Product.objects.get(pk=held.pk).status == Product.Status.ACTIVE
     assert DealerUser.objects.get(user__email="alici@demo.b2bportal.local").approval_limit == Decimal("5000")
 
@@ -373,11 +374,11 @@ def test_a_deleted_order_comes_back_and_nothing_else_is_added():
 
 def test_an_export_that_does_not_import_cleanly_fails_loudly_and_keeps_nothing(tmp_path, monkeypatch):
     broken = tmp_path / "demo_erp"
-    shutil.copytree(demo.DEMO_ERP_DIR, broken)
-    items = broken / next(spec.path for spec in demo.ERP_EXPORT if spec.entity == "product")
+    shutil.copytree(erp_import.DEMO_ERP_DIR, broken)
+    items = broken / next(spec.path for spec in erp_export.ERP_EXPORT if spec.entity == "product")
     text = items.read_text(encoding="utf-8")
     items.write_text(text.replace(";ELK-KBL;VOLTA;", ";ELK-YOK;VOLTA;", 1), encoding="utf-8")
-    monkeypatch.setattr(demo, "DEMO_ERP_DIR", broken)
+    monkeypatch.setattr(erp_import, "DEMO_ERP_DIR", broken)
     with pytest.raises(CommandError, match=r"product ELK-\d{6}: unknown_category: Unknown category ELK-YOK"):
         run_demo()
     assert not Product.objects.exists()
@@ -389,17 +390,18 @@ def test_committed_sample_export_is_what_the_generator_writes(tmp_path):
     out = io.StringIO()
     call_command("demo", write_erp_files=tmp_path, stdout=out)
     written = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
-    committed = {p.relative_to(demo.DEMO_ERP_DIR) for p in (demo.DEMO_ERP_DIR / "inbound").rglob("*") if p.is_file()}
-    assert written == committed == {Path(spec.path) for spec in demo.ERP_EXPORT}
+    sample = erp_import.DEMO_ERP_DIR
+    committed = {p.relative_to(sample) for p in (sample / "inbound").rglob("*") if p.is_file()}
+    assert written == committed == {Path(spec.path) for spec in erp_export.ERP_EXPORT}
     for relative in written:
-        assert (tmp_path / relative).read_bytes() == (demo.DEMO_ERP_DIR / relative).read_bytes(), relative
+        assert (tmp_path / relative).read_bytes() == (sample / relative).read_bytes(), relative
     assert sum((tmp_path / relative).stat().st_size for relative in written) < 3_000_000
     assert "Wrote 14 ERP export files." in out.getvalue()
 
 
 def test_sample_export_shows_the_formats_the_adapter_reads():
-    files = demo.demo_erp_export()
-    by_entity = {spec.entity: files[spec.path] for spec in demo.ERP_EXPORT}
+    files = erp_export.demo_erp_export()
+    by_entity = {spec.entity: files[spec.path] for spec in erp_export.ERP_EXPORT}
     categories = by_entity["category"]
     with pytest.raises(UnicodeDecodeError):
         categories.decode("utf-8")
@@ -414,7 +416,7 @@ def test_sample_export_shows_the_formats_the_adapter_reads():
 
 def test_plans_are_the_same_on_every_run():
     def fingerprint():
-        return [(p.sku, p.name, p.base_net, p.barcode) for p in demo._plan_products(random.Random(demo.SEED))]
+        return [(p.sku, p.name, p.base_net, p.barcode) for p in catalogue.plan_products(random.Random(company.SEED))]
 
     assert fingerprint() == fingerprint()
 
