@@ -17,8 +17,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection as db
+from django.db.models import Model
 
 from b2bportal.bulk import rows_insert
+from b2bportal.sql import column, table
 
 SQLITE_BATCH = 500
 
@@ -108,6 +110,8 @@ class MergeCounts:
 class TableMerge:
     """How staged rows land in one table.
 
+    ``model``: the portal model written; every target column below is named as its field (or attribute) name and
+    written to the model's column, while the staged ``source`` has columns of those same names.
     ``key``: the columns that identify a row in both (``("id",)`` when the importer resolved ids itself: rows
     with a NULL id are new). ``values``: the columns the ERP owns; a row is updated only when one of them differs.
     ``source``: the staged relation, a table name or a parenthesised SELECT over it. ``on_insert`` /
@@ -119,7 +123,7 @@ class TableMerge:
     value stays, and a new row gets the given SQL default.
     """
 
-    table: str
+    model: type[Model]
     key: tuple[str, ...]
     values: tuple[str, ...]
     source: str
@@ -139,15 +143,23 @@ class TableMerge:
     def by_id(self) -> bool:
         return self.key == ("id",)
 
+    @property
+    def table(self) -> str:
+        return table(self.model)
+
+    def _t(self, name: str) -> str:
+        """The target's column for a field name."""
+        return column(self.model, name)
+
     def _join(self) -> str:
         # Equality (hashable, index-friendly) even for keys that may be NULL: those compare through COALESCE
         # with a value no id takes.
         parts = []
         for k in self.key:
             if k in self.nullable:
-                parts.append(f"COALESCE(t.{_quote(k)}, -1) = COALESCE(s.{_quote(k)}, -1)")
+                parts.append(f"COALESCE(t.{self._t(k)}, -1) = COALESCE(s.{_quote(k)}, -1)")
             else:
-                parts.append(f"t.{_quote(k)} = s.{_quote(k)}")
+                parts.append(f"t.{self._t(k)} = s.{_quote(k)}")
         return " AND ".join(parts)
 
     _match = _join
@@ -155,23 +167,23 @@ class TableMerge:
     def _incoming(self, v: str) -> str:
         """The value a column gets: the staged one; for ``keep_when_null`` columns the current one when the ERP
         sent nothing; for ``preserve`` columns the current one while the row matches the condition."""
-        value = f"COALESCE(s.{_quote(v)}, t.{_quote(v)})" if v in self.keep_when_null else f"s.{_quote(v)}"
+        value = f"COALESCE(s.{_quote(v)}, t.{self._t(v)})" if v in self.keep_when_null else f"s.{_quote(v)}"
         if v in self.preserve:
-            value = f"CASE WHEN {self.preserve[v]} THEN t.{_quote(v)} ELSE {value} END"
+            value = f"CASE WHEN {self.preserve[v]} THEN t.{self._t(v)} ELSE {value} END"
         return value
 
     def _differs(self) -> str:
-        return " OR ".join(f"t.{_quote(v)} IS DISTINCT FROM {self._incoming(v)}" for v in self.values) or "1 = 0"
+        return " OR ".join(f"t.{self._t(v)} IS DISTINCT FROM {self._incoming(v)}" for v in self.values) or "1 = 0"
 
     def _new(self) -> str:
         if self.by_id:
             return "s.id IS NULL"
-        return f"NOT EXISTS (SELECT 1 FROM {_quote(self.table)} t WHERE {self._match()})"
+        return f"NOT EXISTS (SELECT 1 FROM {self.table} t WHERE {self._match()})"
 
     def run(self, *, now, dry_run: bool, complete: bool, params: dict | None = None, sample: int = 3) -> MergeCounts:
         """Apply (or, ``dry_run``, only count) the staged rows; ``complete`` feeds also deactivate or delete the
         rows they no longer hold. ``params`` are extra named SQL parameters for the expressions."""
-        table, source = _quote(self.table), self.source
+        table, source = self.table, self.source
         params = {"now": now, **(params or {})}
         counts = MergeCounts()
         join = self._join()
@@ -199,8 +211,8 @@ class TableMerge:
                 counts.samples = self._samples(cursor, source, table, join, params, sample)
                 return counts
             if counts.updated:
-                sets = [f"{_quote(v)} = {self._incoming(v)}" for v in self.values]
-                sets += [f"{_quote(c)} = {expr}" for c, expr in self.on_update.items()]
+                sets = [f"{self._t(v)} = {self._incoming(v)}" for v in self.values]
+                sets += [f"{self._t(c)} = {expr}" for c, expr in self.on_update.items()]
                 cursor.execute(
                     f"UPDATE {table} AS t SET {', '.join(sets)} FROM {source} s WHERE {join} AND ({self._differs()})",
                     params,
@@ -225,7 +237,7 @@ class TableMerge:
                     for c in insert_cols
                 ] + list(self.on_insert.values())
                 cursor.execute(
-                    f"INSERT INTO {table} ({', '.join(_quote(c) for c in columns)}) "
+                    f"INSERT INTO {table} ({', '.join(self._t(c) for c in columns)}) "
                     f"SELECT {', '.join(selects)} FROM {source} s WHERE {self._new()}",
                     params,
                 )
@@ -236,7 +248,7 @@ class TableMerge:
         if not limit:
             return []
         samples = []
-        cols = ", ".join(f"t.{_quote(v)}, {self._incoming(v)}" for v in self.values)
+        cols = ", ".join(f"t.{self._t(v)}, {self._incoming(v)}" for v in self.values)
         keys = ", ".join(f"s.{_quote(k)}" for k in self.key)
         cursor.execute(
             f"SELECT {keys}, {cols} FROM {source} s JOIN {table} t ON {join} WHERE {self._differs()} LIMIT {limit}",
@@ -250,7 +262,12 @@ class TableMerge:
                 if rest[2 * i] != rest[2 * i + 1]
             }
             samples.append(
-                {"table": self.label or self.table, "action": "update", "key": _plain(key), "changes": changes}
+                {
+                    "table": self.label or self.model._meta.db_table,
+                    "action": "update",
+                    "key": _plain(key),
+                    "changes": changes,
+                }
             )
         new_cols = ", ".join(f"s.{_quote(v)}" for v in self.values)
         cursor.execute(f"SELECT {keys}, {new_cols} FROM {source} s WHERE {self._new()} LIMIT {limit}", params)
@@ -258,7 +275,7 @@ class TableMerge:
             key, rest = row[: len(self.key)], row[len(self.key) :]
             samples.append(
                 {
-                    "table": self.label or self.table,
+                    "table": self.label or self.model._meta.db_table,
                     "action": "create",
                     "key": _plain(key),
                     "values": {v: _plain(rest[i]) for i, v in enumerate(self.values)},
