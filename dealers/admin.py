@@ -69,7 +69,7 @@ class DealerIbanInline(admin.TabularInline):
 
 
 class DealerChangeInline(ViewOnlyMixin, admin.TabularInline):
-    """The latest audit rows of the dealer, read-only: the audit is written by ``dealer_save`` alone."""
+    """The latest audit rows of the dealer, read-only: the audit is written by ``dealers.audit`` alone."""
 
     model = DealerChange
     verbose_name_plural = _("latest changes")
@@ -206,7 +206,7 @@ class DealerIbanAdmin(admin.ModelAdmin):
 
 @admin.register(DealerChange)
 class DealerChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    """The audit trail: readable by staff, written only by ``dealer_save``."""
+    """The audit trail: readable by staff, written only through ``dealers.audit``."""
 
     list_display = ("created_at", "dealer", "field", "old_value", "new_value", "actor", "source", "reason")
     list_filter = ("field", "source")

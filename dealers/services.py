@@ -7,32 +7,10 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from dealers.audit import dealer_changes, dealer_changes_write
 from dealers.models import Dealer, DealerChange
 
-# Fields whose every change is recorded: who, when, old → new.
-AUDITED_FIELDS = (
-    "credit_limit",
-    "credit_hold",
-    "credit_hold_reason",
-    "price_list",
-    "payment_terms",
-    "currency",
-    "status",
-    "requires_manual_review",
-)
 AS_OF_FIELDS = {"credit_limit": "credit_limit_as_of", "credit_hold": "credit_hold_as_of"}
-
-
-def _value(dealer: Dealer, field: str):
-    """The stored value: the id for a relation, so 100000 and 100000.00 compare equal."""
-    return Dealer._meta.get_field(field).value_from_object(dealer)
-
-
-def _display(dealer: Dealer, field: str) -> str:
-    value = getattr(dealer, field)
-    if value is None:
-        return ""
-    return str(value)
 
 
 @transaction.atomic
@@ -56,23 +34,11 @@ def dealer_save(
     now = timezone.now()
     changes: list[DealerChange] = []
     if before is not None:
-        for field in AUDITED_FIELDS:
-            if _value(before, field) != _value(dealer, field):
-                old, new = _display(before, field), _display(dealer, field)
-                changes.append(
-                    DealerChange(
-                        dealer=dealer,
-                        field=field,
-                        old_value=old,
-                        new_value=new,
-                        actor=actor,
-                        source=source,
-                        reason=reason,
-                    )
-                )
-                as_of = AS_OF_FIELDS.get(field)
-                if as_of and source == DealerChange.Source.STAFF:
-                    setattr(dealer, as_of, now)
+        changes = dealer_changes(before=before, after=dealer, actor=actor, source=source, reason=reason)
+        if source == DealerChange.Source.STAFF:
+            for change in changes:
+                if change.field in AS_OF_FIELDS:
+                    setattr(dealer, AS_OF_FIELDS[change.field], now)
     if fields is not None:
         update = (
             set(fields)
@@ -83,5 +49,5 @@ def dealer_save(
         dealer.save(update_fields=sorted(update))
     else:
         dealer.save()
-    DealerChange.objects.bulk_create(changes)
+    dealer_changes_write(changes)
     return dealer

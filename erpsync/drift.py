@@ -32,15 +32,22 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Exists, OuterRef, Subquery, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from catalog.models import Product, StockLevel, Warehouse
+from dealers.models import AccountEntry, Dealer
 from erpsync.adapters import adapter_for
 from erpsync.adapters.base import Capability, ErpAdapter, ErpOpenOrder
+from erpsync.binders import bindings, to_external_many, to_internal_many
+from erpsync.importers.engine import run_lock
 from erpsync.issues import OPEN_STATES, IssueDraft, sync_issues_record, sync_issues_resolve
-from erpsync.models import Entity, ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncRun, ValueMap
+from erpsync.models import Entity, ErpConnection, SyncCursor, SyncIssue, SyncRun, ValueMap
 from erpsync.queueing import queue_drift_check  # noqa: F401  (re-exported: where a retry looks it up)
+from orders.models import Order
+from orders.status import OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +78,7 @@ FAILED = "failed"
 
 
 def _portal_states():
-    from orders.status import OrderStatus as S
-
+    S = OrderStatus
     # Orders the ERP holds and has not finished with. Shipped orders are left out: many ERPs close an order once
     # it is fully delivered and invoice the delivery, so "shipped" may be open or closed there; invoiced likewise.
     open_in_erp = frozenset({S.SENT_TO_ERP, S.CONFIRMED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED})
@@ -231,8 +237,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def check_balances(connection: ErpConnection, adapter: ErpAdapter, options: DriftOptions, now: datetime) -> DriftCheck:
     """Each dealer's ERP balance against the sum of its account movements from this connection."""
-    from dealers.models import AccountEntry, Dealer
-
     check = DriftCheck("balance", codes=(BALANCE_DRIFT,))
     if not adapter.can_read("ledger"):
         return check.skip(_("The ERP does not send account movements."))
@@ -258,15 +262,7 @@ def check_balances(connection: ErpConnection, adapter: ErpAdapter, options: Drif
         dealers = Dealer.objects.filter(pk__in=chunk).only(
             "pk", "code", "currency", "erp_balance", "erp_balance_as_of", "ledger_as_of"
         )
-        customer_codes = (
-            dict(
-                ExternalRef.objects.filter(
-                    connection=connection, entity=Entity.CUSTOMER, local_id__in=chunk
-                ).values_list("local_id", "external_id")
-            )
-            if live
-            else {}
-        )
+        customer_codes = to_external_many(connection, Entity.CUSTOMER, chunk) if live else {}
         for dealer in dealers.order_by("pk"):
             if live:
                 answer = adapter.live_balance(customer_codes.get(dealer.pk, dealer.code))
@@ -338,17 +334,11 @@ def _sum_snapshot(connection: ErpConnection, records: Iterable, warehouse_map: d
     """Per portal warehouse code, the quantities of one snapshot, read in batches: only the running sums are kept.
     Rows are counted the way the stock import applies them: a row of an item the portal does not know is left
     out, a refused (negative) row counts as zero."""
-    from catalog.models import Product
-
     sums: dict[str, _StockSum] = {}
     stream = iter(records)
     while chunk := list(islice(stream, BATCH)):
         codes = {record.product_code for record in chunk}
-        known = set(
-            ExternalRef.objects.filter(connection=connection, entity=Entity.PRODUCT, external_id__in=codes).values_list(
-                "external_id", flat=True
-            )
-        )
+        known = set(to_internal_many(connection, Entity.PRODUCT, codes))
         known |= set(Product.objects.filter(sku__in=codes - known).values_list("sku", flat=True))
         for record in chunk:
             if record.product_code not in known:
@@ -369,8 +359,6 @@ def _sum_snapshot(connection: ErpConnection, records: Iterable, warehouse_map: d
 
 def check_stock(connection: ErpConnection, adapter: ErpAdapter, options: DriftOptions, now: datetime) -> DriftCheck:
     """Per warehouse, the ERP's full stock snapshot summed against the portal's stock levels."""
-    from catalog.models import StockLevel, Warehouse
-
     check = DriftCheck("stock", codes=(STOCK_DRIFT,))
     if not adapter.can_read("stock"):
         return check.skip(_("The ERP does not send stock."))
@@ -458,10 +446,6 @@ def check_stock(connection: ErpConnection, adapter: ErpAdapter, options: DriftOp
 def check_orders(connection: ErpConnection, adapter: ErpAdapter, options: DriftOptions, now: datetime) -> DriftCheck:
     """Orders open on one side and not on the other. Orders entered in the ERP itself (no portal reference) and
     orders changed within the grace period (the ERP may not have them yet) are not judged."""
-    from django.db.models.functions import Greatest
-
-    from orders.models import Order
-
     check = DriftCheck("orders", codes=(ORDER_NOT_OPEN_IN_ERP, ORDER_OPEN_ONLY_IN_ERP))
     if not adapter.supports(Capability.OPEN_ORDERS):
         return check.skip(_("The ERP cannot list its open orders."))
@@ -484,11 +468,11 @@ def check_orders(connection: ErpConnection, adapter: ErpAdapter, options: DriftO
     check.details.update({"erp_open": erp_open, "entered_in_erp": entered_in_erp})
 
     # Portal → ERP: orders the portal believes the ERP holds open.
-    bound = ExternalRef.objects.filter(connection=connection, entity=Entity.ORDER, local_id=OuterRef("pk"))
+    bound = bindings(Entity.ORDER, connection=connection).filter(local_id=OuterRef("pk"))
     mine = Exists(bound)
     if connection.is_default:
         # Orders go to the default connection; one exported before bindings were kept has none anywhere.
-        mine = mine | ~Exists(ExternalRef.objects.filter(entity=Entity.ORDER, local_id=OuterRef("pk")))
+        mine = mine | ~Exists(bindings(Entity.ORDER).filter(local_id=OuterRef("pk")))
     portal_open = (
         Order.objects.filter(mine, status__in=open_in_erp)
         .exclude(erp_document_number="")
@@ -586,8 +570,6 @@ def check_orders(connection: ErpConnection, adapter: ErpAdapter, options: DriftO
 
 
 def _status_label(status: str) -> str:
-    from orders.status import OrderStatus
-
     try:
         return str(OrderStatus(status).label)
     except ValueError:
@@ -626,11 +608,9 @@ def drift_check(connection: ErpConnection, *, now: datetime | None = None) -> Dr
     """Compare the ERP and the portal for ``connection``, record the drifts as issues and the check as a
     ``SyncRun`` (entity "drift"). A check the ERP cannot answer is skipped; one that fails (the ERP unreachable)
     is reported and leaves its issues as they were. Never raises for the ERP's or the settings' faults."""
-    from erpsync.importers.engine import _run_lock
-
     now = now or timezone.now()
     report = DriftReport(connection=connection)
-    with _run_lock(connection, Entity.DRIFT) as taken:
+    with run_lock(connection, Entity.DRIFT) as taken:
         if not taken:
             report.error = _("Another drift check of this connection is running.")
             return report

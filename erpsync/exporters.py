@@ -26,8 +26,9 @@ from erpsync.adapters.base import (
     OutcomeUnknownError,
     PermanentError,
 )
+from erpsync.binders import bind, to_external, to_external_many
 from erpsync.enqueue import outbox_enqueue
-from erpsync.models import ExternalRef, SyncJob, ValueMap
+from erpsync.models import SyncJob, ValueMap
 from orders.models import Order
 from orders.services.transitions import order_erp_document_set, order_transition
 from orders.status import OrderStatus as S
@@ -39,8 +40,7 @@ class ExportSkipped(Exception):
 
 def _external_code(connection, entity: str, local_id: int, natural: str) -> str:
     """The ERP's code for a portal record: the binder's, else the portal's own code."""
-    ref = ExternalRef.objects.filter(connection=connection, entity=entity, local_id=local_id).first()
-    return ref.external_id if ref else natural
+    return to_external(connection, entity, local_id) or natural
 
 
 def _erp_value(connection, kind: str, local: str) -> str:
@@ -50,9 +50,8 @@ def _erp_value(connection, kind: str, local: str) -> str:
 
 
 def _bind(connection, entity: str, local_id: int, external_id: str) -> None:
-    ExternalRef.objects.update_or_create(
-        connection=connection, entity=entity, local_id=local_id, defaults={"external_id": external_id}
-    )
+    # The ERP's latest answer for the record wins (a document it filed again under a new id).
+    bind(connection, entity, local_id, external_id, rebind_internal=True)
 
 
 def _lookup_first(adapter: ErpAdapter, lookup, reference: str, create):
@@ -100,11 +99,7 @@ def order_record(order, connection) -> ErpOrder:
     """The ERP's view of an approved order: customer and item codes through the binder, units through the value
     map, prices net per unit as the dealer agreed them. Two queries for the lines, whatever their number."""
     order_lines = list(order.lines.order_by("line_no"))
-    item_codes = dict(
-        ExternalRef.objects.filter(
-            connection=connection, entity="product", local_id__in=[line.product_id for line in order_lines]
-        ).values_list("local_id", "external_id")
-    )
+    item_codes = to_external_many(connection, "product", [line.product_id for line in order_lines])
     unit_codes = dict(
         ValueMap.objects.filter(connection=connection, kind=ValueMap.Kind.UNIT).values_list(
             "local_value", "external_value"
@@ -202,14 +197,14 @@ def _withdrawn(*, adapter: ErpAdapter, job: SyncJob, order) -> str:
 
 def export_cancellation(*, adapter: ErpAdapter, job: SyncJob) -> str:
     number = job.payload.get("number") or job.identity_key.removeprefix("order:")
-    ref = ExternalRef.objects.filter(connection=job.connection, entity="order", local_id=job.object_id).first()
-    if ref is None and adapter.supports(Capability.ORDER_LOOKUP):  # bound by an earlier export, or ask
+    bound = to_external(job.connection, "order", job.object_id)
+    if bound is None and adapter.supports(Capability.ORDER_LOOKUP):  # bound by an earlier export, or ask
         found = adapter.order_lookup(number)
         if found is None:
             raise ExportSkipped(_("The ERP never received this order: nothing to cancel."))
         document_id = found.document_id
     else:
-        document_id = ref.external_id if ref else ""
+        document_id = bound or ""
     ack = adapter.order_cancel(
         ErpCancel(reference=number, document_id=document_id, reason=job.payload.get("reason", ""))
     )

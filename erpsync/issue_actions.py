@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 # Through their modules, so the queued task is looked up when it runs (tests replace it there).
 from erpsync import drift, tasks
+from erpsync.binders import BindingConflict, bind
 from erpsync.issues import IssueRefused, _locked_open
-from erpsync.models import Entity, ExternalRef, SyncIssue, SyncJob
+from erpsync.models import Entity, SyncIssue, SyncJob
 from erpsync.outbox import outbox_requeue
 
 
@@ -63,15 +64,11 @@ def sync_issue_map(*, issue: SyncIssue, local_id: int, user) -> SyncIssue:
     model = apps.get_model(app_label, model_name)
     if not model.objects.filter(pk=local_id).exists():
         raise IssueRefused(_("There is no such record in the portal."))
-    bound = ExternalRef.objects.filter(connection_id=locked.connection_id, entity=locked.entity, local_id=local_id)
-    if bound.exclude(external_id=locked.external_id).exists():
-        raise IssueRefused(_("That record is already bound to another ERP record."))
-    ExternalRef.objects.update_or_create(
-        connection_id=locked.connection_id,
-        entity=locked.entity,
-        external_id=locked.external_id,
-        defaults={"local_id": local_id},
-    )
+    try:
+        # The ERP code may leave a portal record it was mapped to before; the portal record may not leave its own.
+        bind(locked.connection_id, locked.entity, local_id, locked.external_id, rebind_external=True)
+    except BindingConflict:
+        raise IssueRefused(_("That record is already bound to another ERP record.")) from None
     locked.status = SyncIssue.Status.RESOLVED
     locked.local_id = local_id
     locked.resolved_at = timezone.now()

@@ -17,7 +17,8 @@ from dealers.hooks import RefreshRefused
 from dealers.models import Dealer
 from erpsync.adapters import adapter_classes, adapter_for
 from erpsync.adapters.base import Capability, ErpError
-from erpsync.models import Entity, ErpConnection, ExternalRef
+from erpsync.binders import bindings
+from erpsync.models import Entity, ErpConnection
 
 logger = logging.getLogger(__name__)
 LIVE_REFRESH_SECONDS = 60
@@ -27,10 +28,8 @@ def balance_connection(dealer: Dealer) -> tuple[ErpConnection, str] | None:
     """The ERP connection that can tell this dealer's balance live, with the dealer's code in it, or None: the
     connection the dealer was imported through, else the default one, if its adapter offers a live balance."""
     ref = (
-        ExternalRef.objects.filter(entity=Entity.CUSTOMER, local_id=dealer.pk, connection__is_active=True)
-        .select_related("connection")
-        .first()
-    )
+        bindings(Entity.CUSTOMER).filter(local_id=dealer.pk, connection__is_active=True).select_related("connection")
+    ).first()
     if ref is not None:
         connection, code = ref.connection, ref.external_id
     else:

@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from erpsync.importers import engine
 from erpsync.importers.accounts import BalanceImporter, CreditImporter, CustomerImporter
 from erpsync.importers.catalog import (
     AgreementImporter,
@@ -15,7 +16,7 @@ from erpsync.importers.catalog import (
     WarehouseImporter,
 )
 from erpsync.importers.documents import DocumentImporter, OrderStatusImporter
-from erpsync.importers.engine import ImportRefused, sync_import
+from erpsync.importers.engine import ImportRefused
 from erpsync.importers.ledger import LedgerImporter
 
 # In dependency order: an entity's importer finds what the ones before it created. Each feed gets a fresh
@@ -39,5 +40,11 @@ IMPORTERS = {
     "credit_memo": partial(DocumentImporter, "credit_memo"),
     "ledger": LedgerImporter,
 }
+
+
+def sync_import(**kwargs):
+    """Import an entity with its importer from ``IMPORTERS``; see ``erpsync.importers.engine.sync_import``."""
+    return engine.sync_import(importers=IMPORTERS, **kwargs)
+
 
 __all__ = ["IMPORTERS", "ImportRefused", "sync_import"]

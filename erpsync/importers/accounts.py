@@ -14,16 +14,19 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from dealers.models import Dealer
+from b2bportal.sql import SqlNames
+from catalog.models import PriceList
+from dealers.audit import dealer_changes_record_sql
+from dealers.models import Dealer, DealerAddress, DealerChange, PaymentTerms, SalesRep
 from dealers.validators import normalize_tax_number, validate_tax_number
 from erpsync.adapters.base import ErpBalance, ErpCredit, ErpCustomer
+from erpsync.binders import bind_missing, bound_join
 from erpsync.importers.bulk import RowSpool, TableMerge
 from erpsync.importers.catalog import ZERO
 from erpsync.importers.staged import (
     STAFF_HOLD,
     RecordRejected,
     StagedImporter,
-    bound_join,
     execute,
     fetchall,
     number,
@@ -33,17 +36,18 @@ from erpsync.importers.staged import (
 from erpsync.models import ValueMap
 
 
-def _audit(ctx, resolved: str, column: str, label: str, value_sql: str | None = None) -> None:
-    """One ``DealerChange`` per dealer whose ``column`` the merge is about to change."""
+def _audit(ctx, resolved: str, field: str, new: str | None = None) -> None:
+    """One ``DealerChange`` per dealer whose ``field`` the merge is about to change (``new``: the SQL of the
+    value it will write, over the staged row ``s`` and the dealer ``t``)."""
     if ctx.dry_run:
         return
-    new = value_sql or f"s.{column}"
-    execute(
-        f"INSERT INTO dealers_dealerchange (dealer_id, field, old_value, new_value, source, reason, created_at) "
-        f"SELECT t.id, %(label)s, COALESCE(CAST(t.{column} AS TEXT), ''), COALESCE(CAST({new} AS TEXT), ''), 'erp', "
-        f"%(reason)s, %(now)s FROM {q(resolved)} s JOIN dealers_dealer t ON t.id = s.id "
-        f"WHERE t.{column} IS DISTINCT FROM {new}",
-        {"label": label, "reason": _("Imported from the ERP.")[:255], "now": ctx.now},
+    dealer_changes_record_sql(
+        field=field,
+        rows=q(resolved),
+        new=new,
+        source=DealerChange.Source.ERP,
+        reason=_("Imported from the ERP."),
+        now=ctx.now,
     )
 
 
@@ -154,15 +158,16 @@ class CustomerImporter(StagedImporter):
     def land(self, ctx, stage) -> None:
         self.hold_refused(ctx)
         conn = int(ctx.connection.pk)
-        joins, bound = bound_join(conn, "customer", "dealers_dealer", "code", "s.erp_key", "d")
+        joins, bound = bound_join(conn, "customer", Dealer, "code", "s.erp_key", "d")
+        d, pl = SqlNames(Dealer), SqlNames(PriceList)
         # A head account may be known under another code: matched by tax number. A branch shares its head's tax
         # number, so it is matched by code (or the binder) only.
         resolved = self.resolved_copy(
             stage,
             "r",
-            f"SELECT s.*, COALESCE({bound}, (SELECT t.id FROM dealers_dealer t WHERE s.parent_code = '' "
-            f"AND t.tax_number = s.tax_number AND t.parent_id IS NULL)) AS id, l.id AS price_list_id "
-            f"FROM {q(stage)} s {joins} LEFT JOIN catalog_pricelist l ON l.code = s.price_list_code",
+            f"SELECT s.*, COALESCE({bound}, (SELECT t.{d.id} FROM {d} t WHERE s.parent_code = '' "
+            f"AND t.{d.tax_number} = s.tax_number AND t.{d.parent_id} IS NULL)) AS id, l.{pl.id} AS price_list_id "
+            f"FROM {q(stage)} s {joins} LEFT JOIN {pl} l ON l.{pl.code} = s.price_list_code",
         )
         # Before anything is set aside: a dealer whose record was refused is still in the ERP's list.
         self._deactivate_missing(ctx, resolved)
@@ -200,9 +205,10 @@ class CustomerImporter(StagedImporter):
 
     def _land_part(self, ctx, resolved: str, part: str, condition: str) -> None:
         conn = int(ctx.connection.pk)
-        terms = "(SELECT pt.id FROM dealers_paymentterms pt WHERE pt.code = s.terms_code)"
-        rep = "(SELECT sr.id FROM dealers_salesrep sr WHERE sr.code = s.rep_code)"
-        joins, parent = bound_join(conn, "customer", "dealers_dealer", "code", "s.parent_code", "pa")
+        pt, sr = SqlNames(PaymentTerms), SqlNames(SalesRep)
+        terms = f"(SELECT pt.{pt.id} FROM {pt} pt WHERE pt.{pt.code} = s.terms_code)"
+        rep = f"(SELECT sr.{sr.id} FROM {sr} sr WHERE sr.{sr.code} = s.rep_code)"
+        joins, parent = bound_join(conn, "customer", Dealer, "code", "s.parent_code", "pa")
         landed = self.resolved_copy(
             resolved,
             part,
@@ -221,14 +227,14 @@ class CustomerImporter(StagedImporter):
             "unknown_parent",
             _("Customer %(key)s names a head account the portal does not know."),
         )
-        _audit(ctx, landed, "price_list_id", "price_list")
-        _audit(ctx, landed, "parent_id", "parent")
+        _audit(ctx, landed, "price_list")
+        _audit(ctx, landed, "parent")
         # The status the merge will write: a staff hold stays.
-        _audit(ctx, landed, "status", "status", f"CASE WHEN {STAFF_HOLD} THEN t.status ELSE s.status END")
+        _audit(ctx, landed, "status", f"CASE WHEN {STAFF_HOLD} THEN t.status ELSE s.status END")
         self.merge(
             ctx,
             TableMerge(
-                table="dealers_dealer",
+                model=Dealer,
                 key=("id",),
                 values=(
                     "title",
@@ -268,72 +274,75 @@ class CustomerImporter(StagedImporter):
         stay as they are."""
         if not ctx.feed.complete:
             return
+        d = SqlNames(Dealer)
         missing = (
-            f"FROM dealers_dealer t WHERE t.status = 'active' AND t.id NOT IN "
+            f"FROM {d} t WHERE t.{d.status} = 'active' AND t.{d.id} NOT IN "
             f"(SELECT id FROM {q(resolved)} WHERE id IS NOT NULL)"
         )
         if ctx.dry_run:
             ctx.counts.deactivated += fetchall(f"SELECT count(*) {missing}")[0][0]
             return
         ctx.counts.deactivated += execute(
-            f"UPDATE dealers_dealer SET status = 'inactive', status_reason = %(gone)s, updated_at = %(now)s "
-            f"WHERE id IN (SELECT t.id {missing})",
+            f"UPDATE {d} SET {d.status} = 'inactive', {d.status_reason} = %(gone)s, {d.updated_at} = %(now)s "
+            f"WHERE {d.id} IN (SELECT t.{d.id} {missing})",
             {"gone": _("Not in the ERP's customer list any more.")[:255], "now": ctx.now},
         )
 
     def _reference_data(self, ctx, resolved) -> None:
+        pt, sr = SqlNames(PaymentTerms), SqlNames(SalesRep)
         execute(
-            f"INSERT INTO dealers_paymentterms (code, name, days, created_at, updated_at) "
+            f"INSERT INTO {pt} ({pt.code}, {pt.name}, {pt.days}, {pt.created_at}, {pt.updated_at}) "
             f"SELECT terms_code, terms_code, COALESCE(MAX(terms_days), 0), %(now)s, %(now)s FROM {q(resolved)} "
-            f"WHERE terms_code <> '' AND terms_code NOT IN (SELECT code FROM dealers_paymentterms) GROUP BY terms_code",
+            f"WHERE terms_code <> '' AND terms_code NOT IN (SELECT {pt.code} FROM {pt}) GROUP BY terms_code",
             {"now": ctx.now},
         )
         execute(
-            f"UPDATE dealers_paymentterms SET days = (SELECT MAX(s.terms_days) FROM {q(resolved)} s "
-            f"WHERE s.terms_code = dealers_paymentterms.code), updated_at = %(now)s WHERE code IN "
+            f"UPDATE {pt} SET {pt.days} = (SELECT MAX(s.terms_days) FROM {q(resolved)} s "
+            f"WHERE s.terms_code = {pt}.{pt.code}), {pt.updated_at} = %(now)s WHERE {pt.code} IN "
             f"(SELECT terms_code FROM {q(resolved)} WHERE terms_days IS NOT NULL) "
-            f"AND days <> (SELECT MAX(s.terms_days) FROM {q(resolved)} s "
-            f"WHERE s.terms_code = dealers_paymentterms.code)",
+            f"AND {pt.days} <> (SELECT MAX(s.terms_days) FROM {q(resolved)} s "
+            f"WHERE s.terms_code = {pt}.{pt.code})",
             {"now": ctx.now},
         )
         execute(
-            f"INSERT INTO dealers_salesrep (code, name, email, is_active, created_at, updated_at) "
+            f"INSERT INTO {sr} ({sr.code}, {sr.name}, {sr.email}, {sr.is_active}, {sr.created_at}, {sr.updated_at}) "
             f"SELECT rep_code, COALESCE(NULLIF(MAX(rep_name), ''), rep_code), '', TRUE, %(now)s, %(now)s "
-            f"FROM {q(resolved)} WHERE rep_code <> '' AND rep_code NOT IN (SELECT code FROM dealers_salesrep) "
+            f"FROM {q(resolved)} WHERE rep_code <> '' AND rep_code NOT IN (SELECT {sr.code} FROM {sr}) "
             f"GROUP BY rep_code",
             {"now": ctx.now},
         )
 
     def _bind(self, ctx, resolved) -> None:
-        conn = int(ctx.connection.pk)
-        # Matched by tax number under another code: remember the binding.
-        execute(
-            f"INSERT INTO erpsync_externalref (connection_id, entity, local_id, external_id, payload_hash, synced_at) "
-            f"SELECT {conn}, 'customer', d.id, s.erp_key, '', %(now)s FROM {q(resolved)} s JOIN dealers_dealer d "
-            f"ON d.id = s.id WHERE d.code <> s.erp_key AND NOT EXISTS (SELECT 1 FROM erpsync_externalref r WHERE "
-            f"r.connection_id = {conn} AND r.entity = 'customer' AND (r.external_id = s.erp_key OR r.local_id = d.id))",
+        # Matched by tax number under another code: remember the binding (unless either side is bound already).
+        d = SqlNames(Dealer)
+        bind_missing(
+            int(ctx.connection.pk),
+            "customer",
+            f"SELECT d.{d.id} AS local_id, s.erp_key AS external_id FROM {q(resolved)} s JOIN {d} d "
+            f"ON d.{d.id} = s.id WHERE d.{d.code} <> s.erp_key",
             {"now": ctx.now},
         )
 
     def _land_addresses(self, ctx, resolved) -> None:
         stage = ctx.staging("customer_address", self.address_columns)
         stage.write(self.addresses.rows())
+        d, a = SqlNames(Dealer), SqlNames(DealerAddress)
         source = self.resolved_copy(
             stage.name,
             "r",
-            f"SELECT d.id AS dealer_id, a.* FROM {q(stage.name)} a JOIN {q(resolved)} s ON s.erp_key = a.erp_key "
-            f"JOIN dealers_dealer d ON d.id = s.id OR (s.id IS NULL AND d.code = s.erp_key)",
+            f"SELECT d.{d.id} AS dealer_id, a.* FROM {q(stage.name)} a JOIN {q(resolved)} s ON s.erp_key = a.erp_key "
+            f"JOIN {d} d ON d.{d.id} = s.id OR (s.id IS NULL AND d.{d.code} = s.erp_key)",
         )
         # One default per dealer and kind: clear the defaults that move before setting the new ones.
         execute(
-            f"UPDATE dealers_dealeraddress SET is_default = FALSE WHERE is_default AND dealer_id IN "
+            f"UPDATE {a} SET {a.is_default} = FALSE WHERE {a.is_default} AND {a.dealer_id} IN "
             f"(SELECT dealer_id FROM {q(source)}) AND NOT EXISTS (SELECT 1 FROM {q(source)} s WHERE "
-            f"s.dealer_id = dealers_dealeraddress.dealer_id AND s.code = dealers_dealeraddress.code AND s.is_default)"
+            f"s.dealer_id = {a}.{a.dealer_id} AND s.code = {a}.{a.code} AND s.is_default)"
         )
         self.merge(
             ctx,
             TableMerge(
-                table="dealers_dealeraddress",
+                model=DealerAddress,
                 key=("dealer_id", "code"),
                 values=(
                     "kind",
@@ -367,18 +376,18 @@ class _DealerFigures(StagedImporter):
         return str(record.customer_code)[:255]
 
     def land_figures(self, ctx, stage, values, audited=(), keep_when_null=None) -> None:
-        joins, dealer_id = bound_join(ctx.connection.pk, "customer", "dealers_dealer", "code", "s.erp_key", "d")
+        joins, dealer_id = bound_join(ctx.connection.pk, "customer", Dealer, "code", "s.erp_key", "d")
         resolved = self.resolved_copy(stage, "r", f"SELECT s.*, {dealer_id} AS id FROM {q(stage)} s {joins}")
         self.reject_unresolved(
             ctx, resolved, "id IS NULL", "unknown_customer", _("%(key)s: the customer is not in the portal.")
         )
         self.drop_duplicates(ctx, resolved, "id", "duplicate_code")
-        for column, label in audited:
-            _audit(ctx, resolved, column, label)
+        for field in audited:
+            _audit(ctx, resolved, field)
         self.merge(
             ctx,
             TableMerge(
-                table="dealers_dealer",
+                model=Dealer,
                 key=("id",),
                 values=values,
                 source=q(resolved),
@@ -449,5 +458,5 @@ class CreditImporter(_DealerFigures):
             ctx,
             stage,
             ("credit_limit", "credit_limit_as_of", "credit_hold", "credit_hold_reason", "credit_hold_as_of"),
-            audited=(("credit_limit", "credit_limit"), ("credit_hold", "credit_hold")),
+            audited=("credit_limit", "credit_hold"),
         )

@@ -17,8 +17,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection as db
+from django.db.models import Model
 
 from b2bportal.bulk import rows_insert
+from b2bportal.sql import column, table
 
 SQLITE_BATCH = 500
 
@@ -108,6 +110,8 @@ class MergeCounts:
 class TableMerge:
     """How staged rows land in one table.
 
+    ``model``: the portal model written; every target column below is named as its field (or attribute) name and
+    written to the model's column, while the staged ``source`` has columns of those same names.
     ``key``: the columns that identify a row in both (``("id",)`` when the importer resolved ids itself: rows
     with a NULL id are new). ``values``: the columns the ERP owns; a row is updated only when one of them differs.
     ``source``: the staged relation, a table name or a parenthesised SELECT over it. ``on_insert`` /
@@ -119,7 +123,7 @@ class TableMerge:
     value stays, and a new row gets the given SQL default.
     """
 
-    table: str
+    model: type[Model]
     key: tuple[str, ...]
     values: tuple[str, ...]
     source: str
@@ -139,15 +143,23 @@ class TableMerge:
     def by_id(self) -> bool:
         return self.key == ("id",)
 
+    @property
+    def table(self) -> str:
+        return table(self.model)
+
+    def _t(self, name: str) -> str:
+        """The target's column for a field name."""
+        return column(self.model, name)
+
     def _join(self) -> str:
         # Equality (hashable, index-friendly) even for keys that may be NULL: those compare through COALESCE
         # with a value no id takes.
         parts = []
         for k in self.key:
             if k in self.nullable:
-                parts.append(f"COALESCE(t.{_quote(k)}, -1) = COALESCE(s.{_quote(k)}, -1)")
+                parts.append(f"COALESCE(t.{self._t(k)}, -1) = COALESCE(s.{_quote(k)}, -1)")
             else:
-                parts.append(f"t.{_quote(k)} = s.{_quote(k)}")
+                parts.append(f"t.{self._t(k)} = s.{_quote(k)}")
         return " AND ".join(parts)
 
     _match = _join
@@ -155,93 +167,103 @@ class TableMerge:
     def _incoming(self, v: str) -> str:
         """The value a column gets: the staged one; for ``keep_when_null`` columns the current one when the ERP
         sent nothing; for ``preserve`` columns the current one while the row matches the condition."""
-        value = f"COALESCE(s.{_quote(v)}, t.{_quote(v)})" if v in self.keep_when_null else f"s.{_quote(v)}"
+        value = f"COALESCE(s.{_quote(v)}, t.{self._t(v)})" if v in self.keep_when_null else f"s.{_quote(v)}"
         if v in self.preserve:
-            value = f"CASE WHEN {self.preserve[v]} THEN t.{_quote(v)} ELSE {value} END"
+            value = f"CASE WHEN {self.preserve[v]} THEN t.{self._t(v)} ELSE {value} END"
         return value
 
     def _differs(self) -> str:
-        return " OR ".join(f"t.{_quote(v)} IS DISTINCT FROM {self._incoming(v)}" for v in self.values) or "1 = 0"
+        return " OR ".join(f"t.{self._t(v)} IS DISTINCT FROM {self._incoming(v)}" for v in self.values) or "1 = 0"
 
     def _new(self) -> str:
         if self.by_id:
             return "s.id IS NULL"
-        return f"NOT EXISTS (SELECT 1 FROM {_quote(self.table)} t WHERE {self._match()})"
+        return f"NOT EXISTS (SELECT 1 FROM {self.table} t WHERE {self._match()})"
+
+    def statements(self, *, complete: bool = True, sample: int = 3) -> dict[str, str]:
+        """Every statement the merge may run, by name (``new``, ``matched``, ``missing``, ``update``,
+        ``delete_missing`` or ``deactivate``, ``insert``, ``sample_updates``, ``sample_creates``); which of them
+        run depends on the counts. A test compiles them all against the schema."""
+        table, source, join = self.table, self.source, self._join()
+        sql = {
+            "new": f"SELECT count(*) FROM {source} s WHERE {self._new()}",
+            "matched": (
+                f"SELECT count(*), coalesce(sum(CASE WHEN {self._differs()} THEN 1 ELSE 0 END), 0) "
+                f"FROM {source} s JOIN {table} t ON {join}"
+            ),
+        }
+        if complete and (self.deactivate or self.delete_missing):
+            # ``present``: every key the feed held, refused ones too — a bad row is not a withdrawn one.
+            missing = (
+                f"FROM {table} t WHERE ({self.scope}) AND NOT ({self.deactivated_when}) "
+                f"AND NOT EXISTS (SELECT 1 FROM {self.present or source} s WHERE {join})"
+            )
+            pk = self._t("pk")
+            sql["missing"] = f"SELECT count(*) {missing}"
+            if self.delete_missing:
+                sql["delete_missing"] = f"DELETE FROM {table} WHERE {pk} IN (SELECT t.{pk} {missing})"
+            else:
+                sql["deactivate"] = (
+                    f"UPDATE {table} AS t SET {self.deactivate} WHERE t.{pk} IN (SELECT t.{pk} {missing})"
+                )
+        sets = [f"{self._t(v)} = {self._incoming(v)}" for v in self.values]
+        sets += [f"{self._t(c)} = {expr}" for c, expr in self.on_update.items()]
+        sql["update"] = (
+            f"UPDATE {table} AS t SET {', '.join(sets)} FROM {source} s WHERE {join} AND ({self._differs()})"
+        )
+        insert_cols = [c for c in (*self.key, *self.values) if not (self.by_id and c == "id")]
+        columns = insert_cols + list(self.on_insert)
+        selects = [
+            f"COALESCE(s.{_quote(c)}, {self.keep_when_null[c]})" if c in self.keep_when_null else f"s.{_quote(c)}"
+            for c in insert_cols
+        ] + list(self.on_insert.values())
+        sql["insert"] = (
+            f"INSERT INTO {table} ({', '.join(self._t(c) for c in columns)}) "
+            f"SELECT {', '.join(selects)} FROM {source} s WHERE {self._new()}"
+        )
+        keys = ", ".join(f"s.{_quote(k)}" for k in self.key)
+        olds = ", ".join(f"t.{self._t(v)}, {self._incoming(v)}" for v in self.values)
+        news = ", ".join(f"s.{_quote(v)}" for v in self.values)
+        sql["sample_updates"] = (
+            f"SELECT {keys}, {olds} FROM {source} s JOIN {table} t ON {join} WHERE {self._differs()} LIMIT {sample}"
+        )
+        sql["sample_creates"] = f"SELECT {keys}, {news} FROM {source} s WHERE {self._new()} LIMIT {sample}"
+        return sql
 
     def run(self, *, now, dry_run: bool, complete: bool, params: dict | None = None, sample: int = 3) -> MergeCounts:
         """Apply (or, ``dry_run``, only count) the staged rows; ``complete`` feeds also deactivate or delete the
         rows they no longer hold. ``params`` are extra named SQL parameters for the expressions."""
-        table, source = _quote(self.table), self.source
         params = {"now": now, **(params or {})}
+        sql = self.statements(complete=complete, sample=sample)
         counts = MergeCounts()
-        join = self._join()
         with db.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {source} s WHERE {self._new()}", params)
+            cursor.execute(sql["new"], params)
             counts.created = cursor.fetchone()[0]
-            cursor.execute(
-                f"SELECT count(*), coalesce(sum(CASE WHEN {self._differs()} THEN 1 ELSE 0 END), 0) "
-                f"FROM {source} s JOIN {table} t ON {join}",
-                params,
-            )
+            cursor.execute(sql["matched"], params)
             matched, counts.updated = cursor.fetchone()
             counts.unchanged = matched - counts.updated
-            missing_sql = ""
-            if complete and (self.deactivate or self.delete_missing):
-                # ``present``: every key the feed held, refused ones too — a bad row is not a withdrawn one.
-                missing_sql = (
-                    f"FROM {table} t WHERE ({self.scope}) AND NOT ({self.deactivated_when}) "
-                    f"AND NOT EXISTS (SELECT 1 FROM {self.present or source} s WHERE {join})"
-                )
             if dry_run:
-                if missing_sql:
-                    cursor.execute(f"SELECT count(*) {missing_sql}", params)
+                if "missing" in sql:
+                    cursor.execute(sql["missing"], params)
                     counts.deactivated = cursor.fetchone()[0]
-                counts.samples = self._samples(cursor, source, table, join, params, sample)
+                counts.samples = self._samples(cursor, sql, params) if sample else []
                 return counts
             if counts.updated:
-                sets = [f"{_quote(v)} = {self._incoming(v)}" for v in self.values]
-                sets += [f"{_quote(c)} = {expr}" for c, expr in self.on_update.items()]
-                cursor.execute(
-                    f"UPDATE {table} AS t SET {', '.join(sets)} FROM {source} s WHERE {join} AND ({self._differs()})",
-                    params,
-                )
+                cursor.execute(sql["update"], params)
             # Rows the snapshot no longer holds go before the new rows arrive: with ids resolved by the importer,
             # a new row is not yet told apart from a missing one.
-            if missing_sql and self.delete_missing:
-                cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT t.id {missing_sql})", params)
-                counts.deactivated = cursor.rowcount
-            elif missing_sql:
-                cursor.execute(
-                    f"UPDATE {table} AS t SET {self.deactivate} WHERE t.id IN (SELECT t.id {missing_sql})", params
-                )
-                counts.deactivated = cursor.rowcount
+            for name in ("delete_missing", "deactivate"):
+                if name in sql:
+                    cursor.execute(sql[name], params)
+                    counts.deactivated = cursor.rowcount
             if counts.created:
-                insert_cols = [c for c in (*self.key, *self.values) if not (self.by_id and c == "id")]
-                columns = insert_cols + list(self.on_insert)
-                selects = [
-                    f"COALESCE(s.{_quote(c)}, {self.keep_when_null[c]})"
-                    if c in self.keep_when_null
-                    else f"s.{_quote(c)}"
-                    for c in insert_cols
-                ] + list(self.on_insert.values())
-                cursor.execute(
-                    f"INSERT INTO {table} ({', '.join(_quote(c) for c in columns)}) "
-                    f"SELECT {', '.join(selects)} FROM {source} s WHERE {self._new()}",
-                    params,
-                )
+                cursor.execute(sql["insert"], params)
         return counts
 
-    def _samples(self, cursor, source, table, join, params, limit) -> list[dict]:
+    def _samples(self, cursor, sql: dict[str, str], params: dict) -> list[dict]:
         """A few rows the merge would change, old and new values side by side, for a dry run's report."""
-        if not limit:
-            return []
         samples = []
-        cols = ", ".join(f"t.{_quote(v)}, {self._incoming(v)}" for v in self.values)
-        keys = ", ".join(f"s.{_quote(k)}" for k in self.key)
-        cursor.execute(
-            f"SELECT {keys}, {cols} FROM {source} s JOIN {table} t ON {join} WHERE {self._differs()} LIMIT {limit}",
-            params,
-        )
+        cursor.execute(sql["sample_updates"], params)
         for row in cursor.fetchall():
             key, rest = row[: len(self.key)], row[len(self.key) :]
             changes = {
@@ -250,15 +272,19 @@ class TableMerge:
                 if rest[2 * i] != rest[2 * i + 1]
             }
             samples.append(
-                {"table": self.label or self.table, "action": "update", "key": _plain(key), "changes": changes}
+                {
+                    "table": self.label or self.model._meta.db_table,
+                    "action": "update",
+                    "key": _plain(key),
+                    "changes": changes,
+                }
             )
-        new_cols = ", ".join(f"s.{_quote(v)}" for v in self.values)
-        cursor.execute(f"SELECT {keys}, {new_cols} FROM {source} s WHERE {self._new()} LIMIT {limit}", params)
+        cursor.execute(sql["sample_creates"], params)
         for row in cursor.fetchall():
             key, rest = row[: len(self.key)], row[len(self.key) :]
             samples.append(
                 {
-                    "table": self.label or self.table,
+                    "table": self.label or self.model._meta.db_table,
                     "action": "create",
                     "key": _plain(key),
                     "values": {v: _plain(rest[i]) for i, v in enumerate(self.values)},

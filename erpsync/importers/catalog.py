@@ -11,23 +11,39 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from catalog.models import Brand, Category, Product, Unit
+from b2bportal.sql import SqlNames
+from catalog.categories import category_tree_forget
+from catalog.models import (
+    Brand,
+    Category,
+    DealerAgreement,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductUnit,
+    StockLevel,
+    Unit,
+    Warehouse,
+)
+from dealers.models import Dealer
 from erpsync.adapters.base import ErpCustomerPrice, ErpPrice, ErpProduct, ErpStock
+from erpsync.binders import bound_join
 from erpsync.importers.bulk import RowSpool, TableMerge
 from erpsync.importers.staged import (
     STAFF_HOLD,
     RecordRejected,
     StagedImporter,
-    bound_join,
     execute,
     number,
     q,
     text,
 )
-from erpsync.models import ValueMap
+from erpsync.models import ExternalRef, ValueMap
+from orders.services.transitions import reservations_release_taken_over
 
 ZERO = Decimal("0")
 # Duplicates are judged on what the rows resolve to: two spellings of one break (unit given as the base unit or
@@ -63,7 +79,7 @@ class UnitImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_unit",
+                model=Unit,
                 key=("code",),
                 values=("name", "name_en", "decimals"),
                 source=q(stage),
@@ -99,18 +115,19 @@ class CategoryImporter(StagedImporter):
         )
 
     def land(self, ctx, stage) -> None:
+        c = SqlNames(Category)
         self.reject_unresolved(
             ctx,
             stage,
             f"parent_code <> '' AND parent_code NOT IN (SELECT code FROM {q(stage)}) "
-            "AND parent_code NOT IN (SELECT code FROM catalog_category)",
+            f"AND parent_code NOT IN (SELECT {c.code} FROM {c})",
             "unknown_parent",
             _("Category %(key)s names a parent category the portal does not know."),
         )
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_category",
+                model=Category,
                 key=("code",),
                 values=("name", "name_en", "is_active"),
                 source=q(stage),
@@ -123,12 +140,10 @@ class CategoryImporter(StagedImporter):
         )
         if not ctx.dry_run:
             execute(
-                f"UPDATE catalog_category SET parent_id = (SELECT p.id FROM catalog_category p JOIN {q(stage)} s "
-                f"ON p.code = s.parent_code WHERE s.code = catalog_category.code) "
-                f"WHERE code IN (SELECT code FROM {q(stage)})"
+                f"UPDATE {c} SET {c.parent_id} = (SELECT p.{c.id} FROM {c} p JOIN {q(stage)} s "
+                f"ON p.{c.code} = s.parent_code WHERE s.code = {c}.{c.code}) "
+                f"WHERE {c.code} IN (SELECT code FROM {q(stage)})"
             )
-            from catalog.categories import category_tree_forget
-
             transaction.on_commit(category_tree_forget)
 
 
@@ -144,7 +159,7 @@ class BrandImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_brand",
+                model=Brand,
                 key=("code",),
                 values=("name",),
                 source=q(stage),
@@ -266,14 +281,14 @@ class ProductImporter(StagedImporter):
 
     def land(self, ctx, stage) -> None:
         self.hold_refused(ctx)
-        joins, product_id = bound_join(ctx.connection.pk, "product", "catalog_product", "sku", "s.erp_key", "p")
+        joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.erp_key", "p")
         resolved = self.resolved_copy(stage, "r", f"SELECT s.*, {product_id} AS id FROM {q(stage)} s {joins}")
         self.drop_duplicates(ctx, resolved, "id", "duplicate_product")
         values = tuple(c for c in self.columns if c != "erp_key")
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_product",
+                model=Product,
                 key=("id",),
                 values=values,
                 source=q(resolved),
@@ -300,11 +315,12 @@ class ProductImporter(StagedImporter):
         packs = ctx.staging("product_pack", self.pack_columns)
         packs.write(self.packs.rows())
         # New products got their ids from the insert above: found by SKU.
+        p = SqlNames(Product)
         ids = self.resolved_copy(
             resolved,
             "ids",
-            f"SELECT r.erp_key, COALESCE(r.id, p.id) AS product_id FROM {q(resolved)} r "
-            f"LEFT JOIN catalog_product p ON p.sku = r.erp_key",
+            f"SELECT r.erp_key, COALESCE(r.id, p.{p.id}) AS product_id FROM {q(resolved)} r "
+            f"LEFT JOIN {p} p ON p.{p.sku} = r.erp_key",
         )
         source = (
             f"(SELECT i.product_id, s.unit_id, s.factor, s.barcode, s.is_sales_unit "
@@ -313,7 +329,7 @@ class ProductImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_productunit",
+                model=ProductUnit,
                 key=("product_id", "unit_id"),
                 values=("factor", "barcode", "is_sales_unit"),
                 source=source,
@@ -349,7 +365,7 @@ class WarehouseImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_warehouse",
+                model=Warehouse,
                 key=("code",),
                 values=("name", "is_active"),
                 source=q(stage),
@@ -397,12 +413,13 @@ class StockImporter(StagedImporter):
         yield (key, record.product_code, warehouse, on_hand, committed, record.as_of or ctx.now, refused)
 
     def land(self, ctx, stage) -> None:
-        joins, product_id = bound_join(ctx.connection.pk, "product", "catalog_product", "sku", "s.product_code", "p")
+        joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.product_code", "p")
+        w = SqlNames(Warehouse)
         resolved = self.resolved_copy(
             stage,
             "r",
-            f"SELECT s.erp_key, {product_id} AS product_id, w.id AS warehouse_id, s.on_hand, s.committed_erp, "
-            f"s.as_of, s.refused FROM {q(stage)} s {joins} LEFT JOIN catalog_warehouse w ON w.code = s.warehouse_code",
+            f"SELECT s.erp_key, {product_id} AS product_id, w.{w.id} AS warehouse_id, s.on_hand, s.committed_erp, "
+            f"s.as_of, s.refused FROM {q(stage)} s {joins} LEFT JOIN {w} w ON w.{w.code} = s.warehouse_code",
         )
         self.reject_unresolved(
             ctx,
@@ -423,7 +440,7 @@ class StockImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_stocklevel",
+                model=StockLevel,
                 key=("product_id", "warehouse_id"),
                 values=("on_hand", "committed_erp"),
                 source=q(resolved),
@@ -441,12 +458,10 @@ class StockImporter(StagedImporter):
         # As fresh as the oldest figure the ERP sent for the warehouse (its own time, not the import's): a
         # reservation is released only against figures taken after the ERP confirmed the order.
         execute(
-            f"UPDATE catalog_warehouse SET stock_as_of = (SELECT MIN(s.as_of) FROM {q(resolved)} s "
-            f"WHERE s.warehouse_id = catalog_warehouse.id) "
-            f"WHERE id IN (SELECT DISTINCT warehouse_id FROM {q(resolved)})"
+            f"UPDATE {w} SET {w.stock_as_of} = (SELECT MIN(s.as_of) FROM {q(resolved)} s "
+            f"WHERE s.warehouse_id = {w}.{w.id}) "
+            f"WHERE {w.id} IN (SELECT DISTINCT warehouse_id FROM {q(resolved)})"
         )
-        from orders.services.transitions import reservations_release_taken_over
-
         reservations_release_taken_over()
 
     def resolve_issues(self, ctx, stage) -> None:
@@ -470,8 +485,6 @@ class PriceListImporter(StagedImporter):
     }
 
     def rows(self, ctx, record) -> Iterator[tuple]:
-        from django.conf import settings
-
         code = text(record.code, 40, "code", required=True)
         currency = ctx.map(ValueMap.Kind.CURRENCY, record.currency or "TRY")
         if currency not in settings.B2B_CURRENCIES:
@@ -494,7 +507,7 @@ class PriceListImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_pricelist",
+                model=PriceList,
                 key=("code",),
                 values=("name", "currency", "vat_included", "valid_from", "valid_to", "is_active"),
                 source=q(stage),
@@ -506,10 +519,11 @@ class PriceListImporter(StagedImporter):
             ),
         )
         if not ctx.dry_run:
+            pl = SqlNames(PriceList)
             execute(
-                f"UPDATE catalog_pricelist SET supersedes_id = (SELECT p.id FROM catalog_pricelist p JOIN {q(stage)} s "
-                f"ON p.code = s.supersedes_code WHERE s.code = catalog_pricelist.code AND p.code <> s.code) "
-                f"WHERE code IN (SELECT code FROM {q(stage)})"
+                f"UPDATE {pl} SET {pl.supersedes_id} = (SELECT p.{pl.id} FROM {pl} p JOIN {q(stage)} s "
+                f"ON p.{pl.code} = s.supersedes_code WHERE s.code = {pl}.{pl.code} AND p.{pl.code} <> s.code) "
+                f"WHERE {pl.code} IN (SELECT code FROM {q(stage)})"
             )
 
 
@@ -552,16 +566,17 @@ class PriceImporter(StagedImporter):
         yield (self.key_of(record), record.price_list_code, record.product_code, unit_id, min_quantity, price, refused)
 
     def land(self, ctx, stage) -> None:
-        joins, product_id = bound_join(ctx.connection.pk, "product", "catalog_product", "sku", "s.product_code", "p")
+        joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.product_code", "p")
+        p, pl, ref = SqlNames(Product), SqlNames(PriceList), SqlNames(ExternalRef)
         # A price in the item's base unit is stored without a unit, the way pricing looks it up.
         resolved = self.resolved_copy(
             stage,
             "r",
-            f"SELECT s.erp_key, l.id AS price_list_id, {product_id} AS product_id, "
-            f"CASE WHEN s.unit_id = COALESCE(p_r_product.base_unit_id, p_n.base_unit_id) THEN NULL ELSE s.unit_id END "
-            f"AS unit_id, s.min_quantity, s.price, s.refused FROM {q(stage)} s {joins} "
-            f"LEFT JOIN catalog_product p_r_product ON p_r_product.id = p_r.local_id "
-            f"LEFT JOIN catalog_pricelist l ON l.code = s.price_list_code",
+            f"SELECT s.erp_key, l.{pl.id} AS price_list_id, {product_id} AS product_id, "
+            f"CASE WHEN s.unit_id = COALESCE(p_r_product.{p.base_unit_id}, p_n.{p.base_unit_id}) THEN NULL "
+            f"ELSE s.unit_id END AS unit_id, s.min_quantity, s.price, s.refused FROM {q(stage)} s {joins} "
+            f"LEFT JOIN {p} p_r_product ON p_r_product.{p.id} = p_r.{ref.local_id} "
+            f"LEFT JOIN {pl} l ON l.{pl.code} = s.price_list_code",
         )
         self.reject_unresolved(
             ctx,
@@ -581,7 +596,7 @@ class PriceImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_pricelistitem",
+                model=PriceListItem,
                 key=("price_list_id", "product_id", "unit_id", "min_quantity"),
                 values=("price",),
                 source=q(resolved),
@@ -655,8 +670,8 @@ class AgreementImporter(StagedImporter):
         )
 
     def land(self, ctx, stage) -> None:
-        d_joins, dealer_id = bound_join(ctx.connection.pk, "customer", "dealers_dealer", "code", "s.customer_code", "d")
-        p_joins, product_id = bound_join(ctx.connection.pk, "product", "catalog_product", "sku", "s.product_code", "p")
+        d_joins, dealer_id = bound_join(ctx.connection.pk, "customer", Dealer, "code", "s.customer_code", "d")
+        p_joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.product_code", "p")
         resolved = self.resolved_copy(
             stage,
             "r",
@@ -682,7 +697,7 @@ class AgreementImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="catalog_dealeragreement",
+                model=DealerAgreement,
                 key=("code",),
                 values=(
                     "dealer_id",

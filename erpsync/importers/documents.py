@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 
 from dealers.models import Dealer, DealerDocument
 from erpsync.adapters.base import ErpDocument, ErpOrderState, ErpOrderStatus
+from erpsync.binders import to_internal_many
 from erpsync.importers.engine import ImportContext
 from erpsync.importers.staged import RecordRejected, number, text
-from erpsync.models import ExternalRef, ValueMap
+from erpsync.models import ValueMap
 from orders.models import Order, OrderStatusChange
+from orders.services.transitions import order_erp_document_set, order_transition
 from orders.status import TRANSITIONS, OrderStatus
 
 S = OrderStatus
@@ -55,8 +57,6 @@ class OrderStatusImporter:
     entity = "order_status"
 
     def apply(self, ctx: ImportContext) -> None:
-        from orders.services.transitions import order_erp_document_set, order_transition
-
         for record in ctx.tick(ctx.feed.records):
             record: ErpOrderStatus
             order = Order.objects.filter(number=record.reference).first()
@@ -134,11 +134,7 @@ class DocumentImporter:
     def _land(self, ctx: ImportContext, records: list[ErpDocument]) -> None:
         customers = {r.customer_code for r in records}
         dealers = dict(Dealer.objects.filter(code__in=customers).values_list("code", "id"))
-        dealers.update(
-            ExternalRef.objects.filter(
-                connection=ctx.connection, entity="customer", external_id__in=customers
-            ).values_list("external_id", "local_id")
-        )
+        dealers.update(to_internal_many(ctx.connection, "customer", customers))
         orders = dict(
             Order.objects.filter(number__in={r.order_reference for r in records if r.order_reference}).values_list(
                 "number", "id"

@@ -132,7 +132,7 @@ def delta_buffer(connection: ErpConnection) -> timedelta:
 
 
 @contextmanager
-def _run_lock(connection: ErpConnection, entity: str):
+def run_lock(connection: ErpConnection, entity: str):
     """Hold the one-run-at-a-time lock of (connection, entity) for the block; yields False when it is taken."""
     if db.vendor != "postgresql":
         yield True
@@ -156,20 +156,20 @@ def sync_import(
     full: bool = False,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    importers: dict[str, Callable[[], Any]],
 ) -> SyncRun:
-    """Import ``entity`` from ``connection``'s ERP and return the run's record.
+    """Import ``entity`` from ``connection``'s ERP with its importer among ``importers`` (the package's registry,
+    ``erpsync.importers.IMPORTERS``, passes them) and return the run's record.
 
     Delta since the stored watermark (less the safety buffer) when the adapter supports deltas and ``full`` is
     off; otherwise a full snapshot, whose missing records are deactivated. ``dry_run`` reads, validates and
     counts what would be created, updated and deactivated (with a few sample differences in
     ``SyncRun.summary``) and writes nothing but the run record. Refuses an unknown entity or an adapter that
     cannot read it (``ImportRefused``); an ERP that cannot be reached fails the run and opens an issue."""
-    from erpsync.importers import IMPORTERS
-
-    importer = IMPORTERS.get(entity)
+    importer = importers.get(entity)
     if importer is None:
-        raise ImportRefused(f"Nothing imports {entity!r}; importable: {', '.join(sorted(IMPORTERS))}.")
-    with _run_lock(connection, entity) as taken:
+        raise ImportRefused(f"Nothing imports {entity!r}; importable: {', '.join(sorted(importers))}.")
+    with run_lock(connection, entity) as taken:
         if not taken:
             return SyncRun.objects.create(
                 connection=connection,

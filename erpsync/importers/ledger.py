@@ -12,10 +12,12 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from dealers.models import AccountEntry
+from b2bportal.sql import SqlNames
+from dealers.models import AccountEntry, Dealer
 from erpsync.adapters.base import ErpLedgerEntry
+from erpsync.binders import bound_join
 from erpsync.importers.bulk import TableMerge
-from erpsync.importers.staged import RecordRejected, StagedImporter, bound_join, execute, number, q, text
+from erpsync.importers.staged import RecordRejected, StagedImporter, execute, number, q, text
 from erpsync.models import ValueMap
 
 KINDS = frozenset(AccountEntry.Kind.values)
@@ -96,12 +98,13 @@ class LedgerImporter(StagedImporter):
         )
 
     def land(self, ctx, stage) -> None:
-        joins, dealer_id = bound_join(ctx.connection.pk, "customer", "dealers_dealer", "code", "s.customer", "d")
+        joins, dealer_id = bound_join(ctx.connection.pk, "customer", Dealer, "code", "s.customer", "d")
+        d = SqlNames(Dealer)
         resolved = self.resolved_copy(
             stage,
             "r",
-            f"SELECT s.*, {dealer_id} AS dealer_id, a.currency AS account_currency FROM {q(stage)} s {joins} "
-            f"LEFT JOIN dealers_dealer a ON a.id = {dealer_id}",
+            f"SELECT s.*, {dealer_id} AS dealer_id, a.{d.currency} AS account_currency FROM {q(stage)} s {joins} "
+            f"LEFT JOIN {d} a ON a.{d.id} = {dealer_id}",
         )
         self.reject_unresolved(
             ctx,
@@ -120,7 +123,7 @@ class LedgerImporter(StagedImporter):
         self.merge(
             ctx,
             TableMerge(
-                table="dealers_accountentry",
+                model=AccountEntry,
                 key=("connection_id", "erp_id"),
                 values=VALUES,
                 source=f"(SELECT r.*, %(conn)s AS connection_id, r.erp_key AS erp_id FROM {q(resolved)} r)",
@@ -135,7 +138,7 @@ class LedgerImporter(StagedImporter):
         )
         if not ctx.dry_run:
             execute(
-                f"UPDATE dealers_dealer SET ledger_as_of = %(now)s, updated_at = %(now)s "
-                f"WHERE id IN (SELECT dealer_id FROM {q(resolved)})",
+                f"UPDATE {d} SET {d.ledger_as_of} = %(now)s, {d.updated_at} = %(now)s "
+                f"WHERE {d.id} IN (SELECT dealer_id FROM {q(resolved)})",
                 {"now": ctx.now},
             )

@@ -9,10 +9,13 @@ from django.db import connection as db
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from b2bportal.sql import SqlNames
 from erpsync.importers.bulk import Staging, TableMerge
 from erpsync.importers.engine import ISSUES_KEPT_PER_FEED, ImportContext
+from erpsync.models import SyncIssue
 
 RESOLVED_CODES_EXCLUDED = ("feed_malformed", "import_failed")
+OPEN_ISSUE = (SyncIssue.Status.OPEN.value, SyncIssue.Status.RETRYING.value)
 # A product or dealer the sync takes out of use says so in its status reason; one staff quarantined stays
 # quarantined whatever the ERP sends (a recall, a dispute), while the sync lifts its own holds.
 SYNC_HOLD_PREFIX = "ERP: "
@@ -208,12 +211,18 @@ class StagedImporter:
         refused = Staging(f"{stage}_refused", {"erp_key": "varchar(255)"})
         refused.create()
         refused.write((key,) for key in ctx.rejected_keys)
+        i = SqlNames(SyncIssue)
         execute(
-            f"UPDATE erpsync_syncissue SET status = 'resolved', resolved_at = %(now)s, updated_at = %(now)s "
-            f"WHERE connection_id = %(conn)s AND entity = %(entity)s AND status IN ('open', 'retrying') "
-            f"AND code NOT IN {RESOLVED_CODES_EXCLUDED!r} AND external_id IN (SELECT erp_key FROM {q(stage)}) "
-            f"AND external_id NOT IN (SELECT erp_key FROM {q(refused.name)})",
-            {"now": ctx.now, "conn": ctx.connection.pk, "entity": self.entity},
+            f"UPDATE {i} SET {i.status} = %(resolved)s, {i.resolved_at} = %(now)s, {i.updated_at} = %(now)s "
+            f"WHERE {i.connection_id} = %(conn)s AND {i.entity} = %(entity)s AND {i.status} IN {OPEN_ISSUE!r} "
+            f"AND {i.code} NOT IN {RESOLVED_CODES_EXCLUDED!r} AND {i.external_id} IN (SELECT erp_key FROM {q(stage)}) "
+            f"AND {i.external_id} NOT IN (SELECT erp_key FROM {q(refused.name)})",
+            {
+                "now": ctx.now,
+                "conn": ctx.connection.pk,
+                "entity": self.entity,
+                "resolved": SyncIssue.Status.RESOLVED.value,
+            },
         )
         refused.drop()
 
@@ -224,17 +233,3 @@ class StagedImporter:
         execute(f"CREATE TEMPORARY TABLE {q(target)} AS {select}")
         Staging(target, {}).analyze()
         return target
-
-
-def bound_join(
-    connection_id: int, entity: str, table: str, natural: str, code_column: str, alias: str
-) -> tuple[str, str]:
-    """LEFT JOINs finding the portal row an ERP code names, and the id expression: the binder's mapping
-    (``ExternalRef``) first, else the portal row whose ``natural`` column equals the code. Joins rather than
-    per-row subqueries, so the planner can hash them over a large feed."""
-    joins = (
-        f" LEFT JOIN erpsync_externalref {alias}_r ON {alias}_r.connection_id = {int(connection_id)}"
-        f" AND {alias}_r.entity = '{entity}' AND {alias}_r.external_id = {code_column}"
-        f" LEFT JOIN {table} {alias}_n ON {alias}_n.{natural} = {code_column}"
-    )
-    return joins, f"COALESCE({alias}_r.local_id, {alias}_n.id)"
