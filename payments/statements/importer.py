@@ -107,20 +107,11 @@ def statement_import(
     Refuses (``StatementError``, nothing stored) a file that is too large, of another format, malformed or
     truncated anywhere, or whose lines do not add up to its balances."""
     file_name = os.path.basename(file_name or "")[:255]
-    if format not in FORMATS:
-        raise StatementError(gettext("Unknown statement format %(format)r.") % {"format": format}, file_name=file_name)
-    if len(data) > MAX_STATEMENT_BYTES:
-        raise StatementError(
-            gettext("The file is larger than %(size)s MB.") % {"size": MAX_STATEMENT_BYTES // (1024 * 1024)},
-            file_name=file_name,
-        )
-    if not data.strip():
-        raise StatementError(gettext("The file is empty."), file_name=file_name)
+    _check_file(file_name, data, format)
     checksum = hashlib.sha256(data).hexdigest()
     earlier = BankStatement.objects.filter(file_sha256=checksum).first()
     if earlier is not None:
         return ImportResult(statement=earlier, already_imported=True)
-
     statement = _merge(_parse(file_name, data, format, profile, account_iban), account_iban, file_name)
     account = normalise_iban(statement.account) or re.sub(r"\s+", "", statement.account).upper()
     if not account or len(account) > 34:
@@ -128,43 +119,13 @@ def statement_import(
             gettext("The account %(account)r is not an IBAN.") % {"account": statement.account}, file_name=file_name
         )
     lines = [line for line in statement.lines if line.amount != 0]
-    keys = [
-        line_key(
-            account=account,
-            booking_date=line.booking_date,
-            amount=line.amount,
-            currency=line.currency,
-            bank_reference=line.bank_reference,
-            description=line.description,
-        )
-        for line in lines
-    ]
     with transaction.atomic():
         try:
             with transaction.atomic():
-                stored = BankStatement.objects.create(
-                    account_iban=account,
-                    statement_id=statement.statement_id[:128],
-                    format=format,
-                    file_name=file_name,
-                    file_sha256=checksum,
-                    period_start=statement.period_start,
-                    period_end=statement.period_end,
-                    opening_balance=statement.opening_balance,
-                    closing_balance=statement.closing_balance,
-                    currency=statement.currency,
-                    imported_by=imported_by,
-                )
+                stored = _statement_row(statement, account, format, file_name, checksum, imported_by)
         except IntegrityError:  # the same file, imported at this moment by someone else
             return ImportResult(statement=BankStatement.objects.get(file_sha256=checksum), already_imported=True)
-        BankTransaction.objects.bulk_create(
-            [
-                _transaction(stored, account, line, fingerprint)
-                for line, fingerprint in zip(lines, fingerprints(keys), strict=True)
-            ],
-            batch_size=1000,
-            ignore_conflicts=True,  # a fingerprint already stored: the line came with an earlier statement
-        )
+        _transactions_write(stored, account, lines)
         created = stored.transactions.count()
         ignored = stored.transactions.filter(status=BankTransaction.Status.IGNORED).count()
     matched = _match(stored)
@@ -176,6 +137,59 @@ def statement_import(
         zero_skipped=len(statement.lines) - len(lines),
         allocated=matched.allocated,
         queued=matched.queued,
+    )
+
+
+def _check_file(file_name: str, data: bytes, format: str) -> None:
+    """Refuse an unknown format, a file above the size limit and an empty file, before reading it."""
+    if format not in FORMATS:
+        raise StatementError(gettext("Unknown statement format %(format)r.") % {"format": format}, file_name=file_name)
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise StatementError(
+            gettext("The file is larger than %(size)s MB.") % {"size": MAX_STATEMENT_BYTES // (1024 * 1024)},
+            file_name=file_name,
+        )
+    if not data.strip():
+        raise StatementError(gettext("The file is empty."), file_name=file_name)
+
+
+def _statement_row(statement, account: str, format: str, file_name: str, checksum: str, imported_by):
+    return BankStatement.objects.create(
+        account_iban=account,
+        statement_id=statement.statement_id[:128],
+        format=format,
+        file_name=file_name,
+        file_sha256=checksum,
+        period_start=statement.period_start,
+        period_end=statement.period_end,
+        opening_balance=statement.opening_balance,
+        closing_balance=statement.closing_balance,
+        currency=statement.currency,
+        imported_by=imported_by,
+    )
+
+
+def _transactions_write(stored: BankStatement, account: str, lines) -> None:
+    """The statement's lines, each under its fingerprint; a fingerprint already stored (the line came with an
+    earlier statement) is skipped."""
+    keys = [
+        line_key(
+            account=account,
+            booking_date=line.booking_date,
+            amount=line.amount,
+            currency=line.currency,
+            bank_reference=line.bank_reference,
+            description=line.description,
+        )
+        for line in lines
+    ]
+    BankTransaction.objects.bulk_create(
+        [
+            _transaction(stored, account, line, fingerprint)
+            for line, fingerprint in zip(lines, fingerprints(keys), strict=True)
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
     )
 
 
