@@ -55,9 +55,12 @@ class ConnectionHealth:
 def connection_health(connection: ErpConnection, now: datetime | None = None) -> ConnectionHealth:
     now = now or timezone.now()
     since = now - WINDOW
-    # Drift checks are not imports: they have their own section (``drift``).
-    runs = SyncRun.objects.filter(connection=connection, direction=SyncRun.Direction.IMPORT, dry_run=False).exclude(
-        entity=Entity.DRIFT
+    # Drift checks are not imports: they have their own section (``drift``). A live lookup of one dealer's balance
+    # is not an import of the feed either: it would hide a stale feed's lag (it stays in the run log).
+    runs = (
+        SyncRun.objects.filter(connection=connection, direction=SyncRun.Direction.IMPORT, dry_run=False)
+        .exclude(entity=Entity.DRIFT)
+        .exclude(mode=SyncRun.Mode.LIVE)
     )
     per_entity = {
         row["entity"]: row

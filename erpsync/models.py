@@ -170,6 +170,7 @@ class SyncRun(models.Model):
     class Mode(models.TextChoices):
         FULL = "full", _("Full snapshot")
         DELTA = "delta", _("Changes since the watermark")
+        LIVE = "live", _("Live lookup for one record")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")

@@ -15,7 +15,8 @@ from dealers.account import BUCKETS, bucket_index, statement
 from dealers.models import AccountEntry, DealerDocument, DealerUser
 from dealers.tests.factories import DealerFactory, DealerUserFactory
 from erpsync.adapters.base import Capability, ErpAdapter, ErpBalance, RetryableError
-from erpsync.models import ErpConnection
+from erpsync.health import connection_health
+from erpsync.models import ErpConnection, SyncRun
 from orders.tests.factories import OrderFactory
 from payments.receivables import open_items
 
@@ -333,6 +334,11 @@ def test_the_balance_is_refreshed_live_from_the_erp(live_erp, client):
     assert dealer_user.dealer.erp_balance_as_of is not None
     again = client.post(reverse("account:balance_refresh"), follow=True)
     assert "less than a minute ago" in again.content.decode()
+    # The question to the ERP is in the run log, apart from the feed's imports on the health page.
+    run = SyncRun.objects.get(connection=live_erp, mode=SyncRun.Mode.LIVE)
+    assert run.entity == "balance" and run.status == SyncRun.Status.SUCCEEDED and run.updated == 1
+    assert run.summary == {"dealer": "120.LIVE"} and run.finished_at is not None
+    assert [e.entity for e in connection_health(live_erp).entities] == []
 
 
 def test_an_erp_that_does_not_answer_leaves_the_figures(live_erp, client):
@@ -343,6 +349,19 @@ def test_an_erp_that_does_not_answer_leaves_the_figures(live_erp, client):
     assert "The ERP did not answer" in response.content.decode()
     dealer.refresh_from_db()
     assert dealer.erp_balance == D("10.00") and dealer.erp_balance_as_of is None
+    run = SyncRun.objects.get(connection=live_erp, mode=SyncRun.Mode.LIVE)
+    assert run.status == SyncRun.Status.FAILED and "did not answer in time" in run.error
+
+
+def test_an_answer_in_another_currency_is_refused_and_logged(live_erp, client):
+    dealer = DealerFactory(code="120.LIVE", erp_balance=D("10.00"), currency="EUR")
+    client.force_login(DealerUserFactory(dealer=dealer).user)
+    response = client.post(reverse("account:balance_refresh"), follow=True)
+    assert "another currency" in response.content.decode()
+    dealer.refresh_from_db()
+    assert dealer.erp_balance == D("10.00")
+    run = SyncRun.objects.get(connection=live_erp, mode=SyncRun.Mode.LIVE)
+    assert run.status == SyncRun.Status.FAILED and "Answered in TRY" in run.error
 
 
 def test_without_a_live_balance_there_is_no_refresh(ledger_client):
