@@ -6,7 +6,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from catalog.availability import StockStatus, availability_for, availability_for_products, quantity_decision
+from catalog.availability import (
+    StockStatus,
+    allocate,
+    availability_for,
+    availability_for_products,
+    free_stock,
+    quantity_decision,
+    sellable_levels,
+)
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory, StockLevelFactory, UnitFactory, WarehouseFactory
 
@@ -125,3 +133,96 @@ def test_a_product_that_is_not_active_cannot_be_ordered(boxed, status):
 def test_smallest_order_quantity_meets_minimum_and_multiple(db):
     assert ProductFactory(min_order_qty=D("5"), order_multiple=D("12")).smallest_order_quantity == D("12")
     assert ProductFactory(min_order_qty=D("24"), order_multiple=D("12")).smallest_order_quantity == D("24")
+
+
+# -- allocation: where placement takes an order's stock from ------------------------------------------------------
+
+
+def levels_of(*products):
+    """The stock rows placement reads: sellable ones only, with their warehouse."""
+    return list(sellable_levels().filter(product__in=products).select_related("warehouse").order_by("pk"))
+
+
+def taken(allocation, product):
+    return [(level.warehouse.code, quantity) for level, quantity in allocation.plan[product.pk]]
+
+
+def test_free_stock_sums_before_clamping_and_never_goes_below_zero():
+    assert free_stock([D("10"), D("-4"), D("3")]) == D("9")
+    assert free_stock([D("2"), D("-5")]) == D("0")
+    assert free_stock([]) == D("0")
+
+
+def test_allocation_covers_from_several_warehouses_in_code_order(product):
+    # Created out of code order: the plan follows the codes, not the rows' creation.
+    StockLevelFactory(product=product, on_hand=D("8"), warehouse=WarehouseFactory(code="C-IZMIR"))
+    StockLevelFactory(
+        product=product,
+        on_hand=D("10"),
+        committed_erp=D("4"),
+        reserved_portal=D("2"),
+        warehouse=WarehouseFactory(code="A-MERKEZ"),
+    )
+    StockLevelFactory(product=product, on_hand=D("3"), warehouse=WarehouseFactory(code="B-ANKARA"))
+    allocation = allocate(levels_of(product), {product.pk: D("9")})
+    assert allocation.shortfall == {}
+    assert taken(allocation, product) == [("A-MERKEZ", D("4")), ("B-ANKARA", D("3")), ("C-IZMIR", D("2"))]
+
+
+def test_allocation_never_takes_more_than_a_warehouses_net(product):
+    StockLevelFactory(product=product, on_hand=D("5"), reserved_portal=D("5"), warehouse=WarehouseFactory(code="A"))
+    StockLevelFactory(product=product, on_hand=D("9"), committed_erp=D("2"), warehouse=WarehouseFactory(code="B"))
+    allocation = allocate(levels_of(product), {product.pk: D("7")})
+    assert allocation.shortfall == {}
+    assert taken(allocation, product) == [("B", D("7"))]
+    for level, quantity in allocation.plan[product.pk]:
+        assert quantity <= level.on_hand - level.committed_erp - level.reserved_portal
+
+
+def test_allocation_of_several_products_at_once(product):
+    other = ProductFactory()
+    StockLevelFactory(product=product, on_hand=D("6"), warehouse=WarehouseFactory(code="A"))
+    StockLevelFactory(product=other, on_hand=D("2"), warehouse=WarehouseFactory(code="B"))
+    allocation = allocate(levels_of(product, other), {product.pk: D("5"), other.pk: D("3")})
+    assert taken(allocation, product) == [("A", D("5"))]
+    assert taken(allocation, other) == [("B", D("2"))]
+    assert allocation.shortfall == {other.pk: D("1")}
+
+
+def test_asking_for_more_than_is_free_takes_what_is_free_and_reports_the_rest(product):
+    StockLevelFactory(product=product, on_hand=D("4"), warehouse=WarehouseFactory(code="A"))
+    StockLevelFactory(product=product, on_hand=D("3"), committed_erp=D("1"), warehouse=WarehouseFactory(code="B"))
+    allocation = allocate(levels_of(product), {product.pk: D("10")})
+    assert taken(allocation, product) == [("A", D("4")), ("B", D("2"))]
+    assert allocation.shortfall == {product.pk: D("4")}
+
+
+def test_a_warehouse_that_promised_more_than_it_holds_eats_into_the_others(product):
+    StockLevelFactory(product=product, on_hand=D("10"), committed_erp=D("15"), warehouse=WarehouseFactory(code="A"))
+    StockLevelFactory(product=product, on_hand=D("8"), warehouse=WarehouseFactory(code="B"))
+    allocation = allocate(levels_of(product), {product.pk: D("6")})
+    # 8 on the shelf in B, but A owes 5 more than it holds: only 3 are free.
+    assert taken(allocation, product) == [("B", D("3"))]
+    assert allocation.shortfall == {product.pk: D("3")}
+    assert availability_for(product).available == D("3")
+
+
+def test_quarantine_and_inactive_warehouses_are_never_allocated(product):
+    StockLevelFactory(product=product, on_hand=D("2"), warehouse=WarehouseFactory(code="B"))
+    StockLevelFactory(
+        product=product, on_hand=D("500"), warehouse=WarehouseFactory(code="A-KARANTINA", is_sellable=False)
+    )
+    StockLevelFactory(product=product, on_hand=D("700"), warehouse=WarehouseFactory(code="A-KAPALI", is_active=False))
+    levels = levels_of(product)
+    assert [level.warehouse.code for level in levels] == ["B"]
+    allocation = allocate(levels, {product.pk: D("5")})
+    assert taken(allocation, product) == [("B", D("2"))]
+    assert allocation.shortfall == {product.pk: D("3")}
+
+
+def test_without_stock_rows_everything_is_short(product):
+    allocation = allocate([], {product.pk: D("5")})
+    assert allocation.plan == {product.pk: []}
+    assert allocation.shortfall == {product.pk: D("5")}
+    nothing = allocate([], {})
+    assert (nothing.plan, nothing.shortfall) == ({}, {})
