@@ -139,6 +139,20 @@ def ageing_from_movements(
     else:
         items, unapplied = _settle_oldest_first(debits, credits)
     unapplied += _take_off_portal_collections(items, collections)
+    return _aged(
+        items,
+        on=on,
+        currency=currency,
+        unapplied=unapplied,
+        paid_in_portal=collections.total,
+        from_erp_open_items=tracked,
+        as_of=as_of,
+    )
+
+
+def _aged(items: list[OpenItem], *, on: date, currency: str, unapplied: Decimal, paid_in_portal: Decimal,
+          from_erp_open_items: bool, as_of: datetime | None) -> Ageing:  # fmt: skip
+    """The open ones of ``items``, aged on ``on`` into the buckets, oldest due first."""
     items = [i for i in items if i.open_amount > 0]
     totals = [ZERO] * len(BUCKETS)
     for open_item in items:
@@ -153,8 +167,8 @@ def ageing_from_movements(
         total=sum(totals, ZERO),
         overdue=sum(totals[1:], ZERO),
         unapplied_credit=unapplied,
-        paid_in_portal=collections.total,
-        from_erp_open_items=tracked,
+        paid_in_portal=paid_in_portal,
+        from_erp_open_items=from_erp_open_items,
         as_of=as_of,
     )
 
@@ -208,10 +222,13 @@ def _take_off_portal_collections(items: list[OpenItem], collections: PortalColle
 
 
 def open_items(dealer: Dealer, on: date | None = None) -> Ageing:
-    """What the dealer still owes according to the ERP's ledger, item by item, aged on ``on`` (today by default),
-    less what was paid in the portal since the ERP last sent its movements."""
+    """What the dealer still owes, item by item, aged on ``on`` (today by default): from the ERP's ledger less what
+    was paid in the portal since the ERP last sent its movements; for a dealer whose ERP sends no ledger, from the
+    invoices less the money allocated to them (what the payments page and the bank matcher use too)."""
     today = timezone.localdate()
     on = on or today
+    if not _has_ledger(dealer):
+        return _ageing_from_invoices(dealer, on)
     movements = list(
         AccountEntry.objects.filter(dealer=dealer, posted_on__lte=on)
         .order_by("posted_on", "id")
@@ -220,6 +237,40 @@ def open_items(dealer: Dealer, on: date | None = None) -> Ageing:
     collections = portal_collections_many([dealer])[dealer.pk]
     return ageing_from_movements(
         movements, collections, on=on, today=today, currency=dealer.currency, as_of=dealer.ledger_as_of
+    )
+
+
+def _has_ledger(dealer: Dealer) -> bool:
+    return dealer.ledger_as_of is not None or AccountEntry.objects.filter(dealer=dealer).exists()
+
+
+def _ageing_from_invoices(dealer: Dealer, on: date) -> Ageing:
+    """Open items of a dealer without a ledger: each invoice issued by ``on`` less the money allocated to it."""
+    invoices = DealerDocument.objects.filter(
+        dealer=dealer, kind=DealerDocument.Kind.INVOICE, gross__gt=0, issued_on__lte=on
+    ).values_list("number", "issued_on", "due_on", "gross")
+    allocated = dict(
+        Allocation.objects.filter(dealer=dealer)
+        .values("invoice_number")
+        .annotate(s=Sum("amount"))
+        .values_list("invoice_number", "s")
+    )
+    unnamed = allocated.pop("", ZERO)
+    items = []
+    for number, issued_on, due_on, gross in invoices:
+        paid = min(allocated.get(number, ZERO), gross)
+        item = _item(AccountEntry.Kind.INVOICE, number, issued_on, due_on, gross, gross - paid)
+        item.paid_in_portal = paid
+        items.append(item)
+    open_ones = [i for i in items if i.open_amount > 0]
+    return _aged(
+        open_ones,
+        on=on,
+        currency=dealer.currency,
+        unapplied=unnamed,
+        paid_in_portal=sum((i.paid_in_portal for i in open_ones), ZERO) + unnamed,
+        from_erp_open_items=False,
+        as_of=None,
     )
 
 

@@ -142,6 +142,21 @@ def test_without_a_ledger_the_matcher_and_the_selector_agree_on_open_invoices(in
     assert pay_page_invoices(client, first) == digits(mine)
 
 
+def test_without_a_ledger_the_account_page_shows_the_same_open_invoices(invoices_only, client):
+    first, _second = invoices_only
+    ageing = open_items(first)
+    assert {item.document_number: item.open_amount for item in ageing.items} == invoice_open_amounts(first)
+    assert not ageing.from_erp_open_items and ageing.total == D("1300.00")
+    partly = next(item for item in ageing.items if item.document_number == "FTR2026000002")
+    assert partly.amount == D("500.00") and partly.paid_in_portal == D("200.00")
+    user = DealerUserFactory(dealer=first, role=DealerUser.Role.ADMIN).user
+    client.force_login(user)
+    page = client.get(reverse("account:summary"))
+    assert [item.document_number for item in page.context["ageing"].items] == ["FTR2026000001", "FTR2026000002"]
+    # Aged on a day before the second invoice was issued, only the first one is open.
+    assert [i.document_number for i in open_items(first, on=date(2026, 2, 5)).items] == ["FTR2026000001"]
+
+
 def test_without_a_ledger_a_fully_paid_invoice_and_an_unknown_number_give_nothing(invoices_only, client):
     first, _second = invoices_only
     assert invoice_open_amounts(first, ["FTR2026000003"]) == {}
