@@ -122,7 +122,7 @@ class Setting:
     def describe_default(self) -> str:
         if self.default is REQUIRED:
             return "required"
-        if self.default is None:
+        if self.default is None or self.default == "":
             return "—"
         if isinstance(self.default, SiteDefault):
             return str(self.default)
@@ -366,9 +366,9 @@ class Settings:
             if old not in raw:
                 continue
             if new in raw:
-                problems.append(cls.problem(old, f"is deprecated and ignored: {new!r} is set.", warning=True))
+                problems.append(cls.problem(old, f"{old!r} is deprecated and ignored: {new!r} is set.", warning=True))
             else:
-                problems.append(cls.problem(old, f"is deprecated; call it {new!r}.", warning=True))
+                problems.append(cls.problem(old, f"{old!r} is deprecated; call it {new!r}.", warning=True))
                 given[new] = raw[old]
         for name, setting in cls.declared.items():
             try:

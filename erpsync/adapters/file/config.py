@@ -108,7 +108,7 @@ class FileSettings(Settings):
     max_xml_depth = Integer("Deeper XML nesting is refused.", default=DEFAULT_MAX_XML_DEPTH, positive=True)
     entities = EntitiesSetting(
         "Per entity: `delimiter`, `encoding`, `decimal`, `date_format`, `columns` (field → header) and "
-        "`snapshot` (see the entity options above)."
+        "`snapshot` (described below)."
     )
 
     @property

@@ -1,37 +1,10 @@
 """The SAP Business One adapter's connection settings, declared in ``SapB1Settings`` and parsed once when the
 adapter is made (the table in docs/sap-b1.md is generated from the declaration).
 
-Settings (``ErpConnection.settings``):
-
-- ``base_url`` (required): the Service Layer root, e.g. ``https://sap.example:50000/b1s/v1/``;
-- ``company_db`` (required): the company database Login opens;
-- ``verify_tls`` (default true), ``timeout_seconds`` (default 30), ``page_size`` (default 100);
-- ``timezone`` (default ``Europe/Istanbul``): the company server's clock zone; ``UpdateDate``/``UpdateTime`` are
-  local times without a zone, so a delta's ``since`` is converted to it before it goes into a filter;
-- ``order_warehouse`` (optional): the ``WarehouseCode`` put on every order line;
-- ``vat_groups`` (optional): VAT rate → SAP VAT group code (``{"20": "S1"}``) put on order lines as ``VatGroup``;
-  a rate it does not list leaves the item's own sales VAT group in charge;
-- ``outbox_concurrency`` (a setting of every connection, ``erpsync.common_settings``; 4 for SAP B1): at most this
-  many exports run at once for the connection, and at most this many requests are in flight from one adapter;
-- ``read_retries`` (default 3): a read refused with 429 or 5xx (or not answered) is tried again this many times,
-  waiting the Service Layer's ``Retry-After`` or an exponential pause; writes are never replayed here (the outbox
-  looks them up first);
-- ``status_lookback_days`` (default 30): how far back a full read of order statuses and documents goes;
-- ``payment_accounts``: payment method → the G/L account an incoming payment is booked to (``{"card": "108.01",
-  "*": "102.01"}``; ``*`` for any other method). Needed for collections;
-- ``payment_reference_field`` (default ``CounterReference``): the incoming-payment field that carries the portal's
-  reference, looked up before every create;
-- ``refund_account``: the G/L account of a partial refund's service credit memo. A refund of the whole invoice
-  copies the invoice's lines and needs none;
-- ``allow_batch_managed_orders`` (default false): whether orders may carry batch- or serial-managed items (SAP
-  needs batches chosen on delivery; many companies keep those items to their sales staff);
-- ``live_lookups`` (default true): whether the portal may ask SAP for current stock and balance while a dealer
-  waits;
-- ``payment_delta`` (default ``document_date``): how a delta of the ledger finds incoming payments. ``update`` filters
-  them on ``UpdateDate``/``UpdateTime`` as documents are (UNCONFIRMED that the Service Layer's Payment entity
-  carries these stamps: check it on your version first); ``document_date`` reads the payments dated from
-  ``status_lookback_days`` before the watermark on, so payments keyed in late and cancellations within that window
-  are seen; older ones wait for the next full read.
+Collections need ``payment_accounts``; a refund of a whole invoice copies the invoice's lines and needs no
+``refund_account``. ``payment_delta`` ``update`` relies on the Service Layer's Payment entity carrying
+``UpdateDate``/``UpdateTime`` (UNCONFIRMED: check it on your version first); ``document_date`` sees payments keyed
+in late and cancellations within ``status_lookback_days``, older ones wait for the next full read.
 
 Credentials: ``username`` and ``password``.
 
@@ -90,20 +63,21 @@ class SapB1Settings(Settings):
     company_db = Text("The company database Login opens.", default=REQUIRED, blank=False)
     verify_tls = Flag("Check the server's TLS certificate.", default=True)
     timeout_seconds = Number("Seconds to wait for an answer.", default=30, positive=True, as_float=True)
-    page_size = Integer("Records asked for per page.", default=100, positive=True)
+    page_size = Integer("Rows per page asked with `Prefer: odata.maxpagesize`.", default=100, positive=True)
     timezone = TimeZone(
         "The company server's clock zone: `UpdateDate`/`UpdateTime` are local times, so a delta's `since` is "
         "converted to it.",
         default="Europe/Istanbul",
     )
-    order_warehouse = Text("The `WarehouseCode` put on every order line.", default="")
+    order_warehouse = Text("The `WarehouseCode` put on every order line (none: the item's default).", default="")
     vat_groups = VatGroups(
         'VAT rate → SAP VAT group code put on order lines (`{"20": "S1"}`); a rate not listed leaves the '
         "item's own sales VAT group in charge.",
         default={},
     )
     read_retries = Integer(
-        "Tries again of a read refused with 429 or 5xx (or not answered); writes are never replayed here.",
+        "A read answered 429/5xx, or not at all, is tried again this often, after `Retry-After` or 0.5 s "
+        "doubling; writes are never replayed here (the outbox looks them up first).",
         default=3,
         minimum=0,
     )

@@ -1,24 +1,9 @@
 """The Tryton adapter's connection settings, declared in ``TrytonSettings`` and parsed once when the adapter is made
 (the table in docs/tryton.md is generated from the declaration).
 
-Settings (``ErpConnection.settings``):
-
-- ``base_url`` (required): the server's root, e.g. ``https://erp.example:8000/``;
-- ``database`` (required): the Tryton database the REST API serves (the first part of its paths);
-- ``verify_tls`` (default true), ``timeout_seconds`` (default 30), ``page_size`` (default 200);
-- ``sellable_warehouses`` (optional): codes of the warehouses the portal sells from. Tryton has no such flag;
-  without the setting every warehouse is sellable;
-- ``order_warehouse`` (optional): the warehouse code sales are created in; without it the only sellable warehouse
-  when ``sellable_warehouses`` names one, else Tryton's default (there is one when the company has one warehouse);
-- ``order_state`` (default ``quotation``): how far a pushed sale goes through Tryton's workflow: ``draft``,
-  ``quotation`` or ``confirmed``;
-- ``reference_prefix`` (optional): only sales whose customer reference starts with it are reported back as order
-  status and linked to documents (the portal's order numbers share a prefix; other sales are not the portal's);
-- ``payment_journal`` and ``payment_account`` (both needed for payments): the code of the journal receipts are
-  posted in (e.g. ``CASH``) and of the account they are debited to (the bank or card clearing account). Each
-  collection becomes a posted journal entry: that account debited, the customer's receivable credited, the portal's
-  reference as the entry's description (what the lookup finds it by). Tryton's accountants reconcile it with the
-  invoices, as they do with any receipt.
+Payments need both ``payment_journal`` and ``payment_account``: each collection becomes a posted journal entry,
+that account debited, the customer's receivable credited, the portal's reference as the entry's description (what
+the lookup finds it by). Tryton's accountants reconcile it with the invoices, as they do with any receipt.
 
 Credentials: ``key``, the key of a validated ``res.user.application`` (application "REST API").
 
@@ -61,7 +46,9 @@ class TrytonSettings(Settings):
     )
     verify_tls = Flag("Check the server's TLS certificate.", default=True)
     timeout_seconds = Number("Seconds to wait for an answer.", default=30, positive=True, as_float=True)
-    page_size = Integer("Records asked for per page.", default=200, positive=True)
+    page_size = Integer(
+        "Records per request (paged by id, so records added meanwhile cannot shift a page).", default=200, positive=True
+    )
     sellable_warehouses = TextList(
         "Codes of the warehouses the portal sells from (Tryton has no such flag); without it every warehouse is."
     )
@@ -70,12 +57,18 @@ class TrytonSettings(Settings):
         default="",
     )
     order_state = Choice(
-        "How far a pushed sale goes through Tryton's workflow.", choices=ORDER_STATES, default="quotation"
+        "How far a pushed sale goes: `draft`, `quotation` (numbered, waiting for sales staff) or `confirmed` "
+        "(shipments and invoices are made at once).",
+        choices=ORDER_STATES,
+        default="quotation",
     )
     reference_prefix = Text(
         "Only sales whose customer reference starts with it are reported back as the portal's.", default=""
     )
-    payment_journal = Text("The code of the journal collections are posted in (e.g. `CASH`).", default="")
+    payment_journal = Text(
+        "The code of the journal collections are posted in (e.g. `CASH`); with `payment_account`, or neither.",
+        default="",
+    )
     payment_account = Text("The code of the account collections are debited to (bank or card clearing).",
                            default="")  # fmt: skip
 
