@@ -89,7 +89,7 @@ class EntitiesSetting(Setting):
             raise Invalid("must map entity names to their options.")
         unknown = sorted(set(value) - set(ENTITIES))
         if unknown:
-            raise Invalid(f"has unknown entities in 'entities': {', '.join(unknown)} (known: {', '.join(ENTITIES)}).")
+            raise Invalid(f"names unknown entities: {', '.join(unknown)} (known: {', '.join(ENTITIES)}).")
         return {entity: _entity_options(entity, value.get(entity) or {}) for entity in ENTITIES}
 
 
