@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
+from erpsync.forms import ErpConnectionForm
 from erpsync.health import connection_health, connection_test
 from erpsync.issue_actions import MAPPABLE, sync_issue_map, sync_issue_retry
 from erpsync.issues import IssueRefused, sync_issue_ignore
@@ -39,6 +40,7 @@ def _each(model_admin, request, queryset, service, arg: str, done_text) -> None:
 
 @admin.register(ErpConnection)
 class ErpConnectionAdmin(admin.ModelAdmin):
+    form = ErpConnectionForm
     list_display = ("code", "name", "adapter", "is_active", "is_default", "health_link")
     list_filter = ("adapter", "is_active")
     search_fields = ("code", "name")
@@ -81,6 +83,11 @@ class ErpConnectionAdmin(admin.ModelAdmin):
             "bars": bars,
         }
         return TemplateResponse(request, "admin/erpsync/erpconnection/health.html", context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for warning in getattr(form, "warnings", ()):
+            self.message_user(request, warning, messages.WARNING)
 
     @admin.action(description=_("Test the selected connections"))
     def test_selected(self, request, queryset):

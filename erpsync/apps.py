@@ -8,7 +8,7 @@ class ErpsyncConfig(AppConfig):
 
     def ready(self) -> None:
         # Reconciliation exports for accountants live in their own admin module; the domain apps reach the outbox
-        # and the ERP through their hooks, which erpsync answers.
-        from erpsync import admin_reconciliation, handlers  # noqa: F401
+        # and the ERP through their hooks, which erpsync answers; the system checks register on import.
+        from erpsync import admin_reconciliation, checks, handlers  # noqa: F401
 
         handlers.connect()

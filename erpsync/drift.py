@@ -13,9 +13,9 @@ says why) when the ERP cannot answer it:
 - ``orders``: portal orders the ERP holds (exported, document number known, not yet closed) against the ERP's
   list of open orders, both ways.
 
-Connection settings (all optional): ``drift_checks`` (list, default all three), ``drift_balance_tolerance``
-(0.01), ``drift_stock_tolerance`` (0: quantities are exact), ``drift_order_grace_minutes`` (30),
-``drift_live_balance`` (off), ``drift_schedule_minutes`` (60, 0 turns the scheduled check off).
+Connection settings (all optional, declared in ``erpsync.common_settings``): ``drift_checks``,
+``drift_balance_tolerance``, ``drift_stock_tolerance``, ``drift_order_grace_minutes``, ``drift_live_balance`` and
+``drift_schedule_minutes``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 
@@ -39,9 +39,10 @@ from django.utils.translation import gettext_lazy
 
 from catalog.models import Product, StockLevel, Warehouse
 from dealers.models import AccountEntry, Dealer
-from erpsync.adapters import adapter_for
+from erpsync.adapters import adapter_for, settings_for
 from erpsync.adapters.base import Capability, ErpAdapter, ErpOpenOrder
 from erpsync.binders import bindings, to_external_many, to_internal_many
+from erpsync.common_settings import CommonSettings
 from erpsync.importers.engine import run_lock
 from erpsync.issues import OPEN_STATES, IssueDraft, sync_issues_record, sync_issues_resolve
 from erpsync.models import Entity, ErpConnection, SyncCursor, SyncIssue, SyncRun, ValueMap
@@ -66,11 +67,7 @@ DRIFT_KINDS = {
     ORDER_OPEN_ONLY_IN_ERP: gettext_lazy("Open in the ERP, closed or unknown in the portal"),
 }
 
-CHECK_NAMES = ("balance", "stock", "orders")
-DEFAULT_BALANCE_TOLERANCE = Decimal("0.01")
-DEFAULT_STOCK_TOLERANCE = Decimal("0")
-DEFAULT_ORDER_GRACE_MINUTES = 30
-DEFAULT_SCHEDULE_MINUTES = 60
+DEFAULT_SCHEDULE_MINUTES = CommonSettings.drift_schedule_minutes.default
 
 COMPARED = "compared"
 SKIPPED = "skipped"
@@ -180,41 +177,25 @@ class DriftOptions:
 
     @classmethod
     def of(cls, connection: ErpConnection) -> DriftOptions:
-        """The connection's drift settings; refuses values that are not numbers or not known checks."""
-        settings = connection.settings or {}
-        checks = settings.get("drift_checks", CHECK_NAMES)
-        if isinstance(checks, str) or not all(c in CHECK_NAMES for c in checks):
-            raise ImproperlyConfigured(f"drift_checks must be a list of {', '.join(CHECK_NAMES)}; got {checks!r}.")
+        """The connection's drift settings (``erpsync.common_settings``); refuses values that are not numbers or
+        not known checks."""
+        options = settings_for(connection)
         return cls(
-            checks=tuple(checks),
-            balance_tolerance=_decimal_setting(settings, "drift_balance_tolerance", DEFAULT_BALANCE_TOLERANCE),
-            stock_tolerance=_decimal_setting(settings, "drift_stock_tolerance", DEFAULT_STOCK_TOLERANCE),
-            order_grace=timedelta(
-                minutes=float(_decimal_setting(settings, "drift_order_grace_minutes", DEFAULT_ORDER_GRACE_MINUTES))
-            ),
-            live_balance=bool(settings.get("drift_live_balance", False)),
+            checks=options.drift_checks,
+            balance_tolerance=options.drift_balance_tolerance,
+            stock_tolerance=options.drift_stock_tolerance,
+            order_grace=timedelta(minutes=float(options.drift_order_grace_minutes)),
+            live_balance=options.drift_live_balance,
         )
-
-
-def _decimal_setting(settings: dict, key: str, default) -> Decimal:
-    value = settings.get(key, default)
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        number = Decimal("NaN")
-    if not number.is_finite() or number < 0:
-        raise ImproperlyConfigured(f"{key} must be a number of zero or more; got {value!r}.")
-    return number
 
 
 def drift_schedule_minutes(connection: ErpConnection) -> int:
     """How often the scheduled drift check runs for the connection, in minutes; 0 when it is off. A value that is
     not a whole number keeps the default (and says so in the log)."""
-    value = (connection.settings or {}).get("drift_schedule_minutes", DEFAULT_SCHEDULE_MINUTES)
     try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
-        log.warning("drift_schedule_minutes of %s is not a number (%r); checking hourly.", connection.code, value)
+        return settings_for(connection).drift_schedule_minutes
+    except ImproperlyConfigured as exc:
+        log.warning("%s; checking hourly.", exc)
         return DEFAULT_SCHEDULE_MINUTES
 
 

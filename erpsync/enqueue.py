@@ -8,12 +8,11 @@ worker is woken after commit.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from b2bportal.bulk import model_rows_insert
-from erpsync.adapters import adapter_classes
+from erpsync.adapters import adapter_classes, settings_for
 from erpsync.adapters.base import Capability
 from erpsync.models import ErpConnection, SyncJob
 from erpsync.queueing import queue_drain
@@ -28,15 +27,6 @@ CAPABILITY_OF = {
     K.REFUND_EXPORT: Capability.CREDIT_MEMO_PUSH,
 }
 DUE_STATES = (S.PENDING, S.RETRYING)
-
-
-def connection_setting(connection: ErpConnection, name: str):
-    """The connection's own value, else its adapter's default (an ERP that takes more parallel work says so),
-    else the site's ``ERPSYNC_<NAME>``."""
-    if name in connection.settings:
-        return connection.settings[name]
-    default = getattr(adapter_classes().get(connection.adapter), name, None)
-    return default if default is not None else getattr(settings, f"ERPSYNC_{name.upper()}")
 
 
 def export_connections(kind: str) -> list[ErpConnection]:
@@ -73,7 +63,7 @@ def outbox_enqueue(*, kind: str, identity_key: str, object_id: int, payload: dic
                     payload=payload or {},
                     status=S.PENDING,
                     next_attempt_at=timezone.now(),
-                    max_attempts=int(connection_setting(connection, "outbox_max_attempts")),
+                    max_attempts=settings_for(connection).outbox_max_attempts,
                 )
         except IntegrityError:  # the unique index: another transaction queued it first
             continue
@@ -90,7 +80,7 @@ def outbox_enqueue_many(*, kind: str, items: list[tuple[str, int, dict]]) -> int
     connections = export_connections(kind) if items else []
     for connection in connections:
         now = timezone.now()
-        attempts = int(connection_setting(connection, "outbox_max_attempts"))
+        attempts = settings_for(connection).outbox_max_attempts
         model_rows_insert(
             SyncJob,
             (

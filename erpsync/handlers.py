@@ -7,14 +7,21 @@ order, a collection or a refund reaches the ERP exactly when the change commits.
 
 from __future__ import annotations
 
+import logging
+
+from django.core.exceptions import ImproperlyConfigured
+
 from dealers import hooks as dealer_hooks
 from erpsync import live
+from erpsync.adapters import settings_for
 from erpsync.models import ErpConnection, SyncJob
 from erpsync.outbox import outbox_enqueue, outbox_enqueue_many
 from orders import hooks as order_hooks
 from orders.models import Order
 from orders.status import OrderStatus
 from payments import hooks as payment_hooks
+
+log = logging.getLogger(__name__)
 
 
 def order_export_queue(*, order: Order) -> None:
@@ -49,8 +56,15 @@ def order_cancellation_queue(*, order: Order, reason: str = "") -> None:
 
 def default_stock_rule() -> str | None:
     """The stock shortfall rule the default connection chooses in its settings (``stock_shortfall``), if any."""
-    connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("settings").first()
-    return (connection.settings or {}).get("stock_shortfall") if connection else None
+    connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("adapter", "settings").first()
+    if connection is None:
+        return None
+    try:
+        return settings_for(connection).stock_shortfall
+    except ImproperlyConfigured:  # an order is not refused over a setting the checks report
+        log.warning("The stock_shortfall of connection %s is not a known action; the site's rule applies.",
+                    connection.code)  # fmt: skip
+        return None
 
 
 def collections_queue(*, collections: list[tuple[str, int, dict]], fresh: bool) -> None:

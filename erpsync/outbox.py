@@ -26,12 +26,11 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from erpsync.adapters import adapter_for
+from erpsync.adapters import adapter_for, settings_for
 from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.enqueue import (  # noqa: F401  (re-exported: the outbox's public names)
     CAPABILITY_OF,
     DUE_STATES,
-    connection_setting,
     export_connections,
     outbox_enqueue,
     outbox_enqueue_many,
@@ -97,9 +96,10 @@ def _breaker_record(connection: ErpConnection, *, failed: bool) -> None:
                 locked.save(update_fields=["breaker_failures", "breaker_open_until"])
             return
         locked.breaker_failures += 1
-        threshold = int(connection_setting(locked, "outbox_breaker_failures"))
+        options = settings_for(locked)
+        threshold = options.outbox_breaker_failures
         if locked.breaker_failures >= threshold:
-            base = int(connection_setting(locked, "outbox_breaker_seconds"))
+            base = options.outbox_breaker_seconds
             openings = locked.breaker_failures - threshold
             seconds = min(base * 2**openings, 3600)
             locked.breaker_open_until = timezone.now() + timedelta(seconds=seconds)
@@ -111,7 +111,7 @@ def _breaker_record(connection: ErpConnection, *, failed: bool) -> None:
 
 
 def _lease(connection: ErpConnection) -> timedelta:
-    return timedelta(seconds=int(connection_setting(connection, "outbox_lease_seconds")))
+    return timedelta(seconds=settings_for(connection).outbox_lease_seconds)
 
 
 def _due(connection: ErpConnection, now):
@@ -148,7 +148,8 @@ def outbox_claim(*, connection: ErpConnection, limit: int | None = None) -> list
     open, one to probe when the cool-down is over). Each claimed job is running with a fresh lease and one more
     attempt counted. Concurrent claimers never get the same job."""
     now = timezone.now()
-    cap = int(connection_setting(connection, "outbox_concurrency"))
+    options = settings_for(connection)
+    cap = options.outbox_concurrency
     if breaker_is_open(connection, now):
         return []
     with transaction.atomic():
@@ -157,7 +158,7 @@ def outbox_claim(*, connection: ErpConnection, limit: int | None = None) -> list
             connection=connection, status=S.RUNNING, locked_at__gte=now - _lease(connection)
         ).count()
         room = cap - running
-        if connection.breaker_failures >= int(connection_setting(connection, "outbox_breaker_failures")):
+        if connection.breaker_failures >= options.outbox_breaker_failures:
             room = min(room, 1)  # half-open: one probe
         if limit is not None:
             room = min(room, limit)
@@ -324,7 +325,7 @@ def outbox_requeue(*, job: SyncJob, user=None) -> SyncJob:
         raise OutboxRefused(_("Only a job that waits or needs a human can be sent again."))
     locked.status = S.PENDING
     locked.next_attempt_at = timezone.now()
-    locked.max_attempts = locked.attempts + int(connection_setting(locked.connection, "outbox_max_attempts"))
+    locked.max_attempts = locked.attempts + settings_for(locked.connection).outbox_max_attempts
     locked.save(update_fields=["status", "next_attempt_at", "max_attempts", "updated_at"])
 
     SyncIssue.objects.filter(job=locked, status=SyncIssue.Status.OPEN).update(status=SyncIssue.Status.RETRYING)

@@ -5,7 +5,7 @@ Defaults (minutes): stock every minute, prices every 15, customers and credit ho
 everything the adapter reads, an hourly drift check (``erpsync.drift``), and the outbox drained every minute. A
 connection overrides an entity's interval in its settings, ``{"schedules": {"stock": 5, "invoice": 0}}`` (0 turns
 it off), the reconcile hour with ``{"reconcile_hour": 3}`` and the drift check's interval with
-``{"drift_schedule_minutes": 240}`` (0 turns it off).
+``{"drift_schedule_minutes": 240}`` (0 turns it off); all three are declared in ``erpsync.common_settings``.
 """
 
 from __future__ import annotations
@@ -18,30 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from erpsync.adapters import adapter_classes, credentials_for
+from erpsync.common_settings import SCHEDULE_MINUTES
 from erpsync.drift import drift_schedule_minutes
 from erpsync.importers import IMPORTERS
 from erpsync.models import ErpConnection
 
 PREFIX = "erpsync:"
-DEFAULT_MINUTES = {
-    "unit": 60,
-    "category": 60,
-    "brand": 60,
-    "warehouse": 60,
-    "product": 60,
-    "stock": 1,
-    "price_list": 15,
-    "price": 15,
-    "agreement": 15,
-    "customer": 60,
-    "balance": 15,
-    "credit": 15,
-    "order_status": 5,
-    "delivery": 15,
-    "invoice": 15,
-    "credit_memo": 15,
-}
-RECONCILE_HOUR = 2
 
 
 @dataclass(frozen=True)
@@ -74,10 +56,10 @@ def planned_schedules(now: datetime | None = None) -> list[Planned]:
             adapter = cls(settings=connection.settings, credentials=credentials_for(connection.credentials_ref))
         except ImproperlyConfigured:
             continue  # the connection's test in the admin says what is missing
-        overrides = connection.settings.get("schedules", {}) or {}
+        options = adapter.common
         readable = [e for e in IMPORTERS if adapter.can_read(e)]
         for entity in readable:
-            minutes = int(overrides.get(entity, DEFAULT_MINUTES.get(entity, 60)))
+            minutes = options.schedules.get(entity, SCHEDULE_MINUTES.get(entity, 60))
             if minutes <= 0:
                 continue
             plans.append(
@@ -90,7 +72,7 @@ def planned_schedules(now: datetime | None = None) -> list[Planned]:
                 )
             )
         if readable:
-            hour = int(connection.settings.get("reconcile_hour", RECONCILE_HOUR))
+            hour = options.reconcile_hour
             plans.append(
                 Planned(
                     f"{PREFIX}{connection.code}:reconcile",

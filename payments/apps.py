@@ -9,8 +9,8 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        # The bank matching queue lives in its own admin module.
-        from payments import admin_matching  # noqa: F401
+        # The bank matching queue lives in its own admin module; the system checks register on import.
+        from payments import admin_matching, checks  # noqa: F401
         from payments.tasks import schedules_install
 
         post_migrate.connect(schedules_install, sender=self, dispatch_uid="payments-schedules")

@@ -8,8 +8,9 @@ from django.utils.module_loading import import_string
 
 from b2bportal.credentials import credentials_for
 from erpsync.adapters.base import ErpAdapter
+from erpsync.common_settings import CommonSettings
 
-__all__ = ["adapter_classes", "adapter_for", "credentials_for"]
+__all__ = ["adapter_classes", "adapter_for", "credentials_for", "settings_for"]
 
 
 def adapter_classes() -> dict[str, type[ErpAdapter]]:
@@ -33,3 +34,11 @@ def adapter_for(connection) -> ErpAdapter:
             f"Connection {connection.code!r} uses adapter {connection.adapter!r}, which ERPSYNC_ADAPTERS does not list."
         ) from None
     return cls(settings=connection.settings, credentials=credentials_for(connection.credentials_ref))
+
+
+def settings_for(connection) -> CommonSettings:
+    """The settings every connection has (``erpsync.common_settings``), parsed for the connection's adapter.
+    A setting with a wrong value raises ``ImproperlyConfigured`` when it is read, naming the key; the others can
+    still be used (an unusable drift tolerance does not stop the outbox)."""
+    cls = adapter_classes().get(connection.adapter)
+    return CommonSettings.read(connection.settings or {}, context=cls)[0]

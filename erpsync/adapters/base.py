@@ -26,6 +26,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from erpsync.common_settings import adapter_settings_parse
+from erpsync.connection_settings import Settings
+
 
 class Capability(enum.StrEnum):
     """What an adapter can do. The engine asks before it calls; an unsupported call is never made."""
@@ -525,10 +528,13 @@ class ErpAdapter:
     """Base class of every adapter. Subclasses set ``key`` and ``capabilities`` and implement what they declare.
 
     ``settings`` is the connection's settings (JSON from ``ErpConnection.settings``); ``credentials`` what
-    ``credentials_ref`` resolved to. Neither is ever logged.
+    ``credentials_ref`` resolved to. Neither is ever logged. The settings are parsed once, when the adapter is
+    made: ``common`` holds those of every connection (``erpsync.common_settings``), ``options`` the adapter's own,
+    declared by ``settings_class`` (None: it has none). A wrong value refuses the adapter, naming every problem.
     """
 
     key: ClassVar[str] = ""
+    settings_class: ClassVar[type[Settings] | None] = None
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     # Entity name (erpsync.models.Entity values) → the capability that reading it needs.
     readable: ClassVar[Mapping[str, Capability]] = {
@@ -554,6 +560,7 @@ class ErpAdapter:
     def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
         self.settings = dict(settings or {})
         self.credentials = dict(credentials or {})
+        self.common, self.options = adapter_settings_parse(type(self), self.settings)
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

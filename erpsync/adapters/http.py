@@ -57,46 +57,6 @@ def not_sent(exc: requests.RequestException) -> bool:
     return isinstance(reason, (NewConnectionError, NameResolutionError, ConnectTimeoutError))
 
 
-def setting_number(settings: dict, name: str, default: float, *, who: str, whole: bool = False, zero: bool = False):
-    """A connection setting that must be a positive (or, with ``zero``, non-negative) number, whole with
-    ``whole``; anything else is refused with a message naming the adapter (``who``)."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    value = settings.get(name, default)
-    valid = isinstance(value, (int, float)) and not isinstance(value, bool)
-    valid = valid and (value >= 0 if zero else value > 0) and (not whole or float(value).is_integer())
-    if not valid:
-        kind = "whole number" if whole else "number"
-        raise ImproperlyConfigured(f"{who} adapter: {name!r} must be a positive {kind}, got {value!r}.")
-    return value
-
-
-def base_url_setting(settings: dict, *, who: str, what: str) -> str:
-    """The ``base_url`` setting, ending with "/", when it is an http(s) URL; ``what`` says what it should point
-    at in the error."""
-    from urllib.parse import urlsplit
-
-    from django.core.exceptions import ImproperlyConfigured
-
-    base_url = settings.get("base_url")
-    if not base_url or not isinstance(base_url, str):
-        raise ImproperlyConfigured(f"{who} adapter: settings need 'base_url', {what}.")
-    base_url = base_url if base_url.endswith("/") else base_url + "/"
-    parts = urlsplit(base_url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ImproperlyConfigured(f"{who} adapter: 'base_url' must be an http(s) URL, got {base_url!r}.")
-    return base_url
-
-
-def flag_setting(settings: dict, name: str, default: bool, *, who: str) -> bool:
-    from django.core.exceptions import ImproperlyConfigured
-
-    value = settings.get(name, default)
-    if not isinstance(value, bool):
-        raise ImproperlyConfigured(f"{who} adapter: {name!r} must be true or false, got {value!r}.")
-    return value
-
-
 def transport_error(exc: requests.RequestException, *, who: str, method: str, where: str, write: bool):
     """The contract's error for a request that got no answer: retryable when it certainly never left, outcome
     unknown for a write that may have been applied, retryable for a read."""

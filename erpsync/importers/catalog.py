@@ -247,7 +247,7 @@ class ProductImporter(StagedImporter):
             brand_id = self.brands.get(record.brand_code)
             if brand_id is None:
                 raise RecordRejected("unknown_brand", _("Unknown brand %(code)s.") % {"code": record.brand_code})
-        if record.batch_managed and not ctx.connection.settings.get("batch_items_sellable", True):
+        if record.batch_managed and not ctx.options.batch_items_sellable:
             raise RecordRejected("batch_managed", _("Batch-managed items are not sold through this connection."))
         base_unit_id = self._unit(ctx, record.unit, "unit")
         packs = []

@@ -19,15 +19,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from django.conf import settings
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
-from erpsync.adapters import adapter_for
+from erpsync.adapters import adapter_for, settings_for
 from erpsync.adapters.base import Capability, Feed, FeedError
+from erpsync.common_settings import CommonSettings
 from erpsync.importers.bulk import MergeCounts, Staging
 from erpsync.issues import IssueDraft, sync_issues_record
 from erpsync.models import ErpConnection, SyncCursor, SyncIssue, SyncRun, ValueMap
@@ -67,6 +68,11 @@ class ImportContext:
     rejected_keys: set[str] = field(default_factory=set)
     progress: Callable[[int], None] | None = None
     _value_maps: dict[str, dict[str, str]] | None = None
+
+    @cached_property
+    def options(self) -> CommonSettings:
+        """The connection's settings every connection has, parsed once per feed."""
+        return settings_for(self.connection)
 
     def reject(self, *, key: str, code: str, message: str, payload: Any = None, entity: str = "") -> None:
         """A record that cannot be applied: it becomes (or updates) an open issue; the feed goes on."""
@@ -123,12 +129,6 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return {name: _jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
     return str(value)
-
-
-def delta_buffer(connection: ErpConnection) -> timedelta:
-    """How far before the watermark a delta starts again: clocks differ and ERP transactions commit late."""
-    seconds = connection.settings.get("delta_buffer_seconds", settings.ERPSYNC_DELTA_BUFFER_SECONDS)
-    return timedelta(seconds=int(seconds))
 
 
 @contextmanager
@@ -193,7 +193,10 @@ def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun
             raise ImportRefused(f"The {connection.adapter} adapter cannot read {entity}.")
         cursor, _created = SyncCursor.objects.get_or_create(connection=connection, entity=entity)
         delta = adapter.supports(Capability.DELTA) and not full and cursor.watermark is not None
-        since = cursor.watermark - delta_buffer(connection) if delta else None
+        # The one place the connection's delta_overlap_seconds is applied (see erpsync.common_settings): clocks
+        # differ and ERP transactions commit late.
+        overlap = timedelta(seconds=adapter.common.delta_overlap_seconds)
+        since = cursor.watermark - overlap if delta else None
         run = SyncRun.objects.create(
             connection=connection,
             entity=entity,

@@ -268,7 +268,7 @@ def test_customers_balances_and_credit_are_customers_only(adapter, sim):
 
 def test_delta_filter_handles_date_and_time_columns(sim):
     adapter = make(sim, timezone="Europe/Istanbul")
-    since = datetime(2026, 3, 1, 11, 30, tzinfo=UTC)
+    since = datetime(2026, 3, 1, 11, 25, tzinfo=UTC)  # the engine has taken the overlap off already
     assert adapter.delta_filter(since) == (
         "UpdateDate gt '2026-03-01' or (UpdateDate eq '2026-03-01' and UpdateTime ge '14:25:00') or "
         "CreateDate gt '2026-03-01' or (CreateDate eq '2026-03-01' and CreateTime ge '14:25:00')"

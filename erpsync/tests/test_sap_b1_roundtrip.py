@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from catalog.models import DealerAgreement, PriceListItem, Product, ProductUnit, StockLevel, Unit
 from dealers.models import Dealer, DealerDocument
+from erpsync.adapters import settings_for
 from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
 from erpsync.outbox import outbox_drain
@@ -190,13 +191,11 @@ def test_an_import_survives_a_session_expiring_mid_read(sim, sap):
 
 
 def test_sap_connections_run_four_exports_at_once_unless_told(sap, settings, tmp_path):
-    from erpsync.outbox import connection_setting as _setting
-
     files = ErpConnection.objects.create(code="files", name="Files", adapter="file", settings={"root": str(tmp_path)})
-    assert _setting(sap, "outbox_concurrency") == 4
+    assert settings_for(sap).outbox_concurrency == 4
     sap.settings["outbox_concurrency"] = 2
-    assert _setting(sap, "outbox_concurrency") == 2
-    assert _setting(files, "outbox_concurrency") == settings.ERPSYNC_OUTBOX_CONCURRENCY
+    assert settings_for(sap).outbox_concurrency == 2
+    assert settings_for(files).outbox_concurrency == settings.ERPSYNC_OUTBOX_CONCURRENCY
 
 
 FAULTS = {

@@ -303,7 +303,6 @@ def test_switched_off_products_come_inactive_and_products_without_code_stay_out(
 
 def test_product_delta_reads_what_changed_since(fresh):
     adapter, staff, _proxy = fresh
-    adapter.delta_overlap = timedelta(0)
     since = datetime.now(UTC) + timedelta(seconds=1)
     assert records(adapter, "product", since=since) == []
 
@@ -422,7 +421,6 @@ def test_customers_map_tax_numbers_contacts_and_addresses(catalog):
 
 def test_customer_delta_follows_address_changes_and_new_parties(fresh):
     adapter, staff, _proxy = fresh
-    adapter.delta_overlap = timedelta(0)
     since = datetime.now(UTC) - timedelta(seconds=1)
     party = staff.one("party.party", [["code", "=", "120.01.002"]], ["addresses"])
     staff.write("party.address", party["addresses"][1], {"city": "Eskişehir"})

@@ -31,7 +31,7 @@ from erpsync.adapters.base import (
     OutcomeUnknownError,
     RetryableError,
 )
-from erpsync.adapters.file.config import parse_settings
+from erpsync.adapters.file.config import FileSettings
 from erpsync.adapters.file.csvfeed import read_csv
 from erpsync.adapters.file.feed import FileFeed
 from erpsync.adapters.file.layout import ENTITIES, OUTBOUND_KINDS, Layout, write_atomic
@@ -49,6 +49,7 @@ class FileAdapter(ErpAdapter):
     ``ImproperlyConfigured`` when the adapter is built."""
 
     key = "file"
+    settings_class = FileSettings
     capabilities = frozenset(
         {
             Capability.UNITS,
@@ -76,7 +77,7 @@ class FileAdapter(ErpAdapter):
 
     def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
         super().__init__(settings=settings, credentials=credentials)
-        self.config = parse_settings(self.settings)
+        self.config = self.options
         self.layout = Layout(self.config.root)
 
     # --- checks ---

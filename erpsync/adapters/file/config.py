@@ -1,4 +1,5 @@
-"""The file adapter's settings (``ErpConnection.settings``), checked once when the adapter is built.
+"""The file adapter's settings (``ErpConnection.settings``), declared in ``FileSettings`` and parsed once when the
+adapter is built (the table in docs/file-exchange.md is generated from the declaration).
 
 ::
 
@@ -21,13 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from django.core.exceptions import ImproperlyConfigured
 
 from b2bportal.text import word_key
 from erpsync.adapters.file.layout import ENTITIES
 from erpsync.adapters.file.values import DEFAULT_DATE_FORMATS
+from erpsync.connection_settings import REQUIRED, Integer, Invalid, Setting, Settings, TimeZone
 
 SNAPSHOT_ENTITIES = frozenset(ENTITIES) - {"order_status", "delivery", "invoice", "credit_memo", "ledger"}
 ENCODINGS: dict[str, str] = {
@@ -62,88 +61,101 @@ class EntityOptions:
         return self.columns.get(key, key)
 
 
-@dataclass(frozen=True, slots=True)
-class FileSettings:
-    root: Path
-    zone: tzinfo
-    max_file_bytes: int
-    max_xml_depth: int
-    entities: Mapping[str, EntityOptions]
+class AbsolutePath(Setting):
+    type_name = "absolute path"
+
+    def convert(self, value: Any) -> Path:
+        if not isinstance(value, str) or not value.strip():
+            raise Invalid("must be the drop folder's absolute path.")
+        path = Path(value.strip())
+        if not path.is_absolute():
+            raise Invalid(f"must be an absolute path, got {value!r}.")
+        return path
 
 
-def parse_settings(raw: Mapping[str, Any]) -> FileSettings:
-    """Checked settings. Raises ``ImproperlyConfigured`` naming the first bad setting: a missing or relative
-    ``root``, an unknown entity or entity option, an unsupported encoding, a delimiter that is not one
-    character, a decimal mark other than "," or ".", a date format that does not round-trip, a column mapping
-    that is not text → text, or limits that are not positive integers."""
-    root = raw.get("root")
-    if not isinstance(root, str) or not root.strip():
-        raise ImproperlyConfigured("File adapter: settings need 'root', the drop folder's absolute path.")
-    root_path = Path(root.strip())
-    if not root_path.is_absolute():
-        raise ImproperlyConfigured(f"File adapter: 'root' must be an absolute path, got {root!r}.")
-    zone_name = raw.get("timezone", "Europe/Istanbul")
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ImproperlyConfigured(f"File adapter: 'timezone' {zone_name!r} is not a known time zone.") from None
-    max_bytes = _positive_int(raw, "max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-    max_depth = _positive_int(raw, "max_xml_depth", DEFAULT_MAX_XML_DEPTH)
-    overrides = raw.get("entities") or {}
-    if not isinstance(overrides, Mapping):
-        raise ImproperlyConfigured("File adapter: 'entities' must map entity names to their options.")
-    unknown = sorted(set(overrides) - set(ENTITIES))
-    if unknown:
-        raise ImproperlyConfigured(
-            f"File adapter: unknown entities in 'entities': {', '.join(unknown)} (known: {', '.join(ENTITIES)})."
-        )
-    entities = {entity: _entity_options(entity, overrides.get(entity) or {}) for entity in ENTITIES}
-    return FileSettings(root=root_path, zone=zone, max_file_bytes=max_bytes, max_xml_depth=max_depth, entities=entities)
+class EntitiesSetting(Setting):
+    """Entity name → its options (every entity gets its options; those not named the defaults)."""
+
+    type_name = "object of entity → options"
+
+    def default_value(self, context: Any) -> dict[str, EntityOptions]:
+        return self.convert({})
+
+    def describe_default(self) -> str:
+        return "each entity's defaults"
+
+    def convert(self, value: Any) -> dict[str, EntityOptions]:
+        if not isinstance(value, Mapping):
+            raise Invalid("must map entity names to their options.")
+        unknown = sorted(set(value) - set(ENTITIES))
+        if unknown:
+            raise Invalid(f"names unknown entities: {', '.join(unknown)} (known: {', '.join(ENTITIES)}).")
+        return {entity: _entity_options(entity, value.get(entity) or {}) for entity in ENTITIES}
 
 
-def _positive_int(raw: Mapping[str, Any], key: str, default: int) -> int:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ImproperlyConfigured(f"File adapter: {key!r} must be a positive whole number, got {value!r}.")
-    return value
+class FileSettings(Settings):
+    """Checked settings: refuses a missing or relative ``root``, an unknown entity or entity option, an
+    unsupported encoding, a delimiter that is not one character, a decimal mark other than "," or ".", a date
+    format that does not round-trip, a column mapping that is not text → text, or limits that are not positive
+    integers."""
+
+    owner = "File adapter"
+    title = "File exchange"
+
+    root = AbsolutePath("The drop folder's absolute path.", default=REQUIRED)
+    timezone = TimeZone("The ERP's clock, for times in the files without an offset.", default="Europe/Istanbul")
+    max_file_bytes = Integer("Larger files are refused unread.", default=DEFAULT_MAX_FILE_BYTES, positive=True)
+    max_xml_depth = Integer("Deeper XML nesting is refused.", default=DEFAULT_MAX_XML_DEPTH, positive=True)
+    entities = EntitiesSetting(
+        "Per entity: `delimiter`, `encoding`, `decimal`, `date_format`, `columns` (field → header) and "
+        "`snapshot` (described below)."
+    )
+
+    @property
+    def zone(self) -> tzinfo:
+        return self.timezone
 
 
 def _entity_options(entity: str, raw: Any) -> EntityOptions:
-    where = f"File adapter: entities.{entity}"
+    where = f"entities.{entity}"
     if not isinstance(raw, Mapping):
-        raise ImproperlyConfigured(f"{where} must be an object of options.")
+        raise Invalid(f"{where} must be an object of options.", complete=True)
     unknown = sorted(set(raw) - ENTITY_KEYS)
     if unknown:
-        raise ImproperlyConfigured(
-            f"{where}: unknown options {', '.join(unknown)} (known: {', '.join(sorted(ENTITY_KEYS))})."
+        raise Invalid(
+            f"{where}: unknown options {', '.join(unknown)} (known: {', '.join(sorted(ENTITY_KEYS))}).",
+            complete=True,
         )
     delimiter = raw.get("delimiter", ";")
     if delimiter in ("tab", "\\t"):
         delimiter = "\t"
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n' or delimiter.isalnum():
-        raise ImproperlyConfigured(f"{where}.delimiter must be one punctuation character or 'tab', got {delimiter!r}.")
+        raise Invalid(
+            f"{where}.delimiter must be one punctuation character or 'tab', got {delimiter!r}.", complete=True
+        )
     encoding = raw.get("encoding", "auto")
     if not isinstance(encoding, str) or encoding.strip().lower() not in ENCODINGS:
-        raise ImproperlyConfigured(
-            f"{where}.encoding {encoding!r} is not supported (use one of {', '.join(sorted(ENCODINGS))})."
+        raise Invalid(
+            f"{where}.encoding {encoding!r} is not supported (use one of {', '.join(sorted(ENCODINGS))}).",
+            complete=True,
         )
     decimal = raw.get("decimal")
     if decimal not in (None, ",", "."):
-        raise ImproperlyConfigured(f"{where}.decimal must be ',' or '.', got {decimal!r}.")
+        raise Invalid(f"{where}.decimal must be ',' or '.', got {decimal!r}.", complete=True)
     if decimal is not None and decimal == delimiter:
-        raise ImproperlyConfigured(f"{where}: the decimal mark and the delimiter cannot both be {decimal!r}.")
+        raise Invalid(f"{where}: the decimal mark and the delimiter cannot both be {decimal!r}.", complete=True)
     date_formats = _date_formats(where, raw.get("date_format"))
     columns = raw.get("columns") or {}
     if not isinstance(columns, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in columns.items()
     ):
-        raise ImproperlyConfigured(f"{where}.columns must map field names to non-empty header texts.")
+        raise Invalid(f"{where}.columns must map field names to non-empty header texts.", complete=True)
     folded = [word_key(v) for v in columns.values()]
     if len(set(folded)) != len(folded):
-        raise ImproperlyConfigured(f"{where}.columns maps two fields to the same header.")
+        raise Invalid(f"{where}.columns maps two fields to the same header.", complete=True)
     snapshot = raw.get("snapshot", entity in SNAPSHOT_ENTITIES)
     if not isinstance(snapshot, bool):
-        raise ImproperlyConfigured(f"{where}.snapshot must be true or false, got {snapshot!r}.")
+        raise Invalid(f"{where}.snapshot must be true or false, got {snapshot!r}.", complete=True)
     return EntityOptions(
         delimiter=delimiter,
         encoding=ENCODINGS[encoding.strip().lower()],
@@ -159,7 +171,7 @@ def _date_formats(where: str, raw: Any) -> tuple[str, ...]:
         return DEFAULT_DATE_FORMATS
     formats = (raw,) if isinstance(raw, str) else raw
     if not isinstance(formats, list | tuple) or not all(isinstance(f, str) and f for f in formats):
-        raise ImproperlyConfigured(f"{where}.date_format must be a strptime pattern or a list of them.")
+        raise Invalid(f"{where}.date_format must be a strptime pattern or a list of them.", complete=True)
     probe = date(2026, 12, 31)
     for pattern in formats:
         # A pattern that loses the day, month or century would silently read wrong dates: it must turn a
@@ -169,7 +181,8 @@ def _date_formats(where: str, raw: Any) -> tuple[str, ...]:
         except ValueError:
             ok = False
         if not ok:
-            raise ImproperlyConfigured(
-                f"{where}.date_format {pattern!r} must hold day, month and a four-digit year, e.g. '%d/%m/%Y'."
+            raise Invalid(
+                f"{where}.date_format {pattern!r} must hold day, month and a four-digit year, e.g. '%d/%m/%Y'.",
+                complete=True,
             )
     return tuple(formats)

@@ -14,11 +14,9 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from erpsync.adapters.base import Capability, ConnectionCheck, ErpAdapter, ErpError
-from erpsync.adapters.http import flag_setting
-from erpsync.adapters.http import text as _text
-from erpsync.adapters.sap_b1 import settings as _settings
 from erpsync.adapters.sap_b1.reads import SapB1Reads
 from erpsync.adapters.sap_b1.session import SapB1Session
+from erpsync.adapters.sap_b1.settings import SapB1Settings, login
 from erpsync.adapters.sap_b1.writes import SapB1Writes
 
 logger = logging.getLogger(__name__)
@@ -54,38 +52,36 @@ class SapB1Adapter(SapB1Reads, SapB1Writes, SapB1Session, ErpAdapter):
             Capability.OPEN_ORDERS,
         }
     )
+    settings_class = SapB1Settings
     # At most this many exports of one connection run at once unless the connection says otherwise.
     outbox_concurrency = 4
 
     def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
         super().__init__(settings=settings, credentials=credentials)
-        self._configure(self.settings)
+        self._configure(self.options)
         self._units: dict[int, str] | None = None  # UoM AbsEntry → code, read once per adapter
-        self.username, self.password = _settings.login(self.credentials)
+        self.username, self.password = login(self.credentials)
         self._open_session()
 
-    def _configure(self, options: Mapping[str, Any]) -> None:
-        """Every connection setting, checked in the order an operator reads them (see ``settings``)."""
-        number = _settings.positive_number
-        self.base_url = _settings.service_layer_url(options)
-        self.company_db = _settings.company_db(options)
-        self.verify_tls = flag_setting(options, "verify_tls", True, who="SAP B1")
-        self.timeout = number(options, "timeout_seconds", 30)
-        self.page_size = int(number(options, "page_size", 100, whole=True))
-        self.delta_overlap = timedelta(seconds=number(options, "delta_overlap_seconds", 300, zero=True))
-        self.zone = _settings.time_zone(options)
-        self.order_warehouse = _text(options.get("order_warehouse"))
-        self.vat_groups = _settings.vat_groups(options)
-        self.concurrency = int(number(options, "outbox_concurrency", self.outbox_concurrency, whole=True))
-        self.read_retries = int(number(options, "read_retries", 3, whole=True, zero=True))
-        self.lookback = timedelta(days=number(options, "status_lookback_days", 30))
-        self.payment_accounts = _settings.payment_accounts(options)
-        self.payment_reference_field = _settings.payment_reference_field(options)
-        self.refund_account = _text(options.get("refund_account"))
-        _settings.check_flags(options)
-        self.allow_batch_items = options.get("allow_batch_managed_orders", False)
-        self.payment_delta = _settings.payment_delta(options)
-        if not options.get("live_lookups", True):
+    def _configure(self, options: SapB1Settings) -> None:
+        """The parsed settings as the parts of the adapter use them (see ``settings``)."""
+        self.base_url = options.base_url
+        self.company_db = options.company_db
+        self.verify_tls = options.verify_tls
+        self.timeout = options.timeout_seconds
+        self.page_size = options.page_size
+        self.zone = options.timezone
+        self.order_warehouse = options.order_warehouse
+        self.vat_groups = options.vat_groups
+        self.concurrency = self.common.outbox_concurrency
+        self.read_retries = options.read_retries
+        self.lookback = timedelta(days=options.status_lookback_days)
+        self.payment_accounts = options.payment_accounts
+        self.payment_reference_field = options.payment_reference_field or "CounterReference"
+        self.refund_account = options.refund_account
+        self.allow_batch_items = options.allow_batch_managed_orders
+        self.payment_delta = options.payment_delta
+        if not options.live_lookups:
             self.capabilities = self.capabilities - {Capability.LIVE_STOCK, Capability.LIVE_BALANCE}
 
     def test_connection(self) -> ConnectionCheck:

@@ -4,7 +4,8 @@ documents for a time window, the customers' ledger, open orders and live lookups
 Open orders: sales orders open and not cancelled, and approval drafts of orders that carry a reference.
 
 Watermark: the Service Layer does not tell its own time, so a feed's ``watermark`` is the portal's clock when the
-read started; ``delta_overlap_seconds`` covers clock skew and changes committed while the read was running.
+read started; the connection's ``delta_overlap_seconds``, applied by the import engine before ``since`` reaches
+the adapter, covers clock skew and changes committed while the read was running.
 """
 
 from __future__ import annotations
@@ -127,11 +128,10 @@ class SapB1Reads:
         )
 
     def delta_filter(self, since: datetime, *, created: bool = True) -> str:
-        """Rows changed at or after ``since`` (less the overlap) on the company's clock. Date and time are separate
+        """Rows changed at or after ``since`` on the company's clock. Date and time are separate
         columns, so a later day counts whatever its time of day. Master data created since then counts too
         (``CreateDate``/``CreateTime``): a row SAP added may carry no update stamp yet."""
         local = since if since.tzinfo is None else since.astimezone(self.zone).replace(tzinfo=None)
-        local -= self.delta_overlap
         day, clock = local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")
         stamps = [("UpdateDate", "UpdateTime")] + ([("CreateDate", "CreateTime")] if created else [])
         return " or ".join(

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
 from erpsync.adapters.base import Capability, ConnectionCheck, ErpAdapter, ErpError
-from erpsync.adapters.http import base_url_setting, flag_setting
-from erpsync.adapters.tryton import settings as _settings
 from erpsync.adapters.tryton.reads import TrytonReads
 from erpsync.adapters.tryton.session import TrytonSession
+from erpsync.adapters.tryton.settings import TrytonSettings, api_key
 from erpsync.adapters.tryton.writes import TrytonWrites
 
 logger = logging.getLogger(__name__)
@@ -28,6 +26,7 @@ class TrytonAdapter(TrytonReads, TrytonWrites, TrytonSession, ErpAdapter):
     """Tryton through its REST API. See ``erpsync.adapters.tryton.settings`` for settings."""
 
     key = "tryton"
+    settings_class = TrytonSettings
     capabilities = frozenset(
         {
             Capability.UNITS,
@@ -55,27 +54,23 @@ class TrytonAdapter(TrytonReads, TrytonWrites, TrytonSession, ErpAdapter):
 
     def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
         super().__init__(settings=settings, credentials=credentials)
-        self._configure(self.settings)
-        self.api_key = _settings.api_key(self.credentials)
+        self._configure(self.options)
+        self.api_key = api_key(self.credentials)
         self._open_session()
 
-    def _configure(self, options: Mapping[str, Any]) -> None:
-        """Every connection setting, checked in the order an operator reads them (see ``settings``)."""
-        number = _settings.positive_number
-        base_url = base_url_setting(options, who="Tryton", what="the Tryton server's root URL")
-        self.database = _settings.database(options)
-        self.rest_url = f"{base_url}{quote(self.database)}/rest/"
-        self.verify_tls = flag_setting(options, "verify_tls", True, who="Tryton")
-        self.timeout = number(options, "timeout_seconds", 30)
-        self.page_size = int(number(options, "page_size", 200, whole=True))
-        self.delta_overlap = timedelta(seconds=number(options, "delta_overlap_seconds", 300, zero=True))
-        self.order_state = _settings.pushed_order_state(options)
-        self.sellable_warehouses = _settings.sellable_warehouses(options)
-        self.order_warehouse = options.get("order_warehouse", "")
-        self.reference_prefix = options.get("reference_prefix", "")
-        self.payment_journal = options.get("payment_journal", "")
-        self.payment_account = options.get("payment_account", "")
-        _settings.check_payments(options)
+    def _configure(self, options: TrytonSettings) -> None:
+        """The parsed settings as the parts of the adapter use them (see ``settings``)."""
+        self.database = options.database
+        self.rest_url = f"{options.base_url}{quote(self.database)}/rest/"
+        self.verify_tls = options.verify_tls
+        self.timeout = options.timeout_seconds
+        self.page_size = options.page_size
+        self.order_state = options.order_state
+        self.sellable_warehouses = options.sellable_warehouses
+        self.order_warehouse = options.order_warehouse
+        self.reference_prefix = options.reference_prefix
+        self.payment_journal = options.payment_journal
+        self.payment_account = options.payment_account
 
     def test_connection(self) -> ConnectionCheck:
         details = {"database": self.database}

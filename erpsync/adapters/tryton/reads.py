@@ -68,7 +68,7 @@ class TrytonReads:
     def _read(self, entity: str, *, since: datetime | None, full: bool) -> Iterator[Feed]:
         started = datetime.now(UTC)
         delta = since is not None and not full and entity in DELTA_ENTITIES
-        window = (since - self.delta_overlap) if delta else None
+        window = since if delta else None  # the engine has taken the connection's overlap off already
         records = getattr(self, f"_read_{entity}")(window, started)
         yield Feed(
             entity=entity,

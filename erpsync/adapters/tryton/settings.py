@@ -1,82 +1,82 @@
-"""The Tryton adapter's connection settings, read and checked once when the adapter is made.
+"""The Tryton adapter's connection settings, declared in ``TrytonSettings`` and parsed once when the adapter is made
+(the table in docs/tryton.md is generated from the declaration).
 
-Settings (``ErpConnection.settings``):
-
-- ``base_url`` (required): the server's root, e.g. ``https://erp.example:8000/``;
-- ``database`` (required): the Tryton database the REST API serves (the first part of its paths);
-- ``verify_tls`` (default true), ``timeout_seconds`` (default 30), ``page_size`` (default 200);
-- ``delta_overlap_seconds`` (default 300): how far a delta reads back before ``since``; Tryton stamps records with
-  its own clock, watermarks come from the portal's, and records read twice are harmless;
-- ``sellable_warehouses`` (optional): codes of the warehouses the portal sells from. Tryton has no such flag;
-  without the setting every warehouse is sellable;
-- ``order_warehouse`` (optional): the warehouse code sales are created in; without it the only sellable warehouse
-  when ``sellable_warehouses`` names one, else Tryton's default (there is one when the company has one warehouse);
-- ``order_state`` (default ``quotation``): how far a pushed sale goes through Tryton's workflow: ``draft``,
-  ``quotation`` or ``confirmed``;
-- ``reference_prefix`` (optional): only sales whose customer reference starts with it are reported back as order
-  status and linked to documents (the portal's order numbers share a prefix; other sales are not the portal's);
-- ``payment_journal`` and ``payment_account`` (both needed for payments): the code of the journal receipts are
-  posted in (e.g. ``CASH``) and of the account they are debited to (the bank or card clearing account). Each
-  collection becomes a posted journal entry: that account debited, the customer's receivable credited, the portal's
-  reference as the entry's description (what the lookup finds it by). Tryton's accountants reconcile it with the
-  invoices, as they do with any receipt.
+Payments need both ``payment_journal`` and ``payment_account``: each collection becomes a posted journal entry,
+that account debited, the customer's receivable credited, the portal's reference as the entry's description (what
+the lookup finds it by). Tryton's accountants reconcile it with the invoices, as they do with any receipt.
 
 Credentials: ``key``, the key of a validated ``res.user.application`` (application "REST API").
 
-Each function below reads one setting and refuses a wrong value with ``ImproperlyConfigured``.
+Every connection's settings (the outbox, ``delta_overlap_seconds``: Tryton stamps records with its own clock,
+watermarks come from the portal's) are in ``erpsync.common_settings``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from erpsync.adapters.http import setting_number
+from erpsync.connection_settings import (
+    REQUIRED,
+    Choice,
+    Flag,
+    Integer,
+    Number,
+    Problem,
+    Settings,
+    Text,
+    TextList,
+    Url,
+)
 
 ORDER_STATES = ("draft", "quotation", "confirmed")
-TEXTS = ("order_warehouse", "reference_prefix", "payment_journal", "payment_account")
 
 
-def positive_number(options: Mapping[str, Any], name: str, default: float, *, whole=False, zero=False) -> float:
-    return setting_number(options, name, default, who="Tryton", whole=whole, zero=zero)
+class TrytonSettings(Settings):
+    owner = "Tryton adapter"
+    title = "Tryton"
 
+    base_url = Url("The Tryton server's root URL, e.g. `https://erp.example:8000/`.", default=REQUIRED)
+    database = Text(
+        "The Tryton database the REST API serves (the first part of its paths).",
+        default=REQUIRED,
+        blank=False,
+        check=(lambda name: "/" not in name, "the name of the Tryton database"),
+    )
+    verify_tls = Flag("Check the server's TLS certificate.", default=True)
+    timeout_seconds = Number("Seconds to wait for an answer.", default=30, positive=True, as_float=True)
+    page_size = Integer(
+        "Records per request (paged by id, so records added meanwhile cannot shift a page).", default=200, positive=True
+    )
+    sellable_warehouses = TextList(
+        "Codes of the warehouses the portal sells from (Tryton has no such flag); without it every warehouse is."
+    )
+    order_warehouse = Text(
+        "The warehouse code sales are created in; without it the only sellable warehouse, else Tryton's default.",
+        default="",
+    )
+    order_state = Choice(
+        "How far a pushed sale goes: `draft`, `quotation` (numbered, waiting for sales staff) or `confirmed` "
+        "(shipments and invoices are made at once).",
+        choices=ORDER_STATES,
+        default="quotation",
+    )
+    reference_prefix = Text(
+        "Only sales whose customer reference starts with it are reported back as the portal's.", default=""
+    )
+    payment_journal = Text(
+        "The code of the journal collections are posted in (e.g. `CASH`); with `payment_account`, or neither.",
+        default="",
+    )
+    payment_account = Text("The code of the account collections are debited to (bank or card clearing).",
+                           default="")  # fmt: skip
 
-def database(options: Mapping[str, Any]) -> str:
-    name = options.get("database")
-    if not name or not isinstance(name, str) or "/" in name:
-        raise ImproperlyConfigured("Tryton adapter: settings need 'database', the name of the Tryton database.")
-    return name
-
-
-def pushed_order_state(options: Mapping[str, Any]) -> str:
-    """``order_state``: how far a pushed sale goes through the workflow."""
-    state = options.get("order_state", "quotation")
-    if state not in ORDER_STATES:
-        raise ImproperlyConfigured(
-            f"Tryton adapter: 'order_state' must be one of {', '.join(ORDER_STATES)}, got {state!r}."
-        )
-    return state
-
-
-def sellable_warehouses(options: Mapping[str, Any]) -> frozenset[str] | None:
-    """The codes of ``sellable_warehouses``; None (every warehouse) without the setting."""
-    sellable = options.get("sellable_warehouses")
-    if sellable is not None and (
-        isinstance(sellable, str) or not all(isinstance(code, str) and code for code in sellable)
-    ):
-        raise ImproperlyConfigured("Tryton adapter: 'sellable_warehouses' must be a list of warehouse codes.")
-    return None if sellable is None else frozenset(sellable)
-
-
-def check_payments(options: Mapping[str, Any]) -> None:
-    """``payment_journal`` and ``payment_account`` come together; every text setting is text."""
-    if bool(options.get("payment_journal", "")) != bool(options.get("payment_account", "")):
-        raise ImproperlyConfigured("Tryton adapter: payments need both 'payment_journal' and 'payment_account'.")
-    for name in TEXTS:
-        if not isinstance(options.get(name, ""), str):
-            raise ImproperlyConfigured(f"Tryton adapter: {name!r} must be text, got {options[name]!r}.")
+    def clean(self) -> list[Problem]:
+        if bool(self.payment_journal) != bool(self.payment_account):
+            missing = "payment_account" if self.payment_journal else "payment_journal"
+            return [self.problem(missing, "payments need both 'payment_journal' and 'payment_account'.")]
+        return []
 
 
 def api_key(credentials: Mapping[str, str]) -> str:

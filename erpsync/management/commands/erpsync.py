@@ -6,6 +6,7 @@ manage.py erpsync drain [<connection>]
 manage.py erpsync test <connection>
 manage.py erpsync schedules [--install]
 manage.py erpsync drift [--connection <connection>]
+manage.py erpsync settings-doc [--write]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from erpsync.health import connection_health, connection_test
 from erpsync.importers import IMPORTERS, ImportRefused, sync_import
 from erpsync.models import ErpConnection
 from erpsync.schedules import planned_schedules, schedules_install
+from erpsync.settings_docs import TABLES, settings_table, stale_pages
 from erpsync.tasks import drain_outbox
 
 
@@ -47,9 +49,11 @@ class Command(BaseCommand):
         schedules.add_argument("--install", action="store_true")
         drift = sub.add_parser("drift", help="Compare the ERP with the portal now and record the drifts as issues.")
         drift.add_argument("--connection", help="Only this connection (default: every active connection).")
+        doc = sub.add_parser("settings-doc", help="Print the connection settings tables (Markdown) of the docs.")
+        doc.add_argument("--write", action="store_true", help="Put the tables into the docs pages.")
 
     def handle(self, *args, action: str, **options) -> None:
-        getattr(self, f"_{action}")(**options)
+        getattr(self, f"_{action.replace('-', '_')}")(**options)
 
     def _connection(self, code: str) -> ErpConnection:
         connection = ErpConnection.objects.filter(code=code).first()
@@ -181,3 +185,10 @@ class Command(BaseCommand):
                     self.stdout.write(f"    {draft.code} {draft.external_id}: {draft.message}")
         if failed:
             raise CommandError("Some drift checks failed; see the drift runs in the admin.")
+
+    def _settings_doc(self, *, write: bool, **_options) -> None:
+        for name, (cls, page) in TABLES.items():
+            self.stdout.write(f"## {cls.title} (docs/{page}, `{name}`)\n\n{settings_table(name)}\n")
+        if write:
+            for path in stale_pages(write=True):
+                self.stdout.write(f"Updated {path}.")
