@@ -58,8 +58,8 @@ def wait_for(condition, timeout=60.0, what=""):
 def copying_into_stage() -> bool:
     with db.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE pid <> pg_backend_pid() AND query LIKE 'COPY %%erpsync_stage_stock%%'"
+            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() "
+            "AND query LIKE 'COPY %%erpsync_stage_stock%%'"
         )
         return cursor.fetchone()[0] > 0
 
