@@ -4,20 +4,12 @@ from functools import partial
 
 from erpsync.importers import engine
 from erpsync.importers.accounts import BalanceImporter, CreditImporter, CustomerImporter
-from erpsync.importers.catalog import (
-    AgreementImporter,
-    BrandImporter,
-    CategoryImporter,
-    PriceImporter,
-    PriceListImporter,
-    ProductImporter,
-    StockImporter,
-    UnitImporter,
-    WarehouseImporter,
-)
+from erpsync.importers.catalog import BrandImporter, CategoryImporter, ProductImporter, UnitImporter
 from erpsync.importers.documents import DocumentImporter, OrderStatusImporter
 from erpsync.importers.engine import ImportRefused
 from erpsync.importers.ledger import LedgerImporter
+from erpsync.importers.prices import AgreementImporter, PriceImporter, PriceListImporter
+from erpsync.importers.stock import StockImporter, WarehouseImporter
 
 # In dependency order: an entity's importer finds what the ones before it created. Each feed gets a fresh
 # importer (they hold per-feed state).

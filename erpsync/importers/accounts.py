@@ -22,9 +22,9 @@ from dealers.validators import normalize_tax_number, validate_tax_number
 from erpsync.adapters.base import ErpBalance, ErpCredit, ErpCustomer
 from erpsync.binders import bind_missing, bound_join
 from erpsync.importers.bulk import RowSpool, TableMerge
-from erpsync.importers.catalog import ZERO
 from erpsync.importers.staged import (
     STAFF_HOLD,
+    ZERO,
     RecordRejected,
     StagedImporter,
     execute,

@@ -1,9 +1,8 @@
-"""Importers for the catalogue: units, categories, brands, items (with packs), warehouses, stock, price lists,
-prices and dealer agreements.
+"""Importers for the catalogue's items: units, categories, brands and items (with packs).
 
 The item code is the SKU; the binder (``ExternalRef``) only holds exceptions staff mapped by hand (an ERP code for
-a product the portal knows under another SKU). Prices are stored per base unit with ``unit`` empty, a pack price
-with its unit.
+a product the portal knows under another SKU). Warehouses and stock are in ``stock``, price lists, prices and
+dealer agreements in ``prices``.
 """
 
 from __future__ import annotations
@@ -11,50 +10,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from b2bportal.sql import SqlNames
 from catalog.categories import category_tree_forget
-from catalog.models import (
-    Brand,
-    Category,
-    DealerAgreement,
-    PriceList,
-    PriceListItem,
-    Product,
-    ProductUnit,
-    StockLevel,
-    Unit,
-    Warehouse,
-)
-from dealers.models import Dealer
-from erpsync.adapters.base import ErpCustomerPrice, ErpPrice, ErpProduct, ErpStock
+from catalog.models import Brand, Category, Product, ProductUnit, Unit
+from erpsync.adapters.base import ErpProduct
 from erpsync.binders import bound_join
 from erpsync.importers.bulk import RowSpool, TableMerge
 from erpsync.importers.staged import (
     STAFF_HOLD,
+    ZERO,
     RecordRejected,
     StagedImporter,
     execute,
+    ids_by_code,
     number,
     q,
     text,
 )
-from erpsync.models import ExternalRef, ValueMap
-from orders.services.transitions import reservations_release_taken_over
+from erpsync.models import ValueMap
 
-ZERO = Decimal("0")
-# Duplicates are judged on what the rows resolve to: two spellings of one break (unit given as the base unit or
-# left empty, "1" and "1.0") land on one row.
-STOCK_KEY = "product_id || '|' || warehouse_id"
-PRICE_KEY = "price_list_id || '|' || product_id || '|' || COALESCE(unit_id, -1) || '|' || min_quantity"
 ACTIVE_FLAGS = {True: "active", False: "inactive"}
-
-
-def _codes(model) -> dict[str, int]:
-    return dict(model.objects.values_list("code", "id"))
 
 
 class UnitImporter(StagedImporter):
@@ -203,9 +181,9 @@ class ProductImporter(StagedImporter):
     }
 
     def before(self, ctx) -> None:
-        self.units = _codes(Unit)
-        self.categories = _codes(Category)
-        self.brands = _codes(Brand)
+        self.units = ids_by_code(Unit)
+        self.categories = ids_by_code(Category)
+        self.brands = ids_by_code(Brand)
         self.packs = RowSpool()
 
     def _unit(self, ctx, code: str, field: str) -> int:
@@ -341,384 +319,3 @@ class ProductImporter(StagedImporter):
             counted=False,
         )
         packs.drop()
-
-
-class WarehouseImporter(StagedImporter):
-    """Warehouses. Whether stock there is offered to dealers is the ERP's flag for a new warehouse only: after
-    that staff decide (a quarantine or damaged-goods store must never turn sellable because of a sync)."""
-
-    entity = "warehouse"
-    columns = {
-        "erp_key": "varchar(255)",
-        "code": "varchar(32)",
-        "name": "varchar(150)",
-        "is_active": "boolean",
-        "is_sellable": "boolean",
-    }
-
-    def rows(self, ctx, record) -> Iterator[tuple]:
-        code = text(ctx.map(ValueMap.Kind.WAREHOUSE, record.code), 32, "code", required=True)
-        yield (record.code, code, text(record.name or code, 150, "name"), bool(record.active), bool(record.sellable))
-
-    def land(self, ctx, stage) -> None:
-        self.drop_duplicates(ctx, stage, "code", "duplicate_code")  # two ERP warehouses mapped onto one
-        self.merge(
-            ctx,
-            TableMerge(
-                model=Warehouse,
-                key=("code",),
-                values=("name", "is_active"),
-                source=q(stage),
-                on_insert={"is_sellable": "s.is_sellable", "created_at": "%(now)s", "updated_at": "%(now)s"},
-                on_update={"updated_at": "%(now)s"},
-                deactivate="is_active = FALSE, updated_at = %(now)s",
-                deactivated_when="t.is_active = FALSE",
-                label="warehouse",
-            ),
-        )
-
-
-class StockImporter(StagedImporter):
-    """Stock per item and warehouse, in base units. Negative figures are refused (an issue) and the row is
-    staged at zero, so nothing is offered from it. An unchanged figure is not written: the warehouse's
-    ``stock_as_of`` says how fresh all its figures are. A full snapshot zeroes rows of its warehouses it no
-    longer holds. Once the stock of a warehouse is newer than an order's confirmation by the ERP, the ERP's
-    committed figure counts that order, and the portal's reservation for it is released."""
-
-    entity = "stock"
-    columns = {
-        "erp_key": "varchar(255)",
-        "product_code": "varchar(255)",
-        "warehouse_code": "varchar(255)",
-        "on_hand": "numeric(14,4)",
-        "committed_erp": "numeric(14,4)",
-        "as_of": "timestamp with time zone",
-        "refused": "boolean",
-    }
-
-    def key_of(self, record: ErpStock) -> str:
-        return f"{record.product_code}@{record.warehouse_code}"[:255]
-
-    def rows(self, ctx, record: ErpStock) -> Iterator[tuple]:
-        warehouse = ctx.map(ValueMap.Kind.WAREHOUSE, record.warehouse_code)
-        key = self.key_of(record)
-        refused = False
-        try:
-            on_hand = number(record.on_hand, "stock", minimum=ZERO)
-            committed = number(record.committed or ZERO, "stock", minimum=ZERO)
-        except RecordRejected as exc:
-            ctx.reject(key=key, code=exc.code, message=exc.message, payload=record)
-            on_hand = committed = ZERO
-            refused = True
-        yield (key, record.product_code, warehouse, on_hand, committed, record.as_of or ctx.now, refused)
-
-    def land(self, ctx, stage) -> None:
-        joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.product_code", "p")
-        w = SqlNames(Warehouse)
-        resolved = self.resolved_copy(
-            stage,
-            "r",
-            f"SELECT s.erp_key, {product_id} AS product_id, w.{w.id} AS warehouse_id, s.on_hand, s.committed_erp, "
-            f"s.as_of, s.refused FROM {q(stage)} s {joins} LEFT JOIN {w} w ON w.{w.code} = s.warehouse_code",
-        )
-        self.reject_unresolved(
-            ctx,
-            resolved,
-            "product_id IS NULL",
-            "unknown_product",
-            _("Stock for %(key)s: the item is not in the portal."),
-        )
-        self.reject_unresolved(
-            ctx,
-            resolved,
-            "warehouse_id IS NULL",
-            "unknown_warehouse",
-            _("Stock for %(key)s: the warehouse is not in the portal."),
-        )
-        present = self.resolved_copy(resolved, "seen", f"SELECT product_id, warehouse_id FROM {q(resolved)}")
-        self.drop_duplicates(ctx, resolved, STOCK_KEY, "duplicate_code")
-        self.merge(
-            ctx,
-            TableMerge(
-                model=StockLevel,
-                key=("product_id", "warehouse_id"),
-                values=("on_hand", "committed_erp"),
-                source=q(resolved),
-                on_insert={"reserved_portal": "0", "as_of": "s.as_of"},
-                on_update={"as_of": "s.as_of"},
-                deactivate="on_hand = 0, committed_erp = 0, as_of = %(now)s",
-                deactivated_when="t.on_hand = 0 AND t.committed_erp = 0",
-                scope=f"t.warehouse_id IN (SELECT DISTINCT warehouse_id FROM {q(present)})",
-                present=q(present),
-                label="stock",
-            ),
-        )
-        if ctx.dry_run:
-            return
-        # As fresh as the oldest figure the ERP sent for the warehouse (its own time, not the import's): a
-        # reservation is released only against figures taken after the ERP confirmed the order.
-        execute(
-            f"UPDATE {w} SET {w.stock_as_of} = (SELECT MIN(s.as_of) FROM {q(resolved)} s "
-            f"WHERE s.warehouse_id = {w}.{w.id}) "
-            f"WHERE {w.id} IN (SELECT DISTINCT warehouse_id FROM {q(resolved)})"
-        )
-        reservations_release_taken_over()
-
-    def resolve_issues(self, ctx, stage) -> None:
-        # Rows staged at zero after a refusal keep their issue open.
-        execute(f"DELETE FROM {q(stage)} WHERE refused")
-        super().resolve_issues(ctx, stage)
-
-
-class PriceListImporter(StagedImporter):
-    entity = "price_list"
-    columns = {
-        "erp_key": "varchar(255)",
-        "code": "varchar(40)",
-        "name": "varchar(150)",
-        "currency": "varchar(3)",
-        "vat_included": "boolean",
-        "valid_from": "date",
-        "valid_to": "date",
-        "is_active": "boolean",
-        "supersedes_code": "varchar(40)",
-    }
-
-    def rows(self, ctx, record) -> Iterator[tuple]:
-        code = text(record.code, 40, "code", required=True)
-        currency = ctx.map(ValueMap.Kind.CURRENCY, record.currency or "TRY")
-        if currency not in settings.B2B_CURRENCIES:
-            raise RecordRejected("unknown_currency", _("Unknown currency %(c)s.") % {"c": record.currency})
-        if record.valid_from and record.valid_to and record.valid_to < record.valid_from:
-            raise RecordRejected("invalid_window", _("The list ends before it starts."))
-        yield (
-            code,
-            code,
-            text(record.name or code, 150, "name"),
-            currency,
-            bool(record.vat_included),
-            record.valid_from,
-            record.valid_to,
-            bool(record.active),
-            text(record.supersedes, 40, "supersedes"),
-        )
-
-    def land(self, ctx, stage) -> None:
-        self.merge(
-            ctx,
-            TableMerge(
-                model=PriceList,
-                key=("code",),
-                values=("name", "currency", "vat_included", "valid_from", "valid_to", "is_active"),
-                source=q(stage),
-                on_insert={"created_at": "%(now)s", "updated_at": "%(now)s"},
-                on_update={"updated_at": "%(now)s"},
-                deactivate="is_active = FALSE, updated_at = %(now)s",
-                deactivated_when="t.is_active = FALSE",
-                label="price list",
-            ),
-        )
-        if not ctx.dry_run:
-            pl = SqlNames(PriceList)
-            execute(
-                f"UPDATE {pl} SET {pl.supersedes_id} = (SELECT p.{pl.id} FROM {pl} p JOIN {q(stage)} s "
-                f"ON p.{pl.code} = s.supersedes_code WHERE s.code = {pl}.{pl.code} AND p.{pl.code} <> s.code) "
-                f"WHERE {pl.code} IN (SELECT code FROM {q(stage)})"
-            )
-
-
-class PriceImporter(StagedImporter):
-    """Prices and quantity breaks. A full snapshot replaces the prices of the lists it carries: a price the ERP
-    no longer lists is removed, so nothing is sold at a price the ERP withdrew (a price row has no identity of
-    its own to deactivate; orders keep their own copy of every price)."""
-
-    entity = "price"
-    columns = {
-        "erp_key": "varchar(255)",
-        "price_list_code": "varchar(40)",
-        "product_code": "varchar(255)",
-        "unit_id": "bigint",
-        "min_quantity": "numeric(14,4)",
-        "price": "numeric(16,4)",
-        "refused": "boolean",
-    }
-
-    def before(self, ctx) -> None:
-        self.units = _codes(Unit)
-
-    def key_of(self, record: ErpPrice) -> str:
-        return f"{record.price_list_code}|{record.product_code}|{record.unit}|{record.min_quantity}"[:255]
-
-    def rows(self, ctx, record: ErpPrice) -> Iterator[tuple]:
-        unit_id = None
-        if record.unit:
-            unit_id = self.units.get(ctx.map(ValueMap.Kind.UNIT, record.unit))
-            if unit_id is None:
-                raise RecordRejected("unknown_unit", _("Unknown unit %(unit)s.") % {"unit": record.unit})
-        min_quantity = number(record.min_quantity, "min_quantity", above=ZERO)
-        try:
-            price, refused = number(record.price, "price", minimum=ZERO), False
-        except RecordRejected as exc:
-            # Kept in the stage, flagged: a refused price is not a withdrawn one, and must not delete the price
-            # the portal has for the same break.
-            ctx.reject(key=self.key_of(record), code=exc.code, message=exc.message, payload=record)
-            price, refused = None, True
-        yield (self.key_of(record), record.price_list_code, record.product_code, unit_id, min_quantity, price, refused)
-
-    def land(self, ctx, stage) -> None:
-        joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.product_code", "p")
-        p, pl, ref = SqlNames(Product), SqlNames(PriceList), SqlNames(ExternalRef)
-        # A price in the item's base unit is stored without a unit, the way pricing looks it up.
-        resolved = self.resolved_copy(
-            stage,
-            "r",
-            f"SELECT s.erp_key, l.{pl.id} AS price_list_id, {product_id} AS product_id, "
-            f"CASE WHEN s.unit_id = COALESCE(p_r_product.{p.base_unit_id}, p_n.{p.base_unit_id}) THEN NULL "
-            f"ELSE s.unit_id END AS unit_id, s.min_quantity, s.price, s.refused FROM {q(stage)} s {joins} "
-            f"LEFT JOIN {p} p_r_product ON p_r_product.{p.id} = p_r.{ref.local_id} "
-            f"LEFT JOIN {pl} l ON l.{pl.code} = s.price_list_code",
-        )
-        self.reject_unresolved(
-            ctx,
-            resolved,
-            "price_list_id IS NULL",
-            "unknown_price_list",
-            _("Price %(key)s: the price list is not in the portal."),
-        )
-        self.reject_unresolved(
-            ctx, resolved, "product_id IS NULL", "unknown_product", _("Price %(key)s: the item is not in the portal.")
-        )
-        present = self.resolved_copy(
-            resolved, "seen", f"SELECT price_list_id, product_id, unit_id, min_quantity FROM {q(resolved)}"
-        )
-        execute(f"DELETE FROM {q(resolved)} WHERE refused")
-        self.drop_duplicates(ctx, resolved, PRICE_KEY, "duplicate_code")
-        self.merge(
-            ctx,
-            TableMerge(
-                model=PriceListItem,
-                key=("price_list_id", "product_id", "unit_id", "min_quantity"),
-                values=("price",),
-                source=q(resolved),
-                nullable=("unit_id",),
-                delete_missing=True,
-                scope=f"t.price_list_id IN (SELECT DISTINCT price_list_id FROM {q(present)})",
-                present=q(present),
-                label="price",
-            ),
-        )
-
-
-class AgreementImporter(StagedImporter):
-    """A dealer's own prices and discounts, keyed by the ERP's agreement code. One missing from a full
-    snapshot is deactivated (kept for the record, no longer pricing)."""
-
-    entity = "agreement"
-    columns = {
-        "erp_key": "varchar(255)",
-        "customer_code": "varchar(255)",
-        "product_code": "varchar(255)",
-        "category_id": "bigint",
-        "brand_id": "bigint",
-        "kind": "varchar(16)",
-        "value": "numeric(16,4)",
-        "currency": "varchar(3)",
-        "min_quantity": "numeric(14,4)",
-        "valid_from": "date",
-        "valid_to": "date",
-        "note": "varchar(255)",
-    }
-
-    def before(self, ctx) -> None:
-        self.categories = _codes(Category)
-        self.brands = _codes(Brand)
-
-    def rows(self, ctx, record: ErpCustomerPrice) -> Iterator[tuple]:
-        code = text(record.code, 64, "code", required=True)
-        targets = [bool(record.product_code), bool(record.category_code), bool(record.brand_code)]
-        if sum(targets) != 1:
-            raise RecordRejected("invalid_target", _("An agreement names exactly one item, category or brand."))
-        if record.kind not in ("fixed_price", "discount"):
-            raise RecordRejected("invalid_kind", _("Unknown agreement kind %(kind)s.") % {"kind": record.kind})
-        value = number(record.value, "value", minimum=ZERO)
-        if record.kind == "discount" and value > 100:
-            raise RecordRejected("invalid_discount", _("A discount above 100 %."))
-        currency = ctx.map(ValueMap.Kind.CURRENCY, record.currency) if record.currency else ""
-        if record.kind == "fixed_price" and not currency:
-            raise RecordRejected("missing_currency", _("A fixed price needs a currency."))
-        category_id = self.categories.get(record.category_code) if record.category_code else None
-        brand_id = self.brands.get(record.brand_code) if record.brand_code else None
-        if record.category_code and category_id is None:
-            raise RecordRejected("unknown_category", _("Unknown category %(code)s.") % {"code": record.category_code})
-        if record.brand_code and brand_id is None:
-            raise RecordRejected("unknown_brand", _("Unknown brand %(code)s.") % {"code": record.brand_code})
-        if record.valid_from and record.valid_to and record.valid_to < record.valid_from:
-            raise RecordRejected("invalid_window", _("The agreement ends before it starts."))
-        yield (
-            code,
-            record.customer_code,
-            record.product_code or None,
-            category_id,
-            brand_id,
-            record.kind,
-            value,
-            currency,
-            number(record.min_quantity or 1, "min_quantity", above=ZERO),
-            record.valid_from,
-            record.valid_to,
-            text(record.note, 255, "note"),
-        )
-
-    def land(self, ctx, stage) -> None:
-        d_joins, dealer_id = bound_join(ctx.connection.pk, "customer", Dealer, "code", "s.customer_code", "d")
-        p_joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.product_code", "p")
-        resolved = self.resolved_copy(
-            stage,
-            "r",
-            f"SELECT s.erp_key AS code, s.erp_key, {dealer_id} AS dealer_id, "
-            f"CASE WHEN s.product_code IS NULL THEN NULL ELSE {product_id} END AS product_id, "
-            f"s.product_code, s.category_id, s.brand_id, s.kind, s.value, s.currency, s.min_quantity, s.valid_from, "
-            f"s.valid_to, s.note, TRUE AS is_active FROM {q(stage)} s {d_joins} {p_joins}",
-        )
-        self.reject_unresolved(
-            ctx,
-            resolved,
-            "dealer_id IS NULL",
-            "unknown_customer",
-            _("Agreement %(key)s: the customer is not in the portal."),
-        )
-        self.reject_unresolved(
-            ctx,
-            resolved,
-            "product_code IS NOT NULL AND product_id IS NULL",
-            "unknown_product",
-            _("Agreement %(key)s: the item is not in the portal."),
-        )
-        self.merge(
-            ctx,
-            TableMerge(
-                model=DealerAgreement,
-                key=("code",),
-                values=(
-                    "dealer_id",
-                    "product_id",
-                    "category_id",
-                    "brand_id",
-                    "kind",
-                    "value",
-                    "currency",
-                    "min_quantity",
-                    "valid_from",
-                    "valid_to",
-                    "note",
-                    "is_active",
-                ),
-                source=q(resolved),
-                on_insert={"created_at": "%(now)s", "updated_at": "%(now)s"},
-                on_update={"updated_at": "%(now)s"},
-                deactivate="is_active = FALSE, updated_at = %(now)s",
-                deactivated_when="t.is_active = FALSE",
-                scope="t.code <> ''",
-                label="agreement",
-            ),
-        )

@@ -20,6 +20,7 @@ OPEN_ISSUE = (SyncIssue.Status.OPEN.value, SyncIssue.Status.RETRYING.value)
 # quarantined whatever the ERP sends (a recall, a dispute), while the sync lifts its own holds.
 SYNC_HOLD_PREFIX = "ERP: "
 STAFF_HOLD = f"t.status = 'quarantined' AND t.status_reason NOT LIKE '{SYNC_HOLD_PREFIX}%%'"
+ZERO = Decimal("0")
 
 
 class RecordRejected(Exception):
@@ -27,6 +28,11 @@ class RecordRejected(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def ids_by_code(model) -> dict[str, int]:
+    """The portal ids of a small code-keyed model (units, categories, brands), by code: loaded once per feed."""
+    return dict(model.objects.values_list("code", "id"))
 
 
 def q(name: str) -> str:
