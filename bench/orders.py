@@ -315,7 +315,7 @@ def sql_timer(execute, sql, params, many, context):
 def instrument_confirmation() -> None:
     """Wrap the on-commit hook that queues the confirmation, to time it apart; what it does is unchanged.
 
-    ``order_place`` imports ``orders.tasks.order_confirmation_queue`` when it runs, so the wrapper is picked up."""
+    ``order_place`` calls ``orders.tasks.order_confirmation_queue`` through the module, so the wrapper is picked up."""
     import orders.tasks
 
     original = orders.tasks.order_confirmation_queue

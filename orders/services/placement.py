@@ -30,6 +30,7 @@ from catalog.models import StockLevel
 from dealers.access import scoped
 from dealers.credit import credit_decision
 from dealers.models import Dealer, DealerAddress, DealerUser
+from orders import tasks  # through the module: the confirmation hook is looked up when it runs
 from orders.exceptions import OrderRefused, PricesChanged
 from orders.hooks import erp_stock_rule
 from orders.models import Cart, Order, OrderLine, OrderStatusChange, StockReservation
@@ -37,7 +38,6 @@ from orders.pricing import cart_priced
 from orders.rules import BACKORDER, HOLD, WARN, CheckOutcome, rule_action
 from orders.services.transitions import order_transition
 from orders.status import OrderStatus
-from orders.tasks import order_confirmation_queue
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0")
@@ -128,7 +128,7 @@ def _place(
     _finish(order, priced, checks)
     cart.lines.all().delete()
     _route(order, dealer_user, payment_method, checks)
-    transaction.on_commit(lambda: order_confirmation_queue(order.pk))
+    transaction.on_commit(lambda: tasks.order_confirmation_queue(order.pk))
     return order
 
 
