@@ -6,7 +6,11 @@
   asking it now; ``erpsync`` answers both. A refresh that cannot be done raises ``RefreshRefused``.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from b2bportal.hooks import Hook
+
+NO_LIVE_BALANCE = _("Your account's figures cannot be refreshed live; they come with the regular sync.")
 
 
 class RefreshRefused(Exception):

@@ -59,36 +59,29 @@ SCHEDULE_MINUTES = {
 }
 
 
+def _outbox_setting(name: str, help_text: str) -> Integer:
+    """An outbox setting: a positive whole number, by default the adapter class's attribute of the same name, else
+    the site's ``ERPSYNC_<NAME>``."""
+    return Integer(help_text, default=SiteDefault(f"ERPSYNC_{name.upper()}", adapter_attribute=name), positive=True)
+
+
 class CommonSettings(Settings):
     owner = "Connection settings"
     title = "Every connection"
     aliases = {"delta_buffer_seconds": "delta_overlap_seconds"}
 
     # The outbox (erpsync.outbox)
-    outbox_max_attempts = Integer(
-        "Tries of an export before it is given up as dead.",
-        default=SiteDefault("ERPSYNC_OUTBOX_MAX_ATTEMPTS", adapter_attribute="outbox_max_attempts"),
-        positive=True,
+    outbox_max_attempts = _outbox_setting("outbox_max_attempts", "Tries of an export before it is given up as dead.")
+    outbox_concurrency = _outbox_setting("outbox_concurrency", "Exports of the connection running at once.")
+    outbox_breaker_failures = _outbox_setting(
+        "outbox_breaker_failures", "Retryable failures in a row that open the circuit breaker."
     )
-    outbox_concurrency = Integer(
-        "Exports of the connection running at once.",
-        default=SiteDefault("ERPSYNC_OUTBOX_CONCURRENCY", adapter_attribute="outbox_concurrency"),
-        positive=True,
-    )
-    outbox_breaker_failures = Integer(
-        "Retryable failures in a row that open the circuit breaker.",
-        default=SiteDefault("ERPSYNC_OUTBOX_BREAKER_FAILURES", adapter_attribute="outbox_breaker_failures"),
-        positive=True,
-    )
-    outbox_breaker_seconds = Integer(
+    outbox_breaker_seconds = _outbox_setting(
+        "outbox_breaker_seconds",
         "The breaker's first cool-down; it doubles each time the breaker opens again (at most an hour).",
-        default=SiteDefault("ERPSYNC_OUTBOX_BREAKER_SECONDS", adapter_attribute="outbox_breaker_seconds"),
-        positive=True,
     )
-    outbox_lease_seconds = Integer(
-        "How long a worker holds a claimed export before another may take it over.",
-        default=SiteDefault("ERPSYNC_OUTBOX_LEASE_SECONDS", adapter_attribute="outbox_lease_seconds"),
-        positive=True,
+    outbox_lease_seconds = _outbox_setting(
+        "outbox_lease_seconds", "How long a worker holds a claimed export before another may take it over."
     )
     # Importing (erpsync.importers)
     delta_overlap_seconds = Integer(

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dealers.hooks import RefreshRefused
+from dealers.hooks import NO_LIVE_BALANCE, RefreshRefused
 from dealers.models import Dealer
 from erpsync.adapters import adapter_classes, adapter_for
 from erpsync.adapters.base import Capability, ErpError
@@ -53,9 +53,8 @@ def dealer_balance_refresh(*, dealer: Dealer) -> Dealer:
     and raises ``RefreshRefused``; an older answer never overwrites a newer figure the sync stored meanwhile. Each
     question to the ERP is a run in the run log (mode "live"), failed ones with the reason."""
     found = balance_connection(dealer)
-    cannot = _("Your account's figures cannot be refreshed live; they come with the regular sync.")
     if found is None:
-        raise RefreshRefused(cannot)
+        raise RefreshRefused(NO_LIVE_BALANCE)
     connection, code = found
     if not cache.add(f"dealer-balance-refresh:{dealer.pk}", 1, LIVE_REFRESH_SECONDS):
         raise RefreshRefused(_("The figures were refreshed less than a minute ago."))
@@ -66,7 +65,7 @@ def dealer_balance_refresh(*, dealer: Dealer) -> Dealer:
         with adapter_for(connection) as adapter:
             if not adapter.supports(Capability.LIVE_BALANCE):
                 _run_end(run, SyncRun.Status.FAILED, error="The adapter offers no live balance.")
-                raise RefreshRefused(cannot)
+                raise RefreshRefused(NO_LIVE_BALANCE)
             record = adapter.live_balance(code)
     except (ErpError, OSError) as exc:
         logger.warning("Live balance of dealer %s from %s failed: %s", dealer.code, connection.code, exc)

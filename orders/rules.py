@@ -48,10 +48,11 @@ RULE_LABELS = {
 }
 
 
-def rule_action(rule: str, *, connection_settings: dict | None = None) -> str:
-    """The configured action for ``rule``; the default ERP connection's ``stock_shortfall`` wins for stock."""
-    if rule == "stock" and connection_settings and connection_settings.get("stock_shortfall") in RULES["stock"]:
-        return connection_settings["stock_shortfall"]
+def rule_action(rule: str, *, erp_choice: str | None = None) -> str:
+    """The configured action for ``rule``; for stock, the default ERP connection's choice (``erp_choice``) wins
+    when it is one of the stock actions."""
+    if rule == "stock" and erp_choice in RULES["stock"]:
+        return erp_choice
     return {**DEFAULT_RULES, **getattr(settings, "B2B_ORDER_RULES", {})}.get(rule, DEFAULT_RULES[rule])
 
 

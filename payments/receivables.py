@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -241,27 +243,18 @@ def open_items(dealer: Dealer, on: date | None = None) -> Ageing:
 
 
 def _has_ledger(dealer: Dealer) -> bool:
-    return dealer.ledger_as_of is not None or AccountEntry.objects.filter(dealer=dealer).exists()
+    return bool(_dealers_with_ledger([dealer.pk]))
 
 
 def _ageing_from_invoices(dealer: Dealer, on: date) -> Ageing:
-    """Open items of a dealer without a ledger: each invoice issued by ``on`` less the money allocated to it."""
-    invoices = DealerDocument.objects.filter(
-        dealer=dealer, kind=DealerDocument.Kind.INVOICE, gross__gt=0, issued_on__lte=on
-    ).values_list("number", "issued_on", "due_on", "gross")
-    allocated = dict(
-        Allocation.objects.filter(dealer=dealer)
-        .values("invoice_number")
-        .annotate(s=Sum("amount"))
-        .values_list("invoice_number", "s")
-    )
-    unnamed = allocated.pop("", ZERO)
+    """Open items of a dealer without a ledger: each invoice issued by ``on`` less the money allocated to it; money
+    paid on account without naming an invoice is unapplied credit."""
     items = []
-    for number, issued_on, due_on, gross in invoices:
-        paid = min(allocated.get(number, ZERO), gross)
-        item = _item(AccountEntry.Kind.INVOICE, number, issued_on, due_on, gross, gross - paid)
-        item.paid_in_portal = paid
+    for _dealer_id, number, issued_on, due_on, gross, paid in _invoice_rows([dealer.pk], on=on):
+        item = _item(AccountEntry.Kind.INVOICE, number, issued_on, due_on, gross, gross - min(paid, gross))
+        item.paid_in_portal = min(paid, gross)
         items.append(item)
+    unnamed = Allocation.objects.filter(dealer=dealer, invoice_number="").aggregate(s=Sum("amount"))["s"] or ZERO
     open_ones = [i for i in items if i.open_amount > 0]
     return _aged(
         open_ones,
@@ -292,8 +285,10 @@ def _dealers_with_ledger(dealer_ids: Iterable[int] | None) -> list[Dealer]:
     return list(dealers.only("pk", "currency", "ledger_as_of"))
 
 
-def _document_open_amounts(dealer_ids, exclude_ids, numbers) -> dict[tuple[int, str], Decimal]:
-    """Invoices' gross less the money allocated to them, for dealers without a ledger; newest first."""
+def _invoice_rows(dealer_ids, *, exclude_ids=(), numbers=None, on: date | None = None):
+    """The invoices of the dealers ``dealer_ids`` (all when None, less ``exclude_ids``), newest first, each with
+    the money allocated to it in the portal: (dealer id, number, issued on, due on, gross, paid) — the one rule for
+    what an invoice owes when the ERP sends no ledger (two queries)."""
     documents = DealerDocument.objects.filter(kind=DealerDocument.Kind.INVOICE, gross__gt=0).exclude(
         dealer_id__in=exclude_ids
     )
@@ -304,17 +299,38 @@ def _document_open_amounts(dealer_ids, exclude_ids, numbers) -> dict[tuple[int, 
     if numbers is not None:
         documents = documents.filter(number__in=numbers)
         allocated = allocated.filter(invoice_number__in=numbers)
+    if on is not None:
+        documents = documents.filter(issued_on__lte=on)
     paid = {
         (dealer_id, number): total
         for dealer_id, number, total in allocated.values("dealer_id", "invoice_number")
         .annotate(s=Sum("amount"))
         .values_list("dealer_id", "invoice_number", "s")
     }
-    result = {}
-    rows = documents.order_by("-issued_on", "-pk").values_list("dealer_id", "number", "gross")
-    for dealer_id, number, gross in rows:
-        left = gross - paid.get((dealer_id, number), ZERO)
-        if left > 0:
+    rows = documents.order_by("-issued_on", "-pk").values_list("dealer_id", "number", "issued_on", "due_on", "gross")
+    for dealer_id, number, issued_on, due_on, gross in rows:
+        yield dealer_id, number, issued_on, due_on, gross, paid.get((dealer_id, number), ZERO)
+
+
+def _ledger_open_amounts(ledger_dealers: list[Dealer], wanted: set[str] | None) -> dict[tuple[int, str], Decimal]:
+    """Open amounts of the ledger dealers' invoices; their movements are streamed, one dealer at a time."""
+    today = timezone.localdate()
+    by_id = {dealer.pk: dealer for dealer in ledger_dealers}
+    collections = portal_collections_many(ledger_dealers)
+    rows = (
+        AccountEntry.objects.filter(dealer_id__in=list(by_id), posted_on__lte=today)
+        .order_by("dealer_id", "posted_on", "id")
+        .values_list("dealer_id", *MOVEMENT_FIELDS)
+    )
+    result: dict[tuple[int, str], Decimal] = {}
+    grouped = groupby(rows.iterator(chunk_size=5000), key=itemgetter(0))
+    for dealer_id, group in grouped:
+        dealer = by_id[dealer_id]
+        movements = [tuple(row[1:]) for row in group]
+        ageing = ageing_from_movements(
+            movements, collections[dealer_id], on=today, today=today, currency=dealer.currency, as_of=None
+        )
+        for number, left in _ledger_invoices(ageing, wanted).items():
             result[(dealer_id, number)] = left
     return result
 
@@ -327,25 +343,13 @@ def invoice_open_amounts_many(
     A fixed number of queries, however many dealers and invoices."""
     dealer_ids = None if dealer_ids is None else list(dealer_ids)
     wanted = None if numbers is None else set(numbers)
-    today = timezone.localdate()
     ledger_dealers = _dealers_with_ledger(dealer_ids)
-    movements: dict[int, list[Movement]] = defaultdict(list)
-    rows = (
-        AccountEntry.objects.filter(dealer_id__in=[d.pk for d in ledger_dealers], posted_on__lte=today)
-        .order_by("dealer_id", "posted_on", "id")
-        .values_list("dealer_id", *MOVEMENT_FIELDS)
-    )
-    for dealer_id, *movement in rows.iterator(chunk_size=5000):
-        movements[dealer_id].append(tuple(movement))
-    collections = portal_collections_many(ledger_dealers)
-    result: dict[tuple[int, str], Decimal] = {}
-    for dealer in ledger_dealers:
-        ageing = ageing_from_movements(
-            movements[dealer.pk], collections[dealer.pk], on=today, today=today, currency=dealer.currency, as_of=None
-        )
-        for number, left in _ledger_invoices(ageing, wanted).items():
-            result[(dealer.pk, number)] = left
-    result.update(_document_open_amounts(dealer_ids, [d.pk for d in ledger_dealers], wanted))
+    result = _ledger_open_amounts(ledger_dealers, wanted)
+    for dealer_id, number, _issued, _due, gross, paid in _invoice_rows(
+        dealer_ids, exclude_ids=[d.pk for d in ledger_dealers], numbers=wanted
+    ):
+        if gross - paid > 0:
+            result[(dealer_id, number)] = gross - paid
     return result
 
 

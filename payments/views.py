@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from b2bportal.money import format_money
 from dealers.access import account_required, dealer_required
-from dealers.hooks import RefreshRefused, live_balance_refresh
+from dealers.hooks import NO_LIVE_BALANCE, RefreshRefused, live_balance_refresh
 from orders.models import Order
 from payments.gateways import gateway_for
 from payments.gateways.base import CallbackRejected, GatewayError
@@ -103,9 +103,8 @@ def balance_refresh(request):
     """Ask the dealer's ERP for the balance now (erpsync answers through ``dealers.hooks``)."""
     dealer = request.dealer_user.dealer
     try:
-        if not live_balance_refresh.handlers:
-            raise RefreshRefused(_("Your account's figures cannot be refreshed live; they come with the regular sync."))
-        live_balance_refresh.first(dealer=dealer)
+        if live_balance_refresh.first(dealer=dealer) is None:  # no ERP sync installed to ask
+            raise RefreshRefused(NO_LIVE_BALANCE)
         messages.success(request, _("Balance refreshed from the ERP."))
     except RefreshRefused as refused:
         messages.warning(request, str(refused))

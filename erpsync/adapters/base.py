@@ -234,6 +234,15 @@ class ErpAdapter:
         else a full snapshot."""
         raise NotImplementedError
 
+    @classmethod
+    def refuse_unreadable(cls, entity: str, reads: Iterable[str], *, who: str) -> None:
+        """Refuse with ``ValueError`` an entity the contract does not know, or one this adapter (``who``) does not
+        read among ``reads``."""
+        if entity not in ErpAdapter.readable:
+            raise ValueError(f"Unknown entity {entity!r}; the {who} adapter reads {', '.join(reads)}.")
+        if entity not in reads:
+            raise ValueError(f"The {who} adapter cannot read {entity!r}; it reads {', '.join(reads)}.")
+
     def live_stock(self, product_codes: Iterable[str]) -> list[ErpStock]:
         raise NotImplementedError
 

@@ -205,7 +205,7 @@ def _checks(dealer, dealer_user, payment_method, priced, shortfalls) -> list[Che
         CheckOutcome(
             "stock",
             passed=not shortfalls,
-            action=rule_action("stock", connection_settings=_erp_stock_rule()),
+            action=rule_action("stock", erp_choice=erp_stock_rule.first()),
             message=_("Some products are short of stock.") if shortfalls else "",
             details={"short": {_sku(priced, pid): str(qty) for pid, qty in shortfalls.items()}},
         )
@@ -399,9 +399,3 @@ def _sku(priced, product_id) -> str:
 
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
-
-
-def _erp_stock_rule() -> dict | None:
-    """The default ERP connection's stock rule, when it chooses one (``erpsync`` answers)."""
-    choice = erp_stock_rule.first()
-    return {"stock_shortfall": choice} if choice else None

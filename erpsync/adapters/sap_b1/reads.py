@@ -100,10 +100,7 @@ class SapB1Reads:
     """The reading half of ``SapB1Adapter`` (over ``SapB1Session``'s requests)."""
 
     def read(self, entity: str, *, since: datetime | None = None, full: bool = False) -> Iterator[Feed]:
-        if entity not in ErpAdapter.readable:
-            raise ValueError(f"Unknown entity {entity!r}; the SAP B1 adapter reads {', '.join(ENTITIES)}.")
-        if entity not in ENTITIES:
-            raise ValueError(f"The SAP B1 adapter cannot read {entity!r}; it reads {', '.join(ENTITIES)}.")
+        self.refuse_unreadable(entity, ENTITIES, who="SAP B1")
         return self._read(entity, since=since, full=full)
 
     def _read(self, entity: str, *, since: datetime | None, full: bool) -> Iterator[Feed]:

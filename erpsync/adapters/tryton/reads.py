@@ -59,10 +59,7 @@ class TrytonReads:
     """The reading half of ``TrytonAdapter`` (over ``TrytonSession``'s searches)."""
 
     def read(self, entity: str, *, since: datetime | None = None, full: bool = False) -> Iterator[Feed]:
-        if entity not in ErpAdapter.readable:
-            raise ValueError(f"Unknown entity {entity!r}; the Tryton adapter reads {', '.join(ENTITIES)}.")
-        if entity not in ENTITIES:
-            raise ValueError(f"The Tryton adapter cannot read {entity!r}; it reads {', '.join(ENTITIES)}.")
+        self.refuse_unreadable(entity, ENTITIES, who="Tryton")
         return self._read(entity, since=since, full=full)
 
     def _read(self, entity: str, *, since: datetime | None, full: bool) -> Iterator[Feed]:
