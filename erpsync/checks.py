@@ -10,8 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.db import DatabaseError
-from django.utils.module_loading import import_string
 
+from b2bportal.registry import NotImportable, WrongKind
+from erpsync.adapters import adapter_class
 from erpsync.adapters.base import ErpAdapter
 from erpsync.common_settings import connection_settings_problems
 from erpsync.models import ErpConnection
@@ -22,20 +23,13 @@ def _adapter_classes() -> tuple[dict[str, type[ErpAdapter]], list[Error]]:
     classes, errors = {}, []
     for key, path in settings.ERPSYNC_ADAPTERS.items():
         try:
-            cls = import_string(path)
-        except ImportError as exc:
-            errors.append(Error(f"ERPSYNC_ADAPTERS[{key!r}] = {path!r} cannot be imported: {exc}", id="erpsync.E001"))
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, ErpAdapter)):
+            classes[key] = adapter_class(key, path)
+        except NotImportable as exc:
+            errors.append(Error(str(exc), id="erpsync.E001"))
+        except WrongKind as exc:
             errors.append(
-                Error(
-                    f"ERPSYNC_ADAPTERS[{key!r}] = {path!r} is not an ErpAdapter class.",
-                    hint="Name a subclass of erpsync.adapters.base.ErpAdapter.",
-                    id="erpsync.E002",
-                )
+                Error(str(exc), hint="Name a subclass of erpsync.adapters.base.ErpAdapter.", id="erpsync.E002")
             )
-            continue
-        classes[key] = cls
     return classes, errors
 
 

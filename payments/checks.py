@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import Error, register
-from django.utils.module_loading import import_string
 
-from payments.gateways.base import PaymentGateway
+from b2bportal.registry import NotImportable, WrongKind
+from payments.gateways import gateway_class
 
 
 @register("payments")
@@ -19,17 +19,11 @@ def check_payment_gateways(app_configs=None, **kwargs) -> list[Error]:
             errors.append(Error(f"PAYMENT_GATEWAYS[{key!r}] names no 'class'.", id="payments.E001"))
             continue
         try:
-            cls = import_string(path)
-        except ImportError as exc:
-            errors.append(Error(f"PAYMENT_GATEWAYS[{key!r}] class {path!r} cannot be imported: {exc}",
-                                id="payments.E002"))  # fmt: skip
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, PaymentGateway)):
+            gateway_class(key, path)
+        except NotImportable as exc:
+            errors.append(Error(str(exc), id="payments.E002"))
+        except WrongKind as exc:
             errors.append(
-                Error(
-                    f"PAYMENT_GATEWAYS[{key!r}] class {path!r} is not a PaymentGateway.",
-                    hint="Name a subclass of payments.gateways.base.PaymentGateway.",
-                    id="payments.E003",
-                )
+                Error(str(exc), hint="Name a subclass of payments.gateways.base.PaymentGateway.", id="payments.E003")
             )
     return errors

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.module_loading import import_string
 
 from b2bportal.credentials import credentials_for
+from b2bportal.registry import class_at
 from erpsync.adapters.base import ErpAdapter
 from erpsync.common_settings import CommonSettings
 
@@ -15,13 +15,12 @@ __all__ = ["adapter_classes", "adapter_for", "credentials_for", "settings_for"]
 
 def adapter_classes() -> dict[str, type[ErpAdapter]]:
     """Every configured adapter class by key. Refuses a path that does not name an ``ErpAdapter``."""
-    classes = {}
-    for key, path in settings.ERPSYNC_ADAPTERS.items():
-        cls = import_string(path)
-        if not (isinstance(cls, type) and issubclass(cls, ErpAdapter)):
-            raise ImproperlyConfigured(f"ERPSYNC_ADAPTERS[{key!r}] = {path!r} is not an ErpAdapter class.")
-        classes[key] = cls
-    return classes
+    return {key: adapter_class(key, path) for key, path in settings.ERPSYNC_ADAPTERS.items()}
+
+
+def adapter_class(key: str, path: str) -> type[ErpAdapter]:
+    """The adapter class ``ERPSYNC_ADAPTERS[key] = path`` names (``NotImportable`` or ``WrongKind`` otherwise)."""
+    return class_at(path, ErpAdapter, label=f"ERPSYNC_ADAPTERS[{key!r}] = {path!r}", kind="an ErpAdapter class")
 
 
 def adapter_for(connection) -> ErpAdapter:

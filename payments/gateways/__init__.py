@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.module_loading import import_string
 
 from b2bportal.credentials import credentials_for
+from b2bportal.registry import class_at
 from payments.gateways.base import PaymentGateway
 
 
@@ -19,12 +19,16 @@ def gateway_for(key: str | None = None) -> PaymentGateway:
         config = settings.PAYMENT_GATEWAYS[key]
     except KeyError:
         raise ImproperlyConfigured(f"No payment gateway {key!r} in PAYMENT_GATEWAYS.") from None
-    cls = import_string(config["class"])
-    if not (isinstance(cls, type) and issubclass(cls, PaymentGateway)):
-        raise ImproperlyConfigured(f"PAYMENT_GATEWAYS[{key!r}] is not a PaymentGateway class.")
+    cls = gateway_class(key, config["class"])
     options = dict(config.get("settings") or {})
     options.update(credentials_for(config.get("credentials_ref", "")))
     return cls(options)
+
+
+def gateway_class(key: str, path: str) -> type[PaymentGateway]:
+    """The gateway class ``PAYMENT_GATEWAYS[key]["class"] = path`` names (``NotImportable`` or ``WrongKind``
+    otherwise)."""
+    return class_at(path, PaymentGateway, label=f"PAYMENT_GATEWAYS[{key!r}] class {path!r}", kind="a PaymentGateway")
 
 
 def gateway_keys() -> list[str]:
