@@ -25,7 +25,7 @@ from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from dealers.account import BUCKETS, bucket_index
@@ -90,14 +90,10 @@ class PortalCollections:
 
 
 def _collections_query(dealers: Iterable[Dealer]):
-    """Allocations newer than each dealer's ledger (all of them when the ERP never sent one)."""
-    condition = Q()
-    for dealer in dealers:
-        own = Q(dealer_id=dealer.pk)
-        if dealer.ledger_as_of is not None:
-            own &= Q(created_at__gt=dealer.ledger_as_of)
-        condition |= own
-    return Allocation.objects.filter(condition)
+    """Allocations newer than each dealer's ledger (all of them when the ERP never sent one): one join, however many
+    dealers (a condition per dealer would outgrow SQLite's expression depth)."""
+    newer = Q(dealer__ledger_as_of__isnull=True) | Q(created_at__gt=F("dealer__ledger_as_of"))
+    return Allocation.objects.filter(newer, dealer_id__in=[dealer.pk for dealer in dealers])
 
 
 def portal_collections_many(dealers: Iterable[Dealer]) -> dict[int, PortalCollections]:
