@@ -40,7 +40,7 @@ def _only_mail_to(user):
     found = _mails_to(user)
     assert len(found) == 1, [m.subject for m in mail.outbox]
     message = found[0]
-    html = dict((mime, content) for content, mime in message.alternatives)["text/html"]
+    html = {mime: content for content, mime in message.alternatives}["text/html"]
     return message.subject, message.body, html
 
 
