@@ -26,7 +26,7 @@ def _approved(user, event="1"):
 
 
 def test_the_list_shows_my_notices_with_their_titles(dealer_client, dealer_user):
-    notice, order = _approved(dealer_user.user)
+    _notice, order = _approved(dealer_user.user)
     response = dealer_client.get(reverse("notifications:list"))
     assert response.status_code == 200
     assert f"Order {order.number} was approved" in response.content.decode()
