@@ -7,8 +7,11 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.utils import timezone
+from django_q.models import Schedule
 
 from accounts.tests.factories import UserFactory
+from notifications.checks import check_notification_templates
+from notifications.kinds import _KINDS, Kind, all_kinds, register
 from notifications.models import Notification, NotificationPreference
 from notifications.services import (
     Address,
@@ -243,3 +246,21 @@ def test_a_digest_stays_pending_while_the_mail_server_is_down(settings):
     assert notifications_digest() == 1
     assert notifications_digest() == 0
     assert len(mail.outbox) == 1
+
+
+def test_every_declared_kind_has_its_templates_and_a_missing_one_is_a_startup_error():
+    keys = {kind.key for kind in all_kinds()}
+    assert {"order_approved", "order_held_staff", "payment_link", "payment_received", "sync_issues"} <= keys
+    assert check_notification_templates() == []
+    register(Kind(key="broken_kind", label="Broken", template="nowhere/broken"))
+    try:
+        errors = check_notification_templates()
+    finally:
+        _KINDS.pop("broken_kind")
+    assert [error.id for error in errors] == ["notifications.E001"] * 3
+    assert "nowhere/broken_subject.txt" in errors[0].msg
+
+
+def test_schedules_are_installed_by_migrate():
+    names = set(Schedule.objects.filter(name__startswith="notifications:").values_list("name", flat=True))
+    assert names == {"notifications:retry", "notifications:digest"}
