@@ -98,22 +98,27 @@ def _approvers(order: Order):
 
 
 def order_status_notify(*, order: Order, change: OrderStatusChange) -> None:
-    """Notify whoever must hear of ``change`` (see the module's docstring); called by ``order_transition``."""
-    event = str(change.pk)
-    params = {"order_id": order.pk, "reason": change.reason, "status": change.to_status}
-    buyer = order.placed_by if order.placed_by_id else None
+    """Notify whoever must hear of ``change`` (see the module's docstring); called by ``order_transition``. Moves
+    nobody hears of (submitted, sent to the ERP, confirmed…) cost no query."""
     to, came_from = change.to_status, change.from_status
+    buyer_kind = None
+    if to in (S.APPROVED, S.AWAITING_PAYMENT) and came_from in DECIDED_FROM:
+        buyer_kind = APPROVED
+    elif to == S.REJECTED:
+        buyer_kind = REJECTED
+    elif to == S.CANCELLED and (order.placed_by_id is None or change.actor_id != order.placed_by_id):
+        buyer_kind = CANCELLED
+    elif to == S.ON_HOLD and came_from != S.SUBMITTED:
+        buyer_kind = HELD  # at placement the confirmation e-mail says the order is on hold
+    if buyer_kind is None and to not in (S.AWAITING_DEALER_APPROVAL, S.ON_HOLD):
+        return
+    event = str(change.pk)
+    params = {"order_id": order.pk, "reason": change.reason, "status": to}
+    if buyer_kind is not None and order.placed_by_id:
+        notify(buyer_kind.key, event=event, recipients=[order.placed_by], params=params, url=_order_url(order))
     if to == S.AWAITING_DEALER_APPROVAL:
         notify(AWAITING_APPROVAL.key, event=event, recipients=_approvers(order), params=params, url=_order_url(order))
-    elif to in (S.APPROVED, S.AWAITING_PAYMENT) and came_from in DECIDED_FROM:
-        notify(APPROVED.key, event=event, recipients=[buyer], params=params, url=_order_url(order))
-    elif to == S.REJECTED:
-        notify(REJECTED.key, event=event, recipients=[buyer], params=params, url=_order_url(order))
-    elif to == S.CANCELLED and (buyer is None or change.actor_id != buyer.pk):
-        notify(CANCELLED.key, event=event, recipients=[buyer], params=params, url=_order_url(order))
     if to == S.ON_HOLD:
-        if came_from != S.SUBMITTED:
-            notify(HELD.key, event=event, recipients=[buyer], params=params, url=_order_url(order))
         notify(
             HELD_STAFF.key,
             event=event,
