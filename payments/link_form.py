@@ -43,9 +43,10 @@ class PaymentLinkForm(forms.ModelForm):
         dealer = self._dealer()
         self.open_amounts: dict[str, Decimal] = invoice_open_amounts(dealer) if dealer is not None else {}
         currency = dealer.currency if dealer is not None else settings.B2B_BASE_CURRENCY
-        self.fields["invoices"].choices = [
-            (number, f"{number} — {format_money(left, currency)}") for number, left in self.open_amounts.items()
-        ]
+        choices = [(number, f"{number} — {format_money(left, currency)}") for number, left in self.open_amounts.items()]
+        # A saved link keeps its invoices even once they are paid (the link may be what paid them).
+        choices += [(number, number) for number in self.instance.invoice_numbers if number not in self.open_amounts]
+        self.fields["invoices"].choices = choices
         if self.instance.pk is None:
             self.fields["currency"].initial = currency
             self.fields["expires_at"].initial = timezone.localtime() + timedelta(days=settings.B2B_PAYMENT_LINK_DAYS)
@@ -69,7 +70,9 @@ class PaymentLinkForm(forms.ModelForm):
         if cleaned.get("amount") is None and "amount" not in self.errors:
             if not invoices:
                 raise forms.ValidationError(_("Choose the invoices to pay or enter an amount."))
-            cleaned["amount"] = sum((self.open_amounts[number] for number in invoices), Decimal(0))
+            cleaned["amount"] = sum((self.open_amounts.get(number, Decimal(0)) for number in invoices), Decimal(0))
+            if cleaned["amount"] <= 0:
+                raise forms.ValidationError(_("Choose the invoices to pay or enter an amount."))
         expires_at = cleaned.get("expires_at")
         if expires_at is not None and expires_at <= timezone.now():
             self.add_error("expires_at", _("The expiry must be in the future."))

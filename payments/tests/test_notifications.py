@@ -241,3 +241,11 @@ def test_the_form_offers_the_dealers_open_invoices_listed_currencies_and_a_defau
               "expires_at_1": "10:00"}
     )  # fmt: skip
     assert not past.is_valid() and "expires_at" in past.errors
+
+
+def test_a_saved_link_keeps_its_paid_invoices_on_the_form():
+    dealer = DealerFactory()
+    link = _link(dealer)  # names F-2026-17, which owes nothing (no such open invoice)
+    form = PaymentLinkForm(instance=link)
+    assert ("F-2026-17", "F-2026-17") in form.fields["invoices"].choices
+    assert form.fields["invoices"].initial == ["F-2026-17"]
