@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from notifications.kinds import Kind, kind_for
@@ -27,6 +28,7 @@ def _context(kind: Kind, notification: Notification) -> dict:
         "notification": notification,
         "url": absolute_url(notification.url),
         "site_url": settings.B2B_SITE_URL,
+        "preferences_url": absolute_url(reverse("notifications:preferences")),
         "portal_company_name": settings.B2B_COMPANY_NAME,
     }
 
@@ -66,6 +68,7 @@ def digest_message(kind: Kind, notifications: Sequence[Notification]) -> EmailMu
             "items": items,
             "count": len(items),
             "site_url": settings.B2B_SITE_URL,
+            "preferences_url": absolute_url(reverse("notifications:preferences")),
             "portal_company_name": settings.B2B_COMPANY_NAME,
         }
         subject = _subject(f"{kind.template}_digest_subject.txt", context)

@@ -97,6 +97,8 @@ def test_the_dealers_approvers_hear_of_an_order_waiting_for_them(commit, languag
     assert order.number in body and order.number in html
     assert f"http://testserver-portal.example/orders/{order.number}/" in body
     assert f'href="http://testserver-portal.example/orders/{order.number}/"' in html
+    assert "http://testserver-portal.example/notifications/preferences/" in body
+    assert 'href="http://testserver-portal.example/notifications/preferences/"' in html
     assert _mails_to(limited.user) == []  # their own limit is below the order
     assert not [m for m in _mails_to(buyer.user) if "approval" in m.subject]
 
