@@ -124,7 +124,7 @@ def notify(
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     keys = [row.key for row in rows]
     if not declared.digest:
-        transaction.on_commit(partial(_queue, keys))
+        transaction.on_commit(partial(_queue, keys), robust=True)
     return keys
 
 
@@ -237,7 +237,7 @@ def notification_resend(*, queryset: QuerySet) -> int:
         status=N.PENDING, attempts=0, next_attempt_at=None, last_error="", skip_reason=""
     )
     keys = list(Notification.objects.filter(pk__in=ids, digest=False).values_list("key", flat=True))
-    transaction.on_commit(partial(_queue, keys))
+    transaction.on_commit(partial(_queue, keys), robust=True)
     return len(ids)
 
 

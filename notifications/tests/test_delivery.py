@@ -264,3 +264,24 @@ def test_every_declared_kind_has_its_templates_and_a_missing_one_is_a_startup_er
 def test_schedules_are_installed_by_migrate():
     names = set(Schedule.objects.filter(name__startswith="notifications:").values_list("name", flat=True))
     assert names == {"notifications:retry", "notifications:digest"}
+
+
+def test_resending_leaves_sent_and_pending_notices_alone(order, buyer, django_capture_on_commit_callbacks):
+    _approved(order, buyer, commit=django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_resend(queryset=Notification.objects.all()) == 0
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get().attempts == 1
+
+
+def test_a_queue_that_cannot_be_reached_leaves_the_notice_to_the_sweep(
+    order, buyer, monkeypatch, django_capture_on_commit_callbacks
+):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("notifications.services.async_task", unreachable)
+    _approved(order, buyer, commit=django_capture_on_commit_callbacks)
+    assert Notification.objects.get().status == N.PENDING and mail.outbox == []
+    assert notifications_retry() == 1
+    assert len(mail.outbox) == 1
