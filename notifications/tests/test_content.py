@@ -101,3 +101,16 @@ def test_each_kind_in_both_languages_with_html_and_text(kind, params):
     if kind.key.startswith("order_") and kind.key not in ("order_shipped", "order_invoiced"):
         number = params["order"].number
         assert number in rendered["tr"][1] and number in rendered["en"][1]
+
+
+def test_subjects_are_plain_text_and_the_html_escapes_them():
+    order = OrderFactory(placed_by=UserFactory(), dealer__title="Öz & Yıldız <Ltd>")
+    notice = Notification(
+        kind="order_held_staff", key="x", email="okur@example.com", language="en", params={"order_id": order.pk}
+    )
+    assert title(notice) == f"Order {order.number} of Öz & Yıldız <Ltd> is on hold for review"
+    email = message(Notification(kind="order_rejected", key="y", email="a@example.com", language="en",
+                                 params={"order_id": order.pk, "reason": "<script>x</script>"}))  # fmt: skip
+    html = email.alternatives[0][0]
+    assert "Öz &amp; Yıldız &lt;Ltd&gt;" in html and "<script>" not in html
+    assert "Öz & Yıldız <Ltd>" in email.body and "<script>x</script>" in email.body
