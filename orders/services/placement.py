@@ -341,7 +341,7 @@ def _route(order, dealer_user, payment_method, checks) -> None:
     if any(c.holds and c.rule == "buyer_limit" for c in checks):
         target, reason = OrderStatus.AWAITING_DEALER_APPROVAL, _("Above the buyer's approval limit.")
     elif staff_holds:
-        target, reason = OrderStatus.ON_HOLD, "; ".join(str(c.message) for c in staff_holds)
+        target, reason = OrderStatus.ON_HOLD, " ".join(str(c.message) for c in staff_holds)
     elif payment_method == Order.PaymentMethod.ON_ACCOUNT:
         target, reason = OrderStatus.APPROVED, _("All placement checks passed.")
     else:
