@@ -255,6 +255,7 @@ class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "placed_by",
         "placed_at",
         "status",
+        "reasons",
         "total",
         "po_number",
         "note",
