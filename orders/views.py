@@ -353,6 +353,7 @@ def checkout(request):
                 note=data["note"],
                 confirmed_signature=data["signature"],
             )
+            messages.success(request, _("Order %(number)s is placed.") % {"number": order.number})
             return redirect("orders:order_detail", number=order.number)
         except PricesChanged as prices:
             changed = prices.priced

@@ -142,8 +142,10 @@ def test_credit_hold_disables_on_account_with_the_reason(client):
     refused = client.post(URL, data, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 200 and not Order.objects.exists()
     assert "your account is on credit hold" in refused.content.decode()
-    placed = client.post(URL, {**data, "payment_method": M.CARD})
-    assert placed.status_code == 302 and Order.objects.get().payment_method == M.CARD
+    placed = client.post(URL, {**data, "payment_method": M.CARD}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    order = Order.objects.get()
+    assert order.payment_method == M.CARD
+    assert [str(m) for m in placed.context["messages"]] == [f"Order {order.number} is placed."]
 
 
 def test_over_the_credit_limit_on_hold_says_staff_approve(client):
