@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from b2bportal.database import SQLITE_BUSY_TIMEOUT, database_from_url, task_workers
 from b2bportal.env import env_bool, env_int, env_list, env_mapping, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -88,10 +88,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # The embedded default is a SQLite file in the project, for trying the portal out. Real use and the
 # test suite run on PostgreSQL (psycopg 3): DATABASE_URL=postgres://user@host:5432/name
+# A SQLite file is shared by the web server and the task worker: WAL, a busy timeout and immediate transactions
+# (b2bportal/database.py).
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_from_url(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        busy_timeout=env_int("SQLITE_BUSY_TIMEOUT", SQLITE_BUSY_TIMEOUT),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -181,10 +184,11 @@ else:
 # --- Background tasks (django-q2) -----------------------------------------------------------
 # timeout: the longest a task may run; retry: when an unacknowledged task is delivered again. retry
 # must exceed timeout or a slow task runs twice at once (b2bportal/checks.py refuses otherwise).
-# max_attempts is finite: application-level retries with backoff live in erpsync's outbox.
+# max_attempts is finite: application-level retries with backoff live in erpsync's outbox. On SQLite one worker
+# (one writer at a time) unless Q_WORKERS says otherwise.
 Q_CLUSTER = {
     "name": "b2bportal",
-    "workers": env_int("Q_WORKERS", 2),
+    "workers": task_workers(DATABASES["default"], env_int("Q_WORKERS", 0) or None),
     "timeout": env_int("Q_TIMEOUT", 600),
     "retry": env_int("Q_RETRY", 720),
     "max_attempts": env_int("Q_MAX_ATTEMPTS", 3),
