@@ -28,6 +28,54 @@ def test_sync_command_runs_and_reports_dry_run(memory_erp):
     assert not SyncRun.objects.filter(dry_run=False).exists()
 
 
+def test_sync_command_with_the_progress_bar_on_imports_every_entity(memory_erp):
+    memory_erp.publish("unit", [ErpUnit("AD", "Adet")])
+    memory_erp.publish("product", [ErpProduct("P1", "Kablo", "AD", vat_rate=D("20"))])
+    out, err = StringIO(), StringIO()
+    call_command("erpsync", "sync", "mem", "unit", stdout=out, stderr=err)
+    assert "unit: succeeded — created 1" in out.getvalue(), err.getvalue()
+    call_command("erpsync", "sync", "mem", "all", stdout=out, stderr=err)
+    assert "product: succeeded — created 1" in out.getvalue(), err.getvalue()
+    assert "failed:" not in err.getvalue()
+    assert Product.objects.get().sku == "P1"
+    assert not SyncRun.objects.filter(status=SyncRun.Status.FAILED).exists()
+
+
+def test_a_failing_sync_command_leaves_a_failed_run_in_the_log(db, tmp_path, staff_client):
+    # The drop folder is gone: the import cannot even start reading.
+    ErpConnection.objects.create(code="files", name="Files", adapter="file", settings={"root": str(tmp_path / "gone")})
+    err = StringIO()
+    with pytest.raises(CommandError, match="Some imports failed"):
+        call_command("erpsync", "sync", "files", "stock", stdout=StringIO(), stderr=err)
+    assert "stock: failed:" in err.getvalue()
+    run = SyncRun.objects.get()
+    assert (run.entity, run.status, run.dry_run) == ("stock", SyncRun.Status.FAILED, False)
+    assert run.error and run.finished_at is not None
+    assert SyncIssue.objects.filter(run=run, code="import_failed").exists()
+    response = staff_client.get(reverse("admin:erpsync_syncrun_changelist") + "?status__exact=failed")
+    assert response.status_code == 200 and "stock" in response.content.decode()
+
+
+def test_a_dry_run_changes_nothing_and_is_logged_as_a_dry_run(memory_erp, staff_client):
+    memory_erp.publish("unit", [ErpUnit("AD", "Adet")])
+    out = StringIO()
+    call_command("erpsync", "sync", "mem", "unit", "--dry-run", stdout=out, stderr=StringIO())
+    assert "[dry run] unit: succeeded — created 1" in out.getvalue()
+    assert not Unit.objects.exists()
+    assert not SyncIssue.objects.exists()
+    run = SyncRun.objects.get()
+    assert run.dry_run and run.created == 1
+    # The run log tells it apart: the dry-run filter lists it, the real runs do not.
+    changelist = reverse("admin:erpsync_syncrun_changelist")
+    assert staff_client.get(changelist + "?dry_run__exact=1").context["cl"].result_count == 1
+    assert staff_client.get(changelist + "?dry_run__exact=0").context["cl"].result_count == 0
+    # ... and sync health does not count it as the entity's last success.
+    health = staff_client.get(reverse("admin:erpsync_erpconnection_health", args=[memory_erp.connection.pk]))
+    assert health.status_code == 200
+    call_command("erpsync", "status", stdout=(status := StringIO()))
+    assert "never" in status.getvalue()
+
+
 def test_sync_command_refuses_unknown_connection_and_entity(memory_erp):
     with pytest.raises(CommandError, match="No connection 'nope'"):
         call_command("erpsync", "sync", "nope", "unit")

@@ -15,6 +15,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from tqdm import tqdm
 
 from erpsync.adapters import adapter_for
 from erpsync.drift import drift_check
@@ -38,7 +39,11 @@ class Command(BaseCommand):
         sync.add_argument("connection", help="The connection's code.")
         sync.add_argument("entity", help="An entity (product, stock, price, customer, …) or 'all'.")
         sync.add_argument("--full", action="store_true", help="A full snapshot even when the ERP gives deltas.")
-        sync.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
+        sync.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Report what would change and change nothing; the run is logged, marked as a dry run.",
+        )
         sync.add_argument("--no-progress", action="store_true", help="No progress bar.")
         sub.add_parser("status", help="Last run per entity, backlog and open issues of every connection.")
         drain = sub.add_parser("drain", help="Deliver the due outbox jobs now.")
@@ -74,16 +79,19 @@ class Command(BaseCommand):
         for name in entities:
             bar = None
             if not no_progress and options["verbosity"] > 0:
-                from tqdm import tqdm
-
                 bar = tqdm(desc=name, unit=" records", file=self.stderr._out, leave=False)
             try:
+                # A bar with no total has no truth value (tqdm raises): test for None, never for the bar itself.
                 run = sync_import(
-                    connection=conn, entity=name, full=full, dry_run=dry_run, progress=bar.update if bar else None
+                    connection=conn,
+                    entity=name,
+                    full=full,
+                    dry_run=dry_run,
+                    progress=bar.update if bar is not None else None,
                 )
             except ImportRefused as exc:
                 raise CommandError(str(exc)) from exc
-            except Exception as exc:
+            except Exception as exc:  # recorded as a failed run (and an issue) by sync_import
                 failed = True
                 self.stderr.write(self.style.ERROR(f"{name}: failed: {exc}"))
                 continue
