@@ -30,7 +30,7 @@ def demo_drop_folder() -> Path:
     return Path(configured) if configured else Path(settings.BASE_DIR) / "var" / "erp-drop"
 
 
-def _demo_connection(drop: Path) -> ErpConnection:
+def demo_connection(drop: Path) -> ErpConnection:
     """The demo's file connection, reading ``drop``. Made the default connection unless another one is."""
     drop.mkdir(parents=True, exist_ok=True)
     root = str(drop)
@@ -66,7 +66,7 @@ def sync_sample_export(ctx: Context, drop: Path) -> list[SyncRun]:
     """Drop the sample export and import it entity by entity through ``sync_import``. Raises ``DemoSyncError``
     with the issue messages when a run fails or opens issues: the demo data must import cleanly."""
     ctx.log(f"ERP sync from {drop}")
-    connection = _demo_connection(drop)
+    connection = demo_connection(drop)
     _hand_over(drop)
     runs = []
     for spec in ERP_EXPORT:
