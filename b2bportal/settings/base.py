@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.database import SQLITE_BUSY_TIMEOUT, database_from_url, task_workers
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before django_q: its qcluster command is the kernel's (logs in the operators' language).
+    "b2bportal.apps.PortalConfig",
     "rest_framework",
     "django_q",
     "import_export",
@@ -37,7 +40,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "b2bportal.apps.PortalConfig",
     "accounts",
     "dealers",
     "catalog",
@@ -265,14 +267,26 @@ PAYMENT_DEFAULT_GATEWAY = env_str("PAYMENT_DEFAULT_GATEWAY", "sandbox")
 PAYMENT_MATCH_THRESHOLD = env_int("PAYMENT_MATCH_THRESHOLD", 70)
 PAYMENT_MATCH_MARGIN = env_int("PAYMENT_MATCH_MARGIN", 20)
 
+# Console logs for operators (web server, worker, commands): LOG_LEVEL (DEBUG, INFO, WARNING, ERROR) for the
+# portal's own loggers; the chatty libraries (PDF font subsetting, SQL) only say when something is wrong.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }
+# The language of what operators read on the console (commands' output, the worker's log). E-mails and pages
+# follow each user's language regardless.
+B2B_OPERATOR_LANGUAGE = env_str("OPERATOR_LANGUAGE", "en")
+if B2B_OPERATOR_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"OPERATOR_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}.")
 
 # In development (DEBUG on) WhiteNoise serves files straight from the apps; production runs collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG

@@ -246,3 +246,21 @@ def test_retry_when_locked_runs_again_on_a_lock_and_only_then(monkeypatch):
         broken()
     assert len(calls) == 1
     assert is_locked_error(OperationalError("database is locked")) and not is_locked_error(ValueError("locked"))
+
+
+def test_the_worker_logs_in_the_operators_language_on_a_turkish_portal(migrated, tmp_path):
+    path, _output = migrated
+    copy = tmp_path / "worker.sqlite3"
+    copy.write_bytes(path.read_bytes())
+    result = subprocess.run(
+        [sys.executable, "manage.py", "qcluster", "--run-once"],
+        cwd=ROOT,
+        env=sqlite_env(copy, LANGUAGE_CODE="tr"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    log = result.stdout + result.stderr
+    assert "starting." in log and "ready for work" in log and "has stopped." in log
+    assert "başlatılıyor" not in log and "Traceback" not in log

@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from catalog.models import Product, Unit
+from erpsync import tasks
 from erpsync.adapters.base import ErpProduct, ErpUnit
 from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, ExternalRef, SyncIssue, SyncJob, SyncRun
@@ -213,3 +215,19 @@ def test_outbox_admin_requeue_and_cancel(memory_erp, staff_client):
     staff_client.post(url, {"action": "cancel_selected", "_selected_action": [job.pk]})
     job.refresh_from_db()
     assert job.status == SyncJob.Status.CANCELLED and "admin@example.com" in job.last_error
+
+
+def test_scheduled_import_runs_again_when_the_embedded_database_is_locked(memory_erp, monkeypatch):
+    monkeypatch.setattr("b2bportal.database.time.sleep", lambda _seconds: None)
+    memory_erp.publish("unit", [ErpUnit("AD", "Adet")])
+    real, attempts = sync_import, []
+
+    def locked_once(**kwargs):
+        attempts.append(kwargs["entity"])
+        if len(attempts) == 1:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    monkeypatch.setattr("erpsync.tasks.sync_import", locked_once)
+    assert tasks.run_import(memory_erp.connection.pk, "unit") == SyncRun.Status.SUCCEEDED
+    assert attempts == ["unit", "unit"] and Unit.objects.get().code == "AD"

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from b2bportal.languages import for_operators
 from erpsync.adapters import adapter_for
 from erpsync.drift import drift_check
 from erpsync.health import connection_health, connection_test
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         doc = sub.add_parser("settings-doc", help="Print the connection settings tables (Markdown) of the docs.")
         doc.add_argument("--write", action="store_true", help="Put the tables into the docs pages.")
 
+    @for_operators
     def handle(self, *args, action: str, **options) -> None:
         getattr(self, f"_{action.replace('-', '_')}")(**options)
 
