@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -93,6 +94,8 @@ def test_sync_all_and_status(memory_erp):
     out = StringIO()
     call_command("erpsync", "status", stdout=out)
     assert "product" in out.getvalue() and "last success" in out.getvalue()
+    # The lag in whole seconds, as an operator reads it.
+    assert re.search(r"product +last success .* lag \d+:\d\d:\d\d  succeeded", out.getvalue()), out.getvalue()
 
 
 def test_test_command_fails_clearly_for_a_broken_connection(db, tmp_path):

@@ -12,6 +12,7 @@ manage.py erpsync settings-doc [--write]
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -133,7 +134,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  open issues: {health.open_issues}; failed runs in 24 h: {health.failed_runs_24h}")
             for row in health.entities:
                 last = timezone.localtime(row.last_success).strftime("%Y-%m-%d %H:%M") if row.last_success else "never"
-                self.stdout.write(f"  {row.entity:<13} last success {last:<16} lag {row.lag or '-'}  {row.last_status}")
+                lag = timedelta(seconds=round(row.lag.total_seconds())) if row.lag is not None else "-"
+                self.stdout.write(f"  {row.entity:<13} last success {last:<16} lag {lag}  {row.last_status}")
             if health.drift is not None:
                 drift = health.drift
                 last = timezone.localtime(drift.last_check).strftime("%Y-%m-%d %H:%M") if drift.last_check else "never"
