@@ -274,7 +274,7 @@ def ageing_from_movements(
         on=on,
         currency=currency,
         unapplied=unapplied,
-        paid_in_portal=collections.total,
+        paid_in_portal=collections.total - sum(collections.prepaid.values(), ZERO),  # prepayments are shown apart
         from_erp_open_items=tracked,
         as_of=as_of,
         basis=ERP_OPEN_ITEMS if tracked else OLDEST_FIRST,
@@ -435,7 +435,7 @@ def _ageing_from_invoices(dealer: Dealer, on: date) -> Ageing:
         on=on,
         currency=dealer.currency,
         unapplied=unnamed,
-        paid_in_portal=sum((i.paid_in_portal for i in open_ones), ZERO) + unnamed + sum(prepaid.values(), ZERO),
+        paid_in_portal=sum((i.paid_in_portal for i in open_ones), ZERO) + unnamed,
         from_erp_open_items=False,
         as_of=None,
         basis=INVOICES,

@@ -166,6 +166,7 @@ def test_a_portal_payment_for_an_order_not_yet_invoiced_leaves_old_invoices_open
     ageing = open_items(dealer)
     assert open_by_number(ageing) == {"F-1": D("1000.00"), "F-2": D("600.00")}
     assert ageing.prepayments == [Prepayment(order.number, D("300.00"))] and ageing.unapplied_credit == 0
+    assert ageing.paid_in_portal == 0  # not "included" in the open amounts: shown apart
     # Once invoiced, the money settles the order's own invoice, not the oldest.
     invoice_of(order, "F-3", "300.00")
     book(erp, dealer, [("invoice", 1, "300.00", "F-3", "", 30, None)], as_of=timezone.now() - timedelta(hours=1))
@@ -191,6 +192,7 @@ def test_without_a_ledger_an_orders_money_is_a_prepayment_then_pays_its_invoice(
     ageing = open_items(dealer)
     assert ageing.basis == INVOICES and open_by_number(ageing) == {"F-1": D("1000.00")}
     assert ageing.prepayments == [Prepayment(order.number, D("1200.00"))] and ageing.unapplied_credit == 0
+    assert ageing.paid_in_portal == 0
     # The ERP invoices the order in two parts: the order's money pays both; the old invoice still owes all.
     invoice_of(order, "F-2", "700.00", ago=3)
     invoice_of(order, "F-3", "500.00", ago=2)
