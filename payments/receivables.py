@@ -474,8 +474,9 @@ def _invoice_rows(dealer_ids, *, exclude_ids=(), numbers=None, on: date | None =
     """The invoices of the dealers ``dealer_ids`` (all when None, less ``exclude_ids``), newest first, each with
     the money allocated to it in the portal — naming it, or paid for the order it invoices (an order's money goes
     to its invoices oldest first, each up to what it owes): (dealer id, number, issued on, due on, gross, paid).
-    The one rule for what an invoice owes when the ERP sends no ledger (three queries). Money set against none of
-    them is added to ``leftover`` (an ``InvoiceLeftover``) when given."""
+    The one rule for what an invoice owes when the ERP sends no ledger (two queries; a third for the orders paid
+    for when ``leftover`` is asked). Money set against none of them is added to ``leftover`` (an
+    ``InvoiceLeftover``) when given."""
     documents = DealerDocument.objects.filter(kind=DealerDocument.Kind.INVOICE, gross__gt=0).exclude(
         dealer_id__in=exclude_ids
     )
