@@ -172,6 +172,31 @@ def test_every_dealers_movements_add_up_to_the_balance_the_erp_reports(output):
     assert any(open_items(d).overdue > 0 for d in dealers)
 
 
+def test_the_demo_ledger_ages_as_the_dealers_paid(output):
+    """The ERP sends no open items, so the portal settles the oldest invoices first: in the demo that is what
+    happened. On the export day no paid invoice and no carried-over balance is open; a few dealers are genuinely
+    behind, mostly by weeks; more than 90 days only dealers on credit hold, the one held for it among them."""
+    from payments.receivables import OLDEST_FIRST, open_items
+
+    collected = set()
+    for text in AccountEntry.objects.filter(kind="collection").values_list("description", flat=True):
+        collected.update(re.findall(r"GIB\d{13}", text))
+    assert len(collected) >= 200
+    overdue_dealers, over_90 = [], set()
+    for dealer in Dealer.objects.all():
+        ageing = open_items(dealer, on=company.ERP_EXPORT_DAY)
+        assert ageing.basis == OLDEST_FIRST
+        assert not {item.document_number for item in ageing.items} & collected, dealer.code
+        assert all(item.kind == "invoice" for item in ageing.items), dealer.code
+        if ageing.overdue:
+            overdue_dealers.append(dealer)
+        over_90.update(dealer.code for item in ageing.items if item.days_overdue > 90)
+    assert 5 <= len(overdue_dealers) <= Dealer.objects.count() // 2
+    held_for_overdue = Dealer.objects.get(credit_hold_reason=erp_export.OVERDUE_HOLD)
+    assert held_for_overdue.code in over_90
+    assert set(Dealer.objects.filter(code__in=over_90).values_list("credit_hold", flat=True)) == {True}
+
+
 def test_dealers_have_valid_tax_numbers_terms_and_credit_figures(output):
     dealers = list(Dealer.objects.all())
     assert 45 <= len(dealers) <= 55
