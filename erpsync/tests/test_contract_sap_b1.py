@@ -394,6 +394,9 @@ class SapB1ErpSide(ErpSide):
         if entity == "product":
             return dataclasses.replace(
                 record,
+                # An item without a sales VAT group carries "*" (see the adapter's default_vat_group).
+                tax_code="" if record.tax_code == "*" else record.tax_code,
+                inactive_reason="",
                 vat_rate=None,
                 category_code="",
                 brand_code="",

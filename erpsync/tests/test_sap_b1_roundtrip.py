@@ -55,7 +55,8 @@ def sap(sim, monkeypatch):
             "read_retries": 1,
         },
     )
-    for code, rate in (("S1", "20"), ("S2", "10")):
+    # "*": items without a sales VAT group (SAP takes VAT from the customer); here they are sold at 20 %.
+    for code, rate in (("S1", "20"), ("S2", "10"), ("*", "20")):
         ValueMap.objects.create(
             connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=code, local_value=rate
         )
@@ -72,8 +73,18 @@ def due_now(job: SyncJob) -> None:
 
 def test_import_order_ship_and_invoice_round_trip(sim, sap, client):
     runs = import_all(sap)
-    assert {entity: run.status for entity, run in runs.items()} == dict.fromkeys(IMPORT_ORDER, SyncRun.Status.SUCCEEDED)
-    assert Product.objects.count() == 8 and Dealer.objects.filter(code__startswith="C").count() == 3
+    # Every item comes in; the one price in US dollars on a lira list is refused, not read as liras.
+    expected = {**dict.fromkeys(IMPORT_ORDER, SyncRun.Status.SUCCEEDED), "price": SyncRun.Status.PARTIAL}
+    assert {entity: run.status for entity, run in runs.items()} == expected
+    assert [issue.code for issue in runs["price"].issues.all()] == ["currency_mismatch"]
+    assert not PriceListItem.objects.filter(product__sku="Z9004").exists()
+    assert Product.objects.count() == len(sim.company.items) == 14
+    assert Dealer.objects.filter(code__startswith="C").count() == 3
+    rent, service = Product.objects.get(sku="Z9001"), Product.objects.get(sku="Z9003")
+    assert (rent.status, rent.status_reason) == (Product.Status.INACTIVE, "Not a sales item in the ERP.")
+    assert (service.status, service.base_unit.code, service.vat_rate) == (Product.Status.ACTIVE, "Pcs", 20)
+    assert Product.objects.get(sku="Z9005").status == Product.Status.INACTIVE  # valid until 2020
+    assert Product.objects.get(sku="Z9006").status == Product.Status.ACTIVE  # frozen from 2099 on
     pack = ProductUnit.objects.get(product__sku="A0005", unit__code="Box12")
     assert pack.factor == 12
     on_hand = StockLevel.objects.get(product__sku="A0001", warehouse__code="01").on_hand
@@ -186,7 +197,7 @@ def test_an_import_survives_a_session_expiring_mid_read(sim, sap):
     run = sync_import(connection=sap, entity="product", full=True, progress=expire_once)
 
     assert run.status == SyncRun.Status.SUCCEEDED
-    assert Product.objects.count() == len(sim.company.items) == 1507
+    assert Product.objects.count() == len(sim.company.items) == 1499 + 8 + 6
     assert sim.stats.logins == logins + 1
 
 
