@@ -60,7 +60,7 @@ class SapB1Writes:
 
     def _items_of(self, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
         codes = sorted(set(codes))
-        select = "ItemCode,InventoryUOM,SalesUnit,UoMGroupEntry,ManageBatchNumbers,ManageSerialNumbers,SalesItem,Valid,Frozen"
+        select = "ItemCode,InventoryUOM,SalesUnit,UoMGroupEntry,ManageBatchNumbers,ManageSerialNumbers,SalesItem"
         found = {}
         for at in range(0, len(codes), KEYS_PER_REQUEST):
             where = " or ".join(f"ItemCode eq {quote_literal(code)}" for code in codes[at : at + KEYS_PER_REQUEST])

@@ -45,7 +45,10 @@ def seed_demo(company: Company, *, items: int = 25, customers: int = 5, seed: in
 
 
 def _seed_setup(company: Company) -> None:
-    """Ten warehouses (as the recorded company has), a base and a dealer price list, pieces and boxes of 12."""
+    """Ten warehouses (as the recorded company has), a base and a dealer price list, pieces and boxes of 12, and a
+    UDF on stock rows (the bin location, as the recorded company keeps one)."""
+    if "U_Konum" not in company.udfs.get("ItemWarehouseInfo", {}):
+        company.declare_udf("ItemWarehouseInfo", "U_Konum")
     if not company.warehouses:
         company.add_warehouse({"WarehouseCode": "01", "WarehouseName": "Main warehouse"})
         company.add_warehouse({"WarehouseCode": "02", "WarehouseName": "Izmir depot"})

@@ -42,6 +42,7 @@ class MasterData:
 
     def add_price_list(self, payload: dict[str, Any]) -> dict[str, Any]:
         price_list = merge(price_list_template(), payload, "PriceList", self.udfs)
+        price_list["DefaultPrimeCurrency"] = price_list["DefaultPrimeCurrency"] or self.currency
         number = price_list["PriceListNo"]
         if number is None:
             number = price_list["PriceListNo"] = max(self.price_lists, default=0) + 1
@@ -107,6 +108,7 @@ class MasterData:
 
     def add_business_partner(self, payload: dict[str, Any]) -> dict[str, Any]:
         partner = merge(business_partner_template(), payload, "BusinessPartner", self.udfs)
+        partner["Currency"] = partner["Currency"] or self.currency
         code = partner["CardCode"]
         if not code:
             raise refuse("Enter a BP code")
@@ -130,6 +132,7 @@ class MasterData:
 
     def add_special_price(self, payload: dict[str, Any]) -> dict[str, Any]:
         special = merge(special_price_template(), payload, "SpecialPrice", self.udfs)
+        special["Currency"] = special["Currency"] or self.currency
         key = (special["CardCode"], special["ItemCode"])
         if special["ItemCode"] not in self.items:
             raise refuse(f"Invalid item code '{special['ItemCode']}'")

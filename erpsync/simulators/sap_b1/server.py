@@ -94,7 +94,10 @@ class SapB1Simulator(Scenario):
     - ``page_size_precedence``: which of ``Prefer: odata.maxpagesize`` (``"prefer"``) and ``B1S-PageSize``
       (``"b1s"``) wins when both are sent;
     - ``approval_error_status``: the status of the -2028 answer when an order went to approval as a draft;
-    - ``items``, ``customers``, ``seed``: demo data (``0`` items and customers for an empty company).
+    - ``items``, ``customers``, ``seed``: demo data (``0`` items and customers for an empty company);
+    - ``currency``: the company's local currency (``CompanyService_GetAdminInfo``).
+
+    ``base_url`` is the v1 root (``/b1s/v1/``, OData v3-style JSON), ``base_url_v2`` the v2 one (OData v4).
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class SapB1Simulator(Scenario):
         customers: int = 5,
         seed: int = 0,
         route_id: str = ".node1",
+        currency: str = "TRY",
     ) -> None:
         self.company_db = company_db
         self.users = dict(users) if users is not None else {"manager": "1234"}
@@ -127,7 +131,7 @@ class SapB1Simulator(Scenario):
         self.page_size_precedence = page_size_precedence
         self.approval_error_status = approval_error_status
         self.route_id = route_id
-        self.company = Company(company_db)
+        self.company = Company(company_db, currency=currency)
         self.sessions = Sessions(
             timeout_minutes=session_timeout, max_sessions=max_sessions, cap_policy=session_cap_policy
         )
