@@ -122,6 +122,10 @@ class VatGroups(Setting):
             raise Invalid("keys must be VAT rates (numbers).") from None
 
 
+class TaxCodes(VatGroups):
+    type_name = "object of VAT rate → tax code"
+
+
 class SapB1Settings(Settings):
     owner = "SAP B1 adapter"
     title = "SAP Business One"
@@ -159,7 +163,7 @@ class SapB1Settings(Settings):
         "determination); none: they carry `*`, which the *Tax code* value map may give a rate.",
         default="",
     )
-    line_tax_codes = VatGroups(
+    line_tax_codes = TaxCodes(
         'VAT rate → `TaxCode` put on order lines, for companies that use tax codes (`{"20": "KDV20"}`); a rate not '
         "listed sends none.",
         default={},
@@ -194,9 +198,8 @@ class SapB1Settings(Settings):
     )
     retryable_errors = TextList(
         "SAP error codes (`-2038`) or pieces of messages that mean the record is busy (locks, another user "
-        "changing it): such an answer is retried later instead of going to a person. Default: "
-        + ", ".join(f"`{text}`" for text in RETRYABLE_ERRORS)
-        + ".",
+        "changing it): such an answer is retried later instead of going to a person; anything else SAP refuses "
+        "stays permanent.",
         default=list(RETRYABLE_ERRORS),
     )
     vat_groups = VatGroups(

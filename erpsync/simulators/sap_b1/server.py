@@ -1,4 +1,5 @@
-"""A local SAP Business One Service Layer (``/b1s/v1/``, OData v3-style JSON) for tests and demos. No SAP needed.
+"""A local SAP Business One Service Layer (``/b1s/v1/``, OData v3-style JSON, and ``/b1s/v2/``, OData v4) for tests
+and demos. No SAP needed.
 
     with SapB1Simulator(users={"manager": "1234"}) as sim:
         session = requests.Session()
@@ -11,12 +12,22 @@ What it promises (as the Service Layer is documented):
 - ``POST Login`` answers ``SessionId``/``Version``/``SessionTimeout`` and sets the ``B1SESSION`` and ``ROUTEID``
   cookies; every other call needs a live ``B1SESSION``. Sessions expire after ``session_timeout`` minutes without a
   call (sliding); an unknown or expired session is HTTP 401 with code 301. ``POST Logout`` ends the session.
-- Errors are ``{"error": {"code", "message": {"lang": "en-us", "value"}}}``: -2028 not found (404), -2035 duplicate
-  (400), -2039 stale ``If-Match`` (412), 301 invalid session (401), 100000027 login failed (401).
-- Collections page by 20 with a relative ``odata.nextLink``; ``Prefer: odata.maxpagesize=N`` (echoed in
+- v1 and v2 answer in their own forms: ``odata.metadata``/``odata.nextLink``/``odata.etag``/``odata.count`` and
+  ``DataServiceVersion: 3.0`` (v1); ``@odata.context``/``@odata.nextLink``/``@odata.etag``/``@odata.count``,
+  ``OData-Version: 4.0`` and dates as ``2024-05-01T00:00:00Z`` (v2), as recorded v2 traffic shows them.
+- Errors: v1 ``{"error": {"code", "message": {"lang": "en-us", "value"}}}``, v2 ``{"error": {"code": "<text>",
+  "details": […], "message": "<text>"}}``: -2028 not found (404), -2035 duplicate (400), -2039 stale ``If-Match``
+  (412), 301 invalid session (401), 100000027 login failed (401), -1000 "Property 'X' of 'T' is invalid" (400).
+- Every body, ``$select``, ``$filter``, ``$orderby`` and ``$expand`` is checked against the real ``$metadata``
+  subset (``metadata.py``); UDFs (``U_…``) exist once the company declares them (``company.declare_udf``); rows go
+  out at the full width of their type (``metadata.Metadata.render``), each list row with its ETag.
+- Collections page by 20 with a relative next link; ``Prefer: odata.maxpagesize=N`` (echoed in
   ``Preference-Applied``) and ``B1S-PageSize: N`` change it, 0 turns paging off. ``$select``, ``$filter``,
-  ``$orderby``, ``$top``, ``$skip``, ``$inlinecount=allpages`` / ``$count=true`` and ``Set/$count`` work;
+  ``$orderby``, ``$top``, ``$skip``, ``$expand`` of navigation properties (``BusinessPartner`` of documents and
+  payments, with its own ``$select``), ``$inlinecount=allpages`` / ``$count=true`` and ``Set/$count`` work;
   unsupported syntax is a 400 error body.
+- ``POST $batch`` (multipart/mixed; change sets are atomic), ``POST CompanyService_GetAdminInfo`` (the local
+  currency), ``GET $metadata`` (the subset).
 - ``POST Set`` creates (201 with the entity, or 204 with ``Prefer: return-no-content``), ``PATCH Set(key)`` updates
   (204; collections merge unless ``B1S-ReplaceCollectionsOnPatch: true``), ``POST Set(key)/Cancel|Close|Reopen``.
 
@@ -24,9 +35,11 @@ Where the notes are UNCONFIRMED the behaviour is a constructor argument: failed-
 what happens at it, which page-size header wins, whether ``ROUTEID`` is required, how an approval procedure answers.
 
 Faults for resilience tests (``sim.faults``): latency, 5xx, 429 with Retry-After, forced session expiry, connection
-reset, and "apply the write, then drop the response". ``sim.stats`` counts requests and the most seen at once.
+reset, "apply the write, then drop the response", and a refusal with a given code and message (a locked record).
+``sim.stats`` counts requests and the most seen at once.
 
-Not simulated: ``$batch``, ``$expand``, ``$metadata`` content, v2 (``/b1s/v2/``) annotations, DELETE.
+Not simulated: DELETE, ``$apply``, ``$expand`` of other navigation properties, paths into collections in
+``$filter``.
 """
 
 from __future__ import annotations
