@@ -251,3 +251,16 @@ def test_an_undeclared_udf_setting_is_sap_s_refusal_not_a_silent_drop(sim):
 def test_the_reference_and_the_po_cannot_share_a_field(sim):
     with pytest.raises(ImproperlyConfigured, match="po_number_field"):
         make(sim, reference_field="U_Ref", po_number_field="U_Ref")
+
+
+def test_a_bill_to_and_a_ship_to_of_the_same_name_stay_two_addresses(sim):
+    sim.add_customer(
+        "C0009",
+        BPAddresses=[
+            {"AddressName": "Merkez", "Street": "Fatura Sk. 1", "City": "Ankara", "AddressType": "bo_BillTo"},
+            {"AddressName": "Merkez", "Street": "Sevk Sk. 2", "City": "Ankara", "AddressType": "bo_ShipTo"},
+        ],
+    )
+    customer = {c.code: c for c in records(make(sim), "customer")}["C0009"]
+    # The ship-to keeps SAP's name (what ShipToCode takes); the bill-to of the same name gets a code of its own.
+    assert {(a.kind, a.code) for a in customer.addresses} == {("billing", "B:Merkez"), ("shipping", "Merkez")}
