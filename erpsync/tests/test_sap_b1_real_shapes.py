@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from catalog.models import Product, Unit
-from erpsync.adapters.base import ErpAddress, PermanentError, RetryableError
+from erpsync.adapters.base import ErpAddress, ErpOrderState, PermanentError, RetryableError
 from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, SyncRun, ValueMap
 from erpsync.simulators import SapB1Simulator
@@ -277,3 +277,20 @@ def test_a_bill_to_and_a_ship_to_of_the_same_name_stay_two_addresses(sim):
     customer = {c.code: c for c in records(make(sim), "customer")}["C0009"]
     # The ship-to keeps SAP's name (what ShipToCode takes); the bill-to of the same name gets a code of its own.
     assert {(a.kind, a.code) for a in customer.addresses} == {("billing", "B:Merkez"), ("shipping", "Merkez")}
+
+
+def test_sap_s_cancellation_documents_move_no_order_and_are_nobody_s_invoice(sim):
+    adapter = make(sim, base_url=sim.base_url_v2)
+    adapter.order_push(order_of(line(), reference="P-CANCEL"))
+    order = sap_order(sim, "P-CANCEL")
+    delivery = sim.deliver(order["DocEntry"])
+    invoice = sim.invoice(delivery["DocEntry"])
+    with sim.company.lock:
+        sim.company.action("Invoices", invoice["DocEntry"], "Cancel")
+    assert [row["CancelStatus"] for row in sim.company.invoices.values()] == ["csYes", "csCancellation"]
+
+    (status,) = records(adapter, "order_status", full=True)
+    assert (status.reference, status.state) == ("P-CANCEL", ErpOrderState.SHIPPED)  # delivered, no live invoice
+    assert records(adapter, "invoice") == []
+    ledger = {entry.entry_id for entry in records(adapter, "ledger")}
+    assert ledger == {f"inv:{invoice['DocEntry']}", f"inv:{invoice['DocEntry']}:cancel"}
