@@ -18,7 +18,6 @@ from dealers.models import Dealer
 from erpsync.adapters.base import (
     Capability,
     ErpAdapter,
-    ErpAddress,
     ErpCancel,
     ErpCreditMemo,
     ErpOrder,
@@ -96,21 +95,6 @@ def _list_price_and_discount(steps) -> tuple[Decimal | None, Decimal]:
     return list_price, percent
 
 
-def _address(address) -> ErpAddress:
-    return ErpAddress(
-        code=address.code,
-        name=address.name,
-        line1=address.line1,
-        city=address.city,
-        kind=address.kind,
-        line2=address.line2,
-        district=address.district,
-        postal_code=address.postal_code,
-        country=address.country,
-        phone=address.phone,
-    )
-
-
 def order_record(order, connection) -> ErpOrder:
     """The ERP's view of an approved order: customer and item codes through the binder, units through the value
     map, prices net per unit as the dealer agreed them. Two queries for the lines, whatever their number."""
@@ -153,7 +137,6 @@ def order_record(order, connection) -> ErpOrder:
         requested_on=order.requested_delivery_date,
         delivery_address_code=address.code if address else "",
         delivery_address=order.delivery_address_text,
-        delivery_address_parts=_address(address) if address else None,
         note=order.note,
         # On-account orders reach the ERP unpaid; card and transfer orders are approved only once paid.
         paid=order.payment_method != order.PaymentMethod.ON_ACCOUNT,

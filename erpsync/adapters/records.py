@@ -329,9 +329,6 @@ class ErpOrder:
     delivery_address: str = ""
     note: str = ""
     paid: bool = False
-    # The delivery address field by field, when the order names one of the dealer's addresses (one the dealer
-    # proposed in the portal has no ``delivery_address_code``: an ERP may take it as an address block).
-    delivery_address_parts: ErpAddress | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -301,18 +301,6 @@ def ledger_payment(zone: ZoneInfo, local_currency: str, row: Mapping[str, Any]):
         yield reversal(entry, stamp(row, zone))
 
 
-def ship_to_block(address: ErpAddress) -> dict[str, Any]:
-    """A delivery address as the ship-to fields of a document's ``AddressExtension``."""
-    return {
-        "ShipToStreet": address.line1[:100],
-        "ShipToBlock": address.line2[:100] or None,
-        "ShipToCity": address.city[:100],
-        "ShipToZipCode": address.postal_code[:20] or None,
-        "ShipToCounty": address.district[:100] or None,
-        "ShipToCountry": address.country or None,
-    }
-
-
 def udf_values(wanted: Mapping[str, Any], source: Any) -> dict[str, Any]:
     """The configured UDFs (``order_udfs``/``line_udfs``) with their values: fixed, or ``{"from": field}`` of the
     order or line (dates as ISO dates; an empty field leaves the UDF out, so SAP's own default applies)."""

@@ -3,9 +3,9 @@ drafts included), their cancellation, incoming payments and credit memos.
 
 An order carries the portal number in ``reference_field``, the PO in ``po_number_field``, the dealer's ship-to
 address (``ShipToCode``, the SAP address name imported from ``BPAddresses``; an address proposed in the portal,
-without a code, goes as the document's ship-to text ``Address2`` and address block ``AddressExtension``), the
-configured UDFs (``order_udfs``, ``line_udfs``), and per line the warehouse (``item_warehouses`` →
-``customer_warehouses`` → ``order_warehouse``), the VAT group (``vat_groups``) or tax code (``line_tax_codes``)."""
+without a code, goes as the document's ship-to text ``Address2``), the configured UDFs (``order_udfs``,
+``line_udfs``), and per line the warehouse (``item_warehouses`` → ``customer_warehouses`` → ``order_warehouse``),
+the VAT group (``vat_groups``) or tax code (``line_tax_codes``)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from erpsync.adapters.sap_b1.mapping import (
     line_price,
     manual_unit,
     order_ack,
-    ship_to_block,
     udf_values,
 )
 from erpsync.adapters.sap_b1.session import KEYS_PER_REQUEST, quote_literal
@@ -151,11 +150,8 @@ class SapB1Writes:
         if order.delivery_address_code:
             body["ShipToCode"] = order.delivery_address_code
         elif order.delivery_address:
-            # An address the dealer proposed in the portal has no SAP code: it goes as the ship-to text and, field
-            # by field, as the document's ship-to address block.
+            # An address the dealer proposed in the portal has no SAP code: it goes as the ship-to text.
             body["Address2"] = order.delivery_address[:254]
-            if order.delivery_address_parts is not None:
-                body["AddressExtension"] = ship_to_block(order.delivery_address_parts)
         body.update(udf_values(self.order_udfs, order))
         body["DocumentLines"] = self._order_lines(order)
         return body
