@@ -148,6 +148,16 @@ class BrandImporter(StagedImporter):
         )
 
 
+def inactive_reason(code: str) -> str:
+    """What staff read on an inactive product: why the ERP holds it back (``ErpProduct.inactive_reason``)."""
+    reasons = {
+        "not_sold": _("Not a sales item in the ERP."),
+        "outside_validity": _("Outside its validity period in the ERP."),
+        "frozen": _("Frozen in the ERP."),
+    }
+    return reasons.get(code, _("Passive in the ERP."))
+
+
 class ProductImporter(StagedImporter):
     """Items with their packs. A record that cannot be mapped (unknown unit, category, brand or tax code) is
     not created, and an existing product it names is quarantined (not sellable) until the ERP sends it cleanly.
@@ -252,7 +262,7 @@ class ProductImporter(StagedImporter):
             number(record.min_order_qty, "min_order_qty", above=ZERO),
             number(record.order_multiple, "order_multiple", above=ZERO),
             ACTIVE_FLAGS[bool(record.active)],
-            "" if record.active else _("Passive in the ERP."),
+            "" if record.active else inactive_reason(record.inactive_reason),
         )
         self.packs.extend(packs)
         yield row
