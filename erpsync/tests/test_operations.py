@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -165,3 +166,16 @@ def test_outbox_admin_requeue_and_cancel(memory_erp, staff_client):
     staff_client.post(url, {"action": "cancel_selected", "_selected_action": [job.pk]})
     job.refresh_from_db()
     assert job.status == SyncJob.Status.CANCELLED and "admin@example.com" in job.last_error
+
+
+def test_health_page_shows_the_lag_to_the_minute(memory_erp, staff_client):
+    memory_erp.publish("unit", [])
+    sync_import(connection=memory_erp.connection, entity="unit")
+    finished = timezone.now() - timedelta(hours=2, minutes=5, seconds=7, microseconds=123456)
+    SyncRun.objects.filter(entity="unit").update(started_at=finished, finished_at=finished)
+    url = reverse("admin:erpsync_erpconnection_health", args=[memory_erp.connection.pk])
+
+    body = staff_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "<td>2 h 5 min</td>" in body
+    assert not re.search(r"\d:\d\d:\d\d\.\d{6}", body)
