@@ -203,3 +203,14 @@ def test_a_fractional_stock_reads_with_its_units_decimals_and_name(buyer_client)
     )
     html = response.content.decode()
     assert "Stokta yalnızca 465,5 Metre var." in html and "465,500" not in html
+
+
+def test_the_product_page_and_the_cart_write_vat_and_units_in_the_readers_language(buyer_client):
+    url = reverse("catalog:product_detail", args=[buyer_client.product.sku])
+    english, turkish = page(buyer_client, url, "en"), page(buyer_client, url, "tr")
+    assert "incl. VAT 20%" in english and "KDV %20" not in english and "net / Piece" in english
+    assert "KDV %20 dahil" in turkish and "net / Adet" in turkish
+
+    cart_line_add(dealer_user=buyer_client.buyer, product=buyer_client.product, quantity=D("2"))
+    english = page(buyer_client, reverse("orders:cart"), "en")
+    assert '<span class="muted">Piece</span>' in english and ">ADET<" not in english
