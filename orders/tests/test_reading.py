@@ -214,3 +214,11 @@ def test_the_product_page_and_the_cart_write_vat_and_units_in_the_readers_langua
     cart_line_add(dealer_user=buyer_client.buyer, product=buyer_client.product, quantity=D("2"))
     english = page(buyer_client, reverse("orders:cart"), "en")
     assert '<span class="muted">Piece</span>' in english and ">ADET<" not in english
+
+
+def test_the_quick_order_preview_shows_quantities_with_their_units_name(buyer_client):
+    response = buyer_client.post(
+        reverse("orders:quick_order"), {"text": f"{buyer_client.product.sku} 2"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = response.content.decode()
+    assert '<td class="num">2 Piece</td>' in html
