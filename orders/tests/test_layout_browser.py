@@ -171,3 +171,15 @@ def test_pages_ask_for_nothing_that_is_missing_and_have_a_favicon(shop, portal_s
         assert response.status == 200 and response.body()
     assert page.request.get(f"{base}/favicon.ico").status == 200
     assert failed == []
+
+
+def test_the_phone_order_list_shows_totals(shop, portal_server, browser_page):
+    member, _order = shop
+    page, base = browser_page, portal_server.url
+    sign_in(page, base, member.user.email)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/orders/")
+    wrap = page.locator(".table-wrap").first.bounding_box()
+    total = page.locator(".table-wrap tbody td.num").first
+    box = total.bounding_box()
+    assert box["x"] + box["width"] <= min(PHONE["width"], wrap["x"] + wrap["width"]) + 1, total.inner_text()
