@@ -183,3 +183,18 @@ def test_the_phone_order_list_shows_totals(shop, portal_server, browser_page):
     total = page.locator(".table-wrap tbody td.num").first
     box = total.bounding_box()
     assert box["x"] + box["width"] <= min(PHONE["width"], wrap["x"] + wrap["width"]) + 1, total.inner_text()
+
+
+def test_the_phone_order_page_shows_amounts_and_the_total(shop, portal_server, browser_page):
+    member, order = shop
+    page, base = browser_page, portal_server.url
+    sign_in(page, base, member.user.email)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/orders/{order.number}/")
+    wrap = page.locator(".table-wrap").first.bounding_box()
+    visible_right = min(PHONE["width"], wrap["x"] + wrap["width"]) + 1
+    cells = page.locator(".table-wrap tbody td:last-child, [data-testid=order-total]")
+    assert cells.count() == 2
+    for index in range(cells.count()):
+        box = cells.nth(index).bounding_box()
+        assert box["x"] + box["width"] <= visible_right, cells.nth(index).inner_text()
