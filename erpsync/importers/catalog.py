@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from b2bportal.sql import SqlNames
 from catalog.categories import category_tree_forget
 from catalog.models import Brand, Category, Product, ProductUnit, Unit
+from catalog.units import units_forget
 from erpsync.adapters.base import ErpProduct
 from erpsync.binders import bound_join
 from erpsync.importers.bulk import RowSpool, TableMerge
@@ -66,6 +67,7 @@ class UnitImporter(StagedImporter):
                 label="unit",
             ),
         )
+        transaction.on_commit(units_forget)
 
 
 class CategoryImporter(StagedImporter):
