@@ -10,7 +10,9 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 DEV_STAMP := $(VENV)/.installed-dev
 
 # make run: the embedded SQLite database in the project directory.
-RUN_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3
+# The demo company's bank accounts, shown on its bank-transfer orders (COMPANY_IBAN in README's settings table).
+DEMO_COMPANY_ENV := COMPANY_IBAN="Garanti BBVA: TR88 0006 2000 0000 6298 7654 32, Akbank: TR36 0004 6000 0000 1234 5678 90"
+RUN_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 $(DEMO_COMPANY_ENV)
 # make test: the local PostgreSQL server (trust auth); pytest-django creates test_b2bportal itself.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal
 # make bench-catalog: its own database on the local server, built once; BENCH_ARGS e.g. "--rebuild --skip-load".

@@ -340,15 +340,18 @@ def _build_history(
             with translation.override(DEMO_LANGUAGE):
                 reason = reasons_text(order.hold_reasons, order.currency)
         elif status == S.AWAITING_PAYMENT:
-            reason = "Waiting for the card payment."
+            with translation.override(DEMO_LANGUAGE):
+                reason = gettext("Waiting for the payment.")
         elif status == S.APPROVED and previous == S.AWAITING_DEALER_APPROVAL:
-            actor, source, reason = approver, OrderStatusChange.Source.DEALER, "OK, project order."
+            # Notes people typed, in the demo company's language.
+            actor, source, reason = approver, OrderStatusChange.Source.DEALER, "Uygun, proje siparişi."
         elif status == S.APPROVED:
-            reason = "All checks passed."
+            with translation.override(DEMO_LANGUAGE):
+                reason = gettext("All placement checks passed.")
         elif status == S.REJECTED:
-            actor, source, reason = admin, OrderStatusChange.Source.STAFF, "Rejected after a call with the dealer."
+            actor, source, reason = admin, OrderStatusChange.Source.STAFF, "Bayi ile görüşüldü, reddedildi."
         elif status == S.CANCELLED:
-            actor, source, reason = placed_by, OrderStatusChange.Source.DEALER, "Ordered twice by mistake."
+            actor, source, reason = placed_by, OrderStatusChange.Source.DEALER, "Yanlışlıkla iki kez verildi."
         elif status in (S.CONFIRMED, S.IN_FULFILMENT, S.PARTIALLY_SHIPPED, S.SHIPPED, S.INVOICED, S.CLOSED):
             source = OrderStatusChange.Source.ERP
         change = OrderStatusChange(from_status=previous, to_status=status, actor_id=actor, source=source, reason=reason)
