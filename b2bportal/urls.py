@@ -13,6 +13,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("orders/", include("orders.urls")),
     path("payments/", include("payments.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

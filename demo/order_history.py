@@ -18,6 +18,7 @@ from demo.erp_export import ErpPlan
 from demo.rows import BATCH_SIZE, Context, ids, insert_missing
 from demo.users import ADMIN_EMAIL
 from orders.models import Order, OrderLine, OrderStatusChange
+from orders.notifications import order_status_notify
 from orders.status import OrderStatus, can_transition
 
 ORDER_PREFIX = "B2B-2026-"
@@ -227,6 +228,11 @@ def load_orders(ctx: Context, plan: ErpPlan, dealer_ids: dict[str, int], user_id
         change.created_at = when
     OrderStatusChange.objects.bulk_update(changes, ["created_at"], batch_size=BATCH_SIZE)
     ctx.log(f"  order status changes: {len(changes)} created")
+    # The orders still waiting for someone notify them as a live placement would: the dealer's approver, staff.
+    last = {change.order_id: change for change in changes}
+    for order in orders:
+        if order.status in (OrderStatus.AWAITING_DEALER_APPROVAL, OrderStatus.ON_HOLD):
+            order_status_notify(order=order, change=last[order.pk])
 
 
 def _build_order(

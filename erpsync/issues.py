@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from erpsync.models import ErpConnection, SyncIssue, SyncJob
+from erpsync.notifications import issues_notify
 
 OPEN_STATES = (SyncIssue.Status.OPEN, SyncIssue.Status.RETRYING)
 PAYLOAD_LIMIT = 8_000
@@ -99,6 +100,8 @@ def sync_issues_record(
         SyncIssue.objects.bulk_update(
             to_update, ["message", "payload", "occurrences", "status", "run", "job", "last_seen_at"], batch_size=500
         )
+        # New issues need a person: staff hear of them in the next digest (an issue seen again is not news).
+        issues_notify(connection=connection, issues=to_create)
     return len(merged)
 
 

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money
+from notifications.rendering import absolute_url
+from payments.link_form import PaymentLinkForm
 from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink
 from payments.services import PaymentRefused, payment_link_send, payment_refund
 from payments.statements.forms import AUTO, StatementImportForm
@@ -112,6 +114,7 @@ class PaymentAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 @admin.register(PaymentLink)
 class PaymentLinkAdmin(admin.ModelAdmin):
+    form = PaymentLinkForm
     list_display = ("created_at", "dealer", "amount_with_currency", "description", "status", "expires_at", "used_at")
     list_filter = ("status", "currency")
     search_fields = ("dealer__code", "dealer__title", "description")
@@ -125,8 +128,7 @@ class PaymentLinkAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("link"))
     def url(self, obj) -> str:
-
-        return link_url(obj) if obj.pk else "—"
+        return absolute_url(link_url(obj)) if obj.pk else "—"
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # A link may already be in a dealer's inbox: it ends as cancelled or expired, never vanishes.
@@ -137,21 +139,26 @@ class PaymentLinkAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
         if not change:
-            self._send(request, obj)
+            self._send(request, obj, again=False)
 
-    def _send(self, request, link) -> None:
-
-        if payment_link_send(link=link, url=request.build_absolute_uri(link_url(link))):
-            self.message_user(request, _("The link was e-mailed to %(email)s.") % {"email": link.dealer.email})
+    def _send(self, request, link, *, again: bool) -> None:
+        if payment_link_send(link=link, path=link_url(link), again=again):
+            self.message_user(
+                request,
+                _("The link is e-mailed to %(email)s; its delivery shows under Notifications.")
+                % {"email": link.dealer.email},
+            )
         else:
             self.message_user(
-                request, _("The link could not be e-mailed; copy it from the link field."), level=messages.WARNING
+                request,
+                _("The dealer has no e-mail address: copy the link from the link field."),
+                level=messages.WARNING,
             )
 
     @admin.action(description=_("E-mail the selected links again"))
     def send_again(self, request, queryset) -> None:
         for link in queryset.filter(status=PaymentLink.Status.ACTIVE).select_related("dealer"):
-            self._send(request, link)
+            self._send(request, link, again=True)
 
     @admin.action(description=_("Withdraw the selected links"))
     def withdraw(self, request, queryset) -> None:

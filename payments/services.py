@@ -34,6 +34,7 @@ from payments.gateways import gateway_for
 from payments.gateways.base import Buyer, CallbackRejected, Checkout, GatewayError, Outcome, OutcomeStatus
 from payments.hooks import collections_recorded, refund_made
 from payments.models import Allocation, Payment, PaymentLink
+from payments.notifications import payment_link_notify
 from payments.receivables import invoice_open_amounts
 
 log = logging.getLogger("payments")
@@ -328,21 +329,12 @@ def payment_refund(*, payment: Payment, amount: Decimal, user=None, reason: str 
         return locked
 
 
-def payment_link_send(*, link: PaymentLink, url: str) -> bool:
-    """E-mail the link to the dealer in the portal's language. Returns False (and logs) when the dealer has no
-    e-mail address or sending failed; staff see the result in the admin."""
-    from django.core.mail import EmailMessage
-    from django.template.loader import render_to_string
-
-    if not link.dealer.email:
-        log.warning("payment link %s: dealer %s has no e-mail address", link.pk, link.dealer.code)
-        return False
-    context = {"link": link, "url": url}
-    subject = render_to_string("payments/email/link_subject.txt", context).strip()
-    body = render_to_string("payments/email/link_body.txt", context)
-    try:
-        EmailMessage(subject, body, to=[link.dealer.email]).send()
-    except Exception:
-        log.exception("payment link %s: the e-mail could not be sent", link.pk)
-        return False
-    return True
+def payment_link_send(*, link: PaymentLink, path: str, again: bool = False) -> bool:
+    """Queue the link's e-mail to the dealer's address, in the recipient's language and locale, with the link
+    absolute on ``B2B_SITE_URL`` (``payments.notifications``). It goes when the transaction commits and is retried
+    while the mail server is down; staff see its delivery under Notifications. Returns False (and logs) when the
+    dealer has no e-mail address."""
+    if payment_link_notify(link=link, path=path, again=again):
+        return True
+    log.warning("payment link %s: dealer %s has no e-mail address", link.pk, link.dealer.code)
+    return False

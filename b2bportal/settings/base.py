@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "b2bportal.apps.PortalConfig",
     "accounts",
+    "notifications",
     "dealers",
     "catalog",
     "orders",
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "b2bportal.context_processors.portal",
+                "notifications.context_processors.unread",
                 "dealers.context_processors.current_dealer",
             ],
         },
@@ -172,6 +174,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "b2bportal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The portal's public address: links in e-mails (notifications, payment links) are absolute on it.
+B2B_SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+# Notifications (docs/notifications.md): a failed e-mail is tried again with a doubling wait (1 minute up to 6
+# hours) and given up after this many attempts; a worker silent this long while sending frees its notice again;
+# staff digests (held orders, sync issues) go out every this many minutes.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 12)
+NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 900)
+NOTIFICATIONS_DIGEST_MINUTES = env_int("NOTIFICATIONS_DIGEST_MINUTES", 15)
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
@@ -258,6 +268,8 @@ PAYMENT_GATEWAYS: dict[str, dict] = {
     },
 }
 PAYMENT_DEFAULT_GATEWAY = env_str("PAYMENT_DEFAULT_GATEWAY", "sandbox")
+# A new payment link's expiry, in days from its creation (staff may change it on the form).
+B2B_PAYMENT_LINK_DAYS = env_int("PAYMENT_LINK_DAYS", 14)
 # Bank matching (payments.matching): the score that allocates a transfer alone, and the lead it needs over the
 # next dealer.
 PAYMENT_MATCH_THRESHOLD = env_int("PAYMENT_MATCH_THRESHOLD", 70)

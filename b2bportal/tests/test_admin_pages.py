@@ -28,13 +28,14 @@ from erpsync.models import (
     SyncRun,
     ValueMap,
 )
+from notifications.models import Notification, NotificationPreference
 from orders.models import Cart, CartLine, Order, OrderStatusChange
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory
 from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
-PORTAL_APPS = {"dealers", "catalog", "orders", "payments", "erpsync"}
+PORTAL_APPS = {"dealers", "catalog", "orders", "payments", "erpsync", "notifications"}
 PORTAL_MODELS = [model for model in REGISTERED if model._meta.app_label in PORTAL_APPS]
 
 # Records that are written only by services (placement, transitions, gateways, imports, the sync) or are
@@ -55,6 +56,7 @@ ADD_DISABLED = {
     "erpsync.SyncRun",
     "erpsync.SyncJob",
     "erpsync.SyncIssue",
+    "notifications.Notification",
     # django-axes' login records, django-q2's task results and queue
     "axes.AccessAttempt",
     "axes.AccessFailureLog",
@@ -159,6 +161,11 @@ def one_of_each(db, superuser):
         connection=erp, run=run, job=job, entity="product", external_id="ITM-2", code="unknown_unit", message="Unit XX?"
     )
     ReconciliationExport.objects.create(report=ReconciliationExport.Report.BALANCES, requested_by=superuser)
+    Notification.objects.create(
+        kind="order_approved", key=f"order_approved:1:u:{superuser.pk}", recipient=superuser, email=superuser.email,
+        language="tr", params={"order_id": order.pk}, url="/orders/",
+    )  # fmt: skip
+    NotificationPreference.objects.create(user=superuser, kind="order_approved", email=False)
     AccountEntry.objects.create(
         connection=erp,
         erp_id="JE-1",

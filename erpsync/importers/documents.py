@@ -17,6 +17,7 @@ from erpsync.importers.engine import ImportContext
 from erpsync.importers.staged import RecordRejected, number, text
 from erpsync.models import ValueMap
 from orders.models import Order, OrderStatusChange
+from orders.notifications import documents_notify
 from orders.services.transitions import order_erp_document_set, order_transition
 from orders.status import TRANSITIONS, OrderStatus
 
@@ -165,6 +166,8 @@ class DocumentImporter:
                 ctx.counts.unchanged += 1
         DealerDocument.objects.bulk_create(create)
         DealerDocument.objects.bulk_update(update, [*DOCUMENT_FIELDS, "as_of", "updated_at"])
+        # New delivery notes and invoices (and a tracking number arriving late) tell the buyer; once each.
+        documents_notify([*create, *update])
         ctx.counts.created += len(create)
         ctx.counts.updated += len(update)
 

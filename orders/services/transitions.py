@@ -10,6 +10,7 @@ from catalog.models import StockLevel
 from orders.exceptions import InvalidOrderTransition
 from orders.hooks import order_approved
 from orders.models import Order, OrderStatusChange, StockReservation
+from orders.notifications import order_status_notify
 from orders.status import RELEASES_RESERVATION, OrderStatus, can_transition
 
 S = OrderStatus
@@ -37,9 +38,11 @@ def order_transition(
     locked.save(update_fields=["status", "updated_at"])
     if to_status in RELEASES_RESERVATION:
         reservations_release(order=locked)
-    OrderStatusChange.objects.create(
+    change = OrderStatusChange.objects.create(
         order=locked, from_status=from_status, to_status=to_status, actor=actor, source=source, reason=reason
     )
+    # Whoever must hear of it (approvers, the buyer, staff) is notified in this transaction; e-mails go on commit.
+    order_status_notify(order=locked, change=change)
     if to_status == S.APPROVED:
         # The outbox row commits with the approval, or neither does: an approved order always reaches the ERP.
         order_approved.send(order=locked)
