@@ -54,6 +54,13 @@ def search_key_sql(expression_sql: str) -> str:
     return f"lower(translate({expression_sql}, '{SEARCH_FOLD_FROM}', '{SEARCH_FOLD_TO}'))"
 
 
+def search_key_expression(expression):
+    """``search_key`` as a database expression on ``expression`` (a field name or an expression), for every
+    database: on SQLite ``Translate`` is written with ``REPLACE``. The Turkish letters become ASCII before
+    ``lower()``, so a database whose ``lower()`` only knows ASCII folds them too."""
+    return Lower(Translate(expression, Value(SEARCH_FOLD_FROM), Value(SEARCH_FOLD_TO)))
+
+
 def code_key(text: str) -> str:
     """The form in which two SKUs or unit codes are the same code: trimmed, case ignored, the dotted and dotless
     i alike ("ŞİŞE-1" and " şişe-1" → "şişe-1"). Turkish letters stay Turkish: "şişe-1" is not "sise-1".

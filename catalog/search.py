@@ -4,15 +4,17 @@ On PostgreSQL the product's SKU, names and barcode are folded into one lower-cas
 ("İpek Çanta" → "ipek canta") and searched with ``LIKE '%term%'``, which the trigram index created in migration
 ``0004_product_search`` answers without scanning the table. Dealers type without Turkish letters or in any case
 and still find "ŞİŞE" with "sise". Every word of the query must match. A pack's barcode matches exactly.
-On SQLite (the try-out database) a plain case-insensitive ``icontains`` per field is used.
+On SQLite (the try-out database) the same folded text is built with ``search_key_expression`` (``TRANSLATE``
+written as ``REPLACE``) and searched with ``LIKE``, without an index: the same words find the same products.
 """
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import BooleanField, Case, Func, IntegerField, Q, QuerySet, Value, When
+from django.db import connections
+from django.db.models import BooleanField, Case, CharField, F, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Concat
 
-from b2bportal.text import search_key, search_key_sql
+from b2bportal.text import search_key, search_key_expression, search_key_sql
 from catalog.models import ProductUnit
 
 MAX_TERMS = 8
@@ -44,6 +46,14 @@ class _Like(Func):
         return f"{SEARCH_DOCUMENT_SQL} LIKE %s", [self.pattern]
 
 
+def _search_document():
+    """The folded document as an expression, for databases without the indexed SQL (SQLite)."""
+    parts = []
+    for name in ("sku", "name", "name_en", "barcode"):
+        parts += [F(name), Value(" ")]
+    return search_key_expression(Concat(*parts[:-1], output_field=CharField()))
+
+
 def product_search(queryset: QuerySet, query: str) -> QuerySet:
     """Products matching every word of ``query``; best matches first are marked by ``search_rank`` (0 = exact)."""
 
@@ -51,14 +61,14 @@ def product_search(queryset: QuerySet, query: str) -> QuerySet:
     if not terms:
         return queryset
     exact = query.strip()
-    if connection.vendor == "postgresql":
-        condition = Q()
+    condition = Q()
+    if connections[queryset.db].vendor == "postgresql":
         for term in terms:
             condition &= Q(_Like(_like_pattern(term)))
     else:
-        condition = Q()
+        queryset = queryset.alias(search_document=_search_document())
         for term in terms:
-            condition &= Q(sku__icontains=term) | Q(name__icontains=term) | Q(name_en__icontains=term) | Q(barcode=term)
+            condition &= Q(search_document__contains=term)
     # A pack's barcode (a case of 12 has its own): looked up first, so the main condition stays index-friendly.
     pack_ids = []
     if exact.isdigit() and len(exact) >= 8:

@@ -66,11 +66,11 @@ LEGAL_FORMS = ["San. ve Tic. Ltd. Şti.", "Tic. Ltd. Şti.", "San. ve Tic. A.Ş.
 FIRST_NAMES = ["Mehmet", "Ahmet", "Ayşe", "Fatma", "Mustafa", "Hüseyin", "Emine", "Ali", "Hatice", "İbrahim"]
 LAST_NAMES = ["Kaya", "Yılmaz", "Demir", "Şahin", "Aydın", "Özdemir", "Arslan", "Doğan", "Kılıç", "Koç"]
 CREDIT_HOLD_REASONS = [
-    "Cheque returned unpaid; finance follow-up.",
-    "Invoices more than 90 days overdue.",
-    "Balance above the credit limit.",
-    "Legal follow-up (icra takibi) in progress.",
-    "Signed dealer agreement missing.",
+    "Karşılıksız çek, finans takibinde",
+    "90 günü geçmiş faturalar",
+    "Bakiye kredi limitinin üzerinde",
+    "İcra takibi sürüyor",
+    "İmzalı bayilik sözleşmesi eksik",
 ]
 BANKS = [("00010", "Ziraat Bankası"), ("00012", "Halkbank"), ("00015", "VakıfBank"), ("00046", "Akbank"),
          ("00062", "Garanti BBVA"), ("00064", "İş Bankası"), ("00067", "Yapı Kredi"), ("00111", "QNB")]  # fmt: skip

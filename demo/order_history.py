@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
+from django.utils import translation
+from django.utils.translation import gettext
+
 from catalog.models import Product
 from dealers.models import DealerAddress
 from demo.catalogue import PRICE_LISTS, PriceBook, ProductPlan
@@ -19,9 +22,12 @@ from demo.rows import BATCH_SIZE, Context, ids, insert_missing
 from demo.users import ADMIN_EMAIL
 from orders.models import Order, OrderLine, OrderStatusChange
 from orders.notifications import order_status_notify
+from orders.reasons import reasons_text
+from orders.rules import HOLD
 from orders.status import OrderStatus, can_transition
 
 ORDER_PREFIX = "B2B-2026-"
+DEMO_LANGUAGE = "tr"  # the demo company's own staff and system write Turkish
 S = OrderStatus
 
 FORWARD = [S.SUBMITTED, S.APPROVED, S.SENT_TO_ERP, S.CONFIRMED, S.IN_FULFILMENT, S.SHIPPED, S.INVOICED, S.CLOSED]
@@ -43,7 +49,7 @@ class _OrderScript:
     user: str
     status: str
     days_ago: int
-    hold_reasons: tuple[str, ...] = ()
+    hold_rules: tuple[str, ...] = ()  # the placement rules that held it (orders.rules), recorded as placement does
     path: tuple[str, ...] = ()
     payment_method: str = Order.PaymentMethod.ON_ACCOUNT
 
@@ -59,17 +65,15 @@ ORDER_SCRIPTS = [
     _OrderScript(
         YILDIZ, "alici", S.APPROVED, 3, path=(S.SUBMITTED, S.AWAITING_DEALER_APPROVAL, S.APPROVED)
     ),
-    _OrderScript(YILDIZ, "alici", S.AWAITING_DEALER_APPROVAL, 1),
-    _OrderScript(YILDIZ, "bayi", S.ON_HOLD, 1, hold_reasons=("Stock: not enough on hand for one line.",
-                                                               "Price changed since the item was added to the cart.")),
+    _OrderScript(YILDIZ, "alici", S.AWAITING_DEALER_APPROVAL, 1, hold_rules=("buyer_limit",)),
+    _OrderScript(YILDIZ, "bayi", S.ON_HOLD, 1, hold_rules=("stock",)),
     _OrderScript(YILDIZ, "bayi", S.SUBMITTED, 0),
     _OrderScript(YILDIZ, "alici", S.CANCELLED, 16),
-    _OrderScript(YILDIZ, "bayi", S.REJECTED, 25, hold_reasons=("Manual review: unusual quantity for this dealer.",)),
+    _OrderScript(YILDIZ, "bayi", S.REJECTED, 25, hold_rules=("manual_review",)),
     _OrderScript(EGE, "buyer", S.INVOICED, 40),
     _OrderScript(EGE, "buyer", S.CONFIRMED, 7),
     _OrderScript(EGE, "buyer", S.SUBMITTED, 0),
-    _OrderScript(KUZEY, "kuzey", S.ON_HOLD, 4, hold_reasons=("Credit hold: the dealer cannot order on account.",
-                                                             "Credit: exposure above the credit limit.")),
+    _OrderScript(KUZEY, "kuzey", S.ON_HOLD, 4, hold_rules=("credit_hold", "credit_limit")),
     _OrderScript(KUZEY, "kuzey", S.AWAITING_PAYMENT, 0, payment_method=Order.PaymentMethod.CARD),
 ]  # fmt: skip
 
@@ -268,11 +272,41 @@ def _build_order(
         delivery_address_text=address.as_text(),
         requested_delivery_date=(placed_at + timedelta(days=rng.randint(2, 10))).date(),
         note=rng.choice(("", "", "Lütfen teslimattan önce arayınız.", "Forklift yok, elle boşaltma.")),
-        hold_reasons=list(script.hold_reasons),
+        hold_reasons=_hold_reasons(script, dealer, lines, total_net + total_vat),
         erp_document_number=f"SS{placed_at:%y}-{rng.randint(1000, 99999):06d}" if reached_erp else "",
         placed_at=placed_at,
         created_at=placed_at - timedelta(minutes=rng.randint(2, 30)),
     )
+
+
+def _hold_reasons(script: _OrderScript, dealer: DealerPlan, lines: list[_LinePlan], total: Decimal) -> list[dict]:
+    """The reasons as placement records them: rule code, action and the figures (``orders.rules.CheckOutcome``),
+    worded in the reader's language when shown."""
+    reasons = []
+    for rule in script.hold_rules:
+        details: dict = {}
+        if rule == "stock":
+            first = lines[0]
+            short = max(Decimal(1), (first.quantity / 2).to_integral_value(ROUND_DOWN)) * first.unit_factor
+            details = {"short": {first.plan.sku: f"{short:.3f}"}}
+        elif rule == "buyer_limit":
+            details = {"approval_limit": str(BUYER_APPROVAL_LIMIT), "order_total": str(total)}
+        elif rule == "credit_hold":
+            details = {"reason": dealer.credit_hold_reason, "as_of": None}
+        elif rule == "credit_limit":
+            exposure = dealer.erp_balance + dealer.erp_open_orders + total
+            details = {
+                "credit_limit": str(dealer.credit_limit),
+                "erp_balance": str(dealer.erp_balance),
+                "erp_open_orders": str(dealer.erp_open_orders),
+                "portal_pending": "0.00",
+                "order_total": str(total),
+                "exposure": str(exposure),
+                "balance_as_of": None,
+                "limit_as_of": None,
+            }
+        reasons.append({"rule": rule, "passed": False, "action": HOLD, "details": details})
+    return reasons
 
 
 def _build_history(
@@ -293,9 +327,11 @@ def _build_history(
         if status == S.SUBMITTED:
             actor, source = placed_by, OrderStatusChange.Source.DEALER
         elif status == S.AWAITING_DEALER_APPROVAL:
-            reason = "Above the buyer's approval limit."
+            with translation.override(DEMO_LANGUAGE):
+                reason = gettext("Above the buyer's approval limit.")
         elif status == S.ON_HOLD:
-            reason = " ".join(script.hold_reasons)
+            with translation.override(DEMO_LANGUAGE):
+                reason = reasons_text(order.hold_reasons, order.currency)
         elif status == S.AWAITING_PAYMENT:
             reason = "Waiting for the card payment."
         elif status == S.APPROVED and previous == S.AWAITING_DEALER_APPROVAL:

@@ -10,7 +10,11 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -21,9 +25,10 @@ from catalog.availability import availability_for_products
 from dealers.credit import credit_position, credit_positions
 from orders.exceptions import DecisionRefused
 from orders.models import Cart, CartLine, HeldOrder, Order, OrderLine, OrderStatusChange
+from orders.reasons import reasons_text
 from orders.rules import RULE_LABELS
+from orders.selectors import orders_held_for
 from orders.services import order_staff_approve, order_staff_reject
-from orders.templatetags.orders import hold_reason
 
 
 class ReadOnlyInline(ViewOnlyMixin, admin.TabularInline):
@@ -76,7 +81,7 @@ class OrderAdmin(admin.ModelAdmin):
         "placed_by",
         "placed_at",
         "status",
-        "hold_reasons",
+        "reasons",
         "payment_method",
         "currency",
         "total_net",
@@ -92,7 +97,7 @@ class OrderAdmin(admin.ModelAdmin):
     fields = (
         ("number", "status"),
         ("dealer", "placed_by", "placed_at"),
-        "hold_reasons",
+        "reasons",
         ("payment_method", "currency"),
         ("total_net", "total_vat", "total_gross"),
         "po_number",
@@ -108,6 +113,10 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description=Order._meta.get_field("total_gross").verbose_name, ordering="total_gross")
     def total(self, obj: Order) -> str:
         return format_money(obj.total_gross, obj.currency)
+
+    @admin.display(description=_("hold reasons"))
+    def reasons(self, obj: Order) -> str:
+        return reasons_text(obj.hold_reasons, obj.currency) or "—"
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -179,7 +188,7 @@ class HoldReasonFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(hold_reasons__contains=[{"rule": self.value()}])
+            return orders_held_for(queryset, self.value())
         return queryset
 
 
@@ -198,7 +207,15 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 class DecisionNoteForm(forms.Form):
+    """The note of a staff decision: optional to approve, required to reject (the dealer sees it)."""
+
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, approve: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].required = not approve
+        if not approve:
+            self.fields["note"].error_messages["required"] = _("Say why the order is rejected.")
 
 
 class ApprovalQueueChangeList(ChangeList):
@@ -238,6 +255,7 @@ class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "placed_by",
         "placed_at",
         "status",
+        "reasons",
         "total",
         "po_number",
         "note",
@@ -263,7 +281,7 @@ class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("reasons"))
     def reasons(self, obj):
-        return "; ".join(hold_reason(r) for r in obj.hold_reasons) or "—"
+        return reasons_text(obj.hold_reasons, obj.currency) or "—"
 
     @admin.display(description=_("total"), ordering="total_gross")
     def total(self, obj):
@@ -322,27 +340,42 @@ class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
             rows,
         )
 
+    def _decide_one(self, request, order, *, approve: bool, note: str) -> bool:
+        """One staff decision through the approval services, its outcome told in a message; True when done."""
+        try:
+            if approve:
+                order_staff_approve(order=order, actor=request.user, note=note)
+            else:
+                order_staff_reject(order=order, actor=request.user, note=note)
+        except DecisionRefused as error:
+            text = (
+                _("%(number)s could not be approved: %(reason)s")
+                if approve
+                else _("%(number)s could not be rejected: %(reason)s")
+            )
+            self.message_user(request, text % {"number": order.number, "reason": error.message}, messages.ERROR)
+            return False
+        return True
+
+    def _decided(self, request, numbers: list[str], *, approve: bool) -> None:
+        if numbers:
+            text = _("%(number)s approved") if approve else _("%(number)s rejected")
+            self.message_user(request, text % {"number": ", ".join(numbers)}, messages.SUCCESS)
+
     def _decide(self, request, queryset, *, approve: bool):
+        """The queue's bulk decision: a page with the selected orders and a note first; a reject without a note
+        shows that page again, the selection kept, with the error."""
         if "apply" in request.POST:
-            form = DecisionNoteForm(request.POST)
+            form = DecisionNoteForm(request.POST, approve=approve)
             if form.is_valid():
-                done, refused = 0, []
-                for order in queryset:
-                    try:
-                        if approve:
-                            order_staff_approve(order=order, actor=request.user, note=form.cleaned_data["note"])
-                        else:
-                            order_staff_reject(order=order, actor=request.user, note=form.cleaned_data["note"])
-                        done += 1
-                    except DecisionRefused as error:
-                        refused.append(f"{order.number}: {error.message}")
-                if done:
-                    self.message_user(request, _("%(count)s orders decided.") % {"count": done}, messages.SUCCESS)
-                for text in refused:
-                    self.message_user(request, text, messages.ERROR)
+                note = form.cleaned_data["note"]
+                done = [
+                    order.number for order in queryset if self._decide_one(request, order, approve=approve, note=note)
+                ]
+                self._decided(request, done, approve=approve)
                 return None
         else:
-            form = DecisionNoteForm()
+            form = DecisionNoteForm(approve=approve)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Approve orders") if approve else _("Reject orders"),
@@ -353,6 +386,36 @@ class ApprovalQueueAdmin(ViewOnlyMixin, admin.ModelAdmin):
             "approve": approve,
         }
         return TemplateResponse(request, "admin/orders/heldorder/decide.html", context)
+
+    def get_urls(self):
+        decide = self.admin_site.admin_view(self.decide_view)
+        return [
+            path("<int:object_id>/decide/", decide, name="orders_heldorder_decide"),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, object_id: int):
+        """The Approve and Reject buttons of one held order's own page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("orders.change_order"):
+            raise PermissionDenied
+        order = get_object_or_404(HeldOrder, pk=object_id)
+        approve = request.POST.get("decision") == "approve"
+        form = DecisionNoteForm(request.POST, approve=approve)
+        if not form.is_valid():
+            for error in form.errors.get("note", []):
+                text = _("%(number)s could not be rejected: %(reason)s")
+                self.message_user(request, text % {"number": order.number, "reason": error}, messages.ERROR)
+            return redirect("admin:orders_heldorder_change", order.pk)
+        if self._decide_one(request, order, approve=approve, note=form.cleaned_data["note"]):
+            self._decided(request, [order.number], approve=approve)
+            return redirect("admin:orders_heldorder_changelist")
+        return redirect("admin:orders_heldorder_change", order.pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_decide": request.user.has_perm("orders.change_order")}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Approve selected orders"))
     def approve_selected(self, request, queryset):

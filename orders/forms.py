@@ -41,8 +41,24 @@ class QuickOrderForm(forms.Form):
         return data
 
 
+class PaymentRadioSelect(forms.RadioSelect):
+    """Radios of which some may be disabled (``disabled_values``): shown, with their reason, but not selectable."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values: set[str] = set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class CheckoutForm(forms.Form):
-    """The dealer's own delivery addresses only; the idempotency key and the confirmed price signature ride along."""
+    """The dealer's own delivery addresses only; the idempotency key and the confirmed price signature ride along.
+    ``unavailable`` maps payment methods a placement rule would refuse to the reason: they are shown disabled,
+    with the reason, and refused if sent anyway."""
 
     delivery_address = forms.ModelChoiceField(label=_("Delivery address"), queryset=DealerAddress.objects.none())
     po_number = forms.CharField(label=_("PO number"), max_length=64, required=False)
@@ -51,14 +67,15 @@ class CheckoutForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     payment_method = forms.ChoiceField(
-        label=_("Payment"), choices=Order.PaymentMethod.choices, widget=forms.RadioSelect
+        label=_("Payment"), choices=Order.PaymentMethod.choices, widget=PaymentRadioSelect
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     signature = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, dealer, **kwargs):
+    def __init__(self, *args, dealer, unavailable: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.dealer = dealer
+        self.unavailable = unavailable or {}
         addresses = DealerAddress.objects.filter(
             dealer=dealer, kind=DealerAddress.Kind.SHIPPING, is_active=True
         ).order_by("-is_default", "name")
@@ -67,7 +84,21 @@ class CheckoutForm(forms.Form):
         self.fields["delivery_address"].initial = default.pk if default else None
         self.fields["po_number"].required = dealer.po_number_required
         self.fields["idempotency_key"].initial = uuid.uuid4()
-        self.fields["payment_method"].initial = Order.PaymentMethod.ON_ACCOUNT
+        method = self.fields["payment_method"]
+        method.choices = [
+            (value, _("%(method)s — not available: %(reason)s") % {"method": label, "reason": self.unavailable[value]})
+            if value in self.unavailable
+            else (value, label)
+            for value, label in Order.PaymentMethod.choices
+        ]
+        method.widget.disabled_values = set(self.unavailable)
+        method.initial = next((value for value in Order.PaymentMethod.values if value not in self.unavailable), None)
+
+    def clean_payment_method(self):
+        value = self.cleaned_data["payment_method"]
+        if value in self.unavailable:
+            raise forms.ValidationError(self.unavailable[value])
+        return value
 
     def clean_requested_delivery_date(self):
         value = self.cleaned_data.get("requested_delivery_date")

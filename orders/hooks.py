@@ -1,7 +1,8 @@
 """What orders tell the layers above them, inside the caller's transaction (see ``b2bportal.hooks``).
 
 ``erpsync`` connects the handlers at start-up: an approved order is queued for export to the ERP, a cancellation of
-an order the ERP may hold is queued for the ERP, and the default connection may choose the stock rule.
+an order the ERP may hold is queued for the ERP, and the default connection may choose the stock rule. ``payments``
+answers how an order awaiting a bank transfer is paid (accounts, reference, amount).
 """
 
 from b2bportal.hooks import Hook
@@ -19,4 +20,11 @@ order_cancelling = Hook(
 erp_stock_rule = Hook(
     "ERP stock rule",
     doc="first(): the stock shortfall rule the default ERP connection chooses ('hold', 'backorder'…), or None.",
+)
+payment_instructions = Hook(
+    "payment instructions",
+    doc=(
+        "first(order=…): how to pay a bank-transfer order — the seller's accounts, the payment reference the bank "
+        "matching recognises and the amount still due — or None."
+    ),
 )

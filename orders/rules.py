@@ -75,7 +75,9 @@ class CheckOutcome:
         return not self.passed and self.action == BLOCK
 
     def as_record(self) -> dict:
-        return {key: str(value) if key == "message" else value for key, value in asdict(self).items()}
+        """The outcome as stored on the order: rule code, result, action and figures. The message is not stored:
+        ``orders.reasons`` words a recorded outcome in the reader's language when it is shown."""
+        return {key: value for key, value in asdict(self).items() if key != "message"}
 
 
 def validate_rules(configured: dict) -> list[str]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Sum
 
 from dealers.access import get_scoped_or_404, scoped
 from dealers.models import DealerUser
@@ -35,12 +36,13 @@ def order_search_for_dealer_user(*, dealer_user: DealerUser, q="", status="", da
 
 
 def orders_awaiting_dealer_approval(*, dealer_user: DealerUser) -> QuerySet[Order]:
-    """Buyers' orders above their limit, for the dealer's approvers; nothing for a buyer."""
+    """Buyers' orders above their limit, with their lines, for the dealer's approvers; nothing for a buyer."""
     if not dealer_user.can_approve:
         return Order.objects.none()
     return (
         scoped(Order.objects.filter(status="awaiting_dealer_approval"), dealer_user)
         .select_related("placed_by")
+        .prefetch_related("lines")
         .order_by("placed_at", "id")
     )
 
@@ -71,3 +73,34 @@ def portal_pending_totals(*, dealers) -> dict[int, Decimal]:
         .values_list("dealer_id", "currency", "total")
     )
     return {dealer_id: total for dealer_id, currency, total in rows if currency == by_id[dealer_id].currency}
+
+
+class _HasHoldRule(Func):
+    """True where the order's ``hold_reasons`` hold a reason with rule code ``rule``: a JSON containment test on
+    PostgreSQL, a walk of the array with ``json_tree`` on SQLite (which has no JSON ``contains``). Reasons stored as
+    plain text name no rule and never match."""
+
+    output_field = BooleanField()
+
+    def __init__(self, rule: str):
+        super().__init__(F("hold_reasons"))
+        self.rule = rule
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return f"({column})::jsonb @> %s::jsonb", [*params, json.dumps([{"rule": self.rule}])]
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        # A top-level element's "rule" key: its path is "$[n]", with no further step. ``column`` is the compiled
+        # column name; the rule code is a parameter.
+        sql = (
+            f"EXISTS (SELECT 1 FROM json_tree({column}) AS reason WHERE reason.key = 'rule' "  # noqa: S608
+            "AND reason.atom = %s AND reason.path NOT LIKE '%%.%%')"
+        )
+        return sql, [*params, self.rule]
+
+
+def orders_held_for(queryset: QuerySet[Order], rule: str) -> QuerySet[Order]:
+    """The orders of ``queryset`` with a hold reason of ``rule`` (a code of ``orders.rules.RULE_LABELS``)."""
+    return queryset.filter(_HasHoldRule(rule))

@@ -17,8 +17,10 @@ from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
 from dealers.access import dealer_required
 from dealers.credit import credit_position
+from orders.checkout import checkout_guidance
 from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged
 from orders.forms import CartLineForm, CheckoutForm, DecisionForm, OrderFilterForm, QuickOrderForm, SaveListForm
+from orders.hooks import payment_instructions
 from orders.models import Cart
 from orders.pricing import cart_priced, reorder_differences
 from orders.quick_order import QuickOrderError, parse_quick_order_file, parse_quick_order_text, quick_order_preview
@@ -45,6 +47,7 @@ from orders.services.cart import (
     cart_save_as_list,
     saved_lists_for,
 )
+from orders.services.placement import placement_preview
 
 
 def _back(request, default: str) -> str:
@@ -98,6 +101,7 @@ def order_detail(request, number: str):
         "orders/order_detail.html",
         {
             "order": order,
+            "instructions": payment_instructions.first(order=order),
             "can_cancel": can_dealer_cancel(order)
             and (request.dealer_user.can_approve or order.placed_by_id == request.user.pk),
             "can_decide": request.dealer_user.can_approve and order.status == "awaiting_dealer_approval",
@@ -314,6 +318,12 @@ def quick_order(request):
 # -- checkout ----------------------------------------------------------------------------------------------------
 
 
+def _guidance(request, priced):
+    """What placing ``priced`` would do, in words (``orders.checkout``), from the placement checks themselves."""
+    preview = placement_preview(dealer_user=request.dealer_user, priced=priced)
+    return checkout_guidance(preview, priced.currency)
+
+
 @dealer_required
 def checkout(request):
     dealer = request.dealer_user.dealer
@@ -322,7 +332,13 @@ def checkout(request):
     if priced is None or not priced.lines:
         messages.info(request, _("Your cart is empty."))
         return redirect("orders:cart")
-    form = CheckoutForm(request.POST or None, dealer=dealer, initial={"signature": priced.signature})
+    guidance = _guidance(request, priced)
+    form = CheckoutForm(
+        request.POST or None,
+        dealer=dealer,
+        unavailable=guidance.unavailable,
+        initial={"signature": priced.signature},
+    )
     changed = None
     if request.method == "POST" and form.is_valid() and priced.orderable:
         data = form.cleaned_data
@@ -337,13 +353,18 @@ def checkout(request):
                 note=data["note"],
                 confirmed_signature=data["signature"],
             )
+            messages.success(request, _("Order %(number)s is placed.") % {"number": order.number})
             return redirect("orders:order_detail", number=order.number)
         except PricesChanged as prices:
             changed = prices.priced
             priced = prices.priced
-            form = CheckoutForm({**request.POST.dict(), "signature": priced.signature}, dealer=dealer)
+            guidance = _guidance(request, priced)
+            form = CheckoutForm(
+                {**request.POST.dict(), "signature": priced.signature}, dealer=dealer, unavailable=guidance.unavailable
+            )
             form.is_valid()
         except OrderRefused as refused:
             for message in refused.messages:
                 form.add_error(None, message)
-    return render(request, "orders/checkout.html", {"form": form, "priced": priced, "changed": changed})
+    context = {"form": form, "priced": priced, "changed": changed, "guidance": guidance}
+    return render(request, "orders/checkout.html", context)

@@ -139,6 +139,12 @@ class MatchIndex:
             self.by_amount[item.due].append(item)
 
 
+def payment_reference(order: Order) -> str:
+    """What a dealer quotes in a bank transfer's description so that matching names the order: its number, which
+    ``candidates_for`` finds as a token (``TOKEN``) among the orders awaiting payment."""
+    return order.number
+
+
 def _first_word(title: str) -> str:
     words = [w for w in re.split(r"[^0-9A-Z]+", name_key(title or "")) if len(w) >= 4]
     return words[0] if words else ""

@@ -26,6 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from b2bportal.company import BankAccount, company_bank_accounts
 from dealers.models import DealerDocument
 from orders.models import OrderStatusChange
 from orders.services.transitions import order_transition
@@ -33,6 +34,7 @@ from orders.status import OrderStatus
 from payments.gateways import gateway_for
 from payments.gateways.base import Buyer, CallbackRejected, Checkout, GatewayError, Outcome, OutcomeStatus
 from payments.hooks import collections_recorded, refund_made
+from payments.matching import payment_reference
 from payments.models import Allocation, Payment, PaymentLink
 from payments.notifications import payment_link_notify
 from payments.receivables import invoice_open_amounts
@@ -71,6 +73,30 @@ def order_amount_due(order) -> Decimal:
     transfers alike)."""
     paid = Allocation.objects.filter(order=order).aggregate(s=Sum("amount"))["s"]
     return max(order.total_gross - (paid or Decimal(0)), Decimal(0))
+
+
+@dataclass(frozen=True)
+class BankTransferInstructions:
+    """How to pay an order by bank transfer: into which accounts, quoting which reference, how much."""
+
+    accounts: list[BankAccount]
+    reference: str
+    amount_due: Decimal
+    currency: str
+
+
+def bank_transfer_instructions(*, order) -> BankTransferInstructions | None:
+    """For a bank-transfer order awaiting payment: the seller's accounts (``B2B_COMPANY_IBAN``), the reference the
+    bank matching recognises (``payments.matching.payment_reference``) and what is still due; otherwise None.
+    Answers ``orders.hooks.payment_instructions``."""
+    if order.payment_method != order.PaymentMethod.BANK_TRANSFER or order.status != OrderStatus.AWAITING_PAYMENT:
+        return None
+    return BankTransferInstructions(
+        accounts=company_bank_accounts(),
+        reference=payment_reference(order),
+        amount_due=order_amount_due(order),
+        currency=order.currency,
+    )
 
 
 def payment_start(

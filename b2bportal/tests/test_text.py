@@ -15,6 +15,7 @@ from b2bportal.text import (
     header_key,
     name_key,
     search_key,
+    search_key_expression,
     search_key_sql,
     word_key,
 )
@@ -174,3 +175,14 @@ def sqlite(django_db_blocker):
 @pytest.mark.parametrize("text", TWIN_SAMPLES)
 def test_code_key_sql_agrees_with_python_on_sqlite(sqlite, text):
     assert _twin(sqlite, code_key_sql(Value(text))) == code_key(text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", TWIN_SAMPLES)
+def test_search_key_expression_agrees_with_python(text):
+    assert _twin(connection, search_key_expression(Value(text))) == search_key(text)
+
+
+@pytest.mark.parametrize("text", TWIN_SAMPLES)
+def test_search_key_expression_agrees_with_python_on_sqlite(sqlite, text):
+    assert _twin(sqlite, search_key_expression(Value(text))) == search_key(text)

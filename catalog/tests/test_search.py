@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from b2bportal.text import search_key
 from catalog.models import Product
 from catalog.search import product_search
@@ -79,3 +80,54 @@ def test_search_uses_the_trigram_index(products):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "product_search_trgm_idx" in plan, plan
+
+
+TURKISH_NAMES = {
+    "KAC-1": ("Kaçak Akım Rölesi 30 mA", "Residual current relay 30 mA"),
+    "BOY-1": ("Duvar Boyası Beyaz 15 L", "Wall paint white 15 l"),
+    "CAM-100": ("ŞİŞE Cam 1 L", "Glass bottle 1 l"),
+    "IPK-7": ("İpek Çanta", "Silk bag"),
+}
+TURKISH_QUERIES = {
+    "kaçak": ["KAC-1"],
+    "kacak": ["KAC-1"],
+    "akım": ["KAC-1"],
+    "AKIM": ["KAC-1"],
+    "rolesi": ["KAC-1"],
+    "Rölesi kaçak": ["KAC-1"],
+    "boyası": ["BOY-1"],
+    "BOYASI beyaz": ["BOY-1"],
+    "sise": ["CAM-100"],
+    "ŞİŞE cam": ["CAM-100"],
+    "ipek canta": ["IPK-7"],
+    "silk": ["IPK-7"],
+    "ipek vida": [],
+}
+
+
+def test_turkish_letters_are_folded_on_postgresql_as_on_sqlite(db):
+    for sku, (name, name_en) in TURKISH_NAMES.items():
+        ProductFactory(sku=sku, name=name, name_en=name_en)
+    assert {query: found(query) for query in TURKISH_QUERIES} == TURKISH_QUERIES
+
+
+def test_turkish_letters_are_folded_on_sqlite(tmp_path):
+    """The try-out database: the same search on a real SQLite file finds the same products."""
+    database = sqlite_database(tmp_path)
+    results = sqlite_script(
+        database,
+        f"""
+        import json
+        from catalog.models import Product
+        from catalog.search import product_search
+        from catalog.tests.factories import ProductFactory
+        for sku, (name, name_en) in {TURKISH_NAMES!r}.items():
+            ProductFactory(sku=sku, name=name, name_en=name_en)
+        found = {{
+            query: sorted(product_search(Product.objects.all(), query).values_list("sku", flat=True))
+            for query in {list(TURKISH_QUERIES)!r}
+        }}
+        print(json.dumps(found))
+        """,
+    )
+    assert results == TURKISH_QUERIES

@@ -15,8 +15,9 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, F, Q
-from django.test import RequestFactory, override_settings
-from django.utils import timezone
+from django.test import Client, RequestFactory, override_settings
+from django.urls import reverse
+from django.utils import timezone, translation
 from stdnum import ean, iban
 
 from accounts.models import User
@@ -43,9 +44,12 @@ from dealers.models import (
 )
 from dealers.validators import validate_tax_number
 from demo import catalogue, company, erp_export, erp_import, load
-from demo.customers import KUZEY
+from demo.customers import KUZEY, YILDIZ
+from demo.users import ADMIN_EMAIL
 from erpsync.models import ErpConnection, SyncIssue, SyncRun
 from orders.models import Order
+from orders.reasons import reasons_text
+from orders.rules import RULE_LABELS
 from orders.status import OrderStatus, can_transition
 
 pytestmark = pytest.mark.django_db
@@ -267,8 +271,9 @@ def test_orders_have_consistent_amounts_and_a_valid_history(output):
         assert order.total_net == sum(line.line_net for line in lines)
         assert order.total_vat == sum(line.line_vat for line in lines)
         assert order.total_gross == order.total_net + order.total_vat
-        if order.status == OrderStatus.ON_HOLD:
-            assert order.hold_reasons and all(isinstance(reason, str) for reason in order.hold_reasons)
+        if order.status in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_DEALER_APPROVAL):
+            # Rule codes with their figures, as placement records them, worded for each reader when shown.
+            assert order.hold_reasons and all(reason["rule"] in RULE_LABELS for reason in order.hold_reasons)
         if order.status in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.INVOICED):
             assert order.erp_document_number
         history = list(order.status_changes.all())
@@ -280,6 +285,22 @@ def test_orders_have_consistent_amounts_and_a_valid_history(output):
             assert before.created_at <= after.created_at
         assert order.placed_at <= history[0].created_at + timedelta(seconds=1)
         assert history[-1].created_at <= now
+
+
+def test_the_approval_queue_finds_the_demo_orders_by_reason(output):
+    staff = User.objects.get(email=ADMIN_EMAIL)
+    client = Client()
+    client.force_login(staff)
+    url = reverse("admin:orders_heldorder_changelist")
+    found = {}
+    for rule in ("credit_hold", "credit_limit", "stock"):
+        response = client.get(url, {"reason": rule})
+        found[rule] = {order.dealer.code for order in response.context["cl"].result_list}
+    assert found == {"credit_hold": {KUZEY}, "credit_limit": {KUZEY}, "stock": {YILDIZ}}
+    kuzey = Order.objects.get(dealer__code=KUZEY, status=OrderStatus.ON_HOLD)
+    with translation.override("tr"):
+        assert reasons_text(kuzey.hold_reasons, kuzey.currency).startswith("Bayi kredi blokajında: Karşılıksız çek")
+        assert ".;" not in kuzey.status_changes.last().reason
 
 
 def test_buyer_above_their_limit_waits_for_the_dealer_approver(output):

@@ -9,6 +9,7 @@ from dealers.models import DealerUser
 from orders.exceptions import DecisionRefused
 from orders.hooks import order_cancelling
 from orders.models import Order, OrderStatusChange
+from orders.reasons import reason_rule, reasons_without
 from orders.services.transitions import order_transition
 from orders.status import FINAL, POINT_OF_NO_RETURN, OrderStatus
 
@@ -21,7 +22,7 @@ def _after_approval(order: Order) -> str:
 
 
 def _failed(order: Order, rule: str) -> bool:
-    return any(reason.get("rule") == rule and reason.get("action") == "hold" for reason in order.hold_reasons)
+    return any(reason_rule(reason) == rule and reason.get("action") == "hold" for reason in order.hold_reasons)
 
 
 @transaction.atomic
@@ -70,7 +71,10 @@ def order_dealer_approve(*, order: Order, approver: DealerUser, note: str = "") 
     _check_dealer_approver(order, approver)
     if approver.approval_limit is not None and order.total_gross > approver.approval_limit:
         raise DecisionRefused(_("This order is above your own approval limit."))
-    staff_holds = [r for r in order.hold_reasons if r.get("rule") in STAFF_RULES and r.get("action") == "hold"]
+    # The approval settles the buyer's limit: only the reasons still true stay, and they say why staff decide next.
+    order.hold_reasons = reasons_without(order.hold_reasons, {"buyer_limit"})
+    order.save(update_fields=["hold_reasons", "updated_at"])
+    staff_holds = [r for r in order.hold_reasons if reason_rule(r) in STAFF_RULES and r.get("action") == "hold"]
     target = S.ON_HOLD if staff_holds else _after_approval(order)
     return order_transition(
         order=order,

@@ -19,9 +19,11 @@ import datetime as dt
 import logging
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -132,6 +134,68 @@ def _place(
     return order
 
 
+@dataclass(frozen=True)
+class PlacementPreview:
+    """What placing the priced cart now would do, by payment method: the same checks placement runs (``_checks``:
+    ``rule_action``, ``credit_decision``, ``allocate``), read without locks — a guide for the buyer, since stock
+    and credit may change before they press the button; placement decides again under its locks.
+
+    ``approvers`` are the names of the dealer's users who may approve this order when it is above the buyer's
+    approval limit."""
+
+    checks: dict[str, list[CheckOutcome]]
+    approvers: list[str]
+
+    def failing(self, payment_method: str) -> list[CheckOutcome]:
+        return [check for check in self.checks[payment_method] if not check.passed]
+
+    def blocking(self, payment_method: str) -> list[CheckOutcome]:
+        return [check for check in self.checks[payment_method] if check.blocks]
+
+    def outcome(self, payment_method: str) -> str:
+        """Where the order would go: "blocked", "dealer_approval", "staff", or "" (straight on)."""
+        failing = self.failing(payment_method)
+        if any(check.blocks for check in failing):
+            return "blocked"
+        if any(check.holds and check.rule == "buyer_limit" for check in failing):
+            return "dealer_approval"
+        if any(check.holds for check in failing):
+            return "staff"
+        return ""
+
+
+def placement_preview(*, dealer_user: DealerUser, priced) -> PlacementPreview:
+    """The placement checks for ``priced`` (the dealer user's priced cart) under each payment method, without
+    placing or locking anything."""
+    dealer = dealer_user.dealer
+    shortfall = _stock_allocated(priced, lock=False).shortfall if priced.lines else {}
+    stock_action = rule_action("stock", erp_choice=erp_stock_rule.first())
+    checks = {
+        method: _checks(dealer, dealer_user, method, priced, shortfall, stock_action)
+        for method in Order.PaymentMethod.values
+    }
+    over_limit = any(c.rule == "buyer_limit" and not c.passed for c in checks[Order.PaymentMethod.CARD])
+    approvers = _approver_names(dealer_user, priced.total_gross) if over_limit else []
+    return PlacementPreview(checks=checks, approvers=approvers)
+
+
+def _approver_names(dealer_user: DealerUser, total: Decimal) -> list[str]:
+    """The dealer's active approvers and admins whose own limit allows ``total``, the buyer left out."""
+    approvers = (
+        DealerUser.objects.filter(
+            dealer_id=dealer_user.dealer_id,
+            is_active=True,
+            user__is_active=True,
+            role__in=[DealerUser.Role.APPROVER, DealerUser.Role.ADMIN],
+        )
+        .filter(Q(approval_limit__isnull=True) | Q(approval_limit__gte=total))
+        .exclude(pk=dealer_user.pk)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    return [approver.user.get_full_name() or approver.user.email for approver in approvers]
+
+
 def _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date) -> None:
     if payment_method not in Order.PaymentMethod.values:
         raise OrderRefused([_("Choose a payment method.")])
@@ -179,25 +243,26 @@ def _priced_cart(dealer_user, dealer, confirmed_signature):
     return cart, priced
 
 
-def _stock_allocated(priced) -> StockAllocation:
+def _stock_allocated(priced, *, lock: bool = True) -> StockAllocation:
     """The stock rows of the ordered products, locked in primary-key order, and what can be taken from each.
     ``of=("self",)``: only the stock rows — a plain FOR UPDATE would also lock the joined warehouse rows and make
-    every placement wait for every other."""
+    every placement wait for every other. ``lock=False`` reads them without locks (the checkout's preview)."""
     needed: dict[int, Decimal] = defaultdict(Decimal)
     for p in priced.lines:
         needed[p.line.product_id] += p.line.quantity * p.price.unit_factor
-    levels = list(
-        sellable_levels()
-        .select_for_update(of=("self",))
-        .filter(product_id__in=list(needed))
-        .select_related("warehouse")
-        .order_by("pk")
-    )
+    levels = sellable_levels()
+    if lock:
+        levels = levels.select_for_update(of=("self",))
+    levels = list(levels.filter(product_id__in=list(needed)).select_related("warehouse").order_by("pk"))
     return allocate(levels, needed)
 
 
-def _checks(dealer, dealer_user, payment_method, priced, shortfalls) -> list[CheckOutcome]:
+def _checks(dealer, dealer_user, payment_method, priced, shortfalls, stock_action=None) -> list[CheckOutcome]:
+    """Every placement rule for this cart: credit (on account only), stock, the buyer's limit, manual review and a
+    quarantined dealer. ``stock_action``: the stock rule's action when the caller has read it already."""
     total = priced.total_gross
+    if stock_action is None:
+        stock_action = rule_action("stock", erp_choice=erp_stock_rule.first())
     checks: list[CheckOutcome] = []
     if payment_method == Order.PaymentMethod.ON_ACCOUNT:
         checks.extend(_credit_checks(dealer, total))
@@ -205,7 +270,7 @@ def _checks(dealer, dealer_user, payment_method, priced, shortfalls) -> list[Che
         CheckOutcome(
             "stock",
             passed=not shortfalls,
-            action=rule_action("stock", erp_choice=erp_stock_rule.first()),
+            action=stock_action,
             message=_("Some products are short of stock.") if shortfalls else "",
             details={"short": {_sku(priced, pid): str(qty) for pid, qty in shortfalls.items()}},
         )
@@ -341,7 +406,7 @@ def _route(order, dealer_user, payment_method, checks) -> None:
     if any(c.holds and c.rule == "buyer_limit" for c in checks):
         target, reason = OrderStatus.AWAITING_DEALER_APPROVAL, _("Above the buyer's approval limit.")
     elif staff_holds:
-        target, reason = OrderStatus.ON_HOLD, "; ".join(str(c.message) for c in staff_holds)
+        target, reason = OrderStatus.ON_HOLD, " ".join(str(c.message) for c in staff_holds)
     elif payment_method == Order.PaymentMethod.ON_ACCOUNT:
         target, reason = OrderStatus.APPROVED, _("All placement checks passed.")
     else:

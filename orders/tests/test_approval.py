@@ -169,3 +169,25 @@ def test_no_cancel_from_the_point_of_no_return_or_by_others():
         order_dealer_cancel(order=order, dealer_user=buyer)
     order.refresh_from_db()
     assert order.status == S.IN_FULFILMENT
+
+
+def test_after_a_dealer_approval_only_the_reasons_still_true_remain():
+    dealer, product = make_shop(requires_manual_review=True)
+    buyer = buyer_of(dealer, approval_limit=D("10"))
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("1"))
+    order = place(buyer)
+    assert {r["rule"] for r in order.hold_reasons} == {"buyer_limit", "manual_review"}
+    approver = DealerUserFactory(dealer=dealer, role=DealerUser.Role.ADMIN)
+    order_dealer_approve(order=order, approver=approver)
+    order.refresh_from_db()
+    assert order.status == S.ON_HOLD
+    assert [r["rule"] for r in order.hold_reasons] == ["manual_review"]  # why staff decide next
+
+
+def test_a_refused_dealer_approval_keeps_the_reasons(above_limit):
+    order, dealer = above_limit
+    limited = DealerUserFactory(dealer=dealer, role=DealerUser.Role.APPROVER, approval_limit=D("50"))
+    with pytest.raises(DecisionRefused):
+        order_dealer_approve(order=order, approver=limited)
+    order.refresh_from_db()
+    assert [r["rule"] for r in order.hold_reasons] == ["buyer_limit"]

@@ -90,3 +90,47 @@ def test_order_held_for_credit_then_approved_by_staff(journey, portal_server, br
     order.refresh_from_db()
     assert order.status == OrderStatus.APPROVED
     page.screenshot(path=str(ARTIFACTS / "order-approved-tr.png"), full_page=True)
+
+
+def test_checkout_warns_then_staff_filter_by_reason_and_approve_on_the_order_page(journey, portal_server, browser_page):
+    buyer, staff = journey
+    page = browser_page
+    base = portal_server.url
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    sign_in(page, f"{base}/catalog/", buyer.user.email)
+    page.wait_for_url(f"{base}/catalog/")
+    page.fill("[data-testid=search]", "kablo")
+    page.click("[data-testid=filters] button[type=submit]")
+    page.wait_for_load_state()
+    row = page.locator("[data-testid=products] .product").first
+    row.locator("input[name=quantity]").fill("2")
+    row.locator("[data-testid=add-to-cart] button").click()
+    page.wait_for_load_state()
+
+    # 240 TRY more on an account with 100 TRY of credit left: the checkout says staff will approve it first.
+    page.goto(f"{base}/orders/checkout/")
+    notes = page.locator("[data-testid=payment-notes]").inner_text()
+    assert "Cari hesaba: bu sipariş 100,00 ₺ kullanılabilir kredinizin üzerinde" in notes
+    page.screenshot(path=str(ARTIFACTS / "checkout-guidance-tr.png"), full_page=True)
+    page.check("input[name=payment_method][value=on_account]")
+    page.click("[data-testid=place-order]")
+    page.wait_for_url(f"{base}/orders/P*/")
+    order = Order.objects.get()
+    assert order.status == OrderStatus.ON_HOLD
+    assert "personelimiz karar verecek" in page.locator("[data-testid=next-steps]").inner_text()
+
+    staff_page = page.context.browser.new_page()
+    sign_in(staff_page, f"{base}/admin/login/?next=/admin/orders/heldorder/%3Freason%3Dcredit_limit", staff.email)
+    staff_page.wait_for_url(f"{base}/admin/orders/heldorder/?reason=credit_limit")
+    staff_page.click(f"#result_list a:text('{order.number}')")
+    staff_page.wait_for_url(f"{base}/admin/orders/heldorder/{order.pk}/change/**")
+    staff_page.fill("[data-testid=order-decision] textarea[name=note]", "Ödeme sözü alındı")
+    staff_page.screenshot(path=str(ARTIFACTS / "held-order-page.png"), full_page=True)
+    staff_page.click("[data-testid=order-decision] button[value=approve]")
+    staff_page.wait_for_url(f"{base}/admin/orders/heldorder/")
+    # The staff user's language is English here.
+    assert f"{order.number} approved" in staff_page.locator(".messagelist").inner_text()
+    staff_page.close()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.APPROVED

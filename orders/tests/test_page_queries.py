@@ -87,7 +87,8 @@ def test_checkout_page_queries_do_not_grow_with_lines_or_addresses(buyer_client)
     fill_cart(buyer_client, FEW, MANY - FEW)
     many = page_queries(buyer_client, url, '<span class="mono">C-', MANY)
 
-    assert few == many <= 14
+    # The placement preview (what placing would do) reads stock, the ERP's stock rule and the credit exposure once.
+    assert few == many <= 15
 
 
 def awaiting(dealer, count: int) -> None:

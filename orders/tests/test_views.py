@@ -219,3 +219,16 @@ def test_detail_page_shows_the_erp_delivery_with_its_tracking_link(buyer_client)
     )
     html = buyer_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "IRS-77" in html and 'href="https://kargo.example/TRK9"' in html and "TRK9" in html
+
+
+def test_the_approvers_page_shows_the_reasons_and_the_lines(client):
+    dealer, product = make_shop()
+    buyer = buyer_of(dealer, approval_limit=D("10"))
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("3"))
+    order = place(buyer)
+    approver = DealerUserFactory(dealer=dealer, role=DealerUser.Role.APPROVER)
+    client.force_login(approver.user)
+    html = client.get(reverse("orders:approvals"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert order.number in html
+    assert "Above the buyer&#x27;s approval limit of ₺10.00" in html
+    assert 'data-testid="approval-lines"' in html and product.sku in html and "360.00" in html
