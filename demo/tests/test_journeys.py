@@ -129,6 +129,8 @@ def test_dealer_buyer_searches_in_turkish_orders_by_paste_and_checks_out(site, b
     # Checkout: the buyer is told before placing that the order is above their approval limit.
     page.click("[data-testid=to-checkout]")
     page.wait_for_url(f"{base}/orders/checkout/")
+    warnings = page.locator("[data-testid=checkout-warnings]").inner_text()
+    assert "20.000,00 ₺" in warnings and "Ayşe Kaya" in warnings, warnings
     shoot(page, site, "buyer-checkout")
     page.fill("textarea[name=note]", "Depoya teslim, 09:00-17:00")
     page.check("input[name=payment_method][value=on_account]")
@@ -136,7 +138,8 @@ def test_dealer_buyer_searches_in_turkish_orders_by_paste_and_checks_out(site, b
     page.wait_for_url(f"{base}/orders/P*/")
     number = page.url.rstrip("/").rsplit("/", 1)[-1]
     site.state["order"] = number
-    pass  # NOTE-TMP
+    assert "Depoya teslim, 09:00-17:00" in page.content()
+    assert "Ayşe Kaya" in page.locator("[data-testid=next-steps]").inner_text()
     shoot(page, site, "buyer-order")
     no_http_errors(page)
 
@@ -153,13 +156,52 @@ def test_dealer_buyer_searches_in_turkish_orders_by_paste_and_checks_out(site, b
 def test_dealer_approver_is_notified_and_approves(site, browser):
     number = site.state.get("order")
     assert number, "the buyer's journey placed no order"
+    # The worker e-mails the approver, in Turkish, with a link back to the portal.
+    mail = site.wait_for_mail(APPROVER, number)
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert "onayınızı bekliyor" in mail["Subject"]
+    assert f"{site.url}/" in text and number in html
+
     page = page_for(browser, site, APPROVER, DEMO_PASSWORD)
+    page.goto(f"{site.url}/notifications/")
+    assert int(page.locator("[data-testid=unread-count]").inner_text()) >= 1
+    notice = page.locator("[data-testid=notification]", has_text=number)
+    assert notice.count() == 1
+    shoot(page, site, "approver-notifications")
+    notice.locator("button").click()
+    page.wait_for_url(f"{site.url}/orders/{number}/")
     page.goto(f"{site.url}/orders/approvals/")
     row = page.locator("[data-testid=approvals] tr", has_text=number)
     assert row.count() == 1
     shoot(page, site, "approver-queue")
     row.locator("[data-testid=dealer-approve]").click()
     page.wait_for_load_state()
+    page.goto(f"{site.url}/orders/{number}/")
+    shoot(page, site, "approver-order-approved")
+    no_http_errors(page)
+    page.context.close()
+    # The buyer hears of it once the worker has sent it.
+    site.wait_for_mail(BUYER, number)
+
+
+def test_staff_filters_the_queue_by_reason_and_approves_on_the_order_page(site, browser):
+    # The demo company's credit-held order waits in the queue; staff find it by its reason.
+    page = page_for(browser, site, STAFF, STAFF_PASSWORD, admin=True)
+    page.goto(f"{site.url}/admin/orders/heldorder/")
+    page.click("#changelist-filter a[href*='reason=credit_hold']")
+    page.wait_for_load_state()
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() >= 1
+    shoot(page, site, "staff-queue-by-reason")
+    number = rows.first.locator("th a, td a").first.inner_text()
+    rows.first.locator("th a, td a").first.click()
+    page.wait_for_url("**/change/**")
+    shoot(page, site, "staff-held-order")
+    page.fill("[data-testid=order-decision] textarea[name=note]", "Teminat mektubu alındı")
+    page.click("[data-testid=order-decision] button[value=approve]")
+    page.wait_for_load_state()
+    assert f"{number} approved" in page.locator(".messagelist").inner_text()
     no_http_errors(page)
     page.context.close()
 
@@ -168,10 +210,29 @@ def test_accountant_downloads_the_statement_as_pdf_and_turkish_csv(site, browser
     page = page_for(browser, site, DEALER_ADMIN, DEMO_PASSWORD)
     page.goto(f"{site.url}/account/statement/")
     shoot(page, site, "accountant-statement")
+    closing = decimal_tr(page.locator("[data-testid=statement-closing]").inner_text().split("₺")[0].split()[-1])
     with page.expect_download() as pdf:
         page.click("[data-testid=statement-pdf]")
     assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
+
+    # The Turkish CSV opens in Turkish Excel: BOM, ';' and decimal commas; its last balance is the closing one.
+    with page.expect_download() as download:
+        page.click("[data-testid=statement-csv]")
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = csv_rows(data, ";")
+    header = rows[0]
+    assert "Borç" in header and "Alacak" in header and "Bakiye" in header, header
+    balance = rows[-1][header.index("Bakiye")] or rows[-2][header.index("Bakiye")]
+    assert decimal_tr(balance) == closing
     no_http_errors(page)
+
+    phone = page_for(browser, site, DEALER_ADMIN, DEMO_PASSWORD, viewport=PHONE)
+    for path in ("/account/", "/account/statement/", "/account/documents/", "/notifications/"):
+        phone.goto(f"{site.url}{path}")
+        fits_phone(phone)
+    shoot(phone, site, "accountant-statement-phone")
+    phone.context.close()
     page.context.close()
 
 
