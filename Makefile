@@ -4,7 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-STAMP := $(VENV)/.installed
+# Two installs into the one .venv: the runtime requirements for `make run`, the development ones (tests, linters,
+# the Tryton test server, Playwright) for `make test` and the other targets; each is redone when its files change.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 
 # make run: the embedded SQLite database in the project directory.
 RUN_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3
@@ -37,17 +40,26 @@ BENCH_RECONCILIATION_ARGS ?=
 BENCH_ACCOUNT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_account
 BENCH_ACCOUNT_ARGS ?=
 
-.PHONY: run test install system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
+.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
 	bench-reconciliation bench-account \
 	postgres messages lint format clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements-dev.txt
-	touch $(STAMP)
 
-install: $(STAMP)
+$(RUNTIME_STAMP): requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $(RUNTIME_STAMP)
+
+# The development requirements include the runtime ones (-r requirements.txt).
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP) $(RUNTIME_STAMP)
+
+install: $(RUNTIME_STAMP)
+
+install-dev: $(DEV_STAMP)
 
 # System packages: Debian Chromium for the browser tests, Pango for PDF rendering, gettext for
 # translations, openssl for the card provider simulator's test certificate. Installed only when missing (needs
@@ -87,7 +99,7 @@ run: install messages
 	$(RUN_ENV) $(PY) manage.py erpsync schedules --install
 	$(RUN_ENV) bin/portal-run
 
-test: install system-deps messages postgres
+test: install-dev system-deps messages postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
@@ -95,45 +107,47 @@ test: install system-deps messages postgres
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -p no:cacheprovider
 
 # Queries per page and server time of the dealer catalogue, in-process and under load (bench/catalog.py).
-bench-catalog: install bench-deps postgres
+bench-catalog: install-dev bench-deps postgres
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/catalog.py $(BENCH_ARGS)
 
 # Throughput, latency and stock safety of order placement, alone and with 50 buyers at once (bench/orders.py).
-bench-orders: install postgres
+bench-orders: install-dev postgres
 	BENCH_ORDERS_DATABASE_URL=$(BENCH_ORDERS_DATABASE_URL) $(PY) bench/orders.py $(BENCH_ORDERS_ARGS)
 
 # Rows/s of the ERP import (first load, unchanged re-sync, 1 % delta) against raw COPY and django-import-export,
 # the rows an unchanged re-sync writes, and peak memory as the feed grows (bench/sync.py).
-bench-sync: install postgres
+bench-sync: install-dev postgres
 	BENCH_SYNC_DATABASE_URL=$(BENCH_SYNC_DATABASE_URL) $(PY) bench/sync.py $(BENCH_SYNC_ARGS)
 
 # The SAP Business One adapter against the Service Layer simulator: import rows/s with the time split into HTTP,
 # mapping and database, peak memory, and order export orders/s at concurrency 1 and at the cap (bench/sap_b1.py).
-bench-sap-b1: install postgres
+bench-sap-b1: install-dev postgres
 	BENCH_SAP_B1_DATABASE_URL=$(BENCH_SAP_B1_DATABASE_URL) $(PY) bench/sap_b1.py $(BENCH_SAP_B1_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.
-bench-matching: install postgres
+bench-matching: install-dev postgres
 	$(PY) bench/matching.py --database-url $(BENCH_MATCHING_DATABASE_URL) $(BENCH_MATCHING_ARGS)
 
 # Reconciliation exports of orders and balances, 100,000 and 1,000,000 rows, as CSV and XLSX (bench/reconciliation.py):
 # rows/s and how much memory grows while writing.
-bench-reconciliation: install postgres
+bench-reconciliation: install-dev postgres
 	$(PY) bench/reconciliation.py --database-url $(BENCH_RECONCILIATION_DATABASE_URL) $(BENCH_RECONCILIATION_ARGS)
 
 # The customer ledger import and the dealer's account pages and downloads (bench/account.py).
-bench-account: install postgres
+bench-account: install-dev postgres
 	$(PY) bench/account.py --database-url $(BENCH_ACCOUNT_DATABASE_URL) $(BENCH_ACCOUNT_ARGS)
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Everything `make run` and `make test` made: the venv, the demo database (with its WAL files), the demo's drop
+# folder and exports under var/, collected static files and test screenshots.
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3-journal var staticfiles test-artifacts

@@ -19,6 +19,17 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in another language leaves that language active in the thread: every test ends back on the
+    default, so no test depends on which ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def dealer_user(db):
     return DealerUserFactory()

@@ -5,6 +5,9 @@
   as such (a negative amount stays a number).
 - Memory stays flat whatever the number of rows: CSV rows are produced one by one, XLSX is written by openpyxl's
   write-only workbook, which streams rows to a temporary file.
+- CSV comes in two dialects (``CsvDialect``): the international one (``,`` between fields, a decimal point, ISO
+  dates) and the one Excel opens by double-click on a Turkish Windows (``;`` between fields, a decimal comma, dates
+  as DD.MM.YYYY); both UTF-8 with a BOM. ``csv_dialect_for`` picks the reader's from their language.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -26,6 +30,27 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV writes its fields: separator, decimal mark and date format (``strftime``)."""
+
+    key: str
+    delimiter: str
+    decimal: str
+    date_format: str
+
+
+INTERNATIONAL_CSV = CsvDialect(key="intl", delimiter=",", decimal=".", date_format="%Y-%m-%d")
+# Excel with Turkish regional settings splits fields on ";" and reads "1234,56" and "31.01.2026" as number and date.
+TURKISH_EXCEL_CSV = CsvDialect(key="tr", delimiter=";", decimal=",", date_format="%d.%m.%Y")
+CSV_DIALECTS = {dialect.key: dialect for dialect in (INTERNATIONAL_CSV, TURKISH_EXCEL_CSV)}
+
+
+def csv_dialect_for(language: str | None) -> CsvDialect:
+    """The CSV dialect of a reader of ``language``: Turkish Excel's for Turkish, the international one otherwise."""
+    return TURKISH_EXCEL_CSV if (language or "").lower().startswith("tr") else INTERNATIONAL_CSV
 
 
 class SummaryRow(tuple):
@@ -55,14 +80,16 @@ def cell_value(value: Any) -> Any:
     return safe_text(str(value))
 
 
-def _csv_value(value: Any) -> str:
+def _csv_value(value: Any, dialect: CsvDialect = INTERNATIONAL_CSV) -> str:
     value = cell_value(value)
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
+        return value.strftime(f"{dialect.date_format} %H:%M:%S")
     if isinstance(value, date):
-        return value.isoformat()
+        return value.strftime(dialect.date_format)
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, Decimal | float | int):
+        return str(value).replace(".", dialect.decimal)  # no grouping: Excel reads the plain number either way
     return str(value)
 
 
@@ -76,15 +103,21 @@ class _Line(io.StringIO):
         return text
 
 
-def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = True) -> Iterator[bytes]:
-    """The CSV file as UTF-8 byte chunks, one per row (with a BOM first, so Excel reads Turkish letters right);
-    for ``StreamingHttpResponse`` or a file."""
+def csv_chunks(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    bom: bool = True,
+    dialect: CsvDialect = INTERNATIONAL_CSV,
+) -> Iterator[bytes]:
+    """The CSV file as UTF-8 byte chunks, one per row (with a BOM first, so Excel reads Turkish letters right),
+    in ``dialect``; for ``StreamingHttpResponse`` or a file."""
     line = _Line()
-    writer = csv.writer(line, lineterminator="\r\n")
+    writer = csv.writer(line, delimiter=dialect.delimiter, lineterminator="\r\n")
     writer.writerow([safe_text(str(h)) for h in header])
     yield ("\ufeff" if bom else "").encode() + line.take().encode()
     for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
+        writer.writerow([_csv_value(v, dialect) for v in row])
         yield line.take().encode("utf-8")
 
 

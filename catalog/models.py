@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -306,10 +307,14 @@ class PriceListItem(models.Model):
         verbose_name_plural = _("price list items")
         ordering = ["price_list_id", "product_id", "unit_id", "min_quantity"]
         constraints = [
+            # One price per list, product, unit and break; "no unit" (the base unit) counts as one unit. Written
+            # with COALESCE rather than NULLS NOT DISTINCT so that SQLite enforces it as PostgreSQL does.
             models.UniqueConstraint(
-                fields=["price_list", "product", "unit", "min_quantity"],
+                "price_list",
+                "product",
+                Coalesce("unit", Value(0)),
+                "min_quantity",
                 name="price_item_unique_break",
-                nulls_distinct=False,
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="price_item_price_non_negative"),
             models.CheckConstraint(condition=Q(min_quantity__gt=0), name="price_item_min_quantity_positive"),

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from b2bportal.spreadsheets import SummaryRow
 from dealers.access import scoped
@@ -67,19 +68,23 @@ class Statement:
     total_credit: Decimal
     closing: Decimal
     as_of: datetime | None
+    made_at: datetime | None = None
 
     @property
     def currency(self) -> str:
         return self.dealer.currency
 
 
-def statement_lines(dealer: Dealer, date_from: date, date_to: date, opening: Decimal) -> Iterator[StatementLine]:
-    """The movements of the period in booking order, each with the running balance after it. Streams from the
-    database (a year of a busy dealer is thousands of lines)."""
+def statement_lines(
+    dealer: Dealer, date_from: date, date_to: date, opening: Decimal, *, leave_out: frozenset[int] = frozenset()
+) -> Iterator[StatementLine]:
+    """The movements of the period in booking order (less the ids in ``leave_out``), each with the running balance
+    after it. Streams from the database (a year of a busy dealer is thousands of lines)."""
     labels = dict(AccountEntry.Kind.choices)
     balance = opening
     rows = (
         AccountEntry.objects.filter(dealer=dealer, posted_on__gte=date_from, posted_on__lte=date_to)
+        .exclude(pk__in=leave_out)
         .order_by("posted_on", "id")
         .values_list("posted_on", "kind", "document_number", "description", "due_on", "amount")
     )
@@ -104,15 +109,30 @@ def statement_opening(dealer: Dealer, date_from: date) -> Decimal:
     return total or ZERO
 
 
+def statement_leading_openings(dealer: Dealer, date_from: date, date_to: date) -> dict[int, Decimal]:
+    """The ERP's own opening movements (devir) that open the period: booked in it before, or on the day of, its
+    first other movement. They are the carried balance, so the statement shows them in its one opening row
+    instead of a second "opening balance" line; an opening booked after other movements (a new fiscal year in
+    the middle of the period) stays a line. Id → amount."""
+    in_period = AccountEntry.objects.filter(dealer=dealer, posted_on__gte=date_from, posted_on__lte=date_to)
+    first_other = (
+        in_period.exclude(kind=AccountEntry.Kind.OPENING).order_by("posted_on").values_list("posted_on", flat=True)
+    ).first()
+    openings = in_period.filter(kind=AccountEntry.Kind.OPENING)
+    if first_other is not None:
+        openings = openings.filter(posted_on__lte=first_other)
+    return dict(openings.values_list("pk", "amount"))
+
+
 STATEMENT_COLUMNS = (
     gettext_lazy("Date"),
     gettext_lazy("Kind"),
     gettext_lazy("Document"),
     gettext_lazy("Description"),
     gettext_lazy("Due date"),
-    gettext_lazy("Debit"),
-    gettext_lazy("Credit"),
-    gettext_lazy("Balance"),
+    pgettext_lazy("account column", "Debit"),
+    pgettext_lazy("account column", "Credit"),
+    pgettext_lazy("account column", "Balance"),
 )
 STATEMENT_MONEY_COLUMNS = (5, 6, 7)
 
@@ -138,12 +158,14 @@ def statement_table(result: Statement) -> Iterator[tuple]:
 
 
 def statement(dealer: Dealer, date_from: date, date_to: date) -> Statement:
-    """The statement of account for ``date_from``–``date_to`` (both included): opening balance, every movement with
-    its running balance, totals and closing balance (opening + debits − credits). Refuses a reversed period."""
+    """The statement of account for ``date_from``–``date_to`` (both included): one opening balance (what was booked
+    before the period, with the ERP's own opening movements that open it), every movement with its running
+    balance, totals and closing balance (opening + debits − credits). Refuses a reversed period."""
     if date_from > date_to:
         raise ValueError(_("The period starts after it ends."))
-    opening = statement_opening(dealer, date_from)
-    lines = list(statement_lines(dealer, date_from, date_to, opening))
+    leading = statement_leading_openings(dealer, date_from, date_to)
+    opening = statement_opening(dealer, date_from) + sum(leading.values(), ZERO)
+    lines = list(statement_lines(dealer, date_from, date_to, opening, leave_out=frozenset(leading)))
     total_debit = sum((line.debit for line in lines if line.debit), ZERO)
     total_credit = sum((line.credit for line in lines if line.credit), ZERO)
     return Statement(
@@ -156,6 +178,7 @@ def statement(dealer: Dealer, date_from: date, date_to: date) -> Statement:
         total_credit=total_credit,
         closing=opening + total_debit - total_credit,
         as_of=dealer.ledger_as_of,
+        made_at=timezone.now(),
     )
 
 

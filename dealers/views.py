@@ -10,7 +10,14 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from b2bportal.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_chunks, xlsx_write
+from b2bportal.spreadsheets import (
+    CSV_CONTENT_TYPE,
+    CSV_DIALECTS,
+    XLSX_CONTENT_TYPE,
+    csv_chunks,
+    csv_dialect_for,
+    xlsx_write,
+)
 from dealers.access import account_required, dealer_required, scoped
 from dealers.account import (
     STATEMENT_COLUMNS,
@@ -31,9 +38,19 @@ def address_list(request):
     return render(request, "dealers/address_list.html", {"addresses": addresses})
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker: its value is always written as YYYY-MM-DD (the only form ``<input type="date">``
+    accepts; a date in the page language's format would leave the field empty)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 class StatementForm(forms.Form):
-    date_from = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=gettext_lazy("From"), widget=DateInput())
+    date_to = forms.DateField(label=gettext_lazy("To"), widget=DateInput())
 
     def clean(self):
         data = super().clean()
@@ -85,8 +102,11 @@ def statement_view(request):
         response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
         return response
     if kind == "csv":
+        # The reader's Excel by default (Turkish: ";" and a decimal comma); ``csv=intl`` or ``csv=tr`` asks for one.
+        dialect = CSV_DIALECTS.get(request.GET.get("csv", ""), csv_dialect_for(get_language()))
         header = [str(h) for h in STATEMENT_COLUMNS]
-        response = StreamingHttpResponse(csv_chunks(header, statement_table(result)), content_type=CSV_CONTENT_TYPE)
+        rows = csv_chunks(header, statement_table(result), dialect=dialect)
+        response = StreamingHttpResponse(rows, content_type=CSV_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
     if kind == "xlsx":
@@ -105,10 +125,19 @@ def statement_view(request):
         return HttpResponseBadRequest("Unknown format.")
     page = Paginator(result.lines, STATEMENT_PAGE_LINES).get_page(request.GET.get("page"))
     carried = result.lines[page.start_index() - 2].balance if page.number > 1 else None
+    own_csv = csv_dialect_for(get_language())
+    other_csv = next(dialect for dialect in CSV_DIALECTS.values() if dialect != own_csv)
     return render(
         request,
         "dealers/statement.html",
-        {"form": form, "statement": result, "page": page, "carried": carried, "pdf_max": STATEMENT_PDF_MAX_LINES},
+        {
+            "form": form,
+            "statement": result,
+            "page": page,
+            "carried": carried,
+            "pdf_max": STATEMENT_PDF_MAX_LINES,
+            "other_csv": other_csv.key,
+        },
     )
 
 
@@ -119,10 +148,8 @@ class DocumentFilterForm(forms.Form):
         choices=[("", gettext_lazy("All documents")), *DealerDocument.Kind.choices],
     )
     q = forms.CharField(label=gettext_lazy("Document or order number"), required=False, max_length=64)
-    date_from = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
 
 
 @dealer_required

@@ -3,6 +3,7 @@ adapter reads (CSV in several encodings and number formats, and XML)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -13,7 +14,14 @@ from pathlib import Path
 from demo.catalogue import PRICE_LISTS, PRICE_LISTS_FROM, PriceBook, ProductPlan, plan_prices, plan_products, plan_stock
 from demo.catalogue_data import BRANDS, CATEGORIES, UNITS, WAREHOUSES, tr_en
 from demo.company import ERP_EXPORT_DAY, SEED, money
-from demo.customers import PAYMENT_TERMS, SALES_REPS, DealerPlan, plan_agreements, plan_dealers
+from demo.customers import (
+    CREDIT_HOLD_REASONS,
+    PAYMENT_TERMS,
+    SALES_REPS,
+    DealerPlan,
+    plan_agreements,
+    plan_dealers,
+)
 from erpsync.adapters.base import (
     DocumentKind,
     ErpAddress,
@@ -99,6 +107,7 @@ CONNECTION_ENTITY_SETTINGS = {f.entity: {"encoding": "windows-1254"} for f in ER
 
 
 LEDGER_FROM = date(ERP_EXPORT_DAY.year, 1, 1)
+OVERDUE_HOLD = CREDIT_HOLD_REASONS[1]  # "Invoices more than 90 days overdue."
 VAT_RATE = Decimal("0.20")
 
 
@@ -117,51 +126,75 @@ def _entry(dealer, key, posted_on, kind, amount, document, description, due_on=N
 
 
 def plan_ledger(dealers: list[DealerPlan]) -> tuple[list[ErpDocument], list[ErpLedgerEntry]]:
-    """This year's account movements of every dealer, as the ERP's customer ledger holds them: the balance carried
-    over on 1 January, monthly invoices (also sent as invoices, with their e-invoice ids) and the collections
-    that paid most of them. The movements add up to the balance the ERP reports for the dealer. A random stream
-    of its own, so the rest of the plan stays as it was."""
+    """This year's account movements of every dealer, as the ERP's customer ledger holds them, and as a dealer's
+    account really runs: last year's balance carried over on 1 January and collected in January; monthly invoices
+    (also sent as invoices, with their e-invoice ids), each paid around its due date; a few dealers behind with
+    their latest due invoices (so those, and only those, are overdue); and this month's deliveries, not due yet,
+    that bring the account to the balance the ERP reports (a dealer in credit paid in advance). The ERP sends no
+    open items, so the portal settles the oldest invoices first, which here is what happened. A random stream of
+    its own, so the rest of the plan stays as it was."""
     rng = random.Random(SEED + 8)
     terms = {code: days for code, _name, days in PAYMENT_TERMS}
     invoices: list[ErpDocument] = []
     entries: list[ErpLedgerEntry] = []
-    number = 0
+    counter = itertools.count(1)
+
+    def invoice(dealer: DealerPlan, issued: date, gross: Decimal, days: int) -> ErpLedgerEntry:
+        number = next(counter)
+        net = money(gross / (1 + VAT_RATE))
+        doc = f"GIB{ERP_EXPORT_DAY.year}{number:09d}"
+        due = issued + timedelta(days=days)
+        uuid_text = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        invoices.append(
+            ErpDocument(DocumentKind.INVOICE, doc, dealer.code, issued, currency=dealer.currency, net=net,
+                        vat=gross - net, gross=gross, due_on=due, e_invoice_uuid=uuid_text)
+        )  # fmt: skip
+        return _entry(dealer, f"F{number}", issued, "invoice", gross, doc, "Satış faturası", due_on=due)
+
+    receipts = itertools.count(1)
+
+    def collection(dealer: DealerPlan, paid_on: date, amount: Decimal, text: str) -> ErpLedgerEntry:
+        number = next(receipts)
+        return _entry(dealer, f"T{number}", paid_on, "collection", -amount, f"TAH-{number:06d}", text)
+
     for dealer in dealers:
         days = terms[dealer.payment_terms]
         scale = max(dealer.credit_limit, Decimal("20000")) / 10
-        moves: list[ErpLedgerEntry] = []
+        carried = money(scale * Decimal(rng.randint(20, 120)) / 100)
+        paid_on = LEDGER_FROM + timedelta(days=rng.randint(5, 25))
+        moves = [collection(dealer, paid_on, carried, "Havale/EFT – devir bakiyesi")]
+        due_invoices: list[ErpLedgerEntry] = []
         for month in range(1, ERP_EXPORT_DAY.month + 1):
             if rng.random() < 0.25:
                 continue
             issued = date(ERP_EXPORT_DAY.year, month, rng.randint(1, 28))
             if issued > ERP_EXPORT_DAY:
                 continue
-            number += 1
             gross = money(scale * Decimal(rng.randint(20, 120)) / 100)
-            net = money(gross / (1 + VAT_RATE))
-            doc = f"GIB{ERP_EXPORT_DAY.year}{number:09d}"
-            due = issued + timedelta(days=days)
-            invoices.append(
-                ErpDocument(
-                    DocumentKind.INVOICE,
-                    doc,
-                    dealer.code,
-                    issued,
-                    currency=dealer.currency,
-                    net=net,
-                    vat=gross - net,
-                    gross=gross,
-                    due_on=due,
-                    e_invoice_uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                )
-            )
-            moves.append(_entry(dealer, f"F{number}", issued, "invoice", gross, doc, "Satış faturası", due_on=due))
-            if due <= ERP_EXPORT_DAY - timedelta(days=10) and rng.random() < 0.85:
-                paid_on = min(due + timedelta(days=rng.randint(-5, 20)), ERP_EXPORT_DAY)
-                moves.append(
-                    _entry(dealer, f"T{number}", paid_on, "collection", -gross, f"TAH-{number:06d}", "Havale/EFT")
-                )
-        carried = dealer.erp_balance - sum((m.amount for m in moves), Decimal(0))
+            entry = invoice(dealer, issued, gross, days)
+            moves.append(entry)
+            if entry.due_on <= ERP_EXPORT_DAY:
+                due_invoices.append(entry)
+        # Most dealers pay each invoice around its due date; some are behind with their latest ones (the one held
+        # for invoices over 90 days overdue, with half of this year's).
+        behind = 1 if rng.random() < 0.2 else 0
+        if dealer.credit_hold_reason:
+            behind = len(due_invoices) // 2 if dealer.credit_hold_reason == OVERDUE_HOLD else 2
+        for entry in due_invoices[: len(due_invoices) - behind]:
+            paid_on = min(entry.due_on + timedelta(days=rng.randint(-5, 12)), ERP_EXPORT_DAY)
+            moves.append(collection(dealer, paid_on, entry.amount, f"Havale/EFT {entry.document_number}"))
+        # This month's deliveries (not due yet) or a payment in advance bring the account to the ERP's balance.
+        rest = dealer.erp_balance - carried - sum((m.amount for m in moves), Decimal(0))
+        if rest > 0:  # delivered in the export's last ten days, due some weeks after it (cash: on the export day)
+            parts = min(3, 1 + int(rest // (scale * 2)))
+            back = 9 if days else 0
+            days_issued = sorted(ERP_EXPORT_DAY - timedelta(days=rng.randint(0, back)) for _part in range(parts))
+            for index, issued in enumerate(days_issued):
+                share = money(rest / parts) if index < parts - 1 else rest - money(rest / parts) * (parts - 1)
+                moves.append(invoice(dealer, issued, share, days))
+        elif rest < 0:
+            paid_on = ERP_EXPORT_DAY - timedelta(days=rng.randint(1, 20))
+            moves.append(collection(dealer, paid_on, -rest, "Havale/EFT – avans"))
         opening = _entry(dealer, "D", LEDGER_FROM, "opening", carried, "DEVIR", "Önceki yıldan devir")
         entries += [opening, *sorted(moves, key=lambda m: (m.posted_on, m.entry_id))]
     return invoices, entries

@@ -3,16 +3,17 @@ entity by entity by ``erpsync.importers.sync_import``."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
 
 from django.conf import settings
 
-from demo.erp_export import CONNECTION_ENTITY_SETTINGS, ERP_EXPORT
+from demo.erp_export import CONNECTION_ENTITY_SETTINGS, ERP_EXPORT, ExportFile
 from demo.rows import Context
 from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncIssue, SyncRun
+from erpsync.models import ErpConnection, SyncCursor, SyncIssue, SyncRun
 
 # The committed sample export, and the drop folder the demo's ERP connection reads (environment, else var/).
 DEMO_ERP_DIR = Path(__file__).resolve().parent / "sample_export"
@@ -30,7 +31,7 @@ def demo_drop_folder() -> Path:
     return Path(configured) if configured else Path(settings.BASE_DIR) / "var" / "erp-drop"
 
 
-def _demo_connection(drop: Path) -> ErpConnection:
+def demo_connection(drop: Path) -> ErpConnection:
     """The demo's file connection, reading ``drop``. Made the default connection unless another one is."""
     drop.mkdir(parents=True, exist_ok=True)
     root = str(drop)
@@ -51,25 +52,42 @@ def _demo_connection(drop: Path) -> ErpConnection:
     return connection
 
 
-def _hand_over(drop: Path) -> None:
-    """Copy the sample export into the drop folder as an ERP does: under a temporary name, then renamed, so the
-    adapter never reads a half-written file."""
+def _applied_before(connection: ErpConnection, spec: ExportFile) -> bool:
+    """Whether the database already holds this very file as the last one applied for its entity (the file
+    connection remembers each entity's last digest)."""
+    cursor = SyncCursor.objects.filter(connection=connection, entity=spec.entity).first()
+    if cursor is None or not cursor.state.get("digest"):
+        return False
+    return cursor.state["digest"] == hashlib.sha256((DEMO_ERP_DIR / spec.path).read_bytes()).hexdigest()
+
+
+def _hand_over(drop: Path, connection: ErpConnection) -> list[ExportFile]:
+    """Copy the sample export files the database has not applied yet into the drop folder as an ERP does: under a
+    temporary name, then renamed, so the adapter never reads a half-written file. Files applied before are not
+    handed over again, so running the demo again adds no copies to the drop folder. Returns the files handed over."""
+    handed = []
     for spec in ERP_EXPORT:
+        if _applied_before(connection, spec):
+            continue
         folder = drop / "inbound" / spec.entity
         folder.mkdir(parents=True, exist_ok=True)
         temp = folder / f".{spec.name}.tmp"
         shutil.copyfile(DEMO_ERP_DIR / spec.path, temp)
         os.replace(temp, folder / spec.name)
+        handed.append(spec)
+    return handed
 
 
-def sync_sample_export(ctx: Context, drop: Path) -> list[SyncRun]:
-    """Drop the sample export and import it entity by entity through ``sync_import``. Raises ``DemoSyncError``
+def sync_sample_export(ctx: Context, drop: Path) -> tuple[list[SyncRun], list[str]]:
+    """Drop the sample export files not applied yet and import them entity by entity through ``sync_import``;
+    returns the runs and the names of the files applied before (not handed over again). Raises ``DemoSyncError``
     with the issue messages when a run fails or opens issues: the demo data must import cleanly."""
     ctx.log(f"ERP sync from {drop}")
-    connection = _demo_connection(drop)
-    _hand_over(drop)
+    connection = demo_connection(drop)
+    handed = _hand_over(drop, connection)
+    applied_before = [spec.name for spec in ERP_EXPORT if spec not in handed]
     runs = []
-    for spec in ERP_EXPORT:
+    for spec in handed:
         try:
             run = sync_import(connection=connection, entity=spec.entity)
         except Exception as exc:
@@ -87,7 +105,7 @@ def sync_sample_export(ctx: Context, drop: Path) -> list[SyncRun]:
                     + ([run.error] if run.error else [])
                 )
             )
-    return runs
+    return runs, applied_before
 
 
 def sync_run_text(run: SyncRun) -> str:

@@ -50,6 +50,8 @@ class DemoSummary:
     logins: list[DemoLogin]
     seconds: float
     sync_runs: list[SyncRun] = field(default_factory=list)
+    # Sample export files the database had applied already: not handed over again.
+    applied_before: list[str] = field(default_factory=list)
     drop_folder: Path | None = None
 
 
@@ -69,7 +71,7 @@ def demo_load(*, stdout: TextIO | None = None, drop_folder: Path | None = None) 
     with transaction.atomic():
         plan = plan_erp(ctx.rng)
         known = Known.load()
-        runs = sync_sample_export(ctx, drop)
+        runs, applied_before = sync_sample_export(ctx, drop)
         apply_portal_settings(ctx, plan, known)
         load_exchange_rates(ctx)
         dealer_ids = ids(Dealer)
@@ -84,6 +86,7 @@ def demo_load(*, stdout: TextIO | None = None, drop_folder: Path | None = None) 
         logins=logins,
         seconds=time.monotonic() - started,
         sync_runs=runs,
+        applied_before=applied_before,
         drop_folder=drop,
     )
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from b2bportal.languages import portal_language
 from dealers.models import Dealer
 from erpsync.adapters.base import (
     Capability,
@@ -158,12 +159,9 @@ def export_order(*, adapter: ErpAdapter, job: SyncJob) -> str:
     order_erp_document_set(order=order, number=ack.document_number)
     order.refresh_from_db(fields=["status"])
     if order.status == S.APPROVED:
-        order_transition(
-            order=order,
-            to_status=S.SENT_TO_ERP,
-            source="erp",
-            reason=_("Received by the ERP as %(doc)s.") % {"doc": ack.document_number or ack.document_id},
-        )
+        with portal_language():  # the dealer reads it, whoever drained the outbox
+            reason = _("Received by the ERP as %(doc)s.") % {"doc": ack.document_number or ack.document_id}
+        order_transition(order=order, to_status=S.SENT_TO_ERP, source="erp", reason=reason)
     return ack.document_id
 
 

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -316,11 +317,15 @@ class SyncIssue(TimeStampedModel):
         ordering = ["-last_seen_at"]
         constraints = [
             # A record failing again updates its open issue rather than opening another.
+            # No portal id counts as one value (COALESCE rather than NULLS NOT DISTINCT, which SQLite lacks).
             models.UniqueConstraint(
-                fields=["connection", "entity", "external_id", "local_id", "code"],
+                "connection",
+                "entity",
+                "external_id",
+                Coalesce("local_id", Value(0)),
+                "code",
                 condition=Q(status__in=["open", "retrying"]),
                 name="sync_issue_one_open_per_record_and_reason",
-                nulls_distinct=False,
             )
         ]
 

@@ -1,10 +1,12 @@
 """Background work for the sync (django-q2). Tasks are thin: they take ids, call one service, and are safe to run
-twice (imports hold a lock per connection and entity, jobs are claimed under a lease)."""
+twice (imports hold a lock per connection and entity, jobs are claimed under a lease), so each runs again when the
+embedded SQLite database stays locked (``retry_when_locked``)."""
 
 from __future__ import annotations
 
 import logging
 
+from b2bportal.database import retry_when_locked
 from erpsync.adapters import adapter_for
 from erpsync.importers import IMPORTERS, sync_import
 from erpsync.models import ErpConnection
@@ -14,6 +16,7 @@ from erpsync.queueing import queue_drain, queue_import  # noqa: F401  (re-export
 log = logging.getLogger(__name__)
 
 
+@retry_when_locked
 def run_import(connection_id: int, entity: str, full: bool = False) -> str:
     """Import one entity of one connection; returns the run's status. Inactive connections are skipped."""
 
@@ -23,6 +26,7 @@ def run_import(connection_id: int, entity: str, full: bool = False) -> str:
     return sync_import(connection=connection, entity=entity, full=full).status
 
 
+@retry_when_locked
 def drain_outbox(connection_id: int | None = None) -> int:
     """Deliver due outbox jobs of one connection, or of every active connection; returns how many ran."""
 
@@ -32,6 +36,7 @@ def drain_outbox(connection_id: int | None = None) -> int:
     return sum(outbox_drain(connection=c) for c in connections)
 
 
+@retry_when_locked
 def run_reconcile(connection_id: int) -> dict[str, str]:
     """The nightly full snapshot of every entity the connection reads, in dependency order: records the ERP no
     longer holds are deactivated, and drift that deltas missed is corrected. Returns each entity's run status."""

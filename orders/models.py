@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -62,7 +63,9 @@ class CartLine(models.Model):
         verbose_name_plural = _("cart lines")
         ordering = ["added_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["cart", "product", "unit"], name="cart_line_unique", nulls_distinct=False),
+            # "No unit" (the base unit) counts as one unit; COALESCE rather than NULLS NOT DISTINCT, which SQLite
+            # lacks.
+            models.UniqueConstraint("cart", "product", Coalesce("unit", Value(0)), name="cart_line_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
         ]
 

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django_q.tasks import async_task
 
+from b2bportal.database import retry_when_locked
 from orders.models import Order
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ def order_confirmation_queue(order_id: int) -> None:
     async_task("orders.tasks.order_confirmation_send", order_id, task_name=f"order-confirmation-{order_id}")
 
 
+@retry_when_locked
 def order_confirmation_send(order_id: int) -> bool:
     """E-mail the order confirmation (with the PDF when it can be rendered) to the user who placed it, in their
     language. Does nothing when it was already sent; returns whether it sent now."""

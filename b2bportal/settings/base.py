@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from b2bportal.database import SQLITE_BUSY_TIMEOUT, database_from_url, task_workers
 from b2bportal.env import env_bool, env_int, env_list, env_mapping, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before django_q: its qcluster command is the kernel's (logs in the operators' language).
+    "b2bportal.apps.PortalConfig",
     "rest_framework",
     "django_q",
     "import_export",
@@ -37,7 +40,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "b2bportal.apps.PortalConfig",
     "accounts",
     "notifications",
     "dealers",
@@ -90,10 +92,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # The embedded default is a SQLite file in the project, for trying the portal out. Real use and the
 # test suite run on PostgreSQL (psycopg 3): DATABASE_URL=postgres://user@host:5432/name
+# A SQLite file is shared by the web server and the task worker: WAL, a busy timeout and immediate transactions
+# (b2bportal/database.py).
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_from_url(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        busy_timeout=env_int("SQLITE_BUSY_TIMEOUT", SQLITE_BUSY_TIMEOUT),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -193,10 +198,11 @@ else:
 # --- Background tasks (django-q2) -----------------------------------------------------------
 # timeout: the longest a task may run; retry: when an unacknowledged task is delivered again. retry
 # must exceed timeout or a slow task runs twice at once (b2bportal/checks.py refuses otherwise).
-# max_attempts is finite: application-level retries with backoff live in erpsync's outbox.
+# max_attempts is finite: application-level retries with backoff live in erpsync's outbox. On SQLite one worker
+# (one writer at a time) unless Q_WORKERS says otherwise.
 Q_CLUSTER = {
     "name": "b2bportal",
-    "workers": env_int("Q_WORKERS", 2),
+    "workers": task_workers(DATABASES["default"], env_int("Q_WORKERS", 0) or None),
     "timeout": env_int("Q_TIMEOUT", 600),
     "retry": env_int("Q_RETRY", 720),
     "max_attempts": env_int("Q_MAX_ATTEMPTS", 3),
@@ -275,14 +281,26 @@ B2B_PAYMENT_LINK_DAYS = env_int("PAYMENT_LINK_DAYS", 14)
 PAYMENT_MATCH_THRESHOLD = env_int("PAYMENT_MATCH_THRESHOLD", 70)
 PAYMENT_MATCH_MARGIN = env_int("PAYMENT_MATCH_MARGIN", 20)
 
+# Console logs for operators (web server, worker, commands): LOG_LEVEL (DEBUG, INFO, WARNING, ERROR) for the
+# portal's own loggers; the chatty libraries (PDF font subsetting, SQL) only say when something is wrong.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+    },
 }
+# The language of what operators read on the console (commands' output, the worker's log). E-mails and pages
+# follow each user's language regardless.
+B2B_OPERATOR_LANGUAGE = env_str("OPERATOR_LANGUAGE", "en")
+if B2B_OPERATOR_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"OPERATOR_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}.")
 
 # In development (DEBUG on) WhiteNoise serves files straight from the apps; production runs collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG

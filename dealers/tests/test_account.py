@@ -79,8 +79,11 @@ def test_statement_of_a_generated_ledger_adds_up(connection):
         result = statement(dealer, date_from, date_to)
         before = sum((D(r[2]) for r in rows if r[1] < date_from), D(0))
         within = [r for r in rows if date_from <= r[1] <= date_to]
-        assert result.opening == before
-        assert len(result.lines) == len(within)
+        # The ERP's opening movements that open the period are its opening row, not lines.
+        first_other = min((r[1] for r in within if r[0] != "opening"), default=date_to)
+        leading = [r for r in within if r[0] == "opening" and r[1] <= first_other]
+        assert result.opening == before + sum((D(r[2]) for r in leading), D(0))
+        assert len(result.lines) == len(within) - len(leading)
         assert result.closing == result.opening + result.total_debit - result.total_credit
         assert result.closing == before + sum((D(r[2]) for r in within), D(0))
         running = result.opening
@@ -245,11 +248,13 @@ def test_statement_page_and_its_downloads(ledger_client):
     assert xlsx.status_code == 200 and "spreadsheetml" in xlsx["Content-Type"]
     sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "Date" and rows[1][1] == "Opening balance" and rows[1][7] == 0
-    assert rows[-1][1] == "Closing balance" and rows[-1][7] == 850 and rows[-1][5] == 1250 and rows[-1][6] == 400
-    # The summary rows are bold; the carried-over movement, though its kind reads "Opening balance" too, is not.
+    # One opening row: the ERP's own opening movement on the period's first day is the balance carried in.
+    assert rows[0][0] == "Date" and rows[1][1] == "Opening balance" and rows[1][7] == 250
+    assert [row[1] for row in rows].count("Opening balance") == 1
+    assert rows[-1][1] == "Closing balance" and rows[-1][7] == 850 and rows[-1][5] == 1000 and rows[-1][6] == 400
+    # The summary rows are bold, the movements are not.
     bold = [sheet.cell(row=n, column=2).font.bold for n in range(1, sheet.max_row + 1)]
-    assert rows[2][1] == "Opening balance" and bold == [True, True, False, False, False, True]
+    assert bold == [True, True, False, False, True]
     text = b"".join(ledger_client.get(statement_url(format="csv")).streaming_content).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
     assert lines[-1][1] == "Closing balance" and lines[-1][7] == "850.00"
@@ -433,20 +438,21 @@ def test_the_account_and_statement_speak_turkish(ledger_client):
     statement_page = ledger_client.get(statement_url()).content.decode()
     assert "Devir bakiyesi" in statement_page and "Kapanış bakiyesi" in statement_page
     text = b"".join(ledger_client.get(statement_url(format="csv")).streaming_content).decode("utf-8-sig")
-    assert text.startswith("Tarih,")
+    assert text.startswith("Tarih;")  # Turkish Excel's separator for a Turkish reader
 
 
 def test_a_long_statement_comes_in_pages_and_as_pdf_only_when_it_fits(ledger_client, connection, monkeypatch):
     from dealers import views
 
-    monkeypatch.setattr(views, "STATEMENT_PAGE_LINES", 2)
-    monkeypatch.setattr(views, "STATEMENT_PDF_MAX_LINES", 2)
+    monkeypatch.setattr(views, "STATEMENT_PAGE_LINES", 1)
+    monkeypatch.setattr(views, "STATEMENT_PDF_MAX_LINES", 1)
     first = ledger_client.get(statement_url()).content.decode()
     assert "Opening balance" in first and "F-100" in first and "EFT-1" not in first
     assert 'data-testid="statement-pdf"' not in first
     second = ledger_client.get(statement_url(page=2)).content.decode()
     assert "Carried forward" in second and "EFT-1" in second and "F-100" not in second
     assert re.search(r'data-testid="statement-carried"><strong>₺1,250.00', second)  # 250 + 1000 before page 2
+    assert "Opening balance" not in second
     assert re.search(r'data-testid="statement-closing"><strong>₺850.00', second)
     response = ledger_client.get(statement_url(format="pdf"), follow=True)
     assert response["Content-Type"].startswith("text/html")

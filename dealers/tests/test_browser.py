@@ -1,5 +1,8 @@
-"""End to end in headless Debian Chromium: a dealer opens the statement of account and downloads it as a PDF."""
+"""End to end in headless Debian Chromium: a dealer opens the statement of account and downloads it as a PDF and as
+the CSV their (Turkish) Excel opens."""
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -61,3 +64,20 @@ def test_a_dealer_downloads_the_statement_as_pdf(dealer_with_ledger, portal_serv
     download.save_as(target)
     data = target.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 2000
+
+    # As a Turkish accountant reads it: the period in its fields, one opening row, Borç / Alacak / Bakiye.
+    assert page.input_value("input[name=date_from]") == f"{timezone.localdate().year}-01-01"
+    assert page.input_value("input[name=date_to]") == f"{timezone.localdate():%Y-%m-%d}"
+    table = page.locator("[data-testid=statement]")
+    assert table.inner_text().count("Devir bakiyesi") == 1 and "DEVIR" not in table.inner_text()
+    assert [h.strip() for h in table.locator("th.num").all_text_contents()] == ["Borç", "Alacak", "Bakiye"]
+    with page.expect_download() as download_info:
+        page.click("[data-testid=statement-csv]")
+    target = tmp_path / "statement.csv"
+    download_info.value.save_as(target)
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data[3:].decode("utf-8")), delimiter=";"))
+    assert rows[0][5:] == ["Borç", "Alacak", "Bakiye"] and rows[1][7] == "1250,00"
+    assert rows[-1][1] == "Kapanış bakiyesi" and rows[-1][5:] == ["5900,00", "3000,00", "4150,00"]
+    assert page.locator("[data-testid=statement-csv-other]").inner_text() == "CSV (uluslararası)"

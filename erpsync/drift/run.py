@@ -12,6 +12,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from b2bportal.database import retry_when_locked
 from erpsync.adapters import adapter_for
 from erpsync.adapters.base import ErpAdapter
 from erpsync.drift.balances import check_balances
@@ -106,6 +107,7 @@ def drift_check(connection: ErpConnection, *, now: datetime | None = None) -> Dr
     return report
 
 
+@retry_when_locked
 def run_drift_check(connection_id: int) -> str:
     """The scheduled check of one connection (django-q2); returns the run's status. Inactive connections are
     skipped."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from b2bportal.languages import portal_language
 from dealers.models import Dealer, DealerDocument
 from erpsync.adapters.base import ErpDocument, ErpOrderState, ErpOrderStatus
 from erpsync.binders import to_internal_many
@@ -86,12 +87,9 @@ class OrderStatusImporter:
                     ctx.counts.unchanged += 1  # an older report arriving after a newer one
                 continue
             for status in walk:
-                order_transition(
-                    order=order,
-                    to_status=status,
-                    source=OrderStatusChange.Source.ERP,
-                    reason=record.note or _("Reported by the ERP."),
-                )
+                with portal_language():  # the dealer reads it, whoever ran the import
+                    reason = record.note or _("Reported by the ERP.")
+                order_transition(order=order, to_status=status, source=OrderStatusChange.Source.ERP, reason=reason)
             if walk or changed:
                 ctx.counts.updated += 1
             else:

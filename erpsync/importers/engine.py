@@ -187,28 +187,26 @@ def sync_import(
 
 
 def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun:
-    adapter = adapter_for(connection)
-    with adapter:
-        if not adapter.can_read(entity):
-            raise ImportRefused(f"The {connection.adapter} adapter cannot read {entity}.")
-        cursor, _created = SyncCursor.objects.get_or_create(connection=connection, entity=entity)
-        delta = adapter.supports(Capability.DELTA) and not full and cursor.watermark is not None
-        # The one place the connection's delta_overlap_seconds is applied (see erpsync.common_settings): clocks
-        # differ and ERP transactions commit late.
-        overlap = timedelta(seconds=adapter.common.delta_overlap_seconds)
-        since = cursor.watermark - overlap if delta else None
-        run = SyncRun.objects.create(
-            connection=connection,
-            entity=entity,
-            mode=SyncRun.Mode.DELTA if delta else SyncRun.Mode.FULL,
-            dry_run=dry_run,
-            window_from=since,
-        )
-        started = time.monotonic()
-        totals = MergeCounts()
-        summary: dict[str, Any] = {"feeds": [], "samples": []}
-        failed = 0
-        try:
+    # The run is recorded before anything can fail (the adapter's settings, its session, the first read), so every
+    # failure leaves a failed run in the log; a refusal (the adapter cannot read the entity) leaves none.
+    run = SyncRun.objects.create(connection=connection, entity=entity, dry_run=dry_run)
+    started = time.monotonic()
+    totals = MergeCounts()
+    summary: dict[str, Any] = {"feeds": [], "samples": []}
+    failed = 0
+    try:
+        with adapter_for(connection) as adapter:
+            if not adapter.can_read(entity):
+                raise ImportRefused(f"The {connection.adapter} adapter cannot read {entity}.")
+            cursor, _created = SyncCursor.objects.get_or_create(connection=connection, entity=entity)
+            delta = adapter.supports(Capability.DELTA) and not full and cursor.watermark is not None
+            # The one place the connection's delta_overlap_seconds is applied (see erpsync.common_settings): clocks
+            # differ and ERP transactions commit late.
+            overlap = timedelta(seconds=adapter.common.delta_overlap_seconds)
+            since = cursor.watermark - overlap if delta else None
+            run.mode = SyncRun.Mode.DELTA if delta else SyncRun.Mode.FULL
+            run.window_from = since
+            run.save(update_fields=["mode", "window_from"])
             for feed in adapter.read(entity, since=since, full=full):
                 outcome = _apply_feed(
                     connection, run, cursor, importer(), feed, dry_run=dry_run, full=full, progress=progress
@@ -219,28 +217,31 @@ def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun
                     totals.add(outcome.counts)
                     if len(summary["samples"]) < SAMPLE_LIMIT * 3:
                         summary["samples"].extend(outcome.counts.samples[:SAMPLE_LIMIT])
-        except Exception as exc:
-            _fail_run(run, connection, entity, exc, record_issue=not dry_run)
-            raise
-        run.created, run.updated, run.unchanged = totals.created, totals.updated, totals.unchanged
-        run.deactivated, run.failed = totals.deactivated, failed
-        run.status = SyncRun.Status.PARTIAL if failed else SyncRun.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.window_to = cursor.watermark if delta else None
-        summary["seconds"] = round(time.monotonic() - started, 3)
-        run.summary = summary
-        if not summary["feeds"] and not dry_run:
-            # Nothing was waiting (a drop folder polled every minute): the cursor notes the poll, and the run log
-            # keeps runs that did something or failed.
-            cursor.save(update_fields=["updated_at"])
-            run.delete()
-            return run
-        run.save()
-        if not dry_run:
-            SyncIssue.objects.filter(
-                connection=connection, entity=entity, code=IMPORT_FAILED, status__in=("open", "retrying")
-            ).update(status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now())
+    except ImportRefused:
+        run.delete()
+        raise
+    except Exception as exc:
+        _fail_run(run, connection, entity, exc, record_issue=not dry_run)
+        raise
+    run.created, run.updated, run.unchanged = totals.created, totals.updated, totals.unchanged
+    run.deactivated, run.failed = totals.deactivated, failed
+    run.status = SyncRun.Status.PARTIAL if failed else SyncRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.window_to = cursor.watermark if delta else None
+    summary["seconds"] = round(time.monotonic() - started, 3)
+    run.summary = summary
+    if not summary["feeds"] and not dry_run:
+        # Nothing was waiting (a drop folder polled every minute): the cursor notes the poll, and the run log
+        # keeps runs that did something or failed.
+        cursor.save(update_fields=["updated_at"])
+        run.delete()
         return run
+    run.save()
+    if not dry_run:
+        SyncIssue.objects.filter(
+            connection=connection, entity=entity, code=IMPORT_FAILED, status__in=("open", "retrying")
+        ).update(status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now())
+    return run
 
 
 def _fail_run(run: SyncRun, connection: ErpConnection, entity: str, exc: Exception, *, record_issue: bool) -> None:

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
 from dealers.models import AccountEntry
@@ -419,3 +419,19 @@ def test_the_drift_command_fails_for_an_unknown_connection_or_a_failing_erp(memo
     with pytest.raises(CommandError, match="drift checks failed"):
         call_command("erpsync", "drift", "--connection", "mem", stdout=StringIO(), stderr=StringIO())
     assert SyncRun.objects.get(entity="drift").status == SyncRun.Status.FAILED
+
+
+def test_the_drift_command_speaks_one_language_on_a_turkish_portal(memory_erp, dealer_with_movements, settings):
+    settings.LANGUAGE_CODE = "tr"  # the portal's default; commands run with no language of their own
+    translation.deactivate()
+    dealer_with_movements.erp_balance = D("1")
+    dealer_with_movements.save()
+    out = StringIO()
+    call_command("erpsync", "drift", "--connection", "mem", verbosity=2, stdout=out)
+    text = out.getvalue()
+    skipped = "Turned off in the connection's settings."
+    with translation.override("tr"):
+        turkish = translation.gettext(skipped)
+    assert turkish != skipped  # the catalogue translates it: a Turkish line would show
+    assert "1 compared, 1 differ" in text and skipped in text and "Balance of C1: the ERP says 1.00 TRY" in text
+    assert turkish not in text

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog.models import DealerAgreement
 from dealers.models import Dealer, DealerAddress, DealerChange, DealerDocument, PaymentTerms, SalesRep
@@ -155,6 +155,16 @@ def test_order_status_walks_the_transition_map(memory_erp):
     result = run(memory_erp, "order_status", [ErpOrderStatus(order.number, ErpOrderState.OPEN)])
     order.refresh_from_db()
     assert result.unchanged == 1 and order.status == S.SHIPPED
+
+
+def test_the_reason_the_dealer_reads_is_in_the_portals_language_whoever_runs_the_import(memory_erp, settings):
+    settings.LANGUAGE_CODE = "tr"
+    order, _ = placed_order()
+    with translation.override("en"):  # an operator's command, or the worker, speaking English
+        run(memory_erp, "order_status", [ErpOrderStatus(order.number, ErpOrderState.SHIPPED)])
+    reasons = set(order.status_changes.filter(source="erp").values_list("reason", flat=True))
+    with translation.override("tr"):
+        assert reasons == {translation.gettext("Reported by the ERP.")} != {"Reported by the ERP."}
 
 
 def test_order_status_for_unknown_or_cancelled_order_is_an_issue(memory_erp):

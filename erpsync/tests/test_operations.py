@@ -1,9 +1,11 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,6 +13,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from catalog.models import Product, Unit
+from erpsync import tasks
 from erpsync.adapters.base import ErpProduct, ErpUnit
 from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, ExternalRef, SyncIssue, SyncJob, SyncRun
@@ -28,6 +31,54 @@ def test_sync_command_runs_and_reports_dry_run(memory_erp):
     assert not SyncRun.objects.filter(dry_run=False).exists()
 
 
+def test_sync_command_with_the_progress_bar_on_imports_every_entity(memory_erp):
+    memory_erp.publish("unit", [ErpUnit("AD", "Adet")])
+    memory_erp.publish("product", [ErpProduct("P1", "Kablo", "AD", vat_rate=D("20"))])
+    out, err = StringIO(), StringIO()
+    call_command("erpsync", "sync", "mem", "unit", stdout=out, stderr=err)
+    assert "unit: succeeded — created 1" in out.getvalue(), err.getvalue()
+    call_command("erpsync", "sync", "mem", "all", stdout=out, stderr=err)
+    assert "product: succeeded — created 1" in out.getvalue(), err.getvalue()
+    assert "failed:" not in err.getvalue()
+    assert Product.objects.get().sku == "P1"
+    assert not SyncRun.objects.filter(status=SyncRun.Status.FAILED).exists()
+
+
+def test_a_failing_sync_command_leaves_a_failed_run_in_the_log(db, tmp_path, staff_client):
+    # The drop folder is gone: the import cannot even start reading.
+    ErpConnection.objects.create(code="files", name="Files", adapter="file", settings={"root": str(tmp_path / "gone")})
+    err = StringIO()
+    with pytest.raises(CommandError, match="Some imports failed"):
+        call_command("erpsync", "sync", "files", "stock", stdout=StringIO(), stderr=err)
+    assert "stock: failed:" in err.getvalue()
+    run = SyncRun.objects.get()
+    assert (run.entity, run.status, run.dry_run) == ("stock", SyncRun.Status.FAILED, False)
+    assert run.error and run.finished_at is not None
+    assert SyncIssue.objects.filter(run=run, code="import_failed").exists()
+    response = staff_client.get(reverse("admin:erpsync_syncrun_changelist") + "?status__exact=failed")
+    assert response.status_code == 200 and "stock" in response.content.decode()
+
+
+def test_a_dry_run_changes_nothing_and_is_logged_as_a_dry_run(memory_erp, staff_client):
+    memory_erp.publish("unit", [ErpUnit("AD", "Adet")])
+    out = StringIO()
+    call_command("erpsync", "sync", "mem", "unit", "--dry-run", stdout=out, stderr=StringIO())
+    assert "[dry run] unit: succeeded — created 1" in out.getvalue()
+    assert not Unit.objects.exists()
+    assert not SyncIssue.objects.exists()
+    run = SyncRun.objects.get()
+    assert run.dry_run and run.created == 1
+    # The run log tells it apart: the dry-run filter lists it, the real runs do not.
+    changelist = reverse("admin:erpsync_syncrun_changelist")
+    assert staff_client.get(changelist + "?dry_run__exact=1").context["cl"].result_count == 1
+    assert staff_client.get(changelist + "?dry_run__exact=0").context["cl"].result_count == 0
+    # ... and sync health does not count it as the entity's last success.
+    health = staff_client.get(reverse("admin:erpsync_erpconnection_health", args=[memory_erp.connection.pk]))
+    assert health.status_code == 200
+    call_command("erpsync", "status", stdout=(status := StringIO()))
+    assert "never" in status.getvalue()
+
+
 def test_sync_command_refuses_unknown_connection_and_entity(memory_erp):
     with pytest.raises(CommandError, match="No connection 'nope'"):
         call_command("erpsync", "sync", "nope", "unit")
@@ -43,6 +94,8 @@ def test_sync_all_and_status(memory_erp):
     out = StringIO()
     call_command("erpsync", "status", stdout=out)
     assert "product" in out.getvalue() and "last success" in out.getvalue()
+    # The lag in whole seconds, as an operator reads it.
+    assert re.search(r"product +last success .* lag \d+:\d\d:\d\d  succeeded", out.getvalue()), out.getvalue()
 
 
 def test_test_command_fails_clearly_for_a_broken_connection(db, tmp_path):
@@ -165,3 +218,19 @@ def test_outbox_admin_requeue_and_cancel(memory_erp, staff_client):
     staff_client.post(url, {"action": "cancel_selected", "_selected_action": [job.pk]})
     job.refresh_from_db()
     assert job.status == SyncJob.Status.CANCELLED and "admin@example.com" in job.last_error
+
+
+def test_scheduled_import_runs_again_when_the_embedded_database_is_locked(memory_erp, monkeypatch):
+    monkeypatch.setattr("b2bportal.database.time.sleep", lambda _seconds: None)
+    memory_erp.publish("unit", [ErpUnit("AD", "Adet")])
+    real, attempts = sync_import, []
+
+    def locked_once(**kwargs):
+        attempts.append(kwargs["entity"])
+        if len(attempts) == 1:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    monkeypatch.setattr("erpsync.tasks.sync_import", locked_once)
+    assert tasks.run_import(memory_erp.connection.pk, "unit") == SyncRun.Status.SUCCEEDED
+    assert attempts == ["unit", "unit"] and Unit.objects.get().code == "AD"

@@ -49,6 +49,8 @@ class Command(BaseCommand):
         self.stdout.write(f"ERP sync through the file adapter, drop folder {summary.drop_folder}:")
         for run in summary.sync_runs:
             self.stdout.write(f"  {sync_run_text(run)}")
+        if summary.applied_before:
+            self.stdout.write(f"  {len(summary.applied_before)} files applied before, not handed over again.")
         created = sum(summary.created.values())
         self.stdout.write(f"Demo loaded in {summary.seconds:.1f} s: {created} rows created.")
         width = max(len(label) for label in summary.totals)

@@ -10,6 +10,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from b2bportal.languages import for_operators
 from erpsync.simulators import SapB1Simulator
 
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="1234", help="Password that Login accepts.")
         parser.add_argument("--session-timeout", type=float, default=30, help="Idle minutes before a session ends.")
 
+    @for_operators
     def handle(self, *args, erp: str, **options) -> None:
         simulator = SapB1Simulator(
             company_db=options["company"],

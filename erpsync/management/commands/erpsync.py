@@ -12,10 +12,13 @@ manage.py erpsync settings-doc [--write]
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from tqdm import tqdm
 
+from b2bportal.languages import for_operators
 from erpsync.adapters import adapter_for
 from erpsync.drift import drift_check
 from erpsync.health import connection_health, connection_test
@@ -38,7 +41,11 @@ class Command(BaseCommand):
         sync.add_argument("connection", help="The connection's code.")
         sync.add_argument("entity", help="An entity (product, stock, price, customer, …) or 'all'.")
         sync.add_argument("--full", action="store_true", help="A full snapshot even when the ERP gives deltas.")
-        sync.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
+        sync.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Report what would change and change nothing; the run is logged, marked as a dry run.",
+        )
         sync.add_argument("--no-progress", action="store_true", help="No progress bar.")
         sub.add_parser("status", help="Last run per entity, backlog and open issues of every connection.")
         drain = sub.add_parser("drain", help="Deliver the due outbox jobs now.")
@@ -52,6 +59,7 @@ class Command(BaseCommand):
         doc = sub.add_parser("settings-doc", help="Print the connection settings tables (Markdown) of the docs.")
         doc.add_argument("--write", action="store_true", help="Put the tables into the docs pages.")
 
+    @for_operators
     def handle(self, *args, action: str, **options) -> None:
         getattr(self, f"_{action.replace('-', '_')}")(**options)
 
@@ -74,16 +82,19 @@ class Command(BaseCommand):
         for name in entities:
             bar = None
             if not no_progress and options["verbosity"] > 0:
-                from tqdm import tqdm
-
                 bar = tqdm(desc=name, unit=" records", file=self.stderr._out, leave=False)
             try:
+                # A bar with no total has no truth value (tqdm raises): test for None, never for the bar itself.
                 run = sync_import(
-                    connection=conn, entity=name, full=full, dry_run=dry_run, progress=bar.update if bar else None
+                    connection=conn,
+                    entity=name,
+                    full=full,
+                    dry_run=dry_run,
+                    progress=bar.update if bar is not None else None,
                 )
             except ImportRefused as exc:
                 raise CommandError(str(exc)) from exc
-            except Exception as exc:
+            except Exception as exc:  # recorded as a failed run (and an issue) by sync_import
                 failed = True
                 self.stderr.write(self.style.ERROR(f"{name}: failed: {exc}"))
                 continue
@@ -123,7 +134,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  open issues: {health.open_issues}; failed runs in 24 h: {health.failed_runs_24h}")
             for row in health.entities:
                 last = timezone.localtime(row.last_success).strftime("%Y-%m-%d %H:%M") if row.last_success else "never"
-                self.stdout.write(f"  {row.entity:<13} last success {last:<16} lag {row.lag or '-'}  {row.last_status}")
+                lag = timedelta(seconds=round(row.lag.total_seconds())) if row.lag is not None else "-"
+                self.stdout.write(f"  {row.entity:<13} last success {last:<16} lag {lag}  {row.last_status}")
             if health.drift is not None:
                 drift = health.drift
                 last = timezone.localtime(drift.last_check).strftime("%Y-%m-%d %H:%M") if drift.last_check else "never"
