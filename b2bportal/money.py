@@ -43,10 +43,21 @@ def format_money(amount, currency: str) -> str:
     return f"{symbol}{number}"
 
 
-def format_quantity(value, places: int = 0) -> str:
-    """A quantity in the active locale: whole quantities without decimals, others with up to three."""
+def format_quantity(value, places: int = 0, max_places: int = 3) -> str:
+    """A quantity in the active locale: whole quantities without decimals, others with the decimals they need, at
+    most ``max_places`` (a unit's decimal places: 465.5 metres read "465,5", not "465,500")."""
     if value is None or value == "":
         return ""
-    if places == 0 and Decimal(value) != Decimal(value).to_integral_value():
-        places = 3
-    return format_decimal(value, places)
+    number = Decimal(value)
+    if places == 0 and number != number.to_integral_value():
+        exponent = number.normalize().as_tuple().exponent
+        needed = -exponent if isinstance(exponent, int) else 0
+        places = max(1, min(needed, max_places or 3))
+    return format_decimal(number, places)
+
+
+def format_percent(rate) -> str:
+    """A percentage in the active language's convention: "%20" in Turkish, "20%" in English."""
+    number = format_quantity(rate)
+    language = (translation.get_language() or "en").split("-")[0]
+    return f"%{number}" if language == "tr" else f"{number}%"

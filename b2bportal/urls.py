@@ -1,12 +1,21 @@
 from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from orders import views as order_views
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without an icon link (the admin, PDFs opened in a tab)."""
+    return redirect(static_url("b2bportal/favicon.ico"))
+
+
 urlpatterns = [
     path("", order_views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("account/", include("payments.account_urls")),
     path("account/", include("dealers.urls")),

@@ -1,10 +1,13 @@
 """Benchmark of the SAP Business One adapter against the Service Layer simulator, on PostgreSQL.
 
 The ERP is ``erpsync.simulators.SapB1Simulator``: its company is built directly in Python (fixed seed, no HTTP) with
-50,000 items (``--items``) in 5 warehouses, each item priced on 3 price lists (the third in USD, 80 % of the items),
+50,000 items (``--items``) in 10 warehouses, each item priced on 3 price lists (the third in USD, 80 % of the items),
 and 2,000 business partners (``--customers``) with two addresses, balances, open-order balances, credit limits and a
-few frozen accounts. It then serves the company over HTTP from a thread of this process. A connection
-``sap_b1`` (credentials from the environment through ``credentials_ref``, as in production) reads it.
+few frozen accounts. It then serves the company over HTTP from a thread of this process, on the v2 Service Layer
+(``/b1s/v2/``, OData v4, the adapter's default). Rows go out at the full width of the real ``$metadata``: a stock
+row has the 65 properties of ``ItemWarehouseInfo`` and the company's UDF on it, 66 in all, as a recorded real company
+sends them; an item's stock is ten such rows whether it has stock there or not. A connection ``sap_b1``
+(credentials from the environment through ``credentials_ref``, as in production) reads it.
 
 1. Import: for each entity the adapter reads — warehouse, price_list, product, stock, price, customer, balance,
    credit — in dependency order, into empty tables:
@@ -108,7 +111,14 @@ WAREHOUSES = [
     ("03", "İzmir Bölge Depo"),
     ("04", "Bursa Depo"),
     ("05", "Adana Depo"),
+    ("06", "Antalya Depo"),
+    ("07", "Konya Depo"),
+    ("08", "Transit"),
+    ("09", "İade Depo"),
+    ("10", "Konsinye"),
 ]
+# The warehouses most items have stock in; the others keep their (full-width) rows empty, as in a real company.
+STOCKED = {"01", "02", "03", "04", "05"}
 PRICE_LISTS = [(1, "Bayi Fiyatı", "TRY"), (2, "Perakende", "TRY"), (3, "İhracat", "USD")]
 # SAP unit of measure → portal unit (code, name, English name, decimals); SAP VAT group → rate.
 UNITS = {"Pcs": ("AD", "Adet", "Piece", 0), "Kg": ("KG", "Kilogram", "Kilogram", 3)}
@@ -168,6 +178,8 @@ def build_company(sim, items: int, customers: int, buyers: int) -> Company:
     company = sim.company
     built = Company()
     with company.lock:
+        # A UDF on stock rows (a bin location), as the recorded company has one: 66 properties per row.
+        company.declare_udf("ItemWarehouseInfo", "U_Konum")
         for code, name in WAREHOUSES:
             company.add_warehouse({"WarehouseCode": code, "WarehouseName": name})
         for number, name, currency in PRICE_LISTS:
@@ -185,6 +197,8 @@ def build_company(sim, items: int, customers: int, buyers: int) -> Company:
                 prices.append({"PriceList": 3, "Price": max(0.01, round(base * 0.03, 2)), "Currency": "USD"})
             stock = []
             for warehouse, _name in WAREHOUSES:
+                if warehouse not in STOCKED:
+                    continue
                 on_hand = 0 if rng.random() < 0.1 else rng.randint(1, 2000)
                 committed = rng.randint(0, on_hand // 3) if on_hand and rng.random() < 0.2 else 0
                 stock.append({"WarehouseCode": warehouse, "InStock": float(on_hand), "Committed": float(committed)})
@@ -308,7 +322,7 @@ def create_connection(sim, page_size: int):
         name="Bench SAP Business One (simulator)",
         adapter="sap_b1",
         settings={
-            "base_url": sim.base_url,
+            "base_url": sim.base_url_v2,
             "company_db": sim.company_db,
             "page_size": page_size,
             "timeout_seconds": 300,
@@ -352,6 +366,7 @@ class EntityFigures:
     counts: dict[str, int] = field(default_factory=dict)
     peak: int | None = None
     memory_s: float | None = None
+    payload_bytes: int = 0  # JSON bytes of the replayed answers (b)
 
     @property
     def wire_s(self) -> float:
@@ -417,16 +432,17 @@ def http_pass(sim, probe: ServerProbe, recorded: list, figures: EntityFigures) -
     with requests.Session() as session:
         session.headers.update({"Accept": "application/json"})
         login = {"CompanyDB": sim.company_db, "UserName": USERNAME, "Password": PASSWORD}
-        session.post(sim.base_url + "Login", json=login, timeout=300).raise_for_status()
+        session.post(sim.base_url_v2 + "Login", json=login, timeout=300).raise_for_status()
         for path, query, prefer in recorded:
-            url = sim.base_url + quote(path, safe="()'=,$/")
+            url = sim.base_url_v2 + quote(path, safe="()'=,$/")
             if query:
                 url += "?" + "&".join(f"{k}={quote(v, safe=QUERY_SAFE)}" for k, v in query)
             response = session.get(url, headers={"Prefer": prefer} if prefer else {}, timeout=300)
             if response.status_code != 200:
                 raise BenchError(f"Replaying {path}: the simulator answered {response.status_code}: {response.text}")
+            figures.payload_bytes += len(response.content)
             rows += len(response.json(parse_float=Decimal).get("value") or [])
-        session.post(sim.base_url + "Logout", timeout=300)
+        session.post(sim.base_url_v2 + "Logout", timeout=300)
     figures.replay_s = time.perf_counter() - started
     figures.replay_sim_s = probe.reading()[0] - sim_before
     if rows < figures.pages:
@@ -839,6 +855,12 @@ def print_report(args, company: Company, figures: list[EntityFigures], exports: 
         "process, the simulator thread's included; libpq and PostgreSQL not). rows: records the adapter yielded "
         "(stock and prices without the empty rows SAP keeps per item × warehouse and per list)."
     )
+    for f in figures:
+        if f.entity in ("product", "stock", "price"):
+            print(
+                f"{f.entity} payload: {f.payload_bytes / 2**20:,.1f} MiB in {f.pages:,} pages, "
+                f"{f.payload_bytes / max(company.items, 1) / 1024:,.1f} KiB per item"
+            )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"Process peak RSS so far (the simulator's company included): {rss:,.0f} MiB")
 

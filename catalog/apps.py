@@ -9,11 +9,14 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.categories import category_tree_forget
-        from catalog.models import Brand, Category
+        from catalog.models import Brand, Category, Unit
         from catalog.selectors import brand_choices_forget
+        from catalog.units import units_forget
 
         # Bulk writes (queryset.update, bulk_create) send no signals: importers call category_tree_forget().
         post_save.connect(category_tree_forget, sender=Category, dispatch_uid="catalog-category-tree-save")
         post_delete.connect(category_tree_forget, sender=Category, dispatch_uid="catalog-category-tree-delete")
         post_save.connect(brand_choices_forget, sender=Brand, dispatch_uid="catalog-brands-save")
         post_delete.connect(brand_choices_forget, sender=Brand, dispatch_uid="catalog-brands-delete")
+        post_save.connect(units_forget, sender=Unit, dispatch_uid="catalog-units-save")
+        post_delete.connect(units_forget, sender=Unit, dispatch_uid="catalog-units-delete")

@@ -19,8 +19,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from b2bportal.money import format_quantity
 from catalog.models import Product, StockLevel, round_up_to_multiple
+from catalog.units import quantity_with_unit
 
 ZERO = Decimal("0")
 
@@ -225,7 +225,8 @@ def quantity_decision(
         return Decision(
             False,
             "below_minimum",
-            message=_("The minimum order quantity is %(min)s.") % {"min": format_quantity(product.min_order_qty)},
+            message=_("The minimum order quantity is %(min)s.")
+            % {"min": quantity_with_unit(product.min_order_qty, product.base_unit)},
             suggested=product.smallest_order_quantity,
             **common,
         )
@@ -234,7 +235,7 @@ def quantity_decision(
             False,
             "not_a_multiple",
             message=_("This product is sold in multiples of %(multiple)s.")
-            % {"multiple": format_quantity(product.order_multiple)},
+            % {"multiple": quantity_with_unit(product.order_multiple, product.base_unit)},
             suggested=round_up_to_multiple(requested, product.order_multiple),
             **common,
         )
@@ -242,7 +243,8 @@ def quantity_decision(
         return Decision(
             False,
             "insufficient_stock",
-            message=_("Only %(available)s available.") % {"available": format_quantity(availability.available)},
+            message=_("Only %(quantity)s in stock.")
+            % {"quantity": quantity_with_unit(availability.available, product.base_unit)},
             **common,
         )
     return Decision(True, "ok", **common)

@@ -14,7 +14,7 @@ from typing import ClassVar
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from b2bportal.money import format_decimal, format_money, format_quantity, quantize_money
+from b2bportal.money import format_decimal, format_money, format_percent, format_quantity, quantize_money
 
 HUNDRED = Decimal("100")
 ONE = Decimal("1")
@@ -37,13 +37,14 @@ class PriceStep:
     params: dict = field(default_factory=dict, compare=False)
 
     def label(self) -> str:
+        """The rule as a dealer reads it: no internal codes (a price list is "the list price", not its code)."""
         p = self.params
         if self.kind == "list":
-            return _("List %(code)s") % p
+            return _("List price")
         if self.kind == "tier":
             return _("tier ≥ %(min)s") % {"min": format_quantity(p["min"])}
         if self.kind == "without_vat":
-            return _("without KDV %%%(rate)s") % {"rate": format_quantity(p["rate"])}
+            return _("without VAT %(rate)s") % {"rate": format_percent(p["rate"])}
         if self.kind == "pack":
             return _("× %(factor)s per %(unit)s") % {"factor": format_quantity(p["factor"]), "unit": p["unit"]}
         if self.kind == "agreement_fixed":
@@ -63,11 +64,30 @@ class PriceStep:
         if self.kind == "rounded":
             return _("rounded")
         if self.kind == "vat":
-            return _("KDV %%%(rate)s") % {"rate": format_quantity(p["rate"])}
+            return _("VAT %(rate)s") % {"rate": format_percent(p["rate"])}
         return self.kind
 
     def text(self) -> str:
         return f"{self.label()}: {_amount_text(self.amount, self.currency)}"
+
+    @property
+    def staff_text(self) -> str:
+        """The step for staff: the dealer's text with the price list's code, which staff look lists up by."""
+        if self.kind == "list" and self.params.get("code"):
+            return f"{self.label()} ({self.params['code']}): {_amount_text(self.amount, self.currency)}"
+        return self.text()
+
+
+def steps_snapshot(steps) -> list[dict]:
+    """Price steps as an order line keeps them: kind, amount and currency, and the text in both languages."""
+    snapshot = []
+    for step in steps:
+        texts = {}
+        for language in ("tr", "en"):
+            with translation.override(language):
+                texts[language] = step.text()
+        snapshot.append({"kind": step.kind, "amount": str(step.amount), "currency": step.currency, **texts})
+    return snapshot
 
 
 @dataclass(frozen=True)
@@ -103,7 +123,7 @@ class Price:
 
     @property
     def explanation(self) -> str:
-        """The chain of rules, e.g. "List TRY-B: 120,00 ₺ → tier ≥ 50: 114,00 ₺ → … → KDV %20: 129,96 ₺"."""
+        """The chain of rules, e.g. "List price: ₺120.00 → tier ≥ 50: ₺114.00 → … → VAT 20%: ₺129.96"."""
         return " → ".join(step.text() for step in self.steps)
 
     def line(self, quantity: Decimal | None = None) -> LineAmounts:
@@ -132,12 +152,13 @@ class NoPrice:
 
     @property
     def message(self) -> str:
+        """Why there is no price, as a dealer reads it: the price list is "your price list", never its code."""
         p = self.params
         messages = {
             "no_price_list": _("The dealer has no price list."),
-            "price_list_not_valid": _("Price list %(code)s is not valid on %(date)s."),
-            "not_on_list": _("The product is not on price list %(code)s."),
-            "below_lowest_break": _("Price list %(code)s prices this product from quantity %(min)s."),
+            "price_list_not_valid": _("Your price list is not valid on %(date)s."),
+            "not_on_list": _("The product is not on your price list."),
+            "below_lowest_break": _("Your price list prices this product from quantity %(min)s."),
             "no_exchange_rate": _("No exchange rate for %(currency)s on or before %(date)s."),
             "unit_not_sold": _("The product is not sold in unit %(unit)s."),
             "invalid_quantity": _("The quantity must be above zero."),
@@ -149,6 +170,13 @@ class NoPrice:
         if "min" in values:
             values["min"] = format_quantity(values["min"])
         return text % values
+
+    @property
+    def staff_message(self) -> str:
+        """The reason for staff, with the price list's code when one is concerned."""
+        if self.params.get("code"):
+            return f"{self.message} ({self.params['code']})"
+        return self.message
 
     @property
     def explanation(self) -> str:

@@ -214,7 +214,7 @@ def product_visibility(*, pricing: DealerPricing, product: Product) -> list[str]
     price = pricing.price(product, product.min_order_qty)
     pricing.prime([product])
     if not pricing.is_priced(product) and settings.B2B_UNPRICED_PRODUCTS == "hide":
-        reasons.append(_("No price for this dealer (unpriced products are hidden): %s") % price.message)
+        reasons.append(_("No price for this dealer (unpriced products are hidden): %s") % price.staff_message)
     if not reasons and not is_visible(pricing=pricing, product=product, tree=tree):
         reasons.append(_("Not listed although every rule allows it; please report this."))
     return reasons

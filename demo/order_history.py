@@ -13,9 +13,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from catalog.models import Product
+from catalog.prices import PriceStep, steps_snapshot
 from dealers.models import DealerAddress
 from demo.catalogue import PRICE_LISTS, PriceBook, ProductPlan
-from demo.company import BUYER_APPROVAL_LIMIT, EMAIL_DOMAIN, USD_RATE, money, plain, price4
+from demo.company import BUYER_APPROVAL_LIMIT, EMAIL_DOMAIN, USD_RATE, money, price4
 from demo.customers import EGE, KUZEY, YILDIZ, DealerPlan
 from demo.erp_export import ErpPlan
 from demo.rows import BATCH_SIZE, Context, ids, insert_missing
@@ -89,7 +90,7 @@ class _LinePlan:
     quantity: Decimal
     unit_price_net: Decimal
     unit_price_gross: Decimal
-    explanation: list[str]
+    explanation: list[tuple[str, Decimal, dict]]
 
     @property
     def net(self) -> Decimal:
@@ -103,29 +104,35 @@ class _LinePlan:
 def _price_line(
     plan: ProductPlan, list_code: str, vat_included: bool, quantity: Decimal, prices: PriceBook, in_cases: bool
 ) -> _LinePlan:
-    """The line's price from the planned list, as placement would have explained it."""
-    explanation = [f"List {list_code}"]
+    """The line's price from the planned list, with the steps placement would have explained it by (kind, amount
+    after the step, parameters; ``catalog.prices.PriceStep``)."""
     if in_cases:
         unit_code, factor = "KOLI", Decimal(plan.case_factor)
         listed = prices.case.get((list_code, plan.sku))
         if listed is None:
-            listed = prices.breaks[list_code, plan.sku][0][1] * factor
-            explanation.append(f"Case of {plan.case_factor} {plan.unit} at the unit price")
+            unit_listed = prices.breaks[list_code, plan.sku][0][1]
+            listed = unit_listed * factor
+            explanation = [
+                ("list", price4(unit_listed), {"code": list_code}),
+                ("pack", price4(listed), {"factor": factor, "unit": unit_code}),
+            ]
         else:
-            explanation.append(f"Case price ({plan.case_factor} {plan.unit})")
+            explanation = [("list", price4(listed), {"code": list_code})]
     else:
         unit_code, factor = plan.unit, Decimal("1")
         min_qty, listed = max(
             (tier for tier in prices.breaks[list_code, plan.sku] if tier[0] <= quantity), key=lambda t: t[0]
         )
+        explanation = [("list", price4(prices.breaks[list_code, plan.sku][0][1]), {"code": list_code})]
         if min_qty > 1:
-            explanation.append(f"Tier ≥ {plain(min_qty)}")
+            explanation.append(("tier", price4(listed), {"min": min_qty}))
     rate = 1 + plan.vat / 100
     if vat_included:
         net, gross = price4(listed / rate), price4(listed)
-        explanation.append(f"VAT {plain(plan.vat)} % included in the list price")
+        explanation.append(("without_vat", net, {"rate": plan.vat}))
     else:
         net, gross = price4(listed), price4(listed * rate)
+    explanation.append(("vat", gross, {"rate": plan.vat}))
     return _LinePlan(plan, unit_code, factor, quantity, net, gross, explanation)
 
 
@@ -372,6 +379,7 @@ def _build_line(order: Order, line_no: int, line: _LinePlan, product_id: int) ->
         product_id=product_id,
         sku=line.plan.sku,
         name=line.plan.name,
+        name_en=line.plan.name_en,
         unit_code=line.unit_code,
         unit_factor=line.unit_factor,
         quantity=line.quantity,
@@ -382,7 +390,9 @@ def _build_line(order: Order, line_no: int, line: _LinePlan, product_id: int) ->
         line_vat=vat,
         line_gross=net + vat,
         price_list_currency=order.currency,
-        price_explanation=line.explanation,
+        price_explanation=steps_snapshot(
+            PriceStep(kind, amount, order.currency, params) for kind, amount, params in line.explanation
+        ),
         shipped_qty=shipped,
         backordered_qty=backordered,
     )

@@ -51,8 +51,9 @@ class ReconciliationExportForm(forms.ModelForm):
 @admin.register(ReconciliationExport)
 class ReconciliationExportAdmin(admin.ModelAdmin):
     form = ReconciliationExportForm
-    list_display = ("created_at", "report", "format", "period", "dealer", "requested_by", "status_display",
-                    "progress", "rows_flagged", "download_link")  # fmt: skip
+    # The file link comes right after what the export is, so it stays on screen however wide the other columns get.
+    list_display = ("created_at", "report", "download_link", "status_display", "progress", "format", "period",
+                    "dealer", "requested_by", "rows_flagged")  # fmt: skip
     list_filter = ("status", "report", "format")
     list_select_related = ("dealer", "requested_by")
     autocomplete_fields = ("dealer",)

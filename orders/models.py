@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -157,6 +158,7 @@ class OrderLine(models.Model):
     )
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=255)
+    name_en = models.CharField(_("name (English)"), max_length=255, blank=True)
     unit_code = models.CharField(_("unit"), max_length=16)
     unit_factor = models.DecimalField(_("base units per unit"), max_digits=14, decimal_places=6, default=Decimal("1"))
     quantity = quantity_field(_("quantity"))
@@ -188,6 +190,14 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.line_no} {self.sku} × {self.quantity}"
+
+    @property
+    def display_name(self) -> str:
+        """The product's name as ordered, in the reader's language: the English name the catalogue had then, if
+        it had one, for an English reader; otherwise the Turkish name."""
+        if (translation.get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
 
 
 class OrderStatusChange(models.Model):

@@ -62,6 +62,26 @@ NOT_YET_IN_ERP = frozenset(
 
 FINAL = frozenset(state for state, moves in TRANSITIONS.items() if not moves)
 
+# What the dealer reads next to an order they can no longer cancel in the portal: where it stands and what happens
+# next, for each state.
+STATUS_NOTES: dict[str, str] = {
+    S.DRAFT: _("This order has not been placed."),
+    S.SUBMITTED: _("The order is being checked before it goes to the seller."),
+    S.AWAITING_DEALER_APPROVAL: _("An approver in your company must approve this order before it goes ahead."),
+    S.ON_HOLD: _("The seller is reviewing this order before it goes ahead."),
+    S.APPROVED: _("The order is approved and on its way to the seller."),
+    S.AWAITING_PAYMENT: _("The order goes ahead once its payment is received."),
+    S.SENT_TO_ERP: _("The order has been passed to the seller."),
+    S.CONFIRMED: _("The seller has confirmed this order: changes or a cancellation must be asked of them."),
+    S.IN_FULFILMENT: _("The seller is preparing this order: changes or a cancellation must be asked of them."),
+    S.PARTIALLY_SHIPPED: _("Part of this order has been shipped; the rest follows."),
+    S.SHIPPED: _("This order has been shipped."),
+    S.INVOICED: _("This order has been shipped and invoiced."),
+    S.CLOSED: _("This order is complete."),
+    S.REJECTED: _("This order was rejected."),
+    S.CANCELLED: _("This order was cancelled."),
+}
+
 
 def allowed_next(status: str) -> frozenset[str]:
     return TRANSITIONS.get(status, frozenset())

@@ -190,7 +190,7 @@ def cart_detail(request):
         "save_form": SaveListForm(),
     }
     if request.headers.get("X-Fragment") == "cart":
-        return render(request, "orders/partials/cart_table.html", context)
+        return render(request, "orders/partials/cart_table.html", {**context, "fragment": True})
     return render(request, "orders/cart.html", context)
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from b2bportal.company import BankAccount, company_bank_accounts
+from b2bportal.money import format_money
 from dealers.models import DealerDocument
 from orders.models import OrderStatusChange
 from orders.services.transitions import order_transition
@@ -259,8 +260,7 @@ def _settle(payment: Payment) -> None:
                 order=order,
                 to_status=OrderStatus.APPROVED,
                 source=OrderStatusChange.Source.PAYMENT,
-                reason=_("Paid by card (%(amount)s %(currency)s).")
-                % {"amount": payment.amount, "currency": payment.currency},
+                reason=_("Paid by card (%(amount)s).") % {"amount": format_money(payment.amount, payment.currency)},
             )
     if payment.for_link_id is not None:
         used = PaymentLink.objects.filter(pk=payment.for_link_id, status=PaymentLink.Status.ACTIVE).update(

@@ -165,8 +165,11 @@ def link_pay(request, signed: str):
 def _after(request, payment: Payment):
     """Where the dealer lands after the provider: the order, the link, or the account page."""
     if payment.status == Payment.Status.SUCCEEDED:
-        messages.success(request, _("Thank you: your payment of %(amount)s %(currency)s was received.")
-                         % {"amount": payment.amount, "currency": payment.currency})  # fmt: skip
+        messages.success(
+            request,
+            _("Thank you: your payment of %(amount)s was received.")
+            % {"amount": format_money(payment.amount, payment.currency)},
+        )
     elif payment.status == Payment.Status.FAILED:
         messages.error(request, _("The payment did not go through: %(reason)s") % {"reason": payment.failure_reason})
     else:

@@ -149,6 +149,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "tr")
 LANGUAGES = [("tr", _("Turkish")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["b2bportal.formats"]  # English dates day first (b2bportal/formats/en/formats.py)
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Istanbul")
 USE_I18N = True
 USE_TZ = True

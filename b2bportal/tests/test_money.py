@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from b2bportal.money import format_decimal, format_money, quantize_money
+from b2bportal.money import format_decimal, format_money, format_percent, format_quantity, quantize_money
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,26 @@ def test_missing_values_render_empty():
 def test_quantity_decimal_comma_in_turkish():
     with translation.override("tr"):
         assert format_decimal(Decimal("12.5"), 3) == "12,500"
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "max_places", "expected"),
+    [
+        ("tr", Decimal("465.500"), 3, "465,5"),
+        ("en", Decimal("1465.500"), 3, "1,465.5"),
+        ("tr", Decimal("12.000"), 3, "12"),
+        ("tr", Decimal("0.125"), 3, "0,125"),
+        ("tr", Decimal("2.25"), 1, "2,3"),
+    ],
+)
+def test_quantities_show_the_decimals_they_need_up_to_their_units(language, value, max_places, expected):
+    with translation.override(language):
+        assert format_quantity(value, max_places=max_places) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "rate", "expected"), [("tr", "20.00", "%20"), ("en", "20", "20%"), ("tr", "8.5", "%8,5")]
+)
+def test_percentages_are_written_as_each_language_writes_them(language, rate, expected):
+    with translation.override(language):
+        assert format_percent(Decimal(rate)) == expected

@@ -28,7 +28,7 @@ def test_shows_price_with_explanation_and_visibility(staff_client, priced):
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert "List TRY-A: ₺100.00" in html and 'data-testid="visible"' in html
+    assert "List price (TRY-A): ₺100.00" in html and 'data-testid="visible"' in html
 
 
 def test_says_why_a_product_is_hidden(staff_client, priced):

@@ -70,7 +70,7 @@ def test_dealer_searches_filters_opens_a_product_and_reads_the_explanation(shop,
     assert not explanation.locator("ol").is_visible()
     explanation.locator("summary").click()
     steps = explanation.locator("li").all_inner_texts()
-    assert steps == ["Liste TRY-B: 120,00 ₺", "anlaşma (Volta markası) −%5: 114,00 ₺", "KDV %20: 136,80 ₺"]
+    assert steps == ["Liste fiyatı: 120,00 ₺", "anlaşma (Volta markası) −%5: 114,00 ₺", "KDV %20: 136,80 ₺"]
     breaks = page.locator("[data-testid=breaks] tbody tr").all_inner_texts()
     assert len(breaks) == 2 and "108,30 ₺" in breaks[1]
     page.screenshot(path=str(ARTIFACTS / "product-tr.png"), full_page=True)

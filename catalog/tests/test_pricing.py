@@ -140,11 +140,11 @@ def test_explanation_reads_as_the_chain_of_rules(world):
     price = price_for(world.dealer, world.product, D("50"), on=ON)
     with translation.override("en"):
         assert price.explanation == (
-            "List TRY-B: ₺120.00 → tier ≥ 50: ₺114.00 → agreement −5 % on brand Volta: ₺108.30 → KDV %20: ₺129.96"
+            "List price: ₺120.00 → tier ≥ 50: ₺114.00 → agreement −5 % on brand Volta: ₺108.30 → VAT 20%: ₺129.96"
         )
     with translation.override("tr"):
         assert price.explanation == (
-            "Liste TRY-B: 120,00 ₺ → kademe ≥ 50: 114,00 ₺ → anlaşma (Volta markası) −%5: 108,30 ₺ → KDV %20: 129,96 ₺"
+            "Liste fiyatı: 120,00 ₺ → kademe ≥ 50: 114,00 ₺ → anlaşma (Volta markası) −%5: 108,30 ₺ → KDV %20: 129,96 ₺"
         )
     assert (price.net, price.vat, price.gross) == (D("108.30"), D("21.66"), D("129.96"))
     assert price.tier_min_quantity == D("50")

@@ -185,7 +185,8 @@ def test_product_page_shows_breaks_explanation_and_stock(dealer_client, shop):
     detail = response.context["detail"]
     assert [(q, p.net) for q, p in detail.breaks] == [(D("1"), D("100.00")), (D("50"), D("90.00"))]
     html = response.content.decode()
-    assert "List TRY-A: ₺100.00" in html
+    # The dealer reads "List price", never the price list's internal code.
+    assert "List price: ₺100.00" in html and "TRY-A" not in html
     assert 'data-testid="warehouses"' in html and "40" in html
 
 

@@ -291,7 +291,12 @@ def test_orders_have_consistent_amounts_and_a_valid_history(output):
             net = (line.quantity * line.unit_price_net).quantize(CENT, rounding=ROUND_HALF_UP)
             vat = (net * line.vat_rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
             assert (line.line_net, line.line_vat, line.line_gross) == (net, vat, net + vat)
-            assert line.price_explanation and all(isinstance(text, str) for text in line.price_explanation)
+            # Explained as placement explains a price: in both languages, from the list price to the VAT, without
+            # the price list's internal code.
+            steps = line.price_explanation
+            assert [steps[0]["kind"], steps[-1]["kind"]] == ["list", "vat"]
+            texts = [step["tr"] + step["en"] for step in steps]
+            assert all(text and not any(code in text for code, *_rest in catalogue.PRICE_LISTS) for text in texts)
             assert line.shipped_qty + line.backordered_qty <= line.quantity
         assert order.total_net == sum(line.line_net for line in lines)
         assert order.total_vat == sum(line.line_vat for line in lines)

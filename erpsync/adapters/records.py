@@ -48,6 +48,10 @@ class ErpProductUnit:
     sellable: bool = True
 
 
+# Why the ERP holds a product back: not sold at all, outside its validity period, frozen (blocked) for now.
+INACTIVE_REASONS = ("not_sold", "outside_validity", "frozen")
+
+
 @dataclass(frozen=True, slots=True)
 class ErpProduct:
     code: str
@@ -67,6 +71,8 @@ class ErpProduct:
     active: bool = True
     units: tuple[ErpProductUnit, ...] = ()
     updated_at: datetime | None = None
+    # Why an inactive product is inactive, one of ``INACTIVE_REASONS`` ("": passive in the ERP).
+    inactive_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +108,15 @@ class ErpPriceList:
 
 @dataclass(frozen=True, slots=True)
 class ErpPrice:
-    """One price on a list. ``unit`` empty: per base unit; ``min_quantity`` above 1: a quantity break."""
+    """One price on a list. ``unit`` empty: per base unit; ``min_quantity`` above 1: a quantity break.
+    ``currency`` empty: the list's; another currency than the list's is refused (never read as the list's)."""
 
     price_list_code: str
     product_code: str
     price: Decimal
     unit: str = ""
     min_quantity: Decimal = Decimal("1")
+    currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from b2bportal.sql import SqlNames
 from catalog.categories import category_tree_forget
 from catalog.models import Brand, Category, Product, ProductUnit, Unit
+from catalog.units import units_forget
 from erpsync.adapters.base import ErpProduct
 from erpsync.binders import bound_join
 from erpsync.importers.bulk import RowSpool, TableMerge
@@ -66,6 +67,7 @@ class UnitImporter(StagedImporter):
                 label="unit",
             ),
         )
+        transaction.on_commit(units_forget)
 
 
 class CategoryImporter(StagedImporter):
@@ -146,6 +148,16 @@ class BrandImporter(StagedImporter):
                 label="brand",
             ),
         )
+
+
+def inactive_reason(code: str) -> str:
+    """What staff read on an inactive product: why the ERP holds it back (``ErpProduct.inactive_reason``)."""
+    reasons = {
+        "not_sold": _("Not a sales item in the ERP."),
+        "outside_validity": _("Outside its validity period in the ERP."),
+        "frozen": _("Frozen in the ERP."),
+    }
+    return reasons.get(code, _("Passive in the ERP."))
 
 
 class ProductImporter(StagedImporter):
@@ -252,7 +264,7 @@ class ProductImporter(StagedImporter):
             number(record.min_order_qty, "min_order_qty", above=ZERO),
             number(record.order_multiple, "order_multiple", above=ZERO),
             ACTIVE_FLAGS[bool(record.active)],
-            "" if record.active else _("Passive in the ERP."),
+            "" if record.active else inactive_reason(record.inactive_reason),
         )
         self.packs.extend(packs)
         yield row

@@ -95,6 +95,7 @@ class PriceImporter(StagedImporter):
         "min_quantity": "numeric(14,4)",
         "price": "numeric(16,4)",
         "refused": "boolean",
+        "currency": "varchar(8)",
     }
 
     def before(self, ctx) -> None:
@@ -117,7 +118,11 @@ class PriceImporter(StagedImporter):
             # the portal has for the same break.
             ctx.reject(key=self.key_of(record), code=exc.code, message=exc.message, payload=record)
             price, refused = None, True
-        yield (self.key_of(record), record.price_list_code, record.product_code, unit_id, min_quantity, price, refused)
+        currency = ctx.map(ValueMap.Kind.CURRENCY, record.currency) if record.currency else ""
+        yield (
+            self.key_of(record), record.price_list_code, record.product_code, unit_id, min_quantity, price, refused,
+            currency,
+        )  # fmt: skip
 
     def land(self, ctx, stage) -> None:
         joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.product_code", "p")
@@ -128,7 +133,8 @@ class PriceImporter(StagedImporter):
             "r",
             f"SELECT s.erp_key, l.{pl.id} AS price_list_id, {product_id} AS product_id, "
             f"CASE WHEN s.unit_id = COALESCE(p_r_product.{p.base_unit_id}, p_n.{p.base_unit_id}) THEN NULL "
-            f"ELSE s.unit_id END AS unit_id, s.min_quantity, s.price, s.refused FROM {q(stage)} s {joins} "
+            f"ELSE s.unit_id END AS unit_id, s.min_quantity, s.price, s.refused, s.currency, "
+            f"l.{pl.currency} AS list_currency FROM {q(stage)} s {joins} "
             f"LEFT JOIN {p} p_r_product ON p_r_product.{p.id} = p_r.{ref.local_id} "
             f"LEFT JOIN {pl} l ON l.{pl.code} = s.price_list_code",
         )
@@ -141,6 +147,14 @@ class PriceImporter(StagedImporter):
         )
         self.reject_unresolved(
             ctx, resolved, "product_id IS NULL", "unknown_product", _("Price %(key)s: the item is not in the portal.")
+        )
+        # A price in another currency than its list's is refused rather than read as the list's currency.
+        self.reject_unresolved(
+            ctx,
+            resolved,
+            "currency <> '' AND currency <> list_currency",
+            "currency_mismatch",
+            _("Price %(key)s is in another currency than its price list."),
         )
         present = self.resolved_copy(
             resolved, "seen", f"SELECT price_list_id, product_id, unit_id, min_quantity FROM {q(resolved)}"

@@ -92,13 +92,13 @@ def test_a_value_of_the_wrong_type_is_refused(change, expected):
         ({"outbox_concurrency": 0}, "'outbox_concurrency' must be a positive whole number, got 0."),
         ({"drift_stock_tolerance": -1}, "'drift_stock_tolerance' must be a number of 0 or more, got -1."),
         ({"stock_shortfall": "ignore"}, "'stock_shortfall' must be one of warn, hold, block, backorder, got 'ignore'."),
-        ({"payment_delta": "daily"}, "'payment_delta' must be one of document_date, update, got 'daily'."),
+        ({"payment_delta": "daily"}, "'payment_delta' must be one of document_date, got 'daily'."),
         ({"schedules": {"stok": 5}}, "'schedules' has unknown names 'stok' (known: unit, category, brand, "
          "warehouse, product, stock, price_list, price, agreement, customer, balance, credit, order_status, "
          "delivery, invoice, credit_memo, ledger)."),
         ({"schedules": {"stock": -5}}, "'schedules' values must be a whole number of 0 or more, got -5."),
-        ({"base_url": "https://sap.example/b1s/v2"}, "'base_url' must end with /b1s/v1/, got "
-         "'https://sap.example/b1s/v2/'."),
+        ({"base_url": "https://sap.example/b1s/v9"}, "'base_url' must name the server, or end with /b1s/v1/ or "
+         "/b1s/v2/, got 'https://sap.example/b1s/v9/'."),
     ],
 )  # fmt: skip
 def test_a_value_out_of_range_or_choice_is_refused(change, expected):

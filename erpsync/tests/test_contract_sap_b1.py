@@ -49,9 +49,11 @@ def canonical(value: Decimal | None) -> Decimal | None:
     return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
-def adapter_for(sim: SapB1Simulator, **settings: Any) -> SapB1Adapter:
+def adapter_for(sim: SapB1Simulator, version: str = "v1", **settings: Any) -> SapB1Adapter:
+    """An adapter on the simulator's ``version`` Service Layer (``/b1s/v1/`` or ``/b1s/v2/``)."""
+    base_url = sim.base_url_v2 if version == "v2" else sim.base_url
     return SapB1Adapter(
-        settings={"base_url": sim.base_url, "company_db": sim.company_db, "timeout_seconds": 5, **settings},
+        settings={"base_url": base_url, "company_db": sim.company_db, "timeout_seconds": 5, **settings},
         credentials={"username": "manager", "password": "1234"},
     )
 
@@ -62,8 +64,9 @@ class SapB1ErpSide(ErpSide):
 
     failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY})
 
-    def __init__(self, sim: SapB1Simulator) -> None:
+    def __init__(self, sim: SapB1Simulator, version: str = "v1") -> None:
         self.sim = sim
+        self.version = version
         self.company = sim.company
         self._put("Warehouses", "WarehouseCode", {"WarehouseCode": "IST", "WarehouseName": "İstanbul Depo"})
         with self.company.lock:
@@ -96,6 +99,7 @@ class SapB1ErpSide(ErpSide):
     def make_adapter(self) -> SapB1Adapter:
         return adapter_for(
             self.sim,
+            self.version,
             order_warehouse="IST",
             vat_groups={"20": "S1"},
             payment_accounts={"*": "102.01"},
@@ -394,6 +398,9 @@ class SapB1ErpSide(ErpSide):
         if entity == "product":
             return dataclasses.replace(
                 record,
+                # An item without a sales VAT group carries "*" (see the adapter's default_vat_group).
+                tax_code="" if record.tax_code == "*" else record.tax_code,
+                inactive_reason="",
                 vat_rate=None,
                 category_code="",
                 brand_code="",
@@ -460,7 +467,18 @@ class SapB1ErpSide(ErpSide):
 
 
 class TestSapB1AdapterContract(AdapterContract):
+    """The contract on the v1 Service Layer (OData v3-style JSON)."""
+
+    version = "v1"
+
     @pytest.fixture
     def erp(self):
         with SapB1Simulator(items=0, customers=0) as sim:
-            yield SapB1ErpSide(sim)
+            yield SapB1ErpSide(sim, self.version)
+
+
+class TestSapB1AdapterContractV2(TestSapB1AdapterContract):
+    """The same contract on the v2 Service Layer (OData v4: ``@odata.*`` annotations, ISO dates with a time,
+    error codes as text and plain messages)."""
+
+    version = "v2"

@@ -234,3 +234,16 @@ def test_scheduled_import_runs_again_when_the_embedded_database_is_locked(memory
     monkeypatch.setattr("erpsync.tasks.sync_import", locked_once)
     assert tasks.run_import(memory_erp.connection.pk, "unit") == SyncRun.Status.SUCCEEDED
     assert attempts == ["unit", "unit"] and Unit.objects.get().code == "AD"
+
+
+def test_health_page_shows_the_lag_to_the_minute(memory_erp, staff_client):
+    memory_erp.publish("unit", [])
+    sync_import(connection=memory_erp.connection, entity="unit")
+    finished = timezone.now() - timedelta(hours=2, minutes=5, seconds=7, microseconds=123456)
+    SyncRun.objects.filter(entity="unit").update(started_at=finished, finished_at=finished)
+    url = reverse("admin:erpsync_erpconnection_health", args=[memory_erp.connection.pk])
+
+    body = staff_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "<td>2 h 5 min</td>" in body
+    assert not re.search(r"\d:\d\d:\d\d\.\d{6}", body)

@@ -85,7 +85,11 @@ def records(adapter: SapB1Adapter, entity: str, **kwargs) -> list:
     [
         ({"base_url": None}, "'base_url'"),
         ({"base_url": "ftp://sap.example/b1s/v1/"}, "http"),
-        ({"base_url": "https://sap.example:50000/b1s/v2/"}, "/b1s/v1/"),
+        ({"base_url": "https://sap.example:50000/b1s/v3/"}, "/b1s/v1/ or /b1s/v2/"),
+        ({"service_layer_version": "v4"}, "'service_layer_version'"),
+        ({"order_udfs": {"Kanal": "B2B"}}, "'order_udfs'"),
+        ({"order_udfs": {"U_Kanal": {"from": "password"}}}, "'order_udfs'"),
+        ({"po_number_field": "NumAtCard"}, "'po_number_field' and 'reference_field'"),
         ({"company_db": ""}, "'company_db'"),
         ({"verify_tls": "no"}, "'verify_tls'"),
         ({"timeout_seconds": 0}, "'timeout_seconds'"),
@@ -143,7 +147,7 @@ def test_expired_session_mid_read_logs_in_again_and_replays(sim):
 
     rest = list(rows)
 
-    assert [p.code for p in first + rest] == [f"A{n:04d}" for n in range(1, 26)]
+    assert [p.code for p in first + rest] == sorted(sim.company.items)
     assert sim.stats.logins == 2
     assert sim.stats.count("POST", "Login") == 2
 
@@ -192,8 +196,8 @@ def test_connection_ok_names_company_and_version(adapter, sim):
 def test_paging_follows_next_links_with_the_page_size_asked(sim):
     adapter = make(sim, page_size=7)
     products = records(adapter, "product")
-    assert len(products) == 25
-    assert sim.stats.count("GET", "Items") == 4  # 7 + 7 + 7 + 4; the simulator's default would be 20 + 5
+    assert len(products) == len(sim.company.items) == 31
+    assert sim.stats.count("GET", "Items") == 5  # 7 + 7 + 7 + 7 + 3; the simulator's default would be 20 + 11
 
 
 def test_feed_streams_pages_lazily(sim):
@@ -240,7 +244,9 @@ def test_stock_prices_lists_and_warehouses(adapter, sim):
     assert prices[("2", "A0001")] == Decimal(str(listed[1]["Price"]))
 
     assert {(p.code, p.name) for p in records(adapter, "price_list")} == {("1", "Base Price"), ("2", "Dealer Price")}
-    assert {w.code for w in records(adapter, "warehouse")} == {"01", "02"}
+    warehouses = {w.code: w for w in records(adapter, "warehouse")}
+    assert set(warehouses) == {f"{n:02d}" for n in range(1, 11)}
+    assert warehouses["01"].sellable and not warehouses["05"].sellable
 
 
 def test_customers_balances_and_credit_are_customers_only(adapter, sim):

@@ -10,6 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Sum
 
@@ -169,19 +170,30 @@ def test_delta_picks_up_a_payment_added_later_and_the_invoice_it_settles(adapter
     assert changed[f"inv:{invoice['DocEntry']}"].open_amount == money(invoice["DocTotal"]) - 25
 
 
-def test_payments_of_the_lookback_window_come_with_every_delta_unless_stamps_are_used(sim):
+def test_payments_of_the_lookback_window_come_with_every_delta(sim):
     payment = paid(sim, "C0001", 10, DocDate="2026-02-20")
     since = START.replace(tzinfo=ISTANBUL) + timedelta(hours=1)
     with make(sim, delta_overlap_seconds=0, status_lookback_days=15) as by_date:
         assert set(ledger(by_date, since=since)) == {f"rct:{payment['DocEntry']}"}
-    with make(sim, delta_overlap_seconds=0, status_lookback_days=5) as by_date:
-        assert ledger(by_date, since=since) == {}
-    with make(sim, delta_overlap_seconds=0, payment_delta="update") as by_stamp:
-        assert ledger(by_stamp, since=since) == {}
-        sim.clock.advance(timedelta(hours=2))
         with sim.company.lock:
             sim.company.action("IncomingPayments", payment["DocEntry"], "Cancel")
-        assert set(ledger(by_stamp, since=since)) == {f"rct:{payment['DocEntry']}", f"rct:{payment['DocEntry']}:cancel"}
+        assert set(ledger(by_date, since=since)) == {f"rct:{payment['DocEntry']}", f"rct:{payment['DocEntry']}:cancel"}
+    with make(sim, delta_overlap_seconds=0, status_lookback_days=5) as by_date:
+        assert ledger(by_date, since=since) == {}
+
+
+def test_incoming_payments_are_never_read_by_update_stamps(sim, adapter):
+    """The Service Layer's Payment has no UpdateDate/UpdateTime: a filter on them is refused, and the adapter's
+    delta never sends one (the setting that asked for it is refused)."""
+    ledger(adapter, since=START.replace(tzinfo=ISTANBUL))
+    response = requests.get(
+        sim.base_url + "IncomingPayments?$filter=UpdateDate ge '2026-01-01'", cookies=adapter._http.cookies, timeout=5
+    )
+    assert response.status_code == 400 and "UpdateDate" in response.text
+    sent = [path for method, path in sim.stats.requests if path.startswith("IncomingPayments")]
+    assert sent and all("UpdateDate" not in path for path in sent)
+    with pytest.raises(ImproperlyConfigured, match="'payment_delta'"):
+        make(sim, payment_delta="update")
 
 
 def test_suppliers_payments_stay_out(adapter, sim):

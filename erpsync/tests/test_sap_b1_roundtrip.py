@@ -19,6 +19,9 @@ from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
 from erpsync.outbox import outbox_drain
 from erpsync.simulators import SapB1Simulator
+from erpsync.simulators.sap_b1.errors import LOCKED_CODE, LOCKED_MESSAGE
+from orders.exceptions import CartRefused, OrderRefused
+from orders.models import Order
 from orders.services import cart_line_add
 from orders.services.approval import can_dealer_cancel, order_dealer_cancel, order_staff_approve
 from orders.status import OrderStatus as S
@@ -55,7 +58,8 @@ def sap(sim, monkeypatch):
             "read_retries": 1,
         },
     )
-    for code, rate in (("S1", "20"), ("S2", "10")):
+    # "*": items without a sales VAT group (SAP takes VAT from the customer); here they are sold at 20 %.
+    for code, rate in (("S1", "20"), ("S2", "10"), ("*", "20")):
         ValueMap.objects.create(
             connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=code, local_value=rate
         )
@@ -72,8 +76,18 @@ def due_now(job: SyncJob) -> None:
 
 def test_import_order_ship_and_invoice_round_trip(sim, sap, client):
     runs = import_all(sap)
-    assert {entity: run.status for entity, run in runs.items()} == dict.fromkeys(IMPORT_ORDER, SyncRun.Status.SUCCEEDED)
-    assert Product.objects.count() == 8 and Dealer.objects.filter(code__startswith="C").count() == 3
+    # Every item comes in; the one price in US dollars on a lira list is refused, not read as liras.
+    expected = {**dict.fromkeys(IMPORT_ORDER, SyncRun.Status.SUCCEEDED), "price": SyncRun.Status.PARTIAL}
+    assert {entity: run.status for entity, run in runs.items()} == expected
+    assert [issue.code for issue in runs["price"].issues.all()] == ["currency_mismatch"]
+    assert not PriceListItem.objects.filter(product__sku="Z9004").exists()
+    assert Product.objects.count() == len(sim.company.items) == 14
+    assert Dealer.objects.filter(code__startswith="C").count() == 3
+    rent, service = Product.objects.get(sku="Z9001"), Product.objects.get(sku="Z9003")
+    assert (rent.status, rent.status_reason) == (Product.Status.INACTIVE, "Not a sales item in the ERP.")
+    assert (service.status, service.base_unit.code, service.vat_rate) == (Product.Status.ACTIVE, "Pcs", 20)
+    assert Product.objects.get(sku="Z9005").status == Product.Status.INACTIVE  # valid until 2020
+    assert Product.objects.get(sku="Z9006").status == Product.Status.ACTIVE  # frozen from 2099 on
     pack = ProductUnit.objects.get(product__sku="A0005", unit__code="Box12")
     assert pack.factor == 12
     on_hand = StockLevel.objects.get(product__sku="A0001", warehouse__code="01").on_hand
@@ -186,7 +200,7 @@ def test_an_import_survives_a_session_expiring_mid_read(sim, sap):
     run = sync_import(connection=sap, entity="product", full=True, progress=expire_once)
 
     assert run.status == SyncRun.Status.SUCCEEDED
-    assert Product.objects.count() == len(sim.company.items) == 1507
+    assert Product.objects.count() == len(sim.company.items) == 1499 + 8 + 6
     assert sim.stats.logins == logins + 1
 
 
@@ -236,3 +250,80 @@ def test_schedules_cover_what_sap_reads_and_skip_a_connection_without_credential
     assert "erpsync:sap:brand" not in names
     monkeypatch.delenv("SAPTEST_PASSWORD")
     assert not any(plan.name.startswith("erpsync:sap:") for plan in planned_schedules())
+
+
+def test_ship_to_po_and_a_mandatory_udf_reach_sap(sim, sap):
+    """The company requires a UDF on orders; the connection fills it with the portal number, sends the dealer's PO
+    to a UDF of its own and the delivery address SAP knows (imported from BPAddresses) as ShipToCode."""
+    sim.company.declare_udf("Document", "U_B2BRef", mandatory=True)
+    sim.company.declare_udf("Document", "U_MusteriPO")
+    sap.settings.update(order_udfs={"U_B2BRef": {"from": "reference"}}, po_number_field="U_MusteriPO")
+    sap.save()
+    import_all(sap)
+    dealer = Dealer.objects.get(code="C0001")
+    depot = dealer.addresses.get(code="Depo")
+    assert depot.kind == depot.Kind.SHIPPING and depot.city == "Kocaeli"
+    StockLevel.objects.filter(product__sku="A0001").update(on_hand=D(1000))
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=Product.objects.get(sku="A0001"), quantity=D(2))
+    order = place(buyer, delivery_address=depot, po_number="PO-778")
+    if order.status != S.APPROVED:
+        order = order_staff_approve(order=order, actor=None, note="")
+
+    outbox_drain(connection=sap)
+
+    assert SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT).status == SyncJob.Status.SUCCEEDED
+    (sap_order,) = sim.company.orders.values()
+    assert (sap_order["NumAtCard"], sap_order["U_B2BRef"]) == (order.number, order.number)
+    assert (sap_order["U_MusteriPO"], sap_order["ShipToCode"]) == ("PO-778", "Depo")
+    sync_import(connection=sap, entity="order_status")
+    order.refresh_from_db()
+    assert order.status == S.CONFIRMED
+
+
+def test_without_the_mandatory_udf_sap_refuses_and_a_person_is_asked(sim, sap):
+    sim.company.declare_udf("Document", "U_B2BRef", mandatory=True)
+    import_all(sap)
+    approved(Dealer.objects.get(code="C0001"))
+    outbox_drain(connection=sap)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
+    assert job.status == SyncJob.Status.DEAD and "U_B2BRef" in job.last_error
+    assert sim.company.orders == {}
+
+
+def test_a_locked_record_is_retried_then_the_order_goes_through(sim, sap):
+    import_all(sap)
+    order, _ = approved(Dealer.objects.get(code="C0002"))
+    sim.faults.refuse("Orders", method="POST", code=LOCKED_CODE, message=LOCKED_MESSAGE)
+    outbox_drain(connection=sap)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
+    assert job.status == SyncJob.Status.RETRYING and LOCKED_MESSAGE in job.last_error
+    assert sim.company.orders == {}
+    due_now(job)
+    outbox_drain(connection=sap)
+    job.refresh_from_db()
+    order.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED and order.status == S.SENT_TO_ERP
+    assert [o["NumAtCard"] for o in sim.company.orders.values()] == [order.number]
+
+
+def test_a_non_sales_item_is_refused_at_placement(sim, sap):
+    """An item SAP stops selling (SalesItem tNO) becomes inactive at the next product read; an order holding it is
+    refused by the portal's own orderability rule before anything reaches SAP."""
+    import_all(sap)
+    dealer = Dealer.objects.get(code="C0001")
+    StockLevel.objects.filter(product__sku="A0002").update(on_hand=D(1000))
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=Product.objects.get(sku="A0002"), quantity=D(1))
+    sim.touch_item("A0002", SalesItem="tNO")
+    assert sync_import(connection=sap, entity="product").status == SyncRun.Status.SUCCEEDED
+    product = Product.objects.get(sku="A0002")
+    assert (product.status, product.status_reason) == (Product.Status.INACTIVE, "Not a sales item in the ERP.")
+
+    with pytest.raises(OrderRefused) as refused:
+        place(buyer)
+
+    assert any(message.startswith("A0002:") for message in refused.value.messages)
+    assert not Order.objects.filter(dealer=dealer).exists()
+    with pytest.raises(CartRefused):
+        cart_line_add(dealer_user=buyer, product=product, quantity=D(1))

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from erpsync.simulators import SapB1Simulator
+from erpsync.simulators.sap_b1.demo import AWKWARD_ITEMS
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGIN = {"CompanyDB": "SBODEMOTR", "UserName": "manager", "Password": "1234"}
@@ -166,7 +167,8 @@ def test_default_page_is_20_and_next_links_walk_every_row():
             codes += [row["ItemCode"] for row in page["value"]]
             url = sim.base_url + page["odata.nextLink"] if "odata.nextLink" in page else None
             pages += 1
-        assert pages == 5
+        assert len(codes) == 95 + 6  # the demo's goods and its six items of awkward shapes
+        assert pages == 6
         assert codes == sorted(sim.company.items)
 
 
@@ -183,7 +185,7 @@ def test_page_size_headers():
         both = client.get(url, headers={"Prefer": "odata.maxpagesize=7", "B1S-PageSize": "9"}, timeout=5)
         assert len(both.json()["value"]) == 7
         everything = client.get(url, headers={"B1S-PageSize": "0"}, timeout=5).json()
-        assert len(everything["value"]) == 45
+        assert len(everything["value"]) == len(sim.company.items) == 45 + 6
         assert "odata.nextLink" not in everything
         assert error_of(client.get(url, headers={"B1S-PageSize": "x"}, timeout=5)) == (400, -1000)
     with SapB1Simulator(items=45, customers=1, page_size_precedence="b1s") as sim:
@@ -196,7 +198,7 @@ def test_page_size_headers():
 def test_top_skip_orderby_select_and_counts(sim, client):
     top = client.get(sim.base_url + "Items?$top=5&$skip=2&$select=ItemCode", timeout=5).json()
     assert [row["ItemCode"] for row in top["value"]] == ["A0003", "A0004", "A0005", "A0006", "A0007"]
-    assert set(top["value"][0]) == {"ItemCode"}
+    assert set(top["value"][0]) == {"odata.etag", "ItemCode"}  # every list row carries its ETag
     assert "odata.nextLink" not in top  # $top within one page: no link even though more rows exist
     longer = client.get(sim.base_url + "Items?$top=23&$select=ItemCode", timeout=5).json()
     assert len(longer["value"]) == 20
@@ -209,7 +211,7 @@ def test_top_skip_orderby_select_and_counts(sim, client):
         sum(1 for item in sim.company.items.values() if item["ItemsGroupCode"] == 100)
     )
     counted = client.get(sim.base_url + "Items?$inlinecount=allpages&$top=1", timeout=5).json()
-    assert counted["odata.count"] == "25"
+    assert counted["odata.count"] == str(len(sim.company.items)) == "31"
     assert error_of(client.get(sim.base_url + "Items?$select=Nope", timeout=5)) == (400, -1000)
     assert error_of(client.get(sim.base_url + "Items?$orderby=ItemCode sideways", timeout=5)) == (400, -1000)
 
@@ -239,7 +241,8 @@ def test_filter_operators_strings_numbers_and_case(sim, client):
     group = [code for code, item in sim.company.items.items() if item["ItemsGroupCode"] == 101]
     assert codes("ItemsGroupCode eq 101") == group
     assert codes("101 eq ItemsGroupCode") == group
-    assert codes("ForeignName eq null") == ["Q1"]
+    assert codes("ForeignName eq null and startswith(ItemCode,'Q')") == ["Q1"]
+    assert codes("ForeignName eq null") == ["Q1", *(item["ItemCode"] for item in AWKWARD_ITEMS)]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from catalog.models import Product, ProductUnit, Unit
 from catalog.prices import PriceResult
 from catalog.pricing import DealerPricing
 from catalog.selectors import visible_products
+from catalog.units import unit_name
 from orders.quick_order.rows import MAX_SKU_LENGTH, QuickOrderRow, sku_error
 
 # Pack quantities are stepped up to the next allowed one; a product whose minimum, multiple and pack factor
@@ -275,15 +276,18 @@ def _group_line(group: _Group, pricing: DealerPricing, availability: Availabilit
             _("Quantity changed from %(requested)s to %(quantity)s %(unit)s: %(reason)s")
             % {
                 "requested": format_quantity(requested),
-                "quantity": format_quantity(quantity),
-                "unit": shown_unit.code,
+                "quantity": format_quantity(quantity, max_places=shown_unit.decimals),
+                "unit": unit_name(shown_unit),
                 "reason": first.message,
             }
         )
     if final.reason == "insufficient_stock":
         parts.append(
             _("Low stock: %(available)s %(unit)s available now; the rest may be delivered later.")
-            % {"available": format_quantity(final.available), "unit": product.base_unit.code}
+            % {
+                "available": format_quantity(final.available, max_places=product.base_unit.decimals),
+                "unit": unit_name(product.base_unit),
+            }
         )
     price = pricing.price(product, quantity, unit)
     if not price.exists:

@@ -24,11 +24,12 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.availability import StockAllocation, allocate, sellable_levels
 from catalog.models import StockLevel
+from catalog.prices import steps_snapshot
 from dealers.access import scoped
 from dealers.credit import credit_decision
 from dealers.models import Dealer, DealerAddress, DealerUser
@@ -345,6 +346,7 @@ def _lines_write(order, priced, snapshots, shortfalls: dict[int, Decimal]) -> di
                 product=p.line.product,
                 sku=p.line.product.sku,
                 name=p.line.product.name,
+                name_en=p.line.product.name_en,
                 unit_code=p.price.unit_code,
                 unit_factor=p.price.unit_factor,
                 quantity=p.line.quantity,
@@ -441,14 +443,7 @@ def _address_text(address: DealerAddress | None) -> str:
 
 
 def _explanation_snapshot(price) -> list[dict]:
-    snapshot = []
-    for step in price.steps:
-        texts = {}
-        for language in ("tr", "en"):
-            with translation.override(language):
-                texts[language] = step.text()
-        snapshot.append({"kind": step.kind, "amount": str(step.amount), "currency": step.currency, **texts})
-    return snapshot
+    return steps_snapshot(price.steps)
 
 
 def _source_currency(price) -> str:

@@ -38,6 +38,7 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     sku = factory.LazyAttribute(lambda o: o.product.sku)
     name = factory.LazyAttribute(lambda o: o.product.name)
+    name_en = factory.LazyAttribute(lambda o: o.product.name_en)
     unit_code = "ADET"
     quantity = Decimal("10")
     unit_price_net = Decimal("100.0000")

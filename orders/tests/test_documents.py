@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from b2bportal.pdf import OfflineURLFetcher
+from catalog.units import units_by_code
 from orders.documents import (
     VatRow,
     order_confirmation_html,
@@ -75,7 +76,7 @@ def order():
         total_vat=Decimal("246.91"),
         total_gross=Decimal("1481.47"),
     )
-    add_line(order, 1, net="1234.56", sku="VALVE-1", name="Ball valve DN25")
+    add_line(order, 1, net="1234.56", sku="VALVE-1", name="Küresel vana DN25", name_en="Ball valve DN25")
     return order
 
 
@@ -126,13 +127,13 @@ def test_html_in_english_shows_company_dealer_order_and_lines(order, company):
         "Order confirmation",
         "Submitted",
         "PO-4711",
-        "March 14, 2025",
+        "14 March 2025",
         "Bank transfer",
         "Merkez Depo<br>Organize Sanayi Bölgesi<br>Bursa",
         "Please call before delivery.",
         "VALVE-1",
         "Ball valve DN25",
-        "1 ADET",
+        "1 Piece",
         "Net total",
         "₺1,234.56",
         "₺246.91",
@@ -150,12 +151,15 @@ def test_html_in_turkish_formats_money_the_turkish_way(order):
     assert "₺1,234.56" not in html
     # "Order" has a Turkish translation already; the page header uses it.
     assert "Sipariş" in html
+    # Product names, units and VAT in the document's language.
+    assert "Küresel vana DN25" in html and "Ball valve DN25" not in html
+    assert "1 Adet" in html and "%20" in html
 
 
 def test_placed_date_is_shown_in_the_language_of_the_document(order):
     Order.objects.filter(pk=order.pk).update(placed_at="2025-01-10T09:00:00+03:00")
 
-    assert "Jan. 10, 2025" in order_confirmation_html(order=order, language="en")
+    assert "10 January 2025" in order_confirmation_html(order=order, language="en")
     assert "10 Ocak 2025" in order_confirmation_html(order=order, language="tr")
 
 
@@ -262,6 +266,7 @@ def test_queries_do_not_grow_with_the_number_of_lines():
     for line_no in range(1, 31):
         add_line(large, line_no)
 
+    units_by_code()  # the few units are read once and cached for every page and document
     with CaptureQueriesContext(connection) as small_queries:
         order_confirmation_html(order=small, language="en")
     with CaptureQueriesContext(connection) as large_queries:

@@ -461,7 +461,8 @@ def test_preview_no_price_when_unpriced_products_are_shown(dealer_user, shop, se
     product = ProductFactory(sku="NP-1")
     [line] = preview(dealer_user, "NP-1 2")
     assert (line.status, line.product, line.quantity) == (PreviewStatus.NO_PRICE, product, None)
-    assert not line.price.exists and "TRY-A" in line.message
+    # The dealer is told the product is not on their list, not the list's internal code.
+    assert not line.price.exists and "not on your price list" in line.message and "TRY-A" not in line.message
     settings.B2B_UNPRICED_PRODUCTS = "hide"
     assert preview(dealer_user, "NP-1 2")[0].status == PreviewStatus.NOT_ORDERABLE
 
@@ -542,7 +543,7 @@ def test_preview_low_stock_is_mentioned_not_refused(dealer_user, shop):
     listed(shop, sku="S-1", stock=D("4"))
     [line] = preview(dealer_user, "S-1 10")
     assert (line.status, line.quantity) == (PreviewStatus.OK, D("10"))
-    assert "Low stock: 4 ADET available" in line.message
+    assert "Low stock: 4 Piece available" in line.message
 
 
 @pytest.mark.django_db

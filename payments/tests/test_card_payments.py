@@ -356,3 +356,18 @@ def test_a_card_payment_for_invoices_settles_each_up_to_what_it_owes(client, erp
     parts = sorted(Allocation.objects.values_list("invoice_number", "amount"))
     assert parts == [("", D(50)), ("F-1", D(100)), ("F-2", D(250))]
     assert "F-1" not in client.get(reverse("payments:account_pay")).content.decode()
+
+
+def test_the_thank_you_message_and_the_history_show_the_amount_as_money(client, erp):
+    dealer, product = make_shop(price="1176.58")
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D(2))
+    order = place(buyer, payment_method=Order.PaymentMethod.CARD)
+    client.force_login(buyer.user)
+    _charge, fields = pay(client, order)
+    response = client.post(reverse("payments:return", args=["sandbox"]), fields, follow=True, HTTP_ACCEPT_LANGUAGE="tr")
+
+    html = response.content.decode()
+    assert "Teşekkürler: 2.823,79 ₺ tutarındaki ödemeniz alındı." in html
+    assert "2823.79" not in html
+    assert order.status_changes.get(to_status=S.APPROVED).reason == "Kartla ödendi (2.823,79 ₺)."

@@ -1,4 +1,4 @@
-"""The SAP Business One adapter: talks to the Service Layer (``/b1s/v1/``, OData v3-style JSON) over HTTPS.
+"""The SAP Business One adapter: talks to the Service Layer (``/b1s/v2/``, OData v4, or ``/b1s/v1/``) over HTTPS.
 
 - ``settings``: the connection settings and credentials, and what each one means;
 - ``session``: login, cookies, re-login, retries of reads, the cap on requests in flight;

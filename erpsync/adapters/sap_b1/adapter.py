@@ -1,4 +1,4 @@
-"""``SapB1Adapter``: SAP Business One through the Service Layer (``/b1s/v1/``, OData v3-style JSON) over HTTPS.
+"""``SapB1Adapter``: SAP Business One through the Service Layer (``/b1s/v2/``, OData v4, or ``/b1s/v1/``) over HTTPS.
 
 The adapter is composed of its transport (``session``), its reads (``reads``) and its writes (``writes``); the
 translation of SAP's JSON lives in ``mapping`` and the connection settings in ``settings``.
@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from erpsync.adapters.base import Capability, ConnectionCheck, ErpAdapter, ErpError
 from erpsync.adapters.sap_b1.reads import SapB1Reads
 from erpsync.adapters.sap_b1.session import SapB1Session
-from erpsync.adapters.sap_b1.settings import SapB1Settings, login
+from erpsync.adapters.sap_b1.settings import SapB1Settings, login, service_root
 from erpsync.adapters.sap_b1.writes import SapB1Writes
 
 logger = logging.getLogger(__name__)
@@ -60,19 +60,38 @@ class SapB1Adapter(SapB1Reads, SapB1Writes, SapB1Session, ErpAdapter):
         super().__init__(settings=settings, credentials=credentials)
         self._configure(self.options)
         self._units: dict[int, str] | None = None  # UoM AbsEntry → code, read once per adapter
+        self._local_currency: str | None = None  # the company's local currency, read once per adapter
         self.username, self.password = login(self.credentials)
         self._open_session()
 
     def _configure(self, options: SapB1Settings) -> None:
         """The parsed settings as the parts of the adapter use them (see ``settings``)."""
-        self.base_url = options.base_url
+        self.base_url, self.api_version = service_root(options.base_url, options.service_layer_version)
         self.company_db = options.company_db
         self.verify_tls = options.verify_tls
         self.timeout = options.timeout_seconds
         self.page_size = options.page_size
         self.zone = options.timezone
         self.order_warehouse = options.order_warehouse
+        self.customer_warehouses = options.customer_warehouses
+        self.item_warehouses = options.item_warehouses
         self.vat_groups = options.vat_groups
+        self.line_tax_codes = options.line_tax_codes
+        self.default_vat_group = options.default_vat_group
+        self.reference_field = options.reference_field
+        self.po_number_field = options.po_number_field
+        self.order_udfs = options.order_udfs
+        self.line_udfs = options.line_udfs
+        self.stock_counts_ordered = options.stock_counts_ordered
+        self.retryable_codes = frozenset(text for text in options.retryable_errors if text.lstrip("-").isdigit())
+        self.retryable_messages = tuple(
+            text.casefold() for text in sorted(options.retryable_errors) if not text.lstrip("-").isdigit()
+        )
+        if self.po_number_field and self.po_number_field == self.reference_field:
+            raise ImproperlyConfigured(
+                f"SAP B1 adapter: 'po_number_field' and 'reference_field' are both {self.reference_field!r}; "
+                "the PO needs a field of its own (put the portal number in a UDF to send the PO in NumAtCard)."
+            )
         self.concurrency = self.common.outbox_concurrency
         self.read_retries = options.read_retries
         self.lookback = timedelta(days=options.status_lookback_days)

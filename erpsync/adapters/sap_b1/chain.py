@@ -9,7 +9,12 @@ from typing import Any
 from erpsync.adapters.http import text as _text
 from erpsync.adapters.sap_b1.mapping import DELIVERY_TYPE, INVOICE_TYPE, ORDER_TYPE
 
-ORDER_FIELDS = "DocEntry,DocNum,NumAtCard,Cancelled,DocumentStatus,DocumentLines"
+
+def order_fields(reference_field: str) -> str:
+    """What is read of an order to know its state, with the field carrying the portal's number."""
+    return f"DocEntry,DocNum,{reference_field},Cancelled,DocumentStatus,DocumentLines"
+
+
 # Fetches documents of one set by DocEntry: (set name, entries, $select) → DocEntry → row.
 Fetch = Callable[[str, Iterable[int], str], dict[int, dict[str, Any]]]
 
@@ -21,8 +26,11 @@ class DocumentChain:
 
     SETS = {ORDER_TYPE: "Orders", DELIVERY_TYPE: "DeliveryNotes", INVOICE_TYPE: "Invoices"}
 
-    def __init__(self, fetch: Fetch, orders: Mapping[int, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, fetch: Fetch, orders: Mapping[int, dict[str, Any]] | None = None, *, reference_field: str = "NumAtCard"
+    ) -> None:
         self.fetch = fetch
+        self.reference_field = reference_field
         self.docs: dict[int, dict[int, dict[str, Any]]] = {kind: {} for kind in self.SETS}
         self.docs[ORDER_TYPE].update(orders or {})
 
@@ -53,7 +61,7 @@ class DocumentChain:
                 return
             pending = []
             for kind, entries in wanted.items():
-                select = ORDER_FIELDS if kind == ORDER_TYPE else "DocEntry,DocNum,NumAtCard,DocumentLines"
+                select = order_fields(self.reference_field) if kind == ORDER_TYPE else "DocEntry,DocNum,DocumentLines"
                 found = self.fetch(self.SETS[kind], entries, select)
                 self.docs[kind].update(found)
                 pending.extend(found.values())

@@ -61,6 +61,12 @@ def as_code(value: Any) -> str:
     return "" if value in (None, "", -1) else str(value)
 
 
+def cancellation(row: Mapping[str, Any]) -> bool:
+    """Whether ``row`` is SAP's cancellation document of another (SAP 9 and later): it copies the cancelled
+    document's lines and amounts and is nobody's invoice or delivery."""
+    return row.get("CancelStatus") == CANCELLATION
+
+
 def order_state(row: Mapping[str, Any], invoiced: bool) -> ErpOrderState:
     """An order's state from its lines: how much left (delivered, or invoiced straight from the order) and whether
     an invoice was seen for it."""
@@ -121,6 +127,7 @@ def special_price(
     currency: Any,
     follows_list: bool,
     *,
+    local_currency: str,
     valid_from: date | None = None,
     valid_to: date | None = None,
     min_quantity: Decimal = Decimal(1),
@@ -129,7 +136,7 @@ def special_price(
     if follows_list and percent:
         kind, value, currency = "discount", percent, ""
     else:
-        kind, value, currency = "fixed_price", as_decimal(price) or Decimal(0), _text(currency) or "TRY"
+        kind, value, currency = "fixed_price", as_decimal(price) or Decimal(0), _text(currency) or local_currency
     return ErpCustomerPrice(
         code=code[:64],
         customer_code=card,
@@ -144,12 +151,42 @@ def special_price(
     )
 
 
+def manual_unit(row: Mapping[str, Any]) -> str:
+    """The unit of an item outside any unit group (``UoMGroupEntry`` -1), in this order: ``InventoryUOM``, then
+    ``SalesUnit`` (items that are not kept in stock, rent or licences, have no inventory unit). The unit feed and the
+    products both take it from here."""
+    return _text(row.get("InventoryUOM")) or _text(row.get("SalesUnit"))
+
+
+def within(day: date, start: Any, end: Any) -> bool:
+    """Whether ``day`` falls in SAP's window ``start``…``end`` (either may be empty: open)."""
+    first, last = as_date(start), as_date(end)
+    return (first is None or first <= day) and (last is None or day <= last)
+
+
+def availability(row: Mapping[str, Any], today: date) -> tuple[bool, str]:
+    """Whether an item may be sold ``today``, and the reason (``ErpProduct.inactive_reason``) when not: a
+    purchase-only or expense item (``SalesItem`` tNO) is not sold; an item ``Valid`` only from ``ValidFrom`` to
+    ``ValidTo`` is inactive outside that window; a ``Frozen`` item is inactive within ``FrozenFrom``…``FrozenTo``
+    (always when no dates)."""
+    if row.get("SalesItem", YES) != YES:
+        return False, "not_sold"
+    if row.get("Valid", YES) != YES:
+        return False, ""
+    if not within(today, row.get("ValidFrom"), row.get("ValidTo")):
+        return False, "outside_validity"
+    if row.get("Frozen") == YES and within(today, row.get("FrozenFrom"), row.get("FrozenTo")):
+        return False, "frozen"
+    return True, ""
+
+
 def item_units(
     row: Mapping[str, Any], groups: Mapping[int, Mapping[str, Any]], units: Mapping[int, str]
 ) -> tuple[str, tuple[ErpProductUnit, ...]]:
     """An item's inventory unit and its other units with their factor to it. Stock is counted in the inventory
-    unit, so that is the portal's base unit; a unit without a code is left out."""
-    manual = _text(row.get("InventoryUOM") or row.get("SalesUnit"))
+    unit, so that is the portal's base unit; a unit without a code is left out. Items without a unit group take
+    ``manual_unit``."""
+    manual = manual_unit(row)
     group = groups.get(row.get("UoMGroupEntry"))
     if group is None:
         return manual, ()
@@ -173,10 +210,16 @@ def item_units(
     return units.get(inventory) or manual, packs
 
 
-def partner_address(row: Mapping[str, Any]) -> ErpAddress:
+# SAP names a partner's addresses per kind: a bill-to and a ship-to address may share a name. The ship-to keeps
+# the name as its code (it is what ``ShipToCode`` takes); a bill-to sharing it gets this prefix.
+BILL_TO_PREFIX = "B:"
+
+
+def partner_address(row: Mapping[str, Any], ship_to_names: frozenset[str] = frozenset()) -> ErpAddress:
     name = _text(row.get("AddressName"))
+    billing = row.get("AddressType") == "bo_BillTo"
     return ErpAddress(
-        code=name,
+        code=f"{BILL_TO_PREFIX}{name}" if billing and name in ship_to_names else name,
         name=name,
         line1=_text(row.get("Street")),
         city=_text(row.get("City")),
@@ -198,9 +241,11 @@ def stamp(row: Mapping[str, Any], zone: ZoneInfo) -> datetime | None:
         return None
 
 
-def ledger_document(prefix: str, kind: LedgerKind, sign: int, zone: ZoneInfo, row: Mapping[str, Any]):
+def ledger_document(
+    prefix: str, kind: LedgerKind, sign: int, zone: ZoneInfo, local_currency: str, row: Mapping[str, Any]
+):
     """An invoice (``sign`` 1) or credit memo (-1) on the customer's account; a cancelled one with its reversal."""
-    if row.get("CancelStatus") == CANCELLATION:
+    if cancellation(row):
         return
     total = as_decimal(row.get("DocTotal")) or Decimal(0)
     paid = as_decimal(row.get("PaidToDate")) or Decimal(0)
@@ -212,7 +257,7 @@ def ledger_document(prefix: str, kind: LedgerKind, sign: int, zone: ZoneInfo, ro
         posted_on=as_date(row.get("DocDate")),
         kind=kind,
         amount=sign * total,
-        currency=_text(row.get("DocCurrency")) or "TRY",
+        currency=currency_of(row.get("DocCurrency"), local_currency),
         document_number=number,
         due_on=as_date(row.get("DocDueDate")) if kind == LedgerKind.INVOICE else None,
         description=_text(row.get("Comments"))[:255],
@@ -224,7 +269,7 @@ def ledger_document(prefix: str, kind: LedgerKind, sign: int, zone: ZoneInfo, ro
         yield reversal(entry, stamp(row, zone))
 
 
-def ledger_payment(zone: ZoneInfo, row: Mapping[str, Any]):
+def ledger_payment(zone: ZoneInfo, local_currency: str, row: Mapping[str, Any]):
     """A customer's incoming payment: the sum of its means of payment, as a credit. Open: what it did not apply
     to invoices (unknown when it also applied other documents); later reconciliations in SAP are not seen."""
     total = (as_decimal(row.get("CashSum")) or Decimal(0)) + (as_decimal(row.get("TransferSum")) or Decimal(0))
@@ -245,7 +290,7 @@ def ledger_payment(zone: ZoneInfo, row: Mapping[str, Any]):
         posted_on=as_date(row.get("DocDate")),
         kind=LedgerKind.COLLECTION,
         amount=-total,
-        currency=_text(row.get("DocCurrency")) or "TRY",
+        currency=currency_of(row.get("DocCurrency"), local_currency),
         document_number=_text(row.get("DocNum")),
         description=_text(row.get("Remarks"))[:255],
         open_amount=unapplied,
@@ -254,6 +299,21 @@ def ledger_payment(zone: ZoneInfo, row: Mapping[str, Any]):
     yield entry
     if cancelled:
         yield reversal(entry, stamp(row, zone))
+
+
+def udf_values(wanted: Mapping[str, Any], source: Any) -> dict[str, Any]:
+    """The configured UDFs (``order_udfs``/``line_udfs``) with their values: fixed, or ``{"from": field}`` of the
+    order or line (dates as ISO dates; an empty field leaves the UDF out, so SAP's own default applies)."""
+    values: dict[str, Any] = {}
+    for name, given in wanted.items():
+        if isinstance(given, Mapping):
+            value = getattr(source, given["from"], None)
+            if value in (None, ""):
+                continue
+            values[name] = value.isoformat() if isinstance(value, date) else value
+        else:
+            values[name] = given
+    return values
 
 
 def line_price(line: ErpOrderLine) -> dict[str, Any]:
@@ -266,25 +326,39 @@ def line_price(line: ErpOrderLine) -> dict[str, Any]:
     return {"UnitPrice": line.unit_price}
 
 
+# The tax code of items without a sales VAT group when the connection names none: the *Tax code* value map may
+# give it a rate.
+NO_VAT_GROUP = "*"
+
+
 def product_record(
-    row: Mapping[str, Any], groups: Mapping[int, Mapping[str, Any]], units: Mapping[int, str]
+    row: Mapping[str, Any],
+    groups: Mapping[int, Mapping[str, Any]],
+    units: Mapping[int, str],
+    *,
+    today: date,
+    default_vat_group: str = "",
 ) -> ErpProduct:
-    """An item as a product, in its inventory unit with its unit group's other units."""
+    """An item as a product, in its inventory unit with its unit group's other units; sold or not ``today``
+    (``availability``). An item without ``SalesVATGroup`` (SAP takes VAT from the customer or tax determination)
+    gets ``default_vat_group``, else ``NO_VAT_GROUP``."""
     base, packs = item_units(row, groups, units)
+    active, reason = availability(row, today)
     return ErpProduct(
         code=row["ItemCode"],
         name=_text(row.get("ItemName")),
         unit=base,
         name_en=_text(row.get("ForeignName")),
-        tax_code=_text(row.get("SalesVATGroup")),
+        tax_code=_text(row.get("SalesVATGroup")) or default_vat_group or NO_VAT_GROUP,
         barcode=_text(row.get("BarCode")),
         batch_managed=row.get("ManageBatchNumbers") == YES or row.get("ManageSerialNumbers") == YES,
-        active=row.get("Valid", YES) == YES and row.get("Frozen") != YES,
+        active=active,
         units=packs,
+        inactive_reason=reason,
     )
 
 
-def special_prices(row: Mapping[str, Any]) -> Iterator[ErpCustomerPrice]:
+def special_prices(row: Mapping[str, Any], local_currency: str) -> Iterator[ErpCustomerPrice]:
     """The agreements of one special price row: its own price, then one per period and per volume row. Rows for every
     customer of a price list (``CardCode`` ``*n``) and invalid rows give none."""
     card, item = _text(row.get("CardCode")), _text(row.get("ItemCode"))
@@ -294,45 +368,62 @@ def special_prices(row: Mapping[str, Any]) -> Iterator[ErpCustomerPrice]:
     key = f"{card}|{item}"
     yield special_price(
         key, card, item, row.get("Price"), row.get("DiscountPercent"), row.get("Currency"), follows_list,
-        valid_from=as_date(row.get("ValidFrom")), valid_to=as_date(row.get("ValidTo")),
+        local_currency=local_currency, valid_from=as_date(row.get("ValidFrom")), valid_to=as_date(row.get("ValidTo")),
     )  # fmt: skip
     for area in row.get("SpecialPriceDataAreas") or []:
         number = _text(area.get("RowNumber"))
-        window = {"valid_from": as_date(area.get("DateFrom")), "valid_to": as_date(area.get("Dateto"))}
+        window = {
+            "valid_from": as_date(area.get("DateFrom")),
+            "valid_to": as_date(area.get("Dateto")),
+            "local_currency": local_currency,
+        }
         yield special_price(
             f"{key}|{number}", card, item, area.get("SpecialPrice"), area.get("Discount"),
             area.get("PriceCurrency"), follows_list, **window,
         )  # fmt: skip
         for volume in area.get("SpecialPriceQuantityAreas") or []:
             quantity = as_decimal(volume.get("Quantity")) or Decimal(1)
+            # A volume row's discount is spelled ``Discountin`` in the Service Layer (SpecialPriceQuantityArea).
             yield special_price(
                 f"{key}|{number}|{quantity}", card, item, volume.get("SpecialPrice"),
-                volume.get("Discount"), volume.get("PriceCurrency"), follows_list,
+                volume.get("Discountin"), volume.get("PriceCurrency"), follows_list,
                 min_quantity=quantity, **window,
             )  # fmt: skip
 
 
-def customer_record(row: Mapping[str, Any]) -> ErpCustomer:
+def currency_of(value: Any, local_currency: str) -> str:
+    """A currency SAP names, else the company's local one; ``##`` (a customer trading in all currencies) is the
+    local one too."""
+    code = _text(value)
+    return local_currency if code in ("", "##") else code
+
+
+def partner_addresses(rows: list[Mapping[str, Any]]) -> tuple[ErpAddress, ...]:
+    ship_to = frozenset(_text(row.get("AddressName")) for row in rows if row.get("AddressType") != "bo_BillTo")
+    return tuple(partner_address(row, ship_to) for row in rows)
+
+
+def customer_record(row: Mapping[str, Any], local_currency: str) -> ErpCustomer:
     return ErpCustomer(
         code=row["CardCode"],
         title=_text(row.get("CardName")),
         tax_number=_text(row.get("FederalTaxID")),
         email=_text(row.get("EmailAddress")),
         phone=_text(row.get("Phone1")),
-        currency=_text(row.get("Currency")) or "TRY",
+        currency=currency_of(row.get("Currency"), local_currency),
         price_list_code=as_code(row.get("PriceListNum")),
         payment_terms_code=as_code(row.get("PayTermsGrpCode")),
         sales_rep_code=as_code(row.get("SalesPersonCode")),
         active=row.get("Valid", YES) == YES,
-        addresses=tuple(partner_address(address) for address in row.get("BPAddresses") or []),
+        addresses=partner_addresses(row.get("BPAddresses") or []),
     )
 
 
-def balance_record(row: Mapping[str, Any], as_of: datetime) -> ErpBalance:
+def balance_record(row: Mapping[str, Any], as_of: datetime, local_currency: str) -> ErpBalance:
     return ErpBalance(
         customer_code=row["CardCode"],
         balance=as_decimal(row.get("CurrentAccountBalance")) or Decimal(0),
-        currency=_text(row.get("Currency")) or "TRY",
+        currency=currency_of(row.get("Currency"), local_currency),
         open_orders=as_decimal(row.get("OpenOrdersBalance")),
         as_of=as_of,
     )

@@ -11,7 +11,7 @@ the adapter, covers clock skew and changes committed while the read was running.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -37,20 +37,23 @@ from erpsync.adapters.base import (
     ErpWarehouse,
     Feed,
     LedgerKind,
+    PermanentError,
 )
 from erpsync.adapters.http import text as _text
-from erpsync.adapters.sap_b1.chain import ORDER_FIELDS, DocumentChain
+from erpsync.adapters.sap_b1.chain import DocumentChain, order_fields
 from erpsync.adapters.sap_b1.mapping import (
-    CANCELLATION,
     OPEN,
     YES,
     as_date,
     as_decimal,
     balance_record,
+    cancellation,
     credit_record,
+    currency_of,
     customer_record,
     ledger_document,
     ledger_payment,
+    manual_unit,
     order_state,
     product_record,
     special_prices,
@@ -68,7 +71,7 @@ DOCUMENT_SETS = {
     DocumentKind.CREDIT_MEMO: "CreditNotes",
 }
 DOCUMENT_FIELDS = (
-    "DocEntry,DocNum,CardCode,NumAtCard,DocDate,DocDueDate,DocCurrency,DocTotal,VatSum,TrackingNumber,Cancelled,"
+    "DocEntry,DocNum,CardCode,DocDate,DocDueDate,DocCurrency,DocTotal,VatSum,TrackingNumber,Cancelled,"
     "CancelStatus,DocumentStatus,DocumentLines"
 )
 # The marketing documents on a customer's account, and how each counts: (set, entry id prefix, kind, sign).
@@ -84,12 +87,14 @@ PAYMENT_FIELDS = (
     "DocEntry,DocNum,DocType,CardCode,DocDate,DocCurrency,CashSum,TransferSum,PaymentChecks,PaymentCreditCards,"
     "PaymentInvoices,Remarks,Cancelled"
 )
-OPEN_ORDER_FIELDS = "DocEntry,DocNum,CardCode,NumAtCard,DocTotal,DocCurrency,Cancelled,DocumentStatus"
+OPEN_ORDER_FIELDS = "DocEntry,DocNum,CardCode,DocTotal,DocCurrency,Cancelled,DocumentStatus"
 
 ITEM_FIELDS = (
     "ItemCode,ItemName,ForeignName,InventoryUOM,SalesUnit,SalesVATGroup,BarCode,ManageBatchNumbers,"
-    "ManageSerialNumbers,Valid,Frozen,UoMGroupEntry,InventoryUoMEntry"
+    "ManageSerialNumbers,SalesItem,Valid,ValidFrom,ValidTo,Frozen,FrozenFrom,FrozenTo,UoMGroupEntry,InventoryUoMEntry"
 )
+# The windows that make an item sold or not on a given day (``availability``).
+WINDOW_FIELDS = (("ValidFrom", "ValidTo"), ("FrozenFrom", "FrozenTo"))
 PARTNER_FIELDS = (
     "CardCode,CardName,FederalTaxID,EmailAddress,Phone1,Currency,PriceListNum,PayTermsGrpCode,"
     "SalesPersonCode,Valid,BPAddresses"
@@ -136,11 +141,42 @@ class SapB1Reads:
             for date_field, time_field in stamps
         )
 
-    def _items(self, select: str, since: datetime | None) -> Iterator[dict[str, Any]]:
+    def _items(self, select: str, since: datetime | None, *, windows: bool = False) -> Iterator[dict[str, Any]]:
+        """Items, all or changed since ``since``; with ``windows``, also those whose validity or freeze window
+        opened or closed since then (nobody changed them, but they became sold or unsold: a daily delta
+        re-evaluates them)."""
         query = {"$select": select, "$orderby": "ItemCode"}
         if since is not None:
-            query["$filter"] = self.delta_filter(since)
+            condition = self.delta_filter(since)
+            if windows:
+                condition += " or " + self.window_filter(since)
+            query["$filter"] = condition
         return self._collection("Items", query)
+
+    def _today(self) -> date:
+        return datetime.now(self.zone).date()
+
+    def window_filter(self, since: datetime) -> str:
+        """Items whose window starts after ``since``'s day and by today, or ended on or after the day before
+        ``since`` and before today (an end date is the last day inside the window)."""
+        local = since if since.tzinfo is None else since.astimezone(self.zone)
+        first, today = local.strftime("%Y-%m-%d"), self._today().isoformat()
+        day_before = (local.date() - timedelta(days=1)).isoformat()
+        parts = []
+        for start, end in WINDOW_FIELDS:
+            parts.append(f"({start} gt '{first}' and {start} le '{today}')")
+            parts.append(f"({end} ge '{day_before}' and {end} lt '{today}')")
+        return " or ".join(parts)
+
+    def local_currency(self) -> str:
+        """The company's local currency (``CompanyService_GetAdminInfo``), read once per adapter: the currency of
+        a price list, customer, price or document that names none."""
+        if self._local_currency is None:
+            info = self._json(self._call("POST", "CompanyService_GetAdminInfo", body={}))
+            self._local_currency = _text(info.get("LocalCurrency"))
+            if not self._local_currency:
+                raise PermanentError("SAP B1 did not say the company's local currency (AdminInfo.LocalCurrency)")
+        return self._local_currency
 
     def _customers(self, select: str, since: datetime | None) -> Iterator[dict[str, Any]]:
         where = "CardType eq 'cCustomer'"
@@ -161,9 +197,11 @@ class SapB1Reads:
 
     def _read_unit(self, since: datetime | None, started: datetime) -> Iterator[ErpUnit]:
         rows = list(self._collection("UnitOfMeasurements", {"$select": "AbsEntry,Code,Name", "$orderby": "AbsEntry"}))
-        # Items outside any group name their unit in free text (InventoryUOM): those are units too.
+        # Items outside any group name their unit in free text (InventoryUOM, or SalesUnit for items not kept in
+        # stock): those are units too, taken as the products take them (``manual_unit``).
         manual = self._collection(
-            "Items", {"$select": "ItemCode,InventoryUOM", "$filter": "UoMGroupEntry eq -1", "$orderby": "ItemCode"}
+            "Items",
+            {"$select": "ItemCode,InventoryUOM,SalesUnit", "$filter": "UoMGroupEntry eq -1", "$orderby": "ItemCode"},
         )
 
         def records() -> Iterator[ErpUnit]:
@@ -174,7 +212,7 @@ class SapB1Reads:
                     seen.add(code)
                     yield ErpUnit(code=code, name=_text(row.get("Name")) or code)
             for row in manual:
-                code = _text(row.get("InventoryUOM"))
+                code = manual_unit(row)
                 if code and code not in seen:
                     seen.add(code)
                     yield ErpUnit(code=code, name=code)
@@ -183,9 +221,11 @@ class SapB1Reads:
 
     def _read_product(self, since: datetime | None, started: datetime) -> Iterator[ErpProduct]:
         units, groups = self._unit_codes(), self._unit_groups()
-        rows = self._items(ITEM_FIELDS, since)
-
-        return (product_record(row, groups, units) for row in rows)
+        rows = self._items(ITEM_FIELDS, since, windows=True)
+        today = self._today()
+        return (
+            product_record(row, groups, units, today=today, default_vat_group=self.default_vat_group) for row in rows
+        )
 
     def _read_warehouse(self, since: datetime | None, started: datetime) -> Iterator[ErpWarehouse]:
         query = {"$select": "WarehouseCode,WarehouseName,Inactive,Nettable", "$orderby": "WarehouseCode"}
@@ -207,22 +247,33 @@ class SapB1Reads:
         def records() -> Iterator[ErpStock]:
             for row in rows:
                 for info in row.get("ItemWarehouseInfoCollection") or []:
-                    on_hand = as_decimal(info.get("InStock")) or Decimal(0)
-                    committed = as_decimal(info.get("Committed")) or Decimal(0)
+                    stock = self._stock_of(row["ItemCode"], info, started)
                     # SAP keeps a row per item and warehouse; an empty row is no stock, as a missing one is.
-                    if on_hand or committed:
-                        yield ErpStock(row["ItemCode"], info["WarehouseCode"], on_hand, committed, as_of=started)
+                    if stock is not None and (stock.on_hand or stock.committed):
+                        yield stock
 
         return records()
+
+    def _stock_of(self, item_code: str, info: dict[str, Any], as_of: datetime) -> ErpStock | None:
+        """One warehouse row as stock: ``InStock`` and ``Committed``, plus what vendors will deliver (``Ordered``)
+        when ``stock_counts_ordered``; none for a row ``Locked`` in that warehouse (nothing can leave it)."""
+        if info.get("Locked") == YES:
+            return None
+        on_hand = as_decimal(info.get("InStock")) or Decimal(0)
+        if self.stock_counts_ordered:
+            on_hand += as_decimal(info.get("Ordered")) or Decimal(0)
+        committed = as_decimal(info.get("Committed")) or Decimal(0)
+        return ErpStock(item_code, info["WarehouseCode"], on_hand, committed, as_of=as_of)
 
     def _read_price_list(self, since: datetime | None, started: datetime) -> Iterator[ErpPriceList]:
         select = "PriceListNo,PriceListName,DefaultPrimeCurrency,IsGrossPrice,Active,ValidFrom,ValidTo"
         rows = self._collection("PriceLists", {"$select": select, "$orderby": "PriceListNo"})
+        local = self.local_currency()
         return (
             ErpPriceList(
                 code=str(row["PriceListNo"]),
                 name=_text(row.get("PriceListName")),
-                currency=_text(row.get("DefaultPrimeCurrency")) or "TRY",
+                currency=currency_of(row.get("DefaultPrimeCurrency"), local),
                 vat_included=row.get("IsGrossPrice") == YES,
                 valid_from=as_date(row.get("ValidFrom")),
                 valid_to=as_date(row.get("ValidTo")),
@@ -240,7 +291,9 @@ class SapB1Reads:
                     amount = as_decimal(price.get("Price"))
                     # SAP holds a row for every list; a zero price means the list does not price the item.
                     if amount and price.get("PriceList") is not None:
-                        yield ErpPrice(str(price["PriceList"]), row["ItemCode"], amount)
+                        # The price's own currency goes with it: one unlike its list's is refused, not misread.
+                        currency = _text(price.get("Currency"))
+                        yield ErpPrice(str(price["PriceList"]), row["ItemCode"], amount, currency=currency)
 
         return records()
 
@@ -253,16 +306,18 @@ class SapB1Reads:
             "CardCode,ItemCode,Price,Currency,DiscountPercent,AutoUpdate,Valid,ValidFrom,ValidTo,SpecialPriceDataAreas"
         )
         rows = self._collection("SpecialPrices", {"$select": select, "$orderby": "CardCode,ItemCode"})
-
-        return (price for row in rows for price in special_prices(row))
+        local = self.local_currency()
+        return (price for row in rows for price in special_prices(row, local))
 
     def _read_customer(self, since: datetime | None, started: datetime) -> Iterator[ErpCustomer]:
         rows = self._customers(PARTNER_FIELDS, since)
-        return (customer_record(row) for row in rows)
+        local = self.local_currency()
+        return (customer_record(row, local) for row in rows)
 
     def _read_balance(self, since: datetime | None, started: datetime) -> Iterator[ErpBalance]:
         rows = self._customers("CardCode,Currency,CurrentAccountBalance,OpenOrdersBalance", None)
-        return (balance_record(row, started) for row in rows)
+        local = self.local_currency()
+        return (balance_record(row, started, local) for row in rows)
 
     def _read_credit(self, since: datetime | None, started: datetime) -> Iterator[ErpCredit]:
         rows = self._customers("CardCode,CreditLimit,Frozen,FrozenRemarks", None)
@@ -285,22 +340,25 @@ class SapB1Reads:
         return found
 
     def _read_order_status(self, window: datetime, started: datetime) -> Iterator[ErpOrderStatus]:
+        field = self.reference_field
         orders = {
             int(row["DocEntry"]): row
-            for row in self._changed("Orders", ORDER_FIELDS, window, "NumAtCard ne null")
-            if row.get("NumAtCard")
+            for row in self._changed("Orders", order_fields(field), window, f"{field} ne null")
+            if row.get(field)
         }
-        # A delivery or invoice moves an order on without always touching the order itself.
-        chain = DocumentChain(self._by_entry, orders)
-        deliveries = self._changed("DeliveryNotes", "DocEntry,Cancelled,DocumentLines", window)
-        invoices = self._changed("Invoices", "DocEntry,Cancelled,DocumentLines", window)
+        # A delivery or invoice moves an order on without always touching the order itself. SAP's cancellation
+        # documents (csCancellation) copy the cancelled document's lines: they move no order on.
+        chain = DocumentChain(self._by_entry, orders, reference_field=field)
+        select = "DocEntry,Cancelled,CancelStatus,DocumentLines"
+        deliveries = [row for row in self._changed("DeliveryNotes", select, window) if not cancellation(row)]
+        invoices = [row for row in self._changed("Invoices", select, window) if not cancellation(row)]
         chain.resolve(deliveries + invoices)
         invoiced = {entry for row in invoices if row.get("Cancelled") != YES for entry in chain.orders_of(row)}
         for row in (*deliveries, *invoices):
             orders.update({entry: chain.orders[entry] for entry in chain.orders_of(row) if entry in chain.orders})
         by_reference: dict[str, dict[str, Any]] = {}
         for row in orders.values():
-            reference = _text(row.get("NumAtCard"))
+            reference = _text(row.get(field))
             known = by_reference.get(reference)
             # NumAtCard is not unique in SAP: the live order speaks for the reference, not an old cancelled one.
             if reference and (known is None or known.get("Cancelled") == YES):
@@ -318,10 +376,12 @@ class SapB1Reads:
         )
 
     def _documents(self, kind: DocumentKind, window: datetime) -> Iterator[ErpDocument]:
-        rows = self._changed(DOCUMENT_SETS[kind], DOCUMENT_FIELDS, window)
+        field = self.reference_field
+        rows = self._changed(DOCUMENT_SETS[kind], f"{DOCUMENT_FIELDS},{field}", window)
         # A cancelled document was never issued; SAP's cancellation document of it is no document of the dealer's.
-        rows = [row for row in rows if row.get("Cancelled") != YES and row.get("CancelStatus") != CANCELLATION]
-        chain = DocumentChain(self._by_entry)
+        rows = [row for row in rows if row.get("Cancelled") != YES and not cancellation(row)]
+        chain = DocumentChain(self._by_entry, reference_field=field)
+        local = self.local_currency()
         chain.resolve(rows)
         for row in rows:
             origins = chain.orders_of(row)
@@ -333,8 +393,8 @@ class SapB1Reads:
                 number=_text(row.get("DocNum")),
                 customer_code=_text(row.get("CardCode")),
                 issued_on=as_date(row.get("DocDate")),
-                order_reference=_text(order.get("NumAtCard") if order else row.get("NumAtCard")),
-                currency=_text(row.get("DocCurrency")) or "TRY",
+                order_reference=_text(order.get(field) if order else row.get(field)),
+                currency=currency_of(row.get("DocCurrency"), local),
                 net=None if gross is None or vat is None else gross - vat,
                 vat=vat,
                 gross=gross,
@@ -356,22 +416,20 @@ class SapB1Reads:
         """Every A/R invoice, credit memo and customer payment (a full read), or those changed since ``since``.
         The first page of each set is fetched now, so an unreachable Service Layer fails the read, not the feed."""
         sources = []
+        local = self.local_currency()
         for set_name, prefix, kind, sign in LEDGER_DOCUMENTS:
             query = {"$select": LEDGER_FIELDS, "$orderby": "DocEntry"}
             if since is not None:
                 query["$filter"] = self.delta_filter(since, created=False)
-            sources.append((self._collection(set_name, query), partial(ledger_document, prefix, kind, sign, self.zone)))
+            entries = partial(ledger_document, prefix, kind, sign, self.zone, local)
+            sources.append((self._collection(set_name, query), entries))
+        # Payments have no UpdateDate/UpdateTime in the Service Layer: a delta reads them by document date.
         where, select = "DocType eq 'rCustomer'", PAYMENT_FIELDS
-        if self.payment_delta == "update":
-            select += ",UpdateDate,UpdateTime"
         if since is not None:
-            if self.payment_delta == "update":
-                where += f" and ({self.delta_filter(since, created=False)})"
-            else:
-                local = since.astimezone(self.zone) if since.tzinfo else since
-                where += f" and DocDate ge '{(local - self.lookback).strftime('%Y-%m-%d')}'"
+            local = since.astimezone(self.zone) if since.tzinfo else since
+            where += f" and DocDate ge '{(local - self.lookback).strftime('%Y-%m-%d')}'"
         payments = self._collection("IncomingPayments", {"$select": select, "$filter": where, "$orderby": "DocEntry"})
-        sources.append((payments, partial(ledger_payment, self.zone)))
+        sources.append((payments, partial(ledger_payment, self.zone, local)))
 
         def records() -> Iterator[ErpLedgerEntry]:
             for rows, entries in sources:
@@ -385,13 +443,15 @@ class SapB1Reads:
         """Sales orders open and not cancelled, then approval drafts of orders carrying a reference (the portal's
         orders waiting for approval; a closed draft became the order). Both first pages are fetched now."""
         where = f"DocumentStatus eq '{OPEN}' and Cancelled eq 'tNO'"
-        select = OPEN_ORDER_FIELDS
+        field = self.reference_field
+        select = f"{OPEN_ORDER_FIELDS},{field}"
+        local = self.local_currency()
         orders = self._collection("Orders", {"$select": select, "$filter": where, "$orderby": "DocEntry"})
         drafts = self._collection(
             "Drafts",
             {
                 "$select": select,
-                "$filter": f"{where} and DocObjectCode eq 'oOrders' and NumAtCard ne null",
+                "$filter": f"{where} and DocObjectCode eq 'oOrders' and {field} ne null",
                 "$orderby": "DocEntry",
             },
         )
@@ -404,9 +464,9 @@ class SapB1Reads:
                     yield ErpOpenOrder(
                         document_number="" if draft else _text(row.get("DocNum")),
                         customer_code=_text(row.get("CardCode")),
-                        reference=_text(row.get("NumAtCard")),
+                        reference=_text(row.get(field)),
                         gross=as_decimal(row.get("DocTotal")),
-                        currency=_text(row.get("DocCurrency")) or "TRY",
+                        currency=currency_of(row.get("DocCurrency"), local),
                     )
 
         return records()
@@ -423,9 +483,8 @@ class SapB1Reads:
             rows = self._collection("Items", {"$select": "ItemCode,ItemWarehouseInfoCollection", "$filter": where})
             for row in rows:
                 for info in row.get("ItemWarehouseInfoCollection") or []:
-                    on_hand = as_decimal(info.get("InStock")) or Decimal(0)
-                    committed = as_decimal(info.get("Committed")) or Decimal(0)
-                    stock.append(ErpStock(row["ItemCode"], info["WarehouseCode"], on_hand, committed, as_of=now))
+                    found = self._stock_of(row["ItemCode"], info, now)
+                    stock.append(found or ErpStock(row["ItemCode"], info["WarehouseCode"], Decimal(0), as_of=now))
         return stock
 
     def live_balance(self, customer_code: str) -> ErpBalance:
@@ -435,4 +494,4 @@ class SapB1Reads:
         row = self._json(
             self._call("GET", path, query={"$select": "CardCode,Currency,CurrentAccountBalance,OpenOrdersBalance"})
         )
-        return balance_record(row, datetime.now(UTC))
+        return balance_record(row, datetime.now(UTC), self.local_currency())

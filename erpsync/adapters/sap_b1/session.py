@@ -1,4 +1,5 @@
-"""The Service Layer session of the SAP Business One adapter: login and logout, the ``B1SESSION``/``ROUTEID``
+"""The Service Layer session of the SAP Business One adapter (v1 or v2 alike: errors, paging links and login answers
+are read in either form): login and logout, the ``B1SESSION``/``ROUTEID``
 cookies, one re-login under a lock when a session times out, retries of reads, the cap on requests in flight, and
 the request helpers (JSON, paging, OData literals).
 
@@ -142,7 +143,7 @@ class SapB1Session:
                 method, url, data=data, headers=all_headers, timeout=self.timeout, verify=self.verify_tls
             )
         except requests.RequestException as exc:
-            where = urlsplit(url).path.rsplit("/b1s/v1/", 1)[-1]
+            where = urlsplit(url).path.rsplit(f"/b1s/v{self.api_version}/", 1)[-1]
             raise transport_error(exc, who="SAP B1", method=method, where=where, write=write) from exc
 
     def _error(self, response: requests.Response, *, write: bool) -> ErpError:
@@ -152,9 +153,19 @@ class SapB1Session:
         details = {"status": status}
         if status >= 500 or status in (408, 409, 412, 423, 429):
             return RetryableError(text, retry_after=_retry_after(response), code=code, details=details)
+        if self._busy(code, message):
+            # Locked or being changed by someone else (``retryable_errors``): another try later will do.
+            return RetryableError(text, code=code, details={**details, "busy": True})
         if status == 401:
             return RetryableError(text, code=code, details=details)
         return PermanentError(text, code=code, details=details)
+
+    def _busy(self, code: str, message: str) -> bool:
+        """Whether SAP's answer says the record is busy (``retryable_errors``: codes, or pieces of the message)."""
+        if code and code in self.retryable_codes:
+            return True
+        folded = message.casefold()
+        return any(piece in folded for piece in self.retryable_messages)
 
     def _call(
         self,

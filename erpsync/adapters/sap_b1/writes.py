@@ -1,5 +1,11 @@
 """What the SAP Business One adapter writes: sales orders (looked up by reference before every create, approval
-drafts included), their cancellation, incoming payments and credit memos."""
+drafts included), their cancellation, incoming payments and credit memos.
+
+An order carries the portal number in ``reference_field``, the PO in ``po_number_field``, the dealer's ship-to
+address (``ShipToCode``, the SAP address name imported from ``BPAddresses``; an address proposed in the portal,
+without a code, goes as the document's ship-to text ``Address2``), the configured UDFs (``order_udfs``,
+``line_udfs``), and per line the warehouse (``item_warehouses`` → ``customer_warehouses`` → ``order_warehouse``),
+the VAT group (``vat_groups``) or tax code (``line_tax_codes``)."""
 
 from __future__ import annotations
 
@@ -10,7 +16,17 @@ from typing import Any
 
 from erpsync.adapters.base import ErpAck, ErpCancel, ErpCreditMemo, ErpOrder, ErpOrderAck, ErpPayment, PermanentError
 from erpsync.adapters.http import text as _text
-from erpsync.adapters.sap_b1.mapping import CLOSED, INVOICE_TYPE, OPEN, YES, as_decimal, line_price, order_ack
+from erpsync.adapters.sap_b1.mapping import (
+    CLOSED,
+    INVOICE_TYPE,
+    OPEN,
+    YES,
+    as_decimal,
+    line_price,
+    manual_unit,
+    order_ack,
+    udf_values,
+)
 from erpsync.adapters.sap_b1.session import KEYS_PER_REQUEST, quote_literal
 
 logger = logging.getLogger(__name__)
@@ -26,11 +42,11 @@ class SapB1Writes:
         """The order carrying ``reference``, else an approval draft of it (see ``order_push``), else None."""
         query = {
             "$select": "DocEntry,DocNum,Cancelled,DocumentStatus",
-            "$filter": f"NumAtCard eq {quote_literal(reference)}",
+            "$filter": f"{self.reference_field} eq {quote_literal(reference)}",
             "$orderby": "DocEntry",
         }
         rows = list(self._collection("Orders", query))
-        # NumAtCard is not unique in SAP: prefer the live document when an old one was cancelled.
+        # NumAtCard (or a UDF) is not unique in SAP: prefer the live document when an old one was cancelled.
         live = [row for row in rows if row.get("Cancelled") != YES]
         if live or rows:
             return (live or rows)[0]
@@ -44,7 +60,7 @@ class SapB1Writes:
 
     def _items_of(self, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
         codes = sorted(set(codes))
-        select = "ItemCode,InventoryUOM,SalesUnit,UoMGroupEntry,ManageBatchNumbers,ManageSerialNumbers,Valid,Frozen"
+        select = "ItemCode,InventoryUOM,SalesUnit,UoMGroupEntry,ManageBatchNumbers,ManageSerialNumbers,SalesItem"
         found = {}
         for at in range(0, len(codes), KEYS_PER_REQUEST):
             where = " or ".join(f"ItemCode eq {quote_literal(code)}" for code in codes[at : at + KEYS_PER_REQUEST])
@@ -64,6 +80,9 @@ class SapB1Writes:
             if item is None:
                 problems.append(f"line {line.line_no}: SAP has no item {line.product_code}")
                 continue
+            if item.get("SalesItem", YES) != YES:
+                problems.append(f"line {line.line_no}: item {line.product_code} is not a sales item in SAP")
+                continue
             if not self.allow_batch_items and YES in (item.get("ManageBatchNumbers"), item.get("ManageSerialNumbers")):
                 problems.append(
                     f"line {line.line_no}: item {line.product_code} is managed by batches or serial numbers in SAP; "
@@ -72,7 +91,7 @@ class SapB1Writes:
                 continue
             row: dict[str, Any] = {"ItemCode": line.product_code, "Quantity": line.quantity}
             if item.get("UoMGroupEntry") in (None, -1):
-                own = _text(item.get("InventoryUOM") or item.get("SalesUnit"))
+                own = manual_unit(item)
                 if line.unit and own and line.unit.casefold() != own.casefold():
                     problems.append(
                         f"line {line.line_no}: item {line.product_code} is sold in {own} only, not {line.unit}"
@@ -96,29 +115,52 @@ class SapB1Writes:
                     continue
                 row["UoMEntry"] = entry
             row.update(line_price(line))
-            group_code = self.vat_groups.get(line.vat_rate.normalize())
-            if group_code:
-                row["VatGroup"] = group_code
-            if self.order_warehouse:
-                row["WarehouseCode"] = self.order_warehouse
+            rate = line.vat_rate.normalize()
+            if self.vat_groups.get(rate):
+                row["VatGroup"] = self.vat_groups[rate]
+            if self.line_tax_codes.get(rate):
+                row["TaxCode"] = self.line_tax_codes[rate]
+            warehouse = (
+                self.item_warehouses.get(line.product_code)
+                or self.customer_warehouses.get(order.customer_code)
+                or self.order_warehouse
+            )
+            if warehouse:
+                row["WarehouseCode"] = warehouse
+            row.update(udf_values(self.line_udfs, line))
             lines.append(row)
         if problems:
             raise PermanentError(f"SAP B1 cannot take order {order.reference}: " + "; ".join(problems))
         return lines
 
+    def _order_body(self, order: ErpOrder) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "CardCode": order.customer_code,
+            self.reference_field: order.reference,
+            "DocDate": order.ordered_on.isoformat(),
+            "DocDueDate": (order.requested_on or order.ordered_on).isoformat(),
+        }
+        comments = order.note
+        if order.po_number and self.po_number_field == "Comments":
+            comments = f"PO: {order.po_number}" + (f"\n{order.note}" if order.note else "")
+        elif order.po_number and self.po_number_field:
+            body[self.po_number_field] = order.po_number[:100]
+        if comments:
+            body["Comments"] = comments[:254]
+        if order.delivery_address_code:
+            body["ShipToCode"] = order.delivery_address_code
+        elif order.delivery_address:
+            # An address the dealer proposed in the portal has no SAP code: it goes as the ship-to text.
+            body["Address2"] = order.delivery_address[:254]
+        body.update(udf_values(self.order_udfs, order))
+        body["DocumentLines"] = self._order_lines(order)
+        return body
+
     def order_push(self, order: ErpOrder) -> ErpOrderAck:
         existing = self._find_order(order.reference)
         if existing is not None:
             return order_ack(order.reference, existing)
-        body = {
-            "CardCode": order.customer_code,
-            "NumAtCard": order.reference,
-            "DocDate": order.ordered_on.isoformat(),
-            "DocDueDate": (order.requested_on or order.ordered_on).isoformat(),
-            "DocumentLines": self._order_lines(order),
-        }
-        if order.note:
-            body["Comments"] = order.note[:254]
+        body = self._order_body(order)
         try:
             created = self._json(self._call("POST", "Orders", body=body, write=True))
         except PermanentError as exc:

@@ -50,8 +50,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc}") from exc
         login = {"CompanyDB": options["company"], "UserName": options["user"], "Password": options["password"]}
-        self.stdout.write(f"SAP Business One Service Layer simulator at {simulator.base_url}")
-        self.stdout.write(f"Log in with: POST {simulator.base_url}Login {json.dumps(login)}")
+        self.stdout.write(
+            f"SAP Business One Service Layer simulator at {simulator.base_url_v2} (v2) and {simulator.base_url} (v1)"
+        )
+        self.stdout.write(f"Log in with: POST {simulator.base_url_v2}Login {json.dumps(login)}")
         self.stdout.write("Press Ctrl-C to stop.")
         self.stdout.flush()
         try:

@@ -19,8 +19,10 @@ Choices where the protocol notes are UNCONFIRMED (each is a flag on ``Company``)
 - stock moved by documents does not bump the item's ``UpdateDate`` (``stock_bumps_item_update = False``);
 - balance changes do not bump the business partner's ``UpdateDate``;
 - a credit note copied from an invoice raises the invoice's ``PaidToDate`` (the internal reconciliation SAP makes);
-- incoming payments carry ``UpdateDate``/``UpdateTime`` like documents (whether the Service Layer's Payment entity
-  shows them is not confirmed);
+- incoming payments have no ``UpdateDate``/``UpdateTime`` (the real ``$metadata`` of the Payment type has neither);
+- cancelling a delivery, invoice or credit note marks it cancelled (``CancelStatus`` csYes) and adds SAP's
+  cancellation document (``CancelStatus`` csCancellation, closed, its lines based on the cancelled document's);
+  an order is cancelled in place;
 - business-rule refusals answer HTTP 400 with code ``-10`` (``BUSINESS_ERROR``), the generic code the Service Layer
   uses for DI-API messages; -2028 / -2035 / -2039 / 301 are the documented ones.
 
@@ -41,6 +43,7 @@ from erpsync.simulators.sap_b1.clock import Clock, clock_time, day
 from erpsync.simulators.sap_b1.documents import SalesDocuments
 from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error, not_found, refuse
 from erpsync.simulators.sap_b1.master_data import MasterData
+from erpsync.simulators.sap_b1.metadata import Udf, metadata
 from erpsync.simulators.sap_b1.payments import Payments
 from erpsync.simulators.sap_b1.schema import DOCUMENT_SETS, ENTITY_SETS, READ_ONLY
 
@@ -54,7 +57,10 @@ class Company(MasterData, SalesDocuments, Payments):
 
     def __init__(self, name: str = "SBODEMOTR", *, currency: str = "TRY") -> None:
         self.name = name
-        self.currency = currency
+        self.currency = currency  # the company's local currency (AdminInfo.LocalCurrency)
+        self.system_currency = currency
+        # User-defined fields per entity type ("Document", "DocumentLine", "BusinessPartner", "Item" …).
+        self.udfs: dict[str, dict[str, Udf]] = {}
         self.clock = Clock()
         self.lock = threading.RLock()
         self.items: dict[str, dict[str, Any]] = {}
@@ -83,6 +89,36 @@ class Company(MasterData, SalesDocuments, Payments):
         self._doc_entry = dict.fromkeys(numbered, 0)
         self._doc_num = {name: 1000 * (i + 1) for i, name in enumerate(numbered)}
 
+    def declare_udf(
+        self, type_name: str, name: str, *, type: str = "Edm.String", mandatory: bool = False, default: Any = None
+    ) -> Udf:
+        """Add a user-defined field (``U_…``) to an entity type, as a company does in its setup: bodies, ``$select``
+        and ``$filter`` may name it from then on; a mandatory one must be given on add."""
+        if not name.startswith("U_"):
+            raise ValueError("user-defined fields are named U_…")
+        metadata().properties(type_name)  # a known type
+        udf = Udf(name, type, mandatory, default)
+        self.udfs.setdefault(type_name, {})[name] = udf
+        return udf
+
+    def admin_info(self) -> dict[str, Any]:
+        """``CompanyService_GetAdminInfo``: the company's name and its local and system currencies."""
+        return {"CompanyName": self.name, "LocalCurrency": self.currency, "SystemCurrency": self.system_currency,
+                "Country": "TR"}  # fmt: skip
+
+    # What a failed $batch change set puts back (the lock, the clock and the declared UDFs stay as they are).
+    _KEPT = frozenset({"lock", "clock", "udfs", "name"})
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of everything the company holds (for an atomic ``$batch`` change set); call under ``lock``."""
+        return copy.deepcopy({k: v for k, v in self.__dict__.items() if k not in self._KEPT})
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        self.__dict__.update(saved)
+
+    def data_version(self, set_name: str, key: Any) -> int:
+        return self._versions.get((set_name, key), 0)
+
     # -- generic access -------------------------------------------------------------------------------------------
 
     def collection(self, set_name: str) -> dict[Any, dict[str, Any]]:
@@ -96,8 +132,10 @@ class Company(MasterData, SalesDocuments, Payments):
         return entity
 
     def etag(self, set_name: str, key: Any) -> str:
+        """``W/"<SHA-1 of the entity's DataVersion>"`` in capitals, as recorded v2 answers show it (an item at
+        DataVersion 1 carries ``W/"356A192B…"``, the SHA-1 of "1")."""
         version = self._versions.get((set_name, key), 0)
-        digest = hashlib.sha1(f"{set_name}:{key}:{version}".encode(), usedforsecurity=False).hexdigest()
+        digest = hashlib.sha1(str(version).encode(), usedforsecurity=False).hexdigest().upper()
         return f'W/"{digest}"'
 
     def stamp(
@@ -151,9 +189,7 @@ class Company(MasterData, SalesDocuments, Payments):
         entity = self.get(set_name, key)
         if not entity_set.patchable:
             raise B1Error(405, BAD_REQUEST, f"Updating {set_name} is not supported")
-        unknown = sorted(set(payload) - set(entity))
-        if unknown:
-            raise B1Error(400, BAD_REQUEST, f"Property '{unknown[0]}' of '{entity_set.type_name}' is invalid")
+        metadata().check(entity_set.type_name, payload, self.udfs)
         blocked = sorted((set(payload) & READ_ONLY) | (set(payload) & set(entity_set.keys)))
         if blocked:
             raise refuse(f"Field '{blocked[0]}' cannot be updated")

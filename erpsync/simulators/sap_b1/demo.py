@@ -1,5 +1,8 @@
 """Demo data for the simulated company: the awkward shapes real companies have (batch- and serial-managed items, a
-unit group, a supplier and a lead among the customers, a special price), deterministic for a seed."""
+unit group, a supplier and a lead among the customers, a special price, ten warehouses, items that are not sold
+(rent, licences: ``SalesItem`` tNO), items without an inventory unit or a sales VAT group, a price in another
+currency, validity and freeze windows), deterministic for a seed. The shapes follow recorded items of a real
+company (``sap_b1_real_items.json``)."""
 
 from __future__ import annotations
 
@@ -22,13 +25,16 @@ def seed_demo(company: Company, *, items: int = 25, customers: int = 5, seed: in
     """Fill an empty company with warehouses, price lists, units, ``items`` items and ``customers`` customers.
 
     Deterministic for a given ``seed``. Items are ``A0001``…, customers ``C0001``…; item ``A0003`` (when it exists)
-    is batch-managed, ``A0004`` serial-managed, ``A0005`` sold in boxes of 12. One supplier ``V0001`` and one lead
-    ``L0001`` are added so card types can be told apart.
+    is batch-managed, ``A0004`` serial-managed, ``A0005`` sold in boxes of 12. With five items or more, the items of
+    ``AWKWARD_ITEMS`` follow (``Z9001``…). One supplier ``V0001`` and one lead ``L0001`` are added so card types can
+    be told apart. Ten warehouses; stock lies in ``01`` and ``02``.
     """
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     with company.lock:
         _seed_setup(company)
         _seed_items(company, rng, items)
+        if items >= 5:
+            _seed_awkward_items(company)
         _seed_customers(company, rng, customers)
         if customers and "V0001" not in company.business_partners:
             company.add_business_partner({"CardCode": "V0001", "CardName": "Demo Tedarikçi", "CardType": "cSupplier"})
@@ -39,10 +45,18 @@ def seed_demo(company: Company, *, items: int = 25, customers: int = 5, seed: in
 
 
 def _seed_setup(company: Company) -> None:
-    """Two warehouses, a base and a dealer price list, pieces and boxes of 12."""
+    """Ten warehouses (as the recorded company has), a base and a dealer price list, pieces and boxes of 12, and a
+    UDF on stock rows (the bin location, as the recorded company keeps one)."""
+    if "U_Konum" not in company.udfs.get("ItemWarehouseInfo", {}):
+        company.declare_udf("ItemWarehouseInfo", "U_Konum")
     if not company.warehouses:
         company.add_warehouse({"WarehouseCode": "01", "WarehouseName": "Main warehouse"})
         company.add_warehouse({"WarehouseCode": "02", "WarehouseName": "Izmir depot"})
+        for number in range(3, 11):
+            # Transit, returns, consignment… places a real company keeps stock rows for; not sold from.
+            company.add_warehouse(
+                {"WarehouseCode": f"{number:02d}", "WarehouseName": f"Depot {number}", "Nettable": "tNO"}
+            )
     if not company.price_lists:
         company.add_price_list({"PriceListNo": 1, "PriceListName": "Base Price"})
         company.add_price_list({"PriceListNo": 2, "PriceListName": "Dealer Price", "BasePriceList": 1, "Factor": 0.85})
@@ -129,3 +143,25 @@ def _seed_customers(company: Company, rng: random.Random, customers: int) -> Non
                 ],
             }
         )
+
+
+# Items as real companies hold them next to their goods (see ``sap_b1_real_items.json``): what is bought or booked
+# but never sold, and sales items without an inventory unit or a sales VAT group.
+AWKWARD_ITEMS: tuple[dict[str, Any], ...] = (
+    {"ItemCode": "Z9001", "ItemName": "Depo kirası", "SalesItem": "tNO", "InventoryItem": "tNO",
+     "InventoryUOM": None, "SalesUnit": "Pcs", "SalesVATGroup": None},
+    {"ItemCode": "Z9002", "ItemName": "Yazılım lisansı", "SalesItem": "tNO", "InventoryItem": "tNO",
+     "InventoryUOM": None, "SalesUnit": "Pcs", "SalesVATGroup": None, "PurchaseItem": "tYES"},
+    {"ItemCode": "Z9003", "ItemName": "Montaj hizmeti", "InventoryItem": "tNO", "InventoryUOM": None,
+     "SalesUnit": "Pcs", "SalesVATGroup": None},
+    {"ItemCode": "Z9004", "ItemName": "İthal pompa",
+     "ItemPrices": [{"PriceList": 1, "Price": 655.0, "Currency": "USD"}]},
+    {"ItemCode": "Z9005", "ItemName": "Eski model", "ValidTo": "2020-12-31"},
+    {"ItemCode": "Z9006", "ItemName": "Yeni sezon", "Frozen": "tYES", "FrozenFrom": "2099-01-01"},
+)  # fmt: skip
+
+
+def _seed_awkward_items(company: Company) -> None:
+    for payload in AWKWARD_ITEMS:
+        if payload["ItemCode"] not in company.items:
+            company.add_item(dict(payload))

@@ -10,6 +10,7 @@ from typing import Any
 from erpsync.simulators.sap_b1.clock import day
 from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error, refuse
 from erpsync.simulators.sap_b1.schema import (
+    CANCELLATION,
     CLOSED,
     CREDIT_NOTE,
     DELIVERY,
@@ -44,7 +45,9 @@ class SalesDocuments:
         SerialNumbers; an order without DocDueDate.
         """
         lines_given = payload.get("DocumentLines")
-        document = merge(document_template(), {k: v for k, v in payload.items() if k != "DocumentLines"}, "Document")
+        document = merge(
+            document_template(), {k: v for k, v in payload.items() if k != "DocumentLines"}, "Document", self.udfs
+        )
         now = self.clock.now()
         partner = self.business_partners.get(document["CardCode"] or "")
         if partner is None:
@@ -97,7 +100,7 @@ class SalesDocuments:
     def _document_line(
         self, set_name: str, document: dict[str, Any], number: int, given: dict[str, Any]
     ) -> dict[str, Any]:
-        line = new_line(given, number)
+        line = new_line(given, number, self.udfs)
         base = None
         if line["BaseType"] not in (-1, None):
             base = self._base_line(set_name, document, line)
@@ -156,7 +159,7 @@ class SalesDocuments:
         self, set_name: str, document: dict[str, Any], number: int, given: dict[str, Any]
     ) -> dict[str, Any]:
         """A line of a service document: an amount on a G/L account, no item and no stock."""
-        line = new_line(given, number)
+        line = new_line(given, number, self.udfs)
         if line["ItemCode"]:
             raise refuse(f"A service document row cannot carry an item (row {number + 1})")
         if not line["AccountCode"]:
@@ -351,12 +354,16 @@ class SalesDocuments:
     def cancel_document(self, set_name: str, document: dict[str, Any]) -> None:
         """Cancel: refused if closed, cancelled or already copied to a target document; releases commitments.
 
-        Posted documents (deliveries, invoices, credit notes) are cancelled here in place rather than through a
-        reversing cancellation document (that B1 detail is UNCONFIRMED in the protocol notes); stock and balance
+        An order is cancelled in place (``Cancelled`` tYES, ``CancelStatus`` csYes). A posted document (delivery,
+        invoice, credit note) is cancelled the way SAP 9 and later do it: the document is marked cancelled
+        (csYes, closed) and a cancellation document is added to the same set (``CancelStatus`` csCancellation,
+        closed, same customer and amounts, its lines based on the cancelled document's lines); stock and balance
         effects are reversed.
         """
         if document["Cancelled"] == YES:
             raise refuse(f"Document {document['DocNum']} is already cancelled")
+        if document["CancelStatus"] == CANCELLATION:
+            raise refuse(f"Document {document['DocNum']} is a cancellation document; it cannot be cancelled")
         applied = set_name == "CreditNotes" and document["DocEntry"] in self._credit_applied
         if document["DocumentStatus"] != OPEN and not applied:
             raise refuse(f"Document {document['DocNum']} is closed; it cannot be cancelled")
@@ -370,10 +377,35 @@ class SalesDocuments:
         if set_name != "Orders":
             self._reverse_posting(set_name, document)
         document["Cancelled"] = YES
-        document["CancelStatus"] = "csCancelled"
+        document["CancelStatus"] = "csYes"
         document["DocumentStatus"] = CLOSED
         self.stamp(set_name, document["DocEntry"], document)
+        if set_name != "Orders":
+            self._add_cancellation(set_name, document)
         self._refresh_balances(document["CardCode"])
+
+    def _add_cancellation(self, set_name: str, document: dict[str, Any]) -> dict[str, Any]:
+        """SAP's cancellation document of ``document`` (no stock or balance effect of its own here: the
+        cancelled document's effects were reversed already)."""
+        cancellation = copy.deepcopy(document)
+        self._doc_entry[set_name] += 1
+        self._doc_num[set_name] += 1
+        entry = cancellation["DocEntry"] = self._doc_entry[set_name]
+        cancellation["DocNum"] = self._doc_num[set_name]
+        cancellation["Cancelled"] = NO
+        cancellation["CancelStatus"] = CANCELLATION
+        cancellation["DocumentStatus"] = CLOSED
+        cancellation["DocDate"] = day(self.clock.now())
+        cancellation["PaidToDate"] = 0.0
+        for line in cancellation["DocumentLines"]:
+            line["BaseType"] = DOCUMENT_SETS[set_name]
+            line["BaseEntry"] = document["DocEntry"]
+            line["BaseLine"] = line["LineNum"]
+            line["LineStatus"] = CLOSED
+            line["RemainingOpenQuantity"] = 0.0
+        self.collection(set_name)[entry] = cancellation
+        self.stamp(set_name, entry, cancellation, created=True)
+        return cancellation
 
     def _reverse_posting(self, set_name: str, document: dict[str, Any]) -> None:
         doc_type = DOCUMENT_SETS[set_name]

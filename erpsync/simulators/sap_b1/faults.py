@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["latency", "error", "throttle", "expire_session", "reset", "drop_response"]
+FaultKind = Literal["latency", "error", "throttle", "expire_session", "reset", "drop_response", "refuse"]
 
 
 @dataclass
@@ -28,6 +28,8 @@ class Fault:
     retry_after: int = 1
     mode: Literal["reset", "timeout"] = "reset"
     body: str | None = None
+    code: int = 0
+    message: str = ""
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -75,6 +77,11 @@ class Faults:
         """Apply the request (the write happens) and then lose the answer: ``reset`` closes the connection at once,
         ``timeout`` holds it silent for ``seconds`` before closing, so a client with a shorter timeout gives up."""
         return self.add("drop_response", pattern, mode=mode, seconds=seconds, **kw)
+
+    def refuse(self, pattern: str = "*", *, code: int, message: str, status: int = 400, **kw: Any) -> Fault:
+        """Answer ``status`` with a Service Layer error body (``code``, ``message``) without applying the request:
+        e.g. a record locked by another user (``errors.LOCKED_CODE``/``LOCKED_MESSAGE``)."""
+        return self.add("refuse", pattern, status=status, code=code, message=message, **kw)
 
     def clear(self) -> None:
         with self._lock:

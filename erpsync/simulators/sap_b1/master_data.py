@@ -28,7 +28,7 @@ class MasterData:
     """Adding master data and moving stock; part of ``Company``."""
 
     def add_warehouse(self, payload: dict[str, Any]) -> dict[str, Any]:
-        warehouse = merge(warehouse_template(), payload, "Warehouse")
+        warehouse = merge(warehouse_template(), payload, "Warehouse", self.udfs)
         code = warehouse["WarehouseCode"]
         if not code:
             raise refuse("Enter a warehouse code")
@@ -41,7 +41,8 @@ class MasterData:
         return warehouse
 
     def add_price_list(self, payload: dict[str, Any]) -> dict[str, Any]:
-        price_list = merge(price_list_template(), payload, "PriceList")
+        price_list = merge(price_list_template(), payload, "PriceList", self.udfs)
+        price_list["DefaultPrimeCurrency"] = price_list["DefaultPrimeCurrency"] or self.currency
         number = price_list["PriceListNo"]
         if number is None:
             number = price_list["PriceListNo"] = max(self.price_lists, default=0) + 1
@@ -57,7 +58,7 @@ class MasterData:
         return uom
 
     def add_uom_group(self, payload: dict[str, Any]) -> dict[str, Any]:
-        group = merge(uom_group_template(), payload, "UnitOfMeasurementGroup")
+        group = merge(uom_group_template(), payload, "UnitOfMeasurementGroup", self.udfs)
         entry = group["AbsEntry"]
         if entry is None:
             entry = group["AbsEntry"] = max(self.uom_groups, default=0) + 1
@@ -72,7 +73,7 @@ class MasterData:
 
     def add_item(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Create an item; every warehouse gets a stock row and missing price lists a zero price (as B1 does)."""
-        item = merge(item_template(), payload, "Item")
+        item = merge(item_template(), payload, "Item", self.udfs)
         code = item["ItemCode"]
         if not code:
             raise refuse("Enter an item code")
@@ -82,14 +83,13 @@ class MasterData:
         for given in item["ItemPrices"]:
             price = item_price_template()
             price.update(given)
+            price["Currency"] = given.get("Currency") or self.currency
             prices.append(price)
         listed = {price["PriceList"] for price in prices}
-        for number, price_list in self.price_lists.items():
+        for number in self.price_lists:
             if number not in listed:
-                prices.append({**item_price_template(), "PriceList": number, "Currency": self.currency})
-            for price in prices:
-                if price["PriceList"] == number:
-                    price["PriceListName"] = price_list["PriceListName"]
+                # A list that does not price the item: zero, no currency (as recorded items show it).
+                prices.append({**item_price_template(), "PriceList": number, "Currency": None})
         item["ItemPrices"] = sorted(prices, key=lambda price: price["PriceList"] or 0)
         rows = []
         for given in item["ItemWarehouseInfoCollection"]:
@@ -107,7 +107,8 @@ class MasterData:
         return item
 
     def add_business_partner(self, payload: dict[str, Any]) -> dict[str, Any]:
-        partner = merge(business_partner_template(), payload, "BusinessPartner")
+        partner = merge(business_partner_template(), payload, "BusinessPartner", self.udfs)
+        partner["Currency"] = partner["Currency"] or self.currency
         code = partner["CardCode"]
         if not code:
             raise refuse("Enter a BP code")
@@ -130,7 +131,8 @@ class MasterData:
         return partner
 
     def add_special_price(self, payload: dict[str, Any]) -> dict[str, Any]:
-        special = merge(special_price_template(), payload, "SpecialPrice")
+        special = merge(special_price_template(), payload, "SpecialPrice", self.udfs)
+        special["Currency"] = special["Currency"] or self.currency
         key = (special["CardCode"], special["ItemCode"])
         if special["ItemCode"] not in self.items:
             raise refuse(f"Invalid item code '{special['ItemCode']}'")

@@ -79,7 +79,9 @@ class Payments:
         cancelled or would be overpaid; applied sums above the amount paid. The rest of the amount stays on account.
         """
         given_invoices = payload.get("PaymentInvoices") or []
-        payment = merge(payment_template(), {k: v for k, v in payload.items() if k != "PaymentInvoices"}, "Payment")
+        payment = merge(
+            payment_template(), {k: v for k, v in payload.items() if k != "PaymentInvoices"}, "Payment", self.udfs
+        )
         partner = self.business_partners.get(payment["CardCode"] or "")
         if partner is None:
             raise refuse(f"Invalid BP code '{payment['CardCode']}'")
@@ -99,7 +101,7 @@ class Payments:
             raise refuse("Enter a payment amount")
         rows = []
         for number, given in enumerate(given_invoices):
-            row = merge(payment_invoice_template(), given, "PaymentInvoice")
+            row = merge(payment_invoice_template(), given, "PaymentInvoice", self.udfs)
             row["LineNum"] = number
             row["SumApplied"] = money(number_field(row, "SumApplied"))
             if row["InvoiceType"] not in {"it_Invoice", 13}:

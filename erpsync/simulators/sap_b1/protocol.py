@@ -10,9 +10,16 @@ from typing import Any
 from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error
 from erpsync.simulators.sap_b1.schema import ENTITY_SETS
 
-API_ROOT = "/b1s/v1/"
+API_ROOT = "/b1s/v1/"  # OData v3-style JSON (``odata.*`` annotations)
+API_ROOT_V2 = "/b1s/v2/"  # OData v4 (``@odata.*`` annotations, ``OData-Version: 4.0``)
+API_ROOTS = {API_ROOT: 1, API_ROOT_V2: 2}
 DEFAULT_PAGE_SIZE = 20
 VERSION = "1000190"
+VERSION_V2 = "1000280"  # as a recorded v2 Login answered it (FP 2405 era)
+CONTENT_TYPES = {
+    1: "application/json;odata=minimalmetadata;charset=utf-8",
+    2: "application/json;odata.metadata=minimal;charset=utf-8",
+}
 # Characters left readable in odata.nextLink; spaces and the rest are percent-encoded.
 NEXTLINK_SAFE = ",'()=:*$/"
 
@@ -23,7 +30,11 @@ class Response:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[str] = field(default_factory=list)
-    content_type: str = "application/json;odata=minimalmetadata;charset=utf-8"
+    content_type: str = ""
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        self.content_type = self.content_type or CONTENT_TYPES[self.version]
 
 
 @dataclass
@@ -35,6 +46,12 @@ class Request:
     cookies: dict[str, str]
     body: bytes
     base_url: str
+    version: int = 1  # 1: /b1s/v1/, 2: /b1s/v2/
+
+    @property
+    def annotation(self) -> str:
+        """The prefix of OData annotations: ``odata.`` (v1) or ``@odata.`` (v2)."""
+        return "@odata." if self.version == 2 else "odata."
 
     def json(self) -> Any:
         if not self.body:
@@ -51,7 +68,7 @@ class Request:
         return None
 
 
-PATH = re.compile(r"^(?P<set>[A-Za-z]+)(?:\((?P<key>.*)\))?(?:/(?P<tail>\$?[A-Za-z]+))?$")
+PATH = re.compile(r"^(?P<set>[A-Za-z_]+)(?:\((?P<key>.*)\))?(?:/(?P<tail>\$?[A-Za-z]+))?$")
 _KEY_PART = re.compile(r"^\s*(?:(?P<name>[A-Za-z]+)\s*=\s*)?(?P<value>'(?:[^']|'')*'|-?\d+)\s*$")
 
 

@@ -5,15 +5,18 @@ checks every payload goes through."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error
+from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error, refuse
+from erpsync.simulators.sap_b1.metadata import Udf, metadata
 
 YES, NO = "tYES", "tNO"
 OPEN, CLOSED = "bost_Open", "bost_Close"
+# CancelStatusEnum: csNo (an ordinary document), csYes (cancelled), csCancellation (SAP's cancellation document).
+CANCELLATION = "csCancellation"
 
 # BoObjectTypes of the marketing documents (used in BaseType on copied lines).
 ORDER, DELIVERY, INVOICE, CREDIT_NOTE = 17, 15, 13, 14
@@ -76,9 +79,8 @@ def item_template() -> dict[str, Any]:
 def item_price_template() -> dict[str, Any]:
     return {
         "PriceList": None,
-        "PriceListName": None,
         "Price": 0.0,
-        "Currency": "TRY",
+        "Currency": None,
         "AdditionalPrice1": 0.0,
         "AdditionalCurrency1": None,
         "AdditionalPrice2": 0.0,
@@ -120,12 +122,12 @@ def price_list_template() -> dict[str, Any]:
         "BasePriceList": None,
         "Factor": 1.0,
         "RoundingMethod": "borm_NoRounding",
-        "GroupNum": "pgum_1",
+        "GroupNum": "boplgn_Group1",
         "IsGrossPrice": NO,
         "Active": YES,
         "ValidFrom": None,
         "ValidTo": None,
-        "DefaultPrimeCurrency": "TRY",
+        "DefaultPrimeCurrency": None,
     }
 
 
@@ -134,11 +136,11 @@ def special_price_template() -> dict[str, Any]:
         "ItemCode": None,
         "CardCode": None,
         "Price": 0.0,
-        "Currency": "TRY",
+        "Currency": None,
         "DiscountPercent": 0.0,
         "PriceListNum": None,
         "AutoUpdate": NO,
-        "SourcePrice": "spp_Price",
+        "SourcePrice": "sc_PrimaryCurrency",
         "Valid": YES,
         "ValidFrom": None,
         "ValidTo": None,
@@ -164,7 +166,7 @@ def business_partner_template() -> dict[str, Any]:
         "FederalTaxID": None,
         "AdditionalID": None,
         "VatGroup": None,
-        "Currency": "TRY",
+        "Currency": None,
         "EmailAddress": None,
         "Phone1": None,
         "CurrentAccountBalance": 0.0,
@@ -220,7 +222,7 @@ def document_template() -> dict[str, Any]:
         "DocDate": None,
         "DocDueDate": None,
         "TaxDate": None,
-        "DocCurrency": "TRY",
+        "DocCurrency": None,
         "DocRate": 1.0,
         "Comments": None,
         "DiscountPercent": 0.0,
@@ -254,7 +256,7 @@ def document_line_template() -> dict[str, Any]:
         "Price": 0.0,
         "PriceAfterVAT": 0.0,
         "DiscountPercent": 0.0,
-        "Currency": "TRY",
+        "Currency": None,
         "WarehouseCode": None,
         "VatGroup": None,
         "TaxCode": None,
@@ -283,7 +285,7 @@ def payment_template() -> dict[str, Any]:
         "CardCode": None,
         "CardName": None,
         "DocDate": None,
-        "DocCurrency": "TRY",
+        "DocCurrency": None,
         "CashSum": 0.0,
         "CashAccount": None,
         "TransferSum": 0.0,
@@ -294,8 +296,6 @@ def payment_template() -> dict[str, Any]:
         "Remarks": None,
         "JournalRemarks": None,
         "Cancelled": NO,
-        "UpdateDate": None,
-        "UpdateTime": None,
         "PaymentInvoices": [],
         "PaymentChecks": [],
         "PaymentCreditCards": [],
@@ -329,7 +329,8 @@ class EntitySet:
 
     @property
     def fields(self) -> list[str]:
-        return list(self.template())
+        """The properties of the set's entity type in the real ``$metadata`` (UDFs are the company's)."""
+        return metadata().names(self.type_name)
 
 
 DOCUMENT_ACTIONS = frozenset({"Cancel", "Close", "Reopen"})
@@ -379,19 +380,27 @@ READ_ONLY = frozenset(
 )  # fmt: skip
 
 
-def merge(template: dict[str, Any], payload: dict[str, Any], what: str) -> dict[str, Any]:
-    unknown = sorted(set(payload) - set(template))
-    if unknown:
-        raise B1Error(400, BAD_REQUEST, f"Property '{unknown[0]}' of '{what}' is invalid")
+def merge(
+    template: dict[str, Any], payload: dict[str, Any], what: str, udfs: Mapping[str, Mapping[str, Udf]]
+) -> dict[str, Any]:
+    """``payload`` laid over ``template`` after checking it against the entity type ``what`` (unknown property →
+    -1000 "Property 'X' of 'T' is invalid"); the company's UDFs of ``what`` take their default, and a mandatory one
+    left empty is refused (the simulator's wording)."""
+    metadata().check(what, payload, udfs)
     merged = template
     merged.update(copy.deepcopy(payload))
+    for udf in udfs.get(what, {}).values():
+        if merged.get(udf.name) is None:
+            merged[udf.name] = udf.default
+        if udf.mandatory and merged[udf.name] in (None, ""):
+            raise refuse(f"Enter a value in the mandatory field '{udf.name}' ({what})")
     return merged
 
 
-def new_line(given: Any, number: int) -> dict[str, Any]:
+def new_line(given: Any, number: int, udfs: Mapping[str, Mapping[str, Udf]]) -> dict[str, Any]:
     if not isinstance(given, dict):
         raise B1Error(400, BAD_REQUEST, "DocumentLines must hold objects")
-    line = merge(document_line_template(), given, "DocumentLine")
+    line = merge(document_line_template(), given, "DocumentLine", udfs)
     line["LineNum"] = number
     return line
 

@@ -1,4 +1,5 @@
-"""A local SAP Business One Service Layer (``/b1s/v1/``, OData v3-style JSON) for tests and demos. No SAP needed.
+"""A local SAP Business One Service Layer (``/b1s/v1/``, OData v3-style JSON, and ``/b1s/v2/``, OData v4) for tests
+and demos. No SAP needed.
 
     with SapB1Simulator(users={"manager": "1234"}) as sim:
         session = requests.Session()
@@ -11,12 +12,22 @@ What it promises (as the Service Layer is documented):
 - ``POST Login`` answers ``SessionId``/``Version``/``SessionTimeout`` and sets the ``B1SESSION`` and ``ROUTEID``
   cookies; every other call needs a live ``B1SESSION``. Sessions expire after ``session_timeout`` minutes without a
   call (sliding); an unknown or expired session is HTTP 401 with code 301. ``POST Logout`` ends the session.
-- Errors are ``{"error": {"code", "message": {"lang": "en-us", "value"}}}``: -2028 not found (404), -2035 duplicate
-  (400), -2039 stale ``If-Match`` (412), 301 invalid session (401), 100000027 login failed (401).
-- Collections page by 20 with a relative ``odata.nextLink``; ``Prefer: odata.maxpagesize=N`` (echoed in
+- v1 and v2 answer in their own forms: ``odata.metadata``/``odata.nextLink``/``odata.etag``/``odata.count`` and
+  ``DataServiceVersion: 3.0`` (v1); ``@odata.context``/``@odata.nextLink``/``@odata.etag``/``@odata.count``,
+  ``OData-Version: 4.0`` and dates as ``2024-05-01T00:00:00Z`` (v2), as recorded v2 traffic shows them.
+- Errors: v1 ``{"error": {"code", "message": {"lang": "en-us", "value"}}}``, v2 ``{"error": {"code": "<text>",
+  "details": […], "message": "<text>"}}``: -2028 not found (404), -2035 duplicate (400), -2039 stale ``If-Match``
+  (412), 301 invalid session (401), 100000027 login failed (401), -1000 "Property 'X' of 'T' is invalid" (400).
+- Every body, ``$select``, ``$filter``, ``$orderby`` and ``$expand`` is checked against the real ``$metadata``
+  subset (``metadata.py``); UDFs (``U_…``) exist once the company declares them (``company.declare_udf``); rows go
+  out at the full width of their type (``metadata.Metadata.render``), each list row with its ETag.
+- Collections page by 20 with a relative next link; ``Prefer: odata.maxpagesize=N`` (echoed in
   ``Preference-Applied``) and ``B1S-PageSize: N`` change it, 0 turns paging off. ``$select``, ``$filter``,
-  ``$orderby``, ``$top``, ``$skip``, ``$inlinecount=allpages`` / ``$count=true`` and ``Set/$count`` work;
+  ``$orderby``, ``$top``, ``$skip``, ``$expand`` of navigation properties (``BusinessPartner`` of documents and
+  payments, with its own ``$select``), ``$inlinecount=allpages`` / ``$count=true`` and ``Set/$count`` work;
   unsupported syntax is a 400 error body.
+- ``POST $batch`` (multipart/mixed; change sets are atomic), ``POST CompanyService_GetAdminInfo`` (the local
+  currency), ``GET $metadata`` (the subset).
 - ``POST Set`` creates (201 with the entity, or 204 with ``Prefer: return-no-content``), ``PATCH Set(key)`` updates
   (204; collections merge unless ``B1S-ReplaceCollectionsOnPatch: true``), ``POST Set(key)/Cancel|Close|Reopen``.
 
@@ -24,9 +35,11 @@ Where the notes are UNCONFIRMED the behaviour is a constructor argument: failed-
 what happens at it, which page-size header wins, whether ``ROUTEID`` is required, how an approval procedure answers.
 
 Faults for resilience tests (``sim.faults``): latency, 5xx, 429 with Retry-After, forced session expiry, connection
-reset, and "apply the write, then drop the response". ``sim.stats`` counts requests and the most seen at once.
+reset, "apply the write, then drop the response", and a refusal with a given code and message (a locked record).
+``sim.stats`` counts requests and the most seen at once.
 
-Not simulated: ``$batch``, ``$expand``, ``$metadata`` content, v2 (``/b1s/v2/``) annotations, DELETE.
+Not simulated: DELETE, ``$apply``, ``$expand`` of other navigation properties, paths into collections in
+``$filter``.
 """
 
 from __future__ import annotations
@@ -34,16 +47,18 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import socket
 import struct
 import threading
 import time
+import uuid
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from erpsync.simulators.sap_b1 import odata
+from erpsync.simulators.sap_b1 import batch, odata
 from erpsync.simulators.sap_b1.clock import Clock
 from erpsync.simulators.sap_b1.company import Company
 from erpsync.simulators.sap_b1.demo import seed_demo
@@ -56,11 +71,15 @@ from erpsync.simulators.sap_b1.errors import (
     B1Error,
 )
 from erpsync.simulators.sap_b1.faults import Faults, Stats
+from erpsync.simulators.sap_b1.metadata import METADATA_FILE, invalid_property, metadata
 from erpsync.simulators.sap_b1.protocol import (
     API_ROOT,
+    API_ROOT_V2,
+    API_ROOTS,
     NEXTLINK_SAFE,
     PATH,
     VERSION,
+    VERSION_V2,
     Request,
     Response,
     int_option,
@@ -88,7 +107,10 @@ class SapB1Simulator(Scenario):
     - ``page_size_precedence``: which of ``Prefer: odata.maxpagesize`` (``"prefer"``) and ``B1S-PageSize``
       (``"b1s"``) wins when both are sent;
     - ``approval_error_status``: the status of the -2028 answer when an order went to approval as a draft;
-    - ``items``, ``customers``, ``seed``: demo data (``0`` items and customers for an empty company).
+    - ``items``, ``customers``, ``seed``: demo data (``0`` items and customers for an empty company);
+    - ``currency``: the company's local currency (``CompanyService_GetAdminInfo``).
+
+    ``base_url`` is the v1 root (``/b1s/v1/``, OData v3-style JSON), ``base_url_v2`` the v2 one (OData v4).
     """
 
     def __init__(
@@ -110,6 +132,7 @@ class SapB1Simulator(Scenario):
         customers: int = 5,
         seed: int = 0,
         route_id: str = ".node1",
+        currency: str = "TRY",
     ) -> None:
         self.company_db = company_db
         self.users = dict(users) if users is not None else {"manager": "1234"}
@@ -121,7 +144,7 @@ class SapB1Simulator(Scenario):
         self.page_size_precedence = page_size_precedence
         self.approval_error_status = approval_error_status
         self.route_id = route_id
-        self.company = Company(company_db)
+        self.company = Company(company_db, currency=currency)
         self.sessions = Sessions(
             timeout_minutes=session_timeout, max_sessions=max_sessions, cap_policy=session_cap_policy
         )
@@ -173,7 +196,12 @@ class SapB1Simulator(Scenario):
 
     @property
     def base_url(self) -> str:
+        """The v1 root (``/b1s/v1/``); ``base_url_v2`` is the OData v4 one."""
         return f"http://{self.host}:{self.port}{API_ROOT}"
+
+    @property
+    def base_url_v2(self) -> str:
+        return f"http://{self.host}:{self.port}{API_ROOT_V2}"
 
     # -- the clock and the sessions ---------------------------------------------------------------------------------
 
@@ -203,7 +231,20 @@ class SapB1Simulator(Scenario):
         session = self.sessions.touch(request.cookies.get("B1SESSION"))
         if request.path == "Logout" and request.method == "POST":
             self.sessions.close(session.id)
-            return Response(204)
+            return Response(204, version=request.version)
+        if request.path == "$batch" and request.method == "POST":
+            return self._batch(request)
+        return self.route(request)
+
+    def route(self, request: Request) -> Response:
+        """Answer one request of a live session (a ``$batch`` part goes through here too)."""
+        if request.path == "$metadata" and request.method == "GET":
+            xml = METADATA_FILE.read_text(encoding="utf-8")
+            return Response(200, xml, content_type="application/xml", version=request.version)
+        if request.path == "CompanyService_GetAdminInfo" and request.method == "POST":
+            with self.company.lock:
+                info = self.company.admin_info()
+            return Response(200, self._annotated(request, "AdminInfo", info), version=request.version)
         match = PATH.match(request.path)
         if not match or match["set"] not in ENTITY_SETS:
             raise B1Error(404, BAD_REQUEST, f"Invalid resource path '{request.path}'")
@@ -224,12 +265,21 @@ class SapB1Simulator(Scenario):
                 if request.method != "POST":
                     raise B1Error(405, BAD_REQUEST, f"{request.method} is not supported on actions")
                 self.company.action(set_name, key, tail)
-                return Response(204)
+                return Response(204, version=request.version)
             if request.method == "GET":
                 return self._get(request, set_name, key)
             if request.method == "PATCH":
                 return self._patch(request, set_name, key)
             raise B1Error(405, BAD_REQUEST, f"{request.method} is not supported on {set_name}")
+
+    def _annotated(self, request: Request, context: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` with its context annotation: ``odata.metadata`` …``/@Element`` (v1) or ``@odata.context``
+        …``/$entity`` (v2)."""
+        if request.version == 2:
+            head = {"@odata.context": f"{request.base_url}$metadata#{context}/$entity"}
+        else:
+            head = {"odata.metadata": f"{request.base_url}$metadata#{context}/@Element"}
+        return {**head, **body}
 
     def _login(self, request: Request) -> Response:
         body = request.json()
@@ -248,35 +298,43 @@ class SapB1Simulator(Scenario):
         with self.stats._lock:
             self.stats.logins += 1
         timeout = self.sessions.timeout_minutes
+        answer = {
+            "SessionId": session.id,
+            "Version": VERSION_V2 if request.version == 2 else VERSION,
+            "SessionTimeout": int(timeout) if float(timeout).is_integer() else timeout,
+        }
         return Response(
             200,
-            {
-                "odata.metadata": f"{request.base_url}$metadata#B1Sessions/@Element",
-                "SessionId": session.id,
-                "Version": VERSION,
-                "SessionTimeout": int(timeout) if float(timeout).is_integer() else timeout,
-            },
+            self._annotated(request, "B1Sessions", answer),
             cookies=[f"B1SESSION={session.id}; HttpOnly; path=/", f"ROUTEID={self.route_id}; path=/"],
+            version=request.version,
         )
+
+    def _type_and_udfs(self, set_name: str) -> tuple[str, dict[str, Any]]:
+        type_name = ENTITY_SETS[set_name].type_name
+        return type_name, self.company.udfs.get(type_name, {})
 
     def _rows(self, request: Request, set_name: str) -> list[dict[str, Any]]:
         entity_set = ENTITY_SETS[set_name]
+        _type_name, udfs = self._type_and_udfs(set_name)
+        fields = [*entity_set.fields, *udfs]
         rows = [self.company.collection(set_name)[key] for key in sorted(self.company.collection(set_name))]
         case_insensitive = request.headers.get("b1s-caseinsensitive", "").lower() == "true"
         try:
             text = request.option("$filter")
             if text is not None:
-                tree = odata.parse_filter(text, entity_set.fields)
+                tree = odata.parse_filter(text, fields)
                 rows = [row for row in rows if odata.evaluate(tree, row, case_insensitive=case_insensitive)]
             text = request.option("$orderby")
             if text is not None:
-                rows = odata.order_rows(rows, odata.parse_orderby(text, entity_set.fields))
+                rows = odata.order_rows(rows, odata.parse_orderby(text, fields))
         except odata.QueryError as exc:
             raise B1Error(400, BAD_REQUEST, str(exc)) from exc
         return rows
 
     def _count(self, request: Request, set_name: str) -> Response:
-        return Response(200, str(len(self._rows(request, set_name))), content_type="text/plain;charset=utf-8")
+        rows = self._rows(request, set_name)
+        return Response(200, str(len(rows)), content_type="text/plain;charset=utf-8", version=request.version)
 
     def _list(self, request: Request, set_name: str) -> Response:
         rows = self._rows(request, set_name)
@@ -286,11 +344,22 @@ class SapB1Simulator(Scenario):
         page_size, headers = page_size_of(request, self.page_size_precedence)
         wanted = rows[skip:] if top is None else rows[skip : skip + top]
         page = wanted if page_size == 0 else wanted[:page_size]
-        body: dict[str, Any] = {"odata.metadata": f"{request.base_url}$metadata#{set_name}"}
+        at = request.annotation
+        if request.version == 2:
+            body: dict[str, Any] = {"@odata.context": f"{request.base_url}$metadata#{set_name}"}
+        else:
+            body = {"odata.metadata": f"{request.base_url}$metadata#{set_name}"}
         inline = (request.option("$inlinecount") or "").lower() == "allpages"
         if inline or (request.option("$count") or "").lower() == "true":
-            body["odata.count"] = str(total)
-        body["value"] = [self._shape(request, set_name, row) for row in page]
+            body[f"{at}count"] = total if request.version == 2 else str(total)
+        shape = self._shaper(request, set_name)
+        key_names = ENTITY_SETS[set_name].keys
+        values = []
+        for row in page:
+            key = row[key_names[0]] if len(key_names) == 1 else tuple(row[name] for name in key_names)
+            # Every row carries its ETag (recorded v2 lists show it on each row, with or without $select).
+            values.append({f"{at}etag": self.company.etag(set_name, key), **shape(row)})
+        body["value"] = values
         if len(page) < len(wanted):
             # The next page repeats the query with $skip moved on and what is left of $top.
             options = [(k, v) for k, v in request.query if k not in {"$skip", "$top"}]
@@ -298,30 +367,54 @@ class SapB1Simulator(Scenario):
                 options.append(("$top", str(top - len(page))))
             options.append(("$skip", str(skip + len(page))))
             query = "&".join(f"{k}={quote(v, safe=NEXTLINK_SAFE)}" for k, v in options)
-            body["odata.nextLink"] = f"{set_name}?{query}"
-        return Response(200, body, headers)
+            body[f"{at}nextLink"] = f"{set_name}?{query}"
+        return Response(200, body, headers, version=request.version)
 
-    def _shape(self, request: Request, set_name: str, row: dict[str, Any]) -> dict[str, Any]:
+    def _shaper(self, request: Request, set_name: str):
+        """A function giving one row as the request asks for it: ``$select`` (checked against the entity type and
+        the company's UDFs of it), ``$expand`` of navigation properties, full-width rows, v2 dates."""
+        type_name, udfs = self._type_and_udfs(set_name)
+        meta = metadata()
+        select = None
         text = request.option("$select")
-        if text is None:
-            return json.loads(json.dumps(row))
-        try:
-            names = odata.parse_select(text, ENTITY_SETS[set_name].fields)
-        except odata.QueryError as exc:
-            raise B1Error(400, BAD_REQUEST, str(exc)) from exc
-        return json.loads(json.dumps({name: row.get(name) for name in names}))
+        if text is not None:
+            names = [name.strip() for name in text.split(",") if name.strip()]
+            if not names:
+                raise B1Error(400, BAD_REQUEST, "Empty $select")
+            if names != ["*"]:
+                meta.known(type_name, names, udfs)
+                select = names
+        expands = parse_expand(request.option("$expand"), type_name)
+        for _nav, target, nav_select in expands:
+            if nav_select is not None:
+                meta.known(target, nav_select, self.company.udfs.get(target, {}))
+        all_udfs = self.company.udfs
+
+        def shape(row: dict[str, Any]) -> dict[str, Any]:
+            out = meta.render(type_name, row, all_udfs, version=request.version, select=select)
+            for nav, target, nav_select in expands:
+                related = self._related(target, row)
+                out[nav] = (
+                    None
+                    if related is None
+                    else meta.render(target, related, all_udfs, version=request.version, select=nav_select)
+                )
+            return out
+
+        return shape
+
+    def _related(self, target: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        if target == "BusinessPartner":
+            return self.company.business_partners.get(row.get("CardCode") or "")
+        return None
 
     def _get(self, request: Request, set_name: str, key: Any) -> Response:
         entity = self.company.get(set_name, key)
-        body = {"odata.metadata": f"{request.base_url}$metadata#{set_name}/@Element"}
         etag = self.company.etag(set_name, key)
-        headers: dict[str, str] = {}
-        if request.option("$select") is None:
-            # Only full reads carry a usable ETag (a $select answer's ETag is not to be trusted).
-            body["odata.etag"] = etag
-            headers["ETag"] = etag
-        body.update(self._shape(request, set_name, entity))
-        return Response(200, body, headers)
+        headers: dict[str, str] = {"ETag": etag}
+        body = self._annotated(request, set_name, {f"{request.annotation}etag": etag})
+        body.update(self._shaper(request, set_name)(entity))
+        return Response(200, body, headers, version=request.version)
 
     def _create(self, request: Request, set_name: str) -> Response:
         if set_name not in ENTITY_SETS or not ENTITY_SETS[set_name].creatable:
@@ -336,10 +429,14 @@ class SapB1Simulator(Scenario):
             # An approval procedure turned the order into a draft: the SL reports it as an error.
             raise B1Error(self.approval_error_status, NOT_FOUND, "No matching records found (ODBC -2028)")
         if no_content:
-            return Response(204, headers={"Location": location, "Preference-Applied": "return-no-content"})
-        body = {"odata.metadata": f"{request.base_url}$metadata#{landed}/@Element"}
-        body.update(json.loads(json.dumps(entity)))
-        return Response(201, body, {"Location": location, "ETag": self.company.etag(landed, key)})
+            headers = {"Location": location, "Preference-Applied": "return-no-content"}
+            return Response(204, headers=headers, version=request.version)
+        etag = self.company.etag(landed, key)
+        body = self._annotated(request, landed, {f"{request.annotation}etag": etag})
+        body.update(
+            metadata().render(ENTITY_SETS[landed].type_name, entity, self.company.udfs, version=request.version)
+        )
+        return Response(201, body, {"Location": location, "ETag": etag}, version=request.version)
 
     def _patch(self, request: Request, set_name: str, key: Any) -> Response:
         self.company.get(set_name, key)
@@ -349,7 +446,69 @@ class SapB1Simulator(Scenario):
             raise B1Error(412, ETAG_CONFLICT, message)
         replace = request.headers.get("b1s-replacecollectionsonpatch", "").lower() == "true"
         self.company.patch(set_name, key, request.json(), replace_collections=replace)
-        return Response(204)
+        return Response(204, version=request.version)
+
+    # -- $batch -----------------------------------------------------------------------------------------------------
+
+    def _batch(self, request: Request) -> Response:
+        """``POST $batch`` (multipart/mixed): plain parts are answered one by one; a change set
+        (a nested multipart/mixed) is atomic: when one of its requests fails, none of them stays applied and the
+        change set is answered by that failure alone."""
+        try:
+            parts = batch.parse(request.headers.get("content-type", ""), request.body)
+        except batch.BatchError as exc:
+            raise B1Error(400, BAD_REQUEST, str(exc)) from exc
+        answers: list[batch.Answer] = []
+        for part in parts:
+            if isinstance(part, list):
+                answers.append(self._changeset(request, part))
+            else:
+                answers.append(self._batch_part(request, part))
+        boundary = f"batchresponse_{uuid.uuid4()}"
+        payload = batch.render(boundary, answers, version=request.version)
+        return Response(202 if request.version == 1 else 200, payload,
+                        content_type=f"multipart/mixed;boundary={boundary}", version=request.version)  # fmt: skip
+
+    def _batch_part(self, request: Request, part: batch.Part) -> tuple[batch.Part, Response]:
+        sub = batch.sub_request(request, part)
+        try:
+            return part, self.route(sub)
+        except B1Error as exc:
+            return part, Response(exc.status, exc.body(request.version), version=request.version)
+
+    def _changeset(self, request: Request, parts: list[batch.Part]) -> list[tuple[batch.Part, Response]] | tuple:
+        with self.company.lock:
+            saved = self.company.snapshot()
+            done = []
+            for part in parts:
+                answered, response = self._batch_part(request, part)
+                if response.status >= 400:
+                    self.company.restore(saved)
+                    return answered, response
+                done.append((answered, response))
+            return done
+
+
+def parse_expand(text: str | None, type_name: str) -> list[tuple[str, str, list[str] | None]]:
+    """``$expand=BusinessPartner`` or ``BusinessPartner($select=CardCode,CardName)`` as (navigation property,
+    target type, its ``$select``); a name that is no navigation property of ``type_name`` is refused."""
+    if not text:
+        return []
+    found = []
+    for part in re.findall(r"[A-Za-z_]+(?:\([^)]*\))?", text):
+        name, _, options = part.partition("(")
+        target = metadata().navigation.get(type_name, {}).get(name)
+        if target is None:
+            raise invalid_property(name, type_name)
+        select = None
+        for option in options.rstrip(")").split(";"):
+            key, _, value = option.partition("=")
+            if key.strip() == "$select":
+                select = [n.strip() for n in value.split(",") if n.strip()]
+            elif key.strip():
+                raise B1Error(400, BAD_REQUEST, f"Unsupported option {key.strip()!r} in $expand")
+        found.append((name, target, select))
+    return found
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -384,7 +543,9 @@ class _Handler(BaseHTTPRequestHandler):
         simulator = self.simulator
         split = urlsplit(self.path)
         raw_path = unquote(split.path)
-        relative = raw_path[len(API_ROOT) :] if raw_path.startswith(API_ROOT) else raw_path
+        root = next((root for root in API_ROOTS if raw_path.startswith(root)), "")
+        version = API_ROOTS.get(root, 1)
+        relative = raw_path[len(root) :]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         with simulator.stats.request(method, relative):
@@ -403,12 +564,18 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if "throttle" in kinds:
                 error = B1Error(429, BAD_REQUEST, "Too many requests")
-                self._send(Response(429, error.body(), {"Retry-After": str(kinds["throttle"].retry_after)}))
+                headers = {"Retry-After": str(kinds["throttle"].retry_after)}
+                self._send(Response(429, error.body(version), headers, version=version))
+                return
+            if "refuse" in kinds:
+                fault = kinds["refuse"]
+                error = B1Error(fault.status, fault.code, fault.message)
+                self._send(Response(fault.status, error.body(version), version=version))
                 return
             cookies = self._cookies()
             if "expire_session" in kinds:
                 simulator.sessions.expire(cookies.get("B1SESSION", ""))
-            if not raw_path.startswith(API_ROOT):
+            if not root:
                 response = Response(404, B1Error(404, BAD_REQUEST, f"Invalid resource path '{raw_path}'").body())
             else:
                 host = self.headers.get("Host") or f"{simulator.host}:{simulator.port}"
@@ -419,16 +586,19 @@ class _Handler(BaseHTTPRequestHandler):
                     headers={name.lower(): value for name, value in self.headers.items()},
                     cookies=cookies,
                     body=body,
-                    base_url=f"http://{host}{API_ROOT}",
+                    base_url=f"http://{host}{root}",
+                    version=version,
                 )
                 try:
                     response = simulator.handle(request)
                 except B1Error as exc:
-                    response = Response(exc.status, exc.body())
+                    response = Response(exc.status, exc.body(version), version=version)
                 except Exception:
                     # A simulator bug must still answer like a server would, and be visible in the test log.
                     logger.exception("SAP B1 simulator failed on %s %s", method, self.path)
-                    response = Response(500, B1Error(500, -1, "Internal simulator error").body())
+                    response = Response(
+                        500, B1Error(500, -1, "Internal simulator error").body(version), version=version
+                    )
             if "drop_response" in kinds:
                 fault = kinds["drop_response"]
                 if fault.mode == "timeout":
@@ -463,7 +633,10 @@ class _Handler(BaseHTTPRequestHandler):
         if payload:
             self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(payload)))
-        self.send_header("DataServiceVersion", "3.0")
+        if response.version == 2:
+            self.send_header("OData-Version", "4.0")
+        else:
+            self.send_header("DataServiceVersion", "3.0")
         for name, value in response.headers.items():
             self.send_header(name, value)
         for cookie in response.cookies:
