@@ -139,7 +139,7 @@ def test_dealer_buyer_searches_in_turkish_orders_by_paste_and_checks_out(site, b
     number = page.url.rstrip("/").rsplit("/", 1)[-1]
     site.state["order"] = number
     assert "Depoya teslim, 09:00-17:00" in page.content()
-    assert "Ayşe Kaya" in page.locator("[data-testid=next-steps]").inner_text()
+    assert "onaylayıcı" in page.locator("[data-testid=next-steps]").inner_text()
     shoot(page, site, "buyer-order")
     no_http_errors(page)
 
@@ -172,10 +172,13 @@ def test_dealer_approver_is_notified_and_approves(site, browser):
     notice.locator("button").click()
     page.wait_for_url(f"{site.url}/orders/{number}/")
     page.goto(f"{site.url}/orders/approvals/")
-    row = page.locator("[data-testid=approvals] tr", has_text=number)
-    assert row.count() == 1
+    card = page.locator("[data-testid=approval]", has_text=number)
+    assert card.count() == 1
+    reasons = card.locator("[data-testid=approval-reasons]").inner_text()
+    assert "onay limit" in reasons.lower(), reasons
+    assert "BYA-000185" in card.locator("[data-testid=approval-lines]").inner_text()
     shoot(page, site, "approver-queue")
-    row.locator("[data-testid=dealer-approve]").click()
+    card.locator("[data-testid=dealer-approve]").click()
     page.wait_for_load_state()
     page.goto(f"{site.url}/orders/{number}/")
     shoot(page, site, "approver-order-approved")
