@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -131,6 +132,13 @@ class DemoSite:
         raise AssertionError(f"no e-mail to {to} about {subject_part!r} within {timeout} s; sent: {subjects}")
 
 
+def makefile_demo_env() -> dict[str, str]:
+    """The demo company's settings as the Makefile's ``make run`` passes them (``DEMO_COMPANY_ENV``)."""
+    text = (ROOT / "Makefile").read_text()
+    found = re.search(r"^DEMO_COMPANY_ENV := (.*)$", text, re.M)
+    return dict(part.split("=", 1) for part in shlex.split(found.group(1))) if found else {}
+
+
 def demo_site_start(engine: str, workdir: Path, database_name: str) -> DemoSite:
     """Set up and start the demo on ``engine`` ("sqlite" or "postgresql") exactly as ``make run`` does."""
     if engine == "sqlite":
@@ -142,6 +150,7 @@ def demo_site_start(engine: str, workdir: Path, database_name: str) -> DemoSite:
     port = free_port()
     env = {
         **os.environ,
+        **makefile_demo_env(),
         "DJANGO_SETTINGS_MODULE": "b2bportal.settings.base",
         "DEBUG": "1",
         "DATABASE_URL": database_url,

@@ -141,6 +141,23 @@ def test_dealer_buyer_searches_in_turkish_orders_by_paste_and_checks_out(site, b
     assert "Depoya teslim, 09:00-17:00" in page.content()
     assert "onaylayıcı" in page.locator("[data-testid=next-steps]").inner_text()
     shoot(page, site, "buyer-order")
+
+    # A small order paid by bank transfer: its page shows the company's IBANs and the reference to quote.
+    page.goto(f"{base}/orders/quick/")
+    page.fill("textarea[name=text]", "ELK-000023 2")
+    page.click("[data-testid=quick-order-form] button[type=submit]:not([name=confirm])")
+    page.click("[data-testid=quick-order-add]")
+    page.wait_for_load_state()
+    page.goto(f"{base}/orders/checkout/")
+    page.check("input[name=payment_method][value=bank_transfer]")
+    page.click("[data-testid=place-order]")
+    page.wait_for_url(f"{base}/orders/P*/")
+    transfer_number = page.url.rstrip("/").rsplit("/", 1)[-1]
+    assert transfer_number != number
+    ibans = page.locator("[data-testid=company-iban]").all_inner_texts()
+    assert ibans == ["TR88 0006 2000 0000 6298 7654 32", "TR36 0004 6000 0000 1234 5678 90"], ibans
+    assert transfer_number in page.locator("[data-testid=payment-reference]").inner_text()
+    shoot(page, site, "buyer-bank-transfer")
     no_http_errors(page)
 
     phone = page_for(browser, site, BUYER, DEMO_PASSWORD, viewport=PHONE)
