@@ -176,6 +176,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Where django.core.mail.backends.filebased.EmailBackend writes the messages (one file per connection).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "b2bportal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The portal's public address: links in e-mails (notifications, payment links) are absolute on it.
