@@ -130,7 +130,15 @@ AXES_RESET_ON_SUCCESS = True
 # The sign-in form posts the e-mail address in the field Django names "username".
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# One failure count per account whatever its spelling (case, spaces), on the portal and the admin alike.
+AXES_USERNAME_CALLABLE = "accounts.signin.axes_username"
+# The client address: behind AXES_PROXY_COUNT trusted reverse proxies, taken from X-Forwarded-For (the entry the
+# outermost proxy appended); without proxies the peer's address. Wrong here, every client shares the proxy's address.
+B2B_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+# Password spraying: one address is refused after this many failures over any e-mails within the cool-off time.
+AXES_HANDLER = "accounts.signin.SignInHandler"
+B2B_SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 20)
 
 # Two-factor authentication (django-otp) for staff: TOTP devices are managed in the admin; when
 # this is on, the admin login asks for a one-time code as well.
