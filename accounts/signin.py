@@ -6,14 +6,19 @@
   address the outermost of them saw (taken from the right of ``X-Forwarded-For``, where a client cannot forge it).
 - Besides the lock of one e-mail from one address, one address is refused after ``B2B_SIGNIN_IP_FAILURE_LIMIT``
   failures over any e-mails in the cool-off time (password spraying).
+- Password-reset e-mails are limited per address and per client (``password_reset_allowed``); the counters live in
+  the cache (shared by every web process when REDIS_URL is set).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -77,3 +82,26 @@ class SignInHandler(AxesDatabaseHandler):
     def _address_locked(request) -> bool:
         ip_address = getattr(request, "axes_ip_address", None) or client_ip(request)
         return ip_failures(ip_address) >= settings.B2B_SIGNIN_IP_FAILURE_LIMIT
+
+
+RESET_WINDOW_SECONDS = 60 * 60
+
+
+def _count(key: str) -> int:
+    """Adds one to a counter that lives for the reset window from its first use; the new count."""
+    cache.add(key, 0, RESET_WINDOW_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, RESET_WINDOW_SECONDS)
+        return 1
+
+
+def password_reset_allowed(request, email: str) -> bool:
+    """Whether a password-reset e-mail may go out for this request: at most ``B2B_PASSWORD_RESET_PER_EMAIL`` per
+    address and ``B2B_PASSWORD_RESET_PER_IP`` per client address in an hour. Every request counts, so a flood
+    from one address cannot go on by varying the e-mail, nor reach one mailbox from many addresses."""
+    digest = hashlib.sha256(email_key(email).encode()).hexdigest()
+    per_email = _count(f"b2b:password-reset:email:{digest}")
+    per_ip = _count(f"b2b:password-reset:ip:{client_ip(request)}")
+    return per_email <= settings.B2B_PASSWORD_RESET_PER_EMAIL and per_ip <= settings.B2B_PASSWORD_RESET_PER_IP

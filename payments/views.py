@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from b2bportal.models import MONEY_MAX_DIGITS
 from b2bportal.money import format_money
 from dealers.access import account_required, dealer_required
 from dealers.hooks import NO_LIVE_BALANCE, RefreshRefused, live_balance_refresh
 from orders.models import Order
-from payments.gateways import gateway_for
+from payments.gateways import gateway_for, gateway_keys
 from payments.gateways.base import CallbackRejected, GatewayError
 from payments.gateways.sandbox import TEST_CARDS, THREE_D_SECURE_CODE
 from payments.models import Payment, PaymentLink, SandboxCharge
@@ -69,7 +70,9 @@ def order_pay(request, number: str):
 
 
 class AccountPaymentForm(forms.Form):
-    amount = forms.DecimalField(label=gettext_lazy("Amount"), min_value=Decimal("0.01"), decimal_places=2)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount"), min_value=Decimal("0.01"), max_digits=MONEY_MAX_DIGITS, decimal_places=2
+    )
     invoices = forms.MultipleChoiceField(label=gettext_lazy("Invoices"), required=False,
                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
 
@@ -181,9 +184,15 @@ def _after(request, payment: Payment):
     return redirect("home")
 
 
+def _known_gateway(key: str) -> None:
+    if key not in gateway_keys():
+        raise Http404("No such payment provider.")
+
+
 @csrf_exempt
 def payment_return(request, gateway: str):
     """The provider sends the dealer back here (a cross-site POST or a GET): verified, applied, redirected."""
+    _known_gateway(gateway)
     body = request.body  # read before the form fields: the raw bytes are what providers sign
     params = request.POST if request.method == "POST" else request.GET
     try:
@@ -202,6 +211,7 @@ def payment_return(request, gateway: str):
 @require_POST
 def payment_callback(request, gateway: str):
     """The provider's server-to-server notification."""
+    _known_gateway(gateway)
     body = request.body
     try:
         payment_finish(gateway_key=gateway, params=request.POST, body=body)
@@ -216,6 +226,7 @@ def payment_callback(request, gateway: str):
 
 
 def _charge(charge_id: str) -> SandboxCharge:
+    _known_gateway("sandbox")  # production without DEMO_SITE has no sandbox
     return get_object_or_404(SandboxCharge, charge_id=charge_id)
 
 

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their long cache; before everything that reads the request.
+    "b2bportal.middleware.SecurityHeadersMiddleware",
+    "b2bportal.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -140,9 +143,39 @@ AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
 AXES_HANDLER = "accounts.signin.SignInHandler"
 B2B_SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 20)
 
+# Response headers (b2bportal/middleware.py). Scripts only from the portal's static files: no inline script or
+# event handler anywhere. Inline style attributes remain allowed. The one hash allows django-import-export's
+# "select all" toggle on the admin's export page. form-action is left open: a card payment form is answered with a
+# redirect to the provider's own page.
+B2B_CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'unsafe-hashes'", "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+B2B_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "accelerometer=(), gyroscope=(), magnetometer=(), interest-cohort=()"
+)
+
 # Two-factor authentication (django-otp) for staff: TOTP devices are managed in the admin; when
 # this is on, the admin login asks for a one-time code as well.
-B2B_ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", False)
+B2B_ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", False)  # on by default in production
+
+# Password-reset requests: at most this many per e-mail address and per client address in an hour (further requests
+# show the same "sent" page and send nothing).
+B2B_PASSWORD_RESET_PER_EMAIL = env_int("PASSWORD_RESET_PER_EMAIL", 3)
+B2B_PASSWORD_RESET_PER_IP = env_int("PASSWORD_RESET_PER_IP", 10)
+
+# Production mode (settings/production.py) turns this on; system checks then refuse the sandbox payment provider
+# and e-mail backends that send nothing, unless DEMO_SITE says the site is a demonstration (a banner on every page).
+B2B_PRODUCTION = False
+B2B_DEMO_SITE = env_bool("DEMO_SITE", False)
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "b2bportal")
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
