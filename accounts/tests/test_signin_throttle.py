@@ -136,3 +136,30 @@ def test_behind_the_proxy_an_attacker_cannot_lock_a_victim_out_for_everyone(clie
         client, member.user.email, TEST_PASSWORD, ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7"
     )
     assert victim.status_code == 302
+
+
+def reset(client, email, ip=ATTACKER):
+    return client.post(reverse("accounts:password_reset"), {"email": email}, REMOTE_ADDR=ip)
+
+
+@override_settings(B2B_PASSWORD_RESET_PER_EMAIL=3, B2B_PASSWORD_RESET_PER_IP=10)
+def test_password_reset_emails_are_limited_per_address_whatever_its_spelling(client, mailoutbox):
+    member = DealerUserFactory()
+    addresses = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "203.0.113.5"]
+    for ip, spelling in zip(addresses, spellings(member.user.email), strict=True):
+        response = reset(client, spelling.strip(), ip=ip)
+        # Same answer whether sent or not: the page never tells.
+        assert response.status_code == 302
+        assert response.url == reverse("accounts:password_reset_done")
+    assert len(mailoutbox) == 3
+
+
+@override_settings(B2B_PASSWORD_RESET_PER_EMAIL=3, B2B_PASSWORD_RESET_PER_IP=10)
+def test_password_reset_requests_are_limited_per_client_address(client, mailoutbox):
+    members = [DealerUserFactory() for _ in range(12)]
+    for member in members:
+        assert reset(client, member.user.email).status_code == 302
+    assert len(mailoutbox) == 10
+    # Another client address is not affected.
+    reset(client, members[-1].user.email, ip="198.51.100.7")
+    assert len(mailoutbox) == 11
