@@ -143,6 +143,18 @@ AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
 AXES_HANDLER = "accounts.signin.SignInHandler"
 B2B_SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 20)
 
+# Request bodies (b2bportal/uploads.py). Form fields other than files: at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes;
+# an uploaded file above FILE_UPLOAD_MAX_MEMORY_SIZE goes to a temporary file, and the files of one request are
+# dropped while they arrive past UPLOAD_MAX_MB (a view may set a lower limit: quick order 2 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024 + 512 * 1024)
+B2B_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 50) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "b2bportal.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # Response headers (b2bportal/middleware.py). Scripts only from the portal's static files: no inline script or
 # event handler anywhere. Inline style attributes remain allowed. The one hash allows django-import-export's
 # "select all" toggle on the admin's export page. form-action is left open: a card payment form is answered with a
