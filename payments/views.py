@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.signin import client_ip
 from b2bportal.models import MONEY_MAX_DIGITS
 from b2bportal.money import format_money
 from dealers.access import account_required, dealer_required
@@ -39,10 +40,6 @@ def link_url(link: PaymentLink) -> str:
     return reverse("payments:link", args=[signing.dumps(str(link.token), salt=LINK_SALT)])
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _return_url(request, gateway_key: str) -> str:
     return request.build_absolute_uri(reverse("payments:return", args=[gateway_key]))
 
@@ -50,7 +47,7 @@ def _return_url(request, gateway_key: str) -> str:
 def _start(request, **kwargs):
     started = payment_start(
         return_url=_return_url(request, gateway_for().key),
-        ip=_client_ip(request),
+        ip=client_ip(request),  # behind trusted proxies, the client's own address
         locale=(get_language() or "tr")[:2],
         **kwargs,
     )

@@ -5,6 +5,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from payments import views as payment_views
+
 pytestmark = pytest.mark.django_db
 
 
@@ -64,3 +66,20 @@ def test_the_sign_in_page_still_follows_a_safe_next_for_a_signed_in_user(quiet_c
     response = quiet_client.get("/accounts/login/?next=/orders/")
     assert response.status_code == 302
     assert response.url == "/orders/"
+
+
+def test_the_card_provider_gets_the_clients_address_behind_the_proxy(quiet_client, settings, monkeypatch):
+    seen = []
+    real_start = payment_views.payment_start
+
+    def recording_start(**kwargs):
+        seen.append(kwargs["ip"])
+        return real_start(**kwargs)
+
+    monkeypatch.setattr(payment_views, "payment_start", recording_start)
+    settings.B2B_PROXY_COUNT = 1
+    response = quiet_client.post(
+        reverse("payments:account_pay"), {"amount": "10"}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.4"
+    )
+    assert response.status_code == 302
+    assert seen == ["198.51.100.4"]
