@@ -10,13 +10,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def email_key(email: str) -> str:
+    """An e-mail address as sign-in compares it: surrounding spaces dropped, case folded. Stored addresses are
+    kept in this form, and the sign-in throttle counts failures under it."""
+    return BaseUserManager.normalize_email(email.strip()).lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
             raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=email_key(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -34,7 +40,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        return self.get(email__iexact=email_key(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -68,7 +74,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = email_key(self.email)
 
     def get_full_name(self) -> str:
         return self.full_name or self.email

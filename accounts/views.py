@@ -1,3 +1,6 @@
+import logging
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
@@ -7,12 +10,22 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import EmailAuthenticationForm
 from accounts.services import user_set_language
+from accounts.signin import client_ip, password_reset_allowed
+
+log = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        """The safe ``next`` address, unless it is this page itself (a signed-in user would loop)."""
+        url = super().get_redirect_url()
+        if url and urlsplit(url).path == self.request.path:
+            return ""
+        return url
 
 
 class LogoutView(auth_views.LogoutView):
@@ -24,6 +37,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        """Over the limit the page answers as always (it never tells whether an address exists) and sends nothing."""
+        if not password_reset_allowed(self.request, form.cleaned_data["email"]):
+            log.warning("password reset refused: too many requests from %s", client_ip(self.request))
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -87,3 +87,25 @@ def check_hooks(app_configs=None, **kwargs) -> list[Error]:
         )
         for hook in unconnected_required_hooks()
     ]
+
+
+SILENT_EMAIL_BACKENDS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+)
+
+
+@register()
+def check_production_email(app_configs=None, **kwargs) -> list[Error]:
+    """Production sends e-mail: a console or in-memory backend would write password-reset links to the log (or
+    nowhere) and send no notice at all."""
+    if not settings.B2B_PRODUCTION or settings.EMAIL_BACKEND not in SILENT_EMAIL_BACKENDS:
+        return []
+    return [
+        Error(
+            f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}, which sends no e-mail.",
+            hint="Set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and its account.",
+            id="b2bportal.E013",
+        )
+    ]

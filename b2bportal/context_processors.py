@@ -26,4 +26,8 @@ def nav_section(request) -> str:
 
 
 def portal(request):
-    return {"portal_company_name": settings.B2B_COMPANY_NAME, "nav_section": nav_section(request)}
+    return {
+        "portal_company_name": settings.B2B_COMPANY_NAME,
+        "nav_section": nav_section(request),
+        "demo_site": settings.B2B_DEMO_SITE,
+    }

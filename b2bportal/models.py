@@ -7,9 +7,12 @@ from django.utils.translation import gettext_lazy as _
 currency_code_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, e.g. TRY."))
 
 
+MONEY_MAX_DIGITS = 16
+
+
 def money_field(verbose_name, **kwargs) -> models.DecimalField:
     """Money amounts: Decimal with 2 places, large enough for a distributor's yearly totals."""
-    kwargs.setdefault("max_digits", 16)
+    kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
     kwargs.setdefault("decimal_places", 2)
     return models.DecimalField(verbose_name, **kwargs)
 

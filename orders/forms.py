@@ -34,7 +34,15 @@ class QuickOrderForm(forms.Form):
     )
     file = forms.FileField(label=_("or a CSV / Excel file"), required=False)
 
+    def __init__(self, *args, refused_upload: str | None = None, **kwargs):
+        """``refused_upload``: why the uploaded file was dropped before it was read (too large), shown as the
+        form's error."""
+        super().__init__(*args, **kwargs)
+        self.refused_upload = refused_upload
+
     def clean(self):
+        if self.refused_upload:
+            raise forms.ValidationError(self.refused_upload)
         data = super().clean()
         if not data.get("text", "").strip() and not data.get("file"):
             raise forms.ValidationError(_("Paste lines or choose a file."))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from b2bportal.money import format_money, format_quantity
+from b2bportal.uploads import upload_limit, upload_refused
 from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
 from dealers.access import dealer_required
@@ -23,7 +24,14 @@ from orders.forms import CartLineForm, CheckoutForm, DecisionForm, OrderFilterFo
 from orders.hooks import payment_instructions
 from orders.models import Cart
 from orders.pricing import cart_priced, reorder_differences
-from orders.quick_order import QuickOrderError, parse_quick_order_file, parse_quick_order_text, quick_order_preview
+from orders.quick_order import (
+    MAX_FILE_BYTES,
+    QuickOrderError,
+    file_too_large,
+    parse_quick_order_file,
+    parse_quick_order_text,
+    quick_order_preview,
+)
 from orders.selectors import (
     order_get_for_dealer_user,
     order_list_for_dealer_user,
@@ -294,15 +302,22 @@ def cart_add(request):
 
 
 @dealer_required
+@upload_limit(MAX_FILE_BYTES)
 def quick_order(request):
-    """Paste or upload; first a row-by-row report, then "add" puts the accepted rows into the cart."""
-    form = QuickOrderForm(request.POST or None, request.FILES or None)
+    """Paste or upload; first a row-by-row report, then "add" puts the accepted rows into the cart. A file past
+    ``MAX_FILE_BYTES`` is dropped while it arrives and never read."""
+    posted = request.method == "POST"  # bound even when the dropped upload left no field at all
+    data, files = (request.POST, request.FILES) if posted else (None, None)  # reading the body sets upload_refused
+    refused = file_too_large() if upload_refused(request) else None
+    form = QuickOrderForm(data, files, refused_upload=refused)
     preview = None
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data.get("file"):
                 upload = form.cleaned_data["file"]
-                rows = parse_quick_order_file(upload.read(), upload.name)
+                if upload.size > MAX_FILE_BYTES:
+                    raise QuickOrderError(file_too_large())
+                rows = parse_quick_order_file(upload.read(MAX_FILE_BYTES + 1), upload.name)
             else:
                 rows = parse_quick_order_text(form.cleaned_data["text"])
             preview = quick_order_preview(dealer_user=request.dealer_user, rows=rows)

@@ -18,11 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.signin import client_ip
+from b2bportal.models import MONEY_MAX_DIGITS
 from b2bportal.money import format_money
 from dealers.access import account_required, dealer_required
 from dealers.hooks import NO_LIVE_BALANCE, RefreshRefused, live_balance_refresh
 from orders.models import Order
-from payments.gateways import gateway_for
+from payments.gateways import gateway_for, gateway_keys
 from payments.gateways.base import CallbackRejected, GatewayError
 from payments.gateways.sandbox import TEST_CARDS, THREE_D_SECURE_CODE
 from payments.models import Payment, PaymentLink, SandboxCharge
@@ -38,10 +40,6 @@ def link_url(link: PaymentLink) -> str:
     return reverse("payments:link", args=[signing.dumps(str(link.token), salt=LINK_SALT)])
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def _return_url(request, gateway_key: str) -> str:
     return request.build_absolute_uri(reverse("payments:return", args=[gateway_key]))
 
@@ -49,7 +47,7 @@ def _return_url(request, gateway_key: str) -> str:
 def _start(request, **kwargs):
     started = payment_start(
         return_url=_return_url(request, gateway_for().key),
-        ip=_client_ip(request),
+        ip=client_ip(request),  # behind trusted proxies, the client's own address
         locale=(get_language() or "tr")[:2],
         **kwargs,
     )
@@ -69,7 +67,9 @@ def order_pay(request, number: str):
 
 
 class AccountPaymentForm(forms.Form):
-    amount = forms.DecimalField(label=gettext_lazy("Amount"), min_value=Decimal("0.01"), decimal_places=2)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount"), min_value=Decimal("0.01"), max_digits=MONEY_MAX_DIGITS, decimal_places=2
+    )
     invoices = forms.MultipleChoiceField(label=gettext_lazy("Invoices"), required=False,
                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
 
@@ -181,9 +181,15 @@ def _after(request, payment: Payment):
     return redirect("home")
 
 
+def _known_gateway(key: str) -> None:
+    if key not in gateway_keys():
+        raise Http404("No such payment provider.")
+
+
 @csrf_exempt
 def payment_return(request, gateway: str):
     """The provider sends the dealer back here (a cross-site POST or a GET): verified, applied, redirected."""
+    _known_gateway(gateway)
     body = request.body  # read before the form fields: the raw bytes are what providers sign
     params = request.POST if request.method == "POST" else request.GET
     try:
@@ -202,6 +208,7 @@ def payment_return(request, gateway: str):
 @require_POST
 def payment_callback(request, gateway: str):
     """The provider's server-to-server notification."""
+    _known_gateway(gateway)
     body = request.body
     try:
         payment_finish(gateway_key=gateway, params=request.POST, body=body)
@@ -216,6 +223,7 @@ def payment_callback(request, gateway: str):
 
 
 def _charge(charge_id: str) -> SandboxCharge:
+    _known_gateway("sandbox")  # production without DEMO_SITE has no sandbox
     return get_object_or_404(SandboxCharge, charge_id=charge_id)
 
 

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their long cache; before everything that reads the request.
+    "b2bportal.middleware.SecurityHeadersMiddleware",
+    "b2bportal.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,11 +133,61 @@ AXES_RESET_ON_SUCCESS = True
 # The sign-in form posts the e-mail address in the field Django names "username".
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# One failure count per account whatever its spelling (case, spaces), on the portal and the admin alike.
+AXES_USERNAME_CALLABLE = "accounts.signin.axes_username"
+# The client address: behind AXES_PROXY_COUNT trusted reverse proxies, taken from X-Forwarded-For (the entry the
+# outermost proxy appended); without proxies the peer's address. Wrong here, every client shares the proxy's address.
+B2B_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_ip"
+# Password spraying: one address is refused after this many failures over any e-mails within the cool-off time.
+AXES_HANDLER = "accounts.signin.SignInHandler"
+B2B_SIGNIN_IP_FAILURE_LIMIT = env_int("SIGNIN_IP_FAILURE_LIMIT", 20)
+
+# Request bodies (b2bportal/uploads.py). Form fields other than files: at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes;
+# an uploaded file above FILE_UPLOAD_MAX_MEMORY_SIZE goes to a temporary file, and the files of one request are
+# dropped while they arrive past UPLOAD_MAX_MB (a view may set a lower limit: quick order 2 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024 + 512 * 1024)
+B2B_UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_MB", 50) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "b2bportal.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Response headers (b2bportal/middleware.py). Scripts only from the portal's static files: no inline script or
+# event handler anywhere. Inline style attributes remain allowed. The one hash allows django-import-export's
+# "select all" toggle on the admin's export page. form-action is left open: a card payment form is answered with a
+# redirect to the provider's own page.
+B2B_CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'unsafe-hashes'", "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+B2B_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "accelerometer=(), gyroscope=(), magnetometer=(), interest-cohort=()"
+)
 
 # Two-factor authentication (django-otp) for staff: TOTP devices are managed in the admin; when
 # this is on, the admin login asks for a one-time code as well.
-B2B_ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", False)
+B2B_ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", False)  # on by default in production
+
+# Password-reset requests: at most this many per e-mail address and per client address in an hour (further requests
+# show the same "sent" page and send nothing).
+B2B_PASSWORD_RESET_PER_EMAIL = env_int("PASSWORD_RESET_PER_EMAIL", 3)
+B2B_PASSWORD_RESET_PER_IP = env_int("PASSWORD_RESET_PER_IP", 10)
+
+# Production mode (settings/production.py) turns this on; system checks then refuse the sandbox payment provider
+# and e-mail backends that send nothing, unless DEMO_SITE says the site is a demonstration (a banner on every page).
+B2B_PRODUCTION = False
+B2B_DEMO_SITE = env_bool("DEMO_SITE", False)
 OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "b2bportal")
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from b2bportal.env import env_bool, env_int, env_list, env_str
 from b2bportal.settings.base import *  # noqa: F403
-from b2bportal.settings.base import STORAGES
+from b2bportal.settings.base import B2B_DEMO_SITE, PAYMENT_GATEWAYS, STORAGES
 
 SECRET_KEY = env_str("SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
@@ -35,3 +35,12 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Production refuses what only suits trying the portal out (b2bportal/checks.py, payments/checks.py): the sandbox
+# card provider (not even reachable: its entry is dropped unless DEMO_SITE is on, and PAYMENT_DEFAULT_GATEWAY must
+# name a real provider) and e-mail backends that send nothing (console, locmem, dummy).
+B2B_PRODUCTION = True
+if not B2B_DEMO_SITE:
+    PAYMENT_GATEWAYS = {key: config for key, config in PAYMENT_GATEWAYS.items() if key != "sandbox"}
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+B2B_ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", True)

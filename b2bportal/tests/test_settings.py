@@ -31,6 +31,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": STRONG_KEY,
     "ALLOWED_HOSTS": "portal.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/b2bportal",
+    "PAYMENT_DEFAULT_GATEWAY": "iyzico",
 }
 
 

@@ -333,6 +333,28 @@ def test_the_approval_queue_finds_the_demo_orders_by_reason(output):
         assert ".;" not in kuzey.status_changes.last().reason
 
 
+def test_staff_open_and_approve_every_held_demo_order_in_the_admin(output):
+    """The held demo orders carry their reasons as placement records them, so the admin shows and decides them."""
+    staff = User.objects.get(email=ADMIN_EMAIL)
+    client = Client()
+    client.force_login(staff)
+    held = list(Order.objects.filter(status=OrderStatus.ON_HOLD))
+    assert len(held) >= 2
+    for order in held:
+        page = client.get(reverse("admin:orders_heldorder_change", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        assert 'data-testid="order-decision"' in page.content.decode()
+        response = client.post(
+            reverse("admin:orders_heldorder_decide", args=[order.pk]),
+            {"decision": "approve", "note": "Checked with the dealer"},
+            HTTP_ACCEPT_LANGUAGE="en",
+            follow=True,
+        )
+        assert response.status_code == 200
+        assert [str(m) for m in response.context["messages"]] == [f"{order.number} approved"]
+        assert Order.objects.get(pk=order.pk).status == OrderStatus.APPROVED
+
+
 def test_buyer_above_their_limit_waits_for_the_dealer_approver(output):
     buyer = DealerUser.objects.get(user__email="alici@demo.b2bportal.local")
     assert buyer.approval_limit == Decimal("20000.00")

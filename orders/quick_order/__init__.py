@@ -2,9 +2,10 @@
 would go into the cart before anything is added.
 
 Parsing is pure (no database). It refuses hostile input as a whole with ``QuickOrderError``: more than
-``MAX_ROWS`` rows, more than ``MAX_FILE_BYTES``, bytes that are neither text nor an XLSX workbook, a workbook
-that unpacks to more than ``MAX_XLSX_UNPACKED_BYTES``. A single row that cannot be read (no SKU, a quantity that
-is not a number, zero, negative or above ``MAX_QUANTITY``) is not an exception: it carries an ``error``.
+``MAX_ROWS`` rows, more than ``MAX_FILE_BYTES``, bytes that are neither text nor an XLSX workbook, a workbook past
+``XLSX_LIMITS`` (a part or the whole unpacking too large, too many texts or cells: checked before parsing). A single
+row that cannot be read (no SKU, a quantity that is not a number, zero, negative or above ``MAX_QUANTITY``) is not
+an exception: it carries an ``error``.
 
 The preview reads the database in a constant number of queries whatever the number of rows: one for the SKUs,
 one for barcodes (only when some code is not a SKU), one for the products this dealer may see, then prices,
@@ -13,7 +14,7 @@ dealer may not see answers exactly like an inactive one, "not orderable", and th
 code the dealer typed.
 """
 
-from orders.quick_order.files import parse_quick_order_file
+from orders.quick_order.files import file_too_large, parse_quick_order_file
 from orders.quick_order.pasted import parse_quick_order_text
 from orders.quick_order.preview import PreviewLine, PreviewStatus, quick_order_preview
 from orders.quick_order.rows import (
@@ -37,6 +38,7 @@ __all__ = [
     "PreviewStatus",
     "QuickOrderError",
     "QuickOrderRow",
+    "file_too_large",
     "parse_quantity_text",
     "parse_quick_order_file",
     "parse_quick_order_text",

@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 
 from b2bportal.money import format_quantity
 from b2bportal.text import header_key
+from b2bportal.uploads import UploadRefused, xlsx_check
 from orders.quick_order.rows import (
     MAX_COLUMNS,
     MAX_FILE_BYTES,
     MAX_ROWS,
     MAX_SHEET_ROWS,
-    MAX_XLSX_MEMBERS,
-    MAX_XLSX_UNPACKED_BYTES,
+    XLSX_LIMITS,
     QuickOrderError,
     QuickOrderRow,
     cell_text,
@@ -179,14 +179,15 @@ def _parse_xlsx(data: bytes) -> list[QuickOrderRow]:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            names = {member.filename for member in members}
+            names = {member.filename for member in archive.infolist()}
     except (zipfile.BadZipFile, ValueError):
         raise _unreadable() from None
     if "[Content_Types].xml" not in names:
         raise _unreadable()
-    if len(members) > MAX_XLSX_MEMBERS or sum(member.file_size for member in members) > MAX_XLSX_UNPACKED_BYTES:
-        raise QuickOrderError(_("The workbook is too large to read; please save only the order list."))
+    try:
+        xlsx_check(data, XLSX_LIMITS)
+    except UploadRefused as refused:
+        raise QuickOrderError(refused.message) from None
     try:
         # read_only streams the sheet; data_only reads the values Excel saved, never formulas; macros in a
         # workbook are not loaded (keep_vba is off).
@@ -205,6 +206,10 @@ def _parse_xlsx(data: bytes) -> list[QuickOrderRow]:
         workbook.close()
 
 
+def file_too_large() -> str:
+    return _("The file is larger than %(max)s MB; please split the list.") % {"max": MAX_FILE_BYTES // (1024 * 1024)}
+
+
 def parse_quick_order_file(data: bytes, filename: str) -> list[QuickOrderRow]:
     """Rows from an uploaded CSV or XLSX file (the first sheet). The content decides the format, not the name.
 
@@ -218,9 +223,7 @@ def parse_quick_order_file(data: bytes, filename: str) -> list[QuickOrderRow]:
     if not data:
         raise QuickOrderError(_("The file is empty."))
     if len(data) > MAX_FILE_BYTES:
-        raise QuickOrderError(
-            _("The file is larger than %(max)s MB; please split the list.") % {"max": MAX_FILE_BYTES // (1024 * 1024)}
-        )
+        raise QuickOrderError(file_too_large())
     if data.startswith(b"PK\x03\x04"):
         return _parse_xlsx(data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):

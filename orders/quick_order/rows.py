@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 
 from b2bportal.money import format_quantity
+from b2bportal.uploads import XlsxLimits
 from catalog.models import Product
 
 MAX_ROWS = 1000
@@ -19,8 +20,15 @@ MAX_TEXT_CHARS = MAX_FILE_BYTES
 MAX_QUANTITY = Decimal("1000000")
 MAX_COLUMNS = 50
 # A workbook is a zip: its size on disk says little about what it unpacks to.
-MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
-MAX_XLSX_MEMBERS = 500
+# Checked before the workbook is parsed (b2bportal/uploads.py): each part and the whole unpacked, and the number of
+# texts and of cells, so a small file that unpacks to millions of either is refused at once.
+XLSX_LIMITS = XlsxLimits(
+    max_members=500,
+    max_part_bytes=10 * 1024 * 1024,
+    max_total_bytes=50 * 1024 * 1024,
+    max_shared_strings=100_000,
+    max_cells=100_000,
+)
 # Blank rows count here too, so a sheet with a stray cell in row 1,000,000 cannot keep the parser busy.
 MAX_SHEET_ROWS = 10 * MAX_ROWS
 MAX_SKU_LENGTH = Product._meta.get_field("sku").max_length

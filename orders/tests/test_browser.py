@@ -62,7 +62,8 @@ def test_order_held_for_credit_then_approved_by_staff(journey, portal_server, br
     # Changing the quantity refreshes the table in place.
     page.locator("#cart-table input[name=quantity]").fill("3")
     page.locator("#cart-table button:not([name=remove])").first.click()
-    page.wait_for_function("document.querySelector('[data-testid=cart-total]').innerText === '360,00 ₺'")
+    # A function, not an expression: Playwright evaluates an expression with eval, which the page's CSP refuses.
+    page.wait_for_function("() => document.querySelector('[data-testid=cart-total]').innerText === '360,00 ₺'")
     page.click("[data-testid=to-checkout]")
     page.wait_for_url(f"{base}/orders/checkout/")
     page.check("input[name=payment_method][value=on_account]")
