@@ -49,7 +49,7 @@ from payments.hooks import collections_recorded, refund_made
 from payments.matching import payment_reference
 from payments.models import Allocation, Payment, PaymentLink, Refund
 from payments.notifications import payment_link_notify
-from payments.receivables import invoice_open_amounts
+from payments.receivables import invoice_open_amounts, order_amount_due
 
 log = logging.getLogger("payments")
 S = Payment.Status
@@ -78,13 +78,6 @@ def _buyer(dealer, ip: str) -> Buyer:
         address=address.line1 if address else "",
         ip=ip,
     )
-
-
-def order_amount_due(order) -> Decimal:
-    """What is left to pay of an order: its total less the money allocated to it (card payments and matched bank
-    transfers alike)."""
-    paid = Allocation.objects.filter(order=order).aggregate(s=Sum("amount"))["s"]
-    return max(order.total_gross - (paid or Decimal(0)), Decimal(0))
 
 
 @dataclass(frozen=True)
