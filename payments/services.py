@@ -24,6 +24,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -359,7 +360,7 @@ def _refund_send(refund: Refund, payment: Payment) -> Refund:
             reference=str(refund.reference),
         )
     except GatewayError as exc:
-        if exc.retryable:  # no answer: the money may have left; the check asks the provider
+        if exc.retryable or exc.code == "answer_mismatch":  # the money may have left: the check asks the provider
             Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(
                 status=Refund.Status.UNKNOWN, error=exc.message[:255], updated_at=timezone.now()
             )
@@ -441,8 +442,8 @@ def refund_check_pending(
             gateway = gateway_for(payment.gateway)
             check = gateway.refund_status(provider_payment_id=payment.provider_payment_id or "",
                                           reference=str(refund.reference))  # fmt: skip
-        except GatewayError as exc:
-            log.warning("refund %s: status check failed: %s", refund.reference, exc.message)
+        except (GatewayError, ImproperlyConfigured) as exc:
+            log.warning("refund %s: status check failed: %s", refund.reference, exc)
             continue
         if check.state == RefundState.SUCCEEDED:
             if check.amount is not None and check.amount != refund.amount:

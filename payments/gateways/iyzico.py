@@ -343,7 +343,8 @@ class IyzicoGateway(PaymentGateway):
         if _text(data.get("paymentId")) != provider_payment_id or refunded != amount:
             log.error("iyzico payment %s: refund answer does not match the request (%s, %s)", provider_payment_id,
                       data.get("paymentId"), data.get("price"))  # fmt: skip
-            raise GatewayError("iyzico's refund answer does not match the request; check the iyzico panel.")
+            raise GatewayError("iyzico's refund answer does not match the request; check the iyzico panel.",
+                               code="answer_mismatch")  # fmt: skip
         return RefundResult(provider_refund_id=self._refund_id(provider_payment_id, reference), amount=refunded)
 
     @staticmethod

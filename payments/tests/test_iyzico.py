@@ -525,6 +525,23 @@ def test_a_refund_whose_answer_is_lost_is_found_in_the_report_and_settled_once(c
     assert [job.payload["amount"] for job in jobs] == ["250.00"]
 
 
+def test_a_refund_answer_that_does_not_match_leaves_the_refund_waiting_not_failed(client, card_order, iyzico):
+    """iyzico answers another amount than was asked: the money may have left, so the refund is not failed (a failed
+    refund may be made again); the report, which shows what was refunded, settles it."""
+    back(client, *pay(client, card_order, iyzico))
+    payment = card_order.payments.get()
+    iyzico.faults.amount, iyzico.faults.paths = D("1.00"), (REFUND,)
+    refund = payment_refund(payment=payment, amount=D("250"))
+    iyzico.faults.clear()
+    assert (refund.status, refund.error) == ("unknown", "iyzico's refund answer does not match the request; check "
+                                                        "the iyzico panel.")  # fmt: skip
+    assert refund_check_pending(older_than=timedelta(0)) == 1
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert (refund.status, payment.refunded_amount) == ("succeeded", D("250"))
+    assert iyzico.requests.count(("POST", REFUND)) == 1
+
+
 def test_a_refund_iyzico_never_received_is_not_sent_again_and_fails_after_the_grace_period(client, card_order, iyzico):
     """iyzico makes no refund-once guarantee per conversationId, so a refund its report does not show is never sent
     again by the portal: it waits, then fails for staff to check the iyzico panel."""

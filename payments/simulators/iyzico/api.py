@@ -281,7 +281,7 @@ class CheckoutApi:
             "systemTime": now_ms(),
             "conversationId": request.get("conversationId"),
             "paymentId": form.payment_id,
-            "price": float(amount),
+            "price": float(self.faults.amount if self.faults.amount is not None else amount),
             "currency": form.currency,
             "authCode": f"{secrets.randbelow(10**6):06d}",
             "hostReference": f"mock{secrets.randbelow(10**8):08d}iyzihostrfn",

@@ -52,12 +52,12 @@ Test cards (iyzico's published sandbox cards; expiry any future month, any CVC):
 
 Faults (``sim.faults``), on the API only, never on the page: ``server_error`` (HTTP 500), ``delay`` (seconds before
 answering, for timeouts), ``tamper_signature`` (retrieve answers signed with another key), ``amount`` (retrieve
-answers report this price and paidPrice, correctly signed), ``fraud_status`` (0 under review, -1 declined),
-``answer_lost`` (the call is carried out, then the connection closes without an answer); each limited to ``paths``
-when set.
+answers report this price and paidPrice, correctly signed; a refund's answer reports it as the refunded price),
+``fraud_status`` (0 under review, -1 declined), ``answer_lost`` (the call is carried out, then the connection closes
+without an answer); each limited to ``paths`` when set.
 
 Not simulated: instalments, stored cards, BKM and other wallets, the embedded ``checkoutFormContent`` script,
-token expiry, webhooks, cancel, the reporting API.
+token expiry, webhooks, cancel, the reporting API beyond a payment's details.
 """
 
 from __future__ import annotations
