@@ -57,15 +57,27 @@ def order_confirmation_send(order_id: int) -> bool:
         message.send()
     except Exception:
         log.exception("Order %s: confirmation e-mail could not be sent", order.number)
-        Order.objects.filter(pk=order_id, confirmation_claimed_at=claimed_at).update(confirmation_claimed_at=None)
+        _confirmation_release(order_id, claimed_at)
         raise
+    _confirmation_sent(order_id, claimed_at)
+    return True
+
+
+@retry_when_locked
+def _confirmation_release(order_id: int, claimed_at) -> None:
+    """Give a claim back after a failed send, so that the next run sends at once."""
+    Order.objects.filter(pk=order_id, confirmation_claimed_at=claimed_at).update(confirmation_claimed_at=None)
+
+
+@retry_when_locked
+def _confirmation_sent(order_id: int, claimed_at) -> None:
+    """Mark the confirmation sent (retried on its own when SQLite is locked: the e-mail is out already)."""
     marked = Order.objects.filter(pk=order_id, confirmation_claimed_at=claimed_at).update(
         confirmation_sent_at=timezone.now(), confirmation_claimed_at=None
     )
     if not marked:  # another worker took the claim over meanwhile (this one was slower than the lease)
-        log.warning("Order %s: confirmation sent after its claim was taken over", order.number)
+        log.warning("Order %s: confirmation sent after its claim was taken over", order_id)
         Order.objects.filter(pk=order_id, confirmation_sent_at=None).update(confirmation_sent_at=timezone.now())
-    return True
 
 
 def _confirmation_claim(order_id: int):
