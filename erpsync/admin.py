@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from b2bportal.admin_site import ViewOnlyMixin
+from b2bportal.admin_site import ViewOnlyMixin, staff_action_log
 from erpsync.forms import ErpConnectionForm
 from erpsync.health import connection_health, connection_test
 from erpsync.issue_actions import MAPPABLE, sync_issue_map, sync_issue_retry
@@ -25,15 +25,18 @@ from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, Sy
 from erpsync.outbox import OutboxRefused, outbox_cancel, outbox_requeue
 
 
-def _each(model_admin, request, queryset, service, arg: str, done_text) -> None:
-    """Run a staff service on each selected row; a row it refuses is reported and the others go on."""
-    done = 0
+def _each(model_admin, request, queryset, service, arg: str, done_text, history) -> None:
+    """Run a staff service on each selected row; a row it refuses is reported and the others go on. Each row done
+    gets ``history`` in its admin history, with the acting user."""
+    done = []
     for obj in queryset:
         try:
             service(**{arg: obj}, user=request.user)
-            done += 1
+            done.append(obj)
         except (IssueRefused, OutboxRefused) as exc:
             model_admin.message_user(request, f"{obj}: {exc}", messages.ERROR)
+    staff_action_log(request, done, history)
+    done = len(done)
     if done:
         model_admin.message_user(request, done_text % {"count": done}, messages.SUCCESS)
 
@@ -190,11 +193,13 @@ class SyncJobAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected jobs again"))
     def requeue_selected(self, request, queryset):
-        _each(self, request, queryset, outbox_requeue, "job", _("%(count)s jobs queued again."))
+        _each(self, request, queryset, outbox_requeue, "job", _("%(count)s jobs queued again."),
+              _("Sent again by staff."))  # fmt: skip
 
     @admin.action(description=_("Cancel the selected jobs"))
     def cancel_selected(self, request, queryset):
-        _each(self, request, queryset, outbox_cancel, "job", _("%(count)s jobs cancelled."))
+        _each(self, request, queryset, outbox_cancel, "job", _("%(count)s jobs cancelled."),
+              _("Cancelled by staff."))  # fmt: skip
 
 
 @admin.register(SyncIssue)
@@ -257,11 +262,13 @@ class SyncIssueAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected issues"))
     def retry_selected(self, request, queryset):
-        _each(self, request, queryset, sync_issue_retry, "issue", _("%(count)s issues retrying."))
+        _each(self, request, queryset, sync_issue_retry, "issue", _("%(count)s issues retrying."),
+              _("Retried by staff."))  # fmt: skip
 
     @admin.action(description=_("Ignore the selected issues"))
     def ignore_selected(self, request, queryset):
-        _each(self, request, queryset, sync_issue_ignore, "issue", _("%(count)s issues ignored."))
+        _each(self, request, queryset, sync_issue_ignore, "issue", _("%(count)s issues ignored."),
+              _("Ignored by staff."))  # fmt: skip
 
     def map_view(self, request, pk: int):
         """Bind the issue's ERP record to a portal record found by code or name."""
@@ -272,10 +279,12 @@ class SyncIssueAdmin(admin.ModelAdmin):
         model = apps.get_model(app_label, model_name)
         if request.method == "POST":
             try:
-                sync_issue_map(issue=issue, local_id=int(request.POST.get("local_id", 0)), user=request.user)
+                local_id = int(request.POST.get("local_id", 0))
+                sync_issue_map(issue=issue, local_id=local_id, user=request.user)
             except (IssueRefused, ValueError) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                staff_action_log(request, [issue], _("Mapped to portal record %(id)s.") % {"id": local_id})
                 self.message_user(request, _("Mapped; the record is imported again."), messages.SUCCESS)
                 return redirect("admin:erpsync_syncissue_changelist")
         term = request.GET.get("q", "").strip() or issue.external_id

@@ -125,6 +125,12 @@ class Order(TimeStampedModel):
         help_text=_("Every rule checked when the order was placed, with its figures at that moment."),
     )
     confirmation_sent_at = models.DateTimeField(_("confirmation e-mail sent"), null=True, blank=True)
+    confirmation_claimed_at = models.DateTimeField(
+        _("confirmation e-mail being sent since"),
+        null=True,
+        blank=True,
+        help_text=_("Set while a worker renders and sends the confirmation; another may take over once it is old."),
+    )
     erp_document_number = models.CharField(_("ERP document number"), max_length=64, blank=True, db_index=True)
     placed_at = models.DateTimeField(_("placed at"), null=True, blank=True, db_index=True)
 

@@ -4,6 +4,7 @@ run twice."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -23,15 +24,29 @@ def order_confirmation_queue(order_id: int) -> None:
     async_task("orders.tasks.order_confirmation_send", order_id, task_name=f"order-confirmation-{order_id}")
 
 
+def confirmation_lease() -> timedelta:
+    """How long a claim on an order's confirmation holds: long enough to render and send it, and shorter than the
+    task queue's ``retry`` (after which a task whose worker died is run again), so the task run again takes over."""
+    retry = timedelta(seconds=settings.Q_CLUSTER.get("retry", 720))
+    return max(min(timedelta(minutes=10), retry - timedelta(minutes=1)), timedelta(minutes=1))
+
+
 @retry_when_locked
 def order_confirmation_send(order_id: int) -> bool:
     """E-mail the order confirmation (with the PDF when it can be rendered) to the user who placed it, in their
-    language. Does nothing when it was already sent; returns whether it sent now."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("placed_by", "dealer").get(pk=order_id)
-        if order.confirmation_sent_at is not None or order.placed_by is None or not order.placed_by.email:
-            return False
-        language = order.placed_by.language or settings.LANGUAGE_CODE
+    language. Returns whether it sent now.
+
+    Three steps, the slow one outside any lock: a short transaction claims the order (``confirmation_claimed_at``);
+    the e-mail and its PDF are rendered and sent with no row locked; then the order is marked sent. Nothing is sent
+    when it was sent already or another worker's claim still holds (a task run twice sends once); a claim older than
+    ``confirmation_lease`` is taken over (the worker died), and a failed send gives the claim back and raises, so the
+    e-mail is never lost for good. A worker dying between sending and marking sends it twice at worst."""
+    claim = _confirmation_claim(order_id)
+    if claim is None:
+        return False
+    order, claimed_at = claim
+    language = order.placed_by.language or settings.LANGUAGE_CODE
+    try:
         with translation.override(language):
             subject = render_to_string("orders/email/confirmation_subject.txt", {"order": order}).strip()
             body = render_to_string("orders/email/confirmation_body.txt", {"order": order})
@@ -39,17 +54,45 @@ def order_confirmation_send(order_id: int) -> bool:
         pdf = _confirmation_pdf(order, language)
         if pdf is not None:
             message.attach(f"{order.number}.pdf", pdf, "application/pdf")
-        order.confirmation_sent_at = timezone.now()
-        order.save(update_fields=["confirmation_sent_at", "updated_at"])
-    # Sent after the row is marked and committed: a crash in between loses one e-mail rather than sending two,
-    # and the failure is logged where staff look.
-    try:
         message.send()
     except Exception:
         log.exception("Order %s: confirmation e-mail could not be sent", order.number)
-        Order.objects.filter(pk=order_id).update(confirmation_sent_at=None)
+        _confirmation_release(order_id, claimed_at)
         raise
+    _confirmation_sent(order_id, claimed_at)
     return True
+
+
+@retry_when_locked
+def _confirmation_release(order_id: int, claimed_at) -> None:
+    """Give a claim back after a failed send, so that the next run sends at once."""
+    Order.objects.filter(pk=order_id, confirmation_claimed_at=claimed_at).update(confirmation_claimed_at=None)
+
+
+@retry_when_locked
+def _confirmation_sent(order_id: int, claimed_at) -> None:
+    """Mark the confirmation sent (retried on its own when SQLite is locked: the e-mail is out already)."""
+    marked = Order.objects.filter(pk=order_id, confirmation_claimed_at=claimed_at).update(
+        confirmation_sent_at=timezone.now(), confirmation_claimed_at=None
+    )
+    if not marked:  # another worker took the claim over meanwhile (this one was slower than the lease)
+        log.warning("Order %s: confirmation sent after its claim was taken over", order_id)
+        Order.objects.filter(pk=order_id, confirmation_sent_at=None).update(confirmation_sent_at=timezone.now())
+
+
+def _confirmation_claim(order_id: int):
+    """Claim the order's confirmation in a short transaction: the order and the claim's time, or None when there is
+    nothing to send or another worker's claim holds."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("placed_by", "dealer").get(pk=order_id)
+        if order.confirmation_sent_at is not None or order.placed_by is None or not order.placed_by.email:
+            return None
+        now = timezone.now()
+        if order.confirmation_claimed_at is not None and order.confirmation_claimed_at > now - confirmation_lease():
+            return None
+        order.confirmation_claimed_at = now
+        order.save(update_fields=["confirmation_claimed_at", "updated_at"])
+    return order, now
 
 
 def _confirmation_pdf(order, language: str) -> bytes | None:

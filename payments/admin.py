@@ -9,11 +9,11 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from b2bportal.admin_site import ViewOnlyMixin
+from b2bportal.admin_site import ViewOnlyMixin, staff_action_log
 from b2bportal.money import format_money
 from notifications.rendering import absolute_url
 from payments.link_form import PaymentLinkForm
-from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink
+from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink, Refund
 from payments.services import PaymentRefused, payment_link_send, payment_refund
 from payments.statements.forms import AUTO, StatementImportForm
 from payments.statements.importer import detect_format, statement_import
@@ -42,6 +42,18 @@ class AllocationInline(ViewOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("dealer", "order", "created_by")
 
 
+class RefundInline(ViewOnlyMixin, admin.TabularInline):
+    model = Refund
+    fields = ("created_at", "amount", "currency", "status", "reference", "provider_refund_id", "error", "reason",
+              "requested_by", "attempts", "settled_at")  # fmt: skip
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("requested_by")
+
+
 @admin.register(Payment)
 class PaymentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = (
@@ -59,7 +71,7 @@ class PaymentAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ("provider_payment_id", "dealer__code", "dealer__title", "order__number")
     list_select_related = ("dealer", "order")
     date_hierarchy = "created_at"
-    inlines = (AllocationInline,)
+    inlines = (AllocationInline, RefundInline)
     readonly_fields = ("refund_link",)
 
     amount_with_currency = _amount_display(Payment)
@@ -99,13 +111,23 @@ class PaymentAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
         form = RefundForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
+            amount = format_money(form.cleaned_data["amount"], payment.currency)
             try:
-                payment_refund(payment=payment, amount=form.cleaned_data["amount"], user=request.user,
-                               reason=form.cleaned_data["reason"])  # fmt: skip
+                refund = payment_refund(payment=payment, amount=form.cleaned_data["amount"], user=request.user,
+                                        reason=form.cleaned_data["reason"])  # fmt: skip
             except PaymentRefused as refused:
+                staff_action_log(request, [payment], _("Refund of %(amount)s refused: %(reason)s")
+                                 % {"amount": amount, "reason": refused})  # fmt: skip
                 form.add_error(None, str(refused))
             else:
-                self.message_user(request, _("The refund was made; the credit memo is on its way to the ERP."))
+                staff_action_log(request, [payment], _("Refund of %(amount)s (reference %(reference)s): %(status)s.")
+                                 % {"amount": amount, "reference": refund.reference,
+                                    "status": refund.get_status_display()})  # fmt: skip
+                if refund.status == Refund.Status.SUCCEEDED:
+                    self.message_user(request, _("The refund was made; the credit memo is on its way to the ERP."))
+                else:
+                    self.message_user(request, _("The provider has not confirmed the refund yet. The portal asks it "
+                                                 "again shortly; do not refund again."), messages.WARNING)  # fmt: skip
                 return redirect("admin:payments_payment_change", payment.pk)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "payment": payment,
                    "form": form, "title": _("Refund %(payment)s") % {"payment": payment}}  # fmt: skip
@@ -162,7 +184,10 @@ class PaymentLinkAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Withdraw the selected links"))
     def withdraw(self, request, queryset) -> None:
-        count = queryset.filter(status=PaymentLink.Status.ACTIVE).update(status=PaymentLink.Status.CANCELLED)
+        active = list(queryset.filter(status=PaymentLink.Status.ACTIVE))
+        chosen = PaymentLink.objects.filter(pk__in=[link.pk for link in active], status=PaymentLink.Status.ACTIVE)
+        count = chosen.update(status=PaymentLink.Status.CANCELLED)
+        staff_action_log(request, active, _("Payment link withdrawn."))
         self.message_user(request, _("%(count)d links withdrawn.") % {"count": count})
 
 

@@ -16,12 +16,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from b2bportal.admin_site import ViewOnlyMixin
+from b2bportal.admin_site import ViewOnlyMixin, staff_action_log
 from b2bportal.money import format_money
 from dealers.models import Dealer
 from orders.models import Order
 from payments.matching import Part, allocate_manually, statement_match, transaction_ignore
-from payments.models import UnmatchedTransfer
+from payments.models import BankTransaction, UnmatchedTransfer
 
 
 class PartForm(forms.Form):
@@ -88,7 +88,10 @@ class UnmatchedTransferAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Run the matcher again on the selected transfers"))
     def match_again(self, request, queryset) -> None:
-        report = statement_match(transactions=queryset)
+        chosen = list(queryset.values_list("pk", flat=True))
+        report = statement_match(transactions=BankTransaction.objects.filter(pk__in=chosen))
+        ran = BankTransaction.objects.filter(pk__in=chosen).exclude(status__in=("unmatched", "ignored"))
+        staff_action_log(request, ran, _("Allocated by the matcher, run again by staff."))
         self.message_user(request, _("%(allocated)s allocated, %(queued)s still waiting.")
                           % {"allocated": report.allocated, "queued": report.queued})  # fmt: skip
 
@@ -105,6 +108,8 @@ class UnmatchedTransferAdmin(ViewOnlyMixin, admin.ModelAdmin):
         ignore = IgnoreForm(request.POST or None, prefix="ignore")
         if request.method == "POST" and "ignore" in request.POST and ignore.is_valid():
             transaction_ignore(tx=tx, reason=ignore.cleaned_data["reason"])
+            staff_action_log(request, [BankTransaction.objects.get(pk=tx.pk)],
+                             _("Set aside: %(reason)s") % {"reason": ignore.cleaned_data["reason"]})  # fmt: skip
             self.message_user(request, _("The transfer was set aside."))
             return redirect("admin:payments_unmatchedtransfer_changelist")
         if request.method == "POST" and "allocate" in request.POST and parts.is_valid():
@@ -118,6 +123,14 @@ class UnmatchedTransferAdmin(ViewOnlyMixin, admin.ModelAdmin):
             except ValueError as refused:
                 self.message_user(request, str(refused), level=messages.ERROR)
             else:
+                names = dict(Dealer.objects.filter(pk__in={p.dealer_id for p in chosen}).values_list("pk", "code"))
+                described = "; ".join(
+                    " ".join(filter(None, [names.get(p.dealer_id, str(p.dealer_id)),
+                                           format_money(p.amount, tx.currency), p.invoice_number]))
+                    for p in chosen
+                )  # fmt: skip
+                message = _("Matched by hand: %(parts)s") if len(chosen) == 1 else _("Split by hand: %(parts)s")
+                staff_action_log(request, [BankTransaction.objects.get(pk=tx.pk)], message % {"parts": described})
                 self.message_user(request, _("The transfer was allocated."))
                 return redirect("admin:payments_unmatchedtransfer_changelist")
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "tx": tx, "parts": parts,

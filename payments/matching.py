@@ -48,7 +48,7 @@ from orders.services.transitions import order_transition
 from orders.status import OrderStatus
 from payments.hooks import collections_recorded
 from payments.models import Allocation, BankTransaction
-from payments.receivables import invoice_open_amounts_many
+from payments.receivables import invoice_open_amounts_many, order_amounts_due
 
 log = logging.getLogger("payments")
 ZERO = Decimal(0)
@@ -110,20 +110,14 @@ class MatchIndex:
         self.orders: dict[str, OpenItem] = {}
         self.invoices: dict[str, OpenItem] = {}
         self.by_amount: dict[Decimal, list[OpenItem]] = defaultdict(list)
-        paid_orders = dict(
-            Allocation.objects.filter(order__status=OrderStatus.AWAITING_PAYMENT)
-            .values("order_id")
-            .annotate(s=Sum("amount"))
-            .values_list("order_id", "s")
-        )
-        awaiting = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT).values_list(
-            "pk", "number", "dealer_id", "total_gross"
-        )
-        for pk, number, dealer_id, total in awaiting:
-            item = OpenItem("order", dealer_id, number, total - paid_orders.get(pk, ZERO), order_id=pk)
+        # What each order awaiting payment still owes, and each invoice, come from the one receivables module (for
+        # invoices, the ERP's ledger when it sends one), as the order page and the payments page show them.
+        awaiting = Order.objects.filter(status=OrderStatus.AWAITING_PAYMENT)
+        dues = order_amounts_due(awaiting)
+        for pk, number, dealer_id in awaiting.values_list("pk", "number", "dealer_id"):
+            item = OpenItem("order", dealer_id, number, dues.get(pk, ZERO), order_id=pk)
             if item.due > 0:
                 self._add(self.orders, name_key(number), item)
-        # What each invoice still owes comes from the one receivables selector (the ERP's ledger when it sends one).
         for (dealer_id, number), due in invoice_open_amounts_many().items():
             self._add(self.invoices, name_key(number), OpenItem("invoice", dealer_id, number, due))
 
@@ -424,14 +418,10 @@ def _allocate(plans, *, method: str, user, already: Decimal = ZERO, save: bool =
         _save_rows(updated, ("status", "status_reason", "candidates"))
     numbers = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "number")) if order_ids else {}
     if order_ids:
-        paid = dict(
-            Allocation.objects.filter(order_id__in=order_ids)
-            .values("order_id")
-            .annotate(s=Sum("amount"))
-            .values_list("order_id", "s")
-        )
-        for order in Order.objects.filter(pk__in=order_ids, status=OrderStatus.AWAITING_PAYMENT):
-            if paid.get(order.pk, ZERO) >= order.total_gross:
+        awaiting = Order.objects.filter(pk__in=order_ids, status=OrderStatus.AWAITING_PAYMENT)
+        dues = order_amounts_due(awaiting)
+        for order in awaiting:
+            if dues.get(order.pk, ZERO) == 0:
                 order_transition(
                     order=order,
                     to_status=OrderStatus.APPROVED,

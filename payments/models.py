@@ -92,6 +92,52 @@ class Payment(TimeStampedModel):
         return f"{self.get_method_display()} {self.amount} {self.currency} ({self.get_status_display()})"
 
 
+class Refund(TimeStampedModel):
+    """A card refund, recorded before the provider is asked and settled after it answers.
+
+    ``requested``: committed before the provider call; ``succeeded`` or ``failed``: the provider's answer, settled
+    in a short transaction of its own; ``unknown``: the provider did not answer (a timeout, a lost connection), so
+    the money may have left. Requested and unknown refunds are asked about again by ``refund_check_pending`` with the
+    same ``reference``, which is the idempotency reference the provider received: a refund is never sent again under
+    a new one."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Waiting for the provider's answer")
+
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds")
+    reference = models.UUIDField(
+        _("reference"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("Sent to the provider with the refund; the same on every retry."),
+    )
+    amount = money_field(_("amount"))
+    currency = currency_field(default="TRY")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    provider_refund_id = models.CharField(_("provider refund id"), max_length=128, blank=True)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("provider calls"), default=0)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        indexes = [models.Index(fields=["status", "updated_at"], name="refund_status_updated")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.get_status_display()})"
+
+
 class PaymentLink(TimeStampedModel):
     """A signed, expiring, single-use link a dealer pays without signing in."""
 
@@ -312,6 +358,9 @@ class SandboxCharge(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CREATED)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     refunded = money_field(_("refunded"), default=Decimal("0"))
+    refunds = models.JSONField(
+        _("refunds"), default=list, blank=True, help_text=_("Each refund: its reference, id and amount.")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -2,7 +2,8 @@
 
 Every caller asks here — the dealer's account page (open items and ageing), the payments page and a card payment's
 allocation (open amount per invoice), and the bank matcher (open amounts of every dealer's invoices, in bulk) — so
-they always agree.
+they always agree. What an order awaiting payment still owes is decided here too (``order_amounts_due``), for the
+order page's transfer instructions, its card payment and the matcher.
 
 Two sources, chosen per dealer:
 
@@ -580,6 +581,19 @@ def invoice_open_amounts_many(
         if gross - paid > 0:
             result[(dealer_id, number)] = gross - paid
     return result
+
+
+def order_amounts_due(orders) -> dict[int, Decimal]:
+    """What is left to pay of each of ``orders`` (a queryset): its total less the money allocated to it (card payments
+    and matched bank transfers alike), never below zero, by order id. One query. The one rule for what an order still
+    owes: the order page's transfer instructions, a card payment of the order and the bank matcher ask here."""
+    rows = orders.order_by().annotate(paid=Sum("allocations__amount")).values_list("pk", "total_gross", "paid")
+    return {pk: max(total - (paid or ZERO), ZERO) for pk, total, paid in rows}
+
+
+def order_amount_due(order: Order) -> Decimal:
+    """What is left to pay of ``order`` (``order_amounts_due`` for one order)."""
+    return order_amounts_due(Order.objects.filter(pk=order.pk)).get(order.pk, ZERO)
 
 
 def invoice_open_amounts(dealer: Dealer, numbers: Iterable[str] | None = None) -> dict[str, Decimal]:

@@ -8,7 +8,9 @@
   A success allocates the money (to the order or the dealer's account), releases an order awaiting payment for
   shipment, marks a link used, and queues the collection for the ERP in the same transaction.
 - ``payment_check_pending``: asks the provider about payments whose outcome never arrived.
-- ``payment_refund``: a full or partial refund through the provider; the credit memo is queued for the ERP once.
+- ``payment_refund``: a full or partial refund through the provider, recorded (``Refund``) before the provider is
+  called and settled after it answers; the credit memo is queued for the ERP once.
+- ``refund_check_pending``: asks the provider about refunds whose answer never arrived or was never recorded.
 
 Every refusal is logged (``payments`` logger) with the payment reference and never with card data.
 """
@@ -21,8 +23,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,12 +37,20 @@ from orders.models import OrderStatusChange
 from orders.services.transitions import order_transition
 from orders.status import OrderStatus
 from payments.gateways import gateway_for
-from payments.gateways.base import Buyer, CallbackRejected, Checkout, GatewayError, Outcome, OutcomeStatus
+from payments.gateways.base import (
+    Buyer,
+    CallbackRejected,
+    Checkout,
+    GatewayError,
+    Outcome,
+    OutcomeStatus,
+    RefundState,
+)
 from payments.hooks import collections_recorded, refund_made
 from payments.matching import payment_reference
-from payments.models import Allocation, Payment, PaymentLink
+from payments.models import Allocation, Payment, PaymentLink, Refund
 from payments.notifications import payment_link_notify
-from payments.receivables import invoice_open_amounts
+from payments.receivables import invoice_open_amounts, order_amount_due
 
 log = logging.getLogger("payments")
 S = Payment.Status
@@ -67,13 +79,6 @@ def _buyer(dealer, ip: str) -> Buyer:
         address=address.line1 if address else "",
         ip=ip,
     )
-
-
-def order_amount_due(order) -> Decimal:
-    """What is left to pay of an order: its total less the money allocated to it (card payments and matched bank
-    transfers alike)."""
-    paid = Allocation.objects.filter(order=order).aggregate(s=Sum("amount"))["s"]
-    return max(order.total_gross - (paid or Decimal(0)), Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -302,57 +307,168 @@ def payment_check_pending(*, older_than: timedelta = timedelta(minutes=15)) -> i
     return settled
 
 
-def payment_refund(*, payment: Payment, amount: Decimal, user=None, reason: str = "") -> Payment:
-    """Refund ``amount`` of a succeeded card payment through its provider, then queue the credit memo for the
-    ERP (linked to the order's invoice when the portal knows it). Refuses more than is left to refund."""
+# Refunds waiting for the provider's answer hold their amount: no other refund may take it meanwhile.
+OPEN_REFUNDS = (Refund.Status.REQUESTED, Refund.Status.UNKNOWN)
+
+
+def payment_refund(*, payment: Payment, amount: Decimal, user=None, reason: str = "") -> Refund:
+    """Refund ``amount`` of a succeeded card payment through its provider, in three steps so that money never leaves
+    without a record:
+
+    1. a short transaction under the payment's row lock checks what is left to refund (less the refunds still
+       waiting for an answer) and commits a ``Refund`` (requested) with the reference the provider will receive;
+    2. the provider is called outside any transaction or lock;
+    3. its answer is settled in a second short transaction (``_refund_settle``): the payment's refunded amount and
+       status, and the credit memo queued for the ERP once (``refund_made``).
+
+    A provider that refuses fails the refund (``PaymentRefused``); one that does not answer leaves it "unknown".
+    Either way, and after a crash between 2 and 3, ``refund_check_pending`` asks the provider later under the same
+    reference and settles it. Returns the refund."""
     amount = Decimal(amount)
-    # The provider is called under the payment's row lock, so two staff refunding at once cannot both pass the
-    # "left to refund" check.
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status not in (S.SUCCEEDED, S.PARTIALLY_REFUNDED):
             raise PaymentRefused(_("Only a succeeded payment can be refunded."))
-        left = locked.amount - locked.refunded_amount
+        waiting = locked.refunds.filter(status__in=OPEN_REFUNDS).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+        left = locked.amount - locked.refunded_amount - waiting
         if amount <= 0 or amount > left:
             raise PaymentRefused(
                 _("A refund must be above zero and at most %(left)s %(currency)s.")
-                % {"left": left, "currency": locked.currency}
+                % {"left": max(left, Decimal(0)), "currency": locked.currency}
             )
-        try:
-            result = gateway_for(locked.gateway).refund(
-                provider_payment_id=locked.provider_payment_id or "",
-                amount=amount,
-                currency=locked.currency,
-                reference=f"{locked.reference}-{locked.refunded_amount + amount}",
+        refund = Refund.objects.create(
+            payment=locked,
+            amount=amount,
+            currency=locked.currency,
+            reason=reason[:200],
+            requested_by=user if getattr(user, "is_authenticated", False) else None,
+            attempts=1,
+        )
+    log.info("payment %s: refund %s of %s %s requested", payment.reference, refund.reference, amount,
+             refund.currency)  # fmt: skip
+    return _refund_send(refund, locked)
+
+
+def _refund_send(refund: Refund, payment: Payment) -> Refund:
+    """Call the provider for ``refund`` (outside any transaction) and settle its answer."""
+    gateway = gateway_for(payment.gateway)
+    try:
+        result = gateway.refund(
+            provider_payment_id=payment.provider_payment_id or "",
+            amount=refund.amount,
+            currency=refund.currency,
+            reference=str(refund.reference),
+        )
+    except GatewayError as exc:
+        if exc.retryable or exc.code == "answer_mismatch":  # the money may have left: the check asks the provider
+            Refund.objects.filter(pk=refund.pk, status=Refund.Status.REQUESTED).update(
+                status=Refund.Status.UNKNOWN, error=exc.message[:255], updated_at=timezone.now()
             )
-        except GatewayError as exc:
-            log.warning("payment %s: refund of %s refused: %s", locked.reference, amount, exc.message)
-            raise PaymentRefused(_("The provider refused the refund: %(reason)s") % {"reason": exc.message}) from exc
-        locked.refunded_amount += amount
-        locked.status = S.REFUNDED if locked.refunded_amount == locked.amount else S.PARTIALLY_REFUNDED
-        locked.save(update_fields=["refunded_amount", "status", "updated_at"])
+            log.warning("payment %s: refund %s has no answer yet: %s", payment.reference, refund.reference,
+                        exc.message)  # fmt: skip
+            refund.refresh_from_db()
+            return refund
+        _refund_fail(refund, exc.message)
+        log.warning("payment %s: refund of %s refused: %s", payment.reference, refund.amount, exc.message)
+        raise PaymentRefused(_("The provider refused the refund: %(reason)s") % {"reason": exc.message}) from exc
+    return _refund_settle(refund, provider_refund_id=result.provider_refund_id)
+
+
+def _refund_fail(refund: Refund, error: str) -> None:
+    Refund.objects.filter(pk=refund.pk, status__in=OPEN_REFUNDS).update(
+        status=Refund.Status.FAILED, error=error[:255], settled_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+def _refund_settle(refund: Refund, *, provider_refund_id: str) -> Refund:
+    """The provider made the refund: record it on the payment and queue the credit memo for the ERP (linked to the
+    order's invoice when the portal knows it), once — a second settle of the same refund changes nothing."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status == Refund.Status.SUCCEEDED:
+            return refund
+        refund.status, refund.provider_refund_id = Refund.Status.SUCCEEDED, provider_refund_id[:128]
+        refund.error, refund.settled_at = "", timezone.now()
+        refund.save(update_fields=["status", "provider_refund_id", "error", "settled_at", "updated_at"])
+        payment.refunded_amount += refund.amount
+        payment.status = S.REFUNDED if payment.refunded_amount == payment.amount else S.PARTIALLY_REFUNDED
+        payment.save(update_fields=["refunded_amount", "status", "updated_at"])
         invoice = ""
-        if locked.order_id:
-            document = DealerDocument.objects.filter(order_id=locked.order_id, kind="invoice").order_by("-issued_on")
+        if payment.order_id:
+            document = DealerDocument.objects.filter(order_id=payment.order_id, kind="invoice").order_by("-issued_on")
             invoice = document.values_list("number", flat=True).first() or ""
-        invoice = invoice or (locked.invoice_numbers[0] if locked.invoice_numbers else "")
+        invoice = invoice or (payment.invoice_numbers[0] if payment.invoice_numbers else "")
         refund_made.send(
-            identity_key=f"refund:{result.provider_refund_id}",
-            object_id=locked.pk,
+            identity_key=f"refund:{refund.provider_refund_id}",
+            object_id=payment.pk,
             payload={
-                "reference": f"RF-{result.provider_refund_id}"[:60],
-                "dealer_id": locked.dealer_id,
-                "amount": str(amount),
-                "currency": locked.currency,
+                "reference": f"RF-{refund.provider_refund_id}"[:60],
+                "dealer_id": payment.dealer_id,
+                "amount": str(refund.amount),
+                "currency": payment.currency,
                 "issued_on": timezone.localdate().isoformat(),
                 "invoice_number": invoice,
-                "order_number": locked.order.number if locked.order_id else "",
-                "reason": reason or _("Card refund"),
+                "order_number": payment.order.number if payment.order_id else "",
+                "reason": refund.reason or _("Card refund"),
             },
         )
-        refund_id = result.provider_refund_id
-        log.info("payment %s: refunded %s %s as %s", locked.reference, amount, locked.currency, refund_id)
-        return locked
+    log.info("payment %s: refunded %s %s as %s", payment.reference, refund.amount, payment.currency,
+             refund.provider_refund_id)  # fmt: skip
+    return refund
+
+
+def refund_check_pending(
+    *, older_than: timedelta = timedelta(minutes=15), give_up_after: timedelta | None = None
+) -> int:
+    """Ask the providers about refunds still requested or unknown after ``older_than`` (the provider did not answer,
+    or the portal stopped before recording its answer) and settle what they say, under each refund's own reference:
+
+    - found and made: settled as if the provider had answered (``_refund_settle``);
+    - found and refused: failed;
+    - not found: a provider that makes a refund once per reference (``refunds_idempotent``) is sent the refund
+      again under the same reference; otherwise the refund waits, and after ``give_up_after``
+      (``PAYMENT_REFUND_GIVE_UP_HOURS``, default 48) it is failed for staff to look at in the provider's panel.
+
+    Returns how many were settled (succeeded or failed)."""
+    if give_up_after is None:
+        give_up_after = timedelta(hours=settings.PAYMENT_REFUND_GIVE_UP_HOURS)
+    settled = 0
+    now = timezone.now()
+    waiting = Refund.objects.filter(status__in=OPEN_REFUNDS, updated_at__lt=now - older_than).select_related("payment")
+    for refund in waiting.order_by("pk"):
+        payment = refund.payment
+        try:
+            gateway = gateway_for(payment.gateway)
+            check = gateway.refund_status(provider_payment_id=payment.provider_payment_id or "",
+                                          reference=str(refund.reference))  # fmt: skip
+        except (GatewayError, ImproperlyConfigured) as exc:
+            log.warning("refund %s: status check failed: %s", refund.reference, exc)
+            continue
+        if check.state == RefundState.SUCCEEDED:
+            if check.amount is not None and check.amount != refund.amount:
+                log.error("refund %s: the provider reports %s, %s was asked; left for staff", refund.reference,
+                          check.amount, refund.amount)  # fmt: skip
+                continue
+            _refund_settle(refund, provider_refund_id=check.provider_refund_id)
+            settled += 1
+        elif check.state == RefundState.FAILED:
+            _refund_fail(refund, check.reason or "Refused by the provider.")
+            settled += 1
+        elif gateway.refunds_idempotent:
+            Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+            try:
+                if _refund_send(refund, payment).status != Refund.Status.UNKNOWN:
+                    settled += 1
+            except PaymentRefused:
+                settled += 1
+        elif now - refund.created_at > give_up_after:
+            _refund_fail(refund, "The provider has no record of this refund; check its panel before refunding again.")
+            log.error("refund %s: the provider has no record of it after %s; failed", refund.reference, give_up_after)
+            settled += 1
+        else:
+            Refund.objects.filter(pk=refund.pk).update(updated_at=timezone.now())
+    return settled
 
 
 def payment_link_send(*, link: PaymentLink, path: str, again: bool = False) -> bool:

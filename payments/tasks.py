@@ -6,11 +6,12 @@ from django.utils import timezone
 
 from payments.matching import statement_match
 from payments.models import PaymentLink
-from payments.services import payment_check_pending
+from payments.services import payment_check_pending, refund_check_pending
 
 SCHEDULES = {
     # name: (function, minutes)
     "payments:pending": ("payments.tasks.payments_check_pending", 5),
+    "payments:refunds": ("payments.tasks.refunds_check_pending", 5),
     "payments:links": ("payments.tasks.payment_links_expire", 60),
     "payments:match": ("payments.tasks.bank_match", 15),
 }
@@ -20,6 +21,12 @@ def payments_check_pending() -> int:
     """Ask the providers about card payments whose outcome never arrived."""
 
     return payment_check_pending()
+
+
+def refunds_check_pending() -> int:
+    """Ask the providers about card refunds whose answer never arrived or was never recorded."""
+
+    return refund_check_pending()
 
 
 def payment_links_expire() -> int:

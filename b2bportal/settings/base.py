@@ -328,6 +328,9 @@ PAYMENT_GATEWAYS: dict[str, dict] = {
     },
 }
 PAYMENT_DEFAULT_GATEWAY = env_str("PAYMENT_DEFAULT_GATEWAY", "sandbox")
+# A refund the provider never answered and does not know is failed for staff after this many hours (a provider
+# that makes a refund once per reference is sent it again instead).
+PAYMENT_REFUND_GIVE_UP_HOURS = env_int("PAYMENT_REFUND_GIVE_UP_HOURS", 48)
 # A new payment link's expiry, in days from its creation (staff may change it on the form).
 B2B_PAYMENT_LINK_DAYS = env_int("PAYMENT_LINK_DAYS", 14)
 # Bank matching (payments.matching): the score that allocates a transfer alone, and the lead it needs over the

@@ -10,7 +10,9 @@ flow is the same for every provider:
    providers that need it a completion call — and returns the provider's verified ``Outcome``. Anything that does
    not verify raises ``CallbackRejected``; nothing is changed then.
 3. ``status(...)`` asks the provider later about a payment whose outcome never came (the dealer closed the tab).
-4. ``refund(...)`` returns all or part of a succeeded payment.
+4. ``refund(...)`` returns all or part of a succeeded payment, under the portal's ``reference`` for that refund.
+5. ``refund_status(...)`` asks the provider later what became of a refund whose answer never arrived (a timeout,
+   a crash before the answer was recorded): found under its reference (succeeded or failed), or not found.
 
 The payments service (``payments.services``) applies an outcome once per provider payment id, checks amount and
 currency against what it asked for, and moves orders and the ERP on.
@@ -102,12 +104,31 @@ class RefundResult:
     amount: Decimal
 
 
+class RefundState(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    NOT_FOUND = "not_found"  # the provider holds no refund under this reference
+
+
+@dataclass(frozen=True, slots=True)
+class RefundCheck:
+    """The provider's word on one refund, found by the portal's reference."""
+
+    state: RefundState
+    provider_refund_id: str = ""
+    amount: Decimal | None = None
+    reason: str = ""
+
+
 class PaymentGateway(abc.ABC):
     """Base class of every card provider. ``settings`` come from ``PAYMENT_GATEWAYS[key]["settings"]``; secrets
     from the environment (see ``payments.gateways.gateway_for``)."""
 
     key: ClassVar[str] = ""
     label: ClassVar[str] = ""
+    # True when the provider makes a refund once per reference, however often it is sent: then a refund the provider
+    # does not know may be sent again under the same reference.
+    refunds_idempotent: ClassVar[bool] = False
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings = dict(settings or {})
@@ -129,3 +150,8 @@ class PaymentGateway(abc.ABC):
     def refund(self, *, provider_payment_id: str, amount: Decimal, currency: str, reference: str) -> RefundResult:
         """Refund ``amount`` of a succeeded payment; ``reference`` is the portal's id of this refund. Raises
         ``GatewayError``."""
+
+    def refund_status(self, *, provider_payment_id: str, reference: str) -> RefundCheck:
+        """What the provider knows of the refund sent under ``reference`` for the payment. Raises
+        ``GatewayError`` when the provider cannot be asked (a provider without such a query says so)."""
+        raise GatewayError(f"{self.key or type(self).__name__} cannot be asked about a refund.", code="unsupported")

@@ -18,7 +18,16 @@ The flow, as ``payments.gateways.base`` describes it:
 3. ``status``: payment retrieve (``POST /payment/detail``) by ``paymentConversationId`` = our reference (the
    payments service does not keep the Checkout Form token), or by ``paymentId`` once known.
 4. ``refund``: the amount-based refund by ``paymentId`` (``POST /v2/payment/refund``, iyzipay's
-   ``Payment.refund``), full or partial.
+   ``Payment.refund``), full or partial, with ``conversationId`` = the portal's refund reference.
+5. ``refund_status``: iyzico has no call that looks a refund up. Its reporting API's payment details
+   (``GET /v2/reporting/payment/details?paymentId=…``, iyzipay's ``RetrievePaymentDetails``) lists each payment's
+   ``itemTransactions`` with their ``refunds`` (``refundTxId``, ``refundConversationId``, ``refundPrice``,
+   ``refundStatus``, ``currencyCode``, ``errorMessage``…): a refund is found by ``refundConversationId`` = our
+   reference. ``refundStatus`` 1 is read as a refund made; iyzico names no other values, so any other is read as
+   refused. The report carries no response signature (iyzico documents none); the request is authenticated like
+   every other (``IYZWSv2`` over the path alone: a GET has no body). iyzico does not recognise a refund sent twice
+   under one ``conversationId``, so the payments service never sends a refund again on its own
+   (``refunds_idempotent`` is False): a refund the report does not show is left for staff.
 
 Response signatures (iyzico's "response signature validation"): HMAC-SHA256 with the merchant's secret key, hex,
 over response fields joined by ``:`` in a documented order —
@@ -54,6 +63,7 @@ import threading
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 import iyzipay
 from django.core.exceptions import ImproperlyConfigured
@@ -68,7 +78,9 @@ from payments.gateways.base import (
     OutcomeStatus,
     PaymentGateway,
     Redirect,
+    RefundCheck,
     RefundResult,
+    RefundState,
 )
 
 log = logging.getLogger("payments.iyzico")
@@ -82,6 +94,8 @@ CURRENCIES = frozenset({"TRY", "EUR", "USD", "GBP", "CHF", "NOK", "RUB"})
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 SIGNATURE = re.compile(r"[0-9a-fA-F]{64}")
 CENT = Decimal("0.01")
+REPORT = "/v2/reporting/payment/details"
+REFUND_MADE = "1"  # a report's refundStatus for a refund made
 
 # iyzipay writes each request's authorization into a class-level header dict; build and copy it under a lock.
 _header_lock = threading.Lock()
@@ -144,6 +158,16 @@ class _CheckoutForm(_Connect, iyzipay.CheckoutForm):
 
 class _Payment(_Connect, iyzipay.Payment):
     pass
+
+
+class _PaymentReport(_Connect, iyzipay.RetrievePaymentDetails):
+    """The reporting API's payment details: a GET whose query names the payment, signed over the path alone (a GET
+    has no body; iyzipay's own ``retrieve`` would sign the text ``null``)."""
+
+    def retrieve(self, request, options):
+        with _header_lock:
+            headers = dict(self.get_http_header(REPORT, options, ""))
+        return self.gateway._send("GET", f"{REPORT}?{urlencode(request)}", "", headers)
 
 
 class IyzicoGateway(PaymentGateway):
@@ -319,9 +343,52 @@ class IyzicoGateway(PaymentGateway):
         if _text(data.get("paymentId")) != provider_payment_id or refunded != amount:
             log.error("iyzico payment %s: refund answer does not match the request (%s, %s)", provider_payment_id,
                       data.get("paymentId"), data.get("price"))  # fmt: skip
-            raise GatewayError("iyzico's refund answer does not match the request; check the iyzico panel.")
+            raise GatewayError("iyzico's refund answer does not match the request; check the iyzico panel.",
+                               code="answer_mismatch")  # fmt: skip
+        return RefundResult(provider_refund_id=self._refund_id(provider_payment_id, reference), amount=refunded)
+
+    @staticmethod
+    def _refund_id(provider_payment_id: str, reference: str) -> str:
+        """The portal's id of an iyzico refund (the amount-based refund answers none of its own): the payment id and
+        a digest of our reference, the same whether the refund's answer or the report found it."""
         digest = hashlib.sha256(reference.encode()).hexdigest()[:12]
-        return RefundResult(provider_refund_id=f"iyz-{provider_payment_id}-{digest}", amount=refunded)
+        return f"iyz-{provider_payment_id}-{digest}"
+
+    def refund_status(self, *, provider_payment_id: str, reference: str) -> RefundCheck:
+        if not provider_payment_id:
+            raise GatewayError("A refund can be looked up only with iyzico's payment id.")
+        data = self._call(_PaymentReport, "retrieve", {"locale": "tr", "paymentId": provider_payment_id})
+        if data["status"] != "success":
+            reason = data.get("errorMessage") or data.get("errorCode")
+            raise GatewayError(f"iyzico refused the payment report: {reason}",
+                               retryable=True, code=str(data.get("errorCode") or ""))  # fmt: skip
+        payments = [p for p in data.get("payments") or [] if isinstance(p, dict)]
+        payments = [p for p in payments if _text(p.get("paymentId")) == provider_payment_id]
+        if not payments:
+            raise GatewayError(f"iyzico's report does not hold payment {provider_payment_id}.", retryable=True)
+        found = [
+            refund
+            for payment in payments
+            for item in payment.get("itemTransactions") or []
+            if isinstance(item, dict)
+            for refund in item.get("refunds") or []
+            if isinstance(refund, dict) and _text(refund.get("refundConversationId")) == reference
+        ]
+        if not found:
+            return RefundCheck(state=RefundState.NOT_FOUND)
+        made = [refund for refund in found if _text(refund.get("refundStatus")) == REFUND_MADE]
+        if not made:
+            reason = next((_text(r.get("errorMessage")) for r in found if r.get("errorMessage")), "")
+            return RefundCheck(state=RefundState.FAILED, reason=(reason or "Refused by iyzico.")[:255])
+        try:
+            amount = sum((Decimal(str(r.get("refundPrice"))) for r in made), Decimal(0)).quantize(CENT)
+        except InvalidOperation:
+            raise GatewayError("iyzico's report shows a refund without a readable amount.") from None
+        return RefundCheck(
+            state=RefundState.SUCCEEDED,
+            provider_refund_id=self._refund_id(provider_payment_id, reference),
+            amount=amount,
+        )
 
     # -- mapping --------------------------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@ flow works in the demo and in tests with no outside service.
 
 It behaves as a real provider does: it keeps its own record of each charge (``SandboxCharge``), sends the dealer
 back with the outcome signed (HMAC-SHA256 with the sandbox secret), and answers status and refund calls from its
-record. Its page offers test cards by name only, so no card number is ever typed into the portal:
+record (a refund is made once per reference and can be looked up by it). Its page offers test cards by name only,
+so no card number is ever typed into the portal:
 
 - ``success``: approved after the 3-D Secure code;
 - ``3ds_failure``: the bank's 3-D Secure check fails;
@@ -35,7 +36,9 @@ from payments.gateways.base import (
     OutcomeStatus,
     PaymentGateway,
     Redirect,
+    RefundCheck,
     RefundResult,
+    RefundState,
 )
 from payments.models import SandboxCharge
 
@@ -58,6 +61,7 @@ def sign(fields: Mapping[str, str], secret: str) -> str:
 class SandboxGateway(PaymentGateway):
     key = "sandbox"
     label = _("Test payments (sandbox)")
+    refunds_idempotent = True
 
     def __init__(self, settings: Mapping | None = None) -> None:
         super().__init__(settings)
@@ -159,7 +163,8 @@ class SandboxGateway(PaymentGateway):
         return self._outcome(charge)
 
     def refund(self, *, provider_payment_id: str, amount: Decimal, currency: str, reference: str) -> RefundResult:
-
+        """A refund under ``reference``, once: the same reference again answers the refund already made (as a
+        provider with idempotency keys does) instead of refunding twice."""
         with transaction.atomic():
             charge = SandboxCharge.objects.select_for_update().filter(charge_id=provider_payment_id).first()
             if charge is None or charge.status != "succeeded":
@@ -168,8 +173,24 @@ class SandboxGateway(PaymentGateway):
                 amount = Decimal(amount)
             except (InvalidOperation, TypeError):
                 raise GatewayError("The refund amount is not a number.") from None
+            done = next((r for r in charge.refunds if r["reference"] == reference), None)
+            if done is not None:
+                if Decimal(done["amount"]) != amount:
+                    raise GatewayError(f"Refund {reference} was made for another amount.")
+                return RefundResult(provider_refund_id=done["id"], amount=amount)
             if currency != charge.currency or amount <= 0 or charge.refunded + amount > charge.amount:
                 raise GatewayError(f"A refund of {amount} {currency} does not fit charge {charge.charge_id}.")
+            refund_id = f"{charge.charge_id}_r{secrets.token_hex(4)}"
             charge.refunded += amount
-            charge.save(update_fields=["refunded", "updated_at"])
-        return RefundResult(provider_refund_id=f"{charge.charge_id}_r{secrets.token_hex(4)}", amount=amount)
+            charge.refunds = [*charge.refunds, {"reference": reference, "id": refund_id, "amount": str(amount)}]
+            charge.save(update_fields=["refunded", "refunds", "updated_at"])
+        return RefundResult(provider_refund_id=refund_id, amount=amount)
+
+    def refund_status(self, *, provider_payment_id: str, reference: str) -> RefundCheck:
+        charge = SandboxCharge.objects.filter(charge_id=provider_payment_id).first()
+        if charge is None:
+            raise GatewayError(f"The sandbox has no charge {provider_payment_id}.")
+        done = next((r for r in charge.refunds if r["reference"] == reference), None)
+        if done is None:
+            return RefundCheck(state=RefundState.NOT_FOUND)
+        return RefundCheck(state=RefundState.SUCCEEDED, provider_refund_id=done["id"], amount=Decimal(done["amount"]))

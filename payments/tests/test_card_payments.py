@@ -203,16 +203,18 @@ def test_refunds_partial_then_the_rest_each_queue_one_credit_memo(client, card_o
     back(client, fields)
     payment = order.payments.get()
 
-    payment = payment_refund(payment=payment, amount=D("100"), reason="Hasarlı ürün")
+    assert payment_refund(payment=payment, amount=D("100"), reason="Hasarlı ürün").status == "succeeded"
+    payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", D("100"))
     with pytest.raises(PaymentRefused):
         payment_refund(payment=payment, amount=D("500.01"))
-    payment = payment_refund(payment=payment, amount=D("500"))
+    assert payment_refund(payment=payment, amount=D("500")).status == "succeeded"
+    payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("refunded", D("600"))
     with pytest.raises(PaymentRefused):
         payment_refund(payment=payment, amount=D("1"))
     jobs = SyncJob.objects.filter(kind=SyncJob.Kind.REFUND_EXPORT).order_by("pk")
-    assert [job.payload["amount"] for job in jobs] == ["100", "500"]
+    assert [job.payload["amount"] for job in jobs] == ["100.00", "500.00"]
     assert SandboxCharge.objects.get().refunded == D("600")
 
 

@@ -41,9 +41,10 @@ from payments.gateways.iyzico import (
     signature_verifies,
 )
 from payments.models import Allocation, Payment
-from payments.services import PaymentRefused, payment_check_pending, payment_refund
+from payments.services import PaymentRefused, payment_check_pending, payment_refund, refund_check_pending
 from payments.simulators import TEST_CARDS, IyzicoSimulator
 from payments.simulators.iyzico import THREE_D_SECURE_CODE
+from payments.simulators.iyzico.api import REFUND
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -460,13 +461,18 @@ def test_partial_then_full_refund_through_iyzico_each_queue_one_credit_memo(clie
     back(client, action, token)
     payment = order.payments.get()
 
-    payment = payment_refund(payment=payment, amount=D("100"), reason="Hasarlı ürün")
+    first = payment_refund(payment=payment, amount=D("100"), reason="Hasarlı ürün")
+    payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", D("100"))
-    payment = payment_refund(payment=payment, amount=D("500"))
+    second = payment_refund(payment=payment, amount=D("500"))
+    payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("refunded", D("600"))
-    assert iyzico.forms[token].refunds == [D("100.00"), D("500.00")]
+    assert [(r.conversation_id, r.amount) for r in iyzico.forms[token].refunds] == [
+        (str(first.reference), D("100.00")),
+        (str(second.reference), D("500.00")),
+    ]
     jobs = SyncJob.objects.filter(kind=SyncJob.Kind.REFUND_EXPORT).order_by("pk")
-    assert [job.payload["amount"] for job in jobs] == ["100", "500"]
+    assert [job.payload["amount"] for job in jobs] == ["100.00", "500.00"]
     assert len({job.identity_key for job in jobs}) == 2
 
     with pytest.raises(GatewayError) as refused:  # iyzico itself refuses more than was paid
@@ -486,6 +492,87 @@ def test_a_refund_iyzico_refuses_changes_nothing(client, card_order, iyzico):
     payment.refresh_from_db()
     assert (payment.status, payment.refunded_amount) == ("succeeded", D("0"))
     assert not SyncJob.objects.filter(kind=SyncJob.Kind.REFUND_EXPORT).exists()
+    refund = payment.refunds.get()
+    assert refund.status == "failed" and "iade edilemez" in refund.error
+
+
+def test_a_refund_whose_answer_is_lost_is_found_in_the_report_and_settled_once(client, card_order, iyzico):
+    """iyzico makes the refund but its answer never arrives: the refund waits as "unknown", holding its amount; the
+    check finds it in the payment report under the same reference and settles it; iyzico made one refund."""
+    action, token = pay(client, card_order, iyzico)
+    back(client, action, token)
+    payment = card_order.payments.get()
+    iyzico.faults.answer_lost, iyzico.faults.paths = True, (REFUND,)
+
+    refund = payment_refund(payment=payment, amount=D("250"))
+    iyzico.faults.clear()
+    payment.refresh_from_db()
+    assert (refund.status, payment.refunded_amount) == ("unknown", D("0"))
+    assert [r.amount for r in iyzico.forms[token].refunds] == [D("250.00")]  # the money has left
+    with pytest.raises(PaymentRefused):  # what waits for an answer is not refunded again
+        payment_refund(payment=payment, amount=D("350.01"))
+
+    assert refund_check_pending(older_than=timedelta(0)) == 1
+    assert refund_check_pending(older_than=timedelta(0)) == 0
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert (refund.status, payment.refunded_amount, payment.status) == ("succeeded", D("250"), "partially_refunded")
+    digest = refund.provider_refund_id.rsplit("-", 1)[1]
+    assert refund.provider_refund_id == f"iyz-{payment.provider_payment_id}-{digest}"
+    assert [r.amount for r in iyzico.forms[token].refunds] == [D("250.00")]  # never sent twice
+    assert ("GET", "/v2/reporting/payment/details") in iyzico.requests
+    jobs = SyncJob.objects.filter(kind=SyncJob.Kind.REFUND_EXPORT)
+    assert [job.payload["amount"] for job in jobs] == ["250.00"]
+
+
+def test_a_refund_answer_that_does_not_match_leaves_the_refund_waiting_not_failed(client, card_order, iyzico):
+    """iyzico answers another amount than was asked: the money may have left, so the refund is not failed (a failed
+    refund may be made again); the report, which shows what was refunded, settles it."""
+    back(client, *pay(client, card_order, iyzico))
+    payment = card_order.payments.get()
+    iyzico.faults.amount, iyzico.faults.paths = D("1.00"), (REFUND,)
+    refund = payment_refund(payment=payment, amount=D("250"))
+    iyzico.faults.clear()
+    assert (refund.status, refund.error) == ("unknown", "iyzico's refund answer does not match the request; check "
+                                                        "the iyzico panel.")  # fmt: skip
+    assert refund_check_pending(older_than=timedelta(0)) == 1
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert (refund.status, payment.refunded_amount) == ("succeeded", D("250"))
+    assert iyzico.requests.count(("POST", REFUND)) == 1
+
+
+def test_a_refund_iyzico_never_received_is_not_sent_again_and_fails_after_the_grace_period(client, card_order, iyzico):
+    """iyzico makes no refund-once guarantee per conversationId, so a refund its report does not show is never sent
+    again by the portal: it waits, then fails for staff to check the iyzico panel."""
+    back(client, *pay(client, card_order, iyzico))
+    payment = card_order.payments.get()
+    iyzico.faults.server_error, iyzico.faults.paths = True, (REFUND,)  # refused before anything was done
+    refund = payment_refund(payment=payment, amount=D("100"))
+    iyzico.faults.clear()
+    assert refund.status == "unknown"
+
+    assert refund_check_pending(older_than=timedelta(0)) == 0  # not in the report: waits
+    refund.refresh_from_db()
+    assert refund.status == "unknown"
+    assert refund_check_pending(older_than=timedelta(0), give_up_after=timedelta(0)) == 1
+    refund.refresh_from_db()
+    assert refund.status == "failed" and "no record" in refund.error
+    assert iyzico.requests.count(("POST", REFUND)) == 1
+    assert not any(form.refunds for form in iyzico.forms.values())
+    payment.refresh_from_db()
+    assert payment.refunded_amount == D("0")
+
+
+def test_the_payment_report_is_authenticated_over_the_path_alone(iyzico):
+    gateway = gateway_for("iyzico")
+    with pytest.raises(GatewayError):  # an unknown payment: no report to read
+        gateway.refund_status(provider_payment_id="12345", reference="r")
+    assert iyzico.requests[-1] == ("GET", "/v2/reporting/payment/details")
+    gateway.secret_key = "wrong"
+    with pytest.raises(GatewayError) as refused:
+        gateway.refund_status(provider_payment_id="12345", reference="r")
+    assert refused.value.code == "1000"
 
 
 # --- card numbers stay with the provider ---------------------------------------------------------------------------

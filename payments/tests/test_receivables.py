@@ -1,6 +1,7 @@
 """One receivables selector: the bank matcher, the account page and the payments page agree on what each invoice
 still owes — from the invoices and their allocations without an ERP ledger, from the ledger (less what was paid in
-the portal since) with one — in a fixed number of queries however many dealers."""
+the portal since) with one — in a fixed number of queries however many dealers; the matcher and the order page agree
+on what an order awaiting payment still owes."""
 
 from __future__ import annotations
 
@@ -18,9 +19,20 @@ from django.utils import timezone
 from dealers.models import AccountEntry, Dealer, DealerDocument, DealerUser
 from dealers.tests.factories import DealerFactory, DealerUserFactory
 from erpsync.models import ErpConnection
+from orders.models import Order
+from orders.services import cart_line_add
+from orders.status import OrderStatus
+from orders.tests.factories import buyer_of, make_shop, place
 from payments.matching import MatchIndex, statement_match
 from payments.models import Allocation, BankStatement, BankTransaction, Payment
-from payments.receivables import invoice_open_amounts, invoice_open_amounts_many, open_items
+from payments.receivables import (
+    invoice_open_amounts,
+    invoice_open_amounts_many,
+    open_items,
+    order_amount_due,
+    order_amounts_due,
+)
+from payments.services import bank_transfer_instructions
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -288,3 +300,43 @@ def test_open_amounts_of_many_dealers_with_ledgers_take_a_fixed_number_of_querie
     with CaptureQueriesContext(db_connection) as everyone:
         invoice_open_amounts_many()
     assert len(everyone) == few
+
+
+# -- what an order awaiting payment still owes ----------------------------------------------------------------------
+
+
+def test_the_matcher_owes_what_the_order_page_asks_for_and_a_transfer_for_it_releases_the_order(erp, client):
+    """A bank-transfer order partly paid already: the order page's transfer instructions, the matcher and a card
+    payment of the order read what is left from one rule (``order_amounts_due``)."""
+    dealer, product = make_shop(price="100")
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D(3))
+    order = place(buyer, payment_method=Order.PaymentMethod.BANK_TRANSFER)
+    earlier = Payment.objects.create(dealer=dealer, method="card", amount=D("100.00"), status="succeeded")
+    Allocation.objects.create(dealer=dealer, payment=earlier, order=order, amount=D("100.00"))
+    left = order.total_gross - D("100.00")
+
+    client.force_login(buyer.user)
+    page = client.get(reverse("orders:order_detail", args=[order.number]))
+    assert page.context["instructions"].amount_due == left
+    assert bank_transfer_instructions(order=order).amount_due == left == order_amount_due(order)
+    assert {item.number: item.due for item in MatchIndex().orders.values()} == {order.number: left}
+    assert order_amounts_due(Order.objects.filter(pk=order.pk)) == {order.pk: left}
+
+    tx = transfer(str(left), f"SIPARIS {order.number} HAVALE")
+    assert statement_match().allocated == 1
+    order.refresh_from_db()
+    tx.refresh_from_db()
+    assert (order.status, tx.status) == (OrderStatus.APPROVED, BankTransaction.Status.ALLOCATED)
+    assert order_amount_due(order) == D("0.00") and MatchIndex().orders == {}
+
+
+def test_an_order_paid_more_than_its_total_owes_nothing_not_a_negative_amount(erp):
+    dealer, product = make_shop(price="100")
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D(1))
+    order = place(buyer, payment_method=Order.PaymentMethod.BANK_TRANSFER)
+    payment = Payment.objects.create(dealer=dealer, method="card", amount=D("500.00"), status="succeeded")
+    Allocation.objects.create(dealer=dealer, payment=payment, order=order, amount=D("500.00"))
+    assert order_amount_due(order) == D("0.00")
+    assert order.number not in {item.number for item in MatchIndex().orders.values()}

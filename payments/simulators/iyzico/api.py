@@ -23,12 +23,14 @@ from payments.simulators.iyzico.cards import (
     THREE_DS_FAILED,
     TOKEN_UNKNOWN,
     CheckoutForm,
+    RefundRecord,
 )
 
 INITIALIZE = "/payment/iyzipos/checkoutform/initialize/ecom"
 RETRIEVE = "/payment/iyzipos/checkoutform/auth/ecom/detail"
 DETAIL = "/payment/detail"
 REFUND = "/v2/payment/refund"
+REPORT = "/v2/reporting/payment/details"
 PAGE = "/checkoutform/"
 THREE_D_SECURE_CODE = "283126"
 CURRENCIES = frozenset({"TRY", "EUR", "USD", "GBP", "CHF", "NOK", "RUB"})
@@ -54,6 +56,7 @@ class Faults:
     amount: Decimal | None = None
     fraud_status: int | None = None
     paths: tuple[str, ...] | None = None
+    answer_lost: bool = False  # the call is carried out, then the connection closes without an answer
 
     def applies(self, path: str) -> bool:
         return self.paths is None or path in self.paths
@@ -113,7 +116,8 @@ class CheckoutApi:
             raise ApiError("1000", "Geçersiz imza")
 
     def api(self, path: str, request: dict[str, Any]) -> dict[str, Any]:
-        handler = {INITIALIZE: self._initialize, RETRIEVE: self._retrieve, DETAIL: self._detail, REFUND: self._refund}
+        handler = {INITIALIZE: self._initialize, RETRIEVE: self._retrieve, DETAIL: self._detail, REFUND: self._refund,
+                   REPORT: self._report}  # fmt: skip
         with self.lock:
             return handler[path](request)
 
@@ -267,20 +271,59 @@ class CheckoutApi:
             raise ApiError(REFUND_REFUSED, "Bu ödeme iade edilemez")
         if request.get("currency") and request["currency"] != form.currency:
             raise ApiError(REFUND_REFUSED, "İade para birimi ödemeninkiyle aynı olmalıdır")
-        if amount <= 0 or sum(form.refunds) + amount > form.paid_price:
+        if amount <= 0 or sum(r.amount for r in form.refunds) + amount > form.paid_price:
             raise ApiError(REFUND_REFUSED, "İade tutarı iade edilebilir tutardan büyük olamaz")
-        form.refunds.append(amount)
+        self._next_id += 1
+        form.refunds.append(RefundRecord(str(request.get("conversationId") or ""), amount, str(self._next_id)))
         return {
             "status": "success",
             "locale": request.get("locale") or "tr",
             "systemTime": now_ms(),
             "conversationId": request.get("conversationId"),
             "paymentId": form.payment_id,
-            "price": float(amount),
+            "price": float(self.faults.amount if self.faults.amount is not None else amount),
             "currency": form.currency,
             "authCode": f"{secrets.randbelow(10**6):06d}",
             "hostReference": f"mock{secrets.randbelow(10**8):08d}iyzihostrfn",
         }
+
+    def _report(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The reporting API's payment details, by ``paymentId`` or ``paymentConversationId``: the payment with its
+        item transactions and, under each, the refunds made (amount-based refunds are booked on the first item)."""
+        payment_id = str(request.get("paymentId") or "")
+        conversation = str(request.get("paymentConversationId") or "")
+        forms = [
+            form for form in self.forms.values()
+            if form.payment_id
+            and (form.payment_id == payment_id if payment_id else form.conversation_id == conversation)
+        ]  # fmt: skip
+        if not payment_id and not conversation:
+            raise ApiError("5001", "paymentId veya paymentConversationId gönderilmesi zorunludur")
+        payments = []
+        for form in forms:
+            refunded = sum((r.amount for r in form.refunds), Decimal(0))
+            refund_status = ("NOT_REFUNDED" if not refunded else
+                             "TOTALLY_REFUNDED" if refunded >= form.paid_price else "PARTIALLY_REFUNDED")  # fmt: skip
+            items = []
+            for index, item_id in enumerate(form.item_ids, start=1):
+                refunds = [
+                    {"refundTxId": r.tx_id, "refundConversationId": r.conversation_id, "refundPrice": float(r.amount),
+                     "refundStatus": 1, "isAfterSettlement": False, "currencyCode": form.currency,
+                     "createdDate": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created))}
+                    for r in (form.refunds if index == 1 else [])
+                ]  # fmt: skip
+                items.append({"itemId": item_id, "paymentTransactionId": f"{form.payment_id}{index}",
+                              "transactionStatus": 2 if form.state == "SUCCESS" else 0,
+                              "price": float(form.price), "paidPrice": float(form.paid_price),
+                              "refunds": refunds})  # fmt: skip
+            payments.append({
+                "paymentId": form.payment_id, "paymentStatus": 1 if form.state == "SUCCESS" else 2,
+                "paymentRefundStatus": refund_status, "price": float(form.price), "paidPrice": float(form.paid_price),
+                "installment": 1, "paymentConversationId": form.conversation_id, "basketId": form.basket_id,
+                "currency": form.currency, "phase": "AUTH", "itemTransactions": items, "cancels": [],
+            })  # fmt: skip
+        return {"status": "success", "locale": request.get("locale") or "tr", "systemTime": now_ms(),
+                "payments": payments}  # fmt: skip
 
     def pay(self, token: str, fields: dict[str, str]) -> tuple[str, CheckoutForm | None]:
         """The card form was sent: returns the page to show (``form``, ``3ds`` or ``callback``) and the form."""

@@ -63,6 +63,16 @@ TEST_CARDS: dict[str, Card] = {
 
 
 @dataclass
+class RefundRecord:
+    """A refund the simulator made: its ``conversationId`` (the merchant's refund reference), amount and id."""
+
+    conversation_id: str
+    amount: Decimal
+    tx_id: str
+    created: float = field(default_factory=time.time)
+
+
+@dataclass
 class CheckoutForm:
     """One Checkout Form and what became of it. ``state``: INIT (nobody paid yet), INIT_THREEDS (waiting for the
     3-D Secure code), SUCCESS, FAILURE."""
@@ -84,5 +94,5 @@ class CheckoutForm:
     md_status: str = ""
     error: tuple[str, str, str] = ("", "", "")
     auth_code: str = ""
-    refunds: list[Decimal] = field(default_factory=list)
+    refunds: list[RefundRecord] = field(default_factory=list)
     created: float = field(default_factory=time.time)

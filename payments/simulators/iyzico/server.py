@@ -25,12 +25,18 @@ What it promises, from iyzico's public documentation and its iyzipay clients:
   paidPrice:price:token`` (prices without trailing zeros).
 - ``POST /payment/detail`` by ``paymentId`` or ``paymentConversationId``; ``conversationId`` is echoed and signed:
   ``paymentId:currency:basketId:conversationId:paidPrice:price``.
-- ``POST /v2/payment/refund`` by ``paymentId`` and ``price``: partial refunds add up to at most ``paidPrice``.
+- ``POST /v2/payment/refund`` by ``paymentId`` and ``price``: partial refunds add up to at most ``paidPrice``; each is
+  recorded with the request's ``conversationId`` (``form.refunds``).
+- ``GET /v2/reporting/payment/details?paymentId=…`` (or ``paymentConversationId``), authenticated over the path alone:
+  ``payments`` with ``paymentRefundStatus`` and ``itemTransactions``, each with its ``refunds`` (``refundTxId``,
+  ``refundConversationId``, ``refundPrice``, ``refundStatus`` 1, ``currencyCode``, ``createdDate``); the
+  amount-based refunds are listed under the first item. Not signed (iyzico documents no response signature here).
 
 UNCONFIRMED (iyzico's public pages do not say; constructor arguments or constants here): the HTTP status of a
 ``failure`` answer (``failure_status``, 400 as in iyzico's API reference; older integrations saw 200), the error
 codes of an unknown token (``5146``), of an unfinished form (``5147``), of an unknown payment (``5148``), of a
-refund that does not fit (``5149``) and of a 3-D Secure failure (``10219``), and whether the Checkout Form retrieve
+refund that does not fit (``5149``) and of a 3-D Secure failure (``10219``), the report's ``refundStatus`` values
+other than 1 (made), and whether the Checkout Form retrieve
 echoes a ``conversationId`` sent with it (it does here; without one it answers the form's own).
 
 Test cards (iyzico's published sandbox cards; expiry any future month, any CVC):
@@ -46,11 +52,12 @@ Test cards (iyzico's published sandbox cards; expiry any future month, any CVC):
 
 Faults (``sim.faults``), on the API only, never on the page: ``server_error`` (HTTP 500), ``delay`` (seconds before
 answering, for timeouts), ``tamper_signature`` (retrieve answers signed with another key), ``amount`` (retrieve
-answers report this price and paidPrice, correctly signed), ``fraud_status`` (0 under review, -1 declined); each
-limited to ``paths`` when set.
+answers report this price and paidPrice, correctly signed; a refund's answer reports it as the refunded price),
+``fraud_status`` (0 under review, -1 declined), ``answer_lost`` (the call is carried out, then the connection closes
+without an answer); each limited to ``paths`` when set.
 
 Not simulated: instalments, stored cards, BKM and other wallets, the embedded ``checkoutFormContent`` script,
-token expiry, webhooks, cancel, the reporting API.
+token expiry, webhooks, cancel, the reporting API beyond a payment's details.
 """
 
 from __future__ import annotations
@@ -77,6 +84,7 @@ from payments.simulators.iyzico.api import (
     INITIALIZE,
     PAGE,
     REFUND,
+    REPORT,
     RETRIEVE,
     ApiError,
     CheckoutApi,
@@ -234,6 +242,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
+        if url.path.rstrip("/") == REPORT:
+            self._api(REPORT, url.path, b"", query=dict(parse_qsl(url.query)))
+            return
         if url.path.rstrip("/") + "/" != PAGE:
             self._html(404, page("Bulunamadı", "<p>Not found.</p>"))
             return
@@ -274,9 +285,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._html(200, card_page(form, error=error))
 
-    def _api(self, path: str, raw_path: str, body: bytes) -> None:
+    def _api(self, path: str, raw_path: str, body: bytes, query: dict[str, str] | None = None) -> None:
         sim = self.sim
-        sim.requests.append(("POST", path))
+        sim.requests.append((self.command, path))
         faults = sim.faults
         if faults.applies(path) and faults.delay:
             sim._stopping.wait(faults.delay)
@@ -290,8 +301,12 @@ class _Handler(BaseHTTPRequestHandler):
             parsed = json.loads(text) if text else {}
             if not isinstance(parsed, dict):
                 raise ApiError("11", "Geçersiz istek")
-            request = parsed
-            self._json(200, sim.api(path, request))
+            request = parsed if query is None else query
+            answer = sim.api(path, request)
+            if faults.applies(path) and faults.answer_lost:
+                self.close_connection = True  # carried out, but the answer never reaches the merchant
+                return
+            self._json(200, answer)
         except ApiError as error:
             self._json(sim.failure_status, {
                 "status": "failure", "errorCode": error.code, "errorMessage": error.message,
