@@ -33,11 +33,15 @@ from payments.services import PaymentRefused, payment_finish, payment_start
 
 log = logging.getLogger("payments")
 LINK_SALT = "payments.link"
+_LINK_SIGNER = signing.Signer(salt=f"{LINK_SALT}.address")
 
 
 def link_url(link: PaymentLink) -> str:
-    """The link's path: its token, signed, so a guessed or altered URL is refused before the database is asked."""
-    return reverse("payments:link", args=[signing.dumps(str(link.token), salt=LINK_SALT)])
+    """The link's path: its token, signed, so a guessed or altered URL is refused before the database is asked.
+
+    The same link always has the same path (its expiry is the link's own field), so the page a payment returns to is
+    the address the dealer was sent."""
+    return reverse("payments:link", args=[_LINK_SIGNER.sign(str(link.token))])
 
 
 def _return_url(request, gateway_key: str) -> str:
@@ -140,9 +144,12 @@ def account_pay(request):
 
 def _link(signed: str) -> PaymentLink:
     try:
-        token = signing.loads(signed, salt=LINK_SALT)
+        token = _LINK_SIGNER.unsign(signed)
     except signing.BadSignature:
-        raise Http404("No such payment link.") from None
+        try:  # links sent before the path was made stable carried a signing time
+            token = signing.loads(signed, salt=LINK_SALT)
+        except signing.BadSignature:
+            raise Http404("No such payment link.") from None
     return get_object_or_404(PaymentLink.objects.select_related("dealer"), token=token)
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import signing
 from django.db import connection as db
 from django.test import Client
 from django.urls import reverse
@@ -255,6 +256,17 @@ def test_expired_and_forged_links_start_nothing(client, erp):
     forged = link_url(make_link(dealer))[:-3] + "abc/"
     assert client.get(forged).status_code == 404
     assert not Payment.objects.exists()
+
+
+def test_a_link_keeps_its_address_and_links_sent_earlier_still_open(client, erp):
+    dealer, _ = make_shop()
+    link = make_link(dealer)
+    assert link_url(link) == link_url(PaymentLink.objects.get(pk=link.pk))
+    earlier = reverse("payments:link", args=[signing.dumps(str(link.token), salt="payments.link")])
+    assert earlier != link_url(link)
+    assert b"link-pay" in client.get(earlier).content
+    other_salt = reverse("payments:link", args=[signing.dumps(str(link.token), salt="another")])
+    assert client.get(other_salt).status_code == 404
 
 
 def test_a_dealer_pays_invoices_on_account(client, erp):
