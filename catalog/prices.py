@@ -61,6 +61,13 @@ class PriceStep:
                 "rate": format_decimal(p["rate"], 4),
                 "date": formats.date_format(p["date"], "SHORT_DATE_FORMAT"),
             }
+        if self.kind == "quoted":
+            return _("quoted price (%(reference)s)") % {"reference": p["reference"]}
+        if self.kind == "quote_discount":
+            return _("quote −%(percent)s %% (%(reference)s)") % {
+                "percent": format_quantity(p["percent"]),
+                "reference": p["reference"],
+            }
         if self.kind == "rounded":
             return _("rounded")
         if self.kind == "vat":
@@ -88,6 +95,20 @@ def steps_snapshot(steps) -> list[dict]:
                 texts[language] = step.text()
         snapshot.append({"kind": step.kind, "amount": str(step.amount), "currency": step.currency, **texts})
     return snapshot
+
+
+@dataclass(frozen=True)
+class QuotedPrice:
+    """A price negotiated in a quote for one product and unit: a net unit price in the dealer's currency, or a
+    discount percentage off the dealer's normal price. ``reference`` names the quote in the explanation."""
+
+    reference: str
+    net: Decimal | None = None
+    percent: Decimal | None = None
+
+    def __post_init__(self):
+        if (self.net is None) == (self.percent is None):
+            raise ValueError("A quoted price is either a net price or a discount percentage.")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,11 @@ Order of precedence (each step is one entry of the price's explanation):
    price and takes the percentage off it.
 3. **Currency.** A price in another currency than the dealer's is converted with the latest stored exchange rate
    on or before the day, no older than ``B2B_EXCHANGE_RATE_MAX_AGE_DAYS``. Without one there is no price.
-4. **Rounding and VAT.** The unit price is rounded half up to cents; VAT is the rounded percentage of that
+4. **Quote.** A price negotiated in a quote (``QuotedPrice``, given to ``DealerPricing(quoted=…)`` for the
+   products and units it covers) comes last: a net price replaces whatever the rules above gave (and prices a
+   product they do not), a discount percentage comes off the normal price in the dealer's currency. The normal
+   steps stay in the explanation before it.
+5. **Rounding and VAT.** The unit price is rounded half up to cents; VAT is the rounded percentage of that
    net price and gross = net + VAT. When the price is a VAT-included list price left untouched (no agreement,
    no conversion), the listed gross is kept exactly and the net is derived from it, so the dealer sees the
    figure on the list. Intermediate steps keep four decimals.
@@ -57,7 +61,7 @@ from django.utils import timezone
 from b2bportal.money import quantize_money
 from catalog.categories import category_tree
 from catalog.models import DealerAgreement, ExchangeRate, PriceList, PriceListItem, Product, ProductUnit
-from catalog.prices import HUNDRED, ONE, NoPrice, Price, PriceResult, PriceStep
+from catalog.prices import HUNDRED, ONE, NoPrice, Price, PriceResult, PriceStep, QuotedPrice
 
 FOUR_PLACES = Decimal("0.0001")
 _PRICE_FIELD = DecimalField(max_digits=24, decimal_places=8)
@@ -144,8 +148,16 @@ class DealerPricing:
     ``prime(products)`` reads the list items and pack sizes for a page of products in two queries.
     """
 
-    def __init__(self, dealer, *, on: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        dealer,
+        *,
+        on: dt.date | None = None,
+        quoted: dict[tuple[int, int | None], QuotedPrice] | None = None,
+    ) -> None:
+        """``quoted``: prices negotiated in a quote, by (product id, unit id or None for the base unit)."""
         self.dealer = dealer
+        self.quoted = quoted or {}
         self.on = on or timezone.localdate()
         self.currency = dealer.currency
         self.price_list: PriceList | None = None
@@ -260,11 +272,16 @@ class DealerPricing:
         draft = _Draft(currency=self.currency)
         list_problem = self._apply_list(product, sale, draft)
         self._apply_agreement(product, sale, draft)
-        if draft.amount is None:
+        quoted = self.quoted.get((product.pk, sale.unit_id))
+        fixed_quote = quoted is not None and quoted.net is not None
+        if draft.amount is None and not fixed_quote:
             return list_problem
-        currency_problem = self._apply_currency(product, draft)
-        if currency_problem is not None:
-            return currency_problem
+        if draft.amount is not None:
+            currency_problem = self._apply_currency(product, draft)
+            if currency_problem is not None and not fixed_quote:
+                return currency_problem
+        if quoted is not None:
+            self._apply_quote(draft, quoted)
         return self._finish(product, sale, draft)
 
     def _sale(self, product: Product, quantity: Decimal, unit) -> _Sale | NoPrice:
@@ -362,8 +379,19 @@ class DealerPricing:
         draft.add("currency", _q4(draft.amount * rate), params)
         return None
 
+    def _apply_quote(self, draft: _Draft, quoted: QuotedPrice) -> None:
+        """Step 4: the quote's price — a net price in the dealer's currency, or its discount off the normal
+        price (already in the dealer's currency)."""
+        draft.gross_listed = None
+        if quoted.net is not None:
+            draft.currency = self.currency
+            draft.add("quoted", _q4(quoted.net), {"reference": quoted.reference})
+        else:
+            amount = _q4(draft.amount * (HUNDRED - quoted.percent) / HUNDRED)
+            draft.add("quote_discount", amount, {"percent": quoted.percent, "reference": quoted.reference})
+
     def _finish(self, product: Product, sale: _Sale, draft: _Draft) -> Price:
-        """Step 4: the unit price rounded to cents and its VAT; a listed gross left untouched is kept exactly."""
+        """Step 5: the unit price rounded to cents and its VAT; a listed gross left untouched is kept exactly."""
         rate = product.vat_rate / HUNDRED
         if draft.gross_listed is not None:
             gross = quantize_money(draft.gross_listed)

@@ -25,6 +25,7 @@ from catalog.availability import availability_for_products
 from dealers.credit import credit_position, credit_positions
 from orders.exceptions import DecisionRefused
 from orders.models import Cart, CartLine, HeldOrder, Order, OrderLine, OrderStatusChange
+from orders.quote_admin import QuoteAdmin  # noqa: F401  (registers the quotes' admin)
 from orders.reasons import reasons_text
 from orders.rules import RULE_LABELS
 from orders.selectors import orders_held_for

@@ -9,7 +9,7 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # Credit exposure (dealers) counts the portal orders the ERP does not hold yet; only orders knows them.
         from dealers.hooks import portal_pending
-        from orders import checks, notifications  # noqa: F401  (the placement rules check; notification kinds)
+        from orders import checks, notifications, quote_notifications  # noqa: F401  (rules check; notification kinds)
         from orders.selectors import portal_pending_totals
 
         portal_pending.connect(portal_pending_totals)

@@ -41,3 +41,11 @@ class DecisionRefused(Exception):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+class QuoteRefused(Exception):
+    """A quote step that is not allowed now; ``message`` says why, for the person taking it."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)

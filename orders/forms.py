@@ -124,3 +124,54 @@ class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *OrderStatus.choices])
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class QuoteRequestForm(forms.Form):
+    """The note of a quote request; target prices come as ``target_<line id>`` fields beside each line."""
+
+    note = forms.CharField(
+        label=_("Note for the quote"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def targets(self, data, line_ids) -> dict[int, Decimal]:
+        """The target net unit prices typed beside the lines, by line id; an empty or unreadable one is left out,
+        a negative one is an error of the form."""
+        field = forms.DecimalField(min_value=Decimal("0"), max_digits=16, decimal_places=4, required=False)
+        targets = {}
+        for line_id in line_ids:
+            raw = (data.get(f"target_{line_id}") or "").strip().replace(",", ".")
+            if not raw:
+                continue
+            try:
+                value = field.clean(raw)
+            except forms.ValidationError:
+                self.add_error(None, _("A target price must be a number from zero on."))
+                continue
+            if value is not None:
+                targets[line_id] = value
+        return targets
+
+
+class QuoteAcceptForm(forms.Form):
+    """What the order an accepted quote becomes needs: where, how it is paid, the buyer's PO number."""
+
+    delivery_address = forms.ModelChoiceField(
+        label=_("Delivery address"), queryset=DealerAddress.objects.none(), required=False
+    )
+    po_number = forms.CharField(label=_("PO number"), max_length=64, required=False)
+    payment_method = forms.ChoiceField(label=_("Payment"), choices=Order.PaymentMethod.choices)
+
+    def __init__(self, *args, dealer, **kwargs):
+        super().__init__(*args, **kwargs)
+        addresses = DealerAddress.objects.filter(
+            dealer=dealer, kind=DealerAddress.Kind.SHIPPING, is_active=True
+        ).order_by("-is_default", "name")
+        self.fields["delivery_address"].queryset = addresses
+        default = next((a for a in addresses if a.is_default), None)
+        self.fields["delivery_address"].initial = default.pk if default else None
+        self.fields["po_number"].required = dealer.po_number_required
+        self.fields["payment_method"].initial = Order.PaymentMethod.ON_ACCOUNT
+
+
+class QuoteAnswerForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -28,3 +28,14 @@ payment_instructions = Hook(
         "matching recognises and the amount still due — or None."
     ),
 )
+quote_sent = Hook(
+    "quote sent",
+    doc=(
+        "send(quote=…, version=…): a quote version was just sent to the dealer; the ERP export of the quote (where "
+        "the connection pushes quotes) is queued in the same transaction."
+    ),
+)
+quote_cancelling = Hook(
+    "quote cancelling",
+    doc="send(quote=…, reason=…): a quote the ERP may hold as a quote document is cancelled.",
+)

@@ -285,3 +285,220 @@ class HeldOrder(Order):
         proxy = True
         verbose_name = _("order waiting for approval")
         verbose_name_plural = _("approval queue")
+
+
+# -- quotes (requests for quotation) --------------------------------------------------------------------------------
+
+
+class QuoteStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    DRAFT = "draft", pgettext_lazy("quote status", "Being priced")
+    SENT = "sent", pgettext_lazy("quote status", "Sent")
+    ACCEPTED = "accepted", pgettext_lazy("quote status", "Accepted")
+    DECLINED = "declined", pgettext_lazy("quote status", "Declined")
+    REVISION_REQUESTED = "revision_requested", _("Revision requested")
+    EXPIRED = "expired", pgettext_lazy("quote status", "Expired")
+    CANCELLED = "cancelled", pgettext_lazy("quote status", "Cancelled")
+
+
+class Quote(TimeStampedModel):
+    """A dealer's request for a quotation and its life: priced and sent by staff in versions (each frozen once
+    sent), then accepted (it becomes an order), declined, sent back for a revision, expired or cancelled. The
+    status moves only through ``orders.services.quotes``, which writes a ``QuoteEvent`` for every step."""
+
+    number = models.CharField(_("quote number"), max_length=32, unique=True)
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.PROTECT, related_name="quotes"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="quotes_requested",
+    )
+    note = models.TextField(_("note from the dealer"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=32, choices=QuoteStatus.choices, default=QuoteStatus.REQUESTED, db_index=True
+    )
+    currency = currency_field(default="TRY")
+    order = models.OneToOneField(
+        Order,
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quote",
+    )
+    order_key = models.UUIDField(
+        _("order idempotency key"),
+        default=uuid.uuid4,
+        editable=False,
+        unique=True,
+        help_text=_("The key of the order an acceptance places: two acceptances place one order."),
+    )
+    erp_document_number = models.CharField(_("ERP document number"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        ordering = ["-created_at", "-id"]
+        permissions = [("price_quote", _("Can price and send quotes to dealers"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=QuoteStatus.values), name="quote_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(order__isnull=False), name="quote_accepted_has_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class QuoteVersion(models.Model):
+    """One pricing of a quote. Editable while a draft; ``sent_at`` freezes it for good."""
+
+    quote = models.ForeignKey(Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    terms = models.TextField(_("terms"), blank=True)
+    total_net = money_field(_("net total"), default=Decimal("0"))
+    total_vat = money_field(_("VAT total"), default=Decimal("0"))
+    total_gross = money_field(_("total"), default=Decimal("0"))
+    checks = models.JSONField(
+        _("stock and credit when priced"),
+        default=dict,
+        blank=True,
+        help_text=_("The dealer's credit and each line's available stock when the version was priced."),
+    )
+    priced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("priced by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    priced_at = models.DateTimeField(_("priced at"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quote version")
+        verbose_name_plural = _("quote versions")
+        ordering = ["quote_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["quote", "number"], name="quote_version_unique_number"),
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(valid_until__isnull=False), name="quote_version_sent_has_validity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote_id} v{self.number}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.quote.number}/{self.number}"
+
+
+class QuoteLine(models.Model):
+    """A line of a version: what the dealer asked for (quantity, optional target price), the dealer's normal price
+    with its explanation when priced, and the quoted price (a net price, or a discount off the normal one)."""
+
+    version = models.ForeignKey(QuoteVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField(_("line"))
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "catalog.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit_code = models.CharField(_("unit"), max_length=16, blank=True)
+    quantity = quantity_field(_("quantity"))
+    target_price = models.DecimalField(
+        _("target unit price (net)"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    normal_price_net = models.DecimalField(
+        _("normal unit price (net)"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    normal_explanation = models.JSONField(_("normal price explanation"), default=list, blank=True)
+    discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, null=True, blank=True)
+    quoted_price_net = models.DecimalField(
+        _("quoted unit price (net)"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    quoted_price_gross = models.DecimalField(
+        _("quoted unit price (gross)"), max_digits=16, decimal_places=4, null=True, blank=True
+    )
+    vat_rate = models.DecimalField(_("VAT rate %"), max_digits=5, decimal_places=2, null=True, blank=True)
+    line_net = money_field(_("net amount"), null=True, blank=True)
+    line_gross = money_field(_("amount"), null=True, blank=True)
+    quoted_explanation = models.JSONField(_("quoted price explanation"), default=list, blank=True)
+    available_when_priced = quantity_field(_("available when priced"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
+        ordering = ["version_id", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "line_no"], name="quote_line_unique_number"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="quote_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quoted_price_net__isnull=True) | Q(quoted_price_net__gte=0),
+                name="quote_line_price_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__isnull=True) | (Q(discount_percent__gte=0) & Q(discount_percent__lt=100)),
+                name="quote_line_discount_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id}/{self.line_no} {self.product_id} × {self.quantity}"
+
+
+class QuoteEvent(models.Model):
+    """The audit of a quote: every step, who took it, from which status to which, with a note."""
+
+    class Action(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        PRICED = "priced", _("Priced")
+        SENT = "sent", pgettext_lazy("quote action", "Sent")
+        ACCEPTED = "accepted", pgettext_lazy("quote action", "Accepted")
+        DECLINED = "declined", pgettext_lazy("quote action", "Declined")
+        REVISION_REQUESTED = "revision_requested", _("Revision requested")
+        REVISED = "revised", _("New version started")
+        EXPIRED = "expired", pgettext_lazy("quote action", "Expired")
+        CANCELLED = "cancelled", pgettext_lazy("quote action", "Cancelled")
+
+    quote = models.ForeignKey(Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="events")
+    version_number = models.PositiveIntegerField(_("version"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    from_status = models.CharField(
+        pgettext_lazy("status change", "from"), max_length=32, choices=QuoteStatus.choices, blank=True
+    )
+    to_status = models.CharField(pgettext_lazy("status change", "to"), max_length=32, choices=QuoteStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("quote event")
+        verbose_name_plural = _("quote history")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.quote_id}: {self.action}"

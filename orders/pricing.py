@@ -13,17 +13,17 @@ from decimal import Decimal
 
 from catalog.availability import Decision, availability_for_products, quantity_decision
 from catalog.categories import category_tree
-from catalog.prices import LineAmounts, PriceResult
+from catalog.prices import LineAmounts, PriceResult, QuotedPrice
 from catalog.pricing import DealerPricing
 from catalog.selectors import is_visible
-from orders.models import Cart, CartLine
+from orders.models import Cart, CartLine, QuoteLine, QuoteVersion
 
 ZERO = Decimal("0.00")
 
 
 @dataclass
 class PricedLine:
-    line: CartLine
+    line: CartLine | QuoteLine
     price: PriceResult | None
     decision: Decision | None
     amounts: LineAmounts | None
@@ -32,7 +32,7 @@ class PricedLine:
 
 @dataclass
 class PricedCart:
-    cart: Cart
+    cart: Cart | None
     currency: str
     lines: list[PricedLine] = field(default_factory=list)
 
@@ -67,7 +67,9 @@ class PricedCart:
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-def cart_priced(*, dealer, cart: Cart, lines: list[CartLine] | None = None, pricing: DealerPricing | None = None):
+def cart_priced(
+    *, dealer, cart: Cart | None, lines: list[CartLine] | None = None, pricing: DealerPricing | None = None
+):
     """Price and check every line of ``cart`` for ``dealer`` in a constant number of queries.
 
     A line has a ``problem`` (and is not orderable) when the product is no longer visible to the dealer, has no
@@ -100,6 +102,26 @@ def cart_priced(*, dealer, cart: Cart, lines: list[CartLine] | None = None, pric
         problem = "" if decision.allowed or decision.reason == "insufficient_stock" else decision.message
         priced.lines.append(PricedLine(line, price, decision, price.line(line.quantity), problem))
     return priced
+
+
+def quoted_prices(version: QuoteVersion, lines: list[QuoteLine]) -> dict[tuple[int, int | None], QuotedPrice]:
+    """The quoted prices of a version's lines for ``DealerPricing(quoted=…)``: the net price each line was sent
+    with (a discount is frozen as the net price it gave when the version was priced)."""
+    reference = version.reference
+    return {
+        (line.product_id, line.unit_id): QuotedPrice(reference=reference, net=line.quoted_price_net)
+        for line in lines
+        if line.quoted_price_net is not None
+    }
+
+
+def quote_priced(*, dealer, version: QuoteVersion, lines: list[QuoteLine] | None = None) -> PricedCart:
+    """A quote version's lines priced at their quoted prices through the catalogue's pricing (its quote step),
+    checked like a cart's (``cart_priced``)."""
+    if lines is None:
+        lines = list(version.lines.select_related("product__base_unit", "product__brand", "unit").order_by("line_no"))
+    pricing = DealerPricing(dealer, quoted=quoted_prices(version, lines))
+    return cart_priced(dealer=dealer, cart=None, lines=lines, pricing=pricing)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Sum
+from django.db.models import BooleanField, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from dealers.access import get_scoped_or_404, scoped
 from dealers.models import DealerUser
-from orders.models import Order
+from orders.models import Order, Quote, QuoteLine, QuoteVersion
 from orders.status import NOT_YET_IN_ERP
 
 
@@ -104,3 +104,48 @@ class _HasHoldRule(Func):
 def orders_held_for(queryset: QuerySet[Order], rule: str) -> QuerySet[Order]:
     """The orders of ``queryset`` with a hold reason of ``rule`` (a code of ``orders.rules.RULE_LABELS``)."""
     return queryset.filter(_HasHoldRule(rule))
+
+
+# -- quotes ------------------------------------------------------------------------------------------------------
+
+
+def quote_list_for_dealer_user(*, dealer_user: DealerUser) -> QuerySet[Quote]:
+    """The dealer's quotes, newest first, with who asked and the latest version's total and validity."""
+    sent = QuoteVersion.objects.filter(quote=OuterRef("pk"), sent_at__isnull=False).order_by("-number")
+    return (
+        scoped(Quote.objects.all(), dealer_user)
+        .select_related("requested_by", "order")
+        .annotate(
+            sent_total=Subquery(sent.values("total_gross")[:1]),
+            sent_valid_until=Subquery(sent.values("valid_until")[:1]),
+            sent_version=Subquery(sent.values("number")[:1]),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def quote_get_for_dealer_user(*, dealer_user: DealerUser, number: str) -> Quote:
+    """One quote of the dealer user's own dealer, or 404 (another dealer's quote answers like a missing one)."""
+    return get_scoped_or_404(
+        Quote.objects.select_related("dealer", "requested_by", "order"), dealer_user, number=number
+    )
+
+
+def quote_versions_for_dealer(quote: Quote) -> list[QuoteVersion]:
+    """The versions sent to the dealer, newest first, each with its lines (products and units loaded): drafts
+    staff are still working on are not shown. Three queries whatever the number of lines."""
+    lines = QuoteLine.objects.select_related("product__base_unit", "unit").order_by("line_no")
+    return list(
+        quote.versions.filter(sent_at__isnull=False)
+        .prefetch_related(Prefetch("lines", queryset=lines, to_attr="shown_lines"))
+        .order_by("-number")
+    )
+
+
+def quote_request_lines(quote: Quote) -> list[QuoteLine]:
+    """The lines as the dealer asked for them (the first version's), for a quote not sent yet."""
+    return list(
+        QuoteLine.objects.filter(version__quote=quote, version__number=1)
+        .select_related("product__base_unit", "unit")
+        .order_by("line_no")
+    )

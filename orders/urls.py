@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views
+from orders import quote_views, views
 
 app_name = "orders"
 
@@ -15,6 +15,14 @@ urlpatterns = [
     path("quick/", views.quick_order, name="quick_order"),
     path("checkout/", views.checkout, name="checkout"),
     path("approvals/", views.approvals, name="approvals"),
+    path("quotes/", quote_views.quote_list, name="quote_list"),
+    path("quotes/from-cart/", quote_views.quote_from_cart, name="quote_from_cart"),
+    path("quotes/<str:number>/", quote_views.quote_detail, name="quote_detail"),
+    path("quotes/<str:number>/pdf/", quote_views.quote_pdf, name="quote_pdf"),
+    path("quotes/<str:number>/accept/", quote_views.quote_accept_view, name="quote_accept"),
+    path("quotes/<str:number>/decline/", quote_views.quote_answer, {"answer": "decline"}, name="quote_decline"),
+    path("quotes/<str:number>/revision/", quote_views.quote_answer, {"answer": "revision"}, name="quote_revision"),
+    path("quotes/<str:number>/cancel/", quote_views.quote_answer, {"answer": "cancel"}, name="quote_cancel"),
     path("<str:number>/", views.order_detail, name="order_detail"),
     path("<str:number>/pdf/", views.order_pdf, name="order_pdf"),
     path("<str:number>/cancel/", views.order_cancel, name="order_cancel"),

@@ -29,7 +29,7 @@ from erpsync.models import (
     ValueMap,
 )
 from notifications.models import Notification, NotificationPreference
-from orders.models import Cart, CartLine, Order, OrderStatusChange
+from orders.models import Cart, CartLine, Order, OrderStatusChange, Quote, QuoteEvent, QuoteLine, QuoteVersion
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory
 from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink
@@ -48,6 +48,7 @@ ADD_DISABLED = {
     "orders.HeldOrder",
     "orders.OrderLine",
     "orders.OrderStatusChange",
+    "orders.Quote",
     "payments.Payment",
     "payments.BankStatement",
     "payments.BankTransaction",
@@ -127,6 +128,10 @@ def one_of_each(db, superuser):
     )
     cart = Cart.objects.create(dealer=dealer, owner=superuser)
     CartLine.objects.create(cart=cart, product=product, quantity=Decimal("2"))
+    quote = Quote.objects.create(number="Q2026-000001", dealer=dealer, requested_by=superuser)
+    version = QuoteVersion.objects.create(quote=quote, number=1)
+    QuoteLine.objects.create(version=version, line_no=1, product=product, quantity=Decimal("5"))
+    QuoteEvent.objects.create(quote=quote, action="requested", to_status="requested", actor=superuser)
 
     payment = Payment.objects.create(
         dealer=dealer, order=order, method=Payment.Method.CARD, gateway="sim", amount=Decimal("1200.00")

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog.models import DealerAgreement, Product
-from catalog.prices import NoPrice, Price
+from catalog.prices import NoPrice, Price, QuotedPrice
 from catalog.pricing import DealerPricing, _Item, price_for, prices_for
 from catalog.tests.factories import (
     BrandFactory,
@@ -490,3 +490,47 @@ def test_priced_condition_without_agreements_or_list(world):
     world.dealer.price_list = None
     world.dealer.save()
     assert not Product.objects.filter(DealerPricing(world.dealer, on=ON).priced_condition()).exists()
+
+
+# -- a quote's price: the last step, in the one pricing path -----------------------------------------------------
+
+
+def _quoted(world, **kwargs):
+    return {(world.product.pk, None): QuotedPrice(reference="Q2026-000001/1", **kwargs)}
+
+
+def test_a_quoted_net_price_replaces_the_rules_and_says_so(world):
+    agreement(world, kind=DISCOUNT, value=D("10"))
+    price = DealerPricing(world.dealer, on=ON, quoted=_quoted(world, net=D("90"))).price(world.product, D("5"))
+    assert (price.net, price.vat, price.gross) == (D("90.00"), D("18.00"), D("108.00"))
+    assert [s.kind for s in price.steps] == ["list", "agreement_discount", "quoted", "vat"]
+    with translation.override("en"):
+        assert "quoted price (Q2026-000001/1): ₺90.00" in price.explanation
+    # Without the quote the same dealer pays the agreement's price.
+    assert DealerPricing(world.dealer, on=ON).price(world.product, D("5")).net == D("108.00")
+
+
+def test_a_quoted_discount_comes_off_the_normal_price_in_the_dealers_currency(world):
+    usd_list = PriceListFactory(code="USD-Q", currency="USD")
+    PriceListItemFactory(price_list=usd_list, product=world.product, price=D("10.00"))
+    world.dealer.price_list = usd_list
+    world.dealer.save()
+    ExchangeRateFactory(currency="USD", rate_date=ON, rate=D("30"))
+    price = DealerPricing(world.dealer, on=ON, quoted=_quoted(world, percent=D("10"))).price(world.product)
+    assert (price.currency, price.net) == ("TRY", D("270.00"))
+    assert [s.kind for s in price.steps] == ["list", "currency", "quote_discount", "vat"]
+
+
+def test_a_quoted_net_price_prices_a_product_off_the_list_but_a_discount_does_not(world):
+    other = ProductFactory(sku="P-2", vat_rate=D("20"))
+    fixed = DealerPricing(world.dealer, on=ON, quoted={(other.pk, None): QuotedPrice("Q/1", net=D("12.5"))})
+    assert fixed.price(other).net == D("12.50")
+    discount = DealerPricing(world.dealer, on=ON, quoted={(other.pk, None): QuotedPrice("Q/1", percent=D("5"))})
+    assert isinstance(discount.price(other), NoPrice) and discount.price(other).reason == "not_on_list"
+
+
+def test_a_quoted_price_is_either_a_price_or_a_discount():
+    with pytest.raises(ValueError):
+        QuotedPrice("Q/1", net=D("1"), percent=D("1"))
+    with pytest.raises(ValueError):
+        QuotedPrice("Q/1")

@@ -12,6 +12,7 @@ from dealers.models import DealerDocument
 from notifications.kinds import all_kinds
 from notifications.models import Notification
 from notifications.rendering import digest_message, message, title
+from orders.models import Quote
 from orders.tests.factories import OrderFactory
 from payments.models import PaymentLink
 
@@ -30,6 +31,10 @@ PHRASES = {
     "payment_link": ("kartla ödeyebilirsiniz", "by card with the link below"),
     "order_held_staff": ("Bu siparişler beklemeye alındı", "These orders were put on hold"),
     "sync_issues": ("istisna kuyruğunda bekliyorlar", "wait in the exception queue"),
+    "quote_sent": ("İstediğiniz teklif hazır", "The quote you asked for is ready"),
+    "quote_accepted": ("Bayi teklifi kabul etti", "The dealer accepted the quote"),
+    "quote_declined": ("Bayi teklifi reddetti", "The dealer declined the quote"),
+    "quote_revision_requested": ("yeni bir sürümünü istiyor", "asks for a new version of the quote"),
 }
 
 
@@ -53,9 +58,15 @@ def params():
                 "method": "transfer", "order_number": order.number, "invoice_numbers": ["FTR-5"]}  # fmt: skip
     issues = {"connection": "SAP", "count": 2, "entities": ["product"], "codes": [["unknown_unit", 2]],
               "example": "Unit XX"}  # fmt: skip
+    quote = Quote.objects.create(number="Q2026-000077", dealer=order.dealer, requested_by=order.placed_by)
+    on_quote = {"quote_id": quote.pk, "note": "85 olur mu?", "version": 1}
     return {
         "order": order,
         "by_kind": {
+            "quote_sent": on_quote,
+            "quote_accepted": on_quote,
+            "quote_declined": on_quote,
+            "quote_revision_requested": on_quote,
             "order_awaiting_approval": on_order,
             "order_approved": on_order,
             "order_held": on_order,

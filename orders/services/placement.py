@@ -1,7 +1,7 @@
 """Placing an order: one short transaction that re-prices, reserves stock, checks credit and applies the rules.
 
 Locking discipline (every placement takes the locks in this order, so two placements never wait on each other in
-a circle):
+a circle; an accepted quote's placement holds its quote row before all of them, see ``orders.services.quotes``):
 
 1. the new order row — its ``(dealer, idempotency_key)`` is unique, so a second submit with the same key waits
    here for the first and then finds its order instead of placing another;
@@ -36,8 +36,8 @@ from dealers.models import Dealer, DealerAddress, DealerUser
 from orders import tasks  # through the module: the confirmation hook is looked up when it runs
 from orders.exceptions import OrderRefused, PricesChanged
 from orders.hooks import erp_stock_rule
-from orders.models import Cart, Order, OrderLine, OrderStatusChange, StockReservation
-from orders.pricing import cart_priced
+from orders.models import Cart, Order, OrderLine, OrderStatusChange, QuoteVersion, StockReservation
+from orders.pricing import cart_priced, quote_priced
 from orders.rules import BACKORDER, HOLD, WARN, CheckOutcome, rule_action
 from orders.services.transitions import order_transition
 from orders.status import OrderStatus
@@ -55,16 +55,19 @@ def order_place(
     po_number: str = "",
     requested_delivery_date: dt.date | None = None,
     note: str = "",
-    confirmed_signature: str,
+    confirmed_signature: str = "",
+    quote_version: QuoteVersion | None = None,
 ) -> Order:
-    """Turn the dealer user's active cart into an order and return it.
+    """Turn the dealer user's active cart — or, with ``quote_version``, the lines of a quote's sent version at
+    their quoted prices — into an order and return it.
 
     Idempotent: a second call with the same ``idempotency_key`` returns the first order, whatever its outcome.
     Refuses, saving nothing: an empty cart or a line that cannot be ordered (``OrderRefused``), prices or lines that
     changed since the dealer confirmed ``confirmed_signature`` (``PricesChanged``, with the new priced cart), a
     missing PO number where the dealer requires one, another dealer's address, and any rule configured to block.
     Otherwise the order is approved, waits for payment, for the dealer's approver, or for staff, with every check
-    recorded in ``placement_checks`` and the failing ones in ``hold_reasons``.
+    recorded in ``placement_checks`` and the failing ones in ``hold_reasons``. A quote's version is priced with
+    its frozen prices (``catalog.pricing``'s quote step), so no signature is compared and the cart is left alone.
     """
     dealer = dealer_user.dealer
     existing = Order.objects.filter(dealer=dealer, idempotency_key=idempotency_key).first()
@@ -81,6 +84,7 @@ def order_place(
                 requested_delivery_date=requested_delivery_date,
                 note=note.strip(),
                 confirmed_signature=confirmed_signature,
+                quote_version=quote_version,
             )
     except IntegrityError:
         # The same key committed by a concurrent request while this one waited on the unique index.
@@ -100,6 +104,7 @@ def _place(
     requested_delivery_date,
     note,
     confirmed_signature,
+    quote_version=None,
 ) -> Order:
     _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date)
     # 1. The order row first: a concurrent submit with the same key waits here.
@@ -111,8 +116,11 @@ def _place(
     if dealer.po_number_required and not po_number:
         raise OrderRefused([_("Your company requires a PO number on every order.")])
     order.currency = dealer.currency
-    # 3. The cart, priced now.
-    cart, priced = _priced_cart(dealer_user, dealer, confirmed_signature)
+    # 3. The cart, priced now (or the quote's lines at their quoted prices).
+    if quote_version is None:
+        cart, priced = _priced_cart(dealer_user, dealer, confirmed_signature)
+    else:
+        cart, priced = None, _priced_quote(dealer, quote_version)
     # Everything that does not depend on stock is prepared before the stock rows are locked, to keep that
     # window short: other buyers of the same products wait for it.
     snapshots = {p.line.pk: _explanation_snapshot(p.price) for p in priced.lines}
@@ -129,7 +137,8 @@ def _place(
     _reserve(order, stock, lines_by_product)
     # 8. Totals, number, status.
     _finish(order, priced, checks)
-    cart.lines.all().delete()
+    if cart is not None:
+        cart.lines.all().delete()
     _route(order, dealer_user, payment_method, checks)
     transaction.on_commit(lambda: tasks.order_confirmation_queue(order.pk))
     return order
@@ -242,6 +251,17 @@ def _priced_cart(dealer_user, dealer, confirmed_signature):
     if priced.signature != confirmed_signature:
         raise PricesChanged(priced)
     return cart, priced
+
+
+def _priced_quote(dealer, version: QuoteVersion):
+    """The lines of a quote's sent version priced at their quoted prices; refuses a line that cannot be ordered
+    any more (the product withdrawn from the dealer, a quantity the product's rules no longer allow)."""
+    priced = quote_priced(dealer=dealer, version=version)
+    if not priced.lines:
+        raise OrderRefused([_("The quote has no lines.")])
+    if priced.problems:
+        raise OrderRefused([f"{p.line.product.sku}: {p.problem}" for p in priced.problems])
+    return priced
 
 
 def _stock_allocated(priced, *, lock: bool = True) -> StockAllocation:
