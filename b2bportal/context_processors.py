@@ -9,6 +9,8 @@ NAV_SECTIONS = {
     "orders:checkout": "cart",
     "orders:quick_order": "cart",
     "orders:approvals": "approvals",
+    "orders:quote_list": "quotes",
+    "orders:quote_detail": "quotes",
     "orders": "orders",
     "account:summary": "account",
     "dealers:statement": "account",

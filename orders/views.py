@@ -19,7 +19,7 @@ from catalog.models import Product, Unit
 from dealers.access import dealer_required
 from dealers.credit import credit_position
 from orders.checkout import checkout_guidance
-from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged
+from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged, QuoteRefused
 from orders.forms import CartLineForm, CheckoutForm, DecisionForm, OrderFilterForm, QuickOrderForm, SaveListForm
 from orders.hooks import payment_instructions
 from orders.models import Cart
@@ -56,6 +56,7 @@ from orders.services.cart import (
     saved_lists_for,
 )
 from orders.services.placement import placement_preview
+from orders.services.quotes import RequestedLine, quote_request
 
 
 def _back(request, default: str) -> str:
@@ -323,6 +324,20 @@ def quick_order(request):
             preview = quick_order_preview(dealer_user=request.dealer_user, rows=rows)
         except QuickOrderError as error:
             form.add_error(None, str(error))
+        if preview is not None and request.POST.get("quote"):
+            accepted = [p for p in preview if p.can_be_added]
+            lines = [RequestedLine(product=p.product, quantity=p.quantity, unit=p.unit) for p in accepted]
+            try:
+                quote = quote_request(
+                    dealer_user=request.dealer_user, lines=lines, note=request.POST.get("quote_note", "")[:2000]
+                )
+            except QuoteRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(
+                    request, _("Quote request %(number)s is sent to our sales team.") % {"number": quote.number}
+                )
+                return redirect("orders:quote_detail", number=quote.number)
         if preview is not None and request.POST.get("confirm"):
             items = [(p.product, p.quantity, p.unit) for p in preview if p.can_be_added]
             _report_added(request, cart_lines_add(dealer_user=request.dealer_user, items=items))
