@@ -97,6 +97,14 @@ class CommonSettings(Settings):
         "What an order short of stock does, instead of the site's `B2B_ORDER_RULES`.",
         choices=RULES["stock"],
     )
+    # Quotes (erpsync.exporters.export_quote)
+    quotes_to_erp = Choice(
+        "`quote`: every quote version sent to a dealer becomes a quote document in the ERP (where the adapter can "
+        "take quotes), and cancelling the quote cancels it there; `order_only`: only the order an accepted quote "
+        "becomes goes to the ERP.",
+        choices=("quote", "order_only"),
+        default="order_only",
+    )
     # Schedules (erpsync.schedules)
     schedules = NumberMap(
         'Minutes between imports per entity (`{"stock": 5}`); 0 turns an entity\'s import off.',

@@ -24,13 +24,15 @@ from erpsync.adapters.base import (
     ErpOrder,
     ErpOrderLine,
     ErpPayment,
+    ErpQuote,
     OutcomeUnknownError,
     PermanentError,
 )
 from erpsync.binders import bind, to_external, to_external_many
 from erpsync.enqueue import outbox_enqueue
 from erpsync.models import SyncJob, ValueMap
-from orders.models import Order
+from orders.models import Order, QuoteStatus, QuoteVersion
+from orders.services.quotes import quote_erp_document_set
 from orders.services.transitions import order_erp_document_set, order_transition
 from orders.status import OrderStatus as S
 
@@ -209,6 +211,82 @@ def export_cancellation(*, adapter: ErpAdapter, job: SyncJob) -> str:
     return ack.document_id
 
 
+def quote_record(quote, version, connection) -> ErpQuote:
+    """The ERP's view of a quote version as sent: codes through the binder and value maps like an order's, the
+    quoted net unit prices, totals, validity and terms."""
+    lines = list(version.lines.select_related("product").order_by("line_no"))
+    item_codes = to_external_many(connection, "product", [line.product_id for line in lines])
+    unit_codes = dict(
+        ValueMap.objects.filter(connection=connection, kind=ValueMap.Kind.UNIT).values_list(
+            "local_value", "external_value"
+        )
+    )
+    currency = _erp_value(connection, ValueMap.Kind.CURRENCY, quote.currency)
+    return ErpQuote(
+        reference=quote_reference(quote.number, version.number),
+        customer_code=_external_code(connection, "customer", quote.dealer_id, quote.dealer.code),
+        quoted_on=timezone.localdate(version.sent_at),
+        valid_until=version.valid_until,
+        currency=currency,
+        lines=tuple(
+            ErpOrderLine(
+                line_no=line.line_no,
+                product_code=item_codes.get(line.product_id, line.product.sku),
+                quantity=line.quantity,
+                unit=unit_codes.get(line.unit_code, line.unit_code),
+                unit_price=line.quoted_price_net,
+                vat_rate=line.vat_rate,
+                currency=currency,
+                description=line.product.name,
+            )
+            for line in lines
+        ),
+        net=version.total_net,
+        vat=version.total_vat,
+        gross=version.total_gross,
+        terms=version.terms,
+        note=quote.note,
+    )
+
+
+def quote_reference(number: str, version: int) -> str:
+    """The ERP-side key of a quote version: its number and version (``Q2026-000012-2``)."""
+    return f"{number}-{version}"
+
+
+def export_quote(*, adapter: ErpAdapter, job: SyncJob) -> str:
+    """A sent quote version as the ERP's quote document, looked up by its reference before it is created. A quote
+    cancelled before its export ran is not exported."""
+    version = (
+        QuoteVersion.objects.select_related("quote__dealer")
+        .filter(quote_id=job.object_id, number=job.payload.get("version"), sent_at__isnull=False)
+        .first()
+    )
+    if version is None:
+        raise PermanentError(_("The quote version is not in the portal or was never sent."))
+    quote = version.quote
+    if quote.status == QuoteStatus.CANCELLED:
+        raise ExportSkipped(_("The quote was cancelled before it reached the ERP."))
+    record = quote_record(quote, version, job.connection)
+    ack = _lookup_first(adapter, adapter.quote_lookup, record.reference, lambda: adapter.quote_push(record))
+    _bind(job.connection, "quote", quote.pk, ack.document_id)
+    quote_erp_document_set(quote=quote, number=ack.document_number or ack.document_id)
+    return ack.document_id
+
+
+def export_quote_cancellation(*, adapter: ErpAdapter, job: SyncJob) -> str:
+    """Cancel the ERP's quote document of the quote's last exported version; nothing to do when the ERP never
+    received it."""
+    reference = job.payload.get("reference", "")
+    found = adapter.quote_lookup(reference)
+    if found is None:
+        raise ExportSkipped(_("The ERP never received this quote: nothing to cancel."))
+    ack = adapter.quote_cancel(
+        ErpCancel(reference=reference, document_id=found.document_id, reason=job.payload.get("reason", ""))
+    )
+    return ack.document_id
+
+
 def _amount(payload: dict, key: str) -> Decimal:
     try:
         return Decimal(str(payload[key]))
@@ -271,4 +349,6 @@ EXPORTERS = {
     SyncJob.Kind.ORDER_CANCEL: export_cancellation,
     SyncJob.Kind.PAYMENT_EXPORT: export_payment,
     SyncJob.Kind.REFUND_EXPORT: export_refund,
+    SyncJob.Kind.QUOTE_EXPORT: export_quote,
+    SyncJob.Kind.QUOTE_CANCEL: export_quote_cancellation,
 }

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dealers import hooks as dealer_hooks
 from erpsync import live
 from erpsync.adapters import settings_for
+from erpsync.exporters import quote_reference
 from erpsync.models import ErpConnection, SyncJob
 from erpsync.outbox import outbox_enqueue, outbox_enqueue_many
 from orders import hooks as order_hooks
@@ -54,6 +55,47 @@ def order_cancellation_queue(*, order: Order, reason: str = "") -> None:
     )
 
 
+def _quotes_pushed() -> bool:
+    """Whether the default connection pushes quotes to the ERP (``quotes_to_erp``: ``quote``)."""
+    connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("adapter", "settings").first()
+    if connection is None:
+        return False
+    try:
+        return settings_for(connection).quotes_to_erp == "quote"
+    except ImproperlyConfigured:  # the checks report the setting; a quote is not refused over it
+        return False
+
+
+def quote_export_queue(*, quote, version) -> None:
+    """A sent quote version goes to the ERP as a quote document when the connection pushes quotes."""
+    if not _quotes_pushed():
+        return
+    outbox_enqueue(
+        kind=SyncJob.Kind.QUOTE_EXPORT,
+        identity_key=f"quote:{quote_reference(quote.number, version.number)}",
+        object_id=quote.pk,
+        payload={"number": quote.number, "version": version.number},
+    )
+
+
+def quote_cancellation_queue(*, quote, reason: str = "") -> None:
+    """A cancelled quote whose last sent version was queued for the ERP is cancelled there too."""
+    exported = (
+        SyncJob.objects.filter(kind=SyncJob.Kind.QUOTE_EXPORT, object_id=quote.pk, identity_key__startswith="quote:")
+        .order_by("-pk")
+        .first()
+    )
+    if exported is None:
+        return
+    reference = exported.identity_key.removeprefix("quote:")
+    outbox_enqueue(
+        kind=SyncJob.Kind.QUOTE_CANCEL,
+        identity_key=f"quote:{reference}",
+        object_id=quote.pk,
+        payload={"number": quote.number, "reference": reference, "reason": reason},
+    )
+
+
 def default_stock_rule() -> str | None:
     """The stock shortfall rule the default connection chooses in its settings (``stock_shortfall``), if any."""
     connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("adapter", "settings").first()
@@ -84,6 +126,8 @@ def connect() -> None:
     order_hooks.order_approved.connect(order_export_queue)
     order_hooks.order_cancelling.connect(order_cancellation_queue)
     order_hooks.erp_stock_rule.connect(default_stock_rule)
+    order_hooks.quote_sent.connect(quote_export_queue)
+    order_hooks.quote_cancelling.connect(quote_cancellation_queue)
     payment_hooks.collections_recorded.connect(collections_queue)
     payment_hooks.refund_made.connect(refund_queue)
     dealer_hooks.live_balance_offered.connect(live.live_balance_offered)

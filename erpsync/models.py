@@ -36,6 +36,7 @@ class Entity(models.TextChoices):
     BALANCE = "balance", _("Balance")
     CREDIT = "credit", _("Credit limit and hold")
     ORDER = "order", _("Order")
+    QUOTE = "quote", _("Quote")
     ORDER_STATUS = "order_status", _("Order status")
     DELIVERY = "delivery", _("Delivery")
     INVOICE = "invoice", _("Invoice")
@@ -223,6 +224,8 @@ class SyncJob(TimeStampedModel):
         PAYMENT_EXPORT = "payment_export", _("Export collection")
         REFUND_EXPORT = "refund_export", _("Export credit memo")
         CUSTOMER_EXPORT = "customer_export", _("Export customer")
+        QUOTE_EXPORT = "quote_export", _("Export quote")
+        QUOTE_CANCEL = "quote_cancel", _("Cancel quote")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

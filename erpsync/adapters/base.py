@@ -59,6 +59,7 @@ from erpsync.adapters.records import (
     ErpPriceList,
     ErpProduct,
     ErpProductUnit,
+    ErpQuote,
     ErpStock,
     ErpUnit,
     ErpWarehouse,
@@ -97,6 +98,7 @@ __all__ = [
     "ErpPriceList",
     "ErpProduct",
     "ErpProductUnit",
+    "ErpQuote",
     "ErpStock",
     "ErpUnit",
     "ErpWarehouse",
@@ -136,6 +138,7 @@ class Capability(enum.StrEnum):
     DELTA = "delta"
     LIVE_STOCK = "live_stock"
     LIVE_BALANCE = "live_balance"
+    QUOTES = "quotes"  # quote_push, quote_lookup and quote_cancel
 
 
 # --- Feeds ---------------------------------------------------------------------------------------------------
@@ -262,6 +265,18 @@ class ErpAdapter:
         raise NotImplementedError
 
     def order_cancel(self, cancel: ErpCancel) -> ErpAck:
+        raise NotImplementedError
+
+    def quote_lookup(self, reference: str) -> ErpOrderAck | None:
+        """The ERP's quote document carrying ``reference``, or None (``Capability.QUOTES``)."""
+        raise NotImplementedError
+
+    def quote_push(self, quote: ErpQuote) -> ErpOrderAck:
+        """Create the quote document (``Capability.QUOTES``)."""
+        raise NotImplementedError
+
+    def quote_cancel(self, cancel: ErpCancel) -> ErpAck:
+        """Cancel (close) the quote document (``Capability.QUOTES``)."""
         raise NotImplementedError
 
     def payment_lookup(self, reference: str) -> ErpAck | None:

@@ -332,6 +332,24 @@ class ErpOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class ErpQuote:
+    """A quote version sent to a dealer. ``reference`` (the portal quote number and version, ``Q2026-000012-2``)
+    is the ERP-side key that keeps the export idempotent; each version sent is its own ERP quote."""
+
+    reference: str
+    customer_code: str
+    quoted_on: date
+    valid_until: date
+    currency: str
+    lines: tuple[ErpOrderLine, ...]
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    terms: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ErpOrderAck:
     """The ERP's document for an order: its internal id and the number people see.
 

@@ -522,6 +522,17 @@ def quote_cancel(*, quote: Quote, actor, note: str = "", dealer_user: DealerUser
     return quote
 
 
+@transaction.atomic
+def quote_erp_document_set(*, quote: Quote, number: str) -> bool:
+    """Record the ERP's quote document number; returns whether it changed (an empty number changes nothing)."""
+    number = (number or "").strip()[:64]
+    if not number:
+        return False
+    changed = Quote.objects.filter(pk=quote.pk).exclude(erp_document_number=number).update(erp_document_number=number)
+    quote.erp_document_number = number
+    return bool(changed)
+
+
 def _explanation(price) -> list[dict]:
     if not price.exists:
         texts = {}

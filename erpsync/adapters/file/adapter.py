@@ -26,6 +26,7 @@ from erpsync.adapters.base import (
     ErpOrder,
     ErpOrderAck,
     ErpPayment,
+    ErpQuote,
     Feed,
     FeedError,
     OutcomeUnknownError,
@@ -68,6 +69,7 @@ class FileAdapter(ErpAdapter):
             Capability.DOCUMENTS,
             Capability.LEDGER,
             Capability.ORDER_PUSH,
+            Capability.QUOTES,
             Capability.ORDER_CANCEL,
             Capability.ORDER_LOOKUP,
             Capability.PAYMENT_PUSH,
@@ -178,6 +180,19 @@ class FileAdapter(ErpAdapter):
     def order_cancel(self, cancel: ErpCancel) -> ErpAck:
         """Writes ``outbound/cancellations/{reference}.xml``, once per reference (see ``order_push``)."""
         self._deliver("cancellations", cancel.reference, cancel)
+        return self._ack(cancel.reference)
+
+    def quote_push(self, quote: ErpQuote) -> ErpOrderAck:
+        """Writes ``outbound/quotes/{reference}.xml``, once per reference (see ``order_push``)."""
+        self._deliver("quotes", quote.reference, quote)
+        return self._order_ack(quote.reference)
+
+    def quote_lookup(self, reference: str) -> ErpOrderAck | None:
+        return self._order_ack(reference) if self._handed_over("quotes", check_reference(reference)) else None
+
+    def quote_cancel(self, cancel: ErpCancel) -> ErpAck:
+        """Writes ``outbound/quote_cancellations/{reference}.xml``, once per reference (see ``order_push``)."""
+        self._deliver("quote_cancellations", cancel.reference, cancel)
         return self._ack(cancel.reference)
 
     def payment_push(self, payment: ErpPayment) -> ErpAck:

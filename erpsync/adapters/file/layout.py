@@ -39,7 +39,14 @@ ENTITIES: tuple[str, ...] = (
     "credit_memo",
     "ledger",
 )
-OUTBOUND_KINDS: tuple[str, ...] = ("orders", "cancellations", "payments", "credit_memos")
+OUTBOUND_KINDS: tuple[str, ...] = (
+    "orders",
+    "cancellations",
+    "payments",
+    "credit_memos",
+    "quotes",
+    "quote_cancellations",
+)
 FEED_SUFFIXES = frozenset({".csv", ".xml"})
 TEMP_SUFFIXES = frozenset({".tmp", ".part"})
 

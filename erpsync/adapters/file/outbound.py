@@ -1,4 +1,5 @@
-"""Documents the portal hands to the ERP, as XML: orders, cancellations, payments and credit memos.
+"""Documents the portal hands to the ERP, as XML: orders, cancellations, payments, credit memos, quotes and quote
+cancellations.
 
 Every field of the record becomes a child element of the same name, in the record's field order; tuples of
 records (an order's lines) or of values (a payment's invoice numbers) become a container (``<Lines>``,
@@ -26,6 +27,8 @@ ROOT_ELEMENTS: dict[str, str] = {
     "cancellations": "Cancellation",
     "payments": "Payment",
     "credit_memos": "CreditMemo",
+    "quotes": "Quote",
+    "quote_cancellations": "QuoteCancellation",
 }
 _CONTAINERS = {"lines": ("Lines", "Line"), "invoice_numbers": ("InvoiceNumbers", "InvoiceNumber")}
 # Characters XML 1.0 cannot carry at all, not even escaped.
