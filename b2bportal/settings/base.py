@@ -241,6 +241,8 @@ B2B_SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 12)
 NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 900)
 NOTIFICATIONS_DIGEST_MINUTES = env_int("NOTIFICATIONS_DIGEST_MINUTES", 15)
+# A dealer is reminded this many days before a quote sent to them expires (0: no reminder).
+QUOTE_REMINDER_DAYS = env_int("QUOTE_REMINDER_DAYS", 3)
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

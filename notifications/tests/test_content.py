@@ -35,6 +35,8 @@ PHRASES = {
     "quote_accepted": ("Bayi teklifi kabul etti", "The dealer accepted the quote"),
     "quote_declined": ("Bayi teklifi reddetti", "The dealer declined the quote"),
     "quote_revision_requested": ("yeni bir sürümünü istiyor", "asks for a new version of the quote"),
+    "quote_requested": ("fiyatlandırılmayı bekliyorlar", "they wait to be priced"),
+    "quote_expiring": ("o tarihten önce kabul edin", "accept it before then"),
 }
 
 
@@ -67,6 +69,8 @@ def params():
             "quote_accepted": on_quote,
             "quote_declined": on_quote,
             "quote_revision_requested": on_quote,
+            "quote_requested": on_quote,
+            "quote_expiring": {**on_quote, "valid_until": (today + timedelta(days=3)).isoformat()},
             "order_awaiting_approval": on_order,
             "order_approved": on_order,
             "order_held": on_order,

@@ -44,7 +44,7 @@ from orders.models import (
     QuoteStatus,
     QuoteVersion,
 )
-from orders.quote_notifications import quote_event_notify
+from orders.quote_notifications import quote_event_notify, quote_expiring_notify
 from orders.services.placement import order_place
 
 Q = QuoteStatus
@@ -501,6 +501,33 @@ def quotes_expire_due(*, today: dt.date | None = None) -> int:
             _move(quote, Q.EXPIRED, action=QuoteEvent.Action.EXPIRED, actor=None, version=version.number)
             expired += 1
     return expired
+
+
+def quotes_remind_expiring(*, days: int, today: dt.date | None = None) -> int:
+    """Remind the dealer of every sent quote whose validity date is within ``days`` days from ``today`` (and not
+    past), once per version however often it runs (the notice's key is the quote and version). Returns how many
+    quotes are in that window; ``days`` 0 reminds nobody."""
+    if days <= 0:
+        return 0
+    today = today or timezone.localdate()
+    versions = (
+        QuoteVersion.objects.filter(
+            quote__status=Q.SENT,
+            sent_at__isnull=False,
+            valid_until__gte=today,
+            valid_until__lte=today + dt.timedelta(days=days),
+        )
+        .select_related("quote__requested_by")
+        .order_by("pk")
+    )
+    reminded = 0
+    for version in versions:
+        if quote_sent_version(version.quote).pk != version.pk:
+            continue  # an earlier version of a quote sent again
+        with transaction.atomic():
+            quote_expiring_notify(quote=version.quote, version=version)
+        reminded += 1
+    return reminded
 
 
 @transaction.atomic
