@@ -23,6 +23,7 @@ from erpsync.adapters.base import (
     ErpCreditMemo,
     ErpOrder,
     ErpOrderLine,
+    ErpOrderState,
     ErpPayment,
     ErpQuote,
     OutcomeUnknownError,
@@ -271,7 +272,23 @@ def export_quote(*, adapter: ErpAdapter, job: SyncJob) -> str:
     ack = _lookup_first(adapter, adapter.quote_lookup, record.reference, lambda: adapter.quote_push(record))
     _bind(job.connection, "quote", quote.pk, ack.document_id)
     quote_erp_document_set(quote=quote, number=ack.document_number or ack.document_id)
+    _supersede(adapter, quote, version, record.reference)
     return ack.document_id
+
+
+def _supersede(adapter: ErpAdapter, quote, version, reference: str) -> None:
+    """One quote, one open quote document in the ERP: the documents of the versions sent before ``version`` are
+    cancelled there once the new one is in (each stays in the ERP's history under its own number). Run again after
+    a failure, it finds them cancelled and does nothing more."""
+    earlier = quote.versions.filter(number__lt=version.number, sent_at__isnull=False).order_by("number")
+    for number in earlier.values_list("number", flat=True):
+        old = quote_reference(quote.number, number)
+        found = adapter.quote_lookup(old)
+        if found is None or found.state != ErpOrderState.OPEN:
+            continue
+        with portal_language():
+            reason = _("Replaced by %(reference)s.") % {"reference": reference}
+        adapter.quote_cancel(ErpCancel(reference=old, document_id=found.document_id, reason=reason))
 
 
 def export_quote_cancellation(*, adapter: ErpAdapter, job: SyncJob) -> str:

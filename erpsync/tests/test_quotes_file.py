@@ -75,6 +75,10 @@ def test_each_version_sent_is_its_own_quote_document(tmp_path, shop):
     drain_outbox(connection.pk)
     names = sorted(p.name for p in (tmp_path / "drop" / "outbound" / "quotes").glob("*.xml"))
     assert names == [f"{quote.number}-1.xml", f"{quote.number}-2.xml"]
+    # The version replaced is cancelled in the ERP: one quote, one open quote document.
+    cancelled = tmp_path / "drop" / "outbound" / "quote_cancellations" / f"{quote.number}-1.xml"
+    assert fromstring(cancelled.read_bytes()).findtext("reason") == f"Replaced by {quote.number}-2."
+    assert [p.name for p in cancelled.parent.glob("*.xml")] == [cancelled.name]
 
 
 def test_cancelling_a_quote_the_erp_holds_cancels_it_there(tmp_path, shop):

@@ -50,6 +50,7 @@ class SapB1Adapter(SapB1Reads, SapB1Writes, SapB1Session, ErpAdapter):
             Capability.LIVE_BALANCE,
             Capability.LEDGER,
             Capability.OPEN_ORDERS,
+            Capability.QUOTES,
         }
     )
     settings_class = SapB1Settings

@@ -1,5 +1,6 @@
 """What the SAP Business One adapter writes: sales orders (looked up by reference before every create, approval
-drafts included), their cancellation, incoming payments and credit memos.
+drafts included), their cancellation, sales quotations (``Quotations``, looked up the same way) and their
+cancellation, incoming payments and credit memos.
 
 An order carries the portal number in ``reference_field``, the PO in ``po_number_field``, the dealer's ship-to
 address (``ShipToCode``, the SAP address name imported from ``BPAddresses``; an address proposed in the portal,
@@ -14,7 +15,16 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from erpsync.adapters.base import ErpAck, ErpCancel, ErpCreditMemo, ErpOrder, ErpOrderAck, ErpPayment, PermanentError
+from erpsync.adapters.base import (
+    ErpAck,
+    ErpCancel,
+    ErpCreditMemo,
+    ErpOrder,
+    ErpOrderAck,
+    ErpPayment,
+    ErpQuote,
+    PermanentError,
+)
 from erpsync.adapters.http import text as _text
 from erpsync.adapters.sap_b1.mapping import (
     CLOSED,
@@ -69,7 +79,7 @@ class SapB1Writes:
             )
         return found
 
-    def _order_lines(self, order: ErpOrder) -> list[dict[str, Any]]:
+    def _order_lines(self, order: ErpOrder | ErpQuote) -> list[dict[str, Any]]:
         """The order's lines as SAP takes them, or PermanentError naming every line SAP would refuse."""
         items = self._items_of(line.product_code for line in order.lines)
         units = {code.casefold(): entry for entry, code in self._unit_codes().items()}
@@ -195,6 +205,61 @@ class SapB1Writes:
         if row.get("Cancelled") == YES:
             return ack  # cancelled before (a retry after an unanswered cancel): nothing left to do
         self._call("POST", f"Orders({int(row['DocEntry'])})/Cancel", write=True)
+        return ack
+
+    # -- sales quotations ------------------------------------------------------------------------------------------
+
+    def _find_quotation(self, reference: str) -> dict[str, Any] | None:
+        """The quotation carrying ``reference`` (the live one when an earlier one was cancelled), or None."""
+        query = {
+            "$select": "DocEntry,DocNum,Cancelled,DocumentStatus",
+            "$filter": f"{self.reference_field} eq {quote_literal(reference)}",
+            "$orderby": "DocEntry",
+        }
+        rows = list(self._collection("Quotations", query))
+        live = [row for row in rows if row.get("Cancelled") != YES]
+        return (live or rows)[0] if rows else None
+
+    def quote_lookup(self, reference: str) -> ErpOrderAck | None:
+        row = self._find_quotation(reference)
+        return None if row is None else order_ack(reference, row)
+
+    def quote_push(self, quote: ErpQuote) -> ErpOrderAck:
+        """A sales quotation: the portal reference in ``reference_field``, the validity date as ``DocDueDate``
+        (SAP's "Valid Until"), the dealer's note in ``Comments``, the terms in ``ClosingRemarks`` (printed under
+        the lines), the lines as an order's (warehouse, VAT group, unit) at the quoted net prices. Looked up first:
+        a retry after an unanswered create finds it instead of adding another."""
+        existing = self._find_quotation(quote.reference)
+        if existing is not None:
+            return order_ack(quote.reference, existing)
+        body: dict[str, Any] = {
+            "CardCode": quote.customer_code,
+            self.reference_field: quote.reference,
+            "DocDate": quote.quoted_on.isoformat(),
+            "DocDueDate": quote.valid_until.isoformat(),
+        }
+        if quote.note:
+            body["Comments"] = quote.note[:254]
+        if quote.terms:
+            body["ClosingRemarks"] = quote.terms
+        body["DocumentLines"] = self._order_lines(quote)
+        created = self._json(self._call("POST", "Quotations", body=body, write=True))
+        return order_ack(quote.reference, created)
+
+    def quote_cancel(self, cancel: ErpCancel) -> ErpAck:
+        """Cancel the quotation (``Quotations(n)/Cancel``). Done already when it is cancelled; a quotation SAP
+        closed (copied to an order there, or closed by hand) is left as it is."""
+        select = {"$select": "DocEntry,DocNum,Cancelled,DocumentStatus"}
+        if cancel.document_id.isdigit():
+            row = self._json(self._call("GET", f"Quotations({int(cancel.document_id)})", query=select))
+        else:
+            row = self._find_quotation(cancel.reference)
+            if row is None:
+                raise PermanentError(f"SAP B1 holds no quotation with reference {cancel.reference!r}")
+        ack = ErpAck(cancel.reference, str(row["DocEntry"]), _text(row.get("DocNum")))
+        if row.get("Cancelled") == YES or row.get("DocumentStatus") == CLOSED:
+            return ack
+        self._call("POST", f"Quotations({int(row['DocEntry'])})/Cancel", write=True)
         return ack
 
     def payment_lookup(self, reference: str) -> ErpAck | None:

@@ -71,6 +71,7 @@ class Company(MasterData, SalesDocuments, Payments):
         self.uoms: dict[int, dict[str, Any]] = {}
         self.business_partners: dict[str, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
+        self.quotations: dict[int, dict[str, Any]] = {}
         self.delivery_notes: dict[int, dict[str, Any]] = {}
         self.invoices: dict[int, dict[str, Any]] = {}
         self.credit_notes: dict[int, dict[str, Any]] = {}
@@ -85,7 +86,8 @@ class Company(MasterData, SalesDocuments, Payments):
         # Credit note DocEntry → [(invoice DocEntry, amount applied)]: taken back when the credit note is cancelled.
         self._credit_applied: dict[int, list[tuple[int, float]]] = {}
         # Each object type numbers its own DocEntry and DocNum, the way ONNM series do.
-        numbered = (*DOCUMENT_SETS, "Drafts", "IncomingPayments")
+        numbered = (*(name for name in DOCUMENT_SETS if name != "Quotations"), "Drafts", "IncomingPayments",
+                    "Quotations")  # fmt: skip
         self._doc_entry = dict.fromkeys(numbered, 0)
         self._doc_num = {name: 1000 * (i + 1) for i, name in enumerate(numbered)}
 

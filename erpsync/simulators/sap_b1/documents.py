@@ -1,5 +1,6 @@
-"""The company's marketing documents: orders, deliveries, invoices, credit notes and approval drafts, with their
-effects on stock and on the documents they were copied from, and their cancellation, closing and reopening."""
+"""The company's marketing documents: quotations, orders, deliveries, invoices, credit notes and approval drafts,
+with their effects on stock and on the documents they were copied from, and their cancellation, closing and
+reopening. A quotation has no effect on stock or balances; its DocDueDate is its "valid until"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from erpsync.simulators.sap_b1.clock import day
 from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error, refuse
 from erpsync.simulators.sap_b1.schema import (
     CANCELLATION,
+    CANCELLED_IN_PLACE,
     CLOSED,
     CREDIT_NOTE,
     DELIVERY,
@@ -60,6 +62,8 @@ class SalesDocuments:
             raise refuse("Document must contain at least one row")
         if set_name in {"Orders", "Drafts"} and not document["DocDueDate"]:
             raise refuse("Update the 'Delivery Date' field (DocDueDate)")
+        if set_name == "Quotations" and not document["DocDueDate"]:
+            raise refuse("Update the 'Valid Until' field (DocDueDate)")
         for name in ("DocDate", "DocDueDate", "TaxDate"):
             if document[name] is not None and not is_date(document[name]):
                 raise B1Error(400, BAD_REQUEST, f"Property '{name}' has an invalid date {document[name]!r}")
@@ -354,11 +358,11 @@ class SalesDocuments:
     def cancel_document(self, set_name: str, document: dict[str, Any]) -> None:
         """Cancel: refused if closed, cancelled or already copied to a target document; releases commitments.
 
-        An order is cancelled in place (``Cancelled`` tYES, ``CancelStatus`` csYes). A posted document (delivery,
-        invoice, credit note) is cancelled the way SAP 9 and later do it: the document is marked cancelled
-        (csYes, closed) and a cancellation document is added to the same set (``CancelStatus`` csCancellation,
-        closed, same customer and amounts, its lines based on the cancelled document's lines); stock and balance
-        effects are reversed.
+        An order or a quotation is cancelled in place (``Cancelled`` tYES, ``CancelStatus`` csYes). A posted
+        document (delivery, invoice, credit note) is cancelled the way SAP 9 and later do it: the document is marked
+        cancelled (csYes, closed) and a cancellation document is added to the same set (``CancelStatus``
+        csCancellation, closed, same customer and amounts, its lines based on the cancelled document's lines); stock
+        and balance effects are reversed.
         """
         if document["Cancelled"] == YES:
             raise refuse(f"Document {document['DocNum']} is already cancelled")
@@ -374,13 +378,13 @@ class SalesDocuments:
         if applied:
             self._take_back_credit(document)
         self._release_open(set_name, document)
-        if set_name != "Orders":
+        if set_name not in CANCELLED_IN_PLACE:
             self._reverse_posting(set_name, document)
         document["Cancelled"] = YES
         document["CancelStatus"] = "csYes"
         document["DocumentStatus"] = CLOSED
         self.stamp(set_name, document["DocEntry"], document)
-        if set_name != "Orders":
+        if set_name not in CANCELLED_IN_PLACE:
             self._add_cancellation(set_name, document)
         self._refresh_balances(document["CardCode"])
 

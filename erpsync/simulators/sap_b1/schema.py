@@ -19,7 +19,7 @@ OPEN, CLOSED = "bost_Open", "bost_Close"
 CANCELLATION = "csCancellation"
 
 # BoObjectTypes of the marketing documents (used in BaseType on copied lines).
-ORDER, DELIVERY, INVOICE, CREDIT_NOTE = 17, 15, 13, 14
+ORDER, DELIVERY, INVOICE, CREDIT_NOTE, QUOTATION = 17, 15, 13, 14, 23
 
 
 def money(value: float) -> float:
@@ -345,6 +345,15 @@ ENTITY_SETS: dict[str, EntitySet] = {
         EntitySet("UnitOfMeasurements", "uoms", ("AbsEntry",), uom_template, "UnitOfMeasurement"),
         EntitySet("BusinessPartners", "business_partners", ("CardCode",), business_partner_template, "BusinessPartner"),
         EntitySet("Orders", "orders", ("DocEntry",), document_template, "Document", actions=DOCUMENT_ACTIONS),
+        # Sales quotations (oQuotations): the same Document type as orders; they commit no stock.
+        EntitySet(
+            "Quotations",
+            "quotations",
+            ("DocEntry",),
+            document_template,
+            "Document",
+            actions=frozenset({"Cancel", "Close"}),
+        ),
         EntitySet(
             "DeliveryNotes", "delivery_notes", ("DocEntry",), document_template, "Document", actions=DOCUMENT_ACTIONS
         ),
@@ -365,10 +374,13 @@ ENTITY_SETS: dict[str, EntitySet] = {
     )
 }
 
-DOCUMENT_SETS = {"Orders": ORDER, "DeliveryNotes": DELIVERY, "Invoices": INVOICE, "CreditNotes": CREDIT_NOTE}
+DOCUMENT_SETS = {"Orders": ORDER, "DeliveryNotes": DELIVERY, "Invoices": INVOICE, "CreditNotes": CREDIT_NOTE,
+                 "Quotations": QUOTATION}  # fmt: skip
+# Cancelled in place (no cancellation document): documents that post nothing.
+CANCELLED_IN_PLACE = frozenset({"Orders", "Quotations"})
 SET_OF_TYPE = {number: name for name, number in DOCUMENT_SETS.items()}
 OBJECT_CODES = {"Orders": "oOrders", "DeliveryNotes": "oDeliveryNotes", "Invoices": "oInvoices",
-                "CreditNotes": "oCreditNotes", "Drafts": "oOrders"}  # fmt: skip
+                "CreditNotes": "oCreditNotes", "Drafts": "oOrders", "Quotations": "oQuotations"}  # fmt: skip
 # Read-only on PATCH: keys, numbering, status and the sums the company computes.
 READ_ONLY = frozenset(
     {
