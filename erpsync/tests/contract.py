@@ -51,6 +51,7 @@ from erpsync.adapters.base import (
     ErpPriceList,
     ErpProduct,
     ErpProductUnit,
+    ErpQuote,
     ErpStock,
     ErpUnit,
     ErpWarehouse,
@@ -85,8 +86,8 @@ class ErpSide(abc.ABC):
 
     @abc.abstractmethod
     def received(self, kind: str) -> list[str]:
-        """References of the documents of ``kind`` ("orders", "cancellations", "payments", "credit_memos")
-        the ERP holds, one entry per document: a reference listed twice means a duplicate."""
+        """References of the documents of ``kind`` ("orders", "cancellations", "payments", "credit_memos", "quotes",
+        "quote_cancellations") the ERP holds, one entry per document: a reference listed twice means a duplicate."""
 
     @abc.abstractmethod
     def consume(self) -> None:
@@ -120,6 +121,10 @@ class ErpSide(abc.ABC):
         """The payment or credit memo to push for ``kind`` ("payments", "credit_memos"); an ERP whose credit memos
         must name one of its own invoices sets that invoice up here."""
         return sample_payment() if kind == "payments" else sample_credit_memo()
+
+    def sample_quote(self) -> ErpQuote:
+        """The quote to push (``Capability.QUOTES``)."""
+        return sample_quote()
 
     def invalid_order(self) -> ErpOrder:
         """An order this ERP refuses permanently (by default: a reference no ERP can key on)."""
@@ -156,6 +161,24 @@ def sample_order(reference: str = "B2B-2026-000123") -> ErpOrder:
         requested_on=date(2026, 3, 5),
         delivery_address="Atatürk Cad. No:1 Şişli İstanbul",
         note="Kapıda teslim",
+    )
+
+
+def sample_quote(reference: str = "Q2026-000123-2") -> ErpQuote:
+    """A quote's second version, on the contract's order lines at quoted prices."""
+    order = sample_order()
+    return ErpQuote(
+        reference=reference,
+        customer_code=order.customer_code,
+        quoted_on=date(2026, 3, 1),
+        valid_until=date(2026, 3, 15),
+        currency="TRY",
+        lines=order.lines,
+        net=order.net,
+        vat=order.vat,
+        gross=order.gross,
+        terms="Teslim 5 iş günü, vade 30 gün",
+        note="Şantiye için özel fiyat",
     )
 
 
@@ -373,6 +396,9 @@ class AdapterContract:
             assert type(adapter).payment_lookup is not ErpAdapter.payment_lookup
         if adapter.supports(Capability.CREDIT_MEMO_PUSH):
             assert type(adapter).credit_memo_lookup is not ErpAdapter.credit_memo_lookup
+        for name in ("quote_push", "quote_lookup", "quote_cancel"):
+            overridden = getattr(type(adapter), name) is not getattr(ErpAdapter, name)
+            assert overridden == adapter.supports(Capability.QUOTES), f"{name}: quotes declared or not"
         assert type(adapter).test_connection is not ErpAdapter.test_connection
         assert adapter.key, "an adapter names its key"
 
@@ -495,6 +521,29 @@ class AdapterContract:
         erp.consume()
         assert erp.received(kind) == [document.reference]
 
+    def test_quote_push_lookup_cancel_and_no_duplicate(self, erp: ErpSide, adapter: ErpAdapter) -> None:
+        self._require(adapter, Capability.QUOTES)
+        quote = erp.sample_quote()
+
+        ack = adapter.quote_push(quote)
+
+        assert isinstance(ack, ErpOrderAck)
+        assert (ack.reference, bool(ack.document_id)) == (quote.reference, True)
+        found = adapter.quote_lookup(quote.reference)
+        assert found is not None and (found.reference, found.document_id) == (ack.reference, ack.document_id)
+        assert adapter.quote_lookup("Q2026-000123-9") is None
+        erp.consume()
+        assert adapter.quote_push(quote).document_id == ack.document_id  # found again, not sent twice
+        erp.consume()
+        assert erp.received("quotes") == [quote.reference]
+        assert erp.received("orders") == []  # a quote is not an order
+
+        cancelled = adapter.quote_cancel(ErpCancel(quote.reference, document_id=found.document_id, reason="İptal"))
+
+        assert isinstance(cancelled, ErpAck) and cancelled.reference == quote.reference
+        erp.consume()
+        assert erp.received("quote_cancellations") == [quote.reference]
+
     def test_unavailable_erp_is_retryable(self, erp: ErpSide, adapter: ErpAdapter) -> None:
         if not erp.supports_failure(UNAVAILABLE):
             pytest.skip("the simulator cannot be made unavailable")
@@ -559,4 +608,5 @@ __all__ = [
     "sample_credit_memo",
     "sample_order",
     "sample_payment",
+    "sample_quote",
 ]

@@ -298,6 +298,7 @@ class SapB1ErpSide(ErpSide):
     def received(self, kind: str) -> list[str]:
         with self.company.lock:
             orders = list(self.company.orders.values())
+            quotations = list(self.company.quotations.values())
             payments = list(self.company.incoming_payments.values())
             credit_notes = list(self.company.credit_notes.values())
         if kind == "payments":
@@ -308,6 +309,10 @@ class SapB1ErpSide(ErpSide):
             return sorted(order["NumAtCard"] for order in orders)
         if kind == "cancellations":
             return sorted(order["NumAtCard"] for order in orders if order["Cancelled"] == YES)
+        if kind == "quotes":
+            return sorted(quotation["NumAtCard"] for quotation in quotations)
+        if kind == "quote_cancellations":
+            return sorted(quotation["NumAtCard"] for quotation in quotations if quotation["Cancelled"] == YES)
         return []
 
     def consume(self) -> None:
