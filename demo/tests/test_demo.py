@@ -47,7 +47,7 @@ from demo import catalogue, company, erp_export, erp_import, load
 from demo.customers import KUZEY, YILDIZ
 from demo.users import ADMIN_EMAIL
 from erpsync.models import ErpConnection, SyncCursor, SyncIssue, SyncRun
-from orders.models import Order
+from orders.models import Order, Quote, QuoteStatus
 from orders.reasons import reasons_text
 from orders.rules import RULE_LABELS
 from orders.status import OrderStatus, can_transition
@@ -265,7 +265,9 @@ def test_agreements_respect_their_constraints_and_span_past_present_and_future(o
 
 
 def test_orders_have_consistent_amounts_and_a_valid_history(output):
-    orders = list(Order.objects.prefetch_related("lines", "status_changes").select_related("delivery_address"))
+    # The demo's order history (the order an accepted quote became was placed now: see the quotes' test).
+    history = Order.objects.filter(quote__isnull=True)
+    orders = list(history.prefetch_related("lines", "status_changes").select_related("delivery_address"))
     assert 10 <= len(orders) <= 20
     statuses = {order.status for order in orders}
     assert statuses >= {
@@ -315,6 +317,27 @@ def test_orders_have_consistent_amounts_and_a_valid_history(output):
             assert before.created_at <= after.created_at
         assert order.placed_at <= history[0].created_at + timedelta(seconds=1)
         assert history[-1].created_at <= now
+
+
+def test_the_demo_has_a_quote_in_each_state_made_through_the_services(output):
+    quotes = {quote.status: quote for quote in Quote.objects.select_related("order", "dealer")}
+    assert set(quotes) == set(QuoteStatus.values)
+    assert all(quote.dealer.code == "120.35.001" for quote in quotes.values())
+    assert quotes[QuoteStatus.REQUESTED].versions.get().priced_at is None
+    assert quotes[QuoteStatus.DRAFT].versions.get().sent_at is None
+    expired = quotes[QuoteStatus.EXPIRED].versions.get()
+    assert expired.valid_until < timezone.localdate()
+    # The accepted quote became an order at the quoted prices, through placement.
+    accepted = quotes[QuoteStatus.ACCEPTED]
+    quoted = {line.product_id: line.quoted_price_net for line in accepted.versions.get().lines.all()}
+    assert accepted.order.po_number == "PO-Q-1"
+    assert {line.product_id: line.unit_price_net for line in accepted.order.lines.all()} == quoted
+    assert all(price is not None for price in quoted.values())
+    # Each step is in the quote's history.
+    assert list(quotes[QuoteStatus.CANCELLED].events.values_list("action", flat=True)) == [
+        "requested", "priced", "sent", "cancelled",
+    ]  # fmt: skip
+    assert re.search(r"orders.Quote +8  \(\+8\)", output)
 
 
 def test_the_approval_queue_finds_the_demo_orders_by_reason(output):
