@@ -24,6 +24,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from django.utils.translation import gettext
 
 from payments.statements.fingerprints import normalise_reference
+from payments.statements.ibans import statement_account
 from payments.statements.records import (
     MAX_STATEMENT_BYTES,
     ParsedStatement,
@@ -187,7 +188,7 @@ def _parse_xml(data: bytes, file_name: str) -> tuple[Element, dict[Element, int]
 
 
 def _statement(reader: _Reader, statement: Element) -> ParsedStatement:
-    account = reader.text(statement, "Acct/Id/IBAN", "Acct/Id/Othr/Id")
+    account = statement_account(reader.text(statement, "Acct/Id/IBAN", "Acct/Id/Othr/Id")).number
     if not account:
         raise reader.error(gettext("The statement has no account (Acct/Id)."), statement, "Acct/Id")
     opening = closing = None

@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from b2bportal.text import compact_key
+from payments.statements.ibans import statement_account
 
 #: References banks write when there is none.
 EMPTY_REFERENCES = frozenset({"", "NONREF", "NOTPROVIDED", "NONE", "-", "0"})
@@ -33,7 +34,8 @@ def line_key(
 ) -> str:
     reference = normalise_reference(bank_reference)
     identity = f"ref:{reference}" if reference else f"text:{compact_key(description)}"
-    return "|".join((account, booking_date.isoformat(), f"{amount:.2f}", currency, identity))
+    number = statement_account(account).number
+    return "|".join((number, booking_date.isoformat(), f"{amount:.2f}", currency, identity))
 
 
 def fingerprints(keys: Iterable[str]) -> list[str]:

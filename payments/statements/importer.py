@@ -29,7 +29,7 @@ from payments.statements.camt053_format import parse_camt053
 from payments.statements.choices import csv_profile
 from payments.statements.csv_format import parse_csv
 from payments.statements.fingerprints import fingerprints, line_key, normalise_reference
-from payments.statements.ibans import normalise_iban
+from payments.statements.ibans import normalise_iban, statement_account
 from payments.statements.mt940_format import parse_mt940
 from payments.statements.profiles import CsvProfile, ProfileError
 from payments.statements.records import MAX_STATEMENT_BYTES, ParsedStatement, StatementError
@@ -113,7 +113,7 @@ def statement_import(
     if earlier is not None:
         return ImportResult(statement=earlier, already_imported=True)
     statement = _merge(_parse(file_name, data, format, profile, account_iban), account_iban, file_name)
-    account = normalise_iban(statement.account) or re.sub(r"\s+", "", statement.account).upper()
+    account = statement_account(statement.account).number
     if not account or len(account) > 34:
         raise StatementError(
             gettext("The account %(account)r is not an IBAN.") % {"account": statement.account}, file_name=file_name
@@ -223,16 +223,17 @@ def _parse(file_name, data, format, profile, account_iban) -> list[ParsedStateme
             ) from None
         if profile is None:
             raise StatementError(gettext("There is no CSV profile %(name)r.") % {"name": name}, file_name=file_name)
-    if account_iban and not normalise_iban(account_iban):
+    given = statement_account(account_iban)
+    if account_iban and not normalise_iban(given.number):
         raise StatementError(
             gettext("The account IBAN %(iban)r is not valid.") % {"iban": account_iban}, file_name=file_name
         )
-    return parse_csv(data, file_name=file_name, profile=profile, account_iban=normalise_iban(account_iban) or "")
+    return parse_csv(data, file_name=file_name, profile=profile, account_iban=given.number)
 
 
 def _merge(statements: list[ParsedStatement], account_iban: str, file_name: str) -> ParsedStatement:
     """The file's statements as one: all of one account and currency, from the earliest to the latest."""
-    accounts = {normalise_iban(s.account) or s.account for s in statements}
+    accounts = {statement_account(s.account).number for s in statements}
     if len(accounts) > 1:
         raise StatementError(
             gettext("The file holds statements of several accounts (%(accounts)s); import one file per account.")
@@ -240,7 +241,7 @@ def _merge(statements: list[ParsedStatement], account_iban: str, file_name: str)
             file_name=file_name,
             line=statements[1].line,
         )
-    if account_iban and (normalise_iban(account_iban) or account_iban) not in accounts:
+    if account_iban and statement_account(account_iban).number not in accounts:
         raise StatementError(
             gettext("The file is a statement of %(account)s, not of %(expected)s.")
             % {"account": accounts.pop(), "expected": account_iban},

@@ -21,7 +21,7 @@ from typing import Any
 import mt940
 from django.utils.translation import gettext
 
-from payments.statements.ibans import find_iban, normalise_iban
+from payments.statements.ibans import find_iban, normalise_iban, statement_account
 from payments.statements.records import (
     ParsedStatement,
     StatementError,
@@ -124,11 +124,15 @@ def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
             field=":61:",
         )
     data = parsed.data
-    account = (data.get("account_identification") or "").strip()
-    if not account:
-        tag = next(tag for tag in block if tag.full == "25")
+    account_tag = next(tag for tag in block if tag.full == "25")
+    # Read from the field itself: the package cuts it at 35 characters, inside an IBAN written in groups.
+    account = statement_account(account_tag.value)
+    if not account.number:
         raise StatementError(
-            gettext("The statement has no account (:25:)."), file_name=file_name, line=tag.line, field=tag.label
+            gettext("The statement has no account (:25:)."),
+            file_name=file_name,
+            line=account_tag.line,
+            field=account_tag.label,
         )
     opening = _balance(data, ("final_opening_balance", "intermediate_opening_balance", "opening_balance"))
     closing = _balance(data, ("final_closing_balance", "intermediate_closing_balance", "closing_balance"))
@@ -139,14 +143,24 @@ def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
             file_name=file_name,
             line=start,
         )
-    own_ibans = frozenset(filter(None, [normalise_iban(part) for part in [account, *account.split("/")]]))
+    if account.currency and account.currency != currency:
+        raise StatementError(
+            gettext(
+                "The account %(account)s is written with the currency %(written)s, its balances are in %(currency)s."
+            )
+            % {"account": account.number, "written": account.currency, "currency": currency},
+            file_name=file_name,
+            line=account_tag.line,
+            field=account_tag.label,
+        )
+    own_ibans = frozenset(filter(None, [normalise_iban(account.number)]))
     lines = tuple(
         _line(transaction.data, tag, currency, own_ibans, file_name)
         for transaction, tag in zip(parsed.transactions, statement_lines, strict=True)
     )
     number = "/".join(filter(None, (data.get("statement_number"), data.get("sequence_number"))))
     statement = ParsedStatement(
-        account=account,
+        account=account.number,
         currency=currency,
         lines=lines,
         statement_id=number or (data.get("transaction_reference") or "").strip(),
