@@ -1,10 +1,28 @@
 """The fingerprint that recognises one bank line in every statement it appears in.
 
-A line is identified by the account, the booking date, the signed amount and currency, and the bank's reference
-when the file gives one, else the description reduced to its letters and digits (Turkish letters folded to ASCII,
-since MT940 files usually drop them). Identical lines in one file (two equal transfers on one day) are told
-apart by their occurrence: the first is 0, the second 1. Importing an overlapping statement therefore finds the
-lines it shares with an earlier one and does not count them twice.
+Which identity survives overlap
+-------------------------------
+A bank line reaches the portal more than once: the CAMT.053 of a day already imported as MT940, the same statement
+sent again with the afternoon's lines added at the end, two files that share a day, a monthly CSV over daily MT940
+files. Only what every rendering of the line carries can identify it:
+
+- the account (``ibans.statement_account``: the IBAN, never "IBAN/TRY"), the booking date, the signed amount and
+  the currency;
+- the bank's own reference when the file gives one (MT940 ``//`` reference or customer reference, CAMT.053
+  ``AcctSvcrRef``/``EndToEndId``, a CSV reference column); placeholders such as NONREF count as none;
+- else the line's text (MT940 ``:86:`` as read, CAMT.053 ``Ustrd``, the CSV description) reduced to its letters
+  and digits, Turkish letters folded to ASCII, since MT940 files usually drop them;
+- among lines equal in all of that (two equal transfers from one dealer on one day), their occurrence: the first
+  is 0, the second 1, counted among the lines of the same booking day in one file.
+
+What is left out, and why: the position of the line within the statement and the statement number (``:28C:``,
+``ElctrncSeqNb``) change between renderings — a CSV lists the newest line first, a file covering two days moves
+every line of the second day, CAMT.053 numbers statements in its own sequence and a CSV has none — so a
+fingerprint holding them would miss exactly the overlaps it exists for. The occurrence number stands in for the
+position only among otherwise identical lines, where it is stable as long as a file holds the day from its start
+(a day sent again with lines added at the end keeps the numbers of the lines it had). The counterparty's name and
+IBAN are left out because a CSV export often has no column for them. Two renderings that disagree on the reference
+or the text (a CSV without the reference column, the other file with it) are not recognised as one line.
 """
 
 from __future__ import annotations

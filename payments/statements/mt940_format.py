@@ -21,6 +21,7 @@ from typing import Any
 import mt940
 from django.utils.translation import gettext
 
+from payments.statements.fingerprints import normalise_reference
 from payments.statements.ibans import find_iban, normalise_iban, statement_account
 from payments.statements.records import (
     ParsedStatement,
@@ -116,7 +117,8 @@ def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
     parsed = _parse_block(block, file_name)
     statement_lines = [tag for tag in block if tag.full == "61"]
     if len(parsed.transactions) != len(statement_lines):
-        # The package merges a :61: without a transaction type code into the line before it.
+        # Each :61: must stay a line of its own; the package merges one it reads without a type code into the line
+        # before it (``_without_type_code`` gives every line one).
         raise StatementError(
             gettext("The statement lines cannot be told apart (a :61: without a transaction type code?)."),
             file_name=file_name,
@@ -206,8 +208,32 @@ def _check_structure(block: list[_Tag], file_name: str) -> None:
             )
 
 
+#: A SWIFT transaction type: N, S or F and three letters or digits (NTRF, NMSC, S103, FCHG).
+_TYPE_CODE = re.compile(r"[NSF][A-Z0-9]{3}")
+#: What a :61: without a type code is given in its place, so that the package keeps it a line of its own.
+_NO_TYPE_CODE = "----"
+
+
+def _without_type_code(transactions, tag, tag_dict: dict[str, Any], *args) -> dict[str, Any]:
+    """Many banks leave the transaction type code out of ``:61:`` (``…C20,00NONREF//REF``). The package then
+    reads the first four characters of the reference as the code ("NONR", leaving "EF" as the reference), or
+    without any reference merges the line into the one before it. A code is taken as one only when it has the
+    code's form and what follows it is not all of a placeholder reference such as NONREF; otherwise the whole text
+    is the reference."""
+    code = tag_dict.get("id") or ""
+    written = code + (tag_dict.get("customer_reference") or "")
+    if _TYPE_CODE.fullmatch(code) and normalise_reference(written):
+        return tag_dict
+    return {**tag_dict, "id": _NO_TYPE_CODE, "customer_reference": written.strip()}
+
+
+_PROCESSORS = {
+    "pre_statement": [*mt940.models.Transactions.DEFAULT_PROCESSORS["pre_statement"], _without_type_code],
+}
+
+
 def _transactions(tags: list[_Tag]) -> mt940.models.Transactions:
-    parsed = mt940.models.Transactions(options=mt940.Options.all())
+    parsed = mt940.models.Transactions(options=mt940.Options.all(), processors=_PROCESSORS)
     parsed.parse("\n".join(line for tag in tags for line in tag.lines))
     return parsed
 
