@@ -13,7 +13,9 @@ files. Only what every rendering of the line carries can identify it:
 - else the line's text (MT940 ``:86:`` as read, CAMT.053 ``Ustrd``, the CSV description) reduced to its letters
   and digits, Turkish letters folded to ASCII, since MT940 files usually drop them;
 - among lines equal in all of that (two equal transfers from one dealer on one day), their occurrence: the first
-  is 0, the second 1, counted among the lines of the same booking day in one file.
+  is 0, the second 1, counted through the file. A statement that repeats an earlier one of the file (the same day
+  twice, or an interim page and then the whole day: ``continuity.repeated_from``) is counted again from where
+  that one started, so its lines get the fingerprints of the first copy and are stored once.
 
 What is left out, and why: the position of the line within the statement and the statement number (``:28C:``,
 ``ElctrncSeqNb``) change between renderings — a CSV lists the newest line first, a file covering two days moves
@@ -30,12 +32,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
 from b2bportal.text import compact_key
 from payments.statements.ibans import statement_account
+from payments.statements.records import ParsedStatement, StatementLine
 
 #: References banks write when there is none.
 EMPTY_REFERENCES = frozenset({"", "NONREF", "NOTPROVIDED", "NONE", "-", "0"})
@@ -61,7 +64,44 @@ def fingerprints(keys: Iterable[str]) -> list[str]:
     seen: Counter[str] = Counter()
     result = []
     for key in keys:
-        occurrence = seen[key]
+        result.append(_digest(key, seen[key]))
         seen[key] += 1
-        result.append(hashlib.sha256(f"{key}|{occurrence}".encode()).hexdigest())
+    return result
+
+
+def _digest(key: str, occurrence: int) -> str:
+    return hashlib.sha256(f"{key}|{occurrence}".encode()).hexdigest()
+
+
+def statement_fingerprints(
+    *, account: str, chain: Sequence[ParsedStatement], repeats: Sequence[int | None]
+) -> list[tuple[StatementLine, str]]:
+    """Every line of the file's statements, in ``chain`` order and without the zero-amount ones, with its
+    fingerprint. ``repeats[i]`` is the index of the earlier statement that statement ``i`` repeats
+    (``continuity.repeated_from``): its lines are counted from where that one started, so a repeated day meets the
+    fingerprints of its first copy instead of counting as more occurrences."""
+    seen: Counter[str] = Counter()
+    counted: list[list[str] | None] = []  # the keys each statement added to ``seen``, None once taken back
+    result = []
+    for index, statement in enumerate(chain):
+        if repeats[index] is not None:
+            for earlier in range(repeats[index], index):
+                seen.subtract(counted[earlier] or [])
+                counted[earlier] = None
+        keys = []
+        for line in statement.lines:
+            if line.amount == 0:
+                continue
+            key = line_key(
+                account=account,
+                booking_date=line.booking_date,
+                amount=line.amount,
+                currency=line.currency,
+                bank_reference=line.bank_reference,
+                description=line.description,
+            )
+            result.append((line, _digest(key, seen[key])))
+            seen[key] += 1
+            keys.append(key)
+        counted.append(keys)
     return result

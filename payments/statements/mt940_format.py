@@ -171,6 +171,8 @@ def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
         opening_balance=_balance_amount(opening, block, _OPENING, file_name),
         closing_balance=_balance_amount(closing, block, _CLOSING, file_name),
         line=start,
+        opening_interim=_balance_tag(block, _OPENING).full == "60M",
+        closing_interim=_balance_tag(block, _CLOSING).full == "62M",
     )
     balance_check(statement, file_name=file_name)
     return statement
@@ -276,8 +278,12 @@ def _balance(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return next((data[key] for key in keys if data.get(key) is not None), None)
 
 
+def _balance_tag(block: list[_Tag], names: tuple[str, ...]) -> _Tag:
+    return next(tag for tag in block if tag.full in names)
+
+
 def _balance_amount(balance: Any, block: list[_Tag], names: tuple[str, ...], file_name: str):
-    tag = next(tag for tag in block if tag.full in names)
+    tag = _balance_tag(block, names)
     return money(balance.amount.amount, file_name=file_name, line=tag.line, field=tag.label)
 
 
