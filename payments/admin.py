@@ -7,6 +7,7 @@ payment links; a link's status and payment are written when it is paid.
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin, staff_action_log
@@ -15,6 +16,7 @@ from notifications.rendering import absolute_url
 from payments.link_form import PaymentLinkForm
 from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink, Refund
 from payments.services import PaymentRefused, payment_link_send, payment_refund
+from payments.statements.continuity import warning_text
 from payments.statements.forms import AUTO, StatementImportForm
 from payments.statements.importer import detect_format, statement_import
 from payments.statements.records import StatementError
@@ -191,6 +193,25 @@ class PaymentLinkAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)d links withdrawn.") % {"count": count})
 
 
+def _texts(statement: BankStatement) -> list[str]:
+    return [warning_text(warning) for warning in statement.warnings]
+
+
+class ContinuityFilter(admin.SimpleListFilter):
+    title = _("continuity")
+    parameter_name = "continuity"
+
+    def lookups(self, request, model_admin):
+        return [("gaps", _("Lines may be missing")), ("joined", _("Joins"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "gaps":
+            return queryset.exclude(warnings=[])
+        if self.value() == "joined":
+            return queryset.filter(warnings=[])
+        return queryset
+
+
 class BankTransactionInline(ViewOnlyMixin, admin.TabularInline):
     model = BankTransaction
     fields = (
@@ -223,14 +244,31 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "closing_balance",
         "currency",
         "transaction_count",
+        "continuity",
         "imported_by",
     )
-    list_filter = ("format", "currency", "account_iban")
+    list_filter = (ContinuityFilter, "format", "currency", "account_iban")
     search_fields = ("account_iban", "statement_id", "file_name", "file_sha256")
     list_select_related = ("imported_by",)
     date_hierarchy = "created_at"
     inlines = (BankTransactionInline,)
     change_list_template = "admin/payments/bankstatement/change_list.html"
+    exclude = ("warnings",)
+    readonly_fields = ("continuity_warnings",)
+
+    @admin.display(description=_("continuity"))
+    def continuity(self, obj: BankStatement) -> str:
+        return (
+            format_html('<span title="{}">⚠ {}</span>', " ".join(_texts(obj)), len(obj.warnings))
+            if obj.warnings
+            else "✓"
+        )
+
+    @admin.display(description=_("continuity warnings"))
+    def continuity_warnings(self, obj: BankStatement) -> str:
+        if not obj.warnings:
+            return _("No gap was found.")
+        return format_html_join("", '<p class="warning">{}</p>', ((text,) for text in _texts(obj)))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(transaction_count=Count("transactions"))
@@ -281,6 +319,8 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
             else:
                 level = messages.WARNING if result.already_imported else messages.SUCCESS
                 self.message_user(request, result.summary(), level)
+                for warning in result.warning_texts():
+                    self.message_user(request, warning, messages.WARNING)
                 return redirect("admin:payments_bankstatement_change", result.statement.pk)
         context = {
             **self.admin_site.each_context(request),

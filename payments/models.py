@@ -199,6 +199,12 @@ class BankStatement(TimeStampedModel):
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.SET_NULL, null=True, blank=True
     )
+    warnings = models.JSONField(
+        _("continuity warnings"),
+        default=list,
+        blank=True,
+        help_text=_("Where the statement does not join the one before or after it: lines may be missing."),
+    )
 
     class Meta:
         verbose_name = _("bank statement")

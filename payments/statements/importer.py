@@ -27,12 +27,13 @@ from payments.matching import MatchReport, statement_match
 from payments.models import BankStatement, BankTransaction
 from payments.statements.camt053_format import parse_camt053
 from payments.statements.choices import csv_profile
+from payments.statements.continuity import continuity_warnings, repeated_from, statement_chain, warning_text
 from payments.statements.csv_format import parse_csv
-from payments.statements.fingerprints import fingerprints, line_key, normalise_reference
-from payments.statements.ibans import normalise_iban
+from payments.statements.fingerprints import normalise_reference, statement_fingerprints
+from payments.statements.ibans import normalise_iban, statement_account
 from payments.statements.mt940_format import parse_mt940
 from payments.statements.profiles import CsvProfile, ProfileError
-from payments.statements.records import MAX_STATEMENT_BYTES, ParsedStatement, StatementError
+from payments.statements.records import MAX_STATEMENT_BYTES, ParsedStatement, StatementError, StatementLine
 
 FORMATS = tuple(BankStatement.Format.values)
 OUTGOING = "outgoing"
@@ -51,6 +52,10 @@ class ImportResult:
     zero_skipped: int = 0
     allocated: int = 0
     queued: int = 0
+
+    def warning_texts(self) -> list[str]:
+        """The statement's continuity warnings (``continuity``) in words: lines may be missing."""
+        return [warning_text(warning) for warning in self.statement.warnings]
 
     def summary(self) -> str:
         if self.already_imported:
@@ -112,17 +117,19 @@ def statement_import(
     earlier = BankStatement.objects.filter(file_sha256=checksum).first()
     if earlier is not None:
         return ImportResult(statement=earlier, already_imported=True)
-    statement = _merge(_parse(file_name, data, format, profile, account_iban), account_iban, file_name)
-    account = normalise_iban(statement.account) or re.sub(r"\s+", "", statement.account).upper()
+    chain = statement_chain(_parse(file_name, data, format, profile, account_iban))
+    statement = _merge(chain, account_iban, file_name)
+    account = statement_account(statement.account).number
     if not account or len(account) > 34:
         raise StatementError(
             gettext("The account %(account)r is not an IBAN.") % {"account": statement.account}, file_name=file_name
         )
-    lines = [line for line in statement.lines if line.amount != 0]
+    lines = statement_fingerprints(account=account, chain=chain, repeats=repeated_from(chain))
+    warnings = continuity_warnings(account, chain)
     with transaction.atomic():
         try:
             with transaction.atomic():
-                stored = _statement_row(statement, account, format, file_name, checksum, imported_by)
+                stored = _statement_row(statement, account, format, file_name, checksum, imported_by, warnings)
         except IntegrityError:  # the same file, imported at this moment by someone else
             return ImportResult(statement=BankStatement.objects.get(file_sha256=checksum), already_imported=True)
         _transactions_write(stored, account, lines)
@@ -153,7 +160,7 @@ def _check_file(file_name: str, data: bytes, format: str) -> None:
         raise StatementError(gettext("The file is empty."), file_name=file_name)
 
 
-def _statement_row(statement, account: str, format: str, file_name: str, checksum: str, imported_by):
+def _statement_row(statement, account: str, format: str, file_name: str, checksum: str, imported_by, warnings):
     return BankStatement.objects.create(
         account_iban=account,
         statement_id=statement.statement_id[:128],
@@ -166,28 +173,18 @@ def _statement_row(statement, account: str, format: str, file_name: str, checksu
         closing_balance=statement.closing_balance,
         currency=statement.currency,
         imported_by=imported_by,
+        warnings=warnings,
     )
 
 
 def _transactions_write(stored: BankStatement, account: str, lines) -> None:
-    """The statement's lines, each under its fingerprint; a fingerprint already stored (the line came with an
-    earlier statement) is skipped."""
-    keys = [
-        line_key(
-            account=account,
-            booking_date=line.booking_date,
-            amount=line.amount,
-            currency=line.currency,
-            bank_reference=line.bank_reference,
-            description=line.description,
-        )
-        for line in lines
-    ]
+    """The statement's lines, each under its fingerprint (``(line, fingerprint)`` pairs); a fingerprint already
+    stored (the line came with an earlier statement) or met earlier in the file (a repeated day) is skipped."""
+    unique: dict[str, StatementLine] = {}
+    for line, fingerprint in lines:
+        unique.setdefault(fingerprint, line)
     BankTransaction.objects.bulk_create(
-        [
-            _transaction(stored, account, line, fingerprint)
-            for line, fingerprint in zip(lines, fingerprints(keys), strict=True)
-        ],
+        [_transaction(stored, account, line, fingerprint) for fingerprint, line in unique.items()],
         batch_size=1000,
         ignore_conflicts=True,
     )
@@ -223,16 +220,18 @@ def _parse(file_name, data, format, profile, account_iban) -> list[ParsedStateme
             ) from None
         if profile is None:
             raise StatementError(gettext("There is no CSV profile %(name)r.") % {"name": name}, file_name=file_name)
-    if account_iban and not normalise_iban(account_iban):
+    given = statement_account(account_iban)
+    if account_iban and not normalise_iban(given.number):
         raise StatementError(
             gettext("The account IBAN %(iban)r is not valid.") % {"iban": account_iban}, file_name=file_name
         )
-    return parse_csv(data, file_name=file_name, profile=profile, account_iban=normalise_iban(account_iban) or "")
+    return parse_csv(data, file_name=file_name, profile=profile, account_iban=given.number)
 
 
 def _merge(statements: list[ParsedStatement], account_iban: str, file_name: str) -> ParsedStatement:
-    """The file's statements as one: all of one account and currency, from the earliest to the latest."""
-    accounts = {normalise_iban(s.account) or s.account for s in statements}
+    """The file's statements (in chain order) as one: all of one account and currency, from the first opening to
+    the last closing balance of the chain."""
+    accounts = {statement_account(s.account).number for s in statements}
     if len(accounts) > 1:
         raise StatementError(
             gettext("The file holds statements of several accounts (%(accounts)s); import one file per account.")
@@ -240,7 +239,7 @@ def _merge(statements: list[ParsedStatement], account_iban: str, file_name: str)
             file_name=file_name,
             line=statements[1].line,
         )
-    if account_iban and (normalise_iban(account_iban) or account_iban) not in accounts:
+    if account_iban and statement_account(account_iban).number not in accounts:
         raise StatementError(
             gettext("The file is a statement of %(account)s, not of %(expected)s.")
             % {"account": accounts.pop(), "expected": account_iban},
@@ -255,7 +254,7 @@ def _merge(statements: list[ParsedStatement], account_iban: str, file_name: str)
         )
     if len(statements) == 1:
         return statements[0]
-    ordered = sorted(statements, key=lambda s: (s.period_start is None, s.period_start, s.period_end is None))
+    ordered = statements  # in ``continuity.statement_chain`` order
     ids = [s.statement_id for s in ordered if s.statement_id]
     starts = [s.period_start for s in ordered if s.period_start]
     ends = [s.period_end for s in ordered if s.period_end]

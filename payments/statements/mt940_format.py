@@ -21,7 +21,8 @@ from typing import Any
 import mt940
 from django.utils.translation import gettext
 
-from payments.statements.ibans import find_iban, normalise_iban
+from payments.statements.fingerprints import normalise_reference
+from payments.statements.ibans import find_iban, normalise_iban, statement_account
 from payments.statements.records import (
     ParsedStatement,
     StatementError,
@@ -116,7 +117,8 @@ def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
     parsed = _parse_block(block, file_name)
     statement_lines = [tag for tag in block if tag.full == "61"]
     if len(parsed.transactions) != len(statement_lines):
-        # The package merges a :61: without a transaction type code into the line before it.
+        # Each :61: must stay a line of its own; the package merges one it reads without a type code into the line
+        # before it (``_without_type_code`` gives every line one).
         raise StatementError(
             gettext("The statement lines cannot be told apart (a :61: without a transaction type code?)."),
             file_name=file_name,
@@ -124,11 +126,15 @@ def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
             field=":61:",
         )
     data = parsed.data
-    account = (data.get("account_identification") or "").strip()
-    if not account:
-        tag = next(tag for tag in block if tag.full == "25")
+    account_tag = next(tag for tag in block if tag.full == "25")
+    # Read from the field itself: the package cuts it at 35 characters, inside an IBAN written in groups.
+    account = statement_account(account_tag.value)
+    if not account.number:
         raise StatementError(
-            gettext("The statement has no account (:25:)."), file_name=file_name, line=tag.line, field=tag.label
+            gettext("The statement has no account (:25:)."),
+            file_name=file_name,
+            line=account_tag.line,
+            field=account_tag.label,
         )
     opening = _balance(data, ("final_opening_balance", "intermediate_opening_balance", "opening_balance"))
     closing = _balance(data, ("final_closing_balance", "intermediate_closing_balance", "closing_balance"))
@@ -139,14 +145,24 @@ def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
             file_name=file_name,
             line=start,
         )
-    own_ibans = frozenset(filter(None, [normalise_iban(part) for part in [account, *account.split("/")]]))
+    if account.currency and account.currency != currency:
+        raise StatementError(
+            gettext(
+                "The account %(account)s is written with the currency %(written)s, its balances are in %(currency)s."
+            )
+            % {"account": account.number, "written": account.currency, "currency": currency},
+            file_name=file_name,
+            line=account_tag.line,
+            field=account_tag.label,
+        )
+    own_ibans = frozenset(filter(None, [normalise_iban(account.number)]))
     lines = tuple(
         _line(transaction.data, tag, currency, own_ibans, file_name)
         for transaction, tag in zip(parsed.transactions, statement_lines, strict=True)
     )
     number = "/".join(filter(None, (data.get("statement_number"), data.get("sequence_number"))))
     statement = ParsedStatement(
-        account=account,
+        account=account.number,
         currency=currency,
         lines=lines,
         statement_id=number or (data.get("transaction_reference") or "").strip(),
@@ -155,6 +171,8 @@ def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
         opening_balance=_balance_amount(opening, block, _OPENING, file_name),
         closing_balance=_balance_amount(closing, block, _CLOSING, file_name),
         line=start,
+        opening_interim=_balance_tag(block, _OPENING).full == "60M",
+        closing_interim=_balance_tag(block, _CLOSING).full == "62M",
     )
     balance_check(statement, file_name=file_name)
     return statement
@@ -192,8 +210,32 @@ def _check_structure(block: list[_Tag], file_name: str) -> None:
             )
 
 
+#: A SWIFT transaction type: N, S or F and three letters or digits (NTRF, NMSC, S103, FCHG).
+_TYPE_CODE = re.compile(r"[NSF][A-Z0-9]{3}")
+#: What a :61: without a type code is given in its place, so that the package keeps it a line of its own.
+_NO_TYPE_CODE = "----"
+
+
+def _without_type_code(transactions, tag, tag_dict: dict[str, Any], *args) -> dict[str, Any]:
+    """Many banks leave the transaction type code out of ``:61:`` (``…C20,00NONREF//REF``). The package then
+    reads the first four characters of the reference as the code ("NONR", leaving "EF" as the reference), or
+    without any reference merges the line into the one before it. A code is taken as one only when it has the
+    code's form and what follows it is not all of a placeholder reference such as NONREF; otherwise the whole text
+    is the reference."""
+    code = tag_dict.get("id") or ""
+    written = code + (tag_dict.get("customer_reference") or "")
+    if _TYPE_CODE.fullmatch(code) and normalise_reference(written):
+        return tag_dict
+    return {**tag_dict, "id": _NO_TYPE_CODE, "customer_reference": written.strip()}
+
+
+_PROCESSORS = {
+    "pre_statement": [*mt940.models.Transactions.DEFAULT_PROCESSORS["pre_statement"], _without_type_code],
+}
+
+
 def _transactions(tags: list[_Tag]) -> mt940.models.Transactions:
-    parsed = mt940.models.Transactions(options=mt940.Options.all())
+    parsed = mt940.models.Transactions(options=mt940.Options.all(), processors=_PROCESSORS)
     parsed.parse("\n".join(line for tag in tags for line in tag.lines))
     return parsed
 
@@ -236,8 +278,12 @@ def _balance(data: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return next((data[key] for key in keys if data.get(key) is not None), None)
 
 
+def _balance_tag(block: list[_Tag], names: tuple[str, ...]) -> _Tag:
+    return next(tag for tag in block if tag.full in names)
+
+
 def _balance_amount(balance: Any, block: list[_Tag], names: tuple[str, ...], file_name: str):
-    tag = next(tag for tag in block if tag.full in names)
+    tag = _balance_tag(block, names)
     return money(balance.amount.amount, file_name=file_name, line=tag.line, field=tag.label)
 
 

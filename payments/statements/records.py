@@ -65,8 +65,10 @@ class StatementLine:
 
 @dataclass(frozen=True)
 class ParsedStatement:
-    """One statement of one account. ``account`` is the account identifier as the file gives it (normally an
-    IBAN). Balances are signed like amounts; ``None`` where the file has none."""
+    """One statement of one account. ``account`` is the account as ``ibans.statement_account`` writes it (normally
+    an IBAN). Balances are signed like amounts; ``None`` where the file has none. ``opening_interim`` and
+    ``closing_interim`` say that a balance is an interim one (MT940 ``:60M:``/``:62M:``): the statement is a page
+    of a day that goes on before or after it."""
 
     account: str
     currency: str
@@ -77,6 +79,8 @@ class ParsedStatement:
     opening_balance: Decimal | None = None
     closing_balance: Decimal | None = None
     line: int | None = None
+    opening_interim: bool = False
+    closing_interim: bool = False
 
 
 def money(value: str | Decimal, *, file_name: str, line: int | None, field: str) -> Decimal:

@@ -111,7 +111,12 @@ def test_same_file_imported_concurrently_is_stored_once(monkeypatch):
         def first(self):
             return None
 
-    monkeypatch.setattr(importer.BankStatement.objects, "filter", lambda **kwargs: NotYetVisible())
+    look_up = importer.BankStatement.objects.filter
+    monkeypatch.setattr(
+        importer.BankStatement.objects,
+        "filter",
+        lambda **kwargs: NotYetVisible() if "file_sha256" in kwargs else look_up(**kwargs),
+    )
     again = import_file(MT940)
 
     assert again.already_imported and again.statement.pk == first.statement.pk

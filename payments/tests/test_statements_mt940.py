@@ -133,15 +133,21 @@ def test_a_statement_without_account_or_opening_balance_is_refused():
     assert refusal(edited_mt940(":60F:C250303TRY10000,00\r\n", "")).field == ":60F:"
 
 
-def test_line_without_transaction_type_is_refused_rather_than_merged():
-    # Without the four-letter type code the package would fold the next :61: into this one and lose a line.
-    error = refusal(
-        edited_mt940(
-            ":61:2503040304C2000,00NTRFNONREF\r\n:86:/NAME/KARADEN", ":61:2503040304C2000,00\r\n:86:/NAME/KARADEN"
-        )
+def test_lines_without_transaction_type_stay_apart_and_keep_their_reference():
+    # Without the four-letter type code the package would fold the next :61: into this one, or read "NONR" as the
+    # code and "EF" as the reference.
+    data = edited_mt940(
+        ":61:2503040304C2000,00NTRFNONREF\r\n:86:/NAME/KARADEN", ":61:2503040304C2000,00\r\n:86:/NAME/KARADEN"
+    )
+    data = data.replace(
+        b":61:2503040304C750,00NTRFNONREF//BRF2503040004", b":61:2503040304C750,00NONREF//BRF2503040004"
     )
 
-    assert "told apart" in error.message
+    lines = parse(data)[1].lines
+
+    assert [line.amount for line in lines] == [Decimal("2000.00")] * 2 + [Decimal("0.00"), Decimal("750.00")]
+    assert [line.bank_reference for line in lines] == ["", "", "BRF2503040003", "BRF2503040004"]
+    assert lines[0].description == lines[1].description == "CARI HESAP ODEMESI"
 
 
 def test_binary_data_is_refused():

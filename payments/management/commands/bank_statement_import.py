@@ -41,3 +41,5 @@ class Command(BaseCommand):
         except StatementError as exc:
             raise CommandError(str(exc.located(file_name=path.name))) from None
         self.stdout.write(result.summary())
+        for warning in result.warning_texts():
+            self.stderr.write(self.style.WARNING(warning))
