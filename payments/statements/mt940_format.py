@@ -13,6 +13,7 @@ currency TRY, and a ``:86:`` that is either the structured ``NNN?20…?31…?32�
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
@@ -32,9 +33,18 @@ from payments.statements.records import (
 )
 
 _TAG = re.compile(r"^:(?P<full>(?P<id>\d{2}|NS)(?P<letter>[A-Z])?):", re.IGNORECASE)
-# SWIFT envelope around the text block: "{1:F01…}{2:I940…}{3:…}{4:" before, "-}" (and "{5:…}") after.
-_ENVELOPE_START = re.compile(r"^(?:\{[1-3]:(?:[^{}]|\{[^{}]*\})*\})*\{4:\s*$")
-_ENVELOPE_END = re.compile(r"^-\}")
+# The SWIFT envelope around each message: "{1:F01…}{2:I940…}{3:{108:…}}{4:" before the text (on one line or one
+# block a line), "-}" and trailer blocks "{5:{CHK:…}}" after it, often with the next message's header on the same
+# line. A block holds at most one level of nested blocks.
+_BLOCK = r"\{[1-5]:(?:[^{}]|\{[^{}]*\})*\}"
+_ENVELOPE = re.compile(rf"^(?P<end>-\}}|-XXX)?(?P<blocks>(?:{_BLOCK})*)(?P<open>\{{4:)?(?P<rest>.*)$")
+# What banks write above the first field of a message (only there, never inside a statement): ":940:"
+# (Rabobank), "940" between two lines of the bank's BIC (ABN AMRO "ABNANL2A / 940 / ABNANL2A", bunq alike), and
+# ING's "0000 01INGBNL2AXXXX00001" / "940 00" export header. A BIC line counts only with the "940" line.
+_PREAMBLE = re.compile(r"^(?::940:|940(?: 00)?|\d{4} \d{2}[A-Z0-9]{12}\d{5})$")
+_PREAMBLE_BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+# Transmission framing: start of heading (SOH) before a message and end of text (ETX) after it.
+_FRAMING = str.maketrans("", "", "\x01\x03")
 _SLASH_CODES = re.compile(r"/([A-Z]{2,4})/(.*?)(?=/[A-Z]{2,4}/|$)", re.DOTALL)
 _OPENING = ("60F", "60M", "60")
 _CLOSING = ("62F", "62M", "62")
@@ -61,13 +71,19 @@ def parse_mt940(data: bytes, *, file_name: str) -> list[ParsedStatement]:
     """Every statement in an MT940 file, in file order. Raises ``StatementError`` with the line for anything
     it cannot read completely."""
     text = decode_text(data, file_name=file_name)
-    tags = _scan(text.split("\n"), file_name)
-    blocks: list[list[_Tag]] = []
+    return [_statement(block, file_name) for block in _blocks(_scan(text.split("\n"), file_name), file_name)]
+
+
+def _blocks(tags: Iterable[_Tag], file_name: str) -> Iterator[list[_Tag]]:
+    """The tags grouped by statement (one ``:20:`` each), each group yielded once the next one starts."""
+    block: list[_Tag] = []
     for tag in tags:
         if tag.full == "20":
-            blocks.append([tag])
-        elif blocks:
-            blocks[-1].append(tag)
+            if block:
+                yield block
+            block = [tag]
+        elif block:
+            block.append(tag)
         else:
             raise StatementError(
                 gettext("A statement must start with :20:, found %(tag)s.") % {"tag": tag.label},
@@ -75,9 +91,9 @@ def parse_mt940(data: bytes, *, file_name: str) -> list[ParsedStatement]:
                 line=tag.line,
                 field=tag.label,
             )
-    if not blocks:
+    if not block:
         raise StatementError(gettext("No MT940 statement (:20:) in the file."), file_name=file_name, line=1)
-    return [_statement(block, file_name) for block in blocks]
+    yield block
 
 
 def _known(full: str, tag_id: str) -> bool:
@@ -85,26 +101,54 @@ def _known(full: str, tag_id: str) -> bool:
     return full in tags or (int(tag_id) if tag_id.isdigit() else tag_id) in tags
 
 
-def _scan(lines: list[str], file_name: str) -> list[_Tag]:
-    """The tags of the file with the line each starts on; text of an unknown tag belongs to the tag before it,
-    as the ``mt-940`` package reads it."""
-    tags: list[_Tag] = []
+def _scan(lines: Iterable[str], file_name: str) -> Iterator[_Tag]:
+    """The tags of the file with the line each starts on, each yielded once complete; text of an unknown tag
+    belongs to the tag before it, as the ``mt-940`` package reads it.
+
+    Between messages (before the first field of the file, after a ``-``/``-}`` trailer, from a SWIFT header on)
+    the SWIFT envelope, SOH/ETX framing and the banks' preambles (``_PREAMBLE``) are skipped; any other text
+    outside a field is refused with its line."""
+    tag: _Tag | None = None
+    between = True
+    bic: tuple[int, str] | None = None  # the preamble's BIC line, which needs its "940" line
+    saw_940 = False
     for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip()
-        if not line.strip() or line.strip() == "-" or _ENVELOPE_START.match(line) or _ENVELOPE_END.match(line):
+        line = raw.translate(_FRAMING).rstrip()
+        stripped = line.strip()
+        if stripped == "-":
+            between, bic, saw_940 = True, None, False
+            continue
+        envelope = _ENVELOPE.match(stripped)
+        if envelope and (envelope["end"] or envelope["blocks"] or envelope["open"]):
+            between, bic, saw_940 = True, None, False
+            line = envelope["rest"].rstrip()
+            stripped = line.strip()
+        if not stripped:
             continue
         match = _TAG.match(line)
         if match and _known(match.group("full").upper(), match.group("id").upper()):
-            tags.append(_Tag(full=match.group("full").upper(), line=number, lines=[line]))
-        elif tags:
-            tags[-1].lines.append(line)
+            if bic is not None and not saw_940:
+                raise _outside(*bic, file_name)
+            if tag is not None:
+                yield tag
+            tag = _Tag(full=match.group("full").upper(), line=number, lines=[line])
+            between, bic, saw_940 = False, None, False
+        elif between and _PREAMBLE.match(stripped):
+            saw_940 = True
+        elif between and _PREAMBLE_BIC.match(stripped):
+            bic = bic or (number, stripped)
+        elif tag is not None and not between:
+            tag.lines.append(line)
         else:
-            raise StatementError(
-                gettext("Text outside any MT940 field: %(text)r.") % {"text": line[:40]},
-                file_name=file_name,
-                line=number,
-            )
-    return tags
+            raise _outside(number, stripped, file_name)
+    if tag is not None:
+        yield tag
+
+
+def _outside(line: int, text: str, file_name: str) -> StatementError:
+    return StatementError(
+        gettext("Text outside any MT940 field: %(text)r.") % {"text": text[:40]}, file_name=file_name, line=line
+    )
 
 
 def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:

@@ -7,7 +7,15 @@ import pytest
 
 from payments.statements.mt940_format import parse_mt940
 from payments.statements.records import StatementError
-from payments.tests.statement_files import ACCOUNT, MT940, edited_mt940, mt940_text, sample
+from payments.tests.statement_files import (
+    ACCOUNT,
+    BANK_LAYOUTS,
+    MT940,
+    edited_mt940,
+    ing_enveloped,
+    mt940_text,
+    sample,
+)
 
 
 def parse(data: bytes):
@@ -146,3 +154,56 @@ def test_line_without_transaction_type_is_refused_rather_than_merged():
 
 def test_binary_data_is_refused():
     assert "not a text file" in refusal(b":20:X\n\x00\x01").message
+
+
+STATEMENTS_PER_FILE = {
+    "ing-envelope": 1,
+    "ing-envelope-one-line-several-messages": 3,
+    "ing-envelope-trailer-blocks": 2,
+    "postfinance-soh-chained": 2,
+    "abn-amro": 2,
+    "rabobank": 2,
+    "bunq": 1,
+    "ing-legacy": 1,
+    "mbank-soh": 1,
+}
+
+
+@pytest.mark.parametrize("layout", sorted(BANK_LAYOUTS))
+def test_bank_headers_envelopes_and_trailers_are_read(layout):
+    statements = parse(BANK_LAYOUTS[layout]())
+
+    assert len(statements) == STATEMENTS_PER_FILE[layout]
+    for number, statement in enumerate(statements, start=1):
+        assert [line.amount for line in statement.lines] == [Decimal("250.00"), Decimal("-40.00")]
+        assert statement.closing_balance - statement.opening_balance == Decimal("210.00")
+        assert statement.statement_id == f"{number:05d}"
+        assert statement.lines[0].bank_reference == f"00000000001{number}"
+
+
+def test_enveloped_messages_keep_the_line_of_each_statement():
+    statements = parse(BANK_LAYOUTS["postfinance-soh-chained"]())
+
+    # SOH+header on line 1, :20: on line 2; the second header follows "-}" on line 12, its :20: is on line 13.
+    assert [statement.line for statement in statements] == [2, 13]
+    assert [line.line for line in statements[1].lines] == [17, 20]
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "text"),
+    [
+        (b"Hesap hareketleri\r\n" + ing_enveloped(), 1, "Hesap hareketleri"),
+        # A BIC above the statement without the "940" line of the ABN AMRO and bunq preamble.
+        (b"ABNANL2A\r\n" + BANK_LAYOUTS["rabobank"]().replace(b":940:\r\n", b""), 1, "ABNANL2A"),
+        # Anything between two messages other than an envelope or a preamble.
+        (ing_enveloped(messages=2).replace(b"-}\r\n{1:", b"-}\r\nSAYFA 2/2\r\n{1:", 1), 16, "SAYFA 2/2"),
+        (BANK_LAYOUTS["abn-amro"]().replace(b"-\r\nABNANL2A", b"-\r\nABNANL2A\r\nDEVAM", 1), 16, "DEVAM"),
+        # A field the package does not know, after the trailer, is no envelope either.
+        (BANK_LAYOUTS["bunq"]() + b":99:SAYFA SONU\n", 15, ":99:SAYFA SONU"),
+    ],
+)
+def test_other_text_around_the_messages_is_refused_with_its_line(data, line, text):
+    error = refusal(data)
+
+    assert error.line == line
+    assert error.message == f"Text outside any MT940 field: {text!r}."
