@@ -30,7 +30,7 @@ from payments.statements.choices import csv_profile
 from payments.statements.csv_format import parse_csv
 from payments.statements.fingerprints import fingerprints, line_key, normalise_reference
 from payments.statements.ibans import normalise_iban
-from payments.statements.mt940_format import parse_mt940
+from payments.statements.mt940_format import looks_like_mt940, parse_mt940
 from payments.statements.profiles import CsvProfile, ProfileError
 from payments.statements.records import MAX_STATEMENT_BYTES, ParsedStatement, StatementError
 
@@ -74,13 +74,14 @@ class ImportResult:
 
 
 def detect_format(data: bytes) -> str:
-    """The format the file looks like: "camt053" for an XML document, "mt940" for text starting with SWIFT
-    fields, "csv" for other delimited text. Only a guess for the caller who asked for one; the parser still
-    checks everything. Raises ``StatementError`` for anything else."""
+    """The format the file looks like: "camt053" for an XML document, "mt940" for text whose first field is
+    ``:20:`` (past the envelopes and bank preambles the MT940 reader accepts), "csv" for other delimited text.
+    Only a guess for the caller who asked for one; the parser still checks everything. Raises ``StatementError``
+    for anything else."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         return BankStatement.Format.CAMT053
-    if re.match(rb"(\{1:[^\n]*\n)?\s*:20:", head):
+    if looks_like_mt940(head):
         return BankStatement.Format.MT940
     lines = head.split(b"\n")[:20]
     if b"\x00" not in head and any(separator in line for line in lines for separator in (b";", b",", b"\t")):

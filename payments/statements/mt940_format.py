@@ -12,8 +12,11 @@ currency TRY, and a ``:86:`` that is either the structured ``NNN?20…?31…?32�
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
@@ -45,11 +48,22 @@ _PREAMBLE = re.compile(r"^(?::940:|940(?: 00)?|\d{4} \d{2}[A-Z0-9]{12}\d{5})$")
 _PREAMBLE_BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 # Transmission framing: start of heading (SOH) before a message and end of text (ETX) after it.
 _FRAMING = str.maketrans("", "", "\x01\x03")
+# A balance (:60F:, :62F:, …): debit/credit mark, date YYMMDD, currency, amount with a decimal comma. Checked here
+# because the package reads "C250303TR25250,00" as currency "TR2" and "…25250,0X" as 25250.0 without a word.
+_BALANCE = re.compile(r"^[CD]\d{6}[A-Z]{3}\d+(?:,\d*)?$")
 _SLASH_CODES = re.compile(r"/([A-Z]{2,4})/(.*?)(?=/[A-Z]{2,4}/|$)", re.DOTALL)
 _OPENING = ("60F", "60M", "60")
 _CLOSING = ("62F", "62M", "62")
 #: MT940 wraps ``:86:`` at 65 characters, often in the middle of a word.
 _WRAP = 65
+
+log = logging.getLogger(__name__)
+# The package logs every field it cannot read as a handful of ERROR records with its regular expressions; the
+# refusal already says which field and line, so the package is kept quiet while a file is read here.
+_PACKAGE_LOG = logging.getLogger("mt940")
+_quiet_lock = threading.Lock()
+_quiet_readers = 0
+_package_level = logging.NOTSET
 
 
 @dataclass
@@ -72,6 +86,17 @@ def parse_mt940(data: bytes, *, file_name: str) -> list[ParsedStatement]:
     it cannot read completely."""
     text = decode_text(data, file_name=file_name)
     return [_statement(block, file_name) for block in _blocks(_scan(text.split("\n"), file_name), file_name)]
+
+
+def looks_like_mt940(head: bytes) -> bool:
+    """Whether the start of a file is MT940: its first field, past the envelope, framing and preambles this
+    module accepts, is ``:20:``."""
+    lines = head.decode("latin-1").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    try:
+        first = next(_scan(lines[:-1] if len(lines) > 1 else lines, ""), None)
+    except StatementError:
+        return False
+    return first is not None and first.full == "20"
 
 
 def _blocks(tags: Iterable[_Tag], file_name: str) -> Iterator[list[_Tag]]:
@@ -226,6 +251,14 @@ def _check_structure(block: list[_Tag], file_name: str) -> None:
             line=block[-1].line,
             field=":62F:",
         )
+    for tag in block:
+        if tag.full in _OPENING + _CLOSING and not _BALANCE.match(tag.value):
+            message = (
+                gettext("The opening balance cannot be read: %(value)r (expected e.g. C250303TRY10000,00).")
+                if tag.full in _OPENING
+                else gettext("The closing balance cannot be read: %(value)r (expected e.g. C250303TRY25250,00).")
+            )
+            raise _unreadable(tag, message % {"value": tag.value[:80]}, file_name)
     for index, tag in enumerate(block):
         if tag.full == "61" and not opening < index < closing:
             raise StatementError(
@@ -238,8 +271,33 @@ def _check_structure(block: list[_Tag], file_name: str) -> None:
 
 def _transactions(tags: list[_Tag]) -> mt940.models.Transactions:
     parsed = mt940.models.Transactions(options=mt940.Options.all())
-    parsed.parse("\n".join(line for tag in tags for line in tag.lines))
+    with _package_quiet():
+        parsed.parse("\n".join(line for tag in tags for line in tag.lines))
     return parsed
+
+
+@contextmanager
+def _package_quiet():
+    """The ``mt940`` package's loggers silenced while any thread reads a file here, restored after the last."""
+    global _quiet_readers, _package_level
+    with _quiet_lock:
+        if _quiet_readers == 0:
+            _package_level = _PACKAGE_LOG.level
+            _PACKAGE_LOG.setLevel(logging.CRITICAL + 1)
+        _quiet_readers += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_readers -= 1
+            if _quiet_readers == 0:
+                _PACKAGE_LOG.setLevel(_package_level)
+
+
+def _unreadable(tag: _Tag, message: str, file_name: str) -> StatementError:
+    """The refusal of a field that cannot be read, logged once as a warning with its line."""
+    log.warning("%s, line %s, %s: %s", file_name, tag.line, tag.label, message)
+    return StatementError(message, file_name=file_name, line=tag.line, field=tag.label)
 
 
 # What the package raises on a field it cannot read: its own RuntimeError for a pattern that does not match,
@@ -263,12 +321,7 @@ def _parse_block(block: list[_Tag], file_name: str) -> mt940.models.Transactions
         else:
             low = middle + 1
     tag = block[low - 1]
-    raise StatementError(
-        gettext("The field cannot be read: %(value)r.") % {"value": tag.value[:80]},
-        file_name=file_name,
-        line=tag.line,
-        field=tag.label,
-    )
+    raise _unreadable(tag, gettext("The field cannot be read: %(value)r.") % {"value": tag.value[:80]}, file_name)
 
 
 def _date(value: date) -> date:

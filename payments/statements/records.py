@@ -147,11 +147,18 @@ def decode_text(data: bytes, *, file_name: str, encodings: tuple[str, ...] = ("u
             failures.append(exc)
             continue
         return text.replace("\r\n", "\n").replace("\r", "\n")
-    failure = failures[0]
-    line = data[: failure.start].count(b"\n") + 1
-    raise StatementError(
-        gettext("The text cannot be read as %(encodings)s (byte 0x%(byte)02x).")
-        % {"encodings": " / ".join(encodings), "byte": data[failure.start]},
+    # The encoding that read furthest is the file's: its failure is the byte at fault, not the first byte another
+    # encoding could not read (a Turkish letter in a Windows-1254 file is no UTF-8).
+    failure = max(failures, key=lambda exc: exc.start)
+    raise undecodable(data, failure.start, file_name=file_name, encodings=encodings)
+
+
+def undecodable(data: bytes, offset: int, *, file_name: str, encodings: tuple[str, ...]) -> StatementError:
+    """The refusal of the byte at ``offset`` of ``data``, with its line and its position in the line."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return StatementError(
+        gettext("The text cannot be read as %(encodings)s: byte 0x%(byte)02x at position %(position)s of the line.")
+        % {"encodings": " / ".join(encodings), "byte": data[offset], "position": offset - line_start + 1},
         file_name=file_name,
-        line=line,
+        line=data.count(b"\n", 0, offset) + 1,
     )

@@ -1,5 +1,6 @@
 """MT940 parsing: several statements per file, the forms of :86: Turkish banks use, and refusals with the line."""
 
+import logging
 from datetime import date
 from decimal import Decimal
 
@@ -207,3 +208,45 @@ def test_other_text_around_the_messages_is_refused_with_its_line(data, line, tex
 
     assert error.line == line
     assert error.message == f"Text outside any MT940 field: {text!r}."
+
+
+def test_an_undecodable_byte_is_named_with_its_own_line_and_position():
+    # Windows-1254 text (its Turkish letters are no UTF-8 from line 9 on) with a byte Windows-1254 does not
+    # define, late in the file: the refusal points at that byte, not at the first Turkish letter.
+    data = sample(MT940).replace(b"SIPARIS B2B", b"SIPARIS \x81B2B")
+
+    error = refusal(data)
+
+    assert error.line == 26
+    assert error.message == "The text cannot be read as utf-8 / cp1254: byte 0x81 at position 69 of the line."
+
+
+@pytest.mark.parametrize("closing", [":62F:C250303TR25250,00", ":62F:C250303TRY25250,0X", ":62F:C250303TRY"])
+def test_an_unreadable_closing_balance_is_refused_as_such_with_its_line(closing):
+    error = refusal(edited_mt940(":62F:C250303TRY25250,00", closing))
+
+    assert (error.line, error.field) == (12, ":62F:")
+    assert error.message.startswith(f"The closing balance cannot be read: {closing[5:]!r}")
+
+
+def test_an_unreadable_opening_balance_is_refused_as_such():
+    error = refusal(edited_mt940(":60F:C250303TRY25250,00", ":60F:C250303TRY25.250,00"))
+
+    assert (error.line, error.field) == (18, ":60F:")
+    assert "opening balance cannot be read" in error.message
+
+
+def test_an_unreadable_field_is_logged_once_as_a_warning_and_the_package_stays_quiet(caplog):
+    caplog.set_level(logging.DEBUG)
+
+    error = refusal(edited_mt940(":61:2503030303C4000,00", ":61:2513030303C4000,00"))
+
+    records = [(record.name, record.levelno, record.getMessage()) for record in caplog.records]
+    assert records == [
+        (
+            "payments.statements.mt940_format",
+            logging.WARNING,
+            f"test.sta, line 8, :61:: {error.message}",
+        )
+    ]
+    assert logging.getLogger("mt940.tags").getEffectiveLevel() <= logging.WARNING  # quiet only while reading
