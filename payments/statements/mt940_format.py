@@ -12,15 +12,17 @@ currency TRY, and a ``:86:`` that is either the structured ``NNN?20…?31…?32�
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from itertools import pairwise
-from typing import Any
+from typing import Any, BinaryIO
 
 import mt940
 from django.utils.translation import gettext
@@ -31,8 +33,9 @@ from payments.statements.records import (
     StatementError,
     StatementLine,
     balance_check,
-    decode_text,
     money,
+    text_encoding,
+    text_lines,
 )
 
 _TAG = re.compile(r"^:(?P<full>(?P<id>\d{2}|NS)(?P<letter>[A-Z])?):", re.IGNORECASE)
@@ -54,6 +57,8 @@ _BALANCE = re.compile(r"^[CD]\d{6}[A-Z]{3}\d+(?:,\d*)?$")
 _SLASH_CODES = re.compile(r"/([A-Z]{2,4})/(.*?)(?=/[A-Z]{2,4}/|$)", re.DOTALL)
 _OPENING = ("60F", "60M", "60")
 _CLOSING = ("62F", "62M", "62")
+#: Statement lines read with the package at a time: a statement of any length is read in windows of this many.
+WINDOW = 500
 #: MT940 wraps ``:86:`` at 65 characters, often in the middle of a word.
 _WRAP = 65
 
@@ -82,10 +87,43 @@ class _Tag:
 
 
 def parse_mt940(data: bytes, *, file_name: str) -> list[ParsedStatement]:
-    """Every statement in an MT940 file, in file order. Raises ``StatementError`` with the line for anything
-    it cannot read completely."""
-    text = decode_text(data, file_name=file_name)
-    return [_statement(block, file_name) for block in _blocks(_scan(text.split("\n"), file_name), file_name)]
+    """Every statement in an MT940 file, in file order, with its lines. Raises ``StatementError`` with the line
+    for anything it cannot read completely."""
+    statements: list[ParsedStatement] = []
+    lines: list[StatementLine] = []
+    for part in read_mt940(io.BytesIO(data), file_name=file_name):
+        if isinstance(part, ParsedStatement):
+            statements.append(replace(part, lines=tuple(lines)))
+            lines = []
+        else:
+            lines.extend(part)
+    return statements
+
+
+def read_mt940(file: BinaryIO, *, file_name: str) -> Iterator[tuple[StatementLine, ...] | ParsedStatement]:
+    """The statements of an MT940 file, read from ``file`` a line at a time rather than held in memory: for each
+    statement, its lines in batches of at most ``WINDOW``, then the statement itself, its ``lines`` left empty,
+    once its closing balance is read and the lines are checked against it. Raises ``StatementError`` with the
+    line for anything it cannot read completely (what was yielded before is then to be thrown away)."""
+    encoding = text_encoding(file, file_name=file_name)
+    statement: _StatementReader | None = None
+    for tag in _scan(text_lines(file, encoding), file_name):
+        if tag.full == "20":
+            if statement is not None:
+                yield from statement.finish()
+            statement = _StatementReader(tag, file_name)
+        elif statement is None:
+            raise StatementError(
+                gettext("A statement must start with :20:, found %(tag)s.") % {"tag": tag.label},
+                file_name=file_name,
+                line=tag.line,
+                field=tag.label,
+            )
+        else:
+            yield from statement.add(tag)
+    if statement is None:
+        raise StatementError(gettext("No MT940 statement (:20:) in the file."), file_name=file_name, line=1)
+    yield from statement.finish()
 
 
 def looks_like_mt940(head: bytes) -> bool:
@@ -97,28 +135,6 @@ def looks_like_mt940(head: bytes) -> bool:
     except StatementError:
         return False
     return first is not None and first.full == "20"
-
-
-def _blocks(tags: Iterable[_Tag], file_name: str) -> Iterator[list[_Tag]]:
-    """The tags grouped by statement (one ``:20:`` each), each group yielded once the next one starts."""
-    block: list[_Tag] = []
-    for tag in tags:
-        if tag.full == "20":
-            if block:
-                yield block
-            block = [tag]
-        elif block:
-            block.append(tag)
-        else:
-            raise StatementError(
-                gettext("A statement must start with :20:, found %(tag)s.") % {"tag": tag.label},
-                file_name=file_name,
-                line=tag.line,
-                field=tag.label,
-            )
-    if not block:
-        raise StatementError(gettext("No MT940 statement (:20:) in the file."), file_name=file_name, line=1)
-    yield block
 
 
 def _known(full: str, tag_id: str) -> bool:
@@ -176,97 +192,168 @@ def _outside(line: int, text: str, file_name: str) -> StatementError:
     )
 
 
-def _statement(block: list[_Tag], file_name: str) -> ParsedStatement:
-    start = block[0].line
-    _check_structure(block, file_name)
-    # An :86: after the closing balance informs the account owner; the package would add it to the last line.
-    closing_at = max(index for index, tag in enumerate(block) if tag.full in _CLOSING)
-    block = [tag for index, tag in enumerate(block) if index < closing_at or tag.full != "86"]
-    parsed = _parse_block(block, file_name)
-    statement_lines = [tag for tag in block if tag.full == "61"]
-    if len(parsed.transactions) != len(statement_lines):
-        # The package merges a :61: without a transaction type code into the line before it.
-        raise StatementError(
-            gettext("The statement lines cannot be told apart (a :61: without a transaction type code?)."),
-            file_name=file_name,
-            line=start,
-            field=":61:",
-        )
-    data = parsed.data
-    account = (data.get("account_identification") or "").strip()
-    if not account:
-        tag = next(tag for tag in block if tag.full == "25")
-        raise StatementError(
-            gettext("The statement has no account (:25:)."), file_name=file_name, line=tag.line, field=tag.label
-        )
-    opening = _balance(data, ("final_opening_balance", "intermediate_opening_balance", "opening_balance"))
-    closing = _balance(data, ("final_closing_balance", "intermediate_closing_balance", "closing_balance"))
-    currency = (parsed.currency or "").upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise StatementError(
-            gettext("%(value)r is not a currency code.") % {"value": currency},
-            file_name=file_name,
-            line=start,
-        )
-    own_ibans = frozenset(filter(None, [normalise_iban(part) for part in [account, *account.split("/")]]))
-    lines = tuple(
-        _line(transaction.data, tag, currency, own_ibans, file_name)
-        for transaction, tag in zip(parsed.transactions, statement_lines, strict=True)
-    )
-    number = "/".join(filter(None, (data.get("statement_number"), data.get("sequence_number"))))
-    statement = ParsedStatement(
-        account=account,
-        currency=currency,
-        lines=lines,
-        statement_id=number or (data.get("transaction_reference") or "").strip(),
-        period_start=min([line.booking_date for line in lines] + [_date(closing.date)]),
-        period_end=_date(closing.date),
-        opening_balance=_balance_amount(opening, block, _OPENING, file_name),
-        closing_balance=_balance_amount(closing, block, _CLOSING, file_name),
-        line=start,
-    )
-    balance_check(statement, file_name=file_name)
-    return statement
+class _StatementReader:
+    """One statement, fed its tags in order: the header (``:20:`` to the opening balance and what follows it up
+    to the first line), the lines (each ``:61:`` with the tags after it) read ``WINDOW`` at a time with the
+    header, and the closing part (the closing balance and what follows it). An ``:86:`` after the closing balance
+    informs the account owner and is left out; the package would add it to the last line."""
 
+    def __init__(self, first: _Tag, file_name: str) -> None:
+        self.file_name = file_name
+        self.start = first.line
+        self.last = first
+        self.header: list[_Tag] = [first]
+        self.window: list[_Tag] = []
+        self.window_lines = 0
+        self.closing: list[_Tag] = []
+        self.header_checked = False
+        self.count = 0
+        self.total = Decimal("0")
+        self.first_date: date | None = None
 
-def _check_structure(block: list[_Tag], file_name: str) -> None:
-    """A statement has its account, an opening balance before its lines and a closing balance after them;
-    a file cut short lacks the closing balance."""
-    start = block[0].line
-    names = [tag.full for tag in block]
-    if "25" not in names:
-        raise StatementError(
-            gettext("The statement has no account (:25:)."), file_name=file_name, line=start, field=":25:"
-        )
-    opening = next((i for i, name in enumerate(names) if name in _OPENING), None)
-    closing = next((i for i, name in enumerate(names) if name in _CLOSING), None)
-    if opening is None:
-        raise StatementError(
-            gettext("The statement has no opening balance (:60F:)."), file_name=file_name, line=start, field=":60F:"
-        )
-    if closing is None:
-        raise StatementError(
-            gettext("The statement has no closing balance (:62F:): the file looks truncated."),
-            file_name=file_name,
-            line=block[-1].line,
-            field=":62F:",
-        )
-    for tag in block:
-        if tag.full in _OPENING + _CLOSING and not _BALANCE.match(tag.value):
-            message = (
-                gettext("The opening balance cannot be read: %(value)r (expected e.g. C250303TRY10000,00).")
-                if tag.full in _OPENING
-                else gettext("The closing balance cannot be read: %(value)r (expected e.g. C250303TRY25250,00).")
-            )
-            raise _unreadable(tag, message % {"value": tag.value[:80]}, file_name)
-    for index, tag in enumerate(block):
-        if tag.full == "61" and not opening < index < closing:
+    def add(self, tag: _Tag) -> Iterator[tuple[StatementLine, ...]]:
+        self.last = tag
+        if tag.full == "61" and self.closing:
+            raise self._misplaced(tag)
+        if self.closing:
+            self.closing.append(tag)
+        elif tag.full in _CLOSING:
+            yield from self._flush()
+            self.closing.append(tag)
+        elif tag.full == "61":
+            if self.window_lines == WINDOW:
+                yield from self._flush()
+            self._check_header()
+            self.window.append(tag)
+            self.window_lines += 1
+        elif self.window or self.count:
+            if tag.full in _OPENING:
+                raise self._misplaced(self.window[0] if self.window else tag)
+            self.window.append(tag)
+        else:
+            self.header.append(tag)
+
+    def finish(self) -> Iterator[tuple[StatementLine, ...] | ParsedStatement]:
+        """The last lines, then the statement, its balances and lines checked."""
+        self._check_header()
+        if not self.closing:
             raise StatementError(
-                gettext("A statement line (:61:) must stand between the opening and the closing balance."),
-                file_name=file_name,
+                gettext("The statement has no closing balance (:62F:): the file looks truncated."),
+                file_name=self.file_name,
+                line=self.last.line,
+                field=":62F:",
+            )
+        yield from self._flush()
+        for tag in self.closing:
+            if tag.full in _CLOSING:
+                _check_balance(tag, self.file_name)
+        closing_tags = [tag for tag in self.closing if tag.full != "86"]
+        parsed = _parse_block(self.header + closing_tags, self.file_name)
+        account, currency, _ = self._facts(parsed)
+        data = parsed.data
+        opening = _balance(data, ("final_opening_balance", "intermediate_opening_balance", "opening_balance"))
+        closing = _balance(data, ("final_closing_balance", "intermediate_closing_balance", "closing_balance"))
+        number = "/".join(filter(None, (data.get("statement_number"), data.get("sequence_number"))))
+        closing_date = _date(closing.date)
+        statement = ParsedStatement(
+            account=account,
+            currency=currency,
+            lines=(),
+            statement_id=number or (data.get("transaction_reference") or "").strip(),
+            period_start=min(filter(None, [self.first_date, closing_date])),
+            period_end=closing_date,
+            opening_balance=_balance_amount(opening, self.header, _OPENING, self.file_name),
+            closing_balance=_balance_amount(closing, closing_tags, _CLOSING, self.file_name),
+            line=self.start,
+        )
+        balance_check(statement, file_name=self.file_name, total=self.total)
+        yield statement
+
+    def _check_header(self) -> None:
+        """A statement has its account and an opening balance before its lines."""
+        if self.header_checked:
+            return
+        names = [tag.full for tag in self.header]
+        if "25" not in names:
+            raise StatementError(
+                gettext("The statement has no account (:25:)."), file_name=self.file_name, line=self.start, field=":25:"
+            )
+        if not any(name in _OPENING for name in names):
+            raise StatementError(
+                gettext("The statement has no opening balance (:60F:)."),
+                file_name=self.file_name,
+                line=self.start,
+                field=":60F:",
+            )
+        for tag in self.header:
+            if tag.full in _OPENING:
+                _check_balance(tag, self.file_name)
+        self.header_checked = True
+
+    def _flush(self) -> Iterator[tuple[StatementLine, ...]]:
+        """The lines of the window, read with the header."""
+        if not self.window:
+            return
+        parsed = _parse_block(self.header + self.window, self.file_name)
+        line_tags = [tag for tag in self.window if tag.full == "61"]
+        if len(parsed.transactions) != len(line_tags):
+            # The package merges a :61: without a transaction type code into the line before it.
+            raise StatementError(
+                gettext("The statement lines cannot be told apart (a :61: without a transaction type code?)."),
+                file_name=self.file_name,
+                line=self.start,
+                field=":61:",
+            )
+        _, currency, own_ibans = self._facts(parsed)
+        batch = tuple(
+            _line(transaction.data, tag, currency, own_ibans, self.file_name)
+            for transaction, tag in zip(parsed.transactions, line_tags, strict=True)
+        )
+        self.count += len(batch)
+        self.total += sum((line.amount for line in batch), Decimal("0"))
+        self.first_date = min(filter(None, [self.first_date, *(line.booking_date for line in batch)]))
+        self.window, self.window_lines = [], 0
+        yield batch
+
+    def _facts(self, parsed: mt940.models.Transactions) -> tuple[str, str, frozenset[str]]:
+        """The account, the currency and the account's own IBANs, each checked."""
+        account = (parsed.data.get("account_identification") or "").strip()
+        if not account:
+            tag = next(tag for tag in self.header if tag.full == "25")
+            raise StatementError(
+                gettext("The statement has no account (:25:)."),
+                file_name=self.file_name,
                 line=tag.line,
                 field=tag.label,
             )
+        currency = (parsed.currency or "").upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise StatementError(
+                gettext("%(value)r is not a currency code.") % {"value": currency},
+                file_name=self.file_name,
+                line=self.start,
+            )
+        own_ibans = frozenset(filter(None, [normalise_iban(part) for part in [account, *account.split("/")]]))
+        return account, currency, own_ibans
+
+    def _misplaced(self, tag: _Tag) -> StatementError:
+        return StatementError(
+            gettext("A statement line (:61:) must stand between the opening and the closing balance."),
+            file_name=self.file_name,
+            line=tag.line,
+            field=tag.label,
+        )
+
+
+def _check_balance(tag: _Tag, file_name: str) -> None:
+    if _BALANCE.match(tag.value):
+        return
+    message = (
+        gettext("The opening balance cannot be read: %(value)r (expected e.g. C250303TRY10000,00).")
+        if tag.full in _OPENING
+        else gettext("The closing balance cannot be read: %(value)r (expected e.g. C250303TRY25250,00).")
+    )
+    raise _unreadable(tag, message % {"value": tag.value[:80]}, file_name)
 
 
 def _transactions(tags: list[_Tag]) -> mt940.models.Transactions:
