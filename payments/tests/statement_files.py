@@ -136,3 +136,15 @@ BANK_LAYOUTS = {
     "ing-legacy": ing_legacy,
     "mbank-soh": mbank_soh,
 }
+
+
+def long_mt940(transactions: int) -> bytes:
+    """One statement of the portal owner's account with ``transactions`` incoming transfers of 10.00 each (two
+    file lines a transfer), for the tests of long statements."""
+    lines = ["{1:F01TGBATRISAXXX0000000000}{2:O9400000250304TGBATRISAXXX00000000002503040000N}{4:",
+             ":20:STMT20250303", f":25:{ACCOUNT}", ":28C:00062/1", ":60F:C250303TRY0,00"]  # fmt: skip
+    for n in range(1, transactions + 1):
+        lines.append(f":61:2503030303C10,00NTRFNONREF//BRF{n:010d}")
+        lines.append(f":86:EFT GELEN BAYI {n} FATURA F-2025-{n:06d}")
+    lines += [f":62F:C250303TRY{transactions * 10},00", "-}"]
+    return ("\r\n".join(lines) + "\r\n").encode()
