@@ -400,6 +400,10 @@ class StatementImportAdmin(ViewOnlyMixin, admin.ModelAdmin):
     def has_import_permission(self, request) -> bool:
         return request.user.has_perm("payments.add_bankstatement")
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Whoever may import a statement follows the imports the upload page sends to the background.
+        return self.has_import_permission(request) or super().has_view_permission(request, obj)
+
 
 @admin.register(BankCsvProfile)
 class BankCsvProfileAdmin(admin.ModelAdmin):

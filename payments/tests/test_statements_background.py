@@ -6,10 +6,12 @@ import tracemalloc
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from payments.models import BankStatement, BankTransaction, StatementImport
 from payments.statements import importer, mt940_format
 from payments.statements.background import statement_import_again, statement_import_run
@@ -175,3 +177,18 @@ def test_reading_a_statement_eight_times_as_long_does_not_take_eight_times_the_m
     # Read whole, the statement's tags, the package's transactions and the lines would grow with its length (8x);
     # read in windows, what remains is the package's cyclic garbage until the collector runs.
     assert long < 4 * short
+
+
+def test_staff_who_may_import_follow_their_background_import(client, django_capture_on_commit_callbacks):
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_bankstatement", "view_bankstatement"]))
+    client.force_login(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, MT940, sample(MT940), format="mt940")
+
+    assert response.status_code == 200
+    record = StatementImport.objects.get()
+    page = client.get(reverse("admin:payments_statementimport_change", args=[record.pk]), **EN)
+    assert page.status_code == 200 and "Created 6 lines" in page.content.decode()
+    assert record.requested_by == user and record.status == S.DONE
