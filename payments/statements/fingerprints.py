@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -74,22 +74,26 @@ def _digest(key: str, occurrence: int) -> str:
 
 
 def statement_fingerprints(
-    *, account: str, chain: Sequence[ParsedStatement], repeats: Sequence[int | None]
-) -> list[tuple[StatementLine, str]]:
+    *,
+    account: str,
+    chain: Sequence[ParsedStatement],
+    repeats: Sequence[int | None],
+    lines_of: Callable[[ParsedStatement], Iterable[StatementLine]] = lambda statement: statement.lines,
+) -> Iterator[tuple[StatementLine, str]]:
     """Every line of the file's statements, in ``chain`` order and without the zero-amount ones, with its
-    fingerprint. ``repeats[i]`` is the index of the earlier statement that statement ``i`` repeats
+    fingerprint, one at a time (``lines_of`` gives a statement's lines, which a large file keeps on disk).
+    ``repeats[i]`` is the index of the earlier statement that statement ``i`` repeats
     (``continuity.repeated_from``): its lines are counted from where that one started, so a repeated day meets the
     fingerprints of its first copy instead of counting as more occurrences."""
     seen: Counter[str] = Counter()
     counted: list[list[str] | None] = []  # the keys each statement added to ``seen``, None once taken back
-    result = []
     for index, statement in enumerate(chain):
         if repeats[index] is not None:
             for earlier in range(repeats[index], index):
                 seen.subtract(counted[earlier] or [])
                 counted[earlier] = None
         keys = []
-        for line in statement.lines:
+        for line in lines_of(statement):
             if line.amount == 0:
                 continue
             key = line_key(
@@ -100,8 +104,7 @@ def statement_fingerprints(
                 bank_reference=line.bank_reference,
                 description=line.description,
             )
-            result.append((line, _digest(key, seen[key])))
+            yield line, _digest(key, seen[key])
             seen[key] += 1
             keys.append(key)
         counted.append(keys)
-    return result

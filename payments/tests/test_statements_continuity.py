@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from payments.models import BankStatement, BankTransaction
+from payments.statements import mt940_format
 from payments.statements.continuity import repeated_from, statement_chain
 from payments.statements.importer import statement_import
 from payments.statements.mt940_format import parse_mt940
@@ -115,6 +116,26 @@ def test_a_day_repeated_in_one_file_is_stored_once():
         Decimal("1000.00"),
         Decimal("1140.50"),
     )
+
+
+def test_a_file_with_its_days_out_of_order_read_in_small_windows_stores_the_same_lines(monkeypatch):
+    def stored() -> list[tuple]:
+        return sorted(BankTransaction.objects.values_list("booking_date", "amount", "description", "fingerprint"))
+
+    import_mt940(REPEATED)
+    in_order = stored()
+    BankTransaction.objects.all().delete()
+    BankStatement.objects.all().delete()
+
+    # The days newest first, and each statement read two lines at a time: lines are kept on disk per statement and
+    # fingerprinted in date order, so the same lines (with the same fingerprints) are stored.
+    blocks = [":20:" + block for block in text(REPEATED).split(":20:") if block.strip()]
+    monkeypatch.setattr(mt940_format, "WINDOW", 2)
+    result = import_mt940(REPEATED, "".join(reversed(blocks)).encode("cp1254"))
+
+    assert (result.created, result.duplicates) == (12, 3)
+    assert stored() == in_order
+    assert result.statement.warnings == []
 
 
 def test_a_day_repeated_across_files_is_stored_once():

@@ -15,6 +15,7 @@ from payments.statements.importer import detect_format, statement_import
 from payments.statements.records import StatementError
 from payments.tests.statement_files import (
     ACCOUNT,
+    BANK_LAYOUTS,
     CAMT_V02,
     CAMT_V08,
     CSV_DEBIT_CREDIT,
@@ -256,6 +257,11 @@ def test_empty_and_oversized_files_are_refused(monkeypatch):
 )
 def test_detect_format(name, expected):
     assert detect_format(sample(name)) == expected
+
+
+@pytest.mark.parametrize("layout", sorted(BANK_LAYOUTS))
+def test_detect_format_recognises_mt940_behind_envelopes_framing_and_preambles(layout):
+    assert detect_format(BANK_LAYOUTS[layout]()) == "mt940"
 
 
 def test_detect_format_refuses_what_it_does_not_know():
