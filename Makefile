@@ -143,6 +143,11 @@ bench-reconciliation: install-dev postgres
 bench-account: install-dev postgres
 	$(PY) bench/account.py --database-url $(BENCH_ACCOUNT_DATABASE_URL) $(BENCH_ACCOUNT_ARGS)
 
+# Importing a large MT940 statement: the whole-file way against the streaming import and the background task
+# (bench/statements.py).
+bench-statements: install-dev postgres
+	$(PY) bench/statements.py --database-url $(BENCH_STATEMENTS_DATABASE_URL) $(BENCH_STATEMENTS_ARGS)
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
