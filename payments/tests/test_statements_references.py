@@ -2,12 +2,16 @@
 fingerprint tells genuinely different lines apart while recognising the same line in another file: the CAMT.053
 of the same day, the same statement sent again with lines added, two files overlapping by a day."""
 
+import hashlib
+import importlib
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 
-from payments.models import BankTransaction
+from payments.models import BankStatement, BankTransaction
 from payments.statements.importer import statement_import
 from payments.statements.mt940_format import parse_mt940
 from payments.tests.statement_files import sample
@@ -129,3 +133,73 @@ def test_the_day_already_stored_in_a_longer_file_is_recognised_in_the_single_day
     import_mt940(DAYS_10_11)
 
     assert (import_mt940(DAY_10).created, BankTransaction.objects.count()) == (0, 5)
+
+
+ACCOUNT = "TR190006200012345678901234"
+
+
+def _stored_as_before(texts_and_references: list[tuple[str, str]], *, status="unmatched") -> list[BankTransaction]:
+    """The 10th's lines as the reader stored them before: each NONREF line with the reference "EF" and a fingerprint
+    of "ref:EF", its occurrence counted among the lines of the same amount."""
+    statement = BankStatement.objects.create(account_iban=ACCOUNT, format="mt940", file_sha256="e" * 64)
+    stored, seen = [], Counter()
+    for description, reference in texts_and_references:
+        amount = Decimal("-20.00") if reference == "K0310-3" else Decimal("20.00")
+        key = "|".join((ACCOUNT, "2025-03-10", f"{amount:.2f}", "TRY", f"ref:{reference}"))
+        fingerprint = hashlib.sha256(f"{key}|{seen[key]}".encode()).hexdigest()
+        seen[key] += 1
+        stored.append(
+            BankTransaction.objects.create(
+                statement=statement,
+                account_iban=ACCOUNT,
+                booking_date=date(2025, 3, 10),
+                amount=amount,
+                currency="TRY",
+                description=description,
+                bank_reference=reference,
+                fingerprint=fingerprint,
+                status=status,
+            )
+        )
+    return stored
+
+
+def _repair():
+    importlib.import_module("payments.migrations.0009_mt940_placeholder_references").forwards(apps, None)
+
+
+def test_lines_stored_with_the_placeholder_reference_are_repaired_and_recognised_by_the_file():
+    stored = _stored_as_before([(TEXTS_DAY_10[0], "EF"), (TEXTS_DAY_10[1], "EF"), (TEXTS_DAY_10[2], "K0310-3")])
+    before = [line.fingerprint for line in stored]
+
+    _repair()
+
+    after = list(BankTransaction.objects.order_by("pk"))
+    assert [line.bank_reference for line in after] == ["", "", "K0310-3"]
+    assert after[0].fingerprint != before[0] and after[2].fingerprint == before[2]
+    # The day's file, read as it is read now, finds every line already stored.
+    result = import_mt940(DAY_10)
+    assert (result.created, result.duplicates) == (0, 3)
+
+
+def test_without_the_repair_the_same_file_would_store_the_placeholder_lines_again():
+    _stored_as_before([(TEXTS_DAY_10[0], "EF"), (TEXTS_DAY_10[1], "EF"), (TEXTS_DAY_10[2], "K0310-3")])
+
+    result = import_mt940(DAY_10)
+
+    assert (result.created, result.duplicates) == (2, 1)
+
+
+def test_a_placeholder_line_already_stored_again_correctly_is_set_aside_and_one_not_reproduced_is_left():
+    [old_altay, old_bora] = _stored_as_before([(TEXTS_DAY_10[0], "EF"), (TEXTS_DAY_10[1], "EF")])
+    BankTransaction.objects.filter(pk=old_bora.pk).update(fingerprint="b" * 64)  # not the old key's: left alone
+    correct = import_mt940(DAY_10)  # read correctly: Altay's line stored a second time, under its text
+    assert correct.created == 3
+
+    _repair()
+
+    old_altay.refresh_from_db()
+    old_bora.refresh_from_db()
+    assert old_altay.status == BankTransaction.Status.IGNORED
+    assert old_altay.status_reason.startswith("duplicate of bank transaction ")
+    assert (old_bora.bank_reference, old_bora.fingerprint, old_bora.status) == ("EF", "b" * 64, "unmatched")
