@@ -37,13 +37,16 @@ BENCH_MATCHING_ARGS ?=
 # BENCH_RECONCILIATION_ARGS e.g. "--sizes 100000 --formats csv".
 BENCH_RECONCILIATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_reconciliation
 BENCH_RECONCILIATION_ARGS ?=
+# make bench-statements: importing a 160,000-line MT940 file, its own database (dropped and created every run);
+# BENCH_STATEMENTS_ARGS e.g. "--days 30 --keep".
+BENCH_STATEMENTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_statements
 # make bench-account: the customer ledger import and the account pages, its own database (dropped and created every
 # run); BENCH_ACCOUNT_ARGS e.g. "--dealers 500 --busy 5000".
 BENCH_ACCOUNT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_account
 BENCH_ACCOUNT_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
-	bench-reconciliation bench-account \
+	bench-reconciliation bench-account bench-statements \
 	postgres messages lint format clean
 
 $(PY):
@@ -139,6 +142,11 @@ bench-reconciliation: install-dev postgres
 # The customer ledger import and the dealer's account pages and downloads (bench/account.py).
 bench-account: install-dev postgres
 	$(PY) bench/account.py --database-url $(BENCH_ACCOUNT_DATABASE_URL) $(BENCH_ACCOUNT_ARGS)
+
+# Importing a large MT940 statement: the whole-file way against the streaming import and the background task
+# (bench/statements.py).
+bench-statements: install-dev postgres
+	$(PY) bench/statements.py --database-url $(BENCH_STATEMENTS_DATABASE_URL) $(BENCH_STATEMENTS_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

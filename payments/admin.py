@@ -7,18 +7,40 @@ payment links; a link's status and payment are written when it is paid.
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin, staff_action_log
 from b2bportal.money import format_money
 from notifications.rendering import absolute_url
 from payments.link_form import PaymentLinkForm
-from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink, Refund
+from payments.models import (
+    Allocation,
+    BankCsvProfile,
+    BankStatement,
+    BankTransaction,
+    Payment,
+    PaymentLink,
+    Refund,
+    StatementImport,
+)
 from payments.services import PaymentRefused, payment_link_send, payment_refund
+from payments.statements.background import (
+    stalled,
+    statement_import_again,
+    statement_import_is_large,
+    statement_import_request,
+)
+from payments.statements.continuity import warning_text
 from payments.statements.forms import AUTO, StatementImportForm
 from payments.statements.importer import detect_format, statement_import
 from payments.statements.records import StatementError
 from payments.views import link_url
+
+#: Seconds between two refreshes of the statement import pages while an import runs.
+REFRESH_SECONDS = 5
 
 
 def _amount_display(field_model, field_name: str = "amount"):
@@ -191,6 +213,25 @@ class PaymentLinkAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)d links withdrawn.") % {"count": count})
 
 
+def _texts(statement: BankStatement) -> list[str]:
+    return [warning_text(warning) for warning in statement.warnings]
+
+
+class ContinuityFilter(admin.SimpleListFilter):
+    title = _("continuity")
+    parameter_name = "continuity"
+
+    def lookups(self, request, model_admin):
+        return [("gaps", _("Lines may be missing")), ("joined", _("Joins"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "gaps":
+            return queryset.exclude(warnings=[])
+        if self.value() == "joined":
+            return queryset.filter(warnings=[])
+        return queryset
+
+
 class BankTransactionInline(ViewOnlyMixin, admin.TabularInline):
     model = BankTransaction
     fields = (
@@ -223,14 +264,31 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "closing_balance",
         "currency",
         "transaction_count",
+        "continuity",
         "imported_by",
     )
-    list_filter = ("format", "currency", "account_iban")
+    list_filter = (ContinuityFilter, "format", "currency", "account_iban")
     search_fields = ("account_iban", "statement_id", "file_name", "file_sha256")
     list_select_related = ("imported_by",)
     date_hierarchy = "created_at"
     inlines = (BankTransactionInline,)
     change_list_template = "admin/payments/bankstatement/change_list.html"
+    exclude = ("warnings",)
+    readonly_fields = ("continuity_warnings",)
+
+    @admin.display(description=_("continuity"))
+    def continuity(self, obj: BankStatement) -> str:
+        return (
+            format_html('<span title="{}">⚠ {}</span>', " ".join(_texts(obj)), len(obj.warnings))
+            if obj.warnings
+            else "✓"
+        )
+
+    @admin.display(description=_("continuity warnings"))
+    def continuity_warnings(self, obj: BankStatement) -> str:
+        if not obj.warnings:
+            return _("No gap was found.")
+        return format_html_join("", '<p class="warning">{}</p>', ((text,) for text in _texts(obj)))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(transaction_count=Count("transactions"))
@@ -255,7 +313,9 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
     def import_view(self, request):
         """Staff upload a statement file; the result (lines created, duplicates skipped, outgoing ignored) or the
-        error with its line is shown. The import itself is ``statement_import``."""
+        error with its line is shown. The import itself is ``statement_import``; a file larger than
+        ``BANK_STATEMENT_BACKGROUND_BYTES`` is imported in the background and its progress shown with the
+        statement imports."""
         from django.core.exceptions import PermissionDenied
         from django.shortcuts import redirect
         from django.template.response import TemplateResponse
@@ -265,13 +325,27 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
         form = StatementImportForm(request.POST, request.FILES) if request.method == "POST" else StatementImportForm()
         if form.is_bound and form.is_valid():
             upload = form.cleaned_data["file"]
-            data = upload.read()
             try:
                 chosen = form.cleaned_data["format"]
+                file_format = detect_format(upload.file.read(4096)) if chosen == AUTO else chosen
+                if statement_import_is_large(upload.size):
+                    record = statement_import_request(
+                        upload=upload,
+                        file_name=upload.name,
+                        format=file_format,
+                        profile=form.cleaned_data["profile"],
+                        account_iban=form.cleaned_data["account_iban"],
+                        user=request.user,
+                    )
+                    self.message_user(
+                        request,
+                        _("The file is large: it is imported in the background. Its progress and result show here."),
+                    )
+                    return redirect("admin:payments_statementimport_change", record.pk)
                 result = statement_import(
                     file_name=upload.name,
-                    data=data,
-                    format=detect_format(data) if chosen == AUTO else chosen,
+                    file=upload.file,
+                    format=file_format,
                     profile=form.cleaned_data["profile"] or None,
                     account_iban=form.cleaned_data["account_iban"],
                     imported_by=request.user,
@@ -281,6 +355,8 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
             else:
                 level = messages.WARNING if result.already_imported else messages.SUCCESS
                 self.message_user(request, result.summary(), level)
+                for warning in result.warning_texts():
+                    self.message_user(request, warning, messages.WARNING)
                 return redirect("admin:payments_bankstatement_change", result.statement.pk)
         context = {
             **self.admin_site.each_context(request),
@@ -289,6 +365,83 @@ class BankStatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/payments/bankstatement/import.html", context)
+
+
+@admin.register(StatementImport)
+class StatementImportAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Statement files imported in the background: what was uploaded, how far the import got, how it ended. The
+    list refreshes itself while an import runs."""
+
+    list_display = ("created_at", "file_name", "status_display", "progress", "statement_link", "summary",
+                    "requested_by")  # fmt: skip
+    list_filter = ("status", "format")
+    search_fields = ("file_name",)
+    list_select_related = ("requested_by", "statement")
+    date_hierarchy = "created_at"
+    fields = ("file_name", "size", "format", "profile", "account_iban", "requested_by", "status_display", "progress",
+              "summary", "error", "statement_link", "created_at", "started_at", "finished_at")  # fmt: skip
+    readonly_fields = fields
+    actions = ("run_again",)
+    change_list_template = "admin/payments/statementimport/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        S = StatementImport.Status
+        running = StatementImport.objects.filter(status__in=(S.QUEUED, S.RUNNING)).exists()
+        context = {"refresh_seconds": REFRESH_SECONDS if running else 0, **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        S = StatementImport.Status
+        running = StatementImport.objects.filter(pk=object_id, status__in=(S.QUEUED, S.RUNNING)).exists()
+        context = {"refresh_seconds": REFRESH_SECONDS if running else 0, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, obj: StatementImport) -> str:
+        if obj.status == StatementImport.Status.FAILED:
+            return format_html('<span title="{}">{}: {}</span>', obj.error, obj.get_status_display(),
+                               Truncator(obj.error).chars(120))  # fmt: skip
+        if stalled(obj):
+            return _("Stalled: the import stopped reporting progress")
+        return obj.get_status_display()
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: StatementImport) -> str:
+        if obj.status == StatementImport.Status.QUEUED:
+            return "—"
+        percent = obj.percent_done
+        if percent is None:
+            return _("counting lines…") if obj.status == StatementImport.Status.RUNNING else "—"
+        if obj.status == StatementImport.Status.RUNNING and obj.rows_done >= obj.rows_total:
+            return _("storing the lines…")
+        return format_html('<progress value="{}" max="100" style="width: 8em"></progress> {} % ({} / {})',
+                           percent, percent, obj.rows_done, obj.rows_total)  # fmt: skip
+
+    @admin.display(description=_("bank statement"))
+    def statement_link(self, obj: StatementImport) -> str:
+        if obj.statement_id is None:
+            return "—"
+        url = reverse("admin:payments_bankstatement_change", args=[obj.statement_id])
+        return format_html('<a href="{}">{}</a>', url, obj.statement)
+
+    @admin.action(description=_("Run the selected failed or stalled imports again"), permissions=("import",))
+    def run_again(self, request, queryset) -> None:
+        again = 0
+        for record in queryset:
+            if (record.status == StatementImport.Status.FAILED or stalled(record)) and statement_import_again(record):
+                again += 1
+            else:
+                self.message_user(request, _("%(import)s cannot run again: it is not failed or stalled, or its file "
+                                             "is gone.") % {"import": record}, messages.WARNING)  # fmt: skip
+        if again:
+            self.message_user(request, _("%(count)s imports queued again.") % {"count": again}, messages.SUCCESS)
+
+    def has_import_permission(self, request) -> bool:
+        return request.user.has_perm("payments.add_bankstatement")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Whoever may import a statement follows the imports the upload page sends to the background.
+        return self.has_import_permission(request) or super().has_view_permission(request, obj)
 
 
 @admin.register(BankCsvProfile)

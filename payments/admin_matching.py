@@ -21,7 +21,8 @@ from b2bportal.money import format_money
 from dealers.models import Dealer
 from orders.models import Order
 from payments.matching import Part, allocate_manually, statement_match, transaction_ignore
-from payments.models import BankTransaction, UnmatchedTransfer
+from payments.models import BankStatement, BankTransaction, UnmatchedTransfer
+from payments.statements.continuity import warning_text
 
 
 class PartForm(forms.Form):
@@ -49,6 +50,9 @@ class PartForm(forms.Form):
         return data
 
 
+#: The queue names at most this many statements that may miss lines; the bank statement list filters them all.
+MAX_STATEMENT_WARNINGS = 10
+
 PartFormSet = forms.formset_factory(PartForm, extra=3, max_num=10)
 
 
@@ -64,6 +68,22 @@ class UnmatchedTransferAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ("counterparty_name", "counterparty_iban", "description", "bank_reference")
     date_hierarchy = "booking_date"
     actions = ("match_again",)
+
+    def changelist_view(self, request, extra_context=None):
+        """The queue says which statements of the transfers waiting in it may miss lines (``continuity``): a
+        payment among the missing lines cannot be matched until the missing statement is imported."""
+        if request.method == "GET":
+            waiting = UnmatchedTransfer.objects.values("statement_id")
+            flagged = BankStatement.objects.filter(pk__in=waiting).exclude(warnings=[]).order_by("-period_end")
+            for statement in flagged[:MAX_STATEMENT_WARNINGS]:
+                url = reverse("admin:payments_bankstatement_change", args=[statement.pk])
+                for warning in statement.warnings:
+                    self.message_user(
+                        request,
+                        format_html('<a href="{}">{}</a>: {}', url, statement, warning_text(warning)),
+                        messages.WARNING,
+                    )
+        return super().changelist_view(request, extra_context=extra_context)
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, obj) -> str:

@@ -5,13 +5,16 @@ The portal never stores a card number: a card payment is only the provider's ref
 
 from __future__ import annotations
 
+import os
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -199,6 +202,12 @@ class BankStatement(TimeStampedModel):
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.SET_NULL, null=True, blank=True
     )
+    warnings = models.JSONField(
+        _("continuity warnings"),
+        default=list,
+        blank=True,
+        help_text=_("Where the statement does not join the one before or after it: lines may be missing."),
+    )
 
     class Meta:
         verbose_name = _("bank statement")
@@ -207,6 +216,87 @@ class BankStatement(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.account_iban} {self.period_start}–{self.period_end}"
+
+
+@deconstructible(path="payments.models.StatementUploadStorage")
+class StatementUploadStorage(FileSystemStorage):
+    """Statement files waiting for their import: kept in ``BANK_STATEMENT_UPLOAD_DIR`` (outside MEDIA_ROOT, read
+    when used, so a changed setting applies) and given no URL."""
+
+    @property
+    def base_location(self) -> str:  # type: ignore[override]
+        return str(settings.BANK_STATEMENT_UPLOAD_DIR)
+
+    @property
+    def location(self) -> str:  # type: ignore[override]
+        return os.path.abspath(self.base_location)
+
+    def url(self, name) -> str:
+        raise NotImplementedError("Uploaded statement files have no URL.")
+
+
+class StatementImport(models.Model):
+    """A statement file uploaded in the admin and imported by the task worker: what was asked, how far the import
+    got, and how it ended (the summary, or the error a person can act on). The file is kept on disk until the
+    import ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(_("file"), storage=StatementUploadStorage(), max_length=255, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    format = models.CharField(_("format"), max_length=16, choices=BankStatement.Format.choices)
+    profile = models.CharField(_("CSV profile"), max_length=64, blank=True)
+    account_iban = models.CharField(_("account IBAN"), max_length=42, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("lines in the file"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("lines read"), default=0)
+    summary = models.TextField(_("result"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    statement = models.ForeignKey(
+        BankStatement,
+        verbose_name=_("bank statement"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("statement import")
+        verbose_name_plural = _("statement imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="statement_import_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def percent_done(self) -> int | None:
+        if not self.rows_total:
+            return None
+        return min(100, round(100 * self.rows_done / self.rows_total))
 
 
 class BankCsvProfile(TimeStampedModel):

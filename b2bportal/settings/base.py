@@ -221,6 +221,10 @@ MEDIA_URL = "media/"
 # Reconciliation exports for accountants (erpsync.ReconciliationExport): kept outside MEDIA_ROOT and never served
 # by URL; staff download them through the admin.
 RECONCILIATION_EXPORT_DIR = Path(env_str("RECONCILIATION_EXPORT_DIR", str(BASE_DIR / "var" / "exports")))
+# Bank statement files uploaded in the admin: one larger than BANK_STATEMENT_BACKGROUND_BYTES is imported by the
+# task worker, its file kept in BANK_STATEMENT_UPLOAD_DIR (outside MEDIA_ROOT, never served) until the import ends.
+BANK_STATEMENT_BACKGROUND_BYTES = env_int("BANK_STATEMENT_BACKGROUND_BYTES", 512 * 1024)
+BANK_STATEMENT_UPLOAD_DIR = Path(env_str("BANK_STATEMENT_UPLOAD_DIR", str(BASE_DIR / "var" / "statement-uploads")))
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

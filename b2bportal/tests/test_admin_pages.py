@@ -32,7 +32,15 @@ from notifications.models import Notification, NotificationPreference
 from orders.models import Cart, CartLine, Order, OrderStatusChange, Quote, QuoteEvent, QuoteLine, QuoteVersion
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory
-from payments.models import Allocation, BankCsvProfile, BankStatement, BankTransaction, Payment, PaymentLink
+from payments.models import (
+    Allocation,
+    BankCsvProfile,
+    BankStatement,
+    BankTransaction,
+    Payment,
+    PaymentLink,
+    StatementImport,
+)
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 PORTAL_APPS = {"dealers", "catalog", "orders", "payments", "erpsync", "notifications"}
@@ -52,6 +60,7 @@ ADD_DISABLED = {
     "payments.Payment",
     "payments.BankStatement",
     "payments.BankTransaction",
+    "payments.StatementImport",
     "payments.UnmatchedTransfer",
     "payments.Allocation",
     "erpsync.SyncRun",
@@ -149,6 +158,10 @@ def one_of_each(db, superuser):
         fingerprint="f" * 64,
     )
     Allocation.objects.create(dealer=dealer, bank_transaction=transaction, amount=Decimal("800.00"))
+    StatementImport.objects.create(
+        file_name="ekstre-mart.sta", size=900_000, format="mt940", status=StatementImport.Status.DONE,
+        rows_total=12_000, rows_done=12_000, summary="Created 5,800 lines.", statement=statement,
+    )  # fmt: skip
     BankCsvProfile.objects.create(
         name="bank-a", settings={"columns": {"booking_date": "Tarih", "amount": "Tutar", "description": "Açıklama"}}
     )

@@ -4,7 +4,8 @@ The XML is read by ``defusedxml``'s parser: a DOCTYPE, entity declarations (the 
 external entities are refused, never expanded; the file's size is capped before parsing and elements may not nest
 deeper than a statement needs. Any other namespace (another camt message, a later version) is refused.
 
-Per statement (``Stmt``): the account (``Acct/Id/IBAN``), the opening (``OPBD``, else ``PRCD``) and closing
+Per statement (``Stmt``): the account (``Acct/Id/IBAN``) and its currency (``Acct/Ccy``, else the ``Ccy`` of the
+amounts when they all agree), the opening (``OPBD``, else ``PRCD``) and closing
 (``CLBD``) balances, and the booked entries (``Ntry`` with status ``BOOK``; pending ones are left out). An entry's
 sign is its ``CdtDbtInd``; its dates ``BookgDt`` and ``ValDt``; its counterparty the debtor of a credit or the
 creditor of a debit (``RltdPties``); its text ``RmtInf/Ustrd``; its reference ``AcctSvcrRef``, else the
@@ -24,6 +25,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from django.utils.translation import gettext
 
 from payments.statements.fingerprints import normalise_reference
+from payments.statements.ibans import statement_account
 from payments.statements.records import (
     MAX_STATEMENT_BYTES,
     ParsedStatement,
@@ -187,33 +189,29 @@ def _parse_xml(data: bytes, file_name: str) -> tuple[Element, dict[Element, int]
 
 
 def _statement(reader: _Reader, statement: Element) -> ParsedStatement:
-    account = reader.text(statement, "Acct/Id/IBAN", "Acct/Id/Othr/Id")
+    account = statement_account(reader.text(statement, "Acct/Id/IBAN", "Acct/Id/Othr/Id")).number
     if not account:
         raise reader.error(gettext("The statement has no account (Acct/Id)."), statement, "Acct/Id")
     opening = closing = None
     opening_date = closing_date = None
-    balance_currency = ""
     for balance in reader.findall(statement, "Bal"):
         code = reader.text(balance, "Tp/CdOrPrtry/Cd", "Tp/CdOrPrtry/Prtry")
         if code not in ("OPBD", "PRCD", "CLBD"):
             continue
-        amount, currency = reader.amount(balance, "Amt")
+        amount, _ = reader.amount(balance, "Amt")
         signed = amount * reader.sign(balance)
-        balance_currency = balance_currency or currency
         on = reader.date(balance, "Dt", required=False)
         if code == "CLBD":
             closing, closing_date = signed, on
         elif code == "OPBD" or opening is None:
             opening, opening_date = signed, on
-    currency = reader.text(statement, "Acct/Ccy").upper() or balance_currency
+    currency = _statement_currency(reader, statement)
     lines: list[StatementLine] = []
     for entry in reader.findall(statement, "Ntry"):
         status = reader.text(entry, "Sts/Cd", "Sts")
         if status != "BOOK":
             continue  # pending or information only: not (yet) on the account
         lines.extend(_entry_lines(reader, entry, currency))
-    if not re.fullmatch(r"[A-Z]{3}", currency or ""):
-        raise reader.error(gettext("The statement has no currency (Acct/Ccy)."), statement, "Acct/Ccy")
     booked = [line.booking_date for line in lines]
     period_from = reader.text(statement, "FrToDt/FrDtTm")
     period_to = reader.text(statement, "FrToDt/ToDtTm")
@@ -232,6 +230,29 @@ def _statement(reader: _Reader, statement: Element) -> ParsedStatement:
     )
     balance_check(parsed, file_name=reader.file_name)
     return parsed
+
+
+def _statement_currency(reader: _Reader, statement: Element) -> str:
+    """The account's currency: ``Acct/Ccy``, else the ``Ccy`` every balance and entry amount carries when they all
+    agree. Refuses a statement that names none, or whose amounts disagree without ``Acct/Ccy`` to say which."""
+    currency = reader.text(statement, "Acct/Ccy").upper()
+    if not currency:
+        amounts = reader.findall(statement, "Bal/Amt") + reader.findall(statement, "Ntry/Amt")
+        found = sorted({(amount.get("Ccy") or "").strip().upper() for amount in amounts} - {""})
+        if len(found) > 1:
+            raise reader.error(
+                gettext(
+                    "The statement names no account currency (Acct/Ccy) and its amounts are in several currencies "
+                    "(%(currencies)s)."
+                )
+                % {"currencies": ", ".join(found)},
+                statement,
+                "Acct/Ccy",
+            )
+        currency = found[0] if found else ""
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise reader.error(gettext("The statement has no currency (Acct/Ccy)."), statement, "Acct/Ccy")
+    return currency
 
 
 def _iso_date(value: str) -> date | None:

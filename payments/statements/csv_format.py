@@ -21,7 +21,7 @@ from itertools import pairwise
 from django.utils.translation import gettext
 
 from b2bportal.text import compact_key
-from payments.statements.ibans import find_iban
+from payments.statements.ibans import find_iban, statement_account
 from payments.statements.profiles import CsvProfile
 from payments.statements.records import ParsedStatement, StatementError, StatementLine, decode_text, money
 
@@ -102,7 +102,7 @@ def parse_csv(data: bytes, *, file_name: str, profile: CsvProfile, account_iban:
         )
     opening, closing = _balances(lines, balances, file_name)
     preamble = " ".join(" ".join(cells) for _, cells in rows[:header_at])
-    account = account_iban or profile.account_iban or find_iban(preamble)
+    account = statement_account(account_iban or profile.account_iban or find_iban(preamble)).number
     if not account:
         raise StatementError(
             gettext("The file does not name the account's IBAN: give it with the import or in the profile."),

@@ -13,7 +13,12 @@ AUTO = "auto"
 class StatementImportForm(forms.Form):
     file = forms.FileField(label=_("Statement file"))
     format = forms.ChoiceField(
-        label=_("Format"), choices=[("", "---------"), *BankStatement.Format.choices, (AUTO, _("Recognise it"))]
+        label=_("Format"),
+        choices=[("", "---------"), *BankStatement.Format.choices, (AUTO, _("Recognise it"))],
+        help_text=_(
+            "CAMT.053 is the end-of-day account statement (camt.053.001.02 to .08); camt.052 (intraday report) and "
+            "camt.054 (debit/credit notification) files are not accepted: ask your bank for camt.053 or MT940."
+        ),
     )
     profile = forms.ChoiceField(label=_("CSV profile"), required=False, help_text=_("Only for CSV files."))
     account_iban = forms.CharField(

@@ -3,9 +3,11 @@ type every parser raises."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 
 from django.utils.translation import gettext
 
@@ -65,8 +67,10 @@ class StatementLine:
 
 @dataclass(frozen=True)
 class ParsedStatement:
-    """One statement of one account. ``account`` is the account identifier as the file gives it (normally an
-    IBAN). Balances are signed like amounts; ``None`` where the file has none."""
+    """One statement of one account. ``account`` is the account as ``ibans.statement_account`` writes it (normally
+    an IBAN). Balances are signed like amounts; ``None`` where the file has none. ``opening_interim`` and
+    ``closing_interim`` say that a balance is an interim one (MT940 ``:60M:``/``:62M:``): the statement is a page
+    of a day that goes on before or after it."""
 
     account: str
     currency: str
@@ -77,6 +81,8 @@ class ParsedStatement:
     opening_balance: Decimal | None = None
     closing_balance: Decimal | None = None
     line: int | None = None
+    opening_interim: bool = False
+    closing_interim: bool = False
 
 
 def money(value: str | Decimal, *, file_name: str, line: int | None, field: str) -> Decimal:
@@ -108,12 +114,14 @@ def money(value: str | Decimal, *, file_name: str, line: int | None, field: str)
     return amount.quantize(CENT)
 
 
-def balance_check(statement: ParsedStatement, *, file_name: str) -> None:
+def balance_check(statement: ParsedStatement, *, file_name: str, total: Decimal | None = None) -> None:
     """Refuse a statement whose lines do not add up from the opening to the closing balance: a truncated or
-    spliced file, or a line read with the wrong sign. Statements without both balances are not checked."""
+    spliced file, or a line read with the wrong sign. Statements without both balances are not checked.
+    ``total`` is the sum of the lines when the statement was read without keeping them."""
     if statement.opening_balance is None or statement.closing_balance is None:
         return
-    total = sum((line.amount for line in statement.lines), Decimal("0"))
+    if total is None:
+        total = sum((line.amount for line in statement.lines), Decimal("0"))
     if statement.opening_balance + total != statement.closing_balance:
         raise StatementError(
             gettext(
@@ -147,11 +155,67 @@ def decode_text(data: bytes, *, file_name: str, encodings: tuple[str, ...] = ("u
             failures.append(exc)
             continue
         return text.replace("\r\n", "\n").replace("\r", "\n")
-    failure = failures[0]
-    line = data[: failure.start].count(b"\n") + 1
-    raise StatementError(
-        gettext("The text cannot be read as %(encodings)s (byte 0x%(byte)02x).")
-        % {"encodings": " / ".join(encodings), "byte": data[failure.start]},
+    # The encoding that read furthest is the file's: its failure is the byte at fault, not the first byte another
+    # encoding could not read (a Turkish letter in a Windows-1254 file is no UTF-8).
+    failure = max(failures, key=lambda exc: exc.start)
+    line_start = data.rfind(b"\n", 0, failure.start) + 1
+    raise _undecodable(
+        data[failure.start],
+        line=data.count(b"\n", 0, failure.start) + 1,
+        position=failure.start - line_start + 1,
+        file_name=file_name,
+        encodings=encodings,
+    )
+
+
+def _undecodable(byte: int, *, line: int, position: int, file_name: str, encodings: tuple[str, ...]) -> StatementError:
+    return StatementError(
+        gettext("The text cannot be read as %(encodings)s: byte 0x%(byte)02x at position %(position)s of the line.")
+        % {"encodings": " / ".join(encodings), "byte": byte, "position": position},
         file_name=file_name,
         line=line,
     )
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def text_encoding(file: BinaryIO, *, file_name: str, encodings: tuple[str, ...] = ("utf-8", "cp1254")) -> str:
+    """What ``decode_text`` decides, for a file read line by line instead of held in memory: the first of
+    ``encodings`` that decodes every line (encodings in which a newline byte is always a line end: UTF-8 and
+    single-byte code pages). Refuses binary files and text none of them can read, like ``decode_text``."""
+    failures: list[tuple[int, int, int]] = []  # (line, position in the line, byte) where each encoding failed
+    for encoding in encodings:
+        failure = None
+        for number, raw in enumerate(_raw_lines(file), start=1):
+            if b"\x00" in raw:
+                raise StatementError(gettext("This is not a text file."), file_name=file_name, line=number)
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                failure = (number, exc.start + 1, raw[exc.start])
+                break
+        if failure is None:
+            return encoding
+        failures.append(failure)
+    line, position, byte = max(failures)
+    raise _undecodable(byte, line=line, position=position, file_name=file_name, encodings=encodings)
+
+
+def text_lines(file: BinaryIO, encoding: str) -> Iterator[str]:
+    """The file's lines decoded with ``encoding``, without their line ends (``\r\n``, ``\n`` or ``\r``), one at a
+    time; numbered as ``decode_text(...).split("\n")`` numbers them."""
+    for raw in _raw_lines(file):
+        text = raw.decode(encoding)
+        text = text[:-1] if text.endswith("\n") else text
+        text = text[:-1] if text.endswith("\r") else text
+        yield from text.split("\r")
+
+
+def _raw_lines(file: BinaryIO) -> Iterator[bytes]:
+    file.seek(0)
+    if file.read(3) != _BOM:
+        file.seek(0)
+    # Not "yield from file": closing this generator early would close the file too.
+    for raw in file:  # noqa: UP028
+        yield raw

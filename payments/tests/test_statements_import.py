@@ -15,6 +15,7 @@ from payments.statements.importer import detect_format, statement_import
 from payments.statements.records import StatementError
 from payments.tests.statement_files import (
     ACCOUNT,
+    BANK_LAYOUTS,
     CAMT_V02,
     CAMT_V08,
     CSV_DEBIT_CREDIT,
@@ -111,7 +112,12 @@ def test_same_file_imported_concurrently_is_stored_once(monkeypatch):
         def first(self):
             return None
 
-    monkeypatch.setattr(importer.BankStatement.objects, "filter", lambda **kwargs: NotYetVisible())
+    look_up = importer.BankStatement.objects.filter
+    monkeypatch.setattr(
+        importer.BankStatement.objects,
+        "filter",
+        lambda **kwargs: NotYetVisible() if "file_sha256" in kwargs else look_up(**kwargs),
+    )
     again = import_file(MT940)
 
     assert again.already_imported and again.statement.pk == first.statement.pk
@@ -251,6 +257,11 @@ def test_empty_and_oversized_files_are_refused(monkeypatch):
 )
 def test_detect_format(name, expected):
     assert detect_format(sample(name)) == expected
+
+
+@pytest.mark.parametrize("layout", sorted(BANK_LAYOUTS))
+def test_detect_format_recognises_mt940_behind_envelopes_framing_and_preambles(layout):
+    assert detect_format(BANK_LAYOUTS[layout]()) == "mt940"
 
 
 def test_detect_format_refuses_what_it_does_not_know():

@@ -11,6 +11,7 @@ from accounts.tests.factories import UserFactory
 from payments.models import BankCsvProfile, BankStatement, BankTransaction
 from payments.statements.records import StatementError
 from payments.tests.statement_files import (
+    BANK_LAYOUTS,
     CSV_DEBIT_CREDIT,
     CSV_DEBIT_CREDIT_ACCOUNT,
     DATA,
@@ -51,6 +52,16 @@ def test_upload_of_the_same_file_again_warns_and_adds_nothing(staff_client):
 
     assert "already imported" in response.content.decode()
     assert BankStatement.objects.count() == 1 and BankTransaction.objects.count() == 6
+
+
+def test_upload_recognises_an_abn_amro_file_and_imports_it(staff_client):
+    data = {"file": SimpleUploadedFile("MT940.STA", BANK_LAYOUTS["abn-amro"]()), "format": "auto"}
+
+    response = staff_client.post(reverse(IMPORT_URL), data, follow=True, **EN)
+
+    assert "Created 4 lines" in response.content.decode()
+    statement = BankStatement.objects.get()
+    assert statement.format == "mt940" and statement.transactions.count() == 4
 
 
 def test_upload_of_a_csv_with_profile_and_account(staff_client):

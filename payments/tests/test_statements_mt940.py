@@ -1,5 +1,6 @@
 """MT940 parsing: several statements per file, the forms of :86: Turkish banks use, and refusals with the line."""
 
+import logging
 from datetime import date
 from decimal import Decimal
 
@@ -7,7 +8,15 @@ import pytest
 
 from payments.statements.mt940_format import parse_mt940
 from payments.statements.records import StatementError
-from payments.tests.statement_files import ACCOUNT, MT940, edited_mt940, mt940_text, sample
+from payments.tests.statement_files import (
+    ACCOUNT,
+    BANK_LAYOUTS,
+    MT940,
+    edited_mt940,
+    ing_enveloped,
+    mt940_text,
+    sample,
+)
 
 
 def parse(data: bytes):
@@ -133,16 +142,117 @@ def test_a_statement_without_account_or_opening_balance_is_refused():
     assert refusal(edited_mt940(":60F:C250303TRY10000,00\r\n", "")).field == ":60F:"
 
 
-def test_line_without_transaction_type_is_refused_rather_than_merged():
-    # Without the four-letter type code the package would fold the next :61: into this one and lose a line.
-    error = refusal(
-        edited_mt940(
-            ":61:2503040304C2000,00NTRFNONREF\r\n:86:/NAME/KARADEN", ":61:2503040304C2000,00\r\n:86:/NAME/KARADEN"
-        )
+def test_lines_without_transaction_type_stay_apart_and_keep_their_reference():
+    # Without the four-letter type code the package would fold the next :61: into this one, or read "NONR" as the
+    # code and "EF" as the reference.
+    data = edited_mt940(
+        ":61:2503040304C2000,00NTRFNONREF\r\n:86:/NAME/KARADEN", ":61:2503040304C2000,00\r\n:86:/NAME/KARADEN"
+    )
+    data = data.replace(
+        b":61:2503040304C750,00NTRFNONREF//BRF2503040004", b":61:2503040304C750,00NONREF//BRF2503040004"
     )
 
-    assert "told apart" in error.message
+    lines = parse(data)[1].lines
+
+    assert [line.amount for line in lines] == [Decimal("2000.00")] * 2 + [Decimal("0.00"), Decimal("750.00")]
+    assert [line.bank_reference for line in lines] == ["", "", "BRF2503040003", "BRF2503040004"]
+    assert lines[0].description == lines[1].description == "CARI HESAP ODEMESI"
 
 
 def test_binary_data_is_refused():
     assert "not a text file" in refusal(b":20:X\n\x00\x01").message
+
+
+STATEMENTS_PER_FILE = {
+    "ing-envelope": 1,
+    "ing-envelope-one-line-several-messages": 3,
+    "ing-envelope-trailer-blocks": 2,
+    "postfinance-soh-chained": 2,
+    "abn-amro": 2,
+    "rabobank": 2,
+    "bunq": 1,
+    "ing-legacy": 1,
+    "mbank-soh": 1,
+}
+
+
+@pytest.mark.parametrize("layout", sorted(BANK_LAYOUTS))
+def test_bank_headers_envelopes_and_trailers_are_read(layout):
+    statements = parse(BANK_LAYOUTS[layout]())
+
+    assert len(statements) == STATEMENTS_PER_FILE[layout]
+    for number, statement in enumerate(statements, start=1):
+        assert [line.amount for line in statement.lines] == [Decimal("250.00"), Decimal("-40.00")]
+        assert statement.closing_balance - statement.opening_balance == Decimal("210.00")
+        assert statement.statement_id == f"{number:05d}"
+        assert statement.lines[0].bank_reference == f"00000000001{number}"
+
+
+def test_enveloped_messages_keep_the_line_of_each_statement():
+    statements = parse(BANK_LAYOUTS["postfinance-soh-chained"]())
+
+    # SOH+header on line 1, :20: on line 2; the second header follows "-}" on line 12, its :20: is on line 13.
+    assert [statement.line for statement in statements] == [2, 13]
+    assert [line.line for line in statements[1].lines] == [17, 20]
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "text"),
+    [
+        (b"Hesap hareketleri\r\n" + ing_enveloped(), 1, "Hesap hareketleri"),
+        # A BIC above the statement without the "940" line of the ABN AMRO and bunq preamble.
+        (b"ABNANL2A\r\n" + BANK_LAYOUTS["rabobank"]().replace(b":940:\r\n", b""), 1, "ABNANL2A"),
+        # Anything between two messages other than an envelope or a preamble.
+        (ing_enveloped(messages=2).replace(b"-}\r\n{1:", b"-}\r\nSAYFA 2/2\r\n{1:", 1), 16, "SAYFA 2/2"),
+        (BANK_LAYOUTS["abn-amro"]().replace(b"-\r\nABNANL2A", b"-\r\nABNANL2A\r\nDEVAM", 1), 16, "DEVAM"),
+        # A field the package does not know, after the trailer, is no envelope either.
+        (BANK_LAYOUTS["bunq"]() + b":99:SAYFA SONU\n", 15, ":99:SAYFA SONU"),
+    ],
+)
+def test_other_text_around_the_messages_is_refused_with_its_line(data, line, text):
+    error = refusal(data)
+
+    assert error.line == line
+    assert error.message == f"Text outside any MT940 field: {text!r}."
+
+
+def test_an_undecodable_byte_is_named_with_its_own_line_and_position():
+    # Windows-1254 text (its Turkish letters are no UTF-8 from line 9 on) with a byte Windows-1254 does not
+    # define, late in the file: the refusal points at that byte, not at the first Turkish letter.
+    data = sample(MT940).replace(b"SIPARIS B2B", b"SIPARIS \x81B2B")
+
+    error = refusal(data)
+
+    assert error.line == 26
+    assert error.message == "The text cannot be read as utf-8 / cp1254: byte 0x81 at position 69 of the line."
+
+
+@pytest.mark.parametrize("closing", [":62F:C250303TR25250,00", ":62F:C250303TRY25250,0X", ":62F:C250303TRY"])
+def test_an_unreadable_closing_balance_is_refused_as_such_with_its_line(closing):
+    error = refusal(edited_mt940(":62F:C250303TRY25250,00", closing))
+
+    assert (error.line, error.field) == (12, ":62F:")
+    assert error.message.startswith(f"The closing balance cannot be read: {closing[5:]!r}")
+
+
+def test_an_unreadable_opening_balance_is_refused_as_such():
+    error = refusal(edited_mt940(":60F:C250303TRY25250,00", ":60F:C250303TRY25.250,00"))
+
+    assert (error.line, error.field) == (18, ":60F:")
+    assert "opening balance cannot be read" in error.message
+
+
+def test_an_unreadable_field_is_logged_once_as_a_warning_and_the_package_stays_quiet(caplog):
+    caplog.set_level(logging.DEBUG)
+
+    error = refusal(edited_mt940(":61:2503030303C4000,00", ":61:2513030303C4000,00"))
+
+    records = [(record.name, record.levelno, record.getMessage()) for record in caplog.records]
+    assert records == [
+        (
+            "payments.statements.mt940_format",
+            logging.WARNING,
+            f"test.sta, line 8, :61:: {error.message}",
+        )
+    ]
+    assert logging.getLogger("mt940.tags").getEffectiveLevel() <= logging.WARNING  # quiet only while reading

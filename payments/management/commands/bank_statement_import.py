@@ -28,16 +28,19 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file")
         if path.stat().st_size > MAX_STATEMENT_BYTES:
             raise CommandError(f"{path}: larger than {MAX_STATEMENT_BYTES // (1024 * 1024)} MB")
-        data = path.read_bytes()
-        try:
-            file_format = detect_format(data) if options["format"] == "auto" else options["format"]
-            result = statement_import(
-                file_name=path.name,
-                data=data,
-                format=file_format,
-                profile=options["profile"],
-                account_iban=options["account_iban"],
-            )
-        except StatementError as exc:
-            raise CommandError(str(exc.located(file_name=path.name))) from None
+        # The file is read a piece at a time, never held in memory whole: the import is bounded in memory.
+        with path.open("rb") as file:
+            try:
+                file_format = detect_format(file.read(4096)) if options["format"] == "auto" else options["format"]
+                result = statement_import(
+                    file_name=path.name,
+                    file=file,
+                    format=file_format,
+                    profile=options["profile"],
+                    account_iban=options["account_iban"],
+                )
+            except StatementError as exc:
+                raise CommandError(str(exc.located(file_name=path.name))) from None
         self.stdout.write(result.summary())
+        for warning in result.warning_texts():
+            self.stderr.write(self.style.WARNING(warning))
