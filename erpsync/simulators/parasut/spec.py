@@ -97,7 +97,8 @@ def check(schema: dict[str, Any], value: Any, *, request: bool, path: str = "") 
         if properties is None:
             return  # a free-form object (``attributes: {type: object}`` of included records)
         for key in schema.get("required") or []:
-            if value.get(key) is None:
+            # Offers "require" an ``item_type`` the description never defines for them: only defined names count.
+            if key in properties and value.get(key) is None:
                 raise SpecError(f"required property {key!r} is missing", path)
         owners = schema.get("x-owners") or {}
         for key, item in value.items():

@@ -1,0 +1,235 @@
+"""What the Paraşüt adapter writes: an approved order as a draft sales invoice or a sales offer (``order_document``)
+carrying the portal order number in ``order_no``, its cancellation, and collections on invoices.
+
+Never twice: Paraşüt does not enforce ``order_no`` and has no filter on it, so every create is preceded by a
+look-up that narrows by what the order fixes (the customer and the order's date for invoices, Paraşüt's text search
+for offers) and compares ``order_no`` exactly; ``order_lookup`` with the number alone reads the invoices made in the
+last ``lookback_days``, newest first. Collections are looked up in the account's transactions by the portal's
+reference, which goes into the collection's description.
+
+Cancellation follows Paraşüt's rules: an invoice is cancelled (``DELETE …/cancel``) unless it has collections or
+went out as an e-invoice/e-archive (then Paraşüt refuses, and the reason goes to a person); an offer is marked
+rejected (it stays, so a later look-up still sees it).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from erpsync.adapters.base import (
+    ErpAck,
+    ErpCancel,
+    ErpOrder,
+    ErpOrderAck,
+    ErpOrderState,
+    ErpPayment,
+    PermanentError,
+)
+from erpsync.adapters.parasut.mapping import NO_CODE, as_datetime, as_decimal, order_ack, parasut_currency
+from erpsync.adapters.parasut.session import Document, related_id
+
+logger = logging.getLogger(__name__)
+
+KINDS = {"sales_invoice": "sales_invoices", "sales_offer": "sales_offers"}
+LIVE_INVOICE_TYPES = "invoice,estimate,export"
+
+
+class ParasutWrites:
+    """The writing half of ``ParasutAdapter``."""
+
+    # -- orders -----------------------------------------------------------------------------------------------------
+
+    @property
+    def order_kind(self) -> str:
+        return KINDS[self.order_document]
+
+    def _match(self, rows: list[dict[str, Any]], reference: str) -> dict[str, Any] | None:
+        """The live document carrying ``reference`` (a cancelled or rejected one only when there is no other)."""
+        mine = [row for row in rows if (row["attributes"].get("order_no") or "") == reference]
+        live = [r for r in mine if r["attributes"].get("item_type") != "cancelled" and
+                r["attributes"].get("status") != "rejected"]  # fmt: skip
+        return (live or mine or [None])[0]
+
+    def _find_offer(self, reference: str) -> dict[str, Any] | None:
+        rows = [row for _page, row in self._pages("sales_offers", {"filter[query]": reference, "sort": "-id"},
+                                                   page_size=False)]  # fmt: skip
+        return self._match(rows, reference)
+
+    def _find_invoice(self, reference: str, *, customer: str = "", issued: str = "") -> dict[str, Any] | None:
+        """With the order's customer and date: one narrow query. With the reference alone: the invoices made in
+        the last ``lookback_days``, newest first, read until it is found."""
+        if customer and issued:
+            query = {"filter[contact_id]": customer, "filter[issue_date]": issued,
+                     "filter[item_type]": LIVE_INVOICE_TYPES, "sort": "-id"}  # fmt: skip
+            return self._match([row for _page, row in self._pages("sales_invoices", query)], reference)
+        oldest = datetime.now(UTC) - timedelta(days=self.lookback_days)
+        rows = []
+        for _page, row in self._pages("sales_invoices", {"filter[item_type]": LIVE_INVOICE_TYPES, "sort": "-id"}):
+            created = as_datetime(row["attributes"].get("created_at"))
+            if created is not None and created < oldest:
+                break
+            rows.append(row)
+            if (row["attributes"].get("order_no") or "") == reference:
+                break
+        return self._match(rows, reference)
+
+    def order_lookup(self, reference: str) -> ErpOrderAck | None:
+        row = self._find_offer(reference) if self.order_kind == "sales_offers" else self._find_invoice(reference)
+        return None if row is None else order_ack(reference, self.order_kind, row)
+
+    def _product_ids(self, codes: set[str]) -> dict[str, str]:
+        """Paraşüt ids of the order's products (``#<id>`` codes name the id), one query per other code."""
+        found = {code: code[len(NO_CODE) :] for code in codes if code.startswith(NO_CODE)}
+        for code in sorted(codes - set(found)):
+            rows = [row for _page, row in self._pages("products", {"filter[code]": code})]
+            exact = [row for row in rows if (row["attributes"].get("code") or "").strip() == code]
+            if exact:
+                found[code] = str(exact[0]["id"])
+        return found
+
+    def _order_body(self, order: ErpOrder, contact: str) -> dict[str, Any]:
+        ids = self._product_ids({line.product_code for line in order.lines})
+        missing = sorted({line.product_code for line in order.lines} - set(ids))
+        if missing:
+            raise PermanentError(f"Paraşüt has no product with code {', '.join(missing)} (order {order.reference})")
+        detail_type = "sales_invoice_details" if self.order_kind == "sales_invoices" else "sales_offer_details"
+        details = []
+        for line in order.lines:
+            attributes: dict[str, Any] = {"quantity": line.quantity, "vat_rate": line.vat_rate,
+                                          "description": (line.description or line.product_code)[:255]}  # fmt: skip
+            if line.list_price is not None and line.discount_percent:
+                attributes.update(unit_price=line.list_price, discount_type="percentage",
+                                  discount_value=line.discount_percent)  # fmt: skip
+            else:
+                attributes["unit_price"] = line.unit_price
+            details.append({"type": detail_type, "attributes": attributes, "relationships": {
+                "product": {"data": {"id": ids[line.product_code], "type": "products"}}}})  # fmt: skip
+        note = " · ".join(part for part in (f"Portal {order.reference}", order.po_number and f"PO {order.po_number}",
+                                            order.note) if part)  # fmt: skip
+        attributes = {"issue_date": order.ordered_on.isoformat(), "currency": parasut_currency(order.currency),
+                      "order_no": order.reference, "description": note[:255]}  # fmt: skip
+        if order.requested_on:
+            attributes["due_date"] = order.requested_on.isoformat()
+        if self.order_kind == "sales_invoices":
+            attributes.update(item_type=self.invoice_item_type, order_date=order.ordered_on.isoformat())
+            if order.delivery_address:
+                attributes["shipment_addres"] = order.delivery_address[:255]  # Paraşüt's own spelling
+        return {"data": {"type": self.order_kind, "attributes": attributes, "relationships": {
+            "contact": {"data": {"id": contact, "type": "contacts"}},
+            "details": {"data": details}}}}  # fmt: skip
+
+    def _existing(self, order: ErpOrder, contact: str) -> dict[str, Any] | None:
+        if self.order_kind == "sales_offers":
+            return self._find_offer(order.reference)
+        return self._find_invoice(order.reference, customer=contact, issued=order.ordered_on.isoformat())
+
+    def _contact_id(self, code: str) -> str:
+        """The Paraşüt id of the contact the portal calls ``code`` (``customer_code``), or PermanentError."""
+        if code.startswith(NO_CODE) and code[1:].isdigit():
+            return code[1:]
+        if self.customer_code == "id":
+            if not code.isdigit():
+                raise PermanentError(f"{code!r} is not a Paraşüt contact id")
+            return code
+        query = {"filter[tax_number]": code, "filter[account_type]": "customer"}
+        rows = [row for _page, row in self._pages("contacts", query)]
+        rows = [row for row in rows if (row["attributes"].get("tax_number") or "").strip() == code]
+        live = [row for row in rows if not row["attributes"].get("archived")] or rows
+        if len(live) != 1:
+            found = ", ".join(str(row["id"]) for row in live) or "none"
+            raise PermanentError(f"Paraşüt customers with tax number {code}: {found}; exactly one is needed")
+        return str(live[0]["id"])
+
+    def order_push(self, order: ErpOrder) -> ErpOrderAck:
+        contact = self._contact_id(order.customer_code)
+        existing = self._existing(order, contact)
+        if existing is not None:
+            return order_ack(order.reference, self.order_kind, existing)
+        created = self._call("POST", self.order_kind, body=self._order_body(order, contact), write=True)
+        return order_ack(order.reference, self.order_kind, created.data)
+
+    def order_cancel(self, cancel: ErpCancel) -> ErpAck:
+        kind, _, key = cancel.document_id.partition("/")
+        if kind != self.order_kind or not key.isdigit():
+            found = self.order_lookup(cancel.reference)
+            if found is None:
+                raise PermanentError(f"Paraşüt holds no document for order {cancel.reference}")
+            kind, _, key = found.document_id.partition("/")
+        row = self._call("GET", f"{kind}/{key}").data
+        ack = order_ack(cancel.reference, kind, row)
+        if ack.state == ErpOrderState.CANCELLED:
+            return ErpAck(cancel.reference, ack.document_id, ack.document_number)  # cancelled before: nothing to do
+        if kind == "sales_offers":
+            body = {"data": {"type": "sales_offers", "attributes": {"status": "rejected"}}}
+            self._call("PATCH", f"sales_offers/{key}/update_status", body=body, write=True)
+        else:
+            self._call("DELETE", f"sales_invoices/{key}/cancel", write=True)
+        return ErpAck(cancel.reference, ack.document_id, ack.document_number)
+
+    # -- collections ------------------------------------------------------------------------------------------------
+
+    def _accounts(self) -> list[str]:
+        return sorted(set(self.payment_accounts.values()))
+
+    def _find_payment(self, reference: str, *, on: str = "") -> ErpAck | None:
+        """The collection whose description carries ``reference``, in the accounts' transactions (of the day ``on``
+        when known, else those keyed in during the last ``lookback_days``)."""
+        oldest = datetime.now(UTC) - timedelta(days=self.lookback_days)
+        tag = f"[{reference}]"
+        for account in self._accounts():
+            query = {"sort": "-id"}
+            if on:
+                query["filter[date]"] = on
+            for _page, row in self._pages(f"accounts/{account}/transactions", query):
+                a = row["attributes"]
+                created = as_datetime(a.get("created_at"))
+                if not on and created is not None and created < oldest:
+                    break  # newest first: what follows was keyed in before the look-back
+                if tag in (a.get("description") or ""):
+                    return ErpAck(reference, f"payments/{related_id(row, 'payments') or row['id']}")
+        return None
+
+    def payment_lookup(self, reference: str) -> ErpAck | None:
+        return self._find_payment(reference)
+
+    def _invoice_for(self, payment: ErpPayment) -> dict[str, Any]:
+        """The open invoice the collection settles: the first of ``invoice_numbers`` still open, else the one made
+        from ``order_reference``."""
+        candidates: list[dict[str, Any]] = []
+        for number in payment.invoice_numbers:
+            if number.startswith(NO_CODE) and number[1:].isdigit():
+                candidates.append(self._call("GET", f"sales_invoices/{number[1:]}").data)
+            else:
+                query = {"filter[contact_id]": self._contact_id(payment.customer_code), "sort": "-id"}
+                candidates += [row for _p, row in self._pages("sales_invoices", query)
+                               if row["attributes"].get("invoice_no") == number]  # fmt: skip
+        if not candidates and payment.order_reference:
+            row = self._find_invoice(payment.order_reference)
+            candidates = [row] if row is not None else []
+        open_ = [row for row in candidates if (as_decimal(row["attributes"].get("remaining")) or 0) > 0]
+        if not open_:
+            raise PermanentError(
+                f"Paraşüt takes collections on invoices: no open invoice for payment {payment.reference} "
+                f"(invoices {', '.join(payment.invoice_numbers) or '-'}, order {payment.order_reference or '-'})"
+            )
+        return open_[0]
+
+    def payment_push(self, payment: ErpPayment) -> ErpAck:
+        existing = self._find_payment(payment.reference, on=payment.received_on.isoformat())
+        if existing is not None:
+            return existing
+        account = self.payment_accounts.get(payment.method) or self.payment_accounts.get("*")
+        if not account:
+            raise PermanentError(
+                f"No Paraşüt account for payment method {payment.method!r}: add it to the connection's payment_accounts"
+            )
+        invoice = self._invoice_for(payment)
+        amount = min(payment.amount, as_decimal(invoice["attributes"].get("remaining")) or Decimal(0))
+        description = f"{payment.description or 'Portal tahsilatı'} [{payment.reference}]"[:255]
+        body = {"data": {"type": "payments", "attributes": {"date": payment.received_on.isoformat(),
+                "amount": amount, "account_id": int(account), "description": description}}}  # fmt: skip
+        created: Document = self._call("POST", f"sales_invoices/{invoice['id']}/payments", body=body, write=True)
+        return ErpAck(payment.reference, f"payments/{created.data['id']}")
