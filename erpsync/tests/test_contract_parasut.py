@@ -51,9 +51,13 @@ def canonical(value: Decimal | None) -> Decimal | None:
 def adapter_for(sim: ParasutSimulator, **settings: Any) -> ParasutAdapter:
     return ParasutAdapter(
         settings={"base_url": sim.root_url, "company_id": sim.company_id, "timeout_seconds": 5, **settings},
-        credentials={"client_id": sim.client_id, "client_secret": sim.client_secret, "username": sim.username,
-                     "password": sim.password},
-    )  # fmt: skip
+        credentials={
+            "client_id": sim.client_id,
+            "client_secret": sim.client_secret,
+            "username": sim.username,
+            "password": sim.password,
+        },
+    )
 
 
 class ParasutErpSide(ErpSide):
@@ -72,8 +76,14 @@ class ParasutErpSide(ErpSide):
         self.warehouse_codes: dict[str, str] = {}
 
     def make_adapter(self) -> ParasutAdapter:
-        return adapter_for(self.sim, customer_code="tax_number", payment_accounts={"*": str(self.bank.id)},
-                           rate_limit=1000, read_retries=0, throttle_retries=0)  # fmt: skip
+        return adapter_for(
+            self.sim,
+            customer_code="tax_number",
+            payment_accounts={"*": str(self.bank.id)},
+            rate_limit=1000,
+            read_retries=0,
+            throttle_retries=0,
+        )
 
     def expected_complete(self, entity: str) -> bool:
         return entity not in WINDOW_ENTITIES
@@ -102,9 +112,14 @@ class ParasutErpSide(ErpSide):
 
     def _publish_product(self, records) -> None:
         for product in records:
-            self._product(product.code, name=product.name, unit=product.unit, barcode=product.barcode or None,
-                          vat_rate=float(product.vat_rate) if product.vat_rate is not None else None,
-                          archived=not product.active)  # fmt: skip
+            self._product(
+                product.code,
+                name=product.name,
+                unit=product.unit,
+                barcode=product.barcode or None,
+                vat_rate=float(product.vat_rate) if product.vat_rate is not None else None,
+                archived=not product.active,
+            )
 
     def _publish_warehouse(self, records) -> None:
         for warehouse in records:
@@ -114,8 +129,10 @@ class ParasutErpSide(ErpSide):
     def _publish_stock(self, records) -> None:
         for stock in records:
             product = self._product(stock.product_code)
-            warehouse = next((w for w in self.company.tables["warehouses"].values()
-                              if w.attributes["name"] == stock.warehouse_code), None)  # fmt: skip
+            warehouse = next(
+                (w for w in self.company.tables["warehouses"].values() if w.attributes["name"] == stock.warehouse_code),
+                None,
+            )
             if warehouse is None:
                 warehouse = self.company.add_warehouse(stock.warehouse_code)
                 self.warehouse_codes[str(warehouse.id)] = stock.warehouse_code
@@ -135,24 +152,52 @@ class ParasutErpSide(ErpSide):
         for number, customer in enumerate(records):
             address = customer.addresses[0] if customer.addresses else None
             key = CUSTOMER if number == 0 else customer.tax_number  # the first one is the company's own contact
-            self._contact(key, name=customer.title, tax_number=customer.tax_number, tax_office=customer.tax_office,
-                          email=customer.email or None, phone=customer.phone or None, archived=not customer.active,
-                          address=address and address.line1, city=address and address.city,
-                          district=(address and address.district) or None,
-                          postal_code=(address and address.postal_code) or None)  # fmt: skip
+            self._contact(
+                key,
+                name=customer.title,
+                tax_number=customer.tax_number,
+                tax_office=customer.tax_office,
+                email=customer.email or None,
+                phone=customer.phone or None,
+                archived=not customer.active,
+                address=address and address.line1,
+                city=address and address.city,
+                district=(address and address.district) or None,
+                postal_code=(address and address.postal_code) or None,
+            )
 
     def _publish_balance(self, records) -> None:
         for balance in records:
             self._contact(balance.customer_code, trl_balance=float(balance.balance), balance=float(balance.balance))
 
-    def _invoice(self, reference: str, issued: date, *, item_type: str = "invoice", price: float = 1000,
-                 quantity: float = 1, due: date | None = None):  # fmt: skip
-        line = {"type": "sales_invoice_details", "attributes": {"quantity": quantity, "unit_price": price,
-                "vat_rate": 20}, "relationships": {"product": {"data": {"id": str(self.tea.id)}}}}  # fmt: skip
-        attributes = {"item_type": item_type, "issue_date": issued.isoformat(), "currency": "TRL",
-                      "order_no": reference or None, "due_date": (due or issued).isoformat()}  # fmt: skip
-        return self.company.create_invoice({"attributes": attributes, "relationships": {
-            "contact": {"data": {"id": str(self.customer.id)}}, "details": {"data": [line]}}})  # fmt: skip
+    def _invoice(
+        self,
+        reference: str,
+        issued: date,
+        *,
+        item_type: str = "invoice",
+        price: float = 1000,
+        quantity: float = 1,
+        due: date | None = None,
+    ):
+        line = {
+            "type": "sales_invoice_details",
+            "attributes": {"quantity": quantity, "unit_price": price, "vat_rate": 20},
+            "relationships": {"product": {"data": {"id": str(self.tea.id)}}},
+        }
+        attributes = {
+            "item_type": item_type,
+            "issue_date": issued.isoformat(),
+            "currency": "TRL",
+            "order_no": reference or None,
+            "due_date": (due or issued).isoformat(),
+        }
+        return self.company.create_invoice(
+            {
+                "attributes": attributes,
+                "relationships": {"contact": {"data": {"id": str(self.customer.id)}}, "details": {"data": [line]}},
+            }
+        )
 
     def _publish_invoice(self, records) -> None:
         for document in records:
@@ -167,31 +212,74 @@ class ParasutErpSide(ErpSide):
     def _publish_ledger(self, records) -> None:
         invoice_entry, payment_entry = records
         invoice = self._invoice("", invoice_entry.posted_on, due=invoice_entry.due_on)
-        self.company.pay_invoice(invoice, {"date": payment_entry.posted_on.isoformat(),
-                                           "amount": float(-payment_entry.amount), "account_id": self.bank.id,
-                                           "description": payment_entry.description})  # fmt: skip
+        self.company.pay_invoice(
+            invoice,
+            {
+                "date": payment_entry.posted_on.isoformat(),
+                "amount": float(-payment_entry.amount),
+                "account_id": self.bank.id,
+                "description": payment_entry.description,
+            },
+        )
 
     # -- what the contract expects of Paraşüt ---------------------------------------------------------------------
 
     def samples(self, entity: str) -> list[Any]:
         own = {
-            "price_list": [ErpPriceList("LIST-TRY", "Liste fiyatı (TRY)"),
-                           ErpPriceList("LIST-USD", "Liste fiyatı (USD)", currency="USD")],
-            "price": [ErpPrice("LIST-TRY", "ÇAY-001", Decimal("1250.50")),
-                      ErpPrice("LIST-USD", "PMP-USD", Decimal("349"))],
-            "invoice": [ErpDocument(DocumentKind.INVOICE, "", CUSTOMER, RECENT, order_reference="B2B-2026-000123",
-                                    net=Decimal("1000"), vat=Decimal("200"), gross=Decimal("1200"),
-                                    due_on=RECENT + timedelta(days=60),
-                                    e_invoice_uuid="5f0c6c9e-0000-4000-8000-000000000042")],
-            "credit_memo": [ErpDocument(DocumentKind.CREDIT_MEMO, "", CUSTOMER, RECENT, net=Decimal("1000"),
-                                        vat=Decimal("200"), gross=Decimal("1200"), due_on=RECENT)],
-            "ledger": [
-                ErpLedgerEntry("inv", CUSTOMER, RECENT, LedgerKind.INVOICE, Decimal("1200"),
-                               due_on=RECENT + timedelta(days=30), open_amount=Decimal("700")),
-                ErpLedgerEntry("pay", CUSTOMER, RECENT + timedelta(days=1), LedgerKind.COLLECTION, Decimal("-500"),
-                               description="Havale"),
+            "price_list": [
+                ErpPriceList("LIST-TRY", "Liste fiyatı (TRY)"),
+                ErpPriceList("LIST-USD", "Liste fiyatı (USD)", currency="USD"),
             ],
-        }  # fmt: skip
+            "price": [
+                ErpPrice("LIST-TRY", "ÇAY-001", Decimal("1250.50")),
+                ErpPrice("LIST-USD", "PMP-USD", Decimal("349")),
+            ],
+            "invoice": [
+                ErpDocument(
+                    DocumentKind.INVOICE,
+                    "",
+                    CUSTOMER,
+                    RECENT,
+                    order_reference="B2B-2026-000123",
+                    net=Decimal("1000"),
+                    vat=Decimal("200"),
+                    gross=Decimal("1200"),
+                    due_on=RECENT + timedelta(days=60),
+                    e_invoice_uuid="5f0c6c9e-0000-4000-8000-000000000042",
+                )
+            ],
+            "credit_memo": [
+                ErpDocument(
+                    DocumentKind.CREDIT_MEMO,
+                    "",
+                    CUSTOMER,
+                    RECENT,
+                    net=Decimal("1000"),
+                    vat=Decimal("200"),
+                    gross=Decimal("1200"),
+                    due_on=RECENT,
+                )
+            ],
+            "ledger": [
+                ErpLedgerEntry(
+                    "inv",
+                    CUSTOMER,
+                    RECENT,
+                    LedgerKind.INVOICE,
+                    Decimal("1200"),
+                    due_on=RECENT + timedelta(days=30),
+                    open_amount=Decimal("700"),
+                ),
+                ErpLedgerEntry(
+                    "pay",
+                    CUSTOMER,
+                    RECENT + timedelta(days=1),
+                    LedgerKind.COLLECTION,
+                    Decimal("-500"),
+                    description="Havale",
+                ),
+            ],
+        }
         return list(own.get(entity) or super().samples(entity))
 
     def normalise(self, entity: str, record: Any) -> Any:
@@ -199,37 +287,78 @@ class ParasutErpSide(ErpSide):
         timestamps on products; warehouses known by id; one address per contact; balances without open orders."""
         if entity == "product":
             return dataclasses.replace(
-                record, name_en="", tax_code="", category_code="", brand_code="", description="", description_en="",
-                min_order_qty=None, order_multiple=None, batch_managed=False, units=(), updated_at=None,
-                vat_rate=canonical(record.vat_rate), inactive_reason="",
-            )  # fmt: skip
+                record,
+                name_en="",
+                tax_code="",
+                category_code="",
+                brand_code="",
+                description="",
+                description_en="",
+                min_order_qty=None,
+                order_multiple=None,
+                batch_managed=False,
+                units=(),
+                updated_at=None,
+                vat_rate=canonical(record.vat_rate),
+                inactive_reason="",
+            )
         if entity == "warehouse":
             return dataclasses.replace(record, code="", sellable=True)
         if entity == "stock":
             return dataclasses.replace(
-                record, warehouse_code=self.warehouse_codes.get(record.warehouse_code, record.warehouse_code),
-                on_hand=canonical(record.on_hand), committed=Decimal(0), as_of=None,
-            )  # fmt: skip
+                record,
+                warehouse_code=self.warehouse_codes.get(record.warehouse_code, record.warehouse_code),
+                on_hand=canonical(record.on_hand),
+                committed=Decimal(0),
+                as_of=None,
+            )
         if entity == "price":
             return dataclasses.replace(record, price=canonical(record.price))
         if entity == "customer":
             addresses = record.addresses[:1]
             if addresses:
                 address = addresses[0]
-                addresses = (ErpAddress("FATURA", record.title, address.line1, address.city, kind="billing",
-                                        district=address.district, postal_code=address.postal_code,
-                                        phone=record.phone, is_default=True),)  # fmt: skip
-            return dataclasses.replace(record, code=record.tax_number, price_list_code="", payment_terms_days=None,
-                                       addresses=addresses, updated_at=None)  # fmt: skip
+                addresses = (
+                    ErpAddress(
+                        "FATURA",
+                        record.title,
+                        address.line1,
+                        address.city,
+                        kind="billing",
+                        district=address.district,
+                        postal_code=address.postal_code,
+                        phone=record.phone,
+                        is_default=True,
+                    ),
+                )
+            return dataclasses.replace(
+                record,
+                code=record.tax_number,
+                price_list_code="",
+                payment_terms_days=None,
+                addresses=addresses,
+                updated_at=None,
+            )
         if entity == "balance":
             return dataclasses.replace(record, balance=canonical(record.balance), open_orders=None, as_of=None)
         if entity in ("invoice", "credit_memo"):
-            return dataclasses.replace(record, number="", net=canonical(record.net), vat=canonical(record.vat),
-                                       gross=canonical(record.gross), updated_at=None)  # fmt: skip
+            return dataclasses.replace(
+                record,
+                number="",
+                net=canonical(record.net),
+                vat=canonical(record.vat),
+                gross=canonical(record.gross),
+                updated_at=None,
+            )
         if entity == "ledger":
-            return dataclasses.replace(record, entry_id=record.entry_id.split(":")[0], document_number="",
-                                       amount=canonical(record.amount), open_amount=canonical(record.open_amount),
-                                       updated_at=None)  # fmt: skip
+            return dataclasses.replace(
+                record,
+                entry_id=record.entry_id.split(":")[0],
+                document_number="",
+                amount=canonical(record.amount),
+                open_amount=canonical(record.open_amount),
+                updated_at=None,
+            )
         return record
 
     # -- what the company holds -----------------------------------------------------------------------------------
@@ -241,8 +370,9 @@ class ParasutErpSide(ErpSide):
         if kind == "orders":
             return sorted(row["order_no"] for row in invoices if row.get("order_no"))
         if kind == "cancellations":
-            return sorted(row["order_no"] for row in invoices if row.get("order_no") and
-                          row["item_type"] == "cancelled")  # fmt: skip
+            return sorted(
+                row["order_no"] for row in invoices if row.get("order_no") and row["item_type"] == "cancelled"
+            )
         if kind == "payments":
             return sorted(found for row in payments for found in re.findall(r"\[([^\]]+)\]", row.get("notes") or ""))
         return []

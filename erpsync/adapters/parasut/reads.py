@@ -31,8 +31,18 @@ from erpsync.adapters.parasut.mapping import (
 )
 from erpsync.adapters.parasut.session import related_id
 
-ENTITIES = ("product", "warehouse", "stock", "price_list", "price", "customer", "balance", "invoice", "credit_memo",
-            "ledger")  # fmt: skip
+ENTITIES = (
+    "product",
+    "warehouse",
+    "stock",
+    "price_list",
+    "price",
+    "customer",
+    "balance",
+    "invoice",
+    "credit_memo",
+    "ledger",
+)
 WINDOW_ENTITIES = frozenset({"invoice", "credit_memo", "ledger"})
 
 
@@ -53,8 +63,9 @@ class ParasutReads:
             yield Feed(entity, source, records, complete=False, watermark=started, scope=scope)
             return
         records = getattr(self, f"_read_{entity}")()
-        yield Feed(entity, f"parasut:{self.company_id}:{entity}", records, complete=True, watermark=started,
-                   scope=scope)  # fmt: skip
+        yield Feed(
+            entity, f"parasut:{self.company_id}:{entity}", records, complete=True, watermark=started, scope=scope
+        )
 
     # -- master data ------------------------------------------------------------------------------------------------
 

@@ -128,8 +128,13 @@ class ParasutSession:
                 + (f" ({refused})" if refused else "")
                 + " and the connection has no username and password: a person must authorise the portal again."
             )
-        form = {"grant_type": "password", "username": self.oauth["username"], "password": self.oauth["password"],
-                "redirect_uri": OOB, **client}  # fmt: skip
+        form = {
+            "grant_type": "password",
+            "username": self.oauth["username"],
+            "password": self.oauth["password"],
+            "redirect_uri": OOB,
+            **client,
+        }
         answer = self._grant(form)
         if answer.status_code == 200:
             return self._pair_of(answer)
@@ -182,8 +187,9 @@ class ParasutSession:
         try:
             return self._http.request(method, url, data=data, headers=headers, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise transport_error(exc, who="Paraşüt", method=method, where=url.split("/v4/", 1)[-1],
-                                  write=write) from exc  # fmt: skip
+            raise transport_error(
+                exc, who="Paraşüt", method=method, where=url.split("/v4/", 1)[-1], write=write
+            ) from exc
 
     def _error(self, response: requests.Response) -> ErpError:
         status = response.status_code
@@ -193,8 +199,9 @@ class ParasutSession:
             return RetryableError(text, retry_after=retry_after(response), code=str(status), details=details)
         return PermanentError(text, code=str(status), details=details)
 
-    def _call(self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None,
-              write: bool = False) -> Document | None:  # fmt: skip
+    def _call(
+        self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None, write: bool = False
+    ) -> Document | None:
         """One request below the company's root (``sales_invoices``), retried as the module says."""
         url = urljoin(self.api_url, path)
         if query:

@@ -24,10 +24,13 @@ class ParasutSettings(Settings):
     owner = "Paraşüt adapter"
     title = "Paraşüt"
 
-    base_url = Url("Paraşüt's API server; the company's resources are under `v4/{company_id}/`.",
-                   default="https://api.parasut.com/")  # fmt: skip
-    company_id = Integer("The company's number in Paraşüt (`firma_no`, in the web app's addresses).",
-                         default=REQUIRED, positive=True)  # fmt: skip
+    base_url = Url(
+        "Paraşüt's API server; the company's resources are under `v4/{company_id}/`.",
+        default="https://api.parasut.com/",
+    )
+    company_id = Integer(
+        "The company's number in Paraşüt (`firma_no`, in the web app's addresses).", default=REQUIRED, positive=True
+    )
     customer_code = Choice(
         "What the portal knows a customer by (Paraşüt contacts have no code): the contact's Paraşüt `id`, or its "
         "`tax_number` (VKN/TCKN; looked up with `filter[tax_number]`; a contact without one is `#<id>`).",
@@ -40,8 +43,11 @@ class ParasutSettings(Settings):
         choices=ORDER_DOCUMENTS,
         default="sales_invoice",
     )
-    invoice_item_type = Choice("The `item_type` of invoices made from orders: `invoice` or `estimate` (proforma).",
-                               choices=INVOICE_TYPES, default="invoice")  # fmt: skip
+    invoice_item_type = Choice(
+        "The `item_type` of invoices made from orders: `invoice` or `estimate` (proforma).",
+        choices=INVOICE_TYPES,
+        default="invoice",
+    )
     payment_accounts = TextMap(
         'Payment method → id of the Paraşüt cash or bank account collections go to (`{"card": "1201", "*": "1200"}`); '
         "needed for collections.",
@@ -56,14 +62,17 @@ class ParasutSettings(Settings):
     stock_warehouse = Text("The warehouse code the total stock is put on when `stock_mode` is `total`.", default="")
     timeout_seconds = Number("Seconds to wait for an answer.", default=30, positive=True, as_float=True)
     page_size = Integer("Records per page (Paraşüt allows at most 25).", default=25, positive=True, maximum=25)
-    rate_limit = Integer("Requests per `rate_window_seconds` for the company, shared by every process.", default=10,
-                         positive=True)  # fmt: skip
+    rate_limit = Integer(
+        "Requests per `rate_window_seconds` for the company, shared by every process.", default=10, positive=True
+    )
     rate_window_seconds = Number("The rate limit's window.", default=10, positive=True, as_float=True)
-    throttle_retries = Integer("How often a request answered 429 is sent again (after `Retry-After`).", default=3,
-                               minimum=0)  # fmt: skip
+    throttle_retries = Integer(
+        "How often a request answered 429 is sent again (after `Retry-After`).", default=3, minimum=0
+    )
     read_retries = Integer("How often a read answered 5xx, or not at all, is tried again.", default=2, minimum=0)
-    lookback_days = Number("How far back documents, the ledger and order look-ups go.", default=60, positive=True,
-                           as_float=True)  # fmt: skip
+    lookback_days = Number(
+        "How far back documents, the ledger and order look-ups go.", default=60, positive=True, as_float=True
+    )
 
 
 def oauth_credentials(credentials: Mapping[str, str]) -> dict[str, str]:

@@ -49,21 +49,30 @@ class ParasutWrites:
     def _match(self, rows: list[dict[str, Any]], reference: str) -> dict[str, Any] | None:
         """The live document carrying ``reference`` (a cancelled or rejected one only when there is no other)."""
         mine = [row for row in rows if (row["attributes"].get("order_no") or "") == reference]
-        live = [r for r in mine if r["attributes"].get("item_type") != "cancelled" and
-                r["attributes"].get("status") != "rejected"]  # fmt: skip
+        live = [
+            r
+            for r in mine
+            if r["attributes"].get("item_type") != "cancelled" and r["attributes"].get("status") != "rejected"
+        ]
         return (live or mine or [None])[0]
 
     def _find_offer(self, reference: str) -> dict[str, Any] | None:
-        rows = [row for _page, row in self._pages("sales_offers", {"filter[query]": reference, "sort": "-id"},
-                                                   page_size=False)]  # fmt: skip
+        rows = [
+            row
+            for _page, row in self._pages("sales_offers", {"filter[query]": reference, "sort": "-id"}, page_size=False)
+        ]
         return self._match(rows, reference)
 
     def _find_invoice(self, reference: str, *, customer: str = "", issued: str = "") -> dict[str, Any] | None:
         """With the order's customer and date: one narrow query. With the reference alone: the invoices made in
         the last ``lookback_days``, newest first, read until it is found."""
         if customer and issued:
-            query = {"filter[contact_id]": customer, "filter[issue_date]": issued,
-                     "filter[item_type]": LIVE_INVOICE_TYPES, "sort": "-id"}  # fmt: skip
+            query = {
+                "filter[contact_id]": customer,
+                "filter[issue_date]": issued,
+                "filter[item_type]": LIVE_INVOICE_TYPES,
+                "sort": "-id",
+            }
             return self._match([row for _page, row in self._pages("sales_invoices", query)], reference)
         oldest = datetime.now(UTC) - timedelta(days=self.lookback_days)
         rows = []
@@ -98,28 +107,51 @@ class ParasutWrites:
         detail_type = "sales_invoice_details" if self.order_kind == "sales_invoices" else "sales_offer_details"
         details = []
         for line in order.lines:
-            attributes: dict[str, Any] = {"quantity": line.quantity, "vat_rate": line.vat_rate,
-                                          "description": (line.description or line.product_code)[:255]}  # fmt: skip
+            attributes: dict[str, Any] = {
+                "quantity": line.quantity,
+                "vat_rate": line.vat_rate,
+                "description": (line.description or line.product_code)[:255],
+            }
             if line.list_price is not None and line.discount_percent:
-                attributes.update(unit_price=line.list_price, discount_type="percentage",
-                                  discount_value=line.discount_percent)  # fmt: skip
+                attributes.update(
+                    unit_price=line.list_price, discount_type="percentage", discount_value=line.discount_percent
+                )
             else:
                 attributes["unit_price"] = line.unit_price
-            details.append({"type": detail_type, "attributes": attributes, "relationships": {
-                "product": {"data": {"id": ids[line.product_code], "type": "products"}}}})  # fmt: skip
-        note = " · ".join(part for part in (f"Portal {order.reference}", order.po_number and f"PO {order.po_number}",
-                                            order.note) if part)  # fmt: skip
-        attributes = {"issue_date": order.ordered_on.isoformat(), "currency": parasut_currency(order.currency),
-                      "order_no": order.reference, "description": note[:255]}  # fmt: skip
+            details.append(
+                {
+                    "type": detail_type,
+                    "attributes": attributes,
+                    "relationships": {"product": {"data": {"id": ids[line.product_code], "type": "products"}}},
+                }
+            )
+        note = " · ".join(
+            part
+            for part in (f"Portal {order.reference}", order.po_number and f"PO {order.po_number}", order.note)
+            if part
+        )
+        attributes = {
+            "issue_date": order.ordered_on.isoformat(),
+            "currency": parasut_currency(order.currency),
+            "order_no": order.reference,
+            "description": note[:255],
+        }
         if order.requested_on:
             attributes["due_date"] = order.requested_on.isoformat()
         if self.order_kind == "sales_invoices":
             attributes.update(item_type=self.invoice_item_type, order_date=order.ordered_on.isoformat())
             if order.delivery_address:
                 attributes["shipment_addres"] = order.delivery_address[:255]  # Paraşüt's own spelling
-        return {"data": {"type": self.order_kind, "attributes": attributes, "relationships": {
-            "contact": {"data": {"id": contact, "type": "contacts"}},
-            "details": {"data": details}}}}  # fmt: skip
+        return {
+            "data": {
+                "type": self.order_kind,
+                "attributes": attributes,
+                "relationships": {
+                    "contact": {"data": {"id": contact, "type": "contacts"}},
+                    "details": {"data": details},
+                },
+            }
+        }
 
     def _existing(self, order: ErpOrder, contact: str) -> dict[str, Any] | None:
         if self.order_kind == "sales_offers":
@@ -204,8 +236,11 @@ class ParasutWrites:
                 candidates.append(self._call("GET", f"sales_invoices/{number[1:]}").data)
             else:
                 query = {"filter[contact_id]": self._contact_id(payment.customer_code), "sort": "-id"}
-                candidates += [row for _p, row in self._pages("sales_invoices", query)
-                               if row["attributes"].get("invoice_no") == number]  # fmt: skip
+                candidates += [
+                    row
+                    for _p, row in self._pages("sales_invoices", query)
+                    if row["attributes"].get("invoice_no") == number
+                ]
         if not candidates and payment.order_reference:
             row = self._find_invoice(payment.order_reference)
             candidates = [row] if row is not None else []
@@ -229,7 +264,16 @@ class ParasutWrites:
         invoice = self._invoice_for(payment)
         amount = min(payment.amount, as_decimal(invoice["attributes"].get("remaining")) or Decimal(0))
         description = f"{payment.description or 'Portal tahsilatı'} [{payment.reference}]"[:255]
-        body = {"data": {"type": "payments", "attributes": {"date": payment.received_on.isoformat(),
-                "amount": amount, "account_id": int(account), "description": description}}}  # fmt: skip
+        body = {
+            "data": {
+                "type": "payments",
+                "attributes": {
+                    "date": payment.received_on.isoformat(),
+                    "amount": amount,
+                    "account_id": int(account),
+                    "description": description,
+                },
+            }
+        }
         created: Document = self._call("POST", f"sales_invoices/{invoice['id']}/payments", body=body, write=True)
         return ErpAck(payment.reference, f"payments/{created.data['id']}")

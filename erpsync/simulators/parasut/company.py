@@ -18,6 +18,8 @@ from typing import Any
 ISTANBUL = timezone(timedelta(hours=3))
 CURRENCIES = ("TRL", "USD", "EUR", "GBP")
 CENT = Decimal("0.01")
+# Resources whose attributes the description gives no created_at/updated_at.
+UNSTAMPED = frozenset({"sales_offers"})
 
 
 class ParasutError(Exception):
@@ -115,15 +117,14 @@ class Company:
     ) -> Record:
         record_id = id if id is not None else self.new_id()
         self._next_id = max(self._next_id, record_id)
-        stamp = self.stamp()
-        record = Record(
-            type_, record_id, {**attributes, "created_at": stamp, "updated_at": stamp}, dict(relationships or {})
-        )
+        stamps = {} if type_ in UNSTAMPED else {"created_at": self.stamp(), "updated_at": self.stamp()}
+        record = Record(type_, record_id, {**attributes, **stamps}, dict(relationships or {}))
         self.tables[type_][record_id] = record
         return record
 
     def touch(self, record: Record) -> None:
-        record.attributes["updated_at"] = self.stamp()
+        if record.type not in UNSTAMPED:
+            record.attributes["updated_at"] = self.stamp()
 
     def get(self, type_: str, key: Any, kind: str = "") -> Record:
         try:
@@ -282,6 +283,8 @@ class Company:
             total_vat_withholding=0.0,
             net_total=money(gross - discount + vat),
         )
+        if record.type == "sales_offers":
+            del attributes["before_taxes_total"]  # an offer's attributes do not carry it
 
     def _contact_of(self, body: dict[str, Any]) -> Record:
         data = (((body.get("relationships") or {}).get("contact") or {}).get("data")) or {}

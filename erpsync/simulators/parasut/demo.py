@@ -6,6 +6,7 @@ already paid, one half paid and one sent as an e-invoice."""
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from erpsync.simulators.parasut.company import Company, Record
 
@@ -95,6 +96,11 @@ def seed_demo(company: Company, *, products: int = 24, contacts: int = 8, seed: 
     for number in range(len(customers), contacts):
         company.add_contact(f"Bayi {number} Ticaret", tax_number=f"{5000000000 + number}", city="Bursa")
     customer = named["contact0"]
+    today = company.current_date()
+
+    def day(offset: int) -> str:
+        return (today + timedelta(days=offset)).isoformat()
+
     tea = named["ÇAY-001"]
     line = {
         "type": "sales_invoice_details",
@@ -104,10 +110,10 @@ def seed_demo(company: Company, *, products: int = 24, contacts: int = 8, seed: 
     body = {
         "attributes": {
             "item_type": "invoice",
-            "issue_date": "2026-02-01",
-            "due_date": "2026-03-03",
+            "issue_date": day(-40),
+            "due_date": day(-10),
             "currency": "TRL",
-            "description": "Şubat satışı",
+            "description": "Geçen ayın satışı",
         },
         "relationships": {
             "contact": {"data": {"id": str(customer.id), "type": "contacts"}},
@@ -118,16 +124,14 @@ def seed_demo(company: Company, *, products: int = 24, contacts: int = 8, seed: 
     company.pay_invoice(
         paid,
         {
-            "date": "2026-02-10",
+            "date": day(-30),
             "amount": paid.attributes["net_total"],
             "account_id": named["bank"].id,
             "description": "Havale",
         },
     )
-    half = company.create_invoice({**body, "attributes": {**body["attributes"], "issue_date": "2026-02-15"}})
-    company.pay_invoice(
-        half, {"date": "2026-02-20", "amount": 5000, "account_id": named["bank"].id, "description": None}
-    )
+    half = company.create_invoice({**body, "attributes": {**body["attributes"], "issue_date": day(-25)}})
+    company.pay_invoice(half, {"date": day(-20), "amount": 5000, "account_id": named["bank"].id, "description": None})
     company.issue_e_document(half, "e_invoices")
     named["paid_invoice"], named["half_paid_invoice"] = paid, half
     return named

@@ -624,7 +624,7 @@ class ParasutSimulator:
         offer = self.company.get("sales_offers", key, "SalesOffer")
         status = (self._data(body, "sales_offers").get("attributes") or {}).get("status")
         self.company.offer_status(offer, status)
-        return Response(200, self._document([offer], None, many=False))
+        return Response(200, {"data": self.company.resource(offer)})  # the description links only activities here
 
     def _create_webhook(self, query: dict[str, str], body: Any) -> Response:
         attributes = self._data(body, "webhook").get("attributes") or {}
