@@ -21,6 +21,7 @@ from erpsync.adapters.base import (  # noqa: E402
     ErpLedgerEntry,
     ErpPrice,
     ErpPriceList,
+    ErpUnit,
     LedgerKind,
 )
 from erpsync.adapters.parasut import ParasutAdapter  # noqa: E402
@@ -120,6 +121,10 @@ class ParasutErpSide(ErpSide):
                 vat_rate=float(product.vat_rate) if product.vat_rate is not None else None,
                 archived=not product.active,
             )
+
+    def _publish_unit(self, records) -> None:
+        for unit in records:
+            self._product(f"U-{unit.code}", unit=unit.code)
 
     def _publish_warehouse(self, records) -> None:
         for warehouse in records:
@@ -226,6 +231,8 @@ class ParasutErpSide(ErpSide):
 
     def samples(self, entity: str) -> list[Any]:
         own = {
+            # Paraşüt's units are the texts its products are counted in (the contract's tea is counted in Adet).
+            "unit": [ErpUnit("Adet", "Adet"), ErpUnit("Kg", "Kg", decimals=3)],
             "price_list": [
                 ErpPriceList("LIST-TRY", "Liste fiyatı (TRY)"),
                 ErpPriceList("LIST-USD", "Liste fiyatı (USD)", currency="USD"),

@@ -28,6 +28,7 @@ class ParasutAdapter(ParasutReads, ParasutWrites, ParasutSession, ErpAdapter):
     key = "parasut"
     capabilities = frozenset(
         {
+            Capability.UNITS,
             Capability.PRODUCTS,
             Capability.WAREHOUSES,
             Capability.STOCK,

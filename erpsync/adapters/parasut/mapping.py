@@ -28,6 +28,7 @@ from erpsync.adapters.base import (
     ErpPriceList,
     ErpProduct,
     ErpStock,
+    ErpUnit,
     ErpWarehouse,
     LedgerKind,
 )
@@ -81,6 +82,16 @@ def product_record(resource: dict[str, Any]) -> ErpProduct:
     )
 
 
+# Units counted in fractions; any other unit is counted whole.
+DECIMAL_UNITS = frozenset({"kg", "kilogram", "gr", "gram", "lt", "litre", "m", "metre", "m2", "m²", "m3", "m³", "ton"})
+
+
+def unit_records(names: set[Any]) -> list[ErpUnit]:
+    """Paraşüt has no unit list: a product's ``unit`` is free text (``Adet``, ``Kg``…); each text is a unit."""
+    found = sorted({_text(name).strip() for name in names} - {""})
+    return [ErpUnit(name, name, decimals=3 if name.casefold() in DECIMAL_UNITS else 0) for name in found]
+
+
 def price_list_code(code: str) -> str:
     return f"LIST-{code}"
 
@@ -125,7 +136,7 @@ def invoice_customer(document: Any, resource: dict[str, Any], mode: str) -> str:
 def customer_record(resource: dict[str, Any], mode: str) -> ErpCustomer:
     a = resource["attributes"]
     addresses = ()
-    if _text(a.get("address")).strip() or _text(a.get("city")).strip():
+    if _text(a.get("address")).strip():  # a city alone is no address to deliver to
         addresses = (
             ErpAddress(
                 code="FATURA",
@@ -146,6 +157,8 @@ def customer_record(resource: dict[str, Any], mode: str) -> ErpCustomer:
         tax_office=_text(a.get("tax_office")).strip(),
         email=_text(a.get("email")).strip(),
         phone=_text(a.get("phone")).strip(),
+        # Paraşüt has one list price per product: every customer buys from the lira list.
+        price_list_code=price_list_code("TRY"),
         active=not a.get("archived"),
         addresses=addresses,
         updated_at=as_datetime(a.get("updated_at")),

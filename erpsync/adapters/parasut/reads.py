@@ -1,11 +1,15 @@
-"""What the Paraşüt adapter reads: products, their list prices (one price list per currency), warehouses, stock
-per warehouse (``/product/{id}/inventory_levels``) or in total, customers (contacts of type customer), balances by
-currency, sales invoices and refunds as documents (with their e-invoice/e-archive ids), and the customers' ledger
-(invoices and their collections).
+"""What the Paraşüt adapter reads: units (the texts products are counted in), products, their list prices (one price
+list per currency), warehouses, stock per warehouse (``/product/{id}/inventory_levels``) or in total, customers
+(contacts of type customer), balances by currency, sales invoices and refunds as documents (with their
+e-invoice/e-archive ids), and the customers' ledger (invoices and their collections).
 
 Paraşüt documents no "changed since" filter: master data is read whole (``complete`` snapshots); documents and the
 ledger are read newest first (``sort=-issue_date``) and the read stops at the window's start (the watermark, or
 ``lookback_days`` back).
+
+A feed's records are read whole before the feed is handed over: every request takes the company's rate budget from
+the database (``erpsync.rate_budget``), and the import streams a feed into the database with COPY, during which
+no other query may run on its connection.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ from erpsync.adapters.parasut.mapping import (
     product_code,
     product_record,
     stock_record,
+    unit_records,
     warehouse_record,
 )
 from erpsync.adapters.parasut.session import related_id
 
 ENTITIES = (
+    "unit",
     "product",
     "warehouse",
     "stock",
@@ -58,11 +64,11 @@ class ParasutReads:
         scope = {"company_id": self.company_id}
         if entity in WINDOW_ENTITIES:
             start = since if since is not None and not full else started - timedelta(days=self.lookback_days)
-            records = getattr(self, f"_read_{entity}")(start)
+            records = list(getattr(self, f"_read_{entity}")(start))
             source = f"parasut:{self.company_id}:{entity}?since={start.date().isoformat()}"
             yield Feed(entity, source, records, complete=False, watermark=started, scope=scope)
             return
-        records = getattr(self, f"_read_{entity}")()
+        records = list(getattr(self, f"_read_{entity}")())
         yield Feed(
             entity, f"parasut:{self.company_id}:{entity}", records, complete=True, watermark=started, scope=scope
         )
@@ -71,6 +77,9 @@ class ParasutReads:
 
     def _products(self) -> Iterator[dict[str, Any]]:
         return (resource for _page, resource in self._pages("products", {"sort": "id"}))
+
+    def _read_unit(self) -> list[Any]:
+        return unit_records({resource["attributes"].get("unit") for resource in self._products()})
 
     def _read_product(self) -> Iterator[Any]:
         return (product_record(resource) for resource in self._products())
