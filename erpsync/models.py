@@ -498,3 +498,35 @@ class RateBudget(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WebhookDelivery(models.Model):
+    """An ERP's webhook delivery that passed its signature check, kept once per change it reports (``digest``: a
+    hash of the resource, action, record and the record's time of change, as the adapter tells them): a change
+    delivered again is recognised by the constraint and imports nothing more."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        IMPORTED = "imported", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    digest = models.CharField(_("digest"), max_length=64)
+    resource = models.CharField(_("resource"), max_length=40)
+    action = models.CharField(_("action"), max_length=20, blank=True)
+    record_id = models.CharField(_("record"), max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(_("error"), blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "digest"], name="webhook_delivery_once_per_content")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.action} {self.record_id}"

@@ -13,12 +13,13 @@ from erpsync.adapters.base import Capability, ConnectionCheck, ErpAdapter, ErpEr
 from erpsync.adapters.parasut.reads import ParasutReads
 from erpsync.adapters.parasut.session import ParasutSession
 from erpsync.adapters.parasut.settings import ParasutSettings, oauth_credentials
+from erpsync.adapters.parasut.webhooks import ParasutWebhooks
 from erpsync.adapters.parasut.writes import ParasutWrites
 
 logger = logging.getLogger(__name__)
 
 
-class ParasutAdapter(ParasutReads, ParasutWrites, ParasutSession, ErpAdapter):
+class ParasutAdapter(ParasutWebhooks, ParasutReads, ParasutWrites, ParasutSession, ErpAdapter):
     """Paraşüt, one company per connection. See ``erpsync.adapters.parasut.settings`` for settings.
 
     Not declared: refunds (``CREDIT_MEMO_PUSH``: a refund-type invoice needs the refunded lines, which a portal
