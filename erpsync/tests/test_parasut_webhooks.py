@@ -1,5 +1,6 @@
 """Paraşüt's webhook deliveries: a bad signature is refused, a good one imports the record it names once, through the
-normal importers, even when Paraşüt delivers it twice."""
+normal importers, even when Paraşüt delivers it twice. And the sync health page of the same connection: the rate
+budget in use, and a token that needs a person."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 from catalog.models import Product
 from dealers.models import Dealer
+from erpsync.adapters.base import PermanentError
 from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, SyncRun, ValueMap, WebhookDelivery
 from erpsync.simulators.parasut import ParasutSimulator
@@ -108,3 +110,21 @@ def test_a_delivery_for_another_company_is_refused(sim, parasut, client):
     (answer,) = sim.deliver("product", "update", tea, post=poster(client))
     assert answer.status_code == 400
     assert not WebhookDelivery.objects.exists()
+
+
+def test_sync_health_shows_the_budget_in_use_and_a_token_that_needs_a_person(sim, parasut, staff_client):
+    url = reverse("admin:erpsync_erpconnection_health", args=[parasut.pk])
+    page = staff_client.get(url).content.decode()
+    assert "API requests in the last 10 s:" in page and "of 1,000" in page
+    assert "Authorise the portal again" not in page
+
+    sim._refresh_tokens.clear()  # revoked in Paraşüt, and the password changed there
+    sim.expire_tokens()
+    sim.password = "changed-in-parasut"
+    with pytest.raises(PermanentError, match="refused to sign in"):
+        sync_import(connection=parasut, entity="warehouse", full=True)
+    assert SyncRun.objects.filter(entity="warehouse").latest("pk").status == SyncRun.Status.FAILED
+
+    page = staff_client.get(url).content.decode()
+    assert "Authorise the portal again in the ERP" in page
+    assert "Paraşüt refused to sign in as" in page
