@@ -31,6 +31,7 @@ from erpsync.tests.contract import (  # noqa: E402
     UNAVAILABLE,
     AdapterContract,
     ErpSide,
+    sample_credit_memo,
     sample_order,
     sample_payment,
 )
@@ -81,6 +82,7 @@ class ParasutErpSide(ErpSide):
             self.sim,
             customer_code="tax_number",
             payment_accounts={"*": str(self.bank.id)},
+            refunds=True,
             rate_limit=1000,
             read_retries=0,
             throttle_retries=0,
@@ -380,6 +382,8 @@ class ParasutErpSide(ErpSide):
             return sorted(
                 row["order_no"] for row in invoices if row.get("order_no") and row["item_type"] == "cancelled"
             )
+        if kind == "credit_memos":
+            return sorted(row["order_no"] for row in invoices if row["item_type"] == "refund")
         if kind == "payments":
             return sorted(found for row in payments for found in re.findall(r"\[([^\]]+)\]", row.get("notes") or ""))
         return []
@@ -397,7 +401,9 @@ class ParasutErpSide(ErpSide):
 
     def sample_write(self, kind: str) -> Any:
         with self.company.lock:
-            self._invoice("B2B-2026-000123", date(2026, 3, 1), price=1000, quantity=10)
+            invoice = self._invoice("B2B-2026-000123", date(2026, 3, 1), price=1000, quantity=10)
+        if kind == "credit_memos":
+            return dataclasses.replace(sample_credit_memo(), invoice_number=f"#{invoice.id}")
         return sample_payment()
 
     def invalid_order(self):

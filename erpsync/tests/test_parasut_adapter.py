@@ -278,6 +278,7 @@ def test_three_workers_and_the_web_process_together_stay_within_10_requests_in_1
         assert len(sim.accepted) == 21
         assert sim.throttled == 0
         assert sim.most_in_window() <= 10
+        assert sim.violations == []
         assert rate_budget_in_use(web.budget_key, window=10.5) >= 1
 
 
@@ -335,6 +336,9 @@ def test_the_demo_companys_awkward_shapes_are_read():
     assert sorted(e.kind for e in ledger) == ["collection", "collection", "invoice", "invoice"]
 
 
-def test_declares_no_refunds_and_no_deliveries():
-    assert not ParasutAdapter.capabilities & {Capability.CREDIT_MEMO_PUSH, Capability.DELTA}
+def test_refunds_only_when_the_company_uses_refund_invoices_and_never_deliveries(sim):
+    with adapter_for(sim) as off, adapter_for(sim, refunds=True) as on:
+        assert not off.supports(Capability.CREDIT_MEMO_PUSH)
+        assert on.supports(Capability.CREDIT_MEMO_PUSH)
+    assert Capability.DELTA not in ParasutAdapter.capabilities
     assert "delivery" not in ParasutAdapter.readable

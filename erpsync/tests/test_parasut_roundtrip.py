@@ -22,7 +22,7 @@ from orders.services import cart_line_add
 from orders.services.approval import order_staff_approve
 from orders.status import OrderStatus as S
 from orders.tests.factories import buyer_of, place
-from payments.hooks import collections_recorded
+from payments.hooks import collections_recorded, refund_made
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -60,8 +60,9 @@ def parasut(sim, monkeypatch):
         },
     )
     for rate in ("1", "10", "20"):
-        ValueMap.objects.create(connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate,
-                                local_value=rate)  # fmt: skip
+        ValueMap.objects.create(
+            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, local_value=rate
+        )
     return connection
 
 
@@ -71,8 +72,11 @@ def due_now(kind: str) -> None:
 
 def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
     runs = {entity: sync_import(connection=parasut, entity=entity, full=True) for entity in IMPORT_ORDER}
-    failed = {entity: [i.message for i in run.issues.all()] for entity, run in runs.items()
-              if run.status != SyncRun.Status.SUCCEEDED}  # fmt: skip
+    failed = {
+        entity: [i.message for i in run.issues.all()]
+        for entity, run in runs.items()
+        if run.status != SyncRun.Status.SUCCEEDED
+    }
     assert {entity: run.status for entity, run in runs.items()}["product"] == SyncRun.Status.SUCCEEDED, failed
     tea = Product.objects.get(sku="ÇAY-001")
     assert tea.vat_rate == 1
@@ -105,9 +109,17 @@ def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
     assert D(str(invoice.attributes["net_total"])) == order.total_gross
 
     # The dealer pays by card: the collection goes to Paraşüt once, on that invoice.
-    payload = {"reference": "PAY-CARD0001", "dealer_id": dealer.pk, "amount": str(order.total_gross), "currency": "TRY",
-               "received_on": timezone.localdate().isoformat(), "method": "card", "description": "Kart ödemesi",
-               "order_number": order.number, "invoice_numbers": []}  # fmt: skip
+    payload = {
+        "reference": "PAY-CARD0001",
+        "dealer_id": dealer.pk,
+        "amount": str(order.total_gross),
+        "currency": "TRY",
+        "received_on": timezone.localdate().isoformat(),
+        "method": "card",
+        "description": "Kart ödemesi",
+        "order_number": order.number,
+        "invoice_numbers": [],
+    }
     collections_recorded.send(collections=[("payment:card-1", order.pk, payload)], fresh=False)
     sim.faults.drop_response(f"/{sim.company_id}/sales_invoices/*/payments", method="POST")
     outbox_drain(connection=parasut)
@@ -127,3 +139,54 @@ def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
     entry = AccountEntry.objects.get(dealer=dealer, erp_id=f"inv:{invoice.id}")
     assert entry.open_amount == 0
     assert Order.objects.filter(number=order.number).exists()
+
+
+def test_a_refund_waits_for_a_person_when_the_company_uses_no_refund_invoices(sim, parasut):
+    for entity in IMPORT_ORDER:
+        sync_import(connection=parasut, entity=entity, full=True)
+    dealer = Dealer.objects.get(code="1234567890")
+    payload = {
+        "reference": "RF-0001",
+        "dealer_id": dealer.pk,
+        "amount": "120.00",
+        "currency": "TRY",
+        "issued_on": timezone.localdate().isoformat(),
+        "invoice_number": "",
+        "order_number": "B2B-1",
+        "reason": "Hasarlı ürün",
+    }
+    refund_made.send(identity_key="refund:1", object_id=1, payload=payload)
+
+    outbox_drain(connection=parasut)
+
+    job = SyncJob.objects.get(kind=SyncJob.Kind.REFUND_EXPORT)
+    assert job.status == SyncJob.Status.DEAD
+    assert "does not use refund invoices" in job.last_error
+    assert not [r for r in sim.company.tables["sales_invoices"].values() if r.attributes["item_type"] == "refund"]
+
+
+def test_a_refund_becomes_one_refund_invoice_at_the_invoices_vat_rate(sim, parasut):
+    parasut.settings["refunds"] = True
+    parasut.save()
+    for entity in IMPORT_ORDER:
+        sync_import(connection=parasut, entity=entity, full=True)
+    dealer = Dealer.objects.get(code="1234567890")
+    paid = next(r for r in sim.company.tables["sales_invoices"].values() if r.attributes["payment_status"] == "paid")
+    payload = {
+        "reference": "RF-0002",
+        "dealer_id": dealer.pk,
+        "amount": "101.00",
+        "currency": "TRY",
+        "issued_on": timezone.localdate().isoformat(),
+        "invoice_number": f"#{paid.id}",
+        "reason": "İade",
+    }
+    refund_made.send(identity_key="refund:2", object_id=2, payload=payload)
+
+    outbox_drain(connection=parasut)
+
+    assert SyncJob.objects.get(kind=SyncJob.Kind.REFUND_EXPORT).status == SyncJob.Status.SUCCEEDED
+    (refund,) = [r for r in sim.company.tables["sales_invoices"].values() if r.attributes["item_type"] == "refund"]
+    assert (refund.attributes["order_no"], refund.attributes["net_total"]) == ("RF-0002", 101.0)
+    (detail,) = [sim.company.tables["sales_invoice_details"][key] for _t, key in refund.relationships["details"]]
+    assert detail.attributes["vat_rate"] == 1

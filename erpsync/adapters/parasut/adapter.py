@@ -22,8 +22,8 @@ logger = logging.getLogger(__name__)
 class ParasutAdapter(ParasutWebhooks, ParasutReads, ParasutWrites, ParasutSession, ErpAdapter):
     """Paraşüt, one company per connection. See ``erpsync.adapters.parasut.settings`` for settings.
 
-    Not declared: refunds (``CREDIT_MEMO_PUSH``: a refund-type invoice needs the refunded lines, which a portal
-    refund does not carry; the job waits for a person), order statuses, deltas (Paraşüt has no change filter),
+    Refunds (``CREDIT_MEMO_PUSH``) only when the connection's ``refunds`` says the company uses refund invoices.
+    Not declared: order statuses, deltas (Paraşüt has no change filter),
     live look-ups (each would spend the company's rate budget while a dealer waits)."""
 
     key = "parasut"
@@ -43,6 +43,7 @@ class ParasutAdapter(ParasutWebhooks, ParasutReads, ParasutWrites, ParasutSessio
             Capability.ORDER_LOOKUP,
             Capability.ORDER_CANCEL,
             Capability.PAYMENT_PUSH,
+            Capability.CREDIT_MEMO_PUSH,
         }
     )
     # Paraşüt has shipment documents but no link from them to the invoices or orders: deliveries are not read.
@@ -73,6 +74,8 @@ class ParasutAdapter(ParasutWebhooks, ParasutReads, ParasutWrites, ParasutSessio
         self.throttle_retries = options.throttle_retries
         self.read_retries = options.read_retries
         self.lookback_days = float(options.lookback_days)
+        if not options.refunds:
+            self.capabilities = self.capabilities - {Capability.CREDIT_MEMO_PUSH}
         self._open_session()
 
     def test_connection(self) -> ConnectionCheck:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
-from erpsync.connection_settings import REQUIRED, Choice, Integer, Number, Settings, Text, TextMap, Url
+from erpsync.connection_settings import REQUIRED, Choice, Flag, Integer, Number, Settings, Text, TextMap, Url
 
 ORDER_DOCUMENTS = ("sales_invoice", "sales_offer")
 INVOICE_TYPES = ("invoice", "estimate")
@@ -52,6 +52,11 @@ class ParasutSettings(Settings):
         'Payment method → id of the Paraşüt cash or bank account collections go to (`{"card": "1201", "*": "1200"}`); '
         "needed for collections.",
         default={},
+    )
+    refunds = Flag(
+        "Whether the company uses refund invoices: portal refunds are then sent as a refund-type invoice of the "
+        "refunded amount at the invoice's VAT rate; otherwise refunds are not sent (staff book them in Paraşüt).",
+        default=False,
     )
     stock_mode = Choice(
         "Stock per warehouse (`warehouses`: one request per tracked product for its inventory levels) or the "

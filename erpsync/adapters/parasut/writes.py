@@ -20,15 +20,24 @@ from decimal import Decimal
 from typing import Any
 
 from erpsync.adapters.base import (
+    Capability,
     ErpAck,
     ErpCancel,
+    ErpCreditMemo,
     ErpOrder,
     ErpOrderAck,
     ErpOrderState,
     ErpPayment,
     PermanentError,
 )
-from erpsync.adapters.parasut.mapping import NO_CODE, as_datetime, as_decimal, order_ack, parasut_currency
+from erpsync.adapters.parasut.mapping import (
+    NO_CODE,
+    as_datetime,
+    as_decimal,
+    invoice_number,
+    order_ack,
+    parasut_currency,
+)
 from erpsync.adapters.parasut.session import Document, related_id
 
 logger = logging.getLogger(__name__)
@@ -63,20 +72,22 @@ class ParasutWrites:
         ]
         return self._match(rows, reference)
 
-    def _find_invoice(self, reference: str, *, customer: str = "", issued: str = "") -> dict[str, Any] | None:
+    def _find_invoice(
+        self, reference: str, *, customer: str = "", issued: str = "", item_types: str = LIVE_INVOICE_TYPES
+    ) -> dict[str, Any] | None:
         """With the order's customer and date: one narrow query. With the reference alone: the invoices made in
         the last ``lookback_days``, newest first, read until it is found."""
         if customer and issued:
             query = {
                 "filter[contact_id]": customer,
                 "filter[issue_date]": issued,
-                "filter[item_type]": LIVE_INVOICE_TYPES,
+                "filter[item_type]": item_types,
                 "sort": "-id",
             }
             return self._match([row for _page, row in self._pages("sales_invoices", query)], reference)
         oldest = datetime.now(UTC) - timedelta(days=self.lookback_days)
         rows = []
-        for _page, row in self._pages("sales_invoices", {"filter[item_type]": LIVE_INVOICE_TYPES, "sort": "-id"}):
+        for _page, row in self._pages("sales_invoices", {"filter[item_type]": item_types, "sort": "-id"}):
             created = as_datetime(row["attributes"].get("created_at"))
             if created is not None and created < oldest:
                 break
@@ -277,3 +288,88 @@ class ParasutWrites:
         }
         created: Document = self._call("POST", f"sales_invoices/{invoice['id']}/payments", body=body, write=True)
         return ErpAck(payment.reference, f"payments/{created.data['id']}")
+
+    # -- refunds (``refunds`` on): a refund-type invoice ------------------------------------------------------------
+
+    def credit_memo_lookup(self, reference: str) -> ErpAck | None:
+        row = self._find_invoice(reference, item_types="refund")
+        return None if row is None else ErpAck(reference, f"sales_invoices/{row['id']}", invoice_number(row))
+
+    def _refunded_invoice(self, memo: ErpCreditMemo, contact: str) -> Document:
+        """The invoice the refund corrects (by its number, else the one made from its order), with its details."""
+        key = ""
+        if memo.invoice_number.startswith(NO_CODE) and memo.invoice_number[1:].isdigit():
+            key = memo.invoice_number[1:]
+        elif memo.invoice_number:
+            query = {"filter[contact_id]": contact, "sort": "-id"}
+            found = [
+                row
+                for _p, row in self._pages("sales_invoices", query)
+                if row["attributes"].get("invoice_no") == memo.invoice_number
+            ]
+            key = str(found[0]["id"]) if found else ""
+        elif memo.order_reference:
+            row = self._find_invoice(memo.order_reference)
+            key = str(row["id"]) if row is not None else ""
+        if not key:
+            raise PermanentError(
+                f"Paraşüt has no invoice {memo.invoice_number or '-'} (order {memo.order_reference or '-'}) for "
+                f"refund {memo.reference}"
+            )
+        return self._call("GET", f"sales_invoices/{key}", query={"include": "details"})
+
+    def credit_memo_push(self, memo: ErpCreditMemo) -> ErpAck:
+        """A refund-type invoice of one line for the refunded amount (VAT included), at the refunded invoice's VAT
+        rate, carrying the portal's reference in ``order_no``; refused when the invoice mixes VAT rates (which
+        part of the amount carries which rate is for a person to say)."""
+        if not self.supports(Capability.CREDIT_MEMO_PUSH):
+            raise PermanentError(
+                f"Refund {memo.reference} ({memo.amount} {memo.currency}) is not sent: this Paraşüt connection does "
+                "not use refund invoices (setting refunds). Book it in Paraşüt and mark the job done."
+            )
+        contact = self._contact_id(memo.customer_code)
+        existing = self._find_invoice(
+            memo.reference, customer=contact, issued=memo.issued_on.isoformat(), item_types="refund"
+        )
+        if existing is not None:
+            return ErpAck(memo.reference, f"sales_invoices/{existing['id']}", invoice_number(existing))
+        document = self._refunded_invoice(memo, contact)
+        invoice = document.data
+        rates = {as_decimal(d["attributes"].get("vat_rate")) for d in document.related(invoice, "details")}
+        if len(rates) != 1:
+            raise PermanentError(
+                f"Invoice {invoice_number(invoice)} has VAT rates {sorted(map(str, rates))}: refund {memo.reference} "
+                "needs a person to split it in Paraşüt"
+            )
+        (rate,) = rates
+        if memo.amount <= 0 or memo.amount > (as_decimal(invoice["attributes"].get("net_total")) or 0):
+            raise PermanentError(f"Refund {memo.amount} does not fit invoice {invoice_number(invoice)}")
+        net = (memo.amount / (1 + (rate or 0) / 100)).quantize(Decimal("0.0001"))
+        detail = {
+            "type": "sales_invoice_details",
+            "attributes": {
+                "quantity": 1,
+                "unit_price": net,
+                "vat_rate": rate or 0,
+                "description": f"İade: {invoice_number(invoice)}"[:255],
+            },
+        }
+        attributes = {
+            "item_type": "refund",
+            "issue_date": memo.issued_on.isoformat(),
+            "currency": parasut_currency(memo.currency),
+            "order_no": memo.reference,
+            "description": (memo.reason or f"Portal {memo.reference}")[:255],
+        }
+        body = {
+            "data": {
+                "type": "sales_invoices",
+                "attributes": attributes,
+                "relationships": {
+                    "contact": {"data": {"id": contact, "type": "contacts"}},
+                    "details": {"data": [detail]},
+                },
+            }
+        }
+        created = self._call("POST", "sales_invoices", body=body, write=True)
+        return ErpAck(memo.reference, f"sales_invoices/{created.data['id']}", invoice_number(created.data))

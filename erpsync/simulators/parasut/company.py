@@ -352,8 +352,9 @@ class Company:
         if attributes.get("invoice_id") is not None:
             invoice.attributes["invoice_no"] = f"{attributes.get('invoice_series') or ''}{attributes['invoice_id']}"
         self._settle(invoice)
-        if attributes["item_type"] in ("invoice", "export"):
-            self._move_balance(contact, attributes["currency"], number(invoice.attributes["net_total"]))
+        if attributes["item_type"] in ("invoice", "export", "refund"):
+            sign = -1 if attributes["item_type"] == "refund" else 1
+            self._move_balance(contact, attributes["currency"], sign * number(invoice.attributes["net_total"]))
         return invoice
 
     def _move_balance(self, contact: Record, currency: str, amount: Decimal) -> None:
