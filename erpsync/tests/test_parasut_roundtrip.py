@@ -138,6 +138,10 @@ def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
     assert document.gross == order.total_gross
     entry = AccountEntry.objects.get(dealer=dealer, erp_id=f"inv:{invoice.id}")
     assert entry.open_amount == 0
+    # The demo's invoice sent as an e-invoice carries its id onto the dealer's document.
+    e_invoice = next(r for r in sim.company.tables["e_invoices"].values())
+    sent = DealerDocument.objects.get(kind="invoice", dealer=dealer, e_invoice_uuid=e_invoice.attributes["uuid"])
+    assert sent.number.startswith("GIB")
     assert Order.objects.filter(number=order.number).exists()
 
 
