@@ -8,6 +8,7 @@ import dataclasses
 import multiprocessing
 import threading
 import time
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -342,3 +343,18 @@ def test_refunds_only_when_the_company_uses_refund_invoices_and_never_deliveries
         assert on.supports(Capability.CREDIT_MEMO_PUSH)
     assert Capability.DELTA not in ParasutAdapter.capabilities
     assert "delivery" not in ParasutAdapter.readable
+
+
+@pytest.mark.django_db
+def test_an_old_invoice_beyond_the_lookup_pages_is_still_not_made_twice(sim, side):
+    with side.make_adapter() as adapter:
+        first = adapter.order_push(sample_order())
+        with sim.company.lock:
+            for number in range(110):  # the company invoices on: the portal's invoice sinks below 4 pages
+                side._invoice(f"B2B-OTHER-{number}", date(2026, 3, 2))
+        before = sim.stats.count("GET", INVOICES)
+        assert adapter.order_lookup(sample_order().reference) is None
+        assert sim.stats.count("GET", INVOICES) - before == 4
+        again = adapter.order_push(sample_order())
+    assert again.document_id == first.document_id
+    assert len(invoices_for(sim, sample_order().reference)) == 1

@@ -74,6 +74,7 @@ class ParasutAdapter(ParasutWebhooks, ParasutReads, ParasutWrites, ParasutSessio
         self.throttle_retries = options.throttle_retries
         self.read_retries = options.read_retries
         self.lookback_days = float(options.lookback_days)
+        self.lookup_pages = options.lookup_pages
         if not options.refunds:
             self.capabilities = self.capabilities - {Capability.CREDIT_MEMO_PUSH}
         self._open_session()

@@ -75,6 +75,12 @@ class ParasutSettings(Settings):
         "How often a request answered 429 is sent again (after `Retry-After`).", default=3, minimum=0
     )
     read_retries = Integer("How often a read answered 5xx, or not at all, is tried again.", default=2, minimum=0)
+    lookup_pages = Integer(
+        "How many pages of the newest invoices a look-up by the portal number alone reads (the outbox asks it before "
+        "every push; the push itself looks up by customer and date, whatever the invoice's age).",
+        default=4,
+        positive=True,
+    )
     lookback_days = Number(
         "How far back documents, the ledger and order look-ups go.", default=60, positive=True, as_float=True
     )

@@ -76,7 +76,8 @@ class ParasutWrites:
         self, reference: str, *, customer: str = "", issued: str = "", item_types: str = LIVE_INVOICE_TYPES
     ) -> dict[str, Any] | None:
         """With the order's customer and date: one narrow query. With the reference alone: the invoices made in
-        the last ``lookback_days``, newest first, read until it is found."""
+        the last ``lookback_days``, newest first, read until it is found, at most ``lookup_pages`` pages (the
+        narrow query before every create is what keeps a second invoice out)."""
         if customer and issued:
             query = {
                 "filter[contact_id]": customer,
@@ -87,13 +88,17 @@ class ParasutWrites:
             return self._match([row for _page, row in self._pages("sales_invoices", query)], reference)
         oldest = datetime.now(UTC) - timedelta(days=self.lookback_days)
         rows = []
-        for _page, row in self._pages("sales_invoices", {"filter[item_type]": item_types, "sort": "-id"}):
+        for index, (_page, row) in enumerate(
+            self._pages("sales_invoices", {"filter[item_type]": item_types, "sort": "-id"})
+        ):
             created = as_datetime(row["attributes"].get("created_at"))
             if created is not None and created < oldest:
                 break
             rows.append(row)
-            if (row["attributes"].get("order_no") or "") == reference:
-                break
+            if (
+                row["attributes"].get("order_no") or ""
+            ) == reference or index + 1 >= self.lookup_pages * self.page_size:
+                break  # found, or the last row of the pages it may read (the next would fetch another page)
         return self._match(rows, reference)
 
     def order_lookup(self, reference: str) -> ErpOrderAck | None:
