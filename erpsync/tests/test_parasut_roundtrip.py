@@ -83,6 +83,10 @@ def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
     assert Product.objects.get(sku="ARŞ-01").status == Product.Status.INACTIVE
     dealer = Dealer.objects.get(code="1234567890")
     assert dealer.title.startswith("Öztürk Gıda")
+    # The contact's IBAN is the dealer's for bank matching; a mistyped one is an issue, the dealer still comes in.
+    assert list(dealer.ibans.values_list("iban", "source")) == [("TR330006100519786457841326", "erp")]
+    assert Dealer.objects.filter(code="10000000146").exists()
+    assert [i.external_id for i in runs["customer"].issues.filter(code="invalid_iban")] == ["10000000146"]
     StockLevel.objects.filter(product=tea).update(on_hand=D(1000))
 
     # The dealer orders three teas; staff approve if the rules held the order.

@@ -162,6 +162,7 @@ def customer_record(resource: dict[str, Any], mode: str) -> ErpCustomer:
         active=not a.get("archived"),
         addresses=addresses,
         updated_at=as_datetime(a.get("updated_at")),
+        ibans=(_text(a.get("iban")).strip(),) if _text(a.get("iban")).strip() else (),
     )
 
 
