@@ -358,3 +358,14 @@ def test_an_old_invoice_beyond_the_lookup_pages_is_still_not_made_twice(sim, sid
         again = adapter.order_push(sample_order())
     assert again.document_id == first.document_id
     assert len(invoices_for(sim, sample_order().reference)) == 1
+
+
+@pytest.mark.django_db
+def test_an_invoice_sent_as_an_e_invoice_is_not_cancelled_and_the_reason_is_kept(sim, side):
+    with side.make_adapter() as adapter:
+        ack = adapter.order_push(sample_order())
+        (invoice,) = invoices_for(sim, ack.reference)
+        sim.company.issue_e_document(invoice, "e_archives")
+        with pytest.raises(PermanentError, match="e-Fatura/e-Arşiv olarak gönderilmiş fatura iptal edilemez"):
+            adapter.order_cancel(ErpCancel(ack.reference, ack.document_id))
+    assert invoice.attributes["item_type"] == "invoice"
