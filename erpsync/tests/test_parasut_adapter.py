@@ -1,5 +1,5 @@
 """The Paraşüt adapter against the simulator: one test per fault switch (never a second invoice, offer or collection),
-tokens renewed once when many processes find them expired, a failed renewal that asks for a person, the company's
+tokens renewed once when many workers find them expired, a failed renewal that asks for a person, the company's
 rate limit held by several processes at once, offers, cancellation rules and the demo company's awkward shapes."""
 
 from __future__ import annotations
@@ -177,7 +177,9 @@ def test_unknown_product_is_refused_before_anything_is_sent(sim, side):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_many_processes_finding_the_token_expired_renew_it_once(sim, side):
+def test_four_workers_finding_the_token_expired_renew_it_once(sim, side):
+    """Four threads, each with its own database connection (as separate processes would have), find the access
+    token expired at once: one refresh, and the stored refresh token is the one Paraşüt still accepts."""
     with side.make_adapter() as first:
         first.read("warehouse")
         list(next(iter(first.read("warehouse"))).records)
