@@ -371,3 +371,14 @@ def test_an_invoice_sent_as_an_e_invoice_is_not_cancelled_and_the_reason_is_kept
         with pytest.raises(PermanentError, match="e-Fatura/e-Arşiv olarak gönderilmiş fatura iptal edilemez"):
             adapter.order_cancel(ErpCancel(ack.reference, ack.document_id))
     assert invoice.attributes["item_type"] == "invoice"
+
+
+@pytest.mark.django_db
+def test_a_customer_owing_in_liras_and_dollars_has_one_balance_the_total_in_liras(sim, side):
+    with sim.company.lock:
+        sim.company._move_balance(side.customer, "USD", Decimal("120"))  # owes 120 dollars
+        side._invoice("B2B-TRY", date(2026, 3, 1), price=1000)  # 1,200 liras
+    with side.make_adapter() as adapter:
+        (balance,) = [b for feed in adapter.read("balance") for b in feed.records]
+    assert (balance.customer_code, balance.currency) == ("120.01.001", "TRY")
+    assert balance.balance == Decimal("120") * Decimal("38.5") + Decimal("1200")

@@ -166,18 +166,12 @@ def customer_record(resource: dict[str, Any], mode: str) -> ErpCustomer:
     )
 
 
-BALANCE_FIELDS = (("trl_balance", "TRY"), ("usd_balance", "USD"), ("eur_balance", "EUR"), ("gbp_balance", "GBP"))
-
-
 def balance_records(resource: dict[str, Any], mode: str) -> list[ErpBalance]:
-    """The TRY balance, and one per foreign currency the customer has a balance in."""
+    """The contact's ``balance`` (Paraşüt's total, in TRY) as the dealer's one balance; the portal keeps one balance
+    per dealer, so the per-currency ``trl_balance``/``usd_balance``… are not imported on their own."""
     a = resource["attributes"]
-    found = []
-    for name, code in BALANCE_FIELDS:
-        amount = as_decimal(a.get(name)) or Decimal(0)
-        if code == "TRY" or amount:
-            found.append(ErpBalance(contact_code(resource, mode), amount, currency=code))
-    return found
+    total = a.get("balance") if a.get("balance") is not None else a.get("trl_balance")
+    return [ErpBalance(contact_code(resource, mode), as_decimal(total) or Decimal(0), currency="TRY")]
 
 
 def e_document_uuid(document: Any, resource: dict[str, Any]) -> str:

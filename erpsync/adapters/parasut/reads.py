@@ -1,6 +1,6 @@
 """What the Paraşüt adapter reads: units (the texts products are counted in), products, their list prices (one price
 list per currency), warehouses, stock per warehouse (``/product/{id}/inventory_levels``) or in total, customers
-(contacts of type customer), balances by currency, sales invoices and refunds as documents (with their
+(contacts of type customer), their balance in liras, sales invoices and refunds as documents (with their
 e-invoice/e-archive ids), and the customers' ledger (invoices and their collections).
 
 Paraşüt documents no "changed since" filter: master data is read whole (``complete`` snapshots); documents and the

@@ -17,6 +17,8 @@ from typing import Any
 
 ISTANBUL = timezone(timedelta(hours=3))
 CURRENCIES = ("TRL", "USD", "EUR", "GBP")
+# The company's exchange rates (liras per unit), for the ``*_in_trl`` figures and the contacts' total balance.
+RATES = {"TRL": 1, "USD": 38.5, "EUR": 41.7, "GBP": 48.9}
 CENT = Decimal("0.01")
 # Resources whose attributes the description gives no created_at/updated_at.
 UNSTAMPED = frozenset({"sales_offers"})
@@ -157,7 +159,7 @@ class Company:
         return record
 
     def _price_in_trl(self, record: Record) -> None:
-        rate = {"TRL": 1, "USD": 38.5, "EUR": 41.7, "GBP": 48.9}.get(record.attributes.get("currency") or "TRL", 1)
+        rate = RATES.get(record.attributes.get("currency") or "TRL", 1)
         record.attributes["list_price_in_trl"] = money(number(record.attributes.get("list_price") or 0) * number(rate))
         record.attributes["buying_price_in_trl"] = money(number(record.attributes.get("buying_price") or 0))
 
@@ -360,7 +362,10 @@ class Company:
     def _move_balance(self, contact: Record, currency: str, amount: Decimal) -> None:
         key = f"{(currency or 'TRL').lower()}_balance"
         contact.attributes[key] = money(number(contact.attributes.get(key) or 0) + amount)
-        contact.attributes["balance"] = contact.attributes["trl_balance"]
+        # ``balance``: the total in liras, foreign balances at the company's rates.
+        contact.attributes["balance"] = money(
+            sum(number(contact.attributes.get(f"{code.lower()}_balance") or 0) * number(RATES[code]) for code in RATES)
+        )
         self.touch(contact)
 
     def _settle(self, invoice: Record) -> None:
