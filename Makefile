@@ -29,6 +29,10 @@ BENCH_SYNC_ARGS ?=
 # server (dropped and created every run); BENCH_SAP_B1_ARGS e.g. "--items 2000 --latency 0.02".
 BENCH_SAP_B1_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_sap_b1
 BENCH_SAP_B1_ARGS ?=
+# make bench-parasut: the Paraşüt adapter against the Paraşüt simulator, its own database on the local server (dropped
+# and created every run); BENCH_PARASUT_ARGS e.g. "--products 1000 --limited 0".
+BENCH_PARASUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_parasut
+BENCH_PARASUT_ARGS ?=
 # make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
@@ -45,8 +49,8 @@ BENCH_STATEMENTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_be
 BENCH_ACCOUNT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_account
 BENCH_ACCOUNT_ARGS ?=
 
-.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
-	bench-reconciliation bench-account bench-statements \
+.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-parasut \
+	bench-matching bench-reconciliation bench-account bench-statements \
 	postgres messages lint format clean
 
 $(PY):
@@ -128,6 +132,11 @@ bench-sync: install-dev postgres
 # mapping and database, peak memory, and order export orders/s at concurrency 1 and at the cap (bench/sap_b1.py).
 bench-sap-b1: install-dev postgres
 	BENCH_SAP_B1_DATABASE_URL=$(BENCH_SAP_B1_DATABASE_URL) $(PY) bench/sap_b1.py $(BENCH_SAP_B1_ARGS)
+
+# The Paraşüt adapter: a 5,000-product, 2,000-contact first import (requests, time at full speed and under Paraşüt's
+# 10 requests / 10 s), orders a minute within that budget, and the limit held when measured (bench/parasut.py).
+bench-parasut: install-dev postgres
+	BENCH_PARASUT_DATABASE_URL=$(BENCH_PARASUT_DATABASE_URL) $(PY) bench/parasut.py $(BENCH_PARASUT_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

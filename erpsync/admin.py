@@ -21,7 +21,17 @@ from erpsync.forms import ErpConnectionForm
 from erpsync.health import connection_health, connection_test
 from erpsync.issue_actions import MAPPABLE, sync_issue_map, sync_issue_retry
 from erpsync.issues import IssueRefused, sync_issue_ignore
-from erpsync.models import ErpConnection, ExternalRef, SyncCursor, SyncIssue, SyncJob, SyncRun, ValueMap
+from erpsync.models import (
+    ApiToken,
+    ErpConnection,
+    ExternalRef,
+    SyncCursor,
+    SyncIssue,
+    SyncJob,
+    SyncRun,
+    ValueMap,
+    WebhookDelivery,
+)
 from erpsync.outbox import OutboxRefused, outbox_cancel, outbox_requeue
 
 
@@ -315,3 +325,22 @@ class SyncIssueAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # A failure that is dealt with is resolved or ignored, so it stays visible in the record.
         return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Webhook deliveries an ERP sent, once per change, and whether their import went through (a failed one has its
+    run and issue in the sync log)."""
+
+    list_display = ("received_at", "connection", "resource", "action", "record_id", "status")
+    list_filter = ("status", "resource", "connection")
+    search_fields = ("record_id",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """The ERP accounts' tokens: when they expire and why none can be had without a person. The tokens themselves
+    are never shown."""
+
+    list_display = ("key", "expires_at", "version", "problem", "updated_at")
+    fields = ("key", "expires_at", "version", "problem", "updated_at")

@@ -15,6 +15,8 @@ from erpsync.adapters import adapter_for
 from erpsync.adapters.base import ConnectionCheck
 from erpsync.drift import DriftHealth, drift_health
 from erpsync.models import Entity, ErpConnection, SyncIssue, SyncJob, SyncRun
+from erpsync.rate_budget import rate_budget_in_use
+from erpsync.token_store import token_problem
 
 WINDOW = timedelta(hours=24)
 
@@ -30,6 +32,17 @@ class EntityHealth:
 
 
 @dataclass
+class ApiHealth:
+    """An ERP API with a published rate limit and OAuth tokens (Paraşüt): the requests sent in the current window,
+    out of how many, and why no token can be had without a person ("" when there is no such problem)."""
+
+    in_use: int
+    limit: int
+    window_seconds: float
+    token_problem: str = ""
+
+
+@dataclass
 class ConnectionHealth:
     connection: ErpConnection
     entities: list[EntityHealth]
@@ -42,6 +55,7 @@ class ConnectionHealth:
     breaker_open_until: datetime | None
     hours: list[dict] = field(default_factory=list)
     drift: DriftHealth | None = None
+    api: ApiHealth | None = None
 
     @property
     def error_rate(self) -> float:
@@ -121,7 +135,28 @@ def connection_health(connection: ErpConnection, now: datetime | None = None) ->
         else None,
         hours=series,
         drift=drift_health(connection),
+        api=api_health(connection),
     )
+
+
+def api_health(connection: ErpConnection) -> ApiHealth | None:
+    """The rate budget in use and the token's problem, for an adapter that keeps them (``budget_key``,
+    ``token_key``); None for the others, or when the adapter cannot be made (its settings say why elsewhere)."""
+    try:
+        adapter = adapter_for(connection)
+    except Exception:  # a connection with broken settings still gets its health page
+        return None
+    with adapter:
+        budget_key = getattr(adapter, "budget_key", None)
+        if budget_key is None:
+            return None
+        window = float(adapter.rate_window)
+        return ApiHealth(
+            in_use=rate_budget_in_use(budget_key, window=window),
+            limit=adapter.rate_limit,
+            window_seconds=window,
+            token_problem=token_problem(adapter.token_key),
+        )
 
 
 def _distinct_on() -> bool:

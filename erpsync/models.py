@@ -463,3 +463,73 @@ class ReconciliationExport(models.Model):
             parts.append(self.dealer.code)
         name = "-".join(parts)
         return "".join(c if c.isalnum() or c in "-._" else "_" for c in name) + f".{self.format}"
+
+
+class ApiToken(models.Model):
+    """An OAuth token pair an adapter holds for an ERP account (``key``: adapter, company and client), shared by
+    every worker and web process. The tokens are stored encrypted (``erpsync.token_store``); ``version`` grows with
+    every renewal, so a process that saw an older pair knows someone renewed it meanwhile. ``problem`` says why no
+    token can be had without a person (a refresh and a new sign-in both refused)."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    access_token = models.TextField(_("access token (encrypted)"), blank=True)
+    refresh_token = models.TextField(_("refresh token (encrypted)"), blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    problem = models.TextField(_("problem"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class RateBudget(models.Model):
+    """Requests sent to an ERP account in its rate-limit window, shared by every worker and web process: the
+    send times (seconds since the epoch) of the last requests under ``key`` (``erpsync.rate_budget``)."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    sent = models.JSONField(_("sent"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("rate budget")
+        verbose_name_plural = _("rate budgets")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class WebhookDelivery(models.Model):
+    """An ERP's webhook delivery that passed its signature check, kept once per change it reports (``digest``: a
+    hash of the resource, action, record and the record's time of change, as the adapter tells them): a change
+    delivered again is recognised by the constraint and imports nothing more."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        IMPORTED = "imported", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    digest = models.CharField(_("digest"), max_length=64)
+    resource = models.CharField(_("resource"), max_length=40)
+    action = models.CharField(_("action"), max_length=20, blank=True)
+    record_id = models.CharField(_("record"), max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(_("error"), blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "digest"], name="webhook_delivery_once_per_content")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.action} {self.record_id}"

@@ -18,3 +18,7 @@ def queue_drain(*, connection_id: int) -> None:
 
 def queue_drift_check(*, connection_id: int) -> None:
     async_task("erpsync.drift.run_drift_check", connection_id, task_name=f"erpsync-drift-{connection_id}")
+
+
+def queue_webhook_import(delivery_id: int) -> None:
+    async_task("erpsync.tasks.run_webhook_import", delivery_id, task_name=f"erpsync-webhook-{delivery_id}")

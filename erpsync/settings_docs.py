@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from erpsync.adapters.file.config import FileSettings
+from erpsync.adapters.parasut.settings import ParasutSettings
 from erpsync.adapters.sap_b1.settings import SapB1Settings
 from erpsync.adapters.tryton.settings import TrytonSettings
 from erpsync.common_settings import CommonSettings
@@ -21,6 +22,7 @@ TABLES: dict[str, tuple[type[Settings], str]] = {
     "common": (CommonSettings, "connection-settings.md"),
     "sap_b1": (SapB1Settings, "sap-b1.md"),
     "tryton": (TrytonSettings, "tryton.md"),
+    "parasut": (ParasutSettings, "parasut.md"),
     "file": (FileSettings, "file-exchange.md"),
 }
 BLOCK = re.compile(r"(<!-- settings-table: (?P<name>\w+) -->\n).*?(<!-- /settings-table -->)", re.DOTALL)

@@ -9,9 +9,10 @@ import logging
 from b2bportal.database import retry_when_locked
 from erpsync.adapters import adapter_for
 from erpsync.importers import IMPORTERS, sync_import
-from erpsync.models import ErpConnection
+from erpsync.models import ErpConnection, WebhookDelivery
 from erpsync.outbox import outbox_drain
 from erpsync.queueing import queue_drain, queue_import  # noqa: F401  (re-exported: where callers look them up)
+from erpsync.webhooks import webhook_import
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +55,12 @@ def run_reconcile(connection_id: int) -> dict[str, str]:
             log.warning("Reconcile of %s on %s failed: %s", entity, connection.code, exc)
             statuses[entity] = "failed"
     return statuses
+
+
+@retry_when_locked
+def run_webhook_import(delivery_id: int) -> str:
+    """Import what one webhook delivery names (``erpsync.webhooks.webhook_import``); gone or inactive: skipped."""
+    delivery = WebhookDelivery.objects.select_related("connection").filter(pk=delivery_id).first()
+    if delivery is None or not delivery.connection.is_active:
+        return "skipped"
+    return webhook_import(delivery=delivery)

@@ -322,6 +322,7 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "file": "erpsync.adapters.file.FileAdapter",
     "sap_b1": "erpsync.adapters.sap_b1.SapB1Adapter",
     "tryton": "erpsync.adapters.tryton.TrytonAdapter",
+    "parasut": "erpsync.adapters.parasut.ParasutAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.

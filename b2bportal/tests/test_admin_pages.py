@@ -19,6 +19,7 @@ from dealers.models import AccountEntry, Dealer, DealerChange, DealerIban, Payme
 from dealers.services import dealer_save
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
 from erpsync.models import (
+    ApiToken,
     ErpConnection,
     ExternalRef,
     ReconciliationExport,
@@ -27,6 +28,7 @@ from erpsync.models import (
     SyncJob,
     SyncRun,
     ValueMap,
+    WebhookDelivery,
 )
 from notifications.models import Notification, NotificationPreference
 from orders.models import Cart, CartLine, Order, OrderStatusChange, Quote, QuoteEvent, QuoteLine, QuoteVersion
@@ -66,6 +68,8 @@ ADD_DISABLED = {
     "erpsync.SyncRun",
     "erpsync.SyncJob",
     "erpsync.SyncIssue",
+    "erpsync.WebhookDelivery",
+    "erpsync.ApiToken",
     "notifications.Notification",
     # django-axes' login records, django-q2's task results and queue
     "axes.AccessAttempt",
@@ -179,6 +183,8 @@ def one_of_each(db, superuser):
         connection=erp, run=run, job=job, entity="product", external_id="ITM-2", code="unknown_unit", message="Unit XX?"
     )
     ReconciliationExport.objects.create(report=ReconciliationExport.Report.BALANCES, requested_by=superuser)
+    WebhookDelivery.objects.create(connection=erp, digest="0" * 64, resource="product", action="update", record_id="7")
+    ApiToken.objects.create(key="parasut:115:client:user", expires_at=timezone.now(), version=1)
     Notification.objects.create(
         kind="order_approved", key=f"order_approved:1:u:{superuser.pk}", recipient=superuser, email=superuser.email,
         language="tr", params={"order_id": order.pk}, url="/orders/",

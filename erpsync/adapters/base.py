@@ -237,6 +237,11 @@ class ErpAdapter:
         else a full snapshot."""
         raise NotImplementedError
 
+    def read_keys(self, entity: str, keys: Iterable[str]) -> Iterator[Feed]:
+        """Feeds (changes only, no watermark) of just the records of ``entity`` the ERP's ids ``keys`` name: what a
+        webhook said changed. Adapters that take webhooks implement it."""
+        raise NotImplementedError
+
     @classmethod
     def refuse_unreadable(cls, entity: str, reads: Iterable[str], *, who: str) -> None:
         """Refuse with ``ValueError`` an entity the contract does not know, or one this adapter (``who``) does not

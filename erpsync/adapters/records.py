@@ -171,6 +171,8 @@ class ErpCustomer:
     active: bool = True
     addresses: tuple[ErpAddress, ...] = ()
     updated_at: datetime | None = None
+    # The customer's bank accounts the ERP knows: incoming transfers from them are matched to the dealer.
+    ibans: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from b2bportal.sql import SqlNames
 from catalog.models import PriceList
 from dealers.audit import dealer_changes_record_sql
-from dealers.models import Dealer, DealerAddress, DealerChange, PaymentTerms, SalesRep
-from dealers.validators import normalize_tax_number, validate_tax_number
+from dealers.models import Dealer, DealerAddress, DealerChange, DealerIban, PaymentTerms, SalesRep
+from dealers.validators import normalize_iban, normalize_tax_number, validate_iban, validate_tax_number
 from erpsync.adapters.base import ErpBalance, ErpCredit, ErpCustomer
 from erpsync.binders import bind_missing, bound_join
 from erpsync.importers.bulk import RowSpool, TableMerge
@@ -92,6 +92,7 @@ class CustomerImporter(StagedImporter):
 
     def before(self, ctx) -> None:
         self.addresses = RowSpool()
+        self.ibans = RowSpool()
 
     def rows(self, ctx, record: ErpCustomer) -> Iterator[tuple]:
         code = text(record.code, 40, "code", required=True)
@@ -153,6 +154,16 @@ class CustomerImporter(StagedImporter):
             "" if record.active else _("Passive in the ERP."),
         )
         self.addresses.extend(addresses)
+        for given in record.ibans:
+            number = normalize_iban(given or "")
+            try:
+                validate_iban(number)
+            except ValidationError:
+                # The dealer still comes in; the account number waits, visible, for the ERP to be corrected.
+                ctx.reject(key=code, code="invalid_iban", message=_("Customer %(key)s: %(iban)s is not a valid IBAN.")
+                           % {"key": code, "iban": given}, payload={"iban": given})  # fmt: skip
+                continue
+            self.ibans.append((code, number))
         yield row
 
     def land(self, ctx, stage) -> None:
@@ -202,6 +213,7 @@ class CustomerImporter(StagedImporter):
             return
         self._bind(ctx, resolved)
         self._land_addresses(ctx, resolved)
+        self._land_ibans(ctx, resolved)
 
     def _land_part(self, ctx, resolved: str, part: str, condition: str) -> None:
         conn = int(ctx.connection.pk)
@@ -367,6 +379,25 @@ class CustomerImporter(StagedImporter):
             counted=False,
         )
         stage.drop()
+
+    def _land_ibans(self, ctx, resolved) -> None:
+        """IBANs the ERP gives a customer become the dealer's (source ERP) for bank matching. An IBAN the portal
+        already knows, for this or another dealer (staff's or learned from a match), is left as it is."""
+        stage = ctx.staging("customer_iban", {"erp_key": "varchar(255)", "iban": "varchar(34)"})
+        stage.write(self.ibans.rows())
+        execute(_land_ibans_sql(stage.name, resolved), {"now": ctx.now})
+        stage.drop()
+
+
+def _land_ibans_sql(stage: str, resolved: str) -> str:
+    d, i = SqlNames(Dealer), SqlNames(DealerIban)
+    return (
+        f"INSERT INTO {i} ({i.dealer_id}, {i.iban}, {i.bank_name}, {i.source}, {i.created_at}, {i.updated_at}) "
+        f"SELECT DISTINCT d.{d.id}, a.iban, '', 'erp', %(now)s, %(now)s FROM {q(stage)} a "
+        f"JOIN {q(resolved)} s ON s.erp_key = a.erp_key "
+        f"JOIN {d} d ON d.{d.id} = s.id OR (s.id IS NULL AND d.{d.code} = s.erp_key) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {i} x WHERE x.{i.iban} = a.iban)"
+    )
 
 
 class _DealerFigures(StagedImporter):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -157,6 +157,7 @@ def sync_import(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     importers: dict[str, Callable[[], Any]],
+    keys: Sequence[str] | None = None,
 ) -> SyncRun:
     """Import ``entity`` from ``connection``'s ERP with its importer among ``importers`` (the package's registry,
     ``erpsync.importers.IMPORTERS``, passes them) and return the run's record.
@@ -165,7 +166,9 @@ def sync_import(
     off; otherwise a full snapshot, whose missing records are deactivated. ``dry_run`` reads, validates and
     counts what would be created, updated and deactivated (with a few sample differences in
     ``SyncRun.summary``) and writes nothing but the run record. Refuses an unknown entity or an adapter that
-    cannot read it (``ImportRefused``); an ERP that cannot be reached fails the run and opens an issue."""
+    cannot read it (``ImportRefused``); an ERP that cannot be reached fails the run and opens an issue. ``keys``
+    (the ERP's ids of single records, e.g. from a webhook) imports just those records, as changes
+    (``ErpAdapter.read_keys``)."""
     importer = importers.get(entity)
     if importer is None:
         raise ImportRefused(f"Nothing imports {entity!r}; importable: {', '.join(sorted(importers))}.")
@@ -183,10 +186,10 @@ def sync_import(
         SyncRun.objects.filter(
             connection=connection, entity=entity, direction=SyncRun.Direction.IMPORT, status=SyncRun.Status.RUNNING
         ).update(status=SyncRun.Status.FAILED, finished_at=timezone.now(), error="Interrupted before it finished.")
-        return _import(connection, entity, importer, full=full, dry_run=dry_run, progress=progress)
+        return _import(connection, entity, importer, full=full, dry_run=dry_run, progress=progress, keys=keys)
 
 
-def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun:
+def _import(connection, entity, importer, *, full, dry_run, progress, keys=None) -> SyncRun:
     # The run is recorded before anything can fail (the adapter's settings, its session, the first read), so every
     # failure leaves a failed run in the log; a refusal (the adapter cannot read the entity) leaves none.
     run = SyncRun.objects.create(connection=connection, entity=entity, dry_run=dry_run)
@@ -204,10 +207,11 @@ def _import(connection, entity, importer, *, full, dry_run, progress) -> SyncRun
             # differ and ERP transactions commit late.
             overlap = timedelta(seconds=adapter.common.delta_overlap_seconds)
             since = cursor.watermark - overlap if delta else None
-            run.mode = SyncRun.Mode.DELTA if delta else SyncRun.Mode.FULL
+            run.mode = SyncRun.Mode.DELTA if delta or keys else SyncRun.Mode.FULL
             run.window_from = since
             run.save(update_fields=["mode", "window_from"])
-            for feed in adapter.read(entity, since=since, full=full):
+            feeds = adapter.read_keys(entity, keys) if keys else adapter.read(entity, since=since, full=full)
+            for feed in feeds:
                 outcome = _apply_feed(
                     connection, run, cursor, importer(), feed, dry_run=dry_run, full=full, progress=progress
                 )
