@@ -492,7 +492,7 @@ class RateBudget(models.Model):
     send times (seconds since the epoch) of the last requests under ``key`` (``erpsync.rate_budget``)."""
 
     key = models.CharField(_("key"), max_length=200, unique=True)
-    sent = models.JSONField(_("sent"), default=list, blank=True)
+    sent = models.JSONField(pgettext_lazy("rate budget", "sent"), default=list, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
