@@ -35,7 +35,9 @@ pytestmark = [pytest.mark.browser]
 def site(request, tmp_path_factory):
     engine = request.param
     workdir = tmp_path_factory.mktemp(f"demo-{engine}")
-    database_name = "b2bportal_journey_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # Named after the suite's own database, so that two checkouts testing on one server never share it.
+    suite_database = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/b2bportal").rsplit("/", 1)[1]
+    database_name = f"{suite_database}_journey_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
     demo = demo_site_start(engine, workdir, database_name)
     demo.engine = engine
     demo.state = {}
