@@ -107,6 +107,17 @@ def test_a_quote_is_one_quotation_sale_with_its_lines_validity_and_terms(fresh):
     assert len(staff.search("sale.sale", [], ["id"])) == 1
 
 
+def test_tryton_refuses_to_confirm_a_quotation_past_its_validity(fresh):
+    adapter, staff, _proxy = fresh
+    ack = adapter.quote_push(quote(quoted_on=QUOTED_ON - timedelta(days=20), valid_until=QUOTED_ON - timedelta(days=6)))
+    (sale,) = sales(staff, "quote:Q2026-000900-1", "quotation_expire")
+    assert sale["quotation_expire"] == QUOTED_ON - timedelta(days=6)
+
+    with pytest.raises(AssertionError, match="Sale Date"):
+        staff.click("sale.sale", int(ack.document_id), "confirm")
+    assert [s["state"] for s in sales(staff, "quote:Q2026-000900-1")] == ["quotation"]
+
+
 def test_a_lost_answer_to_the_create_leaves_a_draft_the_next_push_quotes(fresh):
     adapter, staff, proxy = fresh
     proxy.lose_answer("POST", "/rest/model/sale.sale")
