@@ -489,10 +489,17 @@ class TrytonErpSide(ErpSide):
 
     def received(self, kind: str) -> list[str]:
         sales = self.staff.search("sale.sale", [], ["reference", "state"])
+        # Quotes are sales too: in the quotation state, their reference marked "quote:".
+        quotes = [sale for sale in sales if (sale["reference"] or "").startswith("quote:")]
+        sales = [sale for sale in sales if sale not in quotes]
         if kind == "orders":
             return sorted(sale["reference"] for sale in sales)
         if kind == "cancellations":
             return sorted(sale["reference"] for sale in sales if sale["state"] == "cancelled")
+        if kind == "quotes":
+            return sorted(sale["reference"].removeprefix("quote:") for sale in quotes)
+        if kind == "quote_cancellations":
+            return sorted(sale["reference"].removeprefix("quote:") for sale in quotes if sale["state"] == "cancelled")
         if kind == "payments":  # receipts: posted entries of the cash journal, described by the portal's reference
             moves = self.staff.search("account.move", [["journal.code", "=", "CASH"]], ["description", "state"])
             return sorted(move["description"] for move in moves if move["state"] == "posted")

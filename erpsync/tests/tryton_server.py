@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
@@ -328,6 +328,8 @@ def _hook(value: dict[str, Any]) -> Any:
         return Decimal(value["decimal"])
     if kind == "date":
         return date(value["year"], value["month"], value["day"])
+    if kind == "timedelta":
+        return timedelta(seconds=value["seconds"])
     return value
 
 

@@ -5,7 +5,8 @@ Tryton is GPL software: the portal never imports it; it only exchanges JSON with
 - ``settings``: the connection settings and credentials, and what each one means;
 - ``session``: the HTTP session, Tryton's JSON encoding (``dumps``, ``encode_param``), context, searches, buttons;
 - ``reads``: units, products, warehouses, stock, prices, customers, statuses, documents, the ledger, open orders;
-- ``writes``: sales (looked up before every create), cancellations, receipts of payments;
+- ``writes``: sales (looked up before every create), cancellations, quotes (sales in the quotation state, their
+  reference marked ``quote:``) and their cancellation, receipts of payments;
 - ``mapping``: Tryton's records to the contract's records, without requests;
 - ``adapter``: ``TrytonAdapter``, which composes them.
 """

@@ -49,6 +49,7 @@ class TrytonAdapter(TrytonReads, TrytonWrites, TrytonSession, ErpAdapter):
             Capability.PAYMENT_PUSH,
             Capability.LEDGER,
             Capability.OPEN_ORDERS,
+            Capability.QUOTES,
         }
     )
 

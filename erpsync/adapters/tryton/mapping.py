@@ -37,6 +37,8 @@ from erpsync.adapters.http import number as _number
 from erpsync.adapters.http import text as _text
 
 STATE_RANK = {"draft": 0, "quotation": 1, "confirmed": 2, "processing": 3, "done": 4}
+# The customer reference of a sale that is a portal quote, before the quote reference (``quote:Q2026-000012-2``).
+QUOTE_MARK = "quote:"
 # Origins of journal entries that are money received from (or paid back to) a customer.
 PAYMENT_ORIGINS = frozenset({"account.statement", "account.statement.line", "account.payment"})
 
@@ -121,6 +123,24 @@ def sale_ack(reference: str, sale: Mapping[str, Any], target: str) -> ErpOrderAc
     state = sale.get("state")
     complete = state == "cancelled" or STATE_RANK.get(state, 0) >= STATE_RANK[target]
     return ErpOrderAck(reference, str(sale["id"]), _text(sale.get("number")), order_state(sale), complete=complete)
+
+
+def is_quote(reference: str | None) -> bool:
+    """Whether a sale's customer reference marks a portal quote (an offer, never a portal order)."""
+    return bool(reference) and reference.startswith(QUOTE_MARK)
+
+
+def quote_ack(reference: str, sale: Mapping[str, Any]) -> ErpOrderAck:
+    """The ack of a quote's sale: open while a draft or quotation (``complete`` once quoted), cancelled, or closed
+    once Tryton's staff confirmed it (an order there now, no longer an open offer)."""
+    state = sale.get("state")
+    if state == "cancelled":
+        erp_state = ErpOrderState.CANCELLED
+    elif state in ("draft", "quotation"):
+        erp_state = ErpOrderState.OPEN
+    else:
+        erp_state = ErpOrderState.CLOSED
+    return ErpOrderAck(reference, str(sale["id"]), _text(sale.get("number")), erp_state, complete=state != "draft")
 
 
 def product_record(row: Mapping[str, Any]) -> ErpProduct:

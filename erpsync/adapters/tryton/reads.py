@@ -3,6 +3,10 @@ and credit, sales' statuses, shipments and invoices, the customers' ledger, open
 
 Open orders: sales quoted, confirmed or in processing that are not yet shipped and invoiced in full, and drafts
 carrying the portal's reference.
+
+Sales that are portal quotes (reference ``quote:…``, see ``writes``) are no portal orders: statuses, open orders and
+documents leave them out while they are offers; one Tryton's staff confirmed is listed among the open orders as an
+order keyed in Tryton itself (without a portal reference).
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from erpsync.adapters.base import (
 )
 from erpsync.adapters.http import text as _text
 from erpsync.adapters.tryton.mapping import (
+    QUOTE_MARK,
     OpenItems,
     as_decimal,
     balance_record,
     customer_record,
     invoice_of,
+    is_quote,
     ledger_record,
     many2one_id,
     nested,
@@ -277,7 +283,9 @@ class TrytonReads:
     SALE_FIELDS = ("reference", "number", "state", "shipment_state", "invoice_state", "last_modified_at")
 
     def _portal_sales(self) -> list:
-        return [["reference", "like", self.reference_prefix.replace("\\", "\\\\").replace("%", "\\%") + "%"]]
+        """The domain of sales carrying a portal order's reference (the prefix's, and not a quote's)."""
+        prefix = self.reference_prefix.replace("\\", "\\\\").replace("%", "\\%")
+        return [["reference", "like", prefix + "%"], ["reference", "not like", QUOTE_MARK + "%"]]
 
     def _read_order_status(self, window, started) -> Iterator[ErpOrderStatus]:
         domain = [*self._portal_sales(), self._changed(window)]
@@ -314,9 +322,9 @@ class TrytonReads:
         )
 
     def _reference(self, references: Iterable[str | None]) -> str:
-        """The portal order a document belongs to: the first of its sales carrying a portal reference."""
+        """The portal order a document belongs to: the first of its sales carrying a portal order's reference."""
         for reference in references:
-            if reference and reference.startswith(self.reference_prefix):
+            if reference and reference.startswith(self.reference_prefix) and not is_quote(reference):
                 return reference
         return ""
 
@@ -442,7 +450,8 @@ class TrytonReads:
 
     def open_orders(self) -> Iterator[ErpOpenOrder]:
         """Sales quoted, confirmed or in processing, unless shipped and invoiced in full; drafts only when they carry
-        the portal's reference (the portal's orders parked as drafts: ``order_state`` draft)."""
+        the portal's reference (the portal's orders parked as drafts: ``order_state`` draft). Portal quotes are
+        offers, not orders: left out until Tryton's staff confirm one (then it is an order of Tryton's own)."""
         domain = ["OR", ["state", "in", list(OPEN_SALE_STATES)], [["state", "=", "draft"], *self._portal_sales()]]
         fields = ("number", "reference", "state", "shipment_state", "invoice_state", "party.code", "total_amount",
                   "currency.code")  # fmt: skip
@@ -452,6 +461,8 @@ class TrytonReads:
             for row in rows:
                 reference = self._reference([row.get("reference")])
                 if row.get("state") == "draft" and not reference:
+                    continue
+                if row.get("state") == "quotation" and is_quote(row.get("reference")):
                     continue
                 if order_state(row) in (ErpOrderState.INVOICED, ErpOrderState.CLOSED, ErpOrderState.CANCELLED):
                     continue

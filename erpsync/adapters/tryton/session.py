@@ -12,7 +12,7 @@ import base64
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,8 @@ CONTEXT_KEYS = ("company", "companies", "company_filter", "employee", "employees
 
 
 # --- Tryton's JSON ---------------------------------------------------------------------------------------------
-# Decimals, dates and datetimes travel as {"__class__": ..., ...} objects; datetimes are UTC without a zone.
+# Decimals, dates, datetimes and timedeltas travel as {"__class__": ..., ...} objects; datetimes are UTC without a
+# zone, timedeltas in seconds.
 
 
 def json_default(value: Any) -> Any:
@@ -49,6 +50,8 @@ def json_default(value: Any) -> Any:
         }
     if isinstance(value, date):
         return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
+    if isinstance(value, timedelta):
+        return {"__class__": "timedelta", "seconds": value.total_seconds()}
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
@@ -69,6 +72,8 @@ def object_hook(value: dict[str, Any]) -> Any:
         )
     if kind == "date":
         return date(value["year"], value["month"], value["day"])
+    if kind == "timedelta":
+        return timedelta(seconds=value["seconds"])
     return value
 
 

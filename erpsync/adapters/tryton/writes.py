@@ -1,25 +1,42 @@
 """What the Tryton adapter writes: sales (looked up by the portal's reference first, and taken through the
-workflow up to ``order_state``), their cancellation, and receipts of payments as posted journal entries.
+workflow up to ``order_state``), their cancellation, quotes as sales in the ``quotation`` state and their
+cancellation, and receipts of payments as posted journal entries.
 
 Sales carry the portal order number as the customer ``reference``; a push looks the reference up first and
 finishes the workflow of a sale an earlier attempt left behind, so retries never create a second sale.
+
+A quote version is a sale of its own whose reference is the quote reference behind ``QUOTE_MARK``
+(``quote:Q2026-000012-2``): the reads of orders (statuses, open orders, documents) leave such sales out, so an
+offer is never taken for a portal order.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from erpsync.adapters.base import ErpAck, ErpCancel, ErpOrder, ErpOrderAck, ErpPayment, PermanentError
+from erpsync.adapters.base import ErpAck, ErpCancel, ErpOrder, ErpOrderAck, ErpPayment, ErpQuote, PermanentError
 from erpsync.adapters.http import text as _text
-from erpsync.adapters.tryton.mapping import STATE_RANK, as_decimal, nested, receipt_ack, sale_ack, vat_rate
+from erpsync.adapters.tryton.mapping import (
+    QUOTE_MARK,
+    STATE_RANK,
+    as_decimal,
+    nested,
+    quote_ack,
+    receipt_ack,
+    sale_ack,
+    vat_rate,
+)
 from erpsync.adapters.tryton.session import fields_param
 
 # Each step of Tryton's sale workflow, and the button that takes a sale there.
 WORKFLOW = {"quotation": "quote", "confirmed": "confirm"}
 # Sale states in which Tryton's "cancel" still works (a confirmed sale goes back to draft first).
 CANCELLABLE = ("draft", "quotation", "confirmed")
+
+logger = logging.getLogger(__name__)
 
 
 class TrytonWrites:
@@ -59,6 +76,18 @@ class TrytonWrites:
     def sale_values(self, order: ErpOrder) -> dict[str, Any]:
         """The ``sale.sale`` create values for ``order``: party, addresses, products, units, currency and taxes are
         looked up by their codes; anything Tryton does not know is refused before anything is written."""
+        values = self._sale_base(order, order.delivery_address_code)
+        values.update(reference=order.reference, sale_date=order.ordered_on)
+        if order.po_number:
+            values["description"] = order.po_number
+        comment = "\n".join(part for part in (order.note, order.delivery_address) if part)
+        if comment:
+            values["comment"] = comment
+        return values
+
+    def _sale_base(self, order: ErpOrder | ErpQuote, delivery_address_code: str) -> dict[str, Any]:
+        """What a sale for an order and one for a quote have in common: party, addresses, currency, payment term,
+        warehouse and lines."""
         parties = list(
             self.search(
                 "party.party",
@@ -92,22 +121,15 @@ class TrytonWrites:
         if not currencies:
             raise PermanentError(f"Tryton has no currency {order.currency!r}")
         lines = self._sale_lines(order, products, units)
-        delivery = self._delivery_address(order, addresses)
+        delivery = self._delivery_address(order.customer_code, delivery_address_code, addresses)
         invoice = next((a for a in addresses if a.get("invoice")), addresses[0])
         values: dict[str, Any] = {
             "party": party["id"],
-            "reference": order.reference,
-            "sale_date": order.ordered_on,
             "currency": currencies[0]["id"],
             "invoice_address": invoice["id"],
             "shipment_address": delivery["id"],
             "lines": [["create", lines]],
         }
-        if order.po_number:
-            values["description"] = order.po_number
-        comment = "\n".join(part for part in (order.note, order.delivery_address) if part)
-        if comment:
-            values["comment"] = comment
         if party.get("customer_payment_term"):
             values["payment_term"] = party["customer_payment_term"]
         warehouse = self.order_warehouse
@@ -121,7 +143,10 @@ class TrytonWrites:
         return values
 
     def _sale_lines(
-        self, order: ErpOrder, products: Mapping[str, dict[str, Any]], units: Mapping[str, list[dict[str, Any]]]
+        self,
+        order: ErpOrder | ErpQuote,
+        products: Mapping[str, dict[str, Any]],
+        units: Mapping[str, list[dict[str, Any]]],
     ) -> list[dict[str, Any]]:
         """The sale's lines: each product with its unit and customer taxes, refused when Tryton's taxes make another
         VAT rate than the portal charged."""
@@ -160,13 +185,11 @@ class TrytonWrites:
         return (same or candidates)[0]["id"]
 
     @staticmethod
-    def _delivery_address(order: ErpOrder, addresses: list[dict[str, Any]]) -> dict[str, Any]:
-        if order.delivery_address_code:
-            chosen = [a for a in addresses if str(a["id"]) == order.delivery_address_code]
+    def _delivery_address(customer_code: str, code: str, addresses: list[dict[str, Any]]) -> dict[str, Any]:
+        if code:
+            chosen = [a for a in addresses if str(a["id"]) == code]
             if not chosen:
-                raise PermanentError(
-                    f"Address {order.delivery_address_code!r} is not one of party {order.customer_code!r}'s in Tryton"
-                )
+                raise PermanentError(f"Address {code!r} is not one of party {customer_code!r}'s in Tryton")
             return chosen[0]
         return next((a for a in addresses if a.get("delivery")), addresses[0])
 
@@ -191,6 +214,73 @@ class TrytonWrites:
         if state == "confirmed":
             self.button("sale.sale", sale["id"], "draft")
         self.button("sale.sale", sale["id"], "cancel")
+        return ack
+
+    # -- quotes ------------------------------------------------------------------------------------------------
+
+    def quote_lookup(self, reference: str) -> ErpOrderAck | None:
+        sale = self._find_sale(QUOTE_MARK + reference)
+        return None if sale is None else quote_ack(reference, sale)
+
+    def quote_push(self, quote: ErpQuote) -> ErpOrderAck:
+        """A sale in the ``quotation`` state: created as a draft with its lines, the marked reference, the quotation
+        date and validity (Tryton's "Quotation Expire" is the portal's valid-until date; Tryton cancels the sale
+        once it passes), the dealer's note and the terms as its comment; then quoted (numbered). Looked up first: a
+        retry after an unanswered create or quote finds the sale and finishes it instead of adding another."""
+        sale = self._find_sale(QUOTE_MARK + quote.reference)
+        if sale is None:
+            created = self._call("POST", "model/sale.sale", body=self.quote_values(quote), write=True)
+            sale = {"id": created["id"], "state": "draft"}
+        if sale.get("state") == "draft":
+            self.button("sale.sale", sale["id"], WORKFLOW["quotation"])
+            sale = self._call("GET", f"model/sale.sale/{int(sale['id'])}", params=fields_param(*self.SALE_FIELDS))
+        return quote_ack(quote.reference, sale)
+
+    def quote_values(self, quote: ErpQuote) -> dict[str, Any]:
+        """The ``sale.sale`` create values for ``quote`` (checked as an order's are, nothing written when refused)."""
+        if quote.valid_until < quote.quoted_on:
+            raise PermanentError(
+                f"Quote {quote.reference} is valid until {quote.valid_until.isoformat()}, before it was quoted"
+            )
+        values = self._sale_base(quote, "")
+        values.update(
+            reference=QUOTE_MARK + quote.reference,
+            quotation_date=quote.quoted_on,
+            quotation_validity=quote.valid_until - quote.quoted_on,
+        )
+        comment = "\n\n".join(part for part in (quote.note, quote.terms) if part)
+        if comment:
+            values["comment"] = comment
+        return values
+
+    def quote_cancel(self, cancel: ErpCancel) -> ErpAck:
+        """Cancel the quotation sale (Tryton's ``cancel``). Done already when it is cancelled; a sale Tryton's staff
+        confirmed (or that is processed further) is an order there now: it is left as it is, with a warning, and
+        its lookup reports the quote closed."""
+        if cancel.document_id.isdigit():
+            sale = self._call(
+                "GET", f"model/sale.sale/{int(cancel.document_id)}", params=fields_param(*self.SALE_FIELDS)
+            )
+            if sale.get("reference") != QUOTE_MARK + cancel.reference:
+                raise PermanentError(
+                    f"Tryton's sale {cancel.document_id} is not the quote {cancel.reference!r} "
+                    f"(its reference is {sale.get('reference')!r})"
+                )
+        else:
+            sale = self._find_sale(QUOTE_MARK + cancel.reference)
+            if sale is None:
+                raise PermanentError(f"Tryton holds no quotation sale for quote {cancel.reference!r}")
+        ack = ErpAck(cancel.reference, str(sale["id"]), _text(sale.get("number")))
+        state = sale.get("state")
+        if state in ("draft", "quotation"):
+            self.button("sale.sale", sale["id"], "cancel")
+        elif state != "cancelled":
+            logger.warning(
+                "Quote %s was not cancelled in Tryton: its sale %s is %s there (an order now).",
+                cancel.reference,
+                sale.get("number") or sale["id"],
+                state,
+            )
         return ack
 
     def _find_receipt(self, reference: str) -> dict[str, Any] | None:
