@@ -1,0 +1,45 @@
+"""The notifications dealers send: the invitation of a new dealer user (templates in
+``dealers/templates/dealers/notifications/``). The link is made when the e-mail is written, from the invitation's
+id: the token is never stored with the notice."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from dealers.models import DealerInvitation
+from dealers.tokens import invitation_tokens, invitation_uid
+from notifications.kinds import Kind, register
+
+INVITATION_KIND = "dealer_invitation"
+
+
+def _invitation_context(params: dict) -> dict:
+    invitation = (
+        DealerInvitation.objects.select_related("dealer_user__user", "dealer_user__dealer", "invited_by")
+        .filter(pk=params.get("invitation_id"))
+        .first()
+    )
+    if invitation is None:
+        return {**params, "invitation": None, "invitation_url": ""}
+    path = reverse(
+        "dealers:invitation_accept", args=[invitation_uid(invitation), invitation_tokens.make_token(invitation)]
+    )
+    return {
+        **params,
+        "invitation": invitation,
+        "dealer": invitation.dealer_user.dealer,
+        "invitation_url": f"{settings.B2B_SITE_URL.rstrip('/')}{path}",
+    }
+
+
+INVITATION = register(
+    Kind(
+        key=INVITATION_KIND,
+        label=_("An invitation to the portal"),
+        template="dealers/notifications/dealer_invitation",
+        mandatory=True,
+        context=_invitation_context,
+    )
+)
