@@ -5,14 +5,17 @@ another dealer's users (404), and a buyer reaches none of it (403)."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django import db
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +33,7 @@ from dealers.services import (
     dealer_user_update,
 )
 from dealers.tests.factories import DealerAddressFactory, DealerUserFactory
+from dealers.tokens import invitation_tokens
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "kirmizi-Elma-2026!"
@@ -468,3 +472,51 @@ def test_staff_changes_to_dealer_users_in_the_admin_are_audited(staff_client, su
             {"action": "send_invitation", "_selected_action": [member.pk]},
         )
     assert link_in_mail(member.user.email)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_accepting_one_link_at_once_set_one_password():
+    admin = DealerUserFactory(role=DealerUser.Role.ADMIN)
+    invitation = dealer_user_invite(actor=admin.user, dealer=admin.dealer, email="iki.sekme@example.com")
+    token = invitation_tokens.make_token(invitation)
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def tab(password: str) -> None:
+        try:
+            barrier.wait()
+            dealer_invitation_accept(invitation_id=invitation.pk, token=token, password=password)
+            results.append(password)
+        except ValidationError:
+            results.append("refused")
+        finally:
+            db.connection.close()
+
+    tabs = [threading.Thread(target=tab, args=(p,)) for p in ("birinci-Sekme-1", "ikinci-Sekme-2")]
+    for t in tabs:
+        t.start()
+    for t in tabs:
+        t.join()
+    assert results.count("refused") == 1
+    [winner] = [r for r in results if r != "refused"]
+    assert User.objects.get(email="iki.sekme@example.com").check_password(winner)
+    assert DealerChange.objects.filter(field="invitation_accepted").count() == 1
+
+
+def test_the_users_page_reads_a_fixed_number_of_queries(admin_client, admin):
+    def page_queries() -> int:
+        with CaptureQueriesContext(db.connection) as captured:
+            response = admin_client.get(reverse("dealers:user_list"))
+        assert response.status_code == 200
+        return len(captured)
+
+    def members(count: int) -> None:
+        for _n in range(count):
+            member = DealerUserFactory(dealer=admin.dealer, role=DealerUser.Role.BUYER)
+            DealerInvitation.objects.create(dealer_user=member, expires_at=timezone.now() + timedelta(days=1))
+
+    members(2)
+    page_queries()  # warms the session
+    few = page_queries()
+    members(20)
+    assert page_queries() == few
