@@ -34,6 +34,7 @@ from dealers.services import (
 )
 from dealers.tests.factories import DealerAddressFactory, DealerUserFactory
 from dealers.tokens import invitation_tokens
+from orders.forms import CheckoutForm
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "kirmizi-Elma-2026!"
@@ -404,6 +405,13 @@ def test_a_proposed_address_waits_and_is_not_offered_until_approved(admin, super
     assert [c.actor for c in changes(admin.dealer, "address_approved")] == [superuser]
     with pytest.raises(ValidationError):
         dealer_address_decide(actor=superuser, address=approved, approve=False)
+
+
+def test_checkout_offers_a_proposed_address_only_once_approved(admin, superuser):
+    address = dealer_address_propose(actor=admin.user, dealer=admin.dealer, name="Depo", line1="Cad. 1", city="Bursa")
+    assert address not in CheckoutForm(dealer=admin.dealer).fields["delivery_address"].queryset
+    dealer_address_decide(actor=superuser, address=address, approve=True)
+    assert address in CheckoutForm(dealer=admin.dealer).fields["delivery_address"].queryset
 
 
 def test_a_proposed_address_can_be_refused_with_a_note(admin, superuser):
