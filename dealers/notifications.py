@@ -1,6 +1,7 @@
-"""The notifications dealers send: the invitation of a new dealer user (templates in
-``dealers/templates/dealers/notifications/``). The link is made when the e-mail is written, from the invitation's
-id: the token is never stored with the notice."""
+"""The notifications dealers send (templates in ``dealers/templates/dealers/notifications/``): the invitation of a
+new dealer user, and staff's decision on a delivery address a dealer admin proposed (to that admin). The
+invitation's link is made when the e-mail is written, from the invitation's id: the token is never stored with the
+notice."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from dealers.models import DealerInvitation
+from dealers.models import DealerAddress, DealerInvitation
 from dealers.tokens import invitation_tokens, invitation_uid
 from notifications.kinds import Kind, register
 
 INVITATION_KIND = "dealer_invitation"
+ADDRESS_DECIDED_KIND = "address_decided"
 
 
 def _invitation_context(params: dict) -> dict:
@@ -41,5 +43,20 @@ INVITATION = register(
         template="dealers/notifications/dealer_invitation",
         mandatory=True,
         context=_invitation_context,
+    )
+)
+
+
+def _address_context(params: dict) -> dict:
+    address = DealerAddress.objects.select_related("dealer").filter(pk=params.get("address_id")).first()
+    return {**params, "address": address}
+
+
+ADDRESS_DECIDED = register(
+    Kind(
+        key=ADDRESS_DECIDED_KIND,
+        label=_("A delivery address I proposed was approved or refused"),
+        template="dealers/notifications/address_decided",
+        context=_address_context,
     )
 )

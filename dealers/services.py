@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User, email_key
 from dealers.audit import TRUE, dealer_changes, dealer_changes_write, record_changes
 from dealers.models import Dealer, DealerAddress, DealerChange, DealerInvitation, DealerUser
-from dealers.notifications import INVITATION_KIND
+from dealers.notifications import ADDRESS_DECIDED_KIND, INVITATION_KIND
 from dealers.tokens import invitation_pk, invitation_tokens
 from notifications.services import notify
 
@@ -379,7 +379,8 @@ def dealer_address_propose(*, actor, dealer: Dealer, **fields: str) -> DealerAdd
 @transaction.atomic
 def dealer_address_decide(*, actor, address: DealerAddress, approve: bool, note: str = "") -> DealerAddress:
     """Staff approve a proposed address (it becomes an active delivery address, offered at checkout and sent to
-    the ERP with the orders that use it) or refuse it, with a note to the dealer. Refused (``PermissionDenied``)
+    the ERP with the orders that use it) or refuse it, with a note to the dealer; the admin who proposed it is
+    told (by e-mail, in their language). Refused (``PermissionDenied``)
     for anyone but staff; (``ValidationError``) for an address not waiting for approval."""
     if actor is None or not actor.is_staff:
         raise PermissionDenied("Only staff approve addresses.")
@@ -398,5 +399,12 @@ def dealer_address_decide(*, actor, address: DealerAddress, approve: bool, note:
             actor=actor,
             source=DealerChange.Source.STAFF,
         )
+    )
+    notify(
+        ADDRESS_DECIDED_KIND,
+        event=str(address.pk),
+        recipients=[address.proposed_by],
+        params={"address_id": address.pk, "approved": approve, "note": address.decision_note},
+        url=reverse("dealers:address_list"),
     )
     return address

@@ -425,6 +425,20 @@ def test_a_proposed_address_can_be_refused_with_a_note(admin, superuser):
         dealer_address_decide(actor=superuser, address=refused, approve=True)
 
 
+def test_the_admin_who_proposed_an_address_is_told_of_the_decision(admin, superuser, on_commit):
+    admin.user.language = "en"
+    admin.user.save()
+    one = dealer_address_propose(actor=admin.user, dealer=admin.dealer, name="Bir", line1="Cad. 1", city="Bursa")
+    two = dealer_address_propose(actor=admin.user, dealer=admin.dealer, name="İki", line1="Cad. 2", city="Bursa")
+    with on_commit():
+        dealer_address_decide(actor=superuser, address=one, approve=True)
+        dealer_address_decide(actor=superuser, address=two, approve=False, note="Posta kodu eksik")
+    subjects = sorted(m.subject for m in mail.outbox if m.to == [admin.user.email])
+    assert subjects == ["The delivery address Bir was approved", "The delivery address İki was refused"]
+    refused = next(m for m in mail.outbox if "refused" in m.subject)
+    assert "Posta kodu eksik" in refused.body
+
+
 def test_proposing_and_deciding_addresses_is_refused_to_the_wrong_people(admin):
     buyer = DealerUserFactory(dealer=admin.dealer, role=DealerUser.Role.BUYER)
     with pytest.raises(PermissionDenied):
