@@ -16,6 +16,10 @@ NAV_SECTIONS = {
     "dealers:statement": "account",
     "dealers:document_list": "documents",
     "dealers:address_list": "addresses",
+    "dealers:address_propose": "addresses",
+    "dealers:user_list": "users",
+    "dealers:user_invite": "users",
+    "dealers:user_edit": "users",
     "payments": "payments",
 }
 

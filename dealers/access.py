@@ -20,6 +20,7 @@ DEALER_PATHS: dict[str, str] = {
     "dealers.dealer": "pk",
     "dealers.dealeraddress": "dealer",
     "dealers.dealeruser": "dealer",
+    "dealers.dealerinvitation": "dealer_user__dealer",
     "dealers.dealeriban": "dealer",
     "dealers.dealerdocument": "dealer",
     "dealers.accountentry": "dealer",
@@ -111,6 +112,19 @@ def account_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.dealer_user.can_see_account:
             raise PermissionDenied("This user does not see the dealer's account.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def dealer_admin_required(view):
+    """A view of the dealer's self-service (its users, proposing addresses): dealer admins only."""
+
+    @wraps(view)
+    @dealer_required
+    def wrapper(request, *args, **kwargs):
+        if request.dealer_user.role != DealerUser.Role.ADMIN:
+            raise PermissionDenied("Only the dealer's admins manage its users and addresses.")
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,6 +1,7 @@
 """Admin for dealers. Saving a dealer goes through ``dealer_save`` so every change money depends on is audited."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
@@ -13,11 +14,12 @@ from dealers.models import (
     DealerAddress,
     DealerChange,
     DealerIban,
+    DealerInvitation,
     DealerUser,
     PaymentTerms,
     SalesRep,
 )
-from dealers.services import dealer_save
+from dealers.services import dealer_address_decide, dealer_invitation_send, dealer_save, dealer_user_save
 
 # The dealer page shows the latest audit rows only; the full history is one click away, filtered.
 DEALER_CHANGE_INLINE_ROWS = 20
@@ -49,8 +51,10 @@ class DealerUserInline(admin.TabularInline):
 
 class DealerAddressInline(admin.StackedInline):
     model = DealerAddress
+    # A proposed address is approved or refused with the actions of the address list, never by hand here.
+    readonly_fields = ("status",)
     fields = (
-        ("kind", "code", "is_default", "is_active"),
+        ("kind", "code", "is_default", "is_active", "status"),
         "name",
         "line1",
         "line2",
@@ -73,7 +77,7 @@ class DealerChangeInline(ViewOnlyMixin, admin.TabularInline):
 
     model = DealerChange
     verbose_name_plural = _("latest changes")
-    fields = ("created_at", "field", "old_value", "new_value", "actor", "source", "reason")
+    fields = ("created_at", "subject", "field", "old_value", "new_value", "actor", "source", "reason")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
     extra = 0
@@ -173,25 +177,109 @@ class DealerAdmin(admin.ModelAdmin):
         # Never obj.save(): credit limit, hold, price list, terms and status changes must leave an audit row.
         dealer_save(dealer=obj, actor=request.user, source=DealerChange.Source.STAFF, reason="admin")
 
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not DealerUser:
+            return super().save_formset(request, form, formset, change)
+        # Dealer users' roles, limits and active flags are audited like the dealer's own terms.
+        for member in formset.save(commit=False):
+            dealer_user_save(dealer_user=member, actor=request.user, reason="admin")
+        for member in formset.deleted_objects:
+            member.delete()
+        formset.save_m2m()
+
+
+def _each(modeladmin, request, queryset, service, done) -> None:
+    """Run ``service`` on each selected row; refusals are shown per row, the rest go on."""
+    count = 0
+    for obj in queryset:
+        try:
+            service(obj)
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+        else:
+            count += 1
+    if count:
+        modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
+
 
 @admin.register(DealerUser)
 class DealerUserAdmin(admin.ModelAdmin):
-    list_display = ("user", "dealer", "role", "approval_limit", "sees_account", "is_active")
+    """Dealer users. Saving goes through ``dealer_user_save``: role, limit and active changes are audited. A user
+    added here without a password gets their one-time link with the action "Send the invitation"."""
+
+    list_display = ("user", "dealer", "role", "approval_limit", "sees_account", "is_active", "invitation_state")
     list_filter = ("role", "is_active")
     search_fields = ("user__email", "user__full_name", "dealer__code", "dealer__title")
-    list_select_related = ("user", "dealer")
+    list_select_related = ("user", "dealer", "invitation")
     autocomplete_fields = ("user", "dealer")
     readonly_fields = ("created_at", "updated_at")
+    actions = ("send_invitation",)
+
+    @admin.display(description=_("invitation"))
+    def invitation_state(self, obj: DealerUser) -> str:
+        invitation = getattr(obj, "invitation", None)
+        if invitation is None:
+            return "—"
+        if invitation.accepted_at:
+            return _("accepted")
+        return _("pending") if invitation.is_pending else _("expired")
+
+    def save_model(self, request, obj, form, change) -> None:
+        dealer_user_save(dealer_user=obj, actor=request.user, reason="admin")
+
+    @admin.action(description=_("Send the invitation (again)"))
+    def send_invitation(self, request, queryset) -> None:
+        _each(
+            self,
+            request,
+            queryset.select_related("user", "dealer"),
+            lambda member: dealer_invitation_send(actor=request.user, dealer_user=member),
+            _("%(count)s invitations sent."),
+        )
+
+
+@admin.register(DealerInvitation)
+class DealerInvitationAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Invitations as they were sent: sending again is the dealer user list's action."""
+
+    list_display = ("dealer_user", "invited_by", "sent_count", "expires_at", "accepted_at", "created_at")
+    list_filter = ("accepted_at",)
+    search_fields = ("dealer_user__user__email", "dealer_user__dealer__code", "dealer_user__dealer__title")
+    list_select_related = ("dealer_user__user", "dealer_user__dealer", "invited_by")
 
 
 @admin.register(DealerAddress)
 class DealerAddressAdmin(admin.ModelAdmin):
-    list_display = ("name", "dealer", "kind", "city", "code", "is_default", "is_active")
-    list_filter = ("kind", "is_default", "is_active")
+    """Addresses. Those a dealer admin proposed wait with the status "waiting for approval"; the actions approve
+    them (they become delivery addresses) or refuse them."""
+
+    list_display = ("name", "dealer", "kind", "city", "code", "status", "is_default", "is_active")
+    list_filter = ("status", "kind", "is_default", "is_active")
     search_fields = ("name", "code", "city", "dealer__code", "dealer__title")
     list_select_related = ("dealer",)
     autocomplete_fields = ("dealer",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("status", "proposed_by", "decided_by", "decided_at", "created_at", "updated_at")
+    actions = ("approve", "refuse")
+
+    @admin.action(description=_("Approve the proposed addresses"))
+    def approve(self, request, queryset) -> None:
+        _each(
+            self,
+            request,
+            queryset,
+            lambda address: dealer_address_decide(actor=request.user, address=address, approve=True),
+            _("%(count)s addresses approved."),
+        )
+
+    @admin.action(description=_("Refuse the proposed addresses"))
+    def refuse(self, request, queryset) -> None:
+        _each(
+            self,
+            request,
+            queryset,
+            lambda address: dealer_address_decide(actor=request.user, address=address, approve=False),
+            _("%(count)s addresses refused."),
+        )
 
 
 @admin.register(DealerIban)
@@ -208,9 +296,9 @@ class DealerIbanAdmin(admin.ModelAdmin):
 class DealerChangeAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The audit trail: readable by staff, written only through ``dealers.audit``."""
 
-    list_display = ("created_at", "dealer", "field", "old_value", "new_value", "actor", "source", "reason")
+    list_display = ("created_at", "dealer", "subject", "field", "old_value", "new_value", "actor", "source", "reason")
     list_filter = ("field", "source")
-    search_fields = ("dealer__code", "dealer__title")
+    search_fields = ("dealer__code", "dealer__title", "subject")
     list_select_related = ("dealer", "actor")
     date_hierarchy = "created_at"
 

@@ -101,6 +101,38 @@ def dealer_changes(
     return rows
 
 
+def value_text(value) -> str:
+    """A value of a dealer's user or address as the audit stores it, in the format of ``audit_text``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return TRUE if value else FALSE
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def record_changes(
+    *, dealer: Dealer, subject: str, values: Iterable[tuple[str, object, object]], actor, source: str, reason: str = ""
+) -> list[DealerChange]:
+    """Audit rows (not yet saved) for changes of a record of the dealer named by ``subject`` (a user's e-mail, an
+    address): one per ``(field, old, new)`` whose old and new values differ; an event has ``old`` None."""
+    return [
+        DealerChange(
+            dealer=dealer,
+            subject=subject[:255],
+            field=field,
+            old_value=value_text(old),
+            new_value=value_text(new),
+            actor=actor,
+            source=source,
+            reason=reason[:255],
+        )
+        for field, old, new in values
+        if value_text(old) != value_text(new) or old is None
+    ]
+
+
 def dealer_changes_write(rows: list[DealerChange]) -> None:
     DealerChange.objects.bulk_create(rows)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.models import TimeStampedModel, currency_field, money_field
@@ -211,10 +212,51 @@ class DealerUser(TimeStampedModel):
         return self.can_approve or self.sees_account
 
 
+class DealerInvitation(TimeStampedModel):
+    """The one-time link that lets an invited dealer user choose a password. One per dealer user: sending it
+    again moves ``expires_at``, which invalidates the link sent before (see ``dealers.tokens``)."""
+
+    dealer_user = models.OneToOneField(
+        DealerUser, verbose_name=_("dealer user"), on_delete=models.CASCADE, related_name="invitation"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sent_count = models.PositiveSmallIntegerField(_("times sent"), default=1)
+    expires_at = models.DateTimeField(_("link expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dealer user invitation")
+        verbose_name_plural = _("dealer user invitations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return str(self.dealer_user)
+
+    @property
+    def is_pending(self) -> bool:
+        """Not accepted yet and not expired (whether the link still works also depends on the user being active)."""
+        return self.accepted_at is None and self.expires_at > timezone.now()
+
+
 class DealerAddress(TimeStampedModel):
+    """A dealer's billing or delivery address. Most come from the ERP (with its ``code``); a dealer admin may
+    propose a delivery address in the portal, which stays inactive until staff approve it."""
+
     class Kind(models.TextChoices):
         BILLING = "billing", _("Billing")
         SHIPPING = "shipping", _("Delivery")
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        PROPOSED = "proposed", _("Waiting for approval")
+        REFUSED = "refused", _("Refused")
 
     dealer = models.ForeignKey(Dealer, verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="addresses")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.SHIPPING)
@@ -229,12 +271,47 @@ class DealerAddress(TimeStampedModel):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_default = models.BooleanField(_("default"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    status = models.CharField(
+        _("approval"),
+        max_length=16,
+        choices=Status.choices,
+        default=Status.APPROVED,
+        # The ERP import inserts addresses in SQL: they are the ERP's, so approved.
+        db_default=Status.APPROVED,
+        help_text=_("An address a dealer admin proposed is used only once staff approved it."),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("note to the dealer"), max_length=255, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("dealer address")
         verbose_name_plural = _("dealer addresses")
         ordering = ["dealer_id", "-is_default", "name"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["approved", "proposed", "refused"]), name="dealer_address_status_valid"
+            ),
+            # Orders offer active addresses only: one waiting for approval or refused is never active.
+            models.CheckConstraint(
+                condition=Q(status="approved") | Q(is_active=False, is_default=False),
+                name="dealer_address_active_only_when_approved",
+            ),
             models.UniqueConstraint(
                 fields=["dealer", "kind"], condition=Q(is_default=True), name="dealer_address_one_default_per_kind"
             ),
@@ -288,15 +365,25 @@ class DealerIban(TimeStampedModel):
 
 
 class DealerChange(models.Model):
-    """Audit of the dealer figures money depends on: credit limit, hold, price list, terms, status."""
+    """Audit of the dealer figures money depends on (credit limit, hold, price list, terms, status) and of the
+    dealer's users and addresses (invitations, roles, approval limits, proposed addresses), with ``subject``
+    naming the user or address."""
 
     class Source(models.TextChoices):
         STAFF = "staff", _("Staff")
         ERP = "erp", _("ERP sync")
         SYSTEM = "system", _("System")
+        DEALER = "dealer", _("Dealer user")
 
     dealer = models.ForeignKey(Dealer, verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="changes")
     field = models.CharField(_("field"), max_length=64)
+    subject = models.CharField(
+        _("about"),
+        max_length=255,
+        blank=True,
+        db_default="",  # the bulk audit (``dealer_changes_record_sql``) inserts in SQL without it
+        help_text=_("Whose or which record of the dealer changed (a user's e-mail, an address); empty: the dealer."),
+    )
     old_value = models.TextField(_("old value"), blank=True)
     new_value = models.TextField(_("new value"), blank=True)
     actor = models.ForeignKey(

@@ -2,6 +2,8 @@ import tempfile
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -9,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from b2bportal.spreadsheets import (
     CSV_CONTENT_TYPE,
@@ -18,7 +21,7 @@ from b2bportal.spreadsheets import (
     csv_dialect_for,
     xlsx_write,
 )
-from dealers.access import account_required, dealer_required, scoped
+from dealers.access import account_required, dealer_admin_required, dealer_required, get_scoped_or_404, scoped
 from dealers.account import (
     STATEMENT_COLUMNS,
     STATEMENT_MONEY_COLUMNS,
@@ -27,7 +30,16 @@ from dealers.account import (
     statement_table,
 )
 from dealers.documents import document_pdf, statement_pdf
-from dealers.models import DealerAddress, DealerDocument
+from dealers.forms import AddressProposalForm, InviteForm, MemberChangeForm
+from dealers.models import DealerAddress, DealerDocument, DealerUser
+from dealers.services import (
+    dealer_address_propose,
+    dealer_invitation_accept,
+    dealer_invitation_for_link,
+    dealer_invitation_send,
+    dealer_user_invite,
+    dealer_user_update,
+)
 
 
 @dealer_required
@@ -35,7 +47,19 @@ def address_list(request):
     addresses = scoped(DealerAddress.objects.filter(is_active=True), request.dealer_user).order_by(
         "kind", "-is_default", "name"
     )
-    return render(request, "dealers/address_list.html", {"addresses": addresses})
+    is_admin = request.dealer_user.role == DealerUser.Role.ADMIN
+    proposals = (
+        scoped(DealerAddress.objects.exclude(status=DealerAddress.Status.APPROVED), request.dealer_user).order_by(
+            "-created_at"
+        )
+        if is_admin
+        else DealerAddress.objects.none()
+    )
+    return render(
+        request,
+        "dealers/address_list.html",
+        {"addresses": addresses, "proposals": proposals, "can_propose": is_admin},
+    )
 
 
 class DateInput(forms.DateInput):
@@ -179,3 +203,129 @@ def document_download(request, pk: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response
+
+
+# --- Self-service: the dealer admin's users and proposed addresses; the invitation link -------------------------
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    form.add_error(None, error)
+
+
+@dealer_admin_required
+def user_list(request):
+    members = (
+        scoped(DealerUser.objects.all(), request.dealer_user)
+        .select_related("user", "invitation")
+        .order_by("-is_active", "user__email")
+    )
+    return render(
+        request, "dealers/user_list.html", {"members": members, "me": request.dealer_user, "now": timezone.now()}
+    )
+
+
+@dealer_admin_required
+def user_invite(request):
+    form = InviteForm(request.POST or None, initial={"language": get_language(), "role": DealerUser.Role.BUYER})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation = dealer_user_invite(
+                actor=request.user,
+                dealer=request.dealer_user.dealer,
+                email=data["email"],
+                full_name=data["full_name"],
+                role=data["role"],
+                approval_limit=data["approval_limit"],
+                sees_account=data["sees_account"],
+                language=data["language"],
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("The invitation was sent to %(email)s.") % {"email": invitation.dealer_user.user.email},
+            )
+            return redirect("dealers:user_list")
+    return render(request, "dealers/user_invite.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@dealer_admin_required
+def user_edit(request, pk: int):
+    member = get_scoped_or_404(DealerUser.objects.select_related("user", "dealer"), request.dealer_user, pk=pk)
+    if member.pk == request.dealer_user.pk:
+        raise PermissionDenied("A dealer admin cannot change their own rights.")
+    initial = {
+        "role": member.role,
+        "approval_limit": member.approval_limit,
+        "sees_account": member.sees_account,
+        "is_active": member.is_active,
+    }
+    form = MemberChangeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            dealer_user_update(actor=request.user, dealer_user=member, **data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("The changes to %(email)s were saved.") % {"email": member.user.email})
+            return redirect("dealers:user_list")
+    return render(
+        request, "dealers/user_edit.html", {"form": form, "member": member}, status=400 if form.errors else 200
+    )
+
+
+@require_POST
+@dealer_admin_required
+def invitation_resend(request, pk: int):
+    member = get_scoped_or_404(DealerUser.objects.select_related("user", "dealer"), request.dealer_user, pk=pk)
+    try:
+        dealer_invitation_send(actor=request.user, dealer_user=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The invitation was sent again to %(email)s.") % {"email": member.user.email})
+    return redirect("dealers:user_list")
+
+
+def invitation_accept(request, uidb64: str, token: str):
+    """The invited user chooses a password. The link works once; afterwards they sign in as everyone does."""
+    invitation = dealer_invitation_for_link(uidb64, token)
+    if invitation is None:
+        return render(request, "dealers/invitation_accept.html", {"validlink": False}, status=404)
+    form = SetPasswordForm(invitation.dealer_user.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dealer_invitation_accept(
+                invitation_id=invitation.pk, token=token, password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError:
+            return render(request, "dealers/invitation_accept.html", {"validlink": False}, status=404)
+        messages.success(request, _("Your password is set. Sign in with your e-mail address and the new password."))
+        return redirect("accounts:login")
+    return render(
+        request,
+        "dealers/invitation_accept.html",
+        {"validlink": True, "form": form, "invitation": invitation},
+        status=400 if form.errors else 200,
+    )
+
+
+@dealer_admin_required
+def address_propose(request):
+    form = AddressProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dealer_address_propose(
+                actor=request.user,
+                dealer=request.dealer_user.dealer,
+                **{name: form.cleaned_data[name] for name in AddressProposalForm.Meta.fields},
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("The address was sent for approval. It can be chosen once it is approved."))
+            return redirect("dealers:address_list")
+    return render(request, "dealers/address_propose.html", {"form": form}, status=400 if form.errors else 200)

@@ -247,6 +247,8 @@ NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 900)
 NOTIFICATIONS_DIGEST_MINUTES = env_int("NOTIFICATIONS_DIGEST_MINUTES", 15)
 # A dealer is reminded this many days before a quote sent to them expires (0: no reminder).
 QUOTE_REMINDER_DAYS = env_int("QUOTE_REMINDER_DAYS", 3)
+# A dealer user invitation link works once, for this many days after it was (last) sent.
+B2B_INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")

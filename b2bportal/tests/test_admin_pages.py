@@ -15,7 +15,16 @@ from django.utils import timezone
 
 from catalog.models import DealerAgreement, ExchangeRate, ProductUnit, Unit
 from catalog.tests.factories import PriceListFactory, PriceListItemFactory, ProductFactory, StockLevelFactory
-from dealers.models import AccountEntry, Dealer, DealerChange, DealerIban, PaymentTerms, SalesRep
+from dealers.models import (
+    AccountEntry,
+    Dealer,
+    DealerChange,
+    DealerIban,
+    DealerInvitation,
+    DealerUser,
+    PaymentTerms,
+    SalesRep,
+)
 from dealers.services import dealer_save
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
 from erpsync.models import (
@@ -54,6 +63,7 @@ ADD_DISABLED = {
     "catalog.StockLevel",
     "dealers.DealerChange",
     "dealers.AccountEntry",
+    "dealers.DealerInvitation",
     "orders.Order",
     "orders.HeldOrder",
     "orders.OrderLine",
@@ -114,7 +124,8 @@ def one_of_each(db, superuser):
     terms = PaymentTerms.objects.create(code="N30", name="Net 30", days=30)
     price_list = PriceListFactory()
     dealer = DealerFactory(sales_rep=rep, payment_terms=terms, price_list=price_list)
-    DealerUserFactory(dealer=dealer)
+    member = DealerUserFactory(dealer=dealer)
+    DealerInvitation.objects.create(dealer_user=member, invited_by=superuser, expires_at=timezone.now())
     address = DealerAddressFactory(dealer=dealer)
     DealerIban.objects.create(dealer=dealer, iban="TR330006100519786457841326")
     dealer.credit_limit = Decimal("150000.00")
@@ -322,3 +333,37 @@ def test_order_changelist_queries_do_not_grow_with_rows(staff_client):
     twenty = _changelist_queries(staff_client, Order)
 
     assert twenty == two
+
+
+def test_dealer_user_changelist_queries_do_not_grow_with_rows(staff_client, superuser):
+    def member_with_invitation():
+        member = DealerUserFactory()
+        DealerInvitation.objects.create(dealer_user=member, invited_by=superuser, expires_at=timezone.now())
+
+    for _n in range(2):
+        member_with_invitation()
+    staff_client.get(admin_url(DealerUser, "changelist"))
+    two = _changelist_queries(staff_client, DealerUser)
+
+    for _n in range(2, 20):
+        member_with_invitation()
+    twenty = _changelist_queries(staff_client, DealerUser)
+
+    assert twenty == two
+
+
+def test_a_role_changed_on_the_dealer_page_is_audited(staff_client, superuser, one_of_each):
+    member = DealerUser.objects.get()
+    dealer = member.dealer
+    page = staff_client.get(admin_url(Dealer, "change", dealer.pk))
+    data = changeform_data(page)
+    prefix = next(key for key, value in data.items() if key.endswith("-role") and value == member.role)
+    data[prefix] = DealerUser.Role.BUYER
+
+    response = staff_client.post(admin_url(Dealer, "change", dealer.pk), data)
+
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.role == DealerUser.Role.BUYER
+    row = DealerChange.objects.get(field="user_role")
+    assert (row.subject, row.old_value, row.new_value, row.actor) == (member.user.email, "admin", "buyer", superuser)

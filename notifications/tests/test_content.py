@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from dealers.models import DealerDocument
+from dealers.models import DealerAddress, DealerDocument, DealerInvitation, DealerUser
 from notifications.kinds import all_kinds
 from notifications.models import Notification
 from notifications.rendering import digest_message, message, title
@@ -37,6 +37,8 @@ PHRASES = {
     "quote_revision_requested": ("yeni bir sürümünü istiyor", "asks for a new version of the quote"),
     "quote_requested": ("fiyatlandırılmayı bekliyorlar", "they wait to be priced"),
     "quote_expiring": ("o tarihten önce kabul edin", "accept it before then"),
+    "dealer_invitation": ("Parolanızı bu bağlantıyla belirleyin", "Choose your password with this link"),
+    "address_decided": ("Önerdiğiniz teslimat adresi onaylandı", "The delivery address you proposed was approved"),
 }
 
 
@@ -62,6 +64,9 @@ def params():
               "example": "Unit XX"}  # fmt: skip
     quote = Quote.objects.create(number="Q2026-000077", dealer=order.dealer, requested_by=order.placed_by)
     on_quote = {"quote_id": quote.pk, "note": "85 olur mu?", "version": 1}
+    invited = DealerUser.objects.create(user=UserFactory(), dealer=order.dealer)
+    invitation = DealerInvitation.objects.create(dealer_user=invited, expires_at=timezone.now() + timedelta(days=7))
+    address = DealerAddress.objects.create(dealer=order.dealer, name="Yeni Depo", line1="Sanayi Cad. 5", city="Bursa")
     return {
         "order": order,
         "by_kind": {
@@ -82,6 +87,8 @@ def params():
             "payment_received": received,
             "payment_link": {"link_id": link.pk},
             "sync_issues": issues,
+            "dealer_invitation": {"invitation_id": invitation.pk},
+            "address_decided": {"address_id": address.pk, "approved": True, "note": ""},
         },
     }
 
