@@ -160,3 +160,22 @@ def test_recurring_page_queries_do_not_grow_with_runs(buyer_client):
     assert RecurringRun.objects.count() == 10
     large = _queries(buyer_client, url, "data-run=", 10)
     assert small == large <= 14, (small, large)
+
+
+def test_staff_see_schedules_and_runs_with_reasons_in_the_admin_and_change_nothing(buyer_client, client, superuser):
+    recurring = weekly(buyer_client.buyer, buyer_client.product, start=MONDAY)
+    placed = recurring_run(recurring=recurring, day=MONDAY)
+    Dealer.objects.filter(pk=buyer_client.dealer.pk).update(credit_hold=True, credit_hold_reason="overdue invoices")
+    recurring_run(recurring=recurring, day=MONDAY + dt.timedelta(weeks=1))
+    client.force_login(superuser)
+    listing = client.get(reverse("admin:orders_recurringorder_changelist"), HTTP_ACCEPT_LANGUAGE="en")
+    assert listing.status_code == 200 and recurring.saved_list.name in listing.content.decode()
+    page = client.get(reverse("admin:orders_recurringorder_change", args=[recurring.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert placed.order.number in html and "Dealer on credit hold: overdue invoices" in html
+    runs = client.get(reverse("admin:orders_recurringrun_changelist"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "overdue invoices" in runs
+    client.post(reverse("admin:orders_recurringorder_change", args=[recurring.pk]), {"is_active": ""})
+    assert client.post(reverse("admin:orders_recurringorder_delete", args=[recurring.pk])).status_code == 403
+    recurring.refresh_from_db()
+    assert recurring.is_active
