@@ -12,7 +12,7 @@ from dealers.models import DealerDocument
 from notifications.kinds import all_kinds
 from notifications.models import Notification
 from notifications.rendering import digest_message, message, title
-from orders.models import Quote
+from orders.models import Cart, Quote, RecurringOrder, RecurringRun
 from orders.tests.factories import OrderFactory
 from payments.models import PaymentLink
 
@@ -37,6 +37,8 @@ PHRASES = {
     "quote_revision_requested": ("yeni bir sürümünü istiyor", "asks for a new version of the quote"),
     "quote_requested": ("fiyatlandırılmayı bekliyorlar", "they wait to be priced"),
     "quote_expiring": ("o tarihten önce kabul edin", "accept it before then"),
+    "recurring_placed": ("bugünkü fiyatlarla yeniden sipariş edildi", "was ordered again as scheduled"),
+    "recurring_skipped": ("Bayi kredi blokajında: overdue", "Dealer on credit hold: overdue"),
 }
 
 
@@ -62,6 +64,17 @@ def params():
               "example": "Unit XX"}  # fmt: skip
     quote = Quote.objects.create(number="Q2026-000077", dealer=order.dealer, requested_by=order.placed_by)
     on_quote = {"quote_id": quote.pk, "note": "85 olur mu?", "version": 1}
+    saved = Cart.objects.create(dealer=order.dealer, owner=order.placed_by, kind=Cart.Kind.SAVED, name="Haftalık")
+    recurring = RecurringOrder.objects.create(
+        dealer=order.dealer, owner=order.placed_by, saved_list=saved, start_date=today
+    )
+    placed = RecurringRun.objects.create(recurring=recurring, run_on=today, outcome="placed", order=order)
+    skipped = RecurringRun.objects.create(
+        recurring=recurring,
+        run_on=today + timedelta(days=7),
+        outcome="skipped",
+        reasons=[{"rule": "credit_hold", "passed": False, "action": "block", "details": {"reason": "overdue"}}],
+    )
     return {
         "order": order,
         "by_kind": {
@@ -82,6 +95,8 @@ def params():
             "payment_received": received,
             "payment_link": {"link_id": link.pk},
             "sync_issues": issues,
+            "recurring_placed": {"run_id": placed.pk},
+            "recurring_skipped": {"run_id": skipped.pk},
         },
     }
 
