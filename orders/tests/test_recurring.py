@@ -304,3 +304,13 @@ def test_the_hourly_task_runs_what_is_due_today_in_the_portals_time_zone(shop):
         dt.date(2027, 4, 30),
     ]
     assert Order.objects.count() == 3
+
+
+def test_a_rule_configured_to_block_skips_the_date_with_that_rule(db, settings):
+    settings.B2B_ORDER_RULES = {"stock": "block"}
+    dealer, product = make_shop(stock="1")
+    buyer = buyer_of(dealer)
+    recurring = weekly(buyer, product, start=MONDAY)
+    run = recurring_run(recurring=recurring, day=MONDAY)
+    assert run.outcome == Run.SKIPPED and [r["rule"] for r in run.reasons] == ["stock"]
+    assert run.reasons[0]["details"]["short"] == {product.sku: "1.000"} and not Order.objects.exists()
