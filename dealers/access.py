@@ -33,6 +33,8 @@ DEALER_PATHS: dict[str, str] = {
     "orders.quoteversion": "quote__dealer",
     "orders.quoteline": "version__quote__dealer",
     "orders.quoteevent": "quote__dealer",
+    "orders.recurringorder": "dealer",
+    "orders.recurringrun": "recurring__dealer",
     "payments.payment": "dealer",
     "payments.paymentlink": "dealer",
     "payments.allocation": "dealer",

@@ -34,10 +34,11 @@ from demo.erp_import import demo_drop_folder, sync_sample_export
 from demo.order_history import load_orders
 from demo.portal_settings import Known, apply_portal_settings, load_exchange_rates, load_ibans
 from demo.quotes import load_quotes
+from demo.recurring import load_recurring
 from demo.rows import Context, ids
 from demo.users import DemoLogin, load_users
 from erpsync.models import SyncRun
-from orders.models import Order, OrderLine, OrderStatusChange, Quote
+from orders.models import Order, OrderLine, OrderStatusChange, Quote, RecurringOrder
 
 
 class DemoRefusedError(Exception):
@@ -80,6 +81,7 @@ def demo_load(*, stdout: TextIO | None = None, drop_folder: Path | None = None) 
         user_ids, logins = load_users(ctx, dealer_ids, {d.code: d.title for d in plan.dealers})
         load_orders(ctx, plan, dealer_ids, user_ids)
         load_quotes(ctx)
+        load_recurring(ctx)
     totals = counts()
     created = Counter({label: totals[label] - before[label] for label in totals if totals[label] > before[label]})
     return DemoSummary(
@@ -116,6 +118,7 @@ COUNTED_MODELS: tuple[type[models.Model], ...] = (
     OrderLine,
     OrderStatusChange,
     Quote,
+    RecurringOrder,
 )
 
 

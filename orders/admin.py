@@ -27,6 +27,7 @@ from orders.exceptions import DecisionRefused
 from orders.models import Cart, CartLine, HeldOrder, Order, OrderLine, OrderStatusChange
 from orders.quote_admin import QuoteAdmin  # noqa: F401  (registers the quotes' admin)
 from orders.reasons import reasons_text
+from orders.recurring_admin import RecurringOrderAdmin  # noqa: F401  (registers the recurring orders' admin)
 from orders.rules import RULE_LABELS
 from orders.selectors import orders_held_for
 from orders.services import order_staff_approve, order_staff_reject

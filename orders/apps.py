@@ -11,10 +11,17 @@ class OrdersConfig(AppConfig):
 
         # Credit exposure (dealers) counts the portal orders the ERP does not hold yet; only orders knows them.
         from dealers.hooks import portal_pending
-        from orders import checks, notifications, quote_notifications  # noqa: F401  (rules check; notification kinds)
+        from orders import (  # noqa: F401  (rules check; notification kinds)
+            checks,
+            notifications,
+            quote_notifications,
+            recurring_notifications,
+        )
         from orders.quote_tasks import schedules_install
+        from orders.recurring_tasks import schedules_install as recurring_schedules_install
         from orders.selectors import portal_pending_totals
 
         post_migrate.connect(schedules_install, sender=self, dispatch_uid="orders-schedules")
+        post_migrate.connect(recurring_schedules_install, sender=self, dispatch_uid="orders-recurring-schedules")
 
         portal_pending.connect(portal_pending_totals)

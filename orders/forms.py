@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealers.models import DealerAddress
-from orders.models import Order
+from orders.models import Cart, Order, RecurringOrder
 from orders.status import OrderStatus
 
 QUANTITY = {"min_value": Decimal("0"), "max_value": Decimal("1000000"), "max_digits": 14, "decimal_places": 3}
@@ -175,3 +175,48 @@ class QuoteAcceptForm(forms.Form):
 
 class QuoteAnswerForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RecurringForm(forms.Form):
+    """A recurring order's list, timing, payment and delivery address; the dealer's own lists and active delivery
+    addresses only (``recurring_save`` checks them again)."""
+
+    saved_list = forms.ModelChoiceField(label=_("Saved list"), queryset=Cart.objects.none())
+    frequency = forms.ChoiceField(
+        label=_("How often"), choices=RecurringOrder.Frequency.choices, widget=forms.RadioSelect
+    )
+    interval_weeks = forms.IntegerField(label=_("Every how many weeks"), min_value=1, max_value=52, initial=1)
+    day_of_month = forms.IntegerField(
+        label=_("Day of the month"),
+        min_value=1,
+        max_value=31,
+        required=False,
+        help_text=_("29, 30 or 31: in shorter months the order is placed on the month's last day."),
+    )
+    start_date = forms.DateField(label=_("First date"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("Last date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    payment_method = forms.ChoiceField(
+        label=_("Payment"),
+        choices=[(m.value, m.label) for m in (Order.PaymentMethod.ON_ACCOUNT, Order.PaymentMethod.BANK_TRANSFER)],
+    )
+    delivery_address = forms.ModelChoiceField(label=_("Delivery address"), queryset=DealerAddress.objects.none())
+
+    def __init__(self, *args, lists, dealer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["saved_list"].queryset = lists.order_by("name")
+        addresses = DealerAddress.objects.filter(
+            dealer=dealer, kind=DealerAddress.Kind.SHIPPING, is_active=True
+        ).order_by("-is_default", "name")
+        self.fields["delivery_address"].queryset = addresses
+        if not self.is_bound and "delivery_address" not in self.initial:
+            default = next((a for a in addresses if a.is_default), None)
+            self.initial["delivery_address"] = default.pk if default else None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("frequency") == RecurringOrder.Frequency.MONTHLY and not data.get("day_of_month"):
+            self.add_error("day_of_month", _("Choose a day of the month from 1 to 31."))
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The last date is before the first date."))
+        return data

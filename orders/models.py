@@ -502,3 +502,94 @@ class QuoteEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quote_id}: {self.action}"
+
+
+class RecurringOrder(TimeStampedModel):
+    """A saved list ordered again on a schedule, in its owner's name: every ``interval_weeks`` weeks from
+    ``start_date``, or on ``day_of_month`` each month (29–31 fall on the month's last day in shorter months), until
+    ``end_date`` when there is one. Each run is recorded once per date (``RecurringRun``); the arithmetic of which
+    days are due lives in ``orders.recurring``."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Every few weeks")
+        MONTHLY = "monthly", _("On a day of the month")
+
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="recurring_orders"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="recurring_orders"
+    )
+    saved_list = models.ForeignKey(
+        Cart, verbose_name=_("saved list"), on_delete=models.CASCADE, related_name="recurring_orders"
+    )
+    frequency = models.CharField(_("frequency"), max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
+    interval_weeks = models.PositiveSmallIntegerField(_("every how many weeks"), default=1)
+    day_of_month = models.PositiveSmallIntegerField(_("day of the month"), null=True, blank=True)
+    start_date = models.DateField(_("first date"))
+    end_date = models.DateField(_("last date"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    payment_method = models.CharField(
+        _("payment method"), max_length=16, choices=Order.PaymentMethod.choices, default=Order.PaymentMethod.ON_ACCOUNT
+    )
+    delivery_address = models.ForeignKey(
+        "dealers.DealerAddress",
+        verbose_name=_("delivery address"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("recurring order")
+        verbose_name_plural = _("recurring orders")
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(interval_weeks__gte=1), name="recurring_interval_positive"),
+            models.CheckConstraint(
+                condition=Q(frequency="weekly") | Q(day_of_month__gte=1, day_of_month__lte=31),
+                name="recurring_monthly_has_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="recurring_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.saved_list} ({self.get_frequency_display()})"
+
+
+class RecurringRun(models.Model):
+    """One date of a recurring order: placed (with its order, which may wait for an approval like any other) or
+    skipped with the reasons. ``(recurring, run_on)`` is unique: a date is run once."""
+
+    class Outcome(models.TextChoices):
+        PLACED = "placed", _("Placed")
+        SKIPPED = "skipped", _("Skipped")
+
+    recurring = models.ForeignKey(
+        RecurringOrder, verbose_name=_("recurring order"), on_delete=models.CASCADE, related_name="runs"
+    )
+    run_on = models.DateField(_("date"))
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reasons = models.JSONField(
+        _("reasons"),
+        default=list,
+        blank=True,
+        help_text=_("Why the order was not placed: the rules that refused it, or the refusal as it was worded."),
+    )
+    created_at = models.DateTimeField(_("run at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recurring order run")
+        verbose_name_plural = _("recurring order runs")
+        ordering = ["-run_on", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recurring", "run_on"], name="recurring_run_once_per_date")]
+
+    def __str__(self) -> str:
+        return f"{self.recurring_id} {self.run_on}: {self.outcome}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import quote_views, views
+from orders import quote_views, recurring_views, views
 
 app_name = "orders"
 
@@ -15,6 +15,27 @@ urlpatterns = [
     path("quick/", views.quick_order, name="quick_order"),
     path("checkout/", views.checkout, name="checkout"),
     path("approvals/", views.approvals, name="approvals"),
+    path("recurring/", recurring_views.recurring_list, name="recurring_list"),
+    path("recurring/new/", recurring_views.recurring_new, name="recurring_new"),
+    path("recurring/<int:recurring_id>/", recurring_views.recurring_detail, name="recurring_detail"),
+    path(
+        "recurring/<int:recurring_id>/pause/",
+        recurring_views.recurring_action,
+        {"action": "pause"},
+        name="recurring_pause",
+    ),
+    path(
+        "recurring/<int:recurring_id>/resume/",
+        recurring_views.recurring_action,
+        {"action": "resume"},
+        name="recurring_resume",
+    ),
+    path(
+        "recurring/<int:recurring_id>/delete/",
+        recurring_views.recurring_action,
+        {"action": "delete"},
+        name="recurring_delete",
+    ),
     path("quotes/", quote_views.quote_list, name="quote_list"),
     path("quotes/from-cart/", quote_views.quote_from_cart, name="quote_from_cart"),
     path("quotes/<str:number>/", quote_views.quote_detail, name="quote_detail"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -40,7 +40,18 @@ from erpsync.models import (
     WebhookDelivery,
 )
 from notifications.models import Notification, NotificationPreference
-from orders.models import Cart, CartLine, Order, OrderStatusChange, Quote, QuoteEvent, QuoteLine, QuoteVersion
+from orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderStatusChange,
+    Quote,
+    QuoteEvent,
+    QuoteLine,
+    QuoteVersion,
+    RecurringOrder,
+    RecurringRun,
+)
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory
 from payments.models import (
@@ -69,6 +80,8 @@ ADD_DISABLED = {
     "orders.OrderLine",
     "orders.OrderStatusChange",
     "orders.Quote",
+    "orders.RecurringOrder",
+    "orders.RecurringRun",
     "payments.Payment",
     "payments.BankStatement",
     "payments.BankTransaction",
@@ -156,6 +169,14 @@ def one_of_each(db, superuser):
     version = QuoteVersion.objects.create(quote=quote, number=1)
     QuoteLine.objects.create(version=version, line_no=1, product=product, quantity=Decimal("5"))
     QuoteEvent.objects.create(quote=quote, action="requested", to_status="requested", actor=superuser)
+    saved = Cart.objects.create(dealer=dealer, owner=superuser, kind=Cart.Kind.SAVED, name="Weekly")
+    recurring = RecurringOrder.objects.create(
+        dealer=dealer, owner=superuser, saved_list=saved, start_date=date(2026, 1, 5), delivery_address=address
+    )
+    RecurringRun.objects.create(recurring=recurring, run_on=date(2026, 1, 5), outcome="placed", order=order)
+    RecurringRun.objects.create(
+        recurring=recurring, run_on=date(2026, 1, 12), outcome="skipped", reasons=[{"rule": "credit_hold"}]
+    )
 
     payment = Payment.objects.create(
         dealer=dealer, order=order, method=Payment.Method.CARD, gateway="sim", amount=Decimal("1200.00")

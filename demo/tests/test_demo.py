@@ -47,7 +47,7 @@ from demo import catalogue, company, erp_export, erp_import, load
 from demo.customers import KUZEY, YILDIZ
 from demo.users import ADMIN_EMAIL
 from erpsync.models import ErpConnection, SyncCursor, SyncIssue, SyncRun
-from orders.models import Order, Quote, QuoteStatus
+from orders.models import Order, Quote, QuoteStatus, RecurringOrder, RecurringRun
 from orders.reasons import reasons_text
 from orders.rules import RULE_LABELS
 from orders.status import OrderStatus, can_transition
@@ -265,8 +265,10 @@ def test_agreements_respect_their_constraints_and_span_past_present_and_future(o
 
 
 def test_orders_have_consistent_amounts_and_a_valid_history(output):
-    # The demo's order history (the order an accepted quote became was placed now: see the quotes' test).
-    history = Order.objects.filter(quote__isnull=True)
+    # The demo's order history (the orders an accepted quote and the recurring list became were placed now: see
+    # their tests).
+    recurring_orders = RecurringRun.objects.filter(order__isnull=False).values("order")
+    history = Order.objects.filter(quote__isnull=True).exclude(pk__in=recurring_orders)
     orders = list(history.prefetch_related("lines", "status_changes").select_related("delivery_address"))
     assert 10 <= len(orders) <= 20
     statuses = {order.status for order in orders}
@@ -338,6 +340,25 @@ def test_the_demo_has_a_quote_in_each_state_made_through_the_services(output):
         "requested", "priced", "sent", "cancelled",
     ]  # fmt: skip
     assert re.search(r"orders.Quote +8  \(\+8\)", output)
+
+
+def test_the_demo_has_a_weekly_recurring_list_that_ran_through_placement(output):
+    recurring = RecurringOrder.objects.select_related("saved_list", "owner", "dealer").get()
+    assert recurring.saved_list.name == "Demo: weekly shop restock" and recurring.saved_list.is_shared
+    assert recurring.owner.email == "buyer@demo.b2bportal.local" and recurring.dealer.code == "120.35.001"
+    assert (recurring.frequency, recurring.interval_weeks, recurring.is_active) == ("weekly", 1, True)
+    assert recurring.saved_list.lines.count() == 2
+    run = recurring.runs.select_related("order").get()
+    assert run.run_on == timezone.localdate() - timedelta(days=7) and run.outcome == RecurringRun.Outcome.PLACED
+    assert run.order.placed_by_id == recurring.owner_id and run.order.lines.count() == 2
+    assert "orders.RecurringOrder" in output
+    # A second run keeps it, and the buyer sees it with its run on their page.
+    run_demo()
+    assert RecurringOrder.objects.count() == 1 and RecurringRun.objects.count() == 1
+    client = Client()
+    client.force_login(recurring.owner)
+    page = client.get(f"/orders/recurring/{recurring.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert run.order.number in page and "Next order on" in page
 
 
 def test_the_approval_queue_finds_the_demo_orders_by_reason(output):

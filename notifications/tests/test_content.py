@@ -12,7 +12,7 @@ from dealers.models import DealerAddress, DealerDocument, DealerInvitation, Deal
 from notifications.kinds import all_kinds
 from notifications.models import Notification
 from notifications.rendering import digest_message, message, title
-from orders.models import Quote
+from orders.models import Cart, Quote, RecurringOrder, RecurringRun
 from orders.tests.factories import OrderFactory
 from payments.models import PaymentLink
 
@@ -39,6 +39,8 @@ PHRASES = {
     "quote_expiring": ("o tarihten önce kabul edin", "accept it before then"),
     "dealer_invitation": ("Parolanızı bu bağlantıyla belirleyin", "Choose your password with this link"),
     "address_decided": ("Önerdiğiniz teslimat adresi onaylandı", "The delivery address you proposed was approved"),
+    "recurring_placed": ("bugünkü fiyatlarla yeniden sipariş edildi", "was ordered again as scheduled"),
+    "recurring_skipped": ("Bayi kredi blokajında: overdue", "Dealer on credit hold: overdue"),
 }
 
 
@@ -67,6 +69,17 @@ def params():
     invited = DealerUser.objects.create(user=UserFactory(), dealer=order.dealer)
     invitation = DealerInvitation.objects.create(dealer_user=invited, expires_at=timezone.now() + timedelta(days=7))
     address = DealerAddress.objects.create(dealer=order.dealer, name="Yeni Depo", line1="Sanayi Cad. 5", city="Bursa")
+    saved = Cart.objects.create(dealer=order.dealer, owner=order.placed_by, kind=Cart.Kind.SAVED, name="Haftalık")
+    recurring = RecurringOrder.objects.create(
+        dealer=order.dealer, owner=order.placed_by, saved_list=saved, start_date=today
+    )
+    placed = RecurringRun.objects.create(recurring=recurring, run_on=today, outcome="placed", order=order)
+    skipped = RecurringRun.objects.create(
+        recurring=recurring,
+        run_on=today + timedelta(days=7),
+        outcome="skipped",
+        reasons=[{"rule": "credit_hold", "passed": False, "action": "block", "details": {"reason": "overdue"}}],
+    )
     return {
         "order": order,
         "by_kind": {
@@ -89,6 +102,8 @@ def params():
             "sync_issues": issues,
             "dealer_invitation": {"invitation_id": invitation.pk},
             "address_decided": {"address_id": address.pk, "approved": True, "note": ""},
+            "recurring_placed": {"run_id": placed.pk},
+            "recurring_skipped": {"run_id": skipped.pk},
         },
     }
 

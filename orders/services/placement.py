@@ -57,6 +57,7 @@ def order_place(
     note: str = "",
     confirmed_signature: str = "",
     quote_version: QuoteVersion | None = None,
+    saved_list: Cart | None = None,
 ) -> Order:
     """Turn the dealer user's active cart — or, with ``quote_version``, the lines of a quote's sent version at
     their quoted prices — into an order and return it.
@@ -68,6 +69,8 @@ def order_place(
     Otherwise the order is approved, waits for payment, for the dealer's approver, or for staff, with every check
     recorded in ``placement_checks`` and the failing ones in ``hold_reasons``. A quote's version is priced with
     its frozen prices (``catalog.pricing``'s quote step), so no signature is compared and the cart is left alone.
+    With ``saved_list`` (a recurring order's run), the list's lines are priced today and ordered, with nobody to
+    confirm a signature; the list and the active cart are left as they are.
     """
     dealer = dealer_user.dealer
     existing = Order.objects.filter(dealer=dealer, idempotency_key=idempotency_key).first()
@@ -85,6 +88,7 @@ def order_place(
                 note=note.strip(),
                 confirmed_signature=confirmed_signature,
                 quote_version=quote_version,
+                saved_list=saved_list,
             )
     except IntegrityError:
         # The same key committed by a concurrent request while this one waited on the unique index.
@@ -105,6 +109,7 @@ def _place(
     note,
     confirmed_signature,
     quote_version=None,
+    saved_list=None,
 ) -> Order:
     _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date)
     # 1. The order row first: a concurrent submit with the same key waits here.
@@ -117,10 +122,12 @@ def _place(
         raise OrderRefused([_("Your company requires a PO number on every order.")])
     order.currency = dealer.currency
     # 3. The cart, priced now (or the quote's lines at their quoted prices).
-    if quote_version is None:
-        cart, priced = _priced_cart(dealer_user, dealer, confirmed_signature)
-    else:
+    if quote_version is not None:
         cart, priced = None, _priced_quote(dealer, quote_version)
+    elif saved_list is not None:
+        cart, priced = None, _priced_list(dealer_user, dealer, saved_list)
+    else:
+        cart, priced = _priced_cart(dealer_user, dealer, confirmed_signature)
     # Everything that does not depend on stock is prepared before the stock rows are locked, to keep that
     # window short: other buyers of the same products wait for it.
     snapshots = {p.line.pk: _explanation_snapshot(p.price) for p in priced.lines}
@@ -251,6 +258,25 @@ def _priced_cart(dealer_user, dealer, confirmed_signature):
     if priced.signature != confirmed_signature:
         raise PricesChanged(priced)
     return cart, priced
+
+
+def _priced_list(dealer_user, dealer, saved_list: Cart):
+    """A saved list of the dealer the user may use (their own or shared), priced now; refuses another dealer's or
+    user's list, an empty list and a line that cannot be ordered any more."""
+    locked = (
+        scoped(Cart.objects.select_for_update(of=("self",)), dealer_user)
+        .filter(pk=saved_list.pk, kind=Cart.Kind.SAVED)
+        .filter(Q(owner=dealer_user.user) | Q(is_shared=True))
+        .first()
+    )
+    if locked is None:
+        raise OrderRefused([_("This list is not available to you.")])
+    priced = cart_priced(dealer=dealer, cart=locked)
+    if not priced.lines:
+        raise OrderRefused([_("The list is empty.")])
+    if priced.problems:
+        raise OrderRefused([f"{p.line.product.sku}: {p.problem}" for p in priced.problems])
+    return priced
 
 
 def _priced_quote(dealer, version: QuoteVersion):

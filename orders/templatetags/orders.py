@@ -23,6 +23,12 @@ def hold_reasons(order):
 
 
 @register.filter
+def reasons(recorded, currency="TRY"):
+    """Recorded reasons (a recurring order's skipped run) as words in the reader's language, joined by "; "."""
+    return reasons_text(recorded, currency)
+
+
+@register.filter
 def status_note(status):
     """Where an order in ``status`` stands and what happens next, in the reader's language."""
     return str(STATUS_NOTES.get(status, ""))
