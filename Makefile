@@ -44,7 +44,7 @@ BENCH_ACCOUNT_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
 	bench-reconciliation bench-account \
-	postgres messages lint format clean
+	postgres redis messages lint format clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,13 +64,14 @@ install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
 # System packages: Debian Chromium for the browser tests, Pango for PDF rendering, gettext for
-# translations, openssl for the card provider simulator's test certificate. Installed only when missing (needs
-# root, as on this project's machines).
+# translations, openssl for the card provider simulator's test certificate, Redis for the production profile's test
+# (demo/tests/test_profile.py). Installed only when missing (needs root, as on this project's machines).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	ldconfig -p | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
@@ -95,13 +96,20 @@ postgres:
 	  echo "Starting PostgreSQL"; pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 
+# The local Redis server (127.0.0.1:6379) the production profile uses as broker and cache; started when it does not
+# answer. The profile's test uses database 5 of it (PROFILE_REDIS_URL) and empties only that one.
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  echo "Starting Redis"; redis-server --bind 127.0.0.1 --port 6379 --daemonize yes >/dev/null; \
+	  for i in $$(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; }
+
 run: install messages
 	$(RUN_ENV) $(PY) manage.py migrate --noinput -v0
 	$(RUN_ENV) $(PY) manage.py demo
 	$(RUN_ENV) $(PY) manage.py erpsync schedules --install
 	$(RUN_ENV) bin/portal-run
 
-test: install-dev system-deps messages postgres
+test: install-dev system-deps messages postgres redis
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
