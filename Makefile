@@ -41,9 +41,13 @@ BENCH_RECONCILIATION_ARGS ?=
 # run); BENCH_ACCOUNT_ARGS e.g. "--dealers 500 --busy 5000".
 BENCH_ACCOUNT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_account
 BENCH_ACCOUNT_ARGS ?=
+# make bench-load: the production profile under 50 signed-in dealers, its own database (dropped and created every run)
+# and Redis database 6; BENCH_LOAD_ARGS e.g. "--dealers 20 --duration 30 --configs 2x2".
+BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_load
+BENCH_LOAD_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-matching \
-	bench-reconciliation bench-account \
+	bench-reconciliation bench-account bench-load \
 	postgres redis messages lint format clean
 
 $(PY):
@@ -147,6 +151,11 @@ bench-reconciliation: install-dev postgres
 # The customer ledger import and the dealer's account pages and downloads (bench/account.py).
 bench-account: install-dev postgres
 	$(PY) bench/account.py --database-url $(BENCH_ACCOUNT_DATABASE_URL) $(BENCH_ACCOUNT_ARGS)
+
+# The production profile (bin/portal-profile) under load: 50 signed-in dealers browsing, searching, adding to their
+# carts and placing orders for 60 s, with 1, 2 and 3 web workers and 1 and 2 task worker clusters (bench/load.py).
+bench-load: install-dev postgres redis
+	BENCH_LOAD_DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) $(PY) bench/load.py $(BENCH_LOAD_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
