@@ -269,19 +269,22 @@ from django.contrib.auth.hashers import make_password
 from accounts.models import User
 from dealers.models import Dealer, DealerUser
 password = make_password({password!r})
-dealers = list(Dealer.objects.filter(status=Dealer.Status.ACTIVE).order_by("code")[:{count}])
-for n, dealer in enumerate(dealers):
+dealers = list(Dealer.objects.filter(status=Dealer.Status.ACTIVE, credit_hold=False).order_by("code"))
+for n in range({count}):
     user, _ = User.objects.get_or_create(
         email=f"load{{n:03d}}@load.b2bportal.local",
         defaults={{"full_name": f"Load Buyer {{n}}", "password": password, "language": "en"}},
     )
+    dealer = dealers[n % len(dealers)]
     DealerUser.objects.get_or_create(user=user, defaults={{"dealer": dealer, "role": DealerUser.Role.BUYER}})
 print(len(dealers))
 """
 
 
 def dealer_buyers_create(site: DemoSite, count: int, password: str) -> list[str]:
-    """One buyer without an approval limit for each of the first ``count`` active demo dealers; their e-mails."""
+    """``count`` buyers without an approval limit, one for each active demo dealer not on credit hold in turn (a
+    second one on a dealer when there are more buyers than dealers); their e-mails."""
     output = site.manage("shell", "--no-imports", "-c", DEALER_BUYERS_CODE.format(count=count, password=password))
-    made = int(re.findall(r"^(\d+)$", output, re.M)[-1])
-    return [f"load{n:03d}@load.b2bportal.local" for n in range(made)]
+    if not int(re.findall(r"^(\d+)$", output, re.M)[-1]):
+        raise AssertionError("the demo has no active dealer")
+    return [f"load{n:03d}@load.b2bportal.local" for n in range(count)]

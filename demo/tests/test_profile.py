@@ -5,8 +5,10 @@ site: the sandbox card provider, e-mails written to files). The demo company is 
 Dealers sign in, browse, search, fill their carts and place orders over HTTP, several at once; then both clusters
 drain the outbox together. Each placed order reaches the ERP's drop folder as exactly one document from one delivery,
 each buyer gets exactly one confirmation e-mail, no task is left in the broker or failed, every schedule due fires
-once (not once per cluster), and ``/healthz`` reports the database, the broker and the worker heartbeat healthy.
-Every process the profile started is gone afterwards, whatever happened."""
+once (not once per cluster), a confirmation whose task was lost is sent once by the sweep, and ``/healthz`` reports
+the database, the broker and the worker heartbeat healthy. A backup of it (pg_dump) restores into a scratch database
+with every order (``bin/portal-restore-test``). Every process the profile started is gone afterwards, whatever
+happened."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from collections import Counter
@@ -25,6 +29,7 @@ import pytest
 
 from demo.tests.dealer_http import DealerHttp
 from demo.tests.site import (
+    ROOT,
     DemoSite,
     dealer_buyers_create,
     demo_site_prepare,
@@ -55,6 +60,16 @@ for n in range({count}):
     )
 """
 
+# An order placed five minutes ago whose confirmation task was lost (a cluster killed): the sweep sends it.
+LOST_CONFIRMATION_CODE = """
+from datetime import timedelta
+from django.utils import timezone
+from orders.models import Order
+lost = Order.objects.exclude(placed_by=None).order_by("-placed_at").first()
+Order.objects.filter(pk=lost.pk).update(confirmation_sent_at=None, placed_at=timezone.now() - timedelta(minutes=5))
+print("LOST", lost.number, lost.placed_by.email)
+"""
+
 
 @pytest.fixture(scope="module")
 def profile(tmp_path_factory):
@@ -65,6 +80,8 @@ def profile(tmp_path_factory):
     try:
         site.buyers = dealer_buyers_create(site, CONCURRENT_BUYERS, LOAD_PASSWORD)
         site.manage("shell", "--no-imports", "-c", ONCE_SCHEDULES_CODE.format(count=ONCE_SCHEDULES))
+        output = site.manage("shell", "--no-imports", "-c", LOST_CONFIRMATION_CODE)
+        site.lost_confirmation = re.search(r"^LOST (\S+) (\S+)$", output, re.M).groups()
         redis_flush(REDIS_URL)
         site.start("portal-profile", profile_env(site, redis_url=REDIS_URL, web_workers=2, clusters=2), timeout=90)
         site.started_at = time.monotonic()
@@ -261,9 +278,51 @@ def test_each_due_schedule_fires_once_with_two_clusters_and_healthz_sees_the_hea
         client.close()
     assert query(profile, "SELECT func, result FROM django_q_task WHERE NOT success") == []
 
+    # The confirmation whose task was lost is sent by the sweep, once.
+    number, email = profile.lost_confirmation
+    wait_until(lambda: [m for m in profile.mails(email) if number in m["Subject"]], 20, "the lost confirmation")
+    assert len([m for m in profile.mails() if number in m["Subject"]]) == 1
+
     status, body = healthz(profile)
     assert status == 200, body
     assert body["checks"] == {"database": "ok", "broker": "ok", "worker": "ok"}
     # A load balancer probes the node's own address over plain HTTP.
     status, _ = healthz(profile, Host="10.0.0.5")
     assert status == 200
+
+
+def restore_test(profile: DemoSite, *args: str) -> subprocess.CompletedProcess:
+    env = {**profile.env, "PYTHON": sys.executable, "DATABASE_URL": profile.database_url}
+    return subprocess.run(
+        [str(ROOT / "bin" / "portal-restore-test"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def scratch_exists(profile: DemoSite) -> bool:
+    server, name = profile.database_url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres".replace("postgres://", "postgresql://", 1)) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (f"{name}_restore_test",))
+        return found.fetchone() is not None
+
+
+def test_a_backup_of_the_running_portal_restores_with_every_order(profile):
+    orders = query(profile, "SELECT count(*) FROM orders_order")[0][0]
+    done = restore_test(profile)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"orders_order: {orders} rows" in done.stdout
+    assert "the backup restores" in done.stdout
+    assert not scratch_exists(profile)
+
+
+def test_a_damaged_backup_fails_the_restore_test_and_leaves_no_scratch_database(profile, tmp_path):
+    damaged = tmp_path / "damaged.dump"
+    damaged.write_bytes(b"PGDMP" + b"\x00" * 200)
+    done = restore_test(profile, str(damaged))
+    assert done.returncode != 0
+    assert "the backup restores" not in done.stdout
+    assert not scratch_exists(profile)
