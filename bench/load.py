@@ -7,11 +7,13 @@ is ``bench/orders.py``'s subject). Then, for each configuration, ``bin/portal-pr
 workers, C task worker clusters on the Redis broker, production settings as a demonstration site) and N dealers
 (default 50), each its own session, loop with no pause for D seconds (default 60):
 
-    catalogue page (1–5) → search → product page → add to cart → every third round: checkout, place the order, and
-    the order's page.
+    catalogue page (1–5) → search → product page → add to cart → every third round (a third of the dealers in each
+    round): checkout, place the order, and the order's page.
 
-Per configuration it prints requests/s, orders/min, latency p50/p95/p99 per page as the dealer's client measures it
-(the load generator runs on the same machine), errors (any answer other than the one a browser expects: must be 0),
+Per configuration it prints requests/s and orders/min within the window, latency p50/p95/p99 per page as the
+dealer's client measures it (queueing for a free web worker included) and the time the request spent in the gunicorn
+worker (its access log), the machine's load average before the run and the CPU the load generator itself used (it
+runs on the same machine), errors (any answer other than the one a browser expects: must be 0),
 and after the load the seconds until both the outbox and the confirmation e-mails have caught up. Configurations:
 1, 2 and 3 web workers with 2 clusters, and 3 web workers with 1 cluster (``--configs`` to choose).
 
@@ -28,6 +30,8 @@ import argparse
 import os
 import platform
 import random
+import re
+import resource
 import secrets
 import signal
 import sys
@@ -65,15 +69,24 @@ print(StockLevel.objects.update(on_hand=1_000_000, committed_erp=0, reserved_por
 
 
 class Recorder:
+    """Latencies of the answers that arrive inside the measured window (a dealer's round may run past its end: what
+    arrives after it is not counted)."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: list[str] = []
         self.orders: list[str] = []
-        self.recording = False
+        self.window = (0.0, 0.0)
+
+    def start(self, started: float, stop_at: float) -> None:
+        self.latency.clear()
+        self.errors.clear()
+        self.orders.clear()
+        self.window = (started, stop_at)
 
     def answer(self, label, answer) -> None:
-        if self.recording:
+        if self.window[0] <= time.monotonic() <= self.window[1]:
             with self.lock:
                 self.latency[label].append(answer.seconds)
 
@@ -84,7 +97,7 @@ class Recorder:
 
 def dealer_loop(dealer: DealerHttp, seed: int, stop_at: float, recorder: Recorder) -> None:
     rng = random.Random(seed)  # noqa: S311 - which page a simulated dealer opens
-    rounds = 0
+    rounds = seed % ORDER_EVERY  # a third of the dealers place an order in each round
     while time.monotonic() < stop_at:
         rounds += 1
         try:
@@ -95,8 +108,9 @@ def dealer_loop(dealer: DealerHttp, seed: int, stop_at: float, recorder: Recorde
             dealer.get(answer.location, label="product")
             if rounds % ORDER_EVERY == 0:
                 number = dealer.place_order(payment_method="on_account", po_number=f"LOAD-{seed}-{rounds}")
-                with recorder.lock:
-                    recorder.orders.append(number)
+                if time.monotonic() <= stop_at:
+                    with recorder.lock:
+                        recorder.orders.append(number)
         except (RequestFailed, OSError, StopIteration, IndexError) as exc:
             recorder.error(f"{type(exc).__name__}: {exc}")
 
@@ -139,28 +153,31 @@ def run_config(site, env, dealers, web, clusters, duration, recorder) -> dict:
         # Warm up: every worker process imports and connects before the clock starts.
         for dealer in dealers[: web * 4]:
             dealer.get("/catalog/", label="warm-up")
-        recorder.latency.clear()
-        recorder.errors.clear()
-        recorder.orders.clear()
-        recorder.recording = True
+        log_offset = len(site.log())
+        load_before = os.getloadavg()[0]
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
         stop_at = started + duration
+        recorder.start(started, stop_at)
         threads = [threading.Thread(target=dealer_loop, args=(d, n, stop_at, recorder)) for n, d in enumerate(dealers)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        elapsed = time.monotonic() - started
-        recorder.recording = False
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        elapsed = duration
+        tail = time.monotonic() - started - duration
         drained_at = None
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if backlog(site) == (0, 0):
-                drained_at = time.monotonic() - started - elapsed
+                drained_at = max(0.0, time.monotonic() - started - duration - tail)
                 break
             time.sleep(1)
     finally:
         site.stop(signal.SIGTERM, group=False)
+    server = server_times(site.log()[log_offset:])
+    client_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     requests = sum(len(v) for v in recorder.latency.values())
     return {
         "web": web,
@@ -172,6 +189,11 @@ def run_config(site, env, dealers, web, clusters, duration, recorder) -> dict:
         "orders_per_min": len(recorder.orders) / elapsed * 60,
         "errors": list(recorder.errors),
         "drain": drained_at,
+        "load_before": load_before,
+        "client_cpu": client_cpu / (duration + tail),
+        "server": {
+            label: (len(v), percentile(v, 50), percentile(v, 95), percentile(v, 99)) for label, v in server.items() if v
+        },
         "pages": {
             label: (
                 len(values),
@@ -185,6 +207,33 @@ def run_config(site, env, dealers, web, clusters, duration, recorder) -> dict:
     }
 
 
+ACCESS_LINE = re.compile(r'"(GET|POST) (\S+) HTTP/[\d.]+" (\d{3}) \S+ (\d+)ms')
+
+
+def server_label(method: str, path: str) -> str | None:
+    if path.startswith("/catalog/p/"):
+        return "product"
+    if path.startswith("/catalog/"):
+        return "search" if "q=" in path else "catalogue"
+    if path == "/orders/cart/add/":
+        return "add to cart"
+    if path == "/orders/checkout/":
+        return "place order" if method == "POST" else "checkout"
+    if re.match(r"^/orders/P[\w-]+/$", path):
+        return "order"
+    return None
+
+
+def server_times(log: str) -> dict[str, list[float]]:
+    """Time in the gunicorn worker per page (ms), from the profile's access log (``%(M)s``)."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for method, path, _status, ms in ACCESS_LINE.findall(log):
+        label = server_label(method, path)
+        if label:
+            times[label].append(float(ms))
+    return times
+
+
 def report(result: dict) -> None:
     drain = f"{result['drain']:.1f} s" if result["drain"] is not None else "not within 300 s"
     print(
@@ -192,11 +241,19 @@ def report(result: dict) -> None:
         f"{result['orders_per_min']:.0f} orders/min ({result['orders']} in {result['seconds']:.0f} s), "
         f"errors {len(result['errors'])}, outbox and e-mails caught up {drain} after the load"
     )
-    print(f"   {'page':<12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    print(
+        f"   machine load average before: {result['load_before']:.1f}; the load generator used "
+        f"{result['client_cpu']:.2f} CPU"
+    )
+    print(
+        f"   {'page':<12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   "
+        f"{'server p50':>10} {'p95':>6} {'p99':>6}"
+    )
     for label in PAGES:
         if label in result["pages"]:
             n, p50, p95, p99 = result["pages"][label]
-            print(f"   {label:<12} {n:>8} {p50:>8.0f} {p95:>8.0f} {p99:>8.0f}")
+            s50, s95, s99 = result["server"].get(label, (0, 0, 0, 0))[1:]
+            print(f"   {label:<12} {n:>8} {p50:>8.0f} {p95:>8.0f} {p99:>8.0f}   {s50:>10.0f} {s95:>6.0f} {s99:>6.0f}")
     for error in result["errors"][:10]:
         print(f"   error: {error}")
 
