@@ -281,10 +281,20 @@ print(len(dealers))
 """
 
 
+def dealer_buyers_code(count: int, password: str) -> str:
+    """``manage.py shell`` code making ``count`` buyers without an approval limit, one for each active demo dealer
+    not on credit hold in turn (a second one on a dealer when there are more buyers than dealers); it prints how many
+    dealers it used."""
+    return DEALER_BUYERS_CODE.format(count=count, password=password)
+
+
+def dealer_buyer_emails(count: int) -> list[str]:
+    return [f"load{n:03d}@load.b2bportal.local" for n in range(count)]
+
+
 def dealer_buyers_create(site: DemoSite, count: int, password: str) -> list[str]:
-    """``count`` buyers without an approval limit, one for each active demo dealer not on credit hold in turn (a
-    second one on a dealer when there are more buyers than dealers); their e-mails."""
-    output = site.manage("shell", "--no-imports", "-c", DEALER_BUYERS_CODE.format(count=count, password=password))
+    """Make the buyers of ``dealer_buyers_code``; their e-mails."""
+    output = site.manage("shell", "--no-imports", "-c", dealer_buyers_code(count, password))
     if not int(re.findall(r"^(\d+)$", output, re.M)[-1]):
         raise AssertionError("the demo has no active dealer")
-    return [f"load{n:03d}@load.b2bportal.local" for n in range(count)]
+    return dealer_buyer_emails(count)

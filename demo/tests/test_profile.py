@@ -31,7 +31,8 @@ from demo.tests.dealer_http import DealerHttp
 from demo.tests.site import (
     ROOT,
     DemoSite,
-    dealer_buyers_create,
+    dealer_buyer_emails,
+    dealer_buyers_code,
     demo_site_prepare,
     postgres_database_drop,
     profile_env,
@@ -78,9 +79,10 @@ def profile(tmp_path_factory):
     site = demo_site_prepare("postgresql", workdir, database_name)
     left: list[int] = []
     try:
-        site.buyers = dealer_buyers_create(site, CONCURRENT_BUYERS, LOAD_PASSWORD)
-        site.manage("shell", "--no-imports", "-c", ONCE_SCHEDULES_CODE.format(count=ONCE_SCHEDULES))
-        output = site.manage("shell", "--no-imports", "-c", LOST_CONFIRMATION_CODE)
+        # One shell for the three (each manage.py start costs seconds): buyers, due schedules, a lost confirmation.
+        code = dealer_buyers_code(CONCURRENT_BUYERS, LOAD_PASSWORD) + ONCE_SCHEDULES_CODE.format(count=ONCE_SCHEDULES)
+        output = site.manage("shell", "--no-imports", "-c", code + LOST_CONFIRMATION_CODE)
+        site.buyers = dealer_buyer_emails(CONCURRENT_BUYERS)
         site.lost_confirmation = re.search(r"^LOST (\S+) (\S+)$", output, re.M).groups()
         redis_flush(REDIS_URL)
         site.start("portal-profile", profile_env(site, redis_url=REDIS_URL, web_workers=2, clusters=2), timeout=90)
@@ -123,16 +125,23 @@ def healthz(site: DemoSite, **headers) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def cluster_of_pid(site: DemoSite) -> dict[int, int]:
-    """Each process of a task worker cluster → the pid of its ``manage.py qcluster`` (a child of the script)."""
-    parents, commands = {}, {}
+def processes(site: DemoSite) -> dict[int, tuple[bytes, int]]:
+    """The profile's live processes: pid → (command line, parent pid)."""
+    found = {}
     for pid in session_pids(site.process.pid):
         try:
-            parents[pid] = int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            commands[pid] = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+            parent = int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            found[pid] = ((Path("/proc") / str(pid) / "cmdline").read_bytes(), parent)
         except (OSError, ValueError):
             continue
-    clusters = {p for p, c in commands.items() if b"qcluster" in c and parents.get(p) == site.process.pid}
+    return found
+
+
+def cluster_of_pid(site: DemoSite) -> dict[int, int]:
+    """Each process of a task worker cluster → the pid of its ``manage.py qcluster`` (a child of the script)."""
+    found = processes(site)
+    parents = {pid: parent for pid, (_command, parent) in found.items()}
+    clusters = {p for p, (command, parent) in found.items() if b"qcluster" in command and parent == site.process.pid}
     owner = {}
     for pid in parents:
         ancestor = pid
@@ -326,3 +335,17 @@ def test_a_damaged_backup_fails_the_restore_test_and_leaves_no_scratch_database(
     assert done.returncode != 0
     assert "the backup restores" not in done.stdout
     assert not scratch_exists(profile)
+
+
+def test_when_one_process_dies_the_profile_stops_the_others(profile):
+    """Last: a profile with its web server gone must not go on looking alive to its service manager."""
+    script = profile.process.pid
+    gunicorn = [
+        pid for pid, command in processes(profile).items() if command[1] == script and b"gunicorn" in command[0]
+    ]
+    assert len(gunicorn) == 1, gunicorn
+    os.kill(gunicorn[0], signal.SIGKILL)
+    profile.process.wait(timeout=40)
+    assert profile.process.returncode != 0
+    wait_until(lambda: not session_pids(script), 30, "every process of the profile stopped")
+    assert "a process exited" in profile.log()
