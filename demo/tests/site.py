@@ -39,6 +39,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def scratch_database_name(purpose: str) -> str:
+    """A database name of this test run's own: the test database's name (``DATABASE_URL``), the purpose and the
+    xdist worker, so that runs on other databases of the same server never drop it under each other."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/b2bportal").rsplit("/", 1)[1]
+    return f"{base}_{purpose}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
 def postgres_database(url: str) -> None:
     """Drop and create the database named in ``url`` on its server."""
     base, name = url.rsplit("/", 1)

@@ -37,6 +37,7 @@ from demo.tests.site import (
     postgres_database_drop,
     profile_env,
     redis_flush,
+    scratch_database_name,
     session_pids,
 )
 
@@ -75,7 +76,7 @@ print("LOST", lost.number, lost.placed_by.email)
 @pytest.fixture(scope="module")
 def profile(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("profile")
-    database_name = "b2bportal_profile_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    database_name = scratch_database_name("profile")
     site = demo_site_prepare("postgresql", workdir, database_name)
     left: list[int] = []
     try:
