@@ -104,6 +104,7 @@ def _confirmation_claim(order_id: int):
     return order, now
 
 
+@retry_when_locked
 def order_confirmations_due() -> int:
     """Send the confirmations nobody is sending: placed more than ``CONFIRMATION_SWEEP_AFTER`` ago (and within
     ``CONFIRMATION_SWEEP_WINDOW``), not sent, not claimed or claimed longer ago than the lease. The task queued on
