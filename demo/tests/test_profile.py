@@ -350,3 +350,19 @@ def test_when_one_process_dies_the_profile_stops_the_others(profile):
     assert profile.process.returncode != 0
     wait_until(lambda: not session_pids(script), 30, "every process of the profile stopped")
     assert "a process exited" in profile.log()
+
+
+@pytest.mark.parametrize(
+    ("database_url", "redis_url", "says"),
+    [
+        ("sqlite:////tmp/portal.sqlite3", REDIS_URL, "DATABASE_URL must point at PostgreSQL"),
+        ("postgres://postgres@127.0.0.1:5432/b2bportal", "", "REDIS_URL must be set"),
+    ],
+)
+def test_the_profile_refuses_to_start_without_postgresql_or_redis(database_url, redis_url, says):
+    env = {**os.environ, "PYTHON": sys.executable, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    done = subprocess.run(
+        [str(ROOT / "bin" / "portal-profile")], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert says in done.stderr
