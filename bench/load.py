@@ -33,6 +33,7 @@ import random
 import re
 import resource
 import secrets
+import shutil
 import signal
 import sys
 import tempfile
@@ -301,6 +302,7 @@ def main() -> int:
         failures = site.log_failures()
         postgres_database_drop(database_url)
         redis_flush(args.redis_url)
+        shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"\nSummary ({len(emails)} dealers, {args.duration:.0f} s each, no pause between requests):")
     print(f"   {'web':>3} {'clusters':>8} {'req/s':>7} {'orders/min':>10} {'p95 ms (all)':>12} {'errors':>6}")
