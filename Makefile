@@ -48,10 +48,14 @@ BENCH_STATEMENTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_be
 # run); BENCH_ACCOUNT_ARGS e.g. "--dealers 500 --busy 5000".
 BENCH_ACCOUNT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_account
 BENCH_ACCOUNT_ARGS ?=
+# make bench-load: the production profile under 50 signed-in dealers, its own database (dropped and created every run)
+# and Redis database 6; BENCH_LOAD_ARGS e.g. "--dealers 20 --duration 30 --configs 2x2".
+BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_load
+BENCH_LOAD_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-parasut \
-	bench-matching bench-reconciliation bench-account bench-statements \
-	postgres messages lint format clean
+	bench-matching bench-reconciliation bench-account bench-statements bench-load \
+	postgres redis messages lint format clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,13 +75,14 @@ install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
 # System packages: Debian Chromium for the browser tests, Pango for PDF rendering, gettext for
-# translations, openssl for the card provider simulator's test certificate. Installed only when missing (needs
-# root, as on this project's machines).
+# translations, openssl for the card provider simulator's test certificate, Redis for the production profile's test
+# (demo/tests/test_profile.py). Installed only when missing (needs root, as on this project's machines).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	ldconfig -p | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
@@ -102,13 +107,20 @@ postgres:
 	  echo "Starting PostgreSQL"; pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 
+# The local Redis server (127.0.0.1:6379) the production profile uses as broker and cache; started when it does not
+# answer. The profile's test uses database 5 of it (PROFILE_REDIS_URL) and empties only that one.
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  echo "Starting Redis"; redis-server --bind 127.0.0.1 --port 6379 --daemonize yes >/dev/null; \
+	  for i in $$(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; }
+
 run: install messages
 	$(RUN_ENV) $(PY) manage.py migrate --noinput -v0
 	$(RUN_ENV) $(PY) manage.py demo
 	$(RUN_ENV) $(PY) manage.py erpsync schedules --install
 	$(RUN_ENV) bin/portal-run
 
-test: install-dev system-deps messages postgres
+test: install-dev system-deps messages postgres redis
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
@@ -156,6 +168,11 @@ bench-account: install-dev postgres
 # (bench/statements.py).
 bench-statements: install-dev postgres
 	$(PY) bench/statements.py --database-url $(BENCH_STATEMENTS_DATABASE_URL) $(BENCH_STATEMENTS_ARGS)
+
+# The production profile (bin/portal-profile) under load: 50 signed-in dealers browsing, searching, adding to their
+# carts and placing orders for 60 s, with 1, 2 and 3 web workers and 1 and 2 task worker clusters (bench/load.py).
+bench-load: install-dev postgres redis
+	BENCH_LOAD_DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) $(PY) bench/load.py $(BENCH_LOAD_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

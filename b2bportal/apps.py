@@ -14,4 +14,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from b2bportal import checks  # noqa: F401  (registers the system checks)
+        from b2bportal.tasks import schedules_install
+
+        post_migrate.connect(schedules_install, sender=self, dispatch_uid="portal-schedules")

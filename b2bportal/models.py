@@ -36,3 +36,19 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class WorkerHeartbeat(models.Model):
+    """One run of the heartbeat schedule (``b2bportal.tasks.worker_heartbeat``): proof that the scheduler queued a
+    task and a worker ran it. ``/healthz`` reads the latest; runs older than a day are deleted as new ones arrive."""
+
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    ran_at = models.DateTimeField(_("ran at"), db_index=True)
+    worker = models.CharField(_("worker"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.ran_at:%Y-%m-%d %H:%M:%S} {self.worker}"

@@ -282,6 +282,8 @@ def _build_order(
         hold_reasons=_hold_reasons(script, dealer, lines, total_net + total_vat),
         erp_document_number=f"SS{placed_at:%y}-{rng.randint(1000, 99999):06d}" if reached_erp else "",
         placed_at=placed_at,
+        # History: its confirmation went out when it was placed (the portal does not send it again).
+        confirmation_sent_at=placed_at + timedelta(minutes=1),
         created_at=placed_at - timedelta(minutes=rng.randint(2, 30)),
     )
 

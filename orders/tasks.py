@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django_q.tasks import async_task
@@ -17,6 +18,14 @@ from b2bportal.database import retry_when_locked
 from orders.models import Order
 
 log = logging.getLogger(__name__)
+
+
+# The sweep (``order_confirmations_due``, every minute): confirmations not sent this long after placing are sent by
+# it, up to this many per run, for orders placed at most this long ago.
+CONFIRMATION_SWEEP_AFTER = timedelta(minutes=2)
+CONFIRMATION_SWEEP_WINDOW = timedelta(hours=48)
+CONFIRMATION_SWEEP_BATCH = 100
+CONFIRMATION_SCHEDULE = "orders:confirmations"
 
 
 def order_confirmation_queue(order_id: int) -> None:
@@ -93,6 +102,50 @@ def _confirmation_claim(order_id: int):
         order.confirmation_claimed_at = now
         order.save(update_fields=["confirmation_claimed_at", "updated_at"])
     return order, now
+
+
+@retry_when_locked
+def order_confirmations_due() -> int:
+    """Send the confirmations nobody is sending: placed more than ``CONFIRMATION_SWEEP_AFTER`` ago (and within
+    ``CONFIRMATION_SWEEP_WINDOW``), not sent, not claimed or claimed longer ago than the lease. The task queued on
+    commit normally sends them first; this catches the ones whose task was lost (the Redis broker never delivers a
+    task again, whether its worker died or its send failed). Claims keep it from sending what a worker is sending.
+    Returns how many it sent."""
+    now = timezone.now()
+    due = (
+        Order.objects.filter(
+            confirmation_sent_at=None,
+            placed_by__isnull=False,
+            placed_at__gte=now - CONFIRMATION_SWEEP_WINDOW,
+            placed_at__lte=now - CONFIRMATION_SWEEP_AFTER,
+        )
+        .filter(Q(confirmation_claimed_at=None) | Q(confirmation_claimed_at__lte=now - confirmation_lease()))
+        .exclude(placed_by__email="")
+        .order_by("placed_at", "pk")
+        .values_list("pk", flat=True)[:CONFIRMATION_SWEEP_BATCH]
+    )
+    sent = 0
+    for order_id in list(due):
+        try:
+            sent += order_confirmation_send(order_id)
+        except Exception as exc:  # its claim is given back: the next sweep tries again
+            log.warning("Order %s: the confirmation sweep could not send it: %s", order_id, exc)
+    return sent
+
+
+def schedules_install(**_kwargs) -> None:
+    """Create the confirmation sweep's schedule when missing (``post_migrate``): every minute."""
+    from django_q.models import Schedule
+
+    Schedule.objects.get_or_create(
+        name=CONFIRMATION_SCHEDULE,
+        defaults={
+            "func": "orders.tasks.order_confirmations_due",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
 
 
 def _confirmation_pdf(order, language: str) -> bytes | None:

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers load balancers before the host check, HTTPS redirect and sign-in (b2bportal/health.py).
+    "b2bportal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so static files keep their long cache; before everything that reads the request.
@@ -210,7 +212,7 @@ USE_THOUSAND_SEPARATOR = True
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "b2bportal" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -256,6 +258,10 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# /healthz (b2bportal/health.py): the worker counts as down when the heartbeat schedule (every minute) last ran longer
+# ago than this many seconds.
+B2B_HEALTH_HEARTBEAT_MAX_SECONDS = env_int("HEALTH_HEARTBEAT_MAX_SECONDS", 180)
 
 # --- Background tasks (django-q2) -----------------------------------------------------------
 # timeout: the longest a task may run; retry: when an unacknowledged task is delivered again. retry

@@ -1,11 +1,17 @@
 """The demo company served the way the README's ``make run`` serves it: a database migrated and loaded with
 ``manage.py demo`` (through the file connection), the sync schedules installed, then ``bin/portal-run`` starting
-the web server and the task worker together. The journey tests drive it in Chromium and read what it logged."""
+the web server and the task worker together. The journey tests drive it in Chromium and read what it logged.
+
+The production profile (``bin/portal-profile``: gunicorn, several task-worker clusters, Redis, production settings)
+starts on the same prepared database: ``demo_site_prepare`` then ``DemoSite.start`` with that command and
+environment (``profile_env``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
 import shlex
 import signal
 import socket
@@ -33,6 +39,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def scratch_database_name(purpose: str) -> str:
+    """A database name of this test run's own: the test database's name (``DATABASE_URL``), the purpose and the
+    xdist worker, so that runs on other databases of the same server never drop it under each other."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/b2bportal").rsplit("/", 1)[1]
+    return f"{base}_{purpose}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
 def postgres_database(url: str) -> None:
     """Drop and create the database named in ``url`` on its server."""
     base, name = url.rsplit("/", 1)
@@ -57,6 +70,8 @@ class DemoSite:
     env: dict[str, str]
     process: subprocess.Popen | None = None
     log_path: Path = field(init=False)
+    # Headers every request to the running site carries (behind a TLS proxy: X-Forwarded-Proto).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.log_path = self.workdir / "portal-run.log"
@@ -73,36 +88,44 @@ class DemoSite:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout + done.stderr
 
-    def start(self) -> None:
+    def start(self, command: str = "portal-run", env: dict[str, str] | None = None, timeout: float = 60) -> None:
+        """Run ``bin/<command>`` in a session of its own (``stop`` ends every process in it) with ``env`` (the
+        set-up environment by default) and wait until the sign-in page answers."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(ROOT / "bin" / "portal-run")],
+            [str(ROOT / "bin" / command)],
             cwd=ROOT,
-            env=self.env,
+            env=env or self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"bin/portal-run stopped:\n{self.log()}")
+                raise AssertionError(f"bin/{command} stopped:\n{self.log()}")
+            request = urllib.request.Request(f"{self.url}/accounts/login/", headers=self.headers)  # noqa: S310
             try:
-                with urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2) as answer:  # noqa: S310 (http on loopback)
+                with urllib.request.urlopen(request, timeout=2) as answer:  # noqa: S310 (http on loopback)
                     if answer.status == 200:
                         return
             except OSError:
                 time.sleep(0.3)
-        raise AssertionError(f"the demo did not answer within 60 s:\n{self.log()}")
+        raise AssertionError(f"bin/{command} did not answer within {timeout:.0f} s:\n{self.log()}")
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
+    def stop(self, sig: int = signal.SIGINT, *, group: bool = True) -> None:
+        """Ask the started command to stop (``sig`` to its whole process group, as Ctrl-C does, or with ``group``
+        off to the command alone, as a service manager does); what is still running in its session after 20 s is
+        killed."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            (os.killpg if group else os.kill)(self.process.pid, sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        session_kill(self.process.pid)
+        if self.process.poll() is None:
+            self.process.wait(timeout=10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -132,6 +155,29 @@ class DemoSite:
         raise AssertionError(f"no e-mail to {to} about {subject_part!r} within {timeout} s; sent: {subjects}")
 
 
+def session_pids(session: int) -> list[int]:
+    """Every live process in the session ``session`` (from /proc), children of children included."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[3]) == session and fields[0] != "Z":  # fields: state, ppid, pgrp, session
+            found.append(int(entry.name))
+    return found
+
+
+def session_kill(session: int) -> None:
+    """SIGKILL whatever is left in the session, even processes that moved to a process group of their own."""
+    for pid in session_pids(session):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def makefile_demo_env() -> dict[str, str]:
     """The demo company's settings as the Makefile's ``make run`` passes them (``DEMO_COMPANY_ENV``)."""
     text = (ROOT / "Makefile").read_text()
@@ -141,6 +187,13 @@ def makefile_demo_env() -> dict[str, str]:
 
 def demo_site_start(engine: str, workdir: Path, database_name: str) -> DemoSite:
     """Set up and start the demo on ``engine`` ("sqlite" or "postgresql") exactly as ``make run`` does."""
+    site = demo_site_prepare(engine, workdir, database_name)
+    site.start()
+    return site
+
+
+def demo_site_prepare(engine: str, workdir: Path, database_name: str) -> DemoSite:
+    """Set up the demo on ``engine`` ("sqlite" or "postgresql") as ``make run`` does, without starting it."""
     if engine == "sqlite":
         database_url = f"sqlite:///{workdir / 'db.sqlite3'}"
     else:
@@ -173,5 +226,82 @@ def demo_site_start(engine: str, workdir: Path, database_name: str) -> DemoSite:
     setup += site.manage("demo")
     setup += site.manage("erpsync", "schedules", "--install")
     site.log_path.write_text(setup)
-    site.start()
     return site
+
+
+# The production profile behind its TLS proxy: the proxy tells the portal the request came over HTTPS.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+
+
+def profile_env(
+    site: DemoSite, *, redis_url: str, web_workers: int = 2, clusters: int = 2, q_workers: int = 2
+) -> dict[str, str]:
+    """The environment ``bin/portal-profile`` runs the prepared demo with: production settings (a demonstration
+    site, so the sandbox card provider stays; e-mails written to files, which production allows), Redis as broker
+    and cache, static files collected into the site's folder."""
+    env = {
+        **site.env,
+        "DJANGO_SETTINGS_MODULE": "b2bportal.settings.production",
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEMO_SITE": "1",
+        "PAYMENT_DEFAULT_GATEWAY": "sandbox",
+        "REDIS_URL": redis_url,
+        "STATIC_ROOT": str(site.workdir / "static"),
+        "WEB_WORKERS": str(web_workers),
+        "CLUSTERS": str(clusters),
+        "Q_WORKERS": str(q_workers),
+        "DATABASE_CONN_MAX_AGE": "60",
+        "GUNICORN": str(Path(sys.executable).parent / "gunicorn"),
+    }
+    env.pop("AXES_ENABLED", None)  # production's sign-in lock-out stays on
+    site.headers = dict(PROXY_HEADERS)
+    return env
+
+
+def redis_flush(url: str) -> None:
+    """Empty the one Redis database ``url`` names (never the others on the server)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+DEALER_BUYERS_CODE = """
+from django.contrib.auth.hashers import make_password
+from accounts.models import User
+from dealers.models import Dealer, DealerUser
+password = make_password({password!r})
+dealers = list(Dealer.objects.filter(status=Dealer.Status.ACTIVE, credit_hold=False).order_by("code"))
+for n in range({count}):
+    user, _ = User.objects.get_or_create(
+        email=f"load{{n:03d}}@load.b2bportal.local",
+        defaults={{"full_name": f"Load Buyer {{n}}", "password": password, "language": "en"}},
+    )
+    dealer = dealers[n % len(dealers)]
+    DealerUser.objects.get_or_create(user=user, defaults={{"dealer": dealer, "role": DealerUser.Role.BUYER}})
+print(len(dealers))
+"""
+
+
+def dealer_buyers_code(count: int, password: str) -> str:
+    """``manage.py shell`` code making ``count`` buyers without an approval limit, one for each active demo dealer
+    not on credit hold in turn (a second one on a dealer when there are more buyers than dealers); it prints how many
+    dealers it used."""
+    return DEALER_BUYERS_CODE.format(count=count, password=password)
+
+
+def dealer_buyer_emails(count: int) -> list[str]:
+    return [f"load{n:03d}@load.b2bportal.local" for n in range(count)]
+
+
+def dealer_buyers_create(site: DemoSite, count: int, password: str) -> list[str]:
+    """Make the buyers of ``dealer_buyers_code``; their e-mails."""
+    output = site.manage("shell", "--no-imports", "-c", dealer_buyers_code(count, password))
+    if not int(re.findall(r"^(\d+)$", output, re.M)[-1]):
+        raise AssertionError("the demo has no active dealer")
+    return dealer_buyer_emails(count)

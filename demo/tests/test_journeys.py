@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from conftest import CHROMIUM
-from demo.tests.site import DemoSite, demo_site_start, postgres_database_drop
+from demo.tests.site import DemoSite, demo_site_start, postgres_database_drop, scratch_database_name
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "journeys"
 DEMO_PASSWORD = "demo12345!"
@@ -35,9 +34,7 @@ pytestmark = [pytest.mark.browser]
 def site(request, tmp_path_factory):
     engine = request.param
     workdir = tmp_path_factory.mktemp(f"demo-{engine}")
-    # Named after the suite's own database, so that two checkouts testing on one server never share it.
-    suite_database = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/b2bportal").rsplit("/", 1)[1]
-    database_name = f"{suite_database}_journey_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    database_name = scratch_database_name("journey")
     demo = demo_site_start(engine, workdir, database_name)
     demo.engine = engine
     demo.state = {}
