@@ -214,7 +214,10 @@ def test_dealers_ordering_at_once_reach_the_erp_once_each_and_get_one_email_each
     held = {n for n, s in placed_statuses.items() if s in ("on_hold", "awaiting_dealer_approval", "awaiting_payment")}
     jobs = wait_until(exported, 40, "every approved order's export delivered")
     assert set(jobs) == set(numbers) - held, (placed_statuses, jobs)
-    assert len(jobs) >= CONCURRENT_BUYERS // 2, placed_statuses
+    # Orders held by the placement rules (stock taken by the others at once, a dealer's exposure) are right not to go
+    # out; enough must go out for two clusters to compete over them.
+    reasons = query(profile, "SELECT number, status, hold_reasons FROM orders_order WHERE number = ANY(%s)", numbers)
+    assert len(jobs) >= 2, reasons
     assert all(attempts == 1 for _n, _s, attempts in jobs.values()), jobs
     one_job_each = query(
         profile,
@@ -222,9 +225,10 @@ def test_dealers_ordering_at_once_reach_the_erp_once_each_and_get_one_email_each
     )
     assert one_job_each == []
     outbound = profile.workdir / "erp-drop" / "outbound"
-    files = sorted(p.stem for p in (outbound / "orders").glob("*.xml"))
+    # The demo's own portal orders (an accepted quote, a recurring run) were written before; these are this test's.
+    files = sorted(p.stem for p in (outbound / "orders").glob("*.xml") if p.stem in numbers)
     assert files == sorted(jobs), files
-    assert sorted(p.stem for p in (outbound / "sent" / "orders").glob("*.xml")) == files
+    assert sorted(p.stem for p in (outbound / "sent" / "orders").glob("*.xml") if p.stem in numbers) == files
     sent_to_erp = query(
         profile, "SELECT count(*) FROM orders_order WHERE number = ANY(%s) AND status = %s", files, "sent_to_erp"
     )
