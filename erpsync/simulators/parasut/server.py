@@ -53,12 +53,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import requests
 
+from erpsync.simulators.http import LoopbackServer, SimulatorHandler
 from erpsync.simulators.parasut import spec
 from erpsync.simulators.parasut.company import Company, ParasutError, Record, invalid
 from erpsync.simulators.parasut.demo import seed_demo
@@ -103,7 +103,7 @@ class Response:
         self.content_type = content_type
 
 
-class ParasutSimulator:
+class ParasutSimulator(LoopbackServer):
     """Paraşüt's API v4 for one company on ``127.0.0.1``.
 
     Arguments a test may change: ``company_id``; ``client_id``/``client_secret`` and ``username``/``password`` (what
@@ -148,41 +148,16 @@ class ParasutSimulator:
         self.token_grants: list[str] = []  # grant types answered with a token, in order
         self._auth_lock = threading.Lock()
         self._rate_lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server_init()
         if demo:
             seed_demo(self.company)
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
 
-    def start(self) -> ParasutSimulator:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.simulator = self  # type: ignore[attr-defined]
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="parasut-simulator", daemon=True
-        )
-        self._thread.start()
-        return self
+    thread_name = "parasut-simulator"
 
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> ParasutSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[SimulatorHandler]:
+        return _Handler
 
     @property
     def root_url(self) -> str:
@@ -638,32 +613,9 @@ def _form(body: bytes) -> dict[str, str]:
     return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(SimulatorHandler):
     server_version = "nginx"
-    disable_nagle_algorithm = True
-
-    @property
-    def simulator(self) -> ParasutSimulator:
-        return self.server.simulator  # type: ignore[attr-defined]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
+    logger = logger
 
     def _serve(self, method: str) -> None:
         sim = self.simulator

@@ -50,14 +50,13 @@ import logging
 import re
 import socket
 import struct
-import threading
 import time
 import uuid
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from erpsync.simulators.http import LoopbackServer, SimulatorHandler
 from erpsync.simulators.sap_b1 import batch, odata
 from erpsync.simulators.sap_b1.clock import Clock
 from erpsync.simulators.sap_b1.company import Company
@@ -93,7 +92,7 @@ from erpsync.simulators.sap_b1.sessions import SESSION_EXPIRED_MESSAGE, Sessions
 logger = logging.getLogger(__name__)
 
 
-class SapB1Simulator(Scenario):
+class SapB1Simulator(Scenario, LoopbackServer):
     """A Service Layer on ``127.0.0.1`` (or ``host``) serving one in-memory company.
 
     Arguments a test may want to change:
@@ -150,49 +149,16 @@ class SapB1Simulator(Scenario):
         )
         self.faults = Faults()
         self.stats = Stats()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server_init()
         if items or customers:
             seed_demo(self.company, items=items, customers=customers, seed=seed)
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
 
-    def start(self) -> SapB1Simulator:
-        """Bind (a free port when ``port`` is 0) and serve from a daemon thread; returns ``self``."""
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        server.daemon_threads = True
-        server.simulator = self  # type: ignore[attr-defined]
-        self._server = server
-        self.port = server.server_address[1]
-        # A short poll interval keeps stop() (and so every test's teardown) quick.
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sap-b1-simulator", daemon=True
-        )
-        self._thread.start()
-        return self
+    thread_name = "sap-b1-simulator"
 
-    def wait(self) -> None:
-        """Block until the server stops (Ctrl-C interrupts the wait); used by ``manage.py erp_simulator``."""
-        if self._thread is not None:
-            self._thread.join()
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> SapB1Simulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[SimulatorHandler]:
+        return _Handler
 
     @property
     def base_url(self) -> str:
@@ -511,33 +477,9 @@ def parse_expand(text: str | None, type_name: str) -> list[tuple[str, str, list[
     return found
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(SimulatorHandler):
     server_version = "SAP-B1-ServiceLayer-Simulator"
-    # Headers and body go out in two writes; without TCP_NODELAY each keep-alive call waits on a delayed ACK.
-    disable_nagle_algorithm = True
-
-    @property
-    def simulator(self) -> SapB1Simulator:
-        return self.server.simulator  # type: ignore[attr-defined]
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
+    logger = logger
 
     def _serve(self, method: str) -> None:
         simulator = self.simulator
