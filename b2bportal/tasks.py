@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from b2bportal.database import retry_when_locked
 from b2bportal.models import WorkerHeartbeat
+from b2bportal.schedules import schedules_ensure
 
 HEARTBEAT_SCHEDULE = "portal:heartbeat"
 HEARTBEAT_FUNC = "b2bportal.tasks.worker_heartbeat"
@@ -35,15 +36,4 @@ def worker_heartbeat(scheduled_for: str | datetime | None = None) -> int:
 
 def schedules_install(**_kwargs) -> None:
     """Create the heartbeat schedule when missing (``post_migrate``): every minute, told the time it was due."""
-    from django_q.models import Schedule
-
-    Schedule.objects.get_or_create(
-        name=HEARTBEAT_SCHEDULE,
-        defaults={
-            "func": HEARTBEAT_FUNC,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-            "intended_date_kwarg": "scheduled_for",
-        },
-    )
+    schedules_ensure({HEARTBEAT_SCHEDULE: (HEARTBEAT_FUNC, 1)}, intended_date_kwarg="scheduled_for")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from b2bportal.schedules import schedules_ensure
 from notifications.services import notification_send, notifications_digest, notifications_retry
 
 
@@ -33,10 +34,4 @@ def notifications_digest_send() -> int:
 
 def schedules_install(**_kwargs) -> None:
     """Create the notification schedules that are missing (``post_migrate``); staff may change their timing."""
-    from django_q.models import Schedule
-
-    for name, (func, minutes) in schedules().items():
-        Schedule.objects.get_or_create(
-            name=name,
-            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
-        )
+    schedules_ensure(schedules())

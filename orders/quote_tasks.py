@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from b2bportal.schedules import schedules_ensure
 from orders.services.quotes import quotes_expire_due, quotes_remind_expiring
 
 SCHEDULES = {
@@ -23,10 +24,4 @@ def quotes_due() -> int:
 
 def schedules_install(**_kwargs) -> None:
     """Create the quote schedules that are missing (``post_migrate``); staff may change their timing."""
-    from django_q.models import Schedule
-
-    for name, (func, minutes) in SCHEDULES.items():
-        Schedule.objects.get_or_create(
-            name=name,
-            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
-        )
+    schedules_ensure(SCHEDULES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from b2bportal.schedules import schedules_ensure
 from orders.services.recurring import recurring_runs_due
 
 SCHEDULES = {
@@ -19,10 +20,4 @@ def recurring_due() -> int:
 
 def schedules_install(**_kwargs) -> None:
     """Create the recurring orders' schedule when it is missing (``post_migrate``); staff may change its timing."""
-    from django_q.models import Schedule
-
-    for name, (func, minutes) in SCHEDULES.items():
-        Schedule.objects.get_or_create(
-            name=name,
-            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
-        )
+    schedules_ensure(SCHEDULES)

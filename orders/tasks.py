@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django_q.tasks import async_task
 
 from b2bportal.database import retry_when_locked
+from b2bportal.schedules import schedules_ensure
 from orders.models import Order
 
 log = logging.getLogger(__name__)
@@ -135,17 +136,7 @@ def order_confirmations_due() -> int:
 
 def schedules_install(**_kwargs) -> None:
     """Create the confirmation sweep's schedule when missing (``post_migrate``): every minute."""
-    from django_q.models import Schedule
-
-    Schedule.objects.get_or_create(
-        name=CONFIRMATION_SCHEDULE,
-        defaults={
-            "func": "orders.tasks.order_confirmations_due",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    schedules_ensure({CONFIRMATION_SCHEDULE: ("orders.tasks.order_confirmations_due", 1)})
 
 
 def _confirmation_pdf(order, language: str) -> bytes | None:

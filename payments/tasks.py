@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from b2bportal.schedules import schedules_ensure
 from payments.matching import statement_match
 from payments.models import PaymentLink
 from payments.services import payment_check_pending, refund_check_pending
@@ -45,10 +46,4 @@ def bank_match() -> int:
 
 def schedules_install(**_kwargs) -> None:
     """Create the payments schedules that are missing (``post_migrate``); staff may change their timing."""
-    from django_q.models import Schedule
-
-    for name, (func, minutes) in SCHEDULES.items():
-        Schedule.objects.get_or_create(
-            name=name,
-            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
-        )
+    schedules_ensure(SCHEDULES)
