@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from catalog.categories import category_tree
 from catalog.forms import CatalogFilterForm
+from catalog.multi_add import multi_add_kept
 from catalog.pricing import DealerPricing
 from catalog.selectors import brand_choices, catalog_page, product_detail
 from dealers.access import dealer_required
@@ -29,6 +30,7 @@ def catalog_list(request):
             "current_category": current,
             "breadcrumb": tree.breadcrumb(filters.category_id),
             "subcategories": tree.visible_children(filters.category_id),
+            "kept_rows": multi_add_kept(request.session),
         },
     )
 

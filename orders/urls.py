@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.order_list, name="order_list"),
     path("cart/", views.cart_detail, name="cart"),
     path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/add-many/", views.cart_add_many, name="cart_add_many"),
     path("cart/lines/<int:line_id>/", views.cart_line_update, name="cart_line_update"),
     path("cart/empty/", views.cart_empty, name="cart_empty"),
     path("cart/save/", views.cart_save, name="cart_save"),

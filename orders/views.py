@@ -16,6 +16,7 @@ from b2bportal.money import format_money, format_quantity
 from b2bportal.uploads import upload_limit, upload_refused
 from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
+from catalog.multi_add import KeptRow, multi_add_keep, multi_add_rows
 from dealers.access import dealer_required
 from dealers.credit import credit_position
 from orders.checkout import checkout_guidance
@@ -296,6 +297,50 @@ def cart_add(request):
         messages.success(request, added)
     else:
         messages.warning(request, f"{added} {result.decision.message}")
+    return redirect(back)
+
+
+@require_POST
+@dealer_required
+def cart_add_many(request):
+    """The catalogue's "add selected to cart": every row with a quantity goes through the cart service on its own;
+    the rows it refuses come back on the catalogue with their quantity and reason, the others are in the cart."""
+    back = _back(request, reverse("catalog:catalog_list"))
+    rows = multi_add_rows(request.POST)
+    if not rows:
+        messages.info(request, _("Enter a quantity on the rows you want to add."))
+        return redirect(back)
+    products = Product.objects.select_related("base_unit").in_bulk([row.product_id for row in rows if row.quantity])
+    kept: dict[int, KeptRow] = {}
+    entered: dict[int, str] = {}
+    items = []
+    for row in rows:
+        product = products.get(row.product_id)
+        if row.quantity is None:
+            kept[row.product_id] = KeptRow(entered=row.entered, error=row.error)
+        elif product is None:
+            kept[row.product_id] = KeptRow(entered=row.entered, error=_("This product is not available to you."))
+        else:
+            entered[product.pk] = row.entered
+            items.append((product, row.quantity, None))
+    added = 0
+    for (product, _quantity, _unit), result in cart_lines_add(dealer_user=request.dealer_user, items=items):
+        if isinstance(result, CartRefused):
+            kept[product.pk] = KeptRow(entered=entered[product.pk], error=_refusal_text(result))
+            messages.error(request, f"{product.sku}: {_refusal_text(result)}")
+            continue
+        added += 1
+        if not result.decision.allowed:
+            messages.warning(request, f"{product.sku}: {result.decision.message}")
+    if added:
+        messages.success(request, _("%(count)s products added to your cart.") % {"count": added})
+    if kept:
+        messages.error(
+            request,
+            _("%(count)s rows were not added; their quantities are kept with the reason on each row.")
+            % {"count": len(kept)},
+        )
+    multi_add_keep(request.session, kept)
     return redirect(back)
 
 
