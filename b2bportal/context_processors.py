@@ -11,6 +11,8 @@ NAV_SECTIONS = {
     "orders:approvals": "approvals",
     "orders:quote_list": "quotes",
     "orders:quote_detail": "quotes",
+    "orders:previously_ordered": "previously_ordered",
+    "catalog:stock_alerts": "stock_alerts",
     "orders": "orders",
     "account:summary": "account",
     "dealers:statement": "account",

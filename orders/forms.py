@@ -126,6 +126,26 @@ class OrderFilterForm(forms.Form):
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class PreviouslyOrderedFilterForm(forms.Form):
+    """Search, brand and sort of the previously ordered page; an invalid value is ignored."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100, strip=True)
+    brand = forms.TypedChoiceField(label=_("Brand"), required=False, coerce=int, empty_value=None)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("recent", _("Last ordered first")), ("most", _("Most often ordered")), ("name", _("Name"))],
+    )
+
+    def __init__(self, *args, brands: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["brand"].choices = [("", _("All brands")), *brands]
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {"q": data.get("q") or "", "brand_id": data.get("brand"), "sort": data.get("sort") or "recent"}
+
+
 class QuoteRequestForm(forms.Form):
     """The note of a quote request; target prices come as ``target_<line id>`` fields beside each line."""
 

@@ -16,14 +16,24 @@ from b2bportal.money import format_money, format_quantity
 from b2bportal.uploads import upload_limit, upload_refused
 from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
+from catalog.selectors import brand_choices
 from catalog.multi_add import KeptRow, multi_add_keep, multi_add_rows
 from dealers.access import dealer_required
 from dealers.credit import credit_position
 from orders.checkout import checkout_guidance
 from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged, QuoteRefused
-from orders.forms import CartLineForm, CheckoutForm, DecisionForm, OrderFilterForm, QuickOrderForm, SaveListForm
+from orders.forms import (
+    CartLineForm,
+    CheckoutForm,
+    DecisionForm,
+    OrderFilterForm,
+    PreviouslyOrderedFilterForm,
+    QuickOrderForm,
+    SaveListForm,
+)
 from orders.hooks import payment_instructions
 from orders.models import Cart
+from orders.previously_ordered import previously_ordered_page
 from orders.pricing import cart_priced, reorder_differences
 from orders.quick_order import (
     MAX_FILE_BYTES,
@@ -48,6 +58,7 @@ from orders.services import (
     order_place,
 )
 from orders.services.cart import (
+    cart_add_previously_ordered,
     cart_clear,
     cart_from_order,
     cart_line_set_quantity,
@@ -185,6 +196,30 @@ def reorder(request, number: str):
             }
             messages.warning(request, _("%(sku)s: %(ordered)s on the earlier order, %(now)s today.") % values)
     return redirect("orders:cart")
+
+
+@dealer_required
+def previously_ordered(request):
+    """What the dealer ordered before, with the last quantity and price paid beside today's; one click re-adds."""
+    form = PreviouslyOrderedFilterForm(request.GET or None, brands=brand_choices())
+    page, rows = previously_ordered_page(
+        dealer_user=request.dealer_user, page=request.GET.get("page"), **form.filters()
+    )
+    return render(request, "orders/previously_ordered.html", {"form": form, "page": page, "rows": rows})
+
+
+@require_POST
+@dealer_required
+def previously_ordered_add(request):
+    """Re-add one product (the row's button) or the ticked ones, each with its last quantity and unit."""
+    only = request.POST.get("only")
+    chosen = [only] if only else request.POST.getlist("product")
+    product_ids = [int(pk) for pk in chosen if str(pk).isdigit()]
+    try:
+        _report_added(request, cart_add_previously_ordered(dealer_user=request.dealer_user, product_ids=product_ids))
+    except CartRefused as refused:
+        messages.error(request, refused.message)
+    return redirect(_back(request, reverse("orders:previously_ordered")))
 
 
 # -- cart --------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from catalog.pricing import DealerPricing
 from catalog.selectors import is_visible
 from orders.exceptions import CartRefused
 from orders.models import Cart, CartLine
+from orders.previously_ordered import last_ordered_items
 
 
 @dataclass(frozen=True)
@@ -182,4 +183,15 @@ def cart_from_order(*, dealer_user, order) -> list:
         if unit is not None and unit.pk == line.product.base_unit_id:
             unit = None
         items.append((line.product, line.quantity, unit))
+    return cart_lines_add(dealer_user=dealer_user, items=items)
+
+
+@transaction.atomic
+def cart_add_previously_ordered(*, dealer_user, product_ids) -> list:
+    """Add products the dealer ordered before, each with its last quantity and unit, re-priced and re-checked
+    now like any add (one refused product does not stop the others). Refuses when none of ``product_ids`` is a
+    product this dealer ordered (another dealer's history is never read)."""
+    items = last_ordered_items(dealer_user=dealer_user, product_ids=product_ids)
+    if not items:
+        raise CartRefused(_("Choose products your company ordered before."))
     return cart_lines_add(dealer_user=dealer_user, items=items)
