@@ -115,7 +115,8 @@ def previously_ordered_page(
     paged = Paginator(previously_ordered(dealer_user=dealer_user, q=q, brand_id=brand_id, sort=sort), PER_PAGE)
     page_obj = paged.get_page(page)
     entries = list(page_obj.object_list)
-    by_id = {line.pk: line for line in last_lines(dealer_user=dealer_user, line_ids=[e["last_line_id"] for e in entries])}
+    found = last_lines(dealer_user=dealer_user, line_ids=[entry["last_line_id"] for entry in entries])
+    by_id = {line.pk: line for line in found}
     lines = [by_id[e["last_line_id"]] for e in entries if e["last_line_id"] in by_id]
     products = [line.product for line in lines]
     pricing = DealerPricing(dealer_user.dealer)

@@ -16,8 +16,8 @@ from b2bportal.money import format_money, format_quantity
 from b2bportal.uploads import upload_limit, upload_refused
 from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
-from catalog.selectors import brand_choices
 from catalog.multi_add import KeptRow, multi_add_keep, multi_add_rows
+from catalog.selectors import brand_choices
 from dealers.access import dealer_required
 from dealers.credit import credit_position
 from orders.checkout import checkout_guidance

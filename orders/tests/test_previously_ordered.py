@@ -52,9 +52,7 @@ def priced(shop, sku, price="100", **kwargs):
 
 
 def ordered(dealer, product, *, quantity="10", price="90", days_ago=1, status=OrderStatus.APPROVED, **kwargs):
-    order = OrderFactory(
-        dealer=dealer, status=status, placed_at=timezone.now() - dt.timedelta(days=days_ago), **kwargs
-    )
+    order = OrderFactory(dealer=dealer, status=status, placed_at=timezone.now() - dt.timedelta(days=days_ago), **kwargs)
     return OrderLineFactory(order=order, product=product, quantity=D(quantity), unit_price_net=D(price))
 
 
@@ -158,9 +156,7 @@ def test_a_refused_product_does_not_stop_the_others(dealer_client, shop):
     good, gone = priced(shop, "GOOD"), ProductFactory(sku="GONE")
     ordered(shop, good, quantity="1")
     ordered(shop, gone, quantity="1")
-    response = dealer_client.post(
-        ADD, {"product": [good.pk, gone.pk]}, HTTP_ACCEPT_LANGUAGE="en", follow=True
-    )
+    response = dealer_client.post(ADD, {"product": [good.pk, gone.pk]}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert in_cart(dealer_client.dealer_user) == {("GOOD", None): D("1")}
     assert "GONE: This product is not available to you." in response.content.decode()
 
