@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,9 +8,11 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalogue")
 
     def ready(self) -> None:
+        from catalog import notifications  # noqa: F401  (notification kinds)
         from catalog.categories import category_tree_forget
         from catalog.models import Brand, Category, Unit
         from catalog.selectors import brand_choices_forget
+        from catalog.stock_alert_tasks import schedules_install
         from catalog.units import units_forget
 
         # Bulk writes (queryset.update, bulk_create) send no signals: importers call category_tree_forget().
@@ -20,3 +22,4 @@ class CatalogConfig(AppConfig):
         post_delete.connect(brand_choices_forget, sender=Brand, dispatch_uid="catalog-brands-delete")
         post_save.connect(units_forget, sender=Unit, dispatch_uid="catalog-units-save")
         post_delete.connect(units_forget, sender=Unit, dispatch_uid="catalog-units-delete")
+        post_migrate.connect(schedules_install, sender=self, dispatch_uid="catalog-stock-alert-schedules")

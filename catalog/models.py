@@ -419,3 +419,34 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate_date}: {self.rate} {settings.B2B_BASE_CURRENCY}"
+
+
+class StockAlert(models.Model):
+    """A user's request to be told when an out-of-stock product can be ordered again. One per user and product:
+    asking again after being told reopens the same row (``requested_at`` moves on, ``notified_at`` empties).
+    ``notified_at`` set means told, and closed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="stock_alerts"
+    )
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="stock_alerts"
+    )
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(_("asked at"))
+    notified_at = models.DateTimeField(_("told at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("back-in-stock alert")
+        verbose_name_plural = _("back-in-stock alerts")
+        constraints = [models.UniqueConstraint(fields=["user", "product"], name="stock_alert_unique_user_product")]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(notified_at__isnull=True), name="stock_alert_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.product_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.notified_at is None

@@ -6,5 +6,8 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.catalog_list, name="catalog_list"),
+    path("alerts/", views.stock_alerts, name="stock_alerts"),
+    path("alerts/new/", views.stock_alert_create, name="stock_alert_create"),
+    path("alerts/<int:alert_id>/remove/", views.stock_alert_remove, name="stock_alert_cancel"),
     path("p/<path:sku>/", views.product_page, name="product_detail"),
 ]

@@ -1,11 +1,25 @@
 from django.conf import settings
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from catalog.availability import StockStatus
 from catalog.categories import category_tree
 from catalog.forms import CatalogFilterForm
+from catalog.models import Product
 from catalog.multi_add import multi_add_kept
 from catalog.pricing import DealerPricing
 from catalog.selectors import brand_choices, catalog_page, product_detail
+from catalog.stock_alerts import (
+    StockAlertRefused,
+    open_alert_product_ids,
+    stock_alert_cancel,
+    stock_alert_subscribe,
+    stock_alerts_for,
+)
 from dealers.access import dealer_required
 
 
@@ -31,6 +45,7 @@ def catalog_list(request):
             "breadcrumb": tree.breadcrumb(filters.category_id),
             "subcategories": tree.visible_children(filters.category_id),
             "kept_rows": multi_add_kept(request.session),
+            "alerted": _alerted(request, page.rows),
         },
     )
 
@@ -38,4 +53,52 @@ def catalog_list(request):
 @dealer_required
 def product_page(request, sku: str):
     detail = product_detail(pricing=DealerPricing(request.dealer_user.dealer), sku=sku)
-    return render(request, "catalog/product_detail.html", {"detail": detail, "product": detail.product})
+    context = {"detail": detail, "product": detail.product, "alerted": _alerted(request, [detail])}
+    return render(request, "catalog/product_detail.html", context)
+
+
+def _alerted(request, rows) -> set[int]:
+    """The out-of-stock products among ``rows`` the user already asked about (no query when none is out)."""
+    out = [row.product.pk for row in rows if row.availability.status == StockStatus.OUT]
+    return open_alert_product_ids(request.dealer_user, out)
+
+
+def _back(request, default: str) -> str:
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return back
+    return default
+
+
+@require_POST
+@dealer_required
+def stock_alert_create(request):
+    """ "Tell me when it is back" on an out-of-stock product of the list or the product page."""
+    product_id = request.POST.get("product", "")
+    product = (
+        Product.objects.select_related("base_unit").filter(pk=product_id).first() if product_id.isdigit() else None
+    )
+    try:
+        if product is None:
+            raise StockAlertRefused(_("This product is not available to you."))
+        stock_alert_subscribe(dealer_user=request.dealer_user, product=product)
+        messages.success(request, _("%(sku)s: we will tell you when it is back in stock.") % {"sku": product.sku})
+    except StockAlertRefused as refused:
+        messages.error(request, refused.message)
+    return redirect(_back(request, reverse("catalog:stock_alerts")))
+
+
+@dealer_required
+def stock_alerts(request):
+    return render(request, "catalog/stock_alerts.html", {"alerts": stock_alerts_for(request.dealer_user)})
+
+
+@require_POST
+@dealer_required
+def stock_alert_remove(request, alert_id: int):
+    try:
+        stock_alert_cancel(dealer_user=request.dealer_user, alert_id=alert_id)
+        messages.success(request, _("The stock alert is removed."))
+    except StockAlertRefused as refused:
+        messages.error(request, refused.message)
+    return redirect("catalog:stock_alerts")

@@ -39,6 +39,7 @@ DEALER_PATHS: dict[str, str] = {
     "payments.paymentlink": "dealer",
     "payments.allocation": "dealer",
     "catalog.dealeragreement": "dealer",
+    "catalog.stockalert": "dealer",
 }
 
 
