@@ -54,7 +54,7 @@ def multi_add_rows(data) -> list[MultiAddRow]:
         if quantity is not None and quantity == 0:
             continue
         if quantity is None or not quantity.is_finite() or quantity < 0 or quantity >= Decimal("1e10"):
-            rows.append(MultiAddRow(product_id, entered, None, _("Enter a quantity above zero.")))
+            rows.append(MultiAddRow(product_id, entered, None, _("Enter a number above zero.")))
         else:
             rows.append(MultiAddRow(product_id, entered, quantity))
     rows.sort(key=lambda row: row.product_id)

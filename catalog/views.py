@@ -73,7 +73,7 @@ def _back(request, default: str) -> str:
 @require_POST
 @dealer_required
 def stock_alert_create(request):
-    """ "Tell me when it is back" on an out-of-stock product of the list or the product page."""
+    """The button "tell me when it is back" of an out-of-stock product, on the list or the product page."""
     product_id = request.POST.get("product", "")
     product = (
         Product.objects.select_related("base_unit").filter(pk=product_id).first() if product_id.isdigit() else None

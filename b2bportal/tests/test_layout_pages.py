@@ -32,6 +32,8 @@ ACTIVE = re.compile(r'class="nav__link is-active">([^<]+)<')
         ("dealers:document_list", [], "Documents"),
         ("payments:account_pay", [], "Payments"),
         ("dealers:address_list", [], "Addresses"),
+        ("orders:previously_ordered", [], "Previously ordered"),
+        ("catalog:stock_alerts", [], "Stock alerts"),
     ],
 )
 def test_one_menu_entry_is_lit_on_each_page(dealer_client, url_name, args, entry):

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from catalog.tests.factories import ProductFactory
 from dealers.models import DealerAddress, DealerDocument, DealerInvitation, DealerUser
 from notifications.kinds import all_kinds
 from notifications.models import Notification
@@ -41,6 +42,7 @@ PHRASES = {
     "address_decided": ("Önerdiğiniz teslimat adresi onaylandı", "The delivery address you proposed was approved"),
     "recurring_placed": ("bugünkü fiyatlarla yeniden sipariş edildi", "was ordered again as scheduled"),
     "recurring_skipped": ("Bayi kredi blokajında: overdue", "Dealer on credit hold: overdue"),
+    "stock_back": ("yeniden stokta ve sipariş edilebilir", "is back in stock and can be ordered again"),
 }
 
 
@@ -80,9 +82,12 @@ def params():
         outcome="skipped",
         reasons=[{"rule": "credit_hold", "passed": False, "action": "block", "details": {"reason": "overdue"}}],
     )
+    product = ProductFactory(sku="KBL-9", name="Kablo", name_en="Cable")
+    back = {"product_id": product.pk, "sku": product.sku, "name": product.name, "name_en": product.name_en}
     return {
         "order": order,
         "by_kind": {
+            "stock_back": back,
             "quote_sent": on_quote,
             "quote_accepted": on_quote,
             "quote_declined": on_quote,
