@@ -21,6 +21,7 @@ from catalog.models import (
     PriceListItem,
     Product,
     ProductUnit,
+    StockAlert,
     StockLevel,
     Unit,
     Warehouse,
@@ -137,6 +138,17 @@ class StockLevelAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_filter = ("warehouse",)
     search_fields = ("product__sku",)
     list_select_related = ("product", "warehouse")
+    show_full_result_count = False
+
+
+@admin.register(StockAlert)
+class StockAlertAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Who waits for which product to return; written only by the users' requests and the alerts task."""
+
+    list_display = ("product", "user", "dealer", "requested_at", "notified_at")
+    list_filter = (("notified_at", admin.EmptyFieldListFilter),)
+    search_fields = ("product__sku", "user__email", "dealer__code")
+    list_select_related = ("product", "user", "dealer")
     show_full_result_count = False
 
 

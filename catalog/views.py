@@ -45,7 +45,6 @@ def catalog_list(request):
             "breadcrumb": tree.breadcrumb(filters.category_id),
             "subcategories": tree.visible_children(filters.category_id),
             "kept_rows": multi_add_kept(request.session),
-            "alerted": _alerted(request, page.rows),
         },
     )
 
@@ -58,7 +57,9 @@ def product_page(request, sku: str):
 
 
 def _alerted(request, rows) -> set[int]:
-    """The out-of-stock products among ``rows`` the user already asked about (no query when none is out)."""
+    """The out-of-stock products among ``rows`` the user already asked about (no query when none is out). The
+    catalogue list does not ask: its rows always offer the button (asking twice keeps one alert), so the list
+    costs no query more."""
     out = [row.product.pk for row in rows if row.availability.status == StockStatus.OUT]
     return open_alert_product_ids(request.dealer_user, out)
 

@@ -36,6 +36,7 @@ from demo.portal_settings import Known, apply_portal_settings, load_exchange_rat
 from demo.quotes import load_quotes
 from demo.recurring import load_recurring
 from demo.rows import Context, ids
+from demo.stock_alerts import load_stock_alerts
 from demo.users import DemoLogin, load_users
 from erpsync.models import SyncRun
 from orders.models import Order, OrderLine, OrderStatusChange, Quote, RecurringOrder
@@ -82,6 +83,7 @@ def demo_load(*, stdout: TextIO | None = None, drop_folder: Path | None = None) 
         load_orders(ctx, plan, dealer_ids, user_ids)
         load_quotes(ctx)
         load_recurring(ctx)
+        load_stock_alerts(ctx)
     totals = counts()
     created = Counter({label: totals[label] - before[label] for label in totals if totals[label] > before[label]})
     return DemoSummary(

@@ -68,14 +68,15 @@ def test_the_list_row_and_product_page_offer_the_alert_on_out_of_stock_products_
     )
 
 
-def test_asking_from_the_list_sets_one_alert_and_the_row_says_so(dealer_client, shop, out):
+def test_asking_from_the_list_sets_one_alert_and_the_product_page_says_so(dealer_client, shop, out):
     for _ in range(2):
         response = dealer_client.post(
             NEW, {"product": out.pk, "next": "/catalog/"}, HTTP_ACCEPT_LANGUAGE="en", follow=True
         )
     assert response.redirect_chain[-1][0] == "/catalog/"
+    assert "OUT-1: we will tell you when it is back in stock." in response.content.decode()
     assert StockAlert.objects.filter(user=dealer_client.dealer_user.user, product=out, notified_at=None).count() == 1
-    html = response.content.decode()
+    html = dealer_client.get(reverse("catalog:product_detail", args=["OUT-1"])).content.decode()
     assert 'data-testid="stock-alert-set"' in html and 'data-testid="stock-alert"' not in html
 
 

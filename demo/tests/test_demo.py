@@ -29,6 +29,7 @@ from catalog.models import (
     PriceListItem,
     Product,
     ProductUnit,
+    StockAlert,
     StockLevel,
     Warehouse,
 )
@@ -359,6 +360,19 @@ def test_the_demo_has_a_weekly_recurring_list_that_ran_through_placement(output)
     client.force_login(recurring.owner)
     page = client.get(f"/orders/recurring/{recurring.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert run.order.number in page and "Next order on" in page
+
+
+def test_the_demo_buyer_has_a_stock_alert_and_a_previously_ordered_list(output):
+    alert = StockAlert.objects.select_related("user", "product").get()
+    assert alert.user.email == "buyer@demo.b2bportal.local" and alert.is_open
+    client = Client()
+    client.force_login(alert.user)
+    alerts = client.get("/catalog/alerts/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert alert.product.sku in alerts and "Waiting for stock" in alerts
+    history = client.get("/orders/previously-ordered/", HTTP_ACCEPT_LANGUAGE="en")
+    assert history.status_code == 200 and history.context["rows"]
+    run_demo()
+    assert StockAlert.objects.count() == 1
 
 
 def test_the_approval_queue_finds_the_demo_orders_by_reason(output):
