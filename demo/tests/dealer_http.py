@@ -63,6 +63,10 @@ class FormParser(HTMLParser):
         if not self.forms:
             return
         form = self.forms[-1]
+        if a.get("form"):  # a field placed outside its form, tied to it by id (the catalogue's multi-row add)
+            form = next((f for f in self.forms if f.attrs.get("id") == a["form"]), None)
+            if form is None:
+                return
         name = a.get("name")
         if tag == "input" and name:
             kind = a.get("type", "text").lower()
