@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from catalog.models import Product
 from catalog.tests.factories import PriceListFactory, PriceListItemFactory, ProductFactory, StockLevelFactory
 from dealers.models import DealerUser
 from dealers.tests.factories import DealerFactory, DealerUserFactory
 from orders.models import CartLine
+from orders.status import OrderStatus
+from orders.tests.factories import OrderFactory, OrderLineFactory
 from orders.tests.test_browser import sign_in
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -61,3 +64,28 @@ def test_a_buyer_adds_several_rows_with_one_click(shelf, portal_server, browser_
     lines = {line.product.sku: line.quantity for line in CartLine.objects.select_related("product")}
     assert lines == {"KBL-1": D("3"), "KBL-2": D("5")}
     page.screenshot(path=str(ARTIFACTS / "multi-add-cart-tr.png"), full_page=True)
+
+
+@pytest.fixture
+def history(shelf):
+    order = OrderFactory(dealer=shelf.dealer, status=OrderStatus.INVOICED)
+    for sku, quantity in (("KBL-1", "6"), ("KBL-3", "20")):
+        OrderLineFactory(order=order, product=Product.objects.get(sku=sku), quantity=D(quantity))
+    return order
+
+
+def test_a_buyer_re_adds_ticked_products_from_the_previously_ordered_page(shelf, history, portal_server, browser_page):
+    page = browser_page
+    base = portal_server.url
+    sign_in(page, f"{base}/orders/previously-ordered/", shelf.user.email)
+    page.wait_for_url(f"{base}/orders/previously-ordered/")
+    rows = page.locator("[data-testid=previously-ordered-row]")
+    assert rows.count() == 2
+    for sku in ("KBL-1", "KBL-3"):
+        page.locator(f"[data-testid=previously-ordered-row][data-sku='{sku}'] input[type=checkbox]").check()
+    page.screenshot(path=str(ARTIFACTS / "previously-ordered-tr.png"), full_page=True)
+    page.click("[data-testid=re-add-selected]")
+    page.wait_for_url(f"{base}/orders/previously-ordered/")
+    assert "Sepetinize 2 satır eklendi." in page.locator("main").inner_text()
+    lines = {line.product.sku: line.quantity for line in CartLine.objects.select_related("product")}
+    assert lines == {"KBL-1": D("6"), "KBL-3": D("20")}
