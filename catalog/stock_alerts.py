@@ -68,7 +68,8 @@ def open_alert_product_ids(dealer_user, product_ids: Iterable[int]) -> set[int]:
 @transaction.atomic
 def stock_alert_subscribe(*, dealer_user, product: Product) -> StockAlert:
     """Ask to be told when ``product`` is back. Refuses a product not in the dealer's catalogue and one that is
-    not out of stock now; asking twice keeps one open alert, asking after being told opens it again."""
+    not out of stock now; asking twice keeps one open alert, asking after being told (or for another dealer the
+    user has moved to) opens it again."""
     pricing = DealerPricing(dealer_user.dealer)
     if not is_visible(pricing=pricing, product=product):
         raise StockAlertRefused(_("This product is not available to you."))
@@ -81,7 +82,7 @@ def stock_alert_subscribe(*, dealer_user, product: Product) -> StockAlert:
             alert, created = StockAlert.objects.get_or_create(user=dealer_user.user, product=product, defaults=values)
     except IntegrityError:  # the same user asked at the same moment in another tab
         alert, created = StockAlert.objects.get(user=dealer_user.user, product=product), False
-    if not created and alert.notified_at is not None:
+    if not created and (alert.notified_at is not None or alert.dealer_id != dealer_user.dealer_id):
         alert = StockAlert.objects.select_for_update().get(pk=alert.pk)
         for name, value in values.items():
             setattr(alert, name, value)

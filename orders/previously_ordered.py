@@ -71,7 +71,7 @@ def previously_ordered(
         "name": ("name", "pk"),
         "most": ("-times", F("last_at").desc(nulls_last=True), "-pk"),
     }[sort if sort in SORTS else "recent"]
-    return products.order_by(*order).values("pk", "times", "last_line_id")
+    return products.order_by(*order).values("pk", "last_at", "times", "last_line_id")
 
 
 @dataclass

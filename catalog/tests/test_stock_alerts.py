@@ -249,3 +249,20 @@ def test_many_alerts_are_checked_in_batches(dealer_user):
 
 def test_the_schedule_is_installed_by_migrate():
     assert Schedule.objects.filter(name__in=list(SCHEDULES), func=SCHEDULES["catalog:stock-alerts"][0]).count() == 1
+
+
+def test_a_user_who_moved_to_another_dealer_is_told_only_after_asking_there(dealer_user):
+    shared = PriceListFactory()
+    dealer_user.dealer.price_list = shared
+    dealer_user.dealer.save()
+    product = priced(shared, "MOVED")
+    stock_alert_subscribe(dealer_user=dealer_user, product=product)
+    dealer_user.dealer = DealerFactory(price_list=shared)
+    dealer_user.save()
+    restock(product)
+    assert stock_alerts_check() == 0  # asked for the former dealer
+    restock(product, "0")
+    stock_alert_subscribe(dealer_user=dealer_user, product=product)
+    restock(product)
+    assert stock_alerts_check() == 1
+    assert StockAlert.objects.get().dealer_id == dealer_user.dealer_id
