@@ -18,6 +18,11 @@ from b2bportal.text import search_key, search_key_expression, search_key_sql
 from catalog.models import ProductUnit
 
 MAX_TERMS = 8
+# Instant search (``catalog/suggestions.py``): suggestions shown while typing, from this many characters on; a
+# query longer than the catalogue form accepts gets none (the search page reports it).
+SUGGEST_LIMIT = 8
+SUGGEST_MIN_LENGTH = 2
+MAX_QUERY_LENGTH = 100
 
 # The indexed expression; migration 0004 builds the index from exactly this SQL.
 SEARCH_DOCUMENT_SQL = search_key_sql(
@@ -28,6 +33,15 @@ SEARCH_DOCUMENT_SQL = search_key_sql(
 
 def search_terms(query: str) -> list[str]:
     return [term for term in search_key(query).split() if term][:MAX_TERMS]
+
+
+def suggestion_query(query: str) -> str | None:
+    """``query`` trimmed, when worth suggesting for: at least ``SUGGEST_MIN_LENGTH`` characters, at most
+    ``MAX_QUERY_LENGTH``, with a word to search; otherwise None."""
+    query = " ".join(query.split())
+    if not SUGGEST_MIN_LENGTH <= len(query) <= MAX_QUERY_LENGTH or not search_terms(query):
+        return None
+    return query
 
 
 def _like_pattern(term: str) -> str:
