@@ -1,10 +1,10 @@
 """Instant search: the first few products of a search while the dealer types, and the size of a search's result.
 
-Suggestions are the first rows of the catalogue search page itself (``catalog_products`` with the query, in its
-"best match" order): the same products a dealer may see there (``visible_products``: active, in a visible
-category, priced when unpriced products are hidden), found by the one search (``catalog/search.py``), priced by
-``catalog/pricing.py`` and with availability from ``catalog/availability.py``. The query count does not depend on
-the number of suggestions: the products, their count, their prices and their stock are one query each.
+Suggestions are the best matches of the catalogue search (``catalog/search.py``: ``product_suggestions`` picks
+them from ``product_search``'s matches) among the products the dealer may see on the catalogue list
+(``visible_products``: active, in a visible category, priced when unpriced products are hidden), priced by
+``catalog/pricing.py``, with availability from ``catalog/availability.py``. The query count does not depend on the
+number of suggestions: the products, their count, their prices and their stock are one query each.
 
 Counting every match of a two-letter query in a large catalogue costs more than the suggestions themselves, so
 counts stop at ``COUNT_CAP`` and are shown as "1,000+".
@@ -16,13 +16,15 @@ import math
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import translation
 
 from catalog.availability import Availability, availability_for_products
 from catalog.models import Product
 from catalog.prices import PriceResult
 from catalog.pricing import DealerPricing
-from catalog.search import SUGGEST_LIMIT, suggestion_query
-from catalog.selectors import CatalogFilters, catalog_products
+from catalog.search import SUGGEST_LIMIT, product_search, ranked_matches, search_transaction, suggestion_query
+from catalog.search import product_suggestions as search_suggestions
+from catalog.selectors import CatalogFilters, catalog_products, visible_products
 
 COUNT_CAP = 1000
 # Page links on either side of the current page; the first and last page are always linked.
@@ -59,7 +61,7 @@ class ResultCount:
 
 def result_count(queryset: QuerySet) -> ResultCount:
     """The rows of ``queryset`` counted up to ``COUNT_CAP`` (the database stops reading after one more)."""
-    found = queryset.order_by()[: COUNT_CAP + 1].count()
+    found = queryset.select_related(None).order_by().values("pk")[: COUNT_CAP + 1].count()
     return ResultCount(total=min(found, COUNT_CAP), capped=found > COUNT_CAP)
 
 
@@ -89,9 +91,18 @@ def product_suggestions(*, pricing: DealerPricing, query: str, limit: int = SUGG
     query = suggestion_query(query)
     if query is None:
         return None
-    products = catalog_products(pricing=pricing, filters=CatalogFilters(q=query))
-    rows = list(products[:limit])
-    count = result_count(products) if rows else ResultCount(total=0)
+    visible = visible_products(pricing=pricing)
+    name_field = "name_en" if (translation.get_language() or "").startswith("en") else "name"
+    with search_transaction(visible.db):
+        count = result_count(product_search(visible, query))
+        rows = []
+        if count.total:
+            rows = list(
+                search_suggestions(visible, query, limit=limit, name_field=name_field).select_related("base_unit")
+            )
+        if len(rows) < min(limit, count.total):
+            # Most of the catalogue's first matches are not offered to this dealer: rank all of theirs.
+            rows = list(ranked_matches(visible, query, name_field=name_field).select_related("base_unit")[:limit])
     pricing.prime(rows)
     stock = availability_for_products(rows)
     return Suggestions(
