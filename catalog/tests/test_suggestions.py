@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
+from catalog import search as search_module
 from catalog import suggestions as suggestions_module
 from catalog.models import DealerAgreement, Product
 from catalog.search import MAX_QUERY_LENGTH, SUGGEST_LIMIT, suggestion_query
@@ -419,3 +420,28 @@ def test_suggestions_and_counts_on_sqlite(tmp_path):
         "count": 2,
         "same_queries": True,
     }
+
+
+def test_a_dealer_offered_few_of_the_first_matches_still_gets_its_own(dealer_client, shop, monkeypatch):
+    """Candidates come from all products; when most of them are not offered to this dealer, all matches are ranked."""
+    monkeypatch.setattr(search_module, "CANDIDATES", 1)
+    for n in range(SUGGEST_LIMIT + 2):
+        ProductFactory(sku=f"VD-A{n:02d}", name=f"Vida A{n:02d}", name_en=f"Screw A{n:02d}")  # not priced for them
+    listed(shop, sku="VD-Y1", name="Vida Y1", name_en="Screw Y1")
+    listed(shop, sku="VD-Z1", name="Vida Z1", name_en="Screw Z1")
+    response = dealer_client.get(URL, {"q": "vida"})
+    assert [row.product.sku for row in response.context["suggestions"].rows] == ["VD-Y1", "VD-Z1"]
+    assert response.context["suggestions"].count == ResultCount(total=2)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the indexes exist on PostgreSQL only")
+def test_suggestion_candidates_are_read_from_the_sku_prefix_and_trigram_indexes(shop):
+    listed(shop, sku="KBL-1", name="Kablo")
+    queryset = search_module.product_suggestions(Product.objects.filter(status="active"), "kbl-1 kablo", limit=8)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = queryset.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "product_sku_search_key_idx" in plan and "product_search_trgm_idx" in plan, plan
+    assert [p.sku for p in queryset] == ["KBL-1"]
