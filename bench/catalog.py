@@ -713,6 +713,7 @@ def typed_queries(rng: random.Random, count: int = 60) -> dict[str, list[str]]:
     words = [w for _sku, name, _en, _b in rows for w in name.split() if len(w) >= 4 and w.isalpha()]
     words_en = [w for _sku, _name, en, _b in rows for w in en.split() if len(w) >= 4 and w.isalpha()]
     turkish = [w for w in words if not w.isascii()]
+    names = [name for _sku, name, _en, _b in rows if len(name.split()) >= 2]
     pack_barcodes = list(ProductUnit.objects.exclude(barcode="").values_list("barcode", flat=True)[:2000])
 
     def pick(values):
@@ -722,7 +723,7 @@ def typed_queries(rng: random.Random, count: int = 60) -> dict[str, list[str]]:
         "2 letters of a name": [w[:2].lower() for w in pick(words)],
         "3 letters of a name": [w[:3].lower() for w in pick(words + words_en)],
         "a whole word": [w.lower() for w in pick(words + words_en)],
-        "two words": [f"{a[:4]} {b[:3]}".lower() for a, b in zip(pick(words), pick(words), strict=True)],
+        "two words of a name": [" ".join(w[:4] for w in rng.sample(name.split(), 2)).lower() for name in pick(names)],
         "Turkish letters, as written": [w[: rng.randint(3, len(w))].lower() for w in pick(turkish)],
         "Turkish letters, typed plain": [word_key(w[: rng.randint(3, len(w))]) for w in pick(turkish)],
         "start of a SKU": [sku[: rng.randint(5, 8)] for sku, *_rest in pick(rows)],

@@ -192,10 +192,11 @@ def product_suggestions(queryset: QuerySet, query: str, *, limit: int, name_fiel
     every match before sorting. Candidates are therefore taken from all products, in index order, stopping early:
     the first ``CANDIDATES × limit`` whose folded SKU starts with the query (the SKU-prefix index, which holds the
     products of rank 0 and 1), those whose barcode or a pack's barcode is the query, and the first
-    ``CANDIDATES × limit`` matches by ``name_field`` (the name index while matches are many, the trigram index
-    when they are few). Only they are checked against ``queryset`` and ranked. When this gives ``limit`` products,
-    they are those ``ranked_matches`` gives; when it gives fewer than ``queryset`` has matches (most of the first
-    matches are not in ``queryset``), the caller asks ``ranked_matches``. SQLite ranks all matches."""
+    ``CANDIDATES × limit`` matches by ``name_field`` (for words of three letters or more the trigram index finds
+    all matches and they are sorted; for shorter ones, whose matches are many, the name index is walked). Only
+    they are checked against ``queryset`` and ranked. When this gives ``limit`` products, they are those
+    ``ranked_matches`` gives; when it gives fewer than ``queryset`` has matches (most of the first matches are not
+    in ``queryset``), the caller asks ``ranked_matches``. SQLite ranks all matches."""
     if connections[queryset.db].vendor != "postgresql":
         return ranked_matches(queryset, query, name_field=name_field)[:limit]
     exact = query.strip()
@@ -203,7 +204,14 @@ def product_suggestions(queryset: QuerySet, query: str, *, limit: int, name_fiel
     every = queryset.model._default_manager.all()
     sku_prefix = _Match(_Folded("sku"), f"{_escape_like(search_key(exact))}%")
     by_code = every.filter(sku_prefix).order_by(_Folded("sku")).values("pk")[: CANDIDATES * limit]
-    by_name = _search(every, query, pack_ids).order_by(name_field, "sku").values("pk")[: CANDIDATES * limit]
+    name_order = F(name_field)
+    if all(len(term) >= TRIGRAM for term in search_terms(query)):
+        # The trigram index finds every match of such words, and sorting them costs as much as there are matches.
+        # Walking the name index instead, which PostgreSQL prefers when it expects many matches, reads far past
+        # matches that sit together late in name order ("Beton Katkısı …"): thousands of rows for 32. Sorting by
+        # the name as an expression (`|| ''`) keeps that index out of the plan.
+        name_order = Concat(F(name_field), Value(""), output_field=CharField())
+    by_name = _search(every, query, pack_ids).order_by(name_order, "sku").values("pk")[: CANDIDATES * limit]
     candidates = by_code.union(by_name, all=True)
     if _looks_like_a_barcode(exact):
         candidates = candidates.union(every.filter(Q(barcode=exact) | Q(pk__in=pack_ids)).values("pk"), all=True)

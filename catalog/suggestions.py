@@ -97,9 +97,8 @@ def product_suggestions(*, pricing: DealerPricing, query: str, limit: int = SUGG
         count = result_count(product_search(visible, query))
         rows = []
         if count.total:
-            rows = list(
-                search_suggestions(visible, query, limit=limit, name_field=name_field).select_related("base_unit")
-            )
+            found = search_suggestions(visible, query, limit=limit, name_field=name_field)
+            rows = list(found.select_related("base_unit"))
         if len(rows) < min(limit, count.total):
             # Most of the catalogue's first matches are not offered to this dealer: rank all of theirs.
             rows = list(ranked_matches(visible, query, name_field=name_field).select_related("base_unit")[:limit])
