@@ -13,8 +13,10 @@ the rows are read in the page's order and the reading stops when the page is ful
 
 Instant search (``product_suggestions``) needs the best few matches quickly, not all of them sorted: it takes the
 first products by folded SKU from the SKU-prefix index (``0009_product_sku_search_key``; the query typed as a SKU,
-exact first), the first by name from the name index, and ranks those few. Both are subsets of what
-``product_search`` finds, so the suggestions are always among the search page's results.
+exact first) and the first matches by name (sorted from the trigram index, or for one- and two-letter words read
+along the name index), then checks and ranks only those few. Both are subsets of what ``product_search`` finds, so
+the suggestions are always among the search page's results. Its queries run with JIT compilation off
+(``search_transaction``): PostgreSQL cannot see that they stop early and would compile them for longer than they run.
 """
 
 from __future__ import annotations

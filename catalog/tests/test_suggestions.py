@@ -445,3 +445,16 @@ def test_suggestion_candidates_are_read_from_the_sku_prefix_and_trigram_indexes(
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "product_sku_search_key_idx" in plan and "product_search_trgm_idx" in plan, plan
     assert [p.sku for p in queryset] == ["KBL-1"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT compilation is PostgreSQL's")
+def test_instant_search_queries_run_without_jit_and_leave_the_setting_as_it_was(db):
+    def jit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    before = jit()
+    with search_module.search_transaction(connection.alias):
+        assert jit() == "off"
+    assert jit() == before
