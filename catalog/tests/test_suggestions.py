@@ -448,7 +448,10 @@ def test_suggestion_candidates_are_read_from_the_sku_prefix_and_trigram_indexes(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT compilation is PostgreSQL's")
-def test_instant_search_queries_run_without_jit_and_leave_the_setting_as_it_was(db):
+@pytest.mark.django_db(transaction=True)
+def test_instant_search_queries_run_without_jit_and_leave_the_setting_as_it_was():
+    """SET LOCAL ends with the transaction: here the search's own (a request is not one transaction)."""
+
     def jit():
         with connection.cursor() as cursor:
             cursor.execute("SHOW jit")
