@@ -53,7 +53,7 @@ BENCH_ACCOUNT_ARGS ?=
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_load
 BENCH_LOAD_ARGS ?=
 
-.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-orders bench-sync bench-sap-b1 bench-parasut \
+.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut \
 	bench-matching bench-reconciliation bench-account bench-statements bench-load \
 	postgres redis messages lint format clean
 
@@ -130,6 +130,10 @@ test: install-dev system-deps messages postgres redis
 # Queries per page and server time of the dealer catalogue, in-process and under load (bench/catalog.py).
 bench-catalog: install-dev bench-deps postgres
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/catalog.py $(BENCH_ARGS)
+
+# Instant search (the catalogue's suggestions while typing) on the benchmark catalogue (bench/catalog.py --suggest).
+bench-search: install-dev postgres
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/catalog.py --suggest --skip-load $(BENCH_ARGS)
 
 # Throughput, latency and stock safety of order placement, alone and with 50 buyers at once (bench/orders.py).
 bench-orders: install-dev postgres

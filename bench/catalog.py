@@ -26,6 +26,12 @@ measures the existing dealer pages / and /orders/ in place of the catalogue page
 
 Goals, printed for comparison: at most 10 queries per page, the same at every page size; p95 at the server of at
 most 50 ms.
+
+``--suggest`` measures instant search instead (``/catalog/suggest/?q=``, what the search field asks for while the
+dealer types) with what buyers type, drawn from the catalogue: the first 2 and 3 letters of a word of a product
+name, a whole word, words with Turkish letters typed with and without them, the start of a SKU, and a full barcode
+(a product's or a pack's). Each kind is one line, its queries counted, with the queries at 1 and at 8 suggestions
+(the same goals: constant, at most 10; p95 at most 50 ms). The machine's load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -76,6 +82,7 @@ CATALOGUE_URLS = {
     "search": "/catalog/?q={q}&per_page=50",
     "product": "/catalog/p/{sku}/",
 }
+SUGGEST_URL = "/catalog/suggest/?q={q}"
 STAND_IN_URLS = {
     "list": "/orders/?per_page={per_page}",
     "category": "/orders/?category={category}&per_page=50",
@@ -537,9 +544,11 @@ class Page:
     items: int = 0
     slowest_sql: tuple[float, str] = (0.0, "")
     times_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
     db_ms: list[float] = field(default_factory=list)
     load: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    sample: str = ""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -549,10 +558,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class DbTimer:
-    """A database execute wrapper that adds up the time spent in SQL."""
+    """A database execute wrapper that adds up the time spent in SQL, and notes the CPU time the PostgreSQL
+    server process of each connection has used so far (``/proc/<pid>/schedstat``, in nanoseconds), read after
+    every statement, while the process still runs (a connection may close at the end of the request)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.backend_cpu_ns: dict[int, int] = {}
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -560,6 +572,23 @@ class DbTimer:
             return execute(sql, params, many, context)
         finally:
             self.seconds += time.perf_counter() - started
+            self._note_backend(context["connection"])
+
+    def _note_backend(self, connection) -> None:
+        pid = getattr(getattr(connection.connection, "info", None), "backend_pid", None)
+        try:
+            with open(f"/proc/{pid}/schedstat") as stat:
+                self.backend_cpu_ns[pid] = int(stat.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # PostgreSQL on another machine: server CPU time is not known
+
+
+def server_cpu_ms(timer: DbTimer, before: dict[int, int], thread_started: float) -> float:
+    """CPU time of one request: this (Django) thread plus the PostgreSQL server processes it used. Unlike the
+    time on the clock it does not grow while the request waits for a CPU, so it tells what a request costs on a
+    machine shared with other work; on an idle machine the time on the clock is about this plus I/O waits."""
+    backend = sum(ns - before.get(pid, 0) for pid, ns in timer.backend_cpu_ns.items())
+    return (time.thread_time() - thread_started) * 1000 + backend / 1e6
 
 
 def get_ok(client, url: str):
@@ -639,9 +668,12 @@ def measure_page(client, page: Page, args) -> None:
             if i >= 20 and time.monotonic() > deadline:
                 break
             timer.seconds = 0.0
+            before = dict(timer.backend_cpu_ns)
+            thread_started = time.thread_time()
             started = time.perf_counter()
             get_ok(client, urls[(WARMUP + 1 + i) % len(urls)])
             page.times_ms.append((time.perf_counter() - started) * 1000)
+            page.cpu_ms.append(server_cpu_ms(timer, before, thread_started))
             page.db_ms.append(timer.seconds * 1000)
     cut = (
         f" (time budget: {len(page.times_ms)} of {args.requests} requests)"
@@ -649,9 +681,10 @@ def measure_page(client, page: Page, args) -> None:
         else ""
     )
     print(
-        f"  {page.label:<34} {page.queries:>3} queries, {page.items:>3} SKUs shown, "
+        f"  {page.label:<44} {page.queries:>3} queries, {page.items:>3} SKUs shown, "
         f"p50 {percentile(page.times_ms, 50):7.1f} ms, p95 {percentile(page.times_ms, 95):7.1f} ms, "
-        f"max {max(page.times_ms):7.1f} ms, slowest query {page.slowest_sql[0]:.1f} ms{cut}"
+        f"max {max(page.times_ms):7.1f} ms, CPU p50 {percentile(page.cpu_ms, 50):6.1f} ms, "
+        f"p95 {percentile(page.cpu_ms, 95):6.1f} ms, slowest query {page.slowest_sql[0]:.1f} ms{cut}"
     )
     if args.show_sql:
         print(f"    slowest query: {page.slowest_sql[1][:2000]}")
@@ -668,6 +701,46 @@ def query_count(client, url: str) -> tuple[int, int]:
     return len(captured.captured_queries), len(set(SKU_RE.findall(response.content)))
 
 
+def typed_queries(rng: random.Random, count: int = 60) -> dict[str, list[str]]:
+    """What buyers type into the search field, by kind, drawn from the active products' names, SKUs and barcodes.
+    Words with Turkish letters are typed both ways ("çekiç" and "cekic")."""
+    from b2bportal.text import word_key
+    from catalog.models import Product, ProductUnit
+
+    rows = list(
+        Product.objects.filter(status="active").order_by("?").values_list("sku", "name", "name_en", "barcode")[:2000]
+    )
+    words = [w for _sku, name, _en, _b in rows for w in name.split() if len(w) >= 4 and w.isalpha()]
+    words_en = [w for _sku, _name, en, _b in rows for w in en.split() if len(w) >= 4 and w.isalpha()]
+    turkish = [w for w in words if not w.isascii()]
+    names = [name for _sku, name, _en, _b in rows if len(name.split()) >= 2]
+    pack_barcodes = list(ProductUnit.objects.exclude(barcode="").values_list("barcode", flat=True)[:2000])
+
+    def pick(values):
+        return [rng.choice(values) for _ in range(count)]
+
+    return {
+        "2 letters of a name": [w[:2].lower() for w in pick(words)],
+        "3 letters of a name": [w[:3].lower() for w in pick(words + words_en)],
+        "a whole word": [w.lower() for w in pick(words + words_en)],
+        "two words of a name": [" ".join(w[:4] for w in rng.sample(name.split(), 2)).lower() for name in pick(names)],
+        "Turkish letters, as written": [w[: rng.randint(3, len(w))].lower() for w in pick(turkish)],
+        "Turkish letters, typed plain": [word_key(w[: rng.randint(3, len(w))]) for w in pick(turkish)],
+        "start of a SKU": [sku[: rng.randint(5, 8)] for sku, *_rest in pick(rows)],
+        "full barcode": [barcode for *_rest, barcode in pick(rows)][: count // 2] + pick(pack_barcodes)[: count // 2],
+        "1 letter (no search)": [w[:1].lower() for w in pick(words)],
+    }
+
+
+def suggestion_pages(rng: random.Random) -> list[Page]:
+    pages = []
+    for index, (kind, queries) in enumerate(typed_queries(rng).items()):
+        sample = ", ".join(repr(q) for q in queries[:3])
+        urls = [SUGGEST_URL.format(q=quote(q)) for q in queries]
+        pages.append(Page(f"suggest{index}", f"suggest: {kind}", urls, sample=sample))
+    return pages
+
+
 def measure_in_process(args, templates: dict[str, str]):
     from django.conf import settings
     from django.test import Client
@@ -682,6 +755,18 @@ def measure_in_process(args, templates: dict[str, str]):
     term, matches = pick_search_term()
     skus = list(Product.objects.filter(status="active").values_list("sku", flat=True))
     skus = rng.sample(skus, min(len(skus), max(1000, args.requests + WARMUP + 1)))
+    print("Load average (1, 5, 15 min) at the start: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
+    if args.suggest:
+        pages = suggestion_pages(rng)
+        check_routed([pages[0].urls[0]])
+        print(f"In-process, Django test client: {WARMUP} warm-up requests, then {args.requests} per kind of query")
+        for page in pages:
+            print(f"  {page.label}: e.g. {page.sample}")
+            measure_page(client, page, args)
+        # Queries at 1 suggestion (a product's full SKU) and at a full list (a word many names share).
+        sku = skus[0]
+        by_rows = {rows: query_count(client, SUGGEST_URL.format(q=quote(q))) for rows, q in ((1, sku), (8, term))}
+        return client, pages, by_rows
     kind, leaf = pick_categories()
     pages = [
         Page("list", "catalogue, 50 items", [templates["list"].format(per_page=50)]),
@@ -774,7 +859,7 @@ def run_wrk(wrk: str, port: int, page: Page, cookie: str, args, workdir: Path) -
     page.load = {**stats, "rps": stats["requests"] / (stats["duration_us"] / 1e6)}
     errors = {key: stats[key] for key in ("connect", "read", "write", "timeout") if stats[key]}
     print(
-        f"  {page.label:<34} {page.load['rps']:7.1f} req/s, p50 {stats['p50_us'] / 1000:6.1f} ms, "
+        f"  {page.label:<44} {page.load['rps']:7.1f} req/s, p50 {stats['p50_us'] / 1000:6.1f} ms, "
         f"p95 {stats['p95_us'] / 1000:6.1f} ms, p99 {stats['p99_us'] / 1000:6.1f} ms, "
         f"non-2xx {stats['non2xx']}" + (f", socket errors {errors}" if errors else "")
     )
@@ -831,16 +916,19 @@ def print_summary(args, pages: list[Page], per_page: dict[int, tuple[int, int]],
     def verdict(ok: bool) -> str:
         return "ok" if ok else "MISSED"
 
-    print("\nCatalogue benchmark" + ("  [STAND-IN PAGES: / and /orders/, not the catalogue]" if args.stand_in else ""))
-    header = f"{'page':<34}{'SKUs':>5}{'queries':>8}{'n':>5}  {'in-process ms p50 / p95 / max':>30}{'SQL ms p50':>11}"
+    title = "Instant search benchmark" if args.suggest else "Catalogue benchmark"
+    print(f"\n{title}" + ("  [STAND-IN PAGES: / and /orders/, not the catalogue]" if args.stand_in else ""))
+    header = f"{'page':<44}{'SKUs':>5}{'queries':>8}{'n':>5}  {'in-process ms p50 / p95 / max':>30}{'SQL ms p50':>11}"
+    header += f"{'CPU ms p50 / p95':>18}"
     if not args.skip_load:
         header += f"{'req/s':>9}  {'load ms p50 / p95 / p99':>26}{'non-2xx':>8}"
     print(header)
     print("-" * len(header))
     for page in pages:
         times = f"{percentile(page.times_ms, 50):.1f} / {percentile(page.times_ms, 95):.1f} / {max(page.times_ms):.1f}"
-        row = f"{page.label:<34}{page.items:>5}{page.queries:>8}{len(page.times_ms):>5}  {times:>30}"
+        row = f"{page.label:<44}{page.items:>5}{page.queries:>8}{len(page.times_ms):>5}  {times:>30}"
         row += f"{percentile(page.db_ms, 50):>11.1f}"
+        row += f"{percentile(page.cpu_ms, 50):>10.1f} / {percentile(page.cpu_ms, 95):.1f}"
         if page.load:
             load = page.load
             latency = f"{load['p50_us'] / 1000:.1f} / {load['p95_us'] / 1000:.1f} / {load['p99_us'] / 1000:.1f}"
@@ -849,14 +937,23 @@ def print_summary(args, pages: list[Page], per_page: dict[int, tuple[int, int]],
     print("-" * len(header))
     sizes = ", ".join(f"{size} → {queries} queries ({items} SKUs shown)" for size, (queries, items) in per_page.items())
     counts = {queries for queries, _items in per_page.values()}
-    print(f"Queries by page size: {sizes}; constant: {verdict(len(counts) == 1)}")
+    print(
+        f"Queries by {'suggestions' if args.suggest else 'page size'}: {sizes}; constant: {verdict(len(counts) == 1)}"
+    )
     worst_queries = max(page.queries for page in pages)
     worst_p95 = max(percentile(page.times_ms, 95) for page in pages)
+    worst_cpu_p95 = max(percentile(page.cpu_ms, 95) for page in pages)
     print(
         f"Goals: ≤ {GOAL_QUERIES} queries per page, the same at every page size: worst {worst_queries}, "
         f"{verdict(worst_queries <= GOAL_QUERIES and len(counts) == 1)}; p95 at the server ≤ {GOAL_P95_MS:.0f} ms: "
-        f"worst in-process {worst_p95:.1f} ms, {verdict(worst_p95 <= GOAL_P95_MS)}"
+        f"worst in-process {worst_p95:.1f} ms, {verdict(worst_p95 <= GOAL_P95_MS)} (CPU time p95: worst "
+        f"{worst_cpu_p95:.1f} ms, {verdict(worst_cpu_p95 <= GOAL_P95_MS)})"
     )
+    if args.suggest:
+        print(
+            "Queries of instant search: BEGIN and COMMIT are counted (its search runs in a transaction with "
+            "SET LOCAL jit = off); a full barcode adds the look-up of pack barcodes."
+        )
     if not args.skip_load:
         print(
             f"Load: gunicorn {args.workers} sync workers, wrk {min(2, args.connections)} threads, "
@@ -864,6 +961,7 @@ def print_summary(args, pages: list[Page], per_page: dict[int, tuple[int, int]],
             "for a free worker"
         )
     print(f"Machine: {facts}")
+    print("Load average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 
 # --- Command line --------------------------------------------------------------------------------
@@ -883,6 +981,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--show-sql", action="store_true", help="print the slowest query of each page")
     parser.add_argument(
         "--products", type=int, default=PRODUCTS, help="catalogue size (default 100000; another size rebuilds)"
+    )
+    parser.add_argument(
+        "--suggest", action="store_true", help="measure instant search (/catalog/suggest/) with typed queries"
     )
     parser.add_argument(
         "--stand-in",

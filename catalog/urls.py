@@ -9,5 +9,6 @@ urlpatterns = [
     path("alerts/", views.stock_alerts, name="stock_alerts"),
     path("alerts/new/", views.stock_alert_create, name="stock_alert_create"),
     path("alerts/<int:alert_id>/remove/", views.stock_alert_remove, name="stock_alert_cancel"),
+    path("suggest/", views.suggest, name="suggest"),
     path("p/<path:sku>/", views.product_page, name="product_detail"),
 ]

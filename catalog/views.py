@@ -12,6 +12,7 @@ from catalog.forms import CatalogFilterForm
 from catalog.models import Product
 from catalog.multi_add import multi_add_kept
 from catalog.pricing import DealerPricing
+from catalog.search import suggestion_query
 from catalog.selectors import brand_choices, catalog_page, product_detail
 from catalog.stock_alerts import (
     StockAlertRefused,
@@ -20,6 +21,7 @@ from catalog.stock_alerts import (
     stock_alert_subscribe,
     stock_alerts_for,
 )
+from catalog.suggestions import product_suggestions, search_result_count
 from dealers.access import dealer_required
 
 
@@ -33,6 +35,8 @@ def catalog_list(request):
     page = catalog_page(pricing=pricing, filters=filters, page=form.value("page", 1), per_page=per_page)
     tree = category_tree()
     current = tree.get(filters.category_id)
+    # A search says how many products it found and links its pages by number.
+    found = search_result_count(pricing=pricing, filters=filters) if filters.q else None
     return render(
         request,
         "catalog/catalog_list.html",
@@ -45,8 +49,21 @@ def catalog_list(request):
             "breadcrumb": tree.breadcrumb(filters.category_id),
             "subcategories": tree.visible_children(filters.category_id),
             "kept_rows": multi_add_kept(request.session),
+            "found": found,
+            "page_numbers": found.page_numbers(page.number, per_page) if found else [],
         },
     )
+
+
+@dealer_required
+def suggest(request):
+    """Instant search: an HTML fragment with the first products the catalogue search finds for ``q``, at the
+    dealer's prices, and a link to all of them. Empty for a query too short or too long."""
+    query = suggestion_query(request.GET.get("q", ""))
+    suggestions = None
+    if query is not None:
+        suggestions = product_suggestions(pricing=DealerPricing(request.dealer_user.dealer), query=query)
+    return render(request, "catalog/partials/suggestions.html", {"suggestions": suggestions})
 
 
 @dealer_required

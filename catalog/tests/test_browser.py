@@ -79,3 +79,58 @@ def test_dealer_searches_filters_opens_a_product_and_reads_the_explanation(shop,
     page.click(".product-page__buy [data-testid=add-to-cart] button")
     page.wait_for_load_state()
     assert "sepetinizde 3" in page.locator(".messages").inner_text()
+
+
+def test_buyer_picks_a_suggestion_with_the_keyboard(shop, portal_server, browser_page):
+    """Instant search: typing shows suggestions with the dealer's price and stock; arrow keys and Enter open one."""
+    page = browser_page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{portal_server.url}/catalog/")
+    page.fill("input[name=username]", shop.user.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{portal_server.url}/catalog/")
+
+    search = page.locator("[data-testid=search]")
+    assert search.get_attribute("role") == "combobox" and search.get_attribute("aria-expanded") == "false"
+    search.press_sequentially("vıda", delay=40)  # a dotless ı, as a Turkish keyboard may type it
+    box = page.locator("[data-testid=suggestions]")
+    box.locator("[data-testid=suggestion]").first.wait_for()
+    assert search.get_attribute("aria-expanded") == "true"
+    suggestions = box.locator("[data-testid=suggestion]")
+    assert [suggestions.nth(i).get_attribute("data-sku") for i in range(suggestions.count())] == ["VD-1", "VD-2"]
+    # VD-1 is a Volta product: the dealer's 5 % brand agreement applies; VD-2 is at the list price.
+    assert suggestions.nth(0).locator("[data-testid=suggestion-price]").inner_text().startswith("114,00 ₺")
+    assert suggestions.nth(1).locator("[data-testid=suggestion-price]").inner_text().startswith("120,00 ₺")
+    assert "Stokta" in suggestions.nth(0).locator("[data-testid=suggestion-stock]").inner_text()
+    assert box.locator("[data-testid=suggestion-all]").inner_text() == "2 sonucun tümünü gör"
+    page.screenshot(path=str(ARTIFACTS / "suggestions-tr.png"), full_page=True)
+
+    search.press("Escape")
+    assert box.is_hidden() and search.get_attribute("aria-expanded") == "false"
+    search.press("ArrowDown")  # opens the list again
+    box.locator("[data-testid=suggestion]").first.wait_for()
+    search.press("ArrowDown")
+    search.press("ArrowDown")
+    assert suggestions.nth(1).get_attribute("aria-selected") == "true"
+    assert search.get_attribute("aria-activedescendant") == suggestions.nth(1).get_attribute("id")
+    search.press("Enter")
+    page.wait_for_url("**/catalog/p/VD-2/")
+    assert page.locator("[data-testid=product-name]").inner_text() == "Vida 5x50"
+
+
+def test_enter_without_a_chosen_suggestion_searches_and_pages_are_counted(shop, portal_server, browser_page):
+    page = browser_page
+    page.goto(f"{portal_server.url}/catalog/")
+    page.fill("input[name=username]", shop.user.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{portal_server.url}/catalog/")
+    search = page.locator("[data-testid=search]")
+    search.press_sequentially("vida", delay=40)
+    page.locator("[data-testid=suggestion]").first.wait_for()
+    search.press("Enter")
+    page.wait_for_url("**/catalog/?q=vida*")
+    assert page.locator("[data-testid=result-count]").inner_text() == "2 ürün"
+    assert page.locator(".pager__current").inner_text() == "1"
+    assert page.locator("[data-testid=products] .product").count() == 2
