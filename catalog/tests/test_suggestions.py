@@ -219,7 +219,7 @@ def test_a_nul_byte_is_refused_before_the_view(dealer_client, shop):
 
 def test_the_total_and_a_link_to_all_results(dealer_client, shop):
     for n in range(SUGGEST_LIMIT + 3):
-        listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}")
+        listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}", name_en=f"Screw {n:02d}")
     response = dealer_client.get(URL, {"q": "vida"}, HTTP_ACCEPT_LANGUAGE="en")
     found = response.context["suggestions"]
     assert len(found.rows) == SUGGEST_LIMIT and found.count == ResultCount(total=SUGGEST_LIMIT + 3)
@@ -235,7 +235,7 @@ def test_the_total_and_a_link_to_all_results(dealer_client, shop):
 def test_a_huge_result_is_counted_only_up_to_the_cap(dealer_client, shop, monkeypatch):
     monkeypatch.setattr(suggestions_module, "COUNT_CAP", 5)
     for n in range(7):
-        listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}")
+        listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}", name_en=f"Screw {n:02d}")
     response = dealer_client.get(URL, {"q": "vida"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.context["suggestions"].count == ResultCount(total=5, capped=True)
     assert "See all 5+ results" in response.content.decode()
@@ -300,7 +300,7 @@ def test_suggestion_query_trims_and_refuses_short_long_and_empty_queries():
 
 def test_the_search_page_shows_the_result_count_and_page_numbers(dealer_client, shop):
     for n in range(30):
-        listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}")
+        listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}", name_en=f"Screw {n:02d}")
     listed(shop, sku="SM-1", name="Somun")
     response = dealer_client.get("/catalog/", {"q": "vida", "per_page": 24}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.context["found"] == ResultCount(total=30)
