@@ -30,6 +30,16 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def media_dirs(settings, tmp_path_factory):
+    """Product thumbnails (MEDIA_ROOT) and private files (PRIVATE_MEDIA_ROOT) of a test go to its own folders,
+    never into the project's."""
+    root = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = root / "public"
+    settings.PRIVATE_MEDIA_ROOT = root / "private"
+    return root
+
+
 @pytest.fixture
 def dealer_user(db):
     return DealerUserFactory()
