@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from b2bportal.uploads import UploadRefused
 from catalog.media import product_document_import, product_image_import, product_media_remove
-from catalog.models import Product, ProductDocument
+from catalog.models import Product, ProductDocument, ProductImage
 from erpsync.adapters.base import ErpProductMedia, MediaKind
 from erpsync.binders import to_internal
 from erpsync.importers.engine import ImportContext
@@ -48,6 +48,9 @@ class ProductMediaImporter:
 
     def _apply(self, ctx: ImportContext, record: ErpProductMedia) -> None:
         product = self._product(ctx, record.product_code)
+        if product is None and record.removed:
+            ctx.counts.unchanged += 1  # nothing to take off a product the portal does not have
+            return
         if product is None:
             self._refuse(
                 ctx,
@@ -58,8 +61,21 @@ class ProductMediaImporter:
             )
             return
         source_key = f"{ctx.connection.code}:{record.key}"[:255]
+        if record.error:
+            self._refuse(
+                ctx,
+                record,
+                "file_unavailable",
+                _("The ERP could not hand out %(file)s for product %(code)s: %(reason)s")
+                % {"file": record.source or record.key, "code": record.product_code, "reason": record.error},
+            )
+            return
         if record.removed:
-            removed = product_media_remove(product=product, source_key=source_key)
+            held = (
+                ProductImage.objects.filter(product=product, source_key=source_key).exists()
+                or ProductDocument.objects.filter(product=product, source_key=source_key).exists()
+            )
+            removed = held and product_media_remove(product=product, source_key=source_key)
             if removed:
                 ctx.counts.deactivated += 1
             else:
