@@ -10,7 +10,7 @@ import requests
 from catalog.models import Product, ProductImage
 from catalog.tests.media_files import image_bytes
 from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncIssue, SyncRun
+from erpsync.models import ErpConnection, SyncIssue, SyncRun, ValueMap
 from erpsync.simulators import SapB1Simulator
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +39,11 @@ def sap(sim, monkeypatch):
             "read_retries": 1,
         },
     )
+    for code, rate in (("S1", "20"), ("S2", "10")):
+        ValueMap.objects.create(connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=code, local_value=rate)
     for entity in ("unit", "warehouse", "price_list", "product"):
         sync_import(connection=connection, entity=entity)  # the demo company's awkward items may be refused
-    assert Product.objects.count() >= 3
+    assert Product.objects.count() >= 3, list(SyncIssue.objects.values_list("message", flat=True))
     return connection
 
 

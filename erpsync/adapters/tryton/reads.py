@@ -30,10 +30,12 @@ from erpsync.adapters.base import (
     ErpPrice,
     ErpPriceList,
     ErpProduct,
+    ErpProductMedia,
     ErpStock,
     ErpUnit,
     ErpWarehouse,
     Feed,
+    MediaKind,
     PermanentError,
 )
 from erpsync.adapters.http import text as _text
@@ -55,10 +57,23 @@ from erpsync.adapters.tryton.mapping import (
 
 # Every entity of the contract but categories, brands and dealer agreements, which Tryton does not hold as such.
 ENTITIES = tuple(entity for entity in ErpAdapter.readable if entity not in {"category", "brand", "agreement"})
-DELTA_ENTITIES = frozenset({"product", "customer", "order_status", "delivery", "invoice", "credit_memo", "ledger"})
+DELTA_ENTITIES = frozenset(
+    {"product", "customer", "order_status", "delivery", "invoice", "credit_memo", "ledger", "product_media"}
+)
+# Attachments of these models are product pictures and documents: a template's go to every variant of it.
+MEDIA_RESOURCES = ("product.template", "product.product")
 KEYS_PER_REQUEST = 200
 # Sale states that are orders the company still has to carry out (drafts only with the portal's reference).
 OPEN_SALE_STATES = ("quotation", "confirmed", "processing")
+
+
+def _resource(row: dict[str, Any]) -> tuple[str, int]:
+    """An attachment's resource as (model, id): Tryton gives a reference as "model,id"."""
+    value = row.get("resource") or ""
+    if isinstance(value, dict):
+        return value.get("__name__", ""), int(value.get("id") or 0)
+    model, _, record_id = str(value).partition(",")
+    return model, int(record_id) if record_id.lstrip("-").isdigit() else 0
 
 
 class TrytonReads:
@@ -126,6 +141,56 @@ class TrytonReads:
         domain = [["type", "=", "warehouse"], ["code", "!=", None]]
         context = None if active_only else {"active_test": False}
         return list(self.search("stock.location", domain, ["code", "name", "active"], context=context))
+
+    def _read_product_media(self, window, started) -> Iterator[ErpProductMedia]:
+        """Attachments (``ir.attachment`` of type data) on product templates and variants, oldest first per
+        product. Whether one is a picture or a document is told by its content (a PDF starts with ``%PDF-``),
+        never by its name; the portal checks it either way. Link attachments (a URL) are not fetched."""
+        domain: list = [
+            ["type", "=", "data"],
+            ["OR", *([["resource", "like", f"{model},%"]] for model in MEDIA_RESOURCES)],
+        ]
+        if window is not None:
+            domain.append(self._changed(window))
+        fields = ["name", "description", "data", "resource", "last_modified_at"]
+        rows = list(self.search("ir.attachment", domain, fields))
+        templates = {_resource(row)[1] for row in rows if _resource(row)[0] == "product.template"}
+        variants = {_resource(row)[1] for row in rows if _resource(row)[0] == "product.product"}
+        codes: dict[tuple[str, int], list[str]] = {}
+        if templates or variants:
+            products = self.search(
+                "product.product",
+                ["OR", ["template", "in", sorted(templates)], ["id", "in", sorted(variants)]],
+                ["code", "template"],
+                context={"active_test": False},
+            )
+            for product in products:
+                if not product.get("code"):
+                    continue
+                codes.setdefault(("product.product", product["id"]), []).append(product["code"])
+                template = product.get("template")
+                template_id = template.get("id") if isinstance(template, dict) else template
+                codes.setdefault(("product.template", template_id), []).append(product["code"])
+
+        def records() -> Iterator[ErpProductMedia]:
+            positions: dict[str, int] = {}
+            for row in sorted(rows, key=lambda r: r["id"]):
+                data = row.get("data") or b""
+                kind = MediaKind.DOCUMENT if data[:5] == b"%PDF-" else MediaKind.IMAGE
+                name = _text(row.get("name"))
+                for code in codes.get(_resource(row), []):
+                    position = positions[f"{kind}:{code}"] = positions.get(f"{kind}:{code}", 0) + 1
+                    yield ErpProductMedia(
+                        product_code=code,
+                        kind=kind,
+                        key=f"attachment:{row['id']}",
+                        content=data,
+                        position=position,
+                        title=_text(row.get("description")) or name.rsplit(".", 1)[0],
+                        source=name,
+                    )
+
+        return records()
 
     def _read_warehouse(self, window, started) -> Iterator[ErpWarehouse]:
         return (
