@@ -126,7 +126,9 @@ class Product(LocalizedNameMixin, TimeStampedModel):
     image_url = models.URLField(_("image URL"), blank=True)
     # The content digest of the primary image (``ProductImage``): its thumbnails' names derive from it
     # (``catalog/media.py``), so list pages show the picture without another query. Empty: no image.
-    thumbnail_key = models.CharField(_("thumbnail key"), max_length=64, blank=True, default="", db_default="", editable=False)
+    thumbnail_key = models.CharField(
+        _("thumbnail key"), max_length=64, blank=True, default="", db_default="", editable=False
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
 

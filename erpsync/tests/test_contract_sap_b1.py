@@ -12,6 +12,7 @@ import pytest
 
 pytest.register_assert_rewrite("erpsync.tests.contract")
 
+from catalog.tests.media_files import image_bytes  # noqa: E402
 from erpsync.adapters.base import (  # noqa: E402
     DocumentKind,
     ErpCustomerPrice,
@@ -22,7 +23,6 @@ from erpsync.adapters.base import (  # noqa: E402
     ErpUnit,
     MediaKind,
 )
-from catalog.tests.media_files import image_bytes  # noqa: E402
 from erpsync.adapters.sap_b1 import SapB1Adapter  # noqa: E402
 from erpsync.simulators import SapB1Simulator  # noqa: E402
 from erpsync.tests.contract import (  # noqa: E402

@@ -40,7 +40,9 @@ def sap(sim, monkeypatch):
         },
     )
     for code, rate in (("S1", "20"), ("S2", "10")):
-        ValueMap.objects.create(connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=code, local_value=rate)
+        ValueMap.objects.create(
+            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=code, local_value=rate
+        )
     for entity in ("unit", "warehouse", "price_list", "product"):
         sync_import(connection=connection, entity=entity)  # the demo company's awkward items may be refused
     assert Product.objects.count() >= 3, list(SyncIssue.objects.values_list("message", flat=True))

@@ -54,14 +54,13 @@ from erpsync.adapters.tryton.mapping import (
     product_record,
     signed,
 )
+from erpsync.adapters.tryton.session import fields_param
 
 # Every entity of the contract but categories, brands and dealer agreements, which Tryton does not hold as such.
 ENTITIES = tuple(entity for entity in ErpAdapter.readable if entity not in {"category", "brand", "agreement"})
 DELTA_ENTITIES = frozenset(
     {"product", "customer", "order_status", "delivery", "invoice", "credit_memo", "ledger", "product_media"}
 )
-# Attachments of these models are product pictures and documents: a template's go to every variant of it.
-MEDIA_RESOURCES = ("product.template", "product.product")
 KEYS_PER_REQUEST = 200
 # Sale states that are orders the company still has to carry out (drafts only with the portal's reference).
 OPEN_SALE_STATES = ("quotation", "confirmed", "processing")
@@ -144,47 +143,43 @@ class TrytonReads:
 
     def _read_product_media(self, window, started) -> Iterator[ErpProductMedia]:
         """Attachments (``ir.attachment`` of type data) on product templates and variants, oldest first per
-        product. Whether one is a picture or a document is told by its content (a PDF starts with ``%PDF-``),
-        never by its name; the portal checks it either way. Link attachments (a URL) are not fetched."""
-        domain: list = [
-            ["type", "=", "data"],
-            ["OR", *([["resource", "like", f"{model},%"]] for model in MEDIA_RESOURCES)],
-        ]
-        if window is not None:
-            domain.append(self._changed(window))
-        fields = ["name", "description", "data", "resource", "last_modified_at"]
-        rows = list(self.search("ir.attachment", domain, fields))
-        templates = {_resource(row)[1] for row in rows if _resource(row)[0] == "product.template"}
-        variants = {_resource(row)[1] for row in rows if _resource(row)[0] == "product.product"}
-        codes: dict[tuple[str, int], list[str]] = {}
-        if templates or variants:
-            products = self.search(
-                "product.product",
-                ["OR", ["template", "in", sorted(templates)], ["id", "in", sorted(variants)]],
-                ["code", "template"],
-                context={"active_test": False},
-            )
-            for product in products:
-                if not product.get("code"):
-                    continue
-                codes.setdefault(("product.product", product["id"]), []).append(product["code"])
-                template = product.get("template")
-                template_id = template.get("id") if isinstance(template, dict) else template
-                codes.setdefault(("product.template", template_id), []).append(product["code"])
+        product; a template's go to every variant of it. Tryton lets a user search attachments only for named
+        resources (``resource in [...]``), so the products are listed first and their attachments asked for in
+        chunks; each file is fetched when its record is read. Whether an attachment is a picture or a document is
+        told by its content (a PDF starts with ``%PDF-``), never by its name; the portal checks it either way.
+        Link attachments (a URL) are not fetched."""
+        products = self.search(
+            "product.product", [["code", "!=", None]], ["code", "template"], context={"active_test": False}
+        )
+        codes: dict[str, list[str]] = {}
+        for product in products:
+            template = product.get("template")
+            template_id = template.get("id") if isinstance(template, dict) else template
+            codes.setdefault(f"product.product,{product['id']}", []).append(product["code"])
+            codes.setdefault(f"product.template,{template_id}", []).append(product["code"])
+        resources = sorted(codes)
+        rows: list[dict[str, Any]] = []
+        for at in range(0, len(resources), KEYS_PER_REQUEST):
+            domain: list = [["type", "=", "data"], ["resource", "in", resources[at : at + KEYS_PER_REQUEST]]]
+            if window is not None:
+                domain.append(self._changed(window))
+            rows += self.search("ir.attachment", domain, ["name", "description", "resource"])
 
         def records() -> Iterator[ErpProductMedia]:
             positions: dict[str, int] = {}
             for row in sorted(rows, key=lambda r: r["id"]):
-                data = row.get("data") or b""
-                kind = MediaKind.DOCUMENT if data[:5] == b"%PDF-" else MediaKind.IMAGE
+                data = self._call("GET", f"model/ir.attachment/{int(row['id'])}", params=fields_param("data"))
+                content = data.get("data") or b""
+                kind = MediaKind.DOCUMENT if content[:5] == b"%PDF-" else MediaKind.IMAGE
                 name = _text(row.get("name"))
-                for code in codes.get(_resource(row), []):
+                model, record_id = _resource(row)
+                for code in codes.get(f"{model},{record_id}", []):
                     position = positions[f"{kind}:{code}"] = positions.get(f"{kind}:{code}", 0) + 1
                     yield ErpProductMedia(
                         product_code=code,
                         kind=kind,
                         key=f"attachment:{row['id']}",
-                        content=data,
+                        content=content,
                         position=position,
                         title=_text(row.get("description")) or name.rsplit(".", 1)[0],
                         source=name,

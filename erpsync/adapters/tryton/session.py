@@ -29,8 +29,8 @@ CONTEXT_KEYS = ("company", "companies", "company_filter", "employee", "employees
 
 
 # --- Tryton's JSON ---------------------------------------------------------------------------------------------
-# Decimals, dates, datetimes, timedeltas and bytes travel as {"__class__": ..., ...} objects; datetimes are UTC without a
-# zone, timedeltas in seconds.
+# Decimals, dates, datetimes, timedeltas and bytes travel as {"__class__": ..., ...} objects; datetimes are UTC
+# without a zone, timedeltas in seconds, bytes in base64.
 
 
 def json_default(value: Any) -> Any:
