@@ -215,7 +215,7 @@ class ProductDocument(TimeStampedModel):
 
     class Kind(models.TextChoices):
         DATASHEET = "datasheet", _("Datasheet")
-        MANUAL = "manual", _("Manual")
+        MANUAL = "manual", _("User manual")
         CERTIFICATE = "certificate", _("Certificate")
         OTHER = "other", _("Document")
 
