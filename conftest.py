@@ -31,13 +31,14 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
-def media_dirs(settings, tmp_path_factory):
+def media_dirs(tmp_path_factory):
     """Product thumbnails (MEDIA_ROOT) and private files (PRIVATE_MEDIA_ROOT) of a test go to its own folders,
-    never into the project's."""
+    never into the project's. (Not through pytest-django's ``settings``: some modules name a fixture so.)"""
+    from django.test import override_settings
+
     root = tmp_path_factory.mktemp("media")
-    settings.MEDIA_ROOT = root / "public"
-    settings.PRIVATE_MEDIA_ROOT = root / "private"
-    return root
+    with override_settings(MEDIA_ROOT=root / "public", PRIVATE_MEDIA_ROOT=root / "private"):
+        yield root
 
 
 @pytest.fixture

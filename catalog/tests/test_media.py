@@ -196,9 +196,7 @@ def test_list_pages_show_thumbnails_with_no_query_per_row(dealer_client, shop, v
     product = products[0]
     product.refresh_from_db()
     box = THUMBNAIL_SIZES[size]
-    assert f'src="/media/{thumbnail_name(product.thumbnail_key, size)}"' in html, html[html.find("product__image") :][
-        :600
-    ]
+    assert f'src="/media/{thumbnail_name(product.thumbnail_key, size)}"' in html
     assert f'width="{box}" height="{box}" loading="lazy"' in html
     assert f'alt="{product.display_name}"' in html
 
@@ -216,7 +214,7 @@ def test_thumbnails_are_served_with_a_long_cache(client):
     response = client.get(f"/media/{thumbnail_name(product.thumbnail_key, 'page')}")
     assert response.status_code == 200 and response["Content-Type"] == "image/webp"
     assert "immutable" in response["Cache-Control"]
-    assert client.get("/media/catalog/thumbs/../../etc/passwd").status_code == 404
+    assert client.get("/media/catalog/thumbs/../../etc/passwd").status_code in (400, 404)
 
 
 def test_product_page_has_a_gallery_and_documents(dealer_client, shop):
