@@ -30,6 +30,17 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def media_dirs(tmp_path_factory):
+    """Product thumbnails (MEDIA_ROOT) and private files (PRIVATE_MEDIA_ROOT) of a test go to its own folders,
+    never into the project's. (Not through pytest-django's ``settings``: some modules name a fixture so.)"""
+    from django.test import override_settings
+
+    root = tmp_path_factory.mktemp("media")
+    with override_settings(MEDIA_ROOT=root / "public", PRIVATE_MEDIA_ROOT=root / "private"):
+        yield root
+
+
 @pytest.fixture
 def dealer_user(db):
     return DealerUserFactory()

@@ -13,12 +13,20 @@ Two guards, one for each way an upload can exhaust the server:
   sees it, from the zip's directory (part count, each part's and the total unpacked size; the sizes it states are
   the most ``zipfile`` ever unpacks) and by counting the shared strings and the cells while streaming each part
   through a small buffer. Every XLSX the portal reads passes here first (quick order).
+- **Product images and documents.** An image is whatever Pillow says it is, never what its name says: ``image_check``
+  refuses a file past its byte limit, one Pillow does not recognise as JPEG, PNG, WebP or GIF, one whose header
+  claims more pixels than allowed (a decompression bomb is refused before a single pixel is decoded) and one that
+  fails Pillow's integrity check. ``document_check`` takes a document by its content: a PDF starts with ``%PDF-``
+  and ends with ``%%EOF`` near its end, within its byte limit. Every product image and document passes here,
+  whether uploaded in the admin or imported from an ERP.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +35,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from b2bportal.money import format_quantity
 
@@ -180,3 +189,108 @@ def xlsx_check(source: bytes | BinaryIO, limits: XlsxLimits | None = None) -> No
                         )
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
             return  # damaged or encrypted: the reader refuses it as unreadable
+
+
+# -- product images and documents --------------------------------------------------------------------------------
+
+# Pillow's format name → the extension the portal stores the file under (never the sender's name).
+IMAGE_FORMATS: dict[str, str] = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """``None`` fields take the portal's settings (``B2B_PRODUCT_IMAGE_*``, ``B2B_PRODUCT_DOCUMENT_MAX_BYTES``)."""
+
+    image_max_bytes: int | None = None
+    image_max_pixels: int | None = None
+    document_max_bytes: int | None = None
+
+    def resolved(self) -> MediaLimits:
+        return MediaLimits(
+            image_max_bytes=self.image_max_bytes or settings.B2B_PRODUCT_IMAGE_MAX_BYTES,
+            image_max_pixels=self.image_max_pixels or settings.B2B_PRODUCT_IMAGE_MAX_PIXELS,
+            document_max_bytes=self.document_max_bytes or settings.B2B_PRODUCT_DOCUMENT_MAX_BYTES,
+        )
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    """An image that passed ``image_check``: its real format, size in pixels, bytes and SHA-256."""
+
+    format: str
+    extension: str
+    width: int
+    height: int
+    size: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class CheckedDocument:
+    extension: str
+    content_type: str
+    size: int
+    digest: str
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _megabytes(limit: int) -> str:
+    return format_quantity(round(limit / MB, 1))
+
+
+def image_check(data: bytes, limits: MediaLimits | None = None) -> CheckedImage:
+    """Accepts ``data`` as a product image or refuses it (``UploadRefused``, the reason for the sender): more bytes
+    than allowed, not a JPEG/PNG/WebP/GIF by its content, more pixels than allowed (decided from the header, before
+    decoding), or damaged. Decodes no pixels itself: thumbnails are made from a checked image only."""
+    limits = (limits or MediaLimits()).resolved()
+    if not data:
+        raise UploadRefused(_("The file is empty."))
+    if len(data) > limits.image_max_bytes:
+        raise UploadRefused(_("The image is larger than %(max)s MB.") % {"max": _megabytes(limits.image_max_bytes)})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
+                kind, (width, height) = image.format, image.size
+                if width * height > limits.image_max_pixels:
+                    raise UploadRefused(
+                        _("The image has more than %(max)s pixels.") % {"max": format_quantity(limits.image_max_pixels)}
+                    )
+                image.verify()
+    except UploadRefused:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRefused(_("The file is not a JPEG, PNG, WebP or GIF image.")) from None
+    except Exception:  # Pillow raises many kinds (SyntaxError, OSError, struct.error…) for damaged files
+        raise UploadRefused(_("The image is damaged and cannot be read.")) from None
+    if kind not in IMAGE_FORMATS or width < 1 or height < 1:
+        raise UploadRefused(_("The file is not a JPEG, PNG, WebP or GIF image."))
+    return CheckedImage(
+        format=kind,
+        extension=IMAGE_FORMATS[kind],
+        width=width,
+        height=height,
+        size=len(data),
+        digest=content_digest(data),
+    )
+
+
+PDF_TAIL = 2048  # "%%EOF" must appear this close to the end (incremental saves may leave a newline or two after)
+
+
+def document_check(data: bytes, limits: MediaLimits | None = None) -> CheckedDocument:
+    """Accepts ``data`` as a product document (a PDF, told by its content) or refuses it (``UploadRefused``): empty,
+    larger than allowed, or not a PDF whatever its name says."""
+    limits = (limits or MediaLimits()).resolved()
+    if not data:
+        raise UploadRefused(_("The file is empty."))
+    if len(data) > limits.document_max_bytes:
+        raise UploadRefused(
+            _("The document is larger than %(max)s MB.") % {"max": _megabytes(limits.document_max_bytes)}
+        )
+    if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-PDF_TAIL:]:
+        raise UploadRefused(_("The document is not a PDF file."))
+    return CheckedDocument(extension="pdf", content_type="application/pdf", size=len(data), digest=content_digest(data))

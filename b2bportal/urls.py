@@ -5,6 +5,7 @@ from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from catalog import views as catalog_views
 from orders import views as order_views
 
 
@@ -27,6 +28,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]
+
+if settings.B2B_SERVE_MEDIA and not settings.MEDIA_URL.startswith(("http://", "https://", "//")):
+    # Product thumbnails (catalog/media.py); a proxy in front may serve MEDIA_ROOT itself instead (SERVE_MEDIA=0).
+    urlpatterns.append(
+        path(f"{settings.MEDIA_URL.strip('/')}/catalog/thumbs/<path:name>", catalog_views.thumbnail, name="thumbnail")
+    )
 
 if settings.DEBUG:
     from django.conf.urls.static import static

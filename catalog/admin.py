@@ -10,8 +10,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
+from catalog.admin_media import ProductDocumentInline, ProductImageInline
 from catalog.availability import availability_for
 from catalog.forms import PriceCheckForm
+from catalog.media import product_images_settle
 from catalog.models import (
     Brand,
     Category,
@@ -70,8 +72,13 @@ class ProductAdmin(admin.ModelAdmin):
     autocomplete_fields = ("category", "brand", "base_unit")
     readonly_fields = ("created_at", "updated_at")
     show_full_result_count = False
-    inlines = (ProductUnitInline,)
+    inlines = (ProductUnitInline, ProductImageInline, ProductDocumentInline)
     change_list_template = "admin/catalog/product/change_list.html"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Pictures added, removed or reordered: one primary, its thumbnail on the product row.
+        product_images_settle(product=form.instance)
 
     def get_urls(self):
         price_check = self.admin_site.admin_view(self.price_check_view)

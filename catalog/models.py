@@ -124,6 +124,11 @@ class Product(LocalizedNameMixin, TimeStampedModel):
         help_text=_("Below this quantity the catalogue shows low stock. Empty: the portal's default."),
     )
     image_url = models.URLField(_("image URL"), blank=True)
+    # The content digest of the primary image (``ProductImage``): its thumbnails' names derive from it
+    # (``catalog/media.py``), so list pages show the picture without another query. Empty: no image.
+    thumbnail_key = models.CharField(
+        _("thumbnail key"), max_length=64, blank=True, default="", db_default="", editable=False
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
 
@@ -160,6 +165,96 @@ class Product(LocalizedNameMixin, TimeStampedModel):
         if (translation.get_language() or "").startswith("en") and self.description_en:
             return self.description_en
         return self.description
+
+
+class MediaSource(models.TextChoices):
+    ADMIN = "admin", _("Uploaded in the admin")
+    ERP = "erp", _("Imported from the ERP")
+
+
+class ProductImage(TimeStampedModel):
+    """A picture of a product. The original is kept privately (``b2bportal.storage``); dealers see thumbnails made
+    once per content (``catalog/media.py``). Lower ``position`` comes first; one image per product is primary."""
+
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="images")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    alt_text = models.CharField(
+        _("alternative text"), max_length=255, blank=True, help_text=_("Empty: the product's name.")
+    )
+    original = models.CharField(_("original file"), max_length=255, editable=False)
+    digest = models.CharField(_("content digest"), max_length=64, editable=False)
+    format = models.CharField(_("format"), max_length=8, editable=False)
+    width = models.PositiveIntegerField(_("width"), default=0, editable=False)
+    height = models.PositiveIntegerField(_("height"), default=0, editable=False)
+    # The digest the thumbnails on disk were made from; equal to ``digest`` once they are made.
+    thumbnails_digest = models.CharField(max_length=64, blank=True, editable=False)
+    source = models.CharField(_("source"), max_length=8, choices=MediaSource.choices, default=MediaSource.ADMIN)
+    source_key = models.CharField(
+        _("source key"), max_length=255, blank=True, help_text=_("The ERP's name for this picture.")
+    )
+
+    class Meta:
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product"], condition=Q(is_primary=True), name="product_image_one_primary"),
+            models.UniqueConstraint(
+                fields=["product", "source_key"], condition=~Q(source_key=""), name="product_image_source_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}#{self.position}"
+
+
+class ProductDocument(TimeStampedModel):
+    """A file a dealer downloads for a product: datasheet, manual, certificate. Kept privately and handed out only
+    to dealers who may see the product (``catalog.views.product_document``)."""
+
+    class Kind(models.TextChoices):
+        DATASHEET = "datasheet", _("Datasheet")
+        MANUAL = "manual", _("User manual")
+        CERTIFICATE = "certificate", _("Certificate")
+        OTHER = "other", _("Document")
+
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    title = models.CharField(_("title"), max_length=200)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Empty: for every language."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    file = models.CharField(_("stored file"), max_length=255, editable=False)
+    content_type = models.CharField(_("content type"), max_length=64, editable=False)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0, editable=False)
+    digest = models.CharField(_("content digest"), max_length=64, editable=False)
+    source = models.CharField(_("source"), max_length=8, choices=MediaSource.choices, default=MediaSource.ADMIN)
+    source_key = models.CharField(_("source key"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("product document")
+        verbose_name_plural = _("product documents")
+        ordering = ["position", "title", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "source_key"],
+                condition=~Q(source_key=""),
+                name="product_document_source_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["datasheet", "manual", "certificate", "other"]),
+                name="product_document_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class ProductUnit(models.Model):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from catalog.availability import Availability, availability_for_products
 from catalog.categories import CategoryTree, category_tree
-from catalog.models import Brand, Product, ProductUnit, StockLevel
+from catalog.models import Brand, Product, ProductDocument, ProductImage, ProductUnit, StockLevel
 from catalog.prices import PriceResult
 from catalog.pricing import DealerPricing
 from catalog.search import product_search
@@ -178,17 +178,37 @@ class ProductDetail:
     pack_prices: list[tuple[ProductUnit, PriceResult]]
     availability: Availability
     breadcrumb: list
+    images: list[ProductImage] = field(default_factory=list)
+    documents: list[ProductDocument] = field(default_factory=list)
 
 
-def product_detail(*, pricing: DealerPricing, sku: str) -> ProductDetail:
-    """A product the dealer may see, with prices per quantity break and pack, and stock per warehouse.
-    A product the dealer may not see is "not found", the same as a missing one."""
-    tree = category_tree()
+def visible_product_or_404(*, pricing: DealerPricing, sku: str, tree: CategoryTree | None = None) -> Product:
+    """The product ``sku`` when the dealer may see it (``is_visible``); "not found" otherwise, the same as a
+    missing one, so a dealer cannot tell another dealer's hidden product from none."""
+    tree = tree or category_tree()
     product = Product.objects.select_related("base_unit", "brand", "category").filter(sku=sku).first()
     if product is not None:
         pricing.prime([product], packs=True)
     if product is None or not is_visible(pricing=pricing, product=product, tree=tree):
         raise Http404(_("Product not found."))
+    return product
+
+
+def product_document_for_dealer(*, pricing: DealerPricing, sku: str, document_id: int) -> ProductDocument:
+    """A document of a product the dealer may see; "not found" for any other."""
+    product = visible_product_or_404(pricing=pricing, sku=sku)
+    document = ProductDocument.objects.filter(product=product, pk=document_id).first()
+    if document is None:
+        raise Http404(_("Document not found."))
+    document.product = product
+    return document
+
+
+def product_detail(*, pricing: DealerPricing, sku: str) -> ProductDetail:
+    """A product the dealer may see, with prices per quantity break and pack, stock per warehouse, its pictures and
+    documents. A product the dealer may not see is "not found", the same as a missing one."""
+    tree = category_tree()
+    product = visible_product_or_404(pricing=pricing, sku=sku, tree=tree)
     packs = [pack for pack in pricing.packs(product) if pack.is_sales_unit and pack.unit_id != product.base_unit_id]
     return ProductDetail(
         product=product,
@@ -197,6 +217,8 @@ def product_detail(*, pricing: DealerPricing, sku: str) -> ProductDetail:
         pack_prices=[(pack, pricing.price(product, Decimal("1"), pack.unit)) for pack in packs],
         availability=availability_for_products([product])[product.pk],
         breadcrumb=tree.breadcrumb(product.category_id),
+        images=list(ProductImage.objects.filter(product=product).order_by("-is_primary", "position", "id")),
+        documents=list(ProductDocument.objects.filter(product=product).order_by("position", "title", "id")),
     )
 
 

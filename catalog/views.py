@@ -1,19 +1,22 @@
 from django.conf import settings
 from django.contrib import messages
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
+from django.views.static import serve
 
 from catalog.availability import StockStatus
 from catalog.categories import category_tree
 from catalog.forms import CatalogFilterForm
+from catalog.media import document_download_name, document_open
 from catalog.models import Product
 from catalog.multi_add import multi_add_kept
 from catalog.pricing import DealerPricing
 from catalog.search import suggestion_query
-from catalog.selectors import brand_choices, catalog_page, product_detail
+from catalog.selectors import brand_choices, catalog_page, product_detail, product_document_for_dealer
 from catalog.stock_alerts import (
     StockAlertRefused,
     open_alert_product_ids,
@@ -120,3 +123,33 @@ def stock_alert_remove(request, alert_id: int):
     except StockAlertRefused as refused:
         messages.error(request, refused.message)
     return redirect("catalog:stock_alerts")
+
+
+@require_GET
+@dealer_required
+def product_document(request, sku: str, document_id: int):
+    """A product document as a download, for a dealer who may see the product (else 404, as for a missing one)."""
+    document = product_document_for_dealer(
+        pricing=DealerPricing(request.dealer_user.dealer), sku=sku, document_id=document_id
+    )
+    try:
+        handle = document_open(document)
+    except FileNotFoundError:
+        raise Http404("The document's file is missing.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=document_download_name(document), content_type=document.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def thumbnail(request, name: str):
+    """A product thumbnail from ``MEDIA_ROOT/catalog/thumbs`` (when the portal serves media itself,
+    ``SERVE_MEDIA``). Names are content digests, so a thumbnail never changes under its name: cached for a year.
+    ``serve`` refuses paths leading outside the folder."""
+    response = serve(request, name, document_root=settings.MEDIA_ROOT / "catalog" / "thumbs")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -22,6 +22,8 @@ from catalog.models import (
     PriceList,
     PriceListItem,
     Product,
+    ProductDocument,
+    ProductImage,
     ProductUnit,
     StockLevel,
     Unit,
@@ -31,6 +33,7 @@ from dealers.models import Dealer, DealerAddress, DealerIban, DealerUser, Paymen
 from demo.company import SEED
 from demo.erp_export import plan_erp
 from demo.erp_import import demo_drop_folder, sync_sample_export
+from demo.media import load_pictures
 from demo.order_history import load_orders
 from demo.portal_settings import Known, apply_portal_settings, load_exchange_rates, load_ibans
 from demo.quotes import load_quotes
@@ -75,6 +78,9 @@ def demo_load(*, stdout: TextIO | None = None, drop_folder: Path | None = None) 
         plan = plan_erp(ctx.rng)
         known = Known.load()
         runs, applied_before = sync_sample_export(ctx, drop)
+        pictures = load_pictures(ctx, drop)
+        if pictures is not None:
+            runs.append(pictures)
         apply_portal_settings(ctx, plan, known)
         load_exchange_rates(ctx)
         dealer_ids = ids(Dealer)
@@ -103,6 +109,8 @@ COUNTED_MODELS: tuple[type[models.Model], ...] = (
     Category,
     Brand,
     Product,
+    ProductDocument,
+    ProductImage,
     ProductUnit,
     StockLevel,
     PriceList,

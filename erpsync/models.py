@@ -22,6 +22,7 @@ class Entity(models.TextChoices):
     """What is synced. The same names key ``ExternalRef``, ``SyncCursor``, ``SyncRun`` and ``SyncIssue``."""
 
     PRODUCT = "product", _("Product")
+    PRODUCT_MEDIA = "product_media", _("Product pictures and documents")
     UNIT = "unit", _("Unit")
     CATEGORY = "category", _("Category")
     BRAND = "brand", _("Brand")

@@ -220,6 +220,16 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# Product image thumbnails live in MEDIA_ROOT and are served at MEDIA_URL: by the portal itself when SERVE_MEDIA is on
+# (the default; names are content digests, so they are sent with a one-year cache), or by the proxy in front.
+B2B_SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Files that are never served by URL: the originals of product images (they may carry camera and location data)
+# and product documents, which a dealer downloads through a view that checks the product is visible to them.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private-media")))
+# Limits of product images and documents (b2bportal/uploads.py), whichever way they arrive.
+B2B_PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_MB", 10) * 1024 * 1024
+B2B_PRODUCT_IMAGE_MAX_PIXELS = env_int("PRODUCT_IMAGE_MAX_PIXELS", 40_000_000)
+B2B_PRODUCT_DOCUMENT_MAX_BYTES = env_int("PRODUCT_DOCUMENT_MAX_MB", 25) * 1024 * 1024
 # Reconciliation exports for accountants (erpsync.ReconciliationExport): kept outside MEDIA_ROOT and never served
 # by URL; staff download them through the admin.
 RECONCILIATION_EXPORT_DIR = Path(env_str("RECONCILIATION_EXPORT_DIR", str(BASE_DIR / "var" / "exports")))

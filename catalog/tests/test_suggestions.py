@@ -245,7 +245,7 @@ def test_query_count_does_not_grow_with_the_number_of_suggestions(dealer_client,
     category = CategoryFactory()
     DealerAgreementFactory(dealer=shop, category=category, kind=DealerAgreement.Kind.DISCOUNT, value=D("3"))
     for n in range(SUGGEST_LIMIT + 2):
-        product = listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}", category=category)
+        product = listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}", name_en=f"Screw {n:02d}", category=category)
         StockLevelFactory(product=product, on_hand=D(n))
         DealerAgreementFactory(dealer=shop, product=product, kind=DealerAgreement.Kind.DISCOUNT, value=D("5"))
     dealer_client.get(URL, {"q": "vida"})  # caches the category tree

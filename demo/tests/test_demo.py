@@ -28,6 +28,8 @@ from catalog.models import (
     PriceList,
     PriceListItem,
     Product,
+    ProductDocument,
+    ProductImage,
     ProductUnit,
     StockAlert,
     StockLevel,
@@ -441,7 +443,7 @@ def test_master_data_arrives_through_the_file_adapter(output, drop_folder):
     assert (connection.adapter, connection.is_active, connection.is_default) == ("file", True, True)
     assert connection.settings["root"] == str(drop_folder)
     runs = list(SyncRun.objects.filter(connection=connection).order_by("started_at", "pk"))
-    assert [run.entity for run in runs] == ENTITIES
+    assert [run.entity for run in runs] == [*ENTITIES, "product_media"]
     assert {run.status for run in runs} == {SyncRun.Status.SUCCEEDED}
     assert not any(run.failed for run in runs)
     assert not SyncIssue.objects.exists()
@@ -464,6 +466,18 @@ def test_master_data_arrives_through_the_file_adapter(output, drop_folder):
     assert PriceListItem.objects.filter(unit__isnull=True).count() == sum(not p.unit for p in records["price"])
 
 
+def test_demo_pictures_arrive_through_the_drop_folder(output, drop_folder):
+    run = SyncRun.objects.get(entity="product_media")
+    assert (run.status, run.created, run.failed) == (SyncRun.Status.SUCCEEDED, 18, 0)
+    assert ProductImage.objects.count() == 16 and ProductDocument.objects.count() == 2
+    assert Product.objects.exclude(thumbnail_key="").count() == 8
+    done = drop_folder / "inbound" / "images" / "done"
+    assert len([p for p in done.iterdir() if p.suffix == ".jpg"]) == 16
+    assert not (drop_folder / "inbound" / "images" / "error").exists() or not any(
+        (drop_folder / "inbound" / "images" / "error").iterdir()
+    )
+
+
 def drop_files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
@@ -482,7 +496,10 @@ def test_second_run_imports_nothing_new_and_keeps_every_count(drop_folder):
     # drop folder, and no run is logged.
     assert f"{len(ENTITIES)} files applied before, not handed over again." in second_output
     assert drop_files(drop_folder) == files
-    assert len(files) == 2 * len(ENTITIES)  # each file in done/ with its result file, nothing waiting
+    media = [f for f in files if f.startswith(("inbound/images/", "inbound/documents/"))]
+    # Each file in done/ with its result file, nothing waiting: the export's files and the 18 demo pictures and
+    # datasheets.
+    assert len(files) - len(media) == 2 * len(ENTITIES) and len(media) == 2 * 18
     assert all("/done/" in name for name in files)
     assert SyncRun.objects.count() == runs
     assert not SyncIssue.objects.exists()

@@ -58,12 +58,14 @@ from erpsync.adapters.records import (
     ErpPrice,
     ErpPriceList,
     ErpProduct,
+    ErpProductMedia,
     ErpProductUnit,
     ErpQuote,
     ErpStock,
     ErpUnit,
     ErpWarehouse,
     LedgerKind,
+    MediaKind,
 )
 from erpsync.common_settings import adapter_settings_parse
 from erpsync.connection_settings import Settings
@@ -97,6 +99,7 @@ __all__ = [
     "ErpPrice",
     "ErpPriceList",
     "ErpProduct",
+    "ErpProductMedia",
     "ErpProductUnit",
     "ErpQuote",
     "ErpStock",
@@ -105,6 +108,7 @@ __all__ = [
     "Feed",
     "FeedError",
     "LedgerKind",
+    "MediaKind",
     "OutcomeUnknownError",
     "PermanentError",
     "RetryableError",
@@ -139,6 +143,7 @@ class Capability(enum.StrEnum):
     LIVE_STOCK = "live_stock"
     LIVE_BALANCE = "live_balance"
     QUOTES = "quotes"  # quote_push, quote_lookup and quote_cancel
+    PRODUCT_MEDIA = "product_media"  # pictures (and documents, where the ERP keeps them) of products
 
 
 # --- Feeds ---------------------------------------------------------------------------------------------------
@@ -168,6 +173,9 @@ class Feed:
 
     def reject(self, error: Exception) -> None:
         """The feed was refused as a whole."""
+
+    def refuse_record(self, record: Any, reason: str) -> None:
+        """One record of the feed was refused (the rest applied); a file-per-record feed sets that file aside."""
 
 
 # --- The adapter ----------------------------------------------------------------------------------------------
@@ -204,6 +212,7 @@ class ErpAdapter:
         "invoice": Capability.DOCUMENTS,
         "credit_memo": Capability.DOCUMENTS,
         "ledger": Capability.LEDGER,
+        "product_media": Capability.PRODUCT_MEDIA,
     }
 
     def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):

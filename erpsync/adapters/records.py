@@ -75,6 +75,32 @@ class ErpProduct:
     inactive_reason: str = ""
 
 
+class MediaKind(enum.StrEnum):
+    IMAGE = "image"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class ErpProductMedia:
+    """A picture or a document of a product as the ERP holds it. ``key`` names it for good within the ERP (a file
+    name, an attachment id): the same key again replaces it. ``content`` is the file's bytes as received, checked by
+    the portal before anything is stored; ``None`` with ``removed`` says the ERP no longer has it. ``position``
+    orders pictures (1 first); ``document_kind`` is datasheet, manual, certificate or other; ``error`` says why the ERP
+    could not hand the file out."""
+
+    product_code: str
+    kind: MediaKind
+    key: str
+    content: bytes | None = field(default=None, repr=False)
+    position: int = 1
+    title: str = ""
+    language: str = ""
+    document_kind: str = "other"
+    removed: bool = False
+    source: str = ""  # where it was read from, for the issue a bad file opens
+    error: str = ""  # the ERP could not hand the file out: why (the portal refuses the record with it)
+
+
 @dataclass(frozen=True, slots=True)
 class ErpWarehouse:
     code: str

@@ -8,6 +8,7 @@ from erpsync.importers.catalog import BrandImporter, CategoryImporter, ProductIm
 from erpsync.importers.documents import DocumentImporter, OrderStatusImporter
 from erpsync.importers.engine import ImportRefused
 from erpsync.importers.ledger import LedgerImporter
+from erpsync.importers.media import ProductMediaImporter
 from erpsync.importers.prices import AgreementImporter, PriceImporter, PriceListImporter
 from erpsync.importers.stock import StockImporter, WarehouseImporter
 
@@ -19,6 +20,7 @@ IMPORTERS = {
     "brand": BrandImporter,
     "warehouse": WarehouseImporter,
     "product": ProductImporter,
+    "product_media": ProductMediaImporter,
     "stock": StockImporter,
     "price_list": PriceListImporter,
     "price": PriceImporter,

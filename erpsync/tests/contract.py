@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from catalog.tests.media_files import MINIMAL_PDF, image_bytes
 from erpsync.adapters.base import (
     Capability,
     DocumentKind,
@@ -50,12 +51,14 @@ from erpsync.adapters.base import (
     ErpPrice,
     ErpPriceList,
     ErpProduct,
+    ErpProductMedia,
     ErpProductUnit,
     ErpQuote,
     ErpStock,
     ErpUnit,
     ErpWarehouse,
     Feed,
+    MediaKind,
     OutcomeUnknownError,
     PermanentError,
     RetryableError,
@@ -346,6 +349,20 @@ SAMPLES: dict[str, tuple[Any, ...]] = {
             updated_at=STAMP,
         ),
         ErpLedgerEntry("JE-1002", "120.01.001", date(2026, 3, 6), "credit_memo", Decimal("-250.75")),
+    ),
+    # Bytes as the ERP holds them; the portal checks them on import, not the adapter.
+    "product_media": (
+        ErpProductMedia("KBL-3X2.5", MediaKind.IMAGE, "", content=image_bytes("PNG", size=(40, 30)), position=1),
+        ErpProductMedia("KBL-3X2.5", MediaKind.IMAGE, "", content=image_bytes("JPEG", size=(30, 40)), position=2),
+        ErpProductMedia(
+            "KBL-3X2.5",
+            MediaKind.DOCUMENT,
+            "",
+            content=MINIMAL_PDF,
+            title="Teknik föy",
+            language="tr",
+            document_kind="datasheet",
+        ),
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,19 @@ class FileErpSide(ErpSide):
         if complete != self.expected_complete(entity):
             raise ValueError(f"{entity} files are {'snapshots' if not complete else 'changes'} in this setup")
         self.published += 1
+        if entity == "product_media":
+            for record in records:
+                if record.kind == "image":
+                    name = f"{record.product_code}_{record.position}.{'png' if record.position == 1 else 'jpg'}"
+                    drop(self.root / "inbound" / "images", name, record.content)
+                else:
+                    title = record.title.replace(" ", "_")
+                    drop(
+                        self.root / "inbound" / "documents",
+                        f"{record.product_code}__{title}.{record.language}.pdf",
+                        record.content,
+                    )
+            return
         name = f"{entity}-{self.published:04d}.{self.fmt}"
         if self.fmt == "csv":
             data = csv_text(entity, records, fmt=TURKISH_CSV).encode("cp1254")
@@ -80,6 +94,10 @@ class FileErpSide(ErpSide):
             (sent / "orders").write_bytes(b"not a folder")
         else:
             super().simulate(failure)
+
+    def normalise(self, entity: str, record: Any) -> Any:
+        # The drop folder's name of a file is its key and source: published records carry neither.
+        return dataclasses.replace(record, key="", source="") if entity == "product_media" else record
 
     def expected_complete(self, entity: str) -> bool:
         return entity in SNAPSHOT_ENTITIES

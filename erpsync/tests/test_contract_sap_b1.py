@@ -12,13 +12,16 @@ import pytest
 
 pytest.register_assert_rewrite("erpsync.tests.contract")
 
+from catalog.tests.media_files import image_bytes  # noqa: E402
 from erpsync.adapters.base import (  # noqa: E402
     DocumentKind,
     ErpCustomerPrice,
     ErpDocument,
     ErpOrderState,
     ErpOrderStatus,
+    ErpProductMedia,
     ErpUnit,
+    MediaKind,
 )
 from erpsync.adapters.sap_b1 import SapB1Adapter  # noqa: E402
 from erpsync.simulators import SapB1Simulator  # noqa: E402
@@ -188,6 +191,10 @@ class SapB1ErpSide(ErpSide):
     def publish(self, entity: str, records: Sequence[Any], *, complete: bool = True) -> None:
         for record in records:
             getattr(self, f"_publish_{entity}")(record)
+
+    def _publish_product_media(self, record) -> None:
+        if not record.removed:
+            self.company.set_item_picture(record.product_code, f"{record.product_code}.jpg", record.content)
 
     def _publish_product(self, product) -> None:
         self._put(
@@ -383,6 +390,17 @@ class SapB1ErpSide(ErpSide):
         }
         if entity in sap:
             return sap[entity]
+        if entity == "product_media":
+            # One picture per item in SAP; every other item of the company reads as having none.
+            with self.company.lock:
+                codes = sorted(self.company.items)
+            picture = image_bytes("JPEG", size=(40, 30))
+            return [
+                ErpProductMedia(code, MediaKind.IMAGE, "picture", content=picture, position=1)
+                if code == "ÇAY-001"
+                else ErpProductMedia(code, MediaKind.IMAGE, "picture", removed=True)
+                for code in codes
+            ]
         records = super().samples(entity)
         if entity == "ledger":
             # SAP numbers its documents (ids follow its DocEntry); a credit memo applied to nothing is open in full.
@@ -400,6 +418,8 @@ class SapB1ErpSide(ErpSide):
         """What SAP carries of the contract's records: codes of price lists as numbers, no timestamps, and the
         fields the adapter does not map (yet) at their defaults."""
         number = {code: str(value) for code, value in PRICE_LIST_NUMBERS.items()}
+        if entity == "product_media":
+            return dataclasses.replace(record, source="")
         if entity == "product":
             return dataclasses.replace(
                 record,

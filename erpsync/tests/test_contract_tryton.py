@@ -280,6 +280,23 @@ class TrytonErpSide(ErpSide):
             template = self.staff.read("product.product", product_id, ["template"])["template"]
             self.staff.write("product.template", template, {"active": False})
 
+    def _publish_product_media(self, record) -> None:
+        """A user attaches the file to the product's template (form → attachments)."""
+        kg = self.unit("KG", "weight")
+        product = self.product(record.product_code, record.product_code, kg)
+        template = self.staff.read("product.product", product, ["template"])["template"]
+        extension = "pdf" if record.kind == "document" else "jpg"
+        self.staff.create(
+            "ir.attachment",
+            {
+                "name": f"{record.product_code}-{record.position}.{extension}",
+                "type": "data",
+                "data": record.content,
+                "resource": f"product.template,{template}",
+                "description": record.title or None,
+            },
+        )
+
     def _publish_warehouse(self, warehouse) -> None:
         location = self.warehouse(warehouse.code, warehouse.name)
         self.staff.write("stock.location", location, {"active": warehouse.active})
@@ -550,6 +567,16 @@ class TrytonErpSide(ErpSide):
         no tax office, district, categories, brands, order minimums, credit hold or timestamps; list prices in the
         company's currency."""
         lists = {code: str(number) for code, number in self.price_lists.items()}
+        if entity == "product_media":
+            # Tryton keeps no language or kind on an attachment; an untitled one is called after its file.
+            return dataclasses.replace(
+                record,
+                key="",
+                source="",
+                language="",
+                document_kind="other",
+                title=record.title if record.kind == "document" else "",
+            )
         if entity == "unit":
             return dataclasses.replace(record, name_en="")
         if entity == "product":

@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings as django_settings
+
 from erpsync.adapters.base import (
     Capability,
     ConnectionCheck,
@@ -36,6 +38,7 @@ from erpsync.adapters.file.config import FileSettings
 from erpsync.adapters.file.csvfeed import read_csv
 from erpsync.adapters.file.feed import FileFeed
 from erpsync.adapters.file.layout import ENTITIES, OUTBOUND_KINDS, Layout, write_atomic
+from erpsync.adapters.file.media import media_feed
 from erpsync.adapters.file.outbound import check_reference, render
 from erpsync.adapters.file.scan import Scan, scan
 from erpsync.adapters.file.schema import SCHEMAS
@@ -74,6 +77,7 @@ class FileAdapter(ErpAdapter):
             Capability.ORDER_LOOKUP,
             Capability.PAYMENT_PUSH,
             Capability.CREDIT_MEMO_PUSH,
+            Capability.PRODUCT_MEDIA,
         }
     )
 
@@ -114,7 +118,17 @@ class FileAdapter(ErpAdapter):
     def read(self, entity: str, *, since: datetime | None = None, full: bool = False) -> Iterator[Feed]:
         """One ``FileFeed`` per file waiting in ``inbound/{entity}/``, in name order. ``since`` and ``full``
         change nothing: files carry no delta cursor, and each file is read whole. Refuses an unknown entity with
-        ``ValueError`` and an unreachable root with ``RetryableError``, both at call time."""
+        ``ValueError`` and an unreachable root with ``RetryableError``, both at call time. ``product_media`` is one
+        feed of every file waiting in ``inbound/images/`` and ``inbound/documents/`` (``erpsync.adapters.file.media``).
+        """
+        if entity == "product_media":
+            self._require_root()
+            feed = media_feed(
+                self.layout,
+                image_max_bytes=django_settings.B2B_PRODUCT_IMAGE_MAX_BYTES,
+                document_max_bytes=django_settings.B2B_PRODUCT_DOCUMENT_MAX_BYTES,
+            )
+            return iter([feed] if feed else [])
         if entity not in SCHEMAS:
             raise ValueError(f"The file adapter cannot read {entity!r}; it reads {', '.join(ENTITIES)}.")
         self._require_root()

@@ -7,6 +7,8 @@
     {root}/inbound/{entity}/error/     refused files, each with <name>.result.json
     {root}/outbound/{kind}/            documents for the ERP (orders, cancellations, payments, credit_memos)
     {root}/outbound/sent/{kind}/       the portal's ledger of every document it handed over
+    {root}/inbound/images/             product pictures named after the SKU: SKU.jpg, SKU_2.png, …
+    {root}/inbound/documents/          product documents: SKU__Title.pdf, SKU__Title.en.pdf
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ OUTBOUND_KINDS: tuple[str, ...] = (
     "quotes",
     "quote_cancellations",
 )
+# Product pictures and documents (the "product_media" entity): any file, its type told by its content.
+MEDIA_FOLDERS: tuple[str, ...] = ("images", "documents")
 FEED_SUFFIXES = frozenset({".csv", ".xml"})
 TEMP_SUFFIXES = frozenset({".tmp", ".part"})
 
@@ -97,17 +101,18 @@ class Layout:
     def all_dirs(self) -> list[Path]:
         """Every folder of the layout, parents first."""
         dirs = [self.inbound, self.outbound, self.outbound / "sent"]
-        for entity in ENTITIES:
+        for entity in (*ENTITIES, *MEDIA_FOLDERS):
             dirs += [self.entity_dir(entity), self.done_dir(entity), self.error_dir(entity)]
         for kind in OUTBOUND_KINDS:
             dirs += [self.outbound_dir(kind), self.sent_dir(kind)]
         return dirs
 
-    def waiting_files(self, entity: str) -> list[Path]:
-        """Files of ``entity`` ready to read, in name order (then modification time).
+    def waiting_files(self, entity: str, *, any_suffix: bool = False) -> list[Path]:
+        """Files of ``entity`` (or of a media folder, with ``any_suffix``) ready to read, in name order (then
+        modification time).
 
-        Skips temp names, other suffixes, directories, and symlinks whose target lies outside the root (or is
-        missing). A missing entity folder means nothing is waiting."""
+        Skips temp names, other suffixes (unless ``any_suffix``), directories, and symlinks whose target lies
+        outside the root (or is missing). A missing entity folder means nothing is waiting."""
         folder = self.entity_dir(entity)
         root = self.root.resolve()
         if not is_within(folder, root):
@@ -118,7 +123,7 @@ class Layout:
         with os.scandir(folder) as entries:
             for entry in entries:
                 name = entry.name
-                if is_temp_name(name) or Path(name).suffix.lower() not in FEED_SUFFIXES:
+                if is_temp_name(name) or (not any_suffix and Path(name).suffix.lower() not in FEED_SUFFIXES):
                     continue
                 path = Path(entry.path)
                 if entry.is_symlink() and not is_within(path, root):

@@ -51,6 +51,7 @@ class SapB1Adapter(SapB1Reads, SapB1Writes, SapB1Session, ErpAdapter):
             Capability.LEDGER,
             Capability.OPEN_ORDERS,
             Capability.QUOTES,
+            Capability.PRODUCT_MEDIA,
         }
     )
     settings_class = SapB1Settings

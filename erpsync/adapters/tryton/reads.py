@@ -30,10 +30,12 @@ from erpsync.adapters.base import (
     ErpPrice,
     ErpPriceList,
     ErpProduct,
+    ErpProductMedia,
     ErpStock,
     ErpUnit,
     ErpWarehouse,
     Feed,
+    MediaKind,
     PermanentError,
 )
 from erpsync.adapters.http import text as _text
@@ -52,13 +54,25 @@ from erpsync.adapters.tryton.mapping import (
     product_record,
     signed,
 )
+from erpsync.adapters.tryton.session import fields_param
 
 # Every entity of the contract but categories, brands and dealer agreements, which Tryton does not hold as such.
 ENTITIES = tuple(entity for entity in ErpAdapter.readable if entity not in {"category", "brand", "agreement"})
-DELTA_ENTITIES = frozenset({"product", "customer", "order_status", "delivery", "invoice", "credit_memo", "ledger"})
+DELTA_ENTITIES = frozenset(
+    {"product", "customer", "order_status", "delivery", "invoice", "credit_memo", "ledger", "product_media"}
+)
 KEYS_PER_REQUEST = 200
 # Sale states that are orders the company still has to carry out (drafts only with the portal's reference).
 OPEN_SALE_STATES = ("quotation", "confirmed", "processing")
+
+
+def _resource(row: dict[str, Any]) -> tuple[str, int]:
+    """An attachment's resource as (model, id): Tryton gives a reference as "model,id"."""
+    value = row.get("resource") or ""
+    if isinstance(value, dict):
+        return value.get("__name__", ""), int(value.get("id") or 0)
+    model, _, record_id = str(value).partition(",")
+    return model, int(record_id) if record_id.lstrip("-").isdigit() else 0
 
 
 class TrytonReads:
@@ -126,6 +140,52 @@ class TrytonReads:
         domain = [["type", "=", "warehouse"], ["code", "!=", None]]
         context = None if active_only else {"active_test": False}
         return list(self.search("stock.location", domain, ["code", "name", "active"], context=context))
+
+    def _read_product_media(self, window, started) -> Iterator[ErpProductMedia]:
+        """Attachments (``ir.attachment`` of type data) on product templates and variants, oldest first per
+        product; a template's go to every variant of it. Tryton lets a user search attachments only for named
+        resources (``resource in [...]``), so the products are listed first and their attachments asked for in
+        chunks; each file is fetched when its record is read. Whether an attachment is a picture or a document is
+        told by its content (a PDF starts with ``%PDF-``), never by its name; the portal checks it either way.
+        Link attachments (a URL) are not fetched."""
+        products = self.search(
+            "product.product", [["code", "!=", None]], ["code", "template"], context={"active_test": False}
+        )
+        codes: dict[str, list[str]] = {}
+        for product in products:
+            template = product.get("template")
+            template_id = template.get("id") if isinstance(template, dict) else template
+            codes.setdefault(f"product.product,{product['id']}", []).append(product["code"])
+            codes.setdefault(f"product.template,{template_id}", []).append(product["code"])
+        resources = sorted(codes)
+        rows: list[dict[str, Any]] = []
+        for at in range(0, len(resources), KEYS_PER_REQUEST):
+            domain: list = [["type", "=", "data"], ["resource", "in", resources[at : at + KEYS_PER_REQUEST]]]
+            if window is not None:
+                domain.append(self._changed(window))
+            rows += self.search("ir.attachment", domain, ["name", "description", "resource"])
+
+        def records() -> Iterator[ErpProductMedia]:
+            positions: dict[str, int] = {}
+            for row in sorted(rows, key=lambda r: r["id"]):
+                data = self._call("GET", f"model/ir.attachment/{int(row['id'])}", params=fields_param("data"))
+                content = data.get("data") or b""
+                kind = MediaKind.DOCUMENT if content[:5] == b"%PDF-" else MediaKind.IMAGE
+                name = _text(row.get("name"))
+                model, record_id = _resource(row)
+                for code in codes.get(f"{model},{record_id}", []):
+                    position = positions[f"{kind}:{code}"] = positions.get(f"{kind}:{code}", 0) + 1
+                    yield ErpProductMedia(
+                        product_code=code,
+                        kind=kind,
+                        key=f"attachment:{row['id']}",
+                        content=content,
+                        position=position,
+                        title=_text(row.get("description")) or name.rsplit(".", 1)[0],
+                        source=name,
+                    )
+
+        return records()
 
     def _read_warehouse(self, window, started) -> Iterator[ErpWarehouse]:
         return (

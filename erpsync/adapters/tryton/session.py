@@ -29,8 +29,8 @@ CONTEXT_KEYS = ("company", "companies", "company_filter", "employee", "employees
 
 
 # --- Tryton's JSON ---------------------------------------------------------------------------------------------
-# Decimals, dates, datetimes and timedeltas travel as {"__class__": ..., ...} objects; datetimes are UTC without a
-# zone, timedeltas in seconds.
+# Decimals, dates, datetimes, timedeltas and bytes travel as {"__class__": ..., ...} objects; datetimes are UTC
+# without a zone, timedeltas in seconds, bytes in base64.
 
 
 def json_default(value: Any) -> Any:
@@ -52,6 +52,8 @@ def json_default(value: Any) -> Any:
         return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
     if isinstance(value, timedelta):
         return {"__class__": "timedelta", "seconds": value.total_seconds()}
+    if isinstance(value, bytes | bytearray):
+        return {"__class__": "bytes", "base64": base64.b64encode(value).decode()}
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
@@ -74,6 +76,8 @@ def object_hook(value: dict[str, Any]) -> Any:
         return date(value["year"], value["month"], value["day"])
     if kind == "timedelta":
         return timedelta(seconds=value["seconds"])
+    if kind == "bytes":  # Binary fields (an attachment's data)
+        return base64.b64decode(value["base64"])
     return value
 
 

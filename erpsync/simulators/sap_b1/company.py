@@ -77,6 +77,9 @@ class Company(MasterData, SalesDocuments, Payments):
         self.credit_notes: dict[int, dict[str, Any]] = {}
         self.drafts: dict[int, dict[str, Any]] = {}
         self.incoming_payments: dict[int, dict[str, Any]] = {}
+        # The company's pictures folder (General Settings → Path → Pictures Folder): file name → bytes. An item's
+        # ``Picture`` names a file here; ``ItemImages('code')/$value`` serves it.
+        self.pictures: dict[str, bytes] = {}
         # VAT groups with their rate in percent (the Service Layer exposes them as VatGroups; here they only price).
         self.vat_groups: dict[str, float] = {"S0": 0.0, "S1": 20.0, "S2": 10.0, "S3": 1.0}
         self.stock_bumps_item_update = False
@@ -102,6 +105,17 @@ class Company(MasterData, SalesDocuments, Payments):
         udf = Udf(name, type, mandatory, default)
         self.udfs.setdefault(type_name, {})[name] = udf
         return udf
+
+    def set_item_picture(self, item_code: str, file_name: str, data: bytes | None) -> None:
+        """What a user does in the item master data: puts ``data`` into the pictures folder as ``file_name`` (None
+        leaves the folder alone) and names it as the item's ``Picture`` ("" takes the picture off), which stamps the
+        item like any other change."""
+        with self.lock:
+            item = self.get("Items", item_code)
+            if data is not None:
+                self.pictures[file_name] = data
+            item["Picture"] = file_name
+            self.stamp("Items", item_code, item)
 
     def admin_info(self) -> dict[str, Any]:
         """``CompanyService_GetAdminInfo``: the company's name and its local and system currencies."""

@@ -89,6 +89,17 @@ from erpsync.simulators.sap_b1.scenario import Scenario
 from erpsync.simulators.sap_b1.schema import ENTITY_SETS
 from erpsync.simulators.sap_b1.sessions import SESSION_EXPIRED_MESSAGE, Sessions
 
+# ``ItemImages('A0001')`` and ``ItemImages('A0001')/$value`` (the item's picture as a file).
+ITEM_IMAGE_PATH = re.compile(r"^ItemImages\((?P<key>.*)\)(?P<value>/\$value)?$")
+PICTURE_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "bmp": "image/bmp",
+    "webp": "image/webp",
+}
+
 logger = logging.getLogger(__name__)
 
 
@@ -211,6 +222,10 @@ class SapB1Simulator(Scenario, LoopbackServer):
             with self.company.lock:
                 info = self.company.admin_info()
             return Response(200, self._annotated(request, "AdminInfo", info), version=request.version)
+        image = ITEM_IMAGE_PATH.match(request.path)
+        if image and request.method == "GET":
+            with self.company.lock:
+                return self._item_image(request, parse_key("Items", image["key"]), raw=bool(image["value"]))
         match = PATH.match(request.path)
         if not match or match["set"] not in ENTITY_SETS:
             raise B1Error(404, BAD_REQUEST, f"Invalid resource path '{request.path}'")
@@ -237,6 +252,21 @@ class SapB1Simulator(Scenario, LoopbackServer):
             if request.method == "PATCH":
                 return self._patch(request, set_name, key)
             raise B1Error(405, BAD_REQUEST, f"{request.method} is not supported on {set_name}")
+
+    def _item_image(self, request: Request, item_code: str, *, raw: bool) -> Response:
+        """``ItemImages('code')``: the item's ``Picture`` file name; with ``/$value`` the file itself, read from the
+        company's pictures folder, typed by its extension. An unknown item, an item without a picture, or a picture
+        whose file is not in the folder: 404 "No matching records found"."""
+        item = self.company.get("Items", item_code)  # 404 -2028 for an unknown item
+        picture = item.get("Picture") or ""
+        if not raw:
+            body = self._annotated(request, "ItemImages", {"ItemCode": item_code, "Picture": picture})
+            return Response(200, body, version=request.version)
+        data = self.company.pictures.get(picture) if picture else None
+        if data is None:
+            raise B1Error(404, NOT_FOUND, "No matching records found (ODBC -2028)")
+        kind = PICTURE_TYPES.get(picture.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+        return Response(200, data, content_type=kind, version=request.version)
 
     def _annotated(self, request: Request, context: str, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` with its context annotation: ``odata.metadata`` …``/@Element`` (v1) or ``@odata.context``
@@ -569,6 +599,8 @@ class _Handler(SimulatorHandler):
             payload = b""
         elif isinstance(response.body, str):
             payload = response.body.encode()
+        elif isinstance(response.body, bytes):
+            payload = response.body
         else:
             payload = json.dumps(response.body, ensure_ascii=False).encode()
         self.send_response(response.status)
