@@ -79,6 +79,7 @@ HOT_PRODUCTS = 20
 DEALERS = 200
 PLENTY = Decimal("100000")  # on hand per sellable warehouse of an ordinary product
 HOT_ON_HAND, HOT_COMMITTED = Decimal("25"), Decimal("5")  # 20 free per sellable warehouse, 60 in all
+ONE_SKU, ONE_SKU_UNITS = "ONE-001", Decimal("10")  # scenario C: everyone wants it, it has 10 units in one warehouse
 CREDIT_LIMIT = Decimal("1000000000.00")
 WAREHOUSES = [
     ("MERKEZ", "İstanbul Merkez Depo", True),
@@ -101,6 +102,10 @@ PRODUCT_TYPES = [
 SERIES = ["Nova", "Arte", "Vega", "Prima", "Atlas", "Orion", "Zenit", "Toros", "Delta", "Poyraz"]
 WARMUP = 5
 GOAL_P95_MS = 200.0
+GOAL_QUERIES = 15  # queries placing a 10-line order (the confirmation apart)
+GOAL_HOLD_P95_MS = 5.0  # stock rows locked, uncontended
+GOAL_FLOOR_FACTOR = 1.5  # burst p95 at most this times the CPU floor
+GOAL_LOCK_SHARE = 0.10  # lock waits under this share of placement time
 LOCK_SAMPLE_S = 0.02
 ROUND_TIMEOUT_S = 900
 
@@ -166,11 +171,24 @@ def build() -> None:
                     order_multiple=Decimal("1"),
                 )
             )
+        products.append(
+            Product(
+                sku=ONE_SKU,
+                name=f"Sigorta Nova {ONE_SKU}",
+                name_en=f"Circuit Breaker Nova {ONE_SKU}",
+                base_unit=unit,
+                vat_rate=Decimal(20),
+                min_order_qty=Decimal("1"),
+                order_multiple=Decimal("1"),
+            )
+        )
         products = Product.objects.bulk_create(products)
-        # Stock rows as an ERP import writes them: warehouse by warehouse.
-        levels = []
+        # Stock rows as an ERP import writes them: warehouse by warehouse. The one SKU has 10 units in the first.
+        levels = [
+            StockLevel(product=products[-1], warehouse=warehouses[0], on_hand=ONE_SKU_UNITS, committed_erp=Decimal(0))
+        ]
         for warehouse in warehouses:
-            for product in products:
+            for product in products[:-1]:
                 hot = product.sku.startswith("HOT-")
                 on_hand = HOT_ON_HAND if hot and warehouse.is_sellable else PLENTY
                 committed = HOT_COMMITTED if hot and warehouse.is_sellable else Decimal(rng.randint(0, 500))
@@ -224,7 +242,8 @@ def ensure_data(url: str) -> None:
 
     built = (
         PriceList.objects.filter(code=MARKER).exists()
-        and Product.objects.count() == PRODUCTS + HOT_PRODUCTS
+        and Product.objects.count() == PRODUCTS + HOT_PRODUCTS + 1
+        and Product.objects.filter(sku=ONE_SKU).exists()
         and DealerUser.objects.count() == DEALERS
     )
     if built:
@@ -264,6 +283,7 @@ class Data:
     buyers: list  # DealerUser, with dealer and user
     ordinary: list  # Product
     hot: list  # Product
+    one: object  # Product: the one SKU of scenario C
 
 
 def load_data() -> Data:
@@ -273,8 +293,9 @@ def load_data() -> Data:
     products = list(Product.objects.order_by("pk"))
     return Data(
         buyers=list(DealerUser.objects.select_related("dealer", "user").order_by("pk")),
-        ordinary=[p for p in products if not p.sku.startswith("HOT-")],
+        ordinary=[p for p in products if p.sku.startswith("ORD-")],
         hot=[p for p in products if p.sku.startswith("HOT-")],
+        one=next(p for p in products if p.sku == ONE_SKU),
     )
 
 
@@ -293,9 +314,31 @@ class Instruments(threading.local):
     locked_cpu = 0.0
     hold_s: float | None = None  # from then to the commit
     hold_cpu_s: float | None = None  # CPU time of the placing thread meanwhile
+    confirmation_cpu_s = 0.0  # the placing thread's and its database backend's CPU during the confirmation
 
 
 INSTRUMENTS = Instruments()
+
+
+def backend_cpu_s() -> float | None:
+    """CPU time used so far by this thread's PostgreSQL backend process, from ``/proc/<pid>/schedstat`` (in
+    nanoseconds): the server runs on this machine, so its share of a placement's CPU can be measured too. None
+    when it cannot be read (a server elsewhere)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            return int(stat.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cpu_now() -> tuple[float, float | None]:
+    return time.thread_time(), backend_cpu_s()
+
+
 # The placement's stock statement: SELECT … FROM "catalog_stocklevel" … FOR UPDATE.
 STOCK_LOCK_RE = re.compile(r'SELECT .* FROM "catalog_stocklevel" .* FOR UPDATE', re.DOTALL)
 
@@ -330,6 +373,7 @@ def instrument_confirmation() -> None:
         INSTRUMENTS.in_confirmation = True
         INSTRUMENTS.confirmations += 1
         started = time.perf_counter()
+        client_cpu, server_cpu = cpu_now()
         if INSTRUMENTS.locked_at is not None:  # committed just now: the row locks are gone
             INSTRUMENTS.hold_s = started - INSTRUMENTS.locked_at
             INSTRUMENTS.hold_cpu_s = time.thread_time() - INSTRUMENTS.locked_cpu
@@ -337,6 +381,10 @@ def instrument_confirmation() -> None:
             return original(order_id)
         finally:
             INSTRUMENTS.confirmation_s += time.perf_counter() - started
+            client_after, server_after = cpu_now()
+            INSTRUMENTS.confirmation_cpu_s += (client_after - client_cpu) + (
+                server_after - server_cpu if server_cpu is not None and server_after is not None else 0.0
+            )
             INSTRUMENTS.in_confirmation = False
 
     timed.bench_wrapped = True
@@ -352,11 +400,23 @@ class Placement:
     error: str = ""
     confirmations: int = 0  # times the on-commit hook queued the confirmation (must be 1 for a placed order)
     hold_ms: float | None = None  # stock rows locked until the commit (placed orders only)
-    hold_cpu_ms: float | None = None  # the placing thread's own CPU time meanwhile
+    hold_cpu_ms: float | None = None  # the placing thread's own CPU meanwhile
+    client_cpu_ms: float = 0.0  # the placing thread's CPU in order_place
+    server_cpu_ms: float | None = None  # its PostgreSQL backend's CPU meanwhile (None: not measurable)
+    confirmation_cpu_ms: float = 0.0  # both, during the confirmation on commit
 
     @property
     def without_confirmation_ms(self) -> float:
         return self.ms - self.confirmation_ms
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU of the whole placement: the placing thread and its database backend."""
+        return self.client_cpu_ms + (self.server_cpu_ms or 0.0)
+
+    @property
+    def cpu_without_confirmation_ms(self) -> float:
+        return self.cpu_ms - self.confirmation_cpu_ms
 
 
 def place_timed(buyer, signature: str) -> Placement:
@@ -364,10 +424,11 @@ def place_timed(buyer, signature: str) -> Placement:
     from orders.exceptions import OrderRefused, PricesChanged
     from orders.services import order_place
 
-    INSTRUMENTS.confirmation_s = INSTRUMENTS.sql_s = 0.0
+    INSTRUMENTS.confirmation_s = INSTRUMENTS.sql_s = INSTRUMENTS.confirmation_cpu_s = 0.0
     INSTRUMENTS.confirmations = 0
     INSTRUMENTS.locked_at = INSTRUMENTS.hold_s = INSTRUMENTS.hold_cpu_s = None
     outcome, error = "error", ""
+    client_cpu, server_cpu = cpu_now()
     started = time.perf_counter()
     try:
         order = order_place(
@@ -385,6 +446,7 @@ def place_timed(buyer, signature: str) -> Placement:
     except Exception as exc:  # counted and reported: a benchmark of failing placements is worthless
         error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
     elapsed = time.perf_counter() - started
+    client_after, server_after = cpu_now()
     return Placement(
         ms=elapsed * 1000,
         confirmation_ms=INSTRUMENTS.confirmation_s * 1000,
@@ -394,6 +456,9 @@ def place_timed(buyer, signature: str) -> Placement:
         confirmations=INSTRUMENTS.confirmations,
         hold_ms=None if INSTRUMENTS.hold_s is None else INSTRUMENTS.hold_s * 1000,
         hold_cpu_ms=None if INSTRUMENTS.hold_cpu_s is None else INSTRUMENTS.hold_cpu_s * 1000,
+        client_cpu_ms=(client_after - client_cpu) * 1000,
+        server_cpu_ms=None if server_cpu is None or server_after is None else (server_after - server_cpu) * 1000,
+        confirmation_cpu_ms=INSTRUMENTS.confirmation_cpu_s * 1000,
     )
 
 
@@ -411,6 +476,9 @@ def cart_lines(rng: random.Random, data: Data, lines: int, hot: int) -> list[tup
 @dataclass
 class Scenario:
     label: str
+    buyers: int = 1  # placing at the same moment
+    lines: int = 0  # per order, where all orders have as many
+    floor: bool = True  # judged against the CPU floor of scenario A's orders (not for C's one-line orders)
     placements: list[Placement] = field(default_factory=list)
     wall_s: float = 0.0
     queries: tuple[int, int] | None = None  # (in the placement transaction, for the confirmation on commit)
@@ -444,7 +512,7 @@ def uncontended(args, data: Data) -> Scenario:
     from django.test.utils import CaptureQueriesContext
 
     rng = random.Random(SEED + 1)  # noqa: S311 - reproducible carts
-    scenario = Scenario(f"A uncontended, {args.orders} orders one at a time")
+    scenario = Scenario(f"A uncontended, {args.orders} orders one at a time", lines=args.lines)
     with connection.execute_wrapper(sql_timer):
         for i in range(WARMUP + args.orders):
             buyer = data.buyers[i % len(data.buyers)]
@@ -471,9 +539,6 @@ def uncontended(args, data: Data) -> Scenario:
 
 def contended(args, data: Data, label: str) -> Scenario:
     """Scenario B: ``args.buyers`` buyers start together, each placing ``args.per_buyer`` orders."""
-    from django.db import connection
-
-    scenario = Scenario(label)
     buyers = data.buyers[: args.buyers]
     plans = []
     for index in range(len(buyers)):
@@ -481,6 +546,21 @@ def contended(args, data: Data, label: str) -> Scenario:
         plans.append(
             [cart_lines(rng, data, args.lines, hot=min(rng.randint(3, 5), args.lines)) for _ in range(args.per_buyer)]
         )
+    return run_scenario(args, buyers, plans, label)
+
+
+def one_sku(args, data: Data, label: str) -> Scenario:
+    """Scenario C: ``args.buyers`` buyers at once, each ordering one unit of the one SKU that has 10 units."""
+    buyers = data.buyers[: args.buyers]
+    scenario = run_scenario(args, buyers, [[[(data.one, Decimal("1"))]] for _ in buyers], label)
+    scenario.floor = False
+    return scenario
+
+
+def run_scenario(args, buyers, plans, label: str) -> Scenario:
+    from django.db import connection
+
+    scenario = Scenario(label, buyers=len(buyers))
     wait_for_connection_slots(len(buyers) + 1)
     scenario.locks = LockMonitor(connection.settings_dict)
     deadlocks_before = deadlock_count()
@@ -753,6 +833,9 @@ def print_locks(scenario: Scenario) -> None:
         print(f"  lock sampling failed: {monitor.error}")
         return
     total = sum(monitor.waits.values())
+    placing_s = sum(scenario.times()) / 1000
+    share = monitor.wait_seconds(total) / placing_s if placing_s else 0.0
+    print(f"  Lock waits: ≈ {monitor.wait_seconds(total):.1f} s of {placing_s:.1f} s spent placing ({share:.1%})")
     print(
         f"  Lock waits in {scenario.label} ({monitor.samples} samples every {LOCK_SAMPLE_S * 1000:.0f} ms; "
         f"at most {monitor.most_waiting} backends waiting at once; ≈ {monitor.wait_seconds(total):.1f} "
@@ -764,6 +847,83 @@ def print_locks(scenario: Scenario) -> None:
         print(
             f"    {count / total:6.1%}  ≈ {monitor.wait_seconds(count):6.1f} s  {statement:<42} "
             f"waits on {event} (row of {target})"
+        )
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def cpu_floor_ms(args, uncontended_run: Scenario, s: Scenario, *, confirmation: bool = True) -> float:
+    """The least time the last of ``s.buyers`` placements started together can take on this machine: their CPU
+    (the mean per placement measured without contention, the placing thread and its database backend) spread over
+    every core."""
+    attribute = "cpu_ms" if confirmation else "cpu_without_confirmation_ms"
+    return s.buyers * mean(uncontended_run.times(attribute)) / (os.cpu_count() or 1)
+
+
+def print_cpu(args, uncontended_run: Scenario, contended_runs: list[Scenario]) -> None:
+    a = uncontended_run
+    server = [p.server_cpu_ms for p in a.placements if p.server_cpu_ms is not None]
+    measured = "" if server else " (the database backend's CPU could not be read: the placing thread's only)"
+    print(
+        f"CPU per placement, uncontended{measured}: mean {mean(a.times('cpu_ms')):.1f} ms = placing thread "
+        f"{mean(a.times('client_cpu_ms')):.1f} + database backend {mean(server):.1f}; without the confirmation "
+        f"{mean(a.times('cpu_without_confirmation_ms')):.1f} ms (p50 / p95 "
+        f"{percentile(a.times('cpu_without_confirmation_ms'), 50):.1f} / "
+        f"{percentile(a.times('cpu_without_confirmation_ms'), 95):.1f})"
+    )
+    cores = os.cpu_count() or 1
+    for s in contended_runs:
+        if not s.floor:
+            continue
+        floor, floor_without = cpu_floor_ms(args, a, s), cpu_floor_ms(args, a, s, confirmation=False)
+        p95, p95_without = percentile(s.times(), 95), percentile(s.times("without_confirmation_ms"), 95)
+        print(
+            f"  {s.label}: CPU floor {s.buyers} × {mean(a.times('cpu_ms')):.1f} ms ÷ {cores} cores = {floor:.0f} ms, "
+            f"p95 {p95:.0f} ms = {p95 / floor:.2f}× the floor; without the confirmation floor {floor_without:.0f} ms, "
+            f"p95 {p95_without:.0f} ms = {p95_without / floor_without:.2f}×; CPU per placement here "
+            f"{mean(s.times('cpu_ms')):.1f} ms"
+        )
+        if not args.processes:
+            gil = s.buyers * mean(a.times("client_cpu_ms"))
+            print(
+                f"    (buyers are threads of one interpreter: their Python runs on one core at a time, so "
+                f"{s.buyers} × {mean(a.times('client_cpu_ms')):.1f} ms = {gil:.0f} ms is a floor too; "
+                "--processes lifts it)"
+            )
+
+
+def lock_share(s: Scenario) -> float:
+    placing_s = sum(s.times()) / 1000
+    if s.locks is None or not placing_s:
+        return 0.0
+    return s.locks.wait_seconds(sum(s.locks.waits.values())) / placing_s
+
+
+def print_goals(uncontended_run: Scenario, contended_runs: list[Scenario]) -> None:
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    if uncontended_run.queries:
+        queries = uncontended_run.queries[0]
+        print(f"Goal: ≤ {GOAL_QUERIES} queries placing a {uncontended_run.lines}-line order: {queries}, "
+              f"{verdict(queries <= GOAL_QUERIES)}")  # fmt: skip
+    hold = percentile(uncontended_run.times("hold_ms"), 95)
+    print(f"Goal: stock rows locked ≤ {GOAL_HOLD_P95_MS:.0f} ms p95 uncontended: {hold:.1f} ms, "
+          f"{verdict(hold <= GOAL_HOLD_P95_MS)}")  # fmt: skip
+    for s in contended_runs:
+        share = lock_share(s)
+        if not s.floor:
+            print(f"Goal: {s.label}: lock waits < {GOAL_LOCK_SHARE:.0%} of placement time: {share:.1%}, "
+                  f"{verdict(share < GOAL_LOCK_SHARE)}")  # fmt: skip
+            continue
+        floor = cpu_floor_ms(None, uncontended_run, s)
+        ratio = percentile(s.times(), 95) / floor if floor else 0.0
+        print(
+            f"Goal: {s.label}: p95 ≤ {GOAL_FLOOR_FACTOR}× the CPU floor: {ratio:.2f}×, "
+            f"{verdict(ratio <= GOAL_FLOOR_FACTOR)}; lock waits < {GOAL_LOCK_SHARE:.0%} of placement time: "
+            f"{share:.1%}, {verdict(share < GOAL_LOCK_SHARE)}"
         )
 
 
@@ -822,6 +982,7 @@ def print_summary(args, scenarios: list[Scenario], facts: str, took: float) -> N
     base = percentile(uncontended_run.times(), 95)
     for s in contended_runs:
         print(f"Baseline: {s.label} p95 / uncontended p95 = {percentile(s.times(), 95) / base:.1f}×")
+    print_cpu(args, uncontended_run, contended_runs)
     for s in scenarios:
         errors = s.errors
         deadlocks = sum("deadlock" in e.lower() for e in errors)
@@ -834,6 +995,7 @@ def print_summary(args, scenarios: list[Scenario], facts: str, took: float) -> N
         if errors:
             line += f", first: {errors[0]}"
         print(line)
+    print_goals(uncontended_run, contended_runs)
     worst = max(percentile(s.times(), 95) for s in contended_runs) if contended_runs else 0.0
     worst_without = max((percentile(s.times("without_confirmation_ms"), 95) for s in contended_runs), default=0.0)
     verdict = "ok" if worst <= GOAL_P95_MS else "MISSED"
@@ -867,6 +1029,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--per-buyer", type=int, default=4, help="orders each concurrent buyer places (default 4)")
     parser.add_argument("--lines", type=int, default=10, help="lines per order (default 10)")
     parser.add_argument("--skip-block", action="store_true", help="skip the contended run with the stock rule 'block'")
+    parser.add_argument(
+        "--skip-one-sku", action="store_true", help="skip scenario C (every buyer at once on one SKU with 10 units)"
+    )
     parser.add_argument(
         "--processes",
         action="store_true",
@@ -927,6 +1092,28 @@ def main(argv: list[str] | None = None) -> int:
             check_stock(scenarios[-1])
             print_scenario(scenarios[-1])
             print_locks(scenarios[-1])
+
+        if not args.skip_one_sku:
+            reset_orders()
+            label = f"C one SKU, {args.buyers} buyers on {ONE_SKU_UNITS:.0f} units, stock block"
+            print(
+                f"C: {args.buyers} buyers at once, one unit each of {ONE_SKU} ({ONE_SKU_UNITS:.0f} units), "
+                "stock rule 'block'"
+            )
+            with override_settings(B2B_ORDER_RULES={"stock": "block"}):
+                scenarios.append(one_sku(args, data, label))
+            check_stock(scenarios[-1])
+            print_scenario(scenarios[-1])
+            print_locks(scenarios[-1])
+            outcomes = scenarios[-1].outcomes
+            placed = sum(n for outcome, n in outcomes.items() if outcome not in ("refused", "error"))
+            expected = min(args.buyers, int(ONE_SKU_UNITS))
+            if placed != expected:
+                scenarios[-1].other_failures.append(f"{placed} orders placed of the one SKU, not exactly {expected}")
+            print(
+                f"  C: placed {placed} (exactly {expected} expected), refused {outcomes['refused']}, "
+                f"p95 {percentile(scenarios[-1].times(), 95):.1f} ms"
+            )
 
         print_summary(args, scenarios, machine_facts(), time.monotonic() - started)
     except BenchError as exc:
