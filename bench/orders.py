@@ -20,6 +20,14 @@ limit, a credit limit too large to hold anything):
   errors (deadlocks or anything else: must be 0), the row-lock waits seen in ``pg_stat_activity`` (sampled every
   20 ms), and how long a placement keeps its stock rows locked (from its ``SELECT … FOR UPDATE`` to its commit).
 
+* C, one SKU: the 50 buyers at once, each ordering one unit of the one product that has 10 units (in one
+  warehouse), with the stock rule "block": exactly 10 orders must be placed and 40 refused; p95 reported.
+
+CPU per placement is measured too: the placing thread's (``time.thread_time``) and its PostgreSQL backend's (from
+``/proc/<pid>/schedstat``, the server running on this machine). From scenario A's mean comes the CPU floor of a
+burst — buyers × CPU per placement ÷ cores, the least time the last of them can finish in — and B's p95 is shown
+against it (goal: within 1.5×), with the share of placement time spent waiting for locks (goal: under 10 %).
+
 After each scenario the stock is checked: for every stock row ``reserved_portal`` must equal the open
 reservations against it and never exceed ``on_hand − committed_erp``; nothing may be reserved in a warehouse that
 is not sellable; and every order line's open reservations plus its backordered quantity must equal its quantity.
@@ -40,9 +48,11 @@ drops it and starts over); every run first deletes the orders and carts of the p
 
     make bench-orders                       # installs the Python packages, starts PostgreSQL, then runs this
     .venv/bin/python bench/orders.py [--rebuild] [--orders N] [--buyers 50] [--per-buyer M] [--lines 10]
-                                     [--skip-block] [--processes] [--queue-confirmations]
+                                     [--skip-block] [--skip-one-sku] [--processes] [--queue-confirmations]
 
-Goal, printed for comparison: p95 of ``order_place`` at most 200 ms under contention.
+Goals, printed for comparison: at most 15 queries placing a 10-line order; stock rows locked at most 5 ms p95
+uncontended; a burst's p95 within 1.5× its CPU floor, lock waits under 10 % of placement time; p95 of
+``order_place`` at most 200 ms under contention.
 """
 
 from __future__ import annotations
@@ -315,6 +325,7 @@ class Instruments(threading.local):
     hold_s: float | None = None  # from then to the commit
     hold_cpu_s: float | None = None  # CPU time of the placing thread meanwhile
     confirmation_cpu_s = 0.0  # the placing thread's and its database backend's CPU during the confirmation
+    stock_locks = 0  # statements that locked stock rows in this placement
 
 
 INSTRUMENTS = Instruments()
@@ -351,8 +362,11 @@ def sql_timer(execute, sql, params, many, context):
     finally:
         if not INSTRUMENTS.in_confirmation:
             INSTRUMENTS.sql_s += time.perf_counter() - started
-            if INSTRUMENTS.locked_at is None and STOCK_LOCK_RE.match(sql):
+            if STOCK_LOCK_RE.match(sql):
+                # The last one holds its locks until the commit: a placement that starts over (the stock
+                # changed under it) released the first attempt's locks when it rolled back.
                 INSTRUMENTS.locked_at, INSTRUMENTS.locked_cpu = time.perf_counter(), time.thread_time()
+                INSTRUMENTS.stock_locks += 1
 
 
 def instrument_confirmation() -> None:
@@ -404,6 +418,7 @@ class Placement:
     client_cpu_ms: float = 0.0  # the placing thread's CPU in order_place
     server_cpu_ms: float | None = None  # its PostgreSQL backend's CPU meanwhile (None: not measurable)
     confirmation_cpu_ms: float = 0.0  # both, during the confirmation on commit
+    stock_locks: int = 0  # statements that locked stock rows (more than one: it decided again under the lock)
 
     @property
     def without_confirmation_ms(self) -> float:
@@ -425,7 +440,7 @@ def place_timed(buyer, signature: str) -> Placement:
     from orders.services import order_place
 
     INSTRUMENTS.confirmation_s = INSTRUMENTS.sql_s = INSTRUMENTS.confirmation_cpu_s = 0.0
-    INSTRUMENTS.confirmations = 0
+    INSTRUMENTS.confirmations = INSTRUMENTS.stock_locks = 0
     INSTRUMENTS.locked_at = INSTRUMENTS.hold_s = INSTRUMENTS.hold_cpu_s = None
     outcome, error = "error", ""
     client_cpu, server_cpu = cpu_now()
@@ -459,6 +474,7 @@ def place_timed(buyer, signature: str) -> Placement:
         client_cpu_ms=(client_after - client_cpu) * 1000,
         server_cpu_ms=None if server_cpu is None or server_after is None else (server_after - server_cpu) * 1000,
         confirmation_cpu_ms=INSTRUMENTS.confirmation_cpu_s * 1000,
+        stock_locks=INSTRUMENTS.stock_locks,
     )
 
 
@@ -814,6 +830,8 @@ def print_scenario(scenario: Scenario) -> None:
         f"order_place ms p50/p95/max {triple(scenario.times())}; "
         f"outcomes {dict(sorted(outcomes.items()))}"
     )
+    again = sum(p.stock_locks > 1 for p in scenario.placements)
+    print(f"    placements that locked the stock rows more than once (decided again on locked figures): {again}")
     queued = sum(p.confirmations for p in scenario.placements)
     print(f"    confirmations queued on commit: {queued} for {placed} orders placed; e-mails sent: {scenario.emails}")
     if scenario.errors:
@@ -915,8 +933,7 @@ def print_goals(uncontended_run: Scenario, contended_runs: list[Scenario]) -> No
     for s in contended_runs:
         share = lock_share(s)
         if not s.floor:
-            print(f"Goal: {s.label}: lock waits < {GOAL_LOCK_SHARE:.0%} of placement time: {share:.1%}, "
-                  f"{verdict(share < GOAL_LOCK_SHARE)}")  # fmt: skip
+            print(f"{s.label}: lock waits {share:.1%} of placement time (every buyer wants the same stock row)")
             continue
         floor = cpu_floor_ms(None, uncontended_run, s)
         ratio = percentile(s.times(), 95) / floor if floor else 0.0

@@ -126,9 +126,7 @@ class CreditDecision:
         }
 
 
-def credit_decision(dealer: Dealer, amount: Decimal, *, portal_pending: Decimal | None = None) -> CreditDecision:
+def credit_decision(dealer: Dealer, amount: Decimal) -> CreditDecision:
     """The credit verdict for ``amount`` more on the dealer's account, with the figures it used. Read the dealer
-    under its row lock when the answer decides a write (placement does). ``portal_pending``: the dealer's
-    ``portal_pending_total`` when the caller has read it with the dealer row already (under the same lock)."""
-    pending = portal_pending_total(dealer) if portal_pending is None else portal_pending
-    return CreditDecision(position=_position(dealer, pending), amount=amount)
+    under its row lock when the answer decides a write (placement does)."""
+    return CreditDecision(position=credit_position(dealer), amount=amount)

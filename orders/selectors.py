@@ -5,20 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from django.db.models import (
-    BooleanField,
-    DecimalField,
-    F,
-    Func,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from dealers.access import get_scoped_or_404, scoped
 from dealers.models import DealerUser
@@ -71,39 +58,21 @@ def order_get_for_dealer_user(*, dealer_user: DealerUser, number: str) -> Order:
     )
 
 
-def _portal_pending_orders() -> QuerySet[Order]:
-    """The orders whose totals count as portal pending credit: on account, not yet in the ERP's figures. Orders paid
-    by card or bank transfer are not credit: they are released only once paid."""
-    return Order.objects.filter(status__in=NOT_YET_IN_ERP, payment_method=Order.PaymentMethod.ON_ACCOUNT)
-
-
 def portal_pending_totals(*, dealers) -> dict[int, Decimal]:
     """Totals of each dealer's on-account portal orders, in the dealer's currency, that the ERP's figures do not
-    include yet, by dealer id (dealers with none are absent), in one query."""
+    include yet, by dealer id (dealers with none are absent), in one query. Orders paid by card or bank transfer
+    are not credit: they are released only once paid."""
     by_id = {dealer.pk: dealer for dealer in dealers}
     rows = (
-        _portal_pending_orders()
-        .filter(dealer_id__in=list(by_id))
+        Order.objects.filter(
+            dealer_id__in=list(by_id), status__in=NOT_YET_IN_ERP, payment_method=Order.PaymentMethod.ON_ACCOUNT
+        )
         .order_by()
         .values("dealer_id", "currency")
         .annotate(total=Sum("total_gross"))
         .values_list("dealer_id", "currency", "total")
     )
     return {dealer_id: total for dealer_id, currency, total in rows if currency == by_id[dealer_id].currency}
-
-
-def portal_pending_total_of_dealer_row() -> Coalesce:
-    """``portal_pending_totals`` as an annotation of a ``Dealer`` query (the outer row's id and currency), so a
-    caller can read a dealer and its pending total in one query — placement does, under the dealer's row lock."""
-    total = (
-        _portal_pending_orders()
-        .filter(dealer_id=OuterRef("pk"), currency=OuterRef("currency"))
-        .order_by()
-        .values("dealer_id")
-        .annotate(total=Sum("total_gross"))
-        .values("total")
-    )
-    return Coalesce(Subquery(total), Value(Decimal("0.00")), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
 class _HasHoldRule(Func):

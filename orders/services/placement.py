@@ -16,11 +16,12 @@ a circle; an accepted quote's placement holds its quote row before all of them, 
 
 1. the new order row — its ``(dealer, idempotency_key)`` is unique, so a second submit with the same key waits
    here for the first and then finds its order instead of placing another;
-2. the cart row (read with its lines), so the lines priced are the lines ordered and removed from the cart;
-3. the dealer row (``SELECT … FOR UPDATE``), read with its pending on-account total in the same query: credit
-   exposure is read and this order added to it under this lock, so two on-account orders of one dealer cannot
-   both pass the same available credit;
-4. the stock rows of the ordered products in primary-key order: the quantity reserved is at most what is free
+2. the cart row and the dealer row, locked by the statement that reads the cart's lines (for a quote or a saved
+   list: the list's row, then the dealer row on its own) — the lines priced are the lines ordered and removed from
+   the cart; credit exposure is read and this order added to it under the dealer's lock, so two on-account orders
+   of one dealer cannot both pass the same available credit (the pending total is read by a later statement,
+   which sees every order of the dealer committed before the lock was granted);
+3. the stock rows of the ordered products in primary-key order: the quantity reserved is at most what is free
    under the lock, so concurrent buyers can never reserve the same unit twice.
 
 Nothing outside the database happens inside the transaction; the confirmation e-mail is queued on commit.
@@ -52,7 +53,6 @@ from orders.hooks import erp_stock_rule
 from orders.models import Cart, CartLine, Order, OrderLine, OrderStatusChange, QuoteVersion, StockReservation
 from orders.pricing import cart_priced, quote_priced
 from orders.rules import BACKORDER, HOLD, WARN, CheckOutcome, rule_action
-from orders.selectors import portal_pending_total_of_dealer_row
 from orders.services.transitions import order_moves_at_placement
 from orders.status import OrderStatus
 
@@ -147,41 +147,42 @@ def _place(
         dealer_user, idempotency_key, payment_method, delivery_address, po_number, requested_delivery_date, note
     )
     _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date)
-    # 2. The cart (locked), priced now — or the quote's lines at their quoted prices, or a saved list.
-    dealer = dealer_user.dealer
+    # 2. The cart and the dealer row (locked), priced now — or the quote's lines at their quoted prices, or a
+    # saved list. Credit is decided under the dealer's lock.
     cart_lines = None
     if quote_version is not None:
-        priced = _priced_quote(dealer, quote_version)
+        priced = _priced_quote(dealer_user.dealer, quote_version)
+        dealer = _dealer_locked(dealer_user)
     elif saved_list is not None:
-        priced = _priced_list(dealer_user, dealer, saved_list)
+        priced = _priced_list(dealer_user, dealer_user.dealer, saved_list)
+        dealer = _dealer_locked(dealer_user)
     else:
-        cart_lines, priced = _priced_cart(dealer_user, dealer, confirmed_signature)
+        cart_lines, priced = _priced_cart(dealer_user, confirmed_signature)
+        dealer = cart_lines[0].cart.dealer
     stock_action = rule_action("stock", erp_choice=erp_stock_rule.first())
     needed = _needed(priced)
-    # 3. The dealer row, locked, with its pending on-account total: credit is decided under this lock.
-    dealer, pending = _dealer_locked(dealer_user)
     if dealer.po_number_required and not po_number:
         raise OrderRefused([_("Your company requires a PO number on every order.")])
     order.currency = dealer.currency
-    # 4. The rules, on the stock figures read with the prices (or locked now: see the module's docstring).
+    # 3. The rules, on the stock figures read with the prices (or locked now: see the module's docstring).
     stock = _stock_allocated(needed) if lock_stock_first else None
     shortfall = stock.shortfall if stock is not None else _unlocked_shortfall(priced, needed)
-    checks = _checks(dealer, dealer_user, payment_method, priced, shortfall, stock_action, pending=pending)
+    checks = _checks(dealer, dealer_user, payment_method, priced, shortfall, stock_action)
     if stock is None and any(c.blocks and c.rule == "stock" for c in checks):
         stock = _stock_allocated(needed)
         shortfall = stock.shortfall
-        checks = _checks(dealer, dealer_user, payment_method, priced, shortfall, stock_action, pending=pending)
+        checks = _checks(dealer, dealer_user, payment_method, priced, shortfall, stock_action)
     blocking = [c for c in checks if c.blocks]
     if blocking:
         raise OrderRefused([str(c.message) for c in blocking], checks=checks)
-    # 5. Lines, with the price as ordered and its explanation in both languages; the cart emptied of them.
+    # 4. Lines, with the price as ordered and its explanation in both languages; the cart emptied of them.
     lines_by_product = _lines_write(order, priced, shortfall)
     if cart_lines is not None:
         _cart_lines_remove(cart_lines)
-    # 6. Totals, number, status (with its notifications and hooks).
+    # 5. Totals, number, status (with its notifications and hooks).
     _finish(order, priced, checks)
     _route(order, dealer_user, payment_method, checks)
-    # 7. Stock: locked last, decided on the locked figures, reserved warehouse by warehouse in one statement.
+    # 6. Stock: locked last, decided on the locked figures, reserved warehouse by warehouse in one statement.
     if stock is None:
         stock = _stock_allocated(needed)
         if stock.shortfall != shortfall:
@@ -280,19 +281,20 @@ def _order_row(
     )
 
 
-def _priced_cart(dealer_user, dealer, confirmed_signature):
-    """The dealer user's active cart, locked and read with its lines in one query, priced now; refuses an empty
-    cart, a line that cannot be ordered and prices that changed since the dealer confirmed them. Returns the lines
-    and the priced cart."""
+def _priced_cart(dealer_user, confirmed_signature):
+    """The dealer user's active cart and its dealer, both locked and read with the cart's lines in one query (only
+    those rows: ``of``), priced now; refuses an empty cart, a line that cannot be ordered and prices that changed
+    since the dealer confirmed them. Returns the lines (``lines[0].cart.dealer`` is the locked dealer) and the
+    priced cart."""
     lines = list(
-        scoped(CartLine.objects.select_for_update(of=("cart",)), dealer_user)
+        scoped(CartLine.objects.select_for_update(of=("cart", "cart__dealer")), dealer_user)
         .filter(cart__owner=dealer_user.user, cart__kind=Cart.Kind.ACTIVE)
-        .select_related("cart", "product__base_unit", "product__brand", "unit")
+        .select_related("cart__dealer", "product__base_unit", "product__brand", "unit")
         .order_by("pk")
     )
     if not lines:
         raise OrderRefused([_("Your cart is empty.")])
-    priced = cart_priced(dealer=dealer, cart=lines[0].cart, lines=lines)
+    priced = cart_priced(dealer=lines[0].cart.dealer, cart=lines[0].cart, lines=lines)
     if priced.problems:
         raise OrderRefused([f"{p.line.product.sku}: {p.problem}" for p in priced.problems])
     if priced.signature != confirmed_signature:
@@ -377,28 +379,19 @@ def _stock_allocated(needed: dict[int, Decimal], *, lock: bool = True) -> StockA
     return allocate(levels, needed)
 
 
-def _dealer_locked(dealer_user) -> tuple[Dealer, Decimal]:
-    """The dealer row under its lock, and its pending on-account total read in the same query."""
-    dealer = (
-        Dealer.objects.select_for_update(of=("self",))
-        .annotate(portal_pending_now=portal_pending_total_of_dealer_row())
-        .get(pk=dealer_user.dealer_id)
-    )
-    return dealer, dealer.portal_pending_now
+def _dealer_locked(dealer_user) -> Dealer:
+    return Dealer.objects.select_for_update(of=("self",)).get(pk=dealer_user.dealer_id)
 
 
-def _checks(
-    dealer, dealer_user, payment_method, priced, shortfalls, stock_action=None, *, pending=None
-) -> list[CheckOutcome]:
+def _checks(dealer, dealer_user, payment_method, priced, shortfalls, stock_action=None) -> list[CheckOutcome]:
     """Every placement rule for this cart: credit (on account only), stock, the buyer's limit, manual review and a
-    quarantined dealer. ``stock_action``: the stock rule's action when the caller has read it already;
-    ``pending``: the dealer's pending on-account total when the caller has read it with the dealer row."""
+    quarantined dealer. ``stock_action``: the stock rule's action when the caller has read it already."""
     total = priced.total_gross
     if stock_action is None:
         stock_action = rule_action("stock", erp_choice=erp_stock_rule.first())
     checks: list[CheckOutcome] = []
     if payment_method == Order.PaymentMethod.ON_ACCOUNT:
-        checks.extend(_credit_checks(dealer, total, pending))
+        checks.extend(_credit_checks(dealer, total))
     checks.append(
         CheckOutcome(
             "stock",
@@ -441,9 +434,9 @@ def _checks(
     return checks
 
 
-def _credit_checks(dealer, total, pending=None) -> list[CheckOutcome]:
+def _credit_checks(dealer, total) -> list[CheckOutcome]:
     """Credit hold and credit limit, as ``dealers.credit.credit_decision`` decides them for this order's total."""
-    decision = credit_decision(dealer, total, portal_pending=pending)
+    decision = credit_decision(dealer, total)
     return [
         CheckOutcome(
             "credit_hold",
