@@ -6,10 +6,11 @@ notifications — is done first, on the stock figures read without locks when th
 product has free). Then the stock rows of the ordered products are locked, what can be taken from each is decided
 again on the locked figures (``catalog.availability.allocate``) and reserved in one statement, and the transaction
 commits. When the locked figures give another shortfall than the unlocked ones did (another buyer took the last
-units meanwhile), nothing is kept: the placement starts over, this time locking the stock rows before deciding
-the rules, so its outcome is always the one the locked figures give. When the unlocked figures already show a
-shortfall the stock rule blocks, the stock rows are locked before refusing, so a refusal is never decided on
-figures read without locks either.
+units meanwhile), nothing is kept: the order is refused there if the stock rule blocks; otherwise the placement
+starts over — once more the same way, on figures read after the change, and if the stock moves again, a third
+time locking the stock rows before deciding the rules — so its outcome is always the one the locked figures give.
+When the unlocked figures already show a shortfall the stock rule blocks, the stock rows are locked before
+refusing, so a refusal is never decided on figures read without locks either.
 
 Locking discipline (every placement takes the locks in this order, so two placements never wait on each other in
 a circle; an accepted quote's placement holds its quote row before all of them, see ``orders.services.quotes``):
@@ -107,13 +108,15 @@ def order_place(
         "saved_list": saved_list,
     }
     try:
-        try:
-            with transaction.atomic():
-                return _place(**request, lock_stock_first=False)
-        except _StockMoved:
-            # Another buyer changed the stock of these products in between: decide again on locked figures.
-            with transaction.atomic():
-                return _place(**request, lock_stock_first=True)
+        # Another buyer may change the stock of these products in between: then try once more on the figures read
+        # after it did, and the third time decide on locked figures.
+        for lock_stock_first in (False, False, True):
+            try:
+                with transaction.atomic():
+                    return _place(**request, lock_stock_first=lock_stock_first)
+            except _StockMoved:
+                continue
+        raise AssertionError("unreachable: the last attempt locks the stock rows first")  # pragma: no cover
     except IntegrityError:
         # The key is taken: an earlier submit of this order, or a concurrent one this request waited for.
         existing = Order.objects.filter(dealer_id=dealer_user.dealer_id, idempotency_key=idempotency_key).first()
@@ -186,6 +189,12 @@ def _place(
     if stock is None:
         stock = _stock_allocated(needed)
         if stock.shortfall != shortfall:
+            # Refused on the locked figures, if the stock rule blocks: nothing written is kept. Otherwise the
+            # order, its lines and status must follow the locked figures: start over.
+            checks = _checks(dealer, dealer_user, payment_method, priced, stock.shortfall, stock_action)
+            blocking = [c for c in checks if c.blocks]
+            if blocking:
+                raise OrderRefused([str(c.message) for c in blocking], checks=checks)
             raise _StockMoved
     _reserve(order, stock, lines_by_product)
     transaction.on_commit(lambda: tasks.order_confirmation_queue(order.pk))

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import StockLevel
 from catalog.tests.factories import PriceListItemFactory, ProductFactory, StockLevelFactory
-from orders.exceptions import InvalidOrderTransition, PricesChanged
+from orders.exceptions import InvalidOrderTransition, OrderRefused, PricesChanged
 from orders.hooks import erp_stock_rule
 from orders.models import Cart, CartLine, Order, OrderStatusChange, StockReservation
 from orders.pricing import cart_priced
@@ -191,6 +191,53 @@ def test_stock_taken_meanwhile_makes_the_placement_decide_again_on_locked_figure
     assert StockLevel.objects.get(product=product).reserved_portal == D("10")
     assert StockReservation.objects.get().quantity == D("5")
     assert Order.objects.count() == 1 and OrderStatusChange.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_taken_again_on_the_second_attempt_is_decided_under_the_lock_the_third_time(monkeypatch):
+    dealer, product = make_shop(stock="10")
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("8"))
+    original = erp_stock_rule.handlers
+    attempts = []
+
+    def answer(**kwargs):
+        attempts.append(1)
+        if len(attempts) <= 2:  # 3 more units taken by others between pricing and locking, twice
+            in_another_connection(
+                lambda: StockLevel.objects.filter(product=product).update(reserved_portal=F("reserved_portal") + 3)
+            )
+        return original[0](**kwargs) if original else None
+
+    monkeypatch.setattr(erp_stock_rule, "_handlers", [answer])
+    order = place(buyer)
+    assert len(attempts) == 3
+    assert order.status == S.ON_HOLD and order.lines.get().backordered_qty == D("4")
+    assert StockReservation.objects.get().quantity == D("4")
+    assert StockLevel.objects.get(product=product).reserved_portal == D("10")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_taken_meanwhile_is_refused_on_the_locked_figures_when_the_rule_blocks(
+    between_pricing_and_locking, settings
+):
+    settings.B2B_ORDER_RULES = {"stock": "block"}
+    dealer, product = make_shop(stock="10")
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("8"))
+    attempts = between_pricing_and_locking(
+        lambda: in_another_connection(
+            lambda: StockLevel.objects.filter(product=product).update(reserved_portal=F("reserved_portal") + 5)
+        )
+    )
+    with pytest.raises(OrderRefused) as refused:
+        place(buyer)
+    assert len(attempts) == 1  # refused under the lock, without starting over
+    assert "short of stock" in str(refused.value)
+    assert [c.details for c in refused.value.checks if c.rule == "stock"] == [{"short": {product.sku: "3.000"}}]
+    assert Order.objects.count() == 0 and StockReservation.objects.count() == 0
+    assert StockLevel.objects.get(product=product).reserved_portal == D("5")
+    assert CartLine.objects.filter(cart__owner=buyer.user).count() == 1  # the cart is left as it was
 
 
 @pytest.mark.django_db(transaction=True)
