@@ -20,6 +20,14 @@ limit, a credit limit too large to hold anything):
   errors (deadlocks or anything else: must be 0), the row-lock waits seen in ``pg_stat_activity`` (sampled every
   20 ms), and how long a placement keeps its stock rows locked (from its ``SELECT … FOR UPDATE`` to its commit).
 
+* C, one SKU: the 50 buyers at once, each ordering one unit of the one product that has 10 units (in one
+  warehouse), with the stock rule "block": exactly 10 orders must be placed and 40 refused; p95 reported.
+
+CPU per placement is measured too: the placing thread's (``time.thread_time``) and its PostgreSQL backend's (from
+``/proc/<pid>/schedstat``, the server running on this machine). From scenario A's mean comes the CPU floor of a
+burst — buyers × CPU per placement ÷ cores, the least time the last of them can finish in — and B's p95 is shown
+against it (goal: within 1.5×), with the share of placement time spent waiting for locks (goal: under 10 %).
+
 After each scenario the stock is checked: for every stock row ``reserved_portal`` must equal the open
 reservations against it and never exceed ``on_hand − committed_erp``; nothing may be reserved in a warehouse that
 is not sellable; and every order line's open reservations plus its backordered quantity must equal its quantity.
@@ -40,9 +48,11 @@ drops it and starts over); every run first deletes the orders and carts of the p
 
     make bench-orders                       # installs the Python packages, starts PostgreSQL, then runs this
     .venv/bin/python bench/orders.py [--rebuild] [--orders N] [--buyers 50] [--per-buyer M] [--lines 10]
-                                     [--skip-block] [--processes] [--queue-confirmations]
+                                     [--skip-block] [--skip-one-sku] [--processes] [--queue-confirmations]
 
-Goal, printed for comparison: p95 of ``order_place`` at most 200 ms under contention.
+Goals, printed for comparison: at most 15 queries placing a 10-line order; stock rows locked at most 5 ms p95
+uncontended; a burst's p95 within 1.5× its CPU floor, lock waits under 10 % of placement time; p95 of
+``order_place`` at most 200 ms under contention.
 """
 
 from __future__ import annotations
@@ -79,6 +89,7 @@ HOT_PRODUCTS = 20
 DEALERS = 200
 PLENTY = Decimal("100000")  # on hand per sellable warehouse of an ordinary product
 HOT_ON_HAND, HOT_COMMITTED = Decimal("25"), Decimal("5")  # 20 free per sellable warehouse, 60 in all
+ONE_SKU, ONE_SKU_UNITS = "ONE-001", Decimal("10")  # scenario C: everyone wants it, it has 10 units in one warehouse
 CREDIT_LIMIT = Decimal("1000000000.00")
 WAREHOUSES = [
     ("MERKEZ", "İstanbul Merkez Depo", True),
@@ -101,6 +112,10 @@ PRODUCT_TYPES = [
 SERIES = ["Nova", "Arte", "Vega", "Prima", "Atlas", "Orion", "Zenit", "Toros", "Delta", "Poyraz"]
 WARMUP = 5
 GOAL_P95_MS = 200.0
+GOAL_QUERIES = 15  # queries placing a 10-line order (the confirmation apart)
+GOAL_HOLD_P95_MS = 5.0  # stock rows locked, uncontended
+GOAL_FLOOR_FACTOR = 1.5  # burst p95 at most this times the CPU floor
+GOAL_LOCK_SHARE = 0.10  # lock waits under this share of placement time
 LOCK_SAMPLE_S = 0.02
 ROUND_TIMEOUT_S = 900
 
@@ -166,11 +181,24 @@ def build() -> None:
                     order_multiple=Decimal("1"),
                 )
             )
+        products.append(
+            Product(
+                sku=ONE_SKU,
+                name=f"Sigorta Nova {ONE_SKU}",
+                name_en=f"Circuit Breaker Nova {ONE_SKU}",
+                base_unit=unit,
+                vat_rate=Decimal(20),
+                min_order_qty=Decimal("1"),
+                order_multiple=Decimal("1"),
+            )
+        )
         products = Product.objects.bulk_create(products)
-        # Stock rows as an ERP import writes them: warehouse by warehouse.
-        levels = []
+        # Stock rows as an ERP import writes them: warehouse by warehouse. The one SKU has 10 units in the first.
+        levels = [
+            StockLevel(product=products[-1], warehouse=warehouses[0], on_hand=ONE_SKU_UNITS, committed_erp=Decimal(0))
+        ]
         for warehouse in warehouses:
-            for product in products:
+            for product in products[:-1]:
                 hot = product.sku.startswith("HOT-")
                 on_hand = HOT_ON_HAND if hot and warehouse.is_sellable else PLENTY
                 committed = HOT_COMMITTED if hot and warehouse.is_sellable else Decimal(rng.randint(0, 500))
@@ -224,7 +252,8 @@ def ensure_data(url: str) -> None:
 
     built = (
         PriceList.objects.filter(code=MARKER).exists()
-        and Product.objects.count() == PRODUCTS + HOT_PRODUCTS
+        and Product.objects.count() == PRODUCTS + HOT_PRODUCTS + 1
+        and Product.objects.filter(sku=ONE_SKU).exists()
         and DealerUser.objects.count() == DEALERS
     )
     if built:
@@ -264,6 +293,7 @@ class Data:
     buyers: list  # DealerUser, with dealer and user
     ordinary: list  # Product
     hot: list  # Product
+    one: object  # Product: the one SKU of scenario C
 
 
 def load_data() -> Data:
@@ -273,8 +303,9 @@ def load_data() -> Data:
     products = list(Product.objects.order_by("pk"))
     return Data(
         buyers=list(DealerUser.objects.select_related("dealer", "user").order_by("pk")),
-        ordinary=[p for p in products if not p.sku.startswith("HOT-")],
+        ordinary=[p for p in products if p.sku.startswith("ORD-")],
         hot=[p for p in products if p.sku.startswith("HOT-")],
+        one=next(p for p in products if p.sku == ONE_SKU),
     )
 
 
@@ -293,10 +324,51 @@ class Instruments(threading.local):
     locked_cpu = 0.0
     hold_s: float | None = None  # from then to the commit
     hold_cpu_s: float | None = None  # CPU time of the placing thread meanwhile
+    confirmation_cpu_s = 0.0  # the placing thread's and its database backend's CPU during the confirmation
+    confirmation_server_s = 0.0  # the backend's share of it
+    placing_server_s: float | None = None  # the backend's CPU from the start of order_place to the confirmation
+    started_cpu: CpuReading | None = None
+    stock_locks = 0  # statements that locked stock rows in this placement
 
 
 INSTRUMENTS = Instruments()
+
+
+@dataclass(frozen=True)
+class CpuReading:
+    thread_s: float  # the placing thread's CPU so far
+    backend_pid: int
+    backend_s: float | None  # its PostgreSQL backend's CPU so far (None: cannot be read, a server elsewhere)
+
+
+def cpu_now() -> CpuReading:
+    """CPU used so far by this thread and by its PostgreSQL backend process, from ``/proc/<pid>/schedstat`` (in
+    nanoseconds): the server runs on this machine, so its share of a placement's CPU can be measured too."""
+    from django.db import connection
+
+    thread_s = time.thread_time()
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            backend_s = int(stat.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        backend_s = None
+    return CpuReading(thread_s, pid, backend_s)
+
+
+def backend_cpu_between(before: CpuReading, after: CpuReading) -> float | None:
+    """The backend's CPU between two readings; when the connection was opened again in between (the task queue
+    closes it after a task), the new backend's whole life (its start-up included)."""
+    if before.backend_s is None or after.backend_s is None:
+        return None
+    if before.backend_pid != after.backend_pid:
+        return after.backend_s
+    return after.backend_s - before.backend_s
+
+
 # The placement's stock statement: SELECT … FROM "catalog_stocklevel" … FOR UPDATE.
+TRANSACTION_CONTROL_RE = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b", re.IGNORECASE)
 STOCK_LOCK_RE = re.compile(r'SELECT .* FROM "catalog_stocklevel" .* FOR UPDATE', re.DOTALL)
 
 
@@ -308,8 +380,11 @@ def sql_timer(execute, sql, params, many, context):
     finally:
         if not INSTRUMENTS.in_confirmation:
             INSTRUMENTS.sql_s += time.perf_counter() - started
-            if INSTRUMENTS.locked_at is None and STOCK_LOCK_RE.match(sql):
+            if STOCK_LOCK_RE.match(sql):
+                # The last one holds its locks until the commit: a placement that starts over (the stock
+                # changed under it) released the first attempt's locks when it rolled back.
                 INSTRUMENTS.locked_at, INSTRUMENTS.locked_cpu = time.perf_counter(), time.thread_time()
+                INSTRUMENTS.stock_locks += 1
 
 
 def instrument_confirmation() -> None:
@@ -330,6 +405,9 @@ def instrument_confirmation() -> None:
         INSTRUMENTS.in_confirmation = True
         INSTRUMENTS.confirmations += 1
         started = time.perf_counter()
+        before = cpu_now()
+        if INSTRUMENTS.started_cpu is not None:
+            INSTRUMENTS.placing_server_s = backend_cpu_between(INSTRUMENTS.started_cpu, before)
         if INSTRUMENTS.locked_at is not None:  # committed just now: the row locks are gone
             INSTRUMENTS.hold_s = started - INSTRUMENTS.locked_at
             INSTRUMENTS.hold_cpu_s = time.thread_time() - INSTRUMENTS.locked_cpu
@@ -337,6 +415,10 @@ def instrument_confirmation() -> None:
             return original(order_id)
         finally:
             INSTRUMENTS.confirmation_s += time.perf_counter() - started
+            after = cpu_now()
+            confirmation_server = backend_cpu_between(before, after) or 0.0
+            INSTRUMENTS.confirmation_server_s += confirmation_server
+            INSTRUMENTS.confirmation_cpu_s += (after.thread_s - before.thread_s) + confirmation_server
             INSTRUMENTS.in_confirmation = False
 
     timed.bench_wrapped = True
@@ -352,11 +434,24 @@ class Placement:
     error: str = ""
     confirmations: int = 0  # times the on-commit hook queued the confirmation (must be 1 for a placed order)
     hold_ms: float | None = None  # stock rows locked until the commit (placed orders only)
-    hold_cpu_ms: float | None = None  # the placing thread's own CPU time meanwhile
+    hold_cpu_ms: float | None = None  # the placing thread's own CPU meanwhile
+    client_cpu_ms: float = 0.0  # the placing thread's CPU in order_place
+    server_cpu_ms: float | None = None  # its PostgreSQL backend's CPU meanwhile (None: not measurable)
+    confirmation_cpu_ms: float = 0.0  # both, during the confirmation on commit
+    stock_locks: int = 0  # statements that locked stock rows (more than one: it decided again under the lock)
 
     @property
     def without_confirmation_ms(self) -> float:
         return self.ms - self.confirmation_ms
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU of the whole placement: the placing thread and its database backend."""
+        return self.client_cpu_ms + (self.server_cpu_ms or 0.0)
+
+    @property
+    def cpu_without_confirmation_ms(self) -> float:
+        return self.cpu_ms - self.confirmation_cpu_ms
 
 
 def place_timed(buyer, signature: str) -> Placement:
@@ -364,10 +459,13 @@ def place_timed(buyer, signature: str) -> Placement:
     from orders.exceptions import OrderRefused, PricesChanged
     from orders.services import order_place
 
-    INSTRUMENTS.confirmation_s = INSTRUMENTS.sql_s = 0.0
-    INSTRUMENTS.confirmations = 0
+    INSTRUMENTS.confirmation_s = INSTRUMENTS.sql_s = INSTRUMENTS.confirmation_cpu_s = 0.0
+    INSTRUMENTS.confirmation_server_s = 0.0
+    INSTRUMENTS.confirmations = INSTRUMENTS.stock_locks = 0
     INSTRUMENTS.locked_at = INSTRUMENTS.hold_s = INSTRUMENTS.hold_cpu_s = None
     outcome, error = "error", ""
+    INSTRUMENTS.placing_server_s = None
+    INSTRUMENTS.started_cpu = before = cpu_now()
     started = time.perf_counter()
     try:
         order = order_place(
@@ -385,6 +483,13 @@ def place_timed(buyer, signature: str) -> Placement:
     except Exception as exc:  # counted and reported: a benchmark of failing placements is worthless
         error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
     elapsed = time.perf_counter() - started
+    after = cpu_now()
+    if INSTRUMENTS.confirmations:  # the backend's CPU placing the order, then during the confirmation
+        placing = INSTRUMENTS.placing_server_s
+        server = None if placing is None else placing + INSTRUMENTS.confirmation_server_s
+    else:
+        server = backend_cpu_between(before, after)
+    INSTRUMENTS.started_cpu = None
     return Placement(
         ms=elapsed * 1000,
         confirmation_ms=INSTRUMENTS.confirmation_s * 1000,
@@ -394,6 +499,10 @@ def place_timed(buyer, signature: str) -> Placement:
         confirmations=INSTRUMENTS.confirmations,
         hold_ms=None if INSTRUMENTS.hold_s is None else INSTRUMENTS.hold_s * 1000,
         hold_cpu_ms=None if INSTRUMENTS.hold_cpu_s is None else INSTRUMENTS.hold_cpu_s * 1000,
+        client_cpu_ms=(after.thread_s - before.thread_s) * 1000,
+        server_cpu_ms=None if server is None else server * 1000,
+        confirmation_cpu_ms=INSTRUMENTS.confirmation_cpu_s * 1000,
+        stock_locks=INSTRUMENTS.stock_locks,
     )
 
 
@@ -411,9 +520,13 @@ def cart_lines(rng: random.Random, data: Data, lines: int, hot: int) -> list[tup
 @dataclass
 class Scenario:
     label: str
+    buyers: int = 1  # placing at the same moment
+    lines: int = 0  # per order, where all orders have as many
+    floor: bool = True  # judged against the CPU floor of scenario A's orders (not for C's one-line orders)
     placements: list[Placement] = field(default_factory=list)
     wall_s: float = 0.0
     queries: tuple[int, int] | None = None  # (in the placement transaction, for the confirmation on commit)
+    transaction_control: int = 0  # of the first: BEGIN, COMMIT, SAVEPOINT, RELEASE, ROLLBACK
     locks: LockMonitor | None = None
     deadlocks: int = 0  # PostgreSQL's own count during the run
     breaches: dict[str, list[str]] = field(default_factory=dict)
@@ -444,7 +557,7 @@ def uncontended(args, data: Data) -> Scenario:
     from django.test.utils import CaptureQueriesContext
 
     rng = random.Random(SEED + 1)  # noqa: S311 - reproducible carts
-    scenario = Scenario(f"A uncontended, {args.orders} orders one at a time")
+    scenario = Scenario(f"A uncontended, {args.orders} orders one at a time", lines=args.lines)
     with connection.execute_wrapper(sql_timer):
         for i in range(WARMUP + args.orders):
             buyer = data.buyers[i % len(data.buyers)]
@@ -457,6 +570,10 @@ def uncontended(args, data: Data) -> Scenario:
                 start = INSTRUMENTS.confirmation_query_index
                 in_transaction = total if start is None else start - captured.initial_queries
                 scenario.queries = (in_transaction, total - in_transaction)
+                scenario.transaction_control = sum(
+                    TRANSACTION_CONTROL_RE.match(q["sql"]) is not None
+                    for q in captured.captured_queries[:in_transaction]
+                )
             else:
                 placement = place_timed(buyer, signature)
             if placement.outcome == "error":
@@ -471,9 +588,6 @@ def uncontended(args, data: Data) -> Scenario:
 
 def contended(args, data: Data, label: str) -> Scenario:
     """Scenario B: ``args.buyers`` buyers start together, each placing ``args.per_buyer`` orders."""
-    from django.db import connection
-
-    scenario = Scenario(label)
     buyers = data.buyers[: args.buyers]
     plans = []
     for index in range(len(buyers)):
@@ -481,6 +595,21 @@ def contended(args, data: Data, label: str) -> Scenario:
         plans.append(
             [cart_lines(rng, data, args.lines, hot=min(rng.randint(3, 5), args.lines)) for _ in range(args.per_buyer)]
         )
+    return run_scenario(args, buyers, plans, label)
+
+
+def one_sku(args, data: Data, label: str) -> Scenario:
+    """Scenario C: ``args.buyers`` buyers at once, each ordering one unit of the one SKU that has 10 units."""
+    buyers = data.buyers[: args.buyers]
+    scenario = run_scenario(args, buyers, [[[(data.one, Decimal("1"))]] for _ in buyers], label)
+    scenario.floor = False
+    return scenario
+
+
+def run_scenario(args, buyers, plans, label: str) -> Scenario:
+    from django.db import connection
+
+    scenario = Scenario(label, buyers=len(buyers))
     wait_for_connection_slots(len(buyers) + 1)
     scenario.locks = LockMonitor(connection.settings_dict)
     deadlocks_before = deadlock_count()
@@ -734,6 +863,8 @@ def print_scenario(scenario: Scenario) -> None:
         f"order_place ms p50/p95/max {triple(scenario.times())}; "
         f"outcomes {dict(sorted(outcomes.items()))}"
     )
+    again = sum(p.stock_locks > 1 for p in scenario.placements)
+    print(f"    placements that locked the stock rows more than once (decided again on locked figures): {again}")
     queued = sum(p.confirmations for p in scenario.placements)
     print(f"    confirmations queued on commit: {queued} for {placed} orders placed; e-mails sent: {scenario.emails}")
     if scenario.errors:
@@ -753,6 +884,9 @@ def print_locks(scenario: Scenario) -> None:
         print(f"  lock sampling failed: {monitor.error}")
         return
     total = sum(monitor.waits.values())
+    placing_s = sum(scenario.times()) / 1000
+    share = monitor.wait_seconds(total) / placing_s if placing_s else 0.0
+    print(f"  Lock waits: ≈ {monitor.wait_seconds(total):.1f} s of {placing_s:.1f} s spent placing ({share:.1%})")
     print(
         f"  Lock waits in {scenario.label} ({monitor.samples} samples every {LOCK_SAMPLE_S * 1000:.0f} ms; "
         f"at most {monitor.most_waiting} backends waiting at once; ≈ {monitor.wait_seconds(total):.1f} "
@@ -764,6 +898,82 @@ def print_locks(scenario: Scenario) -> None:
         print(
             f"    {count / total:6.1%}  ≈ {monitor.wait_seconds(count):6.1f} s  {statement:<42} "
             f"waits on {event} (row of {target})"
+        )
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def cpu_floor_ms(args, uncontended_run: Scenario, s: Scenario, *, confirmation: bool = True) -> float:
+    """The least time the last of ``s.buyers`` placements started together can take on this machine: their CPU
+    (the mean per placement measured without contention, the placing thread and its database backend) spread over
+    every core."""
+    attribute = "cpu_ms" if confirmation else "cpu_without_confirmation_ms"
+    return s.buyers * mean(uncontended_run.times(attribute)) / (os.cpu_count() or 1)
+
+
+def print_cpu(args, uncontended_run: Scenario, contended_runs: list[Scenario]) -> None:
+    a = uncontended_run
+    server = [p.server_cpu_ms for p in a.placements if p.server_cpu_ms is not None]
+    measured = "" if server else " (the database backend's CPU could not be read: the placing thread's only)"
+    print(
+        f"CPU per placement, uncontended{measured}: mean {mean(a.times('cpu_ms')):.1f} ms = placing thread "
+        f"{mean(a.times('client_cpu_ms')):.1f} + database backend {mean(server):.1f}; without the confirmation "
+        f"{mean(a.times('cpu_without_confirmation_ms')):.1f} ms (p50 / p95 "
+        f"{percentile(a.times('cpu_without_confirmation_ms'), 50):.1f} / "
+        f"{percentile(a.times('cpu_without_confirmation_ms'), 95):.1f})"
+    )
+    cores = os.cpu_count() or 1
+    for s in contended_runs:
+        if not s.floor:
+            continue
+        floor, floor_without = cpu_floor_ms(args, a, s), cpu_floor_ms(args, a, s, confirmation=False)
+        p95, p95_without = percentile(s.times(), 95), percentile(s.times("without_confirmation_ms"), 95)
+        print(
+            f"  {s.label}: CPU floor {s.buyers} × {mean(a.times('cpu_ms')):.1f} ms ÷ {cores} cores = {floor:.0f} ms, "
+            f"p95 {p95:.0f} ms = {p95 / floor:.2f}× the floor; without the confirmation floor {floor_without:.0f} ms, "
+            f"p95 {p95_without:.0f} ms = {p95_without / floor_without:.2f}×; CPU per placement here "
+            f"{mean(s.times('cpu_ms')):.1f} ms"
+        )
+        if not args.processes:
+            gil = s.buyers * mean(a.times("client_cpu_ms"))
+            print(
+                f"    (buyers are threads of one interpreter: their Python runs on one core at a time, so "
+                f"{s.buyers} × {mean(a.times('client_cpu_ms')):.1f} ms = {gil:.0f} ms is a floor too; "
+                "--processes lifts it)"
+            )
+
+
+def lock_share(s: Scenario) -> float:
+    placing_s = sum(s.times()) / 1000
+    if s.locks is None or not placing_s:
+        return 0.0
+    return s.locks.wait_seconds(sum(s.locks.waits.values())) / placing_s
+
+
+def print_goals(uncontended_run: Scenario, contended_runs: list[Scenario]) -> None:
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    if uncontended_run.queries:
+        queries = uncontended_run.queries[0] - uncontended_run.transaction_control
+        print(f"Goal: ≤ {GOAL_QUERIES} queries placing a {uncontended_run.lines}-line order (BEGIN / COMMIT / "
+              f"SAVEPOINT apart): {queries}, {verdict(queries <= GOAL_QUERIES)}")  # fmt: skip
+    hold = percentile(uncontended_run.times("hold_ms"), 95)
+    print(f"Goal: stock rows locked ≤ {GOAL_HOLD_P95_MS:.0f} ms p95 uncontended: {hold:.1f} ms, "
+          f"{verdict(hold <= GOAL_HOLD_P95_MS)}")  # fmt: skip
+    for s in contended_runs:
+        share = lock_share(s)
+        if not s.floor:
+            print(f"{s.label}: lock waits {share:.1%} of placement time (every buyer wants the same stock row)")
+            continue
+        floor = cpu_floor_ms(None, uncontended_run, s)
+        ratio = percentile(s.times(), 95) / floor if floor else 0.0
+        print(
+            f"Goal: {s.label}: p95 ≤ {GOAL_FLOOR_FACTOR}× the CPU floor: {ratio:.2f}×, "
+            f"{verdict(ratio <= GOAL_FLOOR_FACTOR)}; lock waits < {GOAL_LOCK_SHARE:.0%} of placement time: "
+            f"{share:.1%}, {verdict(share < GOAL_LOCK_SHARE)}"
         )
 
 
@@ -808,8 +1018,10 @@ def print_summary(args, scenarios: list[Scenario], facts: str, took: float) -> N
     )
     if uncontended_run.queries:
         in_transaction, confirmation = uncontended_run.queries
+        control = uncontended_run.transaction_control
         print(
-            f"Queries per placement: {in_transaction + confirmation} ({in_transaction} placing the order, "
+            f"Queries per placement: {in_transaction + confirmation} ({in_transaction} placing the order: "
+            f"{in_transaction - control} statements and {control} BEGIN / COMMIT / SAVEPOINT; "
             f"{confirmation} for the confirmation on commit)"
         )
     print("Stock rows locked by a placement, from its SELECT … FOR UPDATE to its commit (placed orders):")
@@ -822,6 +1034,7 @@ def print_summary(args, scenarios: list[Scenario], facts: str, took: float) -> N
     base = percentile(uncontended_run.times(), 95)
     for s in contended_runs:
         print(f"Baseline: {s.label} p95 / uncontended p95 = {percentile(s.times(), 95) / base:.1f}×")
+    print_cpu(args, uncontended_run, contended_runs)
     for s in scenarios:
         errors = s.errors
         deadlocks = sum("deadlock" in e.lower() for e in errors)
@@ -834,6 +1047,7 @@ def print_summary(args, scenarios: list[Scenario], facts: str, took: float) -> N
         if errors:
             line += f", first: {errors[0]}"
         print(line)
+    print_goals(uncontended_run, contended_runs)
     worst = max(percentile(s.times(), 95) for s in contended_runs) if contended_runs else 0.0
     worst_without = max((percentile(s.times("without_confirmation_ms"), 95) for s in contended_runs), default=0.0)
     verdict = "ok" if worst <= GOAL_P95_MS else "MISSED"
@@ -867,6 +1081,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--per-buyer", type=int, default=4, help="orders each concurrent buyer places (default 4)")
     parser.add_argument("--lines", type=int, default=10, help="lines per order (default 10)")
     parser.add_argument("--skip-block", action="store_true", help="skip the contended run with the stock rule 'block'")
+    parser.add_argument(
+        "--skip-one-sku", action="store_true", help="skip scenario C (every buyer at once on one SKU with 10 units)"
+    )
     parser.add_argument(
         "--processes",
         action="store_true",
@@ -927,6 +1144,28 @@ def main(argv: list[str] | None = None) -> int:
             check_stock(scenarios[-1])
             print_scenario(scenarios[-1])
             print_locks(scenarios[-1])
+
+        if not args.skip_one_sku:
+            reset_orders()
+            label = f"C one SKU, {args.buyers} buyers on {ONE_SKU_UNITS:.0f} units, stock block"
+            print(
+                f"C: {args.buyers} buyers at once, one unit each of {ONE_SKU} ({ONE_SKU_UNITS:.0f} units), "
+                "stock rule 'block'"
+            )
+            with override_settings(B2B_ORDER_RULES={"stock": "block"}):
+                scenarios.append(one_sku(args, data, label))
+            check_stock(scenarios[-1])
+            print_scenario(scenarios[-1])
+            print_locks(scenarios[-1])
+            outcomes = scenarios[-1].outcomes
+            placed = sum(n for outcome, n in outcomes.items() if outcome not in ("refused", "error"))
+            expected = min(args.buyers, int(ONE_SKU_UNITS))
+            if placed != expected:
+                scenarios[-1].other_failures.append(f"{placed} orders placed of the one SKU, not exactly {expected}")
+            print(
+                f"  C: placed {placed} (exactly {expected} expected), refused {outcomes['refused']}, "
+                f"p95 {percentile(scenarios[-1].times(), 95):.1f} ms"
+            )
 
         print_summary(args, scenarios, machine_facts(), time.monotonic() - started)
     except BenchError as exc:

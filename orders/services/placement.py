@@ -1,14 +1,29 @@
-"""Placing an order: one short transaction that re-prices, reserves stock, checks credit and applies the rules.
+"""Placing an order: one short transaction that re-prices, checks credit, applies the rules and reserves stock.
+
+The stock rows are what buyers of the same products wait for, so they are locked last, for as little as possible:
+everything that does not need them — pricing, the lines, the credit check, the rules, the order's status and its
+notifications — is done first, on the stock figures read without locks when the cart was priced (what each line's
+product has free). Then the stock rows of the ordered products are locked, what can be taken from each is decided
+again on the locked figures (``catalog.availability.allocate``) and reserved in one statement, and the transaction
+commits. When the locked figures give another shortfall than the unlocked ones did (another buyer took the last
+units meanwhile), nothing is kept: the order is refused there if the stock rule blocks; otherwise the placement
+starts over — once more the same way, on figures read after the change, and if the stock moves again, a third
+time locking the stock rows before deciding the rules — so its outcome is always the one the locked figures give.
+When the unlocked figures already show a shortfall the stock rule blocks, the stock rows are locked before
+refusing, so a refusal is never decided on figures read without locks either.
 
 Locking discipline (every placement takes the locks in this order, so two placements never wait on each other in
 a circle; an accepted quote's placement holds its quote row before all of them, see ``orders.services.quotes``):
 
 1. the new order row — its ``(dealer, idempotency_key)`` is unique, so a second submit with the same key waits
    here for the first and then finds its order instead of placing another;
-2. the dealer row (``SELECT … FOR UPDATE``): credit exposure is read and this order added to it under this lock,
-   so two on-account orders of one dealer cannot both pass the same available credit;
-3. the cart row, then the stock rows of the ordered products in primary-key order: the quantity reserved is at
-   most what is available under the lock, so concurrent buyers can never reserve the same unit twice.
+2. the cart row and the dealer row, locked by the statement that reads the cart's lines (for a quote or a saved
+   list: the list's row, then the dealer row on its own) — the lines priced are the lines ordered and removed from
+   the cart; credit exposure is read and this order added to it under the dealer's lock, so two on-account orders
+   of one dealer cannot both pass the same available credit (the pending total is read by a later statement,
+   which sees every order of the dealer committed before the lock was granted);
+3. the stock rows of the ordered products in primary-key order: the quantity reserved is at most what is free
+   under the lock, so concurrent buyers can never reserve the same unit twice.
 
 Nothing outside the database happens inside the transaction; the confirmation e-mail is queued on commit.
 """
@@ -22,7 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,14 +51,22 @@ from dealers.models import Dealer, DealerAddress, DealerUser
 from orders import tasks  # through the module: the confirmation hook is looked up when it runs
 from orders.exceptions import OrderRefused, PricesChanged
 from orders.hooks import erp_stock_rule
-from orders.models import Cart, Order, OrderLine, OrderStatusChange, QuoteVersion, StockReservation
+from orders.models import Cart, CartLine, Order, OrderLine, OrderStatusChange, QuoteVersion, StockReservation
 from orders.pricing import cart_priced, quote_priced
 from orders.rules import BACKORDER, HOLD, WARN, CheckOutcome, rule_action
-from orders.services.transitions import order_transition
+from orders.services.transitions import order_moves_at_placement
 from orders.status import OrderStatus
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0")
+
+
+class _StockMoved(Exception):
+    """The locked stock figures give another shortfall than the unlocked ones the placement was decided on."""
+
+
+class _CartChanged(Exception):
+    """The cart's lines changed between pricing them and removing them from the cart."""
 
 
 def order_place(
@@ -72,30 +95,40 @@ def order_place(
     With ``saved_list`` (a recurring order's run), the list's lines are priced today and ordered, with nobody to
     confirm a signature; the list and the active cart are left as they are.
     """
-    dealer = dealer_user.dealer
-    existing = Order.objects.filter(dealer=dealer, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    request = {
+        "dealer_user": dealer_user,
+        "idempotency_key": idempotency_key,
+        "payment_method": payment_method,
+        "delivery_address": delivery_address,
+        "po_number": po_number.strip(),
+        "requested_delivery_date": requested_delivery_date,
+        "note": note.strip(),
+        "confirmed_signature": confirmed_signature,
+        "quote_version": quote_version,
+        "saved_list": saved_list,
+    }
     try:
-        with transaction.atomic():
-            return _place(
-                dealer_user=dealer_user,
-                idempotency_key=idempotency_key,
-                payment_method=payment_method,
-                delivery_address=delivery_address,
-                po_number=po_number.strip(),
-                requested_delivery_date=requested_delivery_date,
-                note=note.strip(),
-                confirmed_signature=confirmed_signature,
-                quote_version=quote_version,
-                saved_list=saved_list,
-            )
+        # Another buyer may change the stock of these products in between: then try once more on the figures read
+        # after it did, and the third time decide on locked figures.
+        for lock_stock_first in (False, False, True):
+            try:
+                with transaction.atomic():
+                    return _place(**request, lock_stock_first=lock_stock_first)
+            except _StockMoved:
+                continue
+        raise AssertionError("unreachable: the last attempt locks the stock rows first")  # pragma: no cover
     except IntegrityError:
-        # The same key committed by a concurrent request while this one waited on the unique index.
-        existing = Order.objects.filter(dealer=dealer, idempotency_key=idempotency_key).first()
+        # The key is taken: an earlier submit of this order, or a concurrent one this request waited for.
+        existing = Order.objects.filter(dealer_id=dealer_user.dealer_id, idempotency_key=idempotency_key).first()
         if existing is None:
             raise
         return existing
+    except _CartChanged:
+        # A line was added, changed or removed (another tab, a quote request) while this order was being placed.
+        priced = _active_cart_priced(dealer_user)
+        if priced is None:
+            raise OrderRefused([_("Your cart is empty.")]) from None
+        raise PricesChanged(priced) from None
 
 
 def _place(
@@ -108,45 +141,62 @@ def _place(
     requested_delivery_date,
     note,
     confirmed_signature,
-    quote_version=None,
-    saved_list=None,
+    quote_version,
+    saved_list,
+    lock_stock_first: bool,
 ) -> Order:
-    _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date)
-    # 1. The order row first: a concurrent submit with the same key waits here.
+    # 1. The order row first: a concurrent submit with the same key waits here, an earlier one fails here.
     order = _order_row(
         dealer_user, idempotency_key, payment_method, delivery_address, po_number, requested_delivery_date, note
     )
-    # 2. The dealer row: credit is decided under this lock.
-    dealer = Dealer.objects.select_for_update(of=("self",)).get(pk=dealer_user.dealer_id)
+    _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date)
+    # 2. The cart and the dealer row (locked), priced now — or the quote's lines at their quoted prices, or a
+    # saved list. Credit is decided under the dealer's lock.
+    cart_lines = None
+    if quote_version is not None:
+        priced = _priced_quote(dealer_user.dealer, quote_version)
+        dealer = _dealer_locked(dealer_user)
+    elif saved_list is not None:
+        priced = _priced_list(dealer_user, dealer_user.dealer, saved_list)
+        dealer = _dealer_locked(dealer_user)
+    else:
+        cart_lines, priced = _priced_cart(dealer_user, confirmed_signature)
+        dealer = cart_lines[0].cart.dealer
+    stock_action = rule_action("stock", erp_choice=erp_stock_rule.first())
+    needed = _needed(priced)
     if dealer.po_number_required and not po_number:
         raise OrderRefused([_("Your company requires a PO number on every order.")])
     order.currency = dealer.currency
-    # 3. The cart, priced now (or the quote's lines at their quoted prices).
-    if quote_version is not None:
-        cart, priced = None, _priced_quote(dealer, quote_version)
-    elif saved_list is not None:
-        cart, priced = None, _priced_list(dealer_user, dealer, saved_list)
-    else:
-        cart, priced = _priced_cart(dealer_user, dealer, confirmed_signature)
-    # Everything that does not depend on stock is prepared before the stock rows are locked, to keep that
-    # window short: other buyers of the same products wait for it.
-    snapshots = {p.line.pk: _explanation_snapshot(p.price) for p in priced.lines}
-    # 4. Stock, under row locks in primary-key order.
-    stock = _stock_allocated(priced)
-    # 5. The rules.
-    checks = _checks(dealer, dealer_user, payment_method, priced, stock.shortfall)
+    # 3. The rules, on the stock figures read with the prices (or locked now: see the module's docstring).
+    stock = _stock_allocated(needed) if lock_stock_first else None
+    shortfall = stock.shortfall if stock is not None else _unlocked_shortfall(priced, needed)
+    checks = _checks(dealer, dealer_user, payment_method, priced, shortfall, stock_action)
+    if stock is None and any(c.blocks and c.rule == "stock" for c in checks):
+        stock = _stock_allocated(needed)
+        shortfall = stock.shortfall
+        checks = _checks(dealer, dealer_user, payment_method, priced, shortfall, stock_action)
     blocking = [c for c in checks if c.blocks]
     if blocking:
         raise OrderRefused([str(c.message) for c in blocking], checks=checks)
-    # 6. Lines, with the price as ordered and its explanation in both languages.
-    lines_by_product = _lines_write(order, priced, snapshots, dict(stock.shortfall))
-    # 7. Reservations: what is available now is set aside, warehouse by warehouse.
-    _reserve(order, stock, lines_by_product)
-    # 8. Totals, number, status.
+    # 4. Lines, with the price as ordered and its explanation in both languages; the cart emptied of them.
+    lines_by_product = _lines_write(order, priced, shortfall)
+    if cart_lines is not None:
+        _cart_lines_remove(cart_lines)
+    # 5. Totals, number, status (with its notifications and hooks).
     _finish(order, priced, checks)
-    if cart is not None:
-        cart.lines.all().delete()
     _route(order, dealer_user, payment_method, checks)
+    # 6. Stock: locked last, decided on the locked figures, reserved warehouse by warehouse in one statement.
+    if stock is None:
+        stock = _stock_allocated(needed)
+        if stock.shortfall != shortfall:
+            # Refused on the locked figures, if the stock rule blocks: nothing written is kept. Otherwise the
+            # order, its lines and status must follow the locked figures: start over.
+            checks = _checks(dealer, dealer_user, payment_method, priced, stock.shortfall, stock_action)
+            blocking = [c for c in checks if c.blocks]
+            if blocking:
+                raise OrderRefused([str(c.message) for c in blocking], checks=checks)
+            raise _StockMoved
+    _reserve(order, stock, lines_by_product)
     transaction.on_commit(lambda: tasks.order_confirmation_queue(order.pk))
     return order
 
@@ -185,7 +235,7 @@ def placement_preview(*, dealer_user: DealerUser, priced) -> PlacementPreview:
     """The placement checks for ``priced`` (the dealer user's priced cart) under each payment method, without
     placing or locking anything."""
     dealer = dealer_user.dealer
-    shortfall = _stock_allocated(priced, lock=False).shortfall if priced.lines else {}
+    shortfall = _stock_allocated(_needed(priced), lock=False).shortfall if priced.lines else {}
     stock_action = rule_action("stock", erp_choice=erp_stock_rule.first())
     checks = {
         method: _checks(dealer, dealer_user, method, priced, shortfall, stock_action)
@@ -240,24 +290,46 @@ def _order_row(
     )
 
 
-def _priced_cart(dealer_user, dealer, confirmed_signature):
-    """The dealer user's active cart, locked, priced now; refuses an empty cart, a line that cannot be ordered and
-    prices that changed since the dealer confirmed them."""
-    cart = (
-        scoped(Cart.objects.select_for_update(of=("self",)), dealer_user)
-        .filter(owner=dealer_user.user, kind=Cart.Kind.ACTIVE)
-        .first()
+def _priced_cart(dealer_user, confirmed_signature):
+    """The dealer user's active cart and its dealer, both locked and read with the cart's lines in one query (only
+    those rows: ``of``), priced now; refuses an empty cart, a line that cannot be ordered and prices that changed
+    since the dealer confirmed them. Returns the lines (``lines[0].cart.dealer`` is the locked dealer) and the
+    priced cart."""
+    lines = list(
+        scoped(CartLine.objects.select_for_update(of=("cart", "cart__dealer")), dealer_user)
+        .filter(cart__owner=dealer_user.user, cart__kind=Cart.Kind.ACTIVE)
+        .select_related("cart__dealer", "product__base_unit", "product__brand", "unit")
+        .order_by("pk")
     )
-    if cart is None:
+    if not lines:
         raise OrderRefused([_("Your cart is empty.")])
-    priced = cart_priced(dealer=dealer, cart=cart)
-    if not priced.lines:
-        raise OrderRefused([_("Your cart is empty.")])
+    priced = cart_priced(dealer=lines[0].cart.dealer, cart=lines[0].cart, lines=lines)
     if priced.problems:
         raise OrderRefused([f"{p.line.product.sku}: {p.problem}" for p in priced.problems])
     if priced.signature != confirmed_signature:
         raise PricesChanged(priced)
-    return cart, priced
+    return lines, priced
+
+
+def _active_cart_priced(dealer_user):
+    """The dealer user's active cart priced now, or None when it is empty (read without locks, to show)."""
+    cart = scoped(Cart.objects.all(), dealer_user).filter(owner=dealer_user.user, kind=Cart.Kind.ACTIVE).first()
+    priced = cart_priced(dealer=dealer_user.dealer, cart=cart) if cart is not None else None
+    return priced if priced is not None and priced.lines else None
+
+
+def _cart_lines_remove(lines) -> None:
+    """Remove the ordered lines from the cart, and refuse (``_CartChanged``) when the cart no longer holds exactly
+    them at the quantities priced: the DELETE sees every change committed before it and waits for any in progress."""
+    cart_id = lines[0].cart_id
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {CartLine._meta.db_table} WHERE cart_id = %s RETURNING id, product_id, unit_id, quantity",  # noqa: S608 - the model's table
+            [cart_id],
+        )
+        removed = sorted(cursor.fetchall())
+    if removed != sorted((line.pk, line.product_id, line.unit_id, line.quantity) for line in lines):
+        raise _CartChanged
 
 
 def _priced_list(dealer_user, dealer, saved_list: Cart):
@@ -290,18 +362,34 @@ def _priced_quote(dealer, version: QuoteVersion):
     return priced
 
 
-def _stock_allocated(priced, *, lock: bool = True) -> StockAllocation:
-    """The stock rows of the ordered products, locked in primary-key order, and what can be taken from each.
-    ``of=("self",)``: only the stock rows — a plain FOR UPDATE would also lock the joined warehouse rows and make
-    every placement wait for every other. ``lock=False`` reads them without locks (the checkout's preview)."""
+def _needed(priced) -> dict[int, Decimal]:
+    """What the order takes of each product, in base units."""
     needed: dict[int, Decimal] = defaultdict(Decimal)
     for p in priced.lines:
         needed[p.line.product_id] += p.line.quantity * p.price.unit_factor
+    return dict(needed)
+
+
+def _unlocked_shortfall(priced, needed: dict[int, Decimal]) -> dict[int, Decimal]:
+    """The shortfall per product on the stock figures read, without locks, when the lines were priced (each line's
+    decision carries what its product had free then); what ``allocate`` would find if nothing changed since."""
+    free = {p.line.product_id: p.decision.available for p in priced.lines}
+    return {product_id: wanted - free[product_id] for product_id, wanted in needed.items() if wanted > free[product_id]}
+
+
+def _stock_allocated(needed: dict[int, Decimal], *, lock: bool = True) -> StockAllocation:
+    """The stock rows of the ordered products, locked in primary-key order, and what can be taken from each.
+    ``of=("self",)``: only the stock rows — a plain FOR UPDATE would also lock the joined warehouse rows and make
+    every placement wait for every other. ``lock=False`` reads them without locks (the checkout's preview)."""
     levels = sellable_levels()
     if lock:
         levels = levels.select_for_update(of=("self",))
     levels = list(levels.filter(product_id__in=list(needed)).select_related("warehouse").order_by("pk"))
     return allocate(levels, needed)
+
+
+def _dealer_locked(dealer_user) -> Dealer:
+    return Dealer.objects.select_for_update(of=("self",)).get(pk=dealer_user.dealer_id)
 
 
 def _checks(dealer, dealer_user, payment_method, priced, shortfalls, stock_action=None) -> list[CheckOutcome]:
@@ -376,8 +464,9 @@ def _credit_checks(dealer, total) -> list[CheckOutcome]:
     ]
 
 
-def _lines_write(order, priced, snapshots, shortfalls: dict[int, Decimal]) -> dict[int, list[OrderLine]]:
+def _lines_write(order, priced, shortfalls: dict[int, Decimal]) -> dict[int, list[OrderLine]]:
     """The order lines (a product's shortfall recorded as backordered on its first lines), by product id."""
+    shortfalls = dict(shortfalls)
     lines = []
     for number, p in enumerate(priced.lines, start=1):
         line_base = p.line.quantity * p.price.unit_factor
@@ -405,33 +494,65 @@ def _lines_write(order, priced, snapshots, shortfalls: dict[int, Decimal]) -> di
                 price_list_currency=_source_currency(p.price),
                 exchange_rate=p.price.exchange_rate,
                 exchange_rate_date=p.price.exchange_rate_date,
-                price_explanation=snapshots[p.line.pk],
+                price_explanation=steps_snapshot(p.price.steps),
                 backordered_qty=backordered.quantize(Decimal("0.001")),
             )
         )
-    OrderLine.objects.bulk_create(lines)
+    OrderLine.objects.bulk_create(lines)  # PostgreSQL returns their ids
     lines_by_product: dict[int, list[OrderLine]] = defaultdict(list)
-    for line in OrderLine.objects.filter(order=order).order_by("line_no"):
+    for line in lines:
         lines_by_product[line.product_id].append(line)
     return lines_by_product
 
 
 def _reserve(order, stock: StockAllocation, lines_by_product) -> None:
-    reservations = []
-    touched: dict[int, StockLevel] = {}
+    """Reserve what ``stock`` takes (decided under the stock rows' locks) in one statement: each stock row's
+    ``reserved_portal`` raised, only where that much is still free (``on_hand − committed_erp − reserved_portal``),
+    and the reservations of the order's lines written from the rows it raised. A row that had not that much free
+    cannot happen under the locks; it would fail the placement rather than oversell."""
     room = {
         line.pk: (line.quantity - line.backordered_qty) * line.unit_factor
         for product_lines in lines_by_product.values()
         for line in product_lines
     }
-    for product_id, taken in stock.plan.items():
-        product_lines = lines_by_product[product_id]
-        for level, quantity in taken:
-            level.reserved_portal += quantity
-            touched[level.pk] = level
-            reservations.extend(_split_over_lines(order, product_lines, level, quantity, room))
-    StockLevel.objects.bulk_update(touched.values(), ["reserved_portal"])
-    StockReservation.objects.bulk_create(reservations)
+    taken: dict[int, Decimal] = defaultdict(Decimal)
+    reservations: list[tuple[int, int, Decimal]] = []
+    for product_id, plan in stock.plan.items():
+        for level, quantity in plan:
+            taken[level.pk] += quantity
+            reservations.extend(_split_over_lines(lines_by_product[product_id], level, quantity, room))
+    if not taken:
+        return
+    levels, reservation_table = StockLevel._meta.db_table, StockReservation._meta.db_table
+    line_ids, level_ids, quantities = zip(*reservations, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH raised AS (
+                UPDATE {levels} AS s SET reserved_portal = s.reserved_portal + t.quantity
+                FROM unnest(%s::bigint[], %s::numeric[]) AS t(id, quantity)
+                WHERE s.id = t.id AND s.on_hand - s.committed_erp - s.reserved_portal >= t.quantity
+                RETURNING s.id
+            )
+            INSERT INTO {reservation_table} (order_id, line_id, stock_level_id, quantity, created_at)
+            SELECT %s, r.line_id, r.stock_level_id, r.quantity, %s
+            FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) AS r(line_id, stock_level_id, quantity)
+            WHERE (SELECT count(*) FROM raised) = %s
+            """,  # noqa: S608 - the models' tables; every value is a parameter
+            [
+                list(taken),
+                list(taken.values()),
+                order.pk,
+                timezone.now(),
+                list(line_ids),
+                list(level_ids),
+                list(quantities),
+                len(taken),
+            ],
+        )
+        written = cursor.rowcount
+    if written != len(reservations):
+        raise RuntimeError(f"Order {order.number}: stock no longer free under its lock; nothing reserved.")
 
 
 def _finish(order, priced, checks) -> None:
@@ -442,14 +563,11 @@ def _finish(order, priced, checks) -> None:
     order.placed_at = timezone.now()
     order.placement_checks = [c.as_record() for c in checks]
     order.hold_reasons = [c.as_record() for c in checks if not c.passed and c.action in (HOLD, BACKORDER, WARN)]
-    order.save()
 
 
 def _route(order, dealer_user, payment_method, checks) -> None:
-    """Submitted, then where the checks send it: the dealer's approver, staff, payment, or approved."""
-    order_transition(
-        order=order, to_status=OrderStatus.SUBMITTED, actor=dealer_user.user, source=OrderStatusChange.Source.DEALER
-    )
+    """Submitted, then where the checks send it: the dealer's approver, staff, payment, or approved — saved with
+    the order's totals and checks."""
     staff_holds = [c for c in checks if c.holds and c.rule != "buyer_limit"]
     if any(c.holds and c.rule == "buyer_limit" for c in checks):
         target, reason = OrderStatus.AWAITING_DEALER_APPROVAL, _("Above the buyer's approval limit.")
@@ -459,17 +577,24 @@ def _route(order, dealer_user, payment_method, checks) -> None:
         target, reason = OrderStatus.APPROVED, _("All placement checks passed.")
     else:
         target, reason = OrderStatus.AWAITING_PAYMENT, _("Waiting for the payment.")
-    order_transition(order=order, to_status=target, reason=reason, source=OrderStatusChange.Source.SYSTEM)
+    order_moves_at_placement(
+        order=order,
+        moves=[
+            (OrderStatus.SUBMITTED, dealer_user.user, OrderStatusChange.Source.DEALER, ""),
+            (target, None, OrderStatusChange.Source.SYSTEM, reason),
+        ],
+    )
 
 
-def _split_over_lines(order, lines, level, quantity, room: dict[int, Decimal]) -> list[StockReservation]:
-    """A product's reservation in one warehouse, divided over its lines in line order (usually one line);
-    ``room`` holds what each line can still take, in base units, and is lowered as it goes."""
+def _split_over_lines(lines, level, quantity, room: dict[int, Decimal]) -> list[tuple[int, int, Decimal]]:
+    """A product's reservation in one warehouse, divided over its lines in line order (usually one line), as
+    (line id, stock row id, quantity); ``room`` holds what each line can still take, in base units, and is lowered
+    as it goes."""
     result = []
     for line in lines:
         take = min(room[line.pk], quantity)
         if take > 0:
-            result.append(StockReservation(order=order, line=line, stock_level=level, quantity=take))
+            result.append((line.pk, level.pk, take))
             room[line.pk] -= take
             quantity -= take
     return result
@@ -486,10 +611,6 @@ def _address_text(address: DealerAddress | None) -> str:
         address.country,
     ]
     return "\n".join(part for part in parts if part)
-
-
-def _explanation_snapshot(price) -> list[dict]:
-    return steps_snapshot(price.steps)
 
 
 def _source_currency(price) -> str:

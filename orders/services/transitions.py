@@ -1,4 +1,5 @@
-"""Order status changes: the only code that writes ``Order.status``, along ``orders.status.TRANSITIONS``."""
+"""Order status changes: the only code that writes ``Order.status``, along ``orders.status.TRANSITIONS`` —
+``order_transition`` for an order that exists, ``order_moves_at_placement`` for the first moves of one being placed."""
 
 from __future__ import annotations
 
@@ -48,6 +49,37 @@ def order_transition(
         order_approved.send(order=locked)
     order.status = locked.status
     order.updated_at = locked.updated_at
+    return order
+
+
+def order_moves_at_placement(*, order: Order, moves: list[tuple[str, object, str, str]]) -> Order:
+    """Record the first moves of an order placement has created in this very transaction — ``moves`` are
+    ``(to_status, actor, source, reason)`` from its DRAFT status — and save the order: each move is checked against
+    the map like ``order_transition`` does, then the order (with whatever else the caller set on it) is written with
+    its final status in one UPDATE, the changes in one INSERT, and whoever must hear of each move is notified and
+    the hooks sent, in order, as ``order_transition`` does.
+
+    No other transaction can move the order meanwhile: it is not committed yet (its INSERT holds the row), so
+    re-reading it under a lock, as ``order_transition`` does, would learn nothing. A move that releases stock has no
+    place here and is refused."""
+    from_status = order.status
+    changes = []
+    for to_status, actor, source, reason in moves:
+        if not can_transition(from_status, to_status) or to_status in RELEASES_RESERVATION:
+            raise InvalidOrderTransition(order.number, from_status, to_status)
+        changes.append(
+            OrderStatusChange(
+                order=order, from_status=from_status, to_status=to_status, actor=actor, source=source, reason=reason
+            )
+        )
+        from_status = to_status
+    order.status = from_status
+    order.save()
+    OrderStatusChange.objects.bulk_create(changes)
+    for change in changes:
+        order_status_notify(order=order, change=change)
+        if change.to_status == S.APPROVED:
+            order_approved.send(order=order)
     return order
 
 
