@@ -204,29 +204,31 @@ class LogoSession:
     def keyset(self, sql: str, *, start: Any = 0) -> Iterator[dict[str, Any]]:
         """Every row of ``sql``, which selects a key column ``K``, orders by it and holds ``{after}`` in a
         ``K > {after}`` condition: read ``page_size`` rows at a time (``limit``) until a page comes back empty,
-        whatever limit the server applies. Rows sharing a key (several warehouses of one item) stay in one page:
-        a full page gives back the rows of its last key, which the next page reads again whole. The first page is
-        read at once, so an unreachable Logo fails the read rather than the feed."""
-        after = start
+        whatever limit the server applies (or caps). Rows sharing a key (several warehouses of one item) are read
+        whole: a page gives back the rows of its last key, which the next page reads again from its start; a full
+        page of one key is read again with a larger limit. The first page is read at once, so an unreachable Logo
+        fails the read rather than the feed."""
 
-        def page(after_: Any) -> list[dict[str, Any]]:
-            answer = self._read_call("queries", {"tsql": sql.format(after=after_), "limit": self.page_size})
-            rows = (answer or {}).get("items") if isinstance(answer, dict) else answer
-            return list(rows or [])
+        def page(after: Any) -> list[dict[str, Any]]:
+            limit = self.page_size
+            while True:
+                answer = self._read_call("queries", {"tsql": sql.format(after=after), "limit": limit})
+                rows = list(((answer or {}).get("items") if isinstance(answer, dict) else answer) or [])
+                if len(rows) < limit or rows[0]["K"] != rows[-1]["K"]:
+                    return rows
+                limit *= 2
 
-        first = page(after)
+        first = page(start)
 
         def rows() -> Iterator[dict[str, Any]]:
-            nonlocal after
             current = first
             while current:
                 last = current[-1]["K"]
-                if len(current) >= self.page_size and current[0]["K"] != last:
+                if current[0]["K"] != last:  # the last key may go on past this page (whatever cut it)
                     current = [row for row in current if row["K"] != last]
                     last = current[-1]["K"]
                 yield from current
-                after = last
-                current = page(after)
+                current = page(last)
 
         return rows()
 
