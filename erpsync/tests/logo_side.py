@@ -108,6 +108,15 @@ class LogoErpSide(ErpSide):
             if not self.firm.row(f"SELECT 1 FROM {self.firm.t('UNITSETL')} WHERE CODE = ?", (unit.code,)):
                 self.firm.add_unit_set(f"S-{unit.code}", unit.name, [(unit.code, unit.name, 1)])
 
+    def _publish_category(self, records) -> None:
+        for number, category in enumerate(records):
+            self.firm.add_unit_set(f"G-{number}", "", [("ADET", "Adet", 1)])
+            self.firm.add_item(f"G-{number}", category.name, f"G-{number}", STGRPCODE=category.code)
+
+    def _publish_brand(self, records) -> None:
+        for brand in records:
+            self.firm.add_mark(brand.code, brand.name)
+
     def _publish_product(self, records) -> None:
         for product in records:
             self._drop_item(product.code)
@@ -333,6 +342,8 @@ class LogoErpSide(ErpSide):
 
     def normalise(self, entity: str, record: Any) -> Any:
         """What Logo carries of the contract's records (see docs/logo.md, mapping)."""
+        if entity == "category":
+            return dataclasses.replace(record, name=record.code, name_en="", parent_code="", active=True)
         if entity == "product":
             return dataclasses.replace(
                 record,

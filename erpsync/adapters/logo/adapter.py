@@ -43,6 +43,8 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSession, ErpAdapter):
     capabilities = frozenset(
         {
             Capability.UNITS,
+            Capability.CATEGORIES,
+            Capability.BRANDS,
             Capability.PRODUCTS,
             Capability.WAREHOUSES,
             Capability.STOCK,

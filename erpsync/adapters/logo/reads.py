@@ -19,7 +19,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from erpsync.adapters.base import DocumentKind, ErpBalance, ErpCredit, ErpOrderStatus, ErpStock, ErpWarehouse, Feed
+from erpsync.adapters.base import (
+    DocumentKind,
+    ErpBalance,
+    ErpBrand,
+    ErpCategory,
+    ErpCredit,
+    ErpOrderStatus,
+    ErpStock,
+    ErpWarehouse,
+    Feed,
+)
 from erpsync.adapters.http import text as _text
 from erpsync.adapters.logo.mapping import (
     agreement_record,
@@ -39,6 +49,8 @@ from erpsync.adapters.logo.mapping import (
 
 ENTITIES = (
     "unit",
+    "category",
+    "brand",
     "product",
     "warehouse",
     "stock",
@@ -126,6 +138,24 @@ class LogoReads:
             if code and code not in found:
                 found[code] = unit_record(row)
         return list(found.values())
+
+    def _read_category(self, _since: datetime | None) -> list[Any]:
+        """Logo keeps no category tree for the portal: each item group code (``STGRPCODE``) is a category."""
+        rows = self.query(
+            f"SELECT STGRPCODE AS CODE FROM {self.t('ITEMS')} WHERE STGRPCODE IS NOT NULL AND STGRPCODE <> '' "
+            "GROUP BY STGRPCODE ORDER BY STGRPCODE"
+        )
+        return [ErpCategory(_text(row["CODE"]).strip(), _text(row["CODE"]).strip()) for row in rows]
+
+    def _read_brand(self, _since: datetime | None) -> list[Any]:
+        rows = self.keyset(
+            f"SELECT M.LOGICALREF AS K, M.CODE, M.DESCR FROM {self.t('MARK')} M WHERE M.LOGICALREF > {{after}} "
+            "ORDER BY M.LOGICALREF"
+        )
+        return [
+            ErpBrand(_text(row["CODE"]).strip(), _text(row["DESCR"]).strip() or _text(row["CODE"]).strip())
+            for row in rows
+        ]
 
     def _read_product(self, since: datetime | None) -> Iterator[Any]:
         items = list(
