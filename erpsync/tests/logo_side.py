@@ -43,6 +43,7 @@ def logo_adapter(sim: LogoSimulator, **settings: Any) -> LogoAdapter:
             "timeout_seconds": 5,
             "read_retries": 0,
             "lookback_days": 3650,
+            "soap_url": sim.soap_url,
             **settings,
         },
         credentials={
@@ -50,6 +51,7 @@ def logo_adapter(sim: LogoSimulator, **settings: Any) -> LogoAdapter:
             "client_secret": sim.client_secret,
             "username": sim.username,
             "password": sim.password,
+            "security_code": sim.soap.security_code,
         },
     )
 
@@ -448,7 +450,8 @@ class LogoErpSide(ErpSide):
         if failure == UNAVAILABLE:
             self.sim.faults.error(status=503, count=None)
         elif failure == TIMEOUT_AFTER_APPLY:
-            self.sim.faults.drop_response("salesOrders", method="POST")
+            soap = self.settings.get("write_transport") == "soap"
+            self.sim.faults.drop_response("LogoObjectService.svc/AppendDataObject" if soap else "salesOrders")
         else:
             super().simulate(failure)
 

@@ -28,3 +28,13 @@ class TestLogoRestContractDeleteAndLoginError400(AdapterContract):
     def erp(self):
         with LogoSimulator(login_error_status=400, send_expires_in=False) as sim:
             yield LogoErpSide(sim, cancel_mode="delete", reference_field="AUXIL_CODE")
+
+
+class TestLogoSoapContract(AdapterContract):
+    """Orders through the LogoObjectService (``AppendDataObject``, ``DeleteDataObject``) and the reads' SQL through
+    its ``ExecQuery``, with a zeep client built from the simulator's WSDL."""
+
+    @pytest.fixture
+    def erp(self):
+        with LogoSimulator() as sim:
+            yield LogoErpSide(sim, write_transport="soap", query_transport="soap")

@@ -18,6 +18,7 @@ from erpsync.adapters.base import (
     RetryableError,
 )
 from erpsync.adapters.logo import LogoAdapter
+from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml
 from erpsync.connection_settings import SettingsError
 from erpsync.simulators.logo import LogoSimulator
 from erpsync.tests.contract import sample_order, sample_payment
@@ -334,3 +335,101 @@ def test_sql_timestamps_are_the_servers_local_time(sim, adapter):
     (feed,) = adapter.read("customer", full=True)
     stamped = next(c for c in feed.records if c.code == "120.01.001").updated_at
     assert stamped == datetime(2026, 3, 1, 9, 0, tzinfo=adapter.zone)
+
+
+# -- the SOAP transport (LogoObjectService through zeep) -----------------------------------------------------------
+
+
+def soap_adapter(sim: LogoSimulator, **settings) -> LogoAdapter:
+    return logo_adapter(sim, write_transport="soap", query_transport="soap", **settings)
+
+
+def test_soap_order_is_one_append_of_a_sales_order_slip(sim):
+    with soap_adapter(sim) as adapter:
+        ack = adapter.order_push(ORDER)
+        assert adapter.order_push(ORDER).document_id == ack.document_id
+    assert sim.soap.appended == [3]
+    assert sim.stats.count("POST", "LogoObjectService.svc/AppendDataObject") == 1
+    assert sim.stats.count("POST", "salesOrders") == sim.stats.count("GET", "queries") == 0
+    (slip,) = slips(sim, ORDER.reference)
+    assert (slip["FICHENO"], slip["STATUS"]) == (ack.document_number, 4)
+
+
+def test_soap_transfer_document_is_iso_8859_9_with_logos_dates():
+    xml = order_transfer_xml(
+        {"NUMBER": "~", "DATE": "2026-03-01", "ARP_CODE": "120.01.001", "DOC_NUMBER": "B2B-Ğ",
+         "TRANSACTIONS": {"items": [{"TYPE": 0, "MASTER_CODE": "ÇAY-001", "QUANTITY": Decimal("1.5")}]}}
+    )  # fmt: skip
+    assert xml.startswith("<?xml version='1.0' encoding='ISO-8859-9'?>")
+    assert '<ORDER_SLIP DBOP="INS"><NUMBER>~</NUMBER><DATE>01.03.2026</DATE>' in xml
+    assert "<MASTER_CODE>ÇAY-001</MASTER_CODE><QUANTITY>1.5</QUANTITY>" in xml
+    assert xml.encode("iso-8859-9").decode("iso-8859-9") == xml
+    assert "<Period>2</Period>" in parameters_xml(2)
+
+
+def test_soap_business_error_is_permanent_with_logos_message(sim):
+    with soap_adapter(sim) as adapter, pytest.raises(PermanentError, match="Cari hesap kodu bulunamadı"):
+        adapter.order_push(dataclasses.replace(ORDER, customer_code="999.99.999"))
+    assert sim.soap.appended == []
+
+
+def test_soap_wrong_security_code_is_permanent(sim):
+    adapter = LogoAdapter(
+        settings={"base_url": sim.root_url, "firm": 1, "period": 2, "write_transport": "soap",
+                  "soap_url": sim.soap_url},
+        credentials={"client_id": sim.client_id, "client_secret": sim.client_secret, "username": sim.username,
+                     "password": sim.password, "security_code": "yanlış"},
+    )  # fmt: skip
+    with adapter, pytest.raises(PermanentError, match="Güvenlik kodu hatalı"):
+        adapter.order_push(ORDER)
+
+
+def test_soap_answer_lost_after_apply_then_found_not_sent_twice(sim):
+    sim.faults.drop_response("LogoObjectService.svc/AppendDataObject", method="POST")
+    with soap_adapter(sim) as adapter:
+        with pytest.raises(OutcomeUnknownError):
+            adapter.order_push(ORDER)
+        assert adapter.order_lookup(ORDER.reference) is not None
+        adapter.order_push(ORDER)
+    assert len(slips(sim, ORDER.reference)) == 1
+
+
+def test_soap_server_error_is_retryable_and_nothing_is_made(sim):
+    sim.faults.error("LogoObjectService.svc/AppendDataObject", method="POST", status=503)
+    with soap_adapter(sim) as adapter, pytest.raises(RetryableError) as caught:
+        adapter.order_push(ORDER)
+    assert not isinstance(caught.value, OutcomeUnknownError)
+    assert slips(sim, ORDER.reference) == []
+
+
+def test_soap_cancel_deletes_the_slip(sim):
+    with soap_adapter(sim) as adapter:
+        adapter.order_push(ORDER)
+        adapter.order_cancel(ErpCancel(ORDER.reference))
+        assert adapter.order_lookup(ORDER.reference) is None
+    assert [row["DOCODE"] for _resource, row in sim.firm.deleted] == [ORDER.reference]
+
+
+def test_exec_query_reads_the_same_records_as_rest_queries(sim):
+    with soap_adapter(sim) as soap, logo_adapter(sim) as rest:
+        for entity in ("product", "stock", "customer", "price", "order_status", "ledger"):
+            by_soap = sorted(map(repr, next(soap.read(entity, full=True)).records))
+            by_rest = sorted(map(repr, next(rest.read(entity, full=True)).records))
+            assert by_soap == by_rest, entity
+    assert sim.stats.count("POST", "LogoObjectService.svc/ExecQuery") > 0
+
+
+def test_soap_needs_its_address_and_security_code(sim):
+    with pytest.raises(SettingsError, match="soap_url"):
+        LogoAdapter(settings={"base_url": sim.root_url, "firm": 1, "period": 2, "write_transport": "soap"})
+    with pytest.raises(ImproperlyConfigured, match="security_code"):
+        LogoAdapter(
+            settings={
+                "base_url": sim.root_url,
+                "firm": 1,
+                "period": 2,
+                "query_transport": "soap",
+                "soap_url": "http://x/",
+            },
+            credentials={"client_id": "a", "client_secret": "b", "username": "c", "password": "d"},
+        )

@@ -26,18 +26,20 @@ from erpsync.adapters.logo.mapping import as_decimal, currency, order_state
 from erpsync.adapters.logo.reads import ENTITIES, LogoReads
 from erpsync.adapters.logo.session import LogoSession, sql_text
 from erpsync.adapters.logo.settings import ORDER_STATUSES, REFERENCE_FIELDS, LogoSettings, rest_credentials
+from erpsync.adapters.logo.soap import LogoSoap
 from erpsync.adapters.logo.writes import LogoWrites
 
 logger = logging.getLogger(__name__)
 OPEN_STATES = frozenset({ErpOrderState.OPEN, ErpOrderState.ALLOCATED, ErpOrderState.PARTIALLY_SHIPPED})
 
 
-class LogoAdapter(LogoReads, LogoWrites, LogoSession, ErpAdapter):
+class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
     """Logo Tiger / Go, one firm per connection. See ``erpsync.adapters.logo.settings`` for settings.
 
-    Reads go through ``queries?tsql=`` (the user needs SQL permission in Logo); writes through the REST resources.
-    Credit (limits and holds) only when ``credit_limit`` names a column. Not built yet: the LogoObjectService
-    (SOAP) transport, credit memos (return invoices), quotes, new customers (AR_AP)."""
+    Reads are SQL over Logo's tables, sent as ``queries?tsql=`` (the user needs SQL permission in Logo) or as the
+    SOAP service's ``ExecQuery`` (``query_transport``); orders go through the REST resources or the SOAP service's
+    ``AppendDataObject`` (``write_transport``), collections through REST. Credit (limits and holds) only when
+    ``credit_limit`` names a column. Not built yet: credit memos (return invoices), quotes, new customers (AR_AP)."""
 
     key = "logo"
     capabilities = frozenset(
@@ -81,6 +83,12 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSession, ErpAdapter):
         self.previous_period = options.previous_period
         if self.previous_period == self.period:
             raise ImproperlyConfigured("Logo adapter: previous_period must differ from period.")
+        self.write_transport = options.write_transport
+        self.query_transport = options.query_transport
+        self.soap_url = options.soap_url.rstrip("?")
+        self.security_code = self.credentials.get("security_code", "")
+        if "soap" in (self.write_transport, self.query_transport) and not self.security_code:
+            raise ImproperlyConfigured("Logo adapter: the SOAP transport needs 'security_code' in the credentials.")
         self.reference_field = options.reference_field
         self.reference_column = REFERENCE_FIELDS[options.reference_field]
         self.order_status = ORDER_STATUSES[options.order_status]

@@ -195,11 +195,26 @@ class LogoSession:
                     raise
                 time.sleep(min(exc.retry_after or 0.2 * attempts, 10.0))
 
-    def query(self, sql: str) -> list[dict[str, Any]]:
-        """The rows of one SELECT (``queries?tsql=``)."""
-        answer = self._read_call("queries", {"tsql": sql})
+    def _rows(self, sql: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The rows of one SELECT: ``queries?tsql=`` (with ``limit``), or ``ExecQuery`` over SOAP
+        (``query_transport``; no limit there: it answers every row)."""
+        if self.query_transport == "soap":
+            attempts = 0
+            while True:
+                attempts += 1
+                try:
+                    return self.soap_query(sql)
+                except RetryableError:
+                    if attempts > self.read_retries:
+                        raise
+                    time.sleep(0.2 * attempts)
+        answer = self._read_call("queries", {"tsql": sql, **({"limit": limit} if limit else {})})
         rows = (answer or {}).get("items") if isinstance(answer, dict) else answer
         return list(rows or [])
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        """The rows of one SELECT."""
+        return self._rows(sql)
 
     def keyset(self, sql: str, *, start: Any = 0) -> Iterator[dict[str, Any]]:
         """Every row of ``sql``, which selects a key column ``K``, orders by it and holds ``{after}`` in a
@@ -212,8 +227,7 @@ class LogoSession:
         def page(after: Any) -> list[dict[str, Any]]:
             limit = self.page_size
             while True:
-                answer = self._read_call("queries", {"tsql": sql.format(after=after), "limit": limit})
-                rows = list(((answer or {}).get("items") if isinstance(answer, dict) else answer) or [])
+                rows = self._rows(sql.format(after=after), limit)
                 if len(rows) < limit or rows[0]["K"] != rows[-1]["K"]:
                     return rows
                 limit *= 2

@@ -12,7 +12,18 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
-from erpsync.connection_settings import REQUIRED, Choice, Integer, Number, Settings, TextList, TextMap, TimeZone, Url
+from erpsync.connection_settings import (
+    REQUIRED,
+    Choice,
+    Integer,
+    Number,
+    Settings,
+    Text,
+    TextList,
+    TextMap,
+    TimeZone,
+    Url,
+)
 
 # The order slip field that carries the portal order number → its column in ORFICHE.
 REFERENCE_FIELDS = {"DOC_NUMBER": "DOCODE", "AUXIL_CODE": "SPECODE"}
@@ -23,6 +34,7 @@ COMMITTED = ("reserved_and_orders", "orders", "reserved", "none")
 BALANCE_SOURCES = ("CLFLINE", "GNTOTCL")
 CREDIT_LIMITS = ("none", "ACCRISKLIMIT", "ORDRISKLIMIT")
 PRICE_PRIORITIES = ("lowest_first", "highest_first")
+TRANSPORTS = ("rest", "soap")
 DEFAULT_CURRENCIES = {"0": "TRY", "160": "TRY", "1": "USD", "17": "GBP", "20": "EUR"}
 
 
@@ -43,6 +55,22 @@ class LogoSettings(Settings):
         "order sent before the rollover is found, not sent again.",
         default=0,
         minimum=0,
+    )
+    write_transport = Choice(
+        "How orders are written: `rest` (Logo Objects REST) or `soap` (LogoObjectService `AppendDataObject`; "
+        "cancellation deletes the slip with `DeleteDataObject`). Collections go over REST either way.",
+        choices=TRANSPORTS,
+        default="rest",
+    )
+    query_transport = Choice(
+        "How the reads' SQL is sent: `rest` (`queries?tsql=`) or `soap` (`ExecQuery`, base64 `sqlText`).",
+        choices=TRANSPORTS,
+        default="rest",
+    )
+    soap_url = Text(
+        "The LogoObjectService address (e.g. `http://logo-app:8010/LogoObjectService.svc`; its WSDL is at `?wsdl`); "
+        "needed when either transport is `soap`. Credentials then also need `security_code`.",
+        default="",
     )
     reference_field = Choice(
         "The order slip field that carries the portal order number (`DOC_NUMBER` = column DOCODE, or "
@@ -122,6 +150,13 @@ class LogoSettings(Settings):
     lookback_days = Number(
         "How far back documents and the ledger go on a full read.", default=90, positive=True, as_float=True
     )
+
+    def clean(self) -> list:
+        if "soap" in (self.write_transport, self.query_transport) and not self.soap_url:
+            return [self.problem("soap_url", "'soap_url' is required when a transport is 'soap'.")]
+        if self.soap_url and not self.soap_url.startswith(("http://", "https://")):
+            return [self.problem("soap_url", f"'soap_url' must be an http(s) URL, got {self.soap_url!r}.")]
+        return []
 
 
 def rest_credentials(credentials: Mapping[str, str]) -> dict[str, str]:

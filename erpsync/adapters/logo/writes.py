@@ -102,7 +102,11 @@ class LogoWrites:
         existing = self._find_order(order.reference)
         if existing is not None:
             return self._ack(order.reference, *existing)
-        created = self._call("POST", "salesOrders", body=body, write=True) or {}
+        if self.write_transport == "soap":
+            key, number = self.soap_append_order(body)
+            created = {"INTERNAL_REFERENCE": key, "NUMBER": number} if key and number else {}
+        else:
+            created = self._call("POST", "salesOrders", body=body, write=True) or {}
         key = created.get("INTERNAL_REFERENCE")
         if not key:
             found = self._find_order(order.reference)  # an answer without the record: read what was made
@@ -129,7 +133,9 @@ class LogoWrites:
                 f"Logo order {ack.document_number} ({cancel.reference}) is in period {period}, not the working "
                 f"period {self.period}: cancel it in Logo"
             )
-        if self.cancel_mode == "delete":
+        if self.write_transport == "soap":
+            self.soap_delete_order(int(row["K"]))
+        elif self.cancel_mode == "delete":
             self._call("DELETE", f"salesOrders/{row['K']}", write=True)
         else:
             self._call("PATCH", "salesOrders", body={"INTERNAL_REFERENCE": row["K"], "CANCELLED": 1}, write=True)

@@ -22,8 +22,11 @@ What it does, as the protocol notes (docs/logo.md, "Sources") describe Logo:
 - ``queries?tsql=<SELECT>``: one read-only SELECT over the firm's tables (SQLite underneath; the SQL the adapter
   sends is kept to what T-SQL and SQLite both run). Anything else is refused.
 - Business errors: 400 ``{"Message": "The request is invalid.", "ModelState": {"207": ["<Turkish text>"]}}``.
+- LogoObjectService (SOAP) at ``/LogoObjectService.svc`` (WSDL at ``?wsdl``), see ``soap``; its shared secret is
+  ``security_code``.
 
-Fault switches (``sim.faults``, as ``erpsync.simulators.sap_b1.faults``, on paths relative to ``/api/v1/``):
+Fault switches (``sim.faults``, as ``erpsync.simulators.sap_b1.faults``, on paths relative to ``/api/v1/``, and
+``LogoObjectService.svc/<operation>`` for SOAP calls):
 latency, error (5xx with an IIS HTML page), reset, drop_response (apply, then lose the answer), refuse (a business
 error with Logo's Turkish message, ``message``), expire_session (the caller's token expires just before the
 request is checked).
@@ -47,6 +50,7 @@ from erpsync.simulators.http import LoopbackServer, SimulatorHandler
 from erpsync.simulators.logo.demo import seed_demo
 from erpsync.simulators.logo.firm import Firm, LogoBusinessError
 from erpsync.simulators.logo.rest import DEFAULT_LIMIT, Resources, run_query
+from erpsync.simulators.logo.soap import SERVICE_PATH, LogoObjectService, wsdl
 from erpsync.simulators.sap_b1.faults import Faults, Stats
 
 logger = logging.getLogger(__name__)
@@ -87,12 +91,14 @@ class LogoSimulator(LoopbackServer):
         token_lifetime: float = 1200,
         send_expires_in: bool = True,
         login_error_status: int = 401,
+        security_code: str = "LOGO-GUVENLIK",
         demo: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.firm = Firm(firm, periods)
         self.resources = Resources(self.firm)
+        self.soap = LogoObjectService(self.firm, security_code)
         self.client_id, self.client_secret = client_id, client_secret
         self.username, self.password = username, password
         self.token_lifetime = token_lifetime
@@ -118,6 +124,10 @@ class LogoSimulator(LoopbackServer):
     @property
     def base_url(self) -> str:
         return f"{self.root_url}api/v1/"
+
+    @property
+    def soap_url(self) -> str:
+        return f"http://{self.host}:{self.port}{SERVICE_PATH}"
 
     @property
     def token_url(self) -> str:
@@ -226,9 +236,12 @@ class _Handler(SimulatorHandler):
         path = unquote(split.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        relative = path[len("/api/v1/") :] if path.startswith("/api/v1/") else path
-        with sim.stats.request(method, relative):
-            fired = sim.faults.take(method, relative)
+        relative = path[len("/api/v1/") :] if path.startswith("/api/v1/") else path.lstrip("/")
+        action = (self.headers.get("SOAPAction") or "").strip('"').rsplit("/", 1)[-1]
+        # Faults and statistics see a SOAP call as ``LogoObjectService.svc/<operation>``.
+        seen = f"{relative}/{action}" if action and "/" + relative == SERVICE_PATH else relative
+        with sim.stats.request(method, seen):
+            fired = sim.faults.take(method, seen)
             for fault in fired:
                 if fault.kind == "latency":
                     time.sleep(fault.seconds)
@@ -257,6 +270,13 @@ class _Handler(SimulatorHandler):
     def _answer(self, method: str, relative: str, query_text: str, raw: bytes, kinds: dict[str, Any]) -> Answer:
         sim: LogoSimulator = self.simulator
         query = dict(parse_qsl(query_text, keep_blank_values=True))
+        if "/" + relative == SERVICE_PATH:
+            if method == "GET" and query_text.lower() in ("wsdl", "singlewsdl"):
+                return Answer(200, wsdl(sim.soap_url), content_type="text/xml; charset=utf-8")
+            if method != "POST":
+                return Answer(405, "Method not allowed", content_type="text/plain")
+            status, text = sim.soap.answer(raw)
+            return Answer(status, text, content_type="text/xml; charset=utf-8")
         if relative.lower() == "token":
             if method not in ("GET", "POST"):
                 return Answer(405, {"error": "invalid_request"})
