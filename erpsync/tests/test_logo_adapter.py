@@ -4,6 +4,7 @@ paging, deltas, period rollover, live look-ups and what it refuses."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from erpsync.adapters.base import (
 from erpsync.adapters.logo import LogoAdapter
 from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml
 from erpsync.connection_settings import SettingsError
+from erpsync.forms import ErpConnectionForm
 from erpsync.simulators.logo import LogoSimulator
 from erpsync.tests.contract import sample_order, sample_payment
 from erpsync.tests.logo_side import logo_adapter
@@ -433,3 +435,33 @@ def test_soap_needs_its_address_and_security_code(sim):
             },
             credentials={"client_id": "a", "client_secret": "b", "username": "c", "password": "d"},
         )
+
+
+# -- the connection form ------------------------------------------------------------------------------------------
+
+
+def connection_form(settings: dict) -> ErpConnectionForm:
+    return ErpConnectionForm(
+        data={"code": "logo", "name": "Logo Tiger", "adapter": "logo", "settings": json.dumps(settings),
+              "credentials_ref": "LOGO_MAIN", "is_active": True},
+    )  # fmt: skip
+
+
+def test_connection_form_takes_a_logo_connection():
+    form = connection_form({"base_url": "http://logo-app:32001/", "firm": 1, "period": 2, "previous_period": 1})
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"base_url": "http://logo-app:32001/", "period": 2}, "firm"),
+        ({"base_url": "http://logo-app:32001/", "firm": 1, "period": 2, "write_transport": "soap"}, "soap_url"),
+        ({"base_url": "http://logo-app:32001/", "firm": 1, "period": 2, "reference_field": "GUID"}, "reference_field"),
+        ({"base_url": "http://logo-app:32001/", "firm": 1, "period": 2, "stock_tabel": "GNTOTST"}, "stock_table"),
+    ],
+)
+def test_connection_form_refuses_wrong_logo_settings(settings, problem):
+    form = connection_form(settings)
+    assert not form.is_valid()
+    assert problem in " ".join(form.errors["settings"])
