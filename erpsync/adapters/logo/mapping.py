@@ -73,6 +73,12 @@ def unit_record(row: dict[str, Any]) -> ErpUnit:
     return ErpUnit(code, _text(row.get("NAME")).strip() or code, decimals=3 if code.upper() in DECIMAL_UNITS else 0)
 
 
+def _factor(unit: dict[str, Any]) -> Decimal:
+    """Base units per pack: CONVFACT2 / CONVFACT1, without float noise."""
+    factor = (as_decimal(unit.get("CONVFACT2")) or Decimal(1)) / (as_decimal(unit.get("CONVFACT1")) or Decimal(1))
+    return as_decimal(factor) or Decimal(1)
+
+
 def product_record(
     row: dict[str, Any], units: list[dict[str, Any]], *, sold_types: frozenset[str], zone: ZoneInfo
 ) -> ErpProduct:
@@ -83,13 +89,13 @@ def product_record(
     packs = tuple(
         ErpProductUnit(
             _text(unit["UNITCODE"]).strip(),
-            (as_decimal(unit.get("CONVFACT2")) or Decimal(1)) / (as_decimal(unit.get("CONVFACT1")) or Decimal(1)),
+            _factor(unit),
             _text(unit.get("BARCODE")).strip(),
-            sellable=bool(int(unit.get("SALESCLAS") if unit.get("SALESCLAS") is not None else 1)),
+            # SALESCLAS 0: not sold in this unit; empty (NULL, or an empty ExecQuery element) counts as sold.
+            sellable=_text(unit.get("SALESCLAS")).strip() in ("", "1") or bool(as_decimal(unit.get("SALESCLAS"))),
         )
         for unit in ordered[1:]
     )
-    packs = tuple(ErpProductUnit(p.unit, as_decimal(p.factor) or Decimal(1), p.barcode, p.sellable) for p in packs)
     passive = bool(int(row.get("ACTIVE") or 0))
     sold = str(int(row.get("CARDTYPE") or 0)) in sold_types
     return ErpProduct(
