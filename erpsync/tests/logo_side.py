@@ -9,7 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from erpsync.adapters.base import (
+import pytest
+
+# The contract's asserts are rewritten wherever it is first imported from (this module, or a test module).
+pytest.register_assert_rewrite("erpsync.tests.contract")
+
+from erpsync.adapters.base import (  # noqa: E402
     ErpAddress,
     ErpCustomerPrice,
     ErpLedgerEntry,
@@ -17,10 +22,10 @@ from erpsync.adapters.base import (
     ErpPriceList,
     ErpUnit,
 )
-from erpsync.adapters.logo import LogoAdapter
-from erpsync.adapters.logo.settings import REFERENCE_FIELDS
-from erpsync.simulators.logo import LogoSimulator
-from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, sample_order
+from erpsync.adapters.logo import LogoAdapter  # noqa: E402
+from erpsync.adapters.logo.settings import REFERENCE_FIELDS  # noqa: E402
+from erpsync.simulators.logo import LogoSimulator  # noqa: E402
+from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, sample_order, sample_payment  # noqa: E402
 
 CUSTOMER = "120.01.001"
 WAREHOUSES = {"IST": 0, "ANK": 1}
@@ -470,4 +475,4 @@ class LogoErpSide(ErpSide):
         return {"B2B-OPEN-1", "B2B-OPEN-2"}, {"B2B-DONE-1", "B2B-DONE-2"}
 
 
-__all__ = ["CUSTOMER", "LogoErpSide", "canonical", "logo_adapter"]
+__all__ = ["CUSTOMER", "LogoErpSide", "canonical", "logo_adapter", "sample_order", "sample_payment"]

@@ -23,8 +23,7 @@ from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml
 from erpsync.connection_settings import SettingsError
 from erpsync.forms import ErpConnectionForm
 from erpsync.simulators.logo import LogoSimulator
-from erpsync.tests.contract import sample_order, sample_payment
-from erpsync.tests.logo_side import logo_adapter
+from erpsync.tests.logo_side import logo_adapter, sample_order, sample_payment
 
 pytestmark = pytest.mark.django_db
 ORDER = dataclasses.replace(
