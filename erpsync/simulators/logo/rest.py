@@ -302,8 +302,9 @@ class Resources:
         }
 
 
-def run_query(firm: Firm, tsql: str) -> list[dict[str, Any]]:
-    """Rows of one read-only ``SELECT`` over the firm's tables; anything else is refused as Logo refuses it."""
+def run_query(firm: Firm, tsql: str, *, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    """Rows of one read-only ``SELECT`` over the firm's tables (``limit`` rows from ``offset``, when given); anything
+    else is refused as Logo refuses it."""
     text = tsql.strip().rstrip(";").strip()
     if not SELECT.match(text) or ";" in text:
         raise LogoBusinessError("Sadece tek bir SELECT cümlesi çalıştırılabilir.")
@@ -313,7 +314,10 @@ def run_query(firm: Firm, tsql: str) -> list[dict[str, Any]]:
 
     firm.db.set_authorizer(authorise)
     try:
-        cursor = firm.db.execute(text)
+        if limit is not None:
+            cursor = firm.db.execute(f"SELECT * FROM ({text}) LIMIT ? OFFSET ?", (limit, offset))
+        else:
+            cursor = firm.db.execute(text)
         names = [column[0] for column in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     except sqlite3.Error as exc:

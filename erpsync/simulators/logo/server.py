@@ -178,11 +178,11 @@ class LogoSimulator(LoopbackServer):
         if not parts:
             return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
         if parts[0].lower() == "queries" and method == "GET":
-            with self.firm.lock:
-                rows = run_query(self.firm, query.get("tsql", ""))
             offset = max(0, int(query.get("offset") or 0))
-            limit = int(query["limit"]) if query.get("limit") else len(rows)
-            return Answer(200, {"items": rows[offset : offset + limit], "count": len(rows)})
+            limit = int(query["limit"]) if query.get("limit") else None
+            with self.firm.lock:
+                rows = run_query(self.firm, query.get("tsql", ""), limit=limit, offset=offset)
+            return Answer(200, {"items": rows, "count": len(rows)})
         name = self.resources.resource(parts[0])
         if name is None:
             return Answer(404, {"Message": f"No HTTP resource was found that matches the request URI '{path}'."})
