@@ -464,3 +464,15 @@ def test_connection_form_refuses_wrong_logo_settings(settings, problem):
     form = connection_form(settings)
     assert not form.is_valid()
     assert problem in " ".join(form.errors["settings"])
+
+
+def test_exec_query_answer_past_ten_megabytes_is_read_whole(sim):
+    """ExecQuery answers every row in one text node; libxml2 refuses one past 10 MB unless told (seen at 50,000
+    price cards)."""
+    sql = (
+        "SELECT A.CODE AS K, printf('%.*c', 200, 'x') AS T FROM LG_001_ITEMS A, LG_001_ITEMS B, LG_001_ITEMS C, "
+        "LG_001_ITEMS D, LG_001_ITEMS E, LG_001_ITEMS F LIMIT 60000"
+    )
+    with soap_adapter(sim) as adapter:
+        rows = adapter.query(sql)
+    assert len(rows) == 60000 and rows[-1]["T"] == "x" * 200

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 from lxml import etree
-from zeep import Client
+from zeep import Client, Settings
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
@@ -104,7 +104,8 @@ class LogoSoap:
         if self._service is None:
             transport = Transport(session=self._http, timeout=self.timeout, operation_timeout=self.timeout)
             try:
-                client = Client(self.soap_url + "?wsdl", transport=transport)
+                # ExecQuery answers every row in one text node: past 10 MB libxml2 refuses it unless told.
+                client = Client(self.soap_url + "?wsdl", transport=transport, settings=Settings(xml_huge_tree=True))
             except requests.RequestException as exc:
                 raise transport_error(exc, who="Logo", method="GET", where="?wsdl", write=False) from exc
             except (TransportError, ZeepError) as exc:
@@ -126,7 +127,10 @@ class LogoSoap:
                 raise RetryableError(
                     f"Logo answered {exc.status_code} to {operation}", code=str(exc.status_code)
                 ) from exc
-            raise PermanentError(f"Logo answered {exc.status_code} to {operation}", code=str(exc.status_code)) from exc
+            reason = str(exc.message or exc)[:200]
+            raise PermanentError(
+                f"Logo answered {exc.status_code} to {operation}: {reason}", code=str(exc.status_code)
+            ) from exc
         if int(reply.status or 0) != DONE:
             raise PermanentError(f"Logo: {reply.errorString or 'status ' + str(reply.status)}", code=str(reply.status))
         return reply
