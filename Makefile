@@ -33,6 +33,10 @@ BENCH_SAP_B1_ARGS ?=
 # and created every run); BENCH_PARASUT_ARGS e.g. "--products 1000 --limited 0".
 BENCH_PARASUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_parasut
 BENCH_PARASUT_ARGS ?=
+# make bench-logo: the Logo adapter against the Logo simulator (REST and SOAP), its own database on the local server
+# (dropped and created every run); BENCH_LOGO_ARGS e.g. "--items 5000 --orders 50".
+BENCH_LOGO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo
+BENCH_LOGO_ARGS ?=
 # make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
@@ -53,7 +57,7 @@ BENCH_ACCOUNT_ARGS ?=
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_load
 BENCH_LOAD_ARGS ?=
 
-.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut \
+.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
 	bench-matching bench-reconciliation bench-account bench-statements bench-load \
 	postgres redis messages lint format clean
 
@@ -153,6 +157,11 @@ bench-sap-b1: install-dev postgres
 # 10 requests / 10 s), orders a minute within that budget, and the limit held when measured (bench/parasut.py).
 bench-parasut: install-dev postgres
 	BENCH_PARASUT_DATABASE_URL=$(BENCH_PARASUT_DATABASE_URL) $(PY) bench/parasut.py $(BENCH_PARASUT_ARGS)
+
+# The Logo adapter against the Logo simulator (bench/logo.py): a first import through REST queries and SOAP ExecQuery,
+# orders a second over REST and SOAP, the live stock check of a 50-line cart (median, p95).
+bench-logo: install-dev postgres
+	BENCH_LOGO_DATABASE_URL=$(BENCH_LOGO_DATABASE_URL) $(PY) bench/logo.py $(BENCH_LOGO_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from erpsync.adapters.file.config import FileSettings
+from erpsync.adapters.logo.settings import LogoSettings
 from erpsync.adapters.parasut.settings import ParasutSettings
 from erpsync.adapters.sap_b1.settings import SapB1Settings
 from erpsync.adapters.tryton.settings import TrytonSettings
@@ -23,6 +24,7 @@ TABLES: dict[str, tuple[type[Settings], str]] = {
     "sap_b1": (SapB1Settings, "sap-b1.md"),
     "tryton": (TrytonSettings, "tryton.md"),
     "parasut": (ParasutSettings, "parasut.md"),
+    "logo": (LogoSettings, "logo.md"),
     "file": (FileSettings, "file-exchange.md"),
 }
 BLOCK = re.compile(r"(<!-- settings-table: (?P<name>\w+) -->\n).*?(<!-- /settings-table -->)", re.DOTALL)

@@ -341,6 +341,7 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "sap_b1": "erpsync.adapters.sap_b1.SapB1Adapter",
     "tryton": "erpsync.adapters.tryton.TrytonAdapter",
     "parasut": "erpsync.adapters.parasut.ParasutAdapter",
+    "logo": "erpsync.adapters.logo.LogoAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.

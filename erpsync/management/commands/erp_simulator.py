@@ -1,7 +1,9 @@
-"""``manage.py erp_simulator sap_b1``: serve a simulated ERP on this machine until Ctrl-C.
+"""``manage.py erp_simulator sap_b1|logo``: serve a simulated ERP on this machine until Ctrl-C.
 
 manage.py erp_simulator sap_b1 [--host 127.0.0.1] [--port 50000] [--seed N] [--items N] [--customers N]
     [--company SBODEMOTR] [--user manager] [--password 1234] [--session-timeout 30]
+manage.py erp_simulator logo [--host 127.0.0.1] [--port 32001] [--firm 1] [--user PORTAL] [--password Gizli-1]
+    (Logo Objects REST with the demo firm; client id LOGO, secret LOGO-SECRET)
 """
 
 from __future__ import annotations
@@ -12,29 +14,39 @@ from django.core.management.base import BaseCommand, CommandError
 
 from b2bportal.languages import for_operators
 from erpsync.simulators import SapB1Simulator
+from erpsync.simulators.logo import LogoSimulator
 
 
 class Command(BaseCommand):
-    help = "Serve a simulated ERP (SAP Business One Service Layer) with demo data until interrupted."
+    help = (
+        "Serve a simulated ERP (SAP Business One Service Layer or Logo Objects REST) with demo data until interrupted."
+    )
     # The simulator needs neither the database nor the project's checks; it should start at once.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("erp", choices=["sap_b1"], help="Which ERP to simulate.")
+        parser.add_argument("erp", choices=["sap_b1", "logo"], help="Which ERP to simulate.")
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument(
-            "--port", type=int, default=50000, help="Port (default 50000, the Service Layer's; 0 = any)."
+            "--port", type=int, default=None, help="Port (default 50000 for sap_b1, 32001 for logo; 0 = any)."
         )
+        parser.add_argument("--firm", type=int, default=1, help="Logo: the firm number the token endpoint accepts.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the demo data.")
         parser.add_argument("--items", type=int, default=25, help="Number of demo items.")
         parser.add_argument("--customers", type=int, default=5, help="Number of demo customers.")
         parser.add_argument("--company", default="SBODEMOTR", help="CompanyDB that Login accepts.")
-        parser.add_argument("--user", default="manager", help="UserName that Login accepts.")
-        parser.add_argument("--password", default="1234", help="Password that Login accepts.")
+        parser.add_argument("--user", default=None, help="User name that Login accepts (manager; Logo: PORTAL).")
+        parser.add_argument("--password", default=None, help="Password that Login accepts (1234; Logo: Gizli-1).")
         parser.add_argument("--session-timeout", type=float, default=30, help="Idle minutes before a session ends.")
 
     @for_operators
     def handle(self, *args, erp: str, **options) -> None:
+        if erp == "logo":
+            self._logo(options)
+            return
+        options["port"] = 50000 if options["port"] is None else options["port"]
+        options["user"] = options["user"] or "manager"
+        options["password"] = options["password"] or "1234"
         simulator = SapB1Simulator(
             company_db=options["company"],
             users={options["user"]: options["password"]},
@@ -54,6 +66,29 @@ class Command(BaseCommand):
             f"SAP Business One Service Layer simulator at {simulator.base_url_v2} (v2) and {simulator.base_url} (v1)"
         )
         self.stdout.write(f"Log in with: POST {simulator.base_url_v2}Login {json.dumps(login)}")
+        self._serve(simulator)
+
+    def _logo(self, options) -> None:
+        simulator = LogoSimulator(
+            firm=options["firm"],
+            username=options["user"] or "PORTAL",
+            password=options["password"] or "Gizli-1",
+            demo=True,
+            host=options["host"],
+            port=32001 if options["port"] is None else options["port"],
+        )
+        try:
+            simulator.start()
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc}") from exc
+        self.stdout.write(f"Logo Objects REST simulator at {simulator.base_url} (firm {simulator.firm.firm})")
+        self.stdout.write(
+            f"Token: POST {simulator.token_url} grant_type=password&username={simulator.username}&password=…"
+            f"&firmno={simulator.firm.firm} with Basic {simulator.client_id}:{simulator.client_secret}"
+        )
+        self._serve(simulator)
+
+    def _serve(self, simulator) -> None:
         self.stdout.write("Press Ctrl-C to stop.")
         self.stdout.flush()
         try:

@@ -1,0 +1,196 @@
+"""What the Logo adapter writes over REST: an approved order as a sales order slip (``salesOrders``) carrying the
+portal order number in ``DOC_NUMBER`` (or ``reference_field``), its cancellation while nothing is shipped, and
+collections as bank or cash slips carrying the portal's reference in ``DOC_NUMBER``.
+
+Never twice: Logo does not enforce ``DOC_NUMBER``, so every create is preceded by a look-up of the reference in the
+order slips of the working period and the one before it (``previous_period``), the outbox looks it up again after
+an answer that never came (``OutcomeUnknownError``), and the push itself looks once more.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from erpsync.adapters.base import (
+    ErpAck,
+    ErpCancel,
+    ErpOrder,
+    ErpOrderAck,
+    ErpOrderState,
+    ErpPayment,
+    PermanentError,
+)
+from erpsync.adapters.http import text as _text
+from erpsync.adapters.logo.mapping import order_state
+from erpsync.adapters.logo.session import sql_text
+
+logger = logging.getLogger(__name__)
+
+MAX_REFERENCE = 32  # DOCODE / SPECODE hold at most this many characters
+
+
+def packed_time(when: datetime) -> int:
+    """Logo's packed TIME: h·2^24 + m·2^16 + s·2^8."""
+    return (when.hour << 24) + (when.minute << 16) + (when.second << 8)
+
+
+class LogoWrites:
+    """The writing half of ``LogoAdapter``."""
+
+    # -- orders -----------------------------------------------------------------------------------------------------
+
+    def _find_order(self, reference: str) -> tuple[int, dict[str, Any]] | None:
+        """(period, row) of the order slip carrying ``reference``: a live one before a cancelled one, the working
+        period before the previous one."""
+        found: list[tuple[int, dict[str, Any]]] = []
+        for period in self.periods:
+            where = f" AND F.{self.reference_column} = {sql_text(reference)}"
+            found += [(period, row) for row in self.keyset(self._order_sql(period, where))]
+        live = [item for item in found if not int(item[1].get("CANCELLED") or 0)]
+        return (live or found or [None])[0]
+
+    def _ack(self, reference: str, period: int, row: dict[str, Any]) -> ErpOrderAck:
+        return ErpOrderAck(reference, f"{period}/{row['K']}", _text(row["FICHENO"]).strip(), order_state(row))
+
+    def order_lookup(self, reference: str) -> ErpOrderAck | None:
+        found = self._find_order(reference)
+        return None if found is None else self._ack(reference, *found)
+
+    def _order_body(self, order: ErpOrder) -> dict[str, Any]:
+        if not order.reference or len(order.reference) > MAX_REFERENCE:
+            raise PermanentError(f"Order reference {order.reference!r} does not fit Logo's {self.reference_field}")
+        if order.currency not in ("TRY", "TL", ""):
+            raise PermanentError(
+                f"Order {order.reference} is in {order.currency}: this Logo connection sends orders in the local "
+                "currency only"
+            )
+        note = " · ".join(part for part in (order.po_number and f"PO {order.po_number}", order.note) if part)
+        now = datetime.now(self.zone)
+        body: dict[str, Any] = {
+            "NUMBER": "~",
+            "DATE": order.ordered_on.isoformat(),
+            "TIME": packed_time(now),
+            "ARP_CODE": order.customer_code,
+            self.reference_field: order.reference,
+            "ORDER_STATUS": self.order_status,
+            "SOURCE_WH": self.order_warehouse,
+            "NOTES1": note[:50],
+            "TRANSACTIONS": {
+                "items": [
+                    {
+                        "TYPE": 0,
+                        "MASTER_CODE": line.product_code,
+                        "QUANTITY": line.quantity,
+                        "PRICE": line.unit_price,
+                        "UNIT_CODE": line.unit,
+                        "VAT_RATE": line.vat_rate,
+                        "SOURCE_WH": self.order_warehouse,
+                        **({"DUE_DATE": order.requested_on.isoformat()} if order.requested_on else {}),
+                    }
+                    for line in order.lines
+                ]
+            },
+        }
+        if order.delivery_address_code:
+            body["SHIPLOC_CODE"] = order.delivery_address_code
+        return body
+
+    def order_push(self, order: ErpOrder) -> ErpOrderAck:
+        body = self._order_body(order)
+        existing = self._find_order(order.reference)
+        if existing is not None:
+            return self._ack(order.reference, *existing)
+        if self.write_transport == "soap":
+            key, number = self.soap_append_order(body)
+            created = {"INTERNAL_REFERENCE": key, "NUMBER": number} if key and number else {}
+        else:
+            created = self._call("POST", "salesOrders", body=body, write=True) or {}
+        key = created.get("INTERNAL_REFERENCE")
+        if not key:
+            found = self._find_order(order.reference)  # an answer without the record: read what was made
+            if found is None:
+                raise PermanentError(f"Logo accepted order {order.reference} but holds no slip for it")
+            return self._ack(order.reference, *found)
+        return ErpOrderAck(order.reference, f"{self.period}/{key}", _text(created.get("NUMBER")).strip())
+
+    def order_cancel(self, cancel: ErpCancel) -> ErpAck:
+        found = self._find_order(cancel.reference)
+        if found is None:
+            raise PermanentError(f"Logo holds no order slip for {cancel.reference}")
+        period, row = found
+        ack = self._ack(cancel.reference, period, row)
+        if ack.state == ErpOrderState.CANCELLED:
+            return ErpAck(cancel.reference, ack.document_id, ack.document_number)
+        if ack.state != ErpOrderState.OPEN:
+            raise PermanentError(
+                f"Logo order {ack.document_number} ({cancel.reference}) is {ack.state}: it cannot be cancelled "
+                "once shipped or closed; cancel it in Logo"
+            )
+        if period != self.period:
+            raise PermanentError(
+                f"Logo order {ack.document_number} ({cancel.reference}) is in period {period}, not the working "
+                f"period {self.period}: cancel it in Logo"
+            )
+        if self.write_transport == "soap":
+            self.soap_delete_order(int(row["K"]))
+        elif self.cancel_mode == "delete":
+            self._call("DELETE", f"salesOrders/{row['K']}", write=True)
+        else:
+            self._call("PATCH", "salesOrders", body={"INTERNAL_REFERENCE": row["K"], "CANCELLED": 1}, write=True)
+        return ErpAck(cancel.reference, ack.document_id, ack.document_number)
+
+    # -- collections ------------------------------------------------------------------------------------------------
+
+    def payment_lookup(self, reference: str) -> ErpAck | None:
+        literal = sql_text(reference)
+        for kind, table in (("bankSlips", "BNFICHE"), ("safeDepositSlips", "KSLINES")):
+            rows = self.query(
+                f"SELECT LOGICALREF, FICHENO FROM {self.p(table)} WHERE DOCODE = {literal} AND CANCELLED = 0 "
+                "ORDER BY LOGICALREF"
+            )
+            if rows:
+                return ErpAck(reference, f"{kind}/{rows[0]['LOGICALREF']}", _text(rows[0]["FICHENO"]).strip())
+        return None
+
+    def payment_push(self, payment: ErpPayment) -> ErpAck:
+        target = self.payment_slips.get(payment.method) or self.payment_slips.get("*") or ""
+        kind, _, account = target.partition(":")
+        if kind not in ("bank", "cash") or not account:
+            raise PermanentError(
+                f"No Logo bank account or cash box for payment method {payment.method!r}: add it to the connection's "
+                "payment_slips"
+            )
+        if len(payment.reference) > MAX_REFERENCE:
+            raise PermanentError(f"Payment reference {payment.reference!r} does not fit Logo's DOC_NUMBER")
+        existing = self.payment_lookup(payment.reference)
+        if existing is not None:
+            return existing
+        line = {
+            "ARP_CODE": payment.customer_code,
+            "AMOUNT": payment.amount,
+            "DESCRIPTION": (payment.description or "Portal tahsilatı")[:50],
+        }
+        body: dict[str, Any] = {
+            "NUMBER": "~",
+            "DATE": payment.received_on.isoformat(),
+            "DOC_NUMBER": payment.reference,
+            "TRANSACTIONS": {"items": [line]},
+        }
+        if kind == "bank":
+            resource = "bankSlips"
+            body.update(TYPE=3, BANKACC_CODE=account)
+        else:
+            resource = "safeDepositSlips"
+            body.update(TYPE=11, SD_CODE=account)
+        created = self._call("POST", resource, body=body, write=True) or {}
+        if not created.get("INTERNAL_REFERENCE"):
+            found = self.payment_lookup(payment.reference)
+            if found is None:
+                raise PermanentError(f"Logo accepted payment {payment.reference} but holds no slip for it")
+            return found
+        return ErpAck(payment.reference, f"{resource}/{created['INTERNAL_REFERENCE']}", _text(created.get("NUMBER")))
+
+
+__all__ = ["LogoWrites", "packed_time"]
