@@ -48,6 +48,7 @@ class CatalogRow:
     product: Product
     price: PriceResult
     availability: Availability
+    cells: dict = field(default_factory=dict)  # the row's texts for the list page (``catalog/rows.py``)
 
 
 @dataclass

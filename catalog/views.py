@@ -4,6 +4,7 @@ from django.shortcuts import render
 from catalog.categories import category_tree
 from catalog.forms import CatalogFilterForm
 from catalog.pricing import DealerPricing
+from catalog.rows import add_cells
 from catalog.selectors import brand_choices, catalog_page, product_detail
 from dealers.access import dealer_required
 
@@ -16,6 +17,7 @@ def catalog_list(request):
     per_page = form.value("per_page", settings.B2B_CATALOG_PAGE_SIZES[0])
     pricing = DealerPricing(request.dealer_user.dealer)
     page = catalog_page(pricing=pricing, filters=filters, page=form.value("page", 1), per_page=per_page)
+    add_cells(page.rows)
     tree = category_tree()
     current = tree.get(filters.category_id)
     return render(
@@ -24,6 +26,7 @@ def catalog_list(request):
         {
             "form": form,
             "page": page,
+            "next_path": request.get_full_path(),
             "view_mode": form.value("view", "list"),
             "unpriced_mode": settings.B2B_UNPRICED_PRODUCTS,
             "current_category": current,
