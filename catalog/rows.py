@@ -11,7 +11,6 @@ The template still escapes every value.
 from __future__ import annotations
 
 from decimal import Decimal
-
 from urllib.parse import quote
 
 from django.urls import reverse
@@ -60,8 +59,7 @@ def row_cells(row, *, url: str) -> dict[str, str | bool]:
         "stock_label": availability.status_label,
         "as_of_title": formats.date_format(timezone.localtime(as_of), "DATETIME_FORMAT") if as_of else "",
         "as_of": (
-            _("as of %(when)s")
-            % {"when": formats.date_format(timezone.localtime(as_of), "SHORT_DATETIME_FORMAT")}
+            _("as of %(when)s") % {"when": formats.date_format(timezone.localtime(as_of), "SHORT_DATETIME_FORMAT")}
             if as_of
             else _("not synced yet")
         ),
