@@ -35,12 +35,16 @@ never guessed and cannot be ordered.
 from __future__ import annotations
 
 import datetime as dt
+import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -111,6 +115,78 @@ class _Draft:
         """A rule that set the amount; its step records the amount in the draft's currency."""
         self.amount = amount
         self.steps += (PriceStep(kind, amount, self.currency, params),)
+
+
+# Price lists and exchange rates are the same for every dealer and change rarely: each process keeps them, read
+# once, under a price-data version held in the shared cache. Every change bumps the version (``price_data_changed``:
+# signals on save and delete, the importers and loaders after their bulk writes), so the next price anywhere
+# reads them again; a process also reads them again after PRICE_DATA_CACHE_SECONDS.
+PRICE_DATA_VERSION_KEY = "catalog:price-data:version"
+PRICE_DATA_CACHE_SECONDS = 60 * 15
+_shared: dict[dt.date, _SharedPriceData] = {}
+
+
+@dataclass
+class _SharedPriceData:
+    """What every dealer priced on ``on`` reads alike: all price lists, and the exchange rates usable that day."""
+
+    version: str
+    loaded: float
+    on: dt.date
+    _lists: list[PriceList] | None = None
+    _rates: dict[str, tuple[Decimal, dt.date]] | None = None
+
+    @property
+    def lists(self) -> list[PriceList]:
+        if self._lists is None:
+            self._lists = list(PriceList.objects.all())
+        return self._lists
+
+    @property
+    def rates(self) -> dict[str, tuple[Decimal, dt.date]]:
+        """Base-currency units per unit of each currency, with the rate's date: the latest within the allowed age."""
+        if self._rates is None:
+            oldest = self.on - dt.timedelta(days=settings.B2B_EXCHANGE_RATE_MAX_AGE_DAYS)
+            rows = (
+                ExchangeRate.objects.filter(rate_date__lte=self.on, rate_date__gte=oldest)
+                .order_by("currency", "rate_date")
+                .values_list("currency", "rate", "rate_date")
+            )
+            # Ascending dates: the latest one stays.
+            self._rates = {code: (rate, rate_date) for code, rate, rate_date in rows}
+        return self._rates
+
+
+def price_data_version() -> str:
+    version = cache.get(PRICE_DATA_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.add(PRICE_DATA_VERSION_KEY, version, PRICE_DATA_CACHE_SECONDS)
+        version = cache.get(PRICE_DATA_VERSION_KEY) or version
+    return version
+
+
+def _shared_price_data(on: dt.date) -> _SharedPriceData:
+    version = price_data_version()
+    held = _shared.get(on)
+    if held is None or held.version != version or held.loaded < time.monotonic() - PRICE_DATA_CACHE_SECONDS:
+        if len(_shared) > 8:
+            _shared.clear()
+        held = _shared[on] = _SharedPriceData(version=version, loaded=time.monotonic(), on=on)
+    return held
+
+
+def _bump_price_data_version() -> None:
+    cache.set(PRICE_DATA_VERSION_KEY, uuid.uuid4().hex, PRICE_DATA_CACHE_SECONDS)
+    _shared.clear()
+
+
+def price_data_changed(**_kwargs) -> None:
+    """Price lists or exchange rates changed: every process reads them again for its next price. Bumped at once
+    (this process, in its transaction, sees the change) and again after the commit (so that no other process
+    keeps what it read before the commit under the new version)."""
+    _bump_price_data_version()
+    transaction.on_commit(_bump_price_data_version)
 
 
 def resolve_price_list(start: PriceList | None, lists: Iterable[PriceList], on: dt.date) -> PriceList | None:
@@ -203,9 +279,9 @@ class DealerPricing:
         self.on = on or timezone.localdate()
         self.currency = dealer.currency
         self.price_list: PriceList | None = None
+        self._shared = _shared_price_data(self.on)
         if dealer.price_list_id:
-            lists = PriceList.objects.filter(Q(pk=dealer.price_list_id) | Q(supersedes__isnull=False))
-            lists = list(lists)
+            lists = self._shared.lists
             start = next((p for p in lists if p.pk == dealer.price_list_id), None)
             self.price_list = resolve_price_list(start, lists, self.on)
         self.list_usable = self.price_list is not None and price_list_is_valid(self.price_list, self.on)
@@ -229,7 +305,6 @@ class DealerPricing:
                 self._by_brand[agreement.brand_id].append(agreement)
         self._items: dict[int, list[_Item]] = {}
         self._packs: dict[int, dict[int, ProductUnit]] = {}
-        self._rates: dict[str, tuple[Decimal, dt.date]] | None = None
         self._tree = category_tree() if self._by_category else None
 
     # -- loading -----------------------------------------------------------------------------------------------
@@ -261,17 +336,7 @@ class DealerPricing:
         """Base-currency units per unit of ``currency``, with the rate's date; None when unknown or too old."""
         if currency == settings.B2B_BASE_CURRENCY:
             return ONE, self.on
-        if self._rates is None:
-            self._rates = {}
-            oldest = self.on - dt.timedelta(days=settings.B2B_EXCHANGE_RATE_MAX_AGE_DAYS)
-            rows = (
-                ExchangeRate.objects.filter(rate_date__lte=self.on, rate_date__gte=oldest)
-                .order_by("currency", "rate_date")
-                .values_list("currency", "rate", "rate_date")
-            )
-            for code, rate, rate_date in rows:  # ascending dates: the latest one stays
-                self._rates[code] = (rate, rate_date)
-        return self._rates.get(currency)
+        return self._shared.rates.get(currency)
 
     def conversion(self, source: str, target: str) -> tuple[Decimal, dt.date] | None:
         """The factor from ``source`` to ``target`` money and the older of the two rates' dates."""

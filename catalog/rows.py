@@ -31,24 +31,55 @@ def number_attr(value) -> str:
 _SKU_MARK = "0SKU0"
 
 
+class _PageTexts:
+    """What every row of a page says alike, translated once: the fixed words, and unit names and VAT rates
+    remembered as they come."""
+
+    def __init__(self) -> None:
+        self.per_unit = _("per %(unit)s")
+        self.multiples = _("in multiples of %(n)s")
+        self.as_of = _("as of %(when)s")
+        self.not_synced = _("not synced yet")
+        self.net = _("net")
+        self.with_vat = _("incl. VAT %(rate)s")
+        self._units: dict[str, str] = {}
+        self._rates: dict[Decimal, str] = {}
+        before, _mark, after = reverse("catalog:product_detail", args=[_SKU_MARK]).partition(_SKU_MARK)
+        self._url = (before, after)
+
+    def unit(self, code: str) -> str:
+        if code not in self._units:
+            self._units[code] = unit_name(code)
+        return self._units[code]
+
+    def vat(self, rate: Decimal) -> str:
+        if rate not in self._rates:
+            self._rates[rate] = self.with_vat % {"rate": format_percent(rate)}
+        return self._rates[rate]
+
+    def url(self, sku: str) -> str:
+        """The product page's address, as ``reverse`` quotes it."""
+        return f"{self._url[0]}{quote(sku, safe=RFC3986_SUBDELIMS + '/~:@')}{self._url[1]}"
+
+
 def add_cells(rows) -> None:
-    """Give each ``catalog.selectors.CatalogRow`` its ``cells``; the product link is reversed once per page."""
-    before, _mark, after = reverse("catalog:product_detail", args=[_SKU_MARK]).partition(_SKU_MARK)
+    """Give each ``catalog.selectors.CatalogRow`` of a page its ``cells``."""
+    texts = _PageTexts()
     for row in rows:
-        row.cells = row_cells(row, url=f"{before}{quote(row.product.sku, safe=RFC3986_SUBDELIMS + '/~:@')}{after}")
+        row.cells = row_cells(row, texts)
 
 
-def row_cells(row, *, url: str) -> dict[str, str | bool]:
-    """The texts of one catalogue row in the active language; ``url`` is the product page's address."""
+def row_cells(row, texts: _PageTexts) -> dict[str, str | bool]:
+    """The texts of one catalogue row in the active language."""
     product, price, availability = row.product, row.price, row.availability
-    unit = product.base_unit
-    meta = _("per %(unit)s") % {"unit": unit.display_name}
+    unit = product.base_unit.display_name
+    meta = texts.per_unit % {"unit": unit}
     if product.order_multiple != 1:
-        meta += " · " + _("in multiples of %(n)s") % {"n": format_quantity(product.order_multiple)}
-    as_of = availability.as_of
+        meta += " · " + texts.multiples % {"n": format_quantity(product.order_multiple)}
+    as_of = timezone.localtime(availability.as_of) if availability.as_of else None
     cells: dict[str, str | bool] = {
         "id": str(product.pk),
-        "url": url,
+        "url": texts.url(product.sku),
         "sku": product.sku,
         "initials": product.sku[:2],
         "name": product.display_name,
@@ -57,11 +88,9 @@ def row_cells(row, *, url: str) -> dict[str, str | bool]:
         "image_url": product.image_url,
         "stock_status": availability.status,
         "stock_label": availability.status_label,
-        "as_of_title": formats.date_format(timezone.localtime(as_of), "DATETIME_FORMAT") if as_of else "",
+        "as_of_title": formats.date_format(as_of, "DATETIME_FORMAT") if as_of else "",
         "as_of": (
-            _("as of %(when)s") % {"when": formats.date_format(timezone.localtime(as_of), "SHORT_DATETIME_FORMAT")}
-            if as_of
-            else _("not synced yet")
+            texts.as_of % {"when": formats.date_format(as_of, "SHORT_DATETIME_FORMAT")} if as_of else texts.not_synced
         ),
         "priced": price.exists,
     }
@@ -69,12 +98,12 @@ def row_cells(row, *, url: str) -> dict[str, str | bool]:
         smallest = number_attr(product.smallest_order_quantity)
         cells.update(
             net=format_money(price.net, price.currency),
-            net_label=f"{_('net')} / {unit_name(price.unit_code)}",
+            net_label=f"{texts.net} / {texts.unit(price.unit_code)}",
             gross=format_money(price.gross, price.currency),
-            vat=_("incl. VAT %(rate)s") % {"rate": format_percent(price.vat_rate)},
+            vat=texts.vat(price.vat_rate),
             qty_min=smallest,
             qty_step=number_attr(product.order_multiple),
             qty_value=smallest,
-            unit=unit_name(unit),
+            unit=unit,
         )
     return cells
