@@ -147,7 +147,11 @@ def catalog_page(*, pricing: DealerPricing, filters: CatalogFilters, page: int, 
         candidates = catalog_products(pricing=pricing, filters=replace(filters, sort="name"), priced_only=False)
         if candidates.order_by()[: limit + 1].count() > limit:
             filters, price_sort_refused = replace(filters, sort="name"), True
-    products = list(catalog_products(pricing=pricing, filters=filters)[start : start + per_page + 1])
+    matching = catalog_products(pricing=pricing, filters=filters)
+    # The page's ids are found first, then only those rows are joined to their unit, brand and category: joined
+    # before the LIMIT, every product of a large category was joined and sorted with all its columns.
+    page_ids = matching.values("pk")[start : start + per_page + 1]
+    products = list(matching.filter(pk__in=page_ids))
     has_next = len(products) > per_page
     products = products[:per_page]
     pricing.prime(products)
