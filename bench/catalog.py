@@ -538,6 +538,7 @@ class Page:
     slowest_sql: tuple[float, str] = (0.0, "")
     times_ms: list[float] = field(default_factory=list)
     db_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # this process's CPU time: the part other load does not add
     load: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -639,9 +640,10 @@ def measure_page(client, page: Page, args) -> None:
             if i >= 20 and time.monotonic() > deadline:
                 break
             timer.seconds = 0.0
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             get_ok(client, urls[(WARMUP + 1 + i) % len(urls)])
             page.times_ms.append((time.perf_counter() - started) * 1000)
+            page.cpu_ms.append((time.process_time() - cpu_started) * 1000)
             page.db_ms.append(timer.seconds * 1000)
     cut = (
         f" (time budget: {len(page.times_ms)} of {args.requests} requests)"
@@ -651,7 +653,8 @@ def measure_page(client, page: Page, args) -> None:
     print(
         f"  {page.label:<34} {page.queries:>3} queries, {page.items:>3} SKUs shown, "
         f"p50 {percentile(page.times_ms, 50):7.1f} ms, p95 {percentile(page.times_ms, 95):7.1f} ms, "
-        f"max {max(page.times_ms):7.1f} ms, slowest query {page.slowest_sql[0]:.1f} ms{cut}"
+        f"max {max(page.times_ms):7.1f} ms, CPU p50 {percentile(page.cpu_ms, 50):6.1f} ms, "
+        f"slowest query {page.slowest_sql[0]:.1f} ms{cut}"
     )
     if args.show_sql:
         print(f"    slowest query: {page.slowest_sql[1][:2000]}")
@@ -832,7 +835,8 @@ def print_summary(args, pages: list[Page], per_page: dict[int, tuple[int, int]],
         return "ok" if ok else "MISSED"
 
     print("\nCatalogue benchmark" + ("  [STAND-IN PAGES: / and /orders/, not the catalogue]" if args.stand_in else ""))
-    header = f"{'page':<34}{'SKUs':>5}{'queries':>8}{'n':>5}  {'in-process ms p50 / p95 / max':>30}{'SQL ms p50':>11}"
+    header = f"{'page':<34}{'SKUs':>5}{'queries':>8}{'n':>5}  {'in-process ms p50 / p95 / max':>30}"
+    header += f"{'SQL ms p50':>11}{'CPU ms p50':>11}"
     if not args.skip_load:
         header += f"{'req/s':>9}  {'load ms p50 / p95 / p99':>26}{'non-2xx':>8}"
     print(header)
@@ -840,7 +844,7 @@ def print_summary(args, pages: list[Page], per_page: dict[int, tuple[int, int]],
     for page in pages:
         times = f"{percentile(page.times_ms, 50):.1f} / {percentile(page.times_ms, 95):.1f} / {max(page.times_ms):.1f}"
         row = f"{page.label:<34}{page.items:>5}{page.queries:>8}{len(page.times_ms):>5}  {times:>30}"
-        row += f"{percentile(page.db_ms, 50):>11.1f}"
+        row += f"{percentile(page.db_ms, 50):>11.1f}{percentile(page.cpu_ms, 50):>11.1f}"
         if page.load:
             load = page.load
             latency = f"{load['p50_us'] / 1000:.1f} / {load['p95_us'] / 1000:.1f} / {load['p99_us'] / 1000:.1f}"
@@ -864,6 +868,7 @@ def print_summary(args, pages: list[Page], per_page: dict[int, tuple[int, int]],
             "for a free worker"
         )
     print(f"Machine: {facts}")
+    print(f"Load average at the end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 # --- Command line --------------------------------------------------------------------------------
