@@ -148,10 +148,15 @@ def catalog_page(*, pricing: DealerPricing, filters: CatalogFilters, page: int, 
         if candidates.order_by()[: limit + 1].count() > limit:
             filters, price_sort_refused = replace(filters, sort="name"), True
     matching = catalog_products(pricing=pricing, filters=filters)
-    # The page's ids are found first, then only those rows are joined to their unit, brand and category: joined
-    # before the LIMIT, every product of a large category was joined and sorted with all its columns.
-    page_ids = matching.values("pk")[start : start + per_page + 1]
-    products = list(matching.filter(pk__in=page_ids))
+    if filters.q:
+        # A search matches a few hundred products at most; its condition is SQL written for the unaliased
+        # product table (catalog/search.py), which an inner query would not be.
+        products = list(matching[start : start + per_page + 1])
+    else:
+        # The page's ids are found first, then only those rows are joined to their unit, brand and category:
+        # joined before the LIMIT, every product of a large category was joined and sorted with all its columns.
+        page_ids = matching.values("pk")[start : start + per_page + 1]
+        products = list(matching.filter(pk__in=page_ids))
     has_next = len(products) > per_page
     products = products[:per_page]
     pricing.prime(products)

@@ -291,3 +291,14 @@ def test_query_count_of_list_category_and_search_is_the_same_at_every_page_size(
         assert {queries for queries, _rows in counts} == {min(q for q, _r in counts)}, params
         assert min(q for q, _r in counts) <= 10, params
         assert {rows for _q, rows in counts} == {24, 50, 59}, params
+
+
+def test_a_search_finds_matches_past_the_first_page_of_the_catalogue(dealer_client, shop):
+    """Search pages query the product table as it is named; found by name after 30 products that do not match."""
+    for n in range(30):
+        listed(shop, sku=f"A-{n:02d}", name=f"Alfa {n:02d}", name_en=f"Alpha {n:02d}")
+    listed(shop, sku="Z-1", name="Zımba vida", name_en="Staple screw")
+    assert skus(dealer_client.get(URL, {"q": "zimba", "per_page": 24})) == ["Z-1"]
+    category = CategoryFactory()
+    listed(shop, sku="Z-2", name="Zımba teli", name_en="Staples", category=category)
+    assert skus(dealer_client.get(URL, {"category": category.pk, "per_page": 24})) == ["Z-2"]
