@@ -35,17 +35,22 @@ never guessed and cannot be ordered.
 from __future__ import annotations
 
 import datetime as dt
+import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     Case,
     DecimalField,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -112,6 +117,78 @@ class _Draft:
         self.steps += (PriceStep(kind, amount, self.currency, params),)
 
 
+# Price lists and exchange rates are the same for every dealer and change rarely: each process keeps them, read
+# once, under a price-data version held in the shared cache. Every change bumps the version (``price_data_changed``:
+# signals on save and delete, the importers and loaders after their bulk writes), so the next price anywhere
+# reads them again; a process also reads them again after PRICE_DATA_CACHE_SECONDS.
+PRICE_DATA_VERSION_KEY = "catalog:price-data:version"
+PRICE_DATA_CACHE_SECONDS = 60 * 15
+_shared: dict[dt.date, _SharedPriceData] = {}
+
+
+@dataclass
+class _SharedPriceData:
+    """What every dealer priced on ``on`` reads alike: all price lists, and the exchange rates usable that day."""
+
+    version: str
+    loaded: float
+    on: dt.date
+    _lists: list[PriceList] | None = None
+    _rates: dict[str, tuple[Decimal, dt.date]] | None = None
+
+    @property
+    def lists(self) -> list[PriceList]:
+        if self._lists is None:
+            self._lists = list(PriceList.objects.all())
+        return self._lists
+
+    @property
+    def rates(self) -> dict[str, tuple[Decimal, dt.date]]:
+        """Base-currency units per unit of each currency, with the rate's date: the latest within the allowed age."""
+        if self._rates is None:
+            oldest = self.on - dt.timedelta(days=settings.B2B_EXCHANGE_RATE_MAX_AGE_DAYS)
+            rows = (
+                ExchangeRate.objects.filter(rate_date__lte=self.on, rate_date__gte=oldest)
+                .order_by("currency", "rate_date")
+                .values_list("currency", "rate", "rate_date")
+            )
+            # Ascending dates: the latest one stays.
+            self._rates = {code: (rate, rate_date) for code, rate, rate_date in rows}
+        return self._rates
+
+
+def price_data_version() -> str:
+    version = cache.get(PRICE_DATA_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.add(PRICE_DATA_VERSION_KEY, version, PRICE_DATA_CACHE_SECONDS)
+        version = cache.get(PRICE_DATA_VERSION_KEY) or version
+    return version
+
+
+def _shared_price_data(on: dt.date) -> _SharedPriceData:
+    version = price_data_version()
+    held = _shared.get(on)
+    if held is None or held.version != version or held.loaded < time.monotonic() - PRICE_DATA_CACHE_SECONDS:
+        if len(_shared) > 8:
+            _shared.clear()
+        held = _shared[on] = _SharedPriceData(version=version, loaded=time.monotonic(), on=on)
+    return held
+
+
+def _bump_price_data_version() -> None:
+    cache.set(PRICE_DATA_VERSION_KEY, uuid.uuid4().hex, PRICE_DATA_CACHE_SECONDS)
+    _shared.clear()
+
+
+def price_data_changed(**_kwargs) -> None:
+    """Price lists or exchange rates changed: every process reads them again for its next price. Bumped at once
+    (this process, in its transaction, sees the change) and again after the commit (so that no other process
+    keeps what it read before the commit under the new version)."""
+    _bump_price_data_version()
+    transaction.on_commit(_bump_price_data_version)
+
+
 def resolve_price_list(start: PriceList | None, lists: Iterable[PriceList], on: dt.date) -> PriceList | None:
     """Follow ``supersedes`` from the dealer's list to the list in force on ``on``; the last one started wins."""
     successors: dict[int, list[PriceList]] = defaultdict(list)
@@ -141,6 +218,47 @@ def price_list_is_valid(price_list: PriceList, on: dt.date) -> bool:
     )
 
 
+class _AgreementCase(Expression):
+    """``CASE WHEN <agreement applies> THEN <value> … ELSE <default> END`` over ``Product`` rows, one branch per
+    agreement in precedence order (``DealerPricing._agreement_branches``), written out from the product's four
+    columns it reads. The same CASE built from ``When(Q(…))`` objects cost more to compile than to run: a dealer
+    with a few dozen agreements on categories made every catalogue page resolve hundreds of lookups."""
+
+    COLUMNS = ("pk", "category_id", "brand_id", "min_order_qty")
+
+    def __init__(self, branches: list[tuple[str, tuple, Decimal, object]], default, output_field) -> None:
+        """``branches``: (column, ids, minimum quantity, value) — the value when ``column`` is one of ``ids`` and
+        the product's minimum order quantity reaches the agreement's; plain values (numbers, None), no SQL."""
+        super().__init__(output_field=output_field)
+        self.branches = branches
+        self.default = default
+        self.columns = [F(name) for name in self.COLUMNS]
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, exprs):
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler, connection):
+        column_sql = {}
+        for name, expression in zip(self.COLUMNS, self.columns, strict=True):
+            sql, column_params = compiler.compile(expression)
+            if column_params:
+                raise ValueError("A product column compiled with parameters")
+            column_sql[name] = sql
+        parts, params = [], []
+        for column, ids, min_quantity, value in self.branches:
+            placeholders = ", ".join(["%s"] * len(ids))
+            parts.append(f"WHEN ({column_sql[column]} IN ({placeholders}) AND {column_sql['min_order_qty']} >= %s)")
+            params += [*ids, min_quantity]
+            parts.append("THEN %s")
+            params.append(value)
+        if not parts:
+            return "%s", [self.default]
+        return f"CASE {' '.join(parts)} ELSE %s END", [*params, self.default]
+
+
 class DealerPricing:
     """Prices for one dealer on one day. Load once, then price any number of products without queries in a loop.
 
@@ -161,9 +279,9 @@ class DealerPricing:
         self.on = on or timezone.localdate()
         self.currency = dealer.currency
         self.price_list: PriceList | None = None
+        self._shared = _shared_price_data(self.on)
         if dealer.price_list_id:
-            lists = PriceList.objects.filter(Q(pk=dealer.price_list_id) | Q(supersedes__isnull=False))
-            lists = list(lists)
+            lists = self._shared.lists
             start = next((p for p in lists if p.pk == dealer.price_list_id), None)
             self.price_list = resolve_price_list(start, lists, self.on)
         self.list_usable = self.price_list is not None and price_list_is_valid(self.price_list, self.on)
@@ -187,7 +305,6 @@ class DealerPricing:
                 self._by_brand[agreement.brand_id].append(agreement)
         self._items: dict[int, list[_Item]] = {}
         self._packs: dict[int, dict[int, ProductUnit]] = {}
-        self._rates: dict[str, tuple[Decimal, dt.date]] | None = None
         self._tree = category_tree() if self._by_category else None
 
     # -- loading -----------------------------------------------------------------------------------------------
@@ -219,17 +336,7 @@ class DealerPricing:
         """Base-currency units per unit of ``currency``, with the rate's date; None when unknown or too old."""
         if currency == settings.B2B_BASE_CURRENCY:
             return ONE, self.on
-        if self._rates is None:
-            self._rates = {}
-            oldest = self.on - dt.timedelta(days=settings.B2B_EXCHANGE_RATE_MAX_AGE_DAYS)
-            rows = (
-                ExchangeRate.objects.filter(rate_date__lte=self.on, rate_date__gte=oldest)
-                .order_by("currency", "rate_date")
-                .values_list("currency", "rate", "rate_date")
-            )
-            for code, rate, rate_date in rows:  # ascending dates: the latest one stays
-                self._rates[code] = (rate, rate_date)
-        return self._rates.get(currency)
+        return self._shared.rates.get(currency)
 
     def conversion(self, source: str, target: str) -> tuple[Decimal, dt.date] | None:
         """The factor from ``source`` to ``target`` money and the older of the two rates' dates."""
@@ -439,9 +546,9 @@ class DealerPricing:
             min_quantity__lte=OuterRef("min_order_qty"),
         ).filter(Q(unit__isnull=True) | Q(unit_id=OuterRef("base_unit_id")))
 
-    def _agreement_whens(self, then_for) -> list[When]:
-        """One ``When`` per agreement in precedence order (product, nearest category, brand; then threshold and
-        start), each matching the products it would apply to at their minimum order quantity."""
+    def _agreement_branches(self) -> list[tuple[DealerAgreement, str, tuple[int, ...]]]:
+        """The dealer's agreements in precedence order (product, nearest category, brand; then threshold and
+        start), each with the product column and ids it applies to: (agreement, column, ids)."""
         ordered = [(0, a) for a in self.agreements if a.product_id]
         if self._tree is not None:
             ordered += [(1, a) for a in self.agreements if a.category_id]
@@ -452,16 +559,24 @@ class DealerPricing:
             depth = -self._tree.depth(a.category_id) if level == 1 else 0
             return (level, depth, -a.min_quantity, -(a.valid_from or dt.date.min).toordinal(), -a.pk)
 
-        whens = []
+        branches = []
         for level, agreement in sorted(ordered, key=precedence):
             if level == 0:
-                target = Q(pk=agreement.product_id)
+                branches.append((agreement, "pk", (agreement.product_id,)))
             elif level == 1:
-                target = Q(category_id__in=self._tree.descendants(agreement.category_id))
+                below = tuple(sorted(self._tree.descendants(agreement.category_id)))
+                branches.append((agreement, "category_id", below))
             else:
-                target = Q(brand_id=agreement.brand_id)
-            whens.append(When(target & Q(min_order_qty__gte=agreement.min_quantity), then=then_for(agreement)))
-        return whens
+                branches.append((agreement, "brand_id", (agreement.brand_id,)))
+        return branches
+
+    def _agreement_whens(self, then_for) -> list[When]:
+        """One ``When`` per agreement in precedence order (``_agreement_branches``), each matching the products
+        it would apply to at their minimum order quantity."""
+        return [
+            When(Q(**{f"{column}__in": ids}) & Q(min_order_qty__gte=agreement.min_quantity), then=then_for(agreement))
+            for agreement, column, ids in self._agreement_branches()
+        ]
 
     def _fixed_in_dealer_currency(self, agreement: DealerAgreement) -> Decimal | None:
         conversion = self.conversion(agreement.currency, self.currency)
@@ -529,10 +644,11 @@ class DealerPricing:
         # decides. The list's EXISTS appears once, so each row is probed at most once.
         def then_for(agreement):
             if agreement.kind != DealerAgreement.Kind.FIXED_PRICE:
-                return Value(0)
-            return Value(1 if self._fixed_in_dealer_currency(agreement) is not None else 2)
+                return 0
+            return 1 if self._fixed_in_dealer_currency(agreement) is not None else 2
 
-        applies = Case(*self._agreement_whens(then_for), default=Value(0), output_field=IntegerField())
+        branches = [(column, ids, a.min_quantity, then_for(a)) for a, column, ids in self._agreement_branches()]
+        applies = _AgreementCase(branches, default=0, output_field=IntegerField())
         return Q(ExpressionWrapper(Q(Exact(applies, 1)), output_field=BooleanField())) | (
             Q(ExpressionWrapper(Q(Exact(applies, 0)), output_field=BooleanField())) & listed
         )

@@ -48,6 +48,7 @@ class CatalogRow:
     product: Product
     price: PriceResult
     availability: Availability
+    cells: dict = field(default_factory=dict)  # the row's texts for the list page (``catalog/rows.py``)
 
 
 @dataclass
@@ -80,14 +81,17 @@ def _available_stock():
     return Coalesce(Subquery(total.values("t")), Decimal("0"))
 
 
-def visible_products(*, pricing: DealerPricing, tree: CategoryTree | None = None) -> QuerySet[Product]:
+def visible_products(
+    *, pricing: DealerPricing, tree: CategoryTree | None = None, priced_only: bool = True
+) -> QuerySet[Product]:
     """The products this dealer may see: active, not in an inactive category, and, when unpriced products are
-    hidden (``B2B_UNPRICED_PRODUCTS = "hide"``), priced for the dealer (``DealerPricing.priced_condition``)."""
+    hidden (``B2B_UNPRICED_PRODUCTS = "hide"``), priced for the dealer (``DealerPricing.priced_condition``).
+    ``priced_only=False`` leaves the price out: the candidates a query over visible products has to look at."""
     tree = tree or category_tree()
     queryset = Product.objects.filter(status=Product.Status.ACTIVE)
     if tree.hidden:
         queryset = queryset.exclude(category_id__in=tree.hidden)
-    if settings.B2B_UNPRICED_PRODUCTS == "hide":
+    if priced_only and settings.B2B_UNPRICED_PRODUCTS == "hide":
         queryset = queryset.filter(pricing.priced_condition())
     return queryset
 
@@ -105,9 +109,9 @@ def is_visible(*, pricing: DealerPricing, product: Product, tree: CategoryTree |
     return True
 
 
-def catalog_products(*, pricing: DealerPricing, filters: CatalogFilters) -> QuerySet[Product]:
+def catalog_products(*, pricing: DealerPricing, filters: CatalogFilters, priced_only: bool = True) -> QuerySet[Product]:
     tree = category_tree()
-    queryset = visible_products(pricing=pricing, tree=tree)
+    queryset = visible_products(pricing=pricing, tree=tree, priced_only=priced_only)
     if filters.category_id is not None:
         queryset = queryset.filter(category_id__in=tree.descendants(filters.category_id))
     if filters.brand_id is not None:
@@ -136,12 +140,23 @@ def catalog_page(*, pricing: DealerPricing, filters: CatalogFilters, page: int, 
     start = (page - 1) * per_page
     price_sort_refused = False
     if filters.effective_sort in ("price", "price_desc"):
+        # Pricing every product of a huge list to sort it would take seconds: ask to narrow it first. What a
+        # sort costs is the products it looks at, priced for the dealer or not (it prices them to find out), so
+        # the limit counts those; counting only the priced ones took longer than the page itself.
         limit = settings.B2B_CATALOG_PRICE_SORT_LIMIT
-        candidates = catalog_products(pricing=pricing, filters=replace(filters, sort="name"))
+        candidates = catalog_products(pricing=pricing, filters=replace(filters, sort="name"), priced_only=False)
         if candidates.order_by()[: limit + 1].count() > limit:
-            # Pricing every product of a huge list to sort it would take seconds: ask to narrow it first.
             filters, price_sort_refused = replace(filters, sort="name"), True
-    products = list(catalog_products(pricing=pricing, filters=filters)[start : start + per_page + 1])
+    matching = catalog_products(pricing=pricing, filters=filters)
+    if filters.q:
+        # A search matches a few hundred products at most; its condition is SQL written for the unaliased
+        # product table (catalog/search.py), which an inner query would not be.
+        products = list(matching[start : start + per_page + 1])
+    else:
+        # The page's ids are found first, then only those rows are joined to their unit, brand and category:
+        # joined before the LIMIT, every product of a large category was joined and sorted with all its columns.
+        page_ids = matching.values("pk")[start : start + per_page + 1]
+        products = list(matching.filter(pk__in=page_ids))
     has_next = len(products) > per_page
     products = products[:per_page]
     pricing.prime(products)

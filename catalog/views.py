@@ -15,6 +15,7 @@ from catalog.media import document_download_name, document_open
 from catalog.models import Product
 from catalog.multi_add import multi_add_kept
 from catalog.pricing import DealerPricing
+from catalog.rows import add_cells
 from catalog.search import suggestion_query
 from catalog.selectors import brand_choices, catalog_page, product_detail, product_document_for_dealer
 from catalog.stock_alerts import (
@@ -36,6 +37,7 @@ def catalog_list(request):
     per_page = form.value("per_page", settings.B2B_CATALOG_PAGE_SIZES[0])
     pricing = DealerPricing(request.dealer_user.dealer)
     page = catalog_page(pricing=pricing, filters=filters, page=form.value("page", 1), per_page=per_page)
+    add_cells(page.rows)
     tree = category_tree()
     current = tree.get(filters.category_id)
     # A search says how many products it found and links its pages by number.
@@ -46,6 +48,7 @@ def catalog_list(request):
         {
             "form": form,
             "page": page,
+            "next_path": request.get_full_path(),
             "view_mode": form.value("view", "list"),
             "unpriced_mode": settings.B2B_UNPRICED_PRODUCTS,
             "current_category": current,

@@ -11,6 +11,7 @@ from catalog.models import (
     ExchangeRate,
     Product,
 )
+from catalog.pricing import price_data_changed
 from dealers.models import Dealer, DealerChange, DealerIban, PaymentTerms, SalesRep
 from dealers.services import dealer_save
 from demo.catalogue import PRODUCT_HOLD_REASONS
@@ -94,6 +95,7 @@ def load_exchange_rates(ctx: Context) -> None:
         for currency, rate in (("USD", USD_RATE), ("EUR", EUR_RATE))
     ]
     insert_missing(ctx, objects, ("currency", "rate_date"))
+    price_data_changed()  # a bulk insert sends no signals
 
 
 def load_ibans(ctx: Context, plans: list[DealerPlan], dealer_ids: dict[str, int]) -> None:

@@ -4,15 +4,25 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.models import DealerAgreement, Product
+from catalog.models import DealerAgreement, PriceList, Product
 from catalog.prices import NoPrice, Price, QuotedPrice
-from catalog.pricing import DealerPricing, _Item, price_for, prices_for
+from catalog.pricing import (
+    PRICE_DATA_VERSION_KEY,
+    DealerPricing,
+    _Item,
+    price_data_changed,
+    price_data_version,
+    price_for,
+    prices_for,
+)
 from catalog.tests.factories import (
     BrandFactory,
     CategoryFactory,
@@ -534,3 +544,75 @@ def test_a_quoted_price_is_either_a_price_or_a_discount():
         QuotedPrice("Q/1", net=D("1"), percent=D("1"))
     with pytest.raises(ValueError):
         QuotedPrice("Q/1")
+
+
+def test_priced_condition_holds_inside_a_subquery(world):
+    """The agreement CASE names the product's columns as the query aliases them, also as an inner query."""
+    agreement(world, category=world.parent, kind=DISCOUNT, value=D("5"))
+    unlisted = ProductFactory(category=world.child)
+    agreement(world, product=unlisted, kind=FIXED, value=D("7"))
+    pricing = DealerPricing(world.dealer, on=ON)
+    inner = Product.objects.filter(pricing.priced_condition()).values("pk")
+    assert set(Product.objects.filter(pk__in=inner).values_list("sku", flat=True)) == {"P-1", unlisted.sku}
+
+
+# -- price lists and exchange rates kept per process under the price-data version -------------------------------
+
+
+def _price_queries(dealer, *, currency="USD"):
+    with CaptureQueriesContext(connection) as ctx:
+        pricing = DealerPricing(dealer, on=ON)
+        pricing.conversion(currency, "TRY")
+    return [q["sql"] for q in ctx.captured_queries], pricing
+
+
+def test_price_lists_and_rates_are_read_once_per_version(world):
+    ExchangeRateFactory(currency="USD", rate_date=ON, rate=D("40"))
+    _price_queries(world.dealer)
+    queries, pricing = _price_queries(world.dealer)
+    assert not [sql for sql in queries if "catalog_pricelist" in sql or "catalog_exchangerate" in sql]
+    assert pricing.price_list == world.price_list and pricing.conversion("USD", "TRY")[0] == D("40")
+    price_data_changed()
+    queries, _pricing = _price_queries(world.dealer)
+    assert [sql for sql in queries if "catalog_pricelist" in sql] and [
+        sql for sql in queries if "catalog_exchangerate" in sql
+    ]
+
+
+def test_a_price_list_or_rate_saved_is_seen_at_once(world):
+    assert price_for(world.dealer, world.product, on=ON).net == D("120.00")
+    world.price_list.valid_to = ON - dt.timedelta(days=1)
+    world.price_list.save()
+    assert price_for(world.dealer, world.product, on=ON).reason == "price_list_not_valid"
+    assert DealerPricing(world.dealer, on=ON).conversion("USD", "TRY") is None
+    rate = ExchangeRateFactory(currency="USD", rate_date=ON, rate=D("40"))
+    assert DealerPricing(world.dealer, on=ON).conversion("USD", "TRY")[0] == D("40")
+    rate.delete()
+    assert DealerPricing(world.dealer, on=ON).conversion("USD", "TRY") is None
+
+
+def test_a_bulk_write_is_not_seen_until_the_version_is_bumped(world):
+    """Bulk writes send no signals: the kept lists stay until the writer bumps the version, as importers do."""
+    assert price_for(world.dealer, world.product, on=ON).exists
+    PriceList.objects.filter(pk=world.price_list.pk).update(is_active=False)
+    assert price_for(world.dealer, world.product, on=ON).exists
+    price_data_changed()
+    assert price_for(world.dealer, world.product, on=ON).reason == "price_list_not_valid"
+
+
+def test_another_process_bumping_the_version_is_seen(world):
+    assert price_for(world.dealer, world.product, on=ON).exists
+    PriceList.objects.filter(pk=world.price_list.pk).update(is_active=False)
+    cache.set(PRICE_DATA_VERSION_KEY, "changed-by-another-process")
+    assert price_for(world.dealer, world.product, on=ON).reason == "price_list_not_valid"
+
+
+def test_the_version_is_bumped_again_after_the_commit(world, django_capture_on_commit_callbacks):
+    """Another process may read the lists between the change and its commit: the bump after the commit makes it
+    read them again."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        price_data_changed()
+    during = price_data_version()
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert price_data_version() != during

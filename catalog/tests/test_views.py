@@ -1,11 +1,13 @@
 """The dealer catalogue and product pages: own prices only, visibility, filters, sort, paging, query counts."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import DealerAgreement, Product
 from catalog.pricing import prices_for
@@ -226,3 +228,77 @@ def test_price_sort_of_a_huge_list_asks_to_narrow_it(dealer_client, shop, settin
     assert 'data-testid="price-sort-refused"' in response.content.decode()
     narrowed = dealer_client.get(URL, {"sort": "price", "category": category.pk})
     assert not narrowed.context["page"].price_sort_refused and len(skus(narrowed)) == 2
+
+
+def test_the_price_sort_limit_counts_unpriced_candidates_too(dealer_client, shop, settings):
+    """Sorting prices every candidate to find the priced ones, so hidden unpriced products count to the limit."""
+    settings.B2B_CATALOG_PRICE_SORT_LIMIT = 3
+    settings.B2B_UNPRICED_PRODUCTS = "hide"
+    category = CategoryFactory()
+    for n in range(2):
+        listed(shop, sku=f"L-{n}", category=category)
+    ProductFactory(sku="U-0", category=category)
+    within = dealer_client.get(URL, {"sort": "price", "category": category.pk})
+    assert not within.context["page"].price_sort_refused and skus(within) == ["L-0", "L-1"]
+    ProductFactory(sku="U-1", category=category)
+    over = dealer_client.get(URL, {"sort": "price", "category": category.pk})
+    assert over.context["page"].price_sort_refused and skus(over) == ["L-0", "L-1"]
+
+
+def test_list_rows_say_what_the_product_page_says(dealer_client, shop):
+    """The list's rows are made in Python (catalog/rows.py): the same price, VAT, unit, stock and as-of texts
+    and the same add-to-cart quantities as the product page's partials."""
+    product = listed(shop, sku="R/1", name="Vida", name_en="Screw", order_multiple=D("6"), min_order_qty=D("5"))
+    StockLevelFactory(product=product, on_hand=D("40"), as_of=timezone.now())
+
+    def html(url, language):
+        text = dealer_client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return re.sub(r"\s+", " ", text).replace(" >", ">")
+
+    for language in ("en", "tr"):
+        row_html = html(URL, language)
+        page_html = html(reverse("catalog:product_detail", args=["R/1"]), language)
+        fragments = [
+            'class="price__net">',
+            'class="price__gross muted">',
+            'class="badge badge--stock-',
+            'class="as-of"',
+            'class="add-to-cart__unit muted">',
+            'min="',
+            'step="',
+        ]
+        for fragment in fragments:
+            start = page_html.index(fragment)
+            expected = page_html[start : page_html.index("<", start + len(fragment))].strip()
+            assert expected in row_html, (language, expected)
+    assert 'href="/catalog/p/R/1/"' in row_html and 'min="6" step="6" value="6"' in row_html
+    english = html(URL, "en")
+    assert "as of " in english and f"per {product.base_unit.name_en}" in english and "in multiples of 6" in english
+
+
+def test_query_count_of_list_category_and_search_is_the_same_at_every_page_size(dealer_client, shop):
+    category = CategoryFactory(parent=CategoryFactory())
+    for n in range(60):
+        product = listed(shop, sku=f"K-{n:02d}", category=category)
+        StockLevelFactory(product=product, on_hand=D(n))
+    DealerAgreementFactory(dealer=shop, category=category.parent, kind=DealerAgreement.Kind.DISCOUNT, value=D("3"))
+    DealerAgreementFactory(
+        dealer=shop, product=product, kind=DealerAgreement.Kind.FIXED_PRICE, value=D("2"), currency="USD"
+    )
+    dealer_client.get(URL)
+    for params in ({}, {"category": category.parent.pk}, {"q": "K-"}, {"sort": "price"}):
+        counts = {_queries(dealer_client, {**params, "per_page": size}) for size in (24, 50, 100)}
+        assert {queries for queries, _rows in counts} == {min(q for q, _r in counts)}, params
+        assert min(q for q, _r in counts) <= 10, params
+        assert {rows for _q, rows in counts} == {24, 50, 59}, params
+
+
+def test_a_search_finds_matches_past_the_first_page_of_the_catalogue(dealer_client, shop):
+    """Search pages query the product table as it is named; found by name after 30 products that do not match."""
+    for n in range(30):
+        listed(shop, sku=f"A-{n:02d}", name=f"Alfa {n:02d}", name_en=f"Alpha {n:02d}")
+    listed(shop, sku="Z-1", name="Zımba vida", name_en="Staple screw")
+    assert skus(dealer_client.get(URL, {"q": "zimba", "per_page": 24})) == ["Z-1"]
+    category = CategoryFactory()
+    listed(shop, sku="Z-2", name="Zımba teli", name_en="Staples", category=category)
+    assert skus(dealer_client.get(URL, {"category": category.pk, "per_page": 24})) == ["Z-2"]

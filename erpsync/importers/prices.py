@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from b2bportal.sql import SqlNames
 from catalog.models import Brand, Category, DealerAgreement, PriceList, PriceListItem, Product, Unit
+from catalog.pricing import price_data_changed
 from dealers.models import Dealer
 from erpsync.adapters.base import ErpCustomerPrice, ErpPrice
 from erpsync.binders import bound_join
@@ -79,6 +80,8 @@ class PriceListImporter(StagedImporter):
                 f"ON p.{pl.code} = s.supersedes_code WHERE s.code = {pl}.{pl.code} AND p.{pl.code} <> s.code) "
                 f"WHERE {pl.code} IN (SELECT code FROM {q(stage)})"
             )
+        # Bulk SQL sends no signals: every process reads the price lists again (catalog/pricing.py).
+        price_data_changed()
 
 
 class PriceImporter(StagedImporter):

@@ -5,6 +5,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Brand, Category, PriceList, PriceListItem, Product, ProductUnit, StockLevel, Unit, Warehouse
+from catalog.pricing import price_for
+from dealers.tests.factories import DealerFactory
 from erpsync.adapters.base import (
     ErpBrand,
     ErpCategory,
@@ -238,3 +240,21 @@ def test_a_poll_that_finds_nothing_leaves_no_run(memory_erp):
     with pytest.raises(Exception, match="unavailable"):
         sync_import(connection=memory_erp.connection, entity="unit")
     assert SyncRun.objects.get().status == SyncRun.Status.FAILED  # a failure always stays visible
+
+
+def test_a_price_list_import_is_seen_by_the_next_price_at_once(memory_erp):
+    """Price lists are kept per process (catalog/pricing.py); the import's bulk writes bump their version."""
+    load_basics(memory_erp)
+    memory_erp.publish("product", [item("P1")])
+    sync_import(connection=memory_erp.connection, entity="product")
+    memory_erp.publish("price_list", [ErpPriceList("L1", "Bayi", "TRY")])
+    sync_import(connection=memory_erp.connection, entity="price_list")
+    memory_erp.publish("price", [ErpPrice("L1", "P1", D("10"))])
+    sync_import(connection=memory_erp.connection, entity="price")
+    dealer = DealerFactory(price_list=PriceList.objects.get(code="L1"), currency="TRY")
+    product = Product.objects.select_related("base_unit").get(sku="P1")
+    assert price_for(dealer, product).net == D("10.00")
+    memory_erp.publish("price_list", [ErpPriceList("L1", "Bayi", "TRY", active=False)])
+    sync_import(connection=memory_erp.connection, entity="price_list")
+    assert not PriceList.objects.get(code="L1").is_active
+    assert price_for(dealer, product).reason == "price_list_not_valid"
