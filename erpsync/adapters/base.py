@@ -47,6 +47,7 @@ from erpsync.adapters.records import (
     ErpCustomer,
     ErpCustomerPrice,
     ErpDocument,
+    ErpDocumentLine,
     ErpLedgerEntry,
     ErpOpenOrder,
     ErpOrder,
@@ -60,6 +61,7 @@ from erpsync.adapters.records import (
     ErpProduct,
     ErpProductUnit,
     ErpQuote,
+    ErpShipTo,
     ErpStock,
     ErpUnit,
     ErpWarehouse,
@@ -85,6 +87,7 @@ __all__ = [
     "ErpCustomer",
     "ErpCustomerPrice",
     "ErpDocument",
+    "ErpDocumentLine",
     "ErpError",
     "ErpLedgerEntry",
     "ErpOpenOrder",
@@ -99,6 +102,7 @@ __all__ = [
     "ErpProduct",
     "ErpProductUnit",
     "ErpQuote",
+    "ErpShipTo",
     "ErpStock",
     "ErpUnit",
     "ErpWarehouse",
@@ -139,6 +143,7 @@ class Capability(enum.StrEnum):
     LIVE_STOCK = "live_stock"
     LIVE_BALANCE = "live_balance"
     QUOTES = "quotes"  # quote_push, quote_lookup and quote_cancel
+    SHIP_TO = "ship_to"  # ship_to_lookup and ship_to_push: a customer's delivery address created in the ERP
 
 
 # --- Feeds ---------------------------------------------------------------------------------------------------
@@ -282,6 +287,16 @@ class ErpAdapter:
 
     def quote_cancel(self, cancel: ErpCancel) -> ErpAck:
         """Cancel (close) the quote document (``Capability.QUOTES``)."""
+        raise NotImplementedError
+
+    def ship_to_lookup(self, ship_to: ErpShipTo) -> ErpAck | None:
+        """The ERP's ship-to address of ``ship_to.customer_code`` named ``ship_to.name``, or None
+        (``Capability.SHIP_TO``)."""
+        raise NotImplementedError
+
+    def ship_to_push(self, ship_to: ErpShipTo) -> ErpAck:
+        """Add the ship-to address to the customer in the ERP (``Capability.SHIP_TO``). ``document_id`` of the
+        answer is the ERP's code of the address."""
         raise NotImplementedError
 
     def payment_lookup(self, reference: str) -> ErpAck | None:
