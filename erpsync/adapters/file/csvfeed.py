@@ -45,8 +45,10 @@ def read_csv(
         nested = schema.nested
         # Rows are grouped only when the file has the nested columns: a document file without ``line_*`` columns
         # keeps one document per row, as before lines existed.
-        if nested is not None and nested.csv_prefix and (
-            not nested.absent_is_default or any(key.startswith(nested.csv_prefix) for key in columns)
+        if (
+            nested is not None
+            and nested.csv_prefix
+            and (not nested.absent_is_default or any(key.startswith(nested.csv_prefix) for key in columns))
         ):
             yield from _grouped(schema, records, fmt, source)
         else:
