@@ -315,7 +315,7 @@ def test_document_lines_import_onto_the_portal_document(adapter, sim, memory_erp
     memory_erp.publish("invoice", records(adapter, "invoice"))
     sync_import(connection=memory_erp.connection, entity="invoice")
     (stored,) = DealerDocument.objects.get(kind="invoice").lines.all()
-    assert (stored.item_code, stored.quantity, stored.vat_rate) == ("A0001", Decimal("4"), Decimal("20"))
+    assert (stored.item_code, stored.quantity, stored.vat_rate) == ("A0001", Decimal("4"), Decimal("10"))
 
 
 def test_a_document_without_a_base_keeps_its_own_reference(adapter, sim):
