@@ -298,6 +298,15 @@ class DealerAddress(TimeStampedModel):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("note to the dealer"), max_length=255, blank=True, db_default="")
+    erp_note = models.CharField(
+        _("in the ERP"),
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text=_(
+            "For an approved proposal: whether it went to the ERP as a ship-to address, or stays in the portal."
+        ),
+    )
 
     class Meta:
         verbose_name = _("dealer address")

@@ -28,9 +28,7 @@ def document(order, number, kind=DealerDocument.Kind.INVOICE, lines=0, rates=("2
         "vat": D("20.00") * lines,
         "gross": D("120.00") * lines,
     }
-    doc = DealerDocument.objects.create(
-        dealer=order.dealer, order=order, kind=kind, number=number, **{**values, **kw}
-    )
+    doc = DealerDocument.objects.create(dealer=order.dealer, order=order, kind=kind, number=number, **{**values, **kw})
     add_lines(doc, 1, lines, rates)
     return doc
 

@@ -45,7 +45,7 @@ def order():
 
 
 def test_lines_land_with_products_and_order_lines(memory_erp, order):
-    first, second = order.lines.order_by("line_no")
+    first, _second = order.lines.order_by("line_no")
     result = run(
         memory_erp,
         "invoice",

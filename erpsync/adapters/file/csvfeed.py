@@ -127,8 +127,9 @@ def _raw_record(
 
 
 def _grouped(schema: RecordSchema, rows: Iterator[RawRecord], fmt: ValueFormat, source: str) -> Iterator[Any]:
-    """One record per run of rows with the same ``code`` (the nested spec's ``group_key``); each row adds the nested record its prefixed
-    columns describe, unless they are all empty. The record's own fields come from the run's first row."""
+    """One record per run of rows with the same ``code`` (the nested spec's ``group_key``); each row adds the
+    nested record its prefixed columns describe, unless they are all empty. The record's own fields come from the
+    run's first row."""
     prefix = schema.nested.csv_prefix if schema.nested is not None else ""
     group_key = schema.nested.group_key if schema.nested is not None else "code"
     current: RawRecord | None = None
