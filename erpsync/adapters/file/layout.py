@@ -46,6 +46,7 @@ OUTBOUND_KINDS: tuple[str, ...] = (
     "credit_memos",
     "quotes",
     "quote_cancellations",
+    "ship_tos",
 )
 FEED_SUFFIXES = frozenset({".csv", ".xml"})
 TEMP_SUFFIXES = frozenset({".tmp", ".part"})
