@@ -14,6 +14,8 @@ from erpsync.handlers import ship_to_export_queue
 from erpsync.issue_actions import sync_issue_retry
 from erpsync.models import ErpConnection, SyncIssue, SyncJob
 from erpsync.outbox import outbox_drain
+from erpsync.simulators import SapB1Simulator
+from erpsync.simulators.sap_b1.errors import B1Error
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +109,94 @@ def test_file_connection_writes_one_ship_to_file(tmp_path: Path, superuser):
     DealerAddress.objects.filter(pk=address.pk).update(code="")
     outbox_drain(connection=connection)
     assert len(list((tmp_path / "outbound").rglob("ship-to-*.xml"))) == 2  # the file and its ledger copy
+
+
+# --- SAP Business One: BPAddresses on the business partner ---------------------------------------------------
+
+
+@pytest.fixture
+def sim():
+    with SapB1Simulator(items=2, customers=2) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sap(sim, monkeypatch):
+    monkeypatch.setenv("SAPTEST_USERNAME", "manager")
+    monkeypatch.setenv("SAPTEST_PASSWORD", "1234")
+    return ErpConnection.objects.create(
+        code="sap",
+        name="SAP Business One",
+        adapter="sap_b1",
+        is_default=True,
+        credentials_ref="SAPTEST",
+        settings={"base_url": sim.base_url, "company_db": sim.company_db, "timeout_seconds": 2, "read_retries": 0},
+    )
+
+
+def sap_proposed(name="Gebze Depo"):
+    admin = DealerUserFactory(role="admin", dealer__code="C0001")
+    return dealer_address_propose(
+        actor=admin.user, dealer=admin.dealer, name=name, line1="Sanayi Sok. 5", line2="B Blok", city="Kocaeli"
+    )
+
+
+def ship_tos(sim, name):
+    partner = sim.company.business_partners["C0001"]
+    return [row for row in partner["BPAddresses"] if row["AddressName"] == name and row["AddressType"] == "bo_ShipTo"]
+
+
+def test_sap_adds_the_ship_to_to_the_partner_once_and_keeps_its_other_addresses(sim, sap, superuser):
+    before = len(sim.company.business_partners["C0001"]["BPAddresses"])
+    address = approve(sap_proposed(), superuser)
+    outbox_drain(connection=sap)
+    (row,) = ship_tos(sim, "Gebze Depo")
+    assert (row["Street"], row["Block"], row["City"], row["BPCode"]) == ("Sanayi Sok. 5", "B Blok", "Kocaeli", "C0001")
+    partner = sim.company.business_partners["C0001"]
+    assert len(partner["BPAddresses"]) == before + 1
+    assert len({r["RowNum"] for r in partner["BPAddresses"]}) == before + 1  # SAP numbered the new row
+    address.refresh_from_db()
+    assert address.code == "Gebze Depo"  # the ship-to's name is the code orders name it by (ShipToCode)
+    # Run again (a worker that died after SAP applied it): looked up, not added twice.
+    SyncJob.objects.update(status=SyncJob.Status.PENDING)
+    DealerAddress.objects.filter(pk=address.pk).update(code="")
+    outbox_drain(connection=sap)
+    assert len(ship_tos(sim, "Gebze Depo")) == 1
+
+
+def test_sap_refusal_waits_in_the_exception_queue_and_the_retry_adds_it_once(sim, sap, superuser):
+    address = approve(sap_proposed(), superuser)
+    sim.faults.refuse("*BusinessPartners*", code=-10, message="Invalid country code 'TR'", method="PATCH")
+    outbox_drain(connection=sap)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.SHIP_TO_EXPORT)
+    assert job.status == SyncJob.Status.DEAD
+    issue = SyncIssue.objects.get(job=job)
+    assert "Invalid country" in issue.message and not ship_tos(sim, "Gebze Depo")
+    sim.faults.clear()
+    sync_issue_retry(issue=issue, user=superuser)
+    outbox_drain(connection=sap)
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED and len(ship_tos(sim, "Gebze Depo")) == 1
+    address.refresh_from_db()
+    assert address.code == "Gebze Depo"
+
+
+def test_sap_ship_to_of_the_same_name_elsewhere_is_not_bound(sim, sap, superuser):
+    sim.company.patch("BusinessPartners", "C0001", {"BPAddresses": [
+        {"AddressName": "Gebze Depo", "AddressType": "bo_ShipTo", "Street": "Başka Cad. 9", "City": "Bursa"}
+    ]})  # fmt: skip
+    address = approve(sap_proposed(), superuser)
+    outbox_drain(connection=sap)
+    assert SyncJob.objects.get().status == SyncJob.Status.DEAD
+    assert "another address" in SyncIssue.objects.get().message
+    address.refresh_from_db()
+    assert address.code == "" and len(ship_tos(sim, "Gebze Depo")) == 1
+
+
+def test_sap_simulator_refuses_a_second_ship_to_of_one_name_and_applies_nothing(sim):
+    partner = sim.company.business_partners["C0001"]
+    before = [dict(row) for row in partner["BPAddresses"]]
+    row = {"AddressName": "X", "AddressType": "bo_ShipTo", "Street": "S", "City": "C"}
+    with pytest.raises(B1Error):
+        sim.company.patch("BusinessPartners", "C0001", {"BPAddresses": [row, dict(row)]})
+    assert partner["BPAddresses"] == before

@@ -51,6 +51,7 @@ class SapB1Adapter(SapB1Reads, SapB1Writes, SapB1Session, ErpAdapter):
             Capability.LEDGER,
             Capability.OPEN_ORDERS,
             Capability.QUOTES,
+            Capability.SHIP_TO,
         }
     )
     settings_class = SapB1Settings
