@@ -22,6 +22,7 @@ from erpsync.adapters.base import (
     ErpOrderState,
     ErpPayment,
     ErpProductUnit,
+    ErpShipTo,
     OutcomeUnknownError,
     PermanentError,
     RetryableError,
@@ -836,3 +837,37 @@ def test_vat_rate_of_customer_taxes():
     assert vat_rate([]) == D("0")
     assert vat_rate(None) is None
     assert vat_rate([{"type": "fixed", "amount": D("5")}]) is None
+
+
+# --- ship-to addresses ------------------------------------------------------------------------------------------
+
+
+def ship_to(**changes) -> ErpShipTo:
+    values = {"reference": "ship-to-7", "customer_code": "120.01.001", "name": "Gebze Depo", "line1": "Sanayi Sok. 5"}
+    return ErpShipTo(**{**values, "city": "Kocaeli", "line2": "B Blok", "postal_code": "41400", **changes})
+
+
+def test_ship_to_is_a_delivery_address_of_the_party_created_once(fresh):
+    adapter, staff, _proxy = fresh
+    assert adapter.ship_to_lookup(ship_to()) is None
+    ack = adapter.ship_to_push(ship_to())
+    (row,) = staff.search(
+        "party.address",
+        [["party.code", "=", "120.01.001"], ["party_name", "=", "Gebze Depo"]],
+        ["street", "city", "postal_code", "delivery", "invoice", "country.code"],
+    )
+    assert str(row["id"]) == ack.document_id
+    assert (row["city"], row["postal_code"], row["delivery"], row["invoice"]) == ("Kocaeli", "41400", True, False)
+    assert row["street"].splitlines()[0] == "Sanayi Sok. 5"
+    assert adapter.ship_to_lookup(ship_to()) == ack  # a retry binds it instead of creating another
+    customer = by_code(records(adapter, "customer", full=True))["120.01.001"]
+    assert ack.document_id in {address.code for address in customer.addresses}
+
+
+def test_ship_to_of_the_same_name_elsewhere_is_refused(fresh):
+    adapter, _staff, _proxy = fresh
+    adapter.ship_to_push(ship_to())
+    with pytest.raises(PermanentError, match="another address"):
+        adapter.ship_to_lookup(ship_to(line1="Başka Cad. 9"))
+    with pytest.raises(PermanentError, match="no party"):
+        adapter.ship_to_push(ship_to(customer_code="NOPE"))

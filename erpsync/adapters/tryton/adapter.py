@@ -50,6 +50,7 @@ class TrytonAdapter(TrytonReads, TrytonWrites, TrytonSession, ErpAdapter):
             Capability.LEDGER,
             Capability.OPEN_ORDERS,
             Capability.QUOTES,
+            Capability.SHIP_TO,
         }
     )
 
