@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from b2bportal.spreadsheets import SummaryRow
 from dealers.access import scoped
-from dealers.models import AccountEntry, Dealer, DealerDocument
+from dealers.models import AccountEntry, Dealer, DealerDocument, DealerDocumentLine
 
 ZERO = Decimal("0.00")
 
@@ -183,6 +184,18 @@ def statement(dealer: Dealer, date_from: date, date_to: date) -> Statement:
 
 
 # --- Documents ---------------------------------------------------------------------------------------------
+
+
+def document_get_for_dealer_user(dealer_user, pk: int) -> DealerDocument:
+    """One document the dealer user may see (``documents_for_dealer_user``) with its dealer, order and lines (each
+    with its product), in three queries whatever the number of lines; 404 for any other."""
+    lines = DealerDocumentLine.objects.select_related("product").order_by("line_no")
+    return get_object_or_404(
+        documents_for_dealer_user(dealer_user)
+        .select_related("dealer")
+        .prefetch_related(Prefetch("lines", queryset=lines, to_attr="line_list")),
+        pk=pk,
+    )
 
 
 def documents_for_dealer_user(dealer_user):

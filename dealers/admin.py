@@ -253,23 +253,22 @@ class DealerAddressAdmin(admin.ModelAdmin):
     """Addresses. Those a dealer admin proposed wait with the status "waiting for approval"; the actions approve
     them (they become delivery addresses) or refuse them."""
 
-    list_display = ("name", "dealer", "kind", "city", "code", "status", "is_default", "is_active")
+    list_display = ("name", "dealer", "kind", "city", "code", "status", "erp_note", "is_default", "is_active")
     list_filter = ("status", "kind", "is_default", "is_active")
     search_fields = ("name", "code", "city", "dealer__code", "dealer__title")
     list_select_related = ("dealer",)
     autocomplete_fields = ("dealer",)
-    readonly_fields = ("status", "proposed_by", "decided_by", "decided_at", "created_at", "updated_at")
+    readonly_fields = ("status", "erp_note", "proposed_by", "decided_by", "decided_at", "created_at", "updated_at")
     actions = ("approve", "refuse")
 
     @admin.action(description=_("Approve the proposed addresses"))
     def approve(self, request, queryset) -> None:
-        _each(
-            self,
-            request,
-            queryset,
-            lambda address: dealer_address_decide(actor=request.user, address=address, approve=True),
-            _("%(count)s addresses approved."),
-        )
+        def decide(address):
+            decided = dealer_address_decide(actor=request.user, address=address, approve=True)
+            # Staff see at once when the ERP will not know the address (the note stays on the address too).
+            self.message_user(request, f"{decided}: {decided.erp_note}", messages.INFO)
+
+        _each(self, request, queryset, decide, _("%(count)s addresses approved."))
 
     @admin.action(description=_("Refuse the proposed addresses"))
     def refuse(self, request, queryset) -> None:

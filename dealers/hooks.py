@@ -2,6 +2,8 @@
 
 - ``portal_pending``: the totals of dealers' on-account portal orders that the ERP's figures do not include yet;
   ``orders`` answers it (credit exposure needs it, and dealers cannot read orders).
+- ``address_approved`` / ``ship_to_offered``: an approved delivery address goes to the ERP as a ship-to address, and
+  whether the ERP connection takes them at all; ``erpsync`` answers both.
 - ``live_balance_offered`` / ``live_balance_refresh``: whether the dealer's ERP can tell the balance live, and
   asking it now; ``erpsync`` answers both. A refresh that cannot be done raises ``RefreshRefused``.
 """
@@ -21,6 +23,14 @@ portal_pending = Hook(
     "portal orders pending in the ERP",
     required=True,
     doc="first(dealers=[…]): {dealer id: Decimal} of on-account portal orders the ERP does not include yet.",
+)
+address_approved = Hook(
+    "delivery address approved",
+    doc="send(address=…): staff approved a proposed delivery address; erpsync queues it for the ERP as a ship-to.",
+)
+ship_to_offered = Hook(
+    "ship-to addresses offered",
+    doc="first(): whether the ERP connection creates a customer's ship-to addresses (None: no ERP answers).",
 )
 live_balance_offered = Hook(
     "live balance offered",

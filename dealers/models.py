@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from b2bportal.models import TimeStampedModel, currency_field, money_field
+from b2bportal.models import TimeStampedModel, currency_field, money_field, quantity_field
 from dealers.validators import normalize_iban, normalize_tax_number, validate_iban, validate_tax_number
 
 
@@ -298,6 +298,15 @@ class DealerAddress(TimeStampedModel):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("note to the dealer"), max_length=255, blank=True, db_default="")
+    erp_note = models.CharField(
+        _("in the ERP"),
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text=_(
+            "For an approved proposal: whether it went to the ERP as a ship-to address, or stays in the portal."
+        ),
+    )
 
     class Meta:
         verbose_name = _("dealer address")
@@ -453,6 +462,64 @@ class DealerDocument(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
+
+
+class DealerDocumentLine(models.Model):
+    """One line of a dealer document as the ERP sent it: what was delivered (a delivery note) or charged (an
+    invoice, a credit memo). Written by the sync only, replaced whole when the ERP sends the document again.
+
+    ``item_code`` is the ERP's; ``product`` the portal's product when the code is known, ``order_line`` the order's
+    line when the ERP carried the link. Amounts are in the document's currency; each may be unknown (None)."""
+
+    document = models.ForeignKey(
+        DealerDocument, verbose_name=_("document"), on_delete=models.CASCADE, related_name="lines"
+    )
+    line_no = models.PositiveIntegerField(_("line"))
+    item_code = models.CharField(_("item code"), max_length=64, blank=True)
+    product = models.ForeignKey(
+        "catalog.Product",
+        verbose_name=_("product"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    quantity = quantity_field(_("quantity"))
+    unit = models.CharField(_("unit"), max_length=32, blank=True)
+    unit_price = money_field(_("unit price"), decimal_places=4, null=True, blank=True)
+    discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, null=True, blank=True)
+    vat_rate = models.DecimalField(_("VAT rate %"), max_digits=5, decimal_places=2, null=True, blank=True)
+    line_net = money_field(_("net amount"), null=True, blank=True)
+    line_vat = money_field(_("VAT"), null=True, blank=True)
+    order_line = models.ForeignKey(
+        "orders.OrderLine",
+        verbose_name=_("order line"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="document_lines",
+    )
+
+    class Meta:
+        verbose_name = _("document line")
+        verbose_name_plural = _("document lines")
+        ordering = ["document_id", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "line_no"], name="dealer_document_line_unique_no"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="dealer_document_line_quantity_non_negative"),
+            models.CheckConstraint(
+                condition=Q(vat_rate__isnull=True) | Q(vat_rate__gte=0, vat_rate__lte=100),
+                name="dealer_document_line_vat_rate_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__isnull=True) | Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="dealer_document_line_discount_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} #{self.line_no}"
 
 
 class AccountEntry(models.Model):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, email_key
+from dealers import hooks
 from dealers.audit import TRUE, dealer_changes, dealer_changes_write, record_changes
 from dealers.models import Dealer, DealerAddress, DealerChange, DealerInvitation, DealerUser
 from dealers.notifications import ADDRESS_DECIDED_KIND, INVITATION_KIND
@@ -343,6 +344,11 @@ def dealer_user_update(
 
 
 ADDRESS_FIELDS = ("name", "line1", "line2", "district", "city", "postal_code", "phone")
+SHIP_TO_QUEUED = _("Queued for the ERP as a ship-to address.")
+PORTAL_ONLY = _(
+    "Stays in the portal only: the ERP connection does not create ship-to addresses. Orders carry it as text."
+)
+SHIP_TO_CREATED = _("In the ERP as ship-to address %(code)s.")
 
 
 @transaction.atomic
@@ -390,7 +396,10 @@ def dealer_address_decide(*, actor, address: DealerAddress, approve: bool, note:
     address.status = DealerAddress.Status.APPROVED if approve else DealerAddress.Status.REFUSED
     address.is_active = approve
     address.decided_by, address.decided_at, address.decision_note = actor, timezone.now(), note.strip()[:255]
-    address.save(update_fields=["status", "is_active", "decided_by", "decided_at", "decision_note", "updated_at"])
+    if approve:
+        address.erp_note = str(SHIP_TO_QUEUED if hooks.ship_to_offered.first(default=False) else PORTAL_ONLY)
+    fields = ["status", "is_active", "decided_by", "decided_at", "decision_note", "erp_note", "updated_at"]
+    address.save(update_fields=fields)
     dealer_changes_write(
         record_changes(
             dealer=address.dealer,
@@ -398,13 +407,47 @@ def dealer_address_decide(*, actor, address: DealerAddress, approve: bool, note:
             values=[("address_approved" if approve else "address_refused", None, address.decision_note)],
             actor=actor,
             source=DealerChange.Source.STAFF,
+            reason=address.erp_note,
         )
     )
+    if approve:
+        hooks.address_approved.send(address=address)  # the outbox row commits with the approval
     notify(
         ADDRESS_DECIDED_KIND,
         event=str(address.pk),
         recipients=[address.proposed_by],
         params={"address_id": address.pk, "approved": approve, "note": address.decision_note},
         url=reverse("dealers:address_list"),
+    )
+    return address
+
+
+@transaction.atomic
+def dealer_address_erp_code_set(*, address_id: int, code: str) -> DealerAddress:
+    """The ERP created (or already had) the approved address as a ship-to address under ``code``: the address takes
+    that code, so orders name it and the ERP's customer import keeps it matched. Refused (``ValidationError``) for an
+    address that is not approved, one that has another code already, or a code another address of the dealer has."""
+    address = DealerAddress.objects.select_for_update(of=("self",)).select_related("dealer").get(pk=address_id)
+    if address.status != DealerAddress.Status.APPROVED:
+        raise ValidationError(_("This address is not approved."))
+    code = code.strip()
+    if not code or len(code) > 40:
+        raise ValidationError(_("The ERP's address code must be 1 to 40 characters."))
+    if address.code == code:
+        return address
+    if address.code:
+        raise ValidationError(_("This address already has the ERP code %(code)s.") % {"code": address.code})
+    if DealerAddress.objects.filter(dealer=address.dealer_id, code=code).exclude(pk=address.pk).exists():
+        raise ValidationError(_("Another address of this dealer already has the ERP code %(code)s.") % {"code": code})
+    address.code, address.erp_note = code, str(SHIP_TO_CREATED % {"code": code})
+    address.save(update_fields=["code", "erp_note", "updated_at"])
+    dealer_changes_write(
+        record_changes(
+            dealer=address.dealer,
+            subject=str(address),
+            values=[("address_erp_code", None, code)],
+            actor=None,
+            source=DealerChange.Source.ERP,
+        )
     )
     return address

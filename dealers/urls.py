@@ -7,6 +7,7 @@ app_name = "dealers"
 urlpatterns = [
     path("statement/", views.statement_view, name="statement"),
     path("documents/", views.document_list, name="document_list"),
+    path("documents/<int:pk>/", views.document_detail, name="document_detail"),
     path("documents/<int:pk>/pdf/", views.document_download, name="document_pdf"),
     path("addresses/", views.address_list, name="address_list"),
     path("addresses/propose/", views.address_propose, name="address_propose"),

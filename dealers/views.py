@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -21,10 +21,12 @@ from b2bportal.spreadsheets import (
     csv_dialect_for,
     xlsx_write,
 )
+from b2bportal.vat import vat_breakdown
 from dealers.access import account_required, dealer_admin_required, dealer_required, get_scoped_or_404, scoped
 from dealers.account import (
     STATEMENT_COLUMNS,
     STATEMENT_MONEY_COLUMNS,
+    document_get_for_dealer_user,
     documents_for_dealer_user,
     statement,
     statement_table,
@@ -196,8 +198,20 @@ def document_list(request):
 
 
 @dealer_required
+def document_detail(request, pk: int):
+    """A delivery note, invoice or credit memo with its lines as the ERP sent them (what was shipped, what was
+    charged); another dealer's document, or one a buyer may not see, is a 404."""
+    document = document_get_for_dealer_user(request.dealer_user, pk)
+    return render(
+        request,
+        "dealers/document_detail.html",
+        {"document": document, "lines": document.line_list, "vat_rows": vat_breakdown(document.line_list)},
+    )
+
+
+@dealer_required
 def document_download(request, pk: int):
-    document = get_object_or_404(documents_for_dealer_user(request.dealer_user).select_related("dealer"), pk=pk)
+    document = document_get_for_dealer_user(request.dealer_user, pk)
     pdf = document_pdf(document, language=get_language() or "tr")
     name = _attachment_name(f"{document.get_kind_display()}-{document.number}")
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from b2bportal.languages import portal_language
-from dealers.models import Dealer
+from dealers.models import Dealer, DealerAddress
+from dealers.services import dealer_address_erp_code_set
 from erpsync.adapters.base import (
     Capability,
     ErpAdapter,
@@ -26,6 +28,7 @@ from erpsync.adapters.base import (
     ErpOrderState,
     ErpPayment,
     ErpQuote,
+    ErpShipTo,
     OutcomeUnknownError,
     PermanentError,
 )
@@ -361,6 +364,45 @@ def export_refund(*, adapter: ErpAdapter, job: SyncJob) -> str:
     return ack.document_id
 
 
+def ship_to_record(address: DealerAddress, connection) -> ErpShipTo:
+    """The ERP's view of an approved delivery address: the dealer's customer code through the binder, the address's
+    own lines. The name is the key ERPs file ship-to addresses under (SAP: 50 characters)."""
+    return ErpShipTo(
+        reference=f"ship-to-{address.pk}",
+        customer_code=_external_code(connection, "customer", address.dealer_id, address.dealer.code),
+        name=address.name[:50],
+        line1=address.line1,
+        line2=address.line2,
+        district=address.district,
+        city=address.city,
+        postal_code=address.postal_code,
+        country=address.country,
+        phone=address.phone,
+    )
+
+
+def export_ship_to(*, adapter: ErpAdapter, job: SyncJob) -> str:
+    """An approved delivery address as a ship-to address of the dealer in the ERP: looked up by the dealer and the
+    address's name first (an earlier attempt the ERP applied is bound, not created twice), then the ERP's code is
+    stored on the address. An address no longer approved, or already carrying an ERP code, is not exported."""
+    address = DealerAddress.objects.select_related("dealer").filter(pk=job.object_id).first()
+    if address is None:
+        raise PermanentError(_("The address no longer exists in the portal."))
+    if address.status != DealerAddress.Status.APPROVED:
+        raise ExportSkipped(_("The address is not approved."))
+    if address.code:
+        raise ExportSkipped(_("The address already has the ERP code %(code)s.") % {"code": address.code})
+    record = ship_to_record(address, job.connection)
+    existing = adapter.ship_to_lookup(record)
+    ack = existing if existing is not None else adapter.ship_to_push(record)
+    try:
+        dealer_address_erp_code_set(address_id=address.pk, code=ack.document_id)
+    except ValidationError as exc:
+        raise PermanentError(" ".join(exc.messages)) from exc
+    _bind(job.connection, "address", address.pk, f"{record.customer_code}/{ack.document_id}")
+    return ack.document_id
+
+
 EXPORTERS = {
     SyncJob.Kind.ORDER_EXPORT: export_order,
     SyncJob.Kind.ORDER_CANCEL: export_cancellation,
@@ -368,4 +410,5 @@ EXPORTERS = {
     SyncJob.Kind.REFUND_EXPORT: export_refund,
     SyncJob.Kind.QUOTE_EXPORT: export_quote,
     SyncJob.Kind.QUOTE_CANCEL: export_quote_cancellation,
+    SyncJob.Kind.SHIP_TO_EXPORT: export_ship_to,
 }

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dealers import hooks as dealer_hooks
 from erpsync import live
 from erpsync.adapters import settings_for
+from erpsync.enqueue import export_connections
 from erpsync.exporters import quote_reference
 from erpsync.models import ErpConnection, SyncJob
 from erpsync.outbox import outbox_enqueue, outbox_enqueue_many
@@ -96,6 +97,21 @@ def quote_cancellation_queue(*, quote, reason: str = "") -> None:
     )
 
 
+def ship_to_export_queue(*, address) -> None:
+    """An approved delivery address goes to the ERP as a ship-to address of the dealer, once."""
+    outbox_enqueue(
+        kind=SyncJob.Kind.SHIP_TO_EXPORT,
+        identity_key=f"address:{address.pk}",
+        object_id=address.pk,
+        payload={"dealer_id": address.dealer_id},
+    )
+
+
+def ship_to_offered() -> bool:
+    """Whether the default connection takes ship-to addresses (``Capability.SHIP_TO``)."""
+    return bool(export_connections(SyncJob.Kind.SHIP_TO_EXPORT))
+
+
 def default_stock_rule() -> str | None:
     """The stock shortfall rule the default connection chooses in its settings (``stock_shortfall``), if any."""
     connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("adapter", "settings").first()
@@ -130,5 +146,7 @@ def connect() -> None:
     order_hooks.quote_cancelling.connect(quote_cancellation_queue)
     payment_hooks.collections_recorded.connect(collections_queue)
     payment_hooks.refund_made.connect(refund_queue)
+    dealer_hooks.address_approved.connect(ship_to_export_queue)
+    dealer_hooks.ship_to_offered.connect(ship_to_offered)
     dealer_hooks.live_balance_offered.connect(live.live_balance_offered)
     dealer_hooks.live_balance_refresh.connect(live.dealer_balance_refresh)

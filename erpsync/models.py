@@ -227,6 +227,7 @@ class SyncJob(TimeStampedModel):
         CUSTOMER_EXPORT = "customer_export", _("Export customer")
         QUOTE_EXPORT = "quote_export", _("Export quote")
         QUOTE_CANCEL = "quote_cancel", _("Cancel quote")
+        SHIP_TO_EXPORT = "ship_to_export", _("Export delivery address")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

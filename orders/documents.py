@@ -6,39 +6,15 @@ and weasyprint gets no base URL and a URL fetcher that only accepts ``data:`` UR
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
-
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from b2bportal.pdf import company_details, pdf_render
+from b2bportal.vat import vat_breakdown
 from orders.models import Order, OrderLine
 
 CONFIRMATION_TEMPLATE = "orders/confirmation_pdf.html"
-
-
-@dataclass(frozen=True)
-class VatRow:
-    """The lines of one VAT rate: their net amount and their VAT, as stored on the lines."""
-
-    rate: Decimal
-    net: Decimal
-    vat: Decimal
-
-
-def vat_breakdown(lines: Iterable[OrderLine]) -> list[VatRow]:
-    """Net and VAT summed per VAT rate, lowest rate first.
-
-    Sums the amounts stored on the lines (what the dealer was charged); nothing is recalculated or re-rounded.
-    """
-    sums: dict[Decimal, tuple[Decimal, Decimal]] = {}
-    for line in lines:
-        net, vat = sums.get(line.vat_rate, (Decimal("0"), Decimal("0")))
-        sums[line.vat_rate] = (net + line.line_net, vat + line.line_vat)
-    return [VatRow(rate=rate, net=net, vat=vat) for rate, (net, vat) in sorted(sums.items())]
 
 
 def _order_for_document(order_id: int) -> Order:

@@ -50,9 +50,7 @@ def orders_awaiting_dealer_approval(*, dealer_user: DealerUser) -> QuerySet[Orde
 def order_get_for_dealer_user(*, dealer_user: DealerUser, number: str) -> Order:
     """One order the dealer user may see, or 404."""
     return get_scoped_or_404(
-        order_list_for_dealer_user(dealer_user=dealer_user).prefetch_related(
-            "lines", "status_changes__actor", "documents"
-        ),
+        order_list_for_dealer_user(dealer_user=dealer_user).prefetch_related("lines", "status_changes__actor"),
         dealer_user,
         number=number,
     )

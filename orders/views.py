@@ -19,6 +19,7 @@ from catalog.models import Product, Unit
 from catalog.multi_add import KeptRow, multi_add_keep, multi_add_rows
 from catalog.selectors import brand_choices
 from dealers.access import dealer_required
+from dealers.account import documents_for_dealer_user
 from dealers.credit import credit_position
 from orders.checkout import checkout_guidance
 from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged, QuoteRefused
@@ -117,11 +118,14 @@ def order_list(request):
 @dealer_required
 def order_detail(request, number: str):
     order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=number)
+    # The documents this user may open (a buyer: those of the orders they placed), oldest first.
+    documents = documents_for_dealer_user(request.dealer_user).filter(order=order).order_by("issued_on", "id")
     return render(
         request,
         "orders/order_detail.html",
         {
             "order": order,
+            "documents": documents,
             "instructions": payment_instructions.first(order=order),
             "can_cancel": can_dealer_cancel(order)
             and (request.dealer_user.can_approve or order.placed_by_id == request.user.pk),

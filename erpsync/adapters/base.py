@@ -47,6 +47,7 @@ from erpsync.adapters.records import (
     ErpCustomer,
     ErpCustomerPrice,
     ErpDocument,
+    ErpDocumentLine,
     ErpLedgerEntry,
     ErpOpenOrder,
     ErpOrder,
@@ -61,6 +62,7 @@ from erpsync.adapters.records import (
     ErpProductMedia,
     ErpProductUnit,
     ErpQuote,
+    ErpShipTo,
     ErpStock,
     ErpUnit,
     ErpWarehouse,
@@ -87,6 +89,7 @@ __all__ = [
     "ErpCustomer",
     "ErpCustomerPrice",
     "ErpDocument",
+    "ErpDocumentLine",
     "ErpError",
     "ErpLedgerEntry",
     "ErpOpenOrder",
@@ -102,6 +105,7 @@ __all__ = [
     "ErpProductMedia",
     "ErpProductUnit",
     "ErpQuote",
+    "ErpShipTo",
     "ErpStock",
     "ErpUnit",
     "ErpWarehouse",
@@ -144,6 +148,7 @@ class Capability(enum.StrEnum):
     LIVE_BALANCE = "live_balance"
     QUOTES = "quotes"  # quote_push, quote_lookup and quote_cancel
     PRODUCT_MEDIA = "product_media"  # pictures (and documents, where the ERP keeps them) of products
+    SHIP_TO = "ship_to"  # ship_to_lookup and ship_to_push: a customer's delivery address created in the ERP
 
 
 # --- Feeds ---------------------------------------------------------------------------------------------------
@@ -291,6 +296,16 @@ class ErpAdapter:
 
     def quote_cancel(self, cancel: ErpCancel) -> ErpAck:
         """Cancel (close) the quote document (``Capability.QUOTES``)."""
+        raise NotImplementedError
+
+    def ship_to_lookup(self, ship_to: ErpShipTo) -> ErpAck | None:
+        """The ERP's ship-to address of ``ship_to.customer_code`` named ``ship_to.name``, or None
+        (``Capability.SHIP_TO``)."""
+        raise NotImplementedError
+
+    def ship_to_push(self, ship_to: ErpShipTo) -> ErpAck:
+        """Add the ship-to address to the customer in the ERP (``Capability.SHIP_TO``). ``document_id`` of the
+        answer is the ERP's code of the address."""
         raise NotImplementedError
 
     def payment_lookup(self, reference: str) -> ErpAck | None:

@@ -252,8 +252,32 @@ class DocumentKind(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ErpDocumentLine:
+    """One line of a delivery note, invoice or credit memo, as the ERP wrote it. ``product_code`` is the ERP's item
+    code ('' for a text or service line without one); ``order_line_no`` the portal order's line it came from, when
+    the ERP carries the link. Amounts are net, in the document's currency (``currency`` '' : the document's; another
+    one is refused). Quantities of a credit memo are positive."""
+
+    line_no: int
+    quantity: Decimal
+    product_code: str = ""
+    description: str = ""
+    unit: str = ""
+    unit_price: Decimal | None = None
+    discount_percent: Decimal | None = None
+    vat_rate: Decimal | None = None
+    net: Decimal | None = None
+    vat: Decimal | None = None
+    currency: str = ""
+    order_line_no: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ErpDocument:
-    """A delivery note, invoice or credit memo. ``order_reference`` ties it to a portal order when known."""
+    """A delivery note, invoice or credit memo. ``order_reference`` ties it to a portal order when known.
+
+    ``lines``: None when the ERP said nothing about the lines (the portal keeps those it has); a tuple, possibly
+    empty, replaces them."""
 
     kind: DocumentKind
     number: str
@@ -271,6 +295,7 @@ class ErpDocument:
     e_invoice_uuid: str = ""
     related_number: str = ""
     updated_at: datetime | None = None
+    lines: tuple[ErpDocumentLine, ...] | None = None
 
 
 class LedgerKind(enum.StrEnum):
@@ -425,6 +450,24 @@ class ErpCreditMemo:
     invoice_number: str = ""
     order_reference: str = ""
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErpShipTo:
+    """A delivery address of a customer the portal's staff approved, for the ERP's ship-to addresses.
+    ``reference`` (``ship-to:<portal id>``) keeps the export idempotent; ``name`` is unique per customer in the
+    portal's export (the ERP keys ship-to addresses by name)."""
+
+    reference: str
+    customer_code: str
+    name: str
+    line1: str
+    city: str
+    line2: str = ""
+    district: str = ""
+    postal_code: str = ""
+    country: str = "TR"
+    phone: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,14 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from b2bportal.languages import portal_language
-from dealers.models import Dealer, DealerDocument
-from erpsync.adapters.base import ErpDocument, ErpOrderState, ErpOrderStatus
+from catalog.models import Product
+from dealers.models import Dealer, DealerDocument, DealerDocumentLine
+from erpsync.adapters.base import ErpDocument, ErpDocumentLine, ErpOrderState, ErpOrderStatus
 from erpsync.binders import to_internal_many
 from erpsync.importers.engine import ImportContext
-from erpsync.importers.staged import RecordRejected, number, text
+from erpsync.importers.staged import ZERO, RecordRejected, number, text
 from erpsync.models import ValueMap
-from orders.models import Order, OrderStatusChange
+from orders.models import Order, OrderLine, OrderStatusChange
 from orders.notifications import documents_notify
 from orders.services.transitions import order_erp_document_set, order_transition
 from orders.status import TRANSITIONS, OrderStatus
@@ -113,9 +114,31 @@ DOCUMENT_FIELDS = (
 )
 
 
+LINE_FIELDS = (
+    "line_no",
+    "item_code",
+    "product_id",
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "discount_percent",
+    "vat_rate",
+    "line_net",
+    "line_vat",
+    "order_line_id",
+)
+MAX_LINES = 5000
+HUNDRED = Decimal(100)
+
+
 class DocumentImporter:
-    """Delivery notes, invoices and credit memos onto the dealer (and the order when the ERP carried its number).
-    A document of an unknown customer is refused; one naming an unknown order is kept without the link."""
+    """Delivery notes, invoices and credit memos onto the dealer (and the order when the ERP carried its number),
+    with their lines when the ERP sends them. A document of an unknown customer is refused; one naming an unknown
+    order is kept without the link. A document with a line that does not hold up (a number out of range, another
+    currency, a text too long, two lines with one number) is refused whole: neither it nor any of its lines is
+    written, and it waits in the exception queue. Lines sent again replace the document's lines; the same lines
+    sent again change nothing."""
 
     def __init__(self, entity: str):
         self.entity = entity
@@ -139,31 +162,42 @@ class DocumentImporter:
                 "number", "id"
             )
         )
+        lookups = _LineLookups(ctx, records, orders)
         existing = {
             (d.kind, d.number): d
             for d in DealerDocument.objects.filter(kind=self.entity, number__in={r.number for r in records})
         }
-        create, update = [], []
+        current_lines = _lines_of([d.pk for d in existing.values()])
+        create, update, relined = [], [], {}
         for record in records:
             try:
                 values = self._values(ctx, record, dealers, orders)
+                lines = None if record.lines is None else _line_values(ctx, record, values, lookups)
             except RecordRejected as exc:
                 ctx.reject(key=f"{self.entity}:{record.number}", code=exc.code, message=exc.message, payload=record)
                 continue
             current = existing.get((self.entity, values["number"]))
+            lines_changed = lines is not None and (current is None or current_lines.get(current.pk, []) != lines)
             if current is None:
                 document = DealerDocument(kind=self.entity, as_of=ctx.now, **values)
                 create.append(document)
                 existing[(self.entity, document.number)] = document
-            elif any(getattr(current, f) != values[f] for f in DOCUMENT_FIELDS):
+                if lines:
+                    relined[document.number] = (document, lines)
+            elif any(getattr(current, f) != values[f] for f in DOCUMENT_FIELDS) or lines_changed:
                 for f in DOCUMENT_FIELDS:
                     setattr(current, f, values[f])
                 current.as_of = ctx.now
-                update.append(current)
+                if current not in update:
+                    update.append(current)
+                if lines_changed:
+                    relined[current.number] = (current, lines)
+                    current_lines[current.pk] = lines
             else:
                 ctx.counts.unchanged += 1
         DealerDocument.objects.bulk_create(create)
         DealerDocument.objects.bulk_update(update, [*DOCUMENT_FIELDS, "as_of", "updated_at"])
+        _lines_replace(relined.values())
         # New delivery notes and invoices (and a tracking number arriving late) tell the buyer; once each.
         documents_notify([*create, *update])
         ctx.counts.created += len(create)
@@ -196,6 +230,115 @@ class DocumentImporter:
             "e_invoice_uuid": text(record.e_invoice_uuid, 64, "e-invoice id"),
             "related_number": text(record.related_number, 64, "related document"),
         }
+
+
+class _LineLookups:
+    """What the lines of a batch of documents refer to, loaded once per batch: products by the ERP's item code
+    (the binder's, else the portal SKU) and the order lines of the orders the documents name."""
+
+    def __init__(self, ctx: ImportContext, records: list[ErpDocument], orders: dict[str, int]):
+        codes = {line.product_code for r in records for line in r.lines or () if line.product_code}
+        self.products = dict(Product.objects.filter(sku__in=codes).values_list("sku", "id")) if codes else {}
+        if codes:
+            self.products.update(to_internal_many(ctx.connection, "product", codes))
+        order_ids = {orders[r.order_reference] for r in records if r.lines and r.order_reference in orders}
+        self.order_lines = (
+            {
+                (order_id, line_no): pk
+                for pk, order_id, line_no in OrderLine.objects.filter(order_id__in=order_ids).values_list(
+                    "id", "order_id", "line_no"
+                )
+            }
+            if order_ids
+            else {}
+        )
+
+
+def _line_values(ctx: ImportContext, record: ErpDocument, document: dict, lookups: _LineLookups) -> list[dict]:
+    """The validated values of the document's lines, in line order; ``RecordRejected`` naming the first line that
+    does not hold up."""
+    if len(record.lines) > MAX_LINES:
+        raise RecordRejected("too_many_lines", _("The document has more than %(max)s lines.") % {"max": MAX_LINES})
+    values, seen = [], set()
+    for line in record.lines:
+        try:
+            row = _line(ctx, line, document, lookups)
+        except RecordRejected as exc:
+            raise RecordRejected(
+                exc.code, _("Line %(line)s: %(message)s") % {"line": line.line_no, "message": exc.message}
+            ) from None
+        if row["line_no"] in seen:
+            raise RecordRejected("duplicate_line", _("Line %(line)s appears twice.") % {"line": row["line_no"]})
+        seen.add(row["line_no"])
+        values.append(row)
+    return sorted(values, key=lambda row: row["line_no"])
+
+
+def _line(ctx: ImportContext, line: ErpDocumentLine, document: dict, lookups: _LineLookups) -> dict:
+    if not isinstance(line.line_no, int) or isinstance(line.line_no, bool) or not 0 <= line.line_no < 2**31:
+        raise RecordRejected("invalid_number", _("the line number is not a whole number from 0."))
+    if line.currency:
+        currency = ctx.map(ValueMap.Kind.CURRENCY, line.currency)
+        if currency != document["currency"]:
+            raise RecordRejected(
+                "currency_mismatch",
+                _("the line is in %(line)s, the document in %(document)s.")
+                % {"line": currency, "document": document["currency"]},
+            )
+    code = text(line.product_code, 64, "item code")
+    unit = text(ctx.map(ValueMap.Kind.UNIT, line.unit) if line.unit else "", 32, "unit")
+    order_line = None
+    if line.order_line_no is not None and document["order_id"] is not None:
+        order_line = lookups.order_lines.get((document["order_id"], line.order_line_no))
+    return {
+        "line_no": line.line_no,
+        "item_code": code,
+        "product_id": lookups.products.get(code) if code else None,
+        "description": text(line.description, 255, "description"),
+        "quantity": number(line.quantity, "quantity", minimum=ZERO, places=3),
+        "unit": unit,
+        "unit_price": number(line.unit_price, "unit price", places=4),
+        "discount_percent": _percent(line.discount_percent, "discount"),
+        "vat_rate": _percent(line.vat_rate, "VAT rate"),
+        "line_net": _money(line.net, "net"),
+        "line_vat": _money(line.vat, "vat"),
+        "order_line_id": order_line,
+    }
+
+
+def _percent(value, field: str) -> Decimal | None:
+    value = number(value, field, minimum=ZERO, places=2)
+    if value is not None and value > HUNDRED:
+        raise RecordRejected(
+            "value_too_large", _("%(field)s is above 100: %(value)s.") % {"field": field, "value": value}
+        )
+    return value
+
+
+def _lines_of(document_ids: list[int]) -> dict[int, list[dict]]:
+    """The stored lines of the documents, as the importer builds them, to tell whether the ERP changed any."""
+    lines: dict[int, list[dict]] = {}
+    if not document_ids:
+        return lines
+    for row in (
+        DealerDocumentLine.objects.filter(document_id__in=document_ids)
+        .order_by("document_id", "line_no")
+        .values("document_id", *LINE_FIELDS)
+    ):
+        lines.setdefault(row.pop("document_id"), []).append(row)
+    return lines
+
+
+def _lines_replace(documents) -> None:
+    """The documents' lines become the given ones: the old ones deleted, the new ones written, in the import's
+    transaction (a failure leaves the old ones)."""
+    documents = list(documents)
+    if not documents:
+        return
+    DealerDocumentLine.objects.filter(document__in=[document for document, _lines in documents]).delete()
+    DealerDocumentLine.objects.bulk_create(
+        DealerDocumentLine(document=document, **row) for document, lines in documents for row in lines
+    )
 
 
 def _money(value, field: str) -> Decimal | None:

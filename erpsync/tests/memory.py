@@ -33,6 +33,8 @@ class MemoryErp:
     cancels: list[str] = field(default_factory=list)
     payments: dict[str, ErpAck] = field(default_factory=dict)
     memos: dict[str, ErpAck] = field(default_factory=dict)
+    # Ship-to addresses by (customer code, name).
+    ship_tos: dict[tuple[str, str], ErpAck] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     reads: list[tuple] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
@@ -143,6 +145,15 @@ class MemoryAdapter(ErpAdapter):
         )
         self.erp.orders.setdefault(reference, ack)
         return ack
+
+    def ship_to_lookup(self, ship_to):
+        self.erp._fail()
+        return self.erp.ship_tos.get((ship_to.customer_code, ship_to.name))
+
+    def ship_to_push(self, ship_to):
+        self.erp._fail()
+        ack = ErpAck(reference=ship_to.reference, document_id=f"ST{len(self.erp.ship_tos) + 1}")
+        return self.erp.ship_tos.setdefault((ship_to.customer_code, ship_to.name), ack)
 
     def order_cancel(self, cancel):
         self.erp._fail()

@@ -481,9 +481,9 @@ class SapB1ErpSide(ErpSide):
                 updated_at=None,
             )
         if entity in ("delivery", "invoice", "credit_memo"):
-            # Numbers, sums and due dates are SAP's own; the adapter's tests check them against the company.
+            # Numbers, sums, due dates and lines are SAP's own; the adapter's tests check them against the company.
             return dataclasses.replace(
-                record, number="", net=None, vat=None, gross=None, due_on=None, related_number=""
+                record, number="", net=None, vat=None, gross=None, due_on=None, related_number="", lines=None
             )
         return record
 

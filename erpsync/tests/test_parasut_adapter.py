@@ -382,3 +382,19 @@ def test_a_customer_owing_in_liras_and_dollars_has_one_balance_the_total_in_lira
         (balance,) = [b for feed in adapter.read("balance") for b in feed.records]
     assert (balance.customer_code, balance.currency) == ("120.01.001", "TRY")
     assert balance.balance == Decimal("120") * Decimal("38.5") + Decimal("1200")
+
+
+@pytest.mark.django_db
+def test_invoices_carry_their_details_as_lines(sim, side):
+    with side.make_adapter() as adapter:
+        today = sim.company.current_date()
+        ack = adapter.order_push(dataclasses.replace(sample_order(), ordered_on=today))
+        records = [record for feed in adapter.read("invoice", full=True) for record in feed.records]
+    (invoice,) = [record for record in records if record.order_reference == ack.reference]
+    assert [(line.line_no, line.description, line.quantity) for line in invoice.lines] == [
+        (1, "Çaykur Rize Turist ığüşöç", Decimal("12")),
+        (2, "Çaykur Rize Turist ığüşöç", Decimal("1.5")),
+    ]
+    first = invoice.lines[0]
+    assert (first.unit_price, first.vat_rate, first.vat) == (Decimal("1250.50"), Decimal("20"), None)
+    assert sum(line.net for line in invoice.lines) == invoice.net

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 
+from dealers.models import DealerDocument
+from dealers.tests.factories import DealerFactory
 from erpsync.adapters.base import (
     Capability,
     DocumentKind,
@@ -24,6 +26,7 @@ from erpsync.adapters.base import (
     PermanentError,
 )
 from erpsync.adapters.sap_b1 import SapB1Adapter
+from erpsync.importers import sync_import
 from erpsync.simulators import SapB1Simulator
 from erpsync.tests.test_sap_b1_adapter import make, order, records
 
@@ -273,6 +276,46 @@ def test_documents_are_tied_to_the_portal_order_through_their_base(adapter, sim)
         "P2026-000001",
         "C0001",
     )
+
+
+def test_documents_carry_their_lines_as_the_service_layer_returns_them(adapter, sim):
+    adapter.order_push(order_of(line("A0001", "4", price="100"), line("A0002", "3", price="50", line_no=2)))
+    order_entry = sap_order(sim, "P2026-000001")["DocEntry"]
+    delivery = sim.deliver(order_entry, {1: 2})  # part of the second order line only
+    invoice = sim.invoice(delivery["DocEntry"])
+    sim.credit_note(invoice["DocEntry"], {0: 1})
+
+    (shipped,) = records(adapter, "delivery")
+    (billed,) = records(adapter, "invoice")
+    (credited,) = records(adapter, "credit_memo")
+
+    (shipped_line,) = shipped.lines
+    sap_line = delivery["DocumentLines"][0]
+    assert (shipped_line.line_no, shipped_line.product_code, shipped_line.quantity) == (1, "A0002", Decimal("2"))
+    assert shipped_line.order_line_no == 2  # SAP's order LineNum 1, the portal's second line
+    assert shipped_line.description == sap_line["ItemDescription"]
+    (billed_line,) = billed.lines
+    sap_line = invoice["DocumentLines"][0]
+    assert billed_line.order_line_no == 2  # through the delivery it bills
+    assert billed_line.net == Decimal(str(sap_line["LineTotal"])) and billed_line.vat == Decimal(
+        str(sap_line["TaxTotal"])
+    )
+    assert billed_line.vat_rate == Decimal(str(sap_line["TaxPercentagePerRow"])) == Decimal("20")
+    assert billed_line.unit_price == Decimal(str(sap_line["UnitPrice"]))
+    assert sum(x.net + x.vat for x in billed.lines) == billed.gross
+    (credited_line,) = credited.lines
+    assert credited_line.quantity == Decimal("1") and credited_line.order_line_no == 2
+
+
+@pytest.mark.django_db
+def test_document_lines_import_onto_the_portal_document(adapter, sim, memory_erp):
+    DealerFactory(code="C0001")
+    adapter.order_push(order_of(line("A0001", "4", price="100")))
+    sim.invoice(sap_order(sim, "P2026-000001")["DocEntry"], base_type=17)
+    memory_erp.publish("invoice", records(adapter, "invoice"))
+    sync_import(connection=memory_erp.connection, entity="invoice")
+    (stored,) = DealerDocument.objects.get(kind="invoice").lines.all()
+    assert (stored.item_code, stored.quantity, stored.vat_rate) == ("A0001", Decimal("4"), Decimal("10"))
 
 
 def test_a_document_without_a_base_keeps_its_own_reference(adapter, sim):

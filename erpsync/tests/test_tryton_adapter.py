@@ -22,6 +22,7 @@ from erpsync.adapters.base import (
     ErpOrderState,
     ErpPayment,
     ErpProductUnit,
+    ErpShipTo,
     OutcomeUnknownError,
     PermanentError,
     RetryableError,
@@ -482,6 +483,28 @@ def test_order_status_and_documents_follow_the_sale(fresh):
     assert (invoice.customer_code, invoice.currency, invoice.due_on) == ("120.01.001", "TRY", date.today())
 
 
+def test_documents_carry_the_shipped_moves_and_the_invoice_lines(fresh):
+    adapter, staff, _proxy = fresh
+    sale = int(adapter.order_push(order()).document_id)
+    staff.click("sale.sale", sale, "confirm")
+    ship(staff, sale)
+    (delivery,) = records(adapter, "delivery")
+    shipped = {line.product_code: line for line in delivery.lines}
+    assert set(shipped) == {"DET-5", "BISK-9"}
+    assert [(x.quantity, x.order_line_no) for x in (shipped["DET-5"], shipped["BISK-9"])] == [(D("3"), 1), (D("3"), 2)]
+    assert shipped["DET-5"].unit and shipped["DET-5"].description
+
+    (invoice_id,) = staff.read("sale.sale", sale, ["invoices"])["invoices"]
+    staff.click("account.invoice", invoice_id, "post")
+    (invoice,) = [i for i in records(adapter, "invoice") if i.order_reference]
+    billed = {line.product_code: line for line in invoice.lines}
+    assert (billed["DET-5"].net, billed["DET-5"].vat_rate, billed["DET-5"].order_line_no) == (D("901.5"), D("20"), 1)
+    assert (billed["BISK-9"].net, billed["BISK-9"].vat_rate, billed["BISK-9"].order_line_no) == (D("113.4"), D("10"), 2)
+    assert billed["DET-5"].unit_price == D("300.50") and billed["DET-5"].vat is None  # Tryton taxes per invoice
+    assert sum(line.net for line in invoice.lines) == invoice.net
+    assert [line.line_no for line in invoice.lines] == [1, 2]
+
+
 def test_credit_notes_are_credit_memos_with_positive_amounts(fresh):
     adapter, staff, _proxy = fresh
     party = staff.id_of("party.party", code="120.01.001")
@@ -510,6 +533,8 @@ def test_credit_notes_are_credit_memos_with_positive_amounts(fresh):
         D("0"),
     )
     assert memo.number not in {i.number for i in records(adapter, "invoice")}
+    (memo_line,) = memo.lines
+    assert (memo_line.quantity, memo_line.net, memo_line.description) == (D("1"), D("250.75"), "İade")
 
 
 # --- orders ---------------------------------------------------------------------------------------------------
@@ -812,3 +837,37 @@ def test_vat_rate_of_customer_taxes():
     assert vat_rate([]) == D("0")
     assert vat_rate(None) is None
     assert vat_rate([{"type": "fixed", "amount": D("5")}]) is None
+
+
+# --- ship-to addresses ------------------------------------------------------------------------------------------
+
+
+def ship_to(**changes) -> ErpShipTo:
+    values = {"reference": "ship-to-7", "customer_code": "120.01.001", "name": "Gebze Depo", "line1": "Sanayi Sok. 5"}
+    return ErpShipTo(**{**values, "city": "Kocaeli", "line2": "B Blok", "postal_code": "41400", **changes})
+
+
+def test_ship_to_is_a_delivery_address_of_the_party_created_once(fresh):
+    adapter, staff, _proxy = fresh
+    assert adapter.ship_to_lookup(ship_to()) is None
+    ack = adapter.ship_to_push(ship_to())
+    (row,) = staff.search(
+        "party.address",
+        [["party.code", "=", "120.01.001"], ["party_name", "=", "Gebze Depo"]],
+        ["street", "city", "postal_code", "delivery", "invoice", "country.code"],
+    )
+    assert str(row["id"]) == ack.document_id
+    assert (row["city"], row["postal_code"], row["delivery"], row["invoice"]) == ("Kocaeli", "41400", True, False)
+    assert row["street"].splitlines()[0] == "Sanayi Sok. 5"
+    assert adapter.ship_to_lookup(ship_to()) == ack  # a retry binds it instead of creating another
+    customer = by_code(records(adapter, "customer", full=True))["120.01.001"]
+    assert ack.document_id in {address.code for address in customer.addresses}
+
+
+def test_ship_to_of_the_same_name_elsewhere_is_refused(fresh):
+    adapter, _staff, _proxy = fresh
+    adapter.ship_to_push(ship_to())
+    with pytest.raises(PermanentError, match="another address"):
+        adapter.ship_to_lookup(ship_to(line1="Başka Cad. 9"))
+    with pytest.raises(PermanentError, match="no party"):
+        adapter.ship_to_push(ship_to(customer_code="NOPE"))

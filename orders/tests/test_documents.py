@@ -8,13 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from b2bportal.pdf import OfflineURLFetcher
+from b2bportal.vat import VatRow, vat_breakdown
 from catalog.units import units_by_code
-from orders.documents import (
-    VatRow,
-    order_confirmation_html,
-    order_confirmation_pdf,
-    vat_breakdown,
-)
+from orders.documents import order_confirmation_html, order_confirmation_pdf
 from orders.models import Order
 from orders.status import OrderStatus
 from orders.tests.factories import OrderFactory, OrderLineFactory

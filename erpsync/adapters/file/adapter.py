@@ -29,6 +29,7 @@ from erpsync.adapters.base import (
     ErpOrderAck,
     ErpPayment,
     ErpQuote,
+    ErpShipTo,
     Feed,
     FeedError,
     OutcomeUnknownError,
@@ -73,6 +74,7 @@ class FileAdapter(ErpAdapter):
             Capability.LEDGER,
             Capability.ORDER_PUSH,
             Capability.QUOTES,
+            Capability.SHIP_TO,
             Capability.ORDER_CANCEL,
             Capability.ORDER_LOOKUP,
             Capability.PAYMENT_PUSH,
@@ -208,6 +210,17 @@ class FileAdapter(ErpAdapter):
         """Writes ``outbound/quote_cancellations/{reference}.xml``, once per reference (see ``order_push``)."""
         self._deliver("quote_cancellations", cancel.reference, cancel)
         return self._ack(cancel.reference)
+
+    def ship_to_push(self, ship_to: ErpShipTo) -> ErpAck:
+        """Writes ``outbound/ship_tos/{reference}.xml``, once per reference (see ``order_push``). The reference is
+        the address's code: the ERP files the address under it, and later orders name it."""
+        self._deliver("ship_tos", ship_to.reference, ship_to)
+        return ErpAck(reference=ship_to.reference, document_id=ship_to.reference)
+
+    def ship_to_lookup(self, ship_to: ErpShipTo) -> ErpAck | None:
+        if not self._handed_over("ship_tos", check_reference(ship_to.reference)):
+            return None
+        return ErpAck(reference=ship_to.reference, document_id=ship_to.reference)
 
     def payment_push(self, payment: ErpPayment) -> ErpAck:
         """Writes ``outbound/payments/{reference}.xml``, once per reference (see ``order_push``)."""

@@ -43,7 +43,13 @@ def read_csv(
         labels = {key: header[index].strip().lstrip("\ufeff") for key, index in columns.items()}
         records = (_raw_record(columns, labels, header, line, row, source) for line, row in rows)
         nested = schema.nested
-        if nested is not None and nested.csv_prefix:
+        # Rows are grouped only when the file has the nested columns: a document file without ``line_*`` columns
+        # keeps one document per row, as before lines existed.
+        if (
+            nested is not None
+            and nested.csv_prefix
+            and (not nested.absent_is_default or any(key.startswith(nested.csv_prefix) for key in columns))
+        ):
             yield from _grouped(schema, records, fmt, source)
         else:
             for record in records:
@@ -121,13 +127,15 @@ def _raw_record(
 
 
 def _grouped(schema: RecordSchema, rows: Iterator[RawRecord], fmt: ValueFormat, source: str) -> Iterator[Any]:
-    """One record per run of rows with the same ``code``; each row adds the nested record its prefixed
-    columns describe, unless they are all empty. The record's own fields come from the run's first row."""
+    """One record per run of rows with the same ``code`` (the nested spec's ``group_key``); each row adds the
+    nested record its prefixed columns describe, unless they are all empty. The record's own fields come from the
+    run's first row."""
     prefix = schema.nested.csv_prefix if schema.nested is not None else ""
+    group_key = schema.nested.group_key if schema.nested is not None else "code"
     current: RawRecord | None = None
     current_code = ""
     for row in rows:
-        code = (row.values.get("code") or "").strip()
+        code = (row.values.get(group_key) or "").strip()
         if current is None or code != current_code or not code:
             if current is not None:
                 yield build(schema, current, fmt, source)

@@ -5,7 +5,8 @@
     {root}/inbound/{entity}/           the ERP drops *.csv / *.xml here (temp names while writing)
     {root}/inbound/{entity}/done/      applied files, each with <name>.result.json
     {root}/inbound/{entity}/error/     refused files, each with <name>.result.json
-    {root}/outbound/{kind}/            documents for the ERP (orders, cancellations, payments, credit_memos)
+    {root}/outbound/{kind}/            documents for the ERP (orders, cancellations, payments, credit_memos, quotes,
+                                       quote_cancellations, ship_tos)
     {root}/outbound/sent/{kind}/       the portal's ledger of every document it handed over
     {root}/inbound/images/             product pictures named after the SKU: SKU.jpg, SKU_2.png, …
     {root}/inbound/documents/          product documents: SKU__Title.pdf, SKU__Title.en.pdf
@@ -48,6 +49,7 @@ OUTBOUND_KINDS: tuple[str, ...] = (
     "credit_memos",
     "quotes",
     "quote_cancellations",
+    "ship_tos",
 )
 # Product pictures and documents (the "product_media" entity): any file, its type told by its content.
 MEDIA_FOLDERS: tuple[str, ...] = ("images", "documents")

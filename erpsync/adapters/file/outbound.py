@@ -29,6 +29,7 @@ ROOT_ELEMENTS: dict[str, str] = {
     "credit_memos": "CreditMemo",
     "quotes": "Quote",
     "quote_cancellations": "QuoteCancellation",
+    "ship_tos": "ShipTo",
 }
 _CONTAINERS = {"lines": ("Lines", "Line"), "invoice_numbers": ("InvoiceNumbers", "InvoiceNumber")}
 # Characters XML 1.0 cannot carry at all, not even escaped.

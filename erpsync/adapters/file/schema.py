@@ -30,6 +30,7 @@ from erpsync.adapters.base import (
     ErpCustomer,
     ErpCustomerPrice,
     ErpDocument,
+    ErpDocumentLine,
     ErpLedgerEntry,
     ErpOrderState,
     ErpOrderStatus,
@@ -87,6 +88,10 @@ class NestedSpec:
     xml_item: str
     csv_column: str = ""
     csv_prefix: str = ""
+    # The field whose value ties consecutive CSV rows to one record (``csv_prefix`` only).
+    group_key: str = "code"
+    # No nested item at all: the record's default (None: "the file says nothing") rather than an empty tuple.
+    absent_is_default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +157,15 @@ PACKS = NestedSpec("units", PACK_SCHEMA, "Packs", "Pack", csv_column="packs")
 ADDRESSES = NestedSpec("addresses", ADDRESS_SCHEMA, "Addresses", "Address", csv_prefix="address_")
 
 
+# A document's lines, optional: ``line_*`` columns on consecutive rows of one document number, or ``<Lines>``.
+DOCUMENT_LINE_SCHEMA = RecordSchema(ErpDocumentLine, _field_specs(ErpDocumentLine))
+DOCUMENT_LINES = NestedSpec(
+    "lines", DOCUMENT_LINE_SCHEMA, "Lines", "Line", csv_prefix="line_", group_key="number", absent_is_default=True
+)
+
+
 def _document(kind: DocumentKind, root: str, item: str) -> RecordSchema:
-    return _schema(ErpDocument, root, item, skip=("kind",), fixed={"kind": kind})
+    return _schema(ErpDocument, root, item, skip=("kind", "lines"), nested=DOCUMENT_LINES, fixed={"kind": kind})
 
 
 SCHEMAS: dict[str, RecordSchema] = {
@@ -218,7 +230,8 @@ def build(schema: RecordSchema, raw: RawRecord, fmt: ValueFormat, source: str) -
             raise _fault(str(exc), raw, spec, source) from None
     if schema.nested is not None:
         nested = schema.nested
-        values[nested.attr] = tuple(build(nested.schema, child, fmt, source) for child in raw.children)
+        if raw.children or not nested.absent_is_default:
+            values[nested.attr] = tuple(build(nested.schema, child, fmt, source) for child in raw.children)
     return schema.record(**values)
 
 

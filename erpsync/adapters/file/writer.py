@@ -85,7 +85,12 @@ def csv_text(
     fmt = fmt or TextFormat()
     columns = columns or {}
     schema = SCHEMAS[entity]
+    records = list(records)
     keys = _headers(schema, columns)
+    nested = schema.nested
+    if nested is not None and nested.absent_is_default and not any(getattr(r, nested.attr) for r in records):
+        # Optional nested items none of the records has (documents without lines): the file keeps its old columns.
+        keys = list(schema.field_keys())
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([columns.get(key, key) for key in keys])

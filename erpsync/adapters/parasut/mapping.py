@@ -12,7 +12,7 @@ a document's ``net`` is ``before_taxes_total``, its ``vat`` ``total_vat``, its `
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from erpsync.adapters.base import (
@@ -21,6 +21,7 @@ from erpsync.adapters.base import (
     ErpBalance,
     ErpCustomer,
     ErpDocument,
+    ErpDocumentLine,
     ErpLedgerEntry,
     ErpOrderAck,
     ErpOrderState,
@@ -200,7 +201,43 @@ def invoice_document(document: Any, resource: dict[str, Any], mode: str) -> ErpD
         due_on=as_date(a.get("due_date")),
         e_invoice_uuid=e_document_uuid(document, resource),
         updated_at=as_datetime(a.get("updated_at")),
+        lines=invoice_lines(document, resource),
     )
+
+
+def invoice_lines(document: Any, resource: dict[str, Any]) -> tuple[ErpDocumentLine, ...] | None:
+    """The invoice's ``details``, in their order. The line's net is quantity times unit price less its discount (a
+    percentage, or an amount off the line), as Paraşüt defines them; Paraşüt totals VAT per invoice, so a line carries
+    its rate, not a VAT amount. A sales invoice cannot include the details' products (the API's ``include`` stops at
+    the details), so a line has no item code: its text is the detail's description. None when the details were not
+    included."""
+    if "details" not in (resource.get("relationships") or {}):
+        return None
+    lines = []
+    for number_, detail in enumerate(document.related(resource, "details"), 1):
+        a = detail["attributes"]
+        quantity = as_decimal(a.get("quantity")) or Decimal(0)
+        price = as_decimal(a.get("unit_price"))
+        off, percent = Decimal(0), None
+        value = as_decimal(a.get("discount_value")) or Decimal(0)
+        if a.get("discount_type") == "percentage":
+            percent = value
+            off = (quantity * (price or 0) * value / 100) if value else Decimal(0)
+        elif value:
+            off = value
+        net = None if price is None else (quantity * price - off).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        lines.append(
+            ErpDocumentLine(
+                line_no=number_,
+                quantity=quantity,
+                description=_text(a.get("description")).strip(),
+                unit_price=price,
+                discount_percent=percent,
+                vat_rate=as_decimal(a.get("vat_rate")),
+                net=net,
+            )
+        )
+    return tuple(lines)
 
 
 def ledger_entries(document: Any, resource: dict[str, Any], mode: str) -> list[ErpLedgerEntry]:

@@ -135,11 +135,11 @@ class ParasutReads:
             yield page, resource
 
     def _read_invoice(self, start: datetime) -> Iterator[Any]:
-        rows = self._invoices(start, "invoice,export", "contact,active_e_document")
+        rows = self._invoices(start, "invoice,export", "contact,active_e_document,details")
         return (invoice_document(page, row, self.customer_code) for page, row in rows)
 
     def _read_credit_memo(self, start: datetime) -> Iterator[Any]:
-        rows = self._invoices(start, "refund", "contact,active_e_document")
+        rows = self._invoices(start, "refund", "contact,active_e_document,details")
         return (invoice_document(page, row, self.customer_code) for page, row in rows)
 
     def _read_ledger(self, start: datetime) -> Iterator[Any]:

@@ -52,6 +52,7 @@ class SapB1Adapter(SapB1Reads, SapB1Writes, SapB1Session, ErpAdapter):
             Capability.OPEN_ORDERS,
             Capability.QUOTES,
             Capability.PRODUCT_MEDIA,
+            Capability.SHIP_TO,
         }
     )
     settings_class = SapB1Settings

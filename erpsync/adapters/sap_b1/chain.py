@@ -79,6 +79,22 @@ class DocumentChain:
             found.extend(c for c in candidates if c not in found)
         return found
 
+    def order_line_of(self, line: Mapping[str, Any], depth: int = 0) -> tuple[int, int] | None:
+        """(order DocEntry, order LineNum) the document ``line`` was copied from, up the chain; None when it was
+        not copied from an order (or the chain was not resolved that far)."""
+        kind, entry, base_line = line.get("BaseType"), line.get("BaseEntry"), line.get("BaseLine")
+        if kind not in self.SETS or entry is None or base_line is None:
+            return None
+        if int(kind) == ORDER_TYPE:
+            return int(entry), int(base_line)
+        base = self.docs[int(kind)].get(int(entry))
+        if base is None or depth >= 3:
+            return None
+        for row in base.get("DocumentLines") or []:
+            if row.get("LineNum") == base_line:
+                return self.order_line_of(row, depth + 1)
+        return None
+
     def related_number(self, row: Mapping[str, Any]) -> str:
         """The number of the document ``row`` was copied from when that was not the order: the invoice a credit
         memo corrects, the delivery an invoice bills."""

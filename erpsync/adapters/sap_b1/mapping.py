@@ -28,6 +28,7 @@ from erpsync.adapters.base import (
     ErpCredit,
     ErpCustomer,
     ErpCustomerPrice,
+    ErpDocumentLine,
     ErpLedgerEntry,
     ErpOrderAck,
     ErpOrderLine,
@@ -436,4 +437,33 @@ def credit_record(row: Mapping[str, Any], as_of: datetime) -> ErpCredit:
         hold=row.get("Frozen") == YES,
         hold_reason=_text(row.get("FrozenRemarks")) if row.get("Frozen") == YES else "",
         as_of=as_of,
+    )
+
+
+def document_line(
+    line: Mapping[str, Any], *, currency: str, local_currency: str, order_line: tuple[int, int] | None
+) -> ErpDocumentLine:
+    """One ``DocumentLines`` row of a delivery note, invoice or credit note in the document's ``currency``.
+
+    SAP keeps ``LineTotal`` and ``TaxTotal`` in the company's local currency and ``RowTotalFC`` in the document's
+    when that is foreign; a line priced in a third currency (``Currency`` neither) has no unit price the document's
+    currency can show, so it is left out. ``LineNum`` counts from 0; the portal numbers lines from 1, as it numbered
+    the order's lines it sent (``order_line``: the order's DocEntry and LineNum this line was copied from)."""
+    foreign = currency != local_currency
+    line_currency = currency_of(line.get("Currency"), currency)
+    net = as_decimal(line.get("RowTotalFC") if foreign else line.get("LineTotal"))
+    vat = None if foreign else as_decimal(line.get("TaxTotal"))
+    unit = _text(line.get("UoMCode"))
+    return ErpDocumentLine(
+        line_no=int(line.get("LineNum") or 0) + 1,
+        quantity=as_decimal(line.get("Quantity")) or Decimal(0),
+        product_code=_text(line.get("ItemCode")),
+        description=_text(line.get("ItemDescription")),
+        unit="" if unit == "Manual" else unit,
+        unit_price=as_decimal(line.get("UnitPrice")) if line_currency == currency else None,
+        discount_percent=as_decimal(line.get("DiscountPercent")),
+        vat_rate=as_decimal(line.get("TaxPercentagePerRow")),
+        net=net,
+        vat=vat,
+        order_line_no=order_line[1] + 1 if order_line else None,
     )

@@ -26,6 +26,7 @@ from erpsync.adapters.base import (
     ErpCustomer,
     ErpCustomerPrice,
     ErpDocument,
+    ErpDocumentLine,
     ErpLedgerEntry,
     ErpOpenOrder,
     ErpOrderStatus,
@@ -53,6 +54,7 @@ from erpsync.adapters.sap_b1.mapping import (
     credit_record,
     currency_of,
     customer_record,
+    document_line,
     ledger_document,
     ledger_payment,
     manual_unit,
@@ -426,7 +428,21 @@ class SapB1Reads:
                 due_on=as_date(row.get("DocDueDate")) if kind == DocumentKind.INVOICE else None,
                 tracking_number=_text(row.get("TrackingNumber")),
                 related_number=chain.related_number(row),
+                lines=self._document_lines(row, chain, order, local),
             )
+
+    @staticmethod
+    def _document_lines(row, chain: DocumentChain, order, local: str) -> tuple[ErpDocumentLine, ...]:
+        """The document's item lines; the order-line link only for lines copied from the document's own order."""
+        currency = currency_of(row.get("DocCurrency"), local)
+        order_entry = int(order["DocEntry"]) if order and order.get("DocEntry") is not None else None
+        lines = []
+        for line in row.get("DocumentLines") or []:
+            origin = chain.order_line_of(line)
+            if origin is not None and origin[0] != order_entry:
+                origin = None
+            lines.append(document_line(line, currency=currency, local_currency=local, order_line=origin))
+        return tuple(lines)
 
     def _read_delivery(self, window: datetime, started: datetime) -> Iterator[ErpDocument]:
         return self._documents(DocumentKind.DELIVERY, window)

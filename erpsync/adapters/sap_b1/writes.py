@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from erpsync.adapters.base import (
     ErpAck,
@@ -23,6 +24,7 @@ from erpsync.adapters.base import (
     ErpOrderAck,
     ErpPayment,
     ErpQuote,
+    ErpShipTo,
     PermanentError,
 )
 from erpsync.adapters.http import text as _text
@@ -37,11 +39,14 @@ from erpsync.adapters.sap_b1.mapping import (
     order_ack,
     udf_values,
 )
-from erpsync.adapters.sap_b1.session import KEYS_PER_REQUEST, quote_literal
+from erpsync.adapters.sap_b1.session import KEYS_PER_REQUEST, QUERY_SAFE, quote_literal
 
 logger = logging.getLogger(__name__)
 
 NOT_FOUND = "-2028"
+
+
+SHIP_TO = "bo_ShipTo"
 
 
 class SapB1Writes:
@@ -261,6 +266,45 @@ class SapB1Writes:
             return ack
         self._call("POST", f"Quotations({int(row['DocEntry'])})/Cancel", write=True)
         return ack
+
+    def _partner_addresses(self, customer_code: str) -> list[dict[str, Any]]:
+        path = f"BusinessPartners({quote(quote_literal(customer_code), safe=QUERY_SAFE)})"
+        row = self._json(self._call("GET", path, query={"$select": "CardCode,BPAddresses"}))
+        return row.get("BPAddresses") or []
+
+    def ship_to_lookup(self, ship_to: ErpShipTo) -> ErpAck | None:
+        """The partner's ship-to address (``bo_ShipTo``) named ``ship_to.name``; its name is its code (what
+        ``ShipToCode`` takes). Refuses (``PermanentError``) a ship-to of that name at another street or city:
+        SAP keys addresses by name, so the portal would otherwise bind a stranger's address."""
+        for row in self._partner_addresses(ship_to.customer_code):
+            if row.get("AddressType") != SHIP_TO or _text(row.get("AddressName")) != ship_to.name:
+                continue
+            same = (_text(row.get("Street")), _text(row.get("City"))) == (ship_to.line1, ship_to.city)
+            if not same:
+                raise PermanentError(
+                    f"SAP B1 already has a ship-to address named {ship_to.name!r} for {ship_to.customer_code} at "
+                    f"another address ({_text(row.get('Street'))}, {_text(row.get('City'))}); rename one of them."
+                )
+            return ErpAck(ship_to.reference, ship_to.name)
+        return None
+
+    def ship_to_push(self, ship_to: ErpShipTo) -> ErpAck:
+        """Add the ship-to address to the partner: ``PATCH BusinessPartners('code')`` with one ``BPAddresses`` row
+        without ``RowNum``, which SAP adds to the collection (the other addresses stay, as no
+        ``B1S-ReplaceCollectionsOnPatch`` is sent)."""
+        path = f"BusinessPartners({quote(quote_literal(ship_to.customer_code), safe=QUERY_SAFE)})"
+        row = {
+            "AddressName": ship_to.name,
+            "AddressType": SHIP_TO,
+            "Street": ship_to.line1,
+            "Block": ship_to.line2,
+            "County": ship_to.district,
+            "City": ship_to.city,
+            "ZipCode": ship_to.postal_code,
+            "Country": ship_to.country,
+        }
+        self._call("PATCH", path, body={"BPAddresses": [row]}, write=True)
+        return ErpAck(ship_to.reference, ship_to.name)
 
     def payment_lookup(self, reference: str) -> ErpAck | None:
         field = self.payment_reference_field

@@ -51,6 +51,7 @@ class TrytonAdapter(TrytonReads, TrytonWrites, TrytonSession, ErpAdapter):
             Capability.OPEN_ORDERS,
             Capability.QUOTES,
             Capability.PRODUCT_MEDIA,
+            Capability.SHIP_TO,
         }
     )
 

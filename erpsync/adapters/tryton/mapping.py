@@ -26,6 +26,7 @@ from erpsync.adapters.base import (
     ErpAddress,
     ErpBalance,
     ErpCustomer,
+    ErpDocumentLine,
     ErpLedgerEntry,
     ErpOrderAck,
     ErpOrderState,
@@ -297,3 +298,41 @@ def ledger_record(row: Mapping[str, Any], invoices: Mapping[int, OpenItems], cur
 
 def balance_record(row: Mapping[str, Any], currency: str, as_of: datetime) -> ErpBalance:
     return ErpBalance(row["code"], as_decimal(row.get("receivable")) or Decimal(0), currency, as_of=as_of)
+
+
+def sale_line_of(value: Any) -> int | None:
+    """The ``sale.line`` id a document line or stock move came from (its ``origin``), when it did."""
+    model, ident = reference_of(value)
+    return ident if model == "sale.line" else None
+
+
+def invoice_line_record(
+    row: Mapping[str, Any], number: int, sign: int, order_lines: Mapping[int, int]
+) -> ErpDocumentLine:
+    """An ``account.invoice.line`` of type "line": Tryton gives a credit note's quantities and amounts negative,
+    ``sign`` turns them positive. The line's VAT amount is not a field in Tryton (taxes are computed per invoice),
+    so only the rate is given."""
+    taxes = row.get("taxes") or []
+    return ErpDocumentLine(
+        line_no=number,
+        quantity=signed(row.get("quantity"), sign) or Decimal(0),
+        product_code=_text(nested(row, "product", "code")),
+        description=" ".join(_text(row.get("description")).split())[:255],
+        unit=_text(nested(row, "unit", "symbol")),
+        unit_price=as_decimal(row.get("unit_price")),
+        vat_rate=vat_rate(taxes) if taxes else Decimal(0),
+        net=signed(row.get("amount"), sign),
+        order_line_no=order_lines.get(sale_line_of(row.get("origin"))),
+    )
+
+
+def move_line_record(row: Mapping[str, Any], number: int, order_lines: Mapping[int, int]) -> ErpDocumentLine:
+    """An outgoing ``stock.move`` of a customer shipment: what left the warehouse."""
+    return ErpDocumentLine(
+        line_no=number,
+        quantity=as_decimal(row.get("quantity")) or Decimal(0),
+        product_code=_text(nested(row, "product", "code")),
+        description=_text(nested(row, "product", "name"))[:255],
+        unit=_text(nested(row, "unit", "symbol")),
+        order_line_no=order_lines.get(sale_line_of(row.get("origin"))),
+    )

@@ -45,13 +45,16 @@ from erpsync.adapters.tryton.mapping import (
     as_decimal,
     balance_record,
     customer_record,
+    invoice_line_record,
     invoice_of,
     is_quote,
     ledger_record,
     many2one_id,
+    move_line_record,
     nested,
     order_state,
     product_record,
+    sale_line_of,
     signed,
 )
 from erpsync.adapters.tryton.session import fields_param
@@ -361,11 +364,22 @@ class TrytonReads:
             for row in rows
         )
 
+    MOVE_FIELDS = ("product.code", "product.name", "quantity", "unit.symbol", "origin", "state")
+
     def _read_delivery(self, window, started) -> Iterator[ErpDocument]:
         domain = [["state", "=", "done"], ["customer.code", "!=", None], self._changed(window)]
-        fields = ["number", "effective_date", "customer.code", "last_modified_at", "outgoing_moves.sale.reference"]
-        rows = self.search("stock.shipment.out", domain, fields)
+        fields = [
+            "number",
+            "effective_date",
+            "customer.code",
+            "last_modified_at",
+            "outgoing_moves.sale.reference",
+            *(f"outgoing_moves.{name}" for name in self.MOVE_FIELDS),
+        ]
+        rows = list(self.search("stock.shipment.out", domain, fields))
         currency = self.company()["currency"] or "TRY"
+        moves = {id(row): self._shipped_moves(row) for row in rows}
+        order_lines = self._order_line_numbers(move.get("origin") for found in moves.values() for move in found)
         return (
             ErpDocument(
                 kind=DocumentKind.DELIVERY,
@@ -377,9 +391,40 @@ class TrytonReads:
                 ),
                 currency=currency,
                 updated_at=row.get("last_modified_at"),
+                lines=tuple(
+                    move_line_record(move, number, order_lines) for number, move in enumerate(moves[id(row)], 1)
+                ),
             )
             for row in rows
         )
+
+    @staticmethod
+    def _shipped_moves(row) -> list:
+        """The shipment's outgoing moves that left (a cancelled move shipped nothing), in Tryton's order."""
+        moves = [move for move in row.get("outgoing_moves") or [] if move.get("state") != "cancelled"]
+        return sorted(moves, key=lambda move: move.get("id") or 0)
+
+    def _order_line_numbers(self, origins) -> dict[int, int]:
+        """``sale.line`` id → the portal order's line number, for the lines ``origins`` name: the portal creates a
+        sale's lines in its order's line order, so the n-th line of the sale is the order's line n. Two searches
+        whatever the number of documents."""
+        ids = sorted({ident for ident in map(sale_line_of, origins) if ident is not None})
+        if not ids:
+            return {}
+        sales = {
+            many2one_id(row.get("sale"))
+            for at in range(0, len(ids), KEYS_PER_REQUEST)
+            for row in self.search("sale.line", [["id", "in", ids[at : at + KEYS_PER_REQUEST]]], ["sale"])
+        }
+        sales.discard(None)
+        numbers: dict[int, int] = {}
+        counters: dict[int, int] = {}
+        domain = [["sale", "in", sorted(sales)], ["type", "=", "line"]]
+        for row in self.search("sale.line", domain, ["sale"]):  # by id: the order they were created in
+            sale = many2one_id(row.get("sale"))
+            counters[sale] = counters.get(sale, 0) + 1
+            numbers[row["id"]] = counters[sale]
+        return numbers
 
     def _reference(self, references: Iterable[str | None]) -> str:
         """The portal order a document belongs to: the first of its sales carrying a portal order's reference."""
@@ -408,9 +453,13 @@ class TrytonReads:
             "last_modified_at",
             "lines_to_pay.maturity_date",
             "sales.reference",
+            *(f"lines.{name}" for name in self.INVOICE_LINE_FIELDS),
         ]
         sign = -1 if kind == DocumentKind.CREDIT_MEMO else 1  # a credit note's totals are negative in Tryton
-        for row in self.search("account.invoice", domain, fields):
+        rows = list(self.search("account.invoice", domain, fields))
+        items = {id(row): self._item_lines(row) for row in rows}
+        order_lines = self._order_line_numbers(line.get("origin") for found in items.values() for line in found)
+        for row in rows:
             maturities = [line.get("maturity_date") for line in row.get("lines_to_pay") or []]
             maturities = [day for day in maturities if day]
             yield ErpDocument(
@@ -425,7 +474,31 @@ class TrytonReads:
                 gross=signed(row.get("total_amount"), sign),
                 due_on=max(maturities) if maturities and kind == DocumentKind.INVOICE else None,
                 updated_at=row.get("last_modified_at"),
+                lines=tuple(
+                    invoice_line_record(line, number, sign, order_lines)
+                    for number, line in enumerate(items[id(row)], 1)
+                ),
             )
+
+    INVOICE_LINE_FIELDS = (
+        "type",
+        "sequence",
+        "product.code",
+        "description",
+        "quantity",
+        "unit.symbol",
+        "unit_price",
+        "amount",
+        "taxes.rate",
+        "taxes.type",
+        "origin",
+    )
+
+    @staticmethod
+    def _item_lines(row) -> list:
+        """The invoice's lines that charge something (not titles, subtotals or comments), in the invoice's order."""
+        lines = [line for line in row.get("lines") or [] if line.get("type", "line") == "line"]
+        return sorted(lines, key=lambda line: (line.get("sequence") is None, line.get("sequence") or 0, line["id"]))
 
     def _read_invoice(self, window, started) -> Iterator[ErpDocument]:
         return self._invoices(DocumentKind.INVOICE, window)

@@ -17,7 +17,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from erpsync.adapters.base import ErpAck, ErpCancel, ErpOrder, ErpOrderAck, ErpPayment, ErpQuote, PermanentError
+from erpsync.adapters.base import (
+    ErpAck,
+    ErpCancel,
+    ErpOrder,
+    ErpOrderAck,
+    ErpPayment,
+    ErpQuote,
+    ErpShipTo,
+    PermanentError,
+)
 from erpsync.adapters.http import text as _text
 from erpsync.adapters.tryton.mapping import (
     QUOTE_MARK,
@@ -27,6 +36,7 @@ from erpsync.adapters.tryton.mapping import (
     quote_ack,
     receipt_ack,
     sale_ack,
+    street_lines,
     vat_rate,
 )
 from erpsync.adapters.tryton.session import fields_param
@@ -192,6 +202,42 @@ class TrytonWrites:
                 raise PermanentError(f"Address {code!r} is not one of party {customer_code!r}'s in Tryton")
             return chosen[0]
         return next((a for a in addresses if a.get("delivery")), addresses[0])
+
+    def ship_to_lookup(self, ship_to: ErpShipTo) -> ErpAck | None:
+        """The party's active address named ``ship_to.name`` (``party_name``); its Tryton id is its code, as the
+        customer import reads it. Refuses (``PermanentError``) one of that name at another street or city."""
+        domain = [["party.code", "=", ship_to.customer_code], ["party_name", "=", ship_to.name]]
+        for row in self.search("party.address", domain, ["street", "city"]):
+            line1, _rest = street_lines(_text(row.get("street")))
+            if (line1, _text(row.get("city"))) != (ship_to.line1, ship_to.city):
+                raise PermanentError(
+                    f"Tryton already has an address named {ship_to.name!r} for party {ship_to.customer_code!r} at "
+                    f"another address ({line1}, {_text(row.get('city'))}); rename one of them."
+                )
+            return ErpAck(ship_to.reference, str(row["id"]))
+        return None
+
+    def ship_to_push(self, ship_to: ErpShipTo) -> ErpAck:
+        """Create a delivery address (``party.address``, delivery and not invoice) on the party."""
+        parties = list(self.search("party.party", [["code", "=", ship_to.customer_code]], ["code"]))
+        if not parties:
+            raise PermanentError(f"Tryton has no party with code {ship_to.customer_code!r}")
+        countries = list(self.search("country.country", [["code", "=", ship_to.country]], ["code"]))
+        if not countries:
+            raise PermanentError(f"Tryton has no country {ship_to.country!r}")
+        street = "\n".join(part for part in (ship_to.line1, ship_to.line2, ship_to.district) if part)
+        values = {
+            "party": parties[0]["id"],
+            "party_name": ship_to.name,
+            "street": street,
+            "postal_code": ship_to.postal_code,
+            "city": ship_to.city,
+            "country": countries[0]["id"],
+            "delivery": True,
+            "invoice": False,
+        }
+        created = self._call("POST", "model/party.address", body=values, write=True)
+        return ErpAck(ship_to.reference, str(created["id"]))
 
     def order_cancel(self, cancel: ErpCancel) -> ErpAck:
         if cancel.document_id:

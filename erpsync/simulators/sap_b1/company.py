@@ -45,7 +45,7 @@ from erpsync.simulators.sap_b1.errors import BAD_REQUEST, B1Error, not_found, re
 from erpsync.simulators.sap_b1.master_data import MasterData
 from erpsync.simulators.sap_b1.metadata import Udf, metadata
 from erpsync.simulators.sap_b1.payments import Payments
-from erpsync.simulators.sap_b1.schema import DOCUMENT_SETS, ENTITY_SETS, READ_ONLY
+from erpsync.simulators.sap_b1.schema import DOCUMENT_SETS, ENTITY_SETS, READ_ONLY, address_template
 
 
 class Company(MasterData, SalesDocuments, Payments):
@@ -212,11 +212,15 @@ class Company(MasterData, SalesDocuments, Payments):
         if set_name in DOCUMENT_SETS:
             self._patch_document(set_name, entity, payload, replace_collections)
         else:
+            changed = {}
             for name, value in payload.items():
                 if isinstance(entity.get(name), list):
-                    entity[name] = self._patched_rows(set_name, name, entity[name], value, replace_collections)
+                    changed[name] = self._patched_rows(set_name, name, entity[name], value, replace_collections)
                 else:
-                    entity[name] = copy.deepcopy(value)
+                    changed[name] = copy.deepcopy(value)
+            if set_name == "BusinessPartners" and "BPAddresses" in changed:
+                changed["BPAddresses"] = self._numbered_addresses(entity["CardCode"], changed["BPAddresses"])
+            entity.update(changed)  # all of the PATCH or, refused, nothing
             if set_name == "Items":
                 self._recount_item(entity)
         self.stamp(set_name, key, entity)
@@ -232,12 +236,37 @@ class Company(MasterData, SalesDocuments, Payments):
         row_key = row_keys.get(name)
         result = copy.deepcopy(rows)
         for change in given:
-            target = next((row for row in result if row_key and row.get(row_key) == change.get(row_key)), None)
+            # A row without its key is a new row (SAP numbers it), never an update of another new one.
+            key = change.get(row_key) if row_key else None
+            target = next((row for row in result if key is not None and row.get(row_key) == key), None)
             if target is None:
                 result.append(copy.deepcopy(change))
             else:
                 target.update(copy.deepcopy(change))
         return result
+
+    @staticmethod
+    def _numbered_addresses(card_code: str, addresses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Addresses a PATCH added: SAP fills them in (defaults, ``BPCode``, the next ``RowNum``) and refuses a
+        second address of one type under one name, the key ``ShipToCode``/``PayToCode`` name them by (the exact
+        error text is not published; this one says what SAP checks)."""
+        rows, seen = [], set()
+        next_row = 1 + max((row["RowNum"] for row in addresses if row.get("RowNum") is not None), default=-1)
+        for given in addresses:
+            row = given
+            if given.get("RowNum") is None:
+                row = address_template()
+                row.update(given)
+                row["BPCode"], row["RowNum"] = card_code, next_row
+                next_row += 1
+            if not row.get("AddressName"):
+                raise refuse("Enter an address name")
+            key = (row["AddressName"], row.get("AddressType") or "bo_BillTo")
+            if key in seen:
+                raise refuse(f"Address name '{key[0]}' is already used for this address type")
+            seen.add(key)
+            rows.append(row)
+        return rows
 
     def action(self, set_name: str, key: Any, name: str) -> None:
         entity_set = ENTITY_SETS[set_name]

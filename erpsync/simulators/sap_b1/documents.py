@@ -150,6 +150,7 @@ class SalesDocuments:
         line["LineTotal"] = money(line["Price"] * line["Quantity"])
         rate = self.vat_groups[line["VatGroup"]]
         line["TaxTotal"] = money(line["LineTotal"] * rate / 100)
+        line["TaxPercentagePerRow"] = float(rate)
         line["PriceAfterVAT"] = money(line["Price"] * (1 + rate / 100))
         line["Currency"] = document["DocCurrency"]
         line["RemainingOpenQuantity"] = line["Quantity"]
@@ -183,6 +184,7 @@ class SalesDocuments:
             raise refuse(f"Enter an amount in row {number + 1}")
         line["Quantity"], line["UnitPrice"], line["Price"] = 1.0, line["LineTotal"], line["LineTotal"]
         line["PriceAfterVAT"] = money(line["LineTotal"] + line["TaxTotal"])
+        line["TaxPercentagePerRow"] = float(rate)
         line["Currency"] = document["DocCurrency"]
         line["LineStatus"], line["RemainingOpenQuantity"] = OPEN, 0.0
         return line
