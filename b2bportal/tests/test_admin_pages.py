@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import DealerAgreement, ExchangeRate, ProductUnit, Unit
+from catalog.models import DealerAgreement, ExchangeRate, ProductUnit, StockAlert, Unit
 from catalog.tests.factories import PriceListFactory, PriceListItemFactory, ProductFactory, StockLevelFactory
 from dealers.models import (
     AccountEntry,
@@ -72,6 +72,7 @@ PORTAL_MODELS = [model for model in REGISTERED if model._meta.app_label in PORTA
 # audit trails: the admin has no add page for them.
 ADD_DISABLED = {
     "catalog.StockLevel",
+    "catalog.StockAlert",
     "dealers.DealerChange",
     "dealers.AccountEntry",
     "dealers.DealerInvitation",
@@ -153,6 +154,7 @@ def one_of_each(db, superuser):
         dealer=dealer, category=product.category, kind=DealerAgreement.Kind.DISCOUNT, value=Decimal("5")
     )
     ExchangeRate.objects.create(currency="EUR", rate_date=timezone.localdate(), rate=Decimal("35.5"))
+    StockAlert.objects.create(user=member.user, dealer=dealer, product=product, requested_at=timezone.now())
 
     order = OrderFactory(dealer=dealer, placed_by=superuser, delivery_address=address)
     OrderLineFactory(order=order, product=product)

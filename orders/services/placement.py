@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -523,6 +523,9 @@ def _reserve(order, stock: StockAllocation, lines_by_product) -> None:
             reservations.extend(_split_over_lines(lines_by_product[product_id], level, quantity, room))
     if not taken:
         return
+    if connection.vendor != "postgresql":
+        _reserve_row_by_row(order, taken, reservations)
+        return
     levels, reservation_table = StockLevel._meta.db_table, StockReservation._meta.db_table
     line_ids, level_ids, quantities = zip(*reservations, strict=True)
     with connection.cursor() as cursor:
@@ -553,6 +556,21 @@ def _reserve(order, stock: StockAllocation, lines_by_product) -> None:
         written = cursor.rowcount
     if written != len(reservations):
         raise RuntimeError(f"Order {order.number}: stock no longer free under its lock; nothing reserved.")
+
+
+def _reserve_row_by_row(order, taken: dict[int, Decimal], reservations: list[tuple[int, int, Decimal]]) -> None:
+    """``_reserve`` for databases without data-modifying ``WITH`` (SQLite, the try-out database, which lets one
+    writer in at a time anyway): one conditional update per stock row, then the reservations in one insert."""
+    for level_id, quantity in taken.items():
+        raised = StockLevel.objects.filter(
+            pk=level_id, on_hand__gte=F("committed_erp") + F("reserved_portal") + quantity
+        ).update(reserved_portal=F("reserved_portal") + quantity)
+        if raised != 1:
+            raise RuntimeError(f"Order {order.number}: stock no longer free under its lock; nothing reserved.")
+    StockReservation.objects.bulk_create(
+        StockReservation(order=order, line_id=line_id, stock_level_id=level_id, quantity=quantity)
+        for line_id, level_id, quantity in reservations
+    )
 
 
 def _finish(order, priced, checks) -> None:

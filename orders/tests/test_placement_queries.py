@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from catalog.models import StockLevel
 from catalog.tests.factories import PriceListItemFactory, ProductFactory, StockLevelFactory
 from orders.exceptions import InvalidOrderTransition, OrderRefused, PricesChanged
@@ -293,3 +294,42 @@ def test_a_cart_line_changed_while_the_order_waits_for_the_cart_is_refused_with_
     assert changed.value.priced.lines[0].line.quantity == D("3")
     assert Order.objects.count() == 0 and StockLevel.objects.get(product=product).reserved_portal == D("0")
     assert CartLine.objects.get(cart=cart).quantity == D("3")  # the cart is left as the other tab made it
+
+
+def test_placement_reserves_and_refuses_on_sqlite_as_on_postgresql(tmp_path):
+    """The try-out database has no data-modifying WITH: placement reserves there one stock row at a time, with the
+    same result — stock reserved for what is free, and an order short of stock refused whole under "block"."""
+    database = sqlite_database(tmp_path)
+    result = sqlite_script(
+        database,
+        """
+        import json
+        from decimal import Decimal as D
+        from django.test import override_settings
+        from catalog.models import StockLevel
+        from orders.exceptions import OrderRefused
+        from orders.models import StockReservation
+        from orders.services import cart_line_add
+        from orders.tests.factories import buyer_of, make_shop, place
+
+        dealer, product = make_shop(stock="10")
+        buyer = buyer_of(dealer)
+        cart_line_add(dealer_user=buyer, product=product, quantity=D(4))
+        order = place(buyer)
+        reserved = [str(r.quantity.normalize()) for r in StockReservation.objects.filter(order=order)]
+        other = buyer_of(dealer)
+        cart_line_add(dealer_user=other, product=product, quantity=D(7))
+        refused = ""
+        with override_settings(B2B_ORDER_RULES={"stock": "block"}):
+            try:
+                place(other)
+            except OrderRefused as error:
+                refused = str(error)
+        level = StockLevel.objects.get(product=product)
+        print(json.dumps({"status": order.status, "reserved": reserved, "refused": refused,
+                          "reserved_portal": str(level.reserved_portal.normalize()),
+                          "reservations": StockReservation.objects.count()}))
+        """,
+    )
+    assert result["reserved"] == ["4"] and result["reserved_portal"] == "4" and result["reservations"] == 1
+    assert result["status"] != "draft" and result["refused"]
