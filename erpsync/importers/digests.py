@@ -155,6 +155,7 @@ class LineDigests:
             execute(f"DROP TABLE IF EXISTS {_q(self.kept)}")
         if self.skipped:
             self.ctx.counts.unchanged += self.skipped
+            self.ctx.skipped += self.skipped
 
 
 def _salt(ctx, importer) -> bytes:

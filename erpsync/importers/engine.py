@@ -75,6 +75,7 @@ class ImportContext:
     # A full run reads every record; ``skip_lines`` off (the feed read again after ``ReadAgain``) too.
     full: bool = False
     skip_lines: bool = True
+    skipped: int = 0  # records skipped as unchanged (counted among ``counts.unchanged`` too)
     _value_maps: dict[str, dict[str, str]] | None = None
 
     @cached_property
@@ -334,6 +335,8 @@ def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool,
         deactivated=counts.deactivated,
         failed=ctx.failed,
     )
+    if ctx.skipped:
+        report["skipped_unchanged"] = ctx.skipped
     if dry_run:
         report["issues"] = [
             {"code": i.code, "key": i.external_id, "message": i.message} for i in ctx.issues[:SAMPLE_LIMIT]
