@@ -10,12 +10,13 @@ import pytest
 from django.db import connection as db
 
 from catalog.models import PriceList, PriceListItem, Product, StockLevel, Unit, Warehouse
-from dealers.models import AccountEntry, Dealer
+from dealers.models import AccountEntry, Dealer, PaymentTerms
 from erpsync.adapters.base import ErpLedgerEntry, ErpPrice, ErpProduct, ErpStock
 from erpsync.adapters.file.writer import csv_text, drop
 from erpsync.importers import sync_import
 from erpsync.importers.catalog import ProductImporter
 from erpsync.models import ErpConnection, LineDigest, SyncIssue, SyncRun, ValueMap
+from erpsync.tests.test_import_accounts import customer
 
 pytestmark = pytest.mark.django_db(transaction=False)
 D = Decimal
@@ -242,3 +243,32 @@ def test_ledger_skips_unchanged_movements_and_removes_a_withdrawn_one(files):
     run = sync_import(connection=files, entity="ledger")
     assert (run.deactivated, feed_report(run)["skipped_unchanged"]) == (1, 7)
     assert not AccountEntry.objects.filter(erp_id="E0").exists() and AccountEntry.objects.count() == 7
+
+
+def test_customers_skip_unchanged_accounts_and_deactivate_one_the_list_lost(files):
+    accounts = [customer(f"120.{i:02d}", i + 1) for i in range(6)]
+    deliver(files, "customer", "1.csv", accounts)
+    assert sync_import(connection=files, entity="customer").created == 6
+    before = versions(Dealer)
+    deliver(files, "customer", "2.csv", reversed(accounts))
+    run = sync_import(connection=files, entity="customer")
+    assert feed_report(run)["skipped_unchanged"] == 6 and versions(Dealer) == before
+    changed = [customer("120.00", 1, email="yeni@bayi.example.com"), *accounts[1:5]]
+    deliver(files, "customer", "3.csv", changed)
+    run = sync_import(connection=files, entity="customer")
+    assert (run.updated, run.deactivated, feed_report(run)["skipped_unchanged"]) == (1, 1, 4)
+    assert Dealer.objects.get(code="120.00").email == "yeni@bayi.example.com"
+    assert Dealer.objects.get(code="120.05").status == "inactive"
+    assert Dealer.objects.filter(status="active").count() == 5
+
+
+def test_a_shorter_payment_term_with_skipped_customers_reads_the_feed_whole(files):
+    accounts = [customer(f"120.{i:02d}", i + 1, payment_terms_days=30 + i) for i in range(3)]
+    deliver(files, "customer", "1.csv", accounts)
+    sync_import(connection=files, entity="customer")
+    assert PaymentTerms.objects.get(code="30G").days == 32
+    shorter = [*accounts[:2], customer("120.02", 3, payment_terms_days=20)]
+    deliver(files, "customer", "2.csv", shorter)
+    run = sync_import(connection=files, entity="customer")
+    assert (run.updated, feed_report(run).get("skipped_unchanged", 0)) == (0, 0)
+    assert PaymentTerms.objects.get(code="30G").days == 31
