@@ -151,6 +151,9 @@ class LineDigests:
             f"WHERE s.line_digest IS NOT NULL",
             params,
         )
+        # Fresh statistics for the next feed's joins (a table just filled has none: the planner would take it
+        # for empty and join it row by row).
+        execute(f"ANALYZE {d}")
 
     def finish(self) -> None:
         if self.kept:
