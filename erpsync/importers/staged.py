@@ -125,7 +125,8 @@ class StagedImporter:
         self.land(ctx, stage.name)
         self.resolve_issues(ctx, stage.name)
         if lines is not None:
-            lines.record(stage.name, self.landed(ctx, stage.name))
+            if not ctx.dry_run:
+                lines.record(stage.name, self.landed(ctx, stage.name))
             lines.finish()
         stage.drop()
 
