@@ -272,3 +272,28 @@ def test_a_shorter_payment_term_with_skipped_customers_reads_the_feed_whole(file
     run = sync_import(connection=files, entity="customer")
     assert (run.updated, feed_report(run).get("skipped_unchanged", 0)) == (0, 0)
     assert PaymentTerms.objects.get(code="30G").days == 31
+
+
+def test_an_xml_feed_read_whole_drops_the_digests_and_the_next_csv_is_read_whole(files):
+    from erpsync.adapters.file.writer import xml_bytes
+
+    deliver(files, "product", "1.csv", products(5))
+    sync_import(connection=files, entity="product")
+    assert LineDigest.objects.filter(entity="product").count() == 5
+    drop(Path(files.settings["root"]) / "inbound" / "product", "2.xml", xml_bytes("product", products(5)))
+    sync_import(connection=files, entity="product")
+    assert not LineDigest.objects.exists()
+    deliver(files, "product", "3.csv", products(5))
+    run = sync_import(connection=files, entity="product")
+    assert (run.unchanged, feed_report(run).get("skipped_unchanged", 0)) == (5, 0)
+
+
+def test_a_dry_run_skips_unchanged_records_but_writes_no_digest(files):
+    deliver(files, "product", "1.csv", products(5))
+    sync_import(connection=files, entity="product")
+    kept = set(LineDigest.objects.values_list("key", "digest", "row_xmin"))
+    deliver(files, "product", "2.csv", products(5, P02="Yeni ad"))
+    run = sync_import(connection=files, entity="product", dry_run=True)
+    assert (run.updated, run.unchanged, feed_report(run)["skipped_unchanged"]) == (1, 4, 4)
+    assert set(LineDigest.objects.values_list("key", "digest", "row_xmin")) == kept
+    assert Product.objects.get(sku="P02").name == "Ürün 2"
