@@ -144,7 +144,7 @@ class FileAdapter(ErpAdapter):
         except OSError as exc:
             return FileFeed(records=_failing(FeedError(f"cannot read the file: {exc}", source=path.name)), **common)
         feed = FileFeed(records=self._records(entity, path, found), digest=found.digest, **common)
-        if path.suffix.lower() != ".xml" and line_digests_supported(found):
+        if path.suffix.lower() != ".xml" and line_digests_supported(found) and _newline_ended(path):
             feed.digests_reader = partial(self._line_digests, entity, path, found)
             feed.records_reader = partial(self._line_records, entity, path, found)
         return feed
@@ -322,6 +322,16 @@ class FileAdapter(ErpAdapter):
         except OSError as exc:
             logger.warning("Found %s but could not record it in %s: %s", final, ledger.parent, exc)
         return True
+
+
+def _newline_ended(path: Path) -> bool:
+    """Whether the file's rows end in LF or CR LF (not a lone CR, which only the whole-file reader splits on)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return False
+    return head.count(b"\r") == head.count(b"\r\n")
 
 
 def _failing(error: FeedError) -> Iterator[Any]:
