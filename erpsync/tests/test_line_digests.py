@@ -297,3 +297,22 @@ def test_a_dry_run_skips_unchanged_records_but_writes_no_digest(files):
     assert (run.updated, run.unchanged, feed_report(run)["skipped_unchanged"]) == (1, 4, 4)
     assert set(LineDigest.objects.values_list("key", "digest", "row_xmin")) == kept
     assert Product.objects.get(sku="P02").name == "Ürün 2"
+
+
+def test_quoted_values_over_several_lines_are_one_record(files):
+    items = [
+        ErpProduct("Q1", "Çok satırlı", "AD", vat_rate=D("20"), description='İlk satır;\n"ikinci" satır'),
+        *products(3),
+    ]
+    deliver(files, "product", "1.csv", items)
+    assert sync_import(connection=files, entity="product").created == 4
+    assert Product.objects.get(sku="Q1").description == 'İlk satır;\n"ikinci" satır'
+    deliver(files, "product", "2.csv", reversed(items))
+    assert feed_report(sync_import(connection=files, entity="product"))["skipped_unchanged"] == 4
+
+
+def test_a_file_with_lone_cr_line_ends_is_read_whole(files):
+    text = csv_text("product", products(3)).replace("\r\n", "\r").replace("\n", "\r")
+    drop(Path(files.settings["root"]) / "inbound" / "product", "1.csv", text.encode())
+    assert sync_import(connection=files, entity="product").created == 3
+    assert not LineDigest.objects.exists()
