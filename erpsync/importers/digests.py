@@ -208,6 +208,8 @@ def execute(sql: str, params=None) -> int:
 
 
 def exists(sql: str, params=None) -> bool:
+    """Whether ``sql`` finds a row. Counted, not ``EXISTS``: a check that usually finds nothing must be planned for
+    the whole join (hashed), not for the first row (a nested loop over two big tables)."""
     with db.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS ({sql})", params or {})
+        cursor.execute(f"SELECT count(*) FROM ({sql}) x", params or {})
         return bool(cursor.fetchone()[0])
