@@ -286,6 +286,7 @@ def main() -> None:
     print(f"Sum of all movements: {AccountEntry.objects.aggregate(s=Sum('amount'))['s']}")
     resync(connection, _root, rows, first)
 
+    _redeliver(_root, f"ledger-{YEAR}1231-memory.csv")
     tracemalloc.start()
     run = sync_import(connection=connection, entity="ledger", full=True)
     _current, top = tracemalloc.get_traced_memory()
