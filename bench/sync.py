@@ -35,7 +35,8 @@ It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_s
 ``--keep``.
 
     make bench-sync                         # starts PostgreSQL and installs the Python packages, then runs this
-    .venv/bin/python bench/sync.py [--products N] [--customers N] [--skip-baselines] [--keep] [--explain S]
+    .venv/bin/python bench/sync.py [--products N] [--customers N] [--skip-baselines] [--skip-import-export] [--keep]
+                                   [--explain S]
 
 Goals, printed with the figures: a first load at least 0.5× the rows/s of raw COPY and at least 50× those of
 django-import-export; an unchanged re-sync (b) at least 3× the rows/s of the first load, writing 0 rows; peak
@@ -1024,6 +1025,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--customers", type=int, default=CUSTOMERS, help="customers (default 5000)")
     parser.add_argument("--skip-baselines", action="store_true", help="no raw COPY, no django-import-export")
+    parser.add_argument(
+        "--skip-import-export", action="store_true", help="the raw COPY baseline only (django-import-export is slow)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the drop folder afterwards")
     parser.add_argument(
         "--explain", type=float, metavar="S", help="print the plans of statements slower than S seconds (slows all)"
@@ -1065,7 +1069,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_baselines:
             print("Baselines:")
             copies = raw_copy_baselines(erp)
-            import_export = import_export_baseline(erp, min(IMPORT_EXPORT_SAMPLE, len(erp.products)))
+            if not args.skip_import_export:
+                import_export = import_export_baseline(erp, min(IMPORT_EXPORT_SAMPLE, len(erp.products)))
         print("Memory:")
         probes = memory_probes(connection, erp, folder)
         print_report(results, copies, import_export, probes, problems, time.monotonic() - started)

@@ -163,6 +163,34 @@ class SyncCursor(models.Model):
         return f"{self.connection_id}/{self.entity}: {self.watermark}"
 
 
+class LineDigest(models.Model):
+    """The raw digest of one record of the last feed applied for a connection and entity, and the portal row it
+    landed on: the next feed skips a record whose raw text hashes the same (``erpsync.importers.digests``).
+
+    ``row_id`` is the record's main row in the importer's table and ``row_xmin`` that row's PostgreSQL
+    transaction id when the digest was taken: a row changed or removed since (by staff, another process, a
+    restore) no longer matches, and its record is read again. ``stamp`` is a time the importer keeps per record
+    (stock: the ERP's *as of*). Deliberately without indexes: it is only ever read and written whole per
+    connection and entity, by hash joins."""
+
+    connection = models.ForeignKey(
+        ErpConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    entity = models.CharField(_("entity"), max_length=32, choices=Entity.choices)
+    key = models.CharField(_("ERP key"), max_length=255)
+    digest = models.BigIntegerField(_("digest"))
+    row_id = models.BigIntegerField(_("row"))
+    row_xmin = models.BigIntegerField(_("row version"))
+    stamp = models.DateTimeField(_("stamp"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("line digest")
+        verbose_name_plural = _("line digests")
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}/{self.entity}/{self.key}"
+
+
 class SyncRun(models.Model):
     """One import or export run, with its counts: the record of high-volume syncs."""
 

@@ -173,6 +173,16 @@ class Feed:
     digest: str = ""
     scope: Mapping[str, Any] = field(default_factory=dict)
 
+    def line_digests(self, salt: bytes) -> Iterator[int] | None:
+        """A digest of each record's raw text, in feed order, found without parsing the records (keyed with
+        ``salt``); None when the feed cannot tell them (then ``records`` is read as usual)."""
+        return None
+
+    def line_records(self, salt: bytes, keep: bytearray | None) -> Iterator[tuple[int, Any]]:
+        """(digest, record) of the records whose number (their place in ``line_digests``) is set in ``keep``, all
+        when None. Only for feeds whose ``line_digests`` is not None; may be called more than once."""
+        raise NotImplementedError
+
     def acknowledge(self, summary: Mapping[str, Any]) -> None:
         """The feed was applied (or, in a dry run, checked). Adapters move files, remember pages…"""
 

@@ -58,6 +58,7 @@ class CustomerImporter(StagedImporter):
 
     entity = "customer"
     held_model, held_key = Dealer, "code"
+    digest_model = Dealer
     columns = {
         "erp_key": "varchar(255)",
         "title": "varchar(255)",
@@ -93,6 +94,18 @@ class CustomerImporter(StagedImporter):
     def before(self, ctx) -> None:
         self.addresses = RowSpool()
         self.ibans = RowSpool()
+        self._parts: list[str] = []
+
+    def digest_context(self, ctx):
+        return sorted(PriceList.objects.values_list("code", "id"))
+
+    def landed(self, ctx, stage) -> str:
+        d = SqlNames(Dealer)
+        parts = " UNION ALL ".join(f"SELECT erp_key, id FROM {q(part)}" for part in self._parts)
+        return (
+            f"SELECT l.erp_key, COALESCE(l.id, d.{d.id}) AS row_id, NULL::timestamptz AS stamp FROM ({parts}) l "
+            f"LEFT JOIN {d} d ON l.id IS NULL AND d.{d.code} = l.erp_key"
+        )
 
     def rows(self, ctx, record: ErpCustomer) -> Iterator[tuple]:
         code = text(record.code, 40, "code", required=True)
@@ -192,6 +205,17 @@ class CustomerImporter(StagedImporter):
         )
         # Two ERP accounts landing on one dealer (same tax number, both heads) cannot both be right.
         self.drop_duplicates(ctx, resolved, "id", "duplicate_tax_number")
+        if self.kept:
+            self.read_again_if_kept(f"SELECT 1 FROM {q(resolved)} r JOIN {q(self.kept)} k ON k.row_id = r.id")
+            # Payment terms take the longest term the feed gives their code: one that would shorten needs the
+            # terms of the customers skipped as unchanged too.
+            pt = SqlNames(PaymentTerms)
+            self.read_again_if_kept(
+                f"SELECT 1 FROM {pt} pt JOIN (SELECT terms_code, MAX(terms_days) AS days FROM {q(resolved)} "
+                f"GROUP BY terms_code) s ON s.terms_code = pt.{pt.code} WHERE s.days < pt.{pt.days} AND EXISTS "
+                f"(SELECT 1 FROM {d} t JOIN {q(self.kept)} k ON k.row_id = t.{d.id} "
+                f"WHERE t.{d.payment_terms_id} = pt.{pt.id})"
+            )
         heads = (
             f"(SELECT tax_number FROM {q(resolved)} WHERE parent_code = '' AND id IS NULL "
             f"GROUP BY tax_number HAVING count(*) > 1)"
@@ -229,6 +253,7 @@ class CustomerImporter(StagedImporter):
             f"CASE WHEN s.parent_code = '' THEN NULL ELSE {parent} END AS parent_id, s.parent_code "
             f"FROM {q(resolved)} s {joins} WHERE {condition}",
         )
+        self._parts.append(landed)
         unknown = "parent_code <> '' AND parent_id IS NULL"
         if ctx.dry_run:  # a head new in this feed was not inserted: it is known all the same
             unknown += f" AND parent_code NOT IN (SELECT erp_key FROM {q(resolved)})"
@@ -291,6 +316,8 @@ class CustomerImporter(StagedImporter):
             f"FROM {d} t WHERE t.{d.status} = 'active' AND t.{d.id} NOT IN "
             f"(SELECT id FROM {q(resolved)} WHERE id IS NOT NULL)"
         )
+        if self.kept:  # customers skipped as unchanged are in the list
+            missing += f" AND NOT EXISTS (SELECT 1 FROM {q(self.kept)} k WHERE k.row_id = t.{d.id})"
         if ctx.dry_run:
             ctx.counts.deactivated += fetchall(f"SELECT count(*) {missing}")[0][0]
             return

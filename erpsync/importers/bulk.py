@@ -118,7 +118,9 @@ class TableMerge:
     ``on_update``: extra column → SQL expression (``%(now)s`` is the run's time). ``deactivate``: SET clause for
     rows a full snapshot no longer holds (None: they are left alone), limited to ``scope`` (an SQL condition on
     the target aliased ``t``) and to rows not already matching ``deactivated_when``; ``delete_missing`` deletes
-    them instead (rows without an identity of their own, such as a list's prices). ``nullable``: key columns
+    them instead (rows without an identity of their own, such as a list's prices); ``kept`` names a table whose
+    ``row_id`` column lists target rows the feed holds without staging them (records skipped as unchanged), never
+    missing. ``nullable``: key columns
     that may be NULL. ``keep_when_null``: value columns where NULL means "the ERP does not say": the portal's
     value stays, and a new row gets the given SQL default.
     """
@@ -137,6 +139,7 @@ class TableMerge:
     keep_when_null: dict[str, str] = field(default_factory=dict)
     preserve: dict[str, str] = field(default_factory=dict)
     present: str = ""
+    kept: str = ""
     label: str = ""
 
     @property
@@ -199,6 +202,8 @@ class TableMerge:
                 f"AND NOT EXISTS (SELECT 1 FROM {self.present or source} s WHERE {join})"
             )
             pk = self._t("pk")
+            if self.kept:
+                missing += f" AND NOT EXISTS (SELECT 1 FROM {self.kept} k WHERE k.row_id = t.{pk})"
             sql["missing"] = f"SELECT count(*) {missing}"
             if self.delete_missing:
                 sql["delete_missing"] = f"DELETE FROM {table} WHERE {pk} IN (SELECT t.{pk} {missing})"

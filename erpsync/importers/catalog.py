@@ -167,6 +167,7 @@ class ProductImporter(StagedImporter):
 
     entity = "product"
     held_model, held_key = Product, "sku"
+    digest_model = Product
     columns = {
         "erp_key": "varchar(255)",
         "name": "varchar(255)",
@@ -197,6 +198,12 @@ class ProductImporter(StagedImporter):
         self.categories = ids_by_code(Category)
         self.brands = ids_by_code(Brand)
         self.packs = RowSpool()
+
+    def digest_context(self, ctx):
+        return [sorted(self.units.items()), sorted(self.categories.items()), sorted(self.brands.items())]
+
+    def landed(self, ctx, stage) -> str:
+        return f"SELECT erp_key, product_id AS row_id, NULL::timestamptz AS stamp FROM {q(self._ids)}"
 
     def _unit(self, ctx, code: str, field: str) -> int:
         unit_id = self.units.get(ctx.map(ValueMap.Kind.UNIT, code))
@@ -274,6 +281,8 @@ class ProductImporter(StagedImporter):
         joins, product_id = bound_join(ctx.connection.pk, "product", Product, "sku", "s.erp_key", "p")
         resolved = self.resolved_copy(stage, "r", f"SELECT s.*, {product_id} AS id FROM {q(stage)} s {joins}")
         self.drop_duplicates(ctx, resolved, "id", "duplicate_product")
+        if self.kept:
+            self.read_again_if_kept(f"SELECT 1 FROM {q(resolved)} r JOIN {q(self.kept)} k ON k.row_id = r.id")
         values = tuple(c for c in self.columns if c != "erp_key")
         self.merge(
             ctx,
@@ -295,6 +304,7 @@ class ProductImporter(StagedImporter):
                 # Quarantined products were in the feed, refused: they stay quarantined, not "missing".
                 deactivated_when="t.status IN ('inactive', 'quarantined')",
                 preserve={"status": STAFF_HOLD, "status_reason": STAFF_HOLD},
+                kept=q(self.kept) if self.kept else "",
                 label="product",
             ),
             {"gone": _("Not in the ERP's item list any more.")[:255]},
@@ -312,6 +322,7 @@ class ProductImporter(StagedImporter):
             f"SELECT r.erp_key, COALESCE(r.id, p.{p.id}) AS product_id FROM {q(resolved)} r "
             f"LEFT JOIN {p} p ON p.{p.sku} = r.erp_key",
         )
+        self._ids = ids
         source = (
             f"(SELECT i.product_id, s.unit_id, s.factor, s.barcode, s.is_sales_unit "
             f"FROM {q(packs.name)} s JOIN {q(ids)} i ON i.erp_key = s.erp_key)"

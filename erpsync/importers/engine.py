@@ -30,6 +30,7 @@ from erpsync.adapters import adapter_for, settings_for
 from erpsync.adapters.base import Capability, Feed, FeedError
 from erpsync.common_settings import CommonSettings
 from erpsync.importers.bulk import MergeCounts, Staging
+from erpsync.importers.digests import ReadAgain
 from erpsync.issues import IssueDraft, sync_issues_record
 from erpsync.models import ErpConnection, SyncCursor, SyncIssue, SyncRun, ValueMap
 
@@ -50,6 +51,10 @@ class ImportRefused(Exception):
 class _DryRun(Exception):
     """Raised at the end of a dry run's feed so its transaction rolls back."""
 
+    def __init__(self, ctx: ImportContext):
+        super().__init__()
+        self.ctx = ctx
+
 
 @dataclass
 class ImportContext:
@@ -67,6 +72,10 @@ class ImportContext:
     suppressed: int = 0
     rejected_keys: set[str] = field(default_factory=set)
     progress: Callable[[int], None] | None = None
+    # A full run reads every record; ``skip_lines`` off (the feed read again after ``ReadAgain``) too.
+    full: bool = False
+    skip_lines: bool = True
+    skipped: int = 0  # records skipped as unchanged (counted among ``counts.unchanged`` too)
     _value_maps: dict[str, dict[str, str]] | None = None
 
     @cached_property
@@ -213,7 +222,7 @@ def _import(connection, entity, importer, *, full, dry_run, progress, keys=None)
             feeds = adapter.read_keys(entity, keys) if keys else adapter.read(entity, since=since, full=full)
             for feed in feeds:
                 outcome = _apply_feed(
-                    connection, run, cursor, importer(), feed, dry_run=dry_run, full=full, progress=progress
+                    connection, run, cursor, importer, feed, dry_run=dry_run, full=full, progress=progress
                 )
                 summary["feeds"].append(outcome.report)
                 failed += outcome.failed
@@ -286,40 +295,16 @@ def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool,
         report["skipped"] = "identical to the feed applied before"
         feed.acknowledge(report)
         return _Outcome(report, MergeCounts())
-    ctx = ImportContext(
-        connection=connection,
-        run=run,
-        entity=feed.entity,
-        feed=feed,
-        now=timezone.now(),
-        dry_run=dry_run,
-        progress=progress,
-    )
+    now = timezone.now()
     try:
-        with transaction.atomic():
-            locked = SyncCursor.objects.select_for_update().get(pk=cursor.pk)
-            importer.apply(ctx)
-            if ctx.suppressed:
-                ctx.issues.append(
-                    IssueDraft(
-                        entity=feed.entity,
-                        code="many_refused",
-                        message=f"{ctx.suppressed} more records of {feed.source} were refused; see the first ones.",
-                        external_id=f"{feed.source}:more",
-                        payload={"source": feed.source, "more": ctx.suppressed},
-                    )
-                )
-            sync_issues_record(connection=connection, run=run, drafts=ctx.issues)
-            if feed.watermark and (locked.watermark is None or feed.watermark > locked.watermark):
-                locked.watermark = feed.watermark
-            if feed.digest:
-                locked.state = {**locked.state, "digest": feed.digest, "source": feed.source}
-            locked.save()
-            if dry_run:
-                raise _DryRun
-        cursor.watermark, cursor.state = locked.watermark, locked.state
-    except _DryRun:
-        pass
+        try:
+            ctx = _apply_once(connection, run, cursor, importer(), feed, now, dry_run, full, progress, True)
+        except ReadAgain:
+            # A key the feed holds twice, one copy skipped as unchanged: read the whole feed, so it is refused
+            # as a duplicate as it always was.
+            ctx = _apply_once(connection, run, cursor, importer(), feed, now, dry_run, full, progress, False)
+    except _DryRun as dry:
+        ctx = dry.ctx
     except FeedError as exc:
         if not exc.source:
             exc.source = feed.source
@@ -350,6 +335,8 @@ def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool,
         deactivated=counts.deactivated,
         failed=ctx.failed,
     )
+    if ctx.skipped:
+        report["skipped_unchanged"] = ctx.skipped
     if dry_run:
         report["issues"] = [
             {"code": i.code, "key": i.external_id, "message": i.message} for i in ctx.issues[:SAMPLE_LIMIT]
@@ -357,3 +344,41 @@ def _apply_feed(connection, run, cursor, importer, feed: Feed, *, dry_run: bool,
     else:
         feed.acknowledge(report)
     return _Outcome(report, counts, failed=ctx.failed)
+
+
+def _apply_once(connection, run, cursor, importer, feed, now, dry_run, full, progress, skip_lines) -> ImportContext:
+    """Apply ``feed`` in one transaction; returns its context (a dry run raises ``_DryRun`` carrying it)."""
+    ctx = ImportContext(
+        connection=connection,
+        run=run,
+        entity=feed.entity,
+        feed=feed,
+        now=now,
+        dry_run=dry_run,
+        progress=progress,
+        full=full,
+        skip_lines=skip_lines,
+    )
+    with transaction.atomic():
+        locked = SyncCursor.objects.select_for_update().get(pk=cursor.pk)
+        importer.apply(ctx)
+        if ctx.suppressed:
+            ctx.issues.append(
+                IssueDraft(
+                    entity=feed.entity,
+                    code="many_refused",
+                    message=f"{ctx.suppressed} more records of {feed.source} were refused; see the first ones.",
+                    external_id=f"{feed.source}:more",
+                    payload={"source": feed.source, "more": ctx.suppressed},
+                )
+            )
+        sync_issues_record(connection=connection, run=run, drafts=ctx.issues)
+        if feed.watermark and (locked.watermark is None or feed.watermark > locked.watermark):
+            locked.watermark = feed.watermark
+        if feed.digest:
+            locked.state = {**locked.state, "digest": feed.digest, "source": feed.source}
+        locked.save()
+        if dry_run:
+            raise _DryRun(ctx)
+    cursor.watermark, cursor.state = locked.watermark, locked.state
+    return ctx

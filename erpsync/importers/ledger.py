@@ -38,6 +38,7 @@ VALUES = (
 
 class LedgerImporter(StagedImporter):
     entity = "ledger"
+    digest_model = AccountEntry
     columns = {
         "erp_key": "varchar(255)",
         "customer": "varchar(255)",
@@ -51,6 +52,13 @@ class LedgerImporter(StagedImporter):
         "open_amount": "numeric(16,2)",
         "as_of": "timestamp with time zone",
     }
+
+    def landed(self, ctx, stage) -> str:
+        e = SqlNames(AccountEntry)
+        return (
+            f"SELECT r.erp_key, t.{e.id} AS row_id, NULL::timestamptz AS stamp FROM {q(self._resolved)} r "
+            f"JOIN {e} t ON t.{e.connection_id} = {int(ctx.connection.pk)} AND t.{e.erp_id} = r.erp_key"
+        )
 
     def key_of(self, record) -> str:
         return str(getattr(record, "entry_id", ""))[:255]
@@ -133,12 +141,17 @@ class LedgerImporter(StagedImporter):
                 scope="t.connection_id = %(conn)s",
                 # Every key the feed held, refused ones too: a movement the portal could not take is not withdrawn.
                 present=f"(SELECT %(conn)s AS connection_id, erp_key AS erp_id FROM {q(stage)})",
+                kept=q(self.kept) if self.kept else "",
                 label=self.entity,
             ),
         )
+        self._resolved = resolved
         if not ctx.dry_run:
+            dealers = f"SELECT dealer_id FROM {q(resolved)}"
+            if self.kept:  # the dealers of movements skipped as unchanged are as fresh
+                e = SqlNames(AccountEntry)
+                dealers += f" UNION SELECT t.{e.dealer_id} FROM {e} t JOIN {q(self.kept)} k ON k.row_id = t.{e.id}"
             execute(
-                f"UPDATE {d} SET {d.ledger_as_of} = %(now)s, {d.updated_at} = %(now)s "
-                f"WHERE {d.id} IN (SELECT dealer_id FROM {q(resolved)})",
+                f"UPDATE {d} SET {d.ledger_as_of} = %(now)s, {d.updated_at} = %(now)s WHERE {d.id} IN ({dealers})",
                 {"now": ctx.now},
             )

@@ -90,6 +90,7 @@ class PriceImporter(StagedImporter):
     its own to deactivate; orders keep their own copy of every price)."""
 
     entity = "price"
+    digest_model = PriceListItem
     columns = {
         "erp_key": "varchar(255)",
         "price_list_code": "varchar(40)",
@@ -103,6 +104,18 @@ class PriceImporter(StagedImporter):
 
     def before(self, ctx) -> None:
         self.units = ids_by_code(Unit)
+
+    def digest_context(self, ctx):
+        lists = sorted(PriceList.objects.values_list("code", "id", "currency"))
+        return [sorted(self.units.items()), lists]
+
+    def landed(self, ctx, stage) -> str:
+        i = SqlNames(PriceListItem)
+        return (
+            f"SELECT r.erp_key, t.{i.id} AS row_id, NULL::timestamptz AS stamp FROM {q(self._resolved)} r "
+            f"JOIN {i} t ON t.{i.price_list_id} = r.price_list_id AND t.{i.product_id} = r.product_id "
+            f"AND COALESCE(t.{i.unit_id}, -1) = COALESCE(r.unit_id, -1) AND t.{i.min_quantity} = r.min_quantity"
+        )
 
     def key_of(self, record: ErpPrice) -> str:
         return f"{record.price_list_code}|{record.product_code}|{record.unit}|{record.min_quantity}"[:255]
@@ -164,6 +177,19 @@ class PriceImporter(StagedImporter):
         )
         execute(f"DELETE FROM {q(resolved)} WHERE refused")
         self.drop_duplicates(ctx, resolved, PRICE_KEY, "duplicate_code")
+        self._resolved = resolved
+        i = SqlNames(PriceListItem)
+        scope = f"SELECT DISTINCT price_list_id FROM {q(present)}"
+        if self.kept:
+            kept_rows = f"{i} t JOIN {q(self.kept)} k ON k.row_id = t.{i.id}"
+            self.read_again_if_kept(
+                f"SELECT 1 FROM {q(resolved)} r JOIN {kept_rows} ON t.{i.price_list_id} = r.price_list_id "
+                f"AND t.{i.product_id} = r.product_id AND COALESCE(t.{i.unit_id}, -1) = COALESCE(r.unit_id, -1) "
+                f"AND t.{i.min_quantity} = r.min_quantity"
+            )
+            # Lists whose every price was skipped are in the snapshot all the same.
+            scope += f" UNION SELECT DISTINCT t.{i.price_list_id} FROM {kept_rows}"
+        lists = self.resolved_copy(resolved, "lists", scope)
         self.merge(
             ctx,
             TableMerge(
@@ -173,8 +199,9 @@ class PriceImporter(StagedImporter):
                 source=q(resolved),
                 nullable=("unit_id",),
                 delete_missing=True,
-                scope=f"t.price_list_id IN (SELECT DISTINCT price_list_id FROM {q(present)})",
+                scope=f"t.price_list_id IN (SELECT price_list_id FROM {q(lists)})",
                 present=q(present),
+                kept=q(self.kept) if self.kept else "",
                 label="price",
             ),
         )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from b2bportal.sql import SqlNames
 from erpsync.importers.bulk import Staging, TableMerge
+from erpsync.importers.digests import LineDigests, ReadAgain, exists
 from erpsync.importers.engine import ISSUES_KEPT_PER_FEED, ImportContext
 from erpsync.models import SyncIssue
 
@@ -101,27 +102,60 @@ class StagedImporter:
     # The portal model a refused record takes out of use (status "quarantined"), and the field holding its code.
     held_model = None
     held_key = ""
+    # Skipping unchanged records (``erpsync.importers.digests``): the model of a record's main row (None: every
+    # record is parsed) and the version of the importer's rules, to bump whenever they change what a record
+    # becomes. Importers that set it implement ``landed`` and honour ``self.kept`` in ``land``.
+    digest_model = None
+    digest_version = 1
 
     def apply(self, ctx: ImportContext) -> None:
         self._held: list[tuple[str, str]] = []
-        stage = ctx.staging(self.entity, self.columns)
         # Everything the rows look up is loaded now: no query may run while COPY holds the connection.
         ctx.map("", "")
         self.before(ctx)
-        stage.write(self._rows(ctx))
+        lines = LineDigests.start(ctx, self)
+        self.kept = lines.kept if lines is not None else None
+        columns = self.columns if lines is None else {**self.columns, "line_digest": "bigint"}
+        stage = ctx.staging(self.entity, columns)
+        stage.write(self._rows(ctx) if lines is None else self._digested_rows(ctx, lines))
+        if lines is not None:
+            lines.check_clash(stage.name)
         self.drop_duplicates(ctx, stage.name, "erp_key", "duplicate_code")
         stage.analyze()
         self.land(ctx, stage.name)
         self.resolve_issues(ctx, stage.name)
+        if lines is not None:
+            if not ctx.dry_run:
+                lines.record(stage.name, self.landed(ctx, stage.name))
+            lines.finish()
         stage.drop()
 
     def before(self, ctx: ImportContext) -> None:
         """Load the small lookups (units, categories…) the rows need."""
 
+    def digest_context(self, ctx: ImportContext):
+        """What else, besides a record's text, decides what it becomes (JSON-able; part of every digest)."""
+        return None
+
+    def landed(self, ctx: ImportContext, stage: str) -> str:
+        """A SELECT of (erp_key, row_id, stamp) of the records of this feed that landed, ``row_id`` being the
+        record's row in ``digest_model``'s table; a refused record must not be among them."""
+        raise NotImplementedError
+
     def _rows(self, ctx: ImportContext) -> Iterator[tuple]:
         for record in ctx.tick(ctx.feed.records):
             try:
                 yield from self.rows(ctx, record)
+            except RecordRejected as exc:
+                ctx.reject(key=self.key_of(record), code=exc.code, message=exc.message, payload=record)
+                self.quarantine_key(ctx, self.key_of(record), exc.message)
+
+    def _digested_rows(self, ctx: ImportContext, lines: LineDigests) -> Iterator[tuple]:
+        """As ``_rows`` for the records the plan parses, each row with its record's digest last."""
+        for digest, record in ctx.tick(lines.records()):
+            try:
+                for row in self.rows(ctx, record):
+                    yield (*row, digest)
             except RecordRejected as exc:
                 ctx.reject(key=self.key_of(record), code=exc.code, message=exc.message, payload=record)
                 self.quarantine_key(ctx, self.key_of(record), exc.message)
@@ -231,6 +265,12 @@ class StagedImporter:
             },
         )
         refused.drop()
+
+    def read_again_if_kept(self, condition_sql: str) -> None:
+        """Raise ``ReadAgain`` when ``condition_sql`` (a SELECT) finds a row: a staged record lands on the row of a
+        record skipped as unchanged, so the feed names that row twice and must be read whole."""
+        if self.kept and exists(condition_sql):
+            raise ReadAgain
 
     def resolved_copy(self, stage: str, name: str, select: str) -> str:
         """``CREATE TEMPORARY TABLE name AS select`` over the stage: lookups done once, not in every statement."""

@@ -11,7 +11,7 @@ from catalog.models import Product, StockLevel, Warehouse
 from erpsync.adapters.base import ErpStock
 from erpsync.binders import bound_join
 from erpsync.importers.bulk import TableMerge
-from erpsync.importers.staged import ZERO, RecordRejected, StagedImporter, execute, number, q, text
+from erpsync.importers.staged import ZERO, RecordRejected, StagedImporter, execute, ids_by_code, number, q, text
 from erpsync.models import ValueMap
 from orders.services.transitions import reservations_release_taken_over
 
@@ -63,6 +63,7 @@ class StockImporter(StagedImporter):
     committed figure counts that order, and the portal's reservation for it is released."""
 
     entity = "stock"
+    digest_model = StockLevel
     columns = {
         "erp_key": "varchar(255)",
         "product_code": "varchar(255)",
@@ -72,6 +73,16 @@ class StockImporter(StagedImporter):
         "as_of": "timestamp with time zone",
         "refused": "boolean",
     }
+
+    def digest_context(self, ctx):
+        return sorted(ids_by_code(Warehouse).items())
+
+    def landed(self, ctx, stage) -> str:
+        t = SqlNames(StockLevel)
+        return (
+            f"SELECT r.erp_key, t.{t.id} AS row_id, r.as_of AS stamp FROM {q(self._resolved)} r JOIN {t} t "
+            f"ON t.{t.product_id} = r.product_id AND t.{t.warehouse_id} = r.warehouse_id WHERE NOT r.refused"
+        )
 
     def key_of(self, record: ErpStock) -> str:
         return f"{record.product_code}@{record.warehouse_code}"[:255]
@@ -112,8 +123,20 @@ class StockImporter(StagedImporter):
             "unknown_warehouse",
             _("Stock for %(key)s: the warehouse is not in the portal."),
         )
+        self._resolved = resolved
         present = self.resolved_copy(resolved, "seen", f"SELECT product_id, warehouse_id FROM {q(resolved)}")
         self.drop_duplicates(ctx, resolved, STOCK_KEY, "duplicate_code")
+        t = SqlNames(StockLevel)
+        scope = f"SELECT DISTINCT warehouse_id FROM {q(present)}"
+        if self.kept:
+            kept_rows = f"{t} t JOIN {q(self.kept)} k ON k.row_id = t.{t.id}"
+            self.read_again_if_kept(
+                f"SELECT 1 FROM {q(resolved)} r JOIN {kept_rows} "
+                f"ON t.{t.product_id} = r.product_id AND t.{t.warehouse_id} = r.warehouse_id"
+            )
+            # Warehouses whose every record was skipped are in the snapshot all the same.
+            scope += f" UNION SELECT DISTINCT t.{t.warehouse_id} FROM {kept_rows}"
+        warehouses = self.resolved_copy(resolved, "wh", scope)
         self.merge(
             ctx,
             TableMerge(
@@ -125,8 +148,9 @@ class StockImporter(StagedImporter):
                 on_update={"as_of": "s.as_of"},
                 deactivate="on_hand = 0, committed_erp = 0, as_of = %(now)s",
                 deactivated_when="t.on_hand = 0 AND t.committed_erp = 0",
-                scope=f"t.warehouse_id IN (SELECT DISTINCT warehouse_id FROM {q(present)})",
+                scope=f"t.warehouse_id IN (SELECT warehouse_id FROM {q(warehouses)})",
                 present=q(present),
+                kept=q(self.kept) if self.kept else "",
                 label="stock",
             ),
         )
@@ -134,9 +158,18 @@ class StockImporter(StagedImporter):
             return
         # As fresh as the oldest figure the ERP sent for the warehouse (its own time, not the import's): a
         # reservation is released only against figures taken after the ERP confirmed the order.
+        # Records skipped as unchanged count with the time they carried (kept with their digest).
+        times = f"SELECT warehouse_id, as_of FROM {q(resolved)}"
+        if self.kept:
+            times += (
+                f" UNION ALL SELECT t.{t.warehouse_id}, k.stamp FROM {t} t JOIN {q(self.kept)} k "
+                f"ON k.row_id = t.{t.id} WHERE t.{t.warehouse_id} IN (SELECT DISTINCT warehouse_id FROM {q(resolved)})"
+            )
+        oldest = self.resolved_copy(
+            resolved, "oldest", f"SELECT warehouse_id, MIN(as_of) AS as_of FROM ({times}) x GROUP BY 1"
+        )
         execute(
-            f"UPDATE {w} SET {w.stock_as_of} = (SELECT MIN(s.as_of) FROM {q(resolved)} s "
-            f"WHERE s.warehouse_id = {w}.{w.id}) "
+            f"UPDATE {w} SET {w.stock_as_of} = (SELECT s.as_of FROM {q(oldest)} s WHERE s.warehouse_id = {w}.{w.id}) "
             f"WHERE {w.id} IN (SELECT DISTINCT warehouse_id FROM {q(resolved)})"
         )
         reservations_release_taken_over()

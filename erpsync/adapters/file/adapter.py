@@ -13,6 +13,7 @@ import logging
 import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from erpsync.adapters.base import (
     RetryableError,
 )
 from erpsync.adapters.file.config import FileSettings
-from erpsync.adapters.file.csvfeed import read_csv
+from erpsync.adapters.file.csvfeed import csv_line_digests, line_digests_supported, read_csv, read_csv_digested
 from erpsync.adapters.file.feed import FileFeed
 from erpsync.adapters.file.layout import ENTITIES, OUTBOUND_KINDS, Layout, write_atomic
 from erpsync.adapters.file.media import media_feed
@@ -158,7 +159,54 @@ class FileAdapter(ErpAdapter):
             return None
         except OSError as exc:
             return FileFeed(records=_failing(FeedError(f"cannot read the file: {exc}", source=path.name)), **common)
-        return FileFeed(records=self._records(entity, path, found), digest=found.digest, **common)
+        feed = FileFeed(records=self._records(entity, path, found), digest=found.digest, **common)
+        if path.suffix.lower() != ".xml" and line_digests_supported(found) and _newline_ended(path):
+            feed.digests_reader = partial(self._line_digests, entity, path, found)
+            feed.records_reader = partial(self._line_records, entity, path, found)
+        return feed
+
+    def _line_digests(self, entity: str, path: Path, found: Scan, salt: bytes) -> Iterator[int]:
+        options = self.config.entities[entity]
+        salt += self._format_salt(entity)
+        try:
+            yield from csv_line_digests(path, schema=SCHEMAS[entity], options=options, scan=found, salt=salt)
+        except OSError as exc:
+            raise FeedError(f"cannot read the file: {exc}", source=path.name) from exc
+
+    def _line_records(
+        self, entity: str, path: Path, found: Scan, salt: bytes, keep: bytearray | None
+    ) -> Iterator[tuple[int, Any]]:
+        options = self.config.entities[entity]
+        fmt = ValueFormat(
+            decimal_mark=options.decimal_mark or ",", date_formats=options.date_formats, zone=self.config.zone
+        )
+        try:
+            yield from read_csv_digested(
+                path,
+                source=path.name,
+                schema=SCHEMAS[entity],
+                options=options,
+                fmt=fmt,
+                scan=found,
+                salt=salt + self._format_salt(entity),
+                keep=keep,
+            )
+        except OSError as exc:
+            raise FeedError(f"cannot read the file: {exc}", source=path.name) from exc
+
+    def _format_salt(self, entity: str) -> bytes:
+        """How this connection reads the entity's files (delimiter, decimal mark, dates, zone, column names): part
+        of every record's digest, so a change of reading rules reads every record again."""
+        options = self.config.entities[entity]
+        return repr(
+            (
+                options.delimiter,
+                options.decimal_mark,
+                tuple(options.date_formats),
+                str(self.config.zone),
+                sorted((key, options.header_for(key)) for key in SCHEMAS[entity].field_keys()),
+            )
+        ).encode()
 
     def _records(self, entity: str, path: Path, found: Scan) -> Iterator[Any]:
         options = self.config.entities[entity]
@@ -301,6 +349,16 @@ class FileAdapter(ErpAdapter):
         except OSError as exc:
             logger.warning("Found %s but could not record it in %s: %s", final, ledger.parent, exc)
         return True
+
+
+def _newline_ended(path: Path) -> bool:
+    """Whether the file's rows end in LF or CR LF (not a lone CR, which only the whole-file reader splits on)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return False
+    return head.count(b"\r") == head.count(b"\r\n")
 
 
 def _failing(error: FeedError) -> Iterator[Any]:

@@ -153,3 +153,183 @@ def _prefixed(row: RawRecord, prefix: str) -> RawRecord | None:
         return None
     labels = {key[len(prefix) :]: label for key, label in row.labels.items() if key.startswith(prefix)}
     return RawRecord(line=row.line, values=values, labels=labels)
+
+
+# --- Reading by raw line digests -------------------------------------------------------------------------------
+#
+# An unchanged re-sync should not pay for parsing what it applied before. ``csv_line_digests`` hashes the raw bytes
+# of every record (one CSV row; a customer's run of rows) without parsing it; ``read_csv_digested`` parses and
+# builds only the records a caller asks for, each with its digest. Both number the records the same way (0, 1, …
+# in file order), so a caller can scan first, decide, then read. The digest is keyed with ``salt`` (the importer's
+# version, the connection's mappings…) and the file's header row: a new mapping or column order changes every
+# digest. Memory stays flat: one record at a time.
+
+# Codecs whose newline and quote bytes are the ASCII ones, so rows can be split on bytes before decoding.
+LINE_SAFE_CODECS = frozenset({"utf-8", "utf-8-sig", "cp1254", "iso-8859-9", "latin-1", "ascii", "cp1252"})
+
+
+def line_digests_supported(scan: Scan) -> bool:
+    return scan.fault is None and scan.encoding.replace("_", "-").lower() in LINE_SAFE_CODECS
+
+
+def _logical_rows(raw) -> Iterator[tuple[int, bytes]]:
+    """(line it starts on, raw bytes) of each CSV row: physical lines are joined while a quoted value is open (an
+    odd number of quote characters so far). Blank lines are left out."""
+    line, start, parts, quotes = 0, 0, [], 0
+    for physical in raw:
+        line += 1
+        if not parts:
+            start = line
+        parts.append(physical)
+        quotes += physical.count(b'"')
+        if quotes % 2:
+            continue
+        row = parts[0] if len(parts) == 1 else b"".join(parts)
+        parts, quotes = [], 0
+        if row.strip():
+            yield start, row
+    if parts:
+        yield start, b"".join(parts)
+
+
+def _keyed_hasher(salt: bytes, header: bytes):
+    import hashlib
+
+    return hashlib.blake2b(digest_size=8, key=hashlib.sha256(salt + b"\x00" + header.strip()).digest())
+
+
+def _digest(hasher, raw: bytes) -> int:
+    h = hasher.copy()
+    h.update(raw)
+    return int.from_bytes(h.digest(), "big", signed=True)
+
+
+def _record_rows(path: Path, scan: Scan, delimiter: str, schema: RecordSchema, options: EntityOptions):
+    """The header (line, raw bytes) and an iterator of records as (line, [raw rows]); a customer's consecutive rows
+    of one code form one record."""
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the generator below
+    rows = _logical_rows(raw)
+    header = next(rows, None)
+    nested = schema.nested
+    grouped = nested is not None and bool(nested.csv_prefix)
+
+    def records() -> Iterator[tuple[int, list[bytes]]]:
+        try:
+            if not grouped:
+                for line, row in rows:
+                    yield line, [row]
+                return
+            code_index = _code_index(header, scan, delimiter, schema, options)
+            current: list[bytes] = []
+            current_code, current_line = None, 0
+            for line, row in rows:
+                code = _cell(row, scan.encoding, delimiter, code_index)
+                if current and (code != current_code or not code):
+                    yield current_line, current
+                    current = []
+                if not current:
+                    current_code, current_line = code, line
+                current.append(row)
+            if current:
+                yield current_line, current
+        finally:
+            raw.close()
+
+    return header, records()
+
+
+def _code_index(header, scan: Scan, delimiter: str, schema: RecordSchema, options: EntityOptions) -> int | None:
+    if header is None:
+        return None
+    cells = next(csv.reader([header[1].decode(scan.encoding)], delimiter=delimiter, quotechar='"'), [])
+    wanted = match_key(options.header_for("code"))
+    keys = [match_key(cell) for cell in cells]
+    return keys.index(wanted) if wanted in keys else None
+
+
+def _cell(row: bytes, encoding: str, delimiter: str, index: int | None) -> str:
+    if index is None:
+        return ""
+    try:
+        cells = next(csv.reader([row.decode(encoding)], delimiter=delimiter, quotechar='"'), [])
+    except (csv.Error, UnicodeDecodeError):
+        return ""
+    return cells[index].strip() if index < len(cells) else ""
+
+
+def csv_line_digests(
+    path: Path, *, schema: RecordSchema, options: EntityOptions, scan: Scan, salt: bytes
+) -> Iterator[int]:
+    """The digest of every record of the CSV file at ``path``, in file order, without parsing the records."""
+    header, records = _record_rows(path, scan, options.delimiter, schema, options)
+    if header is None:
+        return
+    hasher = _keyed_hasher(salt, header[1])
+    for _line, rows in records:
+        yield _digest(hasher, rows[0] if len(rows) == 1 else b"\x1e".join(rows))
+
+
+def read_csv_digested(
+    path: Path,
+    *,
+    source: str,
+    schema: RecordSchema,
+    options: EntityOptions,
+    fmt: ValueFormat,
+    scan: Scan,
+    salt: bytes,
+    keep: bytearray | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """(digest, record) for the records of the CSV file at ``path`` whose number is set in ``keep`` (all when
+    None), in file order. Raises ``FeedError`` as ``read_csv`` does, for the rows it parses (the header always)."""
+    if scan.fault is not None:
+        raise FeedError(scan.fault.message, source=source, line=scan.fault.line)
+    header_row, records = _record_rows(path, scan, options.delimiter, schema, options)
+    if header_row is None:
+        raise FeedError("the file is empty: line 1 must be the header", source=source, line=1)
+    encoding = scan.encoding
+    header_line, header = _decoded_row(header_row[1], encoding, options.delimiter, source, header_row[0])
+    columns = _columns(schema, options, header, source, header_line)
+    labels = {key: header[index].strip().lstrip("\ufeff") for key, index in columns.items()}
+    hasher = _keyed_hasher(salt, header_row[1])
+    nested = schema.nested
+    for ordinal, (line, rows) in enumerate(records):
+        if keep is not None and (ordinal >= len(keep) or not keep[ordinal]):
+            continue
+        digest = _digest(hasher, rows[0] if len(rows) == 1 else b"\x1e".join(rows))
+        raws = []
+        offset = 0
+        for raw in rows:
+            row_line, cells = _decoded_row(raw, encoding, options.delimiter, source, line + offset)
+            offset += raw.count(b"\n")
+            if not any(cell.strip() for cell in cells):
+                continue
+            raws.append(_raw_record(columns, labels, header, row_line, cells, source))
+        if not raws:
+            continue
+        if nested is not None and nested.csv_prefix:
+            record = raws[0]
+            for row in raws:
+                child = _prefixed(row, nested.csv_prefix)
+                if child is not None:
+                    record.children.append(child)
+            yield digest, build(schema, record, fmt, source)
+            continue
+        record = raws[0]
+        if nested is not None:
+            record.children = split_packs(record, nested.csv_column, source)
+        yield digest, build(schema, record, fmt, source)
+
+
+def _decoded_row(raw: bytes, encoding: str, delimiter: str, source: str, line: int) -> tuple[int, list[str]]:
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"undecodable bytes: {exc.reason}", source=source, line=line) from None
+    if line == 1:
+        text = text.lstrip("\ufeff")
+    try:
+        cells = next(csv.reader([text], delimiter=delimiter, quotechar='"', strict=True), [])
+    except csv.Error as exc:
+        raise FeedError(f"not valid CSV: {exc}", source=source, line=line) from None
+    return line, cells

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,19 @@ class FileFeed(Feed):
 
     path: Path | None = field(default=None, repr=False)
     settled_to: Path | None = None
+    # For CSV files: the records' raw digests and the records chosen by number (``erpsync.adapters.file.csvfeed``).
+    digests_reader: Callable[[bytes], Iterator[int]] | None = field(default=None, repr=False)
+    records_reader: Callable[[bytes, bytearray | None], Iterator[tuple[int, Any]]] | None = field(
+        default=None, repr=False
+    )
+
+    def line_digests(self, salt: bytes) -> Iterator[int] | None:
+        return None if self.digests_reader is None else self.digests_reader(salt)
+
+    def line_records(self, salt: bytes, keep: bytearray | None) -> Iterator[tuple[int, Any]]:
+        if self.records_reader is None:
+            raise NotImplementedError
+        return self.records_reader(salt, keep)
 
     def acknowledge(self, summary: Mapping[str, Any]) -> None:
         """Move the file to ``done/`` with ``<name>.result.json`` holding ``summary``. A second call, or a call

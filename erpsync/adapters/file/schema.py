@@ -206,26 +206,45 @@ def convert(spec: FieldSpec, text: str, fmt: ValueFormat) -> Any:
     return _CONVERTERS[spec.kind](text, fmt)
 
 
+# Per schema, once: each field with its converter (None for text, kept as is). Looking the converter up by kind
+# for every value of a half-million-row file costs more than converting most values.
+_PLANS: dict[int, tuple[RecordSchema, tuple]] = {}
+
+
+def _plan(schema: RecordSchema) -> tuple:
+    cached = _PLANS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        plan = tuple(
+            (spec, spec.key, spec.name, spec.required, None if spec.kind is Kind.TEXT else _CONVERTERS[spec.kind])
+            for spec in schema.fields
+        )
+        cached = _PLANS[id(schema)] = (schema, plan)
+    return cached[1]
+
+
 def build(schema: RecordSchema, raw: RawRecord, fmt: ValueFormat, source: str) -> Any:
     """The record ``raw`` describes. Refuses, with ``FeedError`` naming the line and column, a required value
     that is missing or empty, a value holding a NUL character and a value that does not parse. An empty
     optional value takes the record's default. Semantic checks (unknown codes, negative stock) are left to
     the importer."""
-    values: dict[str, Any] = dict(schema.fixed)
+    values: dict[str, Any] = dict(schema.fixed) if schema.fixed else {}
     given = raw.values
-    for spec in schema.fields:
-        text = given.get(spec.key)
+    for spec, key, name, required, converter in _plan(schema):
+        text = given.get(key)
         if text:
             text = text.strip()
         if not text:
-            if spec.required:
-                missing = "is missing" if spec.key not in given else "is empty"
+            if required:
+                missing = "is missing" if key not in given else "is empty"
                 raise _fault(f"required value {missing}", raw, spec, source)
             continue  # the dataclass default applies
         if "\x00" in text:  # PostgreSQL cannot store it, and no ERP means it: a sign of a wrong encoding
             raise _fault("the value contains a NUL character", raw, spec, source)
+        if converter is None:
+            values[name] = text
+            continue
         try:
-            values[spec.name] = _CONVERTERS[spec.kind](text, fmt)
+            values[name] = converter(text, fmt)
         except ValueError as exc:
             raise _fault(str(exc), raw, spec, source) from None
     if schema.nested is not None:
