@@ -1,6 +1,7 @@
 """Writing notices and delivering their e-mails.
 
-- ``notify``: one notice per recipient of one event, inside the caller's transaction. The key (kind, event,
+- ``notify``: one notice per recipient of one event, inside the caller's transaction (``notify_many``: many events
+  of one kind at once). The key (kind, event,
   recipient) is unique, so notifying the same event again changes nothing. The e-mail is queued with django-q2 when
   the transaction commits; a rolled-back change notifies nobody.
 - ``notification_send``: claims a pending notice (a conditional update, so two workers never both send it), sends
@@ -42,6 +43,8 @@ from notifications.models import Notification, NotificationPreference
 log = logging.getLogger("notifications")
 N = Notification.Status
 BATCH = 100
+# Values in one ``IN (…)`` or rows in one INSERT: well under SQLite's limit of bound parameters.
+IN_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,17 @@ def _key(kind: str, event: str, recipient_key: str) -> str:
     return f"{kind}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
+@dataclass(frozen=True)
+class Event:
+    """One event of a kind for ``notify_many``: its name within the kind, who hears of it, what the templates need
+    (JSON) and the portal path the notice links to."""
+
+    event: str
+    recipients: Sequence[Any]
+    params: dict[str, Any] | None = None
+    url: str = ""
+
+
 def notify(
     kind: str,
     *,
@@ -82,46 +96,61 @@ def notify(
     its kind: the order status change's id, the document's id). ``params`` (JSON) are what the kind's templates
     need; ``url`` the portal path the notice links to. Inactive users are left out; a user who switched an optional
     kind off still gets the notice in the portal, without the e-mail. Returns the keys of the notices."""
+    return notify_many(kind, [Event(event=event, recipients=list(recipients), params=params, url=url)])
+
+
+def notify_many(kind: str, events: Iterable[Event]) -> list[str]:
+    """``notify`` for many events of one kind at once (a bank statement's collections): the recipients'
+    preferences read in batches, the notices written in batches and their e-mails queued once, when the
+    transaction commits, whatever the number of events. Returns the keys of the notices."""
     declared = kind_for(kind)
-    unique: dict[str, Any] = {}
-    for recipient in recipients:
-        if recipient is None or (not isinstance(recipient, Address) and not recipient.is_active):
-            continue
-        unique.setdefault(_recipient_key(recipient), recipient)
-    if not unique:
+    chosen: list[tuple[Event, dict[str, Any]]] = []
+    user_ids: set[int] = set()
+    for event in events:
+        unique: dict[str, Any] = {}
+        for recipient in event.recipients:
+            if recipient is None or (not isinstance(recipient, Address) and not recipient.is_active):
+                continue
+            unique.setdefault(_recipient_key(recipient), recipient)
+        if unique:
+            chosen.append((event, unique))
+            user_ids.update(r.pk for r in unique.values() if not isinstance(r, Address))
+    if not chosen:
         return []
-    user_ids = [r.pk for r in unique.values() if not isinstance(r, Address)]
-    switched_off = set()
+    switched_off: set[int] = set()
     if user_ids and not declared.mandatory:
-        switched_off = set(
-            NotificationPreference.objects.filter(user_id__in=user_ids, kind=kind, email=False).values_list(
-                "user_id", flat=True
+        ordered = sorted(user_ids)
+        for start in range(0, len(ordered), IN_BATCH):
+            switched_off.update(
+                NotificationPreference.objects.filter(
+                    user_id__in=ordered[start : start + IN_BATCH], kind=kind, email=False
+                ).values_list("user_id", flat=True)
             )
-        )
     rows = []
-    for recipient_key, recipient in unique.items():
-        is_user = not isinstance(recipient, Address)
-        email = (recipient.email or "").strip()
-        status, reason = N.PENDING, ""
-        if not email:
-            status, reason = N.SKIPPED, "no e-mail address"
-        elif is_user and recipient.pk in switched_off:
-            status, reason = N.SKIPPED, "switched off"
-        rows.append(
-            Notification(
-                kind=kind,
-                key=_key(kind, event, recipient_key),
-                recipient=recipient if is_user else None,
-                email=email,
-                language=user_language(recipient) if is_user else (recipient.language or settings.LANGUAGE_CODE),
-                params=params or {},
-                url=url,
-                digest=declared.digest,
-                status=status,
-                skip_reason=reason,
+    for event, unique in chosen:
+        for recipient_key, recipient in unique.items():
+            is_user = not isinstance(recipient, Address)
+            email = (recipient.email or "").strip()
+            status, reason = N.PENDING, ""
+            if not email:
+                status, reason = N.SKIPPED, "no e-mail address"
+            elif is_user and recipient.pk in switched_off:
+                status, reason = N.SKIPPED, "switched off"
+            rows.append(
+                Notification(
+                    kind=kind,
+                    key=_key(kind, event.event, recipient_key),
+                    recipient=recipient if is_user else None,
+                    email=email,
+                    language=user_language(recipient) if is_user else (recipient.language or settings.LANGUAGE_CODE),
+                    params=event.params or {},
+                    url=event.url,
+                    digest=declared.digest,
+                    status=status,
+                    skip_reason=reason,
+                )
             )
-        )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=IN_BATCH)
     keys = [row.key for row in rows]
     if not declared.digest:
         transaction.on_commit(partial(_queue, keys), robust=True)
@@ -129,7 +158,11 @@ def notify(
 
 
 def _queue(keys: Sequence[str]) -> None:
-    ids = list(Notification.objects.filter(key__in=keys, status=N.PENDING).values_list("pk", flat=True))
+    ids = []
+    for start in range(0, len(keys), IN_BATCH):
+        ids += Notification.objects.filter(key__in=keys[start : start + IN_BATCH], status=N.PENDING).values_list(
+            "pk", flat=True
+        )
     for start in range(0, len(ids), BATCH):
         try:
             async_task("notifications.tasks.notifications_send", ids[start : start + BATCH])

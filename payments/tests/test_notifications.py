@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
@@ -114,6 +116,57 @@ def test_a_collection_recorded_twice_is_told_once(commit):
         collections_notify(collections=[collection])
         collections_notify(collections=[collection])
     assert [m.to for m in mail.outbox] == [[reader.user.email]]
+
+
+def _collection(dealer, n, **payload):
+    return (
+        f"transfer:{n}",
+        n,
+        {"dealer_id": dealer.pk, "amount": "10", "currency": "TRY", "received_on": "2026-03-02", "method": "transfer"}
+        | payload,
+    )
+
+
+def test_a_statements_collections_are_told_in_the_same_queries_however_many(commit):
+    dealers = [DealerFactory() for _ in range(6)]
+    readers = {dealer.pk: DealerUserFactory(dealer=dealer, role=DealerUser.Role.ADMIN) for dealer in dealers}
+    for dealer in dealers:  # a buyer who may not read the account hears nothing
+        DealerUserFactory(dealer=dealer, role=DealerUser.Role.BUYER)
+    few = [_collection(dealers[0], 1)]
+    many = [_collection(dealer, 100 + n) for n, dealer in enumerate(dealers * 5)]
+    with CaptureQueriesContext(connection) as one:
+        collections_notify(collections=few)
+    with CaptureQueriesContext(connection) as thirty:
+        collections_notify(collections=many)
+    assert len(thirty) == len(one)
+    with commit():
+        pass
+    told = Notification.objects.filter(kind="payment_received")
+    assert told.count() == 31
+    assert {n.recipient_id for n in told} == {reader.user_id for reader in readers.values()}
+
+
+def test_collections_of_dealers_without_account_readers_tell_no_one(commit):
+    dealer = DealerFactory()
+    DealerUserFactory(dealer=dealer, role=DealerUser.Role.BUYER)
+    DealerUserFactory(dealer=dealer, role=DealerUser.Role.ADMIN, is_active=False)
+    with commit():
+        assert collections_notify(collections=[_collection(dealer, 1), _collection(dealer, 2)]) == 2
+    assert not Notification.objects.exists() and not mail.outbox
+
+
+def test_a_collection_tells_the_buyer_of_its_own_dealers_order_only(commit):
+    dealer, product = make_shop(price="250")
+    buyer = buyer_of(dealer)
+    cart_line_add(dealer_user=buyer, product=product, quantity=D(2))
+    order = place(buyer)
+    other = DealerFactory()
+    reader = DealerUserFactory(dealer=other, role=DealerUser.Role.ADMIN)
+    with commit():
+        # Another dealer's collection naming this order number reaches that dealer's readers, not this buyer.
+        collections_notify(collections=[_collection(other, 1, order_number=order.number)])
+        collections_notify(collections=[_collection(dealer, 2, order_number=order.number)])
+    assert set(Notification.objects.values_list("recipient_id", flat=True)) == {reader.user_id, buyer.user_id}
 
 
 def test_a_card_payment_tells_the_buyer_of_the_order_it_pays(commit):
