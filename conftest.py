@@ -6,6 +6,7 @@ import pytest
 
 from accounts.models import User
 from accounts.tests.factories import TEST_PASSWORD
+from catalog.tests.factories import PriceListFactory
 from dealers.tests.factories import DealerUserFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -51,6 +52,15 @@ def dealer_client(client, dealer_user):
     client.force_login(dealer_user.user)
     client.dealer_user = dealer_user
     return client
+
+
+@pytest.fixture
+def shop(dealer_client):
+    """The signed-in dealer, on a price list of its own (test files that need another shop define their own)."""
+    dealer = dealer_client.dealer_user.dealer
+    dealer.price_list = PriceListFactory()
+    dealer.save()
+    return dealer
 
 
 @pytest.fixture

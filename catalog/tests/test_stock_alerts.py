@@ -25,14 +25,6 @@ ALERTS = "/catalog/alerts/"
 NEW = "/catalog/alerts/new/"
 
 
-@pytest.fixture
-def shop(dealer_client):
-    dealer = dealer_client.dealer_user.dealer
-    dealer.price_list = PriceListFactory()
-    dealer.save()
-    return dealer
-
-
 def priced(price_list, sku, *, stock="0"):
     product = ProductFactory(sku=sku)
     PriceListItemFactory(price_list=price_list, product=product, price=D("10"))

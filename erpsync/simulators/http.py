@@ -55,6 +55,11 @@ class LoopbackServer:
     def handler_class(self) -> type[SimulatorHandler]:
         raise NotImplementedError
 
+    @property
+    def root_url(self) -> str:
+        """``http://host:port/``: the simulator's address once started."""
+        return f"http://{self.host}:{self.port}/"
+
     def _server_init(self) -> None:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None

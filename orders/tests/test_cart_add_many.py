@@ -8,21 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.multi_add import MAX_ROWS, field_name, multi_add_rows
-from catalog.tests.factories import PriceListFactory, PriceListItemFactory, ProductFactory, StockLevelFactory
+from catalog.tests.factories import PriceListItemFactory, ProductFactory, StockLevelFactory
 from orders.models import CartLine
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 URL = "/orders/cart/add-many/"
 CATALOG = "/catalog/"
-
-
-@pytest.fixture
-def shop(dealer_client):
-    dealer = dealer_client.dealer_user.dealer
-    dealer.price_list = PriceListFactory()
-    dealer.save()
-    return dealer
 
 
 def listed(shop, sku, *, minimum="1", multiple="1", stock="100"):

@@ -14,7 +14,6 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.tests.factories import (
     BrandFactory,
-    PriceListFactory,
     PriceListItemFactory,
     ProductFactory,
     ProductUnitFactory,
@@ -34,14 +33,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 URL = "/orders/previously-ordered/"
 ADD = "/orders/previously-ordered/add/"
-
-
-@pytest.fixture
-def shop(dealer_client):
-    dealer = dealer_client.dealer_user.dealer
-    dealer.price_list = PriceListFactory()
-    dealer.save()
-    return dealer
 
 
 def priced(shop, sku, price="100", **kwargs):

@@ -118,10 +118,6 @@ class LogoSimulator(LoopbackServer):
         return _Handler
 
     @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
-
-    @property
     def base_url(self) -> str:
         return f"{self.root_url}api/v1/"
 

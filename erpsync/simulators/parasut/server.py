@@ -160,10 +160,6 @@ class ParasutSimulator(LoopbackServer):
         return _Handler
 
     @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
-
-    @property
     def base_url(self) -> str:
         """The company's API root, ``…/v4/{company_id}/``."""
         return f"{self.root_url}v4/{self.company_id}/"
