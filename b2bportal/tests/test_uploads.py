@@ -66,11 +66,11 @@ def one_row_bomb(cells: int) -> bytes:
 
 def refused_quickly(data: bytes, limits: XlsxLimits = LIMITS) -> tuple[str, float, int]:
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what the refusal costs, however busy the machine is
     try:
         with pytest.raises(UploadRefused) as refused:
             xlsx_check(data, limits)
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

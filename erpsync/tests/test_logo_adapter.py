@@ -473,6 +473,6 @@ def test_exec_query_answer_past_ten_megabytes_is_read_whole(sim):
         "SELECT A.CODE AS K, printf('%.*c', 200, 'x') AS T FROM LG_001_ITEMS A, LG_001_ITEMS B, LG_001_ITEMS C, "
         "LG_001_ITEMS D, LG_001_ITEMS E, LG_001_ITEMS F LIMIT 60000"
     )
-    with soap_adapter(sim) as adapter:
+    with soap_adapter(sim, timeout_seconds=60) as adapter:  # 12 MB built by the simulator on a busy machine
         rows = adapter.query(sql)
     assert len(rows) == 60000 and rows[-1]["T"] == "x" * 200

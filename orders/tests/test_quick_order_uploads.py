@@ -31,11 +31,11 @@ def test_workbook_bombs_are_refused_in_under_a_second_with_flat_memory(bomb, wor
     data = bomb()
     assert len(data) < MAX_FILE_BYTES
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what the refusal costs, however busy the machine is
     try:
         with pytest.raises(QuickOrderError) as error:
             parse_quick_order_file(data, "order.xlsx")
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -47,9 +47,9 @@ def test_workbook_bombs_are_refused_in_under_a_second_with_flat_memory(bomb, wor
 @pytest.mark.django_db
 def test_a_workbook_bomb_posted_to_quick_order_gets_the_message(dealer_client):
     upload = SimpleUploadedFile("siparis.xlsx", one_row_bomb(1_000_000))
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what the refusal costs, however busy the machine is
     response = dealer_client.post(reverse("orders:quick_order"), {"file": upload})
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert response.status_code == 200
     assert "more than 100,000 cells" in response.content.decode()
 
