@@ -7,7 +7,9 @@ them from ``product_search``'s matches) among the products the dealer may see on
 number of suggestions: the products, their count, their prices and their stock are one query each.
 
 Counting every match of a two-letter query in a large catalogue costs more than the suggestions themselves, so
-counts stop at ``COUNT_CAP`` and are shown as "1,000+".
+the search page's counts stop at ``COUNT_CAP`` ("1,000+"), and the suggestions' at ``SUGGEST_COUNT_CAP`` ("See all
+100+ results"): a count is read row by row up to one more than its cap, and while the dealer types a tenth of
+the rows are read (for a common pair of letters, 1,000 matches took 11 ms of reading, 100 took 2 ms).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from catalog.search import product_suggestions as search_suggestions
 from catalog.selectors import CatalogFilters, catalog_products, visible_products
 
 COUNT_CAP = 1000
+SUGGEST_COUNT_CAP = 100
 # Page links on either side of the current page; the first and last page are always linked.
 PAGE_WINDOW = 2
 
@@ -59,10 +62,12 @@ class ResultCount:
         return numbers
 
 
-def result_count(queryset: QuerySet) -> ResultCount:
-    """The rows of ``queryset`` counted up to ``COUNT_CAP`` (the database stops reading after one more)."""
-    found = queryset.select_related(None).order_by().values("pk")[: COUNT_CAP + 1].count()
-    return ResultCount(total=min(found, COUNT_CAP), capped=found > COUNT_CAP)
+def result_count(queryset: QuerySet, *, cap: int | None = None) -> ResultCount:
+    """The rows of ``queryset`` counted up to ``cap`` (``COUNT_CAP`` when not given; the database stops reading
+    after one more)."""
+    cap = COUNT_CAP if cap is None else cap
+    found = queryset.select_related(None).order_by().values("pk")[: cap + 1].count()
+    return ResultCount(total=min(found, cap), capped=found > cap)
 
 
 def search_result_count(*, pricing: DealerPricing, filters: CatalogFilters) -> ResultCount:
@@ -94,7 +99,7 @@ def product_suggestions(*, pricing: DealerPricing, query: str, limit: int = SUGG
     visible = visible_products(pricing=pricing)
     name_field = "name_en" if (translation.get_language() or "").startswith("en") else "name"
     with search_transaction(visible.db):
-        count = result_count(product_search(visible, query))
+        count = result_count(product_search(visible, query), cap=min(COUNT_CAP, SUGGEST_COUNT_CAP))
         rows = []
         if count.total:
             found = search_suggestions(visible, query, limit=limit, name_field=name_field)
