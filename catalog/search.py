@@ -18,9 +18,10 @@ Instant search (``product_suggestions``) needs the best few matches quickly, not
 first products by folded SKU in byte order from the SKU-prefix index (``0009_product_sku_search_key``, in byte
 order since ``0012``; the query typed as a SKU, exact first) and the first matches by name (sorted from the trigram
 index, or for one- and two-letter words read along the name index); their ids are read first, and only those rows
-are then checked against the dealer's catalogue (visibility, prices) and ranked (``_Among``). Both are subsets of what ``product_search`` finds, so
-the suggestions are always among the search page's results. Its queries run with JIT compilation off
-(``search_transaction``): PostgreSQL cannot see that they stop early and would compile them for longer than they run.
+are then checked against the dealer's catalogue (visibility, prices) and ranked (``_Among``). Both are subsets of
+what ``product_search`` finds, so the suggestions are always among the search page's results. Its queries run with
+JIT compilation off (``search_transaction``): PostgreSQL cannot see that they stop early and would compile them for
+longer than they run.
 """
 
 from __future__ import annotations
