@@ -7,7 +7,12 @@ them from ``product_search``'s matches) among the products the dealer may see on
 number of suggestions: the products, their count, their prices and their stock are one query each.
 
 Counting every match of a two-letter query in a large catalogue costs more than the suggestions themselves, so
-counts stop at ``COUNT_CAP`` and are shown as "1,000+".
+the search page's counts stop at ``COUNT_CAP`` ("1,000+"), and the suggestions' at ``SUGGEST_COUNT_CAP`` ("See all
+100+ results"): a count is read row by row up to one more than its cap, and while the dealer types a tenth of
+the rows are read (for a common pair of letters, 1,000 matches took 11 ms of reading, 100 took 2 ms). Instant
+search reads the matches' ids rather than counting them: up to the cap they are all the matches, and the
+suggestions are ranked among them alone, without searching again (a rare word was searched twice, the second
+time along the name index to its end); beyond it, ``catalog.search.product_suggestions`` picks them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from catalog.search import product_suggestions as search_suggestions
 from catalog.selectors import CatalogFilters, catalog_products, visible_products
 
 COUNT_CAP = 1000
+SUGGEST_COUNT_CAP = 100
 # Page links on either side of the current page; the first and last page are always linked.
 PAGE_WINDOW = 2
 
@@ -93,10 +99,17 @@ def product_suggestions(*, pricing: DealerPricing, query: str, limit: int = SUGG
         return None
     visible = visible_products(pricing=pricing)
     name_field = "name_en" if (translation.get_language() or "").startswith("en") else "name"
+    cap = min(COUNT_CAP, SUGGEST_COUNT_CAP)
     with search_transaction(visible.db):
-        count = result_count(product_search(visible, query))
+        # The ids of the matches, up to one more than the cap: their number is the count, and when there are
+        # no more than the cap they are all the matches, ranked exactly by looking up only them.
+        found_ids = list(product_search(visible, query).order_by().values_list("pk", flat=True)[: cap + 1])
+        count = ResultCount(total=min(len(found_ids), cap), capped=len(found_ids) > cap)
         rows = []
-        if count.total:
+        if count.total and not count.capped:
+            among = Product.objects.filter(pk__in=found_ids)
+            rows = list(ranked_matches(among, query, name_field=name_field).select_related("base_unit")[:limit])
+        elif count.total:
             found = search_suggestions(visible, query, limit=limit, name_field=name_field)
             rows = list(found.select_related("base_unit"))
         if len(rows) < min(limit, count.total):

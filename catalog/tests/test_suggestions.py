@@ -1,10 +1,11 @@
 """Instant search: suggestions while typing (the catalogue's own search, visibility and prices), the result count and
 page numbers of the search page, on PostgreSQL and on SQLite."""
 
+import re
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -461,3 +462,144 @@ def test_instant_search_queries_run_without_jit_and_leave_the_setting_as_it_was(
     with search_module.search_transaction(connection.alias):
         assert jit() == "off"
     assert jit() == before
+
+
+# --- What makes instant search fast on a large catalogue ----------------------------------------------------------
+
+
+def test_suggestions_are_counted_only_up_to_their_own_cap_the_search_page_to_its(dealer_client, shop, monkeypatch):
+    monkeypatch.setattr(suggestions_module, "SUGGEST_COUNT_CAP", 3)
+    for n in range(5):
+        listed(shop, sku=f"VD-{n:02d}", name=f"Vida {n:02d}", name_en=f"Screw {n:02d}")
+    response = dealer_client.get(URL, {"q": "vida"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["suggestions"].count == ResultCount(total=3, capped=True)
+    assert len(response.context["suggestions"].rows) == 5
+    assert "See all 3+ results" in response.content.decode()
+    page = dealer_client.get("/catalog/", {"q": "vida"})
+    assert page.context["found"] == ResultCount(total=5)
+    # Exactly as many matches as the cap is an exact count.
+    monkeypatch.setattr(suggestions_module, "SUGGEST_COUNT_CAP", 5)
+    assert dealer_client.get(URL, {"q": "vida"}).context["suggestions"].count == ResultCount(total=5)
+
+
+def test_up_to_the_cap_the_suggestions_are_ranked_among_the_matches_found(dealer_client, shop, monkeypatch):
+    """No more matches than the cap: all of them are known, and the first by rank are shown without the candidates
+    of ``catalog.search.product_suggestions`` (which would miss them here: one candidate per suggestion)."""
+    monkeypatch.setattr(search_module, "CANDIDATES", 1)
+    monkeypatch.setattr(suggestions_module, "SUGGEST_COUNT_CAP", 4)
+    for n in range(3):
+        ProductFactory(sku=f"KBL-A{n}", name=f"Kablo A{n}", name_en=f"Cable A{n}")  # not priced for the dealer
+    listed(shop, sku="KBL-Z2", name="Kablo Z2", name_en="Cable Z2")
+    listed(shop, sku="KBL-Z1", name="Kablo Z1", name_en="Cable Z1")
+    listed(shop, sku="ZZZ-1", name="Kablo B", name_en="Cable B")
+    found = dealer_client.get(URL, {"q": "kablo"}, HTTP_ACCEPT_LANGUAGE="tr").context["suggestions"]
+    assert [row.product.sku for row in found.rows] == ["ZZZ-1", "KBL-Z1", "KBL-Z2"]
+    assert found.count == ResultCount(total=3)
+    # The SKU typed: exact SKU first, then the SKUs it starts with, whatever their names.
+    assert suggested(dealer_client, "kbl-z") == ["KBL-Z1", "KBL-Z2"]
+
+
+def test_an_agreement_changed_changes_the_suggestions_at_once(dealer_client, shop):
+    """Visibility is decided on every request from the dealer's agreements as they are now: nothing is kept."""
+    private = ProductFactory(sku="PRJ-1", name="Proje kablosu", name_en="Project cable")
+    agreement = DealerAgreementFactory(
+        dealer=shop, product=private, kind=DealerAgreement.Kind.FIXED_PRICE, value=D("75"), currency="TRY"
+    )
+    assert suggested(dealer_client, "proje") == ["PRJ-1"]
+    agreement.is_active = False
+    agreement.save()
+    assert suggested(dealer_client, "proje") == []
+    assert suggested(dealer_client, "PRJ-1") == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the stored search text exists on PostgreSQL only")
+def test_the_stored_search_text_follows_every_write_of_a_product(shop):
+    """The folded text is a generated column: the database computes it on every write, also on those that bypass
+    ``save()`` (a queryset update, a bulk insert)."""
+    product = listed(shop, sku="CAM-1", name="ŞİŞE Cam", name_en="Glass bottle")
+
+    def found(query):
+        return sorted(search_module.product_search(Product.objects.all(), query).values_list("sku", flat=True))
+
+    def stored():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT search_document FROM catalog_product WHERE id = %s", [product.pk])
+            return cursor.fetchone()[0]
+
+    assert stored() == "cam-1 sise cam glass bottle " and found("sise") == ["CAM-1"]
+    Product.objects.filter(pk=product.pk).update(name="Çanta Deri", barcode="8690000000097")
+    assert stored() == "cam-1 canta deri glass bottle 8690000000097"
+    assert found("sise") == [] and found("canta") == ["CAM-1"] and found("8690000000097") == ["CAM-1"]
+    same = {"category": product.category, "brand": product.brand, "base_unit": product.base_unit}
+    Product.objects.bulk_create([ProductFactory.build(sku="IPK-9", name="İpek Şal", name_en="Silk scarf", **same)])
+    assert found("ipek sal") == ["IPK-9"]
+    with pytest.raises(Exception, match="search_document"), connection.cursor() as cursor, transaction.atomic():
+        cursor.execute("UPDATE catalog_product SET search_document = 'x' WHERE id = %s", [product.pk])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the SKU-prefix index exists on PostgreSQL only")
+def test_sku_candidates_are_read_from_the_index_in_its_order_without_sorting_them(shop):
+    for n in range(3):
+        listed(shop, sku=f"KBL-{n}", name=f"Kablo {n}")
+
+    def plan(queryset):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            sql, params = queryset.query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    suggestions = search_module.product_suggestions(Product.objects.filter(status="active"), "kbl-", limit=8)
+    found = plan(suggestions)
+    assert "Index Scan using product_sku_search_key_idx" in found, found
+    assert not re.search(r"Sort Key: \(?lower\(translate\(\((\w+\.)?sku\)", found), found
+    # In the database's own collation the index cannot give the order: every SKU with the prefix is sorted.
+    key = search_module._Folded("sku")
+    in_collation = Product.objects.filter(search_module._Match(key, "kbl-%")).order_by(key).values("pk")[:8]
+    assert re.search(r"Sort Key: \(?lower\(translate\(\((\w+\.)?sku\)", plan(in_collation))
+    assert [p.sku for p in suggestions] == ["KBL-0", "KBL-1", "KBL-2"]
+
+
+def test_suggestion_counts_and_ranking_on_sqlite(tmp_path):
+    """The try-out database has no stored search text (the migration leaves SQLite alone): the same ids, count cap
+    and ranking come from the folded expression."""
+    database = sqlite_database(tmp_path)
+    results = sqlite_script(
+        database,
+        """
+        import json
+        from decimal import Decimal
+        from django.db import connection
+        from catalog import suggestions
+        from catalog.pricing import DealerPricing
+        from catalog.tests.factories import PriceListFactory, PriceListItemFactory, ProductFactory
+        from dealers.tests.factories import DealerUserFactory
+
+        dealer = DealerUserFactory().dealer
+        dealer.price_list = PriceListFactory(code="TRY-S")
+        dealer.save()
+        for sku, name in [("SIS-2", "Şişe B"), ("SIS-1", "Şişe A"), ("GIZ-1", "Şişe gizli"), ("SIS-3", "Şişe C")]:
+            product = ProductFactory(sku=sku, name=name, name_en=name)
+            if sku != "GIZ-1":
+                PriceListItemFactory(price_list=dealer.price_list, product=product, price=Decimal("10"))
+        with connection.cursor() as cursor:
+            columns = [c.name for c in connection.introspection.get_table_description(cursor, "catalog_product")]
+
+        def found(query):
+            result = suggestions.product_suggestions(pricing=DealerPricing(dealer), query=query)
+            return [row.product.sku for row in result.rows], [result.count.total, result.count.capped]
+
+        uncapped = found("sise")
+        suggestions.SUGGEST_COUNT_CAP = 2
+        capped = found("sise")
+        print(json.dumps({"stored": "search_document" in columns, "uncapped": uncapped, "capped": capped,
+                          "sku": found("sis-")}))
+        """,
+    )
+    assert results == {
+        "stored": False,
+        "uncapped": [["SIS-1", "SIS-2", "SIS-3"], [3, False]],
+        "capped": [["SIS-1", "SIS-2", "SIS-3"], [2, True]],
+        "sku": [["SIS-1", "SIS-2", "SIS-3"], [2, True]],
+    }
