@@ -15,6 +15,9 @@ DEMO_COMPANY_ENV := COMPANY_IBAN="Garanti BBVA: TR88 0006 2000 0000 6298 7654 32
 RUN_ENV := DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 $(DEMO_COMPANY_ENV)
 # make test: the local PostgreSQL server (trust auth); pytest-django creates test_b2bportal itself.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal
+# make test runs the suite in this many processes (pytest-xdist), each on its own test database (test_b2bportal_gw0…)
+# and its own scratch databases; a test file stays in one process. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 3
 # make bench-catalog: its own database on the local server, built once; BENCH_ARGS e.g. "--rebuild --skip-load".
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench
 BENCH_ARGS ?=
@@ -129,7 +132,7 @@ test: install-dev system-deps messages postgres redis
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run -v0 --settings=b2bportal.settings.test
-	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -p no:cacheprovider
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
 
 # Queries per page and server time of the dealer catalogue, in-process and under load (bench/catalog.py).
 bench-catalog: install-dev bench-deps postgres
