@@ -87,11 +87,6 @@ def check_settings(connection: ErpConnection) -> SqlCheckSettings:
         raise SqlCheckFailed(str(exc)) from None
 
 
-def statement_of(connection: ErpConnection, kind: str) -> str:
-    options = check_settings(connection)
-    return (options.sql_stock_statement if kind == STOCK else options.sql_risk_statement) or ""
-
-
 def database_url(connection: ErpConnection) -> str:
     """The read-only database URL, a credential (``<credentials_ref>_SQL_URL``), never a setting."""
     return credentials_for(connection.credentials_ref).get("sql_url", "")
@@ -104,21 +99,23 @@ def run_stock_check(connection: ErpConnection, codes: Iterable[str], warehouse: 
     codes = sorted({str(c) for c in codes if c})
     if not codes:
         return StockAnswer(figures=(), as_of=timezone.now())
-    cached, key = _cached(connection, STOCK, {"codes": codes, "warehouse": warehouse})
+    options = check_settings(connection)
+    cached, key = _cached(connection, options, STOCK, {"codes": codes, "warehouse": warehouse})
     if cached is not None:
         return StockAnswer(figures=cached[0], as_of=cached[1], cached=True)
     as_of = timezone.now()
     figures: list[StockFigure] = []
     for start in range(0, len(codes), MAX_CODES):
         part = codes[start : start + MAX_CODES]
-        result = _run(connection, STOCK, {"codes": part, "warehouse": warehouse}, summary={"codes": len(codes)})
+        params = {"codes": part, "warehouse": warehouse}
+        result = _run(connection, options, STOCK, params, summary={"codes": len(codes)})
         try:
             figures.extend(_stock_figure(result.columns, row) for row in result.rows)
         except SqlCheckFailed as exc:
             _record_failure(connection, STOCK, str(exc), {"codes": len(codes)})
             raise
     answer = tuple(figures)
-    _store(connection, key, (answer, as_of))
+    _store(options, key, (answer, as_of))
     return StockAnswer(figures=answer, as_of=as_of)
 
 
@@ -128,10 +125,11 @@ def run_risk_check(connection: ErpConnection, customer_code: str) -> RiskAnswer:
     Raises ``SqlCheckOff`` or ``SqlCheckFailed`` as ``run_stock_check`` does."""
     if not customer_code:
         raise SqlCheckFailed("No customer code to check.")
-    cached, key = _cached(connection, RISK, {"customer": customer_code})
+    options = check_settings(connection)
+    cached, key = _cached(connection, options, RISK, {"customer": customer_code})
     if cached is not None:
         return RiskAnswer(**{**cached, "cached": True})
-    result = _run(connection, RISK, {"customer": customer_code}, summary={"customer": customer_code})
+    result = _run(connection, options, RISK, {"customer": customer_code}, summary={"customer": customer_code})
     try:
         if len(result.rows) != 1:
             raise SqlCheckFailed(
@@ -150,7 +148,7 @@ def run_risk_check(connection: ErpConnection, customer_code: str) -> RiskAnswer:
     except SqlCheckFailed as exc:
         _record_failure(connection, RISK, str(exc), {"customer": customer_code})
         raise
-    _store(connection, key, fields)
+    _store(options, key, fields)
     return RiskAnswer(**fields)
 
 
@@ -161,10 +159,14 @@ def _pause_key(connection: ErpConnection) -> str:
     return f"sqlcheck-paused:{connection.pk}"
 
 
-def _cached(connection: ErpConnection, kind: str, params: dict[str, Any]) -> tuple[Any, str]:
+def _statement(options: SqlCheckSettings, kind: str) -> str:
+    return (options.sql_stock_statement if kind == STOCK else options.sql_risk_statement) or ""
+
+
+def _cached(connection: ErpConnection, options: SqlCheckSettings, kind: str, params: dict) -> tuple[Any, str]:
     """The cached answer to this question (None when there is none) and its key: per connection, statement and
     parameters, so an edited statement is never answered from the old one's cache."""
-    sql = statement_of(connection, kind)
+    sql = _statement(options, kind)
     if not sql.strip():
         raise SqlCheckOff(f"The connection has no {kind} statement.")
     digest = hashlib.sha256(json.dumps([sql, params], sort_keys=True, default=str).encode()).hexdigest()[:32]
@@ -172,15 +174,16 @@ def _cached(connection: ErpConnection, kind: str, params: dict[str, Any]) -> tup
     return cache.get(key), key
 
 
-def _store(connection: ErpConnection, key: str, value: Any) -> None:
-    seconds = check_settings(connection).sql_cache_seconds
+def _store(options: SqlCheckSettings, key: str, value: Any) -> None:
+    seconds = options.sql_cache_seconds
     if seconds:
         cache.set(key, value, seconds)
 
 
-def _run(connection: ErpConnection, kind: str, params: dict[str, Any], *, summary: dict) -> drivers.Result:
-    options = check_settings(connection)
-    sql = statement_of(connection, kind)
+def _run(
+    connection: ErpConnection, options: SqlCheckSettings, kind: str, params: dict[str, Any], *, summary: dict
+) -> drivers.Result:
+    sql = _statement(options, kind)
     url = database_url(connection)
     if not url:
         raise SqlCheckOff(f"No database URL: set {connection.credentials_ref.upper() or '<credentials_ref>'}_SQL_URL.")

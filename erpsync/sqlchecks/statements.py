@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -110,12 +111,17 @@ def _tokens(sql: str, dialect: str):
 def parameters(sql: str, dialect: str) -> list[Parameter]:
     """The named parameters in ``sql`` (``:name``, not inside a quoted text or a comment, not a ``::`` cast), in
     order of appearance."""
+    return list(_parameters(sql, dialect))
+
+
+@lru_cache(maxsize=256)
+def _parameters(sql: str, dialect: str) -> tuple[Parameter, ...]:
     tokens = _tokens(sql, dialect)
     found = []
     for colon, name in pairwise(tokens):
         if colon.token_type == TokenType.COLON and name.start == colon.end + 1 and name.text.isidentifier():
             found.append(Parameter(name.text, colon.start, name.end + 1))
-    return found
+    return tuple(found)
 
 
 def output_columns(tree: exp.Expression) -> list[str] | None:
@@ -142,7 +148,22 @@ def validate_statement(sql: str, kind: str, dialect: str) -> list[str]:
     ``mysql`` or ``mssql``); return the statement's parameters. Checks: one ``SELECT`` (or ``WITH … SELECT``),
     nothing that writes or locks, only the kind's parameters and its required ones present, and — where the
     result's column names are written out — the kind's columns among them (else they are checked on the first
-    run)."""
+    run). A statement is parsed once per process (the answer is kept, a refusal too)."""
+    verdict = _verdict(sql, kind, dialect)
+    if isinstance(verdict, StatementRefused):
+        raise StatementRefused(str(verdict))
+    return list(verdict)
+
+
+@lru_cache(maxsize=256)
+def _verdict(sql: str, kind: str, dialect: str) -> tuple[str, ...] | StatementRefused:
+    try:
+        return tuple(_validate(sql, kind, dialect))
+    except StatementRefused as refused:
+        return refused
+
+
+def _validate(sql: str, kind: str, dialect: str) -> list[str]:
     if kind not in KIND:
         raise StatementRefused(f"unknown kind of check {kind!r}.")
     if dialect not in DIALECTS:

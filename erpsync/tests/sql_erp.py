@@ -22,6 +22,7 @@ import pymysql
 DDL = [
     "CREATE TABLE LG_001_ITEMS (LOGICALREF INT PRIMARY KEY, CODE VARCHAR(25) NOT NULL, NAME VARCHAR(51), "
     "ACTIVE SMALLINT NOT NULL, CARDTYPE SMALLINT NOT NULL)",
+    "CREATE UNIQUE INDEX I_ITEMS_CODE ON LG_001_ITEMS (CODE)",
     "CREATE TABLE LG_001_01_STINVTOT (STOCKREF INT NOT NULL, INVENNO SMALLINT NOT NULL, DATE_ DATE NOT NULL, "
     "ONHAND FLOAT NOT NULL, RESERVED FLOAT NOT NULL, ACTSORDER FLOAT NOT NULL)",
     "CREATE INDEX I_STINVTOT_STOCKREF ON LG_001_01_STINVTOT (STOCKREF, INVENNO)",
@@ -62,6 +63,20 @@ def scratch_name(label: str) -> str:
     return f"sqlchecks_{label}_{os.getpid()}"
 
 
+def drop_pg(name: str) -> None:
+    with psycopg.connect(pg_url("postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def drop_mariadb(name: str) -> None:
+    admin = pymysql.connect(**MARIADB, autocommit=True)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        admin.close()
+
+
 def pg_url(name: str) -> str:
     parts = urlsplit(PG_ADMIN)
     return f"postgresql://{parts.netloc}/{name}"
@@ -72,8 +87,9 @@ def mariadb_url(name: str) -> str:
 
 
 @contextmanager
-def pg_database(name: str):
-    """A scratch PostgreSQL database with the Logo-shaped tables; dropped afterwards. Yields a connection."""
+def pg_database(name: str, *, keep: bool = False):
+    """A scratch PostgreSQL database with the Logo-shaped tables; dropped afterwards (unless ``keep``). Yields a
+    connection."""
     with psycopg.connect(pg_url("postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -83,13 +99,14 @@ def pg_database(name: str):
                 conn.execute(statement)
             yield conn
     finally:
-        with psycopg.connect(pg_url("postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            drop_pg(name)
 
 
 @contextmanager
-def mariadb_database(name: str):
-    """A scratch MariaDB database with the Logo-shaped tables; dropped afterwards. Yields a connection."""
+def mariadb_database(name: str, *, keep: bool = False):
+    """A scratch MariaDB database with the Logo-shaped tables; dropped afterwards (unless ``keep``). Yields a
+    connection."""
     admin = pymysql.connect(**MARIADB, autocommit=True, charset="utf8mb4")
     try:
         with admin.cursor() as cursor:
@@ -104,9 +121,9 @@ def mariadb_database(name: str):
         finally:
             conn.close()
     finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
+        if not keep:
+            drop_mariadb(name)
 
 
 def insert(conn, table: str, rows: list[tuple]) -> None:
