@@ -38,7 +38,7 @@ TABLES = ["LG_001_ITEMS", "LG_001_01_STINVTOT", "LG_001_CLCARD", "LG_001_01_GNTO
 # The checks as a company would write them for these tables (the same text runs on both servers).
 STOCK_SQL = """
 SELECT i.CODE AS item_code, CAST(t.INVENNO AS CHAR(5)) AS warehouse_code,
-       SUM(t.ONHAND) AS quantity, SUM(t.RESERVED) AS reserved, SUM(t.ACTSORDER) AS on_order
+       SUM(t.ONHAND) AS quantity, SUM(t.RESERVED + t.ACTSORDER) AS reserved
 FROM LG_001_01_STINVTOT t
 JOIN LG_001_ITEMS i ON i.LOGICALREF = t.STOCKREF
 WHERE i.CODE IN (:codes) AND t.INVENNO >= 0 AND (:warehouse IS NULL OR t.INVENNO = :warehouse)
@@ -82,8 +82,8 @@ def pg_url(name: str) -> str:
     return f"postgresql://{parts.netloc}/{name}"
 
 
-def mariadb_url(name: str) -> str:
-    return f"mysql://{MARIADB['user']}@{MARIADB['host']}:{MARIADB['port']}/{name}"
+def mariadb_url(name: str, query: str = "") -> str:
+    return f"mysql://{MARIADB['user']}@{MARIADB['host']}:{MARIADB['port']}/{name}{query}"
 
 
 @contextmanager

@@ -128,13 +128,13 @@ def test_the_stock_statement_answers_per_item_and_warehouse(db, monkeypatch, erp
     connection = sql_connection(monkeypatch, dialect, url)
     answer = run_stock_check(connection, ["ÇİVİ-01", "VİDA-02", "NONE-9"])
     assert by_item(answer) == {
-        ("ÇİVİ-01", "0"): (D("30"), D("5"), D("2")),
-        ("ÇİVİ-01", "1"): (D("7.5"), D("0"), D("0")),
-        ("VİDA-02", "1"): (D("3"), D("1"), D("0")),
+        ("ÇİVİ-01", "0"): (D("30"), D("7"), None),  # reserved + open sales orders: committed in the ERP
+        ("ÇİVİ-01", "1"): (D("7.5"), D("0"), None),
+        ("VİDA-02", "1"): (D("3"), D("1"), None),
     }
     assert not answer.cached
     only_one = run_stock_check(connection, ["ÇİVİ-01"], warehouse="1")
-    assert by_item(only_one) == {("ÇİVİ-01", "1"): (D("7.5"), D("0"), D("0"))}
+    assert by_item(only_one) == {("ÇİVİ-01", "1"): (D("7.5"), D("0"), None)}
 
 
 def test_the_risk_statement_answers_for_one_customer(db, monkeypatch, erp_db):
@@ -192,6 +192,19 @@ def test_a_database_that_is_down_falls_back_visibly_and_pauses_the_checks(db, mo
     page = staff_client.get(reverse("admin:erpsync_erpconnection_health", args=[connection.pk])).content.decode()
     assert 'data-testid="live-failures"' in page and "OperationalError" in page
     assert availability_for(product).available == D("12")
+
+
+def test_the_tls_option_of_a_mariadb_url_is_followed(db, monkeypatch, maria_erp):
+    _conn, url = maria_erp
+    connection = sql_connection(monkeypatch, "mysql", url + "?ssl=disabled", sql_pause_seconds=0)
+    assert by_item(run_stock_check(connection, ["VİDA-02"]))
+    # The local server has no TLS: requiring it fails, and says so, rather than reading in clear.
+    monkeypatch.setenv(f"{CREDENTIALS}_SQL_URL", url + "?ssl=required")
+    with pytest.raises(SqlCheckFailed, match=r"SSL|TLS|ssl"):
+        run_stock_check(connection, ["ÇİVİ-01"])
+    monkeypatch.setenv(f"{CREDENTIALS}_SQL_URL", url + "?ssl=sometimes")
+    with pytest.raises(SqlCheckFailed, match="ssl='sometimes' is not one of required, disabled, preferred"):
+        run_stock_check(connection, ["SOMUN-03"])
 
 
 def test_without_a_database_url_the_checks_are_off_and_nothing_is_recorded(db, monkeypatch):
@@ -273,7 +286,7 @@ def test_an_injection_attempt_is_bound_as_data(db, monkeypatch, erp_db):
     connection = sql_connection(monkeypatch, dialect, url)
     hostile = "x'; DROP TABLE LG_001_ITEMS; --"
     answer = run_stock_check(connection, [hostile, "VİDA-02"])
-    assert by_item(answer) == {("VİDA-02", "1"): (D("3"), D("1"), D("0"))}
+    assert by_item(answer) == {("VİDA-02", "1"): (D("3"), D("1"), None)}
     with pytest.raises(SqlCheckFailed, match="returned 0 rows"):
         run_risk_check(connection, "x' OR '1'='1")
     assert sql_erp.execute(conn, "SELECT COUNT(*) FROM LG_001_ITEMS")[0][0] == 3

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.conf import settings
 
 from erpsync.sqlchecks import StatementRefused, bind, validate_statement
 from erpsync.sqlchecks.statements import parameters
@@ -73,3 +76,23 @@ def test_an_empty_list_matches_nothing_and_a_missing_value_is_refused():
     assert text == "SELECT 1 FROM t WHERE c IN (NULL)" and args == []
     with pytest.raises(StatementRefused, match="no value for :codes"):
         bind("SELECT 1 FROM t WHERE c IN (:codes)", "mysql", {})
+
+
+def docs_examples() -> list[tuple[str, str, str]]:
+    """The example statements of docs/sql-checks.md: (kind, dialect, statement) of each ``sql`` block, whose first
+    line says ``-- kind: …, dialect: …``."""
+    text = (settings.BASE_DIR / "docs" / "sql-checks.md").read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```sql\n(.*?)```", text, re.DOTALL):
+        head = re.match(r"-- kind: (\w+), dialect: (\w+)\n", block)
+        assert head, f"an example without its kind and dialect: {block[:60]!r}"
+        found.append((head[1], head[2], block))
+    return found
+
+
+def test_every_example_in_the_docs_passes_the_checks_the_admin_applies():
+    examples = docs_examples()
+    wanted = {("stock", "mssql"), ("risk", "mssql"), ("stock", "postgresql"), ("risk", "mysql")}
+    assert {(kind, dialect) for kind, dialect, _ in examples} >= wanted
+    for kind, dialect, statement in examples:
+        assert validate_statement(statement, kind, dialect)
