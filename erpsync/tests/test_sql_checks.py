@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pymysql
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.availability import availability_for, stock_refresh
 from catalog.models import StockLevel
 from catalog.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
+from dealers.models import Dealer
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
 from erpsync.adapters.base import Capability, ErpAdapter, ErpStock, RetryableError
 from erpsync.binders import bind as bind_external
 from erpsync.forms import ErpConnectionForm
 from erpsync.health import connection_health
-from erpsync.models import ErpConnection, SyncRun
+from erpsync.live import dealer_risk_check, stock_store
+from erpsync.models import ErpConnection, SyncRun, ValueMap
 from erpsync.sqlchecks import (
     SqlCheckFailed,
     SqlCheckOff,
@@ -475,3 +479,71 @@ def test_sql_server_is_sent_its_session_settings_and_a_bound_logo_statement():
     assert "i.CODE IN (%s, %s)" in text and "LIKE '%%[İ]%%'" in text and args == ["A", "B'C"]
     with pytest.raises(StatementRefused, match="must not take locks"):
         validate_statement(statement.replace("NOLOCK", "UPDLOCK"), "stock", "mssql")
+
+
+# --- storing live stock ---------------------------------------------------------------------------------------
+
+
+def test_live_stock_is_stored_by_the_rules_of_the_docs(db, monkeypatch):
+    connection = sql_connection(monkeypatch, "postgresql", "")
+    ValueMap.objects.create(connection=connection, kind=ValueMap.Kind.WAREHOUSE, external_value="01", local_value="MRK")
+    central, branch, quarantine = (WarehouseFactory(code=code) for code in ("MRK", "SUBE", "KRNT"))
+    nail, screw = ProductFactory(sku="ÇİVİ-01"), ProductFactory(sku="VİDA-02")
+    nail_central = StockLevelFactory(product=nail, warehouse=central, on_hand=D("50"))
+    nail_branch = StockLevelFactory(product=nail, warehouse=branch, on_hand=D("9"))
+    nail_quarantine = StockLevelFactory(product=nail, warehouse=quarantine, on_hand=D("4"))
+    later = timezone.now() + timedelta(minutes=5)
+    screw_central = StockLevelFactory(product=screw, warehouse=central, on_hand=D("7"), as_of=later)
+    records = [
+        ErpStock("ÇİVİ-01", "01", D("12"), D("2")),  # mapped: 01 → MRK
+        ErpStock("ÇİVİ-01", "01", D("3")),  # a second row of the same warehouse adds up
+        ErpStock("VİDA-02", "01", D("-4")),  # negative: stored as zero, but the sync's later figure stands
+        ErpStock("VİDA-02", "SUBE", D("6")),  # no row yet: created
+        ErpStock("VİDA-02", "ELSEWHERE", D("100")),  # a warehouse the portal does not have
+    ]
+    stock_store(connection, {"ÇİVİ-01": nail, "VİDA-02": screw}, records, timezone.now())
+    for level in (nail_central, nail_branch, nail_quarantine, screw_central):
+        level.refresh_from_db()
+    assert (nail_central.on_hand, nail_central.committed_erp) == (D("15"), D("2"))
+    assert nail_branch.on_hand == 0  # SUBE is named in the answer, the nail has no row there: none there
+    assert nail_quarantine.on_hand == D("4")  # KRNT is not in the answer: the synced figure stands
+    assert screw_central.on_hand == D("7")  # stored later by the sync
+    assert StockLevel.objects.get(product=screw, warehouse=branch).on_hand == D("6")
+
+
+def test_an_answer_in_another_currency_leaves_the_synced_risk(db, monkeypatch, client, pg_erp):
+    _conn, url = pg_erp
+    connection = sql_connection(monkeypatch, "postgresql", url,
+                                sql_risk_statement=sql_erp.RISK_SQL.replace("'TRY'", "'USD'"))  # fmt: skip
+    dealer = DealerFactory(code="120.A", erp_balance=D("15.00"))
+    freshness = dealer_risk_check(dealer=dealer)
+    assert not freshness.live and "Answered in USD" in freshness.reason
+    dealer.refresh_from_db()
+    assert dealer.erp_balance == D("15.00")
+    connection.settings = {**connection.settings, "sql_risk_statement": sql_erp.RISK_SQL}
+    connection.save()
+    dealer = Dealer.objects.get(pk=dealer.pk)
+    assert dealer_risk_check(dealer=dealer).live and dealer.erp_balance == D("3749.50")
+
+
+def test_the_refresh_button_asks_the_risk_statement(db, monkeypatch, client, pg_erp):
+    _conn, url = pg_erp
+    connection = sql_connection(monkeypatch, "postgresql", url)
+    dealer = DealerFactory(code="120.A", erp_balance=D("15.00"))
+    client.force_login(DealerUserFactory(dealer=dealer).user)
+    response = client.post(reverse("account:balance_refresh"), follow=True)
+    assert "Balance refreshed from the ERP." in response.content.decode()
+    dealer.refresh_from_db()
+    assert dealer.erp_balance == D("3749.50")
+    run = SyncRun.objects.get(connection=connection, mode=SyncRun.Mode.LIVE)
+    assert run.status == SyncRun.Status.SUCCEEDED
+
+
+def test_the_refresh_button_with_the_erp_database_down_keeps_the_figures(db, monkeypatch, client):
+    sql_connection(monkeypatch, "postgresql", "postgresql://reader@127.0.0.1:1/erp")
+    dealer = DealerFactory(code="120.A", erp_balance=D("15.00"))
+    client.force_login(DealerUserFactory(dealer=dealer).user)
+    response = client.post(reverse("account:balance_refresh"), follow=True)
+    assert "The ERP did not answer" in response.content.decode()
+    dealer.refresh_from_db()
+    assert dealer.erp_balance == D("15.00")
