@@ -96,8 +96,8 @@ def _postgresql(url: str, sql: str, args: list[Any], timeout_ms: int) -> Result:
     with psycopg.connect(url, connect_timeout=CONNECT_SECONDS, cursor_factory=psycopg.ClientCursor) as conn:
         try:
             with conn.cursor() as cursor:
-                for statement in session_statements("postgresql", timeout_ms):
-                    cursor.execute(statement)
+                # One round trip: the client-side cursor sends the settings as one simple query.
+                cursor.execute("; ".join(session_statements("postgresql", timeout_ms)))
                 cursor.execute(sql, args)
                 return _rows(cursor)
         finally:
