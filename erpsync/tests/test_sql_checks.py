@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalog.availability import availability_for, stock_refresh
 from catalog.models import StockLevel
 from catalog.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
+from dealers.credit import credit_position
 from dealers.models import Dealer
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
 from erpsync.adapters.base import Capability, ErpAdapter, ErpStock, RetryableError
@@ -547,3 +548,13 @@ def test_the_refresh_button_with_the_erp_database_down_keeps_the_figures(db, mon
     assert "The ERP did not answer" in response.content.decode()
     dealer.refresh_from_db()
     assert dealer.erp_balance == D("15.00")
+
+
+def test_a_credit_limit_from_the_risk_statement_replaces_the_synced_one(db, monkeypatch, pg_erp):
+    _conn, url = pg_erp
+    with_limit = sql_erp.RISK_SQL.replace("'TRY' AS currency", "'TRY' AS currency, 5000 AS credit_limit")
+    sql_connection(monkeypatch, "postgresql", url, sql_risk_statement=with_limit)
+    dealer = DealerFactory(code="120.A", credit_limit=D("100000"))
+    assert dealer_risk_check(dealer=dealer).live
+    assert dealer.credit_limit == D("5000.00") and dealer.credit_limit_as_of is not None
+    assert credit_position(dealer).available == D("950.50")  # 5,000 − (3,749.50 + 300 open orders)
