@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from catalog.availability import availability_for, stock_refresh
 from catalog.models import StockLevel
 from catalog.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
@@ -558,3 +559,38 @@ def test_a_credit_limit_from_the_risk_statement_replaces_the_synced_one(db, monk
     assert dealer_risk_check(dealer=dealer).live
     assert dealer.credit_limit == D("5000.00") and dealer.credit_limit_as_of is not None
     assert credit_position(dealer).available == D("950.50")  # 5,000 − (3,749.50 + 300 open orders)
+
+
+def test_live_stock_and_risk_are_stored_on_the_sqlite_try_out_database_too(tmp_path, monkeypatch, pg_erp):
+    """``make run`` keeps the portal in SQLite: the checks there are off until a connection is given statements
+    and a database URL; given them, the live figures are stored the same way."""
+    _conn, url = pg_erp
+    monkeypatch.setenv(f"{CREDENTIALS}_SQL_URL", url)
+    database = sqlite_database(tmp_path)
+    result = sqlite_script(
+        database,
+        f"""
+        import json
+        from decimal import Decimal as D
+        from catalog.availability import availability_for, stock_refresh
+        from catalog.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
+        from dealers.tests.factories import DealerFactory
+        from erpsync.live import dealer_risk_check
+        from erpsync.models import ErpConnection
+        from erpsync.tests import sql_erp
+
+        product = ProductFactory(sku="VİDA-02")
+        StockLevelFactory(product=product, warehouse=WarehouseFactory(code="1"), on_hand=D("100"))
+        dealer = DealerFactory(code="120.A")
+        off = stock_refresh([product])
+        ErpConnection.objects.create(code="sql", name="ERP", adapter="file", is_default=True,
+            credentials_ref="{CREDENTIALS}", settings={{"sql_dialect": "postgresql",
+            "sql_stock_statement": sql_erp.STOCK_SQL, "sql_risk_statement": sql_erp.RISK_SQL,
+            "live_stock_source": "sql", "live_risk_source": "sql"}})
+        live = stock_refresh([product])
+        risk = dealer_risk_check(dealer=dealer)
+        print(json.dumps({{"off": off.live, "live": live.live, "available": str(availability_for(product).available),
+                          "risk": risk.live, "balance": str(dealer.erp_balance)}}))
+        """,
+    )
+    assert result == {"off": False, "live": True, "available": "2.000", "risk": True, "balance": "3749.50"}
