@@ -594,3 +594,11 @@ def test_live_stock_and_risk_are_stored_on_the_sqlite_try_out_database_too(tmp_p
         """,
     )
     assert result == {"off": False, "live": True, "available": "2.000", "risk": True, "balance": "3749.50"}
+
+
+def test_a_long_list_of_codes_is_asked_in_parts(db, monkeypatch, pg_erp):
+    _conn, url = pg_erp
+    connection = sql_connection(monkeypatch, "postgresql", url)
+    monkeypatch.setattr("erpsync.sqlchecks.checks.MAX_CODES", 1)
+    answer = run_stock_check(connection, ["ÇİVİ-01", "VİDA-02", "SOMUN-03"])
+    assert set(by_item(answer)) == {("ÇİVİ-01", "0"), ("ÇİVİ-01", "1"), ("VİDA-02", "1")}
