@@ -40,6 +40,9 @@ BENCH_PARASUT_ARGS ?=
 # (dropped and created every run); BENCH_LOGO_ARGS e.g. "--items 5000 --orders 50".
 BENCH_LOGO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo
 BENCH_LOGO_ARGS ?=
+# make bench-sql-checks: the live stock SQL check of a 50-line cart against scratch Logo-shaped databases on the local
+# PostgreSQL and MariaDB servers (created and dropped every run); BENCH_SQL_CHECKS_ARGS e.g. "--items 5000 --checks 50".
+BENCH_SQL_CHECKS_ARGS ?=
 # make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
@@ -61,6 +64,7 @@ BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_lo
 BENCH_LOAD_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
+	bench-sql-checks \
 	bench-matching bench-reconciliation bench-account bench-statements bench-load \
 	postgres redis messages lint format clean
 
@@ -165,6 +169,11 @@ bench-parasut: install-dev postgres
 # orders a second over REST and SOAP, the live stock check of a 50-line cart (median, p95).
 bench-logo: install-dev postgres
 	BENCH_LOGO_DATABASE_URL=$(BENCH_LOGO_DATABASE_URL) $(PY) bench/logo.py $(BENCH_LOGO_ARGS)
+
+# Live stock SQL check p50/p95 for a 50-line cart, 50,000 items × 5 warehouses, with and without the cache
+# (bench/sql_checks.py); goal ≤ 100 ms p95.
+bench-sql-checks: install-dev postgres
+	$(PY) bench/sql_checks.py $(BENCH_SQL_CHECKS_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

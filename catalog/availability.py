@@ -6,6 +6,8 @@ the others, so the portal never offers stock the ERP has already promised. Quara
 warehouses (``is_sellable`` off) are never counted. All quantities are in the product's base unit.
 
 Every answer carries the *as of* time of the oldest stock figure it used, so a caller knows how fresh it is.
+Where the ERP offers live stock, ``stock_refresh`` first stores the ERP's figures of the products asked about in
+their stock rows (``catalog.hooks``): the decision is the same, on fresher figures.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from b2bportal.live import SYNCED, Freshness
+from catalog.hooks import live_stock_refresh
 from catalog.models import Product, StockLevel, round_up_to_multiple
 from catalog.units import quantity_with_unit
 
@@ -142,6 +146,14 @@ def allocate(levels: Iterable[StockLevel], needed: Mapping[int, Decimal]) -> Sto
                 remaining -= take
         plan[product_id] = taken
     return StockAllocation(plan=plan, shortfall=shortfall)
+
+
+def stock_refresh(products: Iterable[Product]) -> Freshness:
+    """Ask the ERP for the stock of ``products`` now, where the default connection offers live stock: their stock
+    rows are refreshed, and what is available is then decided on them as always. Never fails: the synced figures
+    stand when nothing answers or the ERP does not. Call it before a transaction, not inside one. ``products``
+    may be a query: it is read only when a live source is offered."""
+    return live_stock_refresh.first(default=None, products=products) or SYNCED
 
 
 def low_stock_level(product: Product) -> Decimal:

@@ -6,6 +6,8 @@
   whether the ERP connection takes them at all; ``erpsync`` answers both.
 - ``live_balance_offered`` / ``live_balance_refresh``: whether the dealer's ERP can tell the balance live, and
   asking it now; ``erpsync`` answers both. A refresh that cannot be done raises ``RefreshRefused``.
+- ``live_risk_check``: the dealer's balance and risk read from the ERP now, where the connection checks them live
+  (a read-only SQL check), stored with their *as of* time; the answer says whether the figures are live.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -39,4 +41,8 @@ live_balance_offered = Hook(
 live_balance_refresh = Hook(
     "live balance refresh",
     doc="first(dealer=…): ask the ERP for the balance now and store it; raises RefreshRefused.",
+)
+live_risk_check = Hook(
+    "live risk check",
+    doc="first(dealer=…): b2bportal.live.Freshness of the dealer's credit figures, refreshed live where offered.",
 )

@@ -34,6 +34,7 @@ from erpsync.connection_settings import (
     SiteDefault,
     settings_problems,
 )
+from erpsync.sqlchecks.settings import SqlCheckSettings
 from orders.rules import RULES
 
 DRIFT_CHECK_NAMES = ("balance", "stock", "orders")
@@ -128,9 +129,10 @@ class CommonSettings(Settings):
 
 
 def settings_classes(adapter_class: type | None) -> tuple[type[Settings], ...]:
-    """The declarations a connection of ``adapter_class`` is checked against: the common ones, then its own."""
+    """The declarations a connection of ``adapter_class`` is checked against: the common ones, the SQL checks'
+    (``erpsync.sqlchecks``), then its own."""
     own = getattr(adapter_class, "settings_class", None)
-    return (CommonSettings, own) if own else (CommonSettings,)
+    return (CommonSettings, SqlCheckSettings, own) if own else (CommonSettings, SqlCheckSettings)
 
 
 def connection_settings_problems(adapter_class: type | None, raw: Mapping[str, Any] | None) -> list[Problem]:

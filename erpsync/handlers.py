@@ -11,6 +11,7 @@ import logging
 
 from django.core.exceptions import ImproperlyConfigured
 
+from catalog import hooks as catalog_hooks
 from dealers import hooks as dealer_hooks
 from erpsync import live
 from erpsync.adapters import settings_for
@@ -150,3 +151,5 @@ def connect() -> None:
     dealer_hooks.ship_to_offered.connect(ship_to_offered)
     dealer_hooks.live_balance_offered.connect(live.live_balance_offered)
     dealer_hooks.live_balance_refresh.connect(live.dealer_balance_refresh)
+    dealer_hooks.live_risk_check.connect(live.dealer_risk_check)
+    catalog_hooks.live_stock_refresh.connect(live.stock_refresh)

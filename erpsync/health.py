@@ -56,6 +56,8 @@ class ConnectionHealth:
     hours: list[dict] = field(default_factory=list)
     drift: DriftHealth | None = None
     api: ApiHealth | None = None
+    live_failed_24h: int = 0  # live lookups (SQL checks, live balance/stock) that failed: pages used synced figures
+    last_live_failure: SyncRun | None = None
 
     @property
     def error_rate(self) -> float:
@@ -136,7 +138,17 @@ def connection_health(connection: ErpConnection, now: datetime | None = None) ->
         hours=series,
         drift=drift_health(connection),
         api=api_health(connection),
+        **live_failures(connection, since),
     )
+
+
+def live_failures(connection: ErpConnection, since: datetime) -> dict:
+    """The live lookups of the last day that failed (pages showed the synced figures instead), and the last one."""
+    failed = SyncRun.objects.filter(
+        connection=connection, mode=SyncRun.Mode.LIVE, status=SyncRun.Status.FAILED, started_at__gte=since
+    )
+    last = failed.order_by("-started_at").first()
+    return {"live_failed_24h": failed.count() if last else 0, "last_live_failure": last}
 
 
 def api_health(connection: ErpConnection) -> ApiHealth | None:

@@ -16,6 +16,7 @@ from erpsync.adapters.sap_b1.settings import SapB1Settings
 from erpsync.adapters.tryton.settings import TrytonSettings
 from erpsync.common_settings import CommonSettings
 from erpsync.connection_settings import Settings, markdown_table
+from erpsync.sqlchecks.settings import SqlCheckSettings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 # Table name → (declaration, the docs page it is in).
@@ -26,6 +27,7 @@ TABLES: dict[str, tuple[type[Settings], str]] = {
     "parasut": (ParasutSettings, "parasut.md"),
     "logo": (LogoSettings, "logo.md"),
     "file": (FileSettings, "file-exchange.md"),
+    "sql_checks": (SqlCheckSettings, "sql-checks.md"),
 }
 BLOCK = re.compile(r"(<!-- settings-table: (?P<name>\w+) -->\n).*?(<!-- /settings-table -->)", re.DOTALL)
 

@@ -7,6 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from b2bportal.money import format_money, format_quantity
 from b2bportal.uploads import upload_limit, upload_refused
+from catalog.availability import stock_refresh
 from catalog.forms import AddToCartForm
 from catalog.models import Product, Unit
 from catalog.multi_add import KeptRow, multi_add_keep, multi_add_rows
@@ -21,6 +24,7 @@ from catalog.selectors import brand_choices
 from dealers.access import dealer_required
 from dealers.account import documents_for_dealer_user
 from dealers.credit import credit_position
+from dealers.hooks import live_risk_check
 from orders.checkout import checkout_guidance
 from orders.exceptions import CartRefused, DecisionRefused, OrderRefused, PricesChanged, QuoteRefused
 from orders.forms import (
@@ -33,7 +37,7 @@ from orders.forms import (
     SaveListForm,
 )
 from orders.hooks import payment_instructions
-from orders.models import Cart
+from orders.models import Cart, Order
 from orders.previously_ordered import previously_ordered_page
 from orders.pricing import cart_priced, reorder_differences
 from orders.quick_order import (
@@ -321,6 +325,7 @@ def cart_add(request):
     if product is None:
         messages.error(request, _("This product is not available to you."))
         return redirect(back)
+    stock = stock_refresh([product])
     try:
         result = cart_line_add(
             dealer_user=request.dealer_user, product=product, quantity=form.cleaned_data["quantity"], unit=unit
@@ -333,10 +338,21 @@ def cart_add(request):
         "quantity": format_quantity(result.line.quantity),
     }
     if result.decision.allowed:
-        messages.success(request, added)
+        messages.success(request, f"{added} {_stock_basis(stock, None)}" if stock.live else added)
     else:
-        messages.warning(request, f"{added} {result.decision.message}")
+        messages.warning(request, f"{added} {result.decision.message} {_stock_basis(stock, result.decision.as_of)}")
     return redirect(back)
+
+
+def _stock_basis(stock, as_of) -> str:
+    """Which stock figures a message about stock speaks of: read from the ERP just now, or synced as of a time."""
+    if stock.live:
+        return _("(Stock checked live in the ERP at %(time)s.)") % {"time": date_format(
+            timezone.localtime(stock.as_of), "TIME_FORMAT")}  # fmt: skip
+    if as_of is None:
+        return _("(Synced stock figures.)")
+    return _("(Synced stock figures as of %(when)s.)") % {"when": date_format(
+        timezone.localtime(as_of), "SHORT_DATETIME_FORMAT")}  # fmt: skip
 
 
 @require_POST
@@ -442,6 +458,7 @@ def _guidance(request, priced):
 def checkout(request):
     dealer = request.dealer_user.dealer
     cart = _current_cart(request)
+    stock = stock_refresh(Product.objects.filter(pk__in=cart.lines.values_list("product_id"))) if cart else None
     priced = cart_priced(dealer=dealer, cart=cart) if cart else None
     if priced is None or not priced.lines:
         messages.info(request, _("Your cart is empty."))
@@ -456,6 +473,8 @@ def checkout(request):
     changed = None
     if request.method == "POST" and form.is_valid() and priced.orderable:
         data = form.cleaned_data
+        if data["payment_method"] == Order.PaymentMethod.ON_ACCOUNT:
+            live_risk_check.first(default=None, dealer=dealer)  # live balance and risk where offered, before placing
         try:
             order = order_place(
                 dealer_user=request.dealer_user,
@@ -480,5 +499,5 @@ def checkout(request):
         except OrderRefused as refused:
             for message in refused.messages:
                 form.add_error(None, message)
-    context = {"form": form, "priced": priced, "changed": changed, "guidance": guidance}
+    context = {"form": form, "priced": priced, "changed": changed, "guidance": guidance, "stock": stock}
     return render(request, "orders/checkout.html", context)

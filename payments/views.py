@@ -22,7 +22,7 @@ from accounts.signin import client_ip
 from b2bportal.models import MONEY_MAX_DIGITS
 from b2bportal.money import format_money
 from dealers.access import account_required, dealer_required
-from dealers.hooks import NO_LIVE_BALANCE, RefreshRefused, live_balance_refresh
+from dealers.hooks import NO_LIVE_BALANCE, RefreshRefused, live_balance_refresh, live_risk_check
 from orders.models import Order
 from payments.gateways import gateway_for, gateway_keys
 from payments.gateways.base import CallbackRejected, GatewayError
@@ -92,12 +92,13 @@ def account(request):
     """Balance, credit, overdue, terms — each with its *as of* — and the open items with their ageing; open
     invoices can be chosen and paid."""
     dealer = request.dealer_user.dealer
+    risk = live_risk_check.first(default=None, dealer=dealer)  # the signed-in dealer's own figures, live if offered
     ageing = open_items(dealer)
     summary = account_summary(dealer, ageing)
     return render(
         request,
         "dealers/account.html",
-        {"dealer": dealer, "summary": summary, "ageing": ageing, "open_items_shown": OPEN_ITEMS_SHOWN},
+        {"dealer": dealer, "summary": summary, "ageing": ageing, "open_items_shown": OPEN_ITEMS_SHOWN, "risk": risk},
     )
 
 

@@ -1,0 +1,40 @@
+"""Read-only SQL checks: a connection's own ``SELECT`` statements asked of the ERP's database for live stock and
+live risk, with a time limit, in a read-only transaction, values bound, answers cached for a few seconds, and a
+fallback to the synced figures when they fail (see docs/sql-checks.md).
+
+The public API (adapters that read the ERP's database reuse it):
+
+- ``validate_statement(sql, kind, dialect)``: refuse a statement that cannot be a check; its parameters;
+- ``run_stock_check(connection, codes, warehouse=None)`` → ``StockAnswer``;
+- ``run_risk_check(connection, customer_code)`` → ``RiskAnswer``;
+- ``SqlCheckFailed`` (no usable answer: use the synced figures) and ``SqlCheckOff`` (no statement configured).
+"""
+
+from erpsync.sqlchecks.checks import (
+    RiskAnswer,
+    SqlCheckFailed,
+    SqlCheckOff,
+    StockAnswer,
+    StockFigure,
+    run_risk_check,
+    run_stock_check,
+)
+from erpsync.sqlchecks.settings import SqlCheckSettings
+from erpsync.sqlchecks.statements import KIND, RISK, STOCK, StatementRefused, bind, validate_statement
+
+__all__ = [
+    "KIND",
+    "RISK",
+    "STOCK",
+    "RiskAnswer",
+    "SqlCheckFailed",
+    "SqlCheckOff",
+    "SqlCheckSettings",
+    "StatementRefused",
+    "StockAnswer",
+    "StockFigure",
+    "bind",
+    "run_risk_check",
+    "run_stock_check",
+    "validate_statement",
+]
