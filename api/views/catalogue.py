@@ -35,7 +35,9 @@ def _bool(value: str) -> bool:
 def _code_id(model, code: str, name: str) -> int:
     found = model.objects.filter(code=code).values_list("pk", flat=True).first()
     if found is None:
-        raise Problem(400, "invalid", _("Unknown %(name)s code.") % {"name": name}, errors={name: [_("Unknown code.")]})
+        raise Problem(
+            400, "invalid", _("No such code: %(code)s.") % {"code": code[:64]}, errors={name: [_("Unknown code.")]}
+        )
     return found
 
 
