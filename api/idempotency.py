@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import timedelta
 from functools import wraps
 
@@ -25,6 +26,7 @@ from api.models import ApiKey, IdempotencyRecord
 from api.problems import Problem
 
 HEADER = "Idempotency-Key"
+ORDER_KEYS = uuid.UUID("5d0f8e56-4b8a-4a53-9c1c-7f6a2f8e4b10")
 MAX_KEY_LENGTH = 255
 
 
@@ -57,6 +59,19 @@ def _replay(record: IdempotencyRecord, digest: str) -> Response:
     return response
 
 
+def order_key(request) -> uuid.UUID:
+    """The placement key of the order a request under an Idempotency-Key makes: one per kept record, so a retry
+    can never place a second order, and a key used again after its hours makes a new one."""
+    return uuid.uuid5(ORDER_KEYS, f"idempotency-record:{request.idempotency_record.pk}")
+
+
+def _record_new(owner: str, key: str, request, digest: str) -> IdempotencyRecord:
+    with transaction.atomic():
+        return IdempotencyRecord.objects.create(
+            owner=owner, key=key, method=request.method, path=request.path[:255], request_digest=digest
+        )
+
+
 def idempotent(method):
     """Wrap a view's ``post``: requires the header and replays or refuses as the module says. The view's errors
     (refusals as problem documents) are kept like its successes."""
@@ -71,15 +86,18 @@ def idempotent(method):
         owner, digest = owner_of(request), request_digest(request)
         cutoff = timezone.now() - timedelta(hours=settings.B2B_API_IDEMPOTENCY_HOURS)
         with transaction.atomic():
-            IdempotencyRecord.objects.filter(owner=owner, key=key, created_at__lt=cutoff).delete()
             try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
-                        owner=owner, key=key, method=request.method, path=request.path[:255], request_digest=digest
-                    )
+                record = _record_new(owner, key, request, digest)
             except IntegrityError:
                 # Taken: by an earlier request, or by a concurrent one this insert waited for until it committed.
-                return _replay(IdempotencyRecord.objects.get(owner=owner, key=key), digest)
+                taken = IdempotencyRecord.objects.get(owner=owner, key=key)
+                if taken.created_at >= cutoff:
+                    return _replay(taken, digest)
+                # Older than its hours and not yet purged: the key is free again.
+                IdempotencyRecord.objects.filter(pk=taken.pk).delete()
+                record = _record_new(owner, key, request, digest)
+            # The view may name what it creates after the record (one record, one order: ``order_key``).
+            request.idempotency_record = record
             try:
                 with transaction.atomic():
                     response = method(view, request, *args, **kwargs)

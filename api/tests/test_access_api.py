@@ -144,3 +144,23 @@ def test_account_figures_are_the_keys_own_dealers():
     assert body["credit"]["credit_limit"] == str(Decimal("7000.00"))
     statement = client_for(member).get("/api/v1/account/statement/").json()
     assert statement["lines"] == [] and statement["opening"] == "0.00"
+
+
+# Every route of the API and how the tests above show it keeps to the key's dealer: by id (another dealer's → 404),
+# as a list (another dealer's rows absent), or answering the key's own dealer only (nothing of another's to name).
+SCOPING_COVERED = {
+    "order_detail": "id", "order_history": "id", "order_cancel": "id", "quote_detail": "id", "quote_accept": "id",
+    "document_detail": "id", "document_pdf": "id", "product_detail": "id", "product_price": "id",
+    "order_list": "list", "quote_list": "list", "document_list": "list", "stock": "list",
+    "product_list": "own dealer's prices (test_catalogue_api)", "order_validate": "own dealer's prices",
+    "account": "own", "open_items": "own", "statement": "own",
+    "schema": "public", "docs": "public", "redoc": "public",
+}  # fmt: skip
+
+
+def test_every_route_has_its_scoping_tested():
+    from api.urls import urlpatterns
+
+    assert {pattern.name for pattern in urlpatterns} == set(SCOPING_COVERED)
+    assert len(ENDPOINTS) == sum(kind == "id" for kind in SCOPING_COVERED.values())
+    assert len(LISTS) == sum(kind == "list" for kind in SCOPING_COVERED.values())

@@ -107,3 +107,12 @@ def test_concurrent_duplicates_make_one_order():
     assert len({a.json()["number"] for a in answers}) == 1
     assert Order.objects.count() == 1
     assert sum(a.has_header("Idempotent-Replayed") for a in answers) == 3
+
+
+def test_a_key_past_its_hours_is_free_again_before_the_purge(client):
+    first = _order(client)
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    again = _order(client, quantity="2")  # another body: not a conflict, the old answer is forgotten
+    assert again.status_code == 201 and not again.has_header("Idempotent-Replayed")
+    assert again.json()["number"] != first.json()["number"]
+    assert IdempotencyRecord.objects.count() == 1

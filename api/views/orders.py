@@ -4,15 +4,13 @@ still cancel — each through the same selectors and services as the order pages
 
 from __future__ import annotations
 
-import uuid
-
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from api.idempotency import idempotent, owner_of
+from api.idempotency import idempotent, order_key
 from api.models import Scope
 from api.problems import Problem
 from api.reports import order_report, row_report, status_change_report
@@ -43,8 +41,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=True,
     description="A unique key per order (a UUID): a retry with the same key and body gets the first answer.",
 )
-# Order numbers of the placement path derive from the API's idempotency key: the same key never places twice.
-ORDER_KEYS = uuid.UUID("5d0f8e56-4b8a-4a53-9c1c-7f6a2f8e4b10")
 
 
 def _rows(lines: list[dict]) -> list[QuickOrderRow]:
@@ -124,10 +120,9 @@ class OrderListApi(ApiView):
         data = OrderIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        key = request.headers["Idempotency-Key"].strip()
         order = order_place_lines(
             dealer_user=request.dealer_user,
-            idempotency_key=uuid.uuid5(ORDER_KEYS, f"{owner_of(request)}:{key}"),
+            idempotency_key=order_key(request),
             rows=_rows(values["lines"]),
             payment_method=values["payment_method"],
             delivery_address=delivery_address_for(request, values["delivery_address"]),
@@ -135,7 +130,6 @@ class OrderListApi(ApiView):
             requested_delivery_date=values["requested_delivery_date"],
             note=values["note"],
         )
-        order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=order.number)
         location = reverse("api:order_detail", args=[order.number])
         return Response(order_report(order, lines=True), status=201, headers={"Location": location})
 

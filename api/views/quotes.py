@@ -14,7 +14,6 @@ from api.serializers import OrderDetailOut, ProblemOut, QuoteAcceptIn, QuoteDeta
 from api.views.base import ApiView, keyset_page
 from api.views.orders import IDEMPOTENCY_HEADER, delivery_address_for
 from orders.selectors import (
-    order_get_for_dealer_user,
     quote_get_for_dealer_user,
     quote_list_for_dealer_user,
     quote_versions_for_dealer,
@@ -82,6 +81,5 @@ class QuoteAcceptApi(ApiView):
             po_number=values["po_number"],
             note=values["note"],
         )
-        order = order_get_for_dealer_user(dealer_user=request.dealer_user, number=order.number)
         location = reverse("api:order_detail", args=[order.number])
         return Response(order_report(order, lines=True), status=201, headers={"Location": location})
