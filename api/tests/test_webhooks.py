@@ -212,3 +212,22 @@ def test_the_setting_allows_loopback_for_tests_and_intranets(settings):
     target_check("http://127.0.0.1:8080/hook")
     with pytest.raises(ValidationError):
         target_check("http://93.184.215.14/hook")  # plain HTTP only to private addresses
+
+
+def test_the_verification_recipe_in_the_docs_accepts_a_real_delivery(settings):
+    """The Python recipe of docs/api.md, run as written, against a signature the portal made."""
+    import re
+    import time
+    from pathlib import Path
+
+    from api.webhooks import signature
+
+    text = (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
+    recipe = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    namespace: dict = {}
+    exec(recipe, namespace)  # noqa: S102 - the documentation's own code
+    body, stamp = b'{"data":{"order":"P2026-000001"},"event":"order.status_changed"}', int(time.time())
+    header = signature("whsec_test", stamp, body)
+    assert namespace["verify"]("whsec_test", str(stamp), body, header)
+    assert not namespace["verify"]("whsec_test", str(stamp), body.replace(b"01", b"02"), header)
+    assert not namespace["verify"]("whsec_test", str(stamp - 3600), body, signature("whsec_test", stamp - 3600, body))
