@@ -92,3 +92,29 @@ def test_staff_create_a_key_in_the_admin_shown_once(staff_client):
     shown = [str(m) for m in get_messages(response.wsgi_request)]
     key = next(text.split(": ", 1)[1] for text in shown if "b2b_" in text)
     assert row.digest == key_digest(key) and row.dealer == member.dealer
+
+
+def test_admin_lists_and_pages_of_keys_endpoints_and_deliveries(staff_client, settings):
+    from api.models import WebhookDelivery
+    from api.services import webhook_endpoint_create
+    from api.webhooks import event_record
+
+    settings.B2B_WEBHOOK_ALLOW_PRIVATE = True
+    dealer, _p, member = api_shop()
+    row, _key = key_for(member)
+    endpoint = webhook_endpoint_create(dealer=dealer, url="http://127.0.0.1:9/x", events=["order.status_changed"])
+    event_record(dealer_id=dealer.pk, event="order.status_changed", event_key="s:1", data={"order": "P1"})
+    delivery = WebhookDelivery.objects.get()
+    for url in (
+        "/admin/api/apikey/",
+        f"/admin/api/apikey/{row.pk}/change/",
+        "/admin/api/webhookendpoint/",
+        f"/admin/api/webhookendpoint/{endpoint.pk}/change/",
+        "/admin/api/webhookdelivery/",
+        f"/admin/api/webhookdelivery/{delivery.pk}/change/",
+    ):
+        assert staff_client.get(url).status_code == 200, url
+    revoked = staff_client.post("/admin/api/apikey/", {"action": "revoke", "_selected_action": [row.pk]})
+    assert revoked.status_code == 302
+    row.refresh_from_db()
+    assert row.revoked_at is not None
