@@ -1,7 +1,7 @@
 """The dealer API, version 1: ``/api/v1/`` (docs/api.md), its OpenAPI schema and its documentation pages."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from api.views import account, catalogue, documents, orders, quotes
 
@@ -27,6 +27,6 @@ urlpatterns = [
     path("account/open-items/", account.OpenItemsApi.as_view(), name="open_items"),
     path("account/statement/", account.StatementApi.as_view(), name="statement"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
 ]
