@@ -33,8 +33,12 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request, view):
         api_key = request.auth if isinstance(request.auth, ApiKey) else None
-        self.rate = (api_key.rate if api_key is not None else "") or settings.B2B_API_RATE
+        own = api_key.rate if api_key is not None else ""
+        # A key's own rate that is not a rate (edited by hand) falls back to the default rather than failing.
+        self.rate = own if parse_rate(own) else settings.B2B_API_RATE
         self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.num_requests is None:
+            self.rate = None  # the default is checked at start-up (api.checks)
         return super().allow_request(request, view)
 
     def get_cache_key(self, request, view):

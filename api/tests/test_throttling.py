@@ -34,3 +34,14 @@ def test_a_rate_that_is_not_a_rate_is_refused_when_the_key_is_made():
     _dealer, _product, member = api_shop()
     with pytest.raises(Exception, match="rate"):
         api_key_create(dealer_user=member, name="x", scopes=["read"], rate="lots")
+
+
+def test_a_key_whose_rate_was_spoiled_by_hand_falls_back_to_the_default(settings):
+    from api.models import ApiKey
+
+    settings.B2B_API_RATE = "1/hour"
+    _dealer, _product, member = api_shop()
+    client = client_for(member)
+    ApiKey.objects.filter(pk=client.api_key.pk).update(rate="many")
+    assert client.get("/api/v1/orders/").status_code == 200
+    assert client.get("/api/v1/orders/").status_code == 429
