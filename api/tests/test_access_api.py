@@ -164,3 +164,42 @@ def test_every_route_has_its_scoping_tested():
     assert {pattern.name for pattern in urlpatterns} == set(SCOPING_COVERED)
     assert len(ENDPOINTS) == sum(kind == "id" for kind in SCOPING_COVERED.values())
     assert len(LISTS) == sum(kind == "list" for kind in SCOPING_COVERED.values())
+
+
+SCOPED = [
+    ("get", "/api/v1/products/", Scope.READ),
+    ("get", "/api/v1/products/{sku}/", Scope.READ),
+    ("get", "/api/v1/products/{sku}/price/", Scope.READ),
+    ("get", "/api/v1/stock/?sku={sku}", Scope.READ),
+    ("get", "/api/v1/orders/", Scope.READ),
+    ("post", "/api/v1/orders/", Scope.ORDER),
+    ("post", "/api/v1/orders/validate/", Scope.ORDER),
+    ("get", "/api/v1/orders/{order}/", Scope.READ),
+    ("get", "/api/v1/orders/{order}/history/", Scope.READ),
+    ("post", "/api/v1/orders/{order}/cancel/", Scope.ORDER),
+    ("get", "/api/v1/quotes/", Scope.READ),
+    ("get", "/api/v1/quotes/{quote}/", Scope.READ),
+    ("post", "/api/v1/quotes/{quote}/accept/", Scope.ORDER),
+    ("get", "/api/v1/documents/", Scope.READ),
+    ("get", "/api/v1/documents/{document}/", Scope.READ),
+    ("get", "/api/v1/documents/{document}/pdf/", Scope.READ),
+    ("get", "/api/v1/account/", Scope.ACCOUNT),
+    ("get", "/api/v1/account/open-items/", Scope.ACCOUNT),
+    ("get", "/api/v1/account/statement/", Scope.ACCOUNT),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "scope"), SCOPED)
+def test_every_endpoint_refuses_a_key_without_its_scope_and_serves_one_with_it(method, template, scope):
+    order, quote, document, product = _other_dealers_things()  # this time the key's own dealer's
+    member = DealerUser.objects.filter(dealer=order.dealer).order_by("pk").first()
+    url = template.format(order=order.number, quote=quote.number, document=document.pk, sku=product.sku)
+    others = [s for s in (Scope.READ, Scope.ORDER, Scope.ACCOUNT) if s != scope]
+    refused = getattr(client_for(member, others), method)(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="s1")
+    assert refused.status_code == 403 and refused.json()["code"] == "scope_missing"
+    allowed = getattr(client_for(member, [scope]), method)(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="s2")
+    assert allowed.status_code not in (401, 403), allowed.content[:300]
+
+
+def test_every_route_but_the_schema_pages_has_its_scope_tested():
+    assert len({template.split("?")[0] for _m, template, _s in SCOPED}) == len(SCOPING_COVERED) - 3
