@@ -62,10 +62,13 @@ BENCH_ACCOUNT_ARGS ?=
 # and Redis database 6; BENCH_LOAD_ARGS e.g. "--dealers 20 --duration 30 --configs 2x2".
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_load
 BENCH_LOAD_ARGS ?=
+# make bench-api: the dealer API's catalogue at 100,000 products and orders through the API against the checkout
+# form, its own database (the catalogue built once); BENCH_API_ARGS e.g. "--requests 100 --orders 20".
+BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_api
+BENCH_API_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
-	bench-sql-checks \
-	bench-matching bench-reconciliation bench-account bench-statements bench-load \
+	bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
 	postgres redis messages lint format clean
 
 $(PY):
@@ -198,6 +201,10 @@ bench-statements: install-dev postgres
 # carts and placing orders for 60 s, with 1, 2 and 3 web workers and 1 and 2 task worker clusters (bench/load.py).
 bench-load: install-dev postgres redis
 	BENCH_LOAD_DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) $(PY) bench/load.py $(BENCH_LOAD_ARGS)
+
+# The dealer API (bench/api.py): catalogue endpoint queries and p95 at 100,000 products, API order vs checkout form.
+bench-api: install-dev postgres
+	BENCH_API_DATABASE_URL=$(BENCH_API_DATABASE_URL) $(PY) bench/api.py $(BENCH_API_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -25,6 +25,8 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("notifications/", include("notifications.urls")),
     path("erpsync/", include("erpsync.urls")),
+    path("api/v1/", include("api.urls")),
+    path("account/", include("api.portal_urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

@@ -43,6 +43,14 @@ DEALER_PATHS: dict[str, str] = {
 }
 
 
+def register_dealer_path(label: str, path: str) -> None:
+    """Let a higher app scope its own dealer-owned model (called from its ``AppConfig.ready``); a label registered
+    with another path is a configuration error, never silently replaced."""
+    current = DEALER_PATHS.setdefault(label, path)
+    if current != path:
+        raise ImproperlyConfigured(f"{label} is registered in dealers.access.DEALER_PATHS as {current!r}")
+
+
 def dealer_user_for(user) -> DealerUser | None:
     """The active dealer membership of a signed-in user whose dealer is not inactive, else None."""
     if user is None or not user.is_authenticated:

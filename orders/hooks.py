@@ -39,3 +39,18 @@ quote_cancelling = Hook(
     "quote cancelling",
     doc="send(quote=…, reason=…): a quote the ERP may hold as a quote document is cancelled.",
 )
+order_status_changed = Hook(
+    "order status changed",
+    doc=(
+        "send(order=…, change=…): an order moved (``change`` is its ``OrderStatusChange``), inside the transaction "
+        "of the move; the dealer's webhooks are queued with it."
+    ),
+)
+document_issued = Hook(
+    "document issued",
+    doc=(
+        'send(document=…, kind=…, event=…): a delivery note (``kind`` "shipped", with its tracking when known) or '
+        'an invoice ("invoiced") the dealer is told of; ``event`` names it once (a late tracking number is a new '
+        "event). Sent inside the import's transaction."
+    ),
+)

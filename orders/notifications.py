@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from dealers.models import DealerDocument, DealerUser
 from notifications.kinds import STAFF, Kind, register
 from notifications.services import notify, staff_with_permission
+from orders.hooks import document_issued
 from orders.models import Order, OrderStatusChange
 from orders.status import OrderStatus
 
@@ -153,5 +154,6 @@ def documents_notify(documents) -> int:
             ).select_related("user")
             recipients, url = [a.user for a in admins], reverse("dealers:document_list")
         notify(kind.key, event=event, recipients=recipients, params={"document_id": document.pk}, url=url)
+        document_issued.send(document=document, kind="shipped" if kind is SHIPPED else "invoiced", event=event)
         notified += 1
     return notified

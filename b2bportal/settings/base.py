@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "payments",
+    "api",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "erpsync",
     "demo",
 ]
@@ -299,6 +302,29 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The dealer API (/api/v1/, docs/api.md): requests per key unless the key sets its own rate ("600/min", "20/s"),
+# how long an Idempotency-Key's response is kept for replays, and outgoing webhooks: their timeout, attempts per
+# delivery, failures in a row that switch an endpoint off, and whether loopback/private addresses (and plain HTTP
+# to them) may receive them — for tests and intranet installations only.
+B2B_API_RATE = env_str("API_RATE", "600/min")
+B2B_API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24)
+B2B_WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+B2B_WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+B2B_WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20)
+B2B_WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "b2bportal dealer API",
+    "DESCRIPTION": "Catalogue, prices, stock, orders, quotes, documents and account of one dealer (docs/api.md).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the portal's own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Product settings -----------------------------------------------------------------------

@@ -95,6 +95,8 @@ ADD_DISABLED = {
     "erpsync.WebhookDelivery",
     "erpsync.ApiToken",
     "notifications.Notification",
+    "api.WebhookEndpoint",
+    "api.WebhookDelivery",
     # django-axes' login records, django-q2's task results and queue
     "axes.AccessAttempt",
     "axes.AccessFailureLog",

@@ -43,6 +43,7 @@ PHRASES = {
     "recurring_placed": ("bugünkü fiyatlarla yeniden sipariş edildi", "was ordered again as scheduled"),
     "recurring_skipped": ("Bayi kredi blokajında: overdue", "Dealer on credit hold: overdue"),
     "stock_back": ("yeniden stokta ve sipariş edilebilir", "is back in stock and can be ordered again"),
+    "webhook_endpoint_disabled": ("art arda 20 kez başarısız oldu", "failed 20 times in a row"),
 }
 
 
@@ -109,6 +110,7 @@ def params():
             "address_decided": {"address_id": address.pk, "approved": True, "note": ""},
             "recurring_placed": {"run_id": placed.pk},
             "recurring_skipped": {"run_id": skipped.pk},
+            "webhook_endpoint_disabled": {"address": "https://erp.example.com/hooks/b2b", "failures": 20},
         },
     }
 

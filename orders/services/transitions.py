@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from catalog.models import StockLevel
 from orders.exceptions import InvalidOrderTransition
-from orders.hooks import order_approved
+from orders.hooks import order_approved, order_status_changed
 from orders.models import Order, OrderStatusChange, StockReservation
 from orders.notifications import order_status_notify
 from orders.status import RELEASES_RESERVATION, OrderStatus, can_transition
@@ -44,6 +44,7 @@ def order_transition(
     )
     # Whoever must hear of it (approvers, the buyer, staff) is notified in this transaction; e-mails go on commit.
     order_status_notify(order=locked, change=change)
+    order_status_changed.send(order=locked, change=change)
     if to_status == S.APPROVED:
         # The outbox row commits with the approval, or neither does: an approved order always reaches the ERP.
         order_approved.send(order=locked)
@@ -78,6 +79,7 @@ def order_moves_at_placement(*, order: Order, moves: list[tuple[str, object, str
     OrderStatusChange.objects.bulk_create(changes)
     for change in changes:
         order_status_notify(order=order, change=change)
+        order_status_changed.send(order=order, change=change)
         if change.to_status == S.APPROVED:
             order_approved.send(order=order)
     return order

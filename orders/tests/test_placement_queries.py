@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
+from api.webhooks import endpoints_by_dealer
 from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from catalog.models import StockLevel
 from catalog.tests.factories import PriceListItemFactory, ProductFactory, StockLevelFactory
@@ -50,6 +51,7 @@ def placing_queries(buyer):
     """The queries of one ``order_place`` call, the savepoint it opens inside the test's transaction left out
     (outside a test it opens the transaction itself, which is not a query)."""
     signature = signature_of(buyer)
+    endpoints_by_dealer()  # the dealers' webhook addresses are read once and cached, like the price data
     with CaptureQueriesContext(connection) as captured:
         order = order_place(
             dealer_user=buyer,
