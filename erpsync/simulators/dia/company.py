@@ -162,6 +162,7 @@ class Company:
             "b2c_durum": "H",
             "gercek_stok": self.amount(0),
             "fiili_stok": self.amount(0),
+            "m_birimler": [{"birimkodu": unit, "birimadi": unit_name, "katsayi": Decimal(1)}],
         }
         for slot in range(1, 11):
             row[f"fiyat{slot}"] = self.amount((prices or {}).get(slot, 0))
@@ -260,6 +261,7 @@ class Company:
                 raise DiaError("500", f"Desteklenmeyen kalem türü: {line.get('kalemturu')}")
             item = self.one("stokkart", "scf_stokkart", line.get("_key_kalemturu") or {})
             quantity = _decimal(line.get("miktar"))
+            unit = self._unit(item, line.get("_key_scf_kalem_birimleri"))
             price = _decimal(line.get("birimfiyati"))
             if quantity is None or quantity <= 0 or price is None:
                 raise DiaError("500", f"{number}. kalemde miktar veya birim fiyatı hatalı")
@@ -273,8 +275,9 @@ class Company:
                     "_key": self.key(),
                     "sirano": line.get("sirano") or number,
                     "__stokkartkodu": item["stokkartkodu"],
-                    "birimkodu": item["birimkodu"],
+                    "birimkodu": unit["birimkodu"],
                     "miktar": quantity,
+                    "anamiktar": quantity * unit["katsayi"],
                     "birimfiyati": price,
                     "kdv": rate,
                     "tutari": net,
@@ -287,6 +290,24 @@ class Company:
         if not lines:
             raise DiaError("500", "Fişte kalem yok")
         return lines
+
+    def add_unit(self, item: str, unit: str, factor: Any, name: str = "") -> None:
+        """Another unit of the item (``m_birimler``): ``factor`` of the main unit."""
+        card = self.one("stokkart", "scf_stokkart", {"stokkartkodu": item})
+        card["m_birimler"].append({"birimkodu": unit, "birimadi": name or unit, "katsayi": Decimal(str(factor))})
+        self.touch(card)
+
+    @staticmethod
+    def _unit(item: dict[str, Any], link: Any) -> dict[str, Any]:
+        """The line's unit (``_key_scf_kalem_birimleri``): one of the item's units; the main unit when not given."""
+        if not link:
+            return item["m_birimler"][0]
+        wanted = {k: str(v) for k, v in (link if isinstance(link, dict) else {"_key": link}).items()}
+        for unit in item["m_birimler"]:
+            if all(str(unit.get(k, "")) == v for k, v in wanted.items()):
+                return unit
+        shown = ", ".join(f"'{k}': {v!r}" for k, v in wanted.items())
+        raise DiaError("500", f"Kayıt bulunamadı (scf_kalem_birimleri → {{{shown}}})")
 
     def create_order(self, kart: dict[str, Any]) -> dict[str, Any]:
         customer = self.one("carikart", "scf_carikart", kart.get("_key_scf_carikart") or {})
@@ -636,7 +657,7 @@ class Company:
         columns = params.get("selectedcolumns") or []
         out = []
         for row in rows:
-            shown = {k: v for k, v in row.items() if k != "m_kalemler"}
+            shown = {k: v for k, v in row.items() if not k.startswith("m_")}
             if columns:
                 unknown = [c for c in columns if c not in row]
                 if unknown:
