@@ -7,7 +7,8 @@ Every call is ``POST {base_url}{module}/json`` with one top-level key, the servi
 ``session_id``, ``firma_kodu`` and ``donem_kodu``. DİA answers ``{code, msg, result|key}`` — with HTTP 200 as far as
 clients report, so the body's code decides; an HTTP error status with DİA's envelope in the body is read the same.
 
-Errors: no answer to a write → ``OutcomeUnknownError``; HTTP 5xx pages, body 500/501 that are not a business text →
+Errors: no answer to a write, or a gateway's 5xx page instead of DİA's envelope → ``OutcomeUnknownError``; HTTP 5xx
+pages to reads, body 500/501 that are not a business text →
 ``RetryableError``; 401/419 about the session → a new session and the call once more (DİA refused it before looking
 at it); 401 ``INSUFFICIENT_PRIVILEGES``, 400, 402, 405 and the business texts (``business_texts``) →
 ``PermanentError`` with DİA's text; 406 (no kontör left) → ``PermanentError`` telling staff to top up the credit.
@@ -24,7 +25,7 @@ from typing import Any
 
 import requests
 
-from erpsync.adapters.base import ErpError, PermanentError, RetryableError
+from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.adapters.http import transport_error
 from erpsync.api_usage import api_usage_add
 from erpsync.token_store import NeedsAuthorisation, TokenPair, token_read, token_renew
@@ -187,6 +188,10 @@ class DiaSession:
             return envelope
         status = response.status_code
         text = (response.text or response.reason or "").strip()[:200]
+        if write and status >= 500:  # a gateway's page: DİA behind it may have applied the write
+            raise OutcomeUnknownError(
+                f"DİA answered {status} to {service} without its envelope; it may have applied it"
+            )
         if status >= 500 or status in (408, 429) or status == 200:
             raise RetryableError(f"DİA answered {status} to {service} without its envelope: {text}", code=str(status))
         raise PermanentError(f"DİA answered {status} to {service}: {text}", code=str(status))
