@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from django.urls import reverse
 
 pytest.register_assert_rewrite("erpsync.tests.contract")
 
@@ -248,7 +249,7 @@ def test_calls_and_credit_counted_per_adapter_and_per_day(sim, side):
     assert (today.calls, today.credits) == (len(sim.calls), Decimal(usage["credits"]))
 
 
-def test_an_import_run_records_its_calls_and_the_health_page_today_s(sim, side, monkeypatch):
+def test_an_import_run_records_its_calls_and_the_health_page_today_s(sim, side, monkeypatch, staff_client):
     monkeypatch.setenv("DIATEST_USERNAME", sim.username)
     monkeypatch.setenv("DIATEST_PASSWORD", sim.password)
     monkeypatch.setenv("DIATEST_APIKEY", sim.apikey)
@@ -264,6 +265,8 @@ def test_an_import_run_records_its_calls_and_the_health_page_today_s(sim, side, 
     assert Decimal(run.summary["api"]["credits"]) == Decimal("0.025")
     health = connection_health(connection)
     assert (health.usage.calls, health.usage.credits) == (3, Decimal("0.025"))
+    page = staff_client.get(reverse("admin:erpsync_erpconnection_health", args=[connection.pk])).content.decode()
+    assert "ERP calls today: 3; credit spent: 0.0250" in page
 
 
 # -- reads ----------------------------------------------------------------------------------------------------------

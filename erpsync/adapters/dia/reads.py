@@ -65,6 +65,7 @@ ENTITIES = (
 )
 DELTA_ENTITIES = frozenset({"product", "price", "agreement", "customer", "order_status", "delivery", "invoice"})
 CHANGES_ONLY = frozenset({"delivery", "invoice", "ledger"})
+FORWARD_DAYS = 31  # documents dated ahead (an invoice keyed in for next week) are on the statement too
 SALES_ORDER = {"field": "turu", "operator": "=", "value": "2"}
 
 
@@ -254,7 +255,7 @@ class DiaReads:
             param = {
                 "_key": int(customer["_key"]) if str(customer["_key"]).isdigit() else customer["_key"],
                 "tarihbaslangic": first.isoformat(),
-                "tarihbitis": self._today().isoformat(),
+                "tarihbitis": (self._today() + timedelta(days=FORWARD_DAYS)).isoformat(),
                 "tarihreferans": self._today().isoformat(),
                 "irsaliyeleriDahilEt": "False",
                 "vadeyontem": "B",

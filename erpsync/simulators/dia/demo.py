@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+from stdnum.tr import vkn
+
 from erpsync.simulators.dia.company import Company
 
 DEPOTS = (("MRK", "Merkez Depo"), ("IST", "İstanbul Şube Deposu"), ("KRN", "Karantina / İade"))
@@ -20,6 +22,11 @@ WORDS = ("Çay", "Şeker", "Kahve", "Pirinç", "Bulgur", "Mercimek", "Nohut", "Z
 CITIES = (("İstanbul", "Şişli"), ("Ankara", "Çankaya"), ("İzmir", "Karşıyaka"), ("Bursa", "Nilüfer"), ("Muğla", ""))
 
 
+def vkn_of(digits: str) -> str:
+    """A valid Turkish tax number (VKN): nine digits and their check digit."""
+    return digits + vkn.calc_check_digit(digits)
+
+
 def seed_demo(company: Company, *, seed: int = 0, items: int = 30, customers: int = 6) -> None:
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     c = company
@@ -30,7 +37,7 @@ def seed_demo(company: Company, *, seed: int = 0, items: int = 30, customers: in
             c.add_item(code, name, unit=unit, unit_name=unit_name, vat=vat, prices=prices, barcode="869" + code[-3:])
         c.add_item("ESK-01", "Eski Ürün (satıştan kalktı)", prices={1: 10}, active=False)
         c.add_item("NAK-01", "Nakliye Bedeli", unit="ADT", unit_name="Hizmet", kind="HZM", prices={1: 250})
-        c.add_item("DMR-99", "Demirbaş Raf", kind="DMR", vat=None, prices={})  # not for sale, no VAT, no prices
+        c.add_item("DMR-99", "Demirbaş Raf", kind="DMR", prices={})  # a fixture: not for sale, no prices
         for number in range(max(0, items - 7)):
             word = WORDS[number % len(WORDS)]
             price = Decimal(rng.randint(500, 500000)) / 100
@@ -54,7 +61,7 @@ def seed_demo(company: Company, *, seed: int = 0, items: int = 30, customers: in
         fixed = (
             ("120.01.001", "Öztürk Gıda Ltd. Şti.", "1234567890", "Şişli", "İstanbul", "Şişli"),
             ("120.01.002", "Çiğdem Market – Ayşe Çiğdem", None, None, None, None),
-            ("120.02.015", "İzmir Şarküteri A.Ş.", "9876543210", "Karşıyaka", "İzmir", "Karşıyaka"),
+            ("120.02.015", "İzmir Şarküteri A.Ş.", vkn_of("987654321"), "Karşıyaka", "İzmir", "Karşıyaka"),
         )
         for code, title, tax, office, city, district in fixed:
             c.add_customer(
@@ -67,14 +74,14 @@ def seed_demo(company: Company, *, seed: int = 0, items: int = 30, customers: in
                 adres1="Büyükdere Cad. No:1" if city else None,
                 eposta=f"muhasebe@{code.replace('.', '')}.example" if tax else None,
             )
-        c.add_customer("120.09.999", "Kapanmış Cari (pasif)", durum="P", verginumarasi="11111111111")
-        c.add_customer("120.05.001", "Ege İhracat Ltd.", verginumarasi="5555555555", dovizadi="USD")
+        c.add_customer("120.09.999", "Kapanmış Cari (pasif)", durum="P", verginumarasi=vkn_of("111111111"))
+        c.add_customer("120.05.001", "Ege İhracat Ltd.", verginumarasi=vkn_of("555555555"), dovizadi="USD")
         for number in range(max(0, customers - 5)):
             city, district = CITIES[number % len(CITIES)]
             c.add_customer(
                 f"120.10.{number:04d}",
                 f"Bayi {number} Gıda Şti. – {city}",
-                verginumarasi=f"{rng.randint(10**9, 10**10 - 1)}",
+                verginumarasi=vkn_of(f"{rng.randrange(10**8, 10**9)}"),
                 vergidairesi=district or None,
                 sehir=city,
                 ilce=district or None,
