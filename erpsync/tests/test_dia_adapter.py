@@ -233,6 +233,15 @@ def test_out_of_credit_is_permanent_with_a_message_for_staff(sim, side):
     assert orders(sim, "B2B-2026-000123") == 0
 
 
+def test_the_outbox_s_look_up_just_before_counts_as_the_one_before_the_create(sim, side):
+    with side.make_adapter() as adapter:
+        assert adapter.order_lookup("B2B-2026-000123") is None
+        adapter.order_push(sample_order())  # no second look-up: one kontör saved per order
+        assert sim.count("scf_siparis_listele") == 1
+        adapter.order_push(sample_order())  # no fresh miss any more: looked up, found, not created again
+    assert sim.count("scf_siparis_listele") == 2 and orders(sim, "B2B-2026-000123") == 1
+
+
 # -- credits --------------------------------------------------------------------------------------------------------
 
 

@@ -60,6 +60,7 @@ class DiaSession:
         self.calls_by_service: dict[str, int] = {}
         self._company: tuple[int, int] | None = None
         self._discovered: list[dict[str, Any]] | None = None
+        self._misses: dict[tuple[str, str], float] = {}  # (kind, reference) → when a look-up found nothing
 
     def close(self) -> None:
         """Leave the session open: other workers share it (``logout`` would end theirs too); DİA ends it after

@@ -3,12 +3,13 @@ collections (``scf_carihesap_fisi_ekle`` or ``scf_kasaislemleri_ekle``).
 
 DİA has no idempotency key. The portal's number goes into a field of the document (``order_reference_field``; the
 collection's ``belgeno``) and the document is looked up by it (``scf_siparis_listele`` / the slip's list filtered on
-it) before every create; the outbox looks it up again after an outcome-unknown, so a lost answer never makes a
-second order or collection.
+it) before every create (the outbox's own look-up just before counts, once); the outbox looks it up again after an
+outcome-unknown, so a lost answer never makes a second order or collection.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,9 @@ from erpsync.adapters.dia.mapping import dia_currency, order_state
 from erpsync.adapters.dia.reads import SALES_ORDER
 from erpsync.adapters.http import text as _text
 
+# A look-up that found nothing this long ago (in this process) counts as the look-up before the create: the outbox
+# looks up, then pushes at once, and each call costs kontör. Any failure of the create forgets it.
+FRESH_MISS_SECONDS = 10.0
 SHIPPED = frozenset({ErpOrderState.PARTIALLY_SHIPPED, ErpOrderState.SHIPPED, ErpOrderState.INVOICED})
 ORDER_COLUMNS = ["_key", "fisno", "onay", "toplammiktar", "teslimatkalanmiktar", "faturanumaralari"]
 
@@ -52,8 +56,18 @@ class DiaWrites:
             reference, _text(row.get("_key")), _text(row.get("fisno")), order_state(row, self.cancel_status)
         )
 
+    def _missed(self, kind: str, reference: str) -> None:
+        self._misses[(kind, reference)] = time.monotonic()
+
+    def _freshly_missed(self, kind: str, reference: str) -> bool:
+        """Whether a look-up just found nothing for ``reference`` (forgotten at once: one create per look-up)."""
+        when = self._misses.pop((kind, reference), None)
+        return when is not None and time.monotonic() - when < FRESH_MISS_SECONDS
+
     def order_lookup(self, reference: str) -> ErpOrderAck | None:
         row = self._find_order(reference)
+        if row is None:
+            self._missed("order", reference)
         return None if row is None else self._order_ack(reference, row)
 
     def _order_kart(self, order: ErpOrder) -> dict[str, Any]:
@@ -110,9 +124,10 @@ class DiaWrites:
     def order_push(self, order: ErpOrder) -> ErpOrderAck:
         if len(order.reference) > 30 or not order.reference.isprintable() or "/" in order.reference:
             raise PermanentError(f"DİA cannot carry the order number {order.reference!r} in {self.reference_field}")
-        existing = self._find_order(order.reference)
-        if existing is not None:
-            return self._order_ack(order.reference, existing)
+        if not self._freshly_missed("order", order.reference):
+            existing = self._find_order(order.reference)
+            if existing is not None:
+                return self._order_ack(order.reference, existing)
         envelope = self._call("scf", "scf_siparis_ekle", {"kart": self._order_kart(order)}, write=True)
         return ErpOrderAck(order.reference, _text(envelope.get("key")), "", ErpOrderState.OPEN)
 
@@ -152,6 +167,12 @@ class DiaWrites:
         return f"scf_{self.collection_service}_listele"
 
     def payment_lookup(self, reference: str) -> ErpAck | None:
+        found = self._find_payment(reference)
+        if found is None:
+            self._missed("payment", reference)
+        return found
+
+    def _find_payment(self, reference: str) -> ErpAck | None:
         rows = list(
             self._list(
                 "scf",
@@ -220,9 +241,10 @@ class DiaWrites:
             )
         if len(payment.reference) > 30:
             raise PermanentError(f"DİA cannot carry the collection number {payment.reference!r} in belgeno")
-        existing = self.payment_lookup(payment.reference)
-        if existing is not None:
-            return existing
+        if not self._freshly_missed("payment", payment.reference):
+            existing = self._find_payment(payment.reference)
+            if existing is not None:
+                return existing
         service = f"scf_{self.collection_service}_ekle"
         envelope = self._call("scf", service, {"kart": self._collection_kart(payment)}, write=True)
         return ErpAck(payment.reference, _text(envelope.get("key")))

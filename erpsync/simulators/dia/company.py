@@ -91,6 +91,7 @@ class Company:
         self.stock: dict[tuple[str, str], Decimal] = {}  # (stokkartkodu, depokodu) → quantity on hand
         self.movements: list[dict[str, Any]] = []  # the customer ledger (cari hareketler)
         self.deleted: list[tuple[str, dict[str, Any]]] = []
+        self._items: dict[str, dict[str, Any]] = {}  # stokkartkodu → the newest card with it
         self._next_key = 1000
 
     # -- time and keys ----------------------------------------------------------------------------------------------
@@ -132,7 +133,11 @@ class Company:
         if not isinstance(criteria, dict):
             criteria = {"_key": str(criteria)}
         wanted = {k: str(v) for k, v in criteria.items()}
-        found = [r for r in self.tables[table] if all(str(r.get(k, "")) == v for k, v in wanted.items())]
+        if table == "stokkart" and set(wanted) == {"stokkartkodu"}:  # the common case, by the index
+            row = self._items.get(wanted["stokkartkodu"])
+            found = [row] if row is not None else []
+        else:
+            found = [r for r in self.tables[table] if all(str(r.get(k, "")) == v for k, v in wanted.items())]
         if not found:
             raise not_found(model, criteria)
         if len(found) > 1:
@@ -167,12 +172,13 @@ class Company:
         for slot in range(1, 11):
             row[f"fiyat{slot}"] = self.amount((prices or {}).get(slot, 0))
         row.update(extra)
-        return self.insert("stokkart", row)
+        self._items[code] = self.insert("stokkart", row)
+        return self._items[code]
 
     def set_stock(self, item: str, depot: str, quantity: Any) -> None:
         self.stock[(item, depot)] = Decimal(str(quantity))
         card = self.one("stokkart", "scf_stokkart", {"stokkartkodu": item})
-        total = sum((q for (code, _d), q in self.stock.items() if code == item), Decimal(0))
+        total = sum((self.stock.get((item, d["depokodu"]), Decimal(0)) for d in self.depots), Decimal(0))
         self.touch(card, gercek_stok=self.amount(total), fiili_stok=self.amount(total))
 
     def add_price_card(self, code: str, item: str, price: Any, *, currency: str = "TL", customer: str = "",
