@@ -9,7 +9,8 @@ two slots, stock in up to two of three depots) and ``--customers`` customer card
    ``agreement``, ``balance``, ``ledger`` (every customer has an opening balance, so one statement report each) with
    ``sync_import`` into empty tables: calls and kontör per entity (counted at the simulator, and checked against what
    the adapter counted), wall time.
-2. Delta: the delta entities again with their watermarks: what a sync every few minutes costs when nothing changed.
+2. Delta: the delta entities again with their watermarks: what a sync every few minutes costs when nothing changed
+   (the ledger once with ``ledger_customers`` ``moved``, the default, and once with ``changed``).
 3. Orders: ``--orders`` orders of ``--lines`` lines exported as the outbox does (``order_lookup``, then
    ``order_push``, which looks again before it creates): calls and kontör per order, and a check that every
    reference became exactly one order.
@@ -50,7 +51,7 @@ ENTITIES = (
     "balance",
     "ledger",
 )
-DELTA = ("product", "price", "customer", "agreement")
+DELTA = ("product", "price", "customer", "agreement", "ledger")
 
 
 def setup_django(url: str, sim) -> None:
@@ -199,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         first = import_runs(sim, connection, ENTITIES, full=True)
         problems += print_runs("First import (full)", first)
         problems += print_runs("Delta with nothing changed", import_runs(sim, connection, DELTA, full=False))
+        connection.settings = {**connection.settings, "ledger_customers": "changed"}
+        connection.save(update_fields=["settings"])
+        rows = import_runs(sim, connection, ("ledger",), full=False)
+        problems += print_runs("Ledger delta with ledger_customers 'changed'", rows)
         calls, credits, took, references = export_orders(sim, connection, args.orders, args.lines)
         made = [row["belgeno"] for row in sim.company.tables["siparis"] if row["belgeno"] in set(references)]
         print(

@@ -292,6 +292,24 @@ def test_delta_reads_what_changed_since_by_date(sim, side):
     assert delta.watermark > feed.watermark
 
 
+def test_ledger_reads_the_statements_of_changed_customers_only_when_told(sim, side):
+    customer = sim.company.find("carikart", carikartkodu=CUSTOMER)[0]
+    quiet = sim.company.add_customer("120.04.004", "Sessiz Bayi")
+    sim.company.post(quiet, kind="Devir", number="DEVIR", debit=50)
+    sim.company.advance(days=1)  # the statement is read by day, from the watermark's
+    since = sim.company.now.replace(tzinfo=side.make_adapter().zone)
+    sim.company.advance(hours=1)
+    sim.company.post(customer, kind="Satış Faturası", number="F-1", debit=100)
+    with dia_adapter(sim, ledger_customers="changed") as adapter:
+        (feed,) = adapter.read("ledger", since=since)
+    assert [(e.customer_code, e.document_number) for e in feed.records] == [(CUSTOMER, "F-1")]
+    assert sim.count("rpr_raporsonuc_getir") == 1
+    with dia_adapter(sim) as adapter:  # moved: everyone with a debit or credit
+        (feed,) = adapter.read("ledger", since=since)
+    assert sorted(e.customer_code for e in feed.records) == [CUSTOMER]  # the quiet one's opening is older
+    assert sim.count("rpr_raporsonuc_getir") == 3
+
+
 def test_stock_from_the_card_when_not_kept_per_depot(sim, side):
     sim.company.add_depot("MRK", "Merkez")
     sim.company.set_stock("ÇAY-001", "MRK", 7)

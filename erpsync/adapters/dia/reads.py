@@ -5,8 +5,8 @@ filters) over per-record gets, since every call costs kontör:
   (``scf_fiyatkart_listele``) as price lists, prices and customers' agreed prices;
 - warehouses from ``sis_yetkili_firma_donem_sube_depo``; stock per depot from report ``scf2310a``
   (``rpr_raporsonuc_getir``, base64 JSON rows in ``__rows``), or the card's stock (``stock_mode`` ``card``);
-- customers and balances from ``scf_carikart_listele``; the ledger from report ``scf1110a`` per customer, its open
-  amounts from ``scf_carikart_vade_bakiye_listele``;
+- customers and balances from ``scf_carikart_listele``; the ledger from report ``scf1110a`` per customer (from the
+  watermark's day, else ``lookback_days`` back), its open amounts from ``scf_carikart_vade_bakiye_listele``;
 - order statuses, dispatches and invoices from ``scf_siparis_listele``, ``scf_irsaliye_listele`` and
   ``scf_fatura_listele``, linked to the portal's orders by the orders' ``irsaliyenumaralari``/``faturanumaralari``.
 
@@ -63,7 +63,9 @@ ENTITIES = (
     "invoice",
     "ledger",
 )
-DELTA_ENTITIES = frozenset({"product", "price", "agreement", "customer", "order_status", "delivery", "invoice"})
+DELTA_ENTITIES = frozenset(
+    {"product", "price", "agreement", "customer", "order_status", "delivery", "invoice", "ledger"}
+)
 CHANGES_ONLY = frozenset({"delivery", "invoice", "ledger"})
 FORWARD_DAYS = 31  # documents dated ahead (an invoice keyed in for next week) are on the statement too
 SALES_ORDER = {"field": "turu", "operator": "=", "value": "2"}
@@ -243,9 +245,10 @@ class DiaReads:
         started = datetime.now(UTC)
         first = (since or started - timedelta(days=self.lookback_days)).astimezone(self.zone).date()
         columns = ["_key", "carikartkodu", "borctoplam", "alacaktoplam"]
+        changed = self._changed_since(since) if self.ledger_customers == "changed" else []
         customers = [
             row
-            for row in self._list("scf", "scf_carikart_listele", columns=columns)
+            for row in self._list("scf", "scf_carikart_listele", columns=columns, filters=changed)
             if self.ledger_customers == "all" or amount(row.get("borctoplam")) or amount(row.get("alacaktoplam"))
         ]
         open_amounts = self._open_amounts() if customers else {}

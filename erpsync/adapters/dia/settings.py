@@ -34,7 +34,7 @@ CANCEL_MODES = ("refuse", "status", "delete")
 COLLECTION_SERVICES = ("carihesap_fisi", "kasaislemleri")
 STOCK_MODES = ("report", "card")
 STOCK_FIELDS = ("gercek_stok", "fiili_stok")
-LEDGER_CUSTOMERS = ("moved", "all")
+LEDGER_CUSTOMERS = ("moved", "changed", "all")
 # DİA answers that say the content is wrong (raw server texts, not codes): refused for good, whatever the code.
 BUSINESS_TEXTS = (
     "Kayıt bulunamadı",
@@ -158,7 +158,8 @@ class DiaSettings(Settings):
     unsellable_warehouses = TextList("Depot codes whose stock the portal does not sell from.", default=[])
     ledger_customers = Choice(
         "Whose statement (report `scf1110a`, one call per customer) the ledger reads: `moved` (customers with any "
-        "debit or credit in the period) or `all`.",
+        "debit or credit), `changed` (of those, the ones whose card's `_date` moved since the last read: cheapest, "
+        "where the tenant's postings touch the card — not confirmed for every tenant) or `all`.",
         choices=LEDGER_CUSTOMERS,
         default="moved",
     )
