@@ -121,6 +121,23 @@ def test_session_is_shared_between_adapters_and_replaced_once_when_it_expires(si
     assert sim.stats.logins == 2
 
 
+def test_session_ended_answered_401_is_replaced_too():
+    with DiaSimulator(expired_code="401") as sim:
+        side = DiaErpSide(sim)
+        with side.make_adapter() as adapter:
+            adapter.order_lookup("B2B-1")
+            sim.expire_sessions()
+            adapter.order_push(sample_order())
+        assert sim.stats.logins == 2 and orders(sim, "B2B-2026-000123") == 1
+
+
+def test_simulator_disconnect_same_user_ends_the_older_session(sim):
+    older = session(sim)
+    login = {"username": sim.username, "password": sim.password, "params": {"apikey": sim.apikey}}
+    call(sim, "sis", "login", {**login, "disconnect_same_user": "True"})
+    assert call(sim, "scf", "scf_siparis_listele", older) == {"code": "401", "msg": "INVALID_SESSION"}
+
+
 def test_session_refused_again_after_a_new_login_is_permanent(sim, side):
     sim.faults.expire_session("scf/scf_siparis_listele", count=2)
     with side.make_adapter() as adapter, pytest.raises(PermanentError, match="419"):
