@@ -64,7 +64,7 @@ ENTITIES = (
     "ledger",
 )
 DELTA_ENTITIES = frozenset(
-    {"product", "price", "agreement", "customer", "order_status", "delivery", "invoice", "ledger"}
+    {"unit", "product", "price", "agreement", "customer", "order_status", "delivery", "invoice", "ledger"}
 )
 CHANGES_ONLY = frozenset({"delivery", "invoice", "ledger"})
 FORWARD_DAYS = 31  # documents dated ahead (an invoice keyed in for next week) are on the statement too
@@ -111,12 +111,14 @@ class DiaReads:
         )
 
     def _read_unit(self, since):
+        """The units of the item cards (changed since ``since``: a delta brings the units of new items)."""
         found = {}
-        for row in self._items(["birimkodu", "birimadi"], None):
+        rows = self._items(["birimkodu", "birimadi"], since)
+        for row in rows:
             code = _text(row.get("birimkodu")).strip()
             if code:
                 found.setdefault(code, _text(row.get("birimadi")).strip())
-        return [unit_record(code, name) for code, name in sorted(found.items())], None
+        return [unit_record(code, name) for code, name in sorted(found.items())], self._newest(rows)
 
     def _read_product(self, since):
         columns = ["stokkartkodu", "aciklama", "birimkodu", "kdvsatis", "anabarkod", "durum", "stokkartturu"]
