@@ -100,6 +100,16 @@ def test_simulator_stock_report_is_base64_json_rows(sim):
     assert not any(row["stokkartkodu"] == "ESK-01" for row in rows)  # passive items are left out
 
 
+def test_simulator_session_ends_after_its_idle_time_and_each_call_restarts_it():
+    with DiaSimulator(session_timeout=0.3) as sim:
+        head = session(sim)
+        for _ in range(3):  # calls closer together than the idle time keep it alive
+            time.sleep(0.15)
+            assert call(sim, "scf", "scf_siparis_listele", head)["code"] == "200"
+        time.sleep(0.4)
+        assert call(sim, "scf", "scf_siparis_listele", head) == {"code": "419", "msg": "LOGIN_TIMEOUT"}
+
+
 def test_simulator_answers_406_without_credit_but_logs_in(sim):
     sim.credits = Decimal("0.01")
     head = session(sim)
@@ -119,6 +129,16 @@ def test_session_is_shared_between_adapters_and_replaced_once_when_it_expires(si
         sim.expire_sessions()
         assert second.order_lookup("B2B-1") is None
     assert sim.stats.logins == 2
+
+
+def test_logout_ends_the_shared_session_and_the_next_call_logs_in(sim, side):
+    with side.make_adapter() as adapter:
+        adapter.order_lookup("B2B-1")
+        adapter.logout()
+        assert sim.sessions == 0 and sim.count("logout") == 1
+    with side.make_adapter() as other:  # another worker finds no stored session
+        other.order_lookup("B2B-1")
+    assert sim.stats.logins == 2 and sim.sessions == 1
 
 
 def test_session_ended_answered_401_is_replaced_too():

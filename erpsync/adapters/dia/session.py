@@ -28,7 +28,7 @@ import requests
 from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.adapters.http import transport_error
 from erpsync.api_usage import api_usage_add
-from erpsync.token_store import NeedsAuthorisation, TokenPair, token_read, token_renew
+from erpsync.token_store import NeedsAuthorisation, TokenPair, token_forget, token_read, token_renew
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +68,12 @@ class DiaSession:
         self._http.close()
 
     def logout(self) -> None:
-        """End the shared session in DİA (on shutdown, or when the credentials change)."""
+        """End the shared session in DİA and forget it (on shutdown, or when the credentials change); the next call
+        logs in again."""
         stored = token_read(self.token_key)
         if stored.access_token:
             self._post("sis", {"logout": {"session_id": stored.access_token}}, write=False)
+        token_forget(self.token_key)
         self._pair = TokenPair("", "", None, 0)
 
     @property
