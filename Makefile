@@ -43,6 +43,10 @@ BENCH_LOGO_ARGS ?=
 # make bench-sql-checks: the live stock SQL check of a 50-line cart against scratch Logo-shaped databases on the local
 # PostgreSQL and MariaDB servers (created and dropped every run); BENCH_SQL_CHECKS_ARGS e.g. "--items 5000 --checks 50".
 BENCH_SQL_CHECKS_ARGS ?=
+# make bench-dia: the DİA adapter against the DİA simulator (calls and kontör), its own database (dropped and created
+# every run); BENCH_DIA_ARGS e.g. "--items 2000 --orders 20".
+BENCH_DIA_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_dia
+BENCH_DIA_ARGS ?=
 # make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
@@ -68,7 +72,7 @@ BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_api
 BENCH_API_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
-	bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
+	bench-dia bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
 	postgres redis messages lint format clean
 
 $(PY):
@@ -177,6 +181,10 @@ bench-logo: install-dev postgres
 # (bench/sql_checks.py); goal ≤ 100 ms p95.
 bench-sql-checks: install-dev postgres
 	$(PY) bench/sql_checks.py $(BENCH_SQL_CHECKS_ARGS)
+# The DİA adapter against the DİA simulator (bench/dia.py): calls and kontör of a 10,000-item / 1,000-customer first
+# import, of a delta with nothing changed, and per order.
+bench-dia: install-dev postgres
+	BENCH_DIA_DATABASE_URL=$(BENCH_DIA_DATABASE_URL) $(PY) bench/dia.py $(BENCH_DIA_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from erpsync.adapters import adapter_for
 from erpsync.adapters.base import ConnectionCheck
+from erpsync.api_usage import Usage, api_usage_on
 from erpsync.drift import DriftHealth, drift_health
 from erpsync.models import Entity, ErpConnection, SyncIssue, SyncJob, SyncRun
 from erpsync.rate_budget import rate_budget_in_use
@@ -58,6 +59,7 @@ class ConnectionHealth:
     api: ApiHealth | None = None
     live_failed_24h: int = 0  # live lookups (SQL checks, live balance/stock) that failed: pages used synced figures
     last_live_failure: SyncRun | None = None
+    usage: Usage | None = None  # today's calls and credit, for an ERP that charges per call (DİA)
 
     @property
     def error_rate(self) -> float:
@@ -139,6 +141,7 @@ def connection_health(connection: ErpConnection, now: datetime | None = None) ->
         drift=drift_health(connection),
         api=api_health(connection),
         **live_failures(connection, since),
+        usage=api_usage_today(connection),
     )
 
 
@@ -169,6 +172,18 @@ def api_health(connection: ErpConnection) -> ApiHealth | None:
             window_seconds=window,
             token_problem=token_problem(adapter.token_key),
         )
+
+
+def api_usage_today(connection: ErpConnection) -> Usage | None:
+    """Today's calls and the credit they cost, for an adapter that counts them (``usage_key``); None for the
+    others, or when the adapter cannot be made."""
+    try:
+        adapter = adapter_for(connection)
+    except Exception:  # a connection with broken settings still gets its health page
+        return None
+    with adapter:
+        key = getattr(adapter, "usage_key", None)
+    return None if key is None else api_usage_on(key)
 
 
 def _distinct_on() -> bool:

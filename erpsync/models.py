@@ -533,6 +533,25 @@ class RateBudget(models.Model):
         return self.key
 
 
+class ApiUsage(models.Model):
+    """Calls made to an ERP account on one day (``key``: adapter and account), and the credit they cost where the
+    ERP charges per call (DİA's kontör), counted by every worker and web process (``erpsync.api_usage``)."""
+
+    key = models.CharField(_("key"), max_length=200)
+    day = models.DateField(_("day"))
+    calls = models.PositiveIntegerField(_("calls"), default=0)
+    credits = models.DecimalField(_("credits"), max_digits=16, decimal_places=4, default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("API usage")
+        verbose_name_plural = _("API usage")
+        constraints = [models.UniqueConstraint(fields=["key", "day"], name="erpsync_apiusage_key_day")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.day}"
+
+
 class WebhookDelivery(models.Model):
     """An ERP's webhook delivery that passed its signature check, kept once per change it reports (``digest``: a
     hash of the resource, action, record and the record's time of change, as the adapter tells them): a change

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from erpsync.adapters.dia.settings import DiaSettings
 from erpsync.adapters.file.config import FileSettings
 from erpsync.adapters.logo.settings import LogoSettings
 from erpsync.adapters.parasut.settings import ParasutSettings
@@ -26,6 +27,7 @@ TABLES: dict[str, tuple[type[Settings], str]] = {
     "tryton": (TrytonSettings, "tryton.md"),
     "parasut": (ParasutSettings, "parasut.md"),
     "logo": (LogoSettings, "logo.md"),
+    "dia": (DiaSettings, "dia.md"),
     "file": (FileSettings, "file-exchange.md"),
     "sql_checks": (SqlCheckSettings, "sql-checks.md"),
 }

@@ -368,6 +368,7 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "tryton": "erpsync.adapters.tryton.TrytonAdapter",
     "parasut": "erpsync.adapters.parasut.ParasutAdapter",
     "logo": "erpsync.adapters.logo.LogoAdapter",
+    "dia": "erpsync.adapters.dia.DiaAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.

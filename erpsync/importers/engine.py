@@ -230,6 +230,8 @@ def _import(connection, entity, importer, *, full, dry_run, progress, keys=None)
                     totals.add(outcome.counts)
                     if len(summary["samples"]) < SAMPLE_LIMIT * 3:
                         summary["samples"].extend(outcome.counts.samples[:SAMPLE_LIMIT])
+            if hasattr(adapter, "run_usage"):  # an ERP that charges per call: what this run spent
+                summary["api"] = adapter.run_usage()
     except ImportRefused:
         run.delete()
         raise

@@ -4,6 +4,8 @@ manage.py erp_simulator sap_b1 [--host 127.0.0.1] [--port 50000] [--seed N] [--i
     [--company SBODEMOTR] [--user manager] [--password 1234] [--session-timeout 30]
 manage.py erp_simulator logo [--host 127.0.0.1] [--port 32001] [--firm 1] [--user PORTAL] [--password Gizli-1]
     (Logo Objects REST with the demo firm; client id LOGO, secret LOGO-SECRET)
+manage.py erp_simulator dia [--port 32002] [--items N] [--customers N] [--user ws] [--password Gizli-1]
+    (DİA web service API v3 with the demo company; API key dia-test-apikey; sessions end after 60 idle minutes)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from b2bportal.languages import for_operators
 from erpsync.simulators import SapB1Simulator
+from erpsync.simulators.dia import DiaSimulator
 from erpsync.simulators.logo import LogoSimulator
 
 
@@ -25,7 +28,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("erp", choices=["sap_b1", "logo"], help="Which ERP to simulate.")
+        parser.add_argument("erp", choices=["sap_b1", "logo", "dia"], help="Which ERP to simulate.")
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument(
             "--port", type=int, default=None, help="Port (default 50000 for sap_b1, 32001 for logo; 0 = any)."
@@ -43,6 +46,9 @@ class Command(BaseCommand):
     def handle(self, *args, erp: str, **options) -> None:
         if erp == "logo":
             self._logo(options)
+            return
+        if erp == "dia":
+            self._dia(options)
             return
         options["port"] = 50000 if options["port"] is None else options["port"]
         options["user"] = options["user"] or "manager"
@@ -85,6 +91,27 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Token: POST {simulator.token_url} grant_type=password&username={simulator.username}&password=…"
             f"&firmno={simulator.firm.firm} with Basic {simulator.client_id}:{simulator.client_secret}"
+        )
+        self._serve(simulator)
+
+    def _dia(self, options) -> None:
+        simulator = DiaSimulator(
+            username=options["user"] or "ws",
+            password=options["password"] or "Gizli-1",
+            demo=True,
+            items=options["items"],
+            customers=options["customers"],
+            seed=options["seed"],
+            host=options["host"],
+            port=32002 if options["port"] is None else options["port"],
+        )
+        try:
+            simulator.start()
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc}") from exc
+        self.stdout.write(f"DİA web service simulator at {simulator.base_url}{{module}}/json")
+        self.stdout.write(
+            f"Log in: POST {simulator.url('sis')} with user {simulator.username}, API key {simulator.apikey}"
         )
         self._serve(simulator)
 
