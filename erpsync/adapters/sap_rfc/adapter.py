@@ -84,6 +84,7 @@ class SapRfcAdapter(SapRfcReads, SapRfcWrites, SapRfcSession, ErpAdapter):
         self.material_types = frozenset(options.material_types)
         self.description_fields = list(options.description_fields)
         self.languages = options.languages
+        self.tax_country = options.tax_country
         self.location_pairs = locations_of(options)
         self.credit_source, self.credit_probe_material = options.credit_source, options.credit_probe_material
         self.ledger_source, self.ledger_days = options.ledger_source, options.ledger_days

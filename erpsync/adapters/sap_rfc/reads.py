@@ -147,6 +147,8 @@ class SapRfcReads:
                 "MVKE", ["VMSTA", "VRKME", "AUMNG"], keys=["MATNR", "VKORG", "VTWEG"], where=where
             )
         }
+        tax = self.read_table("MLAN", ["TAXM1"], keys=["MATNR", "ALAND"], where=f"ALAND EQ {literal(self.tax_country)}")
+        tax_codes = {row["MATNR"]: row["TAXM1"] for row in tax}
         tr, en = self.languages.get("tr", "T"), self.languages.get("en", "E")
         products = []
         for row in materials:
@@ -163,6 +165,7 @@ class SapRfcReads:
                     unit=base,
                     name_en=texts.get((matnr, en), ""),
                     barcode=row["EAN11"],
+                    tax_code=tax_codes.get(matnr, ""),
                     category_code=row["MATKL"],
                     description="\n".join(row[name] for name in self.description_fields if row.get(name)),
                     min_order_qty=minimum if minimum else None,

@@ -135,6 +135,12 @@ class SapRfcSettings(Settings):
         "description; none: no description. Together they may be wider than RFC_READ_TABLE's 512-character row.",
         default=[],
     )
+    tax_country = Text(
+        "Country (ALAND) whose tax classification (MLAN-TAXM1) becomes the product's tax code; the connection's "
+        "*Tax code* value map turns it into a VAT rate (`1` → 20).",
+        default="TR",
+        blank=False,
+    )
     languages = TextMap(
         'Portal language → SAP language key of material texts (`{"tr": "T", "en": "E"}`).',
         default={"tr": "T", "en": "E"},

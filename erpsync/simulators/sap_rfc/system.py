@@ -553,6 +553,9 @@ class SapSystem:
                     for m in self.materials.values()
                     for (org, chan), sales in m["sales"].items()
                 ]
+            if table == "MLAN":
+                classes = {D(20): "1", D(10): "2", D(1): "3", D(0): "0"}
+                return [{"MATNR": m, "ALAND": "TR", "TAXM1": classes.get(rate, "1")} for m, rate in self.vat.items()]
             if table == "T006A":
                 return [
                     {"SPRAS": "T", "MSEHI": code, "MSEH3": ext, "MSEHL": text}

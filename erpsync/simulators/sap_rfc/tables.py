@@ -63,6 +63,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field("VRKME", 3, text="Sales unit"),
         Field("AUMNG", 13, "P", "Minimum order quantity"),
     ),
+    "MLAN": (Field("MATNR", 18), Field("ALAND", 3), Field("TAXM1", 1, text="Tax classification")),
     "T006A": (Field("SPRAS", 1), Field("MSEHI", 3), Field("MSEH3", 3), Field("MSEHL", 30)),
     "T001L": (Field("WERKS", 4), Field("LGORT", 4), Field("LGOBE", 16, text="Storage location")),
     "KNKK": (
@@ -120,6 +121,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "MAKT": ("MATNR", "SPRAS"),
     "MARM": ("MATNR", "MEINH"),
     "MVKE": ("MATNR", "VKORG", "VTWEG"),
+    "MLAN": ("MATNR", "ALAND"),
     "T006A": ("SPRAS", "MSEHI"),
     "T001L": ("WERKS", "LGORT"),
     "KNKK": ("KUNNR", "KKBER"),
