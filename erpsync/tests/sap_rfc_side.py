@@ -14,6 +14,7 @@ from erpsync.adapters.base import (
     DocumentKind,
     ErpAddress,
     ErpBalance,
+    ErpCategory,
     ErpCredit,
     ErpCustomer,
     ErpCustomerPrice,
@@ -87,6 +88,9 @@ class SapRfcErpSide(ErpSide):
 
     def _publish_unit(self, unit: ErpUnit) -> None:
         self.system.units[unit.code] = (unit.code, unit.name)
+
+    def _publish_category(self, category: ErpCategory) -> None:
+        self.system.groups[category.code] = category.name
 
     def _publish_warehouse(self, warehouse: ErpWarehouse) -> None:
         plant, _, location = warehouse.code.partition("/")
@@ -249,6 +253,7 @@ class SapRfcErpSide(ErpSide):
         )
         sap = {
             "unit": [ErpUnit(code, name) for code, (_ext, name) in self.system.units.items()],
+            "category": [ErpCategory(code, name) for code, name in self.system.groups.items()],
             "warehouse": [ErpWarehouse("1000/0001", "Merkez Depo"), ErpWarehouse("1000/0002", "İzmir Şube")],
             "product": [
                 ErpProduct(

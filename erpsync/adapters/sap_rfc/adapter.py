@@ -30,6 +30,7 @@ class SapRfcAdapter(SapRfcReads, SapRfcWrites, SapRfcSession, ErpAdapter):
     capabilities = frozenset(
         {
             Capability.UNITS,
+            Capability.CATEGORIES,
             Capability.WAREHOUSES,
             Capability.PRODUCTS,
             Capability.STOCK,

@@ -1,7 +1,7 @@
 """What the SAP RFC adapter reads, every entity as a full snapshot (SAP's BAPIs offer no change pointers here)
 except order statuses and documents, read for a window of ``status_lookback_days`` or since the watermark.
 
-- units: T006A; warehouses: T001L for the configured ``locations``;
+- units: T006A; categories: material groups (T023T); warehouses: T001L for the configured ``locations``;
 - products: MARA, MAKT, MARM, MVKE through ``RFC_READ_TABLE`` (``material_source`` ``read_table``), or
   ``BAPI_MATERIAL_GETLIST`` + ``BAPI_MATERIAL_GET_DETAIL`` (``bapi``: base unit only). A material of another type
   than ``material_types``, not extended to the sales area, or flagged for deletion is not sold; one with a sales
@@ -29,6 +29,7 @@ from erpsync.adapters.base import (
     DocumentKind,
     ErpAdapter,
     ErpBalance,
+    ErpCategory,
     ErpCredit,
     ErpCustomer,
     ErpCustomerPrice,
@@ -61,6 +62,7 @@ from erpsync.adapters.sap_rfc.session import literal
 
 ENTITIES = (
     "unit",
+    "category",
     "warehouse",
     "product",
     "stock",
@@ -110,6 +112,17 @@ class SapRfcReads:
         language = self.languages.get("tr", "T")
         rows = self.read_table("T006A", ["MSEHL"], keys=["SPRAS", "MSEHI"], where=f"SPRAS EQ {literal(language)}")
         return [ErpUnit(row["MSEHI"], row["MSEHL"]) for row in rows]
+
+    def _read_category(self) -> list[ErpCategory]:
+        texts: dict[str, dict[str, str]] = defaultdict(dict)
+        where = in_clause_of("SPRAS", self.languages.values())
+        for row in self.read_table("T023T", ["WGBEZ"], keys=["SPRAS", "MATKL"], where=where):
+            texts[row["MATKL"]][row["SPRAS"]] = row["WGBEZ"]
+        tr, en = self.languages.get("tr", "T"), self.languages.get("en", "E")
+        return [
+            ErpCategory(code, names.get(tr) or names.get(en) or code, names.get(en, ""))
+            for code, names in sorted(texts.items())
+        ]
 
     def _read_warehouse(self) -> list[ErpWarehouse]:
         wanted = set(self.location_pairs)

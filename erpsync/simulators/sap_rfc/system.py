@@ -160,6 +160,7 @@ class SapSystem:
             "PAL": ("PAL", "Palet"),
             "H": ("HR", "Saat"),
         }
+        self.groups: dict[str, str] = {"GIDA": "Gıda", "ICECEK": "İçecek", "YAPI": "Yapı Malzemeleri"}
         self.materials: dict[str, dict[str, Any]] = {}
         self.stock: dict[tuple[str, str, str], Decimal] = {}
         self.prices: dict[tuple[str, str], tuple[Decimal, str]] = {}
@@ -249,6 +250,8 @@ class SapSystem:
     ) -> str:
         matnr = alpha(number, 18)
         with self.lock:
+            if group:
+                self.groups.setdefault(group, group.title())
             self.materials[matnr] = {
                 "MATNR": matnr,
                 "MTART": material_type,
@@ -553,6 +556,8 @@ class SapSystem:
                     for m in self.materials.values()
                     for (org, chan), sales in m["sales"].items()
                 ]
+            if table == "T023T":
+                return [{"SPRAS": "T", "MATKL": code, "WGBEZ": name} for code, name in self.groups.items()]
             if table == "MLAN":
                 classes = {D(20): "1", D(10): "2", D(1): "3", D(0): "0"}
                 return [{"MATNR": m, "ALAND": "TR", "TAXM1": classes.get(rate, "1")} for m, rate in self.vat.items()]
