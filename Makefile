@@ -37,6 +37,10 @@ BENCH_PARASUT_ARGS ?=
 # (dropped and created every run); BENCH_LOGO_ARGS e.g. "--items 5000 --orders 50".
 BENCH_LOGO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo
 BENCH_LOGO_ARGS ?=
+# make bench-sap-rfc: the SAP RFC adapter against the in-process BAPI simulator, its own database on the local server
+# (dropped and created every run); BENCH_SAP_RFC_ARGS e.g. "--materials 2000 --orders 50".
+BENCH_SAP_RFC_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_saprfc
+BENCH_SAP_RFC_ARGS ?=
 # make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
@@ -57,7 +61,7 @@ BENCH_ACCOUNT_ARGS ?=
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_load
 BENCH_LOAD_ARGS ?=
 
-.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
+.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo bench-sap-rfc \
 	bench-matching bench-reconciliation bench-account bench-statements bench-load \
 	postgres redis messages lint format clean
 
@@ -162,6 +166,11 @@ bench-parasut: install-dev postgres
 # orders a second over REST and SOAP, the live stock check of a 50-line cart (median, p95).
 bench-logo: install-dev postgres
 	BENCH_LOGO_DATABASE_URL=$(BENCH_LOGO_DATABASE_URL) $(PY) bench/logo.py $(BENCH_LOGO_ARGS)
+
+# The SAP RFC adapter: a 20,000-material first import and order throughput through the BAPI simulator
+# (bench/sap_rfc.py).
+bench-sap-rfc: install-dev postgres
+	BENCH_SAP_RFC_DATABASE_URL=$(BENCH_SAP_RFC_DATABASE_URL) $(PY) bench/sap_rfc.py $(BENCH_SAP_RFC_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

@@ -349,7 +349,7 @@ class SapRfcReads:
                     currency=address.get("CURRENCY") or self.local_currency,
                     payment_terms_code=company.get("PMNTTRMS") or "",
                     active=not (general.get("DELETION_FLAG") or general.get("ORDER_BLOCK")),
-                    addresses=(main,) if main.line1 or main.city else (),
+                    addresses=(main,) if main.line1 else (),  # SAP without a street: no address the portal can ship to
                 )
 
     def _open_items(self, holder, customer: str) -> list[dict[str, Any]]:

@@ -57,6 +57,14 @@ CONNECTION_KEYS = (
 )
 
 
+class OrderedTextList(TextList):
+    """A list of non-empty texts whose order counts, as a tuple."""
+
+    def convert(self, value: Any) -> tuple[str, ...]:
+        super().convert(value)
+        return tuple(dict.fromkeys(value))
+
+
 def _location(value: str) -> bool:
     plant, _, location = value.partition("/")
     return bool(plant) and 0 < len(plant) <= 4 and len(location) <= 4 and "/" not in location
@@ -130,7 +138,7 @@ class SapRfcSettings(Settings):
         "Material types (MTART) the portal sells; others (services, packaging…) come in as not sold.",
         default=["HAWA", "FERT"],
     )
-    description_fields = TextList(
+    description_fields = OrderedTextList(
         "MARA fields (customer fields such as `ZZLANGTEXT`) whose texts, joined by new lines, are the product's "
         "description; none: no description. Together they may be wider than RFC_READ_TABLE's 512-character row.",
         default=[],
@@ -145,7 +153,7 @@ class SapRfcSettings(Settings):
         'Portal language → SAP language key of material texts (`{"tr": "T", "en": "E"}`).',
         default={"tr": "T", "en": "E"},
     )
-    locations = TextList(
+    locations = OrderedTextList(
         "Plant/storage location pairs (`1000/0001`) whose availability is the portal's stock, one warehouse each.",
         default=["1000/0001"],
     )

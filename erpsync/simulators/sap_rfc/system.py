@@ -163,6 +163,7 @@ class SapSystem:
         self.groups: dict[str, str] = {"GIDA": "Gıda", "ICECEK": "İçecek", "YAPI": "Yapı Malzemeleri"}
         self.materials: dict[str, dict[str, Any]] = {}
         self.stock: dict[tuple[str, str, str], Decimal] = {}
+        self._stock_of: dict[str, set[tuple[str, str]]] = {}  # material → its stock's locations (an index)
         self.prices: dict[tuple[str, str], tuple[Decimal, str]] = {}
         self.vat: dict[str, Decimal] = {}
         self.customers: dict[str, dict[str, Any]] = {}
@@ -280,7 +281,9 @@ class SapSystem:
 
     def set_stock(self, number: str, plant: str, location: str, quantity: Decimal | float) -> None:
         with self.lock:
-            self.stock[(alpha(number, 18), plant, location)] = D(str(quantity))
+            matnr = alpha(number, 18)
+            self.stock[(matnr, plant, location)] = D(str(quantity))
+            self._stock_of.setdefault(matnr, set()).add((plant, location))
 
     def set_price(self, number: str, price: Decimal | float, *, customer: str = "", currency: str | None = None):
         with self.lock:
@@ -764,9 +767,9 @@ class SimConnection:
         with system.lock:
             quantity = sum(
                 (
-                    q
-                    for (m, w, loc), q in system.stock.items()
-                    if m == MATERIAL and w == PLANT and STGE_LOC in ("", loc)
+                    system.stock[(MATERIAL, w, loc)]
+                    for w, loc in system._stock_of.get(MATERIAL, ())
+                    if w == PLANT and STGE_LOC in ("", loc)
                 ),
                 D(0),
             )

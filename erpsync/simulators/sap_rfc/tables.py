@@ -240,6 +240,10 @@ def _compare(name: str, op: str, value: str, field: Field) -> Callable[[dict], b
     return lambda row: test(key(row[name]))
 
 
+def _words_of(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
+
+
 def render(value: Any, field: Field) -> str:
     """A value as ``RFC_READ_TABLE`` writes it into the work area: text, padded (numbers right-aligned)."""
     if value is None:
@@ -280,12 +284,15 @@ def read_table(rows_of: Callable[[str], Iterable[dict[str, Any]]], params: Mappi
     if width > WORK_AREA:
         raise ABAPApplicationError("DATA_BUFFER_EXCEEDED")
     keep = where_predicate(params.get("OPTIONS") or [], known)
+    # Render only what is asked, keyed or compared (the WHERE clause's field names).
+    words = {word.upper() for option in params.get("OPTIONS") or [] for word in _words_of(str(option.get("TEXT", "")))}
+    needed = [field for field in known.values() if field in chosen or field.name in KEYS[table] or field.name in words]
     text_rows = (
         {
-            field.name: render(row.get(field.name), field).rstrip()
-            if field.type != "P"
-            else render(row.get(field.name), field).strip()
-            for field in known.values()
+            field.name: render(row.get(field.name), field).strip()
+            if field.type == "P"
+            else render(row.get(field.name), field).rstrip()
+            for field in needed
         }
         for row in rows_of(table)
     )
