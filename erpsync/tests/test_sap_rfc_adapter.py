@@ -9,6 +9,7 @@ import importlib.util
 import sys
 import threading
 import types
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -339,3 +340,49 @@ def test_message_server_and_snc_parameters(credentials, expected):
 def test_incomplete_credentials_are_refused(credentials, missing):
     with pytest.raises(ImproperlyConfigured, match=missing):
         connection_parameters(credentials)
+
+
+# --- other read paths ---
+
+
+def test_materials_through_the_bapis_carry_the_base_unit_and_the_sales_status(side):
+    side.system.add_material("4711", "Kablo", units={"KAR": (10, 1)})
+    side.system.add_material("900001", "Montaj", base_unit="H", material_type="DIEN")
+    with side.make_adapter(material_source="bapi") as adapter:
+        products = {p.code: p for p in next(adapter.read("product")).records}
+    assert (products["4711"].unit, products["4711"].units, products["4711"].active) == ("ST", (), True)
+    assert (products["900001"].active, products["900001"].inactive_reason) == (False, "not_sold")
+    assert side.system.stats.calls["BAPI_MATERIAL_GET_DETAIL"] == len(side.system.materials)
+
+
+def test_credit_from_a_simulation_and_balances_from_open_items(side):
+    side.system.add_customer(CUSTOMER, "Öztürk", credit_limit=75000)
+    side.system.add_customer("100001", "Çiğdem", order_block="01")
+    side.system.post_item(CUSTOMER, D("1000.50"))
+    side.system.post_item(CUSTOMER, D("-200"), doc_type="DZ")
+    side.system.post_item(CUSTOMER, D("999"), cleared=True)
+    with side.make_adapter(credit_source="BAPI_SALESORDER_SIMULATE", credit_probe_material="ÇAY-001") as adapter:
+        credit = {c.customer_code: c for c in next(adapter.read("credit")).records}
+        assert adapter.live_balance(CUSTOMER).balance == D("800.50")
+    assert (credit[CUSTOMER].credit_limit, credit[CUSTOMER].hold) == (D(75000), False)
+    assert credit["100001"].hold
+    with side.make_adapter(credit_source="BAPI_SALESORDER_SIMULATE") as adapter, pytest.raises(PermanentError):
+        list(next(adapter.read("credit")).records)
+
+
+def test_ledger_of_open_items_only(side):
+    side.system.post_item(CUSTOMER, D("500"), reference="F-1", doc_type="RV", due_days=30)
+    side.system.post_item(CUSTOMER, D("300"), reference="F-0", doc_type="RV", cleared=True)
+    with side.make_adapter(ledger_source="open_items") as adapter:
+        entries = list(next(adapter.read("ledger")).records)
+    assert [(e.document_number, e.amount, e.open_amount, e.kind) for e in entries] == [
+        ("F-1", D(500), D(500), "invoice")
+    ]
+    assert entries[0].due_on == side.system.today + timedelta(days=30)
+
+
+def test_a_table_the_user_may_not_read_and_a_missing_function_are_permanent(side, adapter):
+    with pytest.raises(PermanentError, match="S_TABU_DIS"):
+        adapter.read_table("USR02", ["BNAME"], keys=["BNAME"])
+    with pytest.raises(PermanentError, match="no function module"):
+        adapter._ask("Z_NOT_THERE")
