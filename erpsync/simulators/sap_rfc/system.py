@@ -627,6 +627,7 @@ class SimConnection:
         self.timeout = timeout
         self.alive = True
         self._luw: list[Callable[[], None]] = []
+        self._table_cache: dict[str, Any] = {}
 
     def close(self) -> None:
         if self.alive:
@@ -681,7 +682,7 @@ class SimConnection:
         return {}
 
     def fm_RFC_READ_TABLE(self, **params: Any) -> dict[str, Any]:
-        return tables.read_table(self.system.table_rows, params)
+        return tables.read_table(self.system.table_rows, params, self._table_cache)
 
     def fm_BAPI_TRANSACTION_COMMIT(self, WAIT: str = "") -> dict[str, Any]:
         work, self._luw = self._luw, []
