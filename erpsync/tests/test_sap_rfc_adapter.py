@@ -113,6 +113,20 @@ def test_a_session_lost_after_the_create_loses_the_uncommitted_order(side, adapt
     assert committed(side, sample_order().reference) == []
 
 
+def test_a_session_whose_write_failed_half_way_is_closed_not_reused(side, adapter, monkeypatch):
+    """A create that went through but whose commit was never asked (the process failed in between) must not be
+    committed by the next order on the same session."""
+    original = adapter._commit
+    monkeypatch.setattr(adapter, "_commit", lambda holder, what: (_ for _ in ()).throw(RuntimeError("worker died")))
+    with pytest.raises(RuntimeError):
+        adapter.order_push(sample_order("B2B-HALF"))
+    monkeypatch.setattr(adapter, "_commit", original)
+
+    adapter.order_push(sample_order("B2B-NEXT"))
+
+    assert committed(side, "B2B-HALF") == [] and len(committed(side, "B2B-NEXT")) == 1
+
+
 def test_refused_order_is_rolled_back_and_never_committed(side, adapter):
     order = dataclasses.replace(
         sample_order(), lines=(dataclasses.replace(sample_order().lines[0], product_code="YOK"),)

@@ -27,7 +27,6 @@ from typing import Any
 
 from erpsync.adapters.base import (
     DocumentKind,
-    ErpAdapter,
     ErpBalance,
     ErpCategory,
     ErpCredit,
@@ -593,4 +592,4 @@ def in_clause_of(field: str, values: Iterable[str]) -> str:
     return f"{field} IN ( {' , '.join(literal(value) for value in sorted(set(values)))} )"
 
 
-__all__ = ["ENTITIES", "ErpAdapter", "SapRfcReads"]
+__all__ = ["ENTITIES", "SapRfcReads"]

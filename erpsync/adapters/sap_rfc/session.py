@@ -95,10 +95,12 @@ class SapRfcSession:
     @contextlib.contextmanager
     def _held(self) -> Iterator[list[Transport]]:
         """One session for the caller alone, as a one-element list (a broken one is replaced in place). At most
-        ``max_sessions`` are held at once; a caller beyond them waits up to ``timeout_seconds``."""
+        ``max_sessions`` are held at once; a caller beyond them waits up to ``timeout_seconds``. A session whose
+        holder failed is closed, not pooled: it may hold uncommitted work a later commit must never pick up."""
         if not self._slots.acquire(timeout=self.timeout):
             raise RetryableError(f"SAP: all {self.max_sessions} RFC sessions of this connection are busy")
         holder: list[Transport] = []
+        failed = False
         try:
             with self._pool_lock:
                 while self._idle and not holder:
@@ -108,10 +110,13 @@ class SapRfcSession:
             if not holder:
                 holder.append(self._connect())
             yield holder
+        except BaseException:
+            failed = True
+            raise
         finally:
             transport = holder[0] if holder else None
             if transport is not None:
-                if transport.alive:
+                if transport.alive and not failed:
                     with self._pool_lock:
                         self._idle.append(transport)
                 else:
