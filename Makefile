@@ -47,6 +47,10 @@ BENCH_SQL_CHECKS_ARGS ?=
 # every run); BENCH_DIA_ARGS e.g. "--items 2000 --orders 20".
 BENCH_DIA_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_dia
 BENCH_DIA_ARGS ?=
+# make bench-sap-rfc: the SAP RFC adapter against the in-process BAPI simulator, its own database on the local server
+# (dropped and created every run); BENCH_SAP_RFC_ARGS e.g. "--materials 2000 --orders 50".
+BENCH_SAP_RFC_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_saprfc
+BENCH_SAP_RFC_ARGS ?=
 # make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
@@ -72,7 +76,7 @@ BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_api
 BENCH_API_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
-	bench-dia bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
+	bench-dia bench-sap-rfc bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
 	postgres redis messages lint format clean
 
 $(PY):
@@ -185,6 +189,10 @@ bench-sql-checks: install-dev postgres
 # import, of a delta with nothing changed, and per order.
 bench-dia: install-dev postgres
 	BENCH_DIA_DATABASE_URL=$(BENCH_DIA_DATABASE_URL) $(PY) bench/dia.py $(BENCH_DIA_ARGS)
+# The SAP RFC adapter: a 20,000-material first import and order throughput through the BAPI simulator
+# (bench/sap_rfc.py).
+bench-sap-rfc: install-dev postgres
+	BENCH_SAP_RFC_DATABASE_URL=$(BENCH_SAP_RFC_DATABASE_URL) $(PY) bench/sap_rfc.py $(BENCH_SAP_RFC_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

@@ -70,3 +70,20 @@ def check_connection_settings(app_configs=None, **kwargs) -> list[Error | Warnin
             else:
                 messages.append(Error(text, obj=connection, id="erpsync.E004"))
     return messages
+
+
+@register("erpsync")
+def check_client_libraries(app_configs=None, **kwargs) -> list[Error]:
+    """Every active connection's adapter finds what it needs on this machine (an adapter with optional client
+    libraries says what is missing through ``missing_requirements``)."""
+    try:
+        connections = list(ErpConnection.objects.filter(is_active=True).order_by("code"))
+    except (DatabaseError, RuntimeError):  # not migrated, no database, or database access blocked
+        return []
+    classes, _errors = _adapter_classes()
+    messages = []
+    for connection in connections:
+        missing = getattr(classes.get(connection.adapter), "missing_requirements", None)
+        for text in missing(connection.settings) if missing else ():
+            messages.append(Error(f"Connection {connection.code!r}: {text}", obj=connection, id="erpsync.E005"))
+    return messages

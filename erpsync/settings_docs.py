@@ -14,6 +14,7 @@ from erpsync.adapters.file.config import FileSettings
 from erpsync.adapters.logo.settings import LogoSettings
 from erpsync.adapters.parasut.settings import ParasutSettings
 from erpsync.adapters.sap_b1.settings import SapB1Settings
+from erpsync.adapters.sap_rfc.settings import SapRfcSettings
 from erpsync.adapters.tryton.settings import TrytonSettings
 from erpsync.common_settings import CommonSettings
 from erpsync.connection_settings import Settings, markdown_table
@@ -24,6 +25,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 TABLES: dict[str, tuple[type[Settings], str]] = {
     "common": (CommonSettings, "connection-settings.md"),
     "sap_b1": (SapB1Settings, "sap-b1.md"),
+    "sap_rfc": (SapRfcSettings, "sap-rfc.md"),
     "tryton": (TrytonSettings, "tryton.md"),
     "parasut": (ParasutSettings, "parasut.md"),
     "logo": (LogoSettings, "logo.md"),

@@ -369,6 +369,7 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "parasut": "erpsync.adapters.parasut.ParasutAdapter",
     "logo": "erpsync.adapters.logo.LogoAdapter",
     "dia": "erpsync.adapters.dia.DiaAdapter",
+    "sap_rfc": "erpsync.adapters.sap_rfc.SapRfcAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.
