@@ -77,7 +77,7 @@ BENCH_API_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
 	bench-dia bench-sap-rfc bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
-	postgres redis messages lint format clean
+	postgres redis mariadb messages lint format clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -136,13 +136,20 @@ redis:
 	  echo "Starting Redis"; redis-server --bind 127.0.0.1 --port 6379 --daemonize yes >/dev/null; \
 	  for i in $$(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; }
 
+# The local MariaDB server (127.0.0.1:3306, root without a password) the read-only SQL checks' tests read from, as a
+# company's MySQL/MariaDB ERP database would be; started when it does not answer (those tests skip without it).
+mariadb:
+	@mariadb-admin -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1 || { \
+	  echo "Starting MariaDB"; service mariadb start >/dev/null 2>&1 || true; \
+	  for i in $$(seq 30); do mariadb-admin -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1 && break; sleep 1; done; }
+
 run: install messages
 	$(RUN_ENV) $(PY) manage.py migrate --noinput -v0
 	$(RUN_ENV) $(PY) manage.py demo
 	$(RUN_ENV) $(PY) manage.py erpsync schedules --install
 	$(RUN_ENV) bin/portal-run
 
-test: install-dev system-deps messages postgres redis
+test: install-dev system-deps messages postgres redis mariadb
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
