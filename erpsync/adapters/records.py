@@ -471,6 +471,30 @@ class ErpShipTo:
 
 
 @dataclass(frozen=True, slots=True)
+class ErpNewCustomer:
+    """A dealer registered in the portal and confirmed by staff, to be created as the ERP's customer account
+    (``Capability.CUSTOMER_PUSH``).
+
+    ``code`` is the account code the portal proposes (the dealer's code) and the key the export looks the customer up
+    by before every create, so a retry never makes a second account. ``reference`` (``dealer:<portal id>``) names the
+    change in the outbox. ``address`` is the billing address, when the dealer has one; ``currency`` the account's
+    currency (ISO code, mapped through the value map); ``payment_terms_code`` and ``sales_rep_code`` the ERP's codes
+    as the portal knows them (empty: the ERP's default)."""
+
+    reference: str
+    code: str
+    title: str
+    tax_number: str
+    tax_office: str = ""
+    email: str = ""
+    phone: str = ""
+    currency: str = "TRY"
+    payment_terms_code: str = ""
+    sales_rep_code: str = ""
+    address: ErpAddress | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ErpAck:
     """The ERP's receipt for a payment, credit memo or cancellation."""
 
