@@ -25,7 +25,15 @@ from erpsync.adapters.base import (  # noqa: E402
 from erpsync.adapters.logo import LogoAdapter  # noqa: E402
 from erpsync.adapters.logo.settings import REFERENCE_FIELDS  # noqa: E402
 from erpsync.simulators.logo import LogoSimulator  # noqa: E402
-from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, sample_order, sample_payment  # noqa: E402
+from erpsync.tests.contract import (  # noqa: E402
+    CUSTOMER_TIMEOUT_AFTER_APPLY,
+    TIMEOUT_AFTER_APPLY,
+    UNAVAILABLE,
+    ErpSide,
+    sample_new_customer,
+    sample_order,
+    sample_payment,
+)
 
 CUSTOMER = "120.01.001"
 WAREHOUSES = {"IST": 0, "ANK": 1}
@@ -64,7 +72,7 @@ def logo_adapter(sim: LogoSimulator, **settings: Any) -> LogoAdapter:
 class LogoErpSide(ErpSide):
     """A firm with the contract's customer and its tea (in ADET, KOLI and KG); ``publish`` keys records in."""
 
-    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY})
+    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY})
 
     def __init__(self, sim: LogoSimulator, **settings: Any) -> None:
         self.sim = sim
@@ -79,6 +87,7 @@ class LogoErpSide(ErpSide):
             )
             self.firm.add_item("ÇAY-001", "Rize Turist Çayı", "CAY")
             self.firm.add_customer(CUSTOMER, "Öztürk Gıda Ltd. Şti.", TAXNR="1234567890")
+        self.keyed_customers = {CUSTOMER}  # cards keyed in here, not by the portal
 
     def expected_complete(self, entity: str) -> bool:
         return entity not in ("delivery", "invoice", "ledger")
@@ -192,6 +201,7 @@ class LogoErpSide(ErpSide):
 
     def _publish_customer(self, records) -> None:
         for customer in records:
+            self.keyed_customers.add(customer.code)
             billing = next((a for a in customer.addresses if a.kind == "billing"), None)
             columns = {
                 "DEFINITION_": customer.title,
@@ -224,6 +234,7 @@ class LogoErpSide(ErpSide):
                     )
 
     def _ensure_customer(self, code: str) -> dict[str, Any]:
+        self.keyed_customers.add(code)
         if self.firm.customer(code) is None:
             self.firm.add_customer(code, code)
         return self.firm.customer(code)
@@ -442,6 +453,10 @@ class LogoErpSide(ErpSide):
         if kind == "cancellations":
             held = [row[self.column] for row in self._slips("ORFICHE", "WHERE CANCELLED = 1")]
             return sorted(reference for reference in held + deleted if reference)
+        if kind == "customers":
+            with self.firm.lock:
+                codes = [row["CODE"] for row in self.firm.rows(f"SELECT CODE FROM {self.firm.t('CLCARD')}")]
+            return sorted(code for code in codes if code not in self.keyed_customers)
         if kind == "payments":
             return sorted(
                 row["DOCODE"] for table in ("BNFICHE", "KSLINES") for row in self._slips(table) if row["DOCODE"]
@@ -457,6 +472,9 @@ class LogoErpSide(ErpSide):
         elif failure == TIMEOUT_AFTER_APPLY:
             soap = self.settings.get("write_transport") == "soap"
             self.sim.faults.drop_response("LogoObjectService.svc/AppendDataObject" if soap else "salesOrders")
+        elif failure == CUSTOMER_TIMEOUT_AFTER_APPLY:
+            soap = self.settings.get("write_transport") == "soap"
+            self.sim.faults.drop_response("LogoObjectService.svc/AppendDataObject" if soap else "Arps")
         else:
             super().simulate(failure)
 
@@ -475,4 +493,12 @@ class LogoErpSide(ErpSide):
         return {"B2B-OPEN-1", "B2B-OPEN-2"}, {"B2B-DONE-1", "B2B-DONE-2"}
 
 
-__all__ = ["CUSTOMER", "LogoErpSide", "canonical", "logo_adapter", "sample_order", "sample_payment"]
+__all__ = [
+    "CUSTOMER",
+    "LogoErpSide",
+    "canonical",
+    "logo_adapter",
+    "sample_new_customer",
+    "sample_order",
+    "sample_payment",
+]

@@ -19,11 +19,11 @@ from erpsync.adapters.base import (
     RetryableError,
 )
 from erpsync.adapters.logo import LogoAdapter
-from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml
+from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml, transfer_xml
 from erpsync.connection_settings import SettingsError
 from erpsync.forms import ErpConnectionForm
 from erpsync.simulators.logo import LogoSimulator
-from erpsync.tests.logo_side import logo_adapter, sample_order, sample_payment
+from erpsync.tests.logo_side import logo_adapter, sample_new_customer, sample_order, sample_payment
 
 pytestmark = pytest.mark.django_db
 ORDER = dataclasses.replace(
@@ -476,3 +476,64 @@ def test_exec_query_answer_past_ten_megabytes_is_read_whole(sim):
     with soap_adapter(sim) as adapter:
         rows = adapter.query(sql)
     assert len(rows) == 60000 and rows[-1]["T"] == "x" * 200
+
+
+# -- new customers (CLCARD through Arps / AR_APS/AR_AP) ----------------------------------------------------------------
+
+
+def test_soap_customer_is_one_append_of_an_ar_ap_card(sim):
+    customer = sample_new_customer("120.01.960")
+    with soap_adapter(sim) as adapter:
+        ack = adapter.customer_push(customer)
+        assert adapter.customer_push(customer).document_id == ack.document_id == "120.01.960"
+    assert sim.soap.appended == [30]  # doAccountsRP, not the 81 or <CLCARD> some write-ups give
+    assert sim.stats.count("POST", "Arps") == 0
+    with sim.firm.lock:
+        card = sim.firm.customer("120.01.960")
+    assert (card["TCKNO"], card["ISPERSCOMP"], card["TAXNR"]) == (customer.tax_number, 1, None)
+    assert (card["DEFINITION_"], card["TOWN"], card["COUNTRY"]) == (customer.title, "Çankaya", "TÜRKİYE")
+    assert ack.document_number == str(card["LOGICALREF"])
+
+
+def test_customer_transfer_document_is_ar_aps_in_iso_8859_9():
+    xml = transfer_xml({"ACCOUNT_TYPE": 1, "CODE": "120.01.960", "TITLE": "Şahin Yapı"}, "AR_APS", "AR_AP")
+    assert xml.startswith("<?xml version='1.0' encoding='ISO-8859-9'?>")
+    assert '<AR_APS><AR_AP DBOP="INS"><ACCOUNT_TYPE>1</ACCOUNT_TYPE><CODE>120.01.960</CODE>' in xml
+    assert "<TRANSACTIONS" not in xml
+
+
+def test_rest_customer_in_another_currency_with_a_payment_plan(sim, adapter):
+    customer = dataclasses.replace(
+        sample_new_customer("120.02.960"), currency="EUR", tax_number="5555555555", payment_terms_code="60GUN"
+    )
+    with sim.firm.lock:
+        sim.firm.add_payplan("60GUN", "60 gün vadeli")
+    ack = adapter.customer_push(customer)
+    with sim.firm.lock:
+        card = sim.firm.customer("120.02.960")
+        plan = sim.firm.row("SELECT CODE FROM LG_001_PAYPLANS WHERE LOGICALREF = ?", (card["PAYMENTREF"],))
+    assert (card["CCURRENCY"], card["TAXNR"], plan["CODE"]) == (20, "5555555555", "60GUN")
+    assert sim.stats.count("POST", "Arps") == 1 and ack.document_id == "120.02.960"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"payment_terms_code": "YOK"}, "Ödeme planı bulunamadı"),  # Logo's own refusal, in Turkish
+        ({"code": "120.01.960.0000001"}, "does not fit Logo's CODE"),
+        ({"currency": "CHF"}, "No Logo currency number for CHF"),
+    ],
+)
+def test_customer_logo_refuses_is_permanent_and_nothing_is_made(sim, adapter, change, message):
+    customer = dataclasses.replace(sample_new_customer("120.01.961"), **change)
+    with pytest.raises(PermanentError, match=message):
+        adapter.customer_push(customer)
+    with sim.firm.lock:
+        assert sim.firm.customer(customer.code) is None
+
+
+def test_customer_server_error_is_retryable_and_nothing_is_made(sim, adapter):
+    sim.faults.error("Arps", method="POST", status=503)
+    with pytest.raises(RetryableError):
+        adapter.customer_push(sample_new_customer("120.01.962"))
+    assert adapter.customer_lookup("120.01.962") is None

@@ -1,6 +1,7 @@
 """Logo end to end on the portal's database: the demo firm imported from the simulator over REST, a dealer's order
 placed and approved in the portal, sent once as a sales order slip (also when Logo's answer is lost), shipped and
-invoiced in Logo, and read back into the portal as shipped, invoiced and on the dealer's statement."""
+invoiced in Logo, and read back into the portal as shipped, invoiced and on the dealer's statement; a new dealer
+confirmed in the portal made once as a Logo customer card."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from catalog.models import Product, StockLevel
 from dealers.models import AccountEntry, Dealer, DealerDocument
+from dealers.services import dealer_confirm
+from dealers.tests.factories import DealerAddressFactory, DealerFactory
+from erpsync.binders import to_external
 from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
 from erpsync.outbox import outbox_drain
@@ -145,3 +149,58 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, logo):
     entry = AccountEntry.objects.get(dealer=dealer, document_number=invoice.number)
     assert entry.amount == order.total_gross
     assert Order.objects.filter(number=order.number).count() == 1
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_new_dealer_becomes_one_logo_customer_card(sim, logo, transport, monkeypatch):
+    """A dealer staff confirm is created once as a Logo customer card (also when Logo's answer is lost), over REST or
+    SOAP, and the next customer import keeps it matched to the same dealer."""
+    if transport == "soap":
+        monkeypatch.setenv("LOGOTEST_SECURITY_CODE", sim.soap.security_code)
+        logo.settings.update(write_transport="soap", soap_url=sim.soap_url)
+        logo.save(update_fields=["settings"])
+    dealer = DealerFactory(code="120.01.950", title="Şahin Yapı Malzemeleri Ltd. Şti.", status="inactive")
+    DealerAddressFactory(dealer=dealer, kind="billing", name="Merkez", line1="Atatürk Blv. 5", city="Ankara")
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    dealer_confirm(actor=staff, dealer=dealer)
+
+    lost = "LogoObjectService.svc/AppendDataObject" if transport == "soap" else "Arps"
+    sim.faults.drop_response(lost, method="POST")
+    outbox_drain(connection=logo)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CUSTOMER_EXPORT)
+    assert job.status == SyncJob.Status.RETRYING, job.last_error
+    due_now(SyncJob.Kind.CUSTOMER_EXPORT)
+    outbox_drain(connection=logo)
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED, job.last_error
+    assert sim.stats.count("POST", lost) == 1
+    with sim.firm.lock:
+        (card,) = sim.firm.rows("SELECT * FROM LG_001_CLCARD WHERE CODE = ?", ("120.01.950",))
+    assert (card["DEFINITION_"], card["TAXNR"], card["CITY"], card["CARDTYPE"]) == (
+        "Şahin Yapı Malzemeleri Ltd. Şti.",
+        dealer.tax_number,
+        "Ankara",
+        1,
+    )
+    assert to_external(logo, "customer", dealer.pk) == "120.01.950"
+
+    sync_import(connection=logo, entity="price_list", full=True)
+    run = sync_import(connection=logo, entity="customer", full=True)
+    assert not [i.message for i in run.issues.all() if "120.01.950" in i.message]  # the demo firm's own are messy
+    assert Dealer.objects.filter(tax_number=dealer.tax_number).count() == 1
+    dealer.refresh_from_db()
+    assert dealer.status == Dealer.Status.ACTIVE
+
+
+def test_a_new_dealer_whose_tax_number_logo_knows_is_not_made_twice(sim, logo):
+    """Logo holds 120.01.001 with the dealer's tax number: the export waits for staff instead of a second card."""
+    dealer = DealerFactory(
+        code="120.01.951", title="Öztürk Gıda (yeni kayıt)", tax_number="1234567890", status="inactive"
+    )
+    dealer_confirm(actor=UserFactory(is_staff=True, is_superuser=True), dealer=dealer)
+    outbox_drain(connection=logo)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CUSTOMER_EXPORT)
+    assert job.status == SyncJob.Status.DEAD and "120.01.001" in job.last_error
+    with sim.firm.lock:
+        assert not sim.firm.customer("120.01.951")
+    assert to_external(logo, "customer", dealer.pk) is None

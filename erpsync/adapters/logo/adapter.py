@@ -38,8 +38,8 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
 
     Reads are SQL over Logo's tables, sent as ``queries?tsql=`` (the user needs SQL permission in Logo) or as the
     SOAP service's ``ExecQuery`` (``query_transport``); orders go through the REST resources or the SOAP service's
-    ``AppendDataObject`` (``write_transport``), collections through REST. Credit (limits and holds) only when
-    ``credit_limit`` names a column. Not built yet: credit memos (return invoices), quotes, new customers (AR_AP)."""
+    ``AppendDataObject`` (``write_transport``), and so do new customer cards (``Arps`` / ``AR_APS/AR_AP``);
+    collections through REST. Credit (limits and holds) only when ``credit_limit`` names a column."""
 
     key = "logo"
     capabilities = frozenset(
@@ -63,6 +63,7 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
             Capability.ORDER_LOOKUP,
             Capability.ORDER_CANCEL,
             Capability.PAYMENT_PUSH,
+            Capability.CUSTOMER_PUSH,
             Capability.OPEN_ORDERS,
             Capability.LIVE_STOCK,
             Capability.LIVE_BALANCE,

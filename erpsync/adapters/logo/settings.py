@@ -57,8 +57,9 @@ class LogoSettings(Settings):
         minimum=0,
     )
     write_transport = Choice(
-        "How orders are written: `rest` (Logo Objects REST) or `soap` (LogoObjectService `AppendDataObject`; "
-        "cancellation deletes the slip with `DeleteDataObject`). Collections go over REST either way.",
+        "How orders and new customer cards are written: `rest` (Logo Objects REST) or `soap` (LogoObjectService "
+        "`AppendDataObject`, data types 3 and 30; cancellation deletes the slip with `DeleteDataObject`). "
+        "Collections go over REST either way.",
         choices=TRANSPORTS,
         default="rest",
     )

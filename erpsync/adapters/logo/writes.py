@@ -1,6 +1,7 @@
-"""What the Logo adapter writes over REST: an approved order as a sales order slip (``salesOrders``) carrying the
-portal order number in ``DOC_NUMBER`` (or ``reference_field``), its cancellation while nothing is shipped, and
-collections as bank or cash slips carrying the portal's reference in ``DOC_NUMBER``.
+"""What the Logo adapter writes, over REST or SOAP (``write_transport``): an approved order as a sales order slip
+(``salesOrders``) carrying the portal order number in ``DOC_NUMBER`` (or ``reference_field``), its cancellation while
+nothing is shipped, a confirmed new dealer as a customer card (``Arps`` / ``AR_APS/AR_AP``, looked up by its code
+first), and collections as bank or cash slips carrying the portal's reference in ``DOC_NUMBER``.
 
 Never twice: Logo does not enforce ``DOC_NUMBER``, so every create is preceded by a look-up of the reference in the
 order slips of the working period and the one before it (``previous_period``), the outbox looks it up again after
@@ -16,6 +17,7 @@ from typing import Any
 from erpsync.adapters.base import (
     ErpAck,
     ErpCancel,
+    ErpNewCustomer,
     ErpOrder,
     ErpOrderAck,
     ErpOrderState,
@@ -25,10 +27,14 @@ from erpsync.adapters.base import (
 from erpsync.adapters.http import text as _text
 from erpsync.adapters.logo.mapping import order_state
 from erpsync.adapters.logo.session import sql_text
+from erpsync.adapters.logo.soap import ACCOUNTS_RP
 
 logger = logging.getLogger(__name__)
 
 MAX_REFERENCE = 32  # DOCODE / SPECODE hold at most this many characters
+MAX_CUSTOMER_CODE = 17  # CLCARD.CODE
+# ISO country codes → the country name Logo's cards carry (COUNTRY is free text there; others go as the code).
+COUNTRIES = {"TR": "TÜRKİYE"}
 
 
 def packed_time(when: datetime) -> int:
@@ -140,6 +146,86 @@ class LogoWrites:
         else:
             self._call("PATCH", "salesOrders", body={"INTERNAL_REFERENCE": row["K"], "CANCELLED": 1}, write=True)
         return ErpAck(cancel.reference, ack.document_id, ack.document_number)
+
+    # -- new customers (CLCARD) -------------------------------------------------------------------------------------
+
+    def customer_lookup(self, code: str) -> ErpAck | None:
+        """The customer card (any card type, passive or not) with ``CLCARD.CODE`` = ``code``."""
+        rows = self.query(
+            f"SELECT LOGICALREF, CODE FROM {self.t('CLCARD')} WHERE CODE = {sql_text(code)} ORDER BY LOGICALREF"
+        )
+        if not rows:
+            return None
+        return ErpAck(code, _text(rows[0]["CODE"]).strip(), str(rows[0]["LOGICALREF"]))
+
+    def _logo_currency(self, iso: str) -> int:
+        """Logo's currency number of ``iso`` (``currencies`` read backwards; the local currency is 0)."""
+        if iso in ("", "TRY", "TL"):
+            return 0
+        for number, code in self.currencies.items():
+            if code == iso and number not in ("0", "160"):
+                return int(number)
+        raise PermanentError(f"No Logo currency number for {iso}: add it to the connection's currencies")
+
+    def _customer_body(self, customer: ErpNewCustomer) -> dict[str, Any]:
+        """The ``AR_AP`` fields (REST ``Arps`` and the transfer format share them) of a new customer card."""
+        code = customer.code.strip()
+        if not code or len(code) > MAX_CUSTOMER_CODE:
+            raise PermanentError(f"Customer code {code!r} does not fit Logo's CODE (1 to {MAX_CUSTOMER_CODE})")
+        tax = customer.tax_number.strip()
+        person = len(tax) == 11  # a TC identity number: a sole proprietor (şahıs şirketi)
+        address = customer.address
+        body: dict[str, Any] = {
+            "ACCOUNT_TYPE": 1,  # 1 = customer (alıcı)
+            "CODE": code,
+            "TITLE": customer.title[:200],
+            "TAX_OFFICE": customer.tax_office[:31],
+            "E_MAIL": customer.email,
+            "TELEPHONE1": customer.phone[:15] if customer.phone else "",
+            "CURRENCY": self._logo_currency(customer.currency),
+            **({"TCKNO": tax, "PERSCOMPANY": 1} if person else {"TAX_ID": tax}),
+        }
+        if customer.payment_terms_code:
+            body["PAYMENT_CODE"] = customer.payment_terms_code
+        if address is not None:
+            body.update(
+                ADDRESS1=address.line1[:200],
+                ADDRESS2=address.line2[:200],
+                TOWN=address.district,
+                CITY=address.city,
+                COUNTRY=COUNTRIES.get(address.country, address.country),
+                POSTAL_CODE=address.postal_code,
+            )
+            if address.phone and not body["TELEPHONE1"]:
+                body["TELEPHONE1"] = address.phone[:15]
+        return {key: value for key, value in body.items() if value not in (None, "")}
+
+    def customer_push(self, customer: ErpNewCustomer) -> ErpAck:
+        body = self._customer_body(customer)
+        existing = self.customer_lookup(customer.code)
+        if existing is not None:  # Logo refuses a second card with the code; the one there is the answer
+            return ErpAck(customer.reference, existing.document_id, existing.document_number)
+        tax = sql_text(customer.tax_number.strip())
+        same_tax = self.query(
+            f"SELECT CODE FROM {self.t('CLCARD')} WHERE CARDTYPE IN (1, 3) AND (TAXNR = {tax} OR TCKNO = {tax}) "
+            "ORDER BY LOGICALREF"
+        )
+        if same_tax:  # Logo takes it, but the company would have two accounts for one customer
+            codes = ", ".join(_text(row["CODE"]).strip() for row in same_tax)
+            raise PermanentError(
+                f"Logo holds customer {codes} with tax number {customer.tax_number} already: give the dealer that "
+                f"code (the next customer import binds it) instead of creating {customer.code}"
+            )
+        if self.write_transport == "soap":
+            key, _number = self.soap_append(ACCOUNTS_RP, body)
+        else:
+            key = (self._call("POST", "Arps", body=body, write=True) or {}).get("INTERNAL_REFERENCE")
+        if not key:
+            found = self.customer_lookup(customer.code)  # an answer without the record: read what was made
+            if found is None:
+                raise PermanentError(f"Logo accepted customer {customer.code} but holds no card for it")
+            return ErpAck(customer.reference, found.document_id, found.document_number)
+        return ErpAck(customer.reference, body["CODE"], str(key))
 
     # -- collections ------------------------------------------------------------------------------------------------
 

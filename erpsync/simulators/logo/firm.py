@@ -310,6 +310,62 @@ class Firm:
     def customer(self, code: str) -> dict[str, Any] | None:
         return self.row(f"SELECT * FROM {self.t('CLCARD')} WHERE CODE = ?", (code,))
 
+    def create_customer(self, body: Mapping[str, Any]) -> int:
+        """A customer card (``CLCARD``) from an ``AR_AP`` transfer body (REST ``Arps`` POST, or SOAP data type 30), as
+        Logo checks it: a code and a title, a code no other card has, a 10-digit tax number (``TAX_ID``) or an
+        11-digit TC identity number (``TCKNO``, ``PERSCOMPANY`` 1), a known payment plan, and the currency's number."""
+        code = str(body.get("CODE") or "").strip()
+        title = str(body.get("TITLE") or "").strip()
+        if not code:
+            raise LogoBusinessError("Cari hesap kodu girilmelidir.")
+        if len(code) > 17:
+            raise LogoBusinessError("Cari hesap kodu en fazla 17 karakter olabilir.")
+        if not title:
+            raise LogoBusinessError("Cari hesap unvanı girilmelidir.")
+        if self.customer(code) is not None:
+            raise LogoBusinessError(f"Bu kodla kayıtlı bir cari hesap kartı zaten var: {code}")
+        tax_id, tckno = str(body.get("TAX_ID") or "").strip(), str(body.get("TCKNO") or "").strip()
+        person = int(body.get("PERSCOMPANY") or 0)
+        if tax_id and not (tax_id.isdigit() and len(tax_id) == 10):
+            raise LogoBusinessError(f"Vergi numarası 10 haneli olmalıdır: {tax_id}")
+        if tckno and not (tckno.isdigit() and len(tckno) == 11):
+            raise LogoBusinessError(f"TC kimlik numarası 11 haneli olmalıdır: {tckno}")
+        if person and not tckno:
+            raise LogoBusinessError("Şahıs şirketi için TC kimlik numarası girilmelidir.")
+        payment = 0
+        if body.get("PAYMENT_CODE"):
+            plan = self.row(f"SELECT LOGICALREF FROM {self.t('PAYPLANS')} WHERE CODE = ?", (body["PAYMENT_CODE"],))
+            if plan is None:
+                raise LogoBusinessError(f"Ödeme planı bulunamadı: {body['PAYMENT_CODE']}")
+            payment = plan["LOGICALREF"]
+        currency = int(body.get("CURRENCY") or 0)
+        if currency not in CURRENCIES:
+            raise LogoBusinessError(f"Döviz türü tanımlı değil: {currency}")
+        return self.insert(
+            self.t("CLCARD"),
+            {
+                "CARDTYPE": int(body.get("ACCOUNT_TYPE") or 1),
+                "CODE": code,
+                "DEFINITION_": title[:200],
+                "TAXNR": tax_id or None,
+                "TCKNO": tckno or None,
+                "ISPERSCOMP": person,
+                "TAXOFFICE": str(body.get("TAX_OFFICE") or "") or None,
+                "ADDR1": str(body.get("ADDRESS1") or "") or None,
+                "ADDR2": str(body.get("ADDRESS2") or "") or None,
+                "CITY": str(body.get("CITY") or "") or None,
+                "TOWN": str(body.get("TOWN") or "") or None,
+                "COUNTRY": str(body.get("COUNTRY") or "") or None,
+                "POSTCODE": str(body.get("POSTAL_CODE") or "") or None,
+                "TELNRS1": str(body.get("TELEPHONE1") or "") or None,
+                "EMAILADDR": str(body.get("E_MAIL") or "") or None,
+                "PAYMENTREF": payment,
+                "CCURRENCY": currency,
+                "SPECODE": str(body.get("AUXIL_CODE") or "") or None,
+                **self.audit(created=True),
+            },
+        )
+
     def change_customer(self, code: str, **columns: Any) -> None:
         found = self.customer(code)
         if found is None:
