@@ -30,6 +30,7 @@ from erpsync.tests.contract import (  # noqa: E402
     TIMEOUT_AFTER_APPLY,
     UNAVAILABLE,
     ErpSide,
+    sample_credit_memo,
     sample_new_customer,
     sample_order,
     sample_payment,
@@ -457,6 +458,8 @@ class LogoErpSide(ErpSide):
             with self.firm.lock:
                 codes = [row["CODE"] for row in self.firm.rows(f"SELECT CODE FROM {self.firm.t('CLCARD')}")]
             return sorted(code for code in codes if code not in self.keyed_customers)
+        if kind == "credit_memos":
+            return sorted(row["DOCODE"] for row in self._slips("CLFICHE", "WHERE TRCODE = 4") if row["DOCODE"])
         if kind == "payments":
             return sorted(
                 row["DOCODE"] for table in ("BNFICHE", "KSLINES") for row in self._slips(table) if row["DOCODE"]
@@ -478,6 +481,16 @@ class LogoErpSide(ErpSide):
         else:
             super().simulate(failure)
 
+    def sample_write(self, kind: str) -> Any:
+        """Logo's credit notes name one of the customer's invoices: one is shipped and invoiced here first."""
+        if kind != "credit_memos":
+            return super().sample_write(kind)
+        with self.firm.lock:
+            ref = self._order("B2B-2026-000123", price=1000, lines=1)
+            invoice = self.firm.invoice([self.firm.dispatch(ref)])
+            number = self.firm.row(f"SELECT FICHENO FROM {self.firm.p('INVOICE')} WHERE LOGICALREF = ?", (invoice,))
+        return dataclasses.replace(sample_credit_memo(), invoice_number=number["FICHENO"])
+
     def invalid_order(self):
         return dataclasses.replace(sample_order(), customer_code="999.99.999")
 
@@ -498,6 +511,7 @@ __all__ = [
     "LogoErpSide",
     "canonical",
     "logo_adapter",
+    "sample_credit_memo",
     "sample_new_customer",
     "sample_order",
     "sample_payment",

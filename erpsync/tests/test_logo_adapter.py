@@ -23,7 +23,13 @@ from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml, trans
 from erpsync.connection_settings import SettingsError
 from erpsync.forms import ErpConnectionForm
 from erpsync.simulators.logo import LogoSimulator
-from erpsync.tests.logo_side import logo_adapter, sample_new_customer, sample_order, sample_payment
+from erpsync.tests.logo_side import (
+    logo_adapter,
+    sample_credit_memo,
+    sample_new_customer,
+    sample_order,
+    sample_payment,
+)
 
 pytestmark = pytest.mark.django_db
 ORDER = dataclasses.replace(
@@ -537,3 +543,71 @@ def test_customer_server_error_is_retryable_and_nothing_is_made(sim, adapter):
     with pytest.raises(RetryableError):
         adapter.customer_push(sample_new_customer("120.01.962"))
     assert adapter.customer_lookup("120.01.962") is None
+
+
+# -- collections and credit notes over SOAP; credit notes' refusals -------------------------------------------------
+
+
+def test_soap_collections_are_bank_and_cash_vouchers_once(sim):
+    with soap_adapter(sim, payment_slips={"*": "bank:102.01.001", "cash": "cash:100.01"}) as adapter:
+        bank = adapter.payment_push(sample_payment("PAY-SOAP-1"))
+        assert adapter.payment_push(sample_payment("PAY-SOAP-1")) == bank
+        cash = adapter.payment_push(dataclasses.replace(sample_payment("PAY-SOAP-2"), method="cash"))
+        assert (bank.document_id.split("/")[0], cash.document_id.split("/")[0]) == ("bankSlips", "safeDepositSlips")
+        assert adapter.live_balance("120.01.001").balance == Decimal("17280") - Decimal("10000") - Decimal("10000")
+    assert sim.soap.appended == [24, 29]  # doBankVoucher, doSafeDepositTrans
+    assert sim.stats.count("POST", "bankSlips") == sim.stats.count("POST", "safeDepositSlips") == 0
+
+
+def invoiced(sim: LogoSimulator, price: float = 1000) -> str:
+    with sim.firm.lock:
+        order = sim.firm.create_order(
+            {"ARP_CODE": "120.01.001", "DOC_NUMBER": "B2B-INV-1",
+             "TRANSACTIONS": {"items": [{"MASTER_CODE": "ÇAY-001", "QUANTITY": 1, "PRICE": price, "VAT_RATE": 20}]}}
+        )  # fmt: skip
+        invoice = sim.firm.invoice([sim.firm.dispatch(order)])
+        return sim.firm.row("SELECT FICHENO FROM LG_001_02_INVOICE WHERE LOGICALREF = ?", (invoice,))["FICHENO"]
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_refund_is_one_credit_note_on_the_account_naming_the_invoice(sim, transport):
+    number = invoiced(sim)
+    memo = dataclasses.replace(sample_credit_memo("RF-77"), invoice_number=number, amount=Decimal("250.75"))
+    with logo_adapter(sim, write_transport=transport, query_transport=transport) as adapter:
+        before = adapter.live_balance("120.01.001").balance
+        ack = adapter.credit_memo_push(memo)
+        assert adapter.credit_memo_push(memo) == ack == adapter.credit_memo_lookup("RF-77")
+        assert adapter.live_balance("120.01.001").balance == before - Decimal("250.75")
+        (entry,) = [
+            e
+            for feed in adapter.read("ledger", full=True)
+            for e in feed.records
+            if e.document_number == ack.document_number
+        ]
+    assert (entry.kind, entry.amount) == ("credit_memo", Decimal("-250.75"))
+    assert number in entry.description
+    with sim.firm.lock:
+        (slip,) = sim.firm.rows("SELECT * FROM LG_001_02_CLFICHE WHERE DOCODE = 'RF-77'")
+    assert (slip["TRCODE"], slip["CREDITTOT"]) == (4, 250.75)
+    assert sim.soap.appended == ([31] if transport == "soap" else [])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"invoice_number": "GIB2026999"}, "holds no invoice GIB2026999"),
+        ({"amount": Decimal("99999")}, "more than invoice"),
+        ({"currency": "EUR"}, "local currency only"),
+        ({"amount": Decimal("0")}, "positive amount"),
+    ],
+)
+def test_refund_logo_cannot_take_is_permanent_and_nothing_is_made(sim, adapter, change, message):
+    memo = dataclasses.replace(sample_credit_memo("RF-78"), **{"invoice_number": invoiced(sim), **change})
+    with pytest.raises(PermanentError, match=message):
+        adapter.credit_memo_push(memo)
+    assert adapter.credit_memo_lookup("RF-78") is None
+
+
+def test_credit_notes_can_be_left_to_accounting(sim):
+    with logo_adapter(sim, credit_memos="none") as adapter:
+        assert not adapter.supports("credit_memo_push")

@@ -38,8 +38,9 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
 
     Reads are SQL over Logo's tables, sent as ``queries?tsql=`` (the user needs SQL permission in Logo) or as the
     SOAP service's ``ExecQuery`` (``query_transport``); orders go through the REST resources or the SOAP service's
-    ``AppendDataObject`` (``write_transport``), and so do new customer cards (``Arps`` / ``AR_APS/AR_AP``);
-    collections through REST. Credit (limits and holds) only when ``credit_limit`` names a column."""
+    ``AppendDataObject`` (``write_transport``), and so do new customer cards (``Arps`` / ``AR_APS/AR_AP``),
+    collections (bank or cash slips) and refunds (credit notes on the customer's account). Credit (limits and
+    holds) only when ``credit_limit`` names a column."""
 
     key = "logo"
     capabilities = frozenset(
@@ -63,6 +64,7 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
             Capability.ORDER_LOOKUP,
             Capability.ORDER_CANCEL,
             Capability.PAYMENT_PUSH,
+            Capability.CREDIT_MEMO_PUSH,
             Capability.CUSTOMER_PUSH,
             Capability.OPEN_ORDERS,
             Capability.LIVE_STOCK,
@@ -116,6 +118,8 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
             self.entities = tuple(entity for entity in ENTITIES if entity != "credit")
         if not self.payment_slips:
             self.capabilities = self.capabilities - {Capability.PAYMENT_PUSH}
+        if options.credit_memos == "none":
+            self.capabilities = self.capabilities - {Capability.CREDIT_MEMO_PUSH}
         self._open_session()
 
     def can_read(self, entity: str) -> bool:

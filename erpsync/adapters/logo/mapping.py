@@ -240,6 +240,8 @@ def document_record(row: dict[str, Any], kind: DocumentKind, *, currencies: dict
 # CLFLINE TRCODE → ledger kind (Logo's "cari hesap hareket türleri"); others: by sign.
 LEDGER_KINDS = {
     14: "opening",
+    3: "adjustment",  # debit note (borç dekontu)
+    4: "credit_memo",  # credit note (alacak dekontu): the portal's refunds
     31: "adjustment",
     32: "invoice",
     33: "credit_memo",

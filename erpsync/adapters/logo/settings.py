@@ -57,9 +57,9 @@ class LogoSettings(Settings):
         minimum=0,
     )
     write_transport = Choice(
-        "How orders and new customer cards are written: `rest` (Logo Objects REST) or `soap` (LogoObjectService "
-        "`AppendDataObject`, data types 3 and 30; cancellation deletes the slip with `DeleteDataObject`). "
-        "Collections go over REST either way.",
+        "How orders, new customer cards, collections and credit notes are written: `rest` (Logo Objects REST) or "
+        "`soap` (LogoObjectService `AppendDataObject`, data types 3, 30, 24/29 and 31; cancellation deletes the "
+        "slip with `DeleteDataObject`).",
         choices=TRANSPORTS,
         default="rest",
     )
@@ -96,6 +96,13 @@ class LogoSettings(Settings):
         "Payment method → where collections go: `bank:<bank account code>` (a bank slip) or `cash:<cash code>` "
         '(a cash slip), e.g. `{"transfer": "bank:102.01.001", "*": "bank:102.01.002"}`; needed for collections.',
         default={},
+    )
+    credit_memos = Choice(
+        "Refunds reach Logo as `credit_note` (a credit note on the customer's account, alacak dekontu: `ArpSlips` "
+        "TYPE 4, carrying the portal's reference in `DOC_NUMBER` and the invoice in the description) or `none` "
+        "(not sent: accounting keys them in).",
+        choices=("credit_note", "none"),
+        default="credit_note",
     )
     stock_table = Choice(
         "Where stock is read: `GNTOTST` (running totals) or `STINVTOT` (dated movements, summed).",

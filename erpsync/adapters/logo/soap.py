@@ -34,8 +34,16 @@ from erpsync.adapters.http import transport_error
 BINDING = "{http://tempuri.org/}BasicHttpBinding_ISvc"
 SALES_ORDER = 3  # DataObjectType doSalesOrderSlip (UnityObjects type library)
 ACCOUNTS_RP = 30  # doAccountsRP: customer cards (not a <CLCARD> root, as some write-ups claim)
-# DataObjectType → (collection, record) of its XML transfer document.
-TRANSFER_ROOTS = {SALES_ORDER: ("SALES_ORDERS", "ORDER_SLIP"), ACCOUNTS_RP: ("AR_APS", "AR_AP")}
+BANK_VOUCHER, SAFE_DEPOSIT, ARP_VOUCHER = 24, 29, 31  # doBankVoucher, doSafeDepositTrans, doARAPVoucher
+# DataObjectType → (collection, record) of its XML transfer document. The roots of 24, 29 and 31 are UNCONFIRMED (no
+# public client sends them); they follow Logo's naming of the confirmed ones.
+TRANSFER_ROOTS = {
+    SALES_ORDER: ("SALES_ORDERS", "ORDER_SLIP"),
+    ACCOUNTS_RP: ("AR_APS", "AR_AP"),
+    BANK_VOUCHER: ("BANK_VOUCHERS", "BANK_VOUCHER"),
+    SAFE_DEPOSIT: ("SD_TRANSACTIONS", "SD_TRANSACTION"),
+    ARP_VOUCHER: ("ARP_VOUCHERS", "ARP_VOUCHER"),
+}
 DONE, FAILED = 3, 4
 PARAMETERS = (
     "ReplicMode",

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from erpsync.adapters.base import (
     ErpAck,
     ErpCancel,
+    ErpCreditMemo,
     ErpNewCustomer,
     ErpOrder,
     ErpOrderAck,
@@ -25,14 +27,15 @@ from erpsync.adapters.base import (
     PermanentError,
 )
 from erpsync.adapters.http import text as _text
-from erpsync.adapters.logo.mapping import order_state
+from erpsync.adapters.logo.mapping import as_decimal, order_state
 from erpsync.adapters.logo.session import sql_text
-from erpsync.adapters.logo.soap import ACCOUNTS_RP
+from erpsync.adapters.logo.soap import ACCOUNTS_RP, ARP_VOUCHER, BANK_VOUCHER, SAFE_DEPOSIT
 
 logger = logging.getLogger(__name__)
 
 MAX_REFERENCE = 32  # DOCODE / SPECODE hold at most this many characters
 MAX_CUSTOMER_CODE = 17  # CLCARD.CODE
+CREDIT_NOTE = 4  # CLFICHE TRCODE: alacak dekontu
 # ISO country codes → the country name Logo's cards carry (COUNTRY is free text there; others go as the code).
 COUNTRIES = {"TR": "TÜRKİYE"}
 
@@ -265,18 +268,96 @@ class LogoWrites:
             "TRANSACTIONS": {"items": [line]},
         }
         if kind == "bank":
-            resource = "bankSlips"
+            resource, data_type = "bankSlips", BANK_VOUCHER
             body.update(TYPE=3, BANKACC_CODE=account)
         else:
-            resource = "safeDepositSlips"
+            resource, data_type = "safeDepositSlips", SAFE_DEPOSIT
             body.update(TYPE=11, SD_CODE=account)
-        created = self._call("POST", resource, body=body, write=True) or {}
+        if self.write_transport == "soap":
+            key, number = self.soap_append(data_type, body)
+            created = {"INTERNAL_REFERENCE": key, "NUMBER": number} if key else {}
+        else:
+            created = self._call("POST", resource, body=body, write=True) or {}
         if not created.get("INTERNAL_REFERENCE"):
             found = self.payment_lookup(payment.reference)
             if found is None:
                 raise PermanentError(f"Logo accepted payment {payment.reference} but holds no slip for it")
             return found
         return ErpAck(payment.reference, f"{resource}/{created['INTERNAL_REFERENCE']}", _text(created.get("NUMBER")))
+
+    # -- credit memos (credit notes on the customer's account) ---------------------------------------------------------
+
+    def credit_memo_lookup(self, reference: str) -> ErpAck | None:
+        """The credit note (``CLFICHE`` TRCODE 4) carrying ``reference`` in ``DOC_NUMBER``, in the working period or
+        the one before it."""
+        for period in self.periods:
+            rows = self.query(
+                f"SELECT LOGICALREF, FICHENO FROM {self.p('CLFICHE', period)} WHERE DOCODE = {sql_text(reference)} "
+                f"AND TRCODE = {CREDIT_NOTE} AND CANCELLED = 0 ORDER BY LOGICALREF"
+            )
+            if rows:
+                return ErpAck(reference, f"{period}/{rows[0]['LOGICALREF']}", _text(rows[0]["FICHENO"]).strip())
+        return None
+
+    def _invoice_total(self, customer_code: str, number: str) -> Decimal | None:
+        """The gross total of the customer's sales invoice ``number`` (FICHENO), None when Logo has none."""
+        for period in self.periods:
+            rows = self.query(
+                f"SELECT V.NETTOTAL FROM {self.p('INVOICE', period)} V JOIN {self.t('CLCARD')} C "
+                f"ON C.LOGICALREF = V.CLIENTREF WHERE V.FICHENO = {sql_text(number)} "
+                f"AND C.CODE = {sql_text(customer_code)} AND V.CANCELLED = 0"
+            )
+            if rows:
+                return as_decimal(rows[0]["NETTOTAL"])
+        return None
+
+    def credit_memo_push(self, memo: ErpCreditMemo) -> ErpAck:
+        """A refund as a credit note (alacak dekontu: ``ArpSlips`` TYPE 4, or ``ARP_VOUCHERS/ARP_VOUCHER`` data type
+        31 over SOAP) crediting the customer, ``DOC_NUMBER`` the portal's reference, the invoice it corrects named
+        in the line's description; an invoice Logo does not hold for the customer, or an amount above its total,
+        is refused."""
+        if not memo.reference or len(memo.reference) > MAX_REFERENCE:
+            raise PermanentError(f"Refund reference {memo.reference!r} does not fit Logo's DOC_NUMBER")
+        if memo.amount <= 0:
+            raise PermanentError(f"Refund {memo.reference} is {memo.amount}: a credit note needs a positive amount")
+        existing = self.credit_memo_lookup(memo.reference)
+        if existing is not None:
+            return existing
+        if memo.currency not in ("", "TRY", "TL"):
+            raise PermanentError(
+                f"Refund {memo.reference} is in {memo.currency}: credit notes go to Logo in the local currency only"
+            )
+        if memo.invoice_number:
+            total = self._invoice_total(memo.customer_code, memo.invoice_number)
+            if total is None:
+                raise PermanentError(f"Logo holds no invoice {memo.invoice_number} of {memo.customer_code}")
+            if memo.amount > total:
+                raise PermanentError(f"Refund {memo.amount} is more than invoice {memo.invoice_number} ({total})")
+        about = f"İade: {memo.invoice_number}" if memo.invoice_number else "İade"
+        line: dict[str, Any] = {
+            "ARP_CODE": memo.customer_code,
+            "DESCRIPTION": " · ".join(part for part in (about, memo.reason) if part)[:50],
+            "CREDIT": memo.amount,
+        }
+        body: dict[str, Any] = {
+            "NUMBER": "~",
+            "DATE": memo.issued_on.isoformat(),
+            "TYPE": CREDIT_NOTE,
+            "DOC_NUMBER": memo.reference,
+            "NOTES1": (memo.reason or about)[:50],
+            "TRANSACTIONS": {"items": [line]},
+        }
+        if self.write_transport == "soap":
+            key, number = self.soap_append(ARP_VOUCHER, body)
+        else:
+            created = self._call("POST", "ArpSlips", body=body, write=True) or {}
+            key, number = created.get("INTERNAL_REFERENCE"), _text(created.get("NUMBER")).strip()
+        if not key:
+            found = self.credit_memo_lookup(memo.reference)
+            if found is None:
+                raise PermanentError(f"Logo accepted credit note {memo.reference} but holds no slip for it")
+            return found
+        return ErpAck(memo.reference, f"{self.period}/{key}", number)
 
 
 __all__ = ["LogoWrites", "packed_time"]

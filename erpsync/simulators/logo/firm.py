@@ -30,6 +30,9 @@ TR_SALES_ORDER = 1
 TR_SALES_DISPATCH = 8
 TR_SALES_INVOICE = 8
 CL_INVOICE, CL_BANK_IN, CL_CASH_IN = 38, 20, 1
+# ARP slips (CLFICHE, "cari hesap fişleri") and their CLFLINE TRCODEs: 3 debit note (borç dekontu), 4 credit note
+# (alacak dekontu).
+CL_DEBIT_NOTE, CL_CREDIT_NOTE = 3, 4
 # Logo's currency numbers (L_CURRENCYLIST): 0 or 160 local (TL), 1 USD, 17 GBP, 20 EUR.
 CURRENCIES = {0: "TRY", 160: "TRY", 1: "USD", 17: "GBP", 20: "EUR"}
 AUDIT = (
@@ -94,6 +97,9 @@ PERIOD_TABLES = {
     f"SOURCEFREF INTEGER, PAYDEFREF INTEGER DEFAULT 0, CANCELLED INTEGER DEFAULT 0, {AUDIT}",
     "GNTOTCL": "LOGICALREF INTEGER PRIMARY KEY, CARDREF INTEGER, TOTTYP INTEGER DEFAULT 1, DEBIT REAL DEFAULT 0, "
     "CREDIT REAL DEFAULT 0, UNIQUE (CARDREF, TOTTYP)",
+    "CLFICHE": "LOGICALREF INTEGER PRIMARY KEY, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, DOCODE TEXT, GENEXP1 TEXT, "
+    "DEBITTOT REAL DEFAULT 0, CREDITTOT REAL DEFAULT 0, TRCURR INTEGER DEFAULT 0, CANCELLED INTEGER DEFAULT 0, "
+    f"{AUDIT}",
     "BNFICHE": "LOGICALREF INTEGER PRIMARY KEY, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, DOCODE TEXT, "
     f"BANKACCCODE TEXT, TOTAL REAL, CANCELLED INTEGER DEFAULT 0, {AUDIT}",
     "KSLINES": "LOGICALREF INTEGER PRIMARY KEY, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, DOCODE TEXT, CARDREF TEXT, "
@@ -789,6 +795,52 @@ class Firm:
             self.ledger_line(
                 customer["LOGICALREF"], module=7, trcode=CL_BANK_IN, number=number, doc=doc, sign=1, amount=amount,
                 source=ref, description=description or "Gelen havale", when=when,
+            )  # fmt: skip
+        return ref
+
+    def create_arp_slip(self, body: Mapping[str, Any]) -> int:
+        """A debit or credit note on customers' accounts (``CLFICHE`` TRCODE 3 / 4, ``TYPE`` in the body): each line
+        names ``ARP_CODE`` and ``DEBIT`` or ``CREDIT``, and becomes a ``CLFLINE`` line of the same TRCODE."""
+        kind = int(body.get("TYPE") or 0)
+        if kind not in (CL_DEBIT_NOTE, CL_CREDIT_NOTE):
+            raise LogoBusinessError(f"Desteklenmeyen cari hesap fişi türü: {body.get('TYPE')}")
+        column = "CREDIT" if kind == CL_CREDIT_NOTE else "DEBIT"
+        lines = ((body.get("TRANSACTIONS") or {}).get("items")) or []
+        if not lines:
+            raise LogoBusinessError("Fişte satır yok.")
+        resolved = []
+        for line in lines:
+            customer = self.customer(str(line.get("ARP_CODE") or ""))
+            if customer is None:
+                raise LogoBusinessError(f"Cari hesap kodu bulunamadı: {line.get('ARP_CODE') or ''}")
+            amount = float(line.get(column) or 0)
+            if amount <= 0:
+                raise LogoBusinessError("Tutar sıfırdan büyük olmalı.")
+            resolved.append((customer, amount, str(line.get("DESCRIPTION") or "")))
+        when = date.fromisoformat(str(body.get("DATE") or self.now.date().isoformat())[:10])
+        number = str(body.get("NUMBER") or "~")
+        if number == "~":
+            number = self.next_number(self.p("CLFICHE"), kind, "CH")
+        doc = str(body.get("DOC_NUMBER") or "")
+        if len(doc) > 32:
+            raise LogoBusinessError("Belge numarası en fazla 32 karakter olabilir.")
+        total = round(sum(amount for _c, amount, _d in resolved), 2)
+        ref = self.insert(
+            self.p("CLFICHE"),
+            {
+                "TRCODE": kind,
+                "FICHENO": number,
+                "DATE_": sql_date(when),
+                "DOCODE": doc,
+                "GENEXP1": str(body.get("NOTES1") or "")[:50],
+                f"{column}TOT": total,
+                **self.audit(created=True),
+            },
+        )
+        for customer, amount, description in resolved:
+            self.ledger_line(
+                customer["LOGICALREF"], module=5, trcode=kind, number=number, doc=doc, amount=amount, source=ref,
+                sign=1 if kind == CL_CREDIT_NOTE else 0, description=description, when=when,
             )  # fmt: skip
         return ref
 

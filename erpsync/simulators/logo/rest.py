@@ -43,6 +43,7 @@ class Resources:
             "salesDispatches": (lambda: f.p("STFICHE"), "WHERE TRCODE = 8", self._dispatch),
             "salesInvoices": (lambda: f.p("INVOICE"), "WHERE TRCODE = 8", self._invoice),
             "salesItemPrices": (lambda: f.t("PRCLIST"), "WHERE PTYPE = 2", self._price),
+            "ArpSlips": (lambda: f.p("CLFICHE"), "", self._arp_slip),
             "bankSlips": (lambda: f.p("BNFICHE"), "", self._bank_slip),
             "safeDepositSlips": (lambda: f.p("KSLINES"), "", self._cash_slip),
         }
@@ -276,6 +277,19 @@ class Resources:
             "BEG_DATE": _day(row["BEGDATE"]),
             "END_DATE": _day(row["ENDDATE"]),
             "RECORD_STATUS": row["ACTIVE"],
+        }
+
+    def _arp_slip(self, row: dict[str, Any], full: bool) -> dict[str, Any]:
+        return {
+            "INTERNAL_REFERENCE": row["LOGICALREF"],
+            "TYPE": row["TRCODE"],
+            "NUMBER": row["FICHENO"],
+            "DATE": _day(row["DATE_"]),
+            "DOC_NUMBER": row["DOCODE"],
+            "NOTES1": row["GENEXP1"],
+            "TOTAL_DEBIT": row["DEBITTOT"],
+            "TOTAL_CREDIT": row["CREDITTOT"],
+            "CANCELLED": row["CANCELLED"],
         }
 
     def _bank_slip(self, row: dict[str, Any], full: bool) -> dict[str, Any]:

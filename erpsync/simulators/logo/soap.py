@@ -6,7 +6,10 @@
   error), ``dataReference`` (the new LOGICALREF), ``errorString``. ``dataXML`` is the XML transfer format declared
   ``ISO-8859-9``: ``SALES_ORDERS/ORDER_SLIP DBOP="INS"`` with ``TRANSACTIONS/TRANSACTION`` lines (DataObjectType 3);
   ``DATE`` as ``dd.mm.yyyy``, ``dd/mm/yyyy`` or ISO, ``TIME`` packed, ``NUMBER`` ``~`` for the next number;
-  ``AR_APS/AR_AP DBOP="INS"`` (DataObjectType 30, doAccountsRP) makes a customer card.
+  ``AR_APS/AR_AP DBOP="INS"`` (DataObjectType 30, doAccountsRP) makes a customer card; 24 (doBankVoucher,
+  ``BANK_VOUCHERS/BANK_VOUCHER``), 29 (doSafeDepositTrans, ``SD_TRANSACTIONS/SD_TRANSACTION``) and 31
+  (doARAPVoucher, ``ARP_VOUCHERS/ARP_VOUCHER``) make collections and credit notes; those three root names are
+  UNCONFIRMED (the type numbers are from the type library, the roots follow Logo's naming of the others).
 - ``ReadDataObject(dataType, dataReference, …)`` → ``dataXML`` of the slip, ``status``.
 - ``DeleteDataObject(dataType, dataReference, …)`` → ``status`` (an order slip with shipments is refused).
 - ``ExecQuery(sqlText base64, orderByText, FirmNr, securityCode)`` → ``resultXML`` of ``<RESULTLINE>`` rows (each
@@ -34,6 +37,13 @@ TEMPURI = "http://tempuri.org/"
 SERVICE_PATH = "/LogoObjectService.svc"
 SALES_ORDER = 3  # DataObjectType doSalesOrderSlip
 ACCOUNTS_RP = 30  # doAccountsRP: customer / vendor cards (AR_APS/AR_AP)
+BANK_VOUCHER, SAFE_DEPOSIT, ARP_VOUCHER = 24, 29, 31  # doBankVoucher, doSafeDepositTrans, doARAPVoucher
+# Data type → (collection, record) of the slips other than orders; the root names are not confirmed by a source.
+SLIP_ROOTS = {
+    BANK_VOUCHER: ("BANK_VOUCHERS", "BANK_VOUCHER"),
+    SAFE_DEPOSIT: ("SD_TRANSACTIONS", "SD_TRANSACTION"),
+    ARP_VOUCHER: ("ARP_VOUCHERS", "ARP_VOUCHER"),
+}
 OPERATIONS = {
     "AppendDataObject": (
         ["dataType:int", "dataReference:int", "dataXML:string", "paramXML:string", "FirmNr:int", "securityCode:string"],
@@ -260,6 +270,15 @@ class LogoObjectService:
         elif data_type == ACCOUNTS_RP:
             ref = self.firm.create_customer(transfer_card(data_xml, "AR_APS", "AR_AP"))
             number = ""
+        elif data_type in SLIP_ROOTS:
+            make, table = {
+                BANK_VOUCHER: (self.firm.create_bank_slip, "BNFICHE"),
+                SAFE_DEPOSIT: (self.firm.create_cash_slip, "KSLINES"),
+                ARP_VOUCHER: (self.firm.create_arp_slip, "CLFICHE"),
+            }[data_type]
+            ref = make(transfer_slip(data_xml, *SLIP_ROOTS[data_type]))
+            found = self.firm.row(f"SELECT FICHENO FROM {self.firm.p(table)} WHERE LOGICALREF = ?", (ref,))
+            number = found["FICHENO"] if found else ""
         else:
             raise LogoBusinessError(f"Desteklenmeyen veri tipi: {values.get('dataType')}")
         self.appended.append(data_type)
