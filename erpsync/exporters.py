@@ -150,12 +150,13 @@ def order_record(order, connection) -> ErpOrder:
         note=order.note,
         # On-account orders reach the ERP unpaid; card and transfer orders are approved only once paid.
         paid=order.payment_method != order.PaymentMethod.ON_ACCOUNT,
+        sales_rep_code=order.dealer.sales_rep.code if order.dealer.sales_rep else "",
     )
 
 
 def export_order(*, adapter: ErpAdapter, job: SyncJob) -> str:
 
-    order = Order.objects.select_related("dealer", "delivery_address").filter(pk=job.object_id).first()
+    order = Order.objects.select_related("dealer__sales_rep", "delivery_address").filter(pk=job.object_id).first()
     if order is None:
         raise PermanentError(_("The order no longer exists in the portal."))
     if order.status in (S.CANCELLED, S.REJECTED):

@@ -382,6 +382,8 @@ class ErpOrder:
     delivery_address: str = ""
     note: str = ""
     paid: bool = False
+    # The ERP's code of the dealer's sales representative (plasiyer), when the dealer has one.
+    sales_rep_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from erpsync.adapters.logo import LogoAdapter
 from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml, transfer_xml
 from erpsync.connection_settings import SettingsError
 from erpsync.forms import ErpConnectionForm
-from erpsync.simulators.logo import LogoSimulator
+from erpsync.simulators.logo import LogoBusinessError, LogoSimulator
 from erpsync.tests.logo_side import (
     logo_adapter,
     sample_credit_memo,
@@ -247,6 +247,9 @@ def test_demo_firm_reads_with_its_awkward_shapes(adapter):
     assert codes["120.01.002"].tax_number == "11111111110"  # TCKN only
     assert codes["120.02.001"].currency == "EUR" and codes["120.02.001"].price_list_code == "LOGO-EUR"
     assert [a.code for a in codes["120.01.001"].addresses] == ["FATURA", "DEPO"]
+    # The sales representative through SLSCLREL; the passive one beside it is not read.
+    assert (codes["120.01.001"].sales_rep_code, codes["120.01.001"].sales_rep_name) == ("PL-01", "Ayşe Yılmaz")
+    assert codes["120.01.002"].sales_rep_code == ""
     (prices,) = adapter.read("price", full=True)
     assert {(p.price_list_code, p.product_code, p.unit, p.price) for p in prices.records} >= {
         ("LOGO-TRY", "ÇAY-001", "", Decimal("1250.5")),
@@ -611,3 +614,58 @@ def test_refund_logo_cannot_take_is_permanent_and_nothing_is_made(sim, adapter, 
 def test_credit_notes_can_be_left_to_accounting(sim):
     with logo_adapter(sim, credit_memos="none") as adapter:
         assert not adapter.supports("credit_memo_push")
+
+
+# -- sales representatives and line discounts on orders ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_order_names_the_dealers_sales_rep(sim, transport):
+    order = dataclasses.replace(ORDER, sales_rep_code="PL-01")
+    with logo_adapter(sim, write_transport=transport) as adapter:
+        adapter.order_push(order)
+        with pytest.raises(PermanentError, match="Satış elemanı bulunamadı: PL-09"):  # passive in Logo
+            adapter.order_push(dataclasses.replace(ORDER, reference="B2B-REP-2", sales_rep_code="PL-09"))
+    (slip,) = slips(sim, order.reference)
+    with sim.firm.lock:
+        assert slip["SALESMANREF"] == sim.firm.salesman("PL-01")["LOGICALREF"]
+    assert slips(sim, "B2B-REP-2") == []
+
+
+DISCOUNTED = dataclasses.replace(
+    ORDER,
+    reference="B2B-DISC-1",
+    lines=(
+        dataclasses.replace(
+            ORDER.lines[0],
+            unit_price=Decimal("1125.45"),
+            list_price=Decimal("1250.50"),
+            discount_percent=Decimal("10.00"),
+        ),
+        ORDER.lines[1],
+    ),
+)
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_discount_line_carries_list_price_and_rate(sim, transport):
+    with logo_adapter(sim, write_transport=transport, line_discounts="discount_line") as adapter:
+        adapter.order_push(DISCOUNTED)
+    (slip,) = slips(sim, DISCOUNTED.reference)
+    with sim.firm.lock:
+        lines = sim.firm.order_lines(slip["LOGICALREF"])
+    assert [(line["PRICE"], line["DISCPER"]) for line in lines] == [(1250.5, 10.0), (1250.5, 0.0)]
+    assert lines[0]["TOTAL"] * (1 - lines[0]["DISCPER"] / 100) == pytest.approx(2 * 1125.45, abs=0.01)
+
+
+def test_net_price_sends_the_discounted_price_alone(sim, adapter):
+    adapter.order_push(DISCOUNTED)
+    (slip,) = slips(sim, DISCOUNTED.reference)
+    with sim.firm.lock:
+        lines = sim.firm.order_lines(slip["LOGICALREF"])
+    assert [(line["PRICE"], line["DISCPER"]) for line in lines] == [(1125.45, 0.0), (1250.5, 0.0)]
+
+
+def test_simulator_refuses_a_discount_line_without_a_material_line(sim):
+    with sim.firm.lock, pytest.raises(LogoBusinessError, match="malzeme satırı"):
+        sim.firm.create_order({"ARP_CODE": "120.01.001", "TRANSACTIONS": {"items": [{"TYPE": 2, "DISCOUNT_RATE": 5}]}})

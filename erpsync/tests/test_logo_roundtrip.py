@@ -122,6 +122,9 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, logo):
         (slip,) = sim.firm.rows("SELECT * FROM LG_001_02_ORFICHE WHERE DOCODE = ?", (order.number,))
         lines = sim.firm.order_lines(slip["LOGICALREF"])
     assert [(line["AMOUNT"], line["STATUS"]) for line in lines] == [(3.0, 4)]
+    assert dealer.sales_rep is not None and dealer.sales_rep.code == "PL-01"  # from SLSCLREL
+    with sim.firm.lock:
+        assert slip["SALESMANREF"] == sim.firm.salesman("PL-01")["LOGICALREF"]
     assert D(str(slip["NETTOTAL"])).quantize(D("0.01")) == order.total_gross
 
     # Logo's users ship and invoice it (an e-invoice); the portal reads it back.

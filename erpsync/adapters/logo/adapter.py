@@ -96,6 +96,7 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
         self.reference_column = REFERENCE_FIELDS[options.reference_field]
         self.order_status = ORDER_STATUSES[options.order_status]
         self.order_warehouse = options.order_warehouse
+        self.line_discounts = options.line_discounts
         self.cancel_mode = options.cancel_mode
         self.payment_slips = options.payment_slips
         self.stock_table = options.stock_table

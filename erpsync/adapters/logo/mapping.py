@@ -194,6 +194,8 @@ def customer_record(
         currency=code,
         price_list_code=price_list_code(code, False),
         payment_terms_code=_text(row.get("PAYPLANCODE")).strip(),
+        sales_rep_code=_text(row.get("SLSMANCODE")).strip(),
+        sales_rep_name=_text(row.get("SLSMANNAME")).strip(),
         active=not int(row.get("ACTIVE") or 0),
         addresses=tuple(addresses),
         updated_at=stamp(row, zone),

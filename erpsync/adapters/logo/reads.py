@@ -270,11 +270,21 @@ class LogoReads:
         return (
             f"SELECT C.LOGICALREF AS K, C.CODE, C.DEFINITION_, C.ACTIVE, C.TAXNR, C.TCKNO, C.TAXOFFICE, C.ADDR1, "
             f"C.ADDR2, C.CITY, C.TOWN, C.POSTCODE, C.TELNRS1, C.EMAILADDR, C.CCURRENCY, C.BLOCKED, "
-            f"Y.CODE AS PAYPLANCODE, {audit('C')} FROM {self.t('CLCARD')} C "
+            f"Y.CODE AS PAYPLANCODE, {self._salesman_columns('C')}, {audit('C')} FROM {self.t('CLCARD')} C "
             f"LEFT JOIN {self.t('PAYPLANS')} Y ON Y.LOGICALREF = C.PAYMENTREF "
             f"WHERE C.CARDTYPE IN (1, 3) AND C.LOGICALREF > {{after}}{self._since_clause('C', since)} "
             "ORDER BY C.LOGICALREF"
         )
+
+    def _salesman_columns(self, card: str) -> str:
+        """The customer's sales representative (``LG_SLSMAN`` through ``LG_<firm>_SLSCLREL``; the lowest code when
+        several look after it) as SLSMANCODE and SLSMANNAME, in SQL both T-SQL and SQLite run."""
+        rep_code = (
+            f"(SELECT MIN(S.CODE) FROM LG_SLSMAN S JOIN {self.t('SLSCLREL')} R ON R.SALESMANREF = S.LOGICALREF "
+            f"WHERE R.CLIENTREF = {card}.LOGICALREF AND S.FIRMNR = {self.firm} AND S.ACTIVE = 0)"
+        )
+        rep_name = f"(SELECT MIN(N.DEFINITION_) FROM LG_SLSMAN N WHERE N.FIRMNR = {self.firm} AND N.CODE = {rep_code})"
+        return f"{rep_code} AS SLSMANCODE, {rep_name} AS SLSMANNAME"
 
     def _read_customer(self, since: datetime | None) -> Iterator[Any]:
         rows = list(self._changed(self.keyset(self._customer_sql(since)), since))

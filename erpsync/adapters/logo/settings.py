@@ -85,6 +85,13 @@ class LogoSettings(Settings):
         choices=tuple(ORDER_STATUSES),
         default="approved",
     )
+    line_discounts = Choice(
+        "How a line priced with the dealer's percentage discount is sent: `net_price` (the discounted unit price "
+        "alone) or `discount_line` (the list price, followed by a discount line, TYPE 2 with `DISCOUNT_RATE`, so "
+        "Logo shows list price and discount; Logo rounds the line total itself).",
+        choices=("net_price", "discount_line"),
+        default="net_price",
+    )
     order_warehouse = Integer("The warehouse number (`SOURCE_WH`, INVENNO) orders ship from.", default=0, minimum=0)
     cancel_mode = Choice(
         "How a cancellation reaches Logo while nothing is shipped: `cancel` (PATCH `CANCELLED`=1; the slip stays) "

@@ -22,6 +22,7 @@ from erpsync.adapters.base import (
     ErpNewCustomer,
     ErpOrder,
     ErpOrderAck,
+    ErpOrderLine,
     ErpOrderState,
     ErpPayment,
     PermanentError,
@@ -86,25 +87,32 @@ class LogoWrites:
             "ORDER_STATUS": self.order_status,
             "SOURCE_WH": self.order_warehouse,
             "NOTES1": note[:50],
-            "TRANSACTIONS": {
-                "items": [
-                    {
-                        "TYPE": 0,
-                        "MASTER_CODE": line.product_code,
-                        "QUANTITY": line.quantity,
-                        "PRICE": line.unit_price,
-                        "UNIT_CODE": line.unit,
-                        "VAT_RATE": line.vat_rate,
-                        "SOURCE_WH": self.order_warehouse,
-                        **({"DUE_DATE": order.requested_on.isoformat()} if order.requested_on else {}),
-                    }
-                    for line in order.lines
-                ]
-            },
+            "TRANSACTIONS": {"items": [item for line in order.lines for item in self._order_lines(order, line)]},
         }
+        if order.sales_rep_code:
+            body["SALESMAN_CODE"] = order.sales_rep_code
         if order.delivery_address_code:
             body["SHIPLOC_CODE"] = order.delivery_address_code
         return body
+
+    def _order_lines(self, order: ErpOrder, line: ErpOrderLine) -> list[dict[str, Any]]:
+        """The transfer lines of one order line: the material line, and with ``line_discounts`` ``discount_line``
+        a discount line (TYPE 2) after it when the dealer's percentage discount priced it."""
+        discounted = self.line_discounts == "discount_line" and line.list_price and line.discount_percent > 0
+        material: dict[str, Any] = {
+            "TYPE": 0,
+            "MASTER_CODE": line.product_code,
+            "QUANTITY": line.quantity,
+            "PRICE": line.list_price if discounted else line.unit_price,
+            "UNIT_CODE": line.unit,
+            "VAT_RATE": line.vat_rate,
+            "SOURCE_WH": self.order_warehouse,
+            **({"DUE_DATE": order.requested_on.isoformat()} if order.requested_on else {}),
+            **({"SALESMAN_CODE": order.sales_rep_code} if order.sales_rep_code else {}),
+        }
+        if not discounted:
+            return [material]
+        return [material, {"TYPE": 2, "DISCOUNT_RATE": line.discount_percent}]
 
     def order_push(self, order: ErpOrder) -> ErpOrderAck:
         body = self._order_body(order)

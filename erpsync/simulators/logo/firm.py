@@ -61,6 +61,7 @@ FIRM_TABLES = {
     "ORDRISKLIMIT REAL DEFAULT 0",
     "SHIPINFO": "LOGICALREF INTEGER PRIMARY KEY, CLIENTREF INTEGER, CODE TEXT, NAME TEXT, ADDR1 TEXT, ADDR2 TEXT, "
     "CITY TEXT, TOWN TEXT, COUNTRY TEXT, POSTCODE TEXT, TELNRS1 TEXT, ACTIVE INTEGER DEFAULT 0",
+    "SLSCLREL": "LOGICALREF INTEGER PRIMARY KEY, SALESMANREF INTEGER, CLIENTREF INTEGER",
     "PAYPLANS": "LOGICALREF INTEGER PRIMARY KEY, CODE TEXT UNIQUE, DEFINITION_ TEXT",
     "PRCLIST": "LOGICALREF INTEGER PRIMARY KEY, CARDREF INTEGER, CODE TEXT, DEFINITION_ TEXT, CLIENTCODE TEXT, "
     "CLSPECODE TEXT, PAYPLANREF INTEGER DEFAULT 0, PRICE REAL, UOMREF INTEGER DEFAULT 0, INCVAT INTEGER DEFAULT 0, "
@@ -108,6 +109,9 @@ PERIOD_TABLES = {
 GLOBAL_TABLES = {
     "L_CAPIWHOUSE": "LOGICALREF INTEGER PRIMARY KEY, FIRMNR INTEGER, NR INTEGER, NAME TEXT, DIVISNR INTEGER DEFAULT 0",
     "L_CAPIFIRM": "LOGICALREF INTEGER PRIMARY KEY, NR INTEGER, NAME TEXT",
+    # Sales representatives (satış elemanları) are kept across firms, each row naming its firm.
+    "LG_SLSMAN": "LOGICALREF INTEGER PRIMARY KEY, FIRMNR INTEGER, CODE TEXT, DEFINITION_ TEXT, "
+    "ACTIVE INTEGER DEFAULT 0",
     "L_CAPIPERIOD": "LOGICALREF INTEGER PRIMARY KEY, FIRMNR INTEGER, NR INTEGER, BEGDATE TEXT, ENDDATE TEXT, "
     "ACTIVE INTEGER",
 }
@@ -304,6 +308,22 @@ class Firm:
             raise LogoBusinessError(f"Malzeme kartı bulunamadı: {code}")
         self.update(self.t("ITEMS"), found["LOGICALREF"], {**columns, **self.audit(created=False)})
 
+    def add_salesman(self, code: str, name: str, *, active: bool = True) -> int:
+        return self.insert(
+            "LG_SLSMAN", {"FIRMNR": self.firm, "CODE": code, "DEFINITION_": name, "ACTIVE": int(not active)}
+        )
+
+    def salesman(self, code: str) -> dict[str, Any] | None:
+        return self.row("SELECT * FROM LG_SLSMAN WHERE FIRMNR = ? AND CODE = ?", (self.firm, code))
+
+    def assign_salesman(self, customer: str, code: str) -> None:
+        """The sales representative ``code`` looks after ``customer`` (``SLSCLREL``); the card counts as changed."""
+        found, rep = self.customer(customer), self.salesman(code)
+        if found is None or rep is None:
+            raise LogoBusinessError(f"Cari hesap veya satış elemanı bulunamadı: {customer} / {code}")
+        self.insert(self.t("SLSCLREL"), {"SALESMANREF": rep["LOGICALREF"], "CLIENTREF": found["LOGICALREF"]})
+        self.touch(self.t("CLCARD"), found["LOGICALREF"])
+
     def add_payplan(self, code: str, name: str) -> int:
         return self.insert(self.t("PAYPLANS"), {"CODE": code, "DEFINITION_": name})
 
@@ -472,6 +492,28 @@ class Firm:
         warehouse = int(body.get("SOURCE_WH") or 0)
         status = int(body.get("ORDER_STATUS") or STATUS_APPROVED)
         currency = int(body.get("CURRSEL_TOTAL") or 0) and int(body.get("TC_CURR") or 0)
+        salesman = 0
+        if body.get("SALESMAN_CODE"):
+            rep = self.salesman(str(body["SALESMAN_CODE"]))
+            if rep is None or rep["ACTIVE"]:
+                raise LogoBusinessError(f"Satış elemanı bulunamadı: {body['SALESMAN_CODE']}")
+            salesman = rep["LOGICALREF"]
+        # A discount line (TYPE 2, DISCOUNT_RATE) applies to the material line before it; the simulator keeps it on
+        # that line (DISCPER) rather than as a row of its own.
+        merged: list[dict[str, Any]] = []
+        for line in lines:
+            if int(line.get("TYPE") or 0) == 2:
+                if not merged:
+                    raise LogoBusinessError("İndirim satırından önce malzeme satırı olmalı.")
+                rate = float(line.get("DISCOUNT_RATE") or 0)
+                if not 0 <= rate < 100:
+                    raise LogoBusinessError(f"İndirim oranı hatalı: {rate}")
+                merged[-1] = {**merged[-1], "DISCOUNT_RATE": rate}
+            elif int(line.get("TYPE") or 0) == 0:
+                merged.append(line)
+            else:
+                raise LogoBusinessError(f"Desteklenmeyen satır türü: {line.get('TYPE')}")
+        lines = merged
         resolved = []
         for index, line in enumerate(lines, start=1):
             item = self.item(str(line.get("MASTER_CODE") or ""))
@@ -520,6 +562,7 @@ class Firm:
                 "TRCURR": currency,
                 "GENEXP1": str(body.get("NOTES1") or "")[:50],
                 "GUID": str(body.get("GUID") or uuid.uuid4()).upper(),
+                "SALESMANREF": salesman,
                 **self.audit(created=True),
             },
         )

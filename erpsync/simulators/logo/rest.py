@@ -45,6 +45,7 @@ class Resources:
             "salesItemPrices": (lambda: f.t("PRCLIST"), "WHERE PTYPE = 2", self._price),
             "ArpSlips": (lambda: f.p("CLFICHE"), "", self._arp_slip),
             "bankSlips": (lambda: f.p("BNFICHE"), "", self._bank_slip),
+            "salesmen": (lambda: "LG_SLSMAN", f"WHERE FIRMNR = {f.firm}", self._salesman),
             "safeDepositSlips": (lambda: f.p("KSLINES"), "", self._cash_slip),
         }
 
@@ -190,6 +191,9 @@ class Resources:
             "NOTES1": row["GENEXP1"],
             "GUID": row["GUID"],
             "CANCELLED": row["CANCELLED"],
+            "SALESMAN_CODE": (
+                f.row("SELECT CODE FROM LG_SLSMAN WHERE LOGICALREF = ?", (row["SALESMANREF"] or 0,)) or {}
+            ).get("CODE", ""),
         }
         if full:
             lines = f.rows(
@@ -290,6 +294,14 @@ class Resources:
             "TOTAL_DEBIT": row["DEBITTOT"],
             "TOTAL_CREDIT": row["CREDITTOT"],
             "CANCELLED": row["CANCELLED"],
+        }
+
+    def _salesman(self, row: dict[str, Any], full: bool) -> dict[str, Any]:
+        return {
+            "INTERNAL_REFERENCE": row["LOGICALREF"],
+            "CODE": row["CODE"],
+            "NAME": row["DEFINITION_"],
+            "RECORD_STATUS": row["ACTIVE"],
         }
 
     def _bank_slip(self, row: dict[str, Any], full: bool) -> dict[str, Any]:
