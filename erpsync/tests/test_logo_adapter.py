@@ -139,8 +139,8 @@ def test_refused_content_names_the_reason(adapter):
         adapter.order_push(dataclasses.replace(ORDER, customer_code="999.99.999"))
     with pytest.raises(PermanentError, match="does not fit"):
         adapter.order_push(dataclasses.replace(ORDER, reference="B" * 33))
-    with pytest.raises(PermanentError, match="local currency"):
-        adapter.order_push(dataclasses.replace(ORDER, currency="EUR"))
+    with pytest.raises(PermanentError, match="No Logo currency number for CHF"):
+        adapter.order_push(dataclasses.replace(ORDER, currency="CHF"))
 
 
 def test_read_retries_a_server_error_then_succeeds(sim):
@@ -669,3 +669,37 @@ def test_net_price_sends_the_discounted_price_alone(sim, adapter):
 def test_simulator_refuses_a_discount_line_without_a_material_line(sim):
     with sim.firm.lock, pytest.raises(LogoBusinessError, match="malzeme satırı"):
         sim.firm.create_order({"ARP_CODE": "120.01.001", "TRANSACTIONS": {"items": [{"TYPE": 2, "DISCOUNT_RATE": 5}]}})
+
+
+# -- orders in other currencies -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_order_in_dollars_is_priced_in_dollars_and_converted_at_logos_rate(sim, transport):
+    order = dataclasses.replace(
+        ORDER,
+        reference="B2B-USD-1",
+        customer_code="120.02.001",
+        currency="USD",
+        lines=tuple(dataclasses.replace(line, currency="USD", unit_price=Decimal("34.25")) for line in ORDER.lines),
+    )
+    with logo_adapter(sim, write_transport=transport) as adapter:
+        ack = adapter.order_push(order)
+        (listed,) = [o for o in adapter.open_orders() if o.reference == "B2B-USD-1"]
+    (slip,) = slips(sim, order.reference)
+    with sim.firm.lock:
+        lines = sim.firm.order_lines(slip["LOGICALREF"])
+    assert (slip["TRCURR"], slip["TRRATE"], ack.document_number) == (1, 36.4512, slip["FICHENO"])
+    assert [(line["PRCURR"], line["PRPRICE"], line["PRICE"]) for line in lines] == [(1, 34.25, 1248.4536)] * 2
+    assert listed.currency == "USD"
+
+
+def test_order_in_a_currency_logo_has_no_rate_for_is_refused(sim, adapter):
+    with sim.firm.lock:
+        sim.firm.advance(days=1)  # no rate keyed in for tomorrow
+    order = dataclasses.replace(ORDER, reference="B2B-EUR-1", currency="EUR", ordered_on=sim.firm.now.date())
+    with pytest.raises(PermanentError, match="Kur bilgisi bulunamadı: EUR"):
+        adapter.order_push(order)
+    with pytest.raises(PermanentError, match="No Logo currency number for CHF"):
+        adapter.order_push(dataclasses.replace(order, currency="CHF"))
+    assert slips(sim, "B2B-EUR-1") == []

@@ -71,11 +71,6 @@ class LogoWrites:
     def _order_body(self, order: ErpOrder) -> dict[str, Any]:
         if not order.reference or len(order.reference) > MAX_REFERENCE:
             raise PermanentError(f"Order reference {order.reference!r} does not fit Logo's {self.reference_field}")
-        if order.currency not in ("TRY", "TL", ""):
-            raise PermanentError(
-                f"Order {order.reference} is in {order.currency}: this Logo connection sends orders in the local "
-                "currency only"
-            )
         note = " · ".join(part for part in (order.po_number and f"PO {order.po_number}", order.note) if part)
         now = datetime.now(self.zone)
         body: dict[str, Any] = {
@@ -99,11 +94,14 @@ class LogoWrites:
         """The transfer lines of one order line: the material line, and with ``line_discounts`` ``discount_line``
         a discount line (TYPE 2) after it when the dealer's percentage discount priced it."""
         discounted = self.line_discounts == "discount_line" and line.list_price and line.discount_percent > 0
+        price = line.list_price if discounted else line.unit_price
+        foreign = self._logo_currency(order.currency)
         material: dict[str, Any] = {
             "TYPE": 0,
             "MASTER_CODE": line.product_code,
             "QUANTITY": line.quantity,
-            "PRICE": line.list_price if discounted else line.unit_price,
+            # In another currency: the price in it (EDT_PRICE, EDT_CURR); Logo converts at its rate of the day.
+            **({"EDT_CURR": foreign, "EDT_PRICE": price} if foreign else {"PRICE": price}),
             "UNIT_CODE": line.unit,
             "VAT_RATE": line.vat_rate,
             "SOURCE_WH": self.order_warehouse,
@@ -170,9 +168,12 @@ class LogoWrites:
         return ErpAck(code, _text(rows[0]["CODE"]).strip(), str(rows[0]["LOGICALREF"]))
 
     def _logo_currency(self, iso: str) -> int:
-        """Logo's currency number of ``iso`` (``currencies`` read backwards; the local currency is 0)."""
+        """Logo's currency number of ``iso`` (``currencies`` read backwards; the local currency is 0). A number
+        (a currency value map to Logo's numbers) is taken as it is."""
         if iso in ("", "TRY", "TL"):
             return 0
+        if iso.isdigit():
+            return 0 if iso in ("0", "160") else int(iso)
         for number, code in self.currencies.items():
             if code == iso and number not in ("0", "160"):
                 return int(number)

@@ -76,12 +76,14 @@ PERIOD_TABLES = {
     "ORFICHE": "LOGICALREF INTEGER PRIMARY KEY, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, TIME_ INTEGER, DOCODE TEXT, "
     "SPECODE TEXT, CLIENTREF INTEGER, SHIPINFOREF INTEGER DEFAULT 0, SOURCEINDEX INTEGER DEFAULT 0, STATUS INTEGER, "
     "GROSSTOTAL REAL, NETTOTAL REAL, TOTALVAT REAL, TOTALDISCOUNTED REAL, TRCURR INTEGER DEFAULT 0, "
+    "TRRATE REAL DEFAULT 0, "
     f"CANCELLED INTEGER DEFAULT 0, GENEXP1 TEXT, GUID TEXT, SALESMANREF INTEGER DEFAULT 0, {AUDIT}",
     "ORFLINE": "LOGICALREF INTEGER PRIMARY KEY, ORDFICHEREF INTEGER, CLIENTREF INTEGER, STOCKREF INTEGER, "
     "TRCODE INTEGER, LINETYPE INTEGER DEFAULT 0, LINENO_ INTEGER, DATE_ TEXT, AMOUNT REAL, PRICE REAL, TOTAL REAL, "
     "SHIPPEDAMOUNT REAL DEFAULT 0, DISCPER REAL DEFAULT 0, VAT REAL, VATAMNT REAL, UOMREF INTEGER, USREF INTEGER, "
     "UINFO1 REAL DEFAULT 1, UINFO2 REAL DEFAULT 1, CLOSED INTEGER DEFAULT 0, DUEDATE TEXT, "
-    "SOURCEINDEX INTEGER DEFAULT 0, STATUS INTEGER, CANCELLED INTEGER DEFAULT 0, LINEEXP TEXT",
+    "SOURCEINDEX INTEGER DEFAULT 0, STATUS INTEGER, CANCELLED INTEGER DEFAULT 0, LINEEXP TEXT, "
+    "PRCURR INTEGER DEFAULT 0, PRPRICE REAL DEFAULT 0",
     "STFICHE": "LOGICALREF INTEGER PRIMARY KEY, GRPCODE INTEGER DEFAULT 2, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, "
     "DOCODE TEXT, CLIENTREF INTEGER, INVOICEREF INTEGER DEFAULT 0, SOURCEINDEX INTEGER DEFAULT 0, NETTOTAL REAL, "
     "GROSSTOTAL REAL, TOTALVAT REAL, TRCURR INTEGER DEFAULT 0, CANCELLED INTEGER DEFAULT 0, SHPAGNCOD TEXT, "
@@ -112,6 +114,8 @@ GLOBAL_TABLES = {
     # Sales representatives (satış elemanları) are kept across firms, each row naming its firm.
     "LG_SLSMAN": "LOGICALREF INTEGER PRIMARY KEY, FIRMNR INTEGER, CODE TEXT, DEFINITION_ TEXT, "
     "ACTIVE INTEGER DEFAULT 0",
+    # Daily exchange rates (RATES1: the buying rate, local currency per unit) by currency number.
+    "L_DAILYEXCHANGES": "LREF INTEGER PRIMARY KEY, DATE_ TEXT, CRTYPE INTEGER, RATES1 REAL, RATES2 REAL",
     "L_CAPIPERIOD": "LOGICALREF INTEGER PRIMARY KEY, FIRMNR INTEGER, NR INTEGER, BEGDATE TEXT, ENDDATE TEXT, "
     "ACTIVE INTEGER",
 }
@@ -324,6 +328,19 @@ class Firm:
         self.insert(self.t("SLSCLREL"), {"SALESMANREF": rep["LOGICALREF"], "CLIENTREF": found["LOGICALREF"]})
         self.touch(self.t("CLCARD"), found["LOGICALREF"])
 
+    def set_rate(self, currency: int, rate: float, day: date | None = None) -> None:
+        """Logo's daily rate of ``currency`` (local currency per unit) for ``day`` (today by the firm's clock)."""
+        self.insert("L_DAILYEXCHANGES", {"DATE_": sql_date(day or self.now.date()), "CRTYPE": currency, "RATES1": rate})
+
+    def rate(self, currency: int, day: date) -> float:
+        found = self.row(
+            "SELECT RATES1 FROM L_DAILYEXCHANGES WHERE CRTYPE = ? AND DATE_ = ? AND RATES1 > 0",
+            (currency, sql_date(day)),
+        )
+        if found is None:
+            raise LogoBusinessError(f"Kur bilgisi bulunamadı: {CURRENCIES.get(currency, currency)} {day:%d.%m.%Y}")
+        return float(found["RATES1"])
+
     def add_payplan(self, code: str, name: str) -> int:
         return self.insert(self.t("PAYPLANS"), {"CODE": code, "DEFINITION_": name})
 
@@ -492,6 +509,7 @@ class Firm:
         warehouse = int(body.get("SOURCE_WH") or 0)
         status = int(body.get("ORDER_STATUS") or STATUS_APPROVED)
         currency = int(body.get("CURRSEL_TOTAL") or 0) and int(body.get("TC_CURR") or 0)
+        converted = False
         salesman = 0
         if body.get("SALESMAN_CODE"):
             rep = self.salesman(str(body["SALESMAN_CODE"]))
@@ -534,7 +552,16 @@ class Firm:
             quantity = float(line.get("QUANTITY") or 0)
             if quantity <= 0:
                 raise LogoBusinessError(f"Miktar sıfırdan büyük olmalı (satır {index}).")
-            price = float(line.get("PRICE") or 0)
+            line_currency = int(line.get("EDT_CURR") or 0)
+            if line_currency not in (0, 160):  # priced in another currency: Logo converts at the day's rate
+                if line_currency not in CURRENCIES:
+                    raise LogoBusinessError(f"Döviz türü tanımlı değil: {line_currency}")
+                if currency and currency != line_currency:
+                    raise LogoBusinessError("Fişte tek bir işlem dövizi olabilir.")
+                currency, converted = line_currency, True
+                price = round(float(line.get("EDT_PRICE") or 0) * self.rate(line_currency, when), 4)
+            else:
+                price = float(line.get("PRICE") or 0)
             discount = float(line.get("DISCOUNT_RATE") or 0)
             vat = float(line.get("VAT_RATE") if line.get("VAT_RATE") is not None else item["SELLVAT"] or 0)
             total = round(quantity * price, 2)
@@ -560,6 +587,7 @@ class Firm:
                 "TOTALVAT": vat_total,
                 "NETTOTAL": round(net_lines + vat_total, 2),
                 "TRCURR": currency,
+                "TRRATE": (self.rate(currency, when) if converted else float(body.get("TC_XRATE") or 0)),
                 "GENEXP1": str(body.get("NOTES1") or "")[:50],
                 "GUID": str(body.get("GUID") or uuid.uuid4()).upper(),
                 "SALESMANREF": salesman,
@@ -590,6 +618,8 @@ class Firm:
                     "SOURCEINDEX": warehouse,
                     "STATUS": status,
                     "LINEEXP": str(line.get("DESCRIPTION") or "")[:250],
+                    "PRCURR": int(line.get("EDT_CURR") or 0),
+                    "PRPRICE": float(line.get("EDT_PRICE") or 0),
                 },
             )
             if status == STATUS_APPROVED:

@@ -166,7 +166,7 @@ def transfer_slip(data_xml: str, collection: str = "SALES_ORDERS", record: str =
     lines = []
     for line in slip.findall("TRANSACTIONS/TRANSACTION"):
         values: dict[str, Any] = {child.tag: (child.text or "") for child in line}
-        for key in ("QUANTITY", "PRICE", "VAT_RATE", "AMOUNT", "DISCOUNT_RATE", "TOTAL"):
+        for key in ("QUANTITY", "PRICE", "EDT_PRICE", "VAT_RATE", "AMOUNT", "DISCOUNT_RATE", "TOTAL"):
             if values.get(key):
                 values[key] = float(values[key])
         if values.get("DUE_DATE"):
