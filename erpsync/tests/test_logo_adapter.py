@@ -671,7 +671,7 @@ def test_simulator_refuses_a_discount_line_without_a_material_line(sim):
         sim.firm.create_order({"ARP_CODE": "120.01.001", "TRANSACTIONS": {"items": [{"TYPE": 2, "DISCOUNT_RATE": 5}]}})
 
 
-# -- orders in other currencies -----------------------------------------------------------------------------------------
+# -- orders in other currencies ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("transport", ["rest", "soap"])
