@@ -34,6 +34,7 @@ from erpsync.tests.contract import (  # noqa: E402
     sample_new_customer,
     sample_order,
     sample_payment,
+    sample_quote,
 )
 
 CUSTOMER = "120.01.001"
@@ -447,12 +448,19 @@ class LogoErpSide(ErpSide):
         return rows
 
     def received(self, kind: str) -> list[str]:
-        deleted = [row[self.column] for resource, row in self.firm.deleted if resource == "salesOrders"]
-        if kind == "orders":
-            held = [row[self.column] for row in self._slips("ORFICHE", "WHERE TRCODE = 1")]
+        marker = self.settings.get("quote_marker", "B2B-TEKLIF")
+        quotes = kind.startswith("quote")
+        column = "DOCODE" if quotes else self.column
+
+        def mine(row: dict[str, Any]) -> bool:  # a quote slip or an order slip, as ``kind`` asks
+            return ((row["SPECODE"] or "") == marker) == quotes
+
+        deleted = [row[column] for resource, row in self.firm.deleted if resource == "salesOrders" and mine(row)]
+        if kind in ("orders", "quotes"):
+            held = [row[column] for row in self._slips("ORFICHE", "WHERE TRCODE = 1") if mine(row)]
             return sorted(reference for reference in held + deleted if reference)
-        if kind == "cancellations":
-            held = [row[self.column] for row in self._slips("ORFICHE", "WHERE CANCELLED = 1")]
+        if kind in ("cancellations", "quote_cancellations"):
+            held = [row[column] for row in self._slips("ORFICHE", "WHERE CANCELLED = 1") if mine(row)]
             return sorted(reference for reference in held + deleted if reference)
         if kind == "customers":
             with self.firm.lock:
@@ -515,4 +523,5 @@ __all__ = [
     "sample_new_customer",
     "sample_order",
     "sample_payment",
+    "sample_quote",
 ]

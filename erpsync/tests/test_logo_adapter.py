@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,6 +29,7 @@ from erpsync.tests.logo_side import (
     sample_new_customer,
     sample_order,
     sample_payment,
+    sample_quote,
 )
 
 pytestmark = pytest.mark.django_db
@@ -703,3 +704,29 @@ def test_order_in_a_currency_logo_has_no_rate_for_is_refused(sim, adapter):
     with pytest.raises(PermanentError, match="No Logo currency number for CHF"):
         adapter.order_push(dataclasses.replace(order, currency="CHF"))
     assert slips(sim, "B2B-EUR-1") == []
+
+
+# -- quotes as suggestion slips ---------------------------------------------------------------------------------------
+
+
+def test_quote_slip_is_not_an_order_and_reserves_nothing(sim, adapter):
+    quote = dataclasses.replace(sample_quote("Q2026-000050-1"), lines=ORDER.lines)
+    with sim.firm.lock:
+        reserved = sim.firm.rows("SELECT SUM(ACTSORDER) AS N FROM LG_001_02_GNTOTST")[0]["N"]
+    ack = adapter.quote_push(quote)
+    assert adapter.order_lookup(quote.reference) is None  # order reads leave the portal's quotes out
+    assert quote.reference not in {o.reference for o in adapter.open_orders()}
+    assert adapter.quote_lookup(quote.reference).document_id == ack.document_id
+    (slip,) = slips(sim, quote.reference)
+    assert (slip["STATUS"], slip["SPECODE"]) == (1, "B2B-TEKLIF")
+    with sim.firm.lock:
+        assert sim.firm.rows("SELECT SUM(ACTSORDER) AS N FROM LG_001_02_GNTOTST")[0]["N"] == reserved
+
+
+def test_quote_valid_before_it_was_made_is_refused_and_quotes_can_stay_in_the_portal(sim, adapter):
+    quote = dataclasses.replace(sample_quote(), lines=ORDER.lines, valid_until=date(2026, 2, 1))
+    with pytest.raises(PermanentError, match="before it was quoted"):
+        adapter.quote_push(quote)
+    assert slips(sim, quote.reference) == []
+    with logo_adapter(sim, quote_document="none") as bare:
+        assert not bare.supports("quotes")

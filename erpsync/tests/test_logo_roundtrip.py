@@ -24,8 +24,10 @@ from erpsync.simulators.logo import LogoSimulator
 from orders.models import Order
 from orders.services import cart_line_add
 from orders.services.approval import order_staff_approve
+from orders.services.quotes import quote_cancel, quote_send
 from orders.status import OrderStatus as S
 from orders.tests.factories import buyer_of, place
+from orders.tests.quote_factories import priced_quote, requested_quote, staff_user
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -207,3 +209,43 @@ def test_a_new_dealer_whose_tax_number_logo_knows_is_not_made_twice(sim, logo):
     with sim.firm.lock:
         assert not sim.firm.customer("120.01.951")
     assert to_external(logo, "customer", dealer.pk) is None
+
+
+def test_a_sent_quote_becomes_one_suggestion_slip_and_its_cancellation_cancels_it(sim, logo):
+    """With ``quotes_to_erp`` ``quote`` a sent quote version is a Logo sales order slip in status 1 (öneri), marked
+    as the portal's quote: it reserves nothing, the order reads leave it out, cancelling the quote cancels it."""
+    logo.settings["quotes_to_erp"] = "quote"
+    logo.save(update_fields=["settings"])
+    for entity in IMPORT_ORDER:
+        sync_import(connection=logo, entity=entity, full=True)
+    tea = Product.objects.get(sku="ÇAY-001")
+    StockLevel.objects.filter(product=tea).update(on_hand=D(1000))
+    with sim.firm.lock:
+        reserved = sim.firm.rows("SELECT SUM(ACTSORDER) AS N FROM LG_001_02_GNTOTST")[0]["N"]
+    buyer, staff = buyer_of(Dealer.objects.get(code="120.01.001")), staff_user()
+    quote = requested_quote(buyer, tea, quantity="4", note="Şantiye için")
+    priced_quote(quote, staff, net="1100", days=10, terms="Teslim 5 iş günü")
+    quote_send(quote=quote, actor=staff)
+    sim.faults.drop_response("salesOrders", method="POST")  # Logo makes it, the answer is lost
+
+    outbox_drain(connection=logo)
+    due_now(SyncJob.Kind.QUOTE_EXPORT)
+    outbox_drain(connection=logo)
+
+    job = SyncJob.objects.get(kind=SyncJob.Kind.QUOTE_EXPORT)
+    assert job.status == SyncJob.Status.SUCCEEDED, job.last_error
+    assert sim.stats.count("POST", "salesOrders") == 1
+    with sim.firm.lock:
+        (slip,) = sim.firm.rows("SELECT * FROM LG_001_02_ORFICHE WHERE DOCODE = ?", (f"{quote.number}-1",))
+        assert sim.firm.rows("SELECT SUM(ACTSORDER) AS N FROM LG_001_02_GNTOTST")[0]["N"] == reserved
+    assert (slip["STATUS"], slip["SPECODE"], slip["CANCELLED"]) == (1, "B2B-TEKLIF", 0)
+    quote.refresh_from_db()
+    assert quote.erp_document_number == slip["FICHENO"]
+    run = sync_import(connection=logo, entity="order_status", full=True)
+    assert not [i for i in run.issues.all() if quote.number in i.message]  # not read as an unknown order
+
+    quote_cancel(quote=quote, actor=staff, note="Vazgeçildi")
+    outbox_drain(connection=logo)
+    assert SyncJob.objects.get(kind=SyncJob.Kind.QUOTE_CANCEL).status == SyncJob.Status.SUCCEEDED
+    with sim.firm.lock:
+        assert sim.firm.order(slip["LOGICALREF"])["CANCELLED"] == 1

@@ -39,8 +39,8 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
     Reads are SQL over Logo's tables, sent as ``queries?tsql=`` (the user needs SQL permission in Logo) or as the
     SOAP service's ``ExecQuery`` (``query_transport``); orders go through the REST resources or the SOAP service's
     ``AppendDataObject`` (``write_transport``), and so do new customer cards (``Arps`` / ``AR_APS/AR_AP``),
-    collections (bank or cash slips) and refunds (credit notes on the customer's account). Credit (limits and
-    holds) only when ``credit_limit`` names a column."""
+    collections (bank or cash slips), refunds (credit notes on the customer's account) and quotes (suggestion
+    order slips marked ``quote_marker``). Credit (limits and holds) only when ``credit_limit`` names a column."""
 
     key = "logo"
     capabilities = frozenset(
@@ -66,6 +66,7 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
             Capability.PAYMENT_PUSH,
             Capability.CREDIT_MEMO_PUSH,
             Capability.CUSTOMER_PUSH,
+            Capability.QUOTES,
             Capability.OPEN_ORDERS,
             Capability.LIVE_STOCK,
             Capability.LIVE_BALANCE,
@@ -97,6 +98,7 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
         self.order_status = ORDER_STATUSES[options.order_status]
         self.order_warehouse = options.order_warehouse
         self.line_discounts = options.line_discounts
+        self.quote_marker = options.quote_marker.strip() if options.quote_document != "none" else ""
         self.cancel_mode = options.cancel_mode
         self.payment_slips = options.payment_slips
         self.stock_table = options.stock_table
@@ -119,6 +121,8 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
             self.entities = tuple(entity for entity in ENTITIES if entity != "credit")
         if not self.payment_slips:
             self.capabilities = self.capabilities - {Capability.PAYMENT_PUSH}
+        if options.quote_document == "none":
+            self.capabilities = self.capabilities - {Capability.QUOTES}
         if options.credit_memos == "none":
             self.capabilities = self.capabilities - {Capability.CREDIT_MEMO_PUSH}
         self._open_session()

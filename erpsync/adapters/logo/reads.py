@@ -46,6 +46,7 @@ from erpsync.adapters.logo.mapping import (
     stamp,
     unit_record,
 )
+from erpsync.adapters.logo.session import sql_text
 
 ENTITIES = (
     "unit",
@@ -342,9 +343,14 @@ class LogoReads:
 
     # -- orders and documents ---------------------------------------------------------------------------------------
 
-    def _order_sql(self, period: int, where: str) -> str:
+    def _order_sql(self, period: int, where: str, *, quotes: bool = False) -> str:
+        """Order slips (or, with ``quotes``, the quotes the portal sent as suggestion slips: ``AUXIL_CODE`` the
+        connection's ``quote_marker``, the reference in ``DOC_NUMBER``) with their shipped and invoiced figures."""
         slips, lines, stock_lines = self.p("ORFICHE", period), self.p("ORFLINE", period), self.p("STLINE", period)
-        column = self.reference_column
+        column = "DOCODE" if quotes else self.reference_column
+        if self.quote_marker:
+            kind = "=" if quotes else "<>"
+            where = f" AND COALESCE(F.SPECODE, '') {kind} {sql_text(self.quote_marker)}{where}"
         return (
             f"SELECT F.LOGICALREF AS K, F.FICHENO, F.{column} AS REFERENCE, F.CANCELLED, F.STATUS, F.NETTOTAL, "
             f"F.TRCURR, C.CODE AS CLCODE, {audit('F')}, "

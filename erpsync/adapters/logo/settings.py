@@ -104,6 +104,19 @@ class LogoSettings(Settings):
         '(a cash slip), e.g. `{"transfer": "bank:102.01.001", "*": "bank:102.01.002"}`; needed for collections.',
         default={},
     )
+    quote_document = Choice(
+        "Where a quote goes when the connection sends quotes (`quotes_to_erp` `quote`): `suggestion_order` (a "
+        "sales order slip in status 1, öneri: no stock reserved, not shipped; `AUXIL_CODE` is `quote_marker` and "
+        "`DOC_NUMBER` the quote's number and version; a Logo user turns it into an order by approving it) or "
+        "`none` (quotes stay in the portal).",
+        choices=("suggestion_order", "none"),
+        default="suggestion_order",
+    )
+    quote_marker = Text(
+        "The `AUXIL_CODE` (özel kod, SPECODE) that marks the portal's quote slips; order reads leave those slips "
+        "out. No order may carry it.",
+        default="B2B-TEKLIF",
+    )
     credit_memos = Choice(
         "Refunds reach Logo as `credit_note` (a credit note on the customer's account, alacak dekontu: `ArpSlips` "
         "TYPE 4, carrying the portal's reference in `DOC_NUMBER` and the invoice in the description) or `none` "
@@ -167,6 +180,8 @@ class LogoSettings(Settings):
     )
 
     def clean(self) -> list:
+        if self.quote_document != "none" and not self.quote_marker.strip():
+            return [self.problem("quote_marker", "'quote_marker' is required when quotes go to Logo.")]
         if "soap" in (self.write_transport, self.query_transport) and not self.soap_url:
             return [self.problem("soap_url", "'soap_url' is required when a transport is 'soap'.")]
         if self.soap_url and not self.soap_url.startswith(("http://", "https://")):

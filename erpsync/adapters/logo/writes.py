@@ -25,6 +25,7 @@ from erpsync.adapters.base import (
     ErpOrderLine,
     ErpOrderState,
     ErpPayment,
+    ErpQuote,
     PermanentError,
 )
 from erpsync.adapters.http import text as _text
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 MAX_REFERENCE = 32  # DOCODE / SPECODE hold at most this many characters
 MAX_CUSTOMER_CODE = 17  # CLCARD.CODE
 CREDIT_NOTE = 4  # CLFICHE TRCODE: alacak dekontu
+ORDER_SUGGESTION = 1  # ORFICHE STATUS: öneri
 # ISO country codes → the country name Logo's cards carry (COUNTRY is free text there; others go as the code).
 COUNTRIES = {"TR": "TÜRKİYE"}
 
@@ -51,13 +53,14 @@ class LogoWrites:
 
     # -- orders -----------------------------------------------------------------------------------------------------
 
-    def _find_order(self, reference: str) -> tuple[int, dict[str, Any]] | None:
-        """(period, row) of the order slip carrying ``reference``: a live one before a cancelled one, the working
-        period before the previous one."""
+    def _find_order(self, reference: str, *, quotes: bool = False) -> tuple[int, dict[str, Any]] | None:
+        """(period, row) of the order slip (or quote slip) carrying ``reference``: a live one before a cancelled one,
+        the working period before the previous one."""
         found: list[tuple[int, dict[str, Any]]] = []
+        column = "DOCODE" if quotes else self.reference_column
         for period in self.periods:
-            where = f" AND F.{self.reference_column} = {sql_text(reference)}"
-            found += [(period, row) for row in self.keyset(self._order_sql(period, where))]
+            where = f" AND F.{column} = {sql_text(reference)}"
+            found += [(period, row) for row in self.keyset(self._order_sql(period, where, quotes=quotes))]
         live = [item for item in found if not int(item[1].get("CANCELLED") or 0)]
         return (live or found or [None])[0]
 
@@ -131,9 +134,12 @@ class LogoWrites:
         return ErpOrderAck(order.reference, f"{self.period}/{key}", _text(created.get("NUMBER")).strip())
 
     def order_cancel(self, cancel: ErpCancel) -> ErpAck:
-        found = self._find_order(cancel.reference)
+        return self._cancel_slip(cancel, quotes=False)
+
+    def _cancel_slip(self, cancel: ErpCancel, *, quotes: bool) -> ErpAck:
+        found = self._find_order(cancel.reference, quotes=quotes)
         if found is None:
-            raise PermanentError(f"Logo holds no order slip for {cancel.reference}")
+            raise PermanentError(f"Logo holds no {'quote' if quotes else 'order'} slip for {cancel.reference}")
         period, row = found
         ack = self._ack(cancel.reference, period, row)
         if ack.state == ErpOrderState.CANCELLED:
@@ -155,6 +161,58 @@ class LogoWrites:
         else:
             self._call("PATCH", "salesOrders", body={"INTERNAL_REFERENCE": row["K"], "CANCELLED": 1}, write=True)
         return ErpAck(cancel.reference, ack.document_id, ack.document_number)
+
+    # -- quotes (suggestion order slips) -----------------------------------------------------------------------------
+
+    def quote_lookup(self, reference: str) -> ErpOrderAck | None:
+        found = self._find_order(reference, quotes=True)
+        return None if found is None else self._ack(reference, *found)
+
+    def quote_push(self, quote: ErpQuote) -> ErpOrderAck:
+        """The quote as a sales order slip in status 1 (öneri, suggestion: nothing reserved, nothing shipped), marked
+        with ``quote_marker`` in ``AUXIL_CODE`` and carrying the quote's number and version in ``DOC_NUMBER``, its
+        validity, note and terms in the notes. Looked up first, like an order."""
+        if quote.valid_until < quote.quoted_on:
+            raise PermanentError(f"Quote {quote.reference} is valid until {quote.valid_until}, before it was quoted")
+        as_order = ErpOrder(
+            reference=quote.reference,
+            customer_code=quote.customer_code,
+            ordered_on=quote.quoted_on,
+            currency=quote.currency,
+            payment_method="",
+            lines=quote.lines,
+            net=quote.net,
+            vat=quote.vat,
+            gross=quote.gross,
+        )
+        body = self._order_body(as_order)
+        body.pop("AUXIL_CODE", None)
+        body.update(
+            DOC_NUMBER=quote.reference,
+            AUXIL_CODE=self.quote_marker,
+            ORDER_STATUS=ORDER_SUGGESTION,
+            NOTES1=f"Teklif, geçerlilik {quote.valid_until:%d.%m.%Y}"[:50],
+            NOTES2=quote.note[:50],
+            NOTES3=quote.terms[:50],
+        )
+        existing = self._find_order(quote.reference, quotes=True)
+        if existing is not None:
+            return self._ack(quote.reference, *existing)
+        if self.write_transport == "soap":
+            key, number = self.soap_append_order(body)
+        else:
+            created = self._call("POST", "salesOrders", body=body, write=True) or {}
+            key, number = created.get("INTERNAL_REFERENCE"), _text(created.get("NUMBER")).strip()
+        if not key:
+            found = self._find_order(quote.reference, quotes=True)
+            if found is None:
+                raise PermanentError(f"Logo accepted quote {quote.reference} but holds no slip for it")
+            return self._ack(quote.reference, *found)
+        return ErpOrderAck(quote.reference, f"{self.period}/{key}", number)
+
+    def quote_cancel(self, cancel: ErpCancel) -> ErpAck:
+        """Cancel the quote's slip as an order's (while open; a slip a Logo user approved and shipped stays)."""
+        return self._cancel_slip(cancel, quotes=True)
 
     # -- new customers (CLCARD) -------------------------------------------------------------------------------------
 
