@@ -730,3 +730,31 @@ def test_quote_valid_before_it_was_made_is_refused_and_quotes_can_stay_in_the_po
     assert slips(sim, quote.reference) == []
     with logo_adapter(sim, quote_document="none") as bare:
         assert not bare.supports("quotes")
+
+
+@pytest.mark.parametrize(
+    ("transport", "path", "push", "lookup", "table"),
+    [
+        ("rest", "bankSlips", "payment", "payment", "BNFICHE"),
+        ("soap", "LogoObjectService.svc/AppendDataObject", "payment", "payment", "BNFICHE"),
+        ("rest", "ArpSlips", "credit_memo", "credit_memo", "CLFICHE"),
+        ("soap", "LogoObjectService.svc/AppendDataObject", "credit_memo", "credit_memo", "CLFICHE"),
+    ],
+)
+def test_collection_or_credit_note_answer_lost_then_found_not_made_twice(sim, transport, path, push, lookup, table):
+    document = (
+        sample_payment("PAY-LOST-1")
+        if push == "payment"
+        else dataclasses.replace(sample_credit_memo("RF-LOST-1"), invoice_number=invoiced(sim))
+    )
+    sim.faults.drop_response(path, method="POST")
+    with logo_adapter(
+        sim, write_transport=transport, payment_slips={"*": "bank:102.01.001"}, timeout_seconds=2
+    ) as adapter:
+        with pytest.raises(OutcomeUnknownError):
+            getattr(adapter, f"{push}_push")(document)
+        found = getattr(adapter, f"{lookup}_lookup")(document.reference)
+        assert found is not None
+        assert getattr(adapter, f"{push}_push")(document) == found
+    with sim.firm.lock:
+        assert len(sim.firm.rows(f"SELECT * FROM LG_001_02_{table} WHERE DOCODE = ?", (document.reference,))) == 1
