@@ -758,3 +758,37 @@ def test_collection_or_credit_note_answer_lost_then_found_not_made_twice(sim, tr
         assert getattr(adapter, f"{push}_push")(document) == found
     with sim.firm.lock:
         assert len(sim.firm.rows(f"SELECT * FROM LG_001_02_{table} WHERE DOCODE = ?", (document.reference,))) == 1
+
+
+# -- open orders in the balance ---------------------------------------------------------------------------------------
+
+
+def test_balance_carries_what_logo_accepted_and_has_not_invoiced(sim, adapter):
+    def figures() -> tuple[Decimal, Decimal]:
+        (feed,) = adapter.read("balance", full=True)
+        read = next(b for b in feed.records if b.customer_code == "120.01.960")
+        live = adapter.live_balance("120.01.960")
+        assert (live.balance, live.open_orders) == (read.balance, read.open_orders)
+        return read.balance, read.open_orders
+
+    with sim.firm.lock:
+        sim.firm.add_customer("120.01.960", "Yeni Sipariş Ltd.", TAXNR="9999999990")
+        ref = sim.firm.create_order(
+            {"ARP_CODE": "120.01.960", "DOC_NUMBER": "B2B-OPEN-9",
+             "TRANSACTIONS": {"items": [{"MASTER_CODE": "ÇAY-001", "QUANTITY": 4, "PRICE": 100, "VAT_RATE": 20,
+                                         "DISCOUNT_RATE": 10}]}}
+        )  # fmt: skip
+        sim.firm.create_order(  # a suggestion slip and a quote: no commitment
+            {"ARP_CODE": "120.01.960", "ORDER_STATUS": 1, "AUXIL_CODE": "B2B-TEKLIF",
+             "TRANSACTIONS": {"items": [{"MASTER_CODE": "ÇAY-001", "QUANTITY": 50, "PRICE": 100, "VAT_RATE": 20}]}}
+        )  # fmt: skip
+    assert figures() == (Decimal(0), Decimal("432.00"))  # 4 × 100 − 10 % + 20 % VAT, nothing on the account yet
+    with sim.firm.lock:
+        dispatch = sim.firm.dispatch(ref, {1: 1})
+    assert figures() == (Decimal(0), Decimal("432.00"))  # 3 to ship and 1 shipped, not invoiced
+    with sim.firm.lock:
+        sim.firm.invoice([dispatch])
+    assert figures() == (Decimal("108.00"), Decimal("324.00"))  # the invoiced one moved onto the account
+    with sim.firm.lock:
+        sim.firm.close_order(ref)  # the rest will not be shipped
+    assert figures() == (Decimal("108.00"), Decimal(0))

@@ -162,7 +162,13 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
         sql = self._balance_sql(f" AND C.CODE = {sql_text(customer_code)}").format(after=0)
         rows = self.query(sql)
         balance = as_decimal(rows[0]["BALANCE"]) if rows else Decimal(0)
-        return ErpBalance(customer_code, balance or Decimal(0), as_of=datetime.now(UTC))
+        open_orders = self._open_order_values(f" AND C.CODE = {sql_text(customer_code)}")
+        return ErpBalance(
+            customer_code,
+            balance or Decimal(0),
+            open_orders=open_orders.get(customer_code, Decimal(0)),
+            as_of=datetime.now(UTC),
+        )
 
     def open_orders(self) -> Iterator[ErpOpenOrder]:
         for period in self.periods:

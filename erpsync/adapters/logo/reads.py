@@ -317,12 +317,45 @@ class LogoReads:
             "ORDER BY L.CLIENTREF"
         )
 
+    def _open_orders_sql(self, period: int, where: str = "") -> str:
+        """Per customer, gross value not invoiced yet: approved order lines (status 4, open, not cancelled) for what
+        is still to ship, and sales dispatch lines (TRCODE 8) not invoiced yet; the portal's quote slips left out."""
+        quotes = f" AND COALESCE(F.SPECODE, '') <> {sql_text(self.quote_marker)}" if self.quote_marker else ""
+        card = self.t("CLCARD")
+        return (
+            f"SELECT X.CLIENTREF AS K, C.CODE, SUM(X.OPENVALUE) AS OPENVALUE FROM ("
+            f"SELECT F.CLIENTREF, (O.AMOUNT - O.SHIPPEDAMOUNT) * O.PRICE * (1 - O.DISCPER / 100) * (1 + O.VAT / 100) "
+            f"AS OPENVALUE FROM {self.p('ORFLINE', period)} O JOIN {self.p('ORFICHE', period)} F "
+            f"ON F.LOGICALREF = O.ORDFICHEREF WHERE F.TRCODE = 1 AND F.CANCELLED = 0 AND F.STATUS = 4 "
+            f"AND O.LINETYPE = 0 AND O.CLOSED = 0 AND O.CANCELLED = 0 AND O.AMOUNT > O.SHIPPEDAMOUNT{quotes} "
+            f"UNION ALL SELECT S.CLIENTREF, S.TOTAL * (1 + S.VAT / 100) AS OPENVALUE FROM {self.p('STLINE', period)} S "
+            f"WHERE S.TRCODE = 8 AND S.INVOICEREF = 0) X JOIN {card} C ON C.LOGICALREF = X.CLIENTREF "
+            f"WHERE X.CLIENTREF > {{after}}{where} GROUP BY X.CLIENTREF, C.CODE ORDER BY X.CLIENTREF"
+        )
+
+    def _open_order_values(self, where: str = "") -> dict[str, Decimal]:
+        """Customer code → the gross value of its orders Logo accepted and has not invoiced (both periods)."""
+        found: dict[str, Decimal] = defaultdict(Decimal)
+        for period in self.periods:
+            for row in self.keyset(self._open_orders_sql(period, where)):
+                found[_text(row["CODE"]).strip()] += as_decimal(row["OPENVALUE"]) or Decimal(0)
+        return {code: value.quantize(Decimal("0.01")) for code, value in found.items()}
+
     def _read_balance(self, _since: datetime | None) -> Iterator[Any]:
         now = datetime.now(UTC)
-        return (
-            ErpBalance(_text(row["CODE"]).strip(), as_decimal(row["BALANCE"]) or Decimal(0), as_of=now)
+        open_orders = self._open_order_values()
+        balances = [
+            ErpBalance(
+                _text(row["CODE"]).strip(),
+                as_decimal(row["BALANCE"]) or Decimal(0),
+                open_orders=open_orders.pop(_text(row["CODE"]).strip(), Decimal(0)),
+                as_of=now,
+            )
             for row in self.keyset(self._balance_sql())
-        )
+        ]
+        # Customers with orders and nothing on their account yet.
+        balances += [ErpBalance(code, Decimal(0), open_orders=value, as_of=now) for code, value in open_orders.items()]
+        return iter(balances)
 
     def _read_credit(self, _since: datetime | None) -> Iterator[Any]:
         column = self.credit_limit
