@@ -14,14 +14,18 @@ environment, as in production) reads it.
 2. Orders: ``--orders`` orders of ``--lines`` lines exported as the outbox does (``order_lookup``, then
    ``order_push``, which looks again before it creates), over REST and over SOAP: orders a second, and a check that
    every reference became exactly one slip.
-3. Live stock: ``live_stock`` of 50 item codes, ``--checks`` times: median and p95 in milliseconds (through the
+3. New customers: ``--new-customers`` customer cards created as the exporter does (``customer_lookup``, then
+   ``customer_push``, which looks again, and for the tax number, before it creates), over REST (``Arps``) and SOAP
+   (``AR_APS/AR_AP``, data type 30): cards a second, and a check that every code became exactly one card.
+4. Live stock: ``live_stock`` of 50 item codes, ``--checks`` times: median and p95 in milliseconds (through the
    REST ``queries`` of the simulator on this machine; the read-only SQL checks against a database are not built).
 
 It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo`` unless
 ``BENCH_LOGO_DATABASE_URL`` says otherwise, dropped and created at every run and dropped at the end unless ``--keep``.
 
     make bench-logo
-    .venv/bin/python bench/logo.py [--items N] [--customers N] [--orders N] [--lines N] [--checks N] [--keep]
+    .venv/bin/python bench/logo.py [--items N] [--customers N] [--orders N] [--lines N] [--new-customers N]
+                                   [--checks N] [--keep]
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from database import BenchError, django_environment, drop_database, ensure_datab
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo"
 SEED = 2026
-ITEMS, CUSTOMERS, ORDERS, LINES, CHECKS = 50_000, 2_000, 100, 5, 200
+ITEMS, CUSTOMERS, ORDERS, LINES, CHECKS, NEW_CUSTOMERS = 50_000, 2_000, 100, 5, 200, 200
 WAREHOUSES = 5
 CREDENTIALS_REF = "BENCH_LOGO_ERP"
 ENTITIES = ("unit", "category", "warehouse", "price_list", "product", "stock", "price", "customer")
@@ -199,6 +203,29 @@ def export_orders(sim, connection, codes: list[str], count: int, lines: int, pre
     return len(sim.stats.requests) - before, time.monotonic() - started
 
 
+def export_customers(sim, connection, count: int, prefix: str) -> tuple[int, float]:
+    """``count`` new customer cards as the exporter makes them; (requests sent, seconds)."""
+    from erpsync.adapters import adapter_for
+    from erpsync.adapters.base import ErpAddress, ErpNewCustomer
+
+    before = len(sim.stats.requests)
+    started = time.monotonic()
+    with adapter_for(connection) as adapter:
+        for number in range(count):
+            customer = ErpNewCustomer(
+                reference=f"dealer:{number}",
+                code=f"{prefix}.{number:05d}",
+                title=f"Yeni Bayi {number} Şahin İnşaat Ltd. Şti.",
+                tax_number=f"{(7 if prefix.endswith('1') else 8)}{number:09d}",
+                tax_office="Çankaya",
+                email=f"bayi{number}@example.com",
+                address=ErpAddress("", "Merkez", f"Atatürk Blv. {number}", "Ankara", kind="billing"),
+            )
+            if adapter.customer_lookup(customer.code) is None:
+                adapter.customer_push(customer)
+    return len(sim.stats.requests) - before, time.monotonic() - started
+
+
 def live_checks(connection, codes: list[str], checks: int) -> list[float]:
     from erpsync.adapters import adapter_for
 
@@ -222,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=CUSTOMERS)
     parser.add_argument("--orders", type=int, default=ORDERS)
     parser.add_argument("--lines", type=int, default=LINES)
+    parser.add_argument("--new-customers", type=int, default=NEW_CUSTOMERS)
     parser.add_argument("--checks", type=int, default=CHECKS)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args(argv)
@@ -267,6 +295,20 @@ def main(argv: list[str] | None = None) -> int:
             )
             if len(made) != args.orders or any(row["N"] != 1 for row in made):
                 problems.append(f"{transport}: {len(made)} references for {args.orders} orders")
+        for transport, prefix in (("rest", "130.01"), ("soap", "130.02")):
+            connection = create_connection(sim, f"logo-customers-{transport}", write_transport=transport)
+            requests, took = export_customers(sim, connection, args.new_customers, prefix)
+            made = sim.firm.rows(
+                f"SELECT CODE, COUNT(*) AS N FROM {sim.firm.t('CLCARD')} WHERE CODE LIKE ? GROUP BY CODE",
+                (f"{prefix}.%",),
+            )
+            print(
+                f"\nNew customers over {transport.upper()} (looked up, then pushed): {args.new_customers} in "
+                f"{took:.1f} s = {args.new_customers / took:.1f} a second, {requests / args.new_customers:.1f} "
+                "requests each"
+            )
+            if len(made) != args.new_customers or any(row["N"] != 1 for row in made):
+                problems.append(f"{transport}: {len(made)} cards for {args.new_customers} new customers")
         connection = create_connection(sim, "logo")
         took = sorted(live_checks(connection, codes, args.checks))
         p95 = took[max(0, int(len(took) * 0.95) - 1)]

@@ -19,7 +19,13 @@ from dealers.models import (
     PaymentTerms,
     SalesRep,
 )
-from dealers.services import dealer_address_decide, dealer_invitation_send, dealer_save, dealer_user_save
+from dealers.services import (
+    dealer_address_decide,
+    dealer_confirm,
+    dealer_invitation_send,
+    dealer_save,
+    dealer_user_save,
+)
 
 # The dealer page shows the latest audit rows only; the full history is one click away, filtered.
 DEALER_CHANGE_INLINE_ROWS = 20
@@ -158,6 +164,15 @@ class DealerAdmin(admin.ModelAdmin):
         (_("Record"), {"fields": ("change_history", "created_at", "updated_at")}),
     )
     inlines = (DealerUserInline, DealerAddressInline, DealerIbanInline, DealerChangeInline)
+    actions = ("confirm",)
+
+    @admin.action(description=_("Confirm the new dealers (and create them in the ERP)"))
+    def confirm(self, request, queryset) -> None:
+        def confirm_one(dealer):
+            outcome = dealer_confirm(actor=request.user, dealer=dealer)
+            self.message_user(request, f"{dealer}: {outcome}", messages.INFO)
+
+        _each(self, request, queryset, confirm_one, _("%(count)s dealers confirmed."))
 
     @admin.display(description=_("change history"))
     def change_history(self, obj: Dealer) -> str:

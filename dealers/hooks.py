@@ -4,6 +4,8 @@
   ``orders`` answers it (credit exposure needs it, and dealers cannot read orders).
 - ``address_approved`` / ``ship_to_offered``: an approved delivery address goes to the ERP as a ship-to address, and
   whether the ERP connection takes them at all; ``erpsync`` answers both.
+- ``dealer_confirmed`` / ``customer_export_offered``: a dealer registered in the portal and confirmed by staff goes to
+  the ERP as a new customer account, and whether the ERP connection creates them at all; ``erpsync`` answers both.
 - ``live_balance_offered`` / ``live_balance_refresh``: whether the dealer's ERP can tell the balance live, and
   asking it now; ``erpsync`` answers both. A refresh that cannot be done raises ``RefreshRefused``.
 - ``live_risk_check``: the dealer's balance and risk read from the ERP now, where the connection checks them live
@@ -33,6 +35,15 @@ address_approved = Hook(
 ship_to_offered = Hook(
     "ship-to addresses offered",
     doc="first(): whether the ERP connection creates a customer's ship-to addresses (None: no ERP answers).",
+)
+dealer_confirmed = Hook(
+    "new dealer confirmed",
+    doc="send(dealer=…): staff confirmed a dealer registered in the portal; erpsync queues it for the ERP as a new "
+    "customer account (unless the ERP knows it already).",
+)
+customer_export_offered = Hook(
+    "customer accounts offered",
+    doc="first(): whether the ERP connection creates new customer accounts (None: no ERP answers).",
 )
 live_balance_offered = Hook(
     "live balance offered",

@@ -66,6 +66,32 @@ def dealer_save(
     return dealer
 
 
+CUSTOMER_QUEUED = _("Confirmed; queued for the ERP as a new customer account.")
+CUSTOMER_PORTAL_ONLY = _(
+    "Confirmed. The ERP connection does not create customer accounts: create %(code)s in the ERP by hand."
+)
+
+
+@transaction.atomic
+def dealer_confirm(*, actor, dealer: Dealer, note: str = "") -> str:
+    """Staff confirm a dealer registered in the portal (saved inactive or quarantined, waiting for them): it becomes
+    active, the confirmation is audited, and the ERP connection is asked to create it as a customer account under
+    the dealer's code, in this same transaction (``hooks.dealer_confirmed``). Returns what happens next, for staff.
+    Refused (``PermissionDenied``) for anyone but staff; (``ValidationError``) for a dealer already active."""
+    if actor is None or not actor.is_staff:
+        raise PermissionDenied("Only staff confirm dealers.")
+    dealer = Dealer.objects.select_for_update(of=("self",)).get(pk=dealer.pk)
+    if dealer.status == Dealer.Status.ACTIVE:
+        raise ValidationError(_("This dealer is active already."))
+    offered = hooks.customer_export_offered.first(default=False)
+    outcome = str(CUSTOMER_QUEUED if offered else CUSTOMER_PORTAL_ONLY % {"code": dealer.code})
+    dealer.status, dealer.status_reason = Dealer.Status.ACTIVE, ""
+    dealer_save(dealer=dealer, actor=actor, source=DealerChange.Source.STAFF, reason=(note or outcome)[:255],
+                fields=["status", "status_reason"])  # fmt: skip
+    hooks.dealer_confirmed.send(dealer=dealer)  # the outbox row commits with the confirmation
+    return outcome
+
+
 # --- The dealer's users and addresses: the dealer admin's self-service, and staff in the admin -----------------------
 #
 # Who may act: staff (``is_staff``) on any dealer; otherwise only an active dealer admin of the dealer concerned.

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,8 +22,10 @@ from dealers.services import dealer_address_erp_code_set
 from erpsync.adapters.base import (
     Capability,
     ErpAdapter,
+    ErpAddress,
     ErpCancel,
     ErpCreditMemo,
+    ErpNewCustomer,
     ErpOrder,
     ErpOrderLine,
     ErpOrderState,
@@ -32,7 +35,7 @@ from erpsync.adapters.base import (
     OutcomeUnknownError,
     PermanentError,
 )
-from erpsync.binders import bind, to_external, to_external_many
+from erpsync.binders import BindingConflict, bind, to_external, to_external_many
 from erpsync.enqueue import outbox_enqueue
 from erpsync.models import SyncJob, ValueMap
 from orders.models import Order, QuoteStatus, QuoteVersion
@@ -147,12 +150,13 @@ def order_record(order, connection) -> ErpOrder:
         note=order.note,
         # On-account orders reach the ERP unpaid; card and transfer orders are approved only once paid.
         paid=order.payment_method != order.PaymentMethod.ON_ACCOUNT,
+        sales_rep_code=order.dealer.sales_rep.code if order.dealer.sales_rep else "",
     )
 
 
 def export_order(*, adapter: ErpAdapter, job: SyncJob) -> str:
 
-    order = Order.objects.select_related("dealer", "delivery_address").filter(pk=job.object_id).first()
+    order = Order.objects.select_related("dealer__sales_rep", "delivery_address").filter(pk=job.object_id).first()
     if order is None:
         raise PermanentError(_("The order no longer exists in the portal."))
     if order.status in (S.CANCELLED, S.REJECTED):
@@ -403,6 +407,72 @@ def export_ship_to(*, adapter: ErpAdapter, job: SyncJob) -> str:
     return ack.document_id
 
 
+def customer_record(dealer: Dealer, connection) -> ErpNewCustomer:
+    """The ERP's view of a confirmed dealer as a new customer account: its code, title and tax figures, currency
+    through the value map, payment terms and sales rep by their codes, and its default billing address (any active
+    approved address when it has none marked billing)."""
+    addresses = dealer.addresses.filter(is_active=True, status=DealerAddress.Status.APPROVED)
+    billing = addresses.order_by(
+        # billing before shipping, the default first
+        models.Case(models.When(kind=DealerAddress.Kind.BILLING, then=0), default=1),
+        "-is_default",
+        "pk",
+    ).first()
+    address = None
+    if billing is not None:
+        address = ErpAddress(
+            code=billing.code or "",
+            name=billing.name,
+            line1=billing.line1,
+            city=billing.city,
+            kind=billing.kind,
+            line2=billing.line2,
+            district=billing.district,
+            postal_code=billing.postal_code,
+            country=billing.country,
+            phone=billing.phone,
+            is_default=True,
+        )
+    return ErpNewCustomer(
+        reference=f"dealer:{dealer.pk}",
+        code=dealer.code,
+        title=dealer.title,
+        tax_number=dealer.tax_number,
+        tax_office=dealer.tax_office,
+        email=dealer.email,
+        phone=dealer.phone,
+        currency=_erp_value(connection, ValueMap.Kind.CURRENCY, dealer.currency),
+        payment_terms_code=dealer.payment_terms.code if dealer.payment_terms else "",
+        sales_rep_code=dealer.sales_rep.code if dealer.sales_rep else "",
+        address=address,
+    )
+
+
+def export_customer(*, adapter: ErpAdapter, job: SyncJob) -> str:
+    """A dealer staff confirmed, as a new customer account in the ERP: the ERP is asked for the dealer's code first
+    (an account an earlier attempt left there, or one the ERP's users keyed in meanwhile, is bound, not created
+    again; after an answer that never came the outbox asks again), then the ERP's code is bound to the dealer. A
+    dealer no longer active, or already bound to an ERP account, is not exported."""
+    dealer = Dealer.objects.select_related("payment_terms", "sales_rep").filter(pk=job.object_id).first()
+    if dealer is None:
+        raise PermanentError(_("The dealer no longer exists in the portal."))
+    if dealer.status != Dealer.Status.ACTIVE:
+        raise ExportSkipped(_("The dealer is not active."))
+    bound = to_external(job.connection, "customer", dealer.pk)
+    if bound is not None:
+        raise ExportSkipped(_("The dealer is bound to the ERP's customer %(code)s already.") % {"code": bound})
+    record = customer_record(dealer, job.connection)
+    ack = _lookup_first(adapter, adapter.customer_lookup, record.code, lambda: adapter.customer_push(record))
+    try:
+        bind(job.connection, "customer", dealer.pk, ack.document_id)
+    except BindingConflict as exc:
+        raise PermanentError(
+            _("The ERP's customer %(code)s belongs to another dealer in the portal: %(error)s")
+            % {"code": ack.document_id, "error": exc}
+        ) from exc
+    return ack.document_id
+
+
 EXPORTERS = {
     SyncJob.Kind.ORDER_EXPORT: export_order,
     SyncJob.Kind.ORDER_CANCEL: export_cancellation,
@@ -411,4 +481,5 @@ EXPORTERS = {
     SyncJob.Kind.QUOTE_EXPORT: export_quote,
     SyncJob.Kind.QUOTE_CANCEL: export_quote_cancellation,
     SyncJob.Kind.SHIP_TO_EXPORT: export_ship_to,
+    SyncJob.Kind.CUSTOMER_EXPORT: export_customer,
 }

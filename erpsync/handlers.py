@@ -15,6 +15,7 @@ from catalog import hooks as catalog_hooks
 from dealers import hooks as dealer_hooks
 from erpsync import live
 from erpsync.adapters import settings_for
+from erpsync.binders import to_external
 from erpsync.enqueue import export_connections
 from erpsync.exporters import quote_reference
 from erpsync.models import ErpConnection, SyncJob
@@ -113,6 +114,25 @@ def ship_to_offered() -> bool:
     return bool(export_connections(SyncJob.Kind.SHIP_TO_EXPORT))
 
 
+def customer_export_queue(*, dealer) -> None:
+    """A dealer confirmed by staff goes to the ERP as a new customer account, once; not when the connection's ERP
+    knows the dealer already (bound by an import)."""
+    for connection in export_connections(SyncJob.Kind.CUSTOMER_EXPORT):
+        if to_external(connection, "customer", dealer.pk) is not None:
+            return
+    outbox_enqueue(
+        kind=SyncJob.Kind.CUSTOMER_EXPORT,
+        identity_key=f"dealer:{dealer.pk}",
+        object_id=dealer.pk,
+        payload={"code": dealer.code},
+    )
+
+
+def customer_export_offered() -> bool:
+    """Whether the default connection creates new customer accounts (``Capability.CUSTOMER_PUSH``)."""
+    return bool(export_connections(SyncJob.Kind.CUSTOMER_EXPORT))
+
+
 def default_stock_rule() -> str | None:
     """The stock shortfall rule the default connection chooses in its settings (``stock_shortfall``), if any."""
     connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("adapter", "settings").first()
@@ -149,6 +169,8 @@ def connect() -> None:
     payment_hooks.refund_made.connect(refund_queue)
     dealer_hooks.address_approved.connect(ship_to_export_queue)
     dealer_hooks.ship_to_offered.connect(ship_to_offered)
+    dealer_hooks.dealer_confirmed.connect(customer_export_queue)
+    dealer_hooks.customer_export_offered.connect(customer_export_offered)
     dealer_hooks.live_balance_offered.connect(live.live_balance_offered)
     dealer_hooks.live_balance_refresh.connect(live.dealer_balance_refresh)
     dealer_hooks.live_risk_check.connect(live.dealer_risk_check)

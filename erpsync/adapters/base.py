@@ -49,6 +49,7 @@ from erpsync.adapters.records import (
     ErpDocument,
     ErpDocumentLine,
     ErpLedgerEntry,
+    ErpNewCustomer,
     ErpOpenOrder,
     ErpOrder,
     ErpOrderAck,
@@ -92,6 +93,7 @@ __all__ = [
     "ErpDocumentLine",
     "ErpError",
     "ErpLedgerEntry",
+    "ErpNewCustomer",
     "ErpOpenOrder",
     "ErpOrder",
     "ErpOrderAck",
@@ -149,6 +151,7 @@ class Capability(enum.StrEnum):
     QUOTES = "quotes"  # quote_push, quote_lookup and quote_cancel
     PRODUCT_MEDIA = "product_media"  # pictures (and documents, where the ERP keeps them) of products
     SHIP_TO = "ship_to"  # ship_to_lookup and ship_to_push: a customer's delivery address created in the ERP
+    CUSTOMER_PUSH = "customer_push"  # customer_lookup and customer_push: a new dealer created as the ERP's customer
 
 
 # --- Feeds ---------------------------------------------------------------------------------------------------
@@ -316,6 +319,26 @@ class ErpAdapter:
     def ship_to_push(self, ship_to: ErpShipTo) -> ErpAck:
         """Add the ship-to address to the customer in the ERP (``Capability.SHIP_TO``). ``document_id`` of the
         answer is the ERP's code of the address."""
+        raise NotImplementedError
+
+    def customer_lookup(self, code: str) -> ErpAck | None:
+        """The ERP's customer account with the code ``code``, or None (``Capability.CUSTOMER_PUSH``).
+
+        ``document_id`` of the answer is the ERP's own code of the account (what the portal binds the dealer to),
+        ``document_number`` its internal number when it has one (Logo's ``LOGICALREF``), else empty. An account
+        the ERP keeps as passive or blocked is found all the same: it exists, and creating it again would make a
+        second one. ``reference`` is ``code``."""
+        raise NotImplementedError
+
+    def customer_push(self, customer: ErpNewCustomer) -> ErpAck:
+        """Create the customer account ``customer`` (``Capability.CUSTOMER_PUSH``); answers like ``customer_lookup``
+        (``reference`` is ``customer.reference``).
+
+        The exporter has looked ``customer.code`` up just before, and looks it up again after an
+        ``OutcomeUnknownError``; the push itself answers the account the ERP holds under ``customer.code``
+        instead of creating a second one (the contract suite checks it). A code or tax number the ERP refuses
+        raises ``PermanentError`` (staff fix the dealer and retry); an ERP that numbers accounts itself answers
+        its own code, which the portal binds to the dealer instead of the proposed one."""
         raise NotImplementedError
 
     def payment_lookup(self, reference: str) -> ErpAck | None:

@@ -382,6 +382,8 @@ class ErpOrder:
     delivery_address: str = ""
     note: str = ""
     paid: bool = False
+    # The ERP's code of the dealer's sales representative (plasiyer), when the dealer has one.
+    sales_rep_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,6 +470,30 @@ class ErpShipTo:
     postal_code: str = ""
     country: str = "TR"
     phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErpNewCustomer:
+    """A dealer registered in the portal and confirmed by staff, to be created as the ERP's customer account
+    (``Capability.CUSTOMER_PUSH``).
+
+    ``code`` is the account code the portal proposes (the dealer's code) and the key the export looks the customer up
+    by before every create, so a retry never makes a second account. ``reference`` (``dealer:<portal id>``) names the
+    change in the outbox. ``address`` is the billing address, when the dealer has one; ``currency`` the account's
+    currency (ISO code, mapped through the value map); ``payment_terms_code`` and ``sales_rep_code`` the ERP's codes
+    as the portal knows them (empty: the ERP's default)."""
+
+    reference: str
+    code: str
+    title: str
+    tax_number: str
+    tax_office: str = ""
+    email: str = ""
+    phone: str = ""
+    currency: str = "TRY"
+    payment_terms_code: str = ""
+    sales_rep_code: str = ""
+    address: ErpAddress | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from erpsync.adapters.base import (
     ErpCustomerPrice,
     ErpDocument,
     ErpLedgerEntry,
+    ErpNewCustomer,
     ErpOpenOrder,
     ErpOrder,
     ErpOrderAck,
@@ -66,6 +67,8 @@ from erpsync.adapters.base import (
 
 UNAVAILABLE = "unavailable"
 TIMEOUT_AFTER_APPLY = "timeout_after_apply"
+# The ERP creates a customer account but the answer never arrives (``Capability.CUSTOMER_PUSH``).
+CUSTOMER_TIMEOUT_AFTER_APPLY = "customer_timeout_after_apply"
 ISTANBUL = timezone(timedelta(hours=3))
 STAMP = datetime(2026, 3, 1, 14, 30, tzinfo=ISTANBUL)
 
@@ -90,7 +93,8 @@ class ErpSide(abc.ABC):
     @abc.abstractmethod
     def received(self, kind: str) -> list[str]:
         """References of the documents of ``kind`` ("orders", "cancellations", "payments", "credit_memos", "quotes",
-        "quote_cancellations") the ERP holds, one entry per document: a reference listed twice means a duplicate."""
+        "quote_cancellations") the ERP holds, one entry per document: a reference listed twice means a duplicate.
+        For "customers": the codes of the customer accounts the portal created (not those the side keyed in)."""
 
     @abc.abstractmethod
     def consume(self) -> None:
@@ -124,6 +128,10 @@ class ErpSide(abc.ABC):
         """The payment or credit memo to push for ``kind`` ("payments", "credit_memos"); an ERP whose credit memos
         must name one of its own invoices sets that invoice up here."""
         return sample_payment() if kind == "payments" else sample_credit_memo()
+
+    def sample_customer(self) -> ErpNewCustomer:
+        """The new customer account to create (``Capability.CUSTOMER_PUSH``)."""
+        return sample_new_customer()
 
     def sample_quote(self) -> ErpQuote:
         """The quote to push (``Capability.QUOTES``)."""
@@ -182,6 +190,31 @@ def sample_quote(reference: str = "Q2026-000123-2") -> ErpQuote:
         gross=order.gross,
         terms="Teslim 5 iş günü, vade 30 gün",
         note="Şantiye için özel fiyat",
+    )
+
+
+def sample_new_customer(code: str = "120.01.900") -> ErpNewCustomer:
+    """A dealer registered in the portal: Turkish letters in the title and address, a TCKN-length tax number."""
+    return ErpNewCustomer(
+        reference="dealer:900",
+        code=code,
+        title="Şahin Yapı Malzemeleri İnş. San. ve Tic. Ltd. Şti.",
+        tax_number="12345678950",
+        tax_office="Çankaya",
+        email="muhasebe@sahinyapi.example",
+        phone="+90 312 000 00 00",
+        currency="TRY",
+        address=ErpAddress(
+            code="",
+            name="Merkez",
+            line1="Gazi Mustafa Kemal Blv. No:12/3",
+            city="Ankara",
+            kind="billing",
+            district="Çankaya",
+            postal_code="06570",
+            phone="+90 312 000 00 00",
+            is_default=True,
+        ),
     )
 
 
@@ -413,6 +446,9 @@ class AdapterContract:
             assert type(adapter).payment_lookup is not ErpAdapter.payment_lookup
         if adapter.supports(Capability.CREDIT_MEMO_PUSH):
             assert type(adapter).credit_memo_lookup is not ErpAdapter.credit_memo_lookup
+        for name in ("customer_push", "customer_lookup"):
+            overridden = getattr(type(adapter), name) is not getattr(ErpAdapter, name)
+            assert overridden == adapter.supports(Capability.CUSTOMER_PUSH), f"{name}: customer push declared or not"
         for name in ("quote_push", "quote_lookup", "quote_cancel"):
             overridden = getattr(type(adapter), name) is not getattr(ErpAdapter, name)
             assert overridden == adapter.supports(Capability.QUOTES), f"{name}: quotes declared or not"
@@ -561,6 +597,39 @@ class AdapterContract:
         erp.consume()
         assert erp.received("quote_cancellations") == [quote.reference]
 
+    def test_customer_push_then_lookup_finds_it_and_no_duplicate(self, erp: ErpSide, adapter: ErpAdapter) -> None:
+        self._require(adapter, Capability.CUSTOMER_PUSH)
+        customer = erp.sample_customer()
+        assert adapter.customer_lookup(customer.code) is None
+
+        ack = adapter.customer_push(customer)
+
+        assert isinstance(ack, ErpAck) and ack.document_id
+        found = adapter.customer_lookup(customer.code)
+        assert found is not None and found.document_id == ack.document_id
+        assert adapter.customer_lookup("120.99.998") is None
+        erp.consume()
+        assert adapter.customer_lookup(customer.code).document_id == ack.document_id
+        assert adapter.customer_push(customer).document_id == ack.document_id  # found, not created again
+        erp.consume()
+        assert erp.received("customers") == [customer.code]
+
+    def test_customer_outcome_unknown_then_lookup_finds_it(self, erp: ErpSide, adapter: ErpAdapter) -> None:
+        self._require(adapter, Capability.CUSTOMER_PUSH)
+        if not erp.supports_failure(CUSTOMER_TIMEOUT_AFTER_APPLY):
+            pytest.skip("the simulator cannot lose the answer to a new customer")
+        customer = erp.sample_customer()
+        erp.simulate(CUSTOMER_TIMEOUT_AFTER_APPLY)
+
+        with pytest.raises(OutcomeUnknownError):
+            adapter.customer_push(customer)
+
+        found = adapter.customer_lookup(customer.code)
+        assert found is not None and found.document_id
+        assert adapter.customer_push(customer).document_id == found.document_id
+        erp.consume()
+        assert erp.received("customers") == [customer.code]
+
     def test_unavailable_erp_is_retryable(self, erp: ErpSide, adapter: ErpAdapter) -> None:
         if not erp.supports_failure(UNAVAILABLE):
             pytest.skip("the simulator cannot be made unavailable")
@@ -617,12 +686,14 @@ class AdapterContract:
 
 
 __all__ = [
+    "CUSTOMER_TIMEOUT_AFTER_APPLY",
     "SAMPLES",
     "TIMEOUT_AFTER_APPLY",
     "UNAVAILABLE",
     "AdapterContract",
     "ErpSide",
     "sample_credit_memo",
+    "sample_new_customer",
     "sample_order",
     "sample_payment",
     "sample_quote",

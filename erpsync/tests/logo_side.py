@@ -25,7 +25,17 @@ from erpsync.adapters.base import (  # noqa: E402
 from erpsync.adapters.logo import LogoAdapter  # noqa: E402
 from erpsync.adapters.logo.settings import REFERENCE_FIELDS  # noqa: E402
 from erpsync.simulators.logo import LogoSimulator  # noqa: E402
-from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, sample_order, sample_payment  # noqa: E402
+from erpsync.tests.contract import (  # noqa: E402
+    CUSTOMER_TIMEOUT_AFTER_APPLY,
+    TIMEOUT_AFTER_APPLY,
+    UNAVAILABLE,
+    ErpSide,
+    sample_credit_memo,
+    sample_new_customer,
+    sample_order,
+    sample_payment,
+    sample_quote,
+)
 
 CUSTOMER = "120.01.001"
 WAREHOUSES = {"IST": 0, "ANK": 1}
@@ -64,7 +74,7 @@ def logo_adapter(sim: LogoSimulator, **settings: Any) -> LogoAdapter:
 class LogoErpSide(ErpSide):
     """A firm with the contract's customer and its tea (in ADET, KOLI and KG); ``publish`` keys records in."""
 
-    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY})
+    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY})
 
     def __init__(self, sim: LogoSimulator, **settings: Any) -> None:
         self.sim = sim
@@ -79,6 +89,7 @@ class LogoErpSide(ErpSide):
             )
             self.firm.add_item("ÇAY-001", "Rize Turist Çayı", "CAY")
             self.firm.add_customer(CUSTOMER, "Öztürk Gıda Ltd. Şti.", TAXNR="1234567890")
+        self.keyed_customers = {CUSTOMER}  # cards keyed in here, not by the portal
 
     def expected_complete(self, entity: str) -> bool:
         return entity not in ("delivery", "invoice", "ledger")
@@ -192,6 +203,7 @@ class LogoErpSide(ErpSide):
 
     def _publish_customer(self, records) -> None:
         for customer in records:
+            self.keyed_customers.add(customer.code)
             billing = next((a for a in customer.addresses if a.kind == "billing"), None)
             columns = {
                 "DEFINITION_": customer.title,
@@ -224,6 +236,7 @@ class LogoErpSide(ErpSide):
                     )
 
     def _ensure_customer(self, code: str) -> dict[str, Any]:
+        self.keyed_customers.add(code)
         if self.firm.customer(code) is None:
             self.firm.add_customer(code, code)
         return self.firm.customer(code)
@@ -435,13 +448,26 @@ class LogoErpSide(ErpSide):
         return rows
 
     def received(self, kind: str) -> list[str]:
-        deleted = [row[self.column] for resource, row in self.firm.deleted if resource == "salesOrders"]
-        if kind == "orders":
-            held = [row[self.column] for row in self._slips("ORFICHE", "WHERE TRCODE = 1")]
+        marker = self.settings.get("quote_marker", "B2B-TEKLIF")
+        quotes = kind.startswith("quote")
+        column = "DOCODE" if quotes else self.column
+
+        def mine(row: dict[str, Any]) -> bool:  # a quote slip or an order slip, as ``kind`` asks
+            return ((row["SPECODE"] or "") == marker) == quotes
+
+        deleted = [row[column] for resource, row in self.firm.deleted if resource == "salesOrders" and mine(row)]
+        if kind in ("orders", "quotes"):
+            held = [row[column] for row in self._slips("ORFICHE", "WHERE TRCODE = 1") if mine(row)]
             return sorted(reference for reference in held + deleted if reference)
-        if kind == "cancellations":
-            held = [row[self.column] for row in self._slips("ORFICHE", "WHERE CANCELLED = 1")]
+        if kind in ("cancellations", "quote_cancellations"):
+            held = [row[column] for row in self._slips("ORFICHE", "WHERE CANCELLED = 1") if mine(row)]
             return sorted(reference for reference in held + deleted if reference)
+        if kind == "customers":
+            with self.firm.lock:
+                codes = [row["CODE"] for row in self.firm.rows(f"SELECT CODE FROM {self.firm.t('CLCARD')}")]
+            return sorted(code for code in codes if code not in self.keyed_customers)
+        if kind == "credit_memos":
+            return sorted(row["DOCODE"] for row in self._slips("CLFICHE", "WHERE TRCODE = 4") if row["DOCODE"])
         if kind == "payments":
             return sorted(
                 row["DOCODE"] for table in ("BNFICHE", "KSLINES") for row in self._slips(table) if row["DOCODE"]
@@ -457,8 +483,21 @@ class LogoErpSide(ErpSide):
         elif failure == TIMEOUT_AFTER_APPLY:
             soap = self.settings.get("write_transport") == "soap"
             self.sim.faults.drop_response("LogoObjectService.svc/AppendDataObject" if soap else "salesOrders")
+        elif failure == CUSTOMER_TIMEOUT_AFTER_APPLY:
+            soap = self.settings.get("write_transport") == "soap"
+            self.sim.faults.drop_response("LogoObjectService.svc/AppendDataObject" if soap else "Arps")
         else:
             super().simulate(failure)
+
+    def sample_write(self, kind: str) -> Any:
+        """Logo's credit notes name one of the customer's invoices: one is shipped and invoiced here first."""
+        if kind != "credit_memos":
+            return super().sample_write(kind)
+        with self.firm.lock:
+            ref = self._order("B2B-2026-000123", price=1000, lines=1)
+            invoice = self.firm.invoice([self.firm.dispatch(ref)])
+            number = self.firm.row(f"SELECT FICHENO FROM {self.firm.p('INVOICE')} WHERE LOGICALREF = ?", (invoice,))
+        return dataclasses.replace(sample_credit_memo(), invoice_number=number["FICHENO"])
 
     def invalid_order(self):
         return dataclasses.replace(sample_order(), customer_code="999.99.999")
@@ -475,4 +514,14 @@ class LogoErpSide(ErpSide):
         return {"B2B-OPEN-1", "B2B-OPEN-2"}, {"B2B-DONE-1", "B2B-DONE-2"}
 
 
-__all__ = ["CUSTOMER", "LogoErpSide", "canonical", "logo_adapter", "sample_order", "sample_payment"]
+__all__ = [
+    "CUSTOMER",
+    "LogoErpSide",
+    "canonical",
+    "logo_adapter",
+    "sample_credit_memo",
+    "sample_new_customer",
+    "sample_order",
+    "sample_payment",
+    "sample_quote",
+]

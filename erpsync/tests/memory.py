@@ -35,6 +35,9 @@ class MemoryErp:
     memos: dict[str, ErpAck] = field(default_factory=dict)
     # Ship-to addresses by (customer code, name).
     ship_tos: dict[tuple[str, str], ErpAck] = field(default_factory=dict)
+    # Customer accounts by code, and every create (a code listed twice is a duplicate account).
+    customers: dict[str, ErpAck] = field(default_factory=dict)
+    customer_pushes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     reads: list[tuple] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
@@ -154,6 +157,27 @@ class MemoryAdapter(ErpAdapter):
         self.erp._fail()
         ack = ErpAck(reference=ship_to.reference, document_id=f"ST{len(self.erp.ship_tos) + 1}")
         return self.erp.ship_tos.setdefault((ship_to.customer_code, ship_to.name), ack)
+
+    def customer_lookup(self, code):
+        self.erp._fail()
+        return self.erp.customers.get(code)
+
+    def customer_push(self, customer):
+        with self.erp.lock:
+            failure = self.erp.failures.pop(0) if self.erp.failures else None
+            if failure and failure != "timeout_after_apply":
+                self.erp.failures.insert(0, failure)
+                self.erp._fail()
+            self.erp.customer_pushes.append(customer.code)
+            ack = ErpAck(
+                reference=customer.reference,
+                document_id=customer.code,
+                document_number=str(len(self.erp.customer_pushes)),
+            )
+            self.erp.customers.setdefault(customer.code, ack)
+            if failure == "timeout_after_apply":
+                raise OutcomeUnknownError("Read timed out after sending the customer")
+            return ack
 
     def order_cancel(self, cancel):
         self.erp._fail()

@@ -16,7 +16,13 @@ from erpsync.adapters.file import FileAdapter  # noqa: E402
 from erpsync.adapters.file.config import SNAPSHOT_ENTITIES  # noqa: E402
 from erpsync.adapters.file.layout import OUTBOUND_KINDS, is_temp_name  # noqa: E402
 from erpsync.adapters.file.writer import TextFormat, csv_text, drop, xml_bytes  # noqa: E402
-from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, AdapterContract, ErpSide  # noqa: E402
+from erpsync.tests.contract import (  # noqa: E402
+    CUSTOMER_TIMEOUT_AFTER_APPLY,
+    TIMEOUT_AFTER_APPLY,
+    UNAVAILABLE,
+    AdapterContract,
+    ErpSide,
+)
 
 # How a Turkish ERP that is not on UTF-8 writes its exports: decimal comma with grouped thousands, day-first
 # dates, Turkish yes/no.
@@ -27,7 +33,7 @@ class FileErpSide(ErpSide):
     """The ERP's end of a drop folder: it writes exports into ``inbound/`` and takes the portal's documents
     out of ``outbound/`` into its own ``imported/`` folder (outside the exchange root)."""
 
-    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY})
+    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY})
 
     def __init__(self, base: Path, *, fmt: str) -> None:
         self.root = base / "exchange"
@@ -88,10 +94,10 @@ class FileErpSide(ErpSide):
     def simulate(self, failure: str) -> None:
         if failure == UNAVAILABLE:  # the share is unmounted
             self.root.rename(self.root.with_name("exchange-offline"))
-        elif failure == TIMEOUT_AFTER_APPLY:  # the ledger cannot be written once the order file is out
-            sent = self.root / "outbound" / "sent"
+        elif failure in (TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY):  # the ledger cannot be written once
+            sent = self.root / "outbound" / "sent"  # the document is out
             sent.mkdir(parents=True, exist_ok=True)
-            (sent / "orders").write_bytes(b"not a folder")
+            (sent / ("orders" if failure == TIMEOUT_AFTER_APPLY else "customers")).write_bytes(b"not a folder")
         else:
             super().simulate(failure)
 

@@ -26,6 +26,7 @@ from erpsync.adapters.base import (  # noqa: E402
 from erpsync.adapters.sap_b1 import SapB1Adapter  # noqa: E402
 from erpsync.simulators import SapB1Simulator  # noqa: E402
 from erpsync.tests.contract import (  # noqa: E402
+    CUSTOMER_TIMEOUT_AFTER_APPLY,
     TIMEOUT_AFTER_APPLY,
     UNAVAILABLE,
     AdapterContract,
@@ -65,9 +66,10 @@ class SapB1ErpSide(ErpSide):
     """An empty company on the simulator with the customer and item the contract's orders use. ``publish``
     writes the records as an ERP user would key them in; orders reach the company the moment they are posted."""
 
-    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY})
+    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY})
 
     def __init__(self, sim: SapB1Simulator, version: str = "v1") -> None:
+        self.keyed: set[str] = set()  # business partners keyed in here, not created by the portal
         self.sim = sim
         self.version = version
         self.company = sim.company
@@ -92,6 +94,8 @@ class SapB1ErpSide(ErpSide):
 
     def _put(self, set_name: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Create the entity, or replace it when it exists (kept fields: those ``payload`` does not name)."""
+        if set_name == "BusinessPartners":
+            self.keyed.add(payload[key])
         with self.company.lock:
             collection = self.company.collection(set_name)
             old = collection.pop(payload[key], None)
@@ -308,6 +312,10 @@ class SapB1ErpSide(ErpSide):
             quotations = list(self.company.quotations.values())
             payments = list(self.company.incoming_payments.values())
             credit_notes = list(self.company.credit_notes.values())
+        if kind == "customers":
+            with self.company.lock:
+                codes = list(self.company.business_partners)
+            return sorted(code for code in codes if code not in self.keyed)
         if kind == "payments":
             return sorted(payment["CounterReference"] for payment in payments)
         if kind == "credit_memos":
@@ -330,6 +338,8 @@ class SapB1ErpSide(ErpSide):
             self.sim.faults.error(status=503, count=None)
         elif failure == TIMEOUT_AFTER_APPLY:
             self.sim.faults.drop_response("Orders", method="POST")
+        elif failure == CUSTOMER_TIMEOUT_AFTER_APPLY:
+            self.sim.faults.drop_response("BusinessPartners", method="POST")
         else:
             super().simulate(failure)
 

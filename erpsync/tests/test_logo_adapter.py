@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,11 +19,18 @@ from erpsync.adapters.base import (
     RetryableError,
 )
 from erpsync.adapters.logo import LogoAdapter
-from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml
+from erpsync.adapters.logo.soap import order_transfer_xml, parameters_xml, transfer_xml
 from erpsync.connection_settings import SettingsError
 from erpsync.forms import ErpConnectionForm
-from erpsync.simulators.logo import LogoSimulator
-from erpsync.tests.logo_side import logo_adapter, sample_order, sample_payment
+from erpsync.simulators.logo import LogoBusinessError, LogoSimulator
+from erpsync.tests.logo_side import (
+    logo_adapter,
+    sample_credit_memo,
+    sample_new_customer,
+    sample_order,
+    sample_payment,
+    sample_quote,
+)
 
 pytestmark = pytest.mark.django_db
 ORDER = dataclasses.replace(
@@ -133,8 +140,8 @@ def test_refused_content_names_the_reason(adapter):
         adapter.order_push(dataclasses.replace(ORDER, customer_code="999.99.999"))
     with pytest.raises(PermanentError, match="does not fit"):
         adapter.order_push(dataclasses.replace(ORDER, reference="B" * 33))
-    with pytest.raises(PermanentError, match="local currency"):
-        adapter.order_push(dataclasses.replace(ORDER, currency="EUR"))
+    with pytest.raises(PermanentError, match="No Logo currency number for CHF"):
+        adapter.order_push(dataclasses.replace(ORDER, currency="CHF"))
 
 
 def test_read_retries_a_server_error_then_succeeds(sim):
@@ -241,6 +248,9 @@ def test_demo_firm_reads_with_its_awkward_shapes(adapter):
     assert codes["120.01.002"].tax_number == "11111111110"  # TCKN only
     assert codes["120.02.001"].currency == "EUR" and codes["120.02.001"].price_list_code == "LOGO-EUR"
     assert [a.code for a in codes["120.01.001"].addresses] == ["FATURA", "DEPO"]
+    # The sales representative through SLSCLREL; the passive one beside it is not read.
+    assert (codes["120.01.001"].sales_rep_code, codes["120.01.001"].sales_rep_name) == ("PL-01", "Ayşe Yılmaz")
+    assert codes["120.01.002"].sales_rep_code == ""
     (prices,) = adapter.read("price", full=True)
     assert {(p.price_list_code, p.product_code, p.unit, p.price) for p in prices.records} >= {
         ("LOGO-TRY", "ÇAY-001", "", Decimal("1250.5")),
@@ -476,3 +486,309 @@ def test_exec_query_answer_past_ten_megabytes_is_read_whole(sim):
     with soap_adapter(sim, timeout_seconds=60) as adapter:  # 12 MB built by the simulator on a busy machine
         rows = adapter.query(sql)
     assert len(rows) == 60000 and rows[-1]["T"] == "x" * 200
+
+
+# -- new customers (CLCARD through Arps / AR_APS/AR_AP) ----------------------------------------------------------------
+
+
+def test_soap_customer_is_one_append_of_an_ar_ap_card(sim):
+    customer = sample_new_customer("120.01.960")
+    with soap_adapter(sim) as adapter:
+        ack = adapter.customer_push(customer)
+        assert adapter.customer_push(customer).document_id == ack.document_id == "120.01.960"
+    assert sim.soap.appended == [30]  # doAccountsRP, not the 81 or <CLCARD> some write-ups give
+    assert sim.stats.count("POST", "Arps") == 0
+    with sim.firm.lock:
+        card = sim.firm.customer("120.01.960")
+    assert (card["TCKNO"], card["ISPERSCOMP"], card["TAXNR"]) == (customer.tax_number, 1, None)
+    assert (card["DEFINITION_"], card["TOWN"], card["COUNTRY"]) == (customer.title, "Çankaya", "TÜRKİYE")
+    assert ack.document_number == str(card["LOGICALREF"])
+
+
+def test_customer_transfer_document_is_ar_aps_in_iso_8859_9():
+    xml = transfer_xml({"ACCOUNT_TYPE": 1, "CODE": "120.01.960", "TITLE": "Şahin Yapı"}, "AR_APS", "AR_AP")
+    assert xml.startswith("<?xml version='1.0' encoding='ISO-8859-9'?>")
+    assert '<AR_APS><AR_AP DBOP="INS"><ACCOUNT_TYPE>1</ACCOUNT_TYPE><CODE>120.01.960</CODE>' in xml
+    assert "<TRANSACTIONS" not in xml
+
+
+def test_rest_customer_in_another_currency_with_a_payment_plan(sim, adapter):
+    customer = dataclasses.replace(
+        sample_new_customer("120.02.960"), currency="EUR", tax_number="5555555555", payment_terms_code="60GUN"
+    )
+    with sim.firm.lock:
+        sim.firm.add_payplan("60GUN", "60 gün vadeli")
+    ack = adapter.customer_push(customer)
+    with sim.firm.lock:
+        card = sim.firm.customer("120.02.960")
+        plan = sim.firm.row("SELECT CODE FROM LG_001_PAYPLANS WHERE LOGICALREF = ?", (card["PAYMENTREF"],))
+    assert (card["CCURRENCY"], card["TAXNR"], plan["CODE"]) == (20, "5555555555", "60GUN")
+    assert sim.stats.count("POST", "Arps") == 1 and ack.document_id == "120.02.960"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"payment_terms_code": "YOK"}, "Ödeme planı bulunamadı"),  # Logo's own refusal, in Turkish
+        ({"code": "120.01.960.0000001"}, "does not fit Logo's CODE"),
+        ({"currency": "CHF"}, "No Logo currency number for CHF"),
+    ],
+)
+def test_customer_logo_refuses_is_permanent_and_nothing_is_made(sim, adapter, change, message):
+    customer = dataclasses.replace(sample_new_customer("120.01.961"), **change)
+    with pytest.raises(PermanentError, match=message):
+        adapter.customer_push(customer)
+    with sim.firm.lock:
+        assert sim.firm.customer(customer.code) is None
+
+
+def test_customer_server_error_is_retryable_and_nothing_is_made(sim, adapter):
+    sim.faults.error("Arps", method="POST", status=503)
+    with pytest.raises(RetryableError):
+        adapter.customer_push(sample_new_customer("120.01.962"))
+    assert adapter.customer_lookup("120.01.962") is None
+
+
+# -- collections and credit notes over SOAP; credit notes' refusals -------------------------------------------------
+
+
+def test_soap_collections_are_bank_and_cash_vouchers_once(sim):
+    with soap_adapter(sim, payment_slips={"*": "bank:102.01.001", "cash": "cash:100.01"}) as adapter:
+        bank = adapter.payment_push(sample_payment("PAY-SOAP-1"))
+        assert adapter.payment_push(sample_payment("PAY-SOAP-1")) == bank
+        cash = adapter.payment_push(dataclasses.replace(sample_payment("PAY-SOAP-2"), method="cash"))
+        assert (bank.document_id.split("/")[0], cash.document_id.split("/")[0]) == ("bankSlips", "safeDepositSlips")
+        assert adapter.live_balance("120.01.001").balance == Decimal("17280") - Decimal("10000") - Decimal("10000")
+    assert sim.soap.appended == [24, 29]  # doBankVoucher, doSafeDepositTrans
+    assert sim.stats.count("POST", "bankSlips") == sim.stats.count("POST", "safeDepositSlips") == 0
+
+
+def invoiced(sim: LogoSimulator, price: float = 1000) -> str:
+    with sim.firm.lock:
+        order = sim.firm.create_order(
+            {"ARP_CODE": "120.01.001", "DOC_NUMBER": "B2B-INV-1",
+             "TRANSACTIONS": {"items": [{"MASTER_CODE": "ÇAY-001", "QUANTITY": 1, "PRICE": price, "VAT_RATE": 20}]}}
+        )  # fmt: skip
+        invoice = sim.firm.invoice([sim.firm.dispatch(order)])
+        return sim.firm.row("SELECT FICHENO FROM LG_001_02_INVOICE WHERE LOGICALREF = ?", (invoice,))["FICHENO"]
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_refund_is_one_credit_note_on_the_account_naming_the_invoice(sim, transport):
+    number = invoiced(sim)
+    memo = dataclasses.replace(sample_credit_memo("RF-77"), invoice_number=number, amount=Decimal("250.75"))
+    with logo_adapter(sim, write_transport=transport, query_transport=transport) as adapter:
+        before = adapter.live_balance("120.01.001").balance
+        ack = adapter.credit_memo_push(memo)
+        assert adapter.credit_memo_push(memo) == ack == adapter.credit_memo_lookup("RF-77")
+        assert adapter.live_balance("120.01.001").balance == before - Decimal("250.75")
+        (entry,) = [
+            e
+            for feed in adapter.read("ledger", full=True)
+            for e in feed.records
+            if e.document_number == ack.document_number
+        ]
+    assert (entry.kind, entry.amount) == ("credit_memo", Decimal("-250.75"))
+    assert number in entry.description
+    with sim.firm.lock:
+        (slip,) = sim.firm.rows("SELECT * FROM LG_001_02_CLFICHE WHERE DOCODE = 'RF-77'")
+    assert (slip["TRCODE"], slip["CREDITTOT"]) == (4, 250.75)
+    assert sim.soap.appended == ([31] if transport == "soap" else [])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"invoice_number": "GIB2026999"}, "holds no invoice GIB2026999"),
+        ({"amount": Decimal("99999")}, "more than invoice"),
+        ({"currency": "EUR"}, "local currency only"),
+        ({"amount": Decimal("0")}, "positive amount"),
+    ],
+)
+def test_refund_logo_cannot_take_is_permanent_and_nothing_is_made(sim, adapter, change, message):
+    memo = dataclasses.replace(sample_credit_memo("RF-78"), **{"invoice_number": invoiced(sim), **change})
+    with pytest.raises(PermanentError, match=message):
+        adapter.credit_memo_push(memo)
+    assert adapter.credit_memo_lookup("RF-78") is None
+
+
+def test_credit_notes_can_be_left_to_accounting(sim):
+    with logo_adapter(sim, credit_memos="none") as adapter:
+        assert not adapter.supports("credit_memo_push")
+
+
+# -- sales representatives and line discounts on orders ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_order_names_the_dealers_sales_rep(sim, transport):
+    order = dataclasses.replace(ORDER, sales_rep_code="PL-01")
+    with logo_adapter(sim, write_transport=transport) as adapter:
+        adapter.order_push(order)
+        with pytest.raises(PermanentError, match="Satış elemanı bulunamadı: PL-09"):  # passive in Logo
+            adapter.order_push(dataclasses.replace(ORDER, reference="B2B-REP-2", sales_rep_code="PL-09"))
+    (slip,) = slips(sim, order.reference)
+    with sim.firm.lock:
+        assert slip["SALESMANREF"] == sim.firm.salesman("PL-01")["LOGICALREF"]
+    assert slips(sim, "B2B-REP-2") == []
+
+
+DISCOUNTED = dataclasses.replace(
+    ORDER,
+    reference="B2B-DISC-1",
+    lines=(
+        dataclasses.replace(
+            ORDER.lines[0],
+            unit_price=Decimal("1125.45"),
+            list_price=Decimal("1250.50"),
+            discount_percent=Decimal("10.00"),
+        ),
+        ORDER.lines[1],
+    ),
+)
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_discount_line_carries_list_price_and_rate(sim, transport):
+    with logo_adapter(sim, write_transport=transport, line_discounts="discount_line") as adapter:
+        adapter.order_push(DISCOUNTED)
+    (slip,) = slips(sim, DISCOUNTED.reference)
+    with sim.firm.lock:
+        lines = sim.firm.order_lines(slip["LOGICALREF"])
+    assert [(line["PRICE"], line["DISCPER"]) for line in lines] == [(1250.5, 10.0), (1250.5, 0.0)]
+    assert lines[0]["TOTAL"] * (1 - lines[0]["DISCPER"] / 100) == pytest.approx(2 * 1125.45, abs=0.01)
+
+
+def test_net_price_sends_the_discounted_price_alone(sim, adapter):
+    adapter.order_push(DISCOUNTED)
+    (slip,) = slips(sim, DISCOUNTED.reference)
+    with sim.firm.lock:
+        lines = sim.firm.order_lines(slip["LOGICALREF"])
+    assert [(line["PRICE"], line["DISCPER"]) for line in lines] == [(1125.45, 0.0), (1250.5, 0.0)]
+
+
+def test_simulator_refuses_a_discount_line_without_a_material_line(sim):
+    with sim.firm.lock, pytest.raises(LogoBusinessError, match="malzeme satırı"):
+        sim.firm.create_order({"ARP_CODE": "120.01.001", "TRANSACTIONS": {"items": [{"TYPE": 2, "DISCOUNT_RATE": 5}]}})
+
+
+# -- orders in other currencies ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["rest", "soap"])
+def test_order_in_dollars_is_priced_in_dollars_and_converted_at_logos_rate(sim, transport):
+    order = dataclasses.replace(
+        ORDER,
+        reference="B2B-USD-1",
+        customer_code="120.02.001",
+        currency="USD",
+        lines=tuple(dataclasses.replace(line, currency="USD", unit_price=Decimal("34.25")) for line in ORDER.lines),
+    )
+    with logo_adapter(sim, write_transport=transport) as adapter:
+        ack = adapter.order_push(order)
+        (listed,) = [o for o in adapter.open_orders() if o.reference == "B2B-USD-1"]
+    (slip,) = slips(sim, order.reference)
+    with sim.firm.lock:
+        lines = sim.firm.order_lines(slip["LOGICALREF"])
+    assert (slip["TRCURR"], slip["TRRATE"], ack.document_number) == (1, 36.4512, slip["FICHENO"])
+    assert [(line["PRCURR"], line["PRPRICE"], line["PRICE"]) for line in lines] == [(1, 34.25, 1248.4536)] * 2
+    assert listed.currency == "USD"
+
+
+def test_order_in_a_currency_logo_has_no_rate_for_is_refused(sim, adapter):
+    with sim.firm.lock:
+        sim.firm.advance(days=1)  # no rate keyed in for tomorrow
+    order = dataclasses.replace(ORDER, reference="B2B-EUR-1", currency="EUR", ordered_on=sim.firm.now.date())
+    with pytest.raises(PermanentError, match="Kur bilgisi bulunamadı: EUR"):
+        adapter.order_push(order)
+    with pytest.raises(PermanentError, match="No Logo currency number for CHF"):
+        adapter.order_push(dataclasses.replace(order, currency="CHF"))
+    assert slips(sim, "B2B-EUR-1") == []
+
+
+# -- quotes as suggestion slips ---------------------------------------------------------------------------------------
+
+
+def test_quote_slip_is_not_an_order_and_reserves_nothing(sim, adapter):
+    quote = dataclasses.replace(sample_quote("Q2026-000050-1"), lines=ORDER.lines)
+    with sim.firm.lock:
+        reserved = sim.firm.rows("SELECT SUM(ACTSORDER) AS N FROM LG_001_02_GNTOTST")[0]["N"]
+    ack = adapter.quote_push(quote)
+    assert adapter.order_lookup(quote.reference) is None  # order reads leave the portal's quotes out
+    assert quote.reference not in {o.reference for o in adapter.open_orders()}
+    assert adapter.quote_lookup(quote.reference).document_id == ack.document_id
+    (slip,) = slips(sim, quote.reference)
+    assert (slip["STATUS"], slip["SPECODE"]) == (1, "B2B-TEKLIF")
+    with sim.firm.lock:
+        assert sim.firm.rows("SELECT SUM(ACTSORDER) AS N FROM LG_001_02_GNTOTST")[0]["N"] == reserved
+
+
+def test_quote_valid_before_it_was_made_is_refused_and_quotes_can_stay_in_the_portal(sim, adapter):
+    quote = dataclasses.replace(sample_quote(), lines=ORDER.lines, valid_until=date(2026, 2, 1))
+    with pytest.raises(PermanentError, match="before it was quoted"):
+        adapter.quote_push(quote)
+    assert slips(sim, quote.reference) == []
+    with logo_adapter(sim, quote_document="none") as bare:
+        assert not bare.supports("quotes")
+
+
+@pytest.mark.parametrize(
+    ("transport", "path", "push", "lookup", "table"),
+    [
+        ("rest", "bankSlips", "payment", "payment", "BNFICHE"),
+        ("soap", "LogoObjectService.svc/AppendDataObject", "payment", "payment", "BNFICHE"),
+        ("rest", "ArpSlips", "credit_memo", "credit_memo", "CLFICHE"),
+        ("soap", "LogoObjectService.svc/AppendDataObject", "credit_memo", "credit_memo", "CLFICHE"),
+    ],
+)
+def test_collection_or_credit_note_answer_lost_then_found_not_made_twice(sim, transport, path, push, lookup, table):
+    document = (
+        sample_payment("PAY-LOST-1")
+        if push == "payment"
+        else dataclasses.replace(sample_credit_memo("RF-LOST-1"), invoice_number=invoiced(sim))
+    )
+    sim.faults.drop_response(path, method="POST")
+    with logo_adapter(
+        sim, write_transport=transport, payment_slips={"*": "bank:102.01.001"}, timeout_seconds=2
+    ) as adapter:
+        with pytest.raises(OutcomeUnknownError):
+            getattr(adapter, f"{push}_push")(document)
+        found = getattr(adapter, f"{lookup}_lookup")(document.reference)
+        assert found is not None
+        assert getattr(adapter, f"{push}_push")(document) == found
+    with sim.firm.lock:
+        assert len(sim.firm.rows(f"SELECT * FROM LG_001_02_{table} WHERE DOCODE = ?", (document.reference,))) == 1
+
+
+# -- open orders in the balance ---------------------------------------------------------------------------------------
+
+
+def test_balance_carries_what_logo_accepted_and_has_not_invoiced(sim, adapter):
+    def figures() -> tuple[Decimal, Decimal]:
+        (feed,) = adapter.read("balance", full=True)
+        read = next(b for b in feed.records if b.customer_code == "120.01.960")
+        live = adapter.live_balance("120.01.960")
+        assert (live.balance, live.open_orders) == (read.balance, read.open_orders)
+        return read.balance, read.open_orders
+
+    with sim.firm.lock:
+        sim.firm.add_customer("120.01.960", "Yeni Sipariş Ltd.", TAXNR="9999999990")
+        ref = sim.firm.create_order(
+            {"ARP_CODE": "120.01.960", "DOC_NUMBER": "B2B-OPEN-9",
+             "TRANSACTIONS": {"items": [{"MASTER_CODE": "ÇAY-001", "QUANTITY": 4, "PRICE": 100, "VAT_RATE": 20,
+                                         "DISCOUNT_RATE": 10}]}}
+        )  # fmt: skip
+        sim.firm.create_order(  # a suggestion slip and a quote: no commitment
+            {"ARP_CODE": "120.01.960", "ORDER_STATUS": 1, "AUXIL_CODE": "B2B-TEKLIF",
+             "TRANSACTIONS": {"items": [{"MASTER_CODE": "ÇAY-001", "QUANTITY": 50, "PRICE": 100, "VAT_RATE": 20}]}}
+        )  # fmt: skip
+    assert figures() == (Decimal(0), Decimal("432.00"))  # 4 × 100 − 10 % + 20 % VAT, nothing on the account yet
+    with sim.firm.lock:
+        dispatch = sim.firm.dispatch(ref, {1: 1})
+    assert figures() == (Decimal(0), Decimal("432.00"))  # 3 to ship and 1 shipped, not invoiced
+    with sim.firm.lock:
+        sim.firm.invoice([dispatch])
+    assert figures() == (Decimal("108.00"), Decimal("324.00"))  # the invoiced one moved onto the account
+    with sim.firm.lock:
+        sim.firm.close_order(ref)  # the rest will not be shipped
+    assert figures() == (Decimal("108.00"), Decimal(0))

@@ -179,6 +179,38 @@ def test_business_errors_answer_model_state_in_turkish(sim, change, message):
     assert message in answer.json()["ModelState"]["207"][0]
 
 
+def test_arps_post_makes_a_customer_card_read_back_as_an_arp(sim):
+    body = {"ACCOUNT_TYPE": 1, "CODE": "120.01.970", "TITLE": "Işık Elektrik", "TAX_ID": "6666666666", "CITY": "İzmir"}
+    made = requests.post(sim.base_url + "Arps", json=body, headers=bearer(sim), timeout=5)
+    assert made.status_code == 200
+    card = made.json()
+    assert (card["CODE"], card["TITLE"], card["TAX_ID"], card["CITY"]) == (
+        "120.01.970",
+        "Işık Elektrik",
+        "6666666666",
+        "İzmir",
+    )
+    again = requests.post(sim.base_url + "Arps", json=body, headers=bearer(sim), timeout=5)
+    assert again.status_code == 400 and "zaten var" in again.json()["ModelState"]["207"][0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"CODE": ""}, "kodu girilmelidir"),
+        ({"TITLE": ""}, "unvanı girilmelidir"),
+        ({"TAX_ID": "123"}, "10 haneli"),
+        ({"TAX_ID": "", "TCKNO": "1234", "PERSCOMPANY": 1}, "11 haneli"),
+        ({"TAX_ID": "", "PERSCOMPANY": 1}, "TC kimlik numarası girilmelidir"),
+        ({"CURRENCY": 99}, "Döviz türü"),
+    ],
+)
+def test_customer_card_refusals_are_logos(sim, change, message):
+    body = {"CODE": "120.01.971", "TITLE": "Deneme", "TAX_ID": "7777777777", **change}
+    with sim.firm.lock, pytest.raises(LogoBusinessError, match=message):
+        sim.firm.create_customer(body)
+
+
 def test_firm_refuses_an_unknown_unit_set():
     with LogoSimulator() as simulator, pytest.raises(LogoBusinessError, match="Birim seti"):
         simulator.firm.add_item("X", "X", "YOK")

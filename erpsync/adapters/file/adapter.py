@@ -26,6 +26,7 @@ from erpsync.adapters.base import (
     ErpAdapter,
     ErpCancel,
     ErpCreditMemo,
+    ErpNewCustomer,
     ErpOrder,
     ErpOrderAck,
     ErpPayment,
@@ -76,6 +77,7 @@ class FileAdapter(ErpAdapter):
             Capability.ORDER_PUSH,
             Capability.QUOTES,
             Capability.SHIP_TO,
+            Capability.CUSTOMER_PUSH,
             Capability.ORDER_CANCEL,
             Capability.ORDER_LOOKUP,
             Capability.PAYMENT_PUSH,
@@ -269,6 +271,17 @@ class FileAdapter(ErpAdapter):
         if not self._handed_over("ship_tos", check_reference(ship_to.reference)):
             return None
         return ErpAck(reference=ship_to.reference, document_id=ship_to.reference)
+
+    def customer_push(self, customer: ErpNewCustomer) -> ErpAck:
+        """Writes ``outbound/customers/{code}.xml``, once per customer code (see ``order_push``): the ERP creates the
+        account under that code, which the portal binds the dealer to (its customer file sends it back)."""
+        self._deliver("customers", customer.code, customer)
+        return ErpAck(reference=customer.reference, document_id=customer.code)
+
+    def customer_lookup(self, code: str) -> ErpAck | None:
+        if not self._handed_over("customers", check_reference(code)):
+            return None
+        return ErpAck(reference=code, document_id=code)
 
     def payment_push(self, payment: ErpPayment) -> ErpAck:
         """Writes ``outbound/payments/{reference}.xml``, once per reference (see ``order_push``)."""

@@ -6,7 +6,7 @@
     {root}/inbound/{entity}/done/      applied files, each with <name>.result.json
     {root}/inbound/{entity}/error/     refused files, each with <name>.result.json
     {root}/outbound/{kind}/            documents for the ERP (orders, cancellations, payments, credit_memos, quotes,
-                                       quote_cancellations, ship_tos)
+                                       quote_cancellations, ship_tos, customers)
     {root}/outbound/sent/{kind}/       the portal's ledger of every document it handed over
     {root}/inbound/images/             product pictures named after the SKU: SKU.jpg, SKU_2.png, …
     {root}/inbound/documents/          product documents: SKU__Title.pdf, SKU__Title.en.pdf
@@ -50,6 +50,7 @@ OUTBOUND_KINDS: tuple[str, ...] = (
     "quotes",
     "quote_cancellations",
     "ship_tos",
+    "customers",
 )
 # Product pictures and documents (the "product_media" entity): any file, its type told by its content.
 MEDIA_FOLDERS: tuple[str, ...] = ("images", "documents")

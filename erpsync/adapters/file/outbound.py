@@ -1,9 +1,10 @@
-"""Documents the portal hands to the ERP, as XML: orders, cancellations, payments, credit memos, quotes and quote
-cancellations.
+"""Documents the portal hands to the ERP, as XML: orders, cancellations, payments, credit memos, quotes, quote
+cancellations, ship-to addresses and new customer accounts.
 
 Every field of the record becomes a child element of the same name, in the record's field order; tuples of
 records (an order's lines) or of values (a payment's invoice numbers) become a container (``<Lines>``,
-``<InvoiceNumbers>``) of items (``<Line>``, ``<InvoiceNumber>``). Values: text as is,
+``<InvoiceNumbers>``) of items (``<Line>``, ``<InvoiceNumber>``); a nested record (a new customer's ``address``)
+an element of that name holding its fields. Values: text as is,
 decimals with "." and no thousands separator, dates ISO (YYYY-MM-DD), booleans ``true``/``false``, an
 absent optional value an empty element. Files are UTF-8 with an XML declaration.
 """
@@ -30,6 +31,7 @@ ROOT_ELEMENTS: dict[str, str] = {
     "quotes": "Quote",
     "quote_cancellations": "QuoteCancellation",
     "ship_tos": "ShipTo",
+    "customers": "Customer",
 }
 _CONTAINERS = {"lines": ("Lines", "Line"), "invoice_numbers": ("InvoiceNumbers", "InvoiceNumber")}
 # Characters XML 1.0 cannot carry at all, not even escaped.
@@ -74,6 +76,8 @@ def _fill(parent: Element, record: Any) -> None:
                     _fill(SubElement(holder, child_tag), child)
                 else:
                     SubElement(holder, child_tag).text = _text(item.name, child)
+        elif dataclasses.is_dataclass(value):  # one nested record (a new customer's address)
+            _fill(SubElement(parent, item.name), value)
         else:
             SubElement(parent, item.name).text = _text(item.name, value)
 

@@ -38,8 +38,9 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
 
     Reads are SQL over Logo's tables, sent as ``queries?tsql=`` (the user needs SQL permission in Logo) or as the
     SOAP service's ``ExecQuery`` (``query_transport``); orders go through the REST resources or the SOAP service's
-    ``AppendDataObject`` (``write_transport``), collections through REST. Credit (limits and holds) only when
-    ``credit_limit`` names a column. Not built yet: credit memos (return invoices), quotes, new customers (AR_AP)."""
+    ``AppendDataObject`` (``write_transport``), and so do new customer cards (``Arps`` / ``AR_APS/AR_AP``),
+    collections (bank or cash slips), refunds (credit notes on the customer's account) and quotes (suggestion
+    order slips marked ``quote_marker``). Credit (limits and holds) only when ``credit_limit`` names a column."""
 
     key = "logo"
     capabilities = frozenset(
@@ -63,6 +64,9 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
             Capability.ORDER_LOOKUP,
             Capability.ORDER_CANCEL,
             Capability.PAYMENT_PUSH,
+            Capability.CREDIT_MEMO_PUSH,
+            Capability.CUSTOMER_PUSH,
+            Capability.QUOTES,
             Capability.OPEN_ORDERS,
             Capability.LIVE_STOCK,
             Capability.LIVE_BALANCE,
@@ -93,6 +97,8 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
         self.reference_column = REFERENCE_FIELDS[options.reference_field]
         self.order_status = ORDER_STATUSES[options.order_status]
         self.order_warehouse = options.order_warehouse
+        self.line_discounts = options.line_discounts
+        self.quote_marker = options.quote_marker.strip() if options.quote_document != "none" else ""
         self.cancel_mode = options.cancel_mode
         self.payment_slips = options.payment_slips
         self.stock_table = options.stock_table
@@ -115,6 +121,10 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
             self.entities = tuple(entity for entity in ENTITIES if entity != "credit")
         if not self.payment_slips:
             self.capabilities = self.capabilities - {Capability.PAYMENT_PUSH}
+        if options.quote_document == "none":
+            self.capabilities = self.capabilities - {Capability.QUOTES}
+        if options.credit_memos == "none":
+            self.capabilities = self.capabilities - {Capability.CREDIT_MEMO_PUSH}
         self._open_session()
 
     def can_read(self, entity: str) -> bool:
@@ -152,7 +162,13 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
         sql = self._balance_sql(f" AND C.CODE = {sql_text(customer_code)}").format(after=0)
         rows = self.query(sql)
         balance = as_decimal(rows[0]["BALANCE"]) if rows else Decimal(0)
-        return ErpBalance(customer_code, balance or Decimal(0), as_of=datetime.now(UTC))
+        open_orders = self._open_order_values(f" AND C.CODE = {sql_text(customer_code)}")
+        return ErpBalance(
+            customer_code,
+            balance or Decimal(0),
+            open_orders=open_orders.get(customer_code, Decimal(0)),
+            as_of=datetime.now(UTC),
+        )
 
     def open_orders(self) -> Iterator[ErpOpenOrder]:
         for period in self.periods:

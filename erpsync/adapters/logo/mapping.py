@@ -194,6 +194,8 @@ def customer_record(
         currency=code,
         price_list_code=price_list_code(code, False),
         payment_terms_code=_text(row.get("PAYPLANCODE")).strip(),
+        sales_rep_code=_text(row.get("SLSMANCODE")).strip(),
+        sales_rep_name=_text(row.get("SLSMANNAME")).strip(),
         active=not int(row.get("ACTIVE") or 0),
         addresses=tuple(addresses),
         updated_at=stamp(row, zone),
@@ -240,6 +242,8 @@ def document_record(row: dict[str, Any], kind: DocumentKind, *, currencies: dict
 # CLFLINE TRCODE → ledger kind (Logo's "cari hesap hareket türleri"); others: by sign.
 LEDGER_KINDS = {
     14: "opening",
+    3: "adjustment",  # debit note (borç dekontu)
+    4: "credit_memo",  # credit note (alacak dekontu): the portal's refunds
     31: "adjustment",
     32: "invoice",
     33: "credit_memo",

@@ -46,6 +46,7 @@ from erpsync.adapters.logo.mapping import (
     stamp,
     unit_record,
 )
+from erpsync.adapters.logo.session import sql_text
 
 ENTITIES = (
     "unit",
@@ -270,11 +271,21 @@ class LogoReads:
         return (
             f"SELECT C.LOGICALREF AS K, C.CODE, C.DEFINITION_, C.ACTIVE, C.TAXNR, C.TCKNO, C.TAXOFFICE, C.ADDR1, "
             f"C.ADDR2, C.CITY, C.TOWN, C.POSTCODE, C.TELNRS1, C.EMAILADDR, C.CCURRENCY, C.BLOCKED, "
-            f"Y.CODE AS PAYPLANCODE, {audit('C')} FROM {self.t('CLCARD')} C "
+            f"Y.CODE AS PAYPLANCODE, {self._salesman_columns('C')}, {audit('C')} FROM {self.t('CLCARD')} C "
             f"LEFT JOIN {self.t('PAYPLANS')} Y ON Y.LOGICALREF = C.PAYMENTREF "
             f"WHERE C.CARDTYPE IN (1, 3) AND C.LOGICALREF > {{after}}{self._since_clause('C', since)} "
             "ORDER BY C.LOGICALREF"
         )
+
+    def _salesman_columns(self, card: str) -> str:
+        """The customer's sales representative (``LG_SLSMAN`` through ``LG_<firm>_SLSCLREL``; the lowest code when
+        several look after it) as SLSMANCODE and SLSMANNAME, in SQL both T-SQL and SQLite run."""
+        rep_code = (
+            f"(SELECT MIN(S.CODE) FROM LG_SLSMAN S JOIN {self.t('SLSCLREL')} R ON R.SALESMANREF = S.LOGICALREF "
+            f"WHERE R.CLIENTREF = {card}.LOGICALREF AND S.FIRMNR = {self.firm} AND S.ACTIVE = 0)"
+        )
+        rep_name = f"(SELECT MIN(N.DEFINITION_) FROM LG_SLSMAN N WHERE N.FIRMNR = {self.firm} AND N.CODE = {rep_code})"
+        return f"{rep_code} AS SLSMANCODE, {rep_name} AS SLSMANNAME"
 
     def _read_customer(self, since: datetime | None) -> Iterator[Any]:
         rows = list(self._changed(self.keyset(self._customer_sql(since)), since))
@@ -306,12 +317,45 @@ class LogoReads:
             "ORDER BY L.CLIENTREF"
         )
 
+    def _open_orders_sql(self, period: int, where: str = "") -> str:
+        """Per customer, gross value not invoiced yet: approved order lines (status 4, open, not cancelled) for what
+        is still to ship, and sales dispatch lines (TRCODE 8) not invoiced yet; the portal's quote slips left out."""
+        quotes = f" AND COALESCE(F.SPECODE, '') <> {sql_text(self.quote_marker)}" if self.quote_marker else ""
+        card = self.t("CLCARD")
+        return (
+            f"SELECT X.CLIENTREF AS K, C.CODE, SUM(X.OPENVALUE) AS OPENVALUE FROM ("
+            f"SELECT F.CLIENTREF, (O.AMOUNT - O.SHIPPEDAMOUNT) * O.PRICE * (1 - O.DISCPER / 100) * (1 + O.VAT / 100) "
+            f"AS OPENVALUE FROM {self.p('ORFLINE', period)} O JOIN {self.p('ORFICHE', period)} F "
+            f"ON F.LOGICALREF = O.ORDFICHEREF WHERE F.TRCODE = 1 AND F.CANCELLED = 0 AND F.STATUS = 4 "
+            f"AND O.LINETYPE = 0 AND O.CLOSED = 0 AND O.CANCELLED = 0 AND O.AMOUNT > O.SHIPPEDAMOUNT{quotes} "
+            f"UNION ALL SELECT S.CLIENTREF, S.TOTAL * (1 + S.VAT / 100) AS OPENVALUE FROM {self.p('STLINE', period)} S "
+            f"WHERE S.TRCODE = 8 AND S.INVOICEREF = 0) X JOIN {card} C ON C.LOGICALREF = X.CLIENTREF "
+            f"WHERE X.CLIENTREF > {{after}}{where} GROUP BY X.CLIENTREF, C.CODE ORDER BY X.CLIENTREF"
+        )
+
+    def _open_order_values(self, where: str = "") -> dict[str, Decimal]:
+        """Customer code → the gross value of its orders Logo accepted and has not invoiced (both periods)."""
+        found: dict[str, Decimal] = defaultdict(Decimal)
+        for period in self.periods:
+            for row in self.keyset(self._open_orders_sql(period, where)):
+                found[_text(row["CODE"]).strip()] += as_decimal(row["OPENVALUE"]) or Decimal(0)
+        return {code: value.quantize(Decimal("0.01")) for code, value in found.items()}
+
     def _read_balance(self, _since: datetime | None) -> Iterator[Any]:
         now = datetime.now(UTC)
-        return (
-            ErpBalance(_text(row["CODE"]).strip(), as_decimal(row["BALANCE"]) or Decimal(0), as_of=now)
+        open_orders = self._open_order_values()
+        balances = [
+            ErpBalance(
+                _text(row["CODE"]).strip(),
+                as_decimal(row["BALANCE"]) or Decimal(0),
+                open_orders=open_orders.pop(_text(row["CODE"]).strip(), Decimal(0)),
+                as_of=now,
+            )
             for row in self.keyset(self._balance_sql())
-        )
+        ]
+        # Customers with orders and nothing on their account yet.
+        balances += [ErpBalance(code, Decimal(0), open_orders=value, as_of=now) for code, value in open_orders.items()]
+        return iter(balances)
 
     def _read_credit(self, _since: datetime | None) -> Iterator[Any]:
         column = self.credit_limit
@@ -332,9 +376,14 @@ class LogoReads:
 
     # -- orders and documents ---------------------------------------------------------------------------------------
 
-    def _order_sql(self, period: int, where: str) -> str:
+    def _order_sql(self, period: int, where: str, *, quotes: bool = False) -> str:
+        """Order slips (or, with ``quotes``, the quotes the portal sent as suggestion slips: ``AUXIL_CODE`` the
+        connection's ``quote_marker``, the reference in ``DOC_NUMBER``) with their shipped and invoiced figures."""
         slips, lines, stock_lines = self.p("ORFICHE", period), self.p("ORFLINE", period), self.p("STLINE", period)
-        column = self.reference_column
+        column = "DOCODE" if quotes else self.reference_column
+        if self.quote_marker:
+            kind = "=" if quotes else "<>"
+            where = f" AND COALESCE(F.SPECODE, '') {kind} {sql_text(self.quote_marker)}{where}"
         return (
             f"SELECT F.LOGICALREF AS K, F.FICHENO, F.{column} AS REFERENCE, F.CANCELLED, F.STATUS, F.NETTOTAL, "
             f"F.TRCURR, C.CODE AS CLCODE, {audit('F')}, "

@@ -57,8 +57,9 @@ class LogoSettings(Settings):
         minimum=0,
     )
     write_transport = Choice(
-        "How orders are written: `rest` (Logo Objects REST) or `soap` (LogoObjectService `AppendDataObject`; "
-        "cancellation deletes the slip with `DeleteDataObject`). Collections go over REST either way.",
+        "How orders, new customer cards, collections and credit notes are written: `rest` (Logo Objects REST) or "
+        "`soap` (LogoObjectService `AppendDataObject`, data types 3, 30, 24/29 and 31; cancellation deletes the "
+        "slip with `DeleteDataObject`).",
         choices=TRANSPORTS,
         default="rest",
     )
@@ -84,6 +85,13 @@ class LogoSettings(Settings):
         choices=tuple(ORDER_STATUSES),
         default="approved",
     )
+    line_discounts = Choice(
+        "How a line priced with the dealer's percentage discount is sent: `net_price` (the discounted unit price "
+        "alone) or `discount_line` (the list price, followed by a discount line, TYPE 2 with `DISCOUNT_RATE`, so "
+        "Logo shows list price and discount; Logo rounds the line total itself).",
+        choices=("net_price", "discount_line"),
+        default="net_price",
+    )
     order_warehouse = Integer("The warehouse number (`SOURCE_WH`, INVENNO) orders ship from.", default=0, minimum=0)
     cancel_mode = Choice(
         "How a cancellation reaches Logo while nothing is shipped: `cancel` (PATCH `CANCELLED`=1; the slip stays) "
@@ -95,6 +103,26 @@ class LogoSettings(Settings):
         "Payment method → where collections go: `bank:<bank account code>` (a bank slip) or `cash:<cash code>` "
         '(a cash slip), e.g. `{"transfer": "bank:102.01.001", "*": "bank:102.01.002"}`; needed for collections.',
         default={},
+    )
+    quote_document = Choice(
+        "Where a quote goes when the connection sends quotes (`quotes_to_erp` `quote`): `suggestion_order` (a "
+        "sales order slip in status 1, öneri: no stock reserved, not shipped; `AUXIL_CODE` is `quote_marker` and "
+        "`DOC_NUMBER` the quote's number and version; a Logo user turns it into an order by approving it) or "
+        "`none` (quotes stay in the portal).",
+        choices=("suggestion_order", "none"),
+        default="suggestion_order",
+    )
+    quote_marker = Text(
+        "The `AUXIL_CODE` (özel kod, SPECODE) that marks the portal's quote slips; order reads leave those slips "
+        "out. No order may carry it.",
+        default="B2B-TEKLIF",
+    )
+    credit_memos = Choice(
+        "Refunds reach Logo as `credit_note` (a credit note on the customer's account, alacak dekontu: `ArpSlips` "
+        "TYPE 4, carrying the portal's reference in `DOC_NUMBER` and the invoice in the description) or `none` "
+        "(not sent: accounting keys them in).",
+        choices=("credit_note", "none"),
+        default="credit_note",
     )
     stock_table = Choice(
         "Where stock is read: `GNTOTST` (running totals) or `STINVTOT` (dated movements, summed).",
@@ -152,6 +180,8 @@ class LogoSettings(Settings):
     )
 
     def clean(self) -> list:
+        if self.quote_document != "none" and not self.quote_marker.strip():
+            return [self.problem("quote_marker", "'quote_marker' is required when quotes go to Logo.")]
         if "soap" in (self.write_transport, self.query_transport) and not self.soap_url:
             return [self.problem("soap_url", "'soap_url' is required when a transport is 'soap'.")]
         if self.soap_url and not self.soap_url.startswith(("http://", "https://")):

@@ -6,6 +6,7 @@ the service's own WSDL (``<soap_url>?wsdl``), for writes (``write_transport`` ``
   ``dataXML`` = ``SALES_ORDERS/ORDER_SLIP DBOP="INS"`` in the XML transfer format declared ``ISO-8859-9``,
   ``paramXML`` = ``<Parameters>`` flags, ``FirmNr`` and ``securityCode``; the reply's ``status`` 3 is done (its
   ``dataReference`` the new slip's LOGICALREF), 4 an error (``errorString``, Logo's message).
+- ``AppendDataObject`` with ``dataType`` 30 (doAccountsRP) and ``AR_APS/AR_AP DBOP="INS"`` creates a customer card.
 - ``DeleteDataObject`` (3, LOGICALREF) cancels an order slip while nothing is shipped.
 - ``ExecQuery`` takes the statement base64-encoded in ``sqlText`` and answers ``resultXML`` with one ``<RESULTLINE>``
   per row (every value as text; an empty element for NULL).
@@ -32,6 +33,17 @@ from erpsync.adapters.http import transport_error
 
 BINDING = "{http://tempuri.org/}BasicHttpBinding_ISvc"
 SALES_ORDER = 3  # DataObjectType doSalesOrderSlip (UnityObjects type library)
+ACCOUNTS_RP = 30  # doAccountsRP: customer cards (not a <CLCARD> root, as some write-ups claim)
+BANK_VOUCHER, SAFE_DEPOSIT, ARP_VOUCHER = 24, 29, 31  # doBankVoucher, doSafeDepositTrans, doARAPVoucher
+# DataObjectType → (collection, record) of its XML transfer document. The roots of 24, 29 and 31 are UNCONFIRMED (no
+# public client sends them); they follow Logo's naming of the confirmed ones.
+TRANSFER_ROOTS = {
+    SALES_ORDER: ("SALES_ORDERS", "ORDER_SLIP"),
+    ACCOUNTS_RP: ("AR_APS", "AR_AP"),
+    BANK_VOUCHER: ("BANK_VOUCHERS", "BANK_VOUCHER"),
+    SAFE_DEPOSIT: ("SD_TRANSACTIONS", "SD_TRANSACTION"),
+    ARP_VOUCHER: ("ARP_VOUCHERS", "ARP_VOUCHER"),
+}
 DONE, FAILED = 3, 4
 PARAMETERS = (
     "ReplicMode",
@@ -59,22 +71,29 @@ def _day(text: str) -> str:
     return f"{date.fromisoformat(text):%d.%m.%Y}"
 
 
-def order_transfer_xml(body: dict[str, Any]) -> str:
-    """A REST-shaped sales order (``NUMBER``, ``DATE``, ``TRANSACTIONS.items``…) as the XML transfer document
-    ``SALES_ORDERS/ORDER_SLIP DBOP="INS"``, declared ISO-8859-9 (every Turkish letter is in it)."""
-    root = etree.Element("SALES_ORDERS")
-    slip = etree.SubElement(root, "ORDER_SLIP", DBOP="INS")
+def transfer_xml(body: dict[str, Any], collection: str = "SALES_ORDERS", record: str = "ORDER_SLIP") -> str:
+    """A REST-shaped body (``NUMBER``, ``DATE``, ``TRANSACTIONS.items``…) as the XML transfer document
+    ``<collection><record DBOP="INS">``, declared ISO-8859-9 (every Turkish letter is in it); lines go under
+    ``TRANSACTIONS/TRANSACTION``, dates as dd.mm.yyyy."""
+    root = etree.Element(collection)
+    slip = etree.SubElement(root, record, DBOP="INS")
     for key, value in body.items():
         if key == "TRANSACTIONS" or value in (None, ""):
             continue
         etree.SubElement(slip, key).text = _day(value) if key == "DATE" else _value(value)
-    transactions = etree.SubElement(slip, "TRANSACTIONS")
-    for line in body["TRANSACTIONS"]["items"]:
-        element = etree.SubElement(transactions, "TRANSACTION")
-        for key, value in line.items():
-            if value not in (None, ""):
-                etree.SubElement(element, key).text = _day(value) if key == "DUE_DATE" else _value(value)
+    if "TRANSACTIONS" in body:
+        transactions = etree.SubElement(slip, "TRANSACTIONS")
+        for line in body["TRANSACTIONS"]["items"]:
+            element = etree.SubElement(transactions, "TRANSACTION")
+            for key, value in line.items():
+                if value not in (None, ""):
+                    etree.SubElement(element, key).text = _day(value) if key == "DUE_DATE" else _value(value)
     return etree.tostring(root, encoding="ISO-8859-9", xml_declaration=True).decode("iso-8859-9")
+
+
+def order_transfer_xml(body: dict[str, Any]) -> str:
+    """A REST-shaped sales order as ``SALES_ORDERS/ORDER_SLIP DBOP="INS"``."""
+    return transfer_xml(body)
 
 
 def parameters_xml(period: int) -> str:
@@ -141,20 +160,35 @@ class LogoSoap:
         )
         return result_rows(reply.resultXML or "")
 
-    def soap_append_order(self, body: dict[str, Any]) -> tuple[int, str]:
-        """(LOGICALREF, slip number) of the order slip ``body`` became."""
+    def soap_append(self, data_type: int, body: dict[str, Any]) -> tuple[int, str]:
+        """(LOGICALREF, slip number or "") of the record ``body`` became, sent as data type ``data_type`` in its
+        transfer document (``TRANSFER_ROOTS``)."""
+        collection, record = TRANSFER_ROOTS[data_type]
         reply = self._soap(
             "AppendDataObject",
             write=True,
-            dataType=SALES_ORDER,
+            dataType=data_type,
             dataReference=0,
-            dataXML=order_transfer_xml(body),
+            dataXML=transfer_xml(body, collection, record),
             paramXML=parameters_xml(self.period),
         )
         return int(reply.dataReference or 0), str(reply.returnNumber or "")
+
+    def soap_append_order(self, body: dict[str, Any]) -> tuple[int, str]:
+        """(LOGICALREF, slip number) of the order slip ``body`` became."""
+        return self.soap_append(SALES_ORDER, body)
 
     def soap_delete_order(self, ref: int) -> None:
         self._soap("DeleteDataObject", write=True, dataType=SALES_ORDER, dataReference=ref)
 
 
-__all__ = ["LogoSoap", "order_transfer_xml", "parameters_xml", "result_rows"]
+__all__ = [
+    "ACCOUNTS_RP",
+    "SALES_ORDER",
+    "TRANSFER_ROOTS",
+    "LogoSoap",
+    "order_transfer_xml",
+    "parameters_xml",
+    "result_rows",
+    "transfer_xml",
+]

@@ -53,6 +53,7 @@ class SapB1Adapter(SapB1Reads, SapB1Writes, SapB1Session, ErpAdapter):
             Capability.QUOTES,
             Capability.PRODUCT_MEDIA,
             Capability.SHIP_TO,
+            Capability.CUSTOMER_PUSH,
         }
     )
     settings_class = SapB1Settings

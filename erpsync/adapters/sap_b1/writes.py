@@ -20,6 +20,7 @@ from erpsync.adapters.base import (
     ErpAck,
     ErpCancel,
     ErpCreditMemo,
+    ErpNewCustomer,
     ErpOrder,
     ErpOrderAck,
     ErpPayment,
@@ -305,6 +306,50 @@ class SapB1Writes:
         }
         self._call("PATCH", path, body={"BPAddresses": [row]}, write=True)
         return ErpAck(ship_to.reference, ship_to.name)
+
+    # -- new customers (business partners) ---------------------------------------------------------------------------
+
+    def customer_lookup(self, code: str) -> ErpAck | None:
+        """The business partner (of any type) with ``CardCode`` = ``code``."""
+        query = {"$select": "CardCode", "$filter": f"CardCode eq {quote_literal(code)}"}
+        rows = list(self._collection("BusinessPartners", query))
+        return ErpAck(code, _text(rows[0]["CardCode"])) if rows else None
+
+    def customer_push(self, customer: ErpNewCustomer) -> ErpAck:
+        """A customer business partner (``cCustomer``) under the dealer's code, with its tax number
+        (``FederalTaxID``), contact, currency and billing address (``bo_BillTo``); looked up first. SAP refuses a
+        second partner with the code (OCRD), so a retry after an applied create finds it instead."""
+        code = customer.code.strip()
+        if not code or len(code) > 15:
+            raise PermanentError(f"Customer code {code!r} does not fit SAP B1's CardCode (1 to 15 characters)")
+        existing = self.customer_lookup(code)
+        if existing is not None:
+            return ErpAck(customer.reference, existing.document_id)
+        body: dict[str, Any] = {
+            "CardCode": code,
+            "CardName": customer.title[:100],
+            "CardType": "cCustomer",
+            "FederalTaxID": customer.tax_number,
+            "EmailAddress": customer.email,
+            "Phone1": customer.phone[:20],
+            "Currency": customer.currency or "##",
+        }
+        if customer.address is not None:
+            address = customer.address
+            body["BPAddresses"] = [
+                {
+                    "AddressName": (address.name or "Fatura")[:50],
+                    "AddressType": "bo_BillTo",
+                    "Street": address.line1,
+                    "Block": address.line2,
+                    "County": address.district,
+                    "City": address.city,
+                    "ZipCode": address.postal_code,
+                    "Country": address.country,
+                }
+            ]
+        self._call("POST", "BusinessPartners", body=body, write=True)
+        return ErpAck(customer.reference, code)
 
     def payment_lookup(self, reference: str) -> ErpAck | None:
         field = self.payment_reference_field

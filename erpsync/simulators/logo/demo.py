@@ -58,6 +58,12 @@ def seed_demo(firm: Firm) -> dict[str, int]:
             TELNRS1="+90 212 000 00 00", PAYMENTREF=1, TRADINGGRP="BAYI", risk_limit=100000,
         )  # fmt: skip
         firm.add_ship_location("120.01.001", "DEPO", "Öztürk Depo", ADDR1="Organize San. 5. Cad.", CITY="Kocaeli")
+        firm.set_rate(1, 36.4512)  # USD, today
+        firm.set_rate(20, 39.8075)  # EUR, today
+        firm.add_salesman("PL-01", "Ayşe Yılmaz")
+        firm.add_salesman("PL-09", "Eski Plasiyer", active=False)
+        firm.assign_salesman("120.01.001", "PL-01")
+        firm.assign_salesman("120.01.001", "PL-09")  # a passive one besides: not read
         firm.add_customer("120.01.002", "Çiğdem Market", TCKNO="11111111110", ISPERSCOMP=1, CITY="Ankara", BLOCKED=1)
         firm.add_customer("120.01.003", "Kapanmış Bayi A.Ş.", TAXNR="2222222222", ACTIVE=1)
         firm.add_customer("120.02.001", "Euro Trading GmbH", TAXNR="3333333333", CCURRENCY=20, COUNTRY="ALMANYA")

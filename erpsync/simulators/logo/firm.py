@@ -30,6 +30,9 @@ TR_SALES_ORDER = 1
 TR_SALES_DISPATCH = 8
 TR_SALES_INVOICE = 8
 CL_INVOICE, CL_BANK_IN, CL_CASH_IN = 38, 20, 1
+# ARP slips (CLFICHE, "cari hesap fişleri") and their CLFLINE TRCODEs: 3 debit note (borç dekontu), 4 credit note
+# (alacak dekontu).
+CL_DEBIT_NOTE, CL_CREDIT_NOTE = 3, 4
 # Logo's currency numbers (L_CURRENCYLIST): 0 or 160 local (TL), 1 USD, 17 GBP, 20 EUR.
 CURRENCIES = {0: "TRY", 160: "TRY", 1: "USD", 17: "GBP", 20: "EUR"}
 AUDIT = (
@@ -58,6 +61,7 @@ FIRM_TABLES = {
     "ORDRISKLIMIT REAL DEFAULT 0",
     "SHIPINFO": "LOGICALREF INTEGER PRIMARY KEY, CLIENTREF INTEGER, CODE TEXT, NAME TEXT, ADDR1 TEXT, ADDR2 TEXT, "
     "CITY TEXT, TOWN TEXT, COUNTRY TEXT, POSTCODE TEXT, TELNRS1 TEXT, ACTIVE INTEGER DEFAULT 0",
+    "SLSCLREL": "LOGICALREF INTEGER PRIMARY KEY, SALESMANREF INTEGER, CLIENTREF INTEGER",
     "PAYPLANS": "LOGICALREF INTEGER PRIMARY KEY, CODE TEXT UNIQUE, DEFINITION_ TEXT",
     "PRCLIST": "LOGICALREF INTEGER PRIMARY KEY, CARDREF INTEGER, CODE TEXT, DEFINITION_ TEXT, CLIENTCODE TEXT, "
     "CLSPECODE TEXT, PAYPLANREF INTEGER DEFAULT 0, PRICE REAL, UOMREF INTEGER DEFAULT 0, INCVAT INTEGER DEFAULT 0, "
@@ -72,12 +76,14 @@ PERIOD_TABLES = {
     "ORFICHE": "LOGICALREF INTEGER PRIMARY KEY, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, TIME_ INTEGER, DOCODE TEXT, "
     "SPECODE TEXT, CLIENTREF INTEGER, SHIPINFOREF INTEGER DEFAULT 0, SOURCEINDEX INTEGER DEFAULT 0, STATUS INTEGER, "
     "GROSSTOTAL REAL, NETTOTAL REAL, TOTALVAT REAL, TOTALDISCOUNTED REAL, TRCURR INTEGER DEFAULT 0, "
+    "TRRATE REAL DEFAULT 0, "
     f"CANCELLED INTEGER DEFAULT 0, GENEXP1 TEXT, GUID TEXT, SALESMANREF INTEGER DEFAULT 0, {AUDIT}",
     "ORFLINE": "LOGICALREF INTEGER PRIMARY KEY, ORDFICHEREF INTEGER, CLIENTREF INTEGER, STOCKREF INTEGER, "
     "TRCODE INTEGER, LINETYPE INTEGER DEFAULT 0, LINENO_ INTEGER, DATE_ TEXT, AMOUNT REAL, PRICE REAL, TOTAL REAL, "
     "SHIPPEDAMOUNT REAL DEFAULT 0, DISCPER REAL DEFAULT 0, VAT REAL, VATAMNT REAL, UOMREF INTEGER, USREF INTEGER, "
     "UINFO1 REAL DEFAULT 1, UINFO2 REAL DEFAULT 1, CLOSED INTEGER DEFAULT 0, DUEDATE TEXT, "
-    "SOURCEINDEX INTEGER DEFAULT 0, STATUS INTEGER, CANCELLED INTEGER DEFAULT 0, LINEEXP TEXT",
+    "SOURCEINDEX INTEGER DEFAULT 0, STATUS INTEGER, CANCELLED INTEGER DEFAULT 0, LINEEXP TEXT, "
+    "PRCURR INTEGER DEFAULT 0, PRPRICE REAL DEFAULT 0",
     "STFICHE": "LOGICALREF INTEGER PRIMARY KEY, GRPCODE INTEGER DEFAULT 2, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, "
     "DOCODE TEXT, CLIENTREF INTEGER, INVOICEREF INTEGER DEFAULT 0, SOURCEINDEX INTEGER DEFAULT 0, NETTOTAL REAL, "
     "GROSSTOTAL REAL, TOTALVAT REAL, TRCURR INTEGER DEFAULT 0, CANCELLED INTEGER DEFAULT 0, SHPAGNCOD TEXT, "
@@ -94,6 +100,9 @@ PERIOD_TABLES = {
     f"SOURCEFREF INTEGER, PAYDEFREF INTEGER DEFAULT 0, CANCELLED INTEGER DEFAULT 0, {AUDIT}",
     "GNTOTCL": "LOGICALREF INTEGER PRIMARY KEY, CARDREF INTEGER, TOTTYP INTEGER DEFAULT 1, DEBIT REAL DEFAULT 0, "
     "CREDIT REAL DEFAULT 0, UNIQUE (CARDREF, TOTTYP)",
+    "CLFICHE": "LOGICALREF INTEGER PRIMARY KEY, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, DOCODE TEXT, GENEXP1 TEXT, "
+    "DEBITTOT REAL DEFAULT 0, CREDITTOT REAL DEFAULT 0, TRCURR INTEGER DEFAULT 0, CANCELLED INTEGER DEFAULT 0, "
+    f"{AUDIT}",
     "BNFICHE": "LOGICALREF INTEGER PRIMARY KEY, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, DOCODE TEXT, "
     f"BANKACCCODE TEXT, TOTAL REAL, CANCELLED INTEGER DEFAULT 0, {AUDIT}",
     "KSLINES": "LOGICALREF INTEGER PRIMARY KEY, TRCODE INTEGER, FICHENO TEXT, DATE_ TEXT, DOCODE TEXT, CARDREF TEXT, "
@@ -102,6 +111,11 @@ PERIOD_TABLES = {
 GLOBAL_TABLES = {
     "L_CAPIWHOUSE": "LOGICALREF INTEGER PRIMARY KEY, FIRMNR INTEGER, NR INTEGER, NAME TEXT, DIVISNR INTEGER DEFAULT 0",
     "L_CAPIFIRM": "LOGICALREF INTEGER PRIMARY KEY, NR INTEGER, NAME TEXT",
+    # Sales representatives (satış elemanları) are kept across firms, each row naming its firm.
+    "LG_SLSMAN": "LOGICALREF INTEGER PRIMARY KEY, FIRMNR INTEGER, CODE TEXT, DEFINITION_ TEXT, "
+    "ACTIVE INTEGER DEFAULT 0",
+    # Daily exchange rates (RATES1: the buying rate, local currency per unit) by currency number.
+    "L_DAILYEXCHANGES": "LREF INTEGER PRIMARY KEY, DATE_ TEXT, CRTYPE INTEGER, RATES1 REAL, RATES2 REAL",
     "L_CAPIPERIOD": "LOGICALREF INTEGER PRIMARY KEY, FIRMNR INTEGER, NR INTEGER, BEGDATE TEXT, ENDDATE TEXT, "
     "ACTIVE INTEGER",
 }
@@ -298,6 +312,35 @@ class Firm:
             raise LogoBusinessError(f"Malzeme kartı bulunamadı: {code}")
         self.update(self.t("ITEMS"), found["LOGICALREF"], {**columns, **self.audit(created=False)})
 
+    def add_salesman(self, code: str, name: str, *, active: bool = True) -> int:
+        return self.insert(
+            "LG_SLSMAN", {"FIRMNR": self.firm, "CODE": code, "DEFINITION_": name, "ACTIVE": int(not active)}
+        )
+
+    def salesman(self, code: str) -> dict[str, Any] | None:
+        return self.row("SELECT * FROM LG_SLSMAN WHERE FIRMNR = ? AND CODE = ?", (self.firm, code))
+
+    def assign_salesman(self, customer: str, code: str) -> None:
+        """The sales representative ``code`` looks after ``customer`` (``SLSCLREL``); the card counts as changed."""
+        found, rep = self.customer(customer), self.salesman(code)
+        if found is None or rep is None:
+            raise LogoBusinessError(f"Cari hesap veya satış elemanı bulunamadı: {customer} / {code}")
+        self.insert(self.t("SLSCLREL"), {"SALESMANREF": rep["LOGICALREF"], "CLIENTREF": found["LOGICALREF"]})
+        self.touch(self.t("CLCARD"), found["LOGICALREF"])
+
+    def set_rate(self, currency: int, rate: float, day: date | None = None) -> None:
+        """Logo's daily rate of ``currency`` (local currency per unit) for ``day`` (today by the firm's clock)."""
+        self.insert("L_DAILYEXCHANGES", {"DATE_": sql_date(day or self.now.date()), "CRTYPE": currency, "RATES1": rate})
+
+    def rate(self, currency: int, day: date) -> float:
+        found = self.row(
+            "SELECT RATES1 FROM L_DAILYEXCHANGES WHERE CRTYPE = ? AND DATE_ = ? AND RATES1 > 0",
+            (currency, sql_date(day)),
+        )
+        if found is None:
+            raise LogoBusinessError(f"Kur bilgisi bulunamadı: {CURRENCIES.get(currency, currency)} {day:%d.%m.%Y}")
+        return float(found["RATES1"])
+
     def add_payplan(self, code: str, name: str) -> int:
         return self.insert(self.t("PAYPLANS"), {"CODE": code, "DEFINITION_": name})
 
@@ -309,6 +352,62 @@ class Firm:
 
     def customer(self, code: str) -> dict[str, Any] | None:
         return self.row(f"SELECT * FROM {self.t('CLCARD')} WHERE CODE = ?", (code,))
+
+    def create_customer(self, body: Mapping[str, Any]) -> int:
+        """A customer card (``CLCARD``) from an ``AR_AP`` transfer body (REST ``Arps`` POST, or SOAP data type 30), as
+        Logo checks it: a code and a title, a code no other card has, a 10-digit tax number (``TAX_ID``) or an
+        11-digit TC identity number (``TCKNO``, ``PERSCOMPANY`` 1), a known payment plan, and the currency's number."""
+        code = str(body.get("CODE") or "").strip()
+        title = str(body.get("TITLE") or "").strip()
+        if not code:
+            raise LogoBusinessError("Cari hesap kodu girilmelidir.")
+        if len(code) > 17:
+            raise LogoBusinessError("Cari hesap kodu en fazla 17 karakter olabilir.")
+        if not title:
+            raise LogoBusinessError("Cari hesap unvanı girilmelidir.")
+        if self.customer(code) is not None:
+            raise LogoBusinessError(f"Bu kodla kayıtlı bir cari hesap kartı zaten var: {code}")
+        tax_id, tckno = str(body.get("TAX_ID") or "").strip(), str(body.get("TCKNO") or "").strip()
+        person = int(body.get("PERSCOMPANY") or 0)
+        if tax_id and not (tax_id.isdigit() and len(tax_id) == 10):
+            raise LogoBusinessError(f"Vergi numarası 10 haneli olmalıdır: {tax_id}")
+        if tckno and not (tckno.isdigit() and len(tckno) == 11):
+            raise LogoBusinessError(f"TC kimlik numarası 11 haneli olmalıdır: {tckno}")
+        if person and not tckno:
+            raise LogoBusinessError("Şahıs şirketi için TC kimlik numarası girilmelidir.")
+        payment = 0
+        if body.get("PAYMENT_CODE"):
+            plan = self.row(f"SELECT LOGICALREF FROM {self.t('PAYPLANS')} WHERE CODE = ?", (body["PAYMENT_CODE"],))
+            if plan is None:
+                raise LogoBusinessError(f"Ödeme planı bulunamadı: {body['PAYMENT_CODE']}")
+            payment = plan["LOGICALREF"]
+        currency = int(body.get("CURRENCY") or 0)
+        if currency not in CURRENCIES:
+            raise LogoBusinessError(f"Döviz türü tanımlı değil: {currency}")
+        return self.insert(
+            self.t("CLCARD"),
+            {
+                "CARDTYPE": int(body.get("ACCOUNT_TYPE") or 1),
+                "CODE": code,
+                "DEFINITION_": title[:200],
+                "TAXNR": tax_id or None,
+                "TCKNO": tckno or None,
+                "ISPERSCOMP": person,
+                "TAXOFFICE": str(body.get("TAX_OFFICE") or "") or None,
+                "ADDR1": str(body.get("ADDRESS1") or "") or None,
+                "ADDR2": str(body.get("ADDRESS2") or "") or None,
+                "CITY": str(body.get("CITY") or "") or None,
+                "TOWN": str(body.get("TOWN") or "") or None,
+                "COUNTRY": str(body.get("COUNTRY") or "") or None,
+                "POSTCODE": str(body.get("POSTAL_CODE") or "") or None,
+                "TELNRS1": str(body.get("TELEPHONE1") or "") or None,
+                "EMAILADDR": str(body.get("E_MAIL") or "") or None,
+                "PAYMENTREF": payment,
+                "CCURRENCY": currency,
+                "SPECODE": str(body.get("AUXIL_CODE") or "") or None,
+                **self.audit(created=True),
+            },
+        )
 
     def change_customer(self, code: str, **columns: Any) -> None:
         found = self.customer(code)
@@ -410,6 +509,29 @@ class Firm:
         warehouse = int(body.get("SOURCE_WH") or 0)
         status = int(body.get("ORDER_STATUS") or STATUS_APPROVED)
         currency = int(body.get("CURRSEL_TOTAL") or 0) and int(body.get("TC_CURR") or 0)
+        converted = False
+        salesman = 0
+        if body.get("SALESMAN_CODE"):
+            rep = self.salesman(str(body["SALESMAN_CODE"]))
+            if rep is None or rep["ACTIVE"]:
+                raise LogoBusinessError(f"Satış elemanı bulunamadı: {body['SALESMAN_CODE']}")
+            salesman = rep["LOGICALREF"]
+        # A discount line (TYPE 2, DISCOUNT_RATE) applies to the material line before it; the simulator keeps it on
+        # that line (DISCPER) rather than as a row of its own.
+        merged: list[dict[str, Any]] = []
+        for line in lines:
+            if int(line.get("TYPE") or 0) == 2:
+                if not merged:
+                    raise LogoBusinessError("İndirim satırından önce malzeme satırı olmalı.")
+                rate = float(line.get("DISCOUNT_RATE") or 0)
+                if not 0 <= rate < 100:
+                    raise LogoBusinessError(f"İndirim oranı hatalı: {rate}")
+                merged[-1] = {**merged[-1], "DISCOUNT_RATE": rate}
+            elif int(line.get("TYPE") or 0) == 0:
+                merged.append(line)
+            else:
+                raise LogoBusinessError(f"Desteklenmeyen satır türü: {line.get('TYPE')}")
+        lines = merged
         resolved = []
         for index, line in enumerate(lines, start=1):
             item = self.item(str(line.get("MASTER_CODE") or ""))
@@ -430,7 +552,16 @@ class Firm:
             quantity = float(line.get("QUANTITY") or 0)
             if quantity <= 0:
                 raise LogoBusinessError(f"Miktar sıfırdan büyük olmalı (satır {index}).")
-            price = float(line.get("PRICE") or 0)
+            line_currency = int(line.get("EDT_CURR") or 0)
+            if line_currency not in (0, 160):  # priced in another currency: Logo converts at the day's rate
+                if line_currency not in CURRENCIES:
+                    raise LogoBusinessError(f"Döviz türü tanımlı değil: {line_currency}")
+                if currency and currency != line_currency:
+                    raise LogoBusinessError("Fişte tek bir işlem dövizi olabilir.")
+                currency, converted = line_currency, True
+                price = round(float(line.get("EDT_PRICE") or 0) * self.rate(line_currency, when), 4)
+            else:
+                price = float(line.get("PRICE") or 0)
             discount = float(line.get("DISCOUNT_RATE") or 0)
             vat = float(line.get("VAT_RATE") if line.get("VAT_RATE") is not None else item["SELLVAT"] or 0)
             total = round(quantity * price, 2)
@@ -456,8 +587,10 @@ class Firm:
                 "TOTALVAT": vat_total,
                 "NETTOTAL": round(net_lines + vat_total, 2),
                 "TRCURR": currency,
+                "TRRATE": (self.rate(currency, when) if converted else float(body.get("TC_XRATE") or 0)),
                 "GENEXP1": str(body.get("NOTES1") or "")[:50],
                 "GUID": str(body.get("GUID") or uuid.uuid4()).upper(),
+                "SALESMANREF": salesman,
                 **self.audit(created=True),
             },
         )
@@ -485,6 +618,8 @@ class Firm:
                     "SOURCEINDEX": warehouse,
                     "STATUS": status,
                     "LINEEXP": str(line.get("DESCRIPTION") or "")[:250],
+                    "PRCURR": int(line.get("EDT_CURR") or 0),
+                    "PRPRICE": float(line.get("EDT_PRICE") or 0),
                 },
             )
             if status == STATUS_APPROVED:
@@ -733,6 +868,52 @@ class Firm:
             self.ledger_line(
                 customer["LOGICALREF"], module=7, trcode=CL_BANK_IN, number=number, doc=doc, sign=1, amount=amount,
                 source=ref, description=description or "Gelen havale", when=when,
+            )  # fmt: skip
+        return ref
+
+    def create_arp_slip(self, body: Mapping[str, Any]) -> int:
+        """A debit or credit note on customers' accounts (``CLFICHE`` TRCODE 3 / 4, ``TYPE`` in the body): each line
+        names ``ARP_CODE`` and ``DEBIT`` or ``CREDIT``, and becomes a ``CLFLINE`` line of the same TRCODE."""
+        kind = int(body.get("TYPE") or 0)
+        if kind not in (CL_DEBIT_NOTE, CL_CREDIT_NOTE):
+            raise LogoBusinessError(f"Desteklenmeyen cari hesap fişi türü: {body.get('TYPE')}")
+        column = "CREDIT" if kind == CL_CREDIT_NOTE else "DEBIT"
+        lines = ((body.get("TRANSACTIONS") or {}).get("items")) or []
+        if not lines:
+            raise LogoBusinessError("Fişte satır yok.")
+        resolved = []
+        for line in lines:
+            customer = self.customer(str(line.get("ARP_CODE") or ""))
+            if customer is None:
+                raise LogoBusinessError(f"Cari hesap kodu bulunamadı: {line.get('ARP_CODE') or ''}")
+            amount = float(line.get(column) or 0)
+            if amount <= 0:
+                raise LogoBusinessError("Tutar sıfırdan büyük olmalı.")
+            resolved.append((customer, amount, str(line.get("DESCRIPTION") or "")))
+        when = date.fromisoformat(str(body.get("DATE") or self.now.date().isoformat())[:10])
+        number = str(body.get("NUMBER") or "~")
+        if number == "~":
+            number = self.next_number(self.p("CLFICHE"), kind, "CH")
+        doc = str(body.get("DOC_NUMBER") or "")
+        if len(doc) > 32:
+            raise LogoBusinessError("Belge numarası en fazla 32 karakter olabilir.")
+        total = round(sum(amount for _c, amount, _d in resolved), 2)
+        ref = self.insert(
+            self.p("CLFICHE"),
+            {
+                "TRCODE": kind,
+                "FICHENO": number,
+                "DATE_": sql_date(when),
+                "DOCODE": doc,
+                "GENEXP1": str(body.get("NOTES1") or "")[:50],
+                f"{column}TOT": total,
+                **self.audit(created=True),
+            },
+        )
+        for customer, amount, description in resolved:
+            self.ledger_line(
+                customer["LOGICALREF"], module=5, trcode=kind, number=number, doc=doc, amount=amount, source=ref,
+                sign=1 if kind == CL_CREDIT_NOTE else 0, description=description, when=when,
             )  # fmt: skip
         return ref
 

@@ -43,7 +43,9 @@ class Resources:
             "salesDispatches": (lambda: f.p("STFICHE"), "WHERE TRCODE = 8", self._dispatch),
             "salesInvoices": (lambda: f.p("INVOICE"), "WHERE TRCODE = 8", self._invoice),
             "salesItemPrices": (lambda: f.t("PRCLIST"), "WHERE PTYPE = 2", self._price),
+            "ArpSlips": (lambda: f.p("CLFICHE"), "", self._arp_slip),
             "bankSlips": (lambda: f.p("BNFICHE"), "", self._bank_slip),
+            "salesmen": (lambda: "LG_SLSMAN", f"WHERE FIRMNR = {f.firm}", self._salesman),
             "safeDepositSlips": (lambda: f.p("KSLINES"), "", self._cash_slip),
         }
 
@@ -182,6 +184,8 @@ class Resources:
             "ARP_CODE": self._code("CLCARD", row["CLIENTREF"]),
             "SOURCE_WH": row["SOURCEINDEX"],
             "ORDER_STATUS": row["STATUS"],
+            "CURR_TRANSACTIN": row["TRCURR"],
+            "TC_XRATE": row["TRRATE"],
             "TOTAL_GROSS": row["GROSSTOTAL"],
             "TOTAL_DISCOUNTED": row["TOTALDISCOUNTED"],
             "TOTAL_VAT": row["TOTALVAT"],
@@ -189,6 +193,9 @@ class Resources:
             "NOTES1": row["GENEXP1"],
             "GUID": row["GUID"],
             "CANCELLED": row["CANCELLED"],
+            "SALESMAN_CODE": (
+                f.row("SELECT CODE FROM LG_SLSMAN WHERE LOGICALREF = ?", (row["SALESMANREF"] or 0,)) or {}
+            ).get("CODE", ""),
         }
         if full:
             lines = f.rows(
@@ -205,6 +212,8 @@ class Resources:
                         "MASTER_CODE": line["ITEMCODE"],
                         "QUANTITY": line["AMOUNT"],
                         "PRICE": line["PRICE"],
+                        "EDT_CURR": line["PRCURR"],
+                        "EDT_PRICE": line["PRPRICE"],
                         "TOTAL": line["TOTAL"],
                         "DISCOUNT_RATE": line["DISCPER"],
                         "VAT_RATE": line["VAT"],
@@ -275,6 +284,27 @@ class Resources:
             "PRIORITY": row["PRIORITY"],
             "BEG_DATE": _day(row["BEGDATE"]),
             "END_DATE": _day(row["ENDDATE"]),
+            "RECORD_STATUS": row["ACTIVE"],
+        }
+
+    def _arp_slip(self, row: dict[str, Any], full: bool) -> dict[str, Any]:
+        return {
+            "INTERNAL_REFERENCE": row["LOGICALREF"],
+            "TYPE": row["TRCODE"],
+            "NUMBER": row["FICHENO"],
+            "DATE": _day(row["DATE_"]),
+            "DOC_NUMBER": row["DOCODE"],
+            "NOTES1": row["GENEXP1"],
+            "TOTAL_DEBIT": row["DEBITTOT"],
+            "TOTAL_CREDIT": row["CREDITTOT"],
+            "CANCELLED": row["CANCELLED"],
+        }
+
+    def _salesman(self, row: dict[str, Any], full: bool) -> dict[str, Any]:
+        return {
+            "INTERNAL_REFERENCE": row["LOGICALREF"],
+            "CODE": row["CODE"],
+            "NAME": row["DEFINITION_"],
             "RECORD_STATUS": row["ACTIVE"],
         }
 

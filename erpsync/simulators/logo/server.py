@@ -16,7 +16,8 @@ What it does, as the protocol notes (docs/logo.md, "Sources") describe Logo:
   by default; 400 tolerated) with ASP.NET's ``{"Message", "ModelState": {"LoginError": [...]}}``.
 - ``items``, ``unitSets``, ``Arps``, ``ArpShipmentLocations``, ``salesOrders``, ``salesDispatches``,
   ``salesInvoices``, ``salesItemPrices``, ``bankSlips``, ``safeDepositSlips``: lists (``offset``, ``limit``,
-  ``expandlevel``) and ``GET …/{INTERNAL_REFERENCE}``; ``POST salesOrders|bankSlips|safeDepositSlips`` creates
+  ``expandlevel``) and ``GET …/{INTERNAL_REFERENCE}``; ``POST salesOrders|Arps|ArpSlips|bankSlips|safeDepositSlips``
+  creates
   (``NUMBER: "~"`` takes the next slip number); ``PATCH salesOrders`` (body with ``INTERNAL_REFERENCE`` and
   ``CANCELLED: 1``) cancels; ``DELETE salesOrders/{ref}`` deletes. Logo refuses either once anything was shipped.
 - ``queries?tsql=<SELECT>``: one read-only SELECT over the firm's tables (SQLite underneath; the SQL the adapter
@@ -209,6 +210,8 @@ class LogoSimulator(LoopbackServer):
             return model_state("body", "Gövde boş veya hatalı.")
         make = {
             "salesOrders": self.firm.create_order,
+            "Arps": self.firm.create_customer,
+            "ArpSlips": self.firm.create_arp_slip,
             "bankSlips": self.firm.create_bank_slip,
             "safeDepositSlips": self.firm.create_cash_slip,
         }.get(name)

@@ -5,7 +5,11 @@
 - ``AppendDataObject(dataType, dataReference, dataXML, paramXML, FirmNr, securityCode)`` → ``status`` (3 done, 4
   error), ``dataReference`` (the new LOGICALREF), ``errorString``. ``dataXML`` is the XML transfer format declared
   ``ISO-8859-9``: ``SALES_ORDERS/ORDER_SLIP DBOP="INS"`` with ``TRANSACTIONS/TRANSACTION`` lines (DataObjectType 3);
-  ``DATE`` as ``dd.mm.yyyy``, ``dd/mm/yyyy`` or ISO, ``TIME`` packed, ``NUMBER`` ``~`` for the next number.
+  ``DATE`` as ``dd.mm.yyyy``, ``dd/mm/yyyy`` or ISO, ``TIME`` packed, ``NUMBER`` ``~`` for the next number;
+  ``AR_APS/AR_AP DBOP="INS"`` (DataObjectType 30, doAccountsRP) makes a customer card; 24 (doBankVoucher,
+  ``BANK_VOUCHERS/BANK_VOUCHER``), 29 (doSafeDepositTrans, ``SD_TRANSACTIONS/SD_TRANSACTION``) and 31
+  (doARAPVoucher, ``ARP_VOUCHERS/ARP_VOUCHER``) make collections and credit notes; those three root names are
+  UNCONFIRMED (the type numbers are from the type library, the roots follow Logo's naming of the others).
 - ``ReadDataObject(dataType, dataReference, …)`` → ``dataXML`` of the slip, ``status``.
 - ``DeleteDataObject(dataType, dataReference, …)`` → ``status`` (an order slip with shipments is refused).
 - ``ExecQuery(sqlText base64, orderByText, FirmNr, securityCode)`` → ``resultXML`` of ``<RESULTLINE>`` rows (each
@@ -31,7 +35,15 @@ from erpsync.simulators.logo.rest import run_query
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 TEMPURI = "http://tempuri.org/"
 SERVICE_PATH = "/LogoObjectService.svc"
-SALES_ORDER = 3
+SALES_ORDER = 3  # DataObjectType doSalesOrderSlip
+ACCOUNTS_RP = 30  # doAccountsRP: customer / vendor cards (AR_APS/AR_AP)
+BANK_VOUCHER, SAFE_DEPOSIT, ARP_VOUCHER = 24, 29, 31  # doBankVoucher, doSafeDepositTrans, doARAPVoucher
+# Data type → (collection, record) of the slips other than orders; the root names are not confirmed by a source.
+SLIP_ROOTS = {
+    BANK_VOUCHER: ("BANK_VOUCHERS", "BANK_VOUCHER"),
+    SAFE_DEPOSIT: ("SD_TRANSACTIONS", "SD_TRANSACTION"),
+    ARP_VOUCHER: ("ARP_VOUCHERS", "ARP_VOUCHER"),
+}
 OPERATIONS = {
     "AppendDataObject": (
         ["dataType:int", "dataReference:int", "dataXML:string", "paramXML:string", "FirmNr:int", "securityCode:string"],
@@ -130,24 +142,31 @@ def _day(text: str) -> str:
     return date.fromisoformat(text[:10]).isoformat()
 
 
-def transfer_order(data_xml: str) -> dict[str, Any]:
-    """The REST-shaped body of the one ``ORDER_SLIP`` in a ``SALES_ORDERS`` transfer document."""
+def _transfer_record(data_xml: str, collection: str, record: str) -> etree._Element:
+    """The one ``record`` element (``DBOP="INS"``) under the ``collection`` root of a transfer document."""
     try:
         root = etree.fromstring(data_xml.encode("iso-8859-9"))
     except (etree.XMLSyntaxError, UnicodeEncodeError) as exc:
         raise LogoBusinessError(f"XML okunamadı: {exc}") from None
-    if root.tag != "SALES_ORDERS" or root.find("ORDER_SLIP") is None:
-        raise LogoBusinessError("Aktarım dosyasında SALES_ORDERS/ORDER_SLIP yok.")
-    slip = root.find("ORDER_SLIP")
-    if slip.get("DBOP", "INS") != "INS":
-        raise LogoBusinessError(f"Desteklenmeyen DBOP: {slip.get('DBOP')}")
+    if root.tag != collection or root.find(record) is None:
+        raise LogoBusinessError(f"Aktarım dosyasında {collection}/{record} yok.")
+    element = root.find(record)
+    if element.get("DBOP", "INS") != "INS":
+        raise LogoBusinessError(f"Desteklenmeyen DBOP: {element.get('DBOP')}")
+    return element
+
+
+def transfer_slip(data_xml: str, collection: str = "SALES_ORDERS", record: str = "ORDER_SLIP") -> dict[str, Any]:
+    """The REST-shaped body of the one slip (``record``) in a ``collection`` transfer document, its
+    ``TRANSACTIONS/TRANSACTION`` lines under ``TRANSACTIONS.items``."""
+    slip = _transfer_record(data_xml, collection, record)
     body: dict[str, Any] = {child.tag: (child.text or "") for child in slip if child.tag != "TRANSACTIONS"}
     if body.get("DATE"):
         body["DATE"] = _day(body["DATE"])
     lines = []
     for line in slip.findall("TRANSACTIONS/TRANSACTION"):
         values: dict[str, Any] = {child.tag: (child.text or "") for child in line}
-        for key in ("QUANTITY", "PRICE", "VAT_RATE"):
+        for key in ("QUANTITY", "PRICE", "EDT_PRICE", "VAT_RATE", "AMOUNT", "DISCOUNT_RATE", "TOTAL"):
             if values.get(key):
                 values[key] = float(values[key])
         if values.get("DUE_DATE"):
@@ -155,6 +174,16 @@ def transfer_order(data_xml: str) -> dict[str, Any]:
         lines.append(values)
     body["TRANSACTIONS"] = {"items": lines}
     return body
+
+
+def transfer_order(data_xml: str) -> dict[str, Any]:
+    """The REST-shaped body of the one ``ORDER_SLIP`` in a ``SALES_ORDERS`` transfer document."""
+    return transfer_slip(data_xml)
+
+
+def transfer_card(data_xml: str, collection: str, record: str) -> dict[str, Any]:
+    """The fields of the one card (``AR_APS/AR_AP``…) in a transfer document, as text."""
+    return {child.tag: (child.text or "") for child in _transfer_record(data_xml, collection, record)}
 
 
 def order_xml(firm: Firm, ref: int) -> str:
@@ -233,11 +262,27 @@ class LogoObjectService:
             return 200, envelope(operation, {"status": 4, "errorString": exc.message})
 
     def _AppendDataObject(self, values: dict[str, str]) -> dict[str, Any]:
-        if int(values.get("dataType") or -1) != SALES_ORDER:
+        data_type = int(values.get("dataType") or -1)
+        data_xml = values.get("dataXML") or ""
+        if data_type == SALES_ORDER:
+            ref = self.firm.create_order(transfer_order(data_xml))
+            number = self.firm.order(ref)["FICHENO"]
+        elif data_type == ACCOUNTS_RP:
+            ref = self.firm.create_customer(transfer_card(data_xml, "AR_APS", "AR_AP"))
+            number = ""
+        elif data_type in SLIP_ROOTS:
+            make, table = {
+                BANK_VOUCHER: (self.firm.create_bank_slip, "BNFICHE"),
+                SAFE_DEPOSIT: (self.firm.create_cash_slip, "KSLINES"),
+                ARP_VOUCHER: (self.firm.create_arp_slip, "CLFICHE"),
+            }[data_type]
+            ref = make(transfer_slip(data_xml, *SLIP_ROOTS[data_type]))
+            found = self.firm.row(f"SELECT FICHENO FROM {self.firm.p(table)} WHERE LOGICALREF = ?", (ref,))
+            number = found["FICHENO"] if found else ""
+        else:
             raise LogoBusinessError(f"Desteklenmeyen veri tipi: {values.get('dataType')}")
-        ref = self.firm.create_order(transfer_order(values.get("dataXML") or ""))
-        self.appended.append(SALES_ORDER)
-        return {"status": 3, "dataReference": ref, "errorString": "", "returnNumber": self.firm.order(ref)["FICHENO"]}
+        self.appended.append(data_type)
+        return {"status": 3, "dataReference": ref, "errorString": "", "returnNumber": number}
 
     def _ReadDataObject(self, values: dict[str, str]) -> dict[str, Any]:
         if int(values.get("dataType") or -1) != SALES_ORDER:
@@ -262,4 +307,4 @@ class LogoObjectService:
         return {"status": 3, "resultXML": result_xml(rows), "errorString": ""}
 
 
-__all__ = ["SERVICE_PATH", "LogoObjectService", "transfer_order", "wsdl"]
+__all__ = ["SERVICE_PATH", "LogoObjectService", "transfer_card", "transfer_order", "transfer_slip", "wsdl"]
