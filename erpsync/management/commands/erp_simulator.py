@@ -4,6 +4,8 @@ manage.py erp_simulator sap_b1 [--host 127.0.0.1] [--port 50000] [--seed N] [--i
     [--company SBODEMOTR] [--user manager] [--password 1234] [--session-timeout 30]
 manage.py erp_simulator logo [--host 127.0.0.1] [--port 32001] [--firm 1] [--user PORTAL] [--password Gizli-1]
     (Logo Objects REST with the demo firm; client id LOGO, secret LOGO-SECRET)
+manage.py erp_simulator netsis [--host 127.0.0.1] [--port 7070] [--user NETSIS] [--password net1]
+    (NetOpenX REST with the demo company NETSISDEMO, database user TEMELSET)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from b2bportal.languages import for_operators
 from erpsync.simulators import SapB1Simulator
 from erpsync.simulators.logo import LogoSimulator
+from erpsync.simulators.netsis import NetsisSimulator
 
 
 class Command(BaseCommand):
@@ -25,7 +28,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("erp", choices=["sap_b1", "logo"], help="Which ERP to simulate.")
+        parser.add_argument("erp", choices=["sap_b1", "logo", "netsis"], help="Which ERP to simulate.")
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument(
             "--port", type=int, default=None, help="Port (default 50000 for sap_b1, 32001 for logo; 0 = any)."
@@ -43,6 +46,9 @@ class Command(BaseCommand):
     def handle(self, *args, erp: str, **options) -> None:
         if erp == "logo":
             self._logo(options)
+            return
+        if erp == "netsis":
+            self._netsis(options)
             return
         options["port"] = 50000 if options["port"] is None else options["port"]
         options["user"] = options["user"] or "manager"
@@ -85,6 +91,23 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Token: POST {simulator.token_url} grant_type=password&username={simulator.username}&password=…"
             f"&firmno={simulator.firm.firm} with Basic {simulator.client_id}:{simulator.client_secret}"
+        )
+        self._serve(simulator)
+
+    def _netsis(self, options) -> None:
+        port = 7070 if options["port"] is None else options["port"]
+        simulator = NetsisSimulator(
+            username=options["user"] or "NETSIS", password=options["password"] or "net1", demo=True,
+            host=options["host"], port=port,
+        )  # fmt: skip
+        try:
+            simulator.start()
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {options['host']}:{port}: {exc}") from exc
+        self.stdout.write(f"NetOpenX REST simulator at {simulator.base_url} (company {simulator.db_name})")
+        self.stdout.write(
+            f"Token: POST {simulator.token_url} grant_type=password&branchcode=0&username={simulator.username}"
+            f"&password=…&dbname={simulator.db_name}&dbuser={simulator.db_user}&dbpassword=&dbtype=vtMSSQL"
         )
         self._serve(simulator)
 
