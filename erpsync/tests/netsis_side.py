@@ -17,6 +17,8 @@ from erpsync.adapters.base import (  # noqa: E402
     DocumentKind,
     ErpAddress,
     ErpBalance,
+    ErpBrand,
+    ErpCategory,
     ErpCredit,
     ErpCustomer,
     ErpDocument,
@@ -120,6 +122,19 @@ class NetsisErpSide(ErpSide):
         self.company.items.clear()
         for at, unit in enumerate(records):
             self.company.add_item(f"U-{at}", unit.name, unit.code)
+
+    def _publish_category(self, records) -> None:
+        self.company.items.clear()
+        self.company.add_item("NULL-GRUP", "Grupsuz")
+        for at, category in enumerate(records):
+            self.company.add_item(f"G-{at}", category.name, GRUP_KODU=category.code)
+            self.company.add_item(f"G2-{at}", category.name, GRUP_KODU=category.code)
+
+    def _publish_brand(self, records) -> None:
+        self.company.items.clear()
+        self.company.add_item("NULL-KOD", "Kodsuz")
+        for at, brand in enumerate(records):
+            self.company.add_item(f"B-{at}", brand.name, KOD_1=brand.code)
 
     def _publish_product(self, records) -> None:
         self.company.items.clear()
@@ -272,6 +287,8 @@ class NetsisErpSide(ErpSide):
         )
         own: dict[str, list[Any]] = {
             "unit": [ErpUnit("ADET", "ADET"), ErpUnit("KG", "KG", decimals=3)],
+            "category": [ErpCategory("GIDA", "GIDA"), ErpCategory("İÇECEK", "İÇECEK")],
+            "brand": [ErpBrand("CAYKUR", "CAYKUR"), ErpBrand("ÜLKER", "ÜLKER")],
             "product": [
                 ErpProduct(
                     code="ÇAY-001",

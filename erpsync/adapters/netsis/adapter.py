@@ -36,12 +36,15 @@ class NetsisAdapter(NetsisReads, NetsisWrites, NetsisSession, ErpAdapter):
 
     Reads are NetOpenX REST lists filtered with ``q``; orders and quotes are item slips, collections bank account
     transactions or fast collection slips. Not built yet: new customers (``ARPs`` create), credit memos (return
-    invoices), categories and brands with names, price lists beyond the items' first sale price."""
+    invoices), names of item groups and special codes (read by their codes), price lists beyond the items' first
+    sale price."""
 
     key = "netsis"
     capabilities = frozenset(
         {
             Capability.UNITS,
+            Capability.CATEGORIES,
+            Capability.BRANDS,
             Capability.PRODUCTS,
             Capability.WAREHOUSES,
             Capability.STOCK,

@@ -18,6 +18,8 @@ from typing import Any
 from erpsync.adapters.base import (
     DocumentKind,
     ErpBalance,
+    ErpBrand,
+    ErpCategory,
     ErpCredit,
     ErpOrderStatus,
     ErpPrice,
@@ -45,6 +47,8 @@ from erpsync.adapters.netsis.session import literal
 
 ENTITIES = (
     "unit",
+    "category",
+    "brand",
     "product",
     "warehouse",
     "stock",
@@ -104,6 +108,17 @@ class NetsisReads:
                 if code and code not in found:
                     found[code] = ErpUnit(code, code, decimals=3 if code.upper() in DECIMAL_UNITS else 0)
         return list(found.values())
+
+    def _codes(self, name: str) -> list[str]:
+        return sorted({txt(row, name) for row in self._items(f"{name} IS NOT NULL", fields=name)} - {""})
+
+    def _read_category(self, _since: datetime | None) -> list[ErpCategory]:
+        """Item groups (``GRUP_KODU``) as categories, named by their code (NetOpenX REST offers no group names)."""
+        return [ErpCategory(code, code) for code in self._codes("GRUP_KODU")]
+
+    def _read_brand(self, _since: datetime | None) -> list[ErpBrand]:
+        """The items' first special code (``KOD_1``) as brands, named by their code."""
+        return [ErpBrand(code, code) for code in self._codes("KOD_1")]
 
     def _read_product(self, since: datetime | None) -> list[Any]:
         return [

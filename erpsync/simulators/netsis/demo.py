@@ -44,9 +44,9 @@ def seed_demo(company: Company) -> None:
             PLASIYER_KODU="P01",
         )  # fmt: skip
         company.add_customer("120.01.002", "Çiğdem Market", TC_KIMLIK_NO="11111111110", CARI_IL="İzmir")
-        company.add_customer("120.01.003", "Kilitli Bayi A.Ş.", VERGI_NO="9876543210", KILIT="E", KREDI_LIMITI=0)
+        company.add_customer("120.01.003", "Kilitli Bayi A.Ş.", VERGI_NO="9876543209", KILIT="E", KREDI_LIMITI=0)
         company.add_customer("120.02.001", "Euro Trading GmbH", VERGI_NO="DE123456789", DOVIZ_KODU=2)
-        company.add_customer("320.01.001", "Tedarikçi Ambalaj", VERGI_NO="5555555555", CARI_TIP="S")
+        company.add_customer("320.01.001", "Tedarikçi Ambalaj", VERGI_NO="5555555504", CARI_TIP="S")
         company.add_ledger("120.01.001", "DEVIR", debit=15000.40, BELGE_NO="DEVIR-2026", ACIKLAMA="Devir bakiyesi",
                            TARIH="2026-01-01")  # fmt: skip
         # An order keyed in Netsis (no portal reference), dispatched and invoiced, then paid by transfer.
