@@ -37,6 +37,10 @@ BENCH_PARASUT_ARGS ?=
 # (dropped and created every run); BENCH_LOGO_ARGS e.g. "--items 5000 --orders 50".
 BENCH_LOGO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo
 BENCH_LOGO_ARGS ?=
+# make bench-netsis: the Netsis adapter against the Netsis simulator (NetOpenX REST), its own database on the local
+# server (dropped and created every run); BENCH_NETSIS_ARGS e.g. "--items 5000 --orders 50".
+BENCH_NETSIS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_netsis
+BENCH_NETSIS_ARGS ?=
 # make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
@@ -162,6 +166,11 @@ bench-parasut: install-dev postgres
 # orders a second over REST and SOAP, the live stock check of a 50-line cart (median, p95).
 bench-logo: install-dev postgres
 	BENCH_LOGO_DATABASE_URL=$(BENCH_LOGO_DATABASE_URL) $(PY) bench/logo.py $(BENCH_LOGO_ARGS)
+
+# Netsis: 50,000 items × 5 warehouses imported over NetOpenX REST, order export with both numberings, live stock.
+.PHONY: bench-netsis
+bench-netsis: install-dev postgres
+	BENCH_NETSIS_DATABASE_URL=$(BENCH_NETSIS_DATABASE_URL) $(PY) bench/netsis.py $(BENCH_NETSIS_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

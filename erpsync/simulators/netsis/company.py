@@ -80,6 +80,7 @@ class Company:
     numbers: dict[tuple[str, str], int] = field(default_factory=dict)
     deleted: list[dict[str, Any]] = field(default_factory=list)
     next_key: int = 1000
+    _stock_keys: list[tuple[str, int]] | None = field(default=None, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def key(self) -> int:
@@ -128,6 +129,13 @@ class Company:
 
     def set_stock(self, code: str, warehouse: int, on_hand: Any, reserved: Any = 0) -> None:
         self.stock[(code, warehouse)] = {"on_hand": D(on_hand), "reserved": D(reserved)}
+        self._stock_keys = None
+
+    def stock_keys(self) -> list[tuple[str, int]]:
+        """The (item, warehouse) pairs in order, kept until a pair is added."""
+        if self._stock_keys is None or len(self._stock_keys) != len(self.stock):
+            self._stock_keys = sorted(self.stock)
+        return self._stock_keys
 
     def add_customer(self, code: str, title: str, **columns: Any) -> dict[str, Any]:
         row = {
@@ -298,7 +306,9 @@ class Company:
     def _apply(self, slip: dict[str, Any], sign: int, *, from_dispatch: bool = False) -> None:
         tip, header = slip["FaturaTip"], slip["FatUst"]
         for line in slip["Kalems"]:
-            cell = self.stock.setdefault((line["StokKodu"], line["DEPO_KODU"]), {"on_hand": D(0), "reserved": D(0)})
+            if (line["StokKodu"], line["DEPO_KODU"]) not in self.stock:
+                self.set_stock(line["StokKodu"], line["DEPO_KODU"], 0)
+            cell = self.stock[(line["StokKodu"], line["DEPO_KODU"])]
             if tip == "ftSSip":
                 cell["reserved"] += sign * line["BASE_MIKTAR"]
             elif tip == "ftSIrs" or (tip == "ftSFat" and not from_dispatch):
@@ -420,8 +430,20 @@ class Company:
     # -- transactions -----------------------------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        names = ("items", "stock", "arps", "ledger", "slips", "bank", "numbers", "deleted", "next_key")
-        return {name: copy.deepcopy(getattr(self, name)) for name in names}
+        """What a rollback restores. Item and account rows and ledger lines are never changed by the service once
+        written (only replaced or added), so their containers are copied, not the rows; stock cells and slips are."""
+        return {
+            "items": dict(self.items),
+            "arps": dict(self.arps),
+            "ledger": list(self.ledger),
+            "stock": {key: dict(cell) for key, cell in self.stock.items()},
+            "_stock_keys": None,
+            "slips": copy.deepcopy(self.slips),
+            "bank": list(self.bank),
+            "numbers": dict(self.numbers),
+            "deleted": list(self.deleted),
+            "next_key": self.next_key,
+        }
 
     def restore(self, saved: dict[str, Any]) -> None:
         for name, value in saved.items():

@@ -47,6 +47,7 @@ request is checked). ``sim.company`` holds the data (take ``sim.company.lock`` t
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import logging
@@ -326,11 +327,18 @@ class NetsisSimulator(LoopbackServer):
     def _balances(self, body: dict[str, Any]) -> Answer:
         code = body.get("StokKodu") or None
         warehouse = body.get("DepoKodu")
+        stock = self.company.stock
+        keys = self.company.stock_keys()
+        if code is not None:  # the item's pairs only: they sit together in the order
+            start = bisect.bisect_left(keys, (code, -(10**9)))
+            end = bisect.bisect_right(keys, (code, 10**9))
+            keys = keys[start:end]
         rows = [
-            {"STOK_KODU": item, "DEPO_KODU": depo, "BAKIYE": cell["on_hand"], "SIPARIS_REZERVE": cell["reserved"]}
-            for (item, depo), cell in sorted(self.company.stock.items(), key=lambda kv: (kv[0][0], kv[0][1]))
-            if (code is None or item == code) and (warehouse in (None, "") or depo == int(warehouse))
-        ]
+            {"STOK_KODU": item, "DEPO_KODU": depo, "BAKIYE": stock[(item, depo)]["on_hand"],
+             "SIPARIS_REZERVE": stock[(item, depo)]["reserved"]}
+            for item, depo in keys
+            if warehouse in (None, "") or depo == int(warehouse)
+        ]  # fmt: skip
         offset = int(body.get("Offset") or 0)
         limit = int(body.get("Limit") or 0) or None
         return self.ok(rows[offset : offset + limit if limit else None], TotalCount=len(rows))
