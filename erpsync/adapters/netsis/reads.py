@@ -171,9 +171,11 @@ class NetsisReads:
         return [self._stock_record(row, now) for row in self.balances()]
 
     def _read_warehouse(self, _since: datetime | None) -> list[ErpWarehouse]:
+        """The warehouses ``warehouses`` names (NetOpenX REST lists none); without that setting, the numbers found in
+        the balances, named by their number."""
         codes = dict(self.warehouse_names)
-        for row in self.balances():
-            codes.setdefault(txt(row, "DEPO_KODU"), "")
+        if not codes:
+            codes = {txt(row, "DEPO_KODU"): "" for row in self.balances()}
         return [
             ErpWarehouse(code, name or f"Depo {code}", sellable=code not in self.unsellable_warehouses)
             for code, name in sorted(codes.items())

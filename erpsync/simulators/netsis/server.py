@@ -56,6 +56,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -238,9 +239,23 @@ class NetsisSimulator(LoopbackServer):
             return {"FaturaTip": row["FaturaTip"], **row["FatUst"]}
         return row
 
-    def _list(self, rows: list[dict[str, Any]], query: dict[str, str]) -> Answer:
+    def _list(self, rows: Iterable[dict[str, Any]], query: dict[str, str], render=None) -> Answer:
+        """A SelectFilter page of ``rows`` (flat, as ``q`` sees them), each rendered by ``render`` once selected."""
         page, total = select(rows, query, flat=self._flat)
+        if render is not None and not query.get("fields"):
+            page = [render(row) for row in page]
         return self.ok(page, TotalCount=total)
+
+    def _arp_rows(self) -> list[dict[str, Any]]:
+        debit: dict[str, Decimal] = {}
+        credit: dict[str, Decimal] = {}
+        for line in self.company.ledger:
+            debit[line["CARI_KOD"]] = debit.get(line["CARI_KOD"], Decimal(0)) + line["BORC"]
+            credit[line["CARI_KOD"]] = credit.get(line["CARI_KOD"], Decimal(0)) + line["ALACAK"]
+        return [
+            {**row, "BORCLANAN_TUTAR": debit.get(code, Decimal(0)), "ALACAKLANAN_TUTAR": credit.get(code, Decimal(0))}
+            for code, row in self.company.arps.items()
+        ]
 
     # -- routes -----------------------------------------------------------------------------------------------------
 
@@ -259,7 +274,7 @@ class NetsisSimulator(LoopbackServer):
         wanted = query.get("id") if action.lower() == "getinternalbyid" else unquote(action) if action else None
         if resource == "items":
             if method == "GET" and not action:
-                return self._list([self.item_json(r) for r in company.items.values()], query)
+                return self._list(company.items.values(), query, self.item_json)
             if method == "GET" and wanted is not None:
                 row = company.items.get(wanted)
                 if row is None:
@@ -267,7 +282,7 @@ class NetsisSimulator(LoopbackServer):
                 return self.ok(self.item_json(row))
         if resource == "arps":
             if method == "GET" and not action:
-                return self._list([self.arp_json(self.arp_row(r)) for r in company.arps.values()], query)
+                return self._list(self._arp_rows(), query, self.arp_json)
             if method == "POST" and action.lower() == "customerrisk":
                 return self.ok(self._risk(body))
             if method == "GET" and wanted is not None:
@@ -333,15 +348,17 @@ class NetsisSimulator(LoopbackServer):
             start = bisect.bisect_left(keys, (code, -(10**9)))
             end = bisect.bisect_right(keys, (code, 10**9))
             keys = keys[start:end]
+        if warehouse not in (None, ""):
+            keys = [key for key in keys if key[1] == int(warehouse)]
+        offset = int(body.get("Offset") or 0)
+        limit = int(body.get("Limit") or 0) or None
+        page = keys[offset : offset + limit if limit else None]
         rows = [
             {"STOK_KODU": item, "DEPO_KODU": depo, "BAKIYE": stock[(item, depo)]["on_hand"],
              "SIPARIS_REZERVE": stock[(item, depo)]["reserved"]}
-            for item, depo in keys
-            if warehouse in (None, "") or depo == int(warehouse)
+            for item, depo in page
         ]  # fmt: skip
-        offset = int(body.get("Offset") or 0)
-        limit = int(body.get("Limit") or 0) or None
-        return self.ok(rows[offset : offset + limit if limit else None], TotalCount=len(rows))
+        return self.ok(rows, TotalCount=len(keys))
 
     def _item_slips(self, method: str, action: str, raw_parts: list[str], query: dict[str, str], body: Any):
         company = self.company
