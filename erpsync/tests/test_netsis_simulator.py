@@ -3,7 +3,12 @@ slip ids, numbering, stock effects, conversions, transactions, the describe and 
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import requests
@@ -229,3 +234,30 @@ def test_nested_items_and_accounts(sim):
     assert item["StokTemelBilgi"]["OLCU_BR2"] == "KOLI"
     account = http.get(sim.base_url + "ARPs/GetInternalById", params={"id": "120.01.001"}).json()["Data"]
     assert account["CariTemelBilgi"]["CARI_ISIM"].startswith("Öztürk")
+
+
+def test_management_command_serves_the_demo_company():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "b2bportal.settings.test"}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "erp_simulator", "netsis", "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/api/v2/" in banner, process.stderr.read() if process.poll() else banner
+        base = f"http://127.0.0.1:{port}/api/v2/"
+        form = {"grant_type": "password", "branchcode": 0, "username": "NETSIS", "password": "net1",
+                "dbname": "NETSISDEMO", "dbuser": "TEMELSET", "dbpassword": "", "dbtype": "vtMSSQL"}  # fmt: skip
+        access = requests.post(base + "token", data=form, timeout=5).json()
+        items = requests.get(base + "Items", headers={"Authorization": f"Bearer {access['access_token']}"}, timeout=5)
+        assert items.json()["TotalCount"] == 7
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
