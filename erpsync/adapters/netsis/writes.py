@@ -146,13 +146,13 @@ class NetsisWrites:
         }
         try:
             if self.numbering == "reference":
-                self._call("POST", "ItemSlips", body=body, write=True)
+                created = self._call("POST", "ItemSlips", body=body, write=True)
             else:
                 with self.transaction():
                     body["Seri"] = self.series
                     asked = {"FaturaTip": self.type_value(tip), "Seri": self.series}
                     body["FatUst"]["FATIRS_NO"] = str(self._call("POST", "ItemSlips/NewNumber", body=asked, write=True))
-                    self._call("POST", "ItemSlips", body=body, write=True)
+                    created = self._call("POST", "ItemSlips", body=body, write=True)
         except PermanentError:
             found = self._find_slip(tip, reference, prefix)  # refused because it is there already?
             if found is not None:
@@ -161,6 +161,9 @@ class NetsisWrites:
             if collision is not None:
                 raise collision from None
             raise
+        number = txt(created, "FisNo") if isinstance(created, dict) else ""
+        if number:  # Netsis answers the slip's number (``FisNo``): no need to read it back
+            return ErpOrderAck(reference, self.slip_id(tip, number, document.customer_code), number)
         found = self._find_slip(tip, reference, prefix)
         if found is None:
             raise PermanentError(f"Netsis accepted {reference} but holds no slip for it")
