@@ -92,6 +92,13 @@ def _compare(left: Any, op: str, right: Any) -> bool:
     }[op]
 
 
+def _text(value: Any) -> str | None:
+    """A column's value as ``_compare`` sees it against a text literal (None stays None: it matches nothing)."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(_comparable(value))
+
+
 def _like(value: Any, pattern: str) -> bool:
     if value is None:
         return False
@@ -162,6 +169,9 @@ class _Parser:
             while self.accept("op", ","):
                 values.append(self.take("value"))
             self.take("op", ")")
+            if all(isinstance(v, str) for v in values):  # text against text: a set look-up per row
+                wanted = frozenset(values)
+                return lambda row: (_text(lookup(row, name)) in wanted) != negated
             return lambda row: any(_compare(lookup(row, name), "=", v) for v in values) != negated
         if self.accept("kw", "LIKE"):
             pattern = self.take("value")
@@ -172,6 +182,8 @@ class _Parser:
         if op not in ("=", "<>", "!=", "<", "<=", ">", ">="):
             raise FilterError(f"q: {op!r} is not a comparison")
         value = self.take("value")
+        if op == "=" and isinstance(value, str):
+            return lambda row: _text(lookup(row, name)) == value
         return lambda row: _compare(lookup(row, name), op, value)
 
 
