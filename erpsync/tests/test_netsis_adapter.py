@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -277,3 +278,13 @@ def test_wrong_password_needs_authorisation(sim):
 def test_settings_refused(sim, change):
     with pytest.raises(ImproperlyConfigured):
         netsis_adapter(sim, **change)
+
+
+def test_order_status_delta_sees_an_old_order_dispatched_today(sim, adapter):
+    adapter.order_push(sample_order())  # dated 2026-03-01
+    with sim.company.lock:
+        sim.company.convert_order("B00022026000123", CUSTOMER, "ftSIrs")
+    since = datetime(2026, 12, 1, tzinfo=UTC)
+    (feed,) = adapter.read("order_status", since=since)
+    assert [(status.reference, status.state) for status in feed.records] == [(REFERENCE, ErpOrderState.SHIPPED)]
+    assert feed.complete is False

@@ -4,8 +4,9 @@ prices as one price list per currency, customer accounts, balances, credit limit
 dispatches, invoices and the customer ledger (``ARPTransactions``).
 
 Deltas: items and accounts changed since ``since`` (``DUZELTMETARIHI``, or ``KAYITTARIHI`` for rows never changed);
-the engine's overlap (``delta_overlap_seconds``) is taken off ``since`` before it gets here. Orders, documents and
-the ledger are read from ``since`` (or ``lookback_days`` back) by date.
+the engine's overlap (``delta_overlap_seconds``) is taken off ``since`` before it gets here. Documents and the ledger
+are read from ``since`` (or ``lookback_days`` back) by date; order statuses always ``lookback_days`` back, since a
+dispatch or an invoice made today does not change the date of the order it came from.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class NetsisReads:
         source = f"netsis:{self.db_name}:{self.branch_code}:{entity}"
         if entity in WINDOW_ENTITIES:
             start = since if since is not None and not full else started - timedelta(days=self.lookback_days)
+            if entity == "order_status":  # an old order dispatched or invoiced today is not changed by date
+                start = started - timedelta(days=self.lookback_days)
             records = list(getattr(self, f"_read_{entity}")(start))
             yield Feed(entity, f"{source}?since={start.date().isoformat()}", records, watermark=started, scope=scope)
             return
