@@ -185,6 +185,7 @@ def test_new_number_answer_lost_inside_the_transaction_is_rolled_back_and_sent_a
         adapter.order_push(sample_order())
     assert not isinstance(caught.value, (PermanentError, OutcomeUnknownError))
     assert held(sim) == [] and sim.company.numbers == {}  # the number given back too
+    assert ("ÇAY-001", 1) not in sim.company.stock  # and the reservation (the cell it made)
     adapter.order_push(sample_order())
     assert [slip["FatUst"]["FATIRS_NO"] for slip in held(sim)] == ["W00000000000001"]
 

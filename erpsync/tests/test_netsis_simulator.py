@@ -208,6 +208,8 @@ def test_rollback_undoes_and_commit_keeps(sim):
     other = session(sim).post(sim.base_url + "Operations/BeginTransaction").json()
     assert (other["IsSuccessful"], other["ErrorCode"]) == (False, "7001")  # one open transaction at a time
     http.post(sim.base_url + "Operations/RoolBackTransaction")
+    with sim.company.lock:
+        assert sim.company.stock[("ÇAY-001", 1)]["reserved"] == 24  # the demo's order only
     assert http.get(sim.base_url + "ItemSlips", params={"q": "FATIRS_NO = 'B00000000000011'"}).json()["Data"] == []
     http.post(sim.base_url + "Operations/BeginTransaction")
     http.post(sim.base_url + "ItemSlips", json=order_body("B00000000000011"))

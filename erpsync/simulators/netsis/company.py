@@ -81,6 +81,8 @@ class Company:
     deleted: list[dict[str, Any]] = field(default_factory=list)
     next_key: int = 1000
     _stock_keys: list[tuple[str, int]] | None = field(default=None, repr=False)
+    # While a transaction is open: the stock cells as they were before it first touched them (None: it made them).
+    _journal: dict[tuple[str, int], dict[str, Decimal] | None] | None = field(default=None, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def key(self) -> int:
@@ -128,8 +130,21 @@ class Company:
         self.items[code].update(columns, DUZELTMETARIHI=self.stamp())
 
     def set_stock(self, code: str, warehouse: int, on_hand: Any, reserved: Any = 0) -> None:
+        self._remember((code, warehouse))
         self.stock[(code, warehouse)] = {"on_hand": D(on_hand), "reserved": D(reserved)}
         self._stock_keys = None
+
+    def _remember(self, key: tuple[str, int]) -> None:
+        if self._journal is not None and key not in self._journal:
+            cell = self.stock.get(key)
+            self._journal[key] = None if cell is None else dict(cell)
+
+    def cell(self, code: str, warehouse: int) -> dict[str, Decimal]:
+        """The stock cell of an item in a warehouse, to change (made at zero when missing)."""
+        if (code, warehouse) not in self.stock:
+            self.set_stock(code, warehouse, 0)
+        self._remember((code, warehouse))
+        return self.stock[(code, warehouse)]
 
     def stock_keys(self) -> list[tuple[str, int]]:
         """The (item, warehouse) pairs in order, kept until a pair is added."""
@@ -306,9 +321,7 @@ class Company:
     def _apply(self, slip: dict[str, Any], sign: int, *, from_dispatch: bool = False) -> None:
         tip, header = slip["FaturaTip"], slip["FatUst"]
         for line in slip["Kalems"]:
-            if (line["StokKodu"], line["DEPO_KODU"]) not in self.stock:
-                self.set_stock(line["StokKodu"], line["DEPO_KODU"], 0)
-            cell = self.stock[(line["StokKodu"], line["DEPO_KODU"])]
+            cell = self.cell(line["StokKodu"], line["DEPO_KODU"])
             if tip == "ftSSip":
                 cell["reserved"] += sign * line["BASE_MIKTAR"]
             elif tip == "ftSIrs" or (tip == "ftSFat" and not from_dispatch):
@@ -333,7 +346,7 @@ class Company:
             raise NetsisBusinessError(REFUSED, f"{number} numaralı irsaliye faturalanmış, silinemez")
         if tip == "ftSSip":  # release what is still reserved
             for line in slip["Kalems"]:
-                cell = self.stock[(line["StokKodu"], line["DEPO_KODU"])]
+                cell = self.cell(line["StokKodu"], line["DEPO_KODU"])
                 cell["reserved"] -= line["BASE_MIKTAR"]
             del self.slips[(tip, number, customer)]
         else:
@@ -371,7 +384,7 @@ class Company:
             if moved:
                 line["TESLIM_MIKTARI"] = D(line["TESLIM_MIKTARI"]) + moved
                 factor = line["BASE_MIKTAR"] / D(line["STra_GCMIK"])
-                self.stock[(line["StokKodu"], line["DEPO_KODU"])]["reserved"] -= moved * factor
+                self.cell(line["StokKodu"], line["DEPO_KODU"])["reserved"] -= moved * factor
         order["FatUst"]["DUZELTMETARIHI"] = self.stamp()
         return made
 
@@ -431,13 +444,13 @@ class Company:
 
     def snapshot(self) -> dict[str, Any]:
         """What a rollback restores. Item and account rows and ledger lines are never changed by the service once
-        written (only replaced or added), so their containers are copied, not the rows; stock cells and slips are."""
+        written (only replaced or added), so their containers are copied, not the rows; stock cells are journaled as
+        they are first touched (``forget`` ends the journal at a commit)."""
+        self._journal = {}
         return {
             "items": dict(self.items),
             "arps": dict(self.arps),
             "ledger": list(self.ledger),
-            "stock": {key: dict(cell) for key, cell in self.stock.items()},
-            "_stock_keys": None,
             "slips": copy.deepcopy(self.slips),
             "bank": list(self.bank),
             "numbers": dict(self.numbers),
@@ -445,9 +458,19 @@ class Company:
             "next_key": self.next_key,
         }
 
+    def forget(self) -> None:
+        self._journal = None
+
     def restore(self, saved: dict[str, Any]) -> None:
         for name, value in saved.items():
             setattr(self, name, value)
+        for key, cell in (self._journal or {}).items():
+            if cell is None:
+                self.stock.pop(key, None)
+            else:
+                self.stock[key] = cell
+        self._journal = None
+        self._stock_keys = None
 
 
 __all__ = ["Company", "NetsisBusinessError", "slip_id", "slip_type"]

@@ -320,6 +320,8 @@ class NetsisSimulator(LoopbackServer):
             if self._transaction is not None and self._transaction[0] == token:
                 if action != "committransaction":
                     company.restore(self._transaction[1])
+                else:
+                    company.forget()
                 self._transaction = None
             elif action != "logout":
                 raise NetsisBusinessError(REFUSED, "Açık bir işlem (transaction) yok.")
