@@ -51,6 +51,10 @@ BENCH_DIA_ARGS ?=
 # (dropped and created every run); BENCH_SAP_RFC_ARGS e.g. "--materials 2000 --orders 50".
 BENCH_SAP_RFC_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_saprfc
 BENCH_SAP_RFC_ARGS ?=
+# make bench-netsis: the Netsis adapter against the Netsis simulator (NetOpenX REST), its own database on the local
+# server (dropped and created every run); BENCH_NETSIS_ARGS e.g. "--items 5000 --orders 50".
+BENCH_NETSIS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_netsis
+BENCH_NETSIS_ARGS ?=
 # make bench-matching: bank transfer matching, its own database (dropped and created every run); BENCH_MATCHING_ARGS
 # e.g. "--lines 20000".
 BENCH_MATCHING_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_matching
@@ -76,7 +80,7 @@ BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_api
 BENCH_API_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
-	bench-dia bench-sap-rfc bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
+	bench-dia bench-netsis bench-sap-rfc bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
 	postgres redis mariadb messages lint format clean
 
 $(PY):
@@ -190,16 +194,22 @@ bench-logo: install-dev postgres
 
 # Live stock SQL check p50/p95 for a 50-line cart, 50,000 items × 5 warehouses, with and without the cache
 # (bench/sql_checks.py); goal ≤ 100 ms p95.
-bench-sql-checks: install-dev postgres
+bench-sql-checks: install-dev postgres mariadb
 	$(PY) bench/sql_checks.py $(BENCH_SQL_CHECKS_ARGS)
+
 # The DİA adapter against the DİA simulator (bench/dia.py): calls and kontör of a 10,000-item / 1,000-customer first
 # import, of a delta with nothing changed, and per order.
 bench-dia: install-dev postgres
 	BENCH_DIA_DATABASE_URL=$(BENCH_DIA_DATABASE_URL) $(PY) bench/dia.py $(BENCH_DIA_ARGS)
+
 # The SAP RFC adapter: a 20,000-material first import and order throughput through the BAPI simulator
 # (bench/sap_rfc.py).
 bench-sap-rfc: install-dev postgres
 	BENCH_SAP_RFC_DATABASE_URL=$(BENCH_SAP_RFC_DATABASE_URL) $(PY) bench/sap_rfc.py $(BENCH_SAP_RFC_ARGS)
+
+# Netsis: 50,000 items × 5 warehouses imported over NetOpenX REST, order export with both numberings, live stock.
+bench-netsis: install-dev postgres
+	BENCH_NETSIS_DATABASE_URL=$(BENCH_NETSIS_DATABASE_URL) $(PY) bench/netsis.py $(BENCH_NETSIS_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

@@ -12,6 +12,7 @@ from pathlib import Path
 from erpsync.adapters.dia.settings import DiaSettings
 from erpsync.adapters.file.config import FileSettings
 from erpsync.adapters.logo.settings import LogoSettings
+from erpsync.adapters.netsis.settings import NetsisSettings
 from erpsync.adapters.parasut.settings import ParasutSettings
 from erpsync.adapters.sap_b1.settings import SapB1Settings
 from erpsync.adapters.sap_rfc.settings import SapRfcSettings
@@ -30,6 +31,7 @@ TABLES: dict[str, tuple[type[Settings], str]] = {
     "parasut": (ParasutSettings, "parasut.md"),
     "logo": (LogoSettings, "logo.md"),
     "dia": (DiaSettings, "dia.md"),
+    "netsis": (NetsisSettings, "netsis.md"),
     "file": (FileSettings, "file-exchange.md"),
     "sql_checks": (SqlCheckSettings, "sql-checks.md"),
 }

@@ -370,6 +370,7 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "logo": "erpsync.adapters.logo.LogoAdapter",
     "dia": "erpsync.adapters.dia.DiaAdapter",
     "sap_rfc": "erpsync.adapters.sap_rfc.SapRfcAdapter",
+    "netsis": "erpsync.adapters.netsis.NetsisAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.

@@ -6,6 +6,8 @@ manage.py erp_simulator logo [--host 127.0.0.1] [--port 32001] [--firm 1] [--use
     (Logo Objects REST with the demo firm; client id LOGO, secret LOGO-SECRET)
 manage.py erp_simulator dia [--port 32002] [--items N] [--customers N] [--user ws] [--password Gizli-1]
     (DİA web service API v3 with the demo company; API key dia-test-apikey; sessions end after 60 idle minutes)
+manage.py erp_simulator netsis [--host 127.0.0.1] [--port 7070] [--user NETSIS] [--password net1]
+    (NetOpenX REST with the demo company NETSISDEMO, database user TEMELSET)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from b2bportal.languages import for_operators
 from erpsync.simulators import SapB1Simulator
 from erpsync.simulators.dia import DiaSimulator
 from erpsync.simulators.logo import LogoSimulator
+from erpsync.simulators.netsis import NetsisSimulator
 
 
 class Command(BaseCommand):
@@ -28,10 +31,13 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("erp", choices=["sap_b1", "logo", "dia"], help="Which ERP to simulate.")
+        parser.add_argument("erp", choices=["sap_b1", "logo", "dia", "netsis"], help="Which ERP to simulate.")
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument(
-            "--port", type=int, default=None, help="Port (default 50000 for sap_b1, 32001 for logo; 0 = any)."
+            "--port",
+            type=int,
+            default=None,
+            help="Port (default: sap_b1 50000, logo 32001, dia 32002, netsis 7070; 0 = any).",
         )
         parser.add_argument("--firm", type=int, default=1, help="Logo: the firm number the token endpoint accepts.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the demo data.")
@@ -49,6 +55,9 @@ class Command(BaseCommand):
             return
         if erp == "dia":
             self._dia(options)
+            return
+        if erp == "netsis":
+            self._netsis(options)
             return
         options["port"] = 50000 if options["port"] is None else options["port"]
         options["user"] = options["user"] or "manager"
@@ -112,6 +121,23 @@ class Command(BaseCommand):
         self.stdout.write(f"DİA web service simulator at {simulator.base_url}{{module}}/json")
         self.stdout.write(
             f"Log in: POST {simulator.url('sis')} with user {simulator.username}, API key {simulator.apikey}"
+        )
+        self._serve(simulator)
+
+    def _netsis(self, options) -> None:
+        port = 7070 if options["port"] is None else options["port"]
+        simulator = NetsisSimulator(
+            username=options["user"] or "NETSIS", password=options["password"] or "net1", demo=True,
+            host=options["host"], port=port,
+        )  # fmt: skip
+        try:
+            simulator.start()
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {options['host']}:{port}: {exc}") from exc
+        self.stdout.write(f"NetOpenX REST simulator at {simulator.base_url} (company {simulator.db_name})")
+        self.stdout.write(
+            f"Token: POST {simulator.token_url} grant_type=password&branchcode=0&username={simulator.username}"
+            f"&password=…&dbname={simulator.db_name}&dbuser={simulator.db_user}&dbpassword=&dbtype=vtMSSQL"
         )
         self._serve(simulator)
 
