@@ -342,6 +342,7 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "tryton": "erpsync.adapters.tryton.TrytonAdapter",
     "parasut": "erpsync.adapters.parasut.ParasutAdapter",
     "logo": "erpsync.adapters.logo.LogoAdapter",
+    "mikro": "erpsync.adapters.mikro.MikroAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.
