@@ -923,9 +923,11 @@ def canonical(value: Decimal | None) -> Decimal | None:
 
 __all__ = [
     "CUSTOMER",
+    "TIMEOUT_AFTER_APPLY",
     "MikroDatabase",
     "MikroErpSide",
     "database_for",
     "mikro_adapter",
     "mikro_databases",
+    "sample_order",
 ]
