@@ -914,6 +914,82 @@ class MikroErpSide(ErpSide):
         return {"B2B-OPEN-1", "B2B-OPEN-2"}, {"B2B-DONE-1", "B2B-DONE-2", "B2B-DONE-3"}
 
 
+def seed_demo(db: MikroDatabase) -> None:
+    """A small company as Mikro's users keep it: awkward on purpose (nulls, USD and EUR, a passive item, a raw
+    material, a locked customer, Turkish letters everywhere)."""
+    db.add_warehouse(1, "Merkez Depo — İstanbul")
+    db.add_warehouse(2, "Ankara Şube")
+    db.add_warehouse(9, "İade / hasarlı")
+    db.add_item(
+        "ÇAY-001",
+        "Rize Turist Çayı 1 kg ğüşıöç",
+        "ADET",
+        sto_yabanci_isim="Rize tea",
+        sto_birim2_ad="KOLI",
+        sto_birim2_katsayi=-12,
+        sto_toptan_vergi=5,
+        sto_perakende_vergi=5,
+        sto_kategori_kodu="ICECEK",
+        sto_marka_kodu="CAYKUR",
+    )
+    db.add_barcode("ÇAY-001", "8690000000005")
+    db.add_barcode("ÇAY-001", "8690000000012", 2)
+    db.add_item("BSK-09", "Bisküvi", "KG", sto_toptan_vergi=2, sto_kategori_kodu="GIDA", sto_yabanci_isim=None)
+    db.add_item("ESK-01", "Eski ambalaj", sto_pasif_fl=1, sto_toptan_vergi=5)
+    db.add_item("HAM-01", "Ham çay yaprağı", "KG", sto_cins=1, sto_toptan_vergi=7)
+    db.add_item("NUL-01", None, "ADET", sto_toptan_vergi=0)
+    for code, warehouse, quantity in (("ÇAY-001", 1, 500), ("ÇAY-001", 2, 40), ("BSK-09", 1, 12.5), ("HAM-01", 1, 900)):
+        db.move(code, 0, quantity, warehouse)
+    db.move("ÇAY-001", 2, 10, 1, to=9)
+    db.insert("STOK_SATIS_FIYAT_LISTE_TANIMLARI", sfl_sirano=1, sfl_aciklama="Bayi fiyatı", sfl_kdvdahil=0)
+    db.insert("STOK_SATIS_FIYAT_LISTE_TANIMLARI", sfl_sirano=2, sfl_aciklama="İhracat", sfl_kdvdahil=0)
+    for code, number, price, money in (
+        ("ÇAY-001", 1, 250.0, 0),
+        ("BSK-09", 1, 80.5, 0),
+        ("ESK-01", 1, 10.0, 0),
+        ("ÇAY-001", 2, 7.5, 1),
+        ("BSK-09", 2, 2.25, 2),
+    ):
+        db.insert(
+            "STOK_SATIS_FIYAT_LISTELERI",
+            sfiyat_stokkod=code,
+            sfiyat_listesirano=number,
+            sfiyat_fiyati=price,
+            sfiyat_doviz=money,
+        )
+    db.add_customer(
+        CUSTOMER,
+        "Öztürk Gıda",
+        cari_unvan2="Ltd. Şti.",
+        cari_vdaire_adi="Şişli",
+        cari_vdaire_no="1234567890",
+        cari_EMail="muhasebe@ozturk.example",
+        cari_satis_fk=1,
+        cari_kredi_limiti=500000.0,
+    )
+    db.insert(
+        "CARI_HESAP_ADRESLERI",
+        adr_cari_kod=CUSTOMER,
+        adr_adres_no=1,
+        adr_cadde="Büyükdere Cad. No:1",
+        adr_il="İstanbul",
+        adr_ilce="Şişli",
+        adr_posta_kodu="34394",
+    )
+    db.add_customer(
+        "120.02.001",
+        "Export Partners GmbH",
+        cari_doviz_cinsi=2,
+        cari_satis_fk=2,
+        cari_vdaire_no=None,
+        cari_VergiKimlikNo="9990001119",
+    )
+    db.add_customer("120.03.001", "Kilitli Market", cari_cari_kilitli_flg=1, cari_vdaire_no="1111111114")
+    db.ledger(CUSTOMER, 0, 12000.0, evrak_tip=63, cha_belge_no="GIB2026000000001", cha_aciklama="Satış faturası")
+    db.ledger(CUSTOMER, 1, 2000.0, evrak_tip=1, cha_aciklama="Havale")
+    db.key_in_order("", [("ÇAY-001", 5)])  # keyed in Mikro itself, no portal reference
+
+
 def canonical(value: Decimal | None) -> Decimal | None:
     if value is None:
         return None
