@@ -33,6 +33,10 @@ BENCH_SAP_B1_ARGS ?=
 # and created every run); BENCH_PARASUT_ARGS e.g. "--products 1000 --limited 0".
 BENCH_PARASUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_parasut
 BENCH_PARASUT_ARGS ?=
+# make bench-mikro: the Mikro adapter against a Mikro-shaped PostgreSQL database (both dropped and created every run);
+# BENCH_MIKRO_ARGS e.g. "--items 5000 --orders 50".
+BENCH_MIKRO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_mikro
+BENCH_MIKRO_ARGS ?=
 # make bench-logo: the Logo adapter against the Logo simulator (REST and SOAP), its own database on the local server
 # (dropped and created every run); BENCH_LOGO_ARGS e.g. "--items 5000 --orders 50".
 BENCH_LOGO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo
@@ -57,7 +61,7 @@ BENCH_ACCOUNT_ARGS ?=
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_load
 BENCH_LOAD_ARGS ?=
 
-.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
+.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo bench-mikro \
 	bench-matching bench-reconciliation bench-account bench-statements bench-load \
 	postgres redis messages lint format clean
 
@@ -162,6 +166,11 @@ bench-parasut: install-dev postgres
 # orders a second over REST and SOAP, the live stock check of a 50-line cart (median, p95).
 bench-logo: install-dev postgres
 	BENCH_LOGO_DATABASE_URL=$(BENCH_LOGO_DATABASE_URL) $(PY) bench/logo.py $(BENCH_LOGO_ARGS)
+
+# The Mikro adapter (bench/mikro.py): a first import of 50,000 items × 5 warehouses from a Mikro-shaped PostgreSQL
+# database, and orders a second written by one worker and by two at once.
+bench-mikro: install-dev postgres
+	BENCH_MIKRO_DATABASE_URL=$(BENCH_MIKRO_DATABASE_URL) $(PY) bench/mikro.py $(BENCH_MIKRO_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.
