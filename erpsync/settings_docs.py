@@ -11,6 +11,7 @@ from pathlib import Path
 
 from erpsync.adapters.file.config import FileSettings
 from erpsync.adapters.logo.settings import LogoSettings
+from erpsync.adapters.mikro.settings import MikroSettings
 from erpsync.adapters.parasut.settings import ParasutSettings
 from erpsync.adapters.sap_b1.settings import SapB1Settings
 from erpsync.adapters.tryton.settings import TrytonSettings
@@ -25,6 +26,7 @@ TABLES: dict[str, tuple[type[Settings], str]] = {
     "tryton": (TrytonSettings, "tryton.md"),
     "parasut": (ParasutSettings, "parasut.md"),
     "logo": (LogoSettings, "logo.md"),
+    "mikro": (MikroSettings, "mikro.md"),
     "file": (FileSettings, "file-exchange.md"),
 }
 BLOCK = re.compile(r"(<!-- settings-table: (?P<name>\w+) -->\n).*?(<!-- /settings-table -->)", re.DOTALL)
