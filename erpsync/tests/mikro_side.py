@@ -487,13 +487,16 @@ class MikroDatabase:
         return sorted(row["ref"] or row["note"] for row in rows if row["ref"] or row["note"])
 
 
+# One database per version for the whole session, whichever test modules import the fixture.
+MADE: dict[str, MikroDatabase] = {}
+
+
 @pytest.fixture(scope="session")
 def mikro_databases():
     """Mikro-shaped databases by version, made when first asked for and dropped when the session ends."""
-    made: dict[str, MikroDatabase] = {}
-    yield made
-    for database in made.values():
-        database.drop()
+    yield MADE
+    while MADE:
+        MADE.popitem()[1].drop()
 
 
 def database_for(made: dict[str, MikroDatabase], version: str) -> MikroDatabase:

@@ -104,9 +104,7 @@ class MikroAdapter(MikroReads, MikroWrites, MikroSession, ErpAdapter):
         details = {"database": self.database_name, "version": self.version, "read_only": self.read_only}
         try:
             rows = self.query(
-                f"SELECT COUNT(*) AS items FROM {self.t('STOKLAR')} S "
-                f"WHERE S.sto_kod IN (SELECT S2.sto_kod FROM {self.t('STOKLAR')} S2 ORDER BY S2.sto_kod "
-                "OFFSET 0 ROWS FETCH NEXT 1 ROWS ONLY)"
+                f"SELECT S.sto_kod FROM {self.t('STOKLAR')} S ORDER BY S.sto_kod OFFSET 0 ROWS FETCH NEXT 1 ROWS ONLY"
             )
             self.query("SELECT dbo.fn_VergiYuzde(0) AS rate")
         except ErpError as exc:
@@ -115,7 +113,7 @@ class MikroAdapter(MikroReads, MikroWrites, MikroSession, ErpAdapter):
             logger.exception("Mikro connection check failed")
             return ConnectionCheck(False, f"Mikro check failed: {type(exc).__name__}: {exc}", details)
         mode = "read-only" if self.read_only else "read and write"
-        found = "items found" if rows and rows[0]["items"] else "no items yet"
+        found = "items found" if rows else "no items yet"
         return ConnectionCheck(
             True, f"Connected to Mikro database {self.database_name} ({self.version}, {mode}; {found}).", details
         )

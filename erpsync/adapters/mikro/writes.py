@@ -110,9 +110,12 @@ class MikroWrites:
         if not self.dialect.lock_series(cursor, resource, self.lock_timeout):
             raise RetryableError(f"Mikro series {resource} stayed locked for {self.lock_timeout} s; trying later")
 
-    def _next_number(self, table: str, prefix: str, series: str, where: str = "1 = 1", params: tuple = ()) -> int:
+    def _next_number(
+        self, cursor: Any, table: str, prefix: str, series: str, where: str = "1 = 1", params: tuple = ()
+    ) -> int:
+        """The series' next number, read under the series lock (and, on SQL Server, holding the range it read)."""
         rows = fetch(
-            self._cursor,
+            cursor,
             f"SELECT MAX({prefix}_evrakno_sira) AS last FROM {self.t(table)}{self.dialect.locking_hint} "
             f"WHERE {prefix}_evrakno_seri = %s AND {where}",
             (series, *params),
@@ -173,7 +176,6 @@ class MikroWrites:
         if found is not None:
             return found
         with self.transaction() as cursor:
-            self._cursor = cursor
             self._lock(cursor, f"SIPARISLER:{self.order_series}")
             match, params = self._order_match(order.reference, guids, "S")
             if fetch(
@@ -217,7 +219,7 @@ class MikroWrites:
         missing = sorted({line.product_code for line in order.lines} - set(items))
         if missing:
             raise PermanentError(f"Mikro has no item {', '.join(missing)} (order {order.reference})")
-        number = self._next_number("SIPARISLER", "sip", self.order_series, "sip_tip = 0")
+        number = self._next_number(cursor, "SIPARISLER", "sip", self.order_series, "sip_tip = 0")
         now = self.local(datetime.now(UTC))
         day = datetime.combine(order.ordered_on, datetime.min.time())
         due = datetime.combine(order.requested_on or order.ordered_on, datetime.min.time())
@@ -352,7 +354,6 @@ class MikroWrites:
         if found is not None:
             return found
         with self.transaction() as cursor:
-            self._cursor = cursor
             self._lock(cursor, f"CARI_HESAP_HAREKETLERI:{self.collection_series}")
             if fetch(
                 cursor,
@@ -376,6 +377,7 @@ class MikroWrites:
         ):
             raise PermanentError(f"Mikro has no customer {payment.customer_code!r} (payment {payment.reference})")
         number = self._next_number(
+            cursor,
             "CARI_HESAP_HAREKETLERI",
             "cha",
             self.collection_series,
