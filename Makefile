@@ -61,7 +61,7 @@ BENCH_ACCOUNT_ARGS ?=
 BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_load
 BENCH_LOAD_ARGS ?=
 
-.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo bench-mikro \
+.PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
 	bench-matching bench-reconciliation bench-account bench-statements bench-load \
 	postgres redis messages lint format clean
 
@@ -169,6 +169,7 @@ bench-logo: install-dev postgres
 
 # The Mikro adapter (bench/mikro.py): a first import of 50,000 items × 5 warehouses from a Mikro-shaped PostgreSQL
 # database, and orders a second written by one worker and by two at once.
+.PHONY: bench-mikro
 bench-mikro: install-dev postgres
 	BENCH_MIKRO_DATABASE_URL=$(BENCH_MIKRO_DATABASE_URL) $(PY) bench/mikro.py $(BENCH_MIKRO_ARGS)
 

@@ -298,3 +298,17 @@ def test_broken_connection_during_a_read_is_retryable_then_reconnects(side, adap
     with pytest.raises(RetryableError):
         adapter.order_lookup("B2B-1")
     assert adapter.order_lookup("B2B-1") is None
+
+
+def test_order_status_delta_sums_every_line_of_a_changed_order_only(side, adapter):
+    db = side.database
+    changed = db.key_in_order("B2B-DEGISEN", [("ÇAY-001", 2), ("ÇAY-001", 3)])
+    db.key_in_order("B2B-AYNI", [("ÇAY-001", 1)])
+    db.db.execute("UPDATE dbo.SIPARISLER SET sip_lastup_date = '2026-01-01 09:00'")
+    db.deliver("SIP", changed, {0: 2})  # only the first line changes (and gets a new sip_lastup_date)
+    since = datetime.now(adapter.zone) - timedelta(hours=1)
+
+    (feed,) = adapter.read("order_status", since=since)
+
+    assert not feed.complete
+    assert [(status.reference, status.state) for status in feed.records] == [("B2B-DEGISEN", "partially_shipped")]

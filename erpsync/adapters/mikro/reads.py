@@ -359,9 +359,20 @@ class MikroReads:
 
     # -- orders -----------------------------------------------------------------------------------------------------
 
-    def order_rows(self, where: str = "1 = 1", params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
-        """Sales orders (``sip_tip`` 0), one row per document with its lines summed."""
+    def order_rows(
+        self, where: str = "1 = 1", params: Sequence[Any] = (), *, documents: str = "", documents_params: Sequence = ()
+    ) -> Iterator[dict[str, Any]]:
+        """Sales orders (``sip_tip`` 0), one row per document with its lines summed. ``documents``: a condition on
+        lines (alias ``C``) that picks whole documents: every line of a document with one such line is summed (an
+        ANSI join to the documents found, so the statement stays linear in the table)."""
         reference = f"S.{self.reference_column}"
+        join = ""
+        if documents:
+            join = (
+                f" JOIN (SELECT C.sip_evrakno_seri AS seri, C.sip_evrakno_sira AS sira FROM {self.t('SIPARISLER')} C "
+                f"WHERE C.sip_tip = 0 AND ({documents}) GROUP BY C.sip_evrakno_seri, C.sip_evrakno_sira) M "
+                "ON M.seri = S.sip_evrakno_seri AND M.sira = S.sip_evrakno_sira"
+            )
         return self.keyset(
             f"MAX({reference}) AS reference, MAX(S.sip_musteri_kod) AS customer, MAX(S.sip_doviz_cinsi) AS currency, "
             "SUM(CASE WHEN S.sip_iptal = 0 THEN S.sip_miktar ELSE 0 END) AS ordered, "
@@ -370,9 +381,9 @@ class MikroReads:
             "SUM(CASE WHEN S.sip_iptal = 0 AND S.sip_kapat_fl = 0 AND S.sip_teslim_miktar < S.sip_miktar THEN 1 "
             "ELSE 0 END) AS open_lines, "
             "SUM(CASE WHEN S.sip_iptal = 0 THEN S.sip_tutar + S.sip_vergi ELSE 0 END) AS gross, "
-            f"MAX(S.sip_lastup_date) AS lastup FROM {self.t('SIPARISLER')} S",
+            f"MAX(S.sip_lastup_date) AS lastup FROM {self.t('SIPARISLER')} S{join}",
             ["S.sip_evrakno_seri", "S.sip_evrakno_sira"],
-            params,
+            [*documents_params, *params],
             where=f"S.sip_tip = 0 AND {where}",
             group_by="S.sip_evrakno_seri, S.sip_evrakno_sira",
         )
@@ -382,14 +393,11 @@ class MikroReads:
         return f"{clean(row['k0'])}-{int(row['k1'])}"
 
     def _read_order_status(self, since: datetime | None) -> Iterator[Any]:
-        where, params = f"S.{self.reference_column} <> ''", []
-        if since is not None:
-            where += (
-                f" AND EXISTS (SELECT 1 FROM {self.t('SIPARISLER')} C WHERE C.sip_evrakno_seri = S.sip_evrakno_seri "
-                "AND C.sip_evrakno_sira = S.sip_evrakno_sira AND C.sip_tip = 0 AND C.sip_lastup_date >= %s)"
-            )
-            params.append(self.local(since))
-        for row in self.order_rows(where, params):
+        where = f"S.{self.reference_column} <> ''"
+        changed = (
+            {} if since is None else {"documents": "C.sip_lastup_date >= %s", "documents_params": [self.local(since)]}
+        )
+        for row in self.order_rows(where, **changed):
             number = self.document_id(row)
             yield ErpOrderStatus(
                 clean(row["reference"]), order_state(row), number, number, stamp(row["lastup"], self.zone)

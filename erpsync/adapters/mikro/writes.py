@@ -133,14 +133,8 @@ class MikroWrites:
 
     def _find_order(self, reference: str, guids: list[uuid.UUID]) -> ErpOrderAck | None:
         """The sales order carrying ``reference`` (or one of ``guids``): a live one before a cancelled one."""
-        match, params = self._order_match(reference, guids, "G")
-        rows = list(
-            self.order_rows(
-                f"EXISTS (SELECT 1 FROM {self.t('SIPARISLER')} G WHERE G.sip_evrakno_seri = S.sip_evrakno_seri AND "
-                f"G.sip_evrakno_sira = S.sip_evrakno_sira AND G.sip_tip = 0 AND {match})",
-                params,
-            )
-        )
+        match, params = self._order_match(reference, guids, "C")
+        rows = list(self.order_rows(documents=match, documents_params=params))
         if not rows:
             return None
         rows.sort(key=lambda row: order_state(row) == ErpOrderState.CANCELLED)
