@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from erpsync.adapters.base import Capability, ErpCancel, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.adapters.mikro import MikroAdapter
 from erpsync.adapters.mikro.dialect import dialect_for
+from erpsync.adapters.mikro.mapping import order_state, pack_factor
 from erpsync.adapters.mikro.writes import line_guid
 from erpsync.tests.mikro_side import (  # noqa: F401
     TIMEOUT_AFTER_APPLY,
@@ -312,3 +313,25 @@ def test_order_status_delta_sums_every_line_of_a_changed_order_only(side, adapte
 
     assert not feed.complete
     assert [(status.reference, status.state) for status in feed.records] == [("B2B-DEGISEN", "partially_shipped")]
+
+
+@pytest.mark.parametrize(
+    ("katsayi", "factor"), [(-12, Decimal(12)), (-0.5, Decimal("0.5")), (4, Decimal("0.25")), (0, None), (None, None)]
+)
+def test_pack_factor_reads_mikros_sign_convention(katsayi, factor):
+    assert pack_factor(katsayi) == factor
+
+
+@pytest.mark.parametrize(
+    ("row", "state"),
+    [
+        ({"live_lines": 0, "ordered": 0}, "cancelled"),
+        ({"live_lines": 2, "ordered": 5, "delivered": 5, "open_lines": 0}, "shipped"),
+        ({"live_lines": 2, "ordered": 5, "delivered": 2, "open_lines": 1}, "partially_shipped"),
+        ({"live_lines": 2, "ordered": 5, "delivered": 2, "open_lines": 0}, "closed"),
+        ({"live_lines": 1, "ordered": 5, "delivered": 0, "open_lines": 0}, "closed"),
+        ({"live_lines": 1, "ordered": 5, "delivered": 0, "open_lines": 1}, "open"),
+    ],
+)
+def test_order_state_from_the_summed_lines(row, state):
+    assert order_state(row) == state
