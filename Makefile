@@ -36,6 +36,10 @@ BENCH_SAP_B1_ARGS ?=
 # and created every run); BENCH_PARASUT_ARGS e.g. "--products 1000 --limited 0".
 BENCH_PARASUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_parasut
 BENCH_PARASUT_ARGS ?=
+# make bench-mikro: the Mikro adapter against a Mikro-shaped PostgreSQL database (both dropped and created every run);
+# BENCH_MIKRO_ARGS e.g. "--items 5000 --orders 50".
+BENCH_MIKRO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_mikro
+BENCH_MIKRO_ARGS ?=
 # make bench-logo: the Logo adapter against the Logo simulator (REST and SOAP), its own database on the local server
 # (dropped and created every run); BENCH_LOGO_ARGS e.g. "--items 5000 --orders 50".
 BENCH_LOGO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo
@@ -80,7 +84,7 @@ BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/b2bportal_bench_api
 BENCH_API_ARGS ?=
 
 .PHONY: run test install install-dev system-deps bench-deps bench-catalog bench-search bench-orders bench-sync bench-sap-b1 bench-parasut bench-logo \
-	bench-dia bench-netsis bench-sap-rfc bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
+	bench-dia bench-mikro bench-netsis bench-sap-rfc bench-sql-checks bench-matching bench-reconciliation bench-account bench-statements bench-load bench-api \
 	postgres redis mariadb messages lint format clean
 
 $(PY):
@@ -210,6 +214,10 @@ bench-sap-rfc: install-dev postgres
 # Netsis: 50,000 items × 5 warehouses imported over NetOpenX REST, order export with both numberings, live stock.
 bench-netsis: install-dev postgres
 	BENCH_NETSIS_DATABASE_URL=$(BENCH_NETSIS_DATABASE_URL) $(PY) bench/netsis.py $(BENCH_NETSIS_ARGS)
+# The Mikro adapter (bench/mikro.py): a first import of 50,000 items × 5 warehouses from a Mikro-shaped PostgreSQL
+# database, and orders a second written by one worker and by two at once.
+bench-mikro: install-dev postgres
+	BENCH_MIKRO_DATABASE_URL=$(BENCH_MIKRO_DATABASE_URL) $(PY) bench/mikro.py $(BENCH_MIKRO_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.

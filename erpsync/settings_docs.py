@@ -13,6 +13,7 @@ from erpsync.adapters.dia.settings import DiaSettings
 from erpsync.adapters.file.config import FileSettings
 from erpsync.adapters.logo.settings import LogoSettings
 from erpsync.adapters.netsis.settings import NetsisSettings
+from erpsync.adapters.mikro.settings import MikroSettings
 from erpsync.adapters.parasut.settings import ParasutSettings
 from erpsync.adapters.sap_b1.settings import SapB1Settings
 from erpsync.adapters.sap_rfc.settings import SapRfcSettings
@@ -32,6 +33,7 @@ TABLES: dict[str, tuple[type[Settings], str]] = {
     "logo": (LogoSettings, "logo.md"),
     "dia": (DiaSettings, "dia.md"),
     "netsis": (NetsisSettings, "netsis.md"),
+    "mikro": (MikroSettings, "mikro.md"),
     "file": (FileSettings, "file-exchange.md"),
     "sql_checks": (SqlCheckSettings, "sql-checks.md"),
 }

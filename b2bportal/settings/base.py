@@ -371,6 +371,7 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "dia": "erpsync.adapters.dia.DiaAdapter",
     "sap_rfc": "erpsync.adapters.sap_rfc.SapRfcAdapter",
     "netsis": "erpsync.adapters.netsis.NetsisAdapter",
+    "mikro": "erpsync.adapters.mikro.MikroAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.
