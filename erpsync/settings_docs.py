@@ -12,8 +12,8 @@ from pathlib import Path
 from erpsync.adapters.dia.settings import DiaSettings
 from erpsync.adapters.file.config import FileSettings
 from erpsync.adapters.logo.settings import LogoSettings
-from erpsync.adapters.netsis.settings import NetsisSettings
 from erpsync.adapters.mikro.settings import MikroSettings
+from erpsync.adapters.netsis.settings import NetsisSettings
 from erpsync.adapters.parasut.settings import ParasutSettings
 from erpsync.adapters.sap_b1.settings import SapB1Settings
 from erpsync.adapters.sap_rfc.settings import SapRfcSettings
