@@ -23,7 +23,13 @@ from erpsync.adapters.base import (  # noqa: E402
 )
 from erpsync.adapters.dia import DiaAdapter  # noqa: E402
 from erpsync.simulators.dia import DiaSimulator  # noqa: E402
-from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, sample_order  # noqa: E402
+from erpsync.tests.contract import (  # noqa: E402
+    CUSTOMER_TIMEOUT_AFTER_APPLY,
+    TIMEOUT_AFTER_APPLY,
+    UNAVAILABLE,
+    ErpSide,
+    sample_order,
+)
 
 CUSTOMER = "120.01.001"
 
@@ -46,7 +52,7 @@ def dia_adapter(sim: DiaSimulator, **settings: Any) -> DiaAdapter:
 class DiaErpSide(ErpSide):
     """A company with the contract's customer and its tea (in AD, KOLI and KG); ``publish`` keys records in."""
 
-    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY})
+    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY})
 
     def __init__(self, sim: DiaSimulator, **settings: Any) -> None:
         self.sim = sim
@@ -342,6 +348,8 @@ class DiaErpSide(ErpSide):
             if kind == "payments":
                 slips = self.company.tables["carihesap_fisi"] + self.company.tables["kasaislemleri"]
                 return sorted(r["belgeno"] for r in slips if r.get("belgeno"))
+            if kind == "customers":
+                return sorted(self.company.created_customers)
         return []
 
     def consume(self) -> None:
@@ -352,6 +360,8 @@ class DiaErpSide(ErpSide):
             self.sim.faults.error(status=502, count=None)
         elif failure == TIMEOUT_AFTER_APPLY:
             self.sim.faults.drop_response("scf/scf_siparis_ekle")
+        elif failure == CUSTOMER_TIMEOUT_AFTER_APPLY:
+            self.sim.faults.drop_response("scf/scf_carikart_ekle")
         else:
             super().simulate(failure)
 

@@ -35,7 +35,14 @@ from erpsync.adapters.base import (  # noqa: E402
 )
 from erpsync.adapters.netsis import NetsisAdapter  # noqa: E402
 from erpsync.simulators.netsis import NetsisSimulator  # noqa: E402
-from erpsync.tests.contract import STAMP, TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, sample_order  # noqa: E402
+from erpsync.tests.contract import (  # noqa: E402
+    CUSTOMER_TIMEOUT_AFTER_APPLY,
+    STAMP,
+    TIMEOUT_AFTER_APPLY,
+    UNAVAILABLE,
+    ErpSide,
+    sample_order,
+)
 
 CUSTOMER = "120.01.001"
 REFERENCE_FIELD = "EKACK1"
@@ -79,7 +86,7 @@ class NetsisErpSide(ErpSide):
     """A company with warehouse 1, the contract's customer and its tea (ADET, KOLI, KG); ``publish`` keys records
     in."""
 
-    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY})
+    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY})
 
     def __init__(self, sim: NetsisSimulator, **settings: Any) -> None:
         self.sim = sim
@@ -462,6 +469,8 @@ class NetsisErpSide(ErpSide):
                     for row in self.company.ledger
                     if row["HAREKET_TURU"] == "TAHSILAT" and row["BELGE_NO"]
                 )
+            if kind == "customers":
+                return sorted(self.company.created_arps)
         return []
 
     def consume(self) -> None:
@@ -474,6 +483,8 @@ class NetsisErpSide(ErpSide):
             # With numbers from NewNumber the create runs in a transaction: the answer lost is the commit's.
             new_number = self.settings.get("numbering") == "new_number"
             self.sim.faults.drop_response("Operations/CommitTransaction" if new_number else "ItemSlips", method="POST")
+        elif failure == CUSTOMER_TIMEOUT_AFTER_APPLY:
+            self.sim.faults.drop_response("ARPs", method="POST", count=1)
         else:
             super().simulate(failure)
 

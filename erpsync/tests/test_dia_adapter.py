@@ -5,6 +5,7 @@ and the simulator's own protocol (POST only, one service key, list parameters, t
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 from datetime import timedelta
@@ -22,7 +23,7 @@ from erpsync.health import connection_health  # noqa: E402
 from erpsync.importers import sync_import  # noqa: E402
 from erpsync.models import ErpConnection  # noqa: E402
 from erpsync.simulators.dia import DiaSimulator  # noqa: E402
-from erpsync.tests.contract import sample_order, sample_payment  # noqa: E402
+from erpsync.tests.contract import sample_new_customer, sample_order, sample_payment  # noqa: E402
 from erpsync.tests.dia_side import CUSTOMER, DiaErpSide, dia_adapter  # noqa: E402
 
 pytestmark = pytest.mark.django_db
@@ -374,3 +375,102 @@ def test_cancel_of_a_dispatched_order_is_refused(sim, side):
         with pytest.raises(PermanentError, match="partially_shipped"):
             adapter.order_cancel(ErpCancel("B2B-2026-000123"))
     assert [row["onay"] for row in sim.company.tables["siparis"]] == ["KABUL"]
+
+
+# -- new customer cards (scf_carikart_ekle) --------------------------------------------------------------------------
+
+
+def cards(sim: DiaSimulator, code: str) -> list[dict]:
+    return [row for row in sim.company.tables["carikart"] if row["carikartkodu"] == code]
+
+
+def test_new_customer_card_on_the_wire_and_what_it_costs(sim, side):
+    customer = dataclasses.replace(sample_new_customer(), currency="EUR")
+    with side.make_adapter() as adapter:
+        assert adapter.customer_lookup(customer.code) is None
+        ack = adapter.customer_push(customer)  # the outbox's look-up just before counts: no second one
+        usage = adapter.run_usage()
+
+    (card,) = cards(sim, "120.01.900")
+    assert (ack.reference, ack.document_id, ack.document_number) == ("dealer:900", "120.01.900", card["_key"])
+    assert (card["unvan"], card["carikarttipi"], card["carikayitturu"]) == (customer.title, "AL", "SHS")
+    assert (card["tckimlikno"], card["verginumarasi"], card["vergidairesi"]) == ("12345678950", None, "Çankaya")
+    assert (card["eposta"], card["dovizadi"]) == ("muhasebe@sahinyapi.example", "EUR")
+    (address,) = card["m_adresler"]
+    assert (address["anaadres"], address["adresadi"], address["adres1"]) == ("1", "Merkez", customer.address.line1)
+    assert (address["sehir"], address["ilce"], address["postakodu"]) == ("Ankara", "Çankaya", "06570")
+    assert (card["sehir"], card["telefon1"]) == ("Ankara", "+90 312 000 00 00")
+    assert usage["services"]["scf_carikart_listele"] == 2  # the look-up and the tax number check
+    assert usage["services"]["scf_carikart_ekle"] == 1
+    paid = [name for name in sim.calls if name not in ("login", "logout")]
+    assert Decimal(usage["credits"]) == Decimal("0.0125") * len(paid)
+
+
+def test_new_customer_answer_lost_then_pushed_again_makes_one_card(sim, side):
+    sim.faults.drop_response("scf/scf_carikart_ekle")
+    with side.make_adapter() as adapter:
+        with pytest.raises(OutcomeUnknownError):
+            adapter.customer_push(sample_new_customer())
+        found = adapter.customer_lookup("120.01.900")
+        again = adapter.customer_push(sample_new_customer())
+    assert found is not None and again.document_number == found.document_number == cards(sim, "120.01.900")[0]["_key"]
+    assert sim.company.created_customers == ["120.01.900"] and sim.count("scf_carikart_ekle") == 1
+
+
+def test_card_keyed_in_after_the_look_up_is_found_when_dia_refuses_the_duplicate(sim, side):
+    with side.make_adapter() as adapter:
+        assert adapter.customer_lookup("120.01.900") is None
+        with sim.company.lock:
+            keyed = sim.company.add_customer("120.01.900", "Elle açılmış", durum="P")
+        ack = adapter.customer_push(sample_new_customer())
+    assert ack.document_number == keyed["_key"] and sim.company.created_customers == []
+    assert sim.count("scf_carikart_ekle") == 1 and len(cards(sim, "120.01.900")) == 1
+
+
+def test_new_customer_with_a_tax_number_another_card_holds_is_refused(sim, side):
+    customer = dataclasses.replace(sample_new_customer(), tax_number="9876543210")
+    with sim.company.lock:
+        sim.company.add_customer("320.01.050", "Tedarikçi", carikarttipi="ST", verginumarasi="9876543210")
+    with side.make_adapter() as adapter:
+        assert adapter.customer_push(customer).document_id == "120.01.900"  # a supplier's card does not count
+        with sim.company.lock:
+            sim.company.add_customer("120.01.050", "Öztürk Gıda", verginumarasi="5556667778")
+        other = dataclasses.replace(customer, code="120.01.901", tax_number="5556667778")
+        with pytest.raises(PermanentError, match=r"holds customer 120\.01\.050 with tax number") as refused:
+            adapter.customer_push(other)
+    assert refused.value.code == "tax_number_taken"
+    assert cards(sim, "120.01.901") == [] and sim.count("scf_carikart_ekle") == 1
+
+
+def test_new_customer_refused_by_dia_is_permanent_with_its_text(sim, side):
+    customer = dataclasses.replace(sample_new_customer(), tax_office="Ankara Kurumlar")  # no such tax office
+    with side.make_adapter() as adapter, pytest.raises(PermanentError, match=r"Kayıt bulunamadı.*sis_vergidairesi"):
+        adapter.customer_push(customer)
+    assert cards(sim, "120.01.900") == [] and sim.count("scf_carikart_ekle") == 1
+
+
+def test_new_customer_without_a_title_is_refused_before_anything_is_sent(sim, side):
+    with side.make_adapter() as adapter, pytest.raises(PermanentError, match="no title"):
+        adapter.customer_push(dataclasses.replace(sample_new_customer(), title=" "))
+    assert sim.count("scf_carikart_ekle") == 0 and sim.count("scf_carikart_listele") == 0
+
+
+def test_simulator_refuses_a_card_without_title_a_taken_code_or_a_wrong_tax_number(sim):
+    head = session(sim)
+
+    def add(**kart):
+        return call(sim, "scf", "scf_carikart_ekle", {**head, "kart": kart})
+
+    assert add(carikartkodu="120.09.001")["msg"] == "120.09.001: Ünvan (unvan) zorunludur"
+    assert add(unvan="Kodsuz")["code"] == "500"
+    made = add(carikartkodu="120.09.001", unvan="Çınar Yapı", verginumarasi="4440001112")
+    assert made["code"] == "200" and made["key"]
+    taken = add(carikartkodu="120.09.001", unvan="İkinci")
+    assert taken["code"] == "501" and "already exists" in taken["msg"]
+    assert "10 haneli" in add(carikartkodu="120.09.002", unvan="X", verginumarasi="12")["msg"]
+    assert "vergino alanı yok" in add(carikartkodu="120.09.003", unvan="X", vergino="1")["msg"]
+    city = add(
+        carikartkodu="120.09.004", unvan="X", m_adresler=[{"anaadres": "1", "_key_sis_sehirler": {"sehiradi": "Yok"}}]
+    )
+    assert city["code"] == "500" and "sis_sehirler" in city["msg"]
+    assert sim.company.created_customers == ["120.09.001"]

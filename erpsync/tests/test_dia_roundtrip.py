@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.models import Product, StockLevel
-from dealers.models import AccountEntry, Dealer, DealerDocument
+from dealers.models import AccountEntry, Dealer, DealerAddress, DealerDocument
+from dealers.services import CUSTOMER_QUEUED, dealer_confirm
+from dealers.tests.factories import DealerAddressFactory, DealerFactory
 from erpsync.api_usage import api_usage_on
+from erpsync.binders import to_external
 from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
 from erpsync.outbox import outbox_drain
@@ -138,3 +141,28 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, dia):
     spent = api_usage_on(f"dia:{sim.base_url}")
     assert spent.calls == len(sim.calls)
     assert Decimal(1000) - sim.credits == spent.credits
+
+
+def test_a_confirmed_dealer_becomes_one_dia_card_also_when_the_answer_is_lost(sim, dia):
+    dealer = DealerFactory(code="120.01.950", status=Dealer.Status.INACTIVE, title="Güneş Yapı Market Ltd. Şti.")
+    DealerAddressFactory(dealer=dealer, kind=DealerAddress.Kind.BILLING, name="Merkez", city="Ankara")
+    assert dealer_confirm(actor=UserFactory(is_staff=True, is_superuser=True), dealer=dealer) == str(CUSTOMER_QUEUED)
+    sim.faults.drop_response("scf/scf_carikart_ekle")
+
+    outbox_drain(connection=dia)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CUSTOMER_EXPORT)
+    assert job.status == SyncJob.Status.RETRYING
+    due_now(SyncJob.Kind.CUSTOMER_EXPORT)
+    outbox_drain(connection=dia)
+
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED
+    assert sim.company.created_customers == ["120.01.950"] and sim.count("scf_carikart_ekle") == 1
+    (card,) = [row for row in sim.company.tables["carikart"] if row["carikartkodu"] == "120.01.950"]
+    assert (card["unvan"], card["verginumarasi"], card["vergidairesi"], card["sehir"]) == (
+        "Güneş Yapı Market Ltd. Şti.",
+        dealer.tax_number,
+        "Kadıköy",
+        "Ankara",
+    )
+    assert to_external(dia, "customer", dealer.pk) == "120.01.950"

@@ -22,7 +22,7 @@ from erpsync.adapters.base import (  # noqa: E402
     RetryableError,
 )
 from erpsync.simulators.netsis import NetsisSimulator  # noqa: E402
-from erpsync.tests.contract import sample_order, sample_quote  # noqa: E402
+from erpsync.tests.contract import sample_new_customer, sample_order, sample_quote  # noqa: E402
 from erpsync.tests.netsis_side import CUSTOMER, NetsisErpSide, netsis_adapter  # noqa: E402
 
 pytestmark = pytest.mark.django_db
@@ -289,3 +289,67 @@ def test_order_status_delta_sees_an_old_order_dispatched_today(sim, adapter):
     (feed,) = adapter.read("order_status", since=since)
     assert [(status.reference, status.state) for status in feed.records] == [(REFERENCE, ErpOrderState.SHIPPED)]
     assert feed.complete is False
+
+
+# -- new customer accounts (ARPs) ------------------------------------------------------------------------------------
+
+
+def test_new_customer_account_on_the_wire(sim, adapter):
+    customer = dataclasses.replace(sample_new_customer(), currency="EUR", sales_rep_code="P01", payment_terms_code="30")
+
+    ack = adapter.customer_push(customer)
+
+    assert (ack.reference, ack.document_id) == ("dealer:900", "120.01.900")
+    row = sim.company.arps["120.01.900"]
+    assert row["CARI_ISIM"] == "Şahin Yapı Malzemeleri İnş. San. ve Tic. Ltd. Şti."
+    assert (row["TC_KIMLIK_NO"], row["VERGI_NO"], row["VERGI_DAIRESI"]) == ("12345678950", None, "Çankaya")
+    assert (row["CARI_IL"], row["CARI_ILCE"], row["POSTA_KODU"]) == ("Ankara", "Çankaya", "06570")
+    assert row["CARI_ADRES"] == "Gazi Mustafa Kemal Blv. No:12/3"
+    assert (row["DOVIZ_KODU"], row["PLASIYER_KODU"], row["VADE_GUNU"], row["CARI_TIP"]) == (2, "P01", 30, "A")
+    assert row["E_POSTA"] == "muhasebe@sahinyapi.example"
+    assert sim.company.created_arps == ["120.01.900"]
+
+
+def test_new_customer_answer_lost_then_pushed_again_makes_one_account(sim, adapter):
+    sim.faults.drop_response("ARPs", method="POST")
+    with pytest.raises(OutcomeUnknownError):
+        adapter.customer_push(sample_new_customer())
+
+    assert adapter.customer_lookup("120.01.900").document_id == "120.01.900"
+    assert adapter.customer_push(sample_new_customer()).document_id == "120.01.900"
+    assert sim.company.created_arps == ["120.01.900"] and sim.stats.count("POST", "ARPs") == 1
+
+
+def test_locked_account_of_the_code_is_found_not_made_again(sim, adapter):
+    with sim.company.lock:
+        sim.company.add_customer("120.01.900", "Elle açılmış", CARI_TIP="S", KILIT="E")
+    assert adapter.customer_push(sample_new_customer()).document_id == "120.01.900"
+    assert sim.company.created_arps == [] and sim.stats.count("POST", "ARPs") == 0
+
+
+def test_new_customer_with_a_tax_number_another_account_holds_is_refused(sim, adapter):
+    customer = dataclasses.replace(sample_new_customer(), tax_number="1234567890")  # the contract customer's
+    with pytest.raises(PermanentError, match=r"holds account 120\.01\.001 with tax number 1234567890") as refused:
+        adapter.customer_push(customer)
+    assert refused.value.code == "tax_number_taken"
+    assert "120.01.900" not in sim.company.arps and sim.stats.count("POST", "ARPs") == 0
+
+
+def test_new_customer_refused_by_netsis_is_permanent_with_its_text(sim, adapter):
+    customer = dataclasses.replace(sample_new_customer(), tax_number="12345")  # neither 10 nor 11 digits
+    with pytest.raises(PermanentError, match="Vergi numarası 10 haneli olmalı") as refused:
+        adapter.customer_push(customer)
+    assert refused.value.code == "7004"
+    assert "120.01.900" not in sim.company.arps and sim.stats.count("POST", "ARPs") == 1
+
+
+def test_new_customer_without_a_name_is_refused_before_anything_is_sent(sim, adapter):
+    with pytest.raises(PermanentError, match="no title"):
+        adapter.customer_push(dataclasses.replace(sample_new_customer(), title="  "))
+    assert "120.01.900" not in sim.company.arps and sim.stats.count("POST", "ARPs") == 0
+
+
+def test_new_customer_in_a_currency_netsis_does_not_number_is_refused(sim, adapter):
+    with pytest.raises(PermanentError, match="No Netsis currency number for JPY"):
+        adapter.customer_push(dataclasses.replace(sample_new_customer(), currency="JPY"))
+    assert sim.stats.count("POST", "ARPs") == 0

@@ -13,7 +13,10 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.models import Product, StockLevel
-from dealers.models import AccountEntry, Dealer, DealerDocument
+from dealers.models import AccountEntry, Dealer, DealerAddress, DealerDocument
+from dealers.services import CUSTOMER_QUEUED, dealer_confirm
+from dealers.tests.factories import DealerAddressFactory, DealerFactory
+from erpsync.binders import to_external
 from erpsync.importers import sync_import
 from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
 from erpsync.outbox import outbox_drain
@@ -142,3 +145,28 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, netsis):
     entry = AccountEntry.objects.get(dealer=dealer, document_number=invoice.number)
     assert entry.amount == order.total_gross
     assert Order.objects.filter(number=order.number).count() == 1
+
+
+def test_a_confirmed_dealer_becomes_one_netsis_account_also_when_the_answer_is_lost(sim, netsis):
+    dealer = DealerFactory(code="120.01.950", status=Dealer.Status.INACTIVE, title="Güneş Yapı Market Ltd. Şti.")
+    DealerAddressFactory(dealer=dealer, kind=DealerAddress.Kind.BILLING, name="Merkez", city="Ankara")
+    assert dealer_confirm(actor=UserFactory(is_staff=True, is_superuser=True), dealer=dealer) == str(CUSTOMER_QUEUED)
+    sim.faults.drop_response("ARPs", method="POST")
+
+    outbox_drain(connection=netsis)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CUSTOMER_EXPORT)
+    assert job.status == SyncJob.Status.RETRYING
+    due_now(SyncJob.Kind.CUSTOMER_EXPORT)
+    outbox_drain(connection=netsis)
+
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED
+    assert sim.company.created_arps == ["120.01.950"] and sim.stats.count("POST", "ARPs") == 1
+    account = sim.company.arps["120.01.950"]
+    assert (account["CARI_ISIM"], account["VERGI_NO"], account["VERGI_DAIRESI"], account["CARI_IL"]) == (
+        "Güneş Yapı Market Ltd. Şti.",
+        dealer.tax_number,
+        "Kadıköy",
+        "Ankara",
+    )
+    assert to_external(netsis, "customer", dealer.pk) == "120.01.950"

@@ -263,3 +263,46 @@ def test_management_command_serves_the_demo_company():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# -- new accounts (POST ARPs) ----------------------------------------------------------------------------------------
+
+
+def test_post_arps_creates_an_account_flat_or_nested(sim):
+    http = session(sim)
+    flat = http.post(
+        sim.base_url + "ARPs", json={"CARI_KOD": "120.09.001", "CARI_ISIM": "Çınar Yapı", "VERGI_NO": "4440001112"}
+    ).json()
+    nested = http.post(
+        sim.base_url + "ARPs",
+        json={"CariTemelBilgi": {"CARI_KOD": "120.09.002", "CARI_ISIM": "Ömer Şahin", "TC_KIMLIK_NO": "12345678950"}},
+    ).json()
+
+    assert flat["IsSuccessful"] and flat["Data"]["CARI_KOD"] == "120.09.001"
+    assert nested["IsSuccessful"] and nested["Data"]["TC_KIMLIK_NO"] == "12345678950"
+    listed = http.get(sim.base_url + "ARPs", params={"q": "CARI_KOD LIKE '120.09.%'", "sort": "CARI_KOD"}).json()
+    assert [(row["CARI_KOD"], row["CARI_TIP"], row["KILIT"]) for row in listed["Data"]] == [
+        ("120.09.001", "A", "H"),
+        ("120.09.002", "A", "H"),
+    ]
+    assert sim.company.created_arps == ["120.09.001", "120.09.002"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "text"),
+    [
+        ({"CARI_KOD": "120.09.003"}, "7004", "ismi (CARI_ISIM) boş olamaz"),
+        ({"CARI_ISIM": "Kodsuz"}, "7004", "Cari kodu (CARI_KOD) boş olamaz"),
+        ({"CARI_KOD": "120.01.001", "CARI_ISIM": "İkinci"}, "7002", "kodlu cari zaten kayıtlı"),
+        ({"CARI_KOD": "120.09.004", "CARI_ISIM": "X", "VERGI_NO": "12"}, "7004", "Vergi numarası 10 haneli"),
+        ({"CARI_KOD": "120.09.005", "CARI_ISIM": "X", "TC_KIMLIK_NO": "1234"}, "7004", "kimlik numarası 11 haneli"),
+        ({"CARI_KOD": "120.09.006", "CARI_ISIM": "X", "VERGI_NUMARASI": "1"}, "7004", "tanımsız alan: VERGI_NUMARASI"),
+        ({"CARI_KOD": "K" * 36, "CARI_ISIM": "X"}, "7004", "35 karakterden uzun"),
+    ],
+)
+def test_post_arps_refuses_what_netsis_would(sim, body, code, text):
+    before = dict(sim.company.arps)
+    answer = session(sim).post(sim.base_url + "ARPs", json=body).json()
+    assert answer["IsSuccessful"] is False and answer["ErrorCode"] == code
+    assert text in answer["ErrorDesc"]
+    assert sim.company.arps == before and sim.company.created_arps == []

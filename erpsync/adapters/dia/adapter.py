@@ -23,9 +23,9 @@ class DiaAdapter(DiaReads, DiaWrites, DiaSession, ErpAdapter):
     """DİA, one company and period per connection. See ``erpsync.adapters.dia.settings`` for settings.
 
     Every call costs kontör: reads are list calls with only the columns needed, pages of ``page_size`` and ``_date``
-    filters; there are no live look-ups (each would cost a call while a dealer waits). Not built: credit limits
-    (DİA's risk field is not documented), credit memos (return invoices), quotes, new dealers
-    (``scf_carikart_ekle``)."""
+    filters; there are no live look-ups (each would cost a call while a dealer waits). New dealers become customer
+    cards (``scf_carikart_ekle``). Not built: credit limits (DİA's risk field is not documented), credit memos
+    (return invoices), quotes."""
 
     key = "dia"
     capabilities = frozenset(
@@ -46,6 +46,7 @@ class DiaAdapter(DiaReads, DiaWrites, DiaSession, ErpAdapter):
             Capability.ORDER_LOOKUP,
             Capability.ORDER_CANCEL,
             Capability.PAYMENT_PUSH,
+            Capability.CUSTOMER_PUSH,
             Capability.DELTA,
         }
     )

@@ -1,5 +1,6 @@
-"""What the DİA adapter writes: sales orders (``scf_siparis_ekle``), their cancellation by the company's rule, and
-collections (``scf_carihesap_fisi_ekle`` or ``scf_kasaislemleri_ekle``).
+"""What the DİA adapter writes: sales orders (``scf_siparis_ekle``), their cancellation by the company's rule,
+collections (``scf_carihesap_fisi_ekle`` or ``scf_kasaislemleri_ekle``), and dealers staff confirmed as customer cards
+(``scf_carikart_ekle``, looked up by ``carikartkodu``, which DİA keeps unique).
 
 DİA has no idempotency key. The portal's number goes into a field of the document (``order_reference_field``; the
 collection's ``belgeno``) and the document is looked up by it (``scf_siparis_listele`` / the slip's list filtered on
@@ -17,10 +18,13 @@ from typing import Any
 from erpsync.adapters.base import (
     ErpAck,
     ErpCancel,
+    ErpError,
+    ErpNewCustomer,
     ErpOrder,
     ErpOrderAck,
     ErpOrderState,
     ErpPayment,
+    OutcomeUnknownError,
     PermanentError,
 )
 from erpsync.adapters.dia.mapping import dia_currency, order_state
@@ -32,6 +36,8 @@ from erpsync.adapters.http import text as _text
 FRESH_MISS_SECONDS = 10.0
 SHIPPED = frozenset({ErpOrderState.PARTIALLY_SHIPPED, ErpOrderState.SHIPPED, ErpOrderState.INVOICED})
 ORDER_COLUMNS = ["_key", "fisno", "onay", "toplammiktar", "teslimatkalanmiktar", "faturanumaralari"]
+CARD_CODE_WIDTH = 30
+CUSTOMER_KINDS = "AL,AS"  # carikarttipi of a customer: alıcı, alıcı-satıcı (ST is a supplier)
 
 
 def _amount(value: Decimal) -> str:
@@ -159,6 +165,95 @@ class DiaWrites:
         else:
             self._call("scf", "scf_siparis_sil", {"key": ack.document_id}, write=True)
         return ErpAck(cancel.reference, ack.document_id, ack.document_number)
+
+    # -- new customers (scf_carikart) --------------------------------------------------------------------------------
+
+    def _find_customer(self, code: str) -> ErpAck | None:
+        filters = [{"field": "carikartkodu", "operator": "=", "value": code}]
+        rows = self._list("scf", "scf_carikart_listele", filters=filters, columns=["_key", "carikartkodu"], limit=10)
+        mine = [row for row in rows if _text(row.get("carikartkodu")).strip() == code]
+        return ErpAck(code, code, _text(mine[0].get("_key"))) if mine else None
+
+    def customer_lookup(self, code: str) -> ErpAck | None:
+        """The card (of any type, passive or not) with ``carikartkodu`` = ``code``; ``document_number`` its
+        ``_key``."""
+        found = self._find_customer(code)
+        if found is None:
+            self._missed("customer", code)
+        return found
+
+    def _customer_kart(self, customer: ErpNewCustomer) -> dict[str, Any]:
+        """The ``kart`` of ``scf_carikart_ekle``, in the fields DİA's own sample sends (see the simulator's sources):
+        the tax office and the city as link fields DİA resolves by name (``daire``, ``sehiradi``)."""
+        tax = customer.tax_number.strip()
+        person = len(tax) == 11  # a TC identity number: a sole proprietor (şahıs)
+        kart: dict[str, Any] = {
+            "carikartkodu": customer.code.strip(),
+            "unvan": customer.title.strip()[:250],
+            "carikarttipi": "AL",
+            "carikayitturu": "SHS" if person else "KRLS",
+            "tckimlikno" if person else "verginumarasi": tax,
+            "eposta": customer.email,
+            "_key_sis_doviz": {"adi": dia_currency(customer.currency)},
+        }
+        if customer.tax_office.strip():
+            kart["_key_sis_vergidairesi"] = {"daire": customer.tax_office.strip()}
+        address = customer.address
+        phone = customer.phone or (address.phone if address is not None else "")
+        if address is not None:
+            row: dict[str, Any] = {
+                "anaadres": "1",
+                "adresadi": (address.name or "Merkez")[:50],
+                "adres1": address.line1[:250],
+                "adres2": address.line2[:250],
+                "ilce": address.district,
+                "postakodu": address.postal_code,
+                "telefon1": phone[:30],
+            }
+            if address.city.strip():
+                row["_key_sis_sehirler"] = {"sehiradi": address.city.strip()}
+            kart["m_adresler"] = [{key: value for key, value in row.items() if value not in (None, "")}]
+        return {key: value for key, value in kart.items() if value not in (None, "")}
+
+    def customer_push(self, customer: ErpNewCustomer) -> ErpAck:
+        """A customer card under the dealer's code; looked up first (unless the outbox just did), refused when
+        another customer card holds the tax number. DİA refuses a second card with the code, so a create refused
+        after one that was applied finds it instead. Each call costs kontör: a new dealer costs two or three."""
+        code = customer.code.strip()
+        if not code or len(code) > CARD_CODE_WIDTH:
+            raise PermanentError(f"Customer code {code!r} does not fit DİA's carikartkodu (1 to {CARD_CODE_WIDTH})")
+        if not customer.title.strip():
+            raise PermanentError(f"Customer {code} has no title for DİA's unvan")
+        if not self._freshly_missed("customer", code):
+            existing = self._find_customer(code)
+            if existing is not None:
+                return ErpAck(customer.reference, existing.document_id, existing.document_number)
+        tax = customer.tax_number.strip()
+        if tax:
+            filters = [
+                {"field": "tckimlikno" if len(tax) == 11 else "verginumarasi", "operator": "=", "value": tax},
+                {"field": "carikarttipi", "operator": "IN", "value": CUSTOMER_KINDS},
+            ]
+            same = [
+                _text(row.get("carikartkodu")).strip()
+                for row in self._list("scf", "scf_carikart_listele", filters=filters, columns=["carikartkodu"])
+            ]
+            if same:  # DİA takes it, but the company would have two cards for one customer
+                raise PermanentError(
+                    f"DİA holds customer {', '.join(same)} with tax number {tax} already: give the dealer that code "
+                    f"(the next customer import binds it) instead of creating {code}",
+                    code="tax_number_taken",
+                )
+        try:
+            envelope = self._call("scf", "scf_carikart_ekle", {"kart": self._customer_kart(customer)}, write=True)
+        except OutcomeUnknownError:
+            raise
+        except ErpError:
+            found = self._find_customer(code)  # refused because the card is there already?
+            if found is not None:
+                return ErpAck(customer.reference, found.document_id, found.document_number)
+            raise
+        return ErpAck(customer.reference, code, _text(envelope.get("key")))
 
     # -- collections ------------------------------------------------------------------------------------------------
 

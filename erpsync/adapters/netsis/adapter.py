@@ -35,9 +35,9 @@ class NetsisAdapter(NetsisReads, NetsisWrites, NetsisSession, ErpAdapter):
     """Logo Netsis 3, one company database and branch per connection. See ``erpsync.adapters.netsis.settings``.
 
     Reads are NetOpenX REST lists filtered with ``q``; orders and quotes are item slips, collections bank account
-    transactions or fast collection slips. Not built yet: new customers (``ARPs`` create), credit memos (return
-    invoices), names of item groups and special codes (read by their codes), price lists beyond the items' first
-    sale price."""
+    transactions or fast collection slips, new dealers customer accounts (``ARPs``). Not built yet: credit memos
+    (return invoices), names of item groups and special codes (read by their codes), price lists beyond the items'
+    first sale price."""
 
     key = "netsis"
     capabilities = frozenset(
@@ -61,6 +61,7 @@ class NetsisAdapter(NetsisReads, NetsisWrites, NetsisSession, ErpAdapter):
             Capability.ORDER_CANCEL,
             Capability.QUOTES,
             Capability.PAYMENT_PUSH,
+            Capability.CUSTOMER_PUSH,
             Capability.OPEN_ORDERS,
             Capability.LIVE_STOCK,
             Capability.LIVE_BALANCE,

@@ -1,6 +1,7 @@
 """What the Netsis adapter writes: an approved order as a sales order slip (``ItemSlips``, ``FaturaTip`` ftSSip), a
-quote as a sales quote slip (``quote_type``), their cancellation (the slip deleted while nothing was delivered), and
-collections as bank account transactions or fast collection slips; each carries the portal's reference.
+quote as a sales quote slip (``quote_type``), their cancellation (the slip deleted while nothing was delivered),
+collections as bank account transactions or fast collection slips, each carrying the portal's reference; and a dealer
+staff confirmed as a customer account (``ARPs``) under the dealer's code, which is its own key (``CARI_KOD``).
 
 Never twice: the slip's number (``FATIRS_NO``) is made from the portal's number (``numbering`` "reference"), so
 Netsis itself refuses a second slip of that number for the customer; or it comes from ``ItemSlips/NewNumber`` in the
@@ -19,6 +20,7 @@ from typing import Any
 from erpsync.adapters.base import (
     ErpAck,
     ErpCancel,
+    ErpNewCustomer,
     ErpOrder,
     ErpOrderAck,
     ErpOrderState,
@@ -26,13 +28,15 @@ from erpsync.adapters.base import (
     ErpQuote,
     PermanentError,
 )
-from erpsync.adapters.netsis.mapping import order_state, txt
+from erpsync.adapters.netsis.mapping import flat, order_state, txt
 from erpsync.adapters.netsis.session import composite_id, literal
 
 logger = logging.getLogger(__name__)
 
 NUMBER_WIDTH = 15  # FATIRS_NO holds 15 characters
 MAX_REFERENCE = 50
+MAX_ACCOUNT_CODE = 35  # TBLCASABIT.CARI_KOD
+MAX_ACCOUNT_NAME = 100  # TBLCASABIT.CARI_ISIM
 DIGITS = re.compile(r"\d")
 
 
@@ -219,6 +223,105 @@ class NetsisWrites:
 
     def quote_cancel(self, cancel: ErpCancel) -> ErpAck:
         return self._cancel(self.quote_type, self.quote_number_prefix, cancel, "quote")
+
+    # -- new customers (ARPs) ---------------------------------------------------------------------------------------
+
+    def customer_lookup(self, code: str) -> ErpAck | None:
+        """The account (``ARPs``, of any ``CARI_TIP``, locked or not) with ``CARI_KOD`` = ``code``."""
+        for row in self.select("ARPs", f"CARI_KOD = {literal(code)}", sort="CARI_KOD"):
+            found = txt(flat(row), "CARI_KOD")
+            if found:
+                return ErpAck(code, found)
+        return None
+
+    def _netsis_currency(self, iso: str) -> int:
+        """Netsis's currency number (``DOVIZ_KODU``) of ``iso``: ``currencies`` read backwards, 0 the local
+        currency. A number (a value map to Netsis's numbers) is taken as it is."""
+        if iso in ("", "TRY", "TL"):
+            return 0
+        if iso.isdigit():
+            return int(iso)
+        for number, code in self.currencies.items():
+            if code == iso and str(number).isdigit():
+                return int(number)
+        raise PermanentError(f"No Netsis currency number for {iso}: add it to the connection's currencies")
+
+    def _account_body(self, customer: ErpNewCustomer) -> dict[str, Any]:
+        """The ``ARPs`` fields of a new customer account, in the columns the account list answers with."""
+        code = customer.code.strip()
+        if not code or len(code) > MAX_ACCOUNT_CODE:
+            raise PermanentError(f"Customer code {code!r} does not fit Netsis's CARI_KOD (1 to {MAX_ACCOUNT_CODE})")
+        title = customer.title.strip()
+        if not title:
+            raise PermanentError(f"Customer {code} has no title for Netsis's CARI_ISIM")
+        tax = customer.tax_number.strip()
+        address = customer.address
+        body: dict[str, Any] = {
+            "CARI_KOD": code,
+            "CARI_ISIM": title[:MAX_ACCOUNT_NAME],
+            "CARI_TIP": self.customer_types[0],
+            # 11 digits: a TC identity number (a sole proprietor); otherwise the company's tax number
+            **({"TC_KIMLIK_NO": tax} if len(tax) == 11 else {"VERGI_NO": tax}),
+            "VERGI_DAIRESI": customer.tax_office[:30],
+            "E_POSTA": customer.email[:60],
+            "CARI_TEL": customer.phone[:20],
+            "DOVIZ_KODU": self._netsis_currency(customer.currency),
+            "PLASIYER_KODU": customer.sales_rep_code,
+        }
+        if customer.payment_terms_code.isdigit():  # Netsis keeps the terms as days (VADE_GUNU)
+            body["VADE_GUNU"] = int(customer.payment_terms_code)
+        if address is not None:
+            line = ", ".join(part for part in (address.line1, address.line2) if part)
+            body.update(
+                CARI_ADRES=line[:100],
+                CARI_IL=address.city[:15],
+                CARI_ILCE=address.district[:15],
+                POSTA_KODU=address.postal_code[:8],
+            )
+            if address.phone and not body["CARI_TEL"]:
+                body["CARI_TEL"] = address.phone[:20]
+        return {key: value for key, value in body.items() if value not in (None, "")}
+
+    def customer_push(self, customer: ErpNewCustomer) -> ErpAck:
+        """A customer account (``POST ARPs``, the fields under ``CariTemelBilgi``) under the dealer's code; looked
+        up first, and refused when another account holds the tax number. Netsis refuses a second account with the
+        code, so a create refused after one that was applied finds it instead."""
+        body = self._account_body(customer)
+        code = body["CARI_KOD"]
+        existing = self.customer_lookup(code)
+        if existing is not None:
+            return ErpAck(customer.reference, existing.document_id)
+        tax = customer.tax_number.strip()
+        if tax:
+            kinds = ", ".join(literal(kind) for kind in self.customer_types)
+            same = [
+                txt(flat(row), "CARI_KOD")
+                for row in self.select(
+                    "ARPs",
+                    f"(VERGI_NO = {literal(tax)} OR TC_KIMLIK_NO = {literal(tax)}) AND CARI_TIP IN ({kinds})",
+                    sort="CARI_KOD",
+                )
+            ]
+            if same:  # Netsis takes it, but the company would have two accounts for one customer
+                raise PermanentError(
+                    f"Netsis holds account {', '.join(same)} with tax number {tax} already: give the dealer that code "
+                    f"(the next customer import binds it) instead of creating {code}",
+                    code="tax_number_taken",
+                )
+        try:
+            created = self._call("POST", "ARPs", body={"CariTemelBilgi": body}, write=True)
+        except PermanentError:
+            found = self.customer_lookup(code)  # refused because it is there already?
+            if found is not None:
+                return ErpAck(customer.reference, found.document_id)
+            raise
+        made = txt(flat(created), "CARI_KOD") if isinstance(created, dict) else ""
+        if made:
+            return ErpAck(customer.reference, made)
+        found = self.customer_lookup(code)
+        if found is None:
+            raise PermanentError(f"Netsis accepted customer {code} but holds no account for it")
+        return ErpAck(customer.reference, found.document_id)
 
     # -- collections ------------------------------------------------------------------------------------------------
 

@@ -18,7 +18,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 # Models whose list services exist here, and the text column that names a row in "Kayıt bulunamadı" errors.
-TABLES = ("stokkart", "fiyatkart", "carikart", "siparis", "irsaliye", "fatura", "kasaislemleri", "carihesap_fisi")
+TABLES = ("stokkart", "fiyatkart", "carikart", "siparis", "irsaliye", "fatura", "kasaislemleri", "carihesap_fisi",
+          "sehirler", "vergidairesi")  # fmt: skip
+# Reference rows of the sis module a new card links to (``_key_sis_sehirler``, ``_key_sis_vergidairesi``); the
+# columns are those DİA's own sample reads (``sehiradi``; ``daire``, ``kod``), the rows and keys this simulator's.
+CITIES = ("Adana", "Ankara", "Antalya", "Bursa", "İstanbul", "İzmir", "Kocaeli", "Konya", "Şanlıurfa")
+TAX_OFFICES = (("Çankaya", "06257"), ("Kavaklıdere", "06251"), ("Şişli", "34252"), ("Kadıköy", "34260"),
+               ("Karşıyaka", "35251"), ("Gebze", "41250"))  # fmt: skip
+CARD_FIELDS = frozenset({"carikartkodu", "unvan", "carikarttipi", "carikayitturu", "verginumarasi", "tckimlikno",
+                         "eposta", "kisaaciklama", "durum", "_key_sis_vergidairesi", "_key_sis_sube", "_key_sis_doviz",
+                         "_key_sis_ozelkod2", "efaturasenaryosu", "m_adresler"})  # fmt: skip
+ADDRESS_FIELDS = frozenset({"anaadres", "adresadi", "adrestipi", "adres1", "adres2", "ilce", "postakodu", "telefon1",
+                            "ceptel", "fax", "_key_sis_sehirler", "_key_sis_ulkeler", "ulkeno"})  # fmt: skip
+CARD_CODE_WIDTH = 30
 AMOUNT_COLUMNS = frozenset(
     {
         "fiyat",
@@ -93,6 +105,11 @@ class Company:
         self.deleted: list[tuple[str, dict[str, Any]]] = []
         self._items: dict[str, dict[str, Any]] = {}  # stokkartkodu → the newest card with it
         self._next_key = 1000
+        self.created_customers: list[str] = []  # codes of the cards made through ``scf_carikart_ekle``
+        self.tables["sehirler"] = [{"_key": str(800 + n), "sehiradi": name} for n, name in enumerate(CITIES)]
+        self.tables["vergidairesi"] = [
+            {"_key": str(900 + n), "daire": name, "kod": code} for n, (name, code) in enumerate(TAX_OFFICES)
+        ]
 
     # -- time and keys ----------------------------------------------------------------------------------------------
 
@@ -228,6 +245,86 @@ class Company:
         }
         row.update(columns)
         return self.insert("carikart", row)
+
+    def _link(self, value: Any, table: str, model: str) -> dict[str, Any] | None:
+        """The row a link field names; ``0``, empty or missing: no link."""
+        if value in (None, "", 0, "0"):
+            return None
+        return self.one(table, model, value)
+
+    def create_customer(self, kart: dict[str, Any]) -> dict[str, Any]:
+        """``scf_carikart_ekle``: a customer card from ``kart`` with its addresses (``m_adresler``, the main one
+        ``anaadres`` "1"). ``carikartkodu`` and ``unvan`` are required; a code taken is refused with code 501 and
+        PostgreSQL's text (as a duplicate card was seen answered); link fields resolve as DİA resolves them. DİA does
+        not refuse a tax number another card holds."""
+        unknown = sorted(set(kart) - CARD_FIELDS)
+        if unknown:
+            raise DiaError("500", f"Hatalı Veri: scf_carikart modelinde {unknown[0]} alanı yok")
+        code = str(kart.get("carikartkodu") or "").strip()
+        title = str(kart.get("unvan") or "").strip()
+        if not code:
+            raise DiaError("500", "Cari kart kodu (carikartkodu) zorunludur")
+        if not title:
+            raise DiaError("500", f"{code}: Ünvan (unvan) zorunludur")
+        if len(code) > CARD_CODE_WIDTH:
+            raise DiaError("500", f"value too long for type character varying({CARD_CODE_WIDTH})")
+        if self.find("carikart", carikartkodu=code):
+            raise DiaError(
+                "501",
+                'duplicate key value violates unique constraint "scf_carikart_carikartkodu_key"\n'
+                f"DETAIL:  Key (carikartkodu)=({code}) already exists.",
+            )
+        kind = str(kart.get("carikarttipi") or "AL")
+        if kind not in ("AL", "AS", "ST"):
+            raise DiaError("500", f"Geçersiz carikarttipi: {kind}")
+        tax, person = str(kart.get("verginumarasi") or ""), str(kart.get("tckimlikno") or "")
+        if tax and not (tax.isdigit() and len(tax) == 10):
+            raise DiaError("500", f"Vergi numarası 10 haneli olmalıdır: {tax}")
+        if person and not (person.isdigit() and len(person) == 11):
+            raise DiaError("500", f"T.C. kimlik numarası 11 haneli olmalıdır: {person}")
+        registration = str(kart.get("carikayitturu") or ("SHS" if person else "KRLS"))
+        if registration not in ("SHS", "KRLS"):
+            raise DiaError("500", f"Geçersiz carikayitturu: {registration}")
+        office = self._link(kart.get("_key_sis_vergidairesi"), "vergidairesi", "sis_vergidairesi")
+        addresses = _list_of(kart.get("m_adresler"))
+        stored = []
+        for address in addresses:
+            extra = sorted(set(address) - ADDRESS_FIELDS)
+            if extra:
+                raise DiaError("500", f"Hatalı Veri: scf_carikart_adresleri modelinde {extra[0]} alanı yok")
+            city = self._link(address.get("_key_sis_sehirler"), "sehirler", "sis_sehirler")
+            stored.append(
+                {
+                    "_key": self.key(),
+                    **{name: address.get(name) or None for name in ADDRESS_FIELDS},
+                    "anaadres": "1" if str(address.get("anaadres") or "") == "1" else "0",
+                    "_key_sis_sehirler": city["_key"] if city else 0,
+                    "sehir": city["sehiradi"] if city else None,
+                }
+            )
+        main = next((a for a in stored if a["anaadres"] == "1"), stored[0] if stored else {})
+        row = self.add_customer(
+            code,
+            title,
+            carikarttipi=kind,
+            carikayitturu=registration,
+            verginumarasi=tax or None,
+            tckimlikno=person or None,
+            vergidairesi=office["daire"] if office else None,
+            eposta=kart.get("eposta") or None,
+            telefon1=main.get("telefon1"),
+            ceptel=main.get("ceptel"),
+            adres1=main.get("adres1"),
+            adres2=main.get("adres2"),
+            ilce=main.get("ilce"),
+            sehir=main.get("sehir"),
+            postakodu=main.get("postakodu"),
+            durum=str(kart.get("durum") or "A"),
+            dovizadi=(kart.get("_key_sis_doviz") or {}).get("adi") or "TL",
+            m_adresler=stored,
+        )
+        self.created_customers.append(code)
+        return row
 
     def post(self, customer: dict[str, Any], *, kind: str, number: str, debit: Any = 0, credit: Any = 0,
              due: str = "", text: str = "", currency: str = "TL") -> None:  # fmt: skip

@@ -23,7 +23,12 @@ ERP protocol notes, DİA section, which grades each point):
   (``Sabitler.cs``, ``Form_CariKartListesi.cs``: ``sis_yetkili_firma_donem_sube_depo``, ``firmakodu``,
   ``donemler[].donemkodu``, ``ontanimli``); yigitbayol/dia (``scf_siparis_*``, ``scf_fatura_*``, stock cards);
   MelihDreal/DiaFisTransferEntegrasyonu ``Services/DiaService.cs`` (``scf_kasaislemleri_ekle``,
-  ``scf_carihesap_fisi_ekle``, the ``key`` of an add); ibrahimhlvaci/dia-integration (501 for a duplicate card).
+  ``scf_carihesap_fisi_ekle``, the ``key`` of an add); ibrahimhlvaci/dia-integration (501 for a duplicate card);
+  dia-os/dia-ws-client ``Form_CariKart.cs`` (``scf_carikart_ekle``: ``kart`` with ``carikartkodu``, ``unvan``,
+  ``tckimlikno``, ``verginumarasi``, ``eposta``, ``carikayitturu`` SHS/KRLS, ``carikarttipi`` AL/AS/ST,
+  ``_key_sis_vergidairesi``, ``_key_sis_sube``, ``m_adresler`` with ``anaadres`` "1", ``adres1``, ``telefon1``,
+  ``postakodu``, ``_key_sis_sehirler``; ``sis_sehirler_listele`` ``sehiradi``, ``sis_vergidairesi_listele``
+  ``daire``/``kod``).
 
 Chosen here where the sources are silent (each a switch or a documented choice, listed in docs/dia.md): HTTP 200
 with the code in the body (``http_status_on_error`` mirrors it in the HTTP status too); the list key ``result``
@@ -316,6 +321,9 @@ SERVICES: dict[str, Callable[[DiaSimulator, dict[str, Any]], dict[str, Any]]] = 
     "scf_carikart_listele": _list("carikart"),
     "scf_carikart_getir": _get("carikart"),
     "scf_carikart_vade_bakiye_listele": _ageing,
+    "scf_carikart_ekle": lambda sim, p: _added(sim.company.create_customer(_kart(p))),
+    "sis_sehirler_listele": _list("sehirler"),
+    "sis_vergidairesi_listele": _list("vergidairesi"),
     "scf_siparis_listele": _list("siparis"),
     "scf_siparis_getir": _get("siparis"),
     "scf_siparis_ekle": lambda sim, p: _added(sim.company.create_order(_kart(p))),

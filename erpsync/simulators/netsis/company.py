@@ -28,6 +28,13 @@ TYPE_NUMBERS = ["ftSFat", "ftAFat", "ftSIrs", "ftAIrs", "ftDepo", "ftLokalDepo",
 NUMBER_WIDTH = 15
 Q2 = Decimal("0.01")
 
+ARP_CODE_WIDTH = 35  # TBLCASABIT.CARI_KOD
+ARP_NAME_WIDTH = 100  # TBLCASABIT.CARI_ISIM
+# What a new account may carry (the rest of the list's columns are the service's: totals, stamps).
+ARP_FIELDS = frozenset({"CARI_KOD", "CARI_ISIM", "CARI_TIP", "VERGI_NO", "VERGI_DAIRESI", "TC_KIMLIK_NO", "CARI_ADRES",
+                        "CARI_IL", "CARI_ILCE", "POSTA_KODU", "CARI_TEL", "E_POSTA", "DOVIZ_KODU", "KREDI_LIMITI",
+                        "KILIT", "PLASIYER_KODU", "VADE_GUNU"})  # fmt: skip
+ARP_TYPES = frozenset({"A", "S", "T", "D", "K", "I"})  # alıcı, satıcı, toptancı, diğer, komisyoncu, ihracat
 DUPLICATE = "7002"
 UNKNOWN = "7003"
 REFUSED = "7004"
@@ -79,6 +86,7 @@ class Company:
     bank: list[dict[str, Any]] = field(default_factory=list)
     numbers: dict[tuple[str, str], int] = field(default_factory=dict)
     deleted: list[dict[str, Any]] = field(default_factory=list)
+    created_arps: list[str] = field(default_factory=list)  # codes of the accounts made through ``POST ARPs``
     next_key: int = 1000
     _stock_keys: list[tuple[str, int]] | None = field(default=None, repr=False)
     # While a transaction is open: the stock cells as they were before it first touched them (None: it made them).
@@ -176,6 +184,47 @@ class Company:
         }
         row.update(columns)
         self.arps[code] = row
+        return row
+
+    def create_arp(self, body: Any) -> dict[str, Any]:
+        """``POST ARPs``: a new account from its fields, flat or under ``CariTemelBilgi``/``CariEkBilgi``. Refused
+        (``IsSuccessful: false``) without a code or name, with a code taken, a field the account does not have, a
+        tax number that is not 10 digits or a TC identity number that is not 11. Netsis does not refuse a tax number
+        another account holds: keeping one account per customer is the caller's care."""
+        if not isinstance(body, dict):
+            raise NetsisBusinessError(REFUSED, "Cari bilgisi eksik")
+        fields: dict[str, Any] = {}
+        for key, value in body.items():
+            if key in ("CariTemelBilgi", "CariEkBilgi"):
+                if not isinstance(value, dict):
+                    raise NetsisBusinessError(REFUSED, f"{key} bir nesne olmalı")
+                fields.update(value)
+            else:
+                fields[key] = value
+        unknown = sorted(key for key in fields if key not in ARP_FIELDS)
+        if unknown:
+            raise NetsisBusinessError(REFUSED, f"Cari kartında tanımsız alan: {', '.join(unknown)}")
+        code = str(fields.pop("CARI_KOD", None) or "").strip()
+        name = str(fields.pop("CARI_ISIM", None) or "").strip()
+        if not code:
+            raise NetsisBusinessError(REFUSED, "Cari kodu (CARI_KOD) boş olamaz")
+        if len(code) > ARP_CODE_WIDTH:
+            raise NetsisBusinessError(REFUSED, f"Cari kodu {ARP_CODE_WIDTH} karakterden uzun: {code}")
+        if not name:
+            raise NetsisBusinessError(REFUSED, f"{code} carisinin ismi (CARI_ISIM) boş olamaz")
+        if len(name) > ARP_NAME_WIDTH:
+            raise NetsisBusinessError(REFUSED, f"Cari ismi {ARP_NAME_WIDTH} karakterden uzun")
+        if code in self.arps:
+            raise NetsisBusinessError(DUPLICATE, f"{code} kodlu cari zaten kayıtlı")
+        tax, person = fields.get("VERGI_NO"), fields.get("TC_KIMLIK_NO")
+        if tax not in (None, "") and not (str(tax).isdigit() and len(str(tax)) == 10):
+            raise NetsisBusinessError(REFUSED, f"Vergi numarası 10 haneli olmalı: {tax}")
+        if person not in (None, "") and not (str(person).isdigit() and len(str(person)) == 11):
+            raise NetsisBusinessError(REFUSED, f"T.C. kimlik numarası 11 haneli olmalı: {person}")
+        if str(fields.get("CARI_TIP") or "A") not in ARP_TYPES:
+            raise NetsisBusinessError(REFUSED, f"Geçersiz cari tipi: {fields.get('CARI_TIP')}")
+        row = self.add_customer(code, name, **{key: value for key, value in fields.items() if value != ""})
+        self.created_arps.append(code)
         return row
 
     def add_ledger(self, customer: str, kind: str, debit: Any = 0, credit: Any = 0, **columns: Any) -> dict[str, Any]:
@@ -455,6 +504,7 @@ class Company:
             "bank": list(self.bank),
             "numbers": dict(self.numbers),
             "deleted": list(self.deleted),
+            "created_arps": list(self.created_arps),
             "next_key": self.next_key,
         }
 

@@ -19,7 +19,8 @@ What it does, as the public descriptions of NetOpenX REST say (docs/netsis.md, "
   HTTP 200 with ``IsSuccessful: false`` and a Turkish ``ErrorDesc``.
 - Resources (``GET`` list with SelectFilter ``q``/``sort``/``fields``/``offset``/``limit``/``first``/``last``, see
   ``select``; ``GET …/GetInternalById?id=`` or ``GET …/{id}``; ``POST …/Describe`` the fields): ``Items``,
-  ``ARPs`` (and ``POST ARPs/CustomerRisk``), ``ARPTransactions``, ``ItemSlips`` (list per ``FaturaTip``; ``POST``
+  ``ARPs`` (``POST`` creates an account from the list's columns, flat or under ``CariTemelBilgi``; and ``POST
+  ARPs/CustomerRisk``), ``ARPTransactions``, ``ItemSlips`` (list per ``FaturaTip``; ``POST``
   creates, ``DELETE ItemSlips/{FaturaTip;FATIRS_NO;CARI_KOD}`` deletes, ``POST ItemSlips/NewNumber``,
   ``ItemSlips/SiparisToIrsFat``, ``ItemSlips/IrsToFat``), ``BankAccountTransaction`` (list and ``POST``),
   ``FastPayMain`` (``POST``), ``Company/BringBalance`` (balances per item and warehouse: the parameter's shape is the
@@ -285,6 +286,8 @@ class NetsisSimulator(LoopbackServer):
                 return self._list(self._arp_rows(), query, self.arp_json)
             if method == "POST" and action.lower() == "customerrisk":
                 return self.ok(self._risk(body))
+            if method == "POST" and not action:
+                return self.ok(self.arp_json(self.arp_row(company.create_arp(body))))
             if method == "GET" and wanted is not None:
                 row = company.arps.get(wanted)
                 if row is None:
