@@ -67,7 +67,9 @@ def _balance_connection(dealer: Dealer) -> tuple[ErpConnection, str] | None:
 
 
 def _sql_options(connection: ErpConnection) -> SqlCheckSettings | None:
-    options, problems = SqlCheckSettings.read(connection.settings or {})
+    options, problems = SqlCheckSettings.read(
+        connection.settings or {}, context=adapter_classes().get(connection.adapter)
+    )
     return None if any(not p.warning for p in problems) else options
 
 
