@@ -34,13 +34,15 @@ class SqlCheckSettings(Settings):
         "`cheque_risk`, `credit_limit`, `currency`)."
     )
     live_stock_source = Choice(
-        "Where add-to-cart, checkout and placement take live stock from: `sql` (the stock statement, else the "
-        "adapter's live stock), `api` (the adapter's live stock), `off`; each falls back to the synced figures.",
+        "Where every add to the cart, checkout and placement take live stock from: `sql` (the stock statement, or "
+        "the adapter's shipped one (Mikro), else the adapter's live stock), `api` (the adapter's live stock), `off`; "
+        "each falls back to the synced figures.",
         choices=LIVE_STOCK_SOURCES,
         default="off",
     )
     live_risk_source = Choice(
-        "`sql`: the account page and placement read the dealer's balance and risk with the risk statement, "
+        "`sql`: the account page and placement read the dealer's balance and risk with the risk statement (or the "
+        "adapter's shipped one: Mikro), "
         "falling back to the synced figures; `off`: only the synced figures (and the refresh button, if the "
         "adapter offers a live balance).",
         choices=LIVE_RISK_SOURCES,
