@@ -1,7 +1,7 @@
 """Live questions to the ERP asked from a dealer's page: the balance and risk now, the stock of a cart now.
 
 Reached from the dealer's account page through ``dealers.hooks`` (``live_balance_offered``,
-``live_balance_refresh``, ``live_risk_check``) and from add-to-cart, checkout and placement through
+``live_balance_refresh``, ``live_risk_check``) and from every add to the cart, checkout and placement through
 ``catalog.hooks`` (``live_stock_refresh``), which ``erpsync`` answers at start-up: the pages never open an
 adapter or an ERP database themselves.
 
