@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models.signals import post_delete, post_save
 
 from catalog import hooks as catalog_hooks
 from dealers import hooks as dealer_hooks
@@ -175,3 +176,5 @@ def connect() -> None:
     dealer_hooks.live_balance_refresh.connect(live.dealer_balance_refresh)
     dealer_hooks.live_risk_check.connect(live.dealer_risk_check)
     catalog_hooks.live_stock_refresh.connect(live.stock_refresh)
+    post_save.connect(live.forget_stock_connection, sender=ErpConnection, dispatch_uid="erpsync-live-stock-saved")
+    post_delete.connect(live.forget_stock_connection, sender=ErpConnection, dispatch_uid="erpsync-live-stock-deleted")

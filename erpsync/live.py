@@ -1,7 +1,7 @@
 """Live questions to the ERP asked from a dealer's page: the balance and risk now, the stock of a cart now.
 
 Reached from the dealer's account page through ``dealers.hooks`` (``live_balance_offered``,
-``live_balance_refresh``, ``live_risk_check``) and from add-to-cart, checkout and placement through
+``live_balance_refresh``, ``live_risk_check``) and from every add to the cart, checkout and placement through
 ``catalog.hooks`` (``live_stock_refresh``), which ``erpsync`` answers at start-up: the pages never open an
 adapter or an ERP database themselves.
 
@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +36,9 @@ from erpsync.sqlchecks import RiskAnswer, SqlCheckFailed, SqlCheckOff, SqlCheckS
 
 logger = logging.getLogger(__name__)
 LIVE_REFRESH_SECONDS = 60
+# "No connection offers live stock", remembered until a connection changes (and at most this long).
+NO_LIVE_STOCK_KEY = "erpsync:no-live-stock"
+NO_LIVE_STOCK_SECONDS = 300
 ZERO = Decimal("0")
 
 
@@ -67,7 +71,9 @@ def _balance_connection(dealer: Dealer) -> tuple[ErpConnection, str] | None:
 
 
 def _sql_options(connection: ErpConnection) -> SqlCheckSettings | None:
-    options, problems = SqlCheckSettings.read(connection.settings or {})
+    options, problems = SqlCheckSettings.read(
+        connection.settings or {}, context=adapter_classes().get(connection.adapter)
+    )
     return None if any(not p.warning for p in problems) else options
 
 
@@ -170,14 +176,25 @@ def dealer_risk_check(*, dealer: Dealer) -> Freshness | None:
 
 
 def stock_connection() -> tuple[ErpConnection, SqlCheckSettings] | None:
-    """The default connection and its SQL check settings, when it offers live stock (``live_stock_source``)."""
-    connection = ErpConnection.objects.filter(is_active=True, is_default=True).first()
-    if connection is None:
+    """The default connection and its SQL check settings, when it offers live stock (``live_stock_source``).
+
+    That no connection offers it is remembered (``NO_LIVE_STOCK_KEY``) until a connection is saved or deleted
+    (``forget_stock_connection``), so that every add-to-cart path asks without a single query while none does."""
+    if cache.get(NO_LIVE_STOCK_KEY):
         return None
-    options = _sql_options(connection)
-    if options is None or options.live_stock_source == "off":
+    connection = ErpConnection.objects.filter(is_active=True, is_default=True).first()
+    options = _sql_options(connection) if connection is not None else None
+    if connection is None or options is None or options.live_stock_source == "off":
+        cache.set(NO_LIVE_STOCK_KEY, 1, NO_LIVE_STOCK_SECONDS)
         return None
     return connection, options
+
+
+def forget_stock_connection(**_kwargs) -> None:
+    """A connection was saved or deleted: whether one offers live stock is read again at the next question (now,
+    and once more when the change is committed, in case a page read the old state meanwhile)."""
+    cache.delete(NO_LIVE_STOCK_KEY)
+    transaction.on_commit(lambda: cache.delete(NO_LIVE_STOCK_KEY))
 
 
 def stock_refresh(*, products: Iterable[Product]) -> Freshness | None:

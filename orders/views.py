@@ -223,8 +223,10 @@ def previously_ordered_add(request):
     only = request.POST.get("only")
     chosen = [only] if only else request.POST.getlist("product")
     product_ids = [int(pk) for pk in chosen if str(pk).isdigit()]
+    stock = stock_refresh(Product.objects.filter(pk__in=product_ids))  # one live check for every product re-added
     try:
-        _report_added(request, cart_add_previously_ordered(dealer_user=request.dealer_user, product_ids=product_ids))
+        results = cart_add_previously_ordered(dealer_user=request.dealer_user, product_ids=product_ids)
+        _report_added(request, results, stock=stock)
     except CartRefused as refused:
         messages.error(request, refused.message)
     return redirect(_back(request, reverse("orders:previously_ordered")))
@@ -301,11 +303,19 @@ def cart_load(request, list_id: int):
     return redirect("orders:cart")
 
 
-def _report_added(request, results) -> None:
-    added = [item for item, result in results if not isinstance(result, CartRefused)]
+def _report_added(request, results, *, stock=None) -> None:
+    """The messages of a many-line add. With ``stock`` (the live stock check asked before the add), the message
+    says which stock figures were used, and every line short of stock says so with them, as a single add does."""
+    added = [(item, result) for item, result in results if not isinstance(result, CartRefused)]
     refused = [(item, result) for item, result in results if isinstance(result, CartRefused)]
     if added:
-        messages.success(request, _("%(count)s lines added to your cart.") % {"count": len(added)})
+        text = _("%(count)s lines added to your cart.") % {"count": len(added)}
+        messages.success(request, f"{text} {_stock_basis(stock, None)}" if stock is not None and stock.live else text)
+    if stock is not None:
+        for (product, _quantity, _unit), result in added:
+            if not result.decision.allowed:
+                basis = _stock_basis(stock, result.decision.as_of)
+                messages.warning(request, f"{product.sku}: {result.decision.message} {basis}")
     for (product, _quantity, _unit), result in refused:
         messages.error(request, f"{product.sku}: {result.message}")
 
@@ -378,6 +388,7 @@ def cart_add_many(request):
         else:
             entered[product.pk] = row.entered
             items.append((product, row.quantity, None))
+    stock = stock_refresh([product for product, _quantity, _unit in items])  # one live check for every row
     added = 0
     for (product, _quantity, _unit), result in cart_lines_add(dealer_user=request.dealer_user, items=items):
         if isinstance(result, CartRefused):
@@ -386,9 +397,11 @@ def cart_add_many(request):
             continue
         added += 1
         if not result.decision.allowed:
-            messages.warning(request, f"{product.sku}: {result.decision.message}")
+            basis = _stock_basis(stock, result.decision.as_of)
+            messages.warning(request, f"{product.sku}: {result.decision.message} {basis}")
     if added:
-        messages.success(request, _("%(count)s products added to your cart.") % {"count": added})
+        text = _("%(count)s products added to your cart.") % {"count": added}
+        messages.success(request, f"{text} {_stock_basis(stock, None)}" if stock.live else text)
     if kept:
         messages.error(
             request,
@@ -440,7 +453,8 @@ def quick_order(request):
                 return redirect("orders:quote_detail", number=quote.number)
         if preview is not None and request.POST.get("confirm"):
             items = [(p.product, p.quantity, p.unit) for p in preview if p.can_be_added]
-            _report_added(request, cart_lines_add(dealer_user=request.dealer_user, items=items))
+            stock = stock_refresh([product for product, _quantity, _unit in items])  # one check for every row
+            _report_added(request, cart_lines_add(dealer_user=request.dealer_user, items=items), stock=stock)
             return redirect("orders:cart")
     return render(request, "orders/quick_order.html", {"form": form, "preview": preview})
 

@@ -241,6 +241,21 @@ class ErpAdapter:
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    # --- read-only SQL checks (erpsync.sqlchecks) ---
+    # The kinds (``stock``, ``risk``) the adapter ships a default statement for: a connection with the live source
+    # ``sql`` and no statement of its own uses the adapter's.
+    sql_check_kinds: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def sql_check_statements(cls, settings: Mapping[str, Any] | None, dialect: str) -> dict[str, str]:
+        """The default statements by kind for a connection with ``settings`` and a database of ``dialect``."""
+        return {}
+
+    @classmethod
+    def sql_check_url(cls, settings: Mapping[str, Any] | None, credentials: Mapping[str, str]) -> str:
+        """The database URL the checks use when the connection's credentials name none of its own (``_SQL_URL``)."""
+        return ""
+
     def can_read(self, entity: str) -> bool:
         capability = self.readable.get(entity)
         return capability is not None and self.supports(capability)

@@ -17,10 +17,12 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from b2bportal.credentials import credentials_for
+from b2bportal.registry import NotImportable, WrongKind, class_at
 from erpsync.connection_settings import SettingsError
 from erpsync.models import Entity, ErpConnection, SyncRun
 from erpsync.sqlchecks import drivers
@@ -79,17 +81,51 @@ class RiskAnswer:
         return (self.open_orders or ZERO) + (self.cheque_risk or ZERO)
 
 
+def adapter_class(connection: ErpConnection) -> type | None:
+    """The connection's adapter class (``ERPSYNC_ADAPTERS``), or None when it names none that imports. Only its
+    SQL check defaults are read here (``sql_check_kinds``, ``sql_check_statements``, ``sql_check_url``)."""
+    path = getattr(django_settings, "ERPSYNC_ADAPTERS", {}).get(connection.adapter)
+    if not path:
+        return None
+    try:
+        return class_at(path, object, label=f"ERPSYNC_ADAPTERS[{connection.adapter!r}]", kind="a class")
+    except (NotImportable, WrongKind):
+        return None
+
+
 def check_settings(connection: ErpConnection) -> SqlCheckSettings:
     """The connection's SQL check settings; raises ``SqlCheckFailed`` naming what is wrong with them."""
     try:
-        return SqlCheckSettings.parse(connection.settings or {})
+        return SqlCheckSettings.parse(connection.settings or {}, context=adapter_class(connection))
     except SettingsError as exc:
         raise SqlCheckFailed(str(exc)) from None
 
 
 def database_url(connection: ErpConnection) -> str:
-    """The read-only database URL, a credential (``<credentials_ref>_SQL_URL``), never a setting."""
-    return credentials_for(connection.credentials_ref).get("sql_url", "")
+    """The read-only database URL, a credential (``<credentials_ref>_SQL_URL``), never a setting; without one, the
+    URL the adapter derives from the connection (Mikro: its own database with its login), if it does."""
+    credentials = credentials_for(connection.credentials_ref)
+    url = credentials.get("sql_url", "")
+    if url:
+        return url
+    derive = getattr(adapter_class(connection), "sql_check_url", None)
+    return derive(connection.settings or {}, credentials) if derive else ""
+
+
+def statement(connection: ErpConnection, options: SqlCheckSettings, kind: str, url: str) -> str:
+    """The statement of ``kind`` a check runs: the connection's own, else the adapter's default for the database
+    at ``url`` (Mikro ships both kinds); empty when there is neither."""
+    own = (options.sql_stock_statement if kind == STOCK else options.sql_risk_statement) or ""
+    if own.strip() or not url:
+        return own
+    defaults = getattr(adapter_class(connection), "sql_check_statements", None)
+    if defaults is None:
+        return ""
+    try:
+        dialect = drivers.url_dialect(url)
+    except drivers.DatabaseFailed:
+        return ""
+    return defaults(connection.settings or {}, dialect).get(kind, "")
 
 
 def run_stock_check(connection: ErpConnection, codes: Iterable[str], warehouse: str | None = None) -> StockAnswer:
@@ -100,7 +136,8 @@ def run_stock_check(connection: ErpConnection, codes: Iterable[str], warehouse: 
     if not codes:
         return StockAnswer(figures=(), as_of=timezone.now())
     options = check_settings(connection)
-    cached, key = _cached(connection, options, STOCK, {"codes": codes, "warehouse": warehouse})
+    source = _source(connection, options, STOCK)
+    cached, key = _cached(connection, source, STOCK, {"codes": codes, "warehouse": warehouse})
     if cached is not None:
         return StockAnswer(figures=cached[0], as_of=cached[1], cached=True)
     as_of = timezone.now()
@@ -108,7 +145,7 @@ def run_stock_check(connection: ErpConnection, codes: Iterable[str], warehouse: 
     for start in range(0, len(codes), MAX_CODES):
         part = codes[start : start + MAX_CODES]
         params = {"codes": part, "warehouse": warehouse}
-        result = _run(connection, options, STOCK, params, summary={"codes": len(codes)})
+        result = _run(connection, options, source, STOCK, params, summary={"codes": len(codes)})
         try:
             figures.extend(_stock_figure(result.columns, row) for row in result.rows)
         except SqlCheckFailed as exc:
@@ -126,10 +163,11 @@ def run_risk_check(connection: ErpConnection, customer_code: str) -> RiskAnswer:
     if not customer_code:
         raise SqlCheckFailed("No customer code to check.")
     options = check_settings(connection)
-    cached, key = _cached(connection, options, RISK, {"customer": customer_code})
+    source = _source(connection, options, RISK)
+    cached, key = _cached(connection, source, RISK, {"customer": customer_code})
     if cached is not None:
         return RiskAnswer(**{**cached, "cached": True})
-    result = _run(connection, options, RISK, {"customer": customer_code}, summary={"customer": customer_code})
+    result = _run(connection, options, source, RISK, {"customer": customer_code}, summary={"customer": customer_code})
     try:
         if len(result.rows) != 1:
             raise SqlCheckFailed(
@@ -159,16 +197,27 @@ def _pause_key(connection: ErpConnection) -> str:
     return f"sqlcheck-paused:{connection.pk}"
 
 
-def _statement(options: SqlCheckSettings, kind: str) -> str:
-    return (options.sql_stock_statement if kind == STOCK else options.sql_risk_statement) or ""
+@dataclass(frozen=True)
+class _Source:
+    sql: str
+    url: str
 
 
-def _cached(connection: ErpConnection, options: SqlCheckSettings, kind: str, params: dict) -> tuple[Any, str]:
-    """The cached answer to this question (None when there is none) and its key: per connection, statement and
-    parameters, so an edited statement is never answered from the old one's cache."""
-    sql = _statement(options, kind)
+def _source(connection: ErpConnection, options: SqlCheckSettings, kind: str) -> _Source:
+    """The statement and the database URL of a check; ``SqlCheckOff`` when either is missing."""
+    url = database_url(connection)
+    sql = statement(connection, options, kind, url)
     if not sql.strip():
         raise SqlCheckOff(f"The connection has no {kind} statement.")
+    if not url:
+        raise SqlCheckOff(f"No database URL: set {connection.credentials_ref.upper() or '<credentials_ref>'}_SQL_URL.")
+    return _Source(sql=sql, url=url)
+
+
+def _cached(connection: ErpConnection, source: _Source, kind: str, params: dict) -> tuple[Any, str]:
+    """The cached answer to this question (None when there is none) and its key: per connection, statement and
+    parameters, so an edited statement is never answered from the old one's cache."""
+    sql = source.sql
     digest = hashlib.sha256(json.dumps([sql, params], sort_keys=True, default=str).encode()).hexdigest()[:32]
     key = f"sqlcheck:{connection.pk}:{kind}:{digest}"
     return cache.get(key), key
@@ -181,12 +230,15 @@ def _store(options: SqlCheckSettings, key: str, value: Any) -> None:
 
 
 def _run(
-    connection: ErpConnection, options: SqlCheckSettings, kind: str, params: dict[str, Any], *, summary: dict
+    connection: ErpConnection,
+    options: SqlCheckSettings,
+    source: _Source,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    summary: dict,
 ) -> drivers.Result:
-    sql = _statement(options, kind)
-    url = database_url(connection)
-    if not url:
-        raise SqlCheckOff(f"No database URL: set {connection.credentials_ref.upper() or '<credentials_ref>'}_SQL_URL.")
+    sql, url = source.sql, source.url
     if cache.get(_pause_key(connection)):
         raise SqlCheckFailed("The SQL checks are paused after a recent failure.")
     try:
@@ -214,7 +266,9 @@ def _record_failure(connection: ErpConnection, kind: str, reason: str, summary: 
     connection's checks paused for ``sql_pause_seconds``."""
     logger.warning("SQL %s check of connection %s failed: %s", kind, connection.code, reason)
     try:
-        seconds = SqlCheckSettings.read(connection.settings or {})[0].sql_pause_seconds
+        seconds = SqlCheckSettings.read(connection.settings or {}, context=adapter_class(connection))[
+            0
+        ].sql_pause_seconds
     except SettingsError:
         seconds = SqlCheckSettings.sql_pause_seconds.default
     if seconds:

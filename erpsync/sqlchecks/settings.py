@@ -7,6 +7,9 @@ The database URL is a credential, never a setting: ``<credentials_ref>_SQL_URL``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Self
+
 from erpsync.connection_settings import Choice, Integer, Problem, Settings, Text
 from erpsync.sqlchecks.statements import DIALECTS, RISK, STOCK, StatementRefused, validate_statement
 
@@ -31,13 +34,15 @@ class SqlCheckSettings(Settings):
         "`cheque_risk`, `credit_limit`, `currency`)."
     )
     live_stock_source = Choice(
-        "Where add-to-cart, checkout and placement take live stock from: `sql` (the stock statement, else the "
-        "adapter's live stock), `api` (the adapter's live stock), `off`; each falls back to the synced figures.",
+        "Where every add to the cart, checkout and placement take live stock from: `sql` (the stock statement, or "
+        "the adapter's shipped one (Mikro), else the adapter's live stock), `api` (the adapter's live stock), `off`; "
+        "each falls back to the synced figures.",
         choices=LIVE_STOCK_SOURCES,
         default="off",
     )
     live_risk_source = Choice(
-        "`sql`: the account page and placement read the dealer's balance and risk with the risk statement, "
+        "`sql`: the account page and placement read the dealer's balance and risk with the risk statement (or the "
+        "adapter's shipped one: Mikro), "
         "falling back to the synced figures; `off`: only the synced figures (and the refresh button, if the "
         "adapter offers a live balance).",
         choices=LIVE_RISK_SOURCES,
@@ -50,14 +55,25 @@ class SqlCheckSettings(Settings):
     sql_pause_seconds = Integer("After a failure, how long the checks are not tried (the synced figures are used).",
                                 default=30, minimum=0, maximum=3600)  # fmt: skip
 
+    @classmethod
+    def read(cls, raw: Mapping[str, Any] | None, *, context: Any = None) -> tuple[Self, list[Problem]]:
+        """As ``Settings.read``; ``context`` is the connection's adapter class: a live source ``sql`` needs a
+        statement of the connection's own unless the adapter ships a default one (``sql_check_kinds``)."""
+        obj, problems = super().read(raw, context=context)
+        if any(not p.warning for p in problems):
+            return obj, problems
+        shipped = getattr(context, "sql_check_kinds", frozenset())
+        for kind, key in ((STOCK, "sql_stock_statement"), (RISK, "sql_risk_statement")):
+            wanted = getattr(obj, f"live_{kind}_source") == "sql"
+            if wanted and not (getattr(obj, key) or "").strip() and kind not in shipped:
+                problems.append(cls.problem(key, f"{key!r} is required when live_{kind}_source is 'sql'."))
+        return obj, problems
+
     def clean(self) -> list[Problem]:
         problems = []
-        wanted = {STOCK: self.live_stock_source == "sql", RISK: self.live_risk_source == "sql"}
         statements = {STOCK: ("sql_stock_statement", self.sql_stock_statement),
                       RISK: ("sql_risk_statement", self.sql_risk_statement)}  # fmt: skip
         for kind, (key, sql) in statements.items():
-            if wanted[kind] and not (sql or "").strip():
-                problems.append(self.problem(key, f"{key!r} is required when live_{kind}_source is 'sql'."))
             if not (sql or "").strip():
                 continue
             if not self.sql_dialect:

@@ -12,13 +12,16 @@ from decimal import Decimal as D
 import pymysql
 import pytest
 from django.core.cache import cache
+from django.db import connection as django_connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from catalog.availability import availability_for, stock_refresh
 from catalog.models import StockLevel
-from catalog.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
+from catalog.multi_add import field_name
+from catalog.tests.factories import PriceListItemFactory, ProductFactory, StockLevelFactory, WarehouseFactory
 from dealers.credit import credit_position
 from dealers.models import Dealer
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
@@ -33,15 +36,16 @@ from erpsync.sqlchecks import (
     SqlCheckOff,
     StatementRefused,
     bind,
+    drivers,
     run_risk_check,
     run_stock_check,
     validate_statement,
 )
 from erpsync.sqlchecks.drivers import session_statements
 from erpsync.tests import sql_erp
-from orders.models import Order
+from orders.models import CartLine, Order
 from orders.status import OrderStatus
-from orders.tests.factories import buyer_of, make_shop
+from orders.tests.factories import OrderFactory, OrderLineFactory, buyer_of, make_shop
 
 CREDENTIALS = "ERPSQL"
 
@@ -602,3 +606,112 @@ def test_a_long_list_of_codes_is_asked_in_parts(db, monkeypatch, pg_erp):
     monkeypatch.setattr("erpsync.sqlchecks.checks.MAX_CODES", 1)
     answer = run_stock_check(connection, ["ÇİVİ-01", "VİDA-02", "SOMUN-03"])
     assert set(by_item(answer)) == {("ÇİVİ-01", "0"), ("ÇİVİ-01", "1"), ("VİDA-02", "1")}
+
+
+# --- every add-to-cart path -----------------------------------------------------------------------------------
+
+
+def two_products(stock: str):
+    """Screws (VİDA-02: live 3 on hand, 1 committed) and nails (ÇİVİ-01: live 7.5) in warehouse "1", each synced
+    at ``stock`` an hour ago; the dealer ordered both before."""
+    dealer, screws = make_shop(stock=stock)
+    screws.sku = "VİDA-02"
+    screws.save()
+    level = StockLevel.objects.get(product=screws)
+    level.warehouse.code = "1"
+    level.warehouse.save()
+    nails = ProductFactory(sku="ÇİVİ-01", min_order_qty=D("1"), order_multiple=D("1"), vat_rate=D("20"))
+    PriceListItemFactory(price_list=dealer.price_list, product=nails, price=D("100"))
+    StockLevelFactory(product=nails, warehouse=level.warehouse, on_hand=D(stock))
+    StockLevel.objects.update(as_of=timezone.now() - timedelta(hours=1))  # the last stock import
+    order = OrderFactory(dealer=dealer, status=OrderStatus.APPROVED, placed_at=timezone.now() - timedelta(days=3))
+    OrderLineFactory(order=order, product=screws, quantity=D("5"), unit_price_net=D("90"))
+    OrderLineFactory(order=order, product=nails, quantity=D("1"), unit_price_net=D("90"))
+    return dealer, screws, nails
+
+
+def add_by(path: str, client, screws, nails):
+    """Add 5 screws and 1 nail by one of the many-line paths; the messages the dealer then sees."""
+    if path == "add_many":
+        data = {field_name(screws.pk): "5", field_name(nails.pk): "1"}
+        response = client.post(reverse("orders:cart_add_many"), data, follow=True)
+    elif path == "quick_order":
+        data = {"text": "VİDA-02 5\nÇİVİ-01 1", "confirm": "1"}
+        response = client.post(reverse("orders:quick_order"), data, follow=True)
+    else:
+        data = {"product": [screws.pk, nails.pk]}
+        response = client.post(reverse("orders:previously_ordered_add"), data, follow=True)
+    assert response.status_code == 200
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+def counting_runs(monkeypatch) -> list:
+    """The statements sent to the ERP's database (one per check)."""
+    calls, run = [], drivers.run
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(drivers, "run", counted)
+    return calls
+
+
+ADD_PATHS = ["add_many", "quick_order", "previously_ordered"]
+
+
+@pytest.mark.parametrize("path", ADD_PATHS)
+def test_every_many_line_add_asks_live_stock_once_and_says_so(db, monkeypatch, client, pg_erp, path):
+    _conn, url = pg_erp
+    sql_connection(monkeypatch, "postgresql", url)
+    dealer, screws, nails = two_products("100")
+    client.force_login(buyer_of(dealer).user)
+    runs = counting_runs(monkeypatch)
+
+    text = add_by(path, client, screws, nails)
+
+    # Synced: 100 of each. Live: 3 screws on hand, 1 committed in the ERP → 2 available; 7.5 nails.
+    assert "VİDA-02: Only 2" in text and "Stock checked live in the ERP" in text
+    assert "ÇİVİ-01" not in text
+    assert len(runs) == 1  # one check for every code of the request
+    stored = {level.product.sku: (level.on_hand, level.committed_erp) for level in StockLevel.objects.all()}
+    assert stored == {"VİDA-02": (D("3"), D("1")), "ÇİVİ-01": (D("7.5"), D("0"))}
+    assert CartLine.objects.filter(cart__dealer=dealer).count() == 2
+
+
+@pytest.mark.parametrize("path", ADD_PATHS)
+def test_every_many_line_add_with_the_erp_database_down_uses_the_synced_stock_and_says_so(
+    db, monkeypatch, client, path
+):
+    connection = sql_connection(monkeypatch, "postgresql", "postgresql://reader@127.0.0.1:1/erp")
+    dealer, screws, nails = two_products("4")
+    client.force_login(buyer_of(dealer).user)
+
+    text = add_by(path, client, screws, nails)
+
+    assert "VİDA-02: Only 4" in text and "Synced stock figures as of" in text and "checked live" not in text
+    assert SyncRun.objects.filter(connection=connection, status=SyncRun.Status.FAILED).count() == 1
+    assert set(StockLevel.objects.values_list("on_hand", flat=True)) == {D("4")}
+
+
+@pytest.mark.parametrize("path", ADD_PATHS)
+def test_the_add_paths_ask_nothing_more_while_no_connection_offers_live_stock(db, monkeypatch, client, pg_erp, path):
+    _conn, url = pg_erp
+    connection = sql_connection(monkeypatch, "postgresql", url, live_stock_source="off")
+    dealer, screws, nails = two_products("100")
+    client.force_login(buyer_of(dealer).user)
+    cache.clear()
+    add_by(path, client, screws, nails)  # the first question reads the connection and remembers the answer
+    runs = counting_runs(monkeypatch)
+
+    with CaptureQueriesContext(django_connection) as captured:
+        add_by(path, client, screws, nails)
+
+    assert not [q for q in captured.captured_queries if "erpsync_erpconnection" in q["sql"]]
+    assert runs == []
+    connection.settings = {**connection.settings, "live_stock_source": "sql"}
+    connection.save()  # the next add asks again, and live
+    with CaptureQueriesContext(django_connection) as captured:
+        text = add_by(path, client, screws, nails)
+    assert [q for q in captured.captured_queries if "erpsync_erpconnection" in q["sql"]]
+    assert len(runs) == 1 and "Stock checked live in the ERP" in text

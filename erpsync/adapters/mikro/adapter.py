@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from erpsync.adapters.base import Capability, ConnectionCheck, ErpAdapter, ErpError
+from erpsync.adapters.mikro import checks
 from erpsync.adapters.mikro.dialect import dialect_for
 from erpsync.adapters.mikro.reads import ENTITIES, MikroReads
 from erpsync.adapters.mikro.session import MikroSession
@@ -96,6 +97,18 @@ class MikroAdapter(MikroReads, MikroWrites, MikroSession, ErpAdapter):
             capabilities.discard(Capability.PAYMENT_PUSH)
         self.capabilities = frozenset(capabilities)
         self._open_session()
+
+    sql_check_kinds = checks.KINDS
+
+    @classmethod
+    def sql_check_statements(cls, settings: Mapping[str, Any] | None, dialect: str) -> dict[str, str]:
+        """Live stock from ``fn_DepodakiMiktar``, live risk from ``fn_CariHesapAnaDovizBakiye`` (``checks``)."""
+        return checks.default_statements(settings, dialect)
+
+    @classmethod
+    def sql_check_url(cls, settings: Mapping[str, Any] | None, credentials: Mapping[str, str]) -> str:
+        """The connection's own Mikro database with its login, unless ``<credentials_ref>_SQL_URL`` names another."""
+        return checks.default_url(settings, credentials)
 
     def can_read(self, entity: str) -> bool:
         return entity in self.entities and super().can_read(entity)

@@ -6,6 +6,7 @@ that SQL Server and PostgreSQL both run.
 - SQL Server (``mssql://``, ``sqlserver://``): ``pymssql``; the series lock is ``sp_getapplock`` owned by the
   transaction, and the ``MAX`` of the series is read ``WITH (UPDLOCK, HOLDLOCK)`` so that a number Mikro's own users
   take at the same time waits as well.
+  The read-only SQL checks' default statements read ``WITH (NOLOCK)``, as Mikro's own reports do.
 - PostgreSQL (``postgresql://``): ``psycopg``; the series lock is a transaction-scoped advisory lock. Used by the
   tests' Mikro-shaped database and the benchmark; never by a real Mikro.
 
@@ -26,6 +27,9 @@ class Dialect:
     module: str
     # Table hint of the statement that reads the highest number of a series under the lock.
     locking_hint: str
+    # Table hint of the read-only SQL checks' statements (``erpsync.adapters.mikro.checks``): SQL Server reads
+    # without waiting for Mikro's own writers, as Mikro's reports do; PostgreSQL readers never wait.
+    reading_hint: str = ""
 
     @property
     def driver(self) -> Any:
@@ -87,8 +91,8 @@ class Dialect:
 
 
 DIALECTS = {
-    "mssql": Dialect("mssql", "pymssql", " WITH (UPDLOCK, HOLDLOCK)"),
-    "postgresql": Dialect("postgresql", "psycopg", ""),
+    "mssql": Dialect("mssql", "pymssql", " WITH (UPDLOCK, HOLDLOCK)", " WITH (NOLOCK)"),
+    "postgresql": Dialect("postgresql", "psycopg", "", ""),
 }
 SCHEMES = {"mssql": "mssql", "sqlserver": "mssql", "postgresql": "postgresql", "postgres": "postgresql"}
 

@@ -29,6 +29,7 @@ from erpsync.adapters.base import (
     ErpWarehouse,
     Feed,
 )
+from erpsync.adapters.mikro.checks import BALANCE_IN_MAIN_CURRENCY, OPEN_ORDER_LINE, STOCK_IN_WAREHOUSE
 from erpsync.adapters.mikro.mapping import (
     as_decimal,
     clean,
@@ -193,8 +194,9 @@ class MikroReads:
     def _stock_rows(self, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         if self.stock_source == "function":
             return self.query(
-                f"SELECT S.sto_kod AS code, D.dep_no AS warehouse, dbo.fn_DepodakiMiktar(S.sto_kod, D.dep_no, 0) "
-                f"AS on_hand FROM {self.t('STOKLAR')} S CROSS JOIN {self.t('DEPOLAR')} D "
+                f"SELECT S.sto_kod AS code, D.dep_no AS warehouse, "
+                f"{STOCK_IN_WAREHOUSE.format(item='S.sto_kod', warehouse='D.dep_no')} AS on_hand "
+                f"FROM {self.t('STOKLAR')} S CROSS JOIN {self.t('DEPOLAR')} D "
                 f"WHERE {where.format(c='S.sto_kod')} "
                 "ORDER BY S.sto_kod, D.dep_no",
                 params,
@@ -214,8 +216,8 @@ class MikroReads:
             return {}
         rows = self.query(
             "SELECT O.sip_stok_kod AS code, O.sip_depono AS warehouse, SUM(O.sip_miktar - O.sip_teslim_miktar) "
-            f"AS open_quantity FROM {self.t('SIPARISLER')} O WHERE O.sip_tip = 0 AND O.sip_iptal = 0 "
-            f"AND O.sip_kapat_fl = 0 AND O.sip_miktar > O.sip_teslim_miktar AND {where.format(c='O.sip_stok_kod')} "
+            f"AS open_quantity FROM {self.t('SIPARISLER')} O WHERE {OPEN_ORDER_LINE.format(o='O')} "
+            f"AND {where.format(c='O.sip_stok_kod')} "
             "GROUP BY O.sip_stok_kod, O.sip_depono",
             params,
         )
@@ -322,8 +324,8 @@ class MikroReads:
 
     def _balance_rows(self, where: str = "1 = 1", params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
         return self.keyset(
-            "C.cari_kod, dbo.fn_CariHesapAnaDovizBakiye('', 0, C.cari_kod, '', '', NULL, NULL, NULL, 0, NULL, NULL, "
-            f"NULL, NULL) AS balance FROM {self.t('CARI_HESAPLAR')} C",
+            f"C.cari_kod, {BALANCE_IN_MAIN_CURRENCY.format(customer='C.cari_kod')} AS balance "
+            f"FROM {self.t('CARI_HESAPLAR')} C",
             ["C.cari_kod"],
             params,
             where=where,
