@@ -22,7 +22,8 @@ import requests
 
 from erpsync.adapters.base import ErpError, PermanentError, RetryableError
 from erpsync.adapters.http import retry_after, transport_error
-from erpsync.token_store import NeedsAuthorisation, TokenPair, token_read, token_renew
+from erpsync.adapters.tokens import granted, token_pair
+from erpsync.token_store import TokenPair
 
 logger = logging.getLogger(__name__)
 
@@ -101,32 +102,18 @@ class LogoSession:
             )
         except requests.RequestException as exc:
             raise transport_error(exc, who="Logo", method="POST", where="token", write=False) from exc
-        if answer.status_code >= 500 or answer.status_code == 429:
-            raise RetryableError(f"Logo could not sign in now: {answer.status_code}")
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if answer.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
-            raise NeedsAuthorisation(
+        return granted(
+            answer,
+            who="Logo",
+            lifetime=self.token_lifetime,
+            refused=lambda body: (
                 f"Logo refused to sign in as {self.rest['username']} to firm {self.firm} "
                 f"({error_text(body, answer.text)}): check the connection's client, user, password and firm."
-            )
-        lifetime = int(body.get("expires_in") or self.token_lifetime)
-        return body["access_token"], "", lifetime
+            ),
+        )
 
     def _token(self, *, stale: bool = False) -> str:
-        if not stale and self._pair.usable():
-            return self._pair.access_token
-        stored = token_read(self.token_key)
-        if not stale and stored.usable():
-            self._pair = stored
-            return stored.access_token
-        seen = max(stored.version, self._pair.version) if not stale else self._pair.version
-        try:
-            self._pair = token_renew(self.token_key, seen_version=seen, renew=self._new_pair)
-        except NeedsAuthorisation as exc:
-            raise PermanentError(str(exc), code="needs_authorisation") from exc
+        self._pair = token_pair(self.token_key, self._pair, self._new_pair, stale=stale)
         return self._pair.access_token
 
     # -- requests ---------------------------------------------------------------------------------------------------
