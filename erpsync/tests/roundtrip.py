@@ -22,7 +22,26 @@ from orders.status import OrderStatus as S
 from orders.tests.factories import buyer_of, place
 
 SAME_RATES = {rate: rate for rate in ("1", "10", "20")}
+# Every entity of an ERP that has them all, in the order a first import takes them.
+FULL_IMPORT = (
+    "unit",
+    "category",
+    "brand",
+    "warehouse",
+    "price_list",
+    "product",
+    "stock",
+    "price",
+    "customer",
+    "balance",
+)
 NOT_THE_PORTALS = frozenset({"unknown_order", "unknown_customer"})
+
+
+def credentials(monkeypatch, credentials_ref: str, **values: str) -> None:
+    """The connection's credentials in the environment, as in production: ``<credentials_ref>_<KEY>``."""
+    for key, value in values.items():
+        monkeypatch.setenv(f"{credentials_ref}_{key}", value)
 
 
 def default_connection(adapter: str, *, code: str, name: str, credentials_ref: str, settings: dict,

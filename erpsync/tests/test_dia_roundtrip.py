@@ -16,6 +16,7 @@ from erpsync.api_usage import api_usage_on
 from erpsync.simulators.dia import DiaSimulator
 from erpsync.tests.roundtrip import (
     approved_order,
+    credentials,
     default_connection,
     drain_across_lost_answer,
     import_all,
@@ -41,9 +42,7 @@ def sim():
 
 @pytest.fixture
 def dia(sim, monkeypatch):
-    monkeypatch.setenv("DIATEST_USERNAME", sim.username)
-    monkeypatch.setenv("DIATEST_PASSWORD", sim.password)
-    monkeypatch.setenv("DIATEST_APIKEY", sim.apikey)
+    credentials(monkeypatch, "DIATEST", USERNAME=sim.username, PASSWORD=sim.password, APIKEY=sim.apikey)
     return default_connection(
         "dia",
         code="dia",

@@ -20,7 +20,9 @@ from erpsync.models import SyncJob, SyncRun
 from erpsync.outbox import outbox_drain
 from erpsync.simulators.logo import LogoSimulator
 from erpsync.tests.roundtrip import (
+    FULL_IMPORT,
     approved_order,
+    credentials,
     default_connection,
     drain_across_lost_answer,
     due_now,
@@ -37,18 +39,7 @@ from orders.tests.quote_factories import priced_quote, requested_quote, staff_us
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-IMPORT_ORDER = (
-    "unit",
-    "category",
-    "brand",
-    "warehouse",
-    "price_list",
-    "product",
-    "stock",
-    "price",
-    "customer",
-    "balance",
-)
+IMPORT_ORDER = FULL_IMPORT
 
 
 @pytest.fixture
@@ -59,10 +50,14 @@ def sim():
 
 @pytest.fixture
 def logo(sim, monkeypatch):
-    monkeypatch.setenv("LOGOTEST_CLIENT_ID", sim.client_id)
-    monkeypatch.setenv("LOGOTEST_CLIENT_SECRET", sim.client_secret)
-    monkeypatch.setenv("LOGOTEST_USERNAME", sim.username)
-    monkeypatch.setenv("LOGOTEST_PASSWORD", sim.password)
+    credentials(
+        monkeypatch,
+        "LOGOTEST",
+        CLIENT_ID=sim.client_id,
+        CLIENT_SECRET=sim.client_secret,
+        USERNAME=sim.username,
+        PASSWORD=sim.password,
+    )
     return default_connection(
         "logo",
         code="logo",

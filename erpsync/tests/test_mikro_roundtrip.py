@@ -14,29 +14,18 @@ from erpsync.importers import sync_import
 from erpsync.models import SyncJob, SyncRun
 from erpsync.outbox import outbox_drain
 from erpsync.tests.mikro_side import database_for, mikro_databases, seed_demo  # noqa: F401
-from erpsync.tests.roundtrip import approved_order, default_connection, import_all, refused
+from erpsync.tests.roundtrip import FULL_IMPORT, approved_order, credentials, default_connection, import_all, refused
 from orders.status import OrderStatus as S
 
 pytestmark = pytest.mark.django_db
-IMPORT_ORDER = (
-    "unit",
-    "category",
-    "brand",
-    "warehouse",
-    "price_list",
-    "product",
-    "stock",
-    "price",
-    "customer",
-    "balance",
-)
+IMPORT_ORDER = FULL_IMPORT
 
 
 @pytest.fixture
 def mikro(mikro_databases, monkeypatch):  # noqa: F811
     database = database_for(mikro_databases, "v16")
     seed_demo(database)
-    monkeypatch.setenv("MIKROTEST_USERNAME", database.user)
+    credentials(monkeypatch, "MIKROTEST", USERNAME=database.user)
     connection = default_connection(
         "mikro",
         code="mikro",

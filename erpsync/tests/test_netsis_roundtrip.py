@@ -14,7 +14,9 @@ from dealers.models import Dealer, DealerDocument
 from erpsync.models import SyncRun
 from erpsync.simulators.netsis import NetsisSimulator
 from erpsync.tests.roundtrip import (
+    FULL_IMPORT,
     approved_order,
+    credentials,
     default_connection,
     drain_across_lost_answer,
     import_all,
@@ -27,18 +29,7 @@ from orders.status import OrderStatus as S
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-IMPORT_ORDER = (
-    "unit",
-    "category",
-    "brand",
-    "warehouse",
-    "price_list",
-    "product",
-    "stock",
-    "price",
-    "customer",
-    "balance",
-)
+IMPORT_ORDER = FULL_IMPORT
 
 
 @pytest.fixture
@@ -49,10 +40,14 @@ def sim():
 
 @pytest.fixture
 def netsis(sim, monkeypatch):
-    monkeypatch.setenv("NETSISTEST_USERNAME", sim.username)
-    monkeypatch.setenv("NETSISTEST_PASSWORD", sim.password)
-    monkeypatch.setenv("NETSISTEST_DB_USER", sim.db_user)
-    monkeypatch.setenv("NETSISTEST_DB_PASSWORD", sim.db_password)
+    credentials(
+        monkeypatch,
+        "NETSISTEST",
+        USERNAME=sim.username,
+        PASSWORD=sim.password,
+        DB_USER=sim.db_user,
+        DB_PASSWORD=sim.db_password,
+    )
     return default_connection(
         "netsis",
         code="netsis",

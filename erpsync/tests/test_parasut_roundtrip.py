@@ -16,6 +16,7 @@ from erpsync.outbox import outbox_drain
 from erpsync.simulators.parasut import ParasutSimulator
 from erpsync.tests.roundtrip import (
     approved_order,
+    credentials,
     default_connection,
     drain_across_lost_answer,
     due_now,
@@ -41,10 +42,14 @@ def sim():
 
 @pytest.fixture
 def parasut(sim, monkeypatch):
-    monkeypatch.setenv("PRSTEST_CLIENT_ID", sim.client_id)
-    monkeypatch.setenv("PRSTEST_CLIENT_SECRET", sim.client_secret)
-    monkeypatch.setenv("PRSTEST_USERNAME", sim.username)
-    monkeypatch.setenv("PRSTEST_PASSWORD", sim.password)
+    credentials(
+        monkeypatch,
+        "PRSTEST",
+        CLIENT_ID=sim.client_id,
+        CLIENT_SECRET=sim.client_secret,
+        USERNAME=sim.username,
+        PASSWORD=sim.password,
+    )
     bank = next(a for a in sim.company.tables["accounts"].values() if a.attributes["name"] == "Garanti BBVA TL")
     return default_connection(
         "parasut",
