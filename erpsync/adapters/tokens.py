@@ -1,16 +1,20 @@
 """The bearer tokens (or session ids) of the adapters that sign in, shared by every process through
 ``erpsync.token_store``: this process's token while it lasts, else the one another process stored, else a new one
 (one process asks the ERP with the token row locked, the others take its answer); a token the ERP refused is renewed
-at once. Each adapter brings its own grant request and its own words for a refusal."""
+at once; and the request that carries the token (``bearer_send``). Each adapter brings its own grant request and its
+own words for a refusal."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import requests
 
 from erpsync.adapters.base import PermanentError, RetryableError
+from erpsync.adapters.http import transport_error
 from erpsync.token_store import NeedsAuthorisation, TokenPair, token_read, token_renew
 
 
@@ -48,3 +52,34 @@ def granted(
     if answer.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
         raise NeedsAuthorisation(refused(body))
     return body["access_token"], "", int(body.get("expires_in") or lifetime)
+
+
+def bearer_send(
+    http: requests.Session,
+    method: str,
+    url: str,
+    *,
+    token: str,
+    body: Any,
+    timeout: float,
+    who: str,
+    where: str,
+    write: bool,
+) -> requests.Response:
+    """One request with the bearer ``token`` and ``body`` (if any) as UTF-8 JSON, Decimals as numbers; no answer is
+    the contract's error (see ``transport_error``)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    data = None
+    if body is not None:
+        data = json.dumps(body, ensure_ascii=False, default=_json_number).encode()
+        headers["Content-Type"] = "application/json; charset=utf-8"
+    try:
+        return http.request(method, url, data=data, headers=headers, timeout=timeout)
+    except requests.RequestException as exc:
+        raise transport_error(exc, who=who, method=method, where=where, write=write) from exc
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -10,7 +10,6 @@ refused it before looking at it, so sending a write again is safe); 400/404/409 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -22,7 +21,7 @@ import requests
 
 from erpsync.adapters.base import ErpError, PermanentError, RetryableError
 from erpsync.adapters.http import retry_after, transport_error
-from erpsync.adapters.tokens import granted, token_pair
+from erpsync.adapters.tokens import bearer_send, granted, token_pair
 from erpsync.token_store import TokenPair
 
 logger = logging.getLogger(__name__)
@@ -119,16 +118,10 @@ class LogoSession:
     # -- requests ---------------------------------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, *, body: Any, write: bool, token: str, where: str) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body, ensure_ascii=False, default=_json_default).encode()
-            headers["Content-Type"] = "application/json; charset=utf-8"
         self.requests_sent += 1
-        try:
-            return self._http.request(method, url, data=data, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise transport_error(exc, who="Logo", method=method, where=where, write=write) from exc
+        return bearer_send(
+            self._http, method, url, token=token, body=body, timeout=self.timeout, who="Logo", where=where, write=write
+        )
 
     def _error(self, response: requests.Response) -> ErpError:
         status = response.status_code
@@ -232,12 +225,6 @@ class LogoSession:
                 current = page(last)
 
         return rows()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 __all__ = ["LogoSession", "error_text", "sql_text"]
