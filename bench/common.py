@@ -3,6 +3,7 @@ set up by the caller)."""
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 import statistics
@@ -37,6 +38,16 @@ def fill_cart(buyer, lines) -> str:
 
 
 # --- The ERP adapter benchmarks: a simulated ERP, a connection to it, imports, order export and live stock ---------
+
+
+def count_options(doc: str, argv: list[str] | None, **counts: int) -> argparse.Namespace:
+    """The options of an ERP benchmark: ``--<name> N`` for each of ``counts`` (its default), in order, then
+    ``--keep`` (the database stays); the description is the first paragraph of ``doc``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    for name, default in counts.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default)
+    parser.add_argument("--keep", action="store_true")
+    return parser.parse_args(argv)
 
 
 def tax_number(base: int) -> str:

@@ -24,7 +24,6 @@ It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_d
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -32,7 +31,7 @@ import time
 from decimal import Decimal
 
 # Run as a script: this folder is on the path.
-from common import SEED, erp_connection, erp_order, push_order
+from common import SEED, count_options, erp_connection, erp_order, push_order
 from database import machine_facts, migrate, run, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_dia"
@@ -156,13 +155,7 @@ def measure(url: str, sim, args) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=ITEMS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(__doc__, argv, items=ITEMS, customers=CUSTOMERS, orders=ORDERS, lines=LINES)
     url = os.environ.get("BENCH_DIA_DATABASE_URL", DEFAULT_DATABASE_URL)
     if "dia" not in url.rsplit("/", 1)[-1]:
         print("BENCH_DIA_DATABASE_URL must name a database of its own (with 'dia' in its name).", file=sys.stderr)

@@ -30,7 +30,6 @@ It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_l
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -39,6 +38,7 @@ import time
 # Run as a script: this folder is on the path.
 from common import (
     SEED,
+    count_options,
     erp_connection,
     erp_order,
     export_orders,
@@ -228,15 +228,16 @@ def measure(url: str, sim, args) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=ITEMS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--new-customers", type=int, default=NEW_CUSTOMERS)
-    parser.add_argument("--checks", type=int, default=CHECKS)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(
+        __doc__,
+        argv,
+        items=ITEMS,
+        customers=CUSTOMERS,
+        orders=ORDERS,
+        lines=LINES,
+        new_customers=NEW_CUSTOMERS,
+        checks=CHECKS,
+    )
     url = os.environ.get("BENCH_LOGO_DATABASE_URL", DEFAULT_DATABASE_URL)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from erpsync.simulators.logo import LogoSimulator

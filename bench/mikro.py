@@ -25,7 +25,6 @@ here: the figures say what the adapter's statements cost, not what a production 
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -35,7 +34,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 # Run as a script: this folder is on the path.
-from common import SEED, erp_connection, erp_order, export_orders, print_imports, throughput
+from common import SEED, count_options, erp_connection, erp_order, export_orders, print_imports, throughput
 from database import machine_facts, migrate, run, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_mikro"
@@ -210,13 +209,7 @@ def measure(url: str, args, sides: list) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=ITEMS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(__doc__, argv, items=ITEMS, customers=CUSTOMERS, orders=ORDERS, lines=LINES)
     url = os.environ.get("BENCH_MIKRO_DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ["DATABASE_URL"] = url  # the Mikro side goes on the same server
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -24,7 +24,6 @@ It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_n
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -33,6 +32,7 @@ import time
 # Run as a script: this folder is on the path.
 from common import (
     SEED,
+    count_options,
     erp_connection,
     erp_order,
     export_orders,
@@ -140,14 +140,7 @@ def measure(url: str, sim, args) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=ITEMS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--checks", type=int, default=CHECKS)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(__doc__, argv, items=ITEMS, customers=CUSTOMERS, orders=ORDERS, lines=LINES, checks=CHECKS)
     url = os.environ.get("BENCH_NETSIS_DATABASE_URL", DEFAULT_DATABASE_URL)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from erpsync.simulators.netsis import NetsisSimulator

@@ -31,7 +31,6 @@ It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_s
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -40,7 +39,7 @@ import time
 from decimal import Decimal
 
 # Run as a script: this folder is on the path.
-from common import SEED, erp_connection, erp_order, push_order, throughput, timed_imports
+from common import SEED, count_options, erp_connection, erp_order, push_order, throughput, timed_imports
 from database import BenchError, machine_facts, migrate, run, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_saprfc"
@@ -196,13 +195,7 @@ def measure(url: str, args) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--materials", type=int, default=MATERIALS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(__doc__, argv, materials=MATERIALS, customers=CUSTOMERS, orders=ORDERS, lines=LINES)
     url = os.environ.get("BENCH_SAP_RFC_DATABASE_URL", DEFAULT_DATABASE_URL)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     return run(url, lambda: measure(url, args), keep=args.keep)
