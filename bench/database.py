@@ -128,3 +128,47 @@ def machine_facts() -> str:
         + f"), Python {platform.python_version()}, Django {django.get_version()}; load average now "
         + " / ".join(f"{load:.1f}" for load in os.getloadavg())
     )
+
+
+def setup_django(url: str, credentials_ref: str, **credentials: str) -> None:
+    """Django on the benchmark database (see ``django_environment``), e-mail kept in memory, the ERP connection's
+    ``credentials`` in the environment under ``credentials_ref`` as in production (``USERNAME`` →
+    ``<credentials_ref>_USERNAME``)."""
+    django_environment(
+        url,
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        **{f"{credentials_ref}_{key}": value for key, value in credentials.items()},
+    )
+    import django
+
+    django.setup()
+
+
+def run(url: str, measure, *, keep: bool, stop=None, drop_also=None) -> int:
+    """Create the benchmark database afresh and run ``measure()``, which returns the problems it found; then, come
+    what may, ``stop()``, close Django's connections and, unless ``keep``, ``drop_also()`` and drop the database.
+    The exit status: 1 when the benchmark failed or found problems (printed), else 0."""
+    try:
+        ensure_database(url, drop=True)
+        problems = measure()
+    except BenchError as exc:
+        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if stop is not None:
+            stop()
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if not keep:
+            try:
+                if drop_also is not None:
+                    drop_also()
+                drop_database(url)
+            except BenchError as exc:
+                print(f"Could not drop the benchmark database: {exc}", file=sys.stderr)
+    if problems:
+        print("\nBENCHMARK FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    return 0

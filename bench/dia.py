@@ -24,19 +24,17 @@ It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_d
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
 import time
-from datetime import date
 from decimal import Decimal
 
 # Run as a script: this folder is on the path.
-from database import BenchError, django_environment, drop_database, ensure_database, machine_facts, migrate
+from common import SEED, count_options, erp_connection, erp_order, push_order
+from database import machine_facts, migrate, run, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_dia"
-SEED = 2026
 ITEMS, CUSTOMERS, ORDERS, LINES = 10_000, 1_000, 50, 5
 CREDENTIALS_REF = "BENCH_DIA_ERP"
 ENTITIES = (
@@ -54,48 +52,24 @@ ENTITIES = (
 DELTA = ("product", "price", "customer", "agreement", "ledger")
 
 
-def setup_django(url: str, sim) -> None:
-    django_environment(
-        url,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        **{
-            f"{CREDENTIALS_REF}_USERNAME": sim.username,
-            f"{CREDENTIALS_REF}_PASSWORD": sim.password,
-            f"{CREDENTIALS_REF}_APIKEY": sim.apikey,
-        },
-    )
-    import django
-
-    django.setup()
-
-
 def create_connection(sim):
-    from erpsync.models import ErpConnection, ValueMap
-
-    connection, _ = ErpConnection.objects.update_or_create(
-        code="dia",
-        defaults={
-            "name": "DİA",
-            "adapter": "dia",
-            "credentials_ref": CREDENTIALS_REF,
-            "is_default": True,
-            "settings": {
-                "base_url": sim.base_url,
-                # Set, as the docs advise: otherwise every run spends one more call finding them.
-                "firma_kodu": sim.company.code,
-                "donem_kodu": sim.company.period,
-                "price_slots": {"1": "Perakende", "2": "Bayi"},
-                "customer_price_list": "FIYAT2",
-                "unsellable_warehouses": ["KRN"],
-                "order_depot": "MRK",
-            },
+    return erp_connection(
+        "dia",
+        name="DİA",
+        adapter="dia",
+        credentials_ref=CREDENTIALS_REF,
+        is_default=True,
+        settings={
+            "base_url": sim.base_url,
+            # Set, as the docs advise: otherwise every run spends one more call finding them.
+            "firma_kodu": sim.company.code,
+            "donem_kodu": sim.company.period,
+            "price_slots": {"1": "Perakende", "2": "Bayi"},
+            "customer_price_list": "FIYAT2",
+            "unsellable_warehouses": ["KRN"],
+            "order_depot": "MRK",
         },
     )
-    for rate in ("1", "10", "20"):
-        ValueMap.objects.get_or_create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, defaults={"local_value": rate}
-        )
-    return connection
 
 
 def spent(sim, before: tuple[int, Decimal]) -> tuple[int, Decimal]:
@@ -137,7 +111,6 @@ def print_runs(title: str, rows) -> list[str]:
 
 def export_orders(sim, connection, count: int, lines: int) -> tuple[int, Decimal, float, list[str]]:
     from erpsync.adapters import adapter_for
-    from erpsync.adapters.base import ErpOrder, ErpOrderLine
 
     rng = random.Random(SEED)  # noqa: S311 - benchmark figures, not secrets
     with sim.company.lock:
@@ -149,29 +122,40 @@ def export_orders(sim, connection, count: int, lines: int) -> tuple[int, Decimal
         before = mark(sim)
         started = time.monotonic()
         for reference in references:
-            order_lines = tuple(
-                ErpOrderLine(i + 1, code, Decimal(rng.randint(1, 9)), "", Decimal("100"), Decimal("20"))
-                for i, code in enumerate(rng.sample(codes, lines))
-            )
-            order = ErpOrder(
-                reference, rng.choice(customers), date.today(), "TRY", "open_account", order_lines,
-                Decimal(0), Decimal(0), Decimal(0),
-            )  # fmt: skip
-            if adapter.order_lookup(order.reference) is None:
-                adapter.order_push(order)
+            push_order(adapter, erp_order(rng, reference, customers, codes, lines, unit=""))
         took = time.monotonic() - started
     calls, credits = spent(sim, before)
     return calls, credits, took, references
 
 
+def measure(url: str, sim, args) -> list[str]:
+    problems: list[str] = []
+    setup_django(url, CREDENTIALS_REF, USERNAME=sim.username, PASSWORD=sim.password, APIKEY=sim.apikey)
+    migrate()
+    sim.start()
+    connection = create_connection(sim)
+    first = import_runs(sim, connection, ENTITIES, full=True)
+    problems += print_runs("First import (full)", first)
+    problems += print_runs("Delta with nothing changed", import_runs(sim, connection, DELTA, full=False))
+    connection.settings = {**connection.settings, "ledger_customers": "changed"}
+    connection.save(update_fields=["settings"])
+    rows = import_runs(sim, connection, ("ledger",), full=False)
+    problems += print_runs("Ledger delta with ledger_customers 'changed'", rows)
+    calls, credits, took, references = export_orders(sim, connection, args.orders, args.lines)
+    made = [row["belgeno"] for row in sim.company.tables["siparis"] if row["belgeno"] in set(references)]
+    print(
+        f"\nOrders ({args.lines} lines, looked up, then pushed): {args.orders} in {took:.1f} s, "
+        f"{calls / args.orders:.1f} calls and {credits / args.orders:.4f} kontör each"
+    )
+    if sorted(made) != sorted(references):
+        problems.append(f"{len(made)} orders in DİA for {len(references)} references")
+    print(f"\nKontör per call: {sim.credit_per_call}; load average: {os.getloadavg()[0]:.2f}")
+    print("\n" + machine_facts())
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=ITEMS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(__doc__, argv, items=ITEMS, customers=CUSTOMERS, orders=ORDERS, lines=LINES)
     url = os.environ.get("BENCH_DIA_DATABASE_URL", DEFAULT_DATABASE_URL)
     if "dia" not in url.rsplit("/", 1)[-1]:
         print("BENCH_DIA_DATABASE_URL must name a database of its own (with 'dia' in its name).", file=sys.stderr)
@@ -190,48 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             if customer["bakiye"] == sim.company.amount(0):
                 sim.company.post(customer, kind="Devir", number="DEVIR", debit=100 + number)
     sim.company.advance(hours=2)  # DİA's users stop keying in: a delta finds nothing new
-    problems: list[str] = []
-    try:
-        ensure_database(url, drop=True)
-        setup_django(url, sim)
-        migrate()
-        sim.start()
-        connection = create_connection(sim)
-        first = import_runs(sim, connection, ENTITIES, full=True)
-        problems += print_runs("First import (full)", first)
-        problems += print_runs("Delta with nothing changed", import_runs(sim, connection, DELTA, full=False))
-        connection.settings = {**connection.settings, "ledger_customers": "changed"}
-        connection.save(update_fields=["settings"])
-        rows = import_runs(sim, connection, ("ledger",), full=False)
-        problems += print_runs("Ledger delta with ledger_customers 'changed'", rows)
-        calls, credits, took, references = export_orders(sim, connection, args.orders, args.lines)
-        made = [row["belgeno"] for row in sim.company.tables["siparis"] if row["belgeno"] in set(references)]
-        print(
-            f"\nOrders ({args.lines} lines, looked up, then pushed): {args.orders} in {took:.1f} s, "
-            f"{calls / args.orders:.1f} calls and {credits / args.orders:.4f} kontör each"
-        )
-        if sorted(made) != sorted(references):
-            problems.append(f"{len(made)} orders in DİA for {len(references)} references")
-        print(f"\nKontör per call: {sim.credit_per_call}; load average: {os.getloadavg()[0]:.2f}")
-        print("\n" + machine_facts())
-    except BenchError as exc:
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        sim.stop()
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if not args.keep:
-            try:
-                drop_database(url)
-            except BenchError as exc:
-                print(f"Could not drop the benchmark database: {exc}", file=sys.stderr)
-    if problems:
-        print("\nBENCHMARK FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-        return 1
-    return 0
+    return run(url, lambda: measure(url, sim, args), keep=args.keep, stop=sim.stop)
 
 
 if __name__ == "__main__":

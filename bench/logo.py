@@ -30,48 +30,32 @@ It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_l
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-import statistics
 import sys
 import time
-from datetime import date
-from decimal import Decimal
 
 # Run as a script: this folder is on the path.
-from database import BenchError, django_environment, drop_database, ensure_database, machine_facts, migrate
+from common import (
+    SEED,
+    count_options,
+    erp_connection,
+    erp_order,
+    export_orders,
+    live_checks,
+    live_stock_line,
+    print_imports,
+    tax_number,
+    throughput,
+    timed_imports,
+)
+from database import machine_facts, migrate, run, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_logo"
-SEED = 2026
 ITEMS, CUSTOMERS, ORDERS, LINES, CHECKS, NEW_CUSTOMERS = 50_000, 2_000, 100, 5, 200, 200
 WAREHOUSES = 5
 CREDENTIALS_REF = "BENCH_LOGO_ERP"
 ENTITIES = ("unit", "category", "warehouse", "price_list", "product", "stock", "price", "customer")
-
-
-def setup_django(url: str, sim) -> None:
-    django_environment(
-        url,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        **{
-            f"{CREDENTIALS_REF}_CLIENT_ID": sim.client_id,
-            f"{CREDENTIALS_REF}_CLIENT_SECRET": sim.client_secret,
-            f"{CREDENTIALS_REF}_USERNAME": sim.username,
-            f"{CREDENTIALS_REF}_PASSWORD": sim.password,
-            f"{CREDENTIALS_REF}_SECURITY_CODE": sim.soap.security_code,
-        },
-    )
-    import django
-
-    django.setup()
-
-
-def tax_number(base: int) -> str:
-    from stdnum.tr import vkn
-
-    digits = f"{base:09d}"
-    return digits + vkn.calc_check_digit(digits)
 
 
 def build_firm(firm, items: int, customers: int) -> list[str]:
@@ -142,65 +126,27 @@ def build_firm(firm, items: int, customers: int) -> list[str]:
 
 
 def create_connection(sim, code: str, **settings):
-    from erpsync.models import ErpConnection, ValueMap
-
-    connection, _ = ErpConnection.objects.update_or_create(
-        code=code,
-        defaults={
-            "name": "Logo",
-            "adapter": "logo",
-            "credentials_ref": CREDENTIALS_REF,
-            "is_default": code == "logo",
-            "settings": {
-                "base_url": sim.root_url,
-                "firm": sim.firm.firm,
-                "period": sim.firm.period,
-                "soap_url": sim.soap_url,
-                "page_size": 2000,
-                **settings,
-            },
+    return erp_connection(
+        code,
+        name="Logo",
+        adapter="logo",
+        credentials_ref=CREDENTIALS_REF,
+        is_default=code == "logo",
+        settings={
+            "base_url": sim.root_url,
+            "firm": sim.firm.firm,
+            "period": sim.firm.period,
+            "soap_url": sim.soap_url,
+            "page_size": 2000,
+            **settings,
         },
     )
-    for rate in ("1", "10", "20"):
-        ValueMap.objects.get_or_create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, defaults={"local_value": rate}
-        )
-    return connection
 
 
-def import_all(sim, connection) -> list[tuple[str, int, float, str]]:
-    from erpsync.importers import sync_import
-
-    rows = []
-    for entity in ENTITIES:
-        before = len(sim.stats.requests)
-        started = time.monotonic()
-        run = sync_import(connection=connection, entity=entity, full=True)
-        rows.append((entity, len(sim.stats.requests) - before, time.monotonic() - started, run.status))
-    return rows
-
-
-def export_orders(sim, connection, codes: list[str], count: int, lines: int, prefix: str) -> tuple[int, float]:
-    from erpsync.adapters import adapter_for
-    from erpsync.adapters.base import ErpOrder, ErpOrderLine
-
+def orders(sim, codes: list[str], count: int, lines: int, prefix: str):
     rng = random.Random(SEED)  # noqa: S311 - benchmark figures, not secrets
     customers = [row["CODE"] for row in sim.firm.rows(f"SELECT CODE FROM {sim.firm.t('CLCARD')} LIMIT 50")]
-    before = len(sim.stats.requests)
-    started = time.monotonic()
-    with adapter_for(connection) as adapter:
-        for number in range(count):
-            order_lines = tuple(
-                ErpOrderLine(i + 1, code, Decimal(rng.randint(1, 9)), "ADET", Decimal("100"), Decimal("20"))
-                for i, code in enumerate(rng.sample(codes, lines))
-            )
-            order = ErpOrder(
-                f"{prefix}-{number:05d}", rng.choice(customers), date.today(), "TRY", "open_account", order_lines,
-                Decimal(0), Decimal(0), Decimal(0),
-            )  # fmt: skip
-            if adapter.order_lookup(order.reference) is None:
-                adapter.order_push(order)
-    return len(sim.stats.requests) - before, time.monotonic() - started
+    return (erp_order(rng, f"{prefix}-{number:05d}", customers, codes, lines, unit="ADET") for number in range(count))
 
 
 def export_customers(sim, connection, count: int, prefix: str) -> tuple[int, float]:
@@ -226,115 +172,78 @@ def export_customers(sim, connection, count: int, prefix: str) -> tuple[int, flo
     return len(sim.stats.requests) - before, time.monotonic() - started
 
 
-def live_checks(connection, codes: list[str], checks: int) -> list[float]:
-    from erpsync.adapters import adapter_for
-
-    rng = random.Random(SEED)  # noqa: S311 - benchmark figures, not secrets
-    took = []
-    with adapter_for(connection) as adapter:
-        adapter.live_stock(codes[:1])  # the token
-        for _ in range(checks):
-            cart = rng.sample(codes, 50)
-            started = time.perf_counter()
-            found = adapter.live_stock(cart)
-            took.append((time.perf_counter() - started) * 1000)
-            if len({s.product_code for s in found}) != 50:
-                raise BenchError(f"live stock answered {len(found)} rows for 50 items")
-    return took
+def measure(url: str, sim, args) -> list[str]:
+    problems: list[str] = []
+    setup_django(
+        url,
+        CREDENTIALS_REF,
+        CLIENT_ID=sim.client_id,
+        CLIENT_SECRET=sim.client_secret,
+        USERNAME=sim.username,
+        PASSWORD=sim.password,
+        SECURITY_CODE=sim.soap.security_code,
+    )
+    migrate()
+    started = time.monotonic()
+    codes = build_firm(sim.firm, args.items, args.customers)
+    print(
+        f"Firm built in {time.monotonic() - started:.1f} s: {args.items:,} items × {WAREHOUSES} warehouses, "
+        f"{args.customers:,} customers"
+    )
+    sim.start()
+    for transport in ("rest", "soap"):
+        connection = create_connection(sim, f"logo-{transport}", query_transport=transport)
+        rows = timed_imports(connection, ENTITIES, lambda: len(sim.stats.requests))
+        label = "REST queries" if transport == "rest" else "SOAP ExecQuery"
+        print(f"\nImport through {label}{' (second run: updates)' if transport == 'soap' else ''}:")
+        problems += print_imports(rows, failed=f"{transport} import of")
+    for transport in ("rest", "soap"):
+        connection = create_connection(sim, f"logo-orders-{transport}", write_transport=transport)
+        prefix = f"B2B-{transport.upper()}"
+        batch = orders(sim, codes, args.orders, args.lines, prefix)
+        requests, took = export_orders(connection, batch, lambda: len(sim.stats.requests))
+        made = sim.firm.rows(
+            f"SELECT DOCODE, COUNT(*) AS N FROM {sim.firm.p('ORFICHE')} WHERE DOCODE LIKE ? GROUP BY DOCODE",
+            (f"{prefix}-%",),
+        )
+        title = f"\nOrders over {transport.upper()} ({args.lines} lines, looked up, then pushed)"
+        print(throughput(title, args.orders, took, requests))
+        if len(made) != args.orders or any(row["N"] != 1 for row in made):
+            problems.append(f"{transport}: {len(made)} references for {args.orders} orders")
+    for transport, prefix in (("rest", "130.01"), ("soap", "130.02")):
+        connection = create_connection(sim, f"logo-customers-{transport}", write_transport=transport)
+        requests, took = export_customers(sim, connection, args.new_customers, prefix)
+        made = sim.firm.rows(
+            f"SELECT CODE, COUNT(*) AS N FROM {sim.firm.t('CLCARD')} WHERE CODE LIKE ? GROUP BY CODE",
+            (f"{prefix}.%",),
+        )
+        title = f"\nNew customers over {transport.upper()} (looked up, then pushed)"
+        print(throughput(title, args.new_customers, took, requests))
+        if len(made) != args.new_customers or any(row["N"] != 1 for row in made):
+            problems.append(f"{transport}: {len(made)} cards for {args.new_customers} new customers")
+    took = live_checks(create_connection(sim, "logo"), codes, args.checks)
+    print(live_stock_line("REST queries", took, " (goal ≤ 100 ms)"))
+    print("\n" + machine_facts())
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=ITEMS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--new-customers", type=int, default=NEW_CUSTOMERS)
-    parser.add_argument("--checks", type=int, default=CHECKS)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(
+        __doc__,
+        argv,
+        items=ITEMS,
+        customers=CUSTOMERS,
+        orders=ORDERS,
+        lines=LINES,
+        new_customers=NEW_CUSTOMERS,
+        checks=CHECKS,
+    )
     url = os.environ.get("BENCH_LOGO_DATABASE_URL", DEFAULT_DATABASE_URL)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from erpsync.simulators.logo import LogoSimulator
 
     sim = LogoSimulator()
-    problems: list[str] = []
-    try:
-        ensure_database(url, drop=True)
-        setup_django(url, sim)
-        migrate()
-        started = time.monotonic()
-        codes = build_firm(sim.firm, args.items, args.customers)
-        print(
-            f"Firm built in {time.monotonic() - started:.1f} s: {args.items:,} items × {WAREHOUSES} warehouses, "
-            f"{args.customers:,} customers"
-        )
-        sim.start()
-        for transport in ("rest", "soap"):
-            connection = create_connection(sim, f"logo-{transport}", query_transport=transport)
-            rows = import_all(sim, connection)
-            label = "REST queries" if transport == "rest" else "SOAP ExecQuery"
-            print(f"\nImport through {label}{' (second run: updates)' if transport == 'soap' else ''}:")
-            print(f"{'entity':<12}{'requests':>10}{'seconds':>10}  status")
-            for entity, requests, took, status in rows:
-                print(f"{entity:<12}{requests:>10,}{took:>10.1f}  {status}")
-                if status not in ("succeeded", "partial"):
-                    problems.append(f"{transport} import of {entity}: {status}")
-            print(f"{'all':<12}{sum(r[1] for r in rows):>10,}{sum(r[2] for r in rows):>10.1f}")
-        for transport in ("rest", "soap"):
-            connection = create_connection(sim, f"logo-orders-{transport}", write_transport=transport)
-            prefix = f"B2B-{transport.upper()}"
-            requests, took = export_orders(sim, connection, codes, args.orders, args.lines, prefix)
-            made = sim.firm.rows(
-                f"SELECT DOCODE, COUNT(*) AS N FROM {sim.firm.p('ORFICHE')} WHERE DOCODE LIKE ? GROUP BY DOCODE",
-                (f"{prefix}-%",),
-            )
-            print(
-                f"\nOrders over {transport.upper()} ({args.lines} lines, looked up, then pushed): {args.orders} in "
-                f"{took:.1f} s = {args.orders / took:.1f} a second, {requests / args.orders:.1f} requests each"
-            )
-            if len(made) != args.orders or any(row["N"] != 1 for row in made):
-                problems.append(f"{transport}: {len(made)} references for {args.orders} orders")
-        for transport, prefix in (("rest", "130.01"), ("soap", "130.02")):
-            connection = create_connection(sim, f"logo-customers-{transport}", write_transport=transport)
-            requests, took = export_customers(sim, connection, args.new_customers, prefix)
-            made = sim.firm.rows(
-                f"SELECT CODE, COUNT(*) AS N FROM {sim.firm.t('CLCARD')} WHERE CODE LIKE ? GROUP BY CODE",
-                (f"{prefix}.%",),
-            )
-            print(
-                f"\nNew customers over {transport.upper()} (looked up, then pushed): {args.new_customers} in "
-                f"{took:.1f} s = {args.new_customers / took:.1f} a second, {requests / args.new_customers:.1f} "
-                "requests each"
-            )
-            if len(made) != args.new_customers or any(row["N"] != 1 for row in made):
-                problems.append(f"{transport}: {len(made)} cards for {args.new_customers} new customers")
-        connection = create_connection(sim, "logo")
-        took = sorted(live_checks(connection, codes, args.checks))
-        p95 = took[max(0, int(len(took) * 0.95) - 1)]
-        print(
-            f"\nLive stock of a 50-line cart (REST queries, {args.checks} checks): median "
-            f"{statistics.median(took):.1f} ms, p95 {p95:.1f} ms (goal ≤ 100 ms)"
-        )
-        print("\n" + machine_facts())
-    except BenchError as exc:
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        sim.stop()
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if not args.keep:
-            try:
-                drop_database(url)
-            except BenchError as exc:
-                print(f"Could not drop the benchmark database: {exc}", file=sys.stderr)
-    if problems:
-        print("\nBENCHMARK FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-        return 1
-    return 0
+    return run(url, lambda: measure(url, sim, args), keep=args.keep, stop=sim.stop)
 
 
 if __name__ == "__main__":

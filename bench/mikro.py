@@ -14,8 +14,9 @@ production) reads it.
    orders a second, and a check that every reference became exactly one document with its own number.
 
 Databases: the portal's ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_mikro`` unless
-``BENCH_MIKRO_DATABASE_URL`` says otherwise, and the Mikro side's ``b2bportal_bench_mikro_erp`` on the same server;
-both dropped and created at every run and dropped at the end unless ``--keep``. PostgreSQL stands in for SQL Server
+``BENCH_MIKRO_DATABASE_URL`` says otherwise, and the Mikro side's, that name with ``_erp`` after it
+(``b2bportal_bench_mikro_erp``), on the same server; both dropped and created at every run and dropped at the end
+unless ``--keep``. PostgreSQL stands in for SQL Server
 here: the figures say what the adapter's statements cost, not what a production Mikro will answer.
 
     make bench-mikro
@@ -24,22 +25,19 @@ here: the figures say what the adapter's statements cost, not what a production 
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
 import threading
 import time
-from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 # Run as a script: this folder is on the path.
-from database import BenchError, django_environment, drop_database, ensure_database, machine_facts, migrate
+from common import SEED, count_options, erp_connection, erp_order, export_orders, print_imports, throughput
+from database import machine_facts, migrate, run, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_mikro"
-ERP_DATABASE = "b2bportal_bench_mikro_erp"
-SEED = 2026
 ITEMS, CUSTOMERS, ORDERS, LINES = 50_000, 2_000, 200, 5
 WAREHOUSES = 5
 CREDENTIALS_REF = "BENCH_MIKRO_ERP"
@@ -104,23 +102,14 @@ def build_company(db, items: int, customers: int) -> list[str]:
 
 
 def create_connection(db, code: str, **settings):
-    from erpsync.models import ErpConnection, ValueMap
-
-    connection, _ = ErpConnection.objects.update_or_create(
-        code=code,
-        defaults={
-            "name": "Mikro",
-            "adapter": "mikro",
-            "credentials_ref": CREDENTIALS_REF,
-            "is_default": code == "mikro",
-            "settings": {"database_url": db.url, "order_series": "B2B", "page_size": 2000, **settings},
-        },
+    return erp_connection(
+        code,
+        name="Mikro",
+        adapter="mikro",
+        credentials_ref=CREDENTIALS_REF,
+        is_default=code == "mikro",
+        settings={"database_url": db.url, "order_series": "B2B", "page_size": 2000, **settings},
     )
-    for rate in ("1", "10", "20"):
-        ValueMap.objects.get_or_create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, defaults={"local_value": rate}
-        )
-    return connection
 
 
 def import_entities(connection, entities) -> list[tuple[str, int, float, str]]:
@@ -137,136 +126,100 @@ def import_entities(connection, entities) -> list[tuple[str, int, float, str]]:
     return rows
 
 
-def write_orders(connection, codes: list[str], customers: list[str], count: int, lines: int, prefix: str) -> float:
-    from erpsync.adapters import adapter_for
-    from erpsync.adapters.base import ErpOrder, ErpOrderLine
+def vat(code: str) -> Decimal:
+    return Decimal((1, 20, 10)[int(code[4:]) % 3])
 
+
+def write_orders(connection, codes: list[str], customers: list[str], count: int, lines: int, prefix: str) -> float:
     rng = random.Random(f"{SEED}-{prefix}")  # noqa: S311 - benchmark figures, not secrets
+    orders = (
+        erp_order(rng, f"{prefix}-{number:05d}", customers, codes, lines, unit="ADET", vat=vat)
+        for number in range(count)
+    )
+    return export_orders(connection, orders)[1]
+
+
+def measure(url: str, args, sides: list) -> list[str]:
+    problems: list[str] = []
+    setup_django(url, CREDENTIALS_REF, USERNAME=urlsplit(url).username or "postgres")
+    migrate()
+    from erpsync.tests.mikro_side import MikroDatabase
+
     started = time.monotonic()
-    with adapter_for(connection) as adapter:
-        for number in range(count):
-            order_lines = tuple(
-                ErpOrderLine(i + 1, code, Decimal(rng.randint(1, 9)), "ADET", Decimal("100"), Decimal(vat))
-                for i, code in enumerate(rng.sample(codes, lines))
-                for vat in [(1, 20, 10)[int(code[4:]) % 3]]
+    mikro = MikroDatabase("v16", name=f"{urlsplit(url).path.lstrip('/')}_erp")
+    sides.append(mikro)
+    codes = build_company(mikro, args.items, args.customers)
+    customers = [row["cari_kod"] for row in mikro.rows("SELECT cari_kod FROM dbo.CARI_HESAPLAR LIMIT 50")]
+    print(
+        f"Mikro company built in {time.monotonic() - started:.1f} s: {args.items:,} items × {WAREHOUSES} "
+        f"warehouses, {args.customers:,} customers"
+    )
+    connection = create_connection(mikro, "mikro")
+    rows = import_entities(connection, ENTITIES)
+    movements = create_connection(mikro, "mikro-movements", stock_source="movements")
+    rows += [("stock*", *row[1:]) for row in import_entities(movements, ("stock",))]
+    print("\nFirst import (stock* again with stock_source movements: updates):")
+    problems += print_imports(rows, counted="records", totals=rows[:-1], note="  (without stock*)")
+
+    # The import leaves dead rows and a lot of WAL behind: vacuum both databases and flush first, so the order
+    # figures do not pay for autovacuum and a checkpoint of the import.
+    started = time.monotonic()
+    from django.db import connection as portal
+
+    with portal.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+    mikro.db.execute("VACUUM (ANALYZE)")
+    mikro.db.execute("CHECKPOINT")
+    print(f"\nVacuum and checkpoint after the import: {time.monotonic() - started:.1f} s")
+    took = write_orders(connection, codes, customers, args.orders, args.lines, "B2B-ONE")
+    print(throughput(f"Orders, one worker ({args.lines} lines, looked up, then pushed)", args.orders, took))
+    results: dict[str, float] = {}
+    threads = [
+        threading.Thread(
+            target=lambda p=prefix: results.__setitem__(
+                p, write_orders(connection, codes, customers, args.orders // 2, args.lines, p)
             )
-            order = ErpOrder(
-                f"{prefix}-{number:05d}", rng.choice(customers), date.today(), "TRY", "open_account", order_lines,
-                Decimal(0), Decimal(0), Decimal(0),
-            )  # fmt: skip
-            if adapter.order_lookup(order.reference) is None:
-                adapter.order_push(order)
-    return time.monotonic() - started
+        )
+        for prefix in ("B2B-TWO-A", "B2B-TWO-B")
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.monotonic() - started
+    written = len(results) * (args.orders // 2)
+    print(throughput("Orders, two workers at once", written, took))
+    documents = mikro.rows(
+        "SELECT sip_belgeno, COUNT(DISTINCT sip_evrakno_sira) AS docs, COUNT(*) AS lines FROM dbo.SIPARISLER "
+        "WHERE sip_belgeno LIKE 'B2B-%%' GROUP BY sip_belgeno"
+    )
+    numbers = mikro.rows(
+        "SELECT COUNT(DISTINCT sip_evrakno_sira) AS n FROM dbo.SIPARISLER WHERE sip_evrakno_seri = 'B2B'"
+    )
+    expected = args.orders + written
+    if len(documents) != expected or any((d["docs"], d["lines"]) != (1, args.lines) for d in documents):
+        problems.append(f"{len(documents)} references for {expected} orders, or a reference in two documents")
+    if numbers[0]["n"] != expected:
+        problems.append(f"{numbers[0]['n']} order numbers for {expected} orders")
+    print(f"Every reference one document of {args.lines} lines, {numbers[0]['n']} distinct numbers: "
+          f"{'yes' if not problems else 'NO'}")  # fmt: skip
+    print("\n" + machine_facts())
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=ITEMS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(__doc__, argv, items=ITEMS, customers=CUSTOMERS, orders=ORDERS, lines=LINES)
     url = os.environ.get("BENCH_MIKRO_DATABASE_URL", DEFAULT_DATABASE_URL)
     os.environ["DATABASE_URL"] = url  # the Mikro side goes on the same server
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    problems: list[str] = []
-    mikro = None
-    try:
-        ensure_database(url, drop=True)
-        user = urlsplit(url).username or "postgres"
-        django_environment(url, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-                           **{f"{CREDENTIALS_REF}_USERNAME": user})  # fmt: skip
-        import django
-
-        django.setup()
-        migrate()
-        from erpsync.tests.mikro_side import MikroDatabase
-
-        started = time.monotonic()
-        mikro = MikroDatabase("v16", name=ERP_DATABASE)
-        codes = build_company(mikro, args.items, args.customers)
-        customers = [row["cari_kod"] for row in mikro.rows("SELECT cari_kod FROM dbo.CARI_HESAPLAR LIMIT 50")]
-        print(
-            f"Mikro company built in {time.monotonic() - started:.1f} s: {args.items:,} items × {WAREHOUSES} "
-            f"warehouses, {args.customers:,} customers"
-        )
-        connection = create_connection(mikro, "mikro")
-        rows = import_entities(connection, ENTITIES)
-        movements = create_connection(mikro, "mikro-movements", stock_source="movements")
-        rows += [("stock*", *row[1:]) for row in import_entities(movements, ("stock",))]
-        print("\nFirst import (stock* again with stock_source movements: updates):")
-        print(f"{'entity':<12}{'records':>10}{'seconds':>10}  status")
-        for entity, seen, took, status in rows:
-            print(f"{entity:<12}{seen:>10,}{took:>10.1f}  {status}")
-            if status not in ("succeeded", "partial"):
-                problems.append(f"import of {entity}: {status}")
-        print(f"{'all':<12}{sum(r[1] for r in rows[:-1]):>10,}{sum(r[2] for r in rows[:-1]):>10.1f}  (without stock*)")
-
-        # The import leaves dead rows and a lot of WAL behind: vacuum both databases and flush first, so the order
-        # figures do not pay for autovacuum and a checkpoint of the import.
-        started = time.monotonic()
-        from django.db import connection as portal
-
-        with portal.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE)")
-        mikro.db.execute("VACUUM (ANALYZE)")
-        mikro.db.execute("CHECKPOINT")
-        print(f"\nVacuum and checkpoint after the import: {time.monotonic() - started:.1f} s")
-        took = write_orders(connection, codes, customers, args.orders, args.lines, "B2B-ONE")
-        print(f"Orders, one worker ({args.lines} lines, looked up, then pushed): {args.orders} in {took:.1f} s = "
-              f"{args.orders / took:.1f} a second")  # fmt: skip
-        results: dict[str, float] = {}
-        threads = [
-            threading.Thread(
-                target=lambda p=prefix: results.__setitem__(
-                    p, write_orders(connection, codes, customers, args.orders // 2, args.lines, p)
-                )
-            )
-            for prefix in ("B2B-TWO-A", "B2B-TWO-B")
-        ]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        took = time.monotonic() - started
-        written = len(results) * (args.orders // 2)
-        print(f"Orders, two workers at once: {written} in {took:.1f} s = {written / took:.1f} a second")
-        documents = mikro.rows(
-            "SELECT sip_belgeno, COUNT(DISTINCT sip_evrakno_sira) AS docs, COUNT(*) AS lines FROM dbo.SIPARISLER "
-            "WHERE sip_belgeno LIKE 'B2B-%%' GROUP BY sip_belgeno"
-        )
-        numbers = mikro.rows(
-            "SELECT COUNT(DISTINCT sip_evrakno_sira) AS n FROM dbo.SIPARISLER WHERE sip_evrakno_seri = 'B2B'"
-        )
-        expected = args.orders + written
-        if len(documents) != expected or any((d["docs"], d["lines"]) != (1, args.lines) for d in documents):
-            problems.append(f"{len(documents)} references for {expected} orders, or a reference in two documents")
-        if numbers[0]["n"] != expected:
-            problems.append(f"{numbers[0]['n']} order numbers for {expected} orders")
-        print(f"Every reference one document of {args.lines} lines, {numbers[0]['n']} distinct numbers: "
-              f"{'yes' if not problems else 'NO'}")  # fmt: skip
-        print("\n" + machine_facts())
-    except BenchError as exc:
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if not args.keep:
-            try:
-                if mikro is not None:
-                    mikro.drop()
-                drop_database(url)
-            except BenchError as exc:
-                print(f"Could not drop the benchmark database: {exc}", file=sys.stderr)
-    if problems:
-        print("\nBENCHMARK FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-        return 1
-    return 0
+    sides: list = []  # the Mikro side, once made
+    return run(
+        url,
+        lambda: measure(url, args, sides),
+        keep=args.keep,
+        drop_also=lambda: [side.drop() for side in sides],
+    )
 
 
 if __name__ == "__main__":

@@ -35,43 +35,17 @@ import os
 import random
 import sys
 import time
-from datetime import date
-from decimal import Decimal
 
 # Run as a script: this folder is on the path.
-from database import BenchError, django_environment, drop_database, ensure_database, machine_facts, migrate
+from common import SEED, erp_connection, erp_order, export_orders, tax_number, timed_imports
+from database import machine_facts, migrate, run, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_parasut"
-SEED = 2026
 PRODUCTS, CONTACTS, ORDERS, LINES, LIMITED = 5_000, 2_000, 20, 5, 30
 CREDENTIALS_REF = "BENCH_PARASUT_ERP"
 LIMIT, WINDOW, MARGIN = 10, 10.0, 0.25
 SECONDS_PER_REQUEST = (WINDOW + MARGIN) / LIMIT
 ENTITIES = ("unit", "warehouse", "price_list", "product", "stock", "price", "customer", "balance")
-
-
-def setup_django(url: str, sim) -> None:
-    django_environment(
-        url,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        **{
-            f"{CREDENTIALS_REF}_CLIENT_ID": sim.client_id,
-            f"{CREDENTIALS_REF}_CLIENT_SECRET": sim.client_secret,
-            f"{CREDENTIALS_REF}_USERNAME": sim.username,
-            f"{CREDENTIALS_REF}_PASSWORD": sim.password,
-        },
-    )
-    import django
-
-    django.setup()
-
-
-def tax_number(base: int) -> str:
-    """A valid VKN (10 digits, the last a check digit), as the portal checks them."""
-    from stdnum.tr import vkn
-
-    digits = f"{base:09d}"
-    return digits + vkn.calc_check_digit(digits)
 
 
 def build_company(company, products: int, contacts: int) -> dict:
@@ -115,75 +89,30 @@ def build_company(company, products: int, contacts: int) -> dict:
 
 
 def create_connection(sim, bank: int, stock_mode: str):
-    from erpsync.models import ErpConnection, ValueMap
-
-    connection, _ = ErpConnection.objects.update_or_create(
-        code=f"parasut-{stock_mode}",
-        defaults={
-            "name": "Paraşüt",
-            "adapter": "parasut",
-            "credentials_ref": CREDENTIALS_REF,
-            "is_default": stock_mode == "warehouses",
-            "settings": {
-                "base_url": sim.root_url,
-                "company_id": sim.company_id,
-                "customer_code": "tax_number",
-                "payment_accounts": {"*": str(bank)},
-                "stock_mode": stock_mode,
-                "stock_warehouse": "1001",
-                "rate_limit": 1_000_000,
-            },
+    return erp_connection(
+        f"parasut-{stock_mode}",
+        name="Paraşüt",
+        adapter="parasut",
+        credentials_ref=CREDENTIALS_REF,
+        is_default=stock_mode == "warehouses",
+        settings={
+            "base_url": sim.root_url,
+            "company_id": sim.company_id,
+            "customer_code": "tax_number",
+            "payment_accounts": {"*": str(bank)},
+            "stock_mode": stock_mode,
+            "stock_warehouse": "1001",
+            "rate_limit": 1_000_000,
         },
     )
-    for rate in ("1", "10", "20"):
-        ValueMap.objects.get_or_create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, defaults={"local_value": rate}
-        )
-    return connection
 
 
-def import_all(sim, connection, entities) -> list[tuple[str, int, float, str]]:
-    from erpsync.importers import sync_import
-
-    rows = []
-    for entity in entities:
-        before = len(sim.stats.requests)
-        started = time.monotonic()
-        run = sync_import(connection=connection, entity=entity, full=True)
-        took = time.monotonic() - started
-        rows.append((entity, len(sim.stats.requests) - before, took, run.status))
-    return rows
-
-
-def export_orders(sim, connection, codes: list[str], count: int, lines: int) -> tuple[int, float]:
+def export_orders_to(sim, connection, codes: list[str], count: int, lines: int) -> tuple[int, float]:
     """``count`` orders exported as the outbox does; returns (requests, seconds)."""
-    from erpsync.adapters import adapter_for
-    from erpsync.adapters.base import ErpOrder, ErpOrderLine
-
     rng = random.Random(SEED)  # noqa: S311 - benchmark figures, not secrets
     contacts = [c.attributes["tax_number"] for c in list(sim.company.tables["contacts"].values())[:50]]
-    before = len(sim.stats.requests)
-    started = time.monotonic()
-    with adapter_for(connection) as adapter:
-        for number in range(count):
-            order_lines = tuple(
-                ErpOrderLine(i + 1, code, Decimal(rng.randint(1, 9)), "Adet", Decimal("100"), Decimal("20"))
-                for i, code in enumerate(rng.sample(codes, lines))
-            )
-            order = ErpOrder(
-                f"B2B-BENCH-{number:05d}",
-                rng.choice(contacts),
-                date.today(),
-                "TRY",
-                "open_account",
-                order_lines,
-                Decimal(0),
-                Decimal(0),
-                Decimal(0),
-            )
-            if adapter.order_lookup(order.reference) is None:
-                adapter.order_push(order)
-    return len(sim.stats.requests) - before, time.monotonic() - started
+    orders = (erp_order(rng, f"B2B-BENCH-{number:05d}", contacts, codes, lines, unit="Adet") for number in range(count))
+    return export_orders(connection, orders, lambda: len(sim.stats.requests))
 
 
 def limited_run(url_sim_factory, count: int) -> tuple[float, int, int]:
@@ -209,6 +138,75 @@ def minutes(seconds: float) -> str:
     return f"{seconds / 60:,.1f} min" if seconds >= 90 else f"{seconds:,.1f} s"
 
 
+def measure(url: str, sim, args) -> list[str]:
+    from erpsync.simulators.parasut import ParasutSimulator
+
+    problems: list[str] = []
+    setup_django(
+        url,
+        CREDENTIALS_REF,
+        CLIENT_ID=sim.client_id,
+        CLIENT_SECRET=sim.client_secret,
+        USERNAME=sim.username,
+        PASSWORD=sim.password,
+    )
+    migrate()
+    started = time.monotonic()
+    built = build_company(sim.company, args.products, args.contacts)
+    print(
+        f"Company built in {time.monotonic() - started:.1f} s: {args.products:,} products "
+        f"({built['tracked']:,} tracked), {args.contacts:,} contacts"
+    )
+    sim.start()
+    by_mode = {}
+    for mode in ("warehouses", "total"):
+        connection = create_connection(sim, built["bank"], mode)
+        entities = ENTITIES if mode == "warehouses" else ("stock",)
+        by_mode[mode] = [row[:4] for row in timed_imports(connection, entities, lambda: len(sim.stats.requests))]
+    rows = by_mode["warehouses"]
+    total_stock = by_mode["total"][0]
+    print("\nFirst import at full speed, and under Paraşüt's limit (10 requests / 10 s, +0.25 s margin):")
+    print(f"{'entity':<12}{'requests':>10}{'measured':>12}{'under limit':>14}  status")
+    all_requests = all_seconds = 0
+    for entity, requests, took, status in rows:
+        all_requests += requests
+        all_seconds += took
+        print(f"{entity:<12}{requests:>10,}{took:>11.1f}s{minutes(requests * SECONDS_PER_REQUEST):>14}  {status}")
+        if status not in ("succeeded", "partial"):
+            problems.append(f"import of {entity}: {status}")
+    print(f"{'all':<12}{all_requests:>10,}{all_seconds:>11.1f}s{minutes(all_requests * SECONDS_PER_REQUEST):>14}")
+    light = all_requests - rows[ENTITIES.index("stock")][1] + total_stock[1]
+    print(
+        f"with stock_mode total (stock: {total_stock[1]:,} requests): {light:,} requests, "
+        f"{minutes(light * SECONDS_PER_REQUEST)} under the limit"
+    )
+
+    connection = create_connection(sim, built["bank"], "warehouses")
+    requests, took = export_orders_to(sim, connection, built["codes"], args.orders, args.lines)
+    per_order = requests / args.orders
+    print(
+        f"\nOrders ({args.lines} lines, looked up by number, then pushed): {args.orders} in {took:.1f} s at "
+        f"full speed, {per_order:.1f} requests each → {60 / (per_order * SECONDS_PER_REQUEST):.1f} orders a "
+        "minute under the limit"
+    )
+    invoices = [r.attributes["order_no"] for r in sim.company.tables["sales_invoices"].values()]
+    if len(invoices) != len(set(invoices)) or len(invoices) != args.orders:
+        problems.append(f"{len(invoices)} invoices for {args.orders} orders")
+    if args.limited:
+        seconds, most, throttled = limited_run(
+            lambda: ParasutSimulator(rate_limit=LIMIT, rate_window=WINDOW), args.limited
+        )
+        print(
+            f"\nUnder the real limit: {args.limited} requests and the token's in {seconds:.1f} s (10 at a time, "
+            f"one window of {WINDOW + MARGIN:g} s after another); most in any 10 s at the simulator: {most}; "
+            f"answered 429: {throttled}"
+        )
+        if most > LIMIT or throttled:
+            problems.append(f"the limit did not hold: {most} in 10 s, {throttled} throttled")
+    print("\n" + machine_facts())
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=PRODUCTS)
@@ -224,82 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     from erpsync.simulators.parasut import ParasutSimulator
 
     sim = ParasutSimulator(rate_limit=0)
-    problems: list[str] = []
-    try:
-        ensure_database(url, drop=True)
-        setup_django(url, sim)
-        migrate()
-        started = time.monotonic()
-        built = build_company(sim.company, args.products, args.contacts)
-        print(
-            f"Company built in {time.monotonic() - started:.1f} s: {args.products:,} products "
-            f"({built['tracked']:,} tracked), {args.contacts:,} contacts"
-        )
-        sim.start()
-        by_mode = {}
-        for mode in ("warehouses", "total"):
-            connection = create_connection(sim, built["bank"], mode)
-            entities = ENTITIES if mode == "warehouses" else ("stock",)
-            by_mode[mode] = import_all(sim, connection, entities)
-        rows = by_mode["warehouses"]
-        total_stock = by_mode["total"][0]
-        print("\nFirst import at full speed, and under Paraşüt's limit (10 requests / 10 s, +0.25 s margin):")
-        print(f"{'entity':<12}{'requests':>10}{'measured':>12}{'under limit':>14}  status")
-        all_requests = all_seconds = 0
-        for entity, requests, took, status in rows:
-            all_requests += requests
-            all_seconds += took
-            print(f"{entity:<12}{requests:>10,}{took:>11.1f}s{minutes(requests * SECONDS_PER_REQUEST):>14}  {status}")
-            if status not in ("succeeded", "partial"):
-                problems.append(f"import of {entity}: {status}")
-        print(f"{'all':<12}{all_requests:>10,}{all_seconds:>11.1f}s{minutes(all_requests * SECONDS_PER_REQUEST):>14}")
-        light = all_requests - rows[ENTITIES.index("stock")][1] + total_stock[1]
-        print(
-            f"with stock_mode total (stock: {total_stock[1]:,} requests): {light:,} requests, "
-            f"{minutes(light * SECONDS_PER_REQUEST)} under the limit"
-        )
-
-        connection = create_connection(sim, built["bank"], "warehouses")
-        requests, took = export_orders(sim, connection, built["codes"], args.orders, args.lines)
-        per_order = requests / args.orders
-        print(
-            f"\nOrders ({args.lines} lines, looked up by number, then pushed): {args.orders} in {took:.1f} s at "
-            f"full speed, {per_order:.1f} requests each → {60 / (per_order * SECONDS_PER_REQUEST):.1f} orders a "
-            "minute under the limit"
-        )
-        invoices = [r.attributes["order_no"] for r in sim.company.tables["sales_invoices"].values()]
-        if len(invoices) != len(set(invoices)) or len(invoices) != args.orders:
-            problems.append(f"{len(invoices)} invoices for {args.orders} orders")
-        if args.limited:
-            seconds, most, throttled = limited_run(
-                lambda: ParasutSimulator(rate_limit=LIMIT, rate_window=WINDOW), args.limited
-            )
-            print(
-                f"\nUnder the real limit: {args.limited} requests and the token's in {seconds:.1f} s (10 at a time, "
-                f"one window of {WINDOW + MARGIN:g} s after another); most in any 10 s at the simulator: {most}; "
-                f"answered 429: {throttled}"
-            )
-            if most > LIMIT or throttled:
-                problems.append(f"the limit did not hold: {most} in 10 s, {throttled} throttled")
-        print("\n" + machine_facts())
-    except BenchError as exc:
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        sim.stop()
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if not args.keep:
-            try:
-                drop_database(url)
-            except BenchError as exc:
-                print(f"Could not drop the benchmark database: {exc}", file=sys.stderr)
-    if problems:
-        print("\nBENCHMARK FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-        return 1
-    return 0
+    return run(url, lambda: measure(url, sim, args), keep=args.keep, stop=sim.stop)
 
 
 if __name__ == "__main__":

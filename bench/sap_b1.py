@@ -86,11 +86,11 @@ from common import fill_cart, percentile
 from database import (
     BenchError,
     SqlTimer,
-    django_environment,
     drop_database,
     ensure_database,
     machine_facts,
     migrate,
+    setup_django,
     sql,
 )
 
@@ -134,18 +134,11 @@ ENTITIES = ("warehouse", "price_list", "product", "stock", "price", "customer", 
 # --- Django -------------------------------------------------------------------------------------
 
 
-def setup_django(url: str) -> None:
+def setup_portal(url: str) -> None:
     """Development settings on the benchmark database; e-mail kept in memory; the task queue left as it is (the
     ORM broker: order confirmations and outbox wake-ups are queued, no worker runs them here)."""
-    django_environment(
-        url,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        **{f"{CREDENTIALS_REF}_USERNAME": USERNAME, f"{CREDENTIALS_REF}_PASSWORD": PASSWORD},
-    )
     os.environ.pop("ORDER_RULES", None)  # the default placement rules
-    import django
-
-    django.setup()
+    setup_django(url, CREDENTIALS_REF, USERNAME=USERNAME, PASSWORD=PASSWORD)
     logging.getLogger("django-q").setLevel(logging.ERROR)
 
 
@@ -955,7 +948,7 @@ def main(argv: list[str] | None = None) -> int:
     sim = None
     try:
         ensure_database(url, drop=True)
-        setup_django(url)
+        setup_portal(url)
         migrate()
         from erpsync.simulators import SapB1Simulator
 

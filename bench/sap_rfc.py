@@ -31,42 +31,23 @@ It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_s
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
 import threading
 import time
-from datetime import date
 from decimal import Decimal
 
 # Run as a script: this folder is on the path.
-from database import BenchError, django_environment, drop_database, ensure_database, machine_facts, migrate
+from common import SEED, count_options, erp_connection, erp_order, push_order, throughput, timed_imports
+from database import BenchError, machine_facts, migrate, run, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/b2bportal_bench_saprfc"
-SEED = 2026
 MATERIALS, CUSTOMERS, ORDERS, LINES = 20_000, 200, 200, 5
 CREDENTIALS_REF = "BENCH_SAP_RFC"
 SIMULATOR = "bench"
 ENTITIES = ("unit", "category", "warehouse", "product", "stock", "customer")
 WORDS = ("Çay", "Şeker", "Gofret", "Bardak", "Kablo", "Profil", "Deterjan", "Zeytinyağı", "Işıklı", "Ğ-Tipi")
-
-
-def setup_django(url: str) -> None:
-    django_environment(
-        url,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        **{
-            f"{CREDENTIALS_REF}_ASHOST": "sap.example",
-            f"{CREDENTIALS_REF}_SYSNR": "00",
-            f"{CREDENTIALS_REF}_CLIENT": "100",
-            f"{CREDENTIALS_REF}_USER": "RFC_B2B",
-            f"{CREDENTIALS_REF}_PASSWD": "secret",
-        },
-    )
-    import django
-
-    django.setup()
 
 
 def build_system(materials: int, customers: int):
@@ -103,68 +84,32 @@ def build_system(materials: int, customers: int):
 
 
 def create_connection(code: str, **settings):
-    from erpsync.models import ErpConnection, ValueMap
-
-    connection, _ = ErpConnection.objects.update_or_create(
-        code=code,
-        defaults={
-            "name": "SAP ECC",
-            "adapter": "sap_rfc",
-            "credentials_ref": CREDENTIALS_REF,
-            "is_default": code == "sap",
-            "settings": {
-                "transport": "simulator",
-                "simulator": SIMULATOR,
-                "sales_org": "1000",
-                "locations": ["1000/0001"],
-                "rejection_reason": "Z1",
-                **settings,
-            },
+    return erp_connection(
+        code,
+        name="SAP ECC",
+        adapter="sap_rfc",
+        credentials_ref=CREDENTIALS_REF,
+        is_default=code == "sap",
+        settings={
+            "transport": "simulator",
+            "simulator": SIMULATOR,
+            "sales_org": "1000",
+            "locations": ["1000/0001"],
+            "rejection_reason": "Z1",
+            **settings,
         },
+        tax_codes={"1": "20"},
     )
-    ValueMap.objects.get_or_create(
-        connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value="1", defaults={"local_value": "20"}
-    )
-    return connection
 
 
 def calls(system) -> int:
     return sum(system.stats.calls.values())
 
 
-def import_all(system, connection) -> list[tuple[str, int, float, str, int]]:
-    from erpsync.importers import sync_import
-
-    rows = []
-    for entity in ENTITIES:
-        before = calls(system)
-        started = time.monotonic()
-        run = sync_import(connection=connection, entity=entity, full=True)
-        records = run.created + run.updated + run.unchanged
-        rows.append((entity, calls(system) - before, time.monotonic() - started, run.status, records))
-    return rows
-
-
 def orders_for(prefix: str, count: int, lines: int, codes: list[str], customers: list[str]):
-    from erpsync.adapters.base import ErpOrder, ErpOrderLine
-
     rng = random.Random(SEED)  # noqa: S311 - benchmark figures, not secrets
     for number in range(count):
-        order_lines = tuple(
-            ErpOrderLine(i + 1, code, Decimal(rng.randint(1, 9)), "ST", Decimal("10"), Decimal("20"))
-            for i, code in enumerate(rng.sample(codes, lines))
-        )
-        yield ErpOrder(
-            f"{prefix}-{number:05d}",
-            rng.choice(customers),
-            date.today(),
-            "TRY",
-            "open_account",
-            order_lines,
-            Decimal(0),
-            Decimal(0),
-            Decimal(0),
-        )
+        yield erp_order(rng, f"{prefix}-{number:05d}", customers, codes, lines, unit="ST", price="10")
 
 
 def export(adapter, order) -> None:
@@ -173,8 +118,7 @@ def export(adapter, order) -> None:
 
     for _attempt in range(3):
         try:
-            if adapter.order_lookup(order.reference) is None:
-                adapter.order_push(order)
+            push_order(adapter, order)
             return
         except OutcomeUnknownError:
             continue
@@ -212,70 +156,49 @@ def export_run(system, connection, orders: list, *, threads: int = 1, drop_every
     return calls(system) - before, time.monotonic() - started
 
 
+def measure(url: str, args) -> list[str]:
+    problems: list[str] = []
+    logon = {"ASHOST": "sap.example", "SYSNR": "00", "CLIENT": "100", "USER": "RFC_B2B", "PASSWD": "secret"}
+    setup_django(url, CREDENTIALS_REF, **logon)
+    migrate()
+    started = time.monotonic()
+    system, codes = build_system(args.materials, args.customers)
+    print(
+        f"SAP client built in {time.monotonic() - started:.1f} s: {args.materials:,} materials (2 units, "
+        f"1 location each), {args.customers:,} customers"
+    )
+    connection = create_connection("sap")
+    print("\nFirst import through the simulator transport:")
+    print(f"{'entity':<12}{'records':>10}{'RFC calls':>11}{'seconds':>10}{'records/s':>11}  status")
+    for entity, made, took, status, records in timed_imports(connection, ENTITIES, lambda: calls(system)):
+        rate = records / took if took else 0
+        print(f"{entity:<12}{records:>10,}{made:>11,}{took:>10.1f}{rate:>11,.0f}  {status}")
+        if status != "succeeded":
+            problems.append(f"import of {entity}: {status}")
+    customers = sorted(system.customers)
+    runs = (
+        ("sequential", "SEQ", 1, 0),
+        ("two threads, two sessions", "PAR", 2, 0),
+        ("every tenth commit answer lost", "LOST", 1, 10),
+    )
+    for label, prefix, threads, drop_every in runs:
+        orders = list(orders_for(f"B2B-{prefix}", args.orders, args.lines, codes, customers))
+        made, took = export_run(system, connection, orders, threads=threads, drop_every=drop_every)
+        counts = [len(system.order_by_po(order.reference)) for order in orders]
+        title = f"\nOrders, {label} ({args.lines} lines, looked up, created, committed)"
+        print(throughput(title, args.orders, took, made, "RFC calls"))
+        if any(count != 1 for count in counts):
+            problems.append(f"{label}: {sum(counts)} SAP orders for {args.orders} references")
+    print(f"\nRFC sessions open at most: {system.stats.most_open}")
+    print("\n" + machine_facts())
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--materials", type=int, default=MATERIALS)
-    parser.add_argument("--customers", type=int, default=CUSTOMERS)
-    parser.add_argument("--orders", type=int, default=ORDERS)
-    parser.add_argument("--lines", type=int, default=LINES)
-    parser.add_argument("--keep", action="store_true")
-    args = parser.parse_args(argv)
+    args = count_options(__doc__, argv, materials=MATERIALS, customers=CUSTOMERS, orders=ORDERS, lines=LINES)
     url = os.environ.get("BENCH_SAP_RFC_DATABASE_URL", DEFAULT_DATABASE_URL)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    problems: list[str] = []
-    try:
-        ensure_database(url, drop=True)
-        setup_django(url)
-        migrate()
-        started = time.monotonic()
-        system, codes = build_system(args.materials, args.customers)
-        print(
-            f"SAP client built in {time.monotonic() - started:.1f} s: {args.materials:,} materials (2 units, "
-            f"1 location each), {args.customers:,} customers"
-        )
-        connection = create_connection("sap")
-        print("\nFirst import through the simulator transport:")
-        print(f"{'entity':<12}{'records':>10}{'RFC calls':>11}{'seconds':>10}{'records/s':>11}  status")
-        for entity, made, took, status, records in import_all(system, connection):
-            rate = records / took if took else 0
-            print(f"{entity:<12}{records:>10,}{made:>11,}{took:>10.1f}{rate:>11,.0f}  {status}")
-            if status != "succeeded":
-                problems.append(f"import of {entity}: {status}")
-        customers = sorted(system.customers)
-        runs = (
-            ("sequential", "SEQ", 1, 0),
-            ("two threads, two sessions", "PAR", 2, 0),
-            ("every tenth commit answer lost", "LOST", 1, 10),
-        )
-        for label, prefix, threads, drop_every in runs:
-            orders = list(orders_for(f"B2B-{prefix}", args.orders, args.lines, codes, customers))
-            made, took = export_run(system, connection, orders, threads=threads, drop_every=drop_every)
-            counts = [len(system.order_by_po(order.reference)) for order in orders]
-            print(
-                f"\nOrders, {label} ({args.lines} lines, looked up, created, committed): {args.orders} in "
-                f"{took:.1f} s = {args.orders / took:.1f} a second, {made / args.orders:.1f} RFC calls each"
-            )
-            if any(count != 1 for count in counts):
-                problems.append(f"{label}: {sum(counts)} SAP orders for {args.orders} references")
-        print(f"\nRFC sessions open at most: {system.stats.most_open}")
-        print("\n" + machine_facts())
-    except BenchError as exc:
-        print(f"\nBENCHMARK FAILED: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if not args.keep:
-            try:
-                drop_database(url)
-            except BenchError as exc:
-                print(f"Could not drop the benchmark database: {exc}", file=sys.stderr)
-    if problems:
-        print("\nBENCHMARK FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
-        return 1
-    return 0
+    return run(url, lambda: measure(url, args), keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -4,29 +4,35 @@ and read back into the portal as shipped, invoiced and on the dealer's statement
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.models import Product, StockLevel
-from dealers.models import AccountEntry, Dealer, DealerAddress, DealerDocument
+from dealers.models import Dealer, DealerAddress, DealerDocument
 from dealers.services import CUSTOMER_QUEUED, dealer_confirm
 from dealers.tests.factories import DealerAddressFactory, DealerFactory
 from erpsync.api_usage import api_usage_on
 from erpsync.binders import to_external
-from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
+from erpsync.models import SyncJob
 from erpsync.outbox import outbox_drain
 from erpsync.simulators.dia import DiaSimulator
-from orders.models import Order
-from orders.services import cart_line_add
-from orders.services.approval import order_staff_approve
+from erpsync.tests.roundtrip import (
+    approved_order,
+    credentials,
+    default_connection,
+    drain_across_lost_answer,
+    due_now,
+    import_all,
+    on_statement_once,
+    read_back,
+    refused,
+    sent_to_erp,
+)
 from orders.status import OrderStatus as S
-from orders.tests.factories import buyer_of, place
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -43,14 +49,11 @@ def sim():
 
 @pytest.fixture
 def dia(sim, monkeypatch):
-    monkeypatch.setenv("DIATEST_USERNAME", sim.username)
-    monkeypatch.setenv("DIATEST_PASSWORD", sim.password)
-    monkeypatch.setenv("DIATEST_APIKEY", sim.apikey)
-    connection = ErpConnection.objects.create(
+    credentials(monkeypatch, "DIATEST", USERNAME=sim.username, PASSWORD=sim.password, APIKEY=sim.apikey)
+    return default_connection(
+        "dia",
         code="dia",
         name="DİA",
-        adapter="dia",
-        is_default=True,
         credentials_ref="DIATEST",
         settings={
             "base_url": sim.base_url,
@@ -62,27 +65,13 @@ def dia(sim, monkeypatch):
             "order_depot": "MRK",
         },
     )
-    for rate in ("1", "10", "20"):
-        ValueMap.objects.create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, local_value=rate
-        )
-    return connection
-
-
-def due_now(kind: str) -> None:
-    SyncJob.objects.filter(kind=kind).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 def test_import_order_once_dispatch_invoice_and_statement(sim, dia):
-    runs = {entity: sync_import(connection=dia, entity=entity, full=True) for entity in IMPORT_ORDER}
-    failed = {
-        entity: [i.message for i in run.issues.all()]
-        for entity, run in runs.items()
-        if run.status != SyncRun.Status.SUCCEEDED
-    }
+    runs = import_all(dia, IMPORT_ORDER)
     # The demo company's awkward rows are refused one by one, never the run: a depot below zero, a customer without
     # a tax number (and so its balance).
-    assert failed == {
+    assert refused(runs) == {
         "stock": ["stock is below 0: -4."],
         "customer": ["The customer has no tax number (VKN or TCKN)."],
         "balance": ["120.01.002: the customer is not in the portal."],
@@ -96,23 +85,12 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, dia):
     assert all("api" in run.summary for run in runs.values())
     StockLevel.objects.filter(product=tea).update(on_hand=D(1000))
 
-    buyer = buyer_of(dealer)
-    cart_line_add(dealer_user=buyer, product=tea, quantity=D(3))
-    order = place(buyer)
-    if order.status != S.APPROVED:
-        order = order_staff_approve(order=order, actor=UserFactory(is_staff=True, is_superuser=True), note="DİA")
-    assert order.status == S.APPROVED
+    order, _buyer = approved_order(dealer, tea, 3, note="DİA")
 
     # DİA books the order but the answer is lost: the retry finds it by its number instead of making another.
     sim.faults.drop_response("scf/scf_siparis_ekle")
-    outbox_drain(connection=dia)
-    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
-    assert job.status == SyncJob.Status.RETRYING
-    due_now(SyncJob.Kind.ORDER_EXPORT)
-    outbox_drain(connection=dia)
-    job.refresh_from_db()
-    order.refresh_from_db()
-    assert (job.status, order.status) == (SyncJob.Status.SUCCEEDED, S.SENT_TO_ERP), job.last_error
+    drain_across_lost_answer(dia)
+    sent_to_erp(order)
     assert sim.count("scf_siparis_ekle") == 1
     (booked,) = sim.company.find("siparis", belgeno=order.number)
     assert [(line["__stokkartkodu"], line["miktar"]) for line in booked["m_kalemler"]] == [("ÇAY-001", D(3))]
@@ -123,21 +101,14 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, dia):
         sim.company.advance(days=1)
         dispatch = sim.company.dispatch(booked["_key"], carrier="Aras Kargo", tracking="AR-998877")
         invoice = sim.company.invoice([dispatch["_key"]], number="DIA2026000000777")
-    for entity in ("order_status", "delivery", "invoice", "ledger", "balance"):
-        run = sync_import(connection=dia, entity=entity, full=True)
-        assert {issue.code for issue in run.issues.all()} <= {"unknown_order", "unknown_customer"}, (
-            entity,
-            [i.message for i in run.issues.all()],
-        )
+    read_back(dia, ("order_status", "delivery", "invoice", "ledger", "balance"))
     order.refresh_from_db()
     assert order.status == S.INVOICED
     document = DealerDocument.objects.get(kind="invoice", dealer=dealer, number="DIA2026000000777")
     assert document.gross == order.total_gross == invoice["net"].quantize(D("0.01"))
     delivery = DealerDocument.objects.get(kind="delivery", dealer=dealer, tracking_number="AR-998877")
     assert (delivery.order_id, document.order_id) == (order.pk, order.pk)
-    entry = AccountEntry.objects.get(dealer=dealer, document_number="DIA2026000000777")
-    assert entry.amount == order.total_gross
-    assert Order.objects.filter(number=order.number).count() == 1
+    on_statement_once(order, dealer, "DIA2026000000777")
     spent = api_usage_on(f"dia:{sim.base_url}")
     assert spent.calls == len(sim.calls)
     assert Decimal(1000) - sim.credits == spent.credits

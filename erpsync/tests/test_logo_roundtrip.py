@@ -5,44 +5,41 @@ confirmed in the portal made once as a Logo customer card."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.models import Product, StockLevel
-from dealers.models import AccountEntry, Dealer, DealerDocument
+from dealers.models import Dealer, DealerDocument
 from dealers.services import dealer_confirm
 from dealers.tests.factories import DealerAddressFactory, DealerFactory
 from erpsync.binders import to_external
 from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
+from erpsync.models import SyncJob, SyncRun
 from erpsync.outbox import outbox_drain
 from erpsync.simulators.logo import LogoSimulator
-from orders.models import Order
-from orders.services import cart_line_add
-from orders.services.approval import order_staff_approve
+from erpsync.tests.roundtrip import (
+    FULL_IMPORT,
+    approved_order,
+    credentials,
+    default_connection,
+    drain_across_lost_answer,
+    due_now,
+    import_all,
+    on_statement_once,
+    read_back,
+    refused,
+    sent_to_erp,
+)
 from orders.services.quotes import quote_cancel, quote_send
 from orders.status import OrderStatus as S
-from orders.tests.factories import buyer_of, place
+from orders.tests.factories import buyer_of
 from orders.tests.quote_factories import priced_quote, requested_quote, staff_user
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-IMPORT_ORDER = (
-    "unit",
-    "category",
-    "brand",
-    "warehouse",
-    "price_list",
-    "product",
-    "stock",
-    "price",
-    "customer",
-    "balance",
-)
+IMPORT_ORDER = FULL_IMPORT
 
 
 @pytest.fixture
@@ -53,15 +50,18 @@ def sim():
 
 @pytest.fixture
 def logo(sim, monkeypatch):
-    monkeypatch.setenv("LOGOTEST_CLIENT_ID", sim.client_id)
-    monkeypatch.setenv("LOGOTEST_CLIENT_SECRET", sim.client_secret)
-    monkeypatch.setenv("LOGOTEST_USERNAME", sim.username)
-    monkeypatch.setenv("LOGOTEST_PASSWORD", sim.password)
-    connection = ErpConnection.objects.create(
+    credentials(
+        monkeypatch,
+        "LOGOTEST",
+        CLIENT_ID=sim.client_id,
+        CLIENT_SECRET=sim.client_secret,
+        USERNAME=sim.username,
+        PASSWORD=sim.password,
+    )
+    return default_connection(
+        "logo",
         code="logo",
         name="Logo Tiger",
-        adapter="logo",
-        is_default=True,
         credentials_ref="LOGOTEST",
         settings={
             "base_url": sim.root_url,
@@ -74,25 +74,11 @@ def logo(sim, monkeypatch):
             "unsellable_warehouses": ["2"],
         },
     )
-    for rate in ("1", "10", "20"):
-        ValueMap.objects.create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, local_value=rate
-        )
-    return connection
-
-
-def due_now(kind: str) -> None:
-    SyncJob.objects.filter(kind=kind).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 def test_import_order_once_dispatch_invoice_and_statement(sim, logo):
-    runs = {entity: sync_import(connection=logo, entity=entity, full=True) for entity in IMPORT_ORDER}
-    failed = {
-        entity: [i.message for i in run.issues.all()]
-        for entity, run in runs.items()
-        if run.status != SyncRun.Status.SUCCEEDED
-    }
-    assert {entity: run.status for entity, run in runs.items()}["product"] == SyncRun.Status.SUCCEEDED, failed
+    runs = import_all(logo, IMPORT_ORDER)
+    assert runs["product"].status == SyncRun.Status.SUCCEEDED, refused(runs)
     tea = Product.objects.get(sku="ÇAY-001")
     assert tea.vat_rate == 20
     assert Product.objects.get(sku="ESK-01").status == Product.Status.INACTIVE
@@ -101,24 +87,12 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, logo):
     assert dealer.title.startswith("Öztürk Gıda")
     StockLevel.objects.filter(product=tea).update(on_hand=D(1000))
 
-    buyer = buyer_of(dealer)
-    cart_line_add(dealer_user=buyer, product=tea, quantity=D(3))
-    order = place(buyer)
-    if order.status != S.APPROVED:
-        staff = UserFactory(is_staff=True, is_superuser=True)
-        order = order_staff_approve(order=order, actor=staff, note="Logo onayı")
-    assert order.status == S.APPROVED
+    order, _buyer = approved_order(dealer, tea, 3, note="Logo onayı")
 
     # Logo makes the slip but the answer is lost: the retry finds it instead of making another.
     sim.faults.drop_response("salesOrders", method="POST")
-    outbox_drain(connection=logo)
-    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
-    assert job.status == SyncJob.Status.RETRYING
-    due_now(SyncJob.Kind.ORDER_EXPORT)
-    outbox_drain(connection=logo)
-    job.refresh_from_db()
-    order.refresh_from_db()
-    assert (job.status, order.status) == (SyncJob.Status.SUCCEEDED, S.SENT_TO_ERP), job.last_error
+    drain_across_lost_answer(logo)
+    sent_to_erp(order)
     assert sim.stats.count("POST", "salesOrders") == 1
     with sim.firm.lock:
         (slip,) = sim.firm.rows("SELECT * FROM LG_001_02_ORFICHE WHERE DOCODE = ?", (order.number,))
@@ -134,13 +108,8 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, logo):
         sim.firm.advance(days=1)
         dispatch = sim.firm.dispatch(slip["LOGICALREF"], carrier="ARAS", tracking="AR-998877")
         sim.firm.invoice([dispatch], e_invoice_uuid="7A1B2C3D-0000-4000-8000-0000000000AA")
-    for entity in ("order_status", "delivery", "invoice", "ledger", "balance"):
-        run = sync_import(connection=logo, entity=entity, full=True)
-        # The demo firm's own orders (keyed in Logo, or sent before the portal) are not the portal's.
-        assert {issue.code for issue in run.issues.all()} <= {"unknown_order", "unknown_customer"}, (
-            entity,
-            [i.message for i in run.issues.all()],
-        )
+    # The demo firm's own orders (keyed in Logo, or sent before the portal) are not the portal's.
+    read_back(logo, ("order_status", "delivery", "invoice", "ledger", "balance"))
     order.refresh_from_db()
     assert order.status == S.INVOICED
     invoice = DealerDocument.objects.get(
@@ -151,9 +120,7 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, logo):
         kind="delivery", dealer=dealer, number__startswith="IRS", tracking_number="AR-998877"
     )
     assert (delivery.order_id, invoice.order_id) == (order.pk, order.pk)
-    entry = AccountEntry.objects.get(dealer=dealer, document_number=invoice.number)
-    assert entry.amount == order.total_gross
-    assert Order.objects.filter(number=order.number).count() == 1
+    on_statement_once(order, dealer, invoice.number)
 
 
 @pytest.mark.parametrize("transport", ["rest", "soap"])
@@ -171,13 +138,7 @@ def test_new_dealer_becomes_one_logo_customer_card(sim, logo, transport, monkeyp
 
     lost = "LogoObjectService.svc/AppendDataObject" if transport == "soap" else "Arps"
     sim.faults.drop_response(lost, method="POST")
-    outbox_drain(connection=logo)
-    job = SyncJob.objects.get(kind=SyncJob.Kind.CUSTOMER_EXPORT)
-    assert job.status == SyncJob.Status.RETRYING, job.last_error
-    due_now(SyncJob.Kind.CUSTOMER_EXPORT)
-    outbox_drain(connection=logo)
-    job.refresh_from_db()
-    assert job.status == SyncJob.Status.SUCCEEDED, job.last_error
+    drain_across_lost_answer(logo, SyncJob.Kind.CUSTOMER_EXPORT)
     assert sim.stats.count("POST", lost) == 1
     with sim.firm.lock:
         (card,) = sim.firm.rows("SELECT * FROM LG_001_CLCARD WHERE CODE = ?", ("120.01.950",))
@@ -216,8 +177,7 @@ def test_a_sent_quote_becomes_one_suggestion_slip_and_its_cancellation_cancels_i
     as the portal's quote: it reserves nothing, the order reads leave it out, cancelling the quote cancels it."""
     logo.settings["quotes_to_erp"] = "quote"
     logo.save(update_fields=["settings"])
-    for entity in IMPORT_ORDER:
-        sync_import(connection=logo, entity=entity, full=True)
+    import_all(logo, IMPORT_ORDER)
     tea = Product.objects.get(sku="ÇAY-001")
     StockLevel.objects.filter(product=tea).update(on_hand=D(1000))
     with sim.firm.lock:

@@ -8,43 +8,28 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.tests.factories import UserFactory
 from catalog.models import Product, StockLevel
 from dealers.models import Dealer
 from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
+from erpsync.models import SyncJob, SyncRun
 from erpsync.outbox import outbox_drain
 from erpsync.tests.mikro_side import database_for, mikro_databases, seed_demo  # noqa: F401
-from orders.services import cart_line_add
-from orders.services.approval import order_staff_approve
+from erpsync.tests.roundtrip import FULL_IMPORT, approved_order, credentials, default_connection, import_all, refused
 from orders.status import OrderStatus as S
-from orders.tests.factories import buyer_of, place
 
 pytestmark = pytest.mark.django_db
-IMPORT_ORDER = (
-    "unit",
-    "category",
-    "brand",
-    "warehouse",
-    "price_list",
-    "product",
-    "stock",
-    "price",
-    "customer",
-    "balance",
-)
+IMPORT_ORDER = FULL_IMPORT
 
 
 @pytest.fixture
 def mikro(mikro_databases, monkeypatch):  # noqa: F811
     database = database_for(mikro_databases, "v16")
     seed_demo(database)
-    monkeypatch.setenv("MIKROTEST_USERNAME", database.user)
-    connection = ErpConnection.objects.create(
+    credentials(monkeypatch, "MIKROTEST", USERNAME=database.user)
+    connection = default_connection(
+        "mikro",
         code="mikro",
         name="Mikro",
-        adapter="mikro",
-        is_default=True,
         credentials_ref="MIKROTEST",
         settings={
             "database_url": database.url,
@@ -55,24 +40,16 @@ def mikro(mikro_databases, monkeypatch):  # noqa: F811
             "sold_kinds": ["0"],
             "credit_limit_column": "cari_kredi_limiti",
         },
+        tax_codes={rate: rate for rate in ("0", "1", "10", "20")},
     )
-    for rate in ("0", "1", "10", "20"):
-        ValueMap.objects.create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, local_value=rate
-        )
     return database, connection
 
 
 def test_import_order_once_delivery_and_shipped(mikro):
     database, connection = mikro
-    runs = {entity: sync_import(connection=connection, entity=entity, full=True) for entity in IMPORT_ORDER}
-    failed = {
-        entity: [i.message for i in run.issues.all()]
-        for entity, run in runs.items()
-        if run.status != SyncRun.Status.SUCCEEDED
-    }
+    runs = import_all(connection, IMPORT_ORDER)
     # The item keyed in without a name is the only record the portal refuses.
-    assert failed == {"product": ["name is empty."]}, failed
+    assert refused(runs) == {"product": ["name is empty."]}
     assert runs["product"].issues.get().message == "name is empty."
     tea = Product.objects.get(sku="ÇAY-001")
     assert tea.vat_rate == 20
@@ -83,13 +60,7 @@ def test_import_order_once_delivery_and_shipped(mikro):
     assert StockLevel.objects.filter(product=tea).exists()
     StockLevel.objects.filter(product=tea).update(on_hand=Decimal(1000))
 
-    buyer = buyer_of(dealer)
-    cart_line_add(dealer_user=buyer, product=tea, quantity=Decimal(3))
-    order = place(buyer)
-    if order.status != S.APPROVED:
-        staff = UserFactory(is_staff=True, is_superuser=True)
-        order = order_staff_approve(order=order, actor=staff, note="Mikro onayı")
-    assert order.status == S.APPROVED
+    order, _buyer = approved_order(dealer, tea, 3, note="Mikro onayı")
 
     outbox_drain(connection=connection)
     job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)

@@ -5,42 +5,37 @@ statement."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.models import Product, StockLevel
-from dealers.models import AccountEntry, Dealer, DealerAddress, DealerDocument
+from dealers.models import Dealer, DealerAddress, DealerDocument
 from dealers.services import CUSTOMER_QUEUED, dealer_confirm
 from dealers.tests.factories import DealerAddressFactory, DealerFactory
 from erpsync.binders import to_external
-from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
+from erpsync.models import SyncJob, SyncRun
 from erpsync.outbox import outbox_drain
 from erpsync.simulators.netsis import NetsisSimulator
-from orders.models import Order
-from orders.services import cart_line_add
-from orders.services.approval import order_staff_approve
+from erpsync.tests.roundtrip import (
+    FULL_IMPORT,
+    approved_order,
+    credentials,
+    default_connection,
+    drain_across_lost_answer,
+    due_now,
+    import_all,
+    on_statement_once,
+    read_back,
+    refused,
+    sent_to_erp,
+)
 from orders.status import OrderStatus as S
-from orders.tests.factories import buyer_of, place
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-IMPORT_ORDER = (
-    "unit",
-    "category",
-    "brand",
-    "warehouse",
-    "price_list",
-    "product",
-    "stock",
-    "price",
-    "customer",
-    "balance",
-)
+IMPORT_ORDER = FULL_IMPORT
 
 
 @pytest.fixture
@@ -51,15 +46,18 @@ def sim():
 
 @pytest.fixture
 def netsis(sim, monkeypatch):
-    monkeypatch.setenv("NETSISTEST_USERNAME", sim.username)
-    monkeypatch.setenv("NETSISTEST_PASSWORD", sim.password)
-    monkeypatch.setenv("NETSISTEST_DB_USER", sim.db_user)
-    monkeypatch.setenv("NETSISTEST_DB_PASSWORD", sim.db_password)
-    connection = ErpConnection.objects.create(
+    credentials(
+        monkeypatch,
+        "NETSISTEST",
+        USERNAME=sim.username,
+        PASSWORD=sim.password,
+        DB_USER=sim.db_user,
+        DB_PASSWORD=sim.db_password,
+    )
+    return default_connection(
+        "netsis",
         code="netsis",
         name="Netsis",
-        adapter="netsis",
-        is_default=True,
         credentials_ref="NETSISTEST",
         settings={
             "base_url": sim.root_url,
@@ -71,25 +69,11 @@ def netsis(sim, monkeypatch):
             "unsellable_warehouses": ["3"],
         },
     )
-    for rate in ("1", "10", "20"):
-        ValueMap.objects.create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, local_value=rate
-        )
-    return connection
-
-
-def due_now(kind: str) -> None:
-    SyncJob.objects.filter(kind=kind).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 def test_import_order_once_dispatch_invoice_and_statement(sim, netsis):
-    runs = {entity: sync_import(connection=netsis, entity=entity, full=True) for entity in IMPORT_ORDER}
-    failed = {
-        entity: [i.message for i in run.issues.all()]
-        for entity, run in runs.items()
-        if run.status != SyncRun.Status.SUCCEEDED
-    }
-    assert runs["product"].status == SyncRun.Status.SUCCEEDED, failed
+    runs = import_all(netsis, IMPORT_ORDER)
+    assert runs["product"].status == SyncRun.Status.SUCCEEDED, refused(runs)
     tea = Product.objects.get(sku="ÇAY-001")
     assert tea.vat_rate == 20
     assert Product.objects.get(sku="HAM-01").status == Product.Status.INACTIVE  # a raw material, not for sale
@@ -97,24 +81,12 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, netsis):
     assert dealer.title.startswith("Öztürk Gıda")
     StockLevel.objects.filter(product=tea).update(on_hand=D(1000))
 
-    buyer = buyer_of(dealer)
-    cart_line_add(dealer_user=buyer, product=tea, quantity=D(3))
-    order = place(buyer)
-    if order.status != S.APPROVED:
-        staff = UserFactory(is_staff=True, is_superuser=True)
-        order = order_staff_approve(order=order, actor=staff, note="Netsis onayı")
-    assert order.status == S.APPROVED
+    order, _buyer = approved_order(dealer, tea, 3, note="Netsis onayı")
 
     # Netsis makes the slip but the answer is lost: the retry finds it instead of making another.
     sim.faults.drop_response("ItemSlips", method="POST")
-    outbox_drain(connection=netsis)
-    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
-    assert job.status == SyncJob.Status.RETRYING
-    due_now(SyncJob.Kind.ORDER_EXPORT)
-    outbox_drain(connection=netsis)
-    job.refresh_from_db()
-    order.refresh_from_db()
-    assert (job.status, order.status) == (SyncJob.Status.SUCCEEDED, S.SENT_TO_ERP), job.last_error
+    drain_across_lost_answer(netsis)
+    sent_to_erp(order)
     assert sim.stats.count("POST", "ItemSlips") == 1
     with sim.company.lock:
         (slip,) = [s for s in sim.company.slips.values() if s["FatUst"].get("EKACK1") == order.number]
@@ -129,22 +101,15 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, netsis):
         dispatch = sim.company.convert_order(number, "120.01.001", "ftSIrs")
         sim.company.invoice_dispatch(dispatch["FatUst"]["FATIRS_NO"], "120.01.001")
         assert sim.company.stock[("ÇAY-001", 1)] == {"on_hand": 480 - 3, "reserved": 24}
-    for entity in ("order_status", "delivery", "invoice", "ledger", "balance"):
-        run = sync_import(connection=netsis, entity=entity, full=True)
-        # The demo company's own orders (keyed in Netsis) are not the portal's.
-        assert {issue.code for issue in run.issues.all()} <= {"unknown_order", "unknown_customer"}, (
-            entity,
-            [i.message for i in run.issues.all()],
-        )
+    # The demo company's own orders (keyed in Netsis) are not the portal's.
+    read_back(netsis, ("order_status", "delivery", "invoice", "ledger", "balance"))
     order.refresh_from_db()
     assert order.status == S.INVOICED
     invoice = DealerDocument.objects.get(kind="invoice", dealer=dealer, order=order)
     assert invoice.gross == order.total_gross
     delivery = DealerDocument.objects.get(kind="delivery", dealer=dealer, order=order)
     assert delivery.number.startswith("IRS")
-    entry = AccountEntry.objects.get(dealer=dealer, document_number=invoice.number)
-    assert entry.amount == order.total_gross
-    assert Order.objects.filter(number=order.number).count() == 1
+    on_statement_once(order, dealer, invoice.number)
 
 
 def test_a_confirmed_dealer_becomes_one_netsis_account_also_when_the_answer_is_lost(sim, netsis):

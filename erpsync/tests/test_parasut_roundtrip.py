@@ -4,24 +4,28 @@ posted once as a collection on that invoice, and the invoice read back into the 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
 from catalog.models import Product, StockLevel
 from dealers.models import AccountEntry, Dealer, DealerDocument
-from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
+from erpsync.models import SyncJob, SyncRun
 from erpsync.outbox import outbox_drain
 from erpsync.simulators.parasut import ParasutSimulator
+from erpsync.tests.roundtrip import (
+    approved_order,
+    credentials,
+    default_connection,
+    drain_across_lost_answer,
+    due_now,
+    import_all,
+    read_back,
+    refused,
+    sent_to_erp,
+)
 from orders.models import Order
-from orders.services import cart_line_add
-from orders.services.approval import order_staff_approve
-from orders.status import OrderStatus as S
-from orders.tests.factories import buyer_of, place
 from payments.hooks import collections_recorded, refund_made
 
 pytestmark = pytest.mark.django_db
@@ -38,16 +42,19 @@ def sim():
 
 @pytest.fixture
 def parasut(sim, monkeypatch):
-    monkeypatch.setenv("PRSTEST_CLIENT_ID", sim.client_id)
-    monkeypatch.setenv("PRSTEST_CLIENT_SECRET", sim.client_secret)
-    monkeypatch.setenv("PRSTEST_USERNAME", sim.username)
-    monkeypatch.setenv("PRSTEST_PASSWORD", sim.password)
+    credentials(
+        monkeypatch,
+        "PRSTEST",
+        CLIENT_ID=sim.client_id,
+        CLIENT_SECRET=sim.client_secret,
+        USERNAME=sim.username,
+        PASSWORD=sim.password,
+    )
     bank = next(a for a in sim.company.tables["accounts"].values() if a.attributes["name"] == "Garanti BBVA TL")
-    connection = ErpConnection.objects.create(
+    return default_connection(
+        "parasut",
         code="parasut",
         name="Paraşüt",
-        adapter="parasut",
-        is_default=True,
         credentials_ref="PRSTEST",
         settings={
             "base_url": sim.root_url,
@@ -59,25 +66,11 @@ def parasut(sim, monkeypatch):
             "read_retries": 1,
         },
     )
-    for rate in ("1", "10", "20"):
-        ValueMap.objects.create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=rate, local_value=rate
-        )
-    return connection
-
-
-def due_now(kind: str) -> None:
-    SyncJob.objects.filter(kind=kind).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
-    runs = {entity: sync_import(connection=parasut, entity=entity, full=True) for entity in IMPORT_ORDER}
-    failed = {
-        entity: [i.message for i in run.issues.all()]
-        for entity, run in runs.items()
-        if run.status != SyncRun.Status.SUCCEEDED
-    }
-    assert {entity: run.status for entity, run in runs.items()}["product"] == SyncRun.Status.SUCCEEDED, failed
+    runs = import_all(parasut, IMPORT_ORDER)
+    assert runs["product"].status == SyncRun.Status.SUCCEEDED, refused(runs)
     tea = Product.objects.get(sku="ÇAY-001")
     assert tea.vat_rate == 1
     assert Product.objects.get(sku="ARŞ-01").status == Product.Status.INACTIVE
@@ -90,24 +83,13 @@ def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
     StockLevel.objects.filter(product=tea).update(on_hand=D(1000))
 
     # The dealer orders three teas; staff approve if the rules held the order.
-    buyer = buyer_of(dealer)
-    cart_line_add(dealer_user=buyer, product=tea, quantity=D(3))
-    order = place(buyer)
-    if order.status != S.APPROVED:  # Paraşüt keeps no credit limits: staff approve what the portal held
-        staff = UserFactory(is_staff=True, is_superuser=True)
-        order = order_staff_approve(order=order, actor=staff, note="Paraşüt'te kredi limiti yok")
-    assert order.status == S.APPROVED
+    # Paraşüt keeps no credit limits: staff approve what the portal held.
+    order, _buyer = approved_order(dealer, tea, 3, note="Paraşüt'te kredi limiti yok")
 
     # Paraşüt makes the invoice but the answer is lost: the retry finds it instead of making another.
     sim.faults.drop_response(f"/{sim.company_id}/sales_invoices", method="POST")
-    outbox_drain(connection=parasut)
-    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
-    assert job.status == SyncJob.Status.RETRYING
-    due_now(SyncJob.Kind.ORDER_EXPORT)
-    outbox_drain(connection=parasut)
-    job.refresh_from_db()
-    order.refresh_from_db()
-    assert (job.status, order.status) == (SyncJob.Status.SUCCEEDED, S.SENT_TO_ERP)
+    drain_across_lost_answer(parasut)
+    sent_to_erp(order)
     (invoice,) = [r for r in sim.company.tables["sales_invoices"].values() if r.attributes["order_no"] == order.number]
     assert sim.stats.count("POST", f"/{sim.company_id}/sales_invoices") == 1
     assert D(str(invoice.attributes["net_total"])) == order.total_gross
@@ -134,10 +116,8 @@ def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
     assert len(invoice.relationships["payments"]) == 1
 
     # Read back: the invoice is on the dealer's documents and account, paid in full.
-    for entity in ("invoice", "ledger", "balance"):
-        run = sync_import(connection=parasut, entity=entity, full=True)
-        # Contacts the portal refused (no tax number, an invalid TCKN) have balances it cannot place.
-        assert {issue.code for issue in run.issues.all()} <= {"unknown_customer"}, entity
+    # Contacts the portal refused (no tax number, an invalid TCKN) have balances it cannot place.
+    read_back(parasut, ("invoice", "ledger", "balance"), allowed=frozenset({"unknown_customer"}))
     document = DealerDocument.objects.get(kind="invoice", dealer=dealer, number=f"#{invoice.id}")
     assert document.gross == order.total_gross
     entry = AccountEntry.objects.get(dealer=dealer, erp_id=f"inv:{invoice.id}")
@@ -150,8 +130,7 @@ def test_import_order_invoice_once_payment_and_paid_in_the_portal(sim, parasut):
 
 
 def test_a_refund_waits_for_a_person_when_the_company_uses_no_refund_invoices(sim, parasut):
-    for entity in IMPORT_ORDER:
-        sync_import(connection=parasut, entity=entity, full=True)
+    import_all(parasut, IMPORT_ORDER)
     dealer = Dealer.objects.get(code="1234567890")
     payload = {
         "reference": "RF-0001",
@@ -176,8 +155,7 @@ def test_a_refund_waits_for_a_person_when_the_company_uses_no_refund_invoices(si
 def test_a_refund_becomes_one_refund_invoice_at_the_invoices_vat_rate(sim, parasut):
     parasut.settings["refunds"] = True
     parasut.save()
-    for entity in IMPORT_ORDER:
-        sync_import(connection=parasut, entity=entity, full=True)
+    import_all(parasut, IMPORT_ORDER)
     dealer = Dealer.objects.get(code="1234567890")
     paid = next(r for r in sim.company.tables["sales_invoices"].values() if r.attributes["payment_status"] == "paid")
     payload = {

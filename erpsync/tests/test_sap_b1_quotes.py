@@ -19,7 +19,8 @@ from erpsync.models import ErpConnection, SyncJob, ValueMap
 from erpsync.outbox import outbox_drain
 from erpsync.simulators import SapB1Simulator
 from erpsync.simulators.sap_b1.errors import B1Error
-from erpsync.tests.test_sap_b1_roundtrip import due_now, import_all
+from erpsync.tests.roundtrip import due_now, import_all
+from erpsync.tests.test_sap_b1_roundtrip import IMPORT_ORDER
 from orders.models import QuoteStatus
 from orders.services.quotes import quote_accept, quote_cancel, quote_revise, quote_revision_request, quote_send
 from orders.tests.factories import buyer_of
@@ -52,7 +53,7 @@ def quoting(sim, monkeypatch):
         ValueMap.objects.create(
             connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=code, local_value=rate
         )
-    import_all(connection)
+    import_all(connection, IMPORT_ORDER)
     StockLevel.objects.filter(product__sku="A0001").update(on_hand=D(1000))
     return connection
 

@@ -5,21 +5,27 @@ delivered and invoiced in SAP and followed back into the portal; the import surv
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from catalog.models import DealerAgreement, PriceListItem, Product, ProductUnit, StockLevel, Unit
 from dealers.models import Dealer, DealerDocument
 from erpsync.adapters import settings_for
 from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
+from erpsync.models import ErpConnection, SyncJob, SyncRun
 from erpsync.outbox import outbox_drain
 from erpsync.simulators import SapB1Simulator
 from erpsync.simulators.sap_b1.errors import LOCKED_CODE, LOCKED_MESSAGE
+from erpsync.tests.roundtrip import (
+    approved_order,
+    default_connection,
+    drain_across_lost_answer,
+    due_now,
+    import_all,
+    sent_to_erp,
+)
 from orders.exceptions import CartRefused, OrderRefused
 from orders.models import Order
 from orders.services import cart_line_add
@@ -43,11 +49,11 @@ def sim():
 def sap(sim, monkeypatch):
     monkeypatch.setenv("SAPTEST_USERNAME", "manager")
     monkeypatch.setenv("SAPTEST_PASSWORD", "1234")
-    connection = ErpConnection.objects.create(
+    # "*": items without a sales VAT group (SAP takes VAT from the customer); here they are sold at 20 %.
+    return default_connection(
+        "sap_b1",
         code="sap",
         name="SAP Business One",
-        adapter="sap_b1",
-        is_default=True,
         credentials_ref="SAPTEST",
         settings={
             "base_url": sim.base_url,
@@ -57,25 +63,12 @@ def sap(sim, monkeypatch):
             "vat_groups": {"20": "S1", "10": "S2"},
             "read_retries": 1,
         },
+        tax_codes={"S1": "20", "S2": "10", "*": "20"},
     )
-    # "*": items without a sales VAT group (SAP takes VAT from the customer); here they are sold at 20 %.
-    for code, rate in (("S1", "20"), ("S2", "10"), ("*", "20")):
-        ValueMap.objects.create(
-            connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value=code, local_value=rate
-        )
-    return connection
-
-
-def import_all(connection) -> dict[str, SyncRun]:
-    return {entity: sync_import(connection=connection, entity=entity, full=True) for entity in IMPORT_ORDER}
-
-
-def due_now(job: SyncJob) -> None:
-    SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 def test_import_order_ship_and_invoice_round_trip(sim, sap, client):
-    runs = import_all(sap)
+    runs = import_all(sap, IMPORT_ORDER)
     # Every item comes in; the one price in US dollars on a lira list is refused, not read as liras.
     expected = {**dict.fromkeys(IMPORT_ORDER, SyncRun.Status.SUCCEEDED), "price": SyncRun.Status.PARTIAL}
     assert {entity: run.status for entity, run in runs.items()} == expected
@@ -111,14 +104,8 @@ def test_import_order_ship_and_invoice_round_trip(sim, sap, client):
 
     # SAP takes the order but the answer is lost: the retry finds it instead of posting again.
     sim.faults.drop_response("Orders", method="POST")
-    outbox_drain(connection=sap)
-    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
-    assert job.status == SyncJob.Status.RETRYING
-    due_now(job)
-    outbox_drain(connection=sap)
-    job.refresh_from_db()
-    order.refresh_from_db()
-    assert job.status == SyncJob.Status.SUCCEEDED and order.status == S.SENT_TO_ERP
+    drain_across_lost_answer(sap)
+    sent_to_erp(order)
     (sap_order,) = [o for o in sim.company.orders.values() if o["NumAtCard"] == order.number]
     assert sim.stats.count("POST", "Orders") == 1
     lines = {line["ItemCode"]: line for line in sap_order["DocumentLines"]}
@@ -155,16 +142,11 @@ def test_import_order_ship_and_invoice_round_trip(sim, sap, client):
 
 def approved(dealer, sku: str = "A0001"):
     StockLevel.objects.filter(product__sku=sku).update(on_hand=D(1000))
-    buyer = buyer_of(dealer)
-    cart_line_add(dealer_user=buyer, product=Product.objects.get(sku=sku), quantity=D(2))
-    order = place(buyer)
-    if order.status != S.APPROVED:
-        order = order_staff_approve(order=order, actor=None, note="")
-    return order, buyer
+    return approved_order(dealer, Product.objects.get(sku=sku), 2, by_staff=False)
 
 
 def test_cancelled_in_the_portal_is_cancelled_in_sap_until_the_first_delivery(sim, sap):
-    import_all(sap)
+    import_all(sap, IMPORT_ORDER)
     dealer = Dealer.objects.get(code="C0002")
     kept, _ = approved(dealer)
     dropped, buyer = approved(dealer)
@@ -224,7 +206,7 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_no_fault_loses_or_duplicates_an_order(sim, sap, fault):
-    import_all(sap)
+    import_all(sap, IMPORT_ORDER)
     order, _ = approved(Dealer.objects.get(code="C0003"))
     FAULTS[fault](sim.faults)
     job = None
@@ -259,7 +241,7 @@ def test_ship_to_po_and_a_mandatory_udf_reach_sap(sim, sap):
     sim.company.declare_udf("Document", "U_MusteriPO")
     sap.settings.update(order_udfs={"U_B2BRef": {"from": "reference"}}, po_number_field="U_MusteriPO")
     sap.save()
-    import_all(sap)
+    import_all(sap, IMPORT_ORDER)
     dealer = Dealer.objects.get(code="C0001")
     depot = dealer.addresses.get(code="Depo")
     assert depot.kind == depot.Kind.SHIPPING and depot.city == "Kocaeli"
@@ -283,7 +265,7 @@ def test_ship_to_po_and_a_mandatory_udf_reach_sap(sim, sap):
 
 def test_without_the_mandatory_udf_sap_refuses_and_a_person_is_asked(sim, sap):
     sim.company.declare_udf("Document", "U_B2BRef", mandatory=True)
-    import_all(sap)
+    import_all(sap, IMPORT_ORDER)
     approved(Dealer.objects.get(code="C0001"))
     outbox_drain(connection=sap)
     job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
@@ -292,7 +274,7 @@ def test_without_the_mandatory_udf_sap_refuses_and_a_person_is_asked(sim, sap):
 
 
 def test_a_locked_record_is_retried_then_the_order_goes_through(sim, sap):
-    import_all(sap)
+    import_all(sap, IMPORT_ORDER)
     order, _ = approved(Dealer.objects.get(code="C0002"))
     sim.faults.refuse("Orders", method="POST", code=LOCKED_CODE, message=LOCKED_MESSAGE)
     outbox_drain(connection=sap)
@@ -310,7 +292,7 @@ def test_a_locked_record_is_retried_then_the_order_goes_through(sim, sap):
 def test_a_non_sales_item_is_refused_at_placement(sim, sap):
     """An item SAP stops selling (SalesItem tNO) becomes inactive at the next product read; an order holding it is
     refused by the portal's own orderability rule before anything reaches SAP."""
-    import_all(sap)
+    import_all(sap, IMPORT_ORDER)
     dealer = Dealer.objects.get(code="C0001")
     StockLevel.objects.filter(product__sku="A0002").update(on_hand=D(1000))
     buyer = buyer_of(dealer)

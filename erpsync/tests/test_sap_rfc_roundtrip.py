@@ -5,25 +5,29 @@ delivered and invoiced in SAP and followed back into the portal; the system chec
 from __future__ import annotations
 
 import importlib.util
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from catalog.models import DealerAgreement, Product, ProductUnit, StockLevel
 from dealers.models import Dealer, DealerDocument
 from erpsync.checks import check_client_libraries
 from erpsync.importers import sync_import
-from erpsync.models import ErpConnection, SyncJob, SyncRun, ValueMap
+from erpsync.models import SyncJob, SyncRun
 from erpsync.outbox import outbox_drain
 from erpsync.simulators.sap_rfc import register, unregister
 from erpsync.simulators.sap_rfc.demo import demo_system
+from erpsync.tests.roundtrip import (
+    approved_order,
+    default_connection,
+    drain_across_lost_answer,
+    due_now,
+    import_all,
+    sent_to_erp,
+)
 from orders.models import Order
-from orders.services import cart_line_add
-from orders.services.approval import can_dealer_cancel, order_dealer_cancel, order_staff_approve
+from orders.services.approval import can_dealer_cancel, order_dealer_cancel
 from orders.status import OrderStatus as S
-from orders.tests.factories import buyer_of, place
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -42,11 +46,10 @@ def sap(system, monkeypatch):
     for key, value in {"ASHOST": "sap.example", "SYSNR": "00", "CLIENT": "100", "USER": "RFC_B2B",
                        "PASSWD": "secret"}.items():  # fmt: skip
         monkeypatch.setenv(f"SAPRFCTEST_{key}", value)
-    connection = ErpConnection.objects.create(
+    return default_connection(
+        "sap_rfc",
         code="sap",
         name="SAP ECC",
-        adapter="sap_rfc",
-        is_default=True,
         credentials_ref="SAPRFCTEST",
         settings={
             "transport": "simulator",
@@ -56,31 +59,17 @@ def sap(system, monkeypatch):
             "locations": ["1000/0001"],
             "timeout_seconds": 1,
         },
+        tax_codes={"1": "20"},
     )
-    ValueMap.objects.create(connection=connection, kind=ValueMap.Kind.TAX_CODE, external_value="1", local_value="20")
-    return connection
-
-
-def import_all(connection) -> dict[str, SyncRun]:
-    return {entity: sync_import(connection=connection, entity=entity, full=True) for entity in IMPORT_ORDER}
-
-
-def due_now(job: SyncJob) -> None:
-    SyncJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 def approved(dealer, sku: str, quantity: int = 3) -> tuple[Order, object]:
     StockLevel.objects.filter(product__sku=sku).update(on_hand=D(1000))
-    buyer = buyer_of(dealer)
-    cart_line_add(dealer_user=buyer, product=Product.objects.get(sku=sku), quantity=D(quantity))
-    order = place(buyer)
-    if order.status != S.APPROVED:
-        order = order_staff_approve(order=order, actor=None, note="")
-    return order, buyer
+    return approved_order(dealer, Product.objects.get(sku=sku), quantity, by_staff=False)
 
 
 def test_import_order_ship_and_invoice_round_trip(system, sap):
-    runs = import_all(sap)
+    runs = import_all(sap, IMPORT_ORDER)
     assert {entity: run.status for entity, run in runs.items()} == dict.fromkeys(IMPORT_ORDER, SyncRun.Status.SUCCEEDED)
     assert Product.objects.count() == len(system.materials) == 12
     service, blocked = Product.objects.get(sku="900001"), Product.objects.get(sku="8001")
@@ -94,14 +83,8 @@ def test_import_order_ship_and_invoice_round_trip(system, sap):
 
     # SAP commits the order but the answer is lost: the retry finds it instead of creating another.
     system.fault("drop_after", "BAPI_TRANSACTION_COMMIT")
-    outbox_drain(connection=sap)
-    job = SyncJob.objects.get(kind=SyncJob.Kind.ORDER_EXPORT)
-    assert job.status == SyncJob.Status.RETRYING
-    due_now(job)
-    outbox_drain(connection=sap)
-    job.refresh_from_db()
-    order.refresh_from_db()
-    assert job.status == SyncJob.Status.SUCCEEDED and order.status == S.SENT_TO_ERP
+    drain_across_lost_answer(sap)
+    sent_to_erp(order)
     (sap_order,) = system.order_by_po(order.number)
     assert system.stats.calls["BAPI_SALESORDER_CREATEFROMDAT2"] == 1
     assert (sap_order["KUNNR"], sap_order["items"][0]["MATNR"]) == ("0000100001", "000000000000004701")
@@ -130,7 +113,7 @@ def test_import_order_ship_and_invoice_round_trip(system, sap):
 
 
 def test_cancelled_in_the_portal_is_rejected_in_sap_until_the_first_delivery(system, sap):
-    import_all(sap)
+    import_all(sap, IMPORT_ORDER)
     dealer = Dealer.objects.get(code="100001")
     assert Dealer.objects.get(code="100003").credit_hold  # KNKK's credit block
     kept, _ = approved(dealer, "4703")
@@ -151,7 +134,7 @@ def test_cancelled_in_the_portal_is_rejected_in_sap_until_the_first_delivery(sys
 
 
 def test_a_lock_in_sap_is_retried_then_the_order_goes_through(system, sap):
-    import_all(sap)
+    import_all(sap, IMPORT_ORDER)
     order, _ = approved(Dealer.objects.get(code="100001"), "4701")
     system.lock_object("0000100001", "MEHMET")
     outbox_drain(connection=sap)

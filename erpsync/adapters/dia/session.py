@@ -27,8 +27,9 @@ import requests
 
 from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.adapters.http import transport_error
+from erpsync.adapters.tokens import token_pair
 from erpsync.api_usage import api_usage_add
-from erpsync.token_store import NeedsAuthorisation, TokenPair, token_forget, token_read, token_renew
+from erpsync.token_store import NeedsAuthorisation, TokenPair, token_forget, token_read
 
 logger = logging.getLogger(__name__)
 
@@ -119,17 +120,7 @@ class DiaSession:
         )
 
     def _session_id(self, *, stale: bool = False) -> str:
-        if not stale and self._pair.usable():
-            return self._pair.access_token
-        stored = token_read(self.token_key)
-        if not stale and stored.usable():
-            self._pair = stored
-            return stored.access_token
-        seen = max(stored.version, self._pair.version) if not stale else self._pair.version
-        try:
-            self._pair = token_renew(self.token_key, seen_version=seen, renew=self._new_session)
-        except NeedsAuthorisation as exc:
-            raise PermanentError(str(exc), code="needs_authorisation") from exc
+        self._pair = token_pair(self.token_key, self._pair, self._new_session, stale=stale)
         return self._pair.access_token
 
     def company(self) -> tuple[int, int]:

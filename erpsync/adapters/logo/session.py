@@ -10,7 +10,6 @@ refused it before looking at it, so sending a write again is safe); 400/404/409 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -22,7 +21,8 @@ import requests
 
 from erpsync.adapters.base import ErpError, PermanentError, RetryableError
 from erpsync.adapters.http import retry_after, transport_error
-from erpsync.token_store import NeedsAuthorisation, TokenPair, token_read, token_renew
+from erpsync.adapters.tokens import bearer_send, granted, token_pair
+from erpsync.token_store import TokenPair
 
 logger = logging.getLogger(__name__)
 
@@ -101,47 +101,27 @@ class LogoSession:
             )
         except requests.RequestException as exc:
             raise transport_error(exc, who="Logo", method="POST", where="token", write=False) from exc
-        if answer.status_code >= 500 or answer.status_code == 429:
-            raise RetryableError(f"Logo could not sign in now: {answer.status_code}")
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if answer.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
-            raise NeedsAuthorisation(
+        return granted(
+            answer,
+            who="Logo",
+            lifetime=self.token_lifetime,
+            refused=lambda body: (
                 f"Logo refused to sign in as {self.rest['username']} to firm {self.firm} "
                 f"({error_text(body, answer.text)}): check the connection's client, user, password and firm."
-            )
-        lifetime = int(body.get("expires_in") or self.token_lifetime)
-        return body["access_token"], "", lifetime
+            ),
+        )
 
     def _token(self, *, stale: bool = False) -> str:
-        if not stale and self._pair.usable():
-            return self._pair.access_token
-        stored = token_read(self.token_key)
-        if not stale and stored.usable():
-            self._pair = stored
-            return stored.access_token
-        seen = max(stored.version, self._pair.version) if not stale else self._pair.version
-        try:
-            self._pair = token_renew(self.token_key, seen_version=seen, renew=self._new_pair)
-        except NeedsAuthorisation as exc:
-            raise PermanentError(str(exc), code="needs_authorisation") from exc
+        self._pair = token_pair(self.token_key, self._pair, self._new_pair, stale=stale)
         return self._pair.access_token
 
     # -- requests ---------------------------------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, *, body: Any, write: bool, token: str, where: str) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body, ensure_ascii=False, default=_json_default).encode()
-            headers["Content-Type"] = "application/json; charset=utf-8"
         self.requests_sent += 1
-        try:
-            return self._http.request(method, url, data=data, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise transport_error(exc, who="Logo", method=method, where=where, write=write) from exc
+        return bearer_send(
+            self._http, method, url, token=token, body=body, timeout=self.timeout, who="Logo", where=where, write=write
+        )
 
     def _error(self, response: requests.Response) -> ErpError:
         status = response.status_code
@@ -245,12 +225,6 @@ class LogoSession:
                 current = page(last)
 
         return rows()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 __all__ = ["LogoSession", "error_text", "sql_text"]

@@ -13,7 +13,6 @@ Errors: no answer to a write → ``OutcomeUnknownError`` (inside a transaction t
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -25,7 +24,8 @@ import requests
 
 from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.adapters.http import retry_after, transport_error
-from erpsync.token_store import NeedsAuthorisation, TokenPair, token_read, token_renew
+from erpsync.adapters.tokens import bearer_send, granted, token_pair
+from erpsync.token_store import TokenPair
 
 logger = logging.getLogger(__name__)
 
@@ -106,47 +106,35 @@ class NetsisSession:
             answer = self._http.post(self.api_url + "token", data=form, timeout=self.timeout)
         except requests.RequestException as exc:
             raise transport_error(exc, who="Netsis", method="POST", where="token", write=False) from exc
-        if answer.status_code >= 500 or answer.status_code == 429:
-            raise RetryableError(f"Netsis could not sign in now: {answer.status_code}")
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if answer.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
-            raise NeedsAuthorisation(
+        return granted(
+            answer,
+            who="Netsis",
+            lifetime=self.token_lifetime,
+            refused=lambda body: (
                 f"Netsis refused to sign in as {self.login['username']} to {self.db_name}, branch {self.branch_code} "
                 f"({error_text(body, answer.text)}): check the connection's user, passwords, database and branch."
-            )
-        lifetime = int(body.get("expires_in") or self.token_lifetime)
-        return body["access_token"], "", lifetime
+            ),
+        )
 
     def _token(self, *, stale: bool = False) -> str:
-        if not stale and self._pair.usable():
-            return self._pair.access_token
-        stored = token_read(self.token_key)
-        if not stale and stored.usable():
-            self._pair = stored
-            return stored.access_token
-        seen = max(stored.version, self._pair.version) if not stale else self._pair.version
-        try:
-            self._pair = token_renew(self.token_key, seen_version=seen, renew=self._new_pair)
-        except NeedsAuthorisation as exc:
-            raise PermanentError(str(exc), code="needs_authorisation") from exc
+        self._pair = token_pair(self.token_key, self._pair, self._new_pair, stale=stale)
         return self._pair.access_token
 
     # -- requests ---------------------------------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, *, body: Any, write: bool, token: str, where: str) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body, ensure_ascii=False, default=_json_default).encode()
-            headers["Content-Type"] = "application/json; charset=utf-8"
         self.requests_sent += 1
-        try:
-            return self._http.request(method, url, data=data, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise transport_error(exc, who="Netsis", method=method, where=where, write=write) from exc
+        return bearer_send(
+            self._http,
+            method,
+            url,
+            token=token,
+            body=body,
+            timeout=self.timeout,
+            who="Netsis",
+            where=where,
+            write=write,
+        )
 
     def _http_error(self, response: requests.Response) -> ErpError:
         status = response.status_code
@@ -259,12 +247,6 @@ class NetsisSession:
                 raise RetryableError(f"{exc} (rolled back: nothing was applied)") from exc
             raise
         self._call("POST", "Operations/CommitTransaction", write=True)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 __all__ = ["TYPE_NUMBERS", "NetsisSession", "composite_id", "error_text", "literal"]

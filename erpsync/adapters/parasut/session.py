@@ -26,8 +26,9 @@ import requests
 
 from erpsync.adapters.base import ErpError, PermanentError, RetryableError
 from erpsync.adapters.http import retry_after, transport_error
+from erpsync.adapters.tokens import token_pair
 from erpsync.rate_budget import rate_budget_take
-from erpsync.token_store import NeedsAuthorisation, TokenPair, token_read, token_renew
+from erpsync.token_store import NeedsAuthorisation, TokenPair
 
 logger = logging.getLogger(__name__)
 
@@ -153,17 +154,7 @@ class ParasutSession:
     def _token(self, *, stale: bool = False) -> str:
         """A usable access token: this process's, the stored one, or a renewed one (``stale``: the last one was
         refused)."""
-        if not stale and self._pair.usable():
-            return self._pair.access_token
-        stored = token_read(self.token_key)
-        if not stale and stored.usable():
-            self._pair = stored
-            return stored.access_token
-        seen = max(stored.version, self._pair.version) if not stale else self._pair.version
-        try:
-            self._pair = token_renew(self.token_key, seen_version=seen, renew=self._new_pair)
-        except NeedsAuthorisation as exc:
-            raise PermanentError(str(exc), code="needs_authorisation") from exc
+        self._pair = token_pair(self.token_key, self._pair, self._new_pair, stale=stale)
         return self._pair.access_token
 
     # -- requests ---------------------------------------------------------------------------------------------------
