@@ -5,7 +5,7 @@ The ERP databases are scratch databases of the tables the tests use (``erpsync/t
 ``LG_001_ITEMS`` with its unique code index, ``LG_001_01_STINVTOT`` with a row per item, warehouse and day, over
 ``--days`` days, plus Logo's all-warehouses row ``INVENNO = -1`` per item and day, indexed on
 ``(STOCKREF, INVENNO)``), named ``sqlchecks_bench_erp``, created at every run and dropped at the end unless
-``--keep``. The check is ``erpsync.sqlchecks.run_stock_check`` with the stock statement of the tests (a join and
+``--keep``. The check is ``erpsync.sqlchecks.checks.run_stock_check`` with the stock statement of the tests (a join and
 a ``GROUP BY`` over the day rows), as the portal runs it: a fresh connection per check, the read-only transaction,
 the time limit, the bound ``IN (…)`` list of 50 codes, the column check. MariaDB is reached with ``?ssl=disabled``
 (the local server has no TLS). The connection to the ERP is not saved
@@ -97,7 +97,7 @@ def measure(dialect: str, url: str, items: int, checks: int) -> list[str]:
     from django.core.cache import cache
 
     from erpsync.models import ErpConnection
-    from erpsync.sqlchecks import run_stock_check
+    from erpsync.sqlchecks.checks import run_stock_check
 
     os.environ[f"{CREDENTIALS_REF}_SQL_URL"] = url
     rng = random.Random(SEED)  # noqa: S311

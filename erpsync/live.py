@@ -32,7 +32,8 @@ from erpsync.adapters import adapter_classes, adapter_for
 from erpsync.adapters.base import Capability, ErpError, ErpStock
 from erpsync.binders import bindings, to_external_many
 from erpsync.models import Entity, ErpConnection, SyncRun, ValueMap
-from erpsync.sqlchecks import RiskAnswer, SqlCheckFailed, SqlCheckOff, SqlCheckSettings, run_risk_check, run_stock_check
+from erpsync.sqlchecks import SqlCheckSettings
+from erpsync.sqlchecks.checks import RiskAnswer, SqlCheckFailed, SqlCheckOff, run_risk_check, run_stock_check
 
 logger = logging.getLogger(__name__)
 LIVE_REFRESH_SECONDS = 60

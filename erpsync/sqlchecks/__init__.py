@@ -5,20 +5,14 @@ fallback to the synced figures when they fail (see docs/sql-checks.md).
 The public API (adapters that read the ERP's database reuse it):
 
 - ``validate_statement(sql, kind, dialect)``: refuse a statement that cannot be a check; its parameters;
-- ``run_stock_check(connection, codes, warehouse=None)`` → ``StockAnswer``;
-- ``run_risk_check(connection, customer_code)`` → ``RiskAnswer``;
-- ``SqlCheckFailed`` (no usable answer: use the synced figures) and ``SqlCheckOff`` (no statement configured).
+- in ``erpsync.sqlchecks.checks``: ``run_stock_check(connection, codes, warehouse=None)`` → ``StockAnswer``;
+  ``run_risk_check(connection, customer_code)`` → ``RiskAnswer``; ``SqlCheckFailed`` (no usable answer: use the
+  synced figures) and ``SqlCheckOff`` (no statement configured).
+
+This package itself imports only the statements and the settings, which need no models: the connection settings
+of every adapter (``erpsync.common_settings``) read them while Django's settings are still being loaded.
 """
 
-from erpsync.sqlchecks.checks import (
-    RiskAnswer,
-    SqlCheckFailed,
-    SqlCheckOff,
-    StockAnswer,
-    StockFigure,
-    run_risk_check,
-    run_stock_check,
-)
 from erpsync.sqlchecks.settings import SqlCheckSettings
 from erpsync.sqlchecks.statements import KIND, RISK, STOCK, StatementRefused, bind, validate_statement
 
@@ -26,15 +20,8 @@ __all__ = [
     "KIND",
     "RISK",
     "STOCK",
-    "RiskAnswer",
-    "SqlCheckFailed",
-    "SqlCheckOff",
     "SqlCheckSettings",
     "StatementRefused",
-    "StockAnswer",
-    "StockFigure",
     "bind",
-    "run_risk_check",
-    "run_stock_check",
     "validate_statement",
 ]

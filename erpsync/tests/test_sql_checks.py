@@ -31,16 +31,8 @@ from erpsync.forms import ErpConnectionForm
 from erpsync.health import connection_health
 from erpsync.live import dealer_risk_check, stock_store
 from erpsync.models import ErpConnection, SyncRun, ValueMap
-from erpsync.sqlchecks import (
-    SqlCheckFailed,
-    SqlCheckOff,
-    StatementRefused,
-    bind,
-    drivers,
-    run_risk_check,
-    run_stock_check,
-    validate_statement,
-)
+from erpsync.sqlchecks import StatementRefused, bind, drivers, validate_statement
+from erpsync.sqlchecks.checks import SqlCheckFailed, SqlCheckOff, run_risk_check, run_stock_check
 from erpsync.sqlchecks.drivers import session_statements
 from erpsync.tests import sql_erp
 from orders.models import CartLine, Order

@@ -20,7 +20,8 @@ from erpsync.binders import bind as bind_external
 from erpsync.common_settings import connection_settings_problems
 from erpsync.live import dealer_risk_check
 from erpsync.models import ErpConnection, SyncRun
-from erpsync.sqlchecks import SqlCheckFailed, run_risk_check, run_stock_check, validate_statement
+from erpsync.sqlchecks import validate_statement
+from erpsync.sqlchecks.checks import SqlCheckFailed, run_risk_check, run_stock_check
 from erpsync.tests.memory import MemoryAdapter
 from erpsync.tests.mikro_side import CUSTOMER, MikroErpSide, database_for, mikro_databases  # noqa: F401
 
