@@ -5,6 +5,7 @@ every protection that ``manage.py check --deploy`` looks for.
 """
 
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from b2bportal.env import env_bool, env_int, env_list, env_str
 from b2bportal.settings.base import *  # noqa: F403
@@ -35,6 +36,9 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Source maps (tens of MB with the API's Swagger UI and Redoc) are read only by browsers' developer tools: kept, not
+# compressed: collectstatic at each release takes half the time (22 s → 10 s on the 2-core test machine).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Production refuses what only suits trying the portal out (b2bportal/checks.py, payments/checks.py): the sandbox
 # card provider (not even reachable: its entry is dropped unless DEMO_SITE is on, and PAYMENT_DEFAULT_GATEWAY must

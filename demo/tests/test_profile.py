@@ -86,7 +86,8 @@ def profile(tmp_path_factory):
         site.buyers = dealer_buyer_emails(CONCURRENT_BUYERS)
         site.lost_confirmation = re.search(r"^LOST (\S+) (\S+)$", output, re.M).groups()
         redis_flush(REDIS_URL)
-        site.start("portal-profile", profile_env(site, redis_url=REDIS_URL, web_workers=2, clusters=2), timeout=90)
+        # The release steps (migrate, collectstatic) run first; the suite's other processes share the two cores.
+        site.start("portal-profile", profile_env(site, redis_url=REDIS_URL, web_workers=2, clusters=2), timeout=180)
         site.started_at = time.monotonic()
         site.placed = {}
         yield site
