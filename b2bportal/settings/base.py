@@ -370,6 +370,8 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "logo": "erpsync.adapters.logo.LogoAdapter",
     "dia": "erpsync.adapters.dia.DiaAdapter",
     "sap_rfc": "erpsync.adapters.sap_rfc.SapRfcAdapter",
+    "nebim": "erpsync.adapters.profile.NebimAdapter",
+    "eta": "erpsync.adapters.profile.EtaAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.

@@ -5,6 +5,7 @@ fallback to the synced figures when they fail (see docs/sql-checks.md).
 The public API (adapters that read the ERP's database reuse it):
 
 - ``validate_statement(sql, kind, dialect)``: refuse a statement that cannot be a check; its parameters;
+- ``validate_read(sql, dialect, parameters)``: refuse a statement that cannot be a read; its result columns;
 - ``run_stock_check(connection, codes, warehouse=None)`` → ``StockAnswer``;
 - ``run_risk_check(connection, customer_code)`` → ``RiskAnswer``;
 - ``SqlCheckFailed`` (no usable answer: use the synced figures) and ``SqlCheckOff`` (no statement configured).
@@ -20,7 +21,7 @@ from erpsync.sqlchecks.checks import (
     run_stock_check,
 )
 from erpsync.sqlchecks.settings import SqlCheckSettings
-from erpsync.sqlchecks.statements import KIND, RISK, STOCK, StatementRefused, bind, validate_statement
+from erpsync.sqlchecks.statements import KIND, RISK, STOCK, StatementRefused, bind, validate_read, validate_statement
 
 __all__ = [
     "KIND",
@@ -36,5 +37,6 @@ __all__ = [
     "bind",
     "run_risk_check",
     "run_stock_check",
+    "validate_read",
     "validate_statement",
 ]
