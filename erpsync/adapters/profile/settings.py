@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from erpsync.adapters.profile.columns import PARAMETERS, READS, column_problems
-from erpsync.connection_settings import Choice, Integer, Invalid, Number, Setting, Settings, Text, Url
+from erpsync.connection_settings import Choice, Integer, Invalid, Number, Setting, Settings, Text
 from erpsync.sqlchecks import StatementRefused, validate_read
 
 TRANSPORTS = ("nebim", "sql")
@@ -145,8 +145,10 @@ class ProfileSettings(Settings):
         "examples in erpsync/adapters/profile/examples/).",
         default={"transport": "sql", "dialect": "mssql", "reads": {}, "writes": {}},
     )
-    base_url = Url(
-        "Nebim: the Integrator's address (`http://host:port/`), the commands go under `IntegratorService/`.", default=""
+    base_url = Text(
+        "Nebim: the Integrator's address (`http://host:port/`); the commands go under `IntegratorService/`.",
+        default="",
+        check=(lambda url: url.startswith(("http://", "https://")), "an http(s) URL"),
     )
     session_mode = Choice(
         "Nebim: how the Integrator keeps the session (IIS Session State): `token` (Connect returns a Token, sent as a "
