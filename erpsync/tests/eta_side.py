@@ -210,8 +210,8 @@ class EtaErpSide(ErpSide):
     def _item(self, code: str, unit: str = "AD", **columns: Any) -> None:
         names = ["STKKOD", "STKBIRIM", *columns]
         self.db.execute(
-            f"INSERT INTO STKKART ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "
-            "ON CONFLICT (STKKOD) DO NOTHING",  # noqa: S608 - column names from this module, values bound
+            f"INSERT INTO STKKART ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}) "  # noqa: S608
+            "ON CONFLICT (STKKOD) DO NOTHING",
             (code, unit, *columns.values()),
         )
 
