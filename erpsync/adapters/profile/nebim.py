@@ -72,7 +72,10 @@ class NebimClient:
     def connect(self) -> dict[str, Any]:
         """Connect, then GetUserInfo: in session mode Connect says yes to any password, so only GetUserInfo tells."""
         self.token = self.session_id = ""
-        answer = self._send("POST", "Connect", self.login, write=False, connecting=True)
+        try:
+            answer = self._send("POST", "Connect", self.login, write=False, connecting=True)
+        except SessionEnded as exc:
+            raise PermanentError(f"{WHO}: the user name or password was refused (Connect: {exc}).") from None
         if self.mode == "token":
             self.token = str(answer.get("Token") or "")
             if not self.token:

@@ -24,7 +24,8 @@ the company's queries and procedures are registered by name (``register``) over 
 look-up procedures ``usp_B2B_OrderByReference`` (``@Reference``: one row per order line with ``DocumentNumber``,
 ``Description``, ``OrderNumber``, ``LineID``, ``Qty1``, ``Status``) and ``usp_B2B_CollectionByReference``.
 
-Fault switches (``faults``): ``latency`` (seconds before each answer), ``error_5xx`` (the next N calls answer 500),
+Fault switches (``faults``, limited to some commands by ``faults.commands``): ``latency`` (seconds a done call's
+answer waits), ``error_5xx`` (the next N calls answer 500 before doing anything),
 ``expire_sessions()`` (every session ends; the next call is told so), ``reset`` (the next N calls are cut before
 they are applied) and ``apply_then_drop`` (the next N Posts are saved, then the connection is cut).
 """
@@ -53,10 +54,16 @@ CRITERIA = re.compile(r"^\s*(\w+)\s*=\s*'((?:[^']|'')*)'\s*$")
 
 @dataclass
 class Faults:
+    """The fault switches; ``commands`` limits them to some commands (``{"Post"}``), empty: every command."""
+
     latency: float = 0.0
     error_5xx: int = 0
     reset: int = 0
     apply_then_drop: int = 0
+    commands: set[str] = field(default_factory=set)
+
+    def applies(self, command: str) -> bool:
+        return not self.commands or command in self.commands
 
 
 @dataclass
@@ -184,19 +191,18 @@ class NebimHandler(SimulatorHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         faults = sim.faults
-        if faults.latency:
-            time.sleep(faults.latency)
+        parts = urlsplit(self.path)
+        command = next((s for s in SESSION_PATH.sub(r"\2", parts.path).split("/")[2:3]), "")
         with sim.lock:
             sim.calls += 1
-            if faults.reset:
+            if faults.reset and faults.applies(command):
                 faults.reset -= 1
                 self._abort()
                 return
-            if faults.error_5xx:
+            if faults.error_5xx and faults.applies(command):
                 faults.error_5xx -= 1
                 self._json(500, {"Message": "An error has occurred.", "StatusCode": 500})
                 return
-        parts = urlsplit(self.path)
         path, session = parts.path, ""
         match = SESSION_PATH.match(path)
         if match:
@@ -249,7 +255,7 @@ class NebimHandler(SimulatorHandler):
                 if command == "Post":
                     answer = sim.company.post(body)
                     with sim.lock:
-                        if faults.apply_then_drop:
+                        if faults.apply_then_drop and faults.applies(command):
                             faults.apply_then_drop -= 1
                             self._abort()
                             return
@@ -269,6 +275,8 @@ class NebimHandler(SimulatorHandler):
         except Refused as exc:
             self._error(str(exc), 400, model_type=body.get("ModelType") if isinstance(body, dict) else None)
             return
+        if faults.latency and faults.applies(command):
+            time.sleep(faults.latency)  # done, but the answer is late
         self._json(200, answer)
 
     def _connect(self, body: Any, query: dict[str, list[str]]) -> None:

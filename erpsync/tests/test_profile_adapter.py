@@ -1,0 +1,301 @@
+"""The profile adapters beyond the contract: the profile refused at save naming the column, "test this read", the
+shipped examples, Nebim's session modes and each fault switch of its simulator (no order twice), and the ETA order
+written into SIPFIS/SIPHAR in one transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from decimal import Decimal
+
+import pytest
+
+from demo.tests.site import postgres_database, postgres_database_drop, scratch_database_name
+from erpsync.adapters.base import OutcomeUnknownError, PermanentError, RetryableError
+from erpsync.adapters.profile.settings import profile_problems
+from erpsync.forms import ErpConnectionForm
+from erpsync.simulators.nebim import NebimSimulator
+from erpsync.tests.contract import sample_order, sample_payment
+from erpsync.tests.eta_side import SQL_ORDER_WRITE, EtaDatabase, EtaErpSide, eta_profile
+from erpsync.tests.nebim_side import EXAMPLES, NebimErpSide, nebim_adapter, nebim_profile
+
+# -- the profile, checked at save ---------------------------------------------------------------------------------
+
+
+def connection_form(adapter: str, settings: dict) -> ErpConnectionForm:
+    return ErpConnectionForm(
+        data={"code": adapter, "name": adapter, "adapter": adapter, "settings": json.dumps(settings),
+              "credentials_ref": adapter.upper(), "is_active": True},
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["nebim", "eta"])
+def test_shipped_example_profiles_validate(name):
+    profile = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    assert profile_problems(profile) == []
+    settings = {
+        "profile": profile,
+        **({"base_url": "http://v3:801/"} if name == "nebim" else {"outbound_folder": "/x"}),
+    }
+    form = connection_form(name, settings)
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.django_db
+def test_sql_read_with_a_misnamed_column_is_refused_at_save_naming_it():
+    profile = eta_profile()
+    profile["reads"]["product"]["sql"] = profile["reads"]["product"]["sql"].replace("AS unit,", "AS birim,")
+    form = connection_form("eta", {"profile": profile, "outbound_folder": "/x"})
+    assert not form.is_valid()
+    text = " ".join(form.errors["settings"])
+    assert "read 'product' missing the column 'unit'" in text
+    assert "'birim'" in text
+
+
+@pytest.mark.django_db
+def test_sql_read_that_writes_is_refused_at_save():
+    profile = eta_profile()
+    profile["reads"]["balance"]["sql"] = "DELETE FROM CARKART"
+    form = connection_form("eta", {"profile": profile, "outbound_folder": "/x"})
+    assert not form.is_valid()
+    assert "read 'balance'" in " ".join(form.errors["settings"])
+
+
+@pytest.mark.django_db
+def test_nebim_read_missing_a_column_is_refused_at_save_naming_it():
+    profile = nebim_profile()
+    del profile["reads"]["stock"]["columns"]["on_hand"]
+    profile["reads"]["customer"]["columns"]["titel"] = profile["reads"]["customer"]["columns"].pop("title")
+    form = connection_form("nebim", {"profile": profile, "base_url": "http://v3:801/"})
+    assert not form.is_valid()
+    text = " ".join(form.errors["settings"])
+    assert "read 'stock' missing the column 'on_hand'" in text
+    assert "'titel', which the contract does not know (did you mean 'title'?)" in text
+
+
+def test_nebim_order_write_without_a_lookup_read_is_refused():
+    profile = nebim_profile()
+    del profile["reads"]["order_lookup"]
+    assert "write 'order' needs the read 'order_lookup'" in " ".join(profile_problems(profile))
+
+
+def test_nebim_write_with_a_wrong_model_type_is_refused():
+    profile = nebim_profile()
+    profile["writes"]["order"]["model_type"] = 6
+    assert "'model_type' must be 5, got 6" in " ".join(profile_problems(profile))
+
+
+# -- Nebim: transport and "test this read" ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["token", "session"])
+def sim(request):
+    with NebimSimulator(mode=request.param) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def side(sim):
+    return NebimErpSide(sim)
+
+
+def test_test_this_read_shows_first_rows_and_the_column_check(side):
+    side.company.views["usp_B2B_Customers"] = [{"CurrAccCode": "120.01.001", "CurrAccDescription": "Öztürk"}] * 7
+    with side.make_adapter() as adapter:
+        result = adapter.test_read("customer")
+    assert len(result.rows) == 5
+    assert result.rows[0]["title"] == "Öztürk"
+    assert "missing the column 'tax_number'" in " ".join(result.problems)
+
+
+def test_test_this_read_of_an_unregistered_procedure_says_why(side):
+    with side.make_adapter() as adapter:
+        result = adapter.test_read("stock")
+    assert result.rows == []
+    assert "usp_B2B_Inventory" in " ".join(result.problems)
+
+
+def test_read_whose_answer_lacks_a_required_column_is_refused_naming_it(side):
+    side.company.views["usp_B2B_Balances"] = [{"CurrAccCode": "120.01.001", "Bakiye": 10}]
+    with side.make_adapter() as adapter, pytest.raises(PermanentError, match="'balance'"):
+        list(adapter.read("balance", full=True))
+
+
+def test_wrong_password_is_refused_in_both_modes(sim):
+    """In session mode Connect says yes to any password: GetUserInfo is what refuses it."""
+    adapter = nebim_adapter(sim)
+    adapter.client.login["Password"] = "yanlış"
+    check = adapter.test_connection()
+    assert not check.ok
+    assert "refused" in check.message
+    adapter.close()
+
+
+def test_right_password_connects_and_disconnect_ends_the_session(sim):
+    adapter = nebim_adapter(sim)
+    assert adapter.test_connection().ok
+    assert len(sim.sessions) == 1
+    adapter.close()
+    assert sim.sessions == {}
+
+
+def test_token_in_the_path_is_taken(side):
+    side.settings["token_placement"] = "path"
+    with side.make_adapter() as adapter:
+        ack = adapter.order_push(sample_order())
+    assert ack.document_id.startswith("1-WS-2-")
+
+
+def test_reference_in_description_when_so_set(side):
+    side.settings["reference_field"] = "Description"
+    profile = nebim_profile()
+    profile["reads"]["order_lookup"]["columns"]["reference"] = "Description"
+    with side.make_adapter() as adapter:
+        adapter.profile = profile
+        adapter.reads = profile["reads"]
+        first = adapter.order_push(sample_order())
+        again = adapter.order_push(sample_order())
+    assert first == again
+    assert [o["Description"] for o in side.company.orders] == ["B2B-2026-000123"]
+
+
+def test_refused_order_carries_nebims_message(side):
+    order = sample_order()
+    bad = dataclasses.replace(order, lines=(dataclasses.replace(order.lines[0], product_code="YOK-1"),))
+    with side.make_adapter() as adapter, pytest.raises(PermanentError, match="Ürün bulunamadı: YOK-1"):
+        adapter.order_push(bad)
+    assert side.company.orders == []
+
+
+# -- Nebim: one test per fault switch, never an order twice -----------------------------------------------------
+
+
+def test_latency_on_reads_beyond_the_timeout_is_retryable_and_nothing_is_sent(side):
+    side.settings["timeout_seconds"] = 0.3
+    with side.make_adapter() as adapter:
+        adapter.client.connect()
+        side.sim.faults.latency = 0.5
+        with pytest.raises(RetryableError) as caught:
+            adapter.order_push(sample_order())  # the look-up before the create is what timed out
+        assert not isinstance(caught.value, OutcomeUnknownError)
+    assert side.received("orders") == []
+
+
+def test_latency_on_the_post_is_outcome_unknown_and_the_retry_finds_it(side):
+    side.settings["timeout_seconds"] = 0.3
+    with side.make_adapter() as adapter:
+        side.sim.faults.latency, side.sim.faults.commands = 0.5, {"Post"}
+        with pytest.raises(OutcomeUnknownError):
+            adapter.order_push(sample_order())
+        side.sim.faults.latency = 0
+        again = adapter.order_push(sample_order())
+    assert again.document_id.startswith("1-WS-2-")
+    assert side.received("orders") == ["B2B-2026-000123"]
+
+
+def test_5xx_on_a_read_is_retryable_and_the_order_goes_once(side):
+    with side.make_adapter() as adapter:
+        adapter.client.connect()
+        side.sim.faults.error_5xx = 1
+        with pytest.raises(RetryableError) as caught:
+            adapter.order_push(sample_order())  # the look-up failed: nothing sent
+        assert not isinstance(caught.value, OutcomeUnknownError)
+        adapter.order_push(sample_order())
+    assert side.received("orders") == ["B2B-2026-000123"]
+
+
+def test_5xx_on_the_post_is_outcome_unknown_and_not_sent_twice(side):
+    with side.make_adapter() as adapter:
+        side.sim.faults.error_5xx, side.sim.faults.commands = 1, {"Post"}
+        with pytest.raises(OutcomeUnknownError):
+            adapter.order_push(sample_order())
+        assert side.received("orders") == []
+        first = adapter.order_push(sample_order())
+        again = adapter.order_push(sample_order())
+    assert first == again
+    assert side.received("orders") == ["B2B-2026-000123"]
+
+
+def test_session_expiry_reconnects_once_and_goes_on(side):
+    with side.make_adapter() as adapter:
+        adapter.order_lookup("B2B-X")
+        side.sim.expire_sessions()
+        ack = adapter.order_push(sample_order())
+    assert ack.document_id
+    assert side.received("orders") == ["B2B-2026-000123"]
+
+
+def test_connection_reset_on_the_post_is_outcome_unknown_and_nothing_was_saved(side):
+    with side.make_adapter() as adapter:
+        side.sim.faults.reset, side.sim.faults.commands = 1, {"Post"}
+        with pytest.raises(OutcomeUnknownError):
+            adapter.order_push(sample_order())
+        assert side.received("orders") == []
+        adapter.order_push(sample_order())
+        adapter.order_push(sample_order())
+    assert side.received("orders") == ["B2B-2026-000123"]
+
+
+def test_apply_then_drop_is_outcome_unknown_and_the_lookup_finds_it(side):
+    with side.make_adapter() as adapter:
+        side.sim.faults.apply_then_drop = 1
+        with pytest.raises(OutcomeUnknownError):
+            adapter.order_push(sample_order())
+        found = adapter.order_lookup("B2B-2026-000123")
+        again = adapter.order_push(sample_order())
+    assert found is not None and again.document_id == found.document_id
+    assert side.received("orders") == ["B2B-2026-000123"]
+
+
+def test_collection_apply_then_drop_is_not_posted_twice(side):
+    with side.make_adapter() as adapter:
+        side.sim.faults.apply_then_drop = 1
+        with pytest.raises(OutcomeUnknownError):
+            adapter.payment_push(sample_payment())
+        ack = adapter.payment_push(sample_payment())
+    assert ack.document_id.startswith("TAH-")
+    assert side.received("payments") == ["PAY-2026-0001"]
+    assert side.company.collections[0]["ModelType"] == 98
+    assert side.company.collections[0]["Lines"][0]["Amount"] == Decimal("5000")
+
+
+# -- ETA: the order into SIPFIS/SIPHAR --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def eta_db():
+    url = f"postgres://postgres@127.0.0.1:5432/{scratch_database_name('profile_eta_writes')}"
+    postgres_database(url)
+    db = EtaDatabase(url)
+    db.create()
+    yield db
+    postgres_database_drop(url)
+
+
+def test_eta_order_into_tables_is_numbered_from_harrefno(eta_db, tmp_path):
+    side = EtaErpSide(eta_db, tmp_path, order=SQL_ORDER_WRITE)
+    with side.make_adapter() as adapter:
+        ack = adapter.order_push(sample_order())
+    assert ack.document_number == "501"
+    assert eta_db.query("SELECT HARREFDEGER FROM HARREFNO WHERE HARREFMODUL = 17") == [(501,)]
+    lines = eta_db.query("SELECT SIPHARSTKKOD, SIPHARMIKTAR FROM SIPHAR WHERE SIPHARREFNO = 501 ORDER BY 1, 2")
+    assert lines == [("ÇAY-001", Decimal("1.5000")), ("ÇAY-001", Decimal("12.0000"))]
+
+
+def test_eta_order_failing_half_way_leaves_nothing_behind(eta_db, tmp_path):
+    broken = {**SQL_ORDER_WRITE, "line": SQL_ORDER_WRITE["line"].replace(":product", "NULL")}
+    side = EtaErpSide(eta_db, tmp_path, order=broken)
+    with side.make_adapter() as adapter, pytest.raises(RetryableError):
+        adapter.order_push(sample_order())
+    assert eta_db.query("SELECT COUNT(*) FROM SIPFIS") == [(0,)]
+    assert eta_db.query("SELECT HARREFDEGER FROM HARREFNO WHERE HARREFMODUL = 17") == [(500,)]
+
+
+def test_eta_order_file_is_windows_turkish_with_decimal_commas(eta_db, tmp_path):
+    side = EtaErpSide(eta_db, tmp_path)
+    with side.make_adapter() as adapter:
+        adapter.order_push(sample_order())
+    text = (tmp_path / "B2B-2026-000123.txt").read_bytes().decode("cp1254")
+    assert text.splitlines()[0] == "FIS;B2B-2026-000123;20260301;120.01.001;PO-77;Kapıda teslim"
+    assert text.splitlines()[1].startswith("HAR;1;ÇAY-001;KOLI;12;1250,50;20;0;Çaykur")
