@@ -10,14 +10,16 @@ from decimal import Decimal
 
 import pytest
 
-from demo.tests.site import postgres_database, postgres_database_drop, scratch_database_name
-from erpsync.adapters.base import OutcomeUnknownError, PermanentError, RetryableError
-from erpsync.adapters.profile.settings import profile_problems
-from erpsync.forms import ErpConnectionForm
-from erpsync.simulators.nebim import NebimSimulator
-from erpsync.tests.contract import sample_order, sample_payment
-from erpsync.tests.eta_side import SQL_ORDER_WRITE, EtaDatabase, EtaErpSide, eta_profile
-from erpsync.tests.nebim_side import EXAMPLES, NebimErpSide, nebim_adapter, nebim_profile
+pytest.register_assert_rewrite("erpsync.tests.contract")
+
+from demo.tests.site import postgres_database, postgres_database_drop, scratch_database_name  # noqa: E402
+from erpsync.adapters.base import OutcomeUnknownError, PermanentError, RetryableError  # noqa: E402
+from erpsync.adapters.profile.settings import profile_problems  # noqa: E402
+from erpsync.forms import ErpConnectionForm  # noqa: E402
+from erpsync.simulators.nebim import NebimSimulator  # noqa: E402
+from erpsync.tests.contract import sample_order, sample_payment  # noqa: E402
+from erpsync.tests.eta_side import SQL_ORDER_WRITE, EtaDatabase, EtaErpSide, eta_profile  # noqa: E402
+from erpsync.tests.nebim_side import EXAMPLES, NebimErpSide, nebim_adapter, nebim_profile  # noqa: E402
 
 # -- the profile, checked at save ---------------------------------------------------------------------------------
 
