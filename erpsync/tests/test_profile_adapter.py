@@ -9,6 +9,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
 
 pytest.register_assert_rewrite("erpsync.tests.contract")
 
@@ -16,6 +18,7 @@ from demo.tests.site import postgres_database, postgres_database_drop, scratch_d
 from erpsync.adapters.base import OutcomeUnknownError, PermanentError, RetryableError  # noqa: E402
 from erpsync.adapters.profile.settings import profile_problems  # noqa: E402
 from erpsync.forms import ErpConnectionForm  # noqa: E402
+from erpsync.models import ErpConnection  # noqa: E402
 from erpsync.simulators.nebim import NebimSimulator  # noqa: E402
 from erpsync.tests.contract import sample_order, sample_payment  # noqa: E402
 from erpsync.tests.eta_side import SQL_ORDER_WRITE, EtaDatabase, EtaErpSide, eta_profile  # noqa: E402
@@ -301,3 +304,42 @@ def test_eta_order_file_is_windows_turkish_with_decimal_commas(eta_db, tmp_path)
     text = (tmp_path / "B2B-2026-000123.txt").read_bytes().decode("cp1254")
     assert text.splitlines()[0] == "FIS;B2B-2026-000123;20260301;120.01.001;PO-77;Kapıda teslim"
     assert text.splitlines()[1].startswith("HAR;1;ÇAY-001;KOLI;12;1250,50;20;0;Çaykur")
+
+
+# -- the admin's "Test the profile's reads" -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_admin_action_shows_each_reads_columns_first_row_and_problems(admin_client, sim, side, monkeypatch, tmp_path):
+    monkeypatch.setenv("NEBIMADMIN_USERNAME", sim.username)
+    monkeypatch.setenv("NEBIMADMIN_PASSWORD", sim.password)
+    profile = nebim_profile()
+    profile["reads"] = {k: profile["reads"][k] for k in ("unit", "stock", "order_lookup")}
+    del profile["writes"]["payment"]
+    side.company.views["B2B_Units"] = [{"UnitOfMeasureCode": "AD", "UnitOfMeasureDescription": "Adet"}]
+    connection = ErpConnection.objects.create(
+        code="nebim",
+        name="Nebim",
+        adapter="nebim",
+        credentials_ref="NEBIMADMIN",
+        settings={
+            "profile": profile,
+            "base_url": sim.root_url,
+            "session_mode": sim.mode,
+            "database_name": sim.company.database,
+        },
+    )
+    other = ErpConnection.objects.create(code="dosya", name="Dosya", adapter="file", settings={"root": str(tmp_path)})
+
+    response = admin_client.post(
+        reverse("admin:erpsync_erpconnection_changelist"),
+        {"action": "test_profile_reads", "_selected_action": [connection.pk, other.pk]},
+    )
+
+    texts = [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
+    assert (
+        "success",
+        "nebim · unit: code, name · {'code': 'AD', 'name': 'Adet', 'name_en': None, 'decimals': None}",
+    ) in texts
+    assert any(level == "error" and "stock" in text and "usp_B2B_Inventory" in text for level, text in texts)
+    assert any("dosya" in text for _level, text in texts)

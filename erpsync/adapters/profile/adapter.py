@@ -118,6 +118,10 @@ class ProfileAdapter(ErpAdapter):
             return ReadTest(read, [], [], [str(exc)])
         return ReadTest(read, names, rows[:limit], column_problems(read, names))
 
+    def test_reads(self) -> list[ReadTest]:
+        """``test_read`` of every read of the profile, in the profile's order."""
+        return [self.test_read(read) for read in self.reads]
+
     def _run(self, read: str, spec: Mapping[str, Any], parameters: Mapping[str, Any]):
         raise NotImplementedError
 

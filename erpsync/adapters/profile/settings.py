@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from erpsync.adapters.profile.columns import PARAMETERS, READS, column_problems
-from erpsync.connection_settings import Choice, Integer, Invalid, Number, Setting, Settings, Text
+from erpsync.connection_settings import REQUIRED, Choice, Integer, Invalid, Number, Setting, Settings, Text
 from erpsync.sqlchecks import StatementRefused, validate_read
 
 TRANSPORTS = ("nebim", "sql")
@@ -143,7 +143,7 @@ class ProfileSettings(Settings):
     profile = Profile(
         "The profile: the transport, one read per entity and one write per export (docs/profile-adapter.md; "
         "examples in erpsync/adapters/profile/examples/).",
-        default={"transport": "sql", "dialect": "mssql", "reads": {}, "writes": {}},
+        default=REQUIRED,
     )
     base_url = Text(
         "Nebim: the Integrator's address (`http://host:port/`); the commands go under `IntegratorService/`.",
