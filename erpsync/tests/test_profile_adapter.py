@@ -19,7 +19,7 @@ from erpsync.adapters.base import OutcomeUnknownError, PermanentError, Retryable
 from erpsync.adapters.profile.settings import profile_problems  # noqa: E402
 from erpsync.forms import ErpConnectionForm  # noqa: E402
 from erpsync.models import ErpConnection  # noqa: E402
-from erpsync.simulators.nebim import NebimSimulator  # noqa: E402
+from erpsync.simulators.nebim import NebimSimulator, demo_company  # noqa: E402
 from erpsync.tests.contract import sample_order, sample_payment  # noqa: E402
 from erpsync.tests.eta_side import SQL_ORDER_WRITE, EtaDatabase, EtaErpSide, eta_profile  # noqa: E402
 from erpsync.tests.nebim_side import EXAMPLES, NebimErpSide, nebim_adapter, nebim_profile  # noqa: E402
@@ -343,3 +343,17 @@ def test_admin_action_shows_each_reads_columns_first_row_and_problems(admin_clie
     ) in texts
     assert any(level == "error" and "stock" in text and "usp_B2B_Inventory" in text for level, text in texts)
     assert any("dosya" in text for _level, text in texts)
+
+
+def test_demo_company_of_the_simulator_command_reads_through_the_shipped_profile():
+    with NebimSimulator(company=demo_company()) as demo, nebim_adapter(demo) as adapter:
+        products = {p.code: p for feed in adapter.read("product", full=True) for p in feed.records}
+        stock = [s for feed in adapter.read("stock", full=True) for s in feed.records]
+        prices = [p for feed in adapter.read("price", full=True) for p in feed.records]
+        assert adapter.test_read("warehouse").problems == []
+    assert products["ÇAY-001"].active is False and products["ÇAY-001"].barcode == ""
+    assert {(s.product_code, s.on_hand) for s in stock} == {("KML-001", 42), ("ÇAY-001", -1)}
+    assert {(p.price_list_code, p.price, p.currency) for p in prices} == {
+        ("TOPTAN", Decimal("1499.9"), ""),
+        ("IHR", Decimal("52.5"), "EUR"),
+    }

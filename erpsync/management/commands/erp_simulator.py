@@ -6,6 +6,8 @@ manage.py erp_simulator logo [--host 127.0.0.1] [--port 32001] [--firm 1] [--use
     (Logo Objects REST with the demo firm; client id LOGO, secret LOGO-SECRET)
 manage.py erp_simulator dia [--port 32002] [--items N] [--customers N] [--user ws] [--password Gizli-1]
     (DİA web service API v3 with the demo company; API key dia-test-apikey; sessions end after 60 idle minutes)
+manage.py erp_simulator nebim [--port 32003] [--user B2B] [--password Gizli-1] [--nebim-session-mode token|session]
+    (Nebim V3 Integrator with a demo company and the reads of erpsync/adapters/profile/examples/nebim.json)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from b2bportal.languages import for_operators
 from erpsync.simulators import SapB1Simulator
 from erpsync.simulators.dia import DiaSimulator
 from erpsync.simulators.logo import LogoSimulator
+from erpsync.simulators.nebim import NebimSimulator, demo_company
 
 
 class Command(BaseCommand):
@@ -28,7 +31,7 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("erp", choices=["sap_b1", "logo", "dia"], help="Which ERP to simulate.")
+        parser.add_argument("erp", choices=["sap_b1", "logo", "dia", "nebim"], help="Which ERP to simulate.")
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default 127.0.0.1).")
         parser.add_argument(
             "--port", type=int, default=None, help="Port (default 50000 for sap_b1, 32001 for logo; 0 = any)."
@@ -40,6 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--company", default="SBODEMOTR", help="CompanyDB that Login accepts.")
         parser.add_argument("--user", default=None, help="User name that Login accepts (manager; Logo: PORTAL).")
         parser.add_argument("--password", default=None, help="Password that Login accepts (1234; Logo: Gizli-1).")
+        parser.add_argument("--nebim-session-mode", choices=["token", "session"], default="token")
         parser.add_argument("--session-timeout", type=float, default=30, help="Idle minutes before a session ends.")
 
     @for_operators
@@ -49,6 +53,9 @@ class Command(BaseCommand):
             return
         if erp == "dia":
             self._dia(options)
+            return
+        if erp == "nebim":
+            self._nebim(options)
             return
         options["port"] = 50000 if options["port"] is None else options["port"]
         options["user"] = options["user"] or "manager"
@@ -113,6 +120,18 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Log in: POST {simulator.url('sis')} with user {simulator.username}, API key {simulator.apikey}"
         )
+        self._serve(simulator)
+
+    def _nebim(self, options) -> None:
+        simulator = NebimSimulator(username=options["user"] or "B2B", password=options["password"] or "Gizli-1",
+                                   mode=options["nebim_session_mode"], company=demo_company(), host=options["host"],
+                                   port=32003 if options["port"] is None else options["port"])  # fmt: skip
+        try:
+            simulator.start()
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc}") from exc
+        self.stdout.write(f"Nebim V3 Integrator simulator at {simulator.root_url}IntegratorService/ "
+                          f"({simulator.mode} mode, database {simulator.company.database})")  # fmt: skip
         self._serve(simulator)
 
     def _serve(self, simulator) -> None:

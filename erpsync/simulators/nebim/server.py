@@ -397,6 +397,19 @@ def demo_company() -> NebimCompany:
                     "IsActive": False,
                 },
             ],
+            "usp_B2B_Inventory": [
+                {"ItemCode": "KML-001", "WarehouseCode": "M", "InventoryQty1": 42, "ReserveQty1": 2},
+                {"ItemCode": "ÇAY-001", "WarehouseCode": "M", "InventoryQty1": -1, "ReserveQty1": None},
+            ],
+            "usp_B2B_PriceGroups": [
+                {"PriceGroupCode": "TOPTAN", "PriceGroupDescription": "Toptan", "CurrencyCode": "TRY"},
+                {"PriceGroupCode": "IHR", "PriceGroupDescription": "İhracat", "CurrencyCode": "EUR"},
+            ],
+            "usp_B2B_Prices": [
+                {"PriceGroupCode": "TOPTAN", "ItemCode": "KML-001", "Price": 1499.9},
+                {"PriceGroupCode": "IHR", "ItemCode": "KML-001", "Price": 52.5, "CurrencyCode": "EUR"},
+            ],
+            "usp_B2B_Balances": [{"CurrAccCode": "120.01", "Balance": 15000.4, "CurrencyCode": "TRY"}],
             "usp_B2B_Customers": [
                 {
                     "CurrAccCode": "120.01",
