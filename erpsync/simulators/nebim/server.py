@@ -17,6 +17,12 @@ What it follows (docs/erp-protocols §11, and the public sources it cites):
 - HoLyDreaM/NebimEnfotekIrsaliye ``Utility/Functions.cs``: POST of Connect with the credentials in the query.
 - Errors: a JSON body with ``ExceptionMessage`` and ``StatusCode`` (a C# client's ``Error`` class); the HTTP status
   is 200 on business errors here, as clients are written to expect.
+- Public client code checked (found by its text in the public code index, repositories not named there): a C#
+  ``NebimV3`` helper that posts ``{ProcName, Parameters}`` to ``/(S(session))/IntegratorService/RunProc``, treats any
+  answer containing ``ExceptionMessage`` as an error (``Error``: ``ModelType``, ``ExceptionMessage``,
+  ``StackTrace``, ``ErrorSource``, ``StatusCode``) and reads ``OrderNumber``/``DocumentNumber`` from a ``Post``'s
+  answer; Python scripts calling site procedures (``sp_OnlyItemAndColor``, ``sp_BPItemOrder``) the same way; JS
+  clients sending the token as ``/IntegratorService/RunProc/{token}`` or as a ``Token`` header.
 
 Not public, so defined here (an installation defines them the same way): the Post answer (the saved model echoed
 with ``OrderNumber``, ``HeaderID`` and each line's ``LineID``; ``DocumentNumber`` for collections), and every read:
