@@ -15,7 +15,7 @@ from django.urls import reverse
 pytest.register_assert_rewrite("erpsync.tests.contract")
 
 from demo.tests.site import postgres_database, postgres_database_drop, scratch_database_name  # noqa: E402
-from erpsync.adapters.base import OutcomeUnknownError, PermanentError, RetryableError  # noqa: E402
+from erpsync.adapters.base import FeedError, OutcomeUnknownError, PermanentError, RetryableError  # noqa: E402
 from erpsync.adapters.profile.settings import profile_problems  # noqa: E402
 from erpsync.forms import ErpConnectionForm  # noqa: E402
 from erpsync.models import ErpConnection  # noqa: E402
@@ -29,9 +29,15 @@ from erpsync.tests.nebim_side import EXAMPLES, NebimErpSide, nebim_adapter, nebi
 
 def connection_form(adapter: str, settings: dict) -> ErpConnectionForm:
     return ErpConnectionForm(
-        data={"code": adapter, "name": adapter, "adapter": adapter, "settings": json.dumps(settings),
-              "credentials_ref": adapter.upper(), "is_active": True},
-    )  # fmt: skip
+        data={
+            "code": adapter,
+            "name": adapter,
+            "adapter": adapter,
+            "settings": json.dumps(settings),
+            "credentials_ref": adapter.upper(),
+            "is_active": True,
+        },
+    )
 
 
 @pytest.mark.django_db
@@ -357,3 +363,20 @@ def test_demo_company_of_the_simulator_command_reads_through_the_shipped_profile
         ("TOPTAN", Decimal("1499.9"), ""),
         ("IHR", Decimal("52.5"), "EUR"),
     }
+
+
+def test_a_value_that_cannot_be_read_refuses_the_feed_naming_row_and_column(side):
+    side.company.views["usp_B2B_Balances"] = [
+        {"CurrAccCode": "120.01.001", "Balance": 10},
+        {"CurrAccCode": "120.01.002", "Balance": "on bin"},
+    ]
+    with side.make_adapter() as adapter, pytest.raises(FeedError, match=r"row 2: .*'balance' holds 'on bin'"):
+        list(adapter.read("balance", full=True))
+
+
+def test_a_null_in_a_required_column_refuses_the_feed(side):
+    side.company.views["usp_B2B_Customers"] = [
+        {"CurrAccCode": "120.01.001", "CurrAccDescription": None, "TaxNumber": "1"}
+    ]
+    with side.make_adapter() as adapter, pytest.raises(FeedError, match="required column 'title' is empty"):
+        list(adapter.read("customer", full=True))

@@ -33,6 +33,7 @@ from erpsync.adapters.base import (
     ErpOrderState,
     ErpPayment,
     Feed,
+    FeedError,
     PermanentError,
     RetryableError,
 )
@@ -92,12 +93,7 @@ class ProfileAdapter(ErpAdapter):
         since = None if full else since
         source = f"{self.key}:{entity}"
         rows = self.rows(entity, {"since": since})
-        yield Feed(
-            entity=entity,
-            source=source,
-            records=[to_record(entity, row, source=source) for row in rows],
-            complete=since is None,
-        )
+        yield Feed(entity=entity, source=source, records=_records(entity, rows, source), complete=since is None)
 
     def rows(self, read: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The read's rows as contract column name → value; a required column the answer lacks is refused, named."""
@@ -336,6 +332,17 @@ class NebimAdapter(ProfileAdapter):
                 raise RetryableError(f"Nebim saved collection {payment.reference} without a number the look-up finds.")
             return found
         return ErpAck(payment.reference, number, number)
+
+
+def _records(entity: str, rows: list[dict[str, Any]], source: str) -> list[Any]:
+    """The rows as records; a value that cannot be read refuses the feed (nothing of it applied), naming the row."""
+    records = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            records.append(to_record(entity, row, source=source))
+        except PermanentError as exc:
+            raise FeedError(f"row {number}: {exc}", source=source, line=number) from None
+    return records
 
 
 def _parameter(value: str, parameters: Mapping[str, Any]) -> str:

@@ -36,7 +36,6 @@ MODEL_TYPES: dict[str, tuple[int, ...]] = {
     "order": (5,),
     "cancel": (34,),
     "payment": (91, 92, 98),
-    "customer": (2,),
 }
 ORDER_WRITE_MODES = ("file", "sql")
 
