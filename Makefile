@@ -193,6 +193,9 @@ bench-dia: install-dev postgres
 # (bench/sap_rfc.py).
 bench-sap-rfc: install-dev postgres
 	BENCH_SAP_RFC_DATABASE_URL=$(BENCH_SAP_RFC_DATABASE_URL) $(PY) bench/sap_rfc.py $(BENCH_SAP_RFC_ARGS)
+# The profile adapters (Nebim, ETA) at the adapter boundary (bench/profile.py); BENCH_PROFILE_ARGS e.g. "--items 2000".
+bench-profile: install-dev postgres
+	$(PY) bench/profile.py $(BENCH_PROFILE_ARGS)
 
 # Matching 100,000 bank statement lines against 5,000 dealers and 50,000 invoices (bench/matching.py): lines/s, the
 # share allocated automatically, time per phase; goal ≤ 10 s.
