@@ -16,6 +16,7 @@ pytest.register_assert_rewrite("erpsync.tests.contract")
 
 from demo.tests.site import postgres_database, postgres_database_drop, scratch_database_name  # noqa: E402
 from erpsync.adapters.base import FeedError, OutcomeUnknownError, PermanentError, RetryableError  # noqa: E402
+from erpsync.adapters.profile import EtaAdapter  # noqa: E402
 from erpsync.adapters.profile.settings import profile_problems  # noqa: E402
 from erpsync.forms import ErpConnectionForm  # noqa: E402
 from erpsync.models import ErpConnection  # noqa: E402
@@ -380,3 +381,9 @@ def test_a_null_in_a_required_column_refuses_the_feed(side):
     ]
     with side.make_adapter() as adapter, pytest.raises(FeedError, match="required column 'title' is empty"):
         list(adapter.read("customer", full=True))
+
+
+def test_test_this_read_without_a_database_url_says_so(tmp_path):
+    adapter = EtaAdapter(settings={"profile": eta_profile(), "outbound_folder": str(tmp_path)}, credentials={})
+    (result,) = [test for test in adapter.test_reads() if test.read == "balance"]
+    assert "no database URL" in " ".join(result.problems)

@@ -37,7 +37,7 @@ from erpsync.adapters.base import (
     PermanentError,
     RetryableError,
 )
-from erpsync.adapters.file.outbound import check_reference
+from erpsync.adapters.file.outbound import SAFE_REFERENCE, check_reference
 from erpsync.adapters.file.writer import drop
 from erpsync.adapters.profile import etafile
 from erpsync.adapters.profile.columns import RECORDS, column_problems, columns, to_record
@@ -110,7 +110,7 @@ class ProfileAdapter(ErpAdapter):
         parameters = {"since": None, "reference": "B2B-TEST-0"}
         try:
             rows, names = self._run(read, self.reads[read], parameters)
-        except ErpError as exc:
+        except (ErpError, ImproperlyConfigured) as exc:
             return ReadTest(read, [], [], [str(exc)])
         return ReadTest(read, names, rows[:limit], column_problems(read, names))
 
@@ -397,7 +397,7 @@ class EtaAdapter(ProfileAdapter):
 
     def order_lookup(self, reference: str) -> ErpOrderAck | None:
         found = super().order_lookup(reference)
-        waiting = self.order_mode == "file" and self.outbound is not None
+        waiting = self.order_mode == "file" and self.outbound is not None and SAFE_REFERENCE.fullmatch(reference)
         if found is None and waiting and (self.outbound / etafile.file_name(reference)).exists():
             return ErpOrderAck(reference, reference, "")  # handed over, not imported by ETA yet
         return found
