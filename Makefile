@@ -210,6 +210,9 @@ bench-dia: install-dev postgres
 # (bench/sap_rfc.py).
 bench-sap-rfc: install-dev postgres
 	BENCH_SAP_RFC_DATABASE_URL=$(BENCH_SAP_RFC_DATABASE_URL) $(PY) bench/sap_rfc.py $(BENCH_SAP_RFC_ARGS)
+# The profile adapters (Nebim, ETA) at the adapter boundary (bench/profile.py); BENCH_PROFILE_ARGS e.g. "--items 2000".
+bench-profile: install-dev postgres
+	$(PY) bench/profile.py $(BENCH_PROFILE_ARGS)
 
 # Netsis: 50,000 items × 5 warehouses imported over NetOpenX REST, order export with both numberings, live stock.
 bench-netsis: install-dev postgres

@@ -17,6 +17,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin, staff_action_log
+from erpsync.adapters import adapter_for
+from erpsync.adapters.profile import ProfileAdapter
 from erpsync.forms import ErpConnectionForm
 from erpsync.health import connection_health, connection_test
 from erpsync.issue_actions import MAPPABLE, sync_issue_map, sync_issue_retry
@@ -58,7 +60,7 @@ class ErpConnectionAdmin(admin.ModelAdmin):
     list_filter = ("adapter", "is_active")
     search_fields = ("code", "name")
     readonly_fields = ("breaker_failures", "breaker_open_until", "created_at", "updated_at")
-    actions = ("test_selected",)
+    actions = ("test_selected", "test_profile_reads")
 
     def get_urls(self):
         return [
@@ -108,6 +110,29 @@ class ErpConnectionAdmin(admin.ModelAdmin):
             check = connection_test(connection)
             level = messages.SUCCESS if check.ok else messages.ERROR
             self.message_user(request, f"{connection.code}: {check.message}", level)
+
+    @admin.action(description=_("Test the profile's reads"))
+    def test_profile_reads(self, request, queryset):
+        """Each read of a profile connection (Nebim, ETA) run once: its columns, first row and the column check."""
+        for connection in queryset:
+            try:
+                adapter = adapter_for(connection)
+            except Exception as exc:  # a broken profile is what the operator is here to see
+                self.message_user(request, f"{connection.code}: {exc}", messages.ERROR)
+                continue
+            with adapter:
+                if not isinstance(adapter, ProfileAdapter):
+                    self.message_user(
+                        request, _("%(code)s has no profile.") % {"code": connection.code}, messages.WARNING
+                    )
+                    continue
+                for test in adapter.test_reads():
+                    first = test.rows[0] if test.rows else _("no rows")
+                    text = f"{connection.code} · {test.read}: {', '.join(test.columns)} · {first}"
+                    if test.problems:
+                        self.message_user(request, f"{text} · {'; '.join(test.problems)}", messages.ERROR)
+                    else:
+                        self.message_user(request, text, messages.SUCCESS)
 
 
 @admin.register(ExternalRef)

@@ -15,6 +15,7 @@ from erpsync.adapters.logo.settings import LogoSettings
 from erpsync.adapters.mikro.settings import MikroSettings
 from erpsync.adapters.netsis.settings import NetsisSettings
 from erpsync.adapters.parasut.settings import ParasutSettings
+from erpsync.adapters.profile.settings import ProfileSettings
 from erpsync.adapters.sap_b1.settings import SapB1Settings
 from erpsync.adapters.sap_rfc.settings import SapRfcSettings
 from erpsync.adapters.tryton.settings import TrytonSettings
@@ -36,6 +37,7 @@ TABLES: dict[str, tuple[type[Settings], str]] = {
     "mikro": (MikroSettings, "mikro.md"),
     "file": (FileSettings, "file-exchange.md"),
     "sql_checks": (SqlCheckSettings, "sql-checks.md"),
+    "profile": (ProfileSettings, "profile-adapter.md"),
 }
 BLOCK = re.compile(r"(<!-- settings-table: (?P<name>\w+) -->\n).*?(<!-- /settings-table -->)", re.DOTALL)
 

@@ -372,6 +372,8 @@ ERPSYNC_ADAPTERS: dict[str, str] = {
     "sap_rfc": "erpsync.adapters.sap_rfc.SapRfcAdapter",
     "netsis": "erpsync.adapters.netsis.NetsisAdapter",
     "mikro": "erpsync.adapters.mikro.MikroAdapter",
+    "nebim": "erpsync.adapters.profile.NebimAdapter",
+    "eta": "erpsync.adapters.profile.EtaAdapter",
 }
 
 # Card payment providers (payments.gateways). The sandbox works everywhere; production configures a real one.

@@ -5,6 +5,7 @@ fallback to the synced figures when they fail (see docs/sql-checks.md).
 The public API (adapters that read the ERP's database reuse it):
 
 - ``validate_statement(sql, kind, dialect)``: refuse a statement that cannot be a check; its parameters;
+- ``validate_read(sql, dialect, parameters)``: refuse a statement that cannot be a read; its result columns;
 - in ``erpsync.sqlchecks.checks``: ``run_stock_check(connection, codes, warehouse=None)`` → ``StockAnswer``;
   ``run_risk_check(connection, customer_code)`` → ``RiskAnswer``; ``SqlCheckFailed`` (no usable answer: use the
   synced figures) and ``SqlCheckOff`` (no statement configured).
@@ -14,7 +15,7 @@ of every adapter (``erpsync.common_settings``) read them while Django's settings
 """
 
 from erpsync.sqlchecks.settings import SqlCheckSettings
-from erpsync.sqlchecks.statements import KIND, RISK, STOCK, StatementRefused, bind, validate_statement
+from erpsync.sqlchecks.statements import KIND, RISK, STOCK, StatementRefused, bind, validate_read, validate_statement
 
 __all__ = [
     "KIND",
@@ -23,5 +24,6 @@ __all__ = [
     "SqlCheckSettings",
     "StatementRefused",
     "bind",
+    "validate_read",
     "validate_statement",
 ]

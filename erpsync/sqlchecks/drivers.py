@@ -27,6 +27,8 @@ import psycopg
 import pymssql
 import pymysql
 
+from erpsync.sqlchecks.statements import bind
+
 SCHEMES = {
     "postgresql": "postgresql",
     "postgres": "postgresql",
@@ -182,3 +184,29 @@ def _mssql(url: str, sql: str, args: list[Any], timeout_ms: int) -> Result:  # p
             conn.rollback()
         finally:
             conn.close()
+
+
+def run_in_transaction(url: str, dialect: str, number_sql: str, header_sql: str, line_sql: str,
+                       header: dict[str, Any], lines: list[dict[str, Any]], *, timeout_ms: int) -> Any:  # fmt: skip
+    """Write one document in one transaction: ``number_sql`` takes the next number under a lock (an ``UPDATE …
+    RETURNING`` / ``OUTPUT`` of the counter row) and gives it as ``:number`` to ``header_sql`` and each
+    ``line_sql`` (with the line's own values). Commits at the end, rolls back on any failure (``DatabaseFailed``);
+    returns the number. For the profile adapter's order writes (PostgreSQL only so far); the checks above never
+    write."""
+    if url_dialect(url) != "postgresql" or dialect != "postgresql":
+        raise DatabaseFailed("writing documents is built for PostgreSQL only (SQL Server: not yet).")
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_SECONDS, cursor_factory=psycopg.ClientCursor) as conn:
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+                cursor.execute(*bind(number_sql, "postgresql", header))
+                row = cursor.fetchone()
+                if row is None:
+                    raise DatabaseFailed("the numbering statement gave no number (no counter row?).")
+                values = {**header, "number": row[0]}
+                cursor.execute(*bind(header_sql, "postgresql", values))
+                for line in lines:
+                    cursor.execute(*bind(line_sql, "postgresql", {**values, **line}))
+            return row[0]
+    except psycopg.Error as exc:
+        raise DatabaseFailed(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}") from exc

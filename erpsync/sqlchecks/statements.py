@@ -169,6 +169,38 @@ def _validate(sql: str, kind: str, dialect: str) -> list[str]:
     if dialect not in DIALECTS:
         raise StatementRefused(f"unknown database kind {dialect!r}; one of {', '.join(DIALECTS)}.")
     spec = KIND[kind]
+    tree = _read_only_tree(sql, dialect)
+    used = [p.name for p in parameters(sql, dialect)]
+    unknown = sorted({name for name in used if name not in spec.parameters})
+    if unknown:
+        known = ", ".join(f":{p}" for p in spec.parameters)
+        raise StatementRefused(f"has unknown parameters {', '.join(':' + n for n in unknown)}; known: {known}.")
+    missing = [name for name in spec.required_parameters if name not in used]
+    if missing:
+        raise StatementRefused(f"must use the parameter {', '.join(':' + n for n in missing)}.")
+    names = output_columns(tree)
+    if names is not None:
+        absent = [column for column in spec.columns if column not in names]
+        if absent:
+            raise StatementRefused(f"must return the column {', '.join(absent)} (it returns {', '.join(names)}).")
+    return list(dict.fromkeys(used))
+
+
+def validate_read(sql: str, dialect: str, known_parameters: tuple[str, ...]) -> list[str] | None:
+    """Refuse (``StatementRefused``) what cannot be run as a read in ``dialect``: one ``SELECT`` that neither writes
+    nor locks, taking only ``known_parameters``. Returns its result columns in lower case, or None when they are
+    known only once it runs (``*``). What the adapters that read an ERP's database by statements build on."""
+    if dialect not in DIALECTS:
+        raise StatementRefused(f"unknown database kind {dialect!r}; one of {', '.join(DIALECTS)}.")
+    tree = _read_only_tree(sql, dialect)
+    unknown = sorted({p.name for p in parameters(sql, dialect)} - set(known_parameters))
+    if unknown:
+        known = ", ".join(f":{p}" for p in known_parameters) or "none"
+        raise StatementRefused(f"has unknown parameters {', '.join(':' + n for n in unknown)}; known: {known}.")
+    return output_columns(tree)
+
+
+def _read_only_tree(sql: str, dialect: str) -> exp.Expression:
     if not sql or not sql.strip():
         raise StatementRefused("is empty.")
     try:
@@ -193,20 +225,7 @@ def _validate(sql: str, kind: str, dialect: str) -> list[str]:
                 raise StatementRefused(f"must not take locks ({', '.join(sorted(hints & LOCKING_HINTS))}).")
     if any(isinstance(node, exp.Placeholder) and not node.name for node in tree.walk()):
         raise StatementRefused("must use named parameters (:codes), not '?' or '%s'.")
-    used = [p.name for p in parameters(sql, dialect)]
-    unknown = sorted({name for name in used if name not in spec.parameters})
-    if unknown:
-        known = ", ".join(f":{p}" for p in spec.parameters)
-        raise StatementRefused(f"has unknown parameters {', '.join(':' + n for n in unknown)}; known: {known}.")
-    missing = [name for name in spec.required_parameters if name not in used]
-    if missing:
-        raise StatementRefused(f"must use the parameter {', '.join(':' + n for n in missing)}.")
-    names = output_columns(tree)
-    if names is not None:
-        absent = [column for column in spec.columns if column not in names]
-        if absent:
-            raise StatementRefused(f"must return the column {', '.join(absent)} (it returns {', '.join(names)}).")
-    return list(dict.fromkeys(used))
+    return tree
 
 
 def bind(sql: str, dialect: str, values: Mapping[str, Any]) -> tuple[str, list[Any]]:

@@ -1,0 +1,438 @@
+"""The profile adapters: every read a named, parametrised query the company's integrator writes into the connection's
+profile (``erpsync.adapters.profile.settings``), every write a Nebim ``Post`` or an ETA order.
+
+- ``NebimAdapter`` (key ``nebim``): Nebim V3 through its Integrator service; reads by ``RunProc``/``RunQuery``,
+  writes by ``Post`` of a ``ModelType`` (order 5, cancel 34, collection 91/92/98). Before every order it runs the
+  profile's ``order_lookup`` read for the portal's number, which it writes into ``reference_field``.
+- ``EtaAdapter`` (key ``eta``): ETA:SQL (or any ERP whose database the portal may read) by SQL statements, run
+  read-only through ``erpsync.sqlchecks``; orders go as files for ETA's transfer module (``mode`` ``file``, the
+  default) or into ``SIPFIS``/``SIPHAR`` in one transaction (``mode`` ``sql``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.core.exceptions import ImproperlyConfigured
+
+from erpsync.adapters.base import (
+    Capability,
+    ConnectionCheck,
+    ErpAck,
+    ErpAdapter,
+    ErpCancel,
+    ErpError,
+    ErpOrder,
+    ErpOrderAck,
+    ErpOrderState,
+    ErpPayment,
+    Feed,
+    FeedError,
+    PermanentError,
+    RetryableError,
+)
+from erpsync.adapters.file.outbound import SAFE_REFERENCE, check_reference
+from erpsync.adapters.file.writer import drop
+from erpsync.adapters.profile import etafile
+from erpsync.adapters.profile.columns import RECORDS, column_problems, columns, to_record
+from erpsync.adapters.profile.nebim import NebimClient
+from erpsync.adapters.profile.settings import ProfileSettings
+from erpsync.sqlchecks import StatementRefused, bind
+from erpsync.sqlchecks.drivers import DatabaseFailed, run, run_in_transaction
+
+logger = logging.getLogger(__name__)
+
+READ_CAPABILITIES = {entity: ErpAdapter.readable[entity] for entity in RECORDS if entity in ErpAdapter.readable}
+
+
+@dataclass(frozen=True)
+class ReadTest:
+    """What "test this read" shows: the columns the read returned, its first rows, and what is wrong with them."""
+
+    read: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    problems: list[str]
+
+
+class ProfileAdapter(ErpAdapter):
+    """What both transports share: the profile, the reads by name, the records built from the contract's columns."""
+
+    settings_class = ProfileSettings
+    transport: ClassVar[str] = ""
+    write_capabilities: ClassVar[Mapping[str, frozenset[Capability]]] = {}
+
+    def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
+        super().__init__(settings=settings, credentials=credentials)
+        self.profile = self.options.profile
+        if self.profile["transport"] != self.transport:
+            raise ImproperlyConfigured(
+                f"{self.key} adapter: the profile's transport is {self.profile['transport']!r}, not {self.transport!r}."
+            )
+        self.reads: dict[str, dict[str, Any]] = dict(self.profile.get("reads", {}))
+        self.writes: dict[str, dict[str, Any]] = dict(self.profile.get("writes", {}))
+        caps = {READ_CAPABILITIES[e] for e in self.reads if e in READ_CAPABILITIES}
+        for write in self.writes:
+            caps |= self.write_capabilities.get(write, frozenset())
+        # What this connection's profile can do: a read or write it does not name is never asked for.
+        self.capabilities = frozenset(caps) & type(self).capabilities
+
+    def can_read(self, entity: str) -> bool:
+        return entity in self.reads and entity in READ_CAPABILITIES
+
+    def read(self, entity: str, *, since: datetime | None = None, full: bool = False) -> Iterator[Feed]:
+        readable = [e for e in READ_CAPABILITIES if e in self.reads]
+        if entity not in ErpAdapter.readable or entity not in readable:
+            self.refuse_unreadable(entity, readable, who=self.key)
+        since = None if full else since
+        source = f"{self.key}:{entity}"
+        rows = self.rows(entity, {"since": since})
+        yield Feed(entity=entity, source=source, records=_records(entity, rows, source), complete=since is None)
+
+    def rows(self, read: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The read's rows as contract column name → value; a required column the answer lacks is refused, named."""
+        raw, names = self._run(read, self.reads[read], parameters)
+        problems = [p for p in column_problems(read, names) if p.startswith("missing")]
+        if problems and raw:
+            raise PermanentError(f"{self.key} profile: read {read!r} {'; '.join(problems)}.")
+        return raw
+
+    def test_read(self, read: str, *, limit: int = 5) -> ReadTest:
+        """Run one read of the profile and say what it gave: "test this read" in the admin."""
+        if read not in self.reads:
+            return ReadTest(read, [], [], [f"the profile has no read {read!r}."])
+        parameters = {"since": None, "reference": "B2B-TEST-0"}
+        try:
+            rows, names = self._run(read, self.reads[read], parameters)
+        except (ErpError, ImproperlyConfigured) as exc:
+            return ReadTest(read, [], [], [str(exc)])
+        return ReadTest(read, names, rows[:limit], column_problems(read, names))
+
+    def test_reads(self) -> list[ReadTest]:
+        """``test_read`` of every read of the profile, in the profile's order."""
+        return [self.test_read(read) for read in self.reads]
+
+    def _run(self, read: str, spec: Mapping[str, Any], parameters: Mapping[str, Any]):
+        raise NotImplementedError
+
+    def order_lookup(self, reference: str) -> ErpOrderAck | None:
+        rows = self.rows("order_lookup", {"reference": reference})
+        mine = [row for row in rows if str(row.get("reference") or "").strip() == reference]
+        if not mine:
+            return None
+        row = mine[0]
+        state = row.get("state")
+        return ErpOrderAck(
+            reference=reference,
+            document_id=str(row["document_id"]).strip(),
+            document_number=str(row.get("document_number") or "").strip(),
+            state=ErpOrderState(str(state).strip().lower()) if state else ErpOrderState.OPEN,
+        )
+
+    def test_connection(self) -> ConnectionCheck:
+        try:
+            detail = self._check()
+        except (ErpError, ImproperlyConfigured) as exc:
+            return ConnectionCheck(False, f"{self.key}: not usable: {exc}")
+        except Exception as exc:  # never raise from a check: the reason is what the operator needs
+            logger.exception("profile connection check failed")
+            return ConnectionCheck(False, f"{self.key} check failed: {type(exc).__name__}: {exc}")
+        return ConnectionCheck(True, f"{self.key}: connected ({detail}); {len(self.reads)} reads in the profile.")
+
+    def _check(self) -> str:
+        raise NotImplementedError
+
+
+class NebimAdapter(ProfileAdapter):
+    """Nebim V3 through the Integrator. Not built: credit memos, quotes, customers from the portal (ModelType 2)."""
+
+    key = "nebim"
+    transport = "nebim"
+    capabilities = frozenset(READ_CAPABILITIES.values()) | {
+        Capability.ORDER_PUSH,
+        Capability.ORDER_LOOKUP,
+        Capability.ORDER_CANCEL,
+        Capability.PAYMENT_PUSH,
+    }
+    write_capabilities = {
+        "order": frozenset({Capability.ORDER_PUSH, Capability.ORDER_LOOKUP}),
+        "cancel": frozenset({Capability.ORDER_CANCEL}),
+        "payment": frozenset({Capability.PAYMENT_PUSH}),
+    }
+    outbox_concurrency = 1
+
+    def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
+        super().__init__(settings=settings, credentials=credentials)
+        o = self.options
+        self.reference_field = o.reference_field
+        self.office_code, self.warehouse_code = o.office_code, o.warehouse_code
+        self.client = NebimClient(
+            base_url=o.base_url,
+            mode=o.session_mode,
+            placement=o.token_placement,
+            database=o.database_name,
+            user_group=o.user_group_code,
+            user=self.credentials.get("username", ""),
+            password=self.credentials.get("password", ""),
+            timeout=o.timeout_seconds,
+            page_size=o.page_size,
+        )
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+    def _check(self) -> str:
+        info = self.client.connect()
+        return f"user {info.get('UserName')} of {info.get('DatabaseName') or '?'}"
+
+    def _run(self, read, spec, parameters):
+        if "proc" in spec:
+            values = {name: _parameter(value, parameters) for name, value in spec.get("parameters", {}).items()}
+            raw = self.client.run_proc(spec["proc"], values)
+        else:
+            criteria = spec.get("criteria", "")
+            if ":reference" in criteria:  # a code, quoted as Nebim's criteria text wants it
+                criteria = criteria.replace(":reference", "'" + str(parameters["reference"]).replace("'", "''") + "'")
+            raw = self.client.run_query(spec["query"], criteria)
+        mapping = spec["columns"]
+        present = set().union(*(row.keys() for row in raw)) if raw else set(mapping.values())
+        names = [contract for contract, site in mapping.items() if site in present]
+        return [{contract: row.get(site) for contract, site in mapping.items()} for row in raw], names
+
+    # --- writes ---
+    def _fields(self, write: str) -> dict[str, Any]:
+        spec = self.writes.get(write)
+        if spec is None:
+            raise PermanentError(f"nebim profile has no {write!r} write.")
+        return dict(spec.get("fields", {}))
+
+    def order_push(self, order: ErpOrder) -> ErpOrderAck:
+        fields = self._fields("order")
+        limit = 30 if self.reference_field == "DocumentNumber" else 200
+        if not order.reference or len(order.reference) > limit:
+            raise PermanentError(f"Reference {order.reference!r} does not fit Nebim's {self.reference_field}.")
+        found = self.order_lookup(order.reference)
+        if found is not None:
+            return found
+        model = {
+            "ModelType": self.writes["order"]["model_type"],
+            "CustomerCode": order.customer_code,
+            "OfficeCode": self.office_code,
+            "WarehouseCode": self.warehouse_code,
+            "OrderDate": order.ordered_on.isoformat(),
+            "IsCompleted": True,
+            "IsSalesViaInternet": True,
+            "DocumentNumber": order.po_number[:30],
+            "Description": (order.note or "")[:200],
+            "Lines": [
+                {
+                    "ItemCode": line.product_code,
+                    "Qty1": line.quantity,
+                    "PriceVI": (line.unit_price * (1 + line.vat_rate / 100)).quantize(Decimal("0.0001")),
+                    "LDisRate1": line.discount_percent,
+                    "LineDescription": line.description[:200],
+                }
+                for line in order.lines
+            ],
+            **fields,
+        }
+        model[self.reference_field] = order.reference
+        answer = self.client.post(model)
+        number = str(answer.get("OrderNumber") or "")
+        if not number:  # saved but its number not said: the look-up says what Nebim holds
+            found = self.order_lookup(order.reference)
+            if found is None:
+                raise RetryableError(f"Nebim saved order {order.reference} without a number the look-up finds.")
+            return found
+        return ErpOrderAck(order.reference, number, number)
+
+    def order_cancel(self, cancel: ErpCancel) -> ErpAck:
+        fields = self._fields("cancel")
+        rows = [
+            r
+            for r in self.rows("order_lookup", {"reference": cancel.reference})
+            if str(r.get("reference") or "").strip() == cancel.reference
+        ]
+        if not rows:
+            raise PermanentError(f"Nebim holds no order {cancel.reference}; nothing to cancel.")
+        number = str(rows[0]["document_id"]).strip()
+        if all(str(r.get("state") or "").lower() == ErpOrderState.CANCELLED for r in rows):
+            return ErpAck(cancel.reference, number, number)
+        lines = [
+            {"LineID": r["line_id"], "Qty1": r.get("quantity"), **fields.get("Line", {})}
+            for r in rows
+            if r.get("line_id")
+        ]
+        if not lines:
+            raise PermanentError("the profile's order_lookup read gives no line_id: Nebim cancels order lines.")
+        model = {"ModelType": self.writes["cancel"]["model_type"], "OrderNumber": number, "Lines": lines}
+        model.update({k: v for k, v in fields.items() if k != "Line"})
+        self.client.post(model)
+        return ErpAck(cancel.reference, number, number)
+
+    def payment_lookup(self, reference: str) -> ErpAck | None:
+        rows = [
+            r
+            for r in self.rows("payment_lookup", {"reference": reference})
+            if str(r.get("reference") or "").strip() == reference
+        ]
+        if not rows:
+            return None
+        return ErpAck(reference, str(rows[0]["document_id"]).strip(), str(rows[0].get("document_number") or "").strip())
+
+    def payment_push(self, payment: ErpPayment) -> ErpAck:
+        fields = self._fields("payment")
+        found = self.payment_lookup(payment.reference)
+        if found is not None:
+            return found
+        model_type = self.writes["payment"]["model_type"]
+        line_fields = fields.pop("Line", {})
+        day = payment.received_on.isoformat()
+        if model_type == 91:
+            model = {
+                "CurrAccCode": payment.customer_code,
+                "CurrAccTypeCode": 3,
+                "PaymentDate": day,
+                "DocCurrencyCode": payment.currency,
+                "Lines": [{"Amount": payment.amount, **line_fields}],
+            }
+        elif model_type == 92:
+            model = {
+                "CurrAccCode": payment.customer_code,
+                "CurrAccTypeCode": 3,
+                "DocumentDate": day,
+                "Lines": [{"CreditAmount": payment.amount, "DebitAmount": 0, "DueDate": day, **line_fields}],
+            }
+        else:
+            model = {
+                "DocumentDate": day,
+                "Lines": [
+                    {
+                        "CurrAccTypeCode": 3,
+                        "CurrAccCode": payment.customer_code,
+                        "Amount": payment.amount,
+                        **line_fields,
+                    }
+                ],
+            }
+        model.update(
+            {"ModelType": model_type, "OfficeCode": self.office_code, "Description": payment.reference, **fields}
+        )
+        answer = self.client.post(model)
+        number = str(answer.get("DocumentNumber") or answer.get("RefNumber") or "")
+        if not number:
+            found = self.payment_lookup(payment.reference)
+            if found is None:
+                raise RetryableError(f"Nebim saved collection {payment.reference} without a number the look-up finds.")
+            return found
+        return ErpAck(payment.reference, number, number)
+
+
+def _records(entity: str, rows: list[dict[str, Any]], source: str) -> list[Any]:
+    """The rows as records; a value that cannot be read refuses the feed (nothing of it applied), naming the row."""
+    records = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            records.append(to_record(entity, row, source=source))
+        except PermanentError as exc:
+            raise FeedError(f"row {number}: {exc}", source=source, line=number) from None
+    return records
+
+
+def _parameter(value: str, parameters: Mapping[str, Any]) -> str:
+    """A procedure parameter's value: a text as is, ``:since``/``:reference`` the call's value (every value is a
+    string to Nebim; no date is an empty string)."""
+    if not value.startswith(":"):
+        return value
+    given = parameters.get(value[1:])
+    if given is None:
+        return ""
+    return given.strftime("%Y-%m-%d %H:%M:%S") if isinstance(given, datetime) else str(given)
+
+
+class EtaAdapter(ProfileAdapter):
+    """ETA:SQL by statements on its SQL Server database (read-only), orders as transfer files or into SIPFIS/SIPHAR.
+    The table layout is reverse-engineered by third parties (unverified; docs/profile-adapter.md)."""
+
+    key = "eta"
+    transport = "sql"
+    capabilities = frozenset(READ_CAPABILITIES.values()) | {Capability.ORDER_PUSH, Capability.ORDER_LOOKUP}
+    write_capabilities = {"order": frozenset({Capability.ORDER_PUSH, Capability.ORDER_LOOKUP})}
+
+    def __init__(self, *, settings: Mapping[str, Any] | None = None, credentials: Mapping[str, str] | None = None):
+        super().__init__(settings=settings, credentials=credentials)
+        self.url = self.credentials.get("sql_url", "")
+        self.dialect = self.profile["dialect"]
+        self.timeout_ms = int(self.settings.get("sql_timeout_ms", 2000))
+        self.write_timeout_ms = self.options.sql_write_timeout_ms
+        self.order_mode = self.writes.get("order", {}).get("mode", "file")
+        self.outbound = Path(self.options.outbound_folder) if self.options.outbound_folder else None
+
+    def _check(self) -> str:
+        if not self.url:
+            raise ImproperlyConfigured("no database URL: set <REF>_SQL_URL.")
+        try:
+            run(self.url, "SELECT 1", [], timeout_ms=self.timeout_ms)
+        except DatabaseFailed as exc:
+            raise RetryableError(f"the database cannot be read: {exc}") from None
+        return f"{self.dialect} database reached"
+
+    def _run(self, read, spec, parameters):
+        if not self.url:
+            raise ImproperlyConfigured("eta adapter: no database URL (<REF>_SQL_URL).")
+        try:
+            sql, args = bind(spec["sql"], self.dialect, parameters)
+            result = run(self.url, sql, args, timeout_ms=self.timeout_ms)
+        except StatementRefused as exc:
+            raise PermanentError(f"eta profile: read {read!r}: {exc}") from None
+        except DatabaseFailed as exc:
+            raise RetryableError(f"eta: read {read!r} failed: {exc}") from None
+        return [dict(zip(result.columns, row, strict=True)) for row in result.rows], result.columns
+
+    def order_lookup(self, reference: str) -> ErpOrderAck | None:
+        found = super().order_lookup(reference)
+        waiting = self.order_mode == "file" and self.outbound is not None and SAFE_REFERENCE.fullmatch(reference)
+        if found is None and waiting and (self.outbound / etafile.file_name(reference)).exists():
+            return ErpOrderAck(reference, reference, "")  # handed over, not imported by ETA yet
+        return found
+
+    def order_push(self, order: ErpOrder) -> ErpOrderAck:
+        check_reference(order.reference)
+        found = self.order_lookup(order.reference)
+        if found is not None:
+            return found
+        if self.order_mode == "file":
+            if self.outbound is None:
+                raise ImproperlyConfigured("eta adapter: outbound_folder is not set.")
+            drop(self.outbound, etafile.file_name(order.reference), etafile.render(order))
+            return ErpOrderAck(order.reference, order.reference, "")
+        return self._order_into_tables(order)
+
+    def _order_into_tables(self, order: ErpOrder) -> ErpOrderAck:
+        spec = self.writes["order"]
+        header = etafile.header_values(order)
+        try:
+            number = run_in_transaction(
+                self.url,
+                self.dialect,
+                spec["number"],
+                spec["header"],
+                spec["line"],
+                header,
+                [etafile.line_values(order, line) for line in order.lines],
+                timeout_ms=self.write_timeout_ms,
+            )
+        except StatementRefused as exc:
+            raise PermanentError(f"eta profile: order write: {exc}") from None
+        except DatabaseFailed as exc:  # one transaction: nothing stays when it fails
+            raise RetryableError(f"eta: the order could not be written: {exc}") from None
+        return ErpOrderAck(order.reference, order.reference, str(number))
+
+
+__all__ = ["EtaAdapter", "NebimAdapter", "ProfileAdapter", "ReadTest", "columns"]
