@@ -35,7 +35,7 @@ def _product(price_list, sku, price, **kwargs):
     return product
 
 
-def edi_shop(*, gln=BUYER_GLN, tax_number=BUYER_VKN):
+def edi_shop(*, gln=BUYER_GLN, tax_number=BUYER_VKN, skus_prefix=""):
     """(dealer, its admin, {sku: product}): KB-1001 at 100, KB-2002 (GTIN 8691234500019) at 50, KB-3003 at 10 a
     piece sold by twelve (case KOLI of 12, case GTIN 8691234500026) that the dealer calls ACME-55."""
     price_list = PriceListFactory()
@@ -44,13 +44,14 @@ def edi_shop(*, gln=BUYER_GLN, tax_number=BUYER_VKN):
     )
     DealerAddressFactory(dealer=dealer, is_default=True)
     admin = DealerUserFactory(dealer=dealer, role=DealerUser.Role.ADMIN)
+    p = skus_prefix
     products = {
-        "KB-1001": _product(price_list, "KB-1001", "100"),
-        "KB-2002": _product(price_list, "KB-2002", "50", barcode="8691234500019"),
+        "KB-1001": _product(price_list, f"{p}KB-1001", "100"),
+        "KB-2002": _product(price_list, f"{p}KB-2002", "50", barcode=f"{p}8691234500019"),
         "KB-3003": _product(
-            price_list, "KB-3003", "10", barcode="8691234500033", order_multiple=D("12"), min_order_qty=D("12")
+            price_list, f"{p}KB-3003", "10", barcode=f"{p}8691234500033", order_multiple=D("12"), min_order_qty=D("12")
         ),
     }
-    ProductUnitFactory(product=products["KB-3003"], factor=D("12"), barcode="8691234500026")
-    DealerItemCode.objects.create(dealer=dealer, code="ACME-55", product=products["KB-3003"])
+    ProductUnitFactory(product=products["KB-3003"], factor=D("12"), barcode=f"{p}8691234500026")
+    DealerItemCode.objects.create(dealer=dealer, code=f"{p}ACME-55", product=products["KB-3003"])
     return dealer, admin, products
