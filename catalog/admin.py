@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin
+from b2bportal.staff_imports import PortalOwnedResource, StaffImportExportMixin
 from catalog.admin_media import ProductDocumentInline, ProductImageInline
 from catalog.availability import availability_for
 from catalog.forms import PriceCheckForm
@@ -62,8 +63,44 @@ class ProductUnitInline(admin.TabularInline):
     extra = 0
 
 
+class ProductTextResource(PortalOwnedResource):
+    """Product texts and low-stock levels by SKU: the fields the portal keeps itself. Names, codes, units, VAT,
+    status and quantity rules come with the ERP's product feed and are refused as columns; a SKU the portal does
+    not know is a row error (products are created by the sync)."""
+
+    erp_owned = dict.fromkeys(
+        (
+            "name",
+            "name_en",
+            "barcode",
+            "base_unit",
+            "vat_rate",
+            "status",
+            "min_order_qty",
+            "order_multiple",
+            "category",
+            "brand",
+            "batch_managed",
+        ),
+        "product",
+    )
+
+    class Meta:
+        model = Product
+        fields = ("sku", "description", "description_en", "low_stock_level")
+        import_id_fields = ("sku",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def init_instance(self, row=None):
+        raise ValueError(
+            _("No product with SKU %(sku)s; products are created by the ERP sync.") % {"sku": row.get("sku")}
+        )
+
+
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(StaffImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ProductTextResource]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("sku", "name", "category", "brand", "base_unit", "vat_rate", "batch_managed", "status")
     list_filter = ("status", "category", "brand", "vat_rate", "batch_managed")
