@@ -13,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from b2bportal.text import code_key, code_key_sql
 from catalog.models import Product
+from catalog.pricing import DealerPricing
+from catalog.selectors import visible_products
 from orders.models import DealerItemCode
 
 
@@ -86,3 +89,42 @@ def first_known_code(*, dealer_id: int | None, alternatives: list[list[str]]) ->
         hits = [code for code in codes if next(candidates)]
         chosen.append(hits[0] if hits else (codes[0] if codes else ""))
     return chosen
+
+
+class ItemCodeRefused(Exception):
+    """The item code cannot be saved; ``message`` says why, for the dealer."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+def dealer_item_code_set(*, dealer_user, code: str, sku: str, unit_code: str = "") -> DealerItemCode:
+    """Create or change ``dealer_user``'s dealer's own code ``code`` for the product ``sku`` (a product the dealer
+    may see), optionally for one of its packs. Refuses an empty or too long code, an unknown or hidden SKU (the
+    same answer for both), and a unit the product is not sold in."""
+    code = code.strip()
+    if not code or len(code) > DealerItemCode._meta.get_field("code").max_length:
+        raise ItemCodeRefused(_("Give a code of at most 64 characters."))
+    pricing = DealerPricing(dealer_user.dealer)
+    product = visible_products(pricing=pricing).filter(sku=sku.strip()).select_related("base_unit").first()
+    if product is None:
+        raise ItemCodeRefused(_("No product with the code %(code)s can be ordered.") % {"code": sku.strip()})
+    unit = None
+    unit_code = unit_code.strip()
+    if unit_code and code_key(unit_code) != code_key(product.base_unit.code):
+        pack = next(
+            (
+                p
+                for p in product.units.select_related("unit")
+                if p.is_sales_unit and code_key(p.unit.code) == code_key(unit_code)
+            ),
+            None,
+        )
+        if pack is None:
+            raise ItemCodeRefused(_("%(sku)s is not sold in unit %(unit)s.") % {"sku": product.sku, "unit": unit_code})
+        unit = pack.unit
+    item, _created = DealerItemCode.objects.update_or_create(
+        dealer_id=dealer_user.dealer_id, code=code, defaults={"product": product, "unit": unit}
+    )
+    return item
