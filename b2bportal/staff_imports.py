@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from import_export import resources
 from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.widgets import ForeignKeyWidget
 
 from b2bportal.uploads import UploadRefused, XlsxLimits, xlsx_check
 
@@ -52,6 +53,20 @@ class PortalOwnedResource(resources.ModelResource):
                 }
             )
         super().before_import(dataset, **kwargs)
+
+
+class CodeWidget(ForeignKeyWidget):
+    """A foreign key by its code, with a row error naming the code when nothing has it."""
+
+    def __init__(self, model, field, message):
+        super().__init__(model, field)
+        self.message = message
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(self.message % {"code": value}) from None
 
 
 class _ReadFailure:

@@ -4,27 +4,12 @@ the message, its answer, the order it made, the error when it was refused)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
-from import_export.widgets import ForeignKeyWidget
 
 from b2bportal.admin_site import ViewOnlyMixin
-from b2bportal.staff_imports import PortalOwnedResource, StaffExportMixin, StaffImportExportMixin
+from b2bportal.staff_imports import CodeWidget, PortalOwnedResource, StaffExportMixin, StaffImportExportMixin
 from catalog.models import Product, Unit
 from dealers.models import Dealer
 from orders.models import DealerItemCode, EdiMessage, Order
-
-
-class CodeWidget(ForeignKeyWidget):
-    """A foreign key by its code, with a row error naming the code when nothing has it."""
-
-    def __init__(self, model, field, message):
-        super().__init__(model, field)
-        self.message = message
-
-    def clean(self, value, row=None, **kwargs):
-        try:
-            return super().clean(value, row, **kwargs)
-        except self.model.DoesNotExist:
-            raise ValueError(self.message % {"code": value}) from None
 
 
 class DealerItemCodeResource(PortalOwnedResource):

@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from catalog.models import Product
-from erpsync.models import ErpConnection, SyncIssue
+from catalog.models import DealerAgreement, PriceList, PriceListItem, Product
+from erpsync.models import ErpConnection, ExternalRef, SyncIssue
 from orders.edi.intake import edi_order_receive
 from orders.models import DealerItemCode
 from orders.tests.edi_factories import edi_shop, sample
@@ -142,3 +142,44 @@ def test_orders_payments_allocations_and_sync_issues_export_with_their_data(staf
     assert "100.00" in _export(staff_client, "/admin/payments/payment/")
     assert "F-2026-17" in _export(staff_client, "/admin/payments/allocation/")
     assert "Birim yok: KOLİ" in _export(staff_client, "/admin/erpsync/syncissue/")
+
+
+PRICES = "/admin/catalog/pricelistitem/"
+AGREEMENTS = "/admin/catalog/dealeragreement/"
+
+
+def test_portal_price_list_items_are_imported_and_erp_price_lists_refused(staff_client):
+    dealer, _admin, _products = edi_shop()
+    portal_list = dealer.price_list
+    erp_list = PriceList.objects.create(code="ERP-LIST", name="ERP", currency="TRY")
+    connection = ErpConnection.objects.create(code="erp", name="ERP", adapter="file")
+    ExternalRef.objects.create(connection=connection, entity="price_list", local_id=erp_list.pk, external_id="L1")
+    csv = f"price_list,product,unit,min_quantity,price\n{portal_list.code},KB-1001,,10,90.50\n".encode()
+    preview = _import(staff_client, PRICES, csv)
+    assert preview.context["confirm_form"] is not None
+    _confirm(staff_client, PRICES, preview)
+    item = PriceListItem.objects.get(price_list=portal_list, product__sku="KB-1001", min_quantity=10)
+    assert item.price == D("90.50")
+    refused = _import(staff_client, PRICES, b"price_list,product,unit,min_quantity,price\nERP-LIST,KB-1001,,1,80\n")
+    assert refused.context["result"].has_errors()
+    assert b"The ERP maintains price list ERP-LIST" in refused.content
+    assert not PriceListItem.objects.filter(price_list=erp_list).exists()
+
+
+def test_portal_agreements_are_imported_and_the_erps_refused(staff_client):
+    dealer, _admin, _products = edi_shop()
+    csv = f"id,dealer,product,kind,value,currency\n,{dealer.code},KB-1001,discount,7.5,TRY\n".encode()
+    preview = _import(staff_client, AGREEMENTS, csv)
+    assert preview.context["confirm_form"] is not None, preview.content[-3000:]
+    _confirm(staff_client, AGREEMENTS, preview)
+    agreement = DealerAgreement.objects.get(dealer=dealer)
+    assert (agreement.kind, agreement.value, agreement.code) == ("discount", D("7.5"), "")
+    with_code = _import(staff_client, AGREEMENTS, f"dealer,code,kind,value\n{dealer.code},X1,discount,5\n".encode())
+    assert b"The ERP owns code (agreement)" in with_code.content
+    agreement.code = "ERP-77"
+    agreement.save()
+    change = f"id,dealer,product,kind,value,currency\n{agreement.pk},{dealer.code},KB-1001,discount,9,TRY\n".encode()
+    refused = _import(staff_client, AGREEMENTS, change)
+    assert refused.context["result"].has_errors() and b"comes from the ERP" in refused.content
+    agreement.refresh_from_db()
+    assert agreement.value == D("7.5")
