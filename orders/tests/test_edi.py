@@ -2,11 +2,14 @@
 D.96A/D.01B, sources in its README) become one order each through ``order_place`` with the portal's prices; the
 answers say per line accepted, changed or rejected; malformed and hostile messages are refused with where."""
 
+import threading
 from decimal import Decimal
 
 import pytest
 from defusedxml.ElementTree import fromstring
+from django.db import connection
 
+from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from dealers.tests.factories import DealerFactory
 from orders.edi.edifact import parse_orders, tokenize
 from orders.edi.intake import EdiPartyMismatch, edi_order_receive
@@ -202,3 +205,56 @@ def test_entities_and_doctypes_are_refused_before_reading(payload):
 def test_neither_xml_nor_edifact_is_malformed():
     message = edi_order_receive(payload=b"%PDF-1.4 not an order", channel=API).message
     assert message.status == EdiMessage.Status.MALFORMED and message.format == EdiMessage.Format.UNKNOWN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_interchange_arriving_at_once_makes_one_order():
+    assert connection.vendor == "postgresql"
+    edi_shop()
+    barrier = threading.Barrier(3)
+    received = []
+
+    def send():
+        barrier.wait()
+        try:
+            received.append(edi_order_receive(payload=sample("orders_d96a.edi"), channel=API))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(received) == 3 and sum(r.replayed for r in received) == 2
+    assert len({r.message.pk for r in received}) == 1
+    assert Order.objects.count() == 1 and EdiMessage.objects.count() == 1
+
+
+def test_edi_orders_on_sqlite(tmp_path):
+    database = sqlite_database(tmp_path)
+    result = sqlite_script(
+        database,
+        """
+        import json
+        from orders.edi.intake import edi_order_receive
+        from orders.models import EdiMessage, Order
+        from orders.tests.edi_factories import edi_shop, sample
+
+        edi_shop()
+        first = edi_order_receive(payload=sample("orders_d96a.edi"), channel="api")
+        second = edi_order_receive(payload=sample("orders_d96a.edi"), channel="folder")
+        unknown = edi_order_receive(payload=sample("peppol_order.xml").replace(b"8680000000013", b"8680000000099"),
+                                    channel="api")
+        again = edi_order_receive(payload=sample("peppol_order.xml").replace(b"8680000000013", b"8680000000099"),
+                                  channel="api")
+        print(json.dumps({
+            "statuses": [first.message.status, unknown.message.status, again.message.status],
+            "replayed": second.replayed,
+            "orders": Order.objects.count(),
+            "messages": EdiMessage.objects.count(),
+        }))
+        """,
+    )
+    # An unknown party is not recorded under its reference: the same message again is read again.
+    assert result == {"statuses": ["accepted", "rejected", "rejected"], "replayed": True, "orders": 1, "messages": 3}
