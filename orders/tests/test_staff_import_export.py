@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from catalog.models import DealerAgreement, PriceList, PriceListItem, Product
+from dealers.models import DealerUser
 from erpsync.models import ErpConnection, ExternalRef, SyncIssue
 from orders.edi.intake import edi_order_receive
 from orders.models import DealerItemCode
@@ -183,3 +184,25 @@ def test_portal_agreements_are_imported_and_the_erps_refused(staff_client):
     assert refused.context["result"].has_errors() and b"comes from the ERP" in refused.content
     agreement.refresh_from_db()
     assert agreement.value == D("7.5")
+
+
+USERS = "/admin/dealers/dealeruser/"
+
+
+def test_dealer_users_are_invited_on_confirmation_and_taken_addresses_are_row_errors(staff_client):
+    dealer, admin, _products = edi_shop()
+    csv = (
+        "dealer,email,full_name,role,approval_limit,sees_account,language\n"
+        f"{dealer.code},Ayse.Yilmaz@Example.COM,Ayşe Yılmaz,buyer,5000,1,tr\n"
+    ).encode()
+    preview = _import(staff_client, USERS, csv)
+    assert preview.context["confirm_form"] is not None, preview.content[-3000:]
+    assert not DealerUser.objects.filter(user__email__iexact="ayse.yilmaz@example.com").exists()
+    _confirm(staff_client, USERS, preview)
+    member = DealerUser.objects.get(dealer=dealer, role="buyer", user__full_name="Ayşe Yılmaz")
+    assert member.approval_limit == D("5000") and member.sees_account and hasattr(member, "invitation")
+    taken = _import(staff_client, USERS, f"dealer,email,role\n{dealer.code},{admin.user.email},buyer\n".encode())
+    assert taken.context["result"].has_validation_errors() or taken.context["result"].has_errors()
+    assert "confirm_form" not in taken.context
+    exported = _export(staff_client, USERS)
+    assert "Ayşe Yılmaz" in exported and dealer.code in exported
