@@ -75,3 +75,14 @@ def test_unknown_items_only_answers_rejected_without_an_order():
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "rejected" and body["order"] is None and "BGM+231+" in body["response"]
+
+
+def test_the_order_api_reads_the_dealers_own_item_codes():
+    _dealer, admin, _products = edi_shop()
+    client = client_for(admin)
+    check = client.post("/api/v1/orders/validate/", {"lines": [{"sku": "ACME-55", "quantity": "24"}]}, format="json")
+    assert check.json()["lines"][0]["product"] == "KB-3003" and check.json()["orderable"] is True
+    placed = client.post(
+        "/api/v1/orders/", {"lines": [{"sku": "ACME-55", "quantity": "24"}]}, format="json", HTTP_IDEMPOTENCY_KEY="x"
+    )
+    assert placed.status_code == 201 and placed.json()["lines"][0]["sku"] == "KB-3003"
