@@ -172,12 +172,21 @@ def parse_orders(text: str) -> EdiOrder:
         raise EdiSyntaxError(unt.where(1), f"the segment count “{unt.get(1)}” should be {count}")
     if unt.get(2) != unh.get(1):
         raise EdiSyntaxError(unt.where(2), f"the message reference “{unt.get(2)}” differs from UNH's “{unh.get(1)}”")
-    return _orders(service, body[:-1], sender=sender, reference=reference, version=unh.get(2, 3))
+    return _orders(
+        service,
+        body[:-1],
+        sender=sender,
+        sender_qualifier=unb.get(2, 2),
+        reference=reference,
+        version=unh.get(2, 3),
+    )
 
 
-def _orders(service: Service, segments: list[Segment], *, sender: str, reference: str, version: str) -> EdiOrder:
+def _orders(
+    service: Service, segments: list[Segment], *, sender: str, sender_qualifier: str, reference: str, version: str
+) -> EdiOrder:
     order = EdiOrder(format="edifact", sender=sender, reference=reference, document_number="", buyer=EdiParty())
-    order.syntax = {"version": version, "service": service}
+    order.syntax = {"version": version, "service": service, "sender_qualifier": sender_qualifier}
     parties: dict[str, dict[str, str]] = {}
     current_party = ""
     line: dict | None = None
@@ -288,6 +297,8 @@ def escape(text: str, service: Service = Service()) -> str:
 def write_ordrsp(answer, *, order: EdiOrder, our_id: str, control: str, now: dt.datetime) -> str:
     """The ORDRSP for ``answer`` (``orders.edi.intake.Answer``), in the version the order came in."""
     version = order.syntax.get("version", "96A")
+    # The answer goes back to the sender as it named itself (UNB 0007: 14 = GLN, ZZZ = mutually agreed).
+    qualifier = order.syntax.get("sender_qualifier") or "14"
     e = escape
     segments = [
         f"UNH+1+ORDRSP:D:{version}:UN",
@@ -324,7 +335,8 @@ def write_ordrsp(answer, *, order: EdiOrder, our_id: str, control: str, now: dt.
     segments.append(f"UNT+{len(segments) + 1}+1")
     header = [
         "UNA:+.? ",
-        f"UNB+UNOC:3+{e(our_id or 'PORTAL')}:14+{e(order.sender)}:14+{now:%y%m%d}:{now:%H%M}+{e(control)}",
+        f"UNB+UNOC:3+{e(our_id or 'PORTAL')}:{'14' if our_id else 'ZZZ'}+{e(order.sender)}:{e(qualifier)}"
+        f"+{now:%y%m%d}:{now:%H%M}+{e(control)}",
     ]
     return "'\n".join([*header, *segments, f"UNZ+1+{e(control)}"]) + "'\n"
 

@@ -98,6 +98,7 @@ def test_d01b_by_tax_number_answers_changed_and_rejected_lines():
     assert [lin[1] for lin in lins] == [["3"], ["7"]]
     quantities = [elements[0] for tag, elements in segments if tag == "QTY"]
     assert quantities == [["21", "12", "C62"], ["21", "5", "C62"]]
+    assert segments[0][1][2] == ["ACMEEDI", "ZZZ"]  # answered to the sender as it named itself
     notes = [elements[3][0] for tag, elements in segments if tag == "FTX"]
     assert any("KB-9999" in note for note in notes)
 
