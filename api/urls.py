@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from api.views import account, catalogue, documents, orders, quotes
+from api.views import account, catalogue, documents, edi, orders, quotes
 
 app_name = "api"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("orders/<str:number>/", orders.OrderDetailApi.as_view(), name="order_detail"),
     path("orders/<str:number>/history/", orders.OrderHistoryApi.as_view(), name="order_history"),
     path("orders/<str:number>/cancel/", orders.OrderCancelApi.as_view(), name="order_cancel"),
+    path("edi/orders/", edi.EdiOrderApi.as_view(), name="edi_orders"),
     path("quotes/", quotes.QuoteListApi.as_view(), name="quote_list"),
     path("quotes/<str:number>/", quotes.QuoteDetailApi.as_view(), name="quote_detail"),
     path("quotes/<str:number>/accept/", quotes.QuoteAcceptApi.as_view(), name="quote_accept"),

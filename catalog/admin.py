@@ -8,11 +8,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export import fields
 
 from b2bportal.admin_site import ViewOnlyMixin
+from b2bportal.staff_imports import CodeWidget, PortalOwnedResource, StaffImportExportMixin
 from catalog.admin_media import ProductDocumentInline, ProductImageInline
 from catalog.availability import availability_for
 from catalog.forms import PriceCheckForm
+from catalog.hooks import erp_bound
 from catalog.media import product_images_settle
 from catalog.models import (
     Brand,
@@ -30,6 +33,7 @@ from catalog.models import (
 )
 from catalog.pricing import DealerPricing
 from catalog.selectors import product_visibility
+from dealers.models import Dealer
 
 
 @admin.register(Category)
@@ -62,8 +66,44 @@ class ProductUnitInline(admin.TabularInline):
     extra = 0
 
 
+class ProductTextResource(PortalOwnedResource):
+    """Product texts and low-stock levels by SKU: the fields the portal keeps itself. Names, codes, units, VAT,
+    status and quantity rules come with the ERP's product feed and are refused as columns; a SKU the portal does
+    not know is a row error (products are created by the sync)."""
+
+    erp_owned = dict.fromkeys(
+        (
+            "name",
+            "name_en",
+            "barcode",
+            "base_unit",
+            "vat_rate",
+            "status",
+            "min_order_qty",
+            "order_multiple",
+            "category",
+            "brand",
+            "batch_managed",
+        ),
+        "product",
+    )
+
+    class Meta:
+        model = Product
+        fields = ("sku", "description", "description_en", "low_stock_level")
+        import_id_fields = ("sku",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def init_instance(self, row=None):
+        raise ValueError(
+            _("No product with SKU %(sku)s; products are created by the ERP sync.") % {"sku": row.get("sku")}
+        )
+
+
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(StaffImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ProductTextResource]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("sku", "name", "category", "brand", "base_unit", "vat_rate", "batch_managed", "status")
     list_filter = ("status", "category", "brand", "vat_rate", "batch_managed")
@@ -179,8 +219,48 @@ class PriceListAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, obj.item_count)
 
 
+class PriceListItemResource(PortalOwnedResource):
+    """Prices of the price lists the portal keeps (not bound to an ERP price list): price list (code), product
+    (SKU), unit (optional code), min_quantity (a break, default 1), price. A row for a price list the ERP's sync
+    owns is a row error."""
+
+    price_list = fields.Field(
+        attribute="price_list",
+        column_name="price_list",
+        widget=CodeWidget(PriceList, "code", _("No price list with the code %(code)s.")),
+    )
+    product = fields.Field(
+        attribute="product",
+        column_name="product",
+        widget=CodeWidget(Product, "sku", _("No product with the code %(code)s.")),
+    )
+    unit = fields.Field(
+        attribute="unit", column_name="unit", widget=CodeWidget(Unit, "code", _("No unit with the code %(code)s."))
+    )
+
+    class Meta:
+        model = PriceListItem
+        fields = ("price_list", "product", "unit", "min_quantity", "price")
+        import_id_fields = ("price_list", "product", "unit", "min_quantity")
+        skip_unchanged = True
+        report_skipped = True
+
+    def before_import_row(self, row, **kwargs):
+        if not row.get("min_quantity"):
+            row["min_quantity"] = "1"
+        price_list = PriceList.objects.filter(code=str(row.get("price_list") or "").strip()).first()
+        if price_list is not None and price_list.pk in (
+            erp_bound.first(entity="price_list", ids=[price_list.pk]) or ()
+        ):
+            raise ValueError(
+                _("The ERP maintains price list %(code)s; change its prices there.") % {"code": price_list.code}
+            )
+        super().before_import_row(row, **kwargs)
+
+
 @admin.register(PriceListItem)
-class PriceListItemAdmin(admin.ModelAdmin):
+class PriceListItemAdmin(StaffImportExportMixin, admin.ModelAdmin):
+    resource_classes = [PriceListItemResource]
     list_display = ("price_list", "product", "unit", "min_quantity", "price")
     list_filter = ("price_list",)
     search_fields = ("product__sku", "product__name")
@@ -193,8 +273,62 @@ class PriceListItemAdmin(admin.ModelAdmin):
     ordering = ("price_list_id", "product_id", "unit_id", "min_quantity")
 
 
+class DealerAgreementResource(PortalOwnedResource):
+    """Portal-made dealer agreements: id (empty for a new one), dealer (code), product (SKU) or category or brand
+    (code), kind, value, currency, valid_from, valid_to, note, is_active. The ERP's agreements carry their ERP code
+    and come with the sync: the ``code`` column is refused and a row changing one of them is a row error."""
+
+    erp_owned = {"code": "agreement"}
+    dealer = fields.Field(
+        attribute="dealer",
+        column_name="dealer",
+        widget=CodeWidget(Dealer, "code", _("No dealer with the code %(code)s.")),
+    )
+    product = fields.Field(
+        attribute="product",
+        column_name="product",
+        widget=CodeWidget(Product, "sku", _("No product with the code %(code)s.")),
+    )
+    category = fields.Field(
+        attribute="category",
+        column_name="category",
+        widget=CodeWidget(Category, "code", _("No category with the code %(code)s.")),
+    )
+    brand = fields.Field(
+        attribute="brand",
+        column_name="brand",
+        widget=CodeWidget(Brand, "code", _("No brand with the code %(code)s.")),
+    )
+
+    class Meta:
+        model = DealerAgreement
+        fields = (
+            "id",
+            "dealer",
+            "product",
+            "category",
+            "brand",
+            "kind",
+            "value",
+            "currency",
+            "valid_from",
+            "valid_to",
+            "note",
+            "is_active",
+        )
+        skip_unchanged = True
+        report_skipped = True
+
+    def before_save_instance(self, instance, row, **kwargs):
+        if instance.pk and DealerAgreement.objects.filter(pk=instance.pk).exclude(code="").exists():
+            raise ValueError(_("Agreement %(id)s comes from the ERP; change it there.") % {"id": instance.pk})
+        instance.full_clean(exclude=["code"])
+        super().before_save_instance(instance, row, **kwargs)
+
+
 @admin.register(DealerAgreement)
-class DealerAgreementAdmin(admin.ModelAdmin):
+class DealerAgreementAdmin(StaffImportExportMixin, admin.ModelAdmin):
+    resource_classes = [DealerAgreementResource]
     list_display = (
         "dealer",
         "kind",

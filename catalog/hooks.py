@@ -4,6 +4,8 @@
   ``catalog.availability`` decides on the freshest figures; ``erpsync`` answers when the default connection
   offers live stock (a read-only SQL check or the adapter's live call). Nothing answering, or the ERP failing,
   leaves the synced figures.
+- ``erp_bound``: which of these records the ERP's sync owns (bound to an ERP record): staff imports leave them
+  alone. Nothing answering: none.
 """
 
 from b2bportal.hooks import Hook
@@ -11,4 +13,9 @@ from b2bportal.hooks import Hook
 live_stock_refresh = Hook(
     "live stock refresh",
     doc="first(products=[…]): b2bportal.live.Freshness of the stock rows of these products (None: nothing asked).",
+)
+
+erp_bound = Hook(
+    "erp bound",
+    doc="first(entity=…, ids=[…]): the set of these portal ids bound to an ERP record of that entity.",
 )

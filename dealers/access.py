@@ -35,6 +35,8 @@ DEALER_PATHS: dict[str, str] = {
     "orders.quoteevent": "quote__dealer",
     "orders.recurringorder": "dealer",
     "orders.recurringrun": "recurring__dealer",
+    "orders.dealeritemcode": "dealer",
+    "orders.edimessage": "dealer",
     "payments.payment": "dealer",
     "payments.paymentlink": "dealer",
     "payments.allocation": "dealer",

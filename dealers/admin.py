@@ -6,8 +6,10 @@ from django.db.models import OuterRef
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export import fields, widgets
 
 from b2bportal.admin_site import ViewOnlyMixin
+from b2bportal.staff_imports import CodeWidget, PortalOwnedResource, StaffImportExportMixin
 from dealers.models import (
     AccountEntry,
     Dealer,
@@ -24,6 +26,7 @@ from dealers.services import (
     dealer_confirm,
     dealer_invitation_send,
     dealer_save,
+    dealer_user_invite,
     dealer_user_save,
 )
 
@@ -217,8 +220,56 @@ def _each(modeladmin, request, queryset, service, done) -> None:
         modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
+class DealerUserResource(PortalOwnedResource):
+    """New dealer users from a file: dealer (code), email, full_name, role, approval_limit, sees_account,
+    language. Each row goes through ``dealer_user_invite`` — the user gets the invitation e-mail once the import is
+    confirmed (the preview sends nothing) — so an address that already has an account is a row error. Exports list
+    the users with the same columns."""
+
+    dealer = fields.Field(
+        attribute="dealer",
+        column_name="dealer",
+        widget=CodeWidget(Dealer, "code", _("No dealer with the code %(code)s.")),
+    )
+    email = fields.Field(attribute="user__email", column_name="email")
+    full_name = fields.Field(attribute="user__full_name", column_name="full_name")
+    language = fields.Field(attribute="user__language", column_name="language")
+    sees_account = fields.Field(attribute="sees_account", column_name="sees_account", widget=widgets.BooleanWidget())
+
+    class Meta:
+        model = DealerUser
+        fields = ("dealer", "email", "full_name", "role", "approval_limit", "sees_account", "language")
+        export_order = fields
+
+    def get_instance(self, instance_loader, row):
+        return None
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.attribute and field.attribute.startswith("user__"):
+            setattr(instance, f"_import_{field.column_name}", str(row.get(field.column_name) or "").strip())
+            return
+        super().import_field(field, instance, row, is_m2m, **kwargs)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        pass
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        invitation = dealer_user_invite(
+            actor=kwargs.get("user"),
+            dealer=instance.dealer,
+            email=getattr(instance, "_import_email", ""),
+            full_name=getattr(instance, "_import_full_name", ""),
+            role=instance.role or DealerUser.Role.BUYER,
+            approval_limit=instance.approval_limit,
+            sees_account=bool(instance.sees_account),
+            language=getattr(instance, "_import_language", ""),
+        )
+        instance.pk, instance.user = invitation.dealer_user.pk, invitation.dealer_user.user
+
+
 @admin.register(DealerUser)
-class DealerUserAdmin(admin.ModelAdmin):
+class DealerUserAdmin(StaffImportExportMixin, admin.ModelAdmin):
+    resource_classes = [DealerUserResource]
     """Dealer users. Saving goes through ``dealer_user_save``: role, limit and active changes are audited. A user
     added here without a password gets their one-time link with the action "Send the invitation"."""
 

@@ -11,7 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.models import TimeStampedModel, currency_field, money_field, quantity_field
-from dealers.validators import normalize_iban, normalize_tax_number, validate_iban, validate_tax_number
+from dealers.validators import (
+    normalize_iban,
+    normalize_tax_number,
+    validate_gln,
+    validate_iban,
+    validate_tax_number,
+)
 
 
 class SalesRep(TimeStampedModel):
@@ -72,6 +78,13 @@ class Dealer(TimeStampedModel):
         help_text=_("VKN (10 digits) or TCKN (11 digits)."),
     )
     tax_office = models.CharField(_("tax office"), max_length=100, blank=True)
+    gln = models.CharField(
+        _("GLN"),
+        max_length=13,
+        blank=True,
+        validators=[validate_gln],
+        help_text=_("Global Location Number (13 digits) as the dealer's purchasing system sends it in EDI orders."),
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent dealer"),
@@ -148,7 +161,10 @@ class Dealer(TimeStampedModel):
                 fields=["tax_number"], condition=Q(parent__isnull=True), name="dealer_tax_number_unique_for_heads"
             ),
         ]
-        indexes = [models.Index(fields=["tax_number"], name="dealer_tax_number_idx")]
+        indexes = [
+            models.Index(fields=["tax_number"], name="dealer_tax_number_idx"),
+            models.Index(fields=["gln"], name="dealer_gln_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.code})"

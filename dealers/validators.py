@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from stdnum import iban
+from stdnum import ean, iban
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.tr import tckimlik, vkn
 
@@ -27,6 +27,20 @@ def validate_tax_number(value: str) -> None:
         raise ValidationError(
             _("%(value)s is not a valid tax number (VKN: 10 digits, TCKN: 11 digits)."),
             code="invalid_tax_number",
+            params={"value": value},
+        ) from None
+
+
+def validate_gln(value: str) -> None:
+    """A GS1 Global Location Number: 13 digits with the GS1 check digit."""
+    try:
+        if len(value) != 13:
+            raise StdnumError()
+        ean.validate(value)
+    except StdnumError:
+        raise ValidationError(
+            _("%(value)s is not a valid GLN (13 digits with a check digit)."),
+            code="invalid_gln",
             params={"value": value},
         ) from None
 

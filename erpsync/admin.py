@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin, staff_action_log
+from b2bportal.staff_imports import StaffExportMixin
 from erpsync.adapters import adapter_for
 from erpsync.adapters.profile import ProfileAdapter
 from erpsync.forms import ErpConnectionForm
@@ -238,7 +239,7 @@ class SyncJobAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(SyncIssue)
-class SyncIssueAdmin(admin.ModelAdmin):
+class SyncIssueAdmin(StaffExportMixin, admin.ModelAdmin):
     list_display = (
         "last_seen_at",
         "entity",

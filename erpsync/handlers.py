@@ -19,7 +19,7 @@ from erpsync.adapters import settings_for
 from erpsync.binders import to_external
 from erpsync.enqueue import export_connections
 from erpsync.exporters import quote_reference
-from erpsync.models import ErpConnection, SyncJob
+from erpsync.models import ErpConnection, ExternalRef, SyncJob
 from erpsync.outbox import outbox_enqueue, outbox_enqueue_many
 from orders import hooks as order_hooks
 from orders.models import Order
@@ -160,6 +160,11 @@ def refund_queue(*, identity_key: str, object_id: int, payload: dict) -> None:
     outbox_enqueue(kind=SyncJob.Kind.REFUND_EXPORT, identity_key=identity_key, object_id=object_id, payload=payload)
 
 
+def erp_bound_ids(*, entity: str, ids) -> set[int]:
+    """The ids among ``ids`` that a connection's sync has bound for ``entity`` (the ERP owns them)."""
+    return set(ExternalRef.objects.filter(entity=entity, local_id__in=list(ids)).values_list("local_id", flat=True))
+
+
 def connect() -> None:
     order_hooks.order_approved.connect(order_export_queue)
     order_hooks.order_cancelling.connect(order_cancellation_queue)
@@ -178,3 +183,4 @@ def connect() -> None:
     catalog_hooks.live_stock_refresh.connect(live.stock_refresh)
     post_save.connect(live.forget_stock_connection, sender=ErpConnection, dispatch_uid="erpsync-live-stock-saved")
     post_delete.connect(live.forget_stock_connection, sender=ErpConnection, dispatch_uid="erpsync-live-stock-deleted")
+    catalog_hooks.erp_bound.connect(erp_bound_ids)

@@ -58,6 +58,11 @@ def planned_schedules(now: datetime | None = None) -> list[Planned]:
             continue  # the connection's test in the admin says what is missing
         options = adapter.common
         readable = [e for e in IMPORTERS if adapter.can_read(e)]
+        if connection.adapter == "file":
+            # EDI orders in the per-dealer drop folders (erpsync.adapters.file.edi_inbox).
+            plans.append(
+                Planned(f"{PREFIX}{connection.code}:edi", "erpsync.tasks.run_edi_inbox", f"{connection.pk}", 1, now)
+            )
         for entity in readable:
             minutes = options.schedules.get(entity, SCHEDULE_MINUTES.get(entity, 60))
             if minutes <= 0:

@@ -8,6 +8,7 @@ import logging
 
 from b2bportal.database import retry_when_locked
 from erpsync.adapters import adapter_for
+from erpsync.adapters.file.edi_inbox import edi_inbox_scan
 from erpsync.importers import IMPORTERS, sync_import
 from erpsync.models import ErpConnection, WebhookDelivery
 from erpsync.outbox import outbox_drain
@@ -15,6 +16,17 @@ from erpsync.queueing import queue_drain, queue_import  # noqa: F401  (re-export
 from erpsync.webhooks import webhook_import
 
 log = logging.getLogger(__name__)
+
+
+@retry_when_locked
+def run_edi_inbox(connection_id: int) -> int:
+    """Process the EDI orders waiting in a file connection's per-dealer drop folders; returns how many files."""
+
+    connection = ErpConnection.objects.filter(pk=connection_id, is_active=True, adapter="file").first()
+    if connection is None:
+        return 0
+    with adapter_for(connection) as adapter:
+        return len(edi_inbox_scan(adapter.config.root))
 
 
 @retry_when_locked

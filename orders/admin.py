@@ -23,6 +23,7 @@ from b2bportal.admin_site import ViewOnlyMixin
 from b2bportal.money import format_money, format_quantity
 from catalog.availability import availability_for_products
 from dealers.credit import credit_position, credit_positions
+from orders.edi_admin import OrderExportResource, StaffExportMixin
 from orders.exceptions import DecisionRefused
 from orders.models import Cart, CartLine, HeldOrder, Order, OrderLine, OrderStatusChange
 from orders.quote_admin import QuoteAdmin  # noqa: F401  (registers the quotes' admin)
@@ -69,7 +70,8 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(StaffExportMixin, admin.ModelAdmin):
+    resource_classes = [OrderExportResource]
     list_display = ("number", "dealer", "status", "payment_method", "total", "placed_at", "erp_document_number")
     list_filter = ("status", "payment_method", "placed_at", "dealer__sales_rep")
     search_fields = ("number", "po_number", "dealer__code", "dealer__title", "erp_document_number")

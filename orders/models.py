@@ -593,3 +593,91 @@ class RecurringRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recurring_id} {self.run_on}: {self.outcome}"
+
+
+class DealerItemCode(TimeStampedModel):
+    """A dealer's own code for a product (its purchasing system's item number), with the unit it means when the
+    code names a pack. Read before SKUs and barcodes wherever a dealer names products by code
+    (``orders/items.py``): quick order, the API and EDI orders."""
+
+    dealer = models.ForeignKey(
+        "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="item_codes"
+    )
+    code = models.CharField(_("dealer's item code"), max_length=64)
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="dealer_codes"
+    )
+    unit = models.ForeignKey(
+        "catalog.Unit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The pack this code orders; empty: the product's base unit."),
+    )
+
+    class Meta:
+        verbose_name = _("dealer item code")
+        verbose_name_plural = _("dealer item codes")
+        ordering = ["dealer_id", "code"]
+        constraints = [models.UniqueConstraint(fields=["dealer", "code"], name="dealer_item_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.product_id}"
+
+
+class EdiMessage(models.Model):
+    """One EDI order message as received (UBL Order or EDIFACT ORDERS) with the answer sent back. ``(sender,
+    reference)`` — the interchange control reference — is unique: the same interchange twice is answered with the
+    stored first answer."""
+
+    class Format(models.TextChoices):
+        UBL = "ubl", _("UBL 2.1 Order")
+        EDIFACT = "edifact", _("EDIFACT ORDERS")
+        UNKNOWN = "unknown", _("Unknown")
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        CHANGED = "changed", _("Accepted with changes")
+        REJECTED = "rejected", _("Rejected")
+        MALFORMED = "malformed", _("Malformed")
+
+    class Channel(models.TextChoices):
+        API = "api", _("API upload")
+        FOLDER = "folder", _("Drop folder")
+
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    channel = models.CharField(_("received through"), max_length=8, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    dealer = models.ForeignKey(
+        "dealers.Dealer",
+        verbose_name=_("dealer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="edi_messages",
+    )
+    sender = models.CharField(_("sender"), max_length=64, blank=True)
+    reference = models.CharField(_("interchange reference"), max_length=64, blank=True)
+    document_number = models.CharField(_("order number in the message"), max_length=64, blank=True)
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.SET_NULL, null=True, blank=True, related_name="edi_messages"
+    )
+    error = models.TextField(_("error"), blank=True)
+    payload = models.TextField(_("message as received"))
+    response = models.TextField(_("answer"), blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("EDI message")
+        verbose_name_plural = _("EDI messages")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "reference"], condition=~Q(reference=""), name="edi_message_interchange_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.sender}/{self.reference}: {self.status}"

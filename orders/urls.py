@@ -1,11 +1,13 @@
 from django.urls import path
 
-from orders import quote_views, recurring_views, views
+from orders import item_code_views, quote_views, recurring_views, views
 
 app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="order_list"),
+    path("item-codes/", item_code_views.item_code_list, name="item_code_list"),
+    path("item-codes/<int:pk>/delete/", item_code_views.item_code_delete, name="item_code_delete"),
     path("cart/", views.cart_detail, name="cart"),
     path("cart/add/", views.cart_add, name="cart_add"),
     path("cart/add-many/", views.cart_add_many, name="cart_add_many"),

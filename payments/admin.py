@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from b2bportal.admin_site import ViewOnlyMixin, staff_action_log
 from b2bportal.money import format_money
+from b2bportal.staff_imports import StaffExportMixin
 from notifications.rendering import absolute_url
 from payments.link_form import PaymentLinkForm
 from payments.models import (
@@ -77,7 +78,7 @@ class RefundInline(ViewOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class PaymentAdmin(StaffExportMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "dealer",
@@ -474,7 +475,7 @@ class BankTransactionAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Allocation)
-class AllocationAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class AllocationAdmin(StaffExportMixin, ViewOnlyMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "dealer",

@@ -154,6 +154,7 @@ SCOPING_COVERED = {
     "order_list": "list", "quote_list": "list", "document_list": "list", "stock": "list",
     "product_list": "own dealer's prices (test_catalogue_api)", "order_validate": "own dealer's prices",
     "account": "own", "open_items": "own", "statement": "own",
+    "edi_orders": "own dealer's party (test_edi_api: another dealer's GLN is 403)",
     "schema": "public", "docs": "public", "redoc": "public",
 }  # fmt: skip
 
@@ -186,6 +187,7 @@ SCOPED = [
     ("get", "/api/v1/account/", Scope.ACCOUNT),
     ("get", "/api/v1/account/open-items/", Scope.ACCOUNT),
     ("get", "/api/v1/account/statement/", Scope.ACCOUNT),
+    ("post", "/api/v1/edi/orders/", Scope.ORDER),
 ]
 
 

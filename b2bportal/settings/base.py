@@ -336,6 +336,8 @@ B2B_COMPANY_TAX_NUMBER = env_str("COMPANY_TAX_NUMBER", "")
 B2B_COMPANY_PHONE = env_str("COMPANY_PHONE", "")
 B2B_COMPANY_EMAIL = env_str("COMPANY_EMAIL", "")
 B2B_COMPANY_IBAN = env_str("COMPANY_IBAN", "")
+# The seller's GLN in EDI answers (UNB sender, NAD+SU, the OrderResponse's seller party); docs/edi.md.
+B2B_EDI_GLN = env_str("EDI_GLN", "")
 B2B_BASE_CURRENCY = env_str("BASE_CURRENCY", "TRY")
 B2B_CURRENCIES = ["TRY", "USD", "EUR", "GBP"]
 # An exchange rate older than this many days is not used: the product has no price until a fresh rate arrives.

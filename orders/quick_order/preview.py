@@ -6,17 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from b2bportal.money import format_quantity
-from b2bportal.text import code_key, code_key_sql
+from b2bportal.text import code_key
 from catalog.availability import Availability, Decision, availability_for_products, quantity_decision
 from catalog.models import Product, ProductUnit, Unit
 from catalog.prices import PriceResult
 from catalog.pricing import DealerPricing
 from catalog.selectors import visible_products
 from catalog.units import unit_name
+from orders.items import ItemCandidate, item_candidates
 from orders.quick_order.rows import MAX_SKU_LENGTH, QuickOrderRow, sku_error
 
 # Pack quantities are stepped up to the next allowed one; a product whose minimum, multiple and pack factor
@@ -60,46 +60,10 @@ class PreviewLine:
         return self.status in PreviewStatus.ADDABLE
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    product_id: int
-    pack_unit_id: int | None = None
-
-
-def _candidates(rows: list[QuickOrderRow]) -> list[list[_Candidate]]:
-    """For each row, the products its code may mean, best first: by SKU (the exact spelling first), else by
-    product barcode (the base unit), else by pack barcode (that pack). One query for the SKUs, one for barcodes.
-    """
+def _candidates(rows: list[QuickOrderRow], dealer_id: int) -> list[list[ItemCandidate]]:
+    """For each row, the products its code may mean, best first (``orders/items.py`` decides)."""
     codes = [row.sku.strip() if row.sku and not sku_error(row.sku) else "" for row in rows]
-    keys = {code_key(code) for code in codes if code}
-    by_key: dict[str, list[tuple[int, str]]] = {}
-    if keys:
-        matches = Product.objects.annotate(sku_key=code_key_sql("sku")).filter(sku_key__in=keys)
-        for pk, sku in matches.values_list("pk", "sku").order_by("pk"):
-            by_key.setdefault(code_key(sku), []).append((pk, sku.strip()))
-    found: list[list[_Candidate]] = []
-    for code in codes:
-        matches = sorted(by_key.get(code_key(code), []), key=lambda match: (match[1] != code, match[0])) if code else []
-        found.append([_Candidate(pk) for pk, _sku in matches])
-    barcodes = {code for code, candidates in zip(codes, found, strict=True) if code and not candidates}
-    if not barcodes:
-        return found
-    by_product_barcode: dict[str, list[_Candidate]] = {}
-    by_pack_barcode: dict[str, list[_Candidate]] = {}
-    matches = (
-        Product.objects.filter(Q(barcode__in=barcodes) | Q(units__barcode__in=barcodes))
-        .values_list("pk", "barcode", "units__barcode", "units__unit_id")
-        .order_by("pk", "units__unit_id")
-    )
-    for pk, barcode, pack_barcode, pack_unit_id in matches:
-        if barcode in barcodes and _Candidate(pk) not in by_product_barcode.get(barcode, []):
-            by_product_barcode.setdefault(barcode, []).append(_Candidate(pk))
-        if pack_barcode in barcodes:
-            by_pack_barcode.setdefault(pack_barcode, []).append(_Candidate(pk, pack_unit_id))
-    for index, code in enumerate(codes):
-        if code in barcodes:
-            found[index] = by_product_barcode.get(code, []) + by_pack_barcode.get(code, [])
-    return found
+    return item_candidates(dealer_id=dealer_id, codes=codes)
 
 
 def _too_many_places(quantity: Decimal, places: int) -> bool:
@@ -164,7 +128,7 @@ def quick_order_preview(*, dealer_user, rows: list[QuickOrderRow]) -> list[Previ
     Reads the database in a constant number of queries, whatever the number of rows.
     """
     pricing = DealerPricing(dealer_user.dealer)
-    candidates = _candidates(rows)
+    candidates = _candidates(rows, dealer_user.dealer_id)
     product_ids = {candidate.product_id for found in candidates for candidate in found}
     products: dict[int, Product] = {}
     if product_ids:
@@ -206,7 +170,7 @@ def _refused(row: QuickOrderRow, status: str, message: str, *, product=None, uni
 
 
 def _resolve(
-    row: QuickOrderRow, found: list[_Candidate], products: dict[int, Product], pricing: DealerPricing
+    row: QuickOrderRow, found: list[ItemCandidate], products: dict[int, Product], pricing: DealerPricing
 ) -> PreviewLine | tuple[Product, ProductUnit | None]:
     """The product and pack a row orders, or the line that says why it cannot join the cart."""
     code = row.sku.strip()[:MAX_SKU_LENGTH]

@@ -1,0 +1,88 @@
+"""EDI orders through the API: upload, the receipt with the answer document, Idempotency-Key replay, the same
+interchange twice, malformed messages with their location, another dealer's party refused, the order scope."""
+
+import pytest
+
+from api.models import Scope
+from api.tests.factories import client_for
+from dealers.tests.factories import DealerFactory, DealerUserFactory
+from orders.models import EdiMessage, Order
+from orders.tests.edi_factories import OTHER_GLN, edi_shop, sample
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/edi/orders/"
+
+
+def _send(client, body, key="k-1", content_type="application/xml"):
+    return client.generic("POST", URL, body, content_type=content_type, HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_ubl_upload_places_the_order_and_answers_the_order_response():
+    dealer, admin, _products = edi_shop()
+    response = _send(client_for(admin), sample("peppol_order.xml"))
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    order = Order.objects.get(number=body["order"])
+    assert order.dealer == dealer and body["status"] == "accepted" and body["replayed"] is False
+    assert body["response_content_type"] == "application/xml"
+    assert "<cbc:OrderResponseCode>AP</cbc:OrderResponseCode>" in body["response"]
+
+
+def test_same_key_replays_and_same_interchange_under_a_new_key_answers_the_first_receipt():
+    _dealer, admin, _products = edi_shop()
+    client = client_for(admin)
+    first = _send(client, sample("orders_d96a.edi"), content_type="application/EDIFACT")
+    again = _send(client, sample("orders_d96a.edi"), content_type="application/EDIFACT")
+    assert first.status_code == 201 and again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    resent = _send(client, sample("orders_d96a.edi"), key="k-2", content_type="application/EDIFACT")
+    assert resent.status_code == 200
+    assert resent.json()["replayed"] is True and resent.json()["order"] == first.json()["order"]
+    assert Order.objects.count() == 1 and EdiMessage.objects.count() == 1
+
+
+def test_malformed_message_is_a_problem_naming_the_location():
+    _dealer, admin, _products = edi_shop()
+    payload = sample("orders_d96a.edi").replace(b"QTY+21:6:PCE", b"QTY+21:6,5,5:PCE")
+    response = _send(client_for(admin), payload, content_type="application/EDIFACT")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "edi_malformed" and body["location"] == "segment 14 (QTY), element 1.2"
+    assert Order.objects.count() == 0
+
+
+def test_another_dealers_gln_on_a_dealers_key_is_refused():
+    edi_shop()
+    other = DealerFactory(gln=OTHER_GLN, tax_number="9876543210")
+    member = DealerUserFactory(dealer=other)
+    response = _send(client_for(member), sample("peppol_order.xml"))
+    assert response.status_code == 403 and response.json()["code"] == "party_mismatch"
+    assert Order.objects.count() == 0 and EdiMessage.objects.count() == 0
+
+
+def test_a_read_only_key_cannot_send_orders():
+    _dealer, admin, _products = edi_shop()
+    response = _send(client_for(admin, scopes=[Scope.READ]), sample("peppol_order.xml"))
+    assert response.status_code == 403
+    assert Order.objects.count() == 0
+
+
+def test_unknown_items_only_answers_rejected_without_an_order():
+    _dealer, admin, _products = edi_shop()
+    payload = sample("orders_d01b_changes.edi").replace(b"KB-3003", b"KB-0000")
+    response = _send(client_for(admin), payload, content_type="text/plain")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "rejected" and body["order"] is None and "BGM+231+" in body["response"]
+
+
+def test_the_order_api_reads_the_dealers_own_item_codes():
+    _dealer, admin, _products = edi_shop()
+    client = client_for(admin)
+    check = client.post("/api/v1/orders/validate/", {"lines": [{"sku": "ACME-55", "quantity": "24"}]}, format="json")
+    assert check.json()["lines"][0]["product"] == "KB-3003" and check.json()["orderable"] is True
+    placed = client.post(
+        "/api/v1/orders/", {"lines": [{"sku": "ACME-55", "quantity": "24"}]}, format="json", HTTP_IDEMPOTENCY_KEY="x"
+    )
+    assert placed.status_code == 201 and placed.json()["lines"][0]["sku"] == "KB-3003"

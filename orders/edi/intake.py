@@ -1,0 +1,300 @@
+"""EDI order intake: one message (UBL Order or EDIFACT ORDERS) in, one ``EdiMessage`` with its answer out.
+
+Each message goes the way every order goes: the lines are read by quick order's rules (``orders/items.py`` names
+the products: the dealer's own codes, then SKUs, then GTINs and pack barcodes), and the lines that can be ordered
+are placed through ``order_place_lines`` → ``order_place`` with the portal's prices, credit, stock and approval.
+The answer (UBL OrderResponse / EDIFACT ORDRSP) says per line: accepted, changed (the quantity raised to the
+product's minimum or order multiple — pack rounding) or rejected (unknown or hidden item, unit not sold, no price).
+
+Refusals, nothing half-applied:
+- a malformed message is stored as ``malformed`` with the location of the error and no order;
+- an unknown party (no dealer with the buyer's GLN or tax number) or a placement refusal (credit hold, blocking
+  rules) rejects every line and places nothing;
+- with ``only_dealer`` (an API key's dealer, a dealer's drop folder), a message for any other dealer is refused
+  with ``EdiPartyMismatch`` and not stored under that dealer.
+The interchange (sender, control reference) is recorded once the party is known; the same interchange again
+returns the stored first message and its answer, and never a second order — also when both arrive at once (the
+unique index makes the second wait for the first).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dealers.models import Dealer, DealerAddress, DealerUser
+from orders.edi.edifact import parse_orders, write_ordrsp
+from orders.edi.message import EdiLine, EdiOrder, EdiSyntaxError, portal_unit_code
+from orders.edi.ubl import parse_order, write_order_response
+from orders.exceptions import OrderRefused
+from orders.items import first_known_code
+from orders.models import EdiMessage, Order
+from orders.quick_order import PreviewStatus, QuickOrderRow
+from orders.services.lines import LinesRefused, order_lines_check, order_place_lines
+
+EDI_KEYS = uuid.UUID("0b6f3a58-8f3e-4e0a-a6c4-2f1d5b7e9c21")
+
+
+class EdiPartyMismatch(Exception):
+    """The message's buyer is not the dealer it was sent for (another dealer's GLN on a dealer's key)."""
+
+
+@dataclass
+class AnswerLine:
+    source: EdiLine
+    status: str  # accepted, changed, rejected
+    sku: str = ""
+    quantity: Decimal | None = None
+    net_price: Decimal | None = None
+    message: str = ""
+
+
+@dataclass
+class Answer:
+    status: str
+    number: str
+    currency: str = ""
+    note: str = ""
+    lines: list[AnswerLine] = field(default_factory=list)
+
+
+@dataclass
+class Received:
+    """What ``edi_order_receive`` did: the stored message, and whether it is an earlier one replayed."""
+
+    message: EdiMessage
+    replayed: bool = False
+
+
+def _text(payload: bytes | str) -> str:
+    if isinstance(payload, str):
+        return payload
+    for encoding in ("utf-8-sig", "iso-8859-9"):
+        try:
+            return payload.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return payload.decode("latin-1")
+
+
+def detect_format(text: str) -> str:
+    head = text.lstrip("\ufeff \r\n\t")[:3]
+    if head in ("UNA", "UNB"):
+        return EdiMessage.Format.EDIFACT
+    if head.startswith("<"):
+        return EdiMessage.Format.UBL
+    return EdiMessage.Format.UNKNOWN
+
+
+def edi_parse(payload: bytes | str) -> EdiOrder:
+    """The order in ``payload``, or ``EdiSyntaxError`` naming where it cannot be read."""
+    text = _text(payload)
+    kind = detect_format(text)
+    if kind == EdiMessage.Format.EDIFACT:
+        return parse_orders(text)
+    if kind == EdiMessage.Format.UBL:
+        return parse_order(payload.encode() if isinstance(payload, str) else payload)
+    raise EdiSyntaxError("", _("Neither a UBL Order (XML) nor an EDIFACT interchange (UNA/UNB)."))
+
+
+def dealer_for_party(order: EdiOrder) -> Dealer | None:
+    """The dealer the buyer party names: by GLN, else by tax number (the head account before a branch)."""
+    buyer = order.buyer
+    if buyer.gln:
+        dealer = Dealer.objects.filter(gln=buyer.gln).order_by("pk").first()
+        if dealer is not None:
+            return dealer
+    if buyer.tax_number:
+        return (
+            Dealer.objects.filter(tax_number=buyer.tax_number).order_by("parent_id", "pk").first()
+            if len(buyer.tax_number) in (10, 11)
+            else None
+        )
+    return None
+
+
+def _placing_user(dealer: Dealer) -> DealerUser | None:
+    return (
+        DealerUser.objects.filter(dealer=dealer, is_active=True, user__is_active=True)
+        .select_related("user", "dealer")
+        # The dealer's admin places EDI orders when no person sends them.
+        .order_by(Case(When(role=DealerUser.Role.ADMIN, then=0), default=1), "pk")
+        .first()
+    )
+
+
+def _respond(message: EdiMessage, order: EdiOrder, answer: Answer) -> None:
+    now = timezone.localtime()
+    our_id = settings.B2B_EDI_GLN
+    if message.format == EdiMessage.Format.EDIFACT:
+        message.response = write_ordrsp(answer, order=order, our_id=our_id, control=f"{message.pk:014d}", now=now)
+    else:
+        message.response = write_order_response(
+            answer, order=order, our_id=our_id, our_name=settings.B2B_COMPANY_NAME, now=now
+        )
+
+
+def _all_rejected(order: EdiOrder, reason: str) -> list[AnswerLine]:
+    return [AnswerLine(source=line, status="rejected", message=reason) for line in order.lines]
+
+
+def edi_order_receive(
+    *,
+    payload: bytes | str,
+    channel: str,
+    only_dealer: Dealer | None = None,
+    dealer_user: DealerUser | None = None,
+) -> Received:
+    """Read, match and place one EDI order message; see the module. ``dealer_user`` places the order (an API
+    key's user); without one, the dealer's first active admin does."""
+    text = _text(payload)
+    kind = detect_format(text)
+    try:
+        order = edi_parse(payload)
+    except EdiSyntaxError as exc:
+        message = EdiMessage.objects.create(
+            format=kind,
+            channel=channel,
+            status=EdiMessage.Status.MALFORMED,
+            dealer=only_dealer,
+            error=str(exc),
+            payload=text,
+        )
+        return Received(message)
+    dealer = dealer_for_party(order)
+    if only_dealer is not None and dealer != only_dealer:
+        raise EdiPartyMismatch(order.buyer.gln or order.buyer.tax_number)
+    existing = EdiMessage.objects.filter(sender=order.sender, reference=order.reference).first()
+    if dealer is not None and existing is not None:
+        return Received(existing, replayed=True)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                message = EdiMessage.objects.create(
+                    format=kind,
+                    channel=channel,
+                    status=EdiMessage.Status.REJECTED,
+                    dealer=dealer,
+                    sender=order.sender[:64],
+                    # Recorded only for a known party, so an unknown one does not block the corrected message.
+                    reference=order.reference[:64] if dealer is not None else "",
+                    document_number=order.document_number[:64],
+                    payload=text,
+                )
+        except IntegrityError:
+            return Received(EdiMessage.objects.get(sender=order.sender, reference=order.reference), replayed=True)
+        answer = _answer(message, order, dealer, dealer_user)
+        _respond(message, order, answer)
+        message.save()
+    return Received(message)
+
+
+def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_user: DealerUser | None) -> Answer:
+    number = f"EDI{message.pk:08d}"
+    if dealer is None:
+        message.error = _("No dealer has the buyer's GLN %(gln)s or tax number %(tax)s.") % {
+            "gln": order.buyer.gln or "-",
+            "tax": order.buyer.tax_number or "-",
+        }
+        return Answer("rejected", number, order.currency, message.error, _all_rejected(order, message.error))
+    user = dealer_user or _placing_user(dealer)
+    if user is None or not dealer.is_active:
+        message.error = _("The dealer account cannot place orders.")
+        return Answer("rejected", number, order.currency, message.error, _all_rejected(order, message.error))
+    lines = _lines_answer(order, user)
+    wanted = [line for line in lines if line.status != "rejected"]
+    if not wanted:
+        message.error = _("No line can be ordered.")
+        return Answer("rejected", number, order.currency, message.error, lines)
+    rows = [
+        QuickOrderRow(
+            line_no=index,
+            sku=line.row_code,
+            quantity=line.quantity,
+            unit_code=portal_unit_code(line.source.unit),
+            raw=line.source.line_id,
+        )
+        for index, line in enumerate(wanted, start=1)
+    ]
+    address = (
+        DealerAddress.objects.filter(dealer=dealer, kind=DealerAddress.Kind.SHIPPING, is_active=True)
+        .order_by("-is_default", "pk")
+        .first()
+    )
+    try:
+        placed = order_place_lines(
+            dealer_user=user,
+            idempotency_key=uuid.uuid5(EDI_KEYS, f"{order.sender}\n{order.reference}"),
+            rows=rows,
+            payment_method=Order.PaymentMethod.ON_ACCOUNT,
+            delivery_address=address,
+            po_number=order.document_number[:64],
+            requested_delivery_date=order.delivery_date,
+            note=order.note[:1000],
+        )
+    except (LinesRefused, OrderRefused) as exc:
+        message.error = "; ".join(str(text) for text in exc.messages)
+        return Answer("rejected", number, order.currency, message.error, _all_rejected(order, message.error))
+    message.order = placed
+    changed = any(line.status != "accepted" for line in lines)
+    message.status = EdiMessage.Status.CHANGED if changed else EdiMessage.Status.ACCEPTED
+    currency = next((line.currency for line in lines if line.currency), placed.currency)
+    return Answer("changed" if changed else "accepted", placed.number, currency, "", lines)
+
+
+@dataclass
+class _Line(AnswerLine):
+    row_code: str = ""
+    currency: str = ""
+
+
+def _lines_answer(order: EdiOrder, user: DealerUser) -> list[_Line]:
+    """Each message line's answer, from quick order's row report of the lines as sent."""
+    codes = first_known_code(dealer_id=user.dealer_id, alternatives=[line.codes for line in order.lines])
+    rows = [
+        QuickOrderRow(
+            line_no=index,
+            sku=code,
+            quantity=line.quantity,
+            unit_code=portal_unit_code(line.unit),
+            raw=f"{code} {line.quantity} {line.unit}".strip(),
+        )
+        for index, (line, code) in enumerate(zip(order.lines, codes, strict=True), start=1)
+    ]
+    report = order_lines_check(dealer_user=user, rows=rows)
+    by_line = {number: preview for preview in report for number in preview.line_nos}
+    answers = []
+    for index, (line, code) in enumerate(zip(order.lines, codes, strict=True), start=1):
+        preview = by_line[index]
+        sku = preview.product.sku if preview.product is not None else ""
+        if preview.status not in PreviewStatus.ADDABLE:
+            answers.append(_Line(line, "rejected", sku=sku, message=str(preview.message), row_code=code))
+            continue
+        quantity = line.quantity
+        if index == preview.line_nos[-1] and len(preview.line_nos) > 1:
+            # Lines of one product and unit are summed; the last carries what rounding added.
+            others = sum((order.lines[n - 1].quantity for n in preview.line_nos[:-1]), Decimal("0"))
+            quantity = preview.quantity - others
+        elif len(preview.line_nos) == 1:
+            quantity = preview.quantity
+        status = "accepted" if quantity == line.quantity else "changed"
+        answers.append(
+            _Line(
+                line,
+                status,
+                sku=sku,
+                quantity=quantity,
+                net_price=preview.price.net if preview.price is not None and preview.price.exists else None,
+                message=str(preview.message) if status == "changed" else "",
+                row_code=code,
+                currency=preview.price.currency if preview.price is not None and preview.price.exists else "",
+            )
+        )
+    return answers
