@@ -28,6 +28,7 @@ from erpsync.adapters.profile.settings import profile_problems  # noqa: E402
 from erpsync.forms import ErpConnectionForm  # noqa: E402
 from erpsync.models import ErpConnection  # noqa: E402
 from erpsync.simulators.nebim import NebimSimulator, demo_company  # noqa: E402
+from erpsync.simulators.nebim.server import Refused  # noqa: E402
 from erpsync.tests.contract import sample_new_customer, sample_order, sample_payment  # noqa: E402
 from erpsync.tests.eta_side import SQL_ORDER_WRITE, EtaDatabase, EtaErpSide, eta_profile  # noqa: E402
 from erpsync.tests.nebim_side import EXAMPLES, NebimErpSide, nebim_adapter, nebim_profile  # noqa: E402
@@ -470,3 +471,15 @@ def test_customer_code_too_long_for_nebim_is_refused_before_anything_is_sent(sid
     with side.make_adapter() as adapter, pytest.raises(PermanentError, match="CurrAccCode"):
         adapter.customer_push(dataclasses.replace(sample_new_customer(), code="120." + "9" * 30))
     assert side.received("customers") == []
+
+
+def test_simulator_updates_a_customer_posted_again_and_refuses_a_nameless_one():
+    """As Nebim's document says: a customer posted under a code V3 holds is updated, not created again."""
+    company = demo_company()
+    company.post({"ModelType": 2, "CurrAccCode": "120.05", "CurrAccDescription": "Ilgaz Ltd.", "OfficeCode": "M"})
+    company.post({"ModelType": 2, "CurrAccCode": "120.05", "CurrAccDescription": "Ilgaz A.Ş.", "OfficeCode": "M"})
+    assert company.created_customers == ["120.05"]
+    assert company.accounts["120.05"]["CurrAccDescription"] == "Ilgaz A.Ş."
+    with pytest.raises(Refused, match="CurrAccDescription alanı zorunludur"):
+        company.post({"ModelType": 2, "CurrAccCode": "120.06", "CurrAccDescription": "", "OfficeCode": "M"})
+    assert "120.06" not in company.customers
