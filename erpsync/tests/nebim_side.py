@@ -19,7 +19,13 @@ pytest.register_assert_rewrite("erpsync.tests.contract")
 from erpsync.adapters.base import ErpDocument  # noqa: E402
 from erpsync.adapters.profile import NebimAdapter  # noqa: E402
 from erpsync.simulators.nebim import NebimSimulator  # noqa: E402
-from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, sample_order  # noqa: E402
+from erpsync.tests.contract import (  # noqa: E402
+    CUSTOMER_TIMEOUT_AFTER_APPLY,
+    TIMEOUT_AFTER_APPLY,
+    UNAVAILABLE,
+    ErpSide,
+    sample_order,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "adapters" / "profile" / "examples"
 CUSTOMER = "120.01.001"
@@ -61,7 +67,7 @@ def site_value(value: Any, *, compact_dates: bool) -> Any:
 class NebimErpSide(ErpSide):
     """A V3 company with the contract's customer and items; ``publish`` fills the site's views."""
 
-    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY})
+    failures = frozenset({UNAVAILABLE, TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY})
 
     def __init__(self, sim: NebimSimulator, **settings: Any) -> None:
         self.sim = sim
@@ -95,6 +101,8 @@ class NebimErpSide(ErpSide):
                 return [by_number[n] for n in self.company.cancels]
             if kind == "payments":
                 return [c["Description"] for c in self.company.collections]
+            if kind == "customers":
+                return list(self.company.created_customers)
         return []
 
     def consume(self) -> None:
@@ -103,7 +111,7 @@ class NebimErpSide(ErpSide):
     def simulate(self, failure: str) -> None:
         if failure == UNAVAILABLE:
             self.sim.stop()
-        elif failure == TIMEOUT_AFTER_APPLY:
+        elif failure in (TIMEOUT_AFTER_APPLY, CUSTOMER_TIMEOUT_AFTER_APPLY):
             self.sim.faults.apply_then_drop = 1
         else:
             raise NotImplementedError(failure)

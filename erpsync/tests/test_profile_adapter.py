@@ -15,13 +15,21 @@ from django.urls import reverse
 pytest.register_assert_rewrite("erpsync.tests.contract")
 
 from demo.tests.site import postgres_database, postgres_database_drop, scratch_database_name  # noqa: E402
-from erpsync.adapters.base import FeedError, OutcomeUnknownError, PermanentError, RetryableError  # noqa: E402
+from erpsync.adapters.base import (  # noqa: E402
+    Capability,
+    ErpAck,
+    FeedError,
+    OutcomeUnknownError,
+    PermanentError,
+    RetryableError,
+)
 from erpsync.adapters.profile import EtaAdapter  # noqa: E402
 from erpsync.adapters.profile.settings import profile_problems  # noqa: E402
 from erpsync.forms import ErpConnectionForm  # noqa: E402
 from erpsync.models import ErpConnection  # noqa: E402
 from erpsync.simulators.nebim import NebimSimulator, demo_company  # noqa: E402
-from erpsync.tests.contract import sample_order, sample_payment  # noqa: E402
+from erpsync.simulators.nebim.server import Refused  # noqa: E402
+from erpsync.tests.contract import sample_new_customer, sample_order, sample_payment  # noqa: E402
 from erpsync.tests.eta_side import SQL_ORDER_WRITE, EtaDatabase, EtaErpSide, eta_profile  # noqa: E402
 from erpsync.tests.nebim_side import EXAMPLES, NebimErpSide, nebim_adapter, nebim_profile  # noqa: E402
 
@@ -322,7 +330,7 @@ def test_admin_action_shows_each_reads_columns_first_row_and_problems(admin_clie
     monkeypatch.setenv("NEBIMADMIN_PASSWORD", sim.password)
     profile = nebim_profile()
     profile["reads"] = {k: profile["reads"][k] for k in ("unit", "stock", "order_lookup")}
-    del profile["writes"]["payment"]
+    del profile["writes"]["payment"], profile["writes"]["customer"]
     side.company.views["B2B_Units"] = [{"UnitOfMeasureCode": "AD", "UnitOfMeasureDescription": "Adet"}]
     connection = ErpConnection.objects.create(
         code="nebim",
@@ -387,3 +395,91 @@ def test_test_this_read_without_a_database_url_says_so(tmp_path):
     adapter = EtaAdapter(settings={"profile": eta_profile(), "outbound_folder": str(tmp_path)}, credentials={})
     (result,) = [test for test in adapter.test_reads() if test.read == "balance"]
     assert "no database URL" in " ".join(result.problems)
+
+
+# -- Nebim: new dealers as customers (ModelType 2) -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_nebim_customer_write_without_a_lookup_read_is_refused_at_save():
+    profile = nebim_profile()
+    del profile["reads"]["customer_lookup"]
+    form = connection_form("nebim", {"profile": profile, "base_url": "http://v3:801/"})
+    assert not form.is_valid()
+    assert "write 'customer' needs the read 'customer_lookup'" in " ".join(form.errors["settings"])
+
+
+def test_nebim_profile_without_a_customer_write_declares_no_customer_push(sim):
+    profile = nebim_profile()
+    del profile["writes"]["customer"]
+    with nebim_adapter(sim, profile) as without, nebim_adapter(sim) as shipped:
+        assert not without.supports(Capability.CUSTOMER_PUSH)
+        assert shipped.supports(Capability.CUSTOMER_PUSH)
+
+
+def test_new_customer_is_posted_as_nebims_wholesale_customer(side):
+    with side.make_adapter() as adapter:
+        ack = adapter.customer_push(sample_new_customer())
+    assert ack == ErpAck("dealer:900", "120.01.900")
+    saved = side.company.accounts["120.01.900"]
+    assert saved["ModelType"] == 2
+    assert saved["CurrAccDescription"] == "Şahin Yapı Malzemeleri İnş. San. ve Tic. Ltd. Şti."
+    assert (saved["TaxNumber"], saved["IdentityNum"], saved["OfficeCode"]) == ("12345678950", "12345678950", "M")
+    assert "TaxOfficeCode" not in saved  # a name, not one of V3's tax office codes
+    assert saved["PostalAddresses"] == [
+        {
+            "AddressTypeCode": "2",
+            "CountryCode": "TR",
+            "Address": "Gazi Mustafa Kemal Blv. No:12/3, 06570 Çankaya Ankara",
+        }
+    ]
+    assert saved["Communications"] == [
+        {"CommunicationTypeCode": 3, "CommAddress": "muhasebe@sahinyapi.example"},
+        {"CommunicationTypeCode": 1, "CommAddress": "+90 312 000 00 00"},
+    ]
+
+
+def test_customer_keyed_in_v3_is_found_not_posted_over(side):
+    with side.make_adapter() as adapter:
+        ack = adapter.customer_push(dataclasses.replace(sample_new_customer(), code="120.01.002"))
+    assert ack.document_id == "120.01.002"
+    assert side.company.accounts == {} and side.received("customers") == []
+
+
+def test_customer_answer_lost_makes_one_customer_and_posts_once(side):
+    posts = []
+    with side.make_adapter() as adapter:
+        send = adapter.client.post
+        adapter.client.post = lambda model: posts.append(model["CurrAccCode"]) or send(model)
+        side.sim.faults.apply_then_drop = 1
+        with pytest.raises(OutcomeUnknownError):
+            adapter.customer_push(sample_new_customer())
+        again = adapter.customer_push(sample_new_customer())
+    assert again.document_id == "120.01.900"
+    assert posts == ["120.01.900"]  # the retry found it: no second Post, no update over it
+    assert side.received("customers") == ["120.01.900"]
+
+
+def test_customer_without_a_name_is_refused_for_good_with_nebims_text(side):
+    nameless = dataclasses.replace(sample_new_customer(), title="  ")
+    with side.make_adapter() as adapter, pytest.raises(PermanentError, match="CurrAccDescription alanı zorunludur"):
+        adapter.customer_push(nameless)
+    assert side.received("customers") == []
+
+
+def test_customer_code_too_long_for_nebim_is_refused_before_anything_is_sent(side):
+    with side.make_adapter() as adapter, pytest.raises(PermanentError, match="CurrAccCode"):
+        adapter.customer_push(dataclasses.replace(sample_new_customer(), code="120." + "9" * 30))
+    assert side.received("customers") == []
+
+
+def test_simulator_updates_a_customer_posted_again_and_refuses_a_nameless_one():
+    """As Nebim's document says: a customer posted under a code V3 holds is updated, not created again."""
+    company = demo_company()
+    company.post({"ModelType": 2, "CurrAccCode": "120.05", "CurrAccDescription": "Ilgaz Ltd.", "OfficeCode": "M"})
+    company.post({"ModelType": 2, "CurrAccCode": "120.05", "CurrAccDescription": "Ilgaz A.Ş.", "OfficeCode": "M"})
+    assert company.created_customers == ["120.05"]
+    assert company.accounts["120.05"]["CurrAccDescription"] == "Ilgaz A.Ş."
+    with pytest.raises(Refused, match="CurrAccDescription alanı zorunludur"):
+        company.post({"ModelType": 2, "CurrAccCode": "120.06", "CurrAccDescription": "", "OfficeCode": "M"})
+    assert "120.06" not in company.customers

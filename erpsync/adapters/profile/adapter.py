@@ -3,7 +3,8 @@ profile (``erpsync.adapters.profile.settings``), every write a Nebim ``Post`` or
 
 - ``NebimAdapter`` (key ``nebim``): Nebim V3 through its Integrator service; reads by ``RunProc``/``RunQuery``,
   writes by ``Post`` of a ``ModelType`` (order 5, cancel 34, collection 91/92/98). Before every order it runs the
-  profile's ``order_lookup`` read for the portal's number, which it writes into ``reference_field``.
+  profile's ``order_lookup`` read for the portal's number, which it writes into ``reference_field``; a new dealer
+  goes as a customer (``ModelType`` 2) once the ``customer_lookup`` read has not found its code.
 - ``EtaAdapter`` (key ``eta``): ETA:SQL (or any ERP whose database the portal may read) by SQL statements, run
   read-only through ``erpsync.sqlchecks``; orders go as files for ETA's transfer module (``mode`` ``file``, the
   default) or into ``SIPFIS``/``SIPHAR`` in one transaction (``mode`` ``sql``).
@@ -28,6 +29,7 @@ from erpsync.adapters.base import (
     ErpAdapter,
     ErpCancel,
     ErpError,
+    ErpNewCustomer,
     ErpOrder,
     ErpOrderAck,
     ErpOrderState,
@@ -150,7 +152,7 @@ class ProfileAdapter(ErpAdapter):
 
 
 class NebimAdapter(ProfileAdapter):
-    """Nebim V3 through the Integrator. Not built: credit memos, quotes, customers from the portal (ModelType 2)."""
+    """Nebim V3 through the Integrator. Not built: credit memos, quotes."""
 
     key = "nebim"
     transport = "nebim"
@@ -159,11 +161,13 @@ class NebimAdapter(ProfileAdapter):
         Capability.ORDER_LOOKUP,
         Capability.ORDER_CANCEL,
         Capability.PAYMENT_PUSH,
+        Capability.CUSTOMER_PUSH,
     }
     write_capabilities = {
         "order": frozenset({Capability.ORDER_PUSH, Capability.ORDER_LOOKUP}),
         "cancel": frozenset({Capability.ORDER_CANCEL}),
         "payment": frozenset({Capability.PAYMENT_PUSH}),
+        "customer": frozenset({Capability.CUSTOMER_PUSH}),
     }
     outbox_concurrency = 1
 
@@ -332,6 +336,71 @@ class NebimAdapter(ProfileAdapter):
                 raise RetryableError(f"Nebim saved collection {payment.reference} without a number the look-up finds.")
             return found
         return ErpAck(payment.reference, number, number)
+
+    # --- new customers (ModelType 2) ---
+    def customer_lookup(self, code: str) -> ErpAck | None:
+        """The customer with ``CurrAccCode`` = ``code``, by the profile's ``customer_lookup`` read (blocked ones
+        too: they exist)."""
+        if "customer_lookup" not in self.reads:
+            raise PermanentError("nebim profile has no 'customer_lookup' read.")
+        for row in self.rows("customer_lookup", {"reference": code}):
+            if str(row.get("code") or "").strip() == code:
+                return ErpAck(code, code)
+        return None
+
+    def customer_push(self, customer: ErpNewCustomer) -> ErpAck:
+        """A wholesale customer (``Post`` of ``ModelType`` 2, the fields of Nebim's ``Toptan Müşteri_2`` sample) under
+        the dealer's code, after the ``customer_lookup`` read found none. V3 updates a customer posted again under a
+        code it holds, so the look-up first is what keeps an account staff keyed in from being overwritten."""
+        fields = self._fields("customer")
+        code = customer.code.strip()
+        if not code or len(code) > 30:
+            raise PermanentError(f"Customer code {code!r} does not fit Nebim's CurrAccCode (1 to 30 characters).")
+        found = self.customer_lookup(code)
+        if found is not None:
+            return ErpAck(customer.reference, found.document_id)
+        answer = self.client.post(self._customer_model(customer, code, fields))
+        made = str(answer.get("CurrAccCode") or "").strip()
+        if made:
+            return ErpAck(customer.reference, made)
+        found = self.customer_lookup(code)  # saved, its code not said: the look-up says what V3 holds
+        if found is None:
+            raise RetryableError(f"Nebim saved customer {code} without a code the look-up finds.")
+        return ErpAck(customer.reference, found.document_id)
+
+    def _customer_model(self, customer: ErpNewCustomer, code: str, fields: dict[str, Any]) -> dict[str, Any]:
+        tax = customer.tax_number.strip()
+        office = customer.tax_office.strip()
+        model: dict[str, Any] = {
+            "ModelType": self.writes["customer"]["model_type"],
+            "CurrAccCode": code,
+            "CurrAccDescription": customer.title.strip()[:100],
+            "OfficeCode": self.office_code,
+            "CurrencyCode": customer.currency,
+            "CustomerTypeCode": 0,  # wholesale
+            "TaxNumber": tax[:20],
+        }
+        if len(tax) == 11 and tax.isdigit():  # a TC identity number: a sole proprietor
+            model["IdentityNum"] = tax
+        if office.isdigit() and len(office) <= 10:  # V3 takes a tax office by its code only
+            model["TaxOfficeCode"] = office
+        address = customer.address
+        address_fields = fields.pop("PostalAddress", {})
+        if address is not None:
+            place = " ".join(p for p in (address.postal_code, address.district, address.city) if p)
+            text = ", ".join(p for p in (address.line1, address.line2, place) if p)
+            postal = {"AddressTypeCode": "2", "CountryCode": address.country or "TR", "Address": text[:200]}
+            model["PostalAddresses"] = [{**postal, **address_fields}]
+        phone = customer.phone or (address.phone if address is not None else "")
+        communications = [
+            {"CommunicationTypeCode": kind, "CommAddress": value[:60]}
+            for kind, value in ((3, customer.email.strip()), (1, phone.strip()))
+            if value
+        ]
+        if communications:
+            model["Communications"] = communications
+        model.update(fields)
+        return model
 
 
 def _records(entity: str, rows: list[dict[str, Any]], source: str) -> list[Any]:

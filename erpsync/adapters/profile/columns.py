@@ -5,7 +5,8 @@ returns ``code``, ``name``, ``unit`` and any of ``vat_rate``, ``barcode``, ``act
 ``product_code``, ``warehouse_code``, ``on_hand`` and maybe ``committed``, ``as_of``. Fields without a default are
 required. Nested records (a product's packs, a customer's addresses) are not read by profiles. Besides the
 entities, three look-ups: ``order_lookup`` (by ``:reference``; one row per order line, ``line_id`` and
-``quantity`` are what a line-level cancel needs), ``payment_lookup`` (by ``:reference``) and ``open_orders``.
+``quantity`` are what a line-level cancel needs), ``payment_lookup`` (by ``:reference``), ``customer_lookup`` (by
+``:reference``, the customer's code: ``code`` and maybe ``title``) and ``open_orders``.
 """
 
 from __future__ import annotations
@@ -60,12 +61,14 @@ NESTED = {"units", "addresses", "ibans", "lines"}
 LOOKUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "order_lookup": (("reference", "document_id"), ("document_number", "state", "line_id", "quantity")),
     "payment_lookup": (("reference", "document_id"), ("document_number",)),
+    "customer_lookup": (("code",), ("title",)),
 }
 # What each read may take as parameters (``:since`` is the delta's start, None on a full read).
 PARAMETERS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(RECORDS, ("since",)),
     "order_lookup": ("reference",),
     "payment_lookup": ("reference",),
+    "customer_lookup": ("reference",),  # the customer's code
 }
 READS = tuple(PARAMETERS)
 

@@ -9,7 +9,7 @@ A profile says, for one installation, how each contract entity is read and each 
                          "columns": {"product_code": "ItemCode", …}},
                "unit": {"query": "B2B_Units", "criteria": "", "columns": {…}}},                  # nebim RunQuery
      "writes": {"order": {"model_type": 5, "fields": {…}}, "cancel": {"model_type": 34},          # nebim Post
-                "payment": {"model_type": 98, "fields": {…}}}}
+                "payment": {"model_type": 98, "fields": {…}}, "customer": {"model_type": 2, "fields": {…}}}}
     # sql: "writes": {"order": {"mode": "file"}}
 
 A read returns the contract's column names (``erpsync.adapters.profile.columns``): a statement by its select list
@@ -36,6 +36,7 @@ MODEL_TYPES: dict[str, tuple[int, ...]] = {
     "order": (5,),
     "cancel": (34,),
     "payment": (91, 92, 98),
+    "customer": (2,),
 }
 ORDER_WRITE_MODES = ("file", "sql")
 
@@ -120,6 +121,10 @@ def profile_problems(profile: Any) -> list[str]:
         problems.append("write 'order' needs the read 'order_lookup' (the portal looks before every create).")
     if "payment" in writes and "payment_lookup" not in reads:
         problems.append("write 'payment' needs the read 'payment_lookup'.")
+    if "customer" in writes and "customer_lookup" not in reads:
+        problems.append(
+            "write 'customer' needs the read 'customer_lookup' (the portal looks the code up before every create)."
+        )
     return problems
 
 

@@ -9,11 +9,17 @@ What it follows (docs/erp-protocols §11, and the public sources it cites):
   otherwise), ``RunProc`` ``{ModelType: 33, ProcName, Parameters: [{Name, Value}]}``.
 - cemyeten/nebim-v3-integrator-docs ``docs/01-1-session-login.md``, ``docs/01-3-connect-token.md``,
   ``docs/03-call-proc.md``, ``docs/02-model-types.md`` and ``examples/`` (``Toptan Satış Sipariş WS_5``,
-  ``Perakende Sipariş İptali_34``, ``Banka Gelen Giden Havale EFT_98``, ``Kredi Kartı Ödemesi_91``): the two
+  ``Perakende Sipariş İptali_34``, ``Banka Gelen Giden Havale EFT_98``, ``Kredi Kartı Ödemesi_91``,
+  ``Toptan Müşteri_2``, ``Perakende Müşteri Oluşturma_3``): the two
   session modes — a cookieless session in the URL (``/(S(id))/IntegratorService/…``), where Connect answers
   success **whatever the password** and only ``GetUserInfo`` tells, or a ``Token`` (header, or the last path
   segment as several clients send it); order lines ``ItemCode``/``Qty1``/``PriceVI``/``LDisRate1``; cancel lines
-  ``LineID``/``Qty1``/``OrderCancelReasonCode``.
+  ``LineID``/``Qty1``/``OrderCancelReasonCode``; a wholesale customer (``ModelType`` 2) ``CurrAccCode`` (30),
+  ``CurrAccDescription`` (100; a retail customer's ``FirstName``/``LastName`` instead), ``IdentityNum`` (20),
+  ``OfficeCode``, ``CurrencyCode``, ``TaxNumber`` (20), ``TaxOfficeCode`` (10), ``PostalAddresses[]``
+  (``AddressTypeCode``, ``CountryCode``, ``Address`` 200), ``Communications[]`` (``CommunicationTypeCode`` 3 an
+  e-mail, 1 a phone; ``CommAddress``). The Integrator document: a customer posted under a ``CurrAccCode`` V3 holds is
+  updated, not created again.
 - HoLyDreaM/NebimEnfotekIrsaliye ``Utility/Functions.cs``: POST of Connect with the credentials in the query.
 - Errors: a JSON body with ``ExceptionMessage`` and ``StatusCode`` (a C# client's ``Error`` class); the HTTP status
   is 200 on business errors here, as clients are written to expect.
@@ -28,7 +34,9 @@ Not public, so defined here (an installation defines them the same way): the Pos
 with ``OrderNumber``, ``HeaderID`` and each line's ``LineID``; ``DocumentNumber`` for collections), and every read:
 the company's queries and procedures are registered by name (``register``) over the views tests publish, plus the
 look-up procedures ``usp_B2B_OrderByReference`` (``@Reference``: one row per order line with ``DocumentNumber``,
-``Description``, ``OrderNumber``, ``LineID``, ``Qty1``, ``Status``) and ``usp_B2B_CollectionByReference``.
+``Description``, ``OrderNumber``, ``LineID``, ``Qty1``, ``Status``) and ``usp_B2B_CollectionByReference``, and the
+registered query ``B2B_CustomerByCode`` over every customer (``CurrAccCode``, ``CurrAccDescription``, ``IsBlocked``),
+filtered by its criteria (``CurrAccCode = '…'``).
 
 Fault switches (``faults``, limited to some commands by ``faults.commands``): ``latency`` (seconds a done call's
 answer waits), ``error_5xx`` (the next N calls answer 500 before doing anything),
@@ -84,6 +92,9 @@ class NebimCompany:
     orders: list[dict[str, Any]] = field(default_factory=list)
     cancels: list[str] = field(default_factory=list)
     collections: list[dict[str, Any]] = field(default_factory=list)
+    # Customers posted (ModelType 2) by code, and the codes in the order they were created (an update adds none).
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created_customers: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     numbers: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -95,6 +106,8 @@ class NebimCompany:
             return self._cancel(model)
         if kind in (91, 92, 98):
             return self._collection(model)
+        if kind == 2:
+            return self._customer(model)
         raise Refused(f"ModelType {kind!r} is not supported by this installation.")
 
     def _order(self, model: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +159,30 @@ class NebimCompany:
         self.collections.append(saved)
         return saved
 
+    def _customer(self, model: dict[str, Any]) -> dict[str, Any]:
+        code = str(model.get("CurrAccCode") or "")
+        if not code:  # this installation does not number customers itself
+            raise Refused("CurrAccCode alanı zorunludur.")
+        for key, limit in (("CurrAccCode", 30), ("CurrAccDescription", 100), ("TaxNumber", 20), ("IdentityNum", 20),
+                           ("TaxOfficeCode", 10)):  # fmt: skip
+            if len(str(model.get(key) or "")) > limit:
+                raise Refused(f"String or binary data would be truncated: {key}")
+        if not str(model.get("CurrAccDescription") or model.get("FirstName") or "").strip():
+            raise Refused("CurrAccDescription alanı zorunludur.")
+        if not model.get("OfficeCode"):
+            raise Refused("OfficeCode alanı zorunludur.")
+        for address in model.get("PostalAddresses") or []:
+            if len(str(address.get("Address") or "")) > 200:
+                raise Refused("String or binary data would be truncated: Address")
+        saved = {**model, "CurrAccTypeCode": 3, "IsBlocked": False}
+        if code in self.accounts or code in self.customers:  # V3 updates a customer it holds
+            saved = {**self.accounts.get(code, {}), **saved}
+        else:
+            self.created_customers.append(code)
+        self.accounts[code] = saved
+        self.customers.add(code)
+        return saved
+
     # --- reads ---
     def run_proc(self, name: str, parameters: dict[str, str]) -> list[dict[str, Any]]:
         if name == "usp_B2B_OrderByReference":
@@ -175,9 +212,19 @@ class NebimCompany:
         return [dict(row) for row in self.views[name]]
 
     def run_query(self, name: str, criteria: str, skip: int, take: int) -> list[dict[str, Any]]:
-        if name not in self.views:
+        if name == "B2B_CustomerByCode":
+            rows = [
+                {
+                    "CurrAccCode": code,
+                    "CurrAccDescription": self.accounts.get(code, {}).get("CurrAccDescription"),
+                    "IsBlocked": self.accounts.get(code, {}).get("IsBlocked", False),
+                }
+                for code in sorted(self.customers)
+            ]
+        elif name not in self.views:
             raise Refused("Kayıt bulunamadı")
-        rows = self.views[name]
+        else:
+            rows = self.views[name]
         if criteria and criteria.strip():
             match = CRITERIA.match(criteria)
             if not match:
