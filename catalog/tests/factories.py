@@ -61,7 +61,7 @@ class WarehouseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Warehouse
 
-    code = factory.Sequence(lambda n: f"WH{n:02d}")
+    code = factory.Sequence(lambda n: f"WH{n:05d}")  # sorts as created, however many came before
     name = factory.Sequence(lambda n: f"Depo {n}")
 
 
