@@ -43,6 +43,8 @@ from notifications.models import Notification, NotificationPreference
 from orders.models import (
     Cart,
     CartLine,
+    DealerItemCode,
+    EdiMessage,
     Order,
     OrderStatusChange,
     Quote,
@@ -81,6 +83,7 @@ ADD_DISABLED = {
     "orders.OrderLine",
     "orders.OrderStatusChange",
     "orders.Quote",
+    "orders.EdiMessage",
     "orders.RecurringOrder",
     "orders.RecurringRun",
     "payments.Payment",
@@ -157,6 +160,7 @@ def one_of_each(db, superuser):
     )
     ExchangeRate.objects.create(currency="EUR", rate_date=timezone.localdate(), rate=Decimal("35.5"))
     StockAlert.objects.create(user=member.user, dealer=dealer, product=product, requested_at=timezone.now())
+    DealerItemCode.objects.create(dealer=dealer, code="BAYI-001", product=product)
 
     order = OrderFactory(dealer=dealer, placed_by=superuser, delivery_address=address)
     OrderLineFactory(order=order, product=product)
@@ -178,6 +182,16 @@ def one_of_each(db, superuser):
         dealer=dealer, owner=superuser, saved_list=saved, start_date=date(2026, 1, 5), delivery_address=address
     )
     RecurringRun.objects.create(recurring=recurring, run_on=date(2026, 1, 5), outcome="placed", order=order)
+    EdiMessage.objects.create(
+        format=EdiMessage.Format.EDIFACT,
+        channel=EdiMessage.Channel.API,
+        status=EdiMessage.Status.ACCEPTED,
+        dealer=dealer,
+        sender="8690000000001",
+        reference="REF-1",
+        order=order,
+        payload="UNA:+.? 'UNB+UNOC:3+8690000000001:14+8690000000002:14+261207:1200+REF-1'",
+    )
     RecurringRun.objects.create(
         recurring=recurring, run_on=date(2026, 1, 12), outcome="skipped", reasons=[{"rule": "credit_hold"}]
     )
