@@ -82,6 +82,7 @@ class Dealer(TimeStampedModel):
         _("GLN"),
         max_length=13,
         blank=True,
+        default="",
         db_default="",  # the customer import inserts dealers in SQL without it
         validators=[validate_gln],
         help_text=_("Global Location Number (13 digits) as the dealer's purchasing system sends it in EDI orders."),
