@@ -54,6 +54,25 @@ def granted(
     return body["access_token"], "", int(body.get("expires_in") or lifetime)
 
 
+def token_post(
+    http: requests.Session,
+    url: str,
+    *,
+    who: str,
+    timeout: float,
+    lifetime: int,
+    refused: Callable[[Any, str], str],
+    **request: Any,
+) -> tuple[str, str, int]:
+    """POST to a token endpoint (``request``: the form, basic auth…) and read its answer with ``granted``;
+    ``refused(body, text)`` words a refusal. No answer: the transport's error (retryable)."""
+    try:
+        answer = http.post(url, timeout=timeout, **request)
+    except requests.RequestException as exc:
+        raise transport_error(exc, who=who, method="POST", where="token", write=False) from exc
+    return granted(answer, who=who, lifetime=lifetime, refused=lambda body: refused(body, answer.text))
+
+
 def bearer_send(
     http: requests.Session,
     method: str,

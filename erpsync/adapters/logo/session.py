@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 import requests
 
 from erpsync.adapters.base import ErpError, PermanentError, RetryableError
-from erpsync.adapters.http import retry_after, transport_error
-from erpsync.adapters.tokens import bearer_send, granted, token_pair
+from erpsync.adapters.http import retry_after
+from erpsync.adapters.tokens import bearer_send, token_pair, token_post
 from erpsync.token_store import TokenPair
 
 logger = logging.getLogger(__name__)
@@ -92,23 +92,18 @@ class LogoSession:
             "firmno": str(self.firm),
         }
         self.requests_sent += 1
-        try:
-            answer = self._http.post(
-                self.api_url + "token",
-                data=form,
-                auth=(self.rest["client_id"], self.rest["client_secret"]),
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise transport_error(exc, who="Logo", method="POST", where="token", write=False) from exc
-        return granted(
-            answer,
+        return token_post(
+            self._http,
+            self.api_url + "token",
             who="Logo",
+            timeout=self.timeout,
             lifetime=self.token_lifetime,
-            refused=lambda body: (
+            refused=lambda body, text: (
                 f"Logo refused to sign in as {self.rest['username']} to firm {self.firm} "
-                f"({error_text(body, answer.text)}): check the connection's client, user, password and firm."
+                f"({error_text(body, text)}): check the connection's client, user, password and firm."
             ),
+            data=form,
+            auth=(self.rest["client_id"], self.rest["client_secret"]),
         )
 
     def _token(self, *, stale: bool = False) -> str:

@@ -23,8 +23,8 @@ from urllib.parse import quote, urlencode
 import requests
 
 from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
-from erpsync.adapters.http import retry_after, transport_error
-from erpsync.adapters.tokens import bearer_send, granted, token_pair
+from erpsync.adapters.http import retry_after
+from erpsync.adapters.tokens import bearer_send, token_pair, token_post
 from erpsync.token_store import TokenPair
 
 logger = logging.getLogger(__name__)
@@ -102,18 +102,17 @@ class NetsisSession:
             "dbtype": self.db_type,
         }
         self.requests_sent += 1
-        try:
-            answer = self._http.post(self.api_url + "token", data=form, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise transport_error(exc, who="Netsis", method="POST", where="token", write=False) from exc
-        return granted(
-            answer,
+        return token_post(
+            self._http,
+            self.api_url + "token",
             who="Netsis",
+            timeout=self.timeout,
             lifetime=self.token_lifetime,
-            refused=lambda body: (
+            refused=lambda body, text: (
                 f"Netsis refused to sign in as {self.login['username']} to {self.db_name}, branch {self.branch_code} "
-                f"({error_text(body, answer.text)}): check the connection's user, passwords, database and branch."
+                f"({error_text(body, text)}): check the connection's user, passwords, database and branch."
             ),
+            data=form,
         )
 
     def _token(self, *, stale: bool = False) -> str:
