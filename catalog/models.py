@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from b2bportal.models import TimeStampedModel, currency_field, quantity_field
+from b2bportal.text import code_key_sql
 
 
 def round_up_to_multiple(quantity: Decimal, multiple: Decimal) -> Decimal:
@@ -150,6 +151,8 @@ class Product(LocalizedNameMixin, TimeStampedModel):
             models.Index(fields=["name", "sku"], name="product_name_idx"),
             models.Index(fields=["name_en", "sku"], name="product_name_en_idx"),
             models.Index(fields=["-created_at", "-id"], name="product_newest_idx"),
+            # Codes typed or sent (quick order, API and EDI lines) are matched on the folded SKU.
+            models.Index(code_key_sql("sku"), name="product_sku_key_idx"),
         ]
 
     def __str__(self) -> str:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, Value
 from django.utils.translation import gettext as _
 
 from b2bportal.text import code_key, code_key_sql
-from catalog.models import Product
+from catalog.models import Product, ProductUnit
 from catalog.pricing import DealerPricing
 from catalog.selectors import visible_products
 from orders.models import DealerItemCode
@@ -47,7 +47,7 @@ def item_candidates(*, dealer_id: int | None, codes: list[str]) -> list[list[Ite
     by_key: dict[str, list[tuple[int, str]]] = {}
     if keys:
         matches = Product.objects.annotate(sku_key=code_key_sql("sku")).filter(sku_key__in=keys)
-        for pk, sku in matches.values_list("pk", "sku").order_by("pk"):
+        for pk, sku in matches.values_list("pk", "sku"):
             by_key.setdefault(code_key(sku), []).append((pk, sku.strip()))
     for index, code in enumerate(codes):
         if not code:
@@ -62,17 +62,19 @@ def item_candidates(*, dealer_id: int | None, codes: list[str]) -> list[list[Ite
         return found
     by_product_barcode: dict[str, list[ItemCandidate]] = {}
     by_pack_barcode: dict[str, list[ItemCandidate]] = {}
+    # Product barcodes (pack None) and pack barcodes in one statement, each side read through its own index.
+    product_rows = Product.objects.filter(barcode__in=barcodes).annotate(pack=Value(None, BigIntegerField()))
+    pack_rows = ProductUnit.objects.filter(barcode__in=barcodes)
     rows = (
-        Product.objects.filter(Q(barcode__in=barcodes) | Q(units__barcode__in=barcodes))
-        .values_list("pk", "barcode", "units__barcode", "units__unit_id")
-        .order_by("pk", "units__unit_id")
+        product_rows.order_by()
+        .values_list("pk", "barcode", "pack")
+        .union(pack_rows.order_by().values_list("product_id", "barcode", "unit_id"), all=True)
     )
-    for pk, barcode, pack_barcode, pack_unit_id in rows:
-        candidate = ItemCandidate(pk, None, "barcode")
-        if barcode in barcodes and candidate not in by_product_barcode.get(barcode, []):
-            by_product_barcode.setdefault(barcode, []).append(candidate)
-        if pack_barcode in barcodes:
-            by_pack_barcode.setdefault(pack_barcode, []).append(ItemCandidate(pk, pack_unit_id, "pack_barcode"))
+    for pk, barcode, pack_unit_id in sorted(rows, key=lambda row: (row[2] is not None, row[0], row[2] or 0)):
+        if pack_unit_id is None:
+            by_product_barcode.setdefault(barcode, []).append(ItemCandidate(pk, None, "barcode"))
+        else:
+            by_pack_barcode.setdefault(barcode, []).append(ItemCandidate(pk, pack_unit_id, "pack_barcode"))
     for index, code in enumerate(codes):
         if code in barcodes:
             found[index] = by_product_barcode.get(code, []) + by_pack_barcode.get(code, [])

@@ -115,7 +115,9 @@ class _Group:
     rows: list[QuickOrderRow]
 
 
-def quick_order_preview(*, dealer_user, rows: list[QuickOrderRow]) -> list[PreviewLine]:
+def quick_order_preview(
+    *, dealer_user, rows: list[QuickOrderRow], pricing: DealerPricing | None = None
+) -> list[PreviewLine]:
     """What each row would add to ``dealer_user``'s cart, in input order; nothing is written.
 
     Rows of the same product and unit are summed into one line, in the first row's place. A quantity below
@@ -125,9 +127,10 @@ def quick_order_preview(*, dealer_user, rows: list[QuickOrderRow]) -> list[Previ
     Refuses, line by line: unknown codes ("unknown_sku"), products the dealer cannot see or that are not active
     (both "not_orderable", saying nothing about the product), units the product is not sold in
     ("unknown_unit"), and quantities without a price for this dealer ("no_price").
-    Reads the database in a constant number of queries, whatever the number of rows.
+    Reads the database in a constant number of queries, whatever the number of rows. ``pricing``: a
+    ``DealerPricing`` of the user's dealer to read the prices into (placing the lines next uses what it read).
     """
-    pricing = DealerPricing(dealer_user.dealer)
+    pricing = pricing or DealerPricing(dealer_user.dealer)
     candidates = _candidates(rows, dealer_user.dealer_id)
     product_ids = {candidate.product_id for found in candidates for candidate in found}
     products: dict[int, Product] = {}

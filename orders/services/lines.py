@@ -1,9 +1,9 @@
 """Placing an order from lines given at once (a purchasing system's order through the API): no cart involved.
 
 The lines are read the way quick order reads them (``orders.quick_order.quick_order_preview``: codes, barcodes,
-packs, quantity rules, prices) and placed through ``order_place`` like every other order — the lines go into a
-saved list that exists only inside the placement's transaction, so placement prices, checks and locks them exactly
-as it does a recurring order's list, and nobody ever sees the list.
+packs, quantity rules, prices) and placed through ``order_place`` like every other order: placement prices, checks
+and locks them as it does a cart's, with the prices the preview already read (one ``DealerPricing``), and nothing
+but the order is written.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
+from catalog.pricing import DealerPricing
 from dealers.models import DealerAddress, DealerUser
 from orders.exceptions import OrderRefused
-from orders.models import Cart, CartLine, Order
+from orders.models import CartLine, Order
 from orders.quick_order import PreviewLine, PreviewStatus, QuickOrderRow, quick_order_preview
 from orders.services.placement import order_place
 
@@ -32,9 +32,11 @@ class LinesRefused(OrderRefused):
         super().__init__([f"{line.row.sku}: {line.message}" for line in refused])
 
 
-def order_lines_check(*, dealer_user: DealerUser, rows: list[QuickOrderRow]) -> list[PreviewLine]:
+def order_lines_check(
+    *, dealer_user: DealerUser, rows: list[QuickOrderRow], pricing: DealerPricing | None = None
+) -> list[PreviewLine]:
     """The row report for ``rows`` without placing anything (quick order's preview): what each row would order."""
-    return quick_order_preview(dealer_user=dealer_user, rows=rows)
+    return quick_order_preview(dealer_user=dealer_user, rows=rows, pricing=pricing)
 
 
 def order_place_lines(
@@ -61,29 +63,18 @@ def order_place_lines(
         return existing
     if not rows:
         raise OrderRefused([_("The order has no lines.")])
-    report = order_lines_check(dealer_user=dealer_user, rows=rows)
+    pricing = DealerPricing(dealer_user.dealer)
+    report = order_lines_check(dealer_user=dealer_user, rows=rows, pricing=pricing)
     if any(line.status != PreviewStatus.OK for line in report):
         raise LinesRefused(report)
-    with transaction.atomic():
-        carrier = Cart.objects.create(
-            dealer_id=dealer_user.dealer_id,
-            owner=dealer_user.user,
-            kind=Cart.Kind.SAVED,
-            name=f"order {idempotency_key}"[:100],
-        )
-        CartLine.objects.bulk_create(
-            CartLine(cart=carrier, product=line.product, unit=line.unit, quantity=Decimal(line.quantity))
-            for line in report
-        )
-        order = order_place(
-            dealer_user=dealer_user,
-            idempotency_key=idempotency_key,
-            payment_method=payment_method,
-            delivery_address=delivery_address,
-            po_number=po_number,
-            requested_delivery_date=requested_delivery_date,
-            note=note,
-            saved_list=carrier,
-        )
-        carrier.delete()
-    return order
+    return order_place(
+        dealer_user=dealer_user,
+        idempotency_key=idempotency_key,
+        payment_method=payment_method,
+        delivery_address=delivery_address,
+        po_number=po_number,
+        requested_delivery_date=requested_delivery_date,
+        note=note,
+        lines=[CartLine(product=line.product, unit=line.unit, quantity=Decimal(line.quantity)) for line in report],
+        pricing=pricing,
+    )

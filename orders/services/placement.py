@@ -18,10 +18,11 @@ a circle; an accepted quote's placement holds its quote row before all of them, 
 1. the new order row — its ``(dealer, idempotency_key)`` is unique, so a second submit with the same key waits
    here for the first and then finds its order instead of placing another;
 2. the cart row and the dealer row, locked by the statement that reads the cart's lines (for a quote or a saved
-   list: the list's row, then the dealer row on its own) — the lines priced are the lines ordered and removed from
-   the cart; credit exposure is read and this order added to it under the dealer's lock, so two on-account orders
-   of one dealer cannot both pass the same available credit (the pending total is read by a later statement,
-   which sees every order of the dealer committed before the lock was granted);
+   list: the list's row, then the dealer row on its own; for lines given at once: the dealer row alone) — the
+   lines priced are the lines ordered and removed from the cart; credit exposure is read and this order added to
+   it under the dealer's lock, so two on-account orders of one dealer cannot both pass the same available credit
+   (the pending total is read by a later statement, which sees every order of the dealer committed before the
+   lock was granted);
 3. the stock rows of the ordered products in primary-key order: the quantity reserved is at most what is free
    under the lock, so concurrent buyers can never reserve the same unit twice.
 
@@ -45,6 +46,7 @@ from django.utils.translation import gettext as _
 from catalog.availability import StockAllocation, allocate, sellable_levels
 from catalog.models import StockLevel
 from catalog.prices import steps_snapshot
+from catalog.pricing import DealerPricing
 from dealers.access import scoped
 from dealers.credit import credit_decision
 from dealers.models import Dealer, DealerAddress, DealerUser
@@ -81,6 +83,8 @@ def order_place(
     confirmed_signature: str = "",
     quote_version: QuoteVersion | None = None,
     saved_list: Cart | None = None,
+    lines: list[CartLine] | None = None,
+    pricing: DealerPricing | None = None,
 ) -> Order:
     """Turn the dealer user's active cart — or, with ``quote_version``, the lines of a quote's sent version at
     their quoted prices — into an order and return it.
@@ -94,6 +98,9 @@ def order_place(
     its frozen prices (``catalog.pricing``'s quote step), so no signature is compared and the cart is left alone.
     With ``saved_list`` (a recurring order's run), the list's lines are priced today and ordered, with nobody to
     confirm a signature; the list and the active cart are left as they are.
+    With ``lines`` (unsaved ``CartLine``s: an order a purchasing system sent, see ``orders.services.lines``), those
+    lines are priced now and ordered, nothing else read or changed; ``pricing`` may be the ``DealerPricing`` that
+    already read the lines' products for the same dealer (its loaded prices are used, not read again).
     """
     request = {
         "dealer_user": dealer_user,
@@ -106,6 +113,8 @@ def order_place(
         "confirmed_signature": confirmed_signature,
         "quote_version": quote_version,
         "saved_list": saved_list,
+        "lines": lines,
+        "pricing": pricing,
     }
     try:
         # Another buyer may change the stock of these products in between: then try once more on the figures read
@@ -143,6 +152,8 @@ def _place(
     confirmed_signature,
     quote_version,
     saved_list,
+    lines,
+    pricing,
     lock_stock_first: bool,
 ) -> Order:
     # 1. The order row first: a concurrent submit with the same key waits here, an earlier one fails here.
@@ -150,14 +161,17 @@ def _place(
         dealer_user, idempotency_key, payment_method, delivery_address, po_number, requested_delivery_date, note
     )
     _check_request(dealer_user, payment_method, delivery_address, requested_delivery_date)
-    # 2. The cart and the dealer row (locked), priced now — or the quote's lines at their quoted prices, or a
-    # saved list. Credit is decided under the dealer's lock.
+    # 2. The cart and the dealer row (locked), priced now — or the quote's lines at their quoted prices, a saved
+    # list, or lines given at once. Credit is decided under the dealer's lock.
     cart_lines = None
     if quote_version is not None:
         priced = _priced_quote(dealer_user.dealer, quote_version)
         dealer = _dealer_locked(dealer_user)
     elif saved_list is not None:
         priced = _priced_list(dealer_user, dealer_user.dealer, saved_list)
+        dealer = _dealer_locked(dealer_user)
+    elif lines is not None:
+        priced = _priced_lines(dealer_user.dealer, lines, pricing)
         dealer = _dealer_locked(dealer_user)
     else:
         cart_lines, priced = _priced_cart(dealer_user, confirmed_signature)
@@ -346,6 +360,16 @@ def _priced_list(dealer_user, dealer, saved_list: Cart):
     priced = cart_priced(dealer=dealer, cart=locked)
     if not priced.lines:
         raise OrderRefused([_("The list is empty.")])
+    if priced.problems:
+        raise OrderRefused([f"{p.line.product.sku}: {p.problem}" for p in priced.problems])
+    return priced
+
+
+def _priced_lines(dealer, lines: list[CartLine], pricing: DealerPricing | None):
+    """Lines given at once (not saved anywhere), priced now; refuses none and a line that cannot be ordered."""
+    if not lines:
+        raise OrderRefused([_("The order has no lines.")])
+    priced = cart_priced(dealer=dealer, cart=None, lines=lines, pricing=pricing)
     if priced.problems:
         raise OrderRefused([f"{p.line.product.sku}: {p.problem}" for p in priced.problems])
     return priced

@@ -4,8 +4,10 @@ pack barcodes — the same for quick order, the API and EDI."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ProductFactory, ProductUnitFactory
 from dealers.tests.factories import DealerFactory
 from orders.items import first_known_code, item_candidates
 from orders.models import DealerItemCode
@@ -31,6 +33,41 @@ def test_own_code_wins_over_a_sku_and_a_barcode_with_the_same_spelling():
         [(products["KB-3003"].pk, "pack_barcode")],
         [],
     ]
+
+
+def test_a_code_shared_by_a_product_barcode_and_a_pack_barcode_gives_both_product_first():
+    _dealer, _admin, products = edi_shop()
+    other = ProductFactory(sku="ZZ-9")
+    ProductUnitFactory(product=other, factor=D("6"), barcode="8691234500019")
+    found = item_candidates(dealer_id=None, codes=["8691234500019", "0000000000000", " kb-1001 "[1:-1]])
+    assert [[(c.product_id, c.matched_by) for c in hits] for hits in found] == [
+        [(products["KB-2002"].pk, "barcode"), (other.pk, "pack_barcode")],
+        [],
+        [(products["KB-1001"].pk, "sku")],
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plans are PostgreSQL's")
+def test_codes_are_looked_up_through_the_indexes_not_by_reading_the_catalogue():
+    """A purchasing system's order names its lines by SKU or GTIN: each lookup reads an index, so an order costs
+    the same in a catalogue of 100 products and of 100,000."""
+    edi_shop()
+    with CaptureQueriesContext(connection) as captured:
+        item_candidates(dealer_id=None, codes=["kb-1001", "8691234500019", "8691234500026"])
+    lookups = [q["sql"] for q in captured.captured_queries if "catalog_product" in q["sql"]]
+    assert len(lookups) == 2, lookups
+    with connection.cursor() as cursor:
+        # Only the lookups an index condition allows: a plan that read every row would be a sequential scan.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plans = []
+        for sql in lookups:
+            cursor.execute("EXPLAIN " + sql)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    assert "Bitmap Index Scan on product_sku_key_idx" in plans[0], plans[0]
+    assert "Seq Scan" not in plans[1], plans[1]
+    assert "Bitmap Index Scan on catalog_product_barcode" in plans[1], plans[1]
+    assert "Bitmap Index Scan on catalog_productunit_barcode" in plans[1], plans[1]
 
 
 def test_another_dealers_codes_are_not_read():
