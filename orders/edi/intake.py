@@ -1,4 +1,5 @@
-"""EDI order intake: one message (UBL Order or EDIFACT ORDERS) in, one ``EdiMessage`` with its answer out.
+"""EDI order intake: one document (a UBL Order, or an EDIFACT interchange of one or more ORDERS messages) in, one
+``EdiMessage`` per order message with its answer out.
 
 Each message goes the way every order goes: the lines are read by quick order's rules (``orders/items.py`` names
 the products: the dealer's own codes, then SKUs, then GTINs and pack barcodes), and the lines that can be ordered
@@ -6,15 +7,31 @@ are placed through ``order_place_lines`` → ``order_place`` with the portal's p
 The answer (UBL OrderResponse / EDIFACT ORDRSP) says per line: accepted, changed (the quantity raised to the
 product's minimum or order multiple — pack rounding) or rejected (unknown or hidden item, unit not sold, no price).
 
+An EDIFACT interchange with several ORDERS messages makes one order per message, each placed on its own (its
+idempotency key is the interchange reference and the message reference) and each answered by its own ORDRSP; the
+ORDRSPs go back together in one answering interchange. A message refused for its content — unknown party,
+unknown delivery point, no orderable line, a placement refusal — is answered as rejected (ORDRSP 27) and the
+other messages are still placed. A syntax error anywhere in the interchange (envelope, counts, references, any
+message) refuses all of it: nothing is placed, the interchange is stored as ``malformed`` and a CONTRL report
+(UCI action 4) names the segment and data element in error. A CONTRL acknowledgement (UCI action 7) is also
+written for every interchange whose UNB asks for one (0031 = 1).
+
+The delivery point — UBL ``cac:Delivery/cac:DeliveryLocation/cbc:ID`` (schemeID 0088), EDIFACT ``NAD+DP`` —
+is a GLN matched to the dealer's active delivery addresses; the order goes there. A GLN no delivery address of
+the dealer has refuses the message naming it (nothing placed); without a delivery point the dealer's default
+delivery address is used.
+
 Refusals, nothing half-applied:
-- a malformed message is stored as ``malformed`` with the location of the error and no order;
+- a malformed document is stored as ``malformed`` with the location of the error and no order;
 - an unknown party (no dealer with the buyer's GLN or tax number) or a placement refusal (credit hold, blocking
-  rules) rejects every line and places nothing;
-- with ``only_dealer`` (an API key's dealer, a dealer's drop folder), a message for any other dealer is refused
-  with ``EdiPartyMismatch`` and not stored under that dealer.
-The interchange (sender, control reference) is recorded once the party is known; the same interchange again
-returns the stored first message and its answer, and never a second order — also when both arrive at once (the
-unique index makes the second wait for the first).
+  rules) rejects every line of that message and places nothing for it;
+- with ``only_dealer`` (an API key's dealer, a dealer's drop folder), a document with any message for another
+  dealer is refused with ``EdiPartyMismatch`` and not stored under that dealer.
+The interchange (sender, control reference) is recorded once a party is known; the same interchange again
+returns the stored messages and their answer, and never a second order — also when both arrive at once (the
+unique index makes the second wait for the first). All messages of one interchange are placed in one
+transaction, so an unforeseen failure (the database's deadlock detection included) rolls back every one of them
+and the interchange can be sent again.
 """
 
 from __future__ import annotations
@@ -30,7 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer, DealerAddress, DealerUser
-from orders.edi.edifact import parse_orders, write_ordrsp
+from orders.edi.edifact import Envelope, parse_interchange, write_contrl, write_ordrsp
 from orders.edi.message import EdiLine, EdiOrder, EdiSyntaxError, portal_unit_code
 from orders.edi.ubl import parse_order, write_order_response
 from orders.exceptions import OrderRefused
@@ -67,10 +84,27 @@ class Answer:
 
 @dataclass
 class Received:
-    """What ``edi_order_receive`` did: the stored message, and whether it is an earlier one replayed."""
+    """What ``edi_order_receive`` did: the stored messages of the document (``message`` is the first), and
+    whether they are earlier ones replayed."""
 
     message: EdiMessage
     replayed: bool = False
+    messages: list[EdiMessage] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            self.messages = [self.message]
+
+    @property
+    def status(self) -> str:
+        """The document's status: a single message's own; for several, ``accepted`` when every message was,
+        ``rejected`` when none placed an order, else ``changed``."""
+        statuses = {message.status for message in self.messages}
+        if len(self.messages) == 1 or len(statuses) == 1:
+            return self.message.status
+        if not any(message.order_id for message in self.messages):
+            return EdiMessage.Status.REJECTED
+        return EdiMessage.Status.CHANGED
 
 
 def _text(payload: bytes | str) -> str:
@@ -93,14 +127,16 @@ def detect_format(text: str) -> str:
     return EdiMessage.Format.UNKNOWN
 
 
-def edi_parse(payload: bytes | str) -> EdiOrder:
-    """The order in ``payload``, or ``EdiSyntaxError`` naming where it cannot be read."""
+def edi_parse(payload: bytes | str) -> tuple[list[EdiOrder], Envelope | None]:
+    """The orders in ``payload`` (a UBL Order: one; an EDIFACT interchange: one per ORDERS message) and the
+    EDIFACT envelope, or ``EdiSyntaxError`` naming where it cannot be read."""
     text = _text(payload)
     kind = detect_format(text)
     if kind == EdiMessage.Format.EDIFACT:
-        return parse_orders(text)
+        interchange = parse_interchange(text)
+        return interchange.orders, interchange.envelope
     if kind == EdiMessage.Format.UBL:
-        return parse_order(payload.encode() if isinstance(payload, str) else payload)
+        return [parse_order(payload.encode() if isinstance(payload, str) else payload)], None
     raise EdiSyntaxError("", _("Neither a UBL Order (XML) nor an EDIFACT interchange (UNA/UNB)."))
 
 
@@ -130,15 +166,26 @@ def _placing_user(dealer: Dealer) -> DealerUser | None:
     )
 
 
-def _respond(message: EdiMessage, order: EdiOrder, answer: Answer) -> None:
+def _respond(messages: list[EdiMessage], orders: list[EdiOrder], answers: list[Answer], envelope) -> None:
     now = timezone.localtime()
     our_id = settings.B2B_EDI_GLN
-    if message.format == EdiMessage.Format.EDIFACT:
-        message.response = write_ordrsp(answer, order=order, our_id=our_id, control=f"{message.pk:014d}", now=now)
-    else:
-        message.response = write_order_response(
-            answer, order=order, our_id=our_id, our_name=settings.B2B_COMPANY_NAME, now=now
+    first = messages[0]
+    if first.format != EdiMessage.Format.EDIFACT:
+        first.response = write_order_response(
+            answers[0], order=orders[0], our_id=our_id, our_name=settings.B2B_COMPANY_NAME, now=now
         )
+        return
+    response = write_ordrsp(list(zip(answers, orders, strict=True)), our_id=our_id, control=_control(first), now=now)
+    contrl = ""
+    if envelope is not None and envelope.acknowledgement_requested:
+        contrl = write_contrl(envelope, error=None, our_id=our_id, control=_control(first, "C"), now=now)
+    for message in messages:
+        message.response, message.contrl = response, contrl
+
+
+def _control(message: EdiMessage, prefix: str = "") -> str:
+    """An answering interchange's control reference (UNB 0020, at most 14 characters), from the first message."""
+    return f"{prefix}{message.pk:0{14 - len(prefix)}d}"
 
 
 def _all_rejected(order: EdiOrder, reason: str) -> list[AnswerLine]:
@@ -152,12 +199,12 @@ def edi_order_receive(
     only_dealer: Dealer | None = None,
     dealer_user: DealerUser | None = None,
 ) -> Received:
-    """Read, match and place one EDI order message; see the module. ``dealer_user`` places the order (an API
-    key's user); without one, the dealer's first active admin does."""
+    """Read, match and place every order message of one EDI document; see the module. ``dealer_user`` places the
+    orders (an API key's user); without one, the dealer's first active admin does."""
     text = _text(payload)
     kind = detect_format(text)
     try:
-        order = edi_parse(payload)
+        orders, envelope = edi_parse(payload)
     except EdiSyntaxError as exc:
         message = EdiMessage.objects.create(
             format=kind,
@@ -167,33 +214,76 @@ def edi_order_receive(
             error=str(exc),
             payload=text,
         )
+        if exc.envelope is not None:
+            message.contrl = write_contrl(
+                exc.envelope,
+                error=exc,
+                our_id=settings.B2B_EDI_GLN,
+                control=_control(message, "C"),
+                now=timezone.localtime(),
+            )
+            message.save(update_fields=["contrl"])
         return Received(message)
-    dealer = dealer_for_party(order)
-    if only_dealer is not None and dealer != only_dealer:
-        raise EdiPartyMismatch(order.buyer.gln or order.buyer.tax_number)
-    existing = EdiMessage.objects.filter(sender=order.sender, reference=order.reference).first()
-    if dealer is not None and existing is not None:
-        return Received(existing, replayed=True)
+    dealers = [dealer_for_party(order) for order in orders]
+    if only_dealer is not None:
+        for order, dealer in zip(orders, dealers, strict=True):
+            if dealer != only_dealer:
+                raise EdiPartyMismatch(order.buyer.gln or order.buyer.tax_number)
+    first = orders[0]
+    known = any(dealer is not None for dealer in dealers)
+    if known:
+        stored = _stored(first)
+        if stored:
+            return Received(stored[0], replayed=True, messages=stored)
     with transaction.atomic():
         try:
             with transaction.atomic():
-                message = EdiMessage.objects.create(
-                    format=kind,
-                    channel=channel,
-                    status=EdiMessage.Status.REJECTED,
-                    dealer=dealer,
-                    sender=order.sender[:64],
-                    # Recorded only for a known party, so an unknown one does not block the corrected message.
-                    reference=order.reference[:64] if dealer is not None else "",
-                    document_number=order.document_number[:64],
-                    payload=text,
-                )
+                messages = [
+                    EdiMessage.objects.create(
+                        format=kind,
+                        channel=channel,
+                        status=EdiMessage.Status.REJECTED,
+                        dealer=dealer,
+                        sender=order.sender[:64],
+                        # Recorded only for a known party, so an unknown one does not block the corrected message.
+                        reference=order.reference[:64] if known else "",
+                        message_reference=order.message_reference[:14],
+                        document_number=order.document_number[:64],
+                        payload=text,
+                    )
+                    for order, dealer in zip(orders, dealers, strict=True)
+                ]
         except IntegrityError:
-            return Received(EdiMessage.objects.get(sender=order.sender, reference=order.reference), replayed=True)
-        answer = _answer(message, order, dealer, dealer_user)
-        _respond(message, order, answer)
-        message.save()
-    return Received(message)
+            stored = _stored(first)
+            return Received(stored[0], replayed=True, messages=stored)
+        answers = [
+            _answer(message, order, dealer, dealer_user)
+            for message, order, dealer in zip(messages, orders, dealers, strict=True)
+        ]
+        _respond(messages, orders, answers, envelope)
+        for message in messages:
+            message.save()
+    return Received(messages[0], messages=messages)
+
+
+def _stored(order: EdiOrder) -> list[EdiMessage]:
+    return list(
+        EdiMessage.objects.filter(sender=order.sender[:64], reference=order.reference[:64])
+        .select_related("order")
+        .order_by("pk")
+    )
+
+
+def delivery_address_for(dealer: Dealer, order: EdiOrder) -> DealerAddress | None:
+    """The address to deliver ``order`` to: the dealer's active delivery address with the delivery point's GLN,
+    or (no delivery point) the default one. ``LookupError`` when the GLN is none of the dealer's addresses."""
+    addresses = DealerAddress.objects.filter(dealer=dealer, kind=DealerAddress.Kind.SHIPPING, is_active=True)
+    if order.delivery.gln:
+        address = addresses.filter(gln=order.delivery.gln).first()
+        if address is None:
+            raise LookupError(order.delivery.gln)
+        return address
+    return addresses.order_by("-is_default", "pk").first()
 
 
 def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_user: DealerUser | None) -> Answer:
@@ -207,6 +297,13 @@ def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_
     user = dealer_user or _placing_user(dealer)
     if user is None or not dealer.is_active:
         message.error = _("The dealer account cannot place orders.")
+        return Answer("rejected", number, order.currency, message.error, _all_rejected(order, message.error))
+    try:
+        address = delivery_address_for(dealer, order)
+    except LookupError:
+        message.error = _("No delivery address of the dealer has the delivery point's GLN %(gln)s.") % {
+            "gln": order.delivery.gln
+        }
         return Answer("rejected", number, order.currency, message.error, _all_rejected(order, message.error))
     lines = _lines_answer(order, user)
     wanted = [line for line in lines if line.status != "rejected"]
@@ -223,15 +320,10 @@ def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_
         )
         for index, line in enumerate(wanted, start=1)
     ]
-    address = (
-        DealerAddress.objects.filter(dealer=dealer, kind=DealerAddress.Kind.SHIPPING, is_active=True)
-        .order_by("-is_default", "pk")
-        .first()
-    )
     try:
         placed = order_place_lines(
             dealer_user=user,
-            idempotency_key=uuid.uuid5(EDI_KEYS, f"{order.sender}\n{order.reference}"),
+            idempotency_key=_idempotency_key(order),
             rows=rows,
             payment_method=Order.PaymentMethod.ON_ACCOUNT,
             delivery_address=address,
@@ -247,6 +339,12 @@ def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_
     message.status = EdiMessage.Status.CHANGED if changed else EdiMessage.Status.ACCEPTED
     currency = next((line.currency for line in lines if line.currency), placed.currency)
     return Answer("changed" if changed else "accepted", placed.number, currency, "", lines)
+
+
+def _idempotency_key(order: EdiOrder) -> uuid.UUID:
+    """One order per message: the interchange, and within an EDIFACT interchange the message reference."""
+    key = f"{order.sender}\n{order.reference}"
+    return uuid.uuid5(EDI_KEYS, f"{key}\n{order.message_reference}" if order.message_reference else key)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from django.db import connection
 
 from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from dealers.tests.factories import DealerFactory
-from orders.edi.edifact import parse_orders, tokenize
+from orders.edi.edifact import parse_interchange, tokenize
 from orders.edi.intake import EdiPartyMismatch, edi_order_receive
 from orders.edi.message import EdiSyntaxError
 from orders.edi.ubl import CAC, CBC, parse_order
@@ -82,7 +82,7 @@ def test_edifact_d96a_with_service_advice_release_characters_and_a_pack_gtin():
 
 
 def test_buyers_name_with_release_characters_is_read_literally():
-    order = parse_orders(sample("orders_d96a.edi").decode())
+    order = parse_interchange(sample("orders_d96a.edi").decode()).orders[0]
     assert order.buyer.name == "ACME Yap+Market Ltd. Şti'"
     assert order.delivery.gln == "8680000000037" and order.seller.gln == "8690000000012"
 
