@@ -53,6 +53,33 @@ def test_malformed_and_foreign_files_go_to_error_with_the_reason(tmp_path):
     assert Order.objects.count() == 0
 
 
+def test_a_multi_message_interchange_writes_its_ordrsps_and_the_contrl_asked_for(tmp_path):
+    dealer, _admin, _products = edi_shop()
+    inbox = _drop(tmp_path, dealer, "orders_d96a_three_messages.edi")
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["changed"]
+    out = tmp_path / "edi" / dealer.code / "out"
+    assert (out / "orders_d96a_three_messages.response.edi").read_text().count("ORDRSP:D:96A:UN") == 3
+    assert (
+        "UCI+ACME000500+8680000000013:14+8690000000012:14+7'"
+        in (out / "orders_d96a_three_messages.contrl.edi").read_text()
+    )
+    assert (inbox / "done" / "orders_d96a_three_messages.edi").exists() and Order.objects.count() == 2
+
+
+def test_an_interchange_refused_for_syntax_gets_its_contrl_in_out_and_moves_to_error(tmp_path):
+    dealer, _admin, _products = edi_shop()
+    bad = (SAMPLES / "orders_d96a.edi").read_bytes().replace(b"UNZ+1+", b"UNZ+2+")
+    inbox = _drop(tmp_path, dealer, "bad.edi", bad)
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["malformed"]
+    out = tmp_path / "edi" / dealer.code / "out"
+    assert "+4+29+UNZ+1'" in (out / "bad.contrl.edi").read_text()
+    assert not (out / "bad.response.edi").exists() and (inbox / "error" / "bad.edi").exists()
+    # Without an acknowledgement request an accepted interchange gets no CONTRL.
+    _drop(tmp_path, dealer, "good.edi", (SAMPLES / "orders_d96a.edi").read_bytes())
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["accepted"]
+    assert not (out / "good.contrl.edi").exists() and (out / "good.response.edi").exists()
+
+
 def test_the_file_connection_plans_and_runs_the_edi_schedule(tmp_path):
     dealer, _admin, _products = edi_shop()
     connection = ErpConnection.objects.create(

@@ -527,12 +527,12 @@ def escape(text: str, service: Service = Service()) -> str:
     return "".join(service.release + char if char in specials else char for char in str(text))
 
 
-def _ordrsp(answer, *, order: EdiOrder, our_id: str, number: int, now: dt.datetime) -> list[str]:
+def _ordrsp(answer, *, order: EdiOrder, our_id: str, reference: int, now: dt.datetime) -> list[str]:
     """One ORDRSP message (UNH…UNT) for ``answer`` (``orders.edi.intake.Answer``), in the order's directory."""
     version = order.syntax.get("version", "96A")
     e = escape
     segments = [
-        f"UNH+{number}+ORDRSP:D:{version}:UN",
+        f"UNH+{reference}+ORDRSP:D:{version}:UN",
         f"BGM+231+{e(answer.number)}+{ORDRSP_FUNCTION[answer.status]}",
         f"DTM+137:{now:%Y%m%d}:102",
         f"RFF+ON:{e(order.document_number)}",
@@ -563,7 +563,7 @@ def _ordrsp(answer, *, order: EdiOrder, our_id: str, number: int, now: dt.dateti
             segments.append(f"FTX+LIN+++{e(line.message[:350])}")
     segments.append("UNS+S")
     segments.append(f"CNT+2:{len(answer.lines)}")
-    segments.append(f"UNT+{len(segments) + 1}+{number}")
+    segments.append(f"UNT+{len(segments) + 1}+{reference}")
     return segments
 
 
@@ -583,7 +583,7 @@ def write_ordrsp(answers: list, *, our_id: str, control: str, now: dt.datetime) 
     messages = [
         segment
         for number, (answer, order) in enumerate(answers, start=1)
-        for segment in _ordrsp(answer, order=order, our_id=our_id, number=number, now=now)
+        for segment in _ordrsp(answer, order=order, our_id=our_id, reference=number, now=now)
     ]
     header = [
         "UNA:+.? ",
