@@ -224,7 +224,13 @@ def edi_order_receive(
             )
             message.save(update_fields=["contrl"])
         return Received(message)
-    dealers = [dealer_for_party(order) for order in orders]
+    # The messages of one interchange name the same few parties: each is looked up once.
+    parties: dict[tuple[str, str], Dealer | None] = {}
+    for order in orders:
+        key = (order.buyer.gln, order.buyer.tax_number)
+        if key not in parties:
+            parties[key] = dealer_for_party(order)
+    dealers = [parties[(order.buyer.gln, order.buyer.tax_number)] for order in orders]
     if only_dealer is not None:
         for order, dealer in zip(orders, dealers, strict=True):
             if dealer != only_dealer:

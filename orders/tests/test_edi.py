@@ -2,6 +2,7 @@
 D.96A/D.01B, sources in its README) become one order each through ``order_place`` with the portal's prices; the
 answers say per line accepted, changed or rejected; malformed and hostile messages are refused with where."""
 
+import datetime as dt
 import threading
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from django.db import connection
 from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from dealers.models import DealerAddress
 from dealers.tests.factories import DealerFactory
-from orders.edi.edifact import parse_interchange, tokenize
+from orders.edi.edifact import parse_interchange, tokenize, write_contrl
 from orders.edi.intake import EdiPartyMismatch, edi_order_receive
 from orders.edi.message import EdiSyntaxError
 from orders.edi.ubl import CAC, CBC, parse_order
@@ -455,3 +456,29 @@ def test_without_a_delivery_point_the_default_address_is_used():
     message = edi_order_receive(payload=payload, channel=API).message
     assert message.status == EdiMessage.Status.ACCEPTED, message.error
     assert message.order.delivery_address == DealerAddress.objects.get(dealer=dealer, is_default=True)
+
+
+def test_contrl_answers_syntax_version_4_in_its_own_message_version():
+    d01b = sample("orders_d01b_changes.edi").decode().replace("+A0000099++ORDERS'", "+A0000099++ORDERS++1'")
+    envelope = parse_interchange(d01b).envelope
+    assert envelope.acknowledgement_requested and envelope.syntax_version == "4"
+    contrl = write_contrl(envelope, error=None, our_id="", control="C1", now=dt.datetime(2026, 12, 8, 1, 0))
+    assert _contrl(contrl)[:2] == [
+        ("UNH", [["1"], ["CONTRL", "4", "1", "UN"]]),
+        ("UCI", [["A0000099"], ["ACMEEDI", "ZZZ"], ["TOPTAN", "ZZZ"], ["7"]]),
+    ]
+    assert _segments(contrl)[0] == (
+        "UNB",
+        [["UNOC", "4"], ["PORTAL", "ZZZ"], ["ACMEEDI", "ZZZ"], ["261208", "0100"], ["C1"]],
+    )
+
+
+def test_an_unterminated_interchange_is_rejected_in_uci_naming_unz():
+    with pytest.raises(EdiSyntaxError) as caught:
+        parse_interchange(THREE.rstrip().rstrip("'"))
+    error = caught.value
+    contrl = write_contrl(error.envelope, error=error, our_id="", control="C1", now=dt.datetime(2026, 12, 8))
+    assert _contrl(contrl)[1] == (
+        "UCI",
+        [["ACME000500"], [BUYER_GLN, "14"], ["8690000000012", "14"], ["4"], ["22"], ["UNZ"]],
+    )
