@@ -428,6 +428,9 @@ def test_the_address_proposal_page_takes_a_gln_and_shows_the_check_digit_error(c
     data["gln"] = "8680000000051"
     assert client.post(reverse("dealers:address_propose"), data).status_code == 302
     assert DealerAddress.objects.get(dealer=admin.dealer, name="Mağaza").gln == "8680000000051"
+    DealerAddressFactory(dealer=admin.dealer, gln="8680000000037")
+    listing = client.get(reverse("dealers:address_list")).content.decode()
+    assert "8680000000037" in listing and "8680000000051" not in listing  # the proposal is not active yet
 
 
 def test_an_address_gln_is_validated_where_the_dealer_gln_is():
