@@ -644,6 +644,7 @@ class EdiMessage(models.Model):
         CHANGED = "changed", _("Accepted with changes")
         REJECTED = "rejected", _("Rejected")
         MALFORMED = "malformed", _("Malformed")
+        RECEIVED = "received", _("Received, being placed")
 
     class Channel(models.TextChoices):
         API = "api", _("API upload")
@@ -685,6 +686,15 @@ class EdiMessage(models.Model):
         help_text=_(
             "The EDIFACT syntax and service report sent back: when the sender asked for one, or when the "
             "interchange was refused for its syntax."
+        ),
+    )
+    claimed_until = models.DateTimeField(
+        _("being received until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "While the messages are being placed; a receipt interrupted before then is finished when the "
+            "interchange is sent again after it."
         ),
     )
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)

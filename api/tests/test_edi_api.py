@@ -1,7 +1,11 @@
 """EDI orders through the API: upload, the receipt with the answer document, Idempotency-Key replay, the same
 interchange twice, malformed messages with their location, another dealer's party refused, the order scope."""
 
+from datetime import timedelta
+
 import pytest
+from django.test import override_settings
+from django.utils import timezone
 
 from api.models import Scope
 from api.tests.factories import client_for
@@ -39,6 +43,22 @@ def test_same_key_replays_and_same_interchange_under_a_new_key_answers_the_first
     assert resent.status_code == 200
     assert resent.json()["replayed"] is True and resent.json()["order"] == first.json()["order"]
     assert Order.objects.count() == 1 and EdiMessage.objects.count() == 1
+
+
+def test_an_interchange_still_being_received_answers_503_with_retry_after_and_is_not_kept_under_the_key():
+    _dealer, admin, _products = edi_shop()
+    client = client_for(admin)
+    first = _send(client, sample("orders_d96a.edi"), content_type="application/EDIFACT")
+    # As if a drop folder's worker were placing the same interchange right now.
+    EdiMessage.objects.update(status=EdiMessage.Status.RECEIVED, claimed_until=timezone.now() + timedelta(minutes=5))
+    with override_settings(B2B_EDI_WAIT_SECONDS=0):
+        busy = _send(client, sample("orders_d96a.edi"), key="k-2", content_type="application/EDIFACT")
+    assert busy.status_code == 503 and busy["Retry-After"] == "10"
+    assert busy["Content-Type"] == "application/problem+json" and busy.json()["code"] == "edi_in_progress"
+    EdiMessage.objects.update(status=EdiMessage.Status.ACCEPTED, claimed_until=None)
+    again = _send(client, sample("orders_d96a.edi"), key="k-2", content_type="application/EDIFACT")
+    assert again.status_code == 200 and not again.has_header("Idempotent-Replayed")
+    assert again.json()["order"] == first.json()["order"] and Order.objects.count() == 1
 
 
 def test_malformed_message_is_a_problem_naming_the_location():

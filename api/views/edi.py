@@ -13,11 +13,11 @@ from rest_framework.response import Response
 
 from api.idempotency import idempotent
 from api.models import Scope
-from api.problems import Problem
+from api.problems import Problem, problem_response
 from api.serializers import ProblemOut
 from api.views.base import ApiView
 from api.views.orders import IDEMPOTENCY_HEADER
-from orders.edi.intake import EdiPartyMismatch, Received, edi_order_receive
+from orders.edi.intake import EdiInProgress, EdiPartyMismatch, Received, edi_order_receive
 from orders.models import EdiMessage
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -150,6 +150,7 @@ class EdiOrderApi(ApiView):
             401: ProblemOut,
             403: ProblemOut,
             429: ProblemOut,
+            503: ProblemOut,
         },
         tags=["orders"],
     )
@@ -169,6 +170,15 @@ class EdiOrderApi(ApiView):
             raise Problem(
                 403, "party_mismatch", _("The buyer party of this order is not the dealer of this API key.")
             ) from None
+        except EdiInProgress:
+            # Not kept under the Idempotency-Key (like any 5xx): the same request sent again runs again.
+            return problem_response(
+                503,
+                "edi_in_progress",
+                _("This interchange is being received right now; send it again in a moment."),
+                headers={"Retry-After": "10"},
+                retry_after=10,
+            )
         message = received.message
         if message.status == EdiMessage.Status.MALFORMED:
             location, _sep, detail = message.error.partition(": ")

@@ -2,8 +2,11 @@
 moved to ``done/`` or ``error/`` with the reason, another dealer's message refused, the schedule planned."""
 
 import shutil
+from datetime import timedelta
 
 import pytest
+from django.test import override_settings
+from django.utils import timezone
 
 from erpsync.adapters.file.edi_inbox import edi_inbox_scan
 from erpsync.models import ErpConnection
@@ -94,3 +97,17 @@ def test_the_file_connection_plans_and_runs_the_edi_schedule(tmp_path):
     connection.save()
     _drop(tmp_path, dealer, "orders_d96a.edi")
     assert run_edi_inbox(connection.pk) == 0
+
+
+def test_a_file_whose_interchange_another_worker_is_placing_stays_for_the_next_run(tmp_path):
+    dealer, _admin, _products = edi_shop()
+    _drop(tmp_path, dealer, "orders_d96a.edi")
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["accepted"]
+    inbox = _drop(tmp_path, dealer, "copy.edi", (SAMPLES / "orders_d96a.edi").read_bytes())
+    EdiMessage.objects.update(status=EdiMessage.Status.RECEIVED, claimed_until=timezone.now() + timedelta(minutes=5))
+    with override_settings(B2B_EDI_WAIT_SECONDS=0):
+        assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["in_progress"]
+    assert (inbox / "copy.edi").exists() and not (inbox / "error").exists()
+    EdiMessage.objects.update(status=EdiMessage.Status.ACCEPTED, claimed_until=None)
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["accepted"]
+    assert (inbox / "done" / "copy.edi").exists() and Order.objects.count() == 1

@@ -28,21 +28,33 @@ Refusals, nothing half-applied:
 - with ``only_dealer`` (an API key's dealer, a dealer's drop folder), a document with any message for another
   dealer is refused with ``EdiPartyMismatch`` and not stored under that dealer.
 The interchange (sender, control reference) is recorded once a party is known; the same interchange again
-returns the stored messages and their answer, and never a second order — also when both arrive at once (the
-unique index makes the second wait for the first). All messages of one interchange are placed in one
-transaction, so an unforeseen failure (the database's deadlock detection included) rolls back every one of them
-and the interchange can be sent again.
+returns the stored messages and their answer, and never a second order.
+
+Transactions: the messages are first recorded together as "received" and claimed for ``CLAIM`` (a short
+transaction; the unique index makes a second copy of the interchange wait for it and then find the rows). Each
+message is then placed in a transaction of its own, so placement's locks (the dealer row, the stock rows) are held
+for one order at a time, as for any checkout; the answer is written last, for all of them. A second copy arriving
+meanwhile waits up to ``B2B_EDI_WAIT_SECONDS`` for the first to finish and replays its answer, else
+``EdiInProgress`` (the API answers 503 with Retry-After, a drop folder tries the file again on its next run).
+An interchange whose receipt was interrupted (a process stopped half-way) keeps its claim until it runs out; sent
+again after that, it is taken over and finished: every message is read again, and placed ones find their order
+by its idempotency key instead of placing another. Through the API the whole request is one transaction (its
+Idempotency-Key record commits with what it made), so there the messages of one upload are placed one after
+another inside it; the drop folder, where retail chains' interchanges of many store orders usually arrive,
+places each message in its own.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, When
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,6 +69,12 @@ from orders.quick_order import PreviewStatus, QuickOrderRow
 from orders.services.lines import LinesRefused, order_lines_check, order_place_lines
 
 EDI_KEYS = uuid.UUID("0b6f3a58-8f3e-4e0a-a6c4-2f1d5b7e9c21")
+# How long a receipt may take before another copy of the interchange may take it over.
+CLAIM = dt.timedelta(minutes=5)
+
+
+class EdiInProgress(Exception):
+    """The same interchange is being received by another request or worker right now; send it again later."""
 
 
 class EdiPartyMismatch(Exception):
@@ -240,35 +258,67 @@ def edi_order_receive(
     if known:
         stored = _stored(first)
         if stored:
+            return _replay_or_finish(stored, orders, dealers, envelope, dealer_user)
+    try:
+        with transaction.atomic():
+            messages = [
+                EdiMessage.objects.create(
+                    format=kind,
+                    channel=channel,
+                    status=EdiMessage.Status.RECEIVED,
+                    dealer=dealer,
+                    sender=order.sender[:64],
+                    # Recorded only for a known party, so an unknown one does not block the corrected message.
+                    reference=order.reference[:64] if known else "",
+                    message_reference=order.message_reference[:14],
+                    document_number=order.document_number[:64],
+                    payload=text,
+                    claimed_until=timezone.now() + CLAIM,
+                )
+                for order, dealer in zip(orders, dealers, strict=True)
+            ]
+    except IntegrityError:
+        return _replay_or_finish(_stored(first), orders, dealers, envelope, dealer_user)
+    return _place_all(messages, orders, dealers, envelope, dealer_user)
+
+
+def _replay_or_finish(stored, orders, dealers, envelope, dealer_user) -> Received:
+    """An interchange received before: its stored answer, once the receipt that recorded it has finished (waiting
+    for it a while), or — when that receipt was interrupted and its claim ran out — finished here."""
+    deadline = time.monotonic() + settings.B2B_EDI_WAIT_SECONDS
+    ids = [message.pk for message in stored]
+    while True:
+        if not any(message.status == EdiMessage.Status.RECEIVED for message in stored):
             return Received(stored[0], replayed=True, messages=stored)
+        with transaction.atomic():
+            now = timezone.now()
+            taken = (
+                EdiMessage.objects.filter(pk__in=ids, status=EdiMessage.Status.RECEIVED)
+                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+                .update(claimed_until=now + CLAIM)
+            )
+        if taken and len(stored) == len(orders):
+            return _place_all(stored, orders, dealers, envelope, dealer_user)
+        if time.monotonic() >= deadline:
+            raise EdiInProgress(stored[0].reference)
+        time.sleep(0.2)
+        stored = list(EdiMessage.objects.filter(pk__in=ids).select_related("order").order_by("pk"))
+
+
+def _place_all(messages, orders, dealers, envelope, dealer_user) -> Received:
+    """Answer each message in a transaction of its own (its order placed there), then the interchange's answer."""
+    answers = []
+    for message, order, dealer in zip(messages, orders, dealers, strict=True):
+        with transaction.atomic():
+            EdiMessage.objects.select_for_update().filter(pk=message.pk).first()
+            message.status, message.error, message.order = EdiMessage.Status.REJECTED, "", None
+            answers.append(_answer(message, order, dealer, dealer_user))
+            message.save(update_fields=["status", "error", "order"])
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                messages = [
-                    EdiMessage.objects.create(
-                        format=kind,
-                        channel=channel,
-                        status=EdiMessage.Status.REJECTED,
-                        dealer=dealer,
-                        sender=order.sender[:64],
-                        # Recorded only for a known party, so an unknown one does not block the corrected message.
-                        reference=order.reference[:64] if known else "",
-                        message_reference=order.message_reference[:14],
-                        document_number=order.document_number[:64],
-                        payload=text,
-                    )
-                    for order, dealer in zip(orders, dealers, strict=True)
-                ]
-        except IntegrityError:
-            stored = _stored(first)
-            return Received(stored[0], replayed=True, messages=stored)
-        answers = [
-            _answer(message, order, dealer, dealer_user)
-            for message, order, dealer in zip(messages, orders, dealers, strict=True)
-        ]
         _respond(messages, orders, answers, envelope)
         for message in messages:
-            message.save()
+            message.claimed_until = None
+            message.save(update_fields=["response", "contrl", "claimed_until"])
     return Received(messages[0], messages=messages)
 
 

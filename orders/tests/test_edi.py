@@ -9,21 +9,26 @@ from decimal import Decimal
 import pytest
 from defusedxml.ElementTree import fromstring
 from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
 
 from b2bportal.tests.sqlite_run import sqlite_database, sqlite_script
 from dealers.models import DealerAddress
 from dealers.tests.factories import DealerFactory
+from orders.edi import intake
 from orders.edi.edifact import parse_interchange, tokenize, write_contrl
-from orders.edi.intake import EdiPartyMismatch, edi_order_receive
+from orders.edi.intake import EdiInProgress, EdiPartyMismatch, edi_order_receive
 from orders.edi.message import EdiSyntaxError
 from orders.edi.ubl import CAC, CBC, parse_order
 from orders.models import EdiMessage, Order
+from orders.services.lines import order_place_lines
 from orders.tests.edi_factories import BUYER_GLN, OTHER_GLN, STORE_GLN, edi_shop, sample
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 NS = {"cac": CAC, "cbc": CBC}
 API = EdiMessage.Channel.API
+FOLDER = EdiMessage.Channel.FOLDER
 
 
 def _lines(order):
@@ -482,3 +487,87 @@ def test_an_unterminated_interchange_is_rejected_in_uci_naming_unz():
         "UCI",
         [["ACME000500"], [BUYER_GLN, "14"], ["8690000000012", "14"], ["4"], ["22"], ["UNZ"]],
     )
+
+
+# -- Each message in its own transaction; an interrupted receipt; a copy arriving meanwhile ----------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_receipt_keeps_the_orders_placed_and_is_finished_when_sent_again(monkeypatch):
+    """The process stops while placing the third message: the first's order is committed (its own transaction),
+    the messages wait as "received" under their claim; sent again after the claim ran out, the interchange is
+    finished without a second order for the first message."""
+    edi_shop()
+    placed = []
+
+    def stop_at_the_third(**kwargs):
+        if len(placed) == 1:
+            raise RuntimeError("the worker stopped")
+        order = order_place_lines(**kwargs)
+        placed.append(order)
+        return order
+
+    monkeypatch.setattr(intake, "order_place_lines", stop_at_the_third)
+    with pytest.raises(RuntimeError):
+        edi_order_receive(payload=THREE, channel=FOLDER)
+    assert Order.objects.count() == 1
+    statuses = dict(EdiMessage.objects.values_list("message_reference", "status"))
+    assert statuses == {"ME1": "accepted", "ME2": "rejected", "ME3": "received"}
+    assert not EdiMessage.objects.exclude(response="").exists()
+    monkeypatch.undo()
+    # Within the claim, another copy does not take it over.
+    with override_settings(B2B_EDI_WAIT_SECONDS=0), pytest.raises(EdiInProgress):
+        edi_order_receive(payload=THREE, channel=FOLDER)
+    EdiMessage.objects.update(claimed_until=timezone.now() - dt.timedelta(seconds=1))
+    finished = edi_order_receive(payload=THREE, channel=FOLDER)
+    assert [m.status for m in finished.messages] == ["accepted", "rejected", "accepted"]
+    assert Order.objects.count() == 2 and finished.messages[0].order == placed[0]
+    assert finished.message.response and all(m.claimed_until is None for m in EdiMessage.objects.all())
+    again = edi_order_receive(payload=THREE, channel=FOLDER)
+    assert again.replayed and again.message.response == finished.message.response and Order.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_message_is_committed_before_the_next_is_placed(monkeypatch):
+    """Placement's locks are held for one order at a time: when the third message is placed, another connection
+    already sees the first message's order."""
+    assert connection.vendor == "postgresql"
+    edi_shop()
+    seen_elsewhere = []
+
+    def look_from_another_connection(**kwargs):
+        def count():
+            try:
+                seen_elsewhere.append(Order.objects.count())
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=count)
+        thread.start()
+        thread.join()
+        return order_place_lines(**kwargs)
+
+    monkeypatch.setattr(intake, "order_place_lines", look_from_another_connection)
+    edi_order_receive(payload=THREE, channel=FOLDER)
+    assert seen_elsewhere == [0, 1]
+
+
+def test_a_copy_arriving_while_the_first_is_placed_waits_and_replays_or_is_told_to_come_back(monkeypatch):
+    edi_shop()
+    first = edi_order_receive(payload=THREE, channel=FOLDER)
+    EdiMessage.objects.filter(message_reference="ME3").update(
+        status=EdiMessage.Status.RECEIVED, claimed_until=timezone.now() + dt.timedelta(minutes=5)
+    )
+    with override_settings(B2B_EDI_WAIT_SECONDS=0), pytest.raises(EdiInProgress):
+        edi_order_receive(payload=THREE, channel=API)
+    # The first finishes while the copy waits: the copy answers with its answer.
+    sleeps = []
+
+    def first_finishes(seconds):
+        sleeps.append(seconds)
+        EdiMessage.objects.filter(message_reference="ME3").update(status=EdiMessage.Status.ACCEPTED)
+
+    monkeypatch.setattr(intake.time, "sleep", first_finishes)
+    copy = edi_order_receive(payload=THREE, channel=API)
+    assert copy.replayed and sleeps and copy.message.response == first.message.response
+    assert Order.objects.count() == 2

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dealers.models import Dealer
 from erpsync.adapters.file.layout import write_atomic
-from orders.edi.intake import EdiPartyMismatch, edi_order_receive
+from orders.edi.intake import EdiInProgress, EdiPartyMismatch, edi_order_receive
 from orders.models import EdiMessage
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ def _one(dealer: Dealer, dealer_dir: Path, path: Path) -> str:
     except EdiPartyMismatch as exc:
         _settle(path, "error", f"The buyer party {exc} is not dealer {dealer.code}.\n")
         return "party_mismatch"
+    except EdiInProgress:
+        # Another worker is placing the same interchange: the file stays in in/ for the next run.
+        return "in_progress"
     message = received.message
     out = dealer_dir / "out"
     if message.contrl:
