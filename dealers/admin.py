@@ -68,7 +68,7 @@ class DealerAddressInline(admin.StackedInline):
         "line1",
         "line2",
         ("district", "city", "postal_code", "country"),
-        "phone",
+        ("phone", "gln"),
     )
     extra = 0
 
@@ -319,9 +319,9 @@ class DealerAddressAdmin(admin.ModelAdmin):
     """Addresses. Those a dealer admin proposed wait with the status "waiting for approval"; the actions approve
     them (they become delivery addresses) or refuse them."""
 
-    list_display = ("name", "dealer", "kind", "city", "code", "status", "erp_note", "is_default", "is_active")
+    list_display = ("name", "dealer", "kind", "city", "code", "gln", "status", "erp_note", "is_default", "is_active")
     list_filter = ("status", "kind", "is_default", "is_active")
-    search_fields = ("name", "code", "city", "dealer__code", "dealer__title")
+    search_fields = ("name", "code", "city", "gln", "dealer__code", "dealer__title")
     list_select_related = ("dealer",)
     autocomplete_fields = ("dealer",)
     readonly_fields = ("status", "erp_note", "proposed_by", "decided_by", "decided_at", "created_at", "updated_at")

@@ -37,4 +37,4 @@ class MemberChangeForm(MemberForm):
 class AddressProposalForm(forms.ModelForm):
     class Meta:
         model = DealerAddress
-        fields = ("name", "line1", "line2", "district", "city", "postal_code", "phone")
+        fields = ("name", "line1", "line2", "district", "city", "postal_code", "phone", "gln")

@@ -287,6 +287,15 @@ class DealerAddress(TimeStampedModel):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     country = models.CharField(_("country"), max_length=2, default="TR")
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    gln = models.CharField(
+        _("GLN"),
+        max_length=13,
+        blank=True,
+        default="",
+        db_default="",  # the ERP import inserts addresses in SQL without it
+        validators=[validate_gln],
+        help_text=_("Global Location Number of the store or warehouse, as EDI orders name their delivery point."),
+    )
     is_default = models.BooleanField(_("default"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     status = models.CharField(
@@ -333,6 +342,10 @@ class DealerAddress(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["approved", "proposed", "refused"]), name="dealer_address_status_valid"
+            ),
+            # An EDI delivery point names one address of the dealer (a refused proposal does not count).
+            models.UniqueConstraint(
+                fields=["dealer", "gln"], condition=~Q(gln="") & ~Q(status="refused"), name="dealer_address_gln_once"
             ),
             # Orders offer active addresses only: one waiting for approval or refused is never active.
             models.CheckConstraint(

@@ -369,7 +369,7 @@ def dealer_user_update(
     return _member_save(before=before, after=after, actor=actor, reason="")
 
 
-ADDRESS_FIELDS = ("name", "line1", "line2", "district", "city", "postal_code", "phone")
+ADDRESS_FIELDS = ("name", "line1", "line2", "district", "city", "postal_code", "phone", "gln")
 SHIP_TO_QUEUED = _("Queued for the ERP as a ship-to address.")
 PORTAL_ONLY = _(
     "Stays in the portal only: the ERP connection does not create ship-to addresses. Orders carry it as text."

@@ -50,7 +50,17 @@ class DealerItemCodeAdmin(StaffImportExportMixin, admin.ModelAdmin):
 
 @admin.register(EdiMessage)
 class EdiMessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "format", "channel", "status", "dealer", "sender", "reference", "order")
+    list_display = (
+        "created_at",
+        "format",
+        "channel",
+        "status",
+        "dealer",
+        "sender",
+        "reference",
+        "message_reference",
+        "order",
+    )
     list_filter = ("status", "format", "channel")
     search_fields = ("sender", "reference", "document_number", "dealer__code", "order__number")
     list_select_related = ("dealer", "order")
@@ -62,16 +72,18 @@ class EdiMessageAdmin(ViewOnlyMixin, admin.ModelAdmin):
         "dealer",
         "sender",
         "reference",
+        "message_reference",
         "document_number",
         "order",
         "error",
         "payload",
         "response",
+        "contrl",
     )
     fieldsets = (
         (None, {"fields": ("created_at", "format", "channel", "status", "dealer", "order", "error")}),
-        (_("Interchange"), {"fields": ("sender", "reference", "document_number")}),
-        (_("Documents"), {"fields": ("payload", "response")}),
+        (_("Interchange"), {"fields": ("sender", "reference", "message_reference", "document_number")}),
+        (_("Documents"), {"fields": ("payload", "response", "contrl")}),
     )
 
 

@@ -628,9 +628,11 @@ class DealerItemCode(TimeStampedModel):
 
 
 class EdiMessage(models.Model):
-    """One EDI order message as received (UBL Order or EDIFACT ORDERS) with the answer sent back. ``(sender,
-    reference)`` — the interchange control reference — is unique: the same interchange twice is answered with the
-    stored first answer."""
+    """One EDI order message as received (a UBL Order, or one ORDERS message of an EDIFACT interchange) with the
+    answer sent back. ``(sender, reference, message_reference)`` — the interchange control reference and, within
+    an EDIFACT interchange, the message reference — is unique: the same interchange twice is answered with the
+    stored first answer. Every message of one interchange holds the same answering interchange (``response``) and
+    CONTRL report (``contrl``)."""
 
     class Format(models.TextChoices):
         UBL = "ubl", _("UBL 2.1 Order")
@@ -642,6 +644,7 @@ class EdiMessage(models.Model):
         CHANGED = "changed", _("Accepted with changes")
         REJECTED = "rejected", _("Rejected")
         MALFORMED = "malformed", _("Malformed")
+        RECEIVED = "received", _("Received, being placed")
 
     class Channel(models.TextChoices):
         API = "api", _("API upload")
@@ -660,6 +663,14 @@ class EdiMessage(models.Model):
     )
     sender = models.CharField(_("sender"), max_length=64, blank=True)
     reference = models.CharField(_("interchange reference"), max_length=64, blank=True)
+    message_reference = models.CharField(
+        _("message reference"),
+        max_length=14,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("EDIFACT UNH message reference, unique within the interchange."),
+    )
     document_number = models.CharField(_("order number in the message"), max_length=64, blank=True)
     order = models.ForeignKey(
         Order, verbose_name=_("order"), on_delete=models.SET_NULL, null=True, blank=True, related_name="edi_messages"
@@ -667,6 +678,25 @@ class EdiMessage(models.Model):
     error = models.TextField(_("error"), blank=True)
     payload = models.TextField(_("message as received"))
     response = models.TextField(_("answer"), blank=True)
+    contrl = models.TextField(
+        _("CONTRL report"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "The EDIFACT syntax and service report sent back: when the sender asked for one, or when the "
+            "interchange was refused for its syntax."
+        ),
+    )
+    claimed_until = models.DateTimeField(
+        _("being received until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "While the messages are being placed; a receipt interrupted before then is finished when the "
+            "interchange is sent again after it."
+        ),
+    )
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
@@ -675,7 +705,9 @@ class EdiMessage(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["sender", "reference"], condition=~Q(reference=""), name="edi_message_interchange_once"
+                fields=["sender", "reference", "message_reference"],
+                condition=~Q(reference=""),
+                name="edi_message_interchange_once",
             )
         ]
 

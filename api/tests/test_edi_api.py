@@ -1,7 +1,11 @@
 """EDI orders through the API: upload, the receipt with the answer document, Idempotency-Key replay, the same
 interchange twice, malformed messages with their location, another dealer's party refused, the order scope."""
 
+from datetime import timedelta
+
 import pytest
+from django.test import override_settings
+from django.utils import timezone
 
 from api.models import Scope
 from api.tests.factories import client_for
@@ -39,6 +43,22 @@ def test_same_key_replays_and_same_interchange_under_a_new_key_answers_the_first
     assert resent.status_code == 200
     assert resent.json()["replayed"] is True and resent.json()["order"] == first.json()["order"]
     assert Order.objects.count() == 1 and EdiMessage.objects.count() == 1
+
+
+def test_an_interchange_still_being_received_answers_503_with_retry_after_and_is_not_kept_under_the_key():
+    _dealer, admin, _products = edi_shop()
+    client = client_for(admin)
+    first = _send(client, sample("orders_d96a.edi"), content_type="application/EDIFACT")
+    # As if a drop folder's worker were placing the same interchange right now.
+    EdiMessage.objects.update(status=EdiMessage.Status.RECEIVED, claimed_until=timezone.now() + timedelta(minutes=5))
+    with override_settings(B2B_EDI_WAIT_SECONDS=0):
+        busy = _send(client, sample("orders_d96a.edi"), key="k-2", content_type="application/EDIFACT")
+    assert busy.status_code == 503 and busy["Retry-After"] == "10"
+    assert busy["Content-Type"] == "application/problem+json" and busy.json()["code"] == "edi_in_progress"
+    EdiMessage.objects.update(status=EdiMessage.Status.ACCEPTED, claimed_until=None)
+    again = _send(client, sample("orders_d96a.edi"), key="k-2", content_type="application/EDIFACT")
+    assert again.status_code == 200 and not again.has_header("Idempotent-Replayed")
+    assert again.json()["order"] == first.json()["order"] and Order.objects.count() == 1
 
 
 def test_malformed_message_is_a_problem_naming_the_location():
@@ -86,3 +106,56 @@ def test_the_order_api_reads_the_dealers_own_item_codes():
         "/api/v1/orders/", {"lines": [{"sku": "ACME-55", "quantity": "24"}]}, format="json", HTTP_IDEMPOTENCY_KEY="x"
     )
     assert placed.status_code == 201 and placed.json()["lines"][0]["sku"] == "KB-3003"
+
+
+def test_a_multi_message_interchange_answers_every_message_and_the_contrl():
+    _dealer, admin, _products = edi_shop()
+    client = client_for(admin)
+    response = _send(client, sample("orders_d96a_three_messages.edi"), content_type="application/EDIFACT")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "changed" and body["reference"] == "ACME000500"
+    assert [(m["message_reference"], m["status"]) for m in body["messages"]] == [
+        ("ME1", "accepted"),
+        ("ME2", "rejected"),
+        ("ME3", "accepted"),
+    ]
+    assert body["order"] == body["messages"][0]["order"] and body["messages"][1]["order"] is None
+    assert body["error"] == "ME2: No line can be ordered." and body["messages"][1]["error"] == "No line can be ordered."
+    assert "KB-9999" in body["response"]
+    assert body["response"].count("ORDRSP:D:96A:UN") == 3
+    assert "UCM+ME2+ORDERS:D:96A:UN:EAN008+7'" in body["contrl"]
+    resent = _send(client, sample("orders_d96a_three_messages.edi"), key="k-2", content_type="application/EDIFACT")
+    assert resent.status_code == 200 and resent.json()["replayed"] is True
+    assert resent.json()["messages"] == body["messages"] and Order.objects.count() == 2
+
+
+def test_a_single_message_receipt_keeps_its_shape_with_an_empty_contrl():
+    _dealer, admin, _products = edi_shop()
+    body = _send(client_for(admin), sample("peppol_order.xml")).json()
+    assert body["contrl"] == "" and len(body["messages"]) == 1
+    assert body["messages"][0]["order"] == body["order"] and body["messages"][0]["message_reference"] == ""
+
+
+def test_a_syntax_error_is_a_problem_carrying_the_contrl():
+    _dealer, admin, _products = edi_shop()
+    payload = sample("orders_d96a.edi").replace(b"QTY+21:6:PCE", b"QTY+21:6:PCE:X")
+    response = _send(client_for(admin), payload, content_type="application/EDIFACT")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["location"] == "segment 14 (QTY), element 1.4"
+    # QTY is the 13th segment of the message; 16 = too many constituents, in component 4 of element 1.
+    assert (
+        "UCS+13'\nUCD+16+1:4'" in body["contrl"]
+        and "UCI+ACME000417+8680000000013:14+8690000000012:14+4'" in (body["contrl"])
+    )
+    assert Order.objects.count() == 0
+
+
+def test_an_unknown_delivery_point_answers_rejected_naming_the_gln():
+    _dealer, admin, _products = edi_shop()
+    payload = sample("peppol_order.xml").replace(b'schemeID="0088">8680000000037', b'schemeID="0088">8680000000044')
+    response = _send(client_for(admin), payload)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "rejected" and body["order"] is None and "8680000000044" in body["error"]

@@ -338,6 +338,8 @@ B2B_COMPANY_EMAIL = env_str("COMPANY_EMAIL", "")
 B2B_COMPANY_IBAN = env_str("COMPANY_IBAN", "")
 # The seller's GLN in EDI answers (UNB sender, NAD+SU, the OrderResponse's seller party); docs/edi.md.
 B2B_EDI_GLN = env_str("EDI_GLN", "")
+# A copy of an EDI interchange that arrives while the first is still being placed waits this long for its answer.
+B2B_EDI_WAIT_SECONDS = env_int("EDI_WAIT_SECONDS", 30)
 B2B_BASE_CURRENCY = env_str("BASE_CURRENCY", "TRY")
 B2B_CURRENCIES = ["TRY", "USD", "EUR", "GBP"]
 # An exchange rate older than this many days is not used: the product has no price until a fresh rate arrives.

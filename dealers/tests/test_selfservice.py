@@ -407,6 +407,41 @@ def test_a_proposed_address_waits_and_is_not_offered_until_approved(admin, super
         dealer_address_decide(actor=superuser, address=approved, approve=False)
 
 
+def test_a_proposed_address_keeps_a_valid_gln_and_refuses_a_wrong_check_digit(admin):
+    address = dealer_address_propose(
+        actor=admin.user, dealer=admin.dealer, name="Mağaza", line1="Cad. 2", city="İzmir", gln="8680000000051"
+    )
+    assert address.gln == "8680000000051"
+    with pytest.raises(ValidationError) as refused:
+        dealer_address_propose(
+            actor=admin.user, dealer=admin.dealer, name="Mağaza 2", line1="Cad. 3", city="İzmir", gln="8680000000052"
+        )
+    assert "gln" in refused.value.message_dict
+    assert DealerAddress.objects.filter(dealer=admin.dealer, name="Mağaza 2").count() == 0
+
+
+def test_the_address_proposal_page_takes_a_gln_and_shows_the_check_digit_error(client, admin):
+    client.force_login(admin.user)
+    data = {"name": "Mağaza", "line1": "Cad. 2", "city": "İzmir", "gln": "8680000000052"}
+    refused = client.post(reverse("dealers:address_propose"), data)
+    assert refused.status_code == 400 and "8680000000052" in refused.content.decode()
+    data["gln"] = "8680000000051"
+    assert client.post(reverse("dealers:address_propose"), data).status_code == 302
+    assert DealerAddress.objects.get(dealer=admin.dealer, name="Mağaza").gln == "8680000000051"
+    DealerAddressFactory(dealer=admin.dealer, gln="8680000000037")
+    listing = client.get(reverse("dealers:address_list")).content.decode()
+    assert "8680000000037" in listing and "8680000000051" not in listing  # the proposal is not active yet
+
+
+def test_an_address_gln_is_validated_where_the_dealer_gln_is():
+    address = DealerAddressFactory.build(dealer=DealerAddressFactory().dealer, gln="8680000000038")
+    with pytest.raises(ValidationError) as refused:
+        address.full_clean()
+    assert refused.value.message_dict["gln"] == ["8680000000038 is not a valid GLN (13 digits with a check digit)."]
+    address.gln = "8680000000037"
+    address.full_clean()
+
+
 def test_checkout_offers_a_proposed_address_only_once_approved(admin, superuser):
     address = dealer_address_propose(actor=admin.user, dealer=admin.dealer, name="Depo", line1="Cad. 1", city="Bursa")
     assert address not in CheckoutForm(dealer=admin.dealer).fields["delivery_address"].queryset

@@ -2,8 +2,11 @@
 moved to ``done/`` or ``error/`` with the reason, another dealer's message refused, the schedule planned."""
 
 import shutil
+from datetime import timedelta
 
 import pytest
+from django.test import override_settings
+from django.utils import timezone
 
 from erpsync.adapters.file.edi_inbox import edi_inbox_scan
 from erpsync.models import ErpConnection
@@ -53,6 +56,33 @@ def test_malformed_and_foreign_files_go_to_error_with_the_reason(tmp_path):
     assert Order.objects.count() == 0
 
 
+def test_a_multi_message_interchange_writes_its_ordrsps_and_the_contrl_asked_for(tmp_path):
+    dealer, _admin, _products = edi_shop()
+    inbox = _drop(tmp_path, dealer, "orders_d96a_three_messages.edi")
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["changed"]
+    out = tmp_path / "edi" / dealer.code / "out"
+    assert (out / "orders_d96a_three_messages.response.edi").read_text().count("ORDRSP:D:96A:UN") == 3
+    assert (
+        "UCI+ACME000500+8680000000013:14+8690000000012:14+7'"
+        in (out / "orders_d96a_three_messages.contrl.edi").read_text()
+    )
+    assert (inbox / "done" / "orders_d96a_three_messages.edi").exists() and Order.objects.count() == 2
+
+
+def test_an_interchange_refused_for_syntax_gets_its_contrl_in_out_and_moves_to_error(tmp_path):
+    dealer, _admin, _products = edi_shop()
+    bad = (SAMPLES / "orders_d96a.edi").read_bytes().replace(b"UNZ+1+", b"UNZ+2+")
+    inbox = _drop(tmp_path, dealer, "bad.edi", bad)
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["malformed"]
+    out = tmp_path / "edi" / dealer.code / "out"
+    assert "+4+29+UNZ+1'" in (out / "bad.contrl.edi").read_text()
+    assert not (out / "bad.response.edi").exists() and (inbox / "error" / "bad.edi").exists()
+    # Without an acknowledgement request an accepted interchange gets no CONTRL.
+    _drop(tmp_path, dealer, "good.edi", (SAMPLES / "orders_d96a.edi").read_bytes())
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["accepted"]
+    assert not (out / "good.contrl.edi").exists() and (out / "good.response.edi").exists()
+
+
 def test_the_file_connection_plans_and_runs_the_edi_schedule(tmp_path):
     dealer, _admin, _products = edi_shop()
     connection = ErpConnection.objects.create(
@@ -67,3 +97,17 @@ def test_the_file_connection_plans_and_runs_the_edi_schedule(tmp_path):
     connection.save()
     _drop(tmp_path, dealer, "orders_d96a.edi")
     assert run_edi_inbox(connection.pk) == 0
+
+
+def test_a_file_whose_interchange_another_worker_is_placing_stays_for_the_next_run(tmp_path):
+    dealer, _admin, _products = edi_shop()
+    _drop(tmp_path, dealer, "orders_d96a.edi")
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["accepted"]
+    inbox = _drop(tmp_path, dealer, "copy.edi", (SAMPLES / "orders_d96a.edi").read_bytes())
+    EdiMessage.objects.update(status=EdiMessage.Status.RECEIVED, claimed_until=timezone.now() + timedelta(minutes=5))
+    with override_settings(B2B_EDI_WAIT_SECONDS=0):
+        assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["in_progress"]
+    assert (inbox / "copy.edi").exists() and not (inbox / "error").exists()
+    EdiMessage.objects.update(status=EdiMessage.Status.ACCEPTED, claimed_until=None)
+    assert [r.outcome for r in edi_inbox_scan(tmp_path)] == ["accepted"]
+    assert (inbox / "done" / "copy.edi").exists() and Order.objects.count() == 1

@@ -1,4 +1,5 @@
-"""EDI order intake: one message (UBL Order or EDIFACT ORDERS) in, one ``EdiMessage`` with its answer out.
+"""EDI order intake: one document (a UBL Order, or an EDIFACT interchange of one or more ORDERS messages) in, one
+``EdiMessage`` per order message with its answer out.
 
 Each message goes the way every order goes: the lines are read by quick order's rules (``orders/items.py`` names
 the products: the dealer's own codes, then SKUs, then GTINs and pack barcodes), and the lines that can be ordered
@@ -6,31 +7,59 @@ are placed through ``order_place_lines`` → ``order_place`` with the portal's p
 The answer (UBL OrderResponse / EDIFACT ORDRSP) says per line: accepted, changed (the quantity raised to the
 product's minimum or order multiple — pack rounding) or rejected (unknown or hidden item, unit not sold, no price).
 
+An EDIFACT interchange with several ORDERS messages makes one order per message, each placed on its own (its
+idempotency key is the interchange reference and the message reference) and each answered by its own ORDRSP; the
+ORDRSPs go back together in one answering interchange. A message refused for its content — unknown party,
+unknown delivery point, no orderable line, a placement refusal — is answered as rejected (ORDRSP 27) and the
+other messages are still placed. A syntax error anywhere in the interchange (envelope, counts, references, any
+message) refuses all of it: nothing is placed, the interchange is stored as ``malformed`` and a CONTRL report
+(UCI action 4) names the segment and data element in error. A CONTRL acknowledgement (UCI action 7) is also
+written for every interchange whose UNB asks for one (0031 = 1).
+
+The delivery point — UBL ``cac:Delivery/cac:DeliveryLocation/cbc:ID`` (schemeID 0088), EDIFACT ``NAD+DP`` —
+is a GLN matched to the dealer's active delivery addresses; the order goes there. A GLN no delivery address of
+the dealer has refuses the message naming it (nothing placed); without a delivery point the dealer's default
+delivery address is used.
+
 Refusals, nothing half-applied:
-- a malformed message is stored as ``malformed`` with the location of the error and no order;
+- a malformed document is stored as ``malformed`` with the location of the error and no order;
 - an unknown party (no dealer with the buyer's GLN or tax number) or a placement refusal (credit hold, blocking
-  rules) rejects every line and places nothing;
-- with ``only_dealer`` (an API key's dealer, a dealer's drop folder), a message for any other dealer is refused
-  with ``EdiPartyMismatch`` and not stored under that dealer.
-The interchange (sender, control reference) is recorded once the party is known; the same interchange again
-returns the stored first message and its answer, and never a second order — also when both arrive at once (the
-unique index makes the second wait for the first).
+  rules) rejects every line of that message and places nothing for it;
+- with ``only_dealer`` (an API key's dealer, a dealer's drop folder), a document with any message for another
+  dealer is refused with ``EdiPartyMismatch`` and not stored under that dealer.
+The interchange (sender, control reference) is recorded once a party is known; the same interchange again
+returns the stored messages and their answer, and never a second order.
+
+Transactions: the messages are first recorded together as "received" and claimed for ``CLAIM`` (a short
+transaction; the unique index makes a second copy of the interchange wait for it and then find the rows). Each
+message is then placed in a transaction of its own, so placement's locks (the dealer row, the stock rows) are held
+for one order at a time, as for any checkout; the answer is written last, for all of them. A second copy arriving
+meanwhile waits up to ``B2B_EDI_WAIT_SECONDS`` for the first to finish and replays its answer, else
+``EdiInProgress`` (the API answers 503 with Retry-After, a drop folder tries the file again on its next run).
+An interchange whose receipt was interrupted (a process stopped half-way) keeps its claim until it runs out; sent
+again after that, it is taken over and finished: every message is read again, and placed ones find their order
+by its idempotency key instead of placing another. Through the API the whole request is one transaction (its
+Idempotency-Key record commits with what it made), so there the messages of one upload are placed one after
+another inside it; the drop folder, where retail chains' interchanges of many store orders usually arrive,
+places each message in its own.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, When
+from django.db.models import Case, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer, DealerAddress, DealerUser
-from orders.edi.edifact import parse_orders, write_ordrsp
+from orders.edi.edifact import Envelope, parse_interchange, write_contrl, write_ordrsp
 from orders.edi.message import EdiLine, EdiOrder, EdiSyntaxError, portal_unit_code
 from orders.edi.ubl import parse_order, write_order_response
 from orders.exceptions import OrderRefused
@@ -40,6 +69,12 @@ from orders.quick_order import PreviewStatus, QuickOrderRow
 from orders.services.lines import LinesRefused, order_lines_check, order_place_lines
 
 EDI_KEYS = uuid.UUID("0b6f3a58-8f3e-4e0a-a6c4-2f1d5b7e9c21")
+# How long a receipt may take before another copy of the interchange may take it over.
+CLAIM = dt.timedelta(minutes=5)
+
+
+class EdiInProgress(Exception):
+    """The same interchange is being received by another request or worker right now; send it again later."""
 
 
 class EdiPartyMismatch(Exception):
@@ -67,10 +102,27 @@ class Answer:
 
 @dataclass
 class Received:
-    """What ``edi_order_receive`` did: the stored message, and whether it is an earlier one replayed."""
+    """What ``edi_order_receive`` did: the stored messages of the document (``message`` is the first), and
+    whether they are earlier ones replayed."""
 
     message: EdiMessage
     replayed: bool = False
+    messages: list[EdiMessage] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            self.messages = [self.message]
+
+    @property
+    def status(self) -> str:
+        """The document's status: a single message's own; for several, ``accepted`` when every message was,
+        ``rejected`` when none placed an order, else ``changed``."""
+        statuses = {message.status for message in self.messages}
+        if len(self.messages) == 1 or len(statuses) == 1:
+            return self.message.status
+        if not any(message.order_id for message in self.messages):
+            return EdiMessage.Status.REJECTED
+        return EdiMessage.Status.CHANGED
 
 
 def _text(payload: bytes | str) -> str:
@@ -93,14 +145,16 @@ def detect_format(text: str) -> str:
     return EdiMessage.Format.UNKNOWN
 
 
-def edi_parse(payload: bytes | str) -> EdiOrder:
-    """The order in ``payload``, or ``EdiSyntaxError`` naming where it cannot be read."""
+def edi_parse(payload: bytes | str) -> tuple[list[EdiOrder], Envelope | None]:
+    """The orders in ``payload`` (a UBL Order: one; an EDIFACT interchange: one per ORDERS message) and the
+    EDIFACT envelope, or ``EdiSyntaxError`` naming where it cannot be read."""
     text = _text(payload)
     kind = detect_format(text)
     if kind == EdiMessage.Format.EDIFACT:
-        return parse_orders(text)
+        interchange = parse_interchange(text)
+        return interchange.orders, interchange.envelope
     if kind == EdiMessage.Format.UBL:
-        return parse_order(payload.encode() if isinstance(payload, str) else payload)
+        return [parse_order(payload.encode() if isinstance(payload, str) else payload)], None
     raise EdiSyntaxError("", _("Neither a UBL Order (XML) nor an EDIFACT interchange (UNA/UNB)."))
 
 
@@ -130,15 +184,26 @@ def _placing_user(dealer: Dealer) -> DealerUser | None:
     )
 
 
-def _respond(message: EdiMessage, order: EdiOrder, answer: Answer) -> None:
+def _respond(messages: list[EdiMessage], orders: list[EdiOrder], answers: list[Answer], envelope) -> None:
     now = timezone.localtime()
     our_id = settings.B2B_EDI_GLN
-    if message.format == EdiMessage.Format.EDIFACT:
-        message.response = write_ordrsp(answer, order=order, our_id=our_id, control=f"{message.pk:014d}", now=now)
-    else:
-        message.response = write_order_response(
-            answer, order=order, our_id=our_id, our_name=settings.B2B_COMPANY_NAME, now=now
+    first = messages[0]
+    if first.format != EdiMessage.Format.EDIFACT:
+        first.response = write_order_response(
+            answers[0], order=orders[0], our_id=our_id, our_name=settings.B2B_COMPANY_NAME, now=now
         )
+        return
+    response = write_ordrsp(list(zip(answers, orders, strict=True)), our_id=our_id, control=_control(first), now=now)
+    contrl = ""
+    if envelope is not None and envelope.acknowledgement_requested:
+        contrl = write_contrl(envelope, error=None, our_id=our_id, control=_control(first, "C"), now=now)
+    for message in messages:
+        message.response, message.contrl = response, contrl
+
+
+def _control(message: EdiMessage, prefix: str = "") -> str:
+    """An answering interchange's control reference (UNB 0020, at most 14 characters), from the first message."""
+    return f"{prefix}{message.pk:0{14 - len(prefix)}d}"
 
 
 def _all_rejected(order: EdiOrder, reason: str) -> list[AnswerLine]:
@@ -152,12 +217,12 @@ def edi_order_receive(
     only_dealer: Dealer | None = None,
     dealer_user: DealerUser | None = None,
 ) -> Received:
-    """Read, match and place one EDI order message; see the module. ``dealer_user`` places the order (an API
-    key's user); without one, the dealer's first active admin does."""
+    """Read, match and place every order message of one EDI document; see the module. ``dealer_user`` places the
+    orders (an API key's user); without one, the dealer's first active admin does."""
     text = _text(payload)
     kind = detect_format(text)
     try:
-        order = edi_parse(payload)
+        orders, envelope = edi_parse(payload)
     except EdiSyntaxError as exc:
         message = EdiMessage.objects.create(
             format=kind,
@@ -167,33 +232,114 @@ def edi_order_receive(
             error=str(exc),
             payload=text,
         )
+        if exc.envelope is not None:
+            message.contrl = write_contrl(
+                exc.envelope,
+                error=exc,
+                our_id=settings.B2B_EDI_GLN,
+                control=_control(message, "C"),
+                now=timezone.localtime(),
+            )
+            message.save(update_fields=["contrl"])
         return Received(message)
-    dealer = dealer_for_party(order)
-    if only_dealer is not None and dealer != only_dealer:
-        raise EdiPartyMismatch(order.buyer.gln or order.buyer.tax_number)
-    existing = EdiMessage.objects.filter(sender=order.sender, reference=order.reference).first()
-    if dealer is not None and existing is not None:
-        return Received(existing, replayed=True)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                message = EdiMessage.objects.create(
+    # The messages of one interchange name the same few parties: each is looked up once.
+    parties: dict[tuple[str, str], Dealer | None] = {}
+    for order in orders:
+        key = (order.buyer.gln, order.buyer.tax_number)
+        if key not in parties:
+            parties[key] = dealer_for_party(order)
+    dealers = [parties[(order.buyer.gln, order.buyer.tax_number)] for order in orders]
+    if only_dealer is not None:
+        for order, dealer in zip(orders, dealers, strict=True):
+            if dealer != only_dealer:
+                raise EdiPartyMismatch(order.buyer.gln or order.buyer.tax_number)
+    first = orders[0]
+    known = any(dealer is not None for dealer in dealers)
+    if known:
+        stored = _stored(first)
+        if stored:
+            return _replay_or_finish(stored, orders, dealers, envelope, dealer_user)
+    try:
+        with transaction.atomic():
+            messages = [
+                EdiMessage.objects.create(
                     format=kind,
                     channel=channel,
-                    status=EdiMessage.Status.REJECTED,
+                    status=EdiMessage.Status.RECEIVED,
                     dealer=dealer,
                     sender=order.sender[:64],
                     # Recorded only for a known party, so an unknown one does not block the corrected message.
-                    reference=order.reference[:64] if dealer is not None else "",
+                    reference=order.reference[:64] if known else "",
+                    message_reference=order.message_reference[:14],
                     document_number=order.document_number[:64],
                     payload=text,
+                    claimed_until=timezone.now() + CLAIM,
                 )
-        except IntegrityError:
-            return Received(EdiMessage.objects.get(sender=order.sender, reference=order.reference), replayed=True)
-        answer = _answer(message, order, dealer, dealer_user)
-        _respond(message, order, answer)
-        message.save()
-    return Received(message)
+                for order, dealer in zip(orders, dealers, strict=True)
+            ]
+    except IntegrityError:
+        return _replay_or_finish(_stored(first), orders, dealers, envelope, dealer_user)
+    return _place_all(messages, orders, dealers, envelope, dealer_user)
+
+
+def _replay_or_finish(stored, orders, dealers, envelope, dealer_user) -> Received:
+    """An interchange received before: its stored answer, once the receipt that recorded it has finished (waiting
+    for it a while), or — when that receipt was interrupted and its claim ran out — finished here."""
+    deadline = time.monotonic() + settings.B2B_EDI_WAIT_SECONDS
+    ids = [message.pk for message in stored]
+    while True:
+        if not any(message.status == EdiMessage.Status.RECEIVED for message in stored):
+            return Received(stored[0], replayed=True, messages=stored)
+        with transaction.atomic():
+            now = timezone.now()
+            taken = (
+                EdiMessage.objects.filter(pk__in=ids, status=EdiMessage.Status.RECEIVED)
+                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+                .update(claimed_until=now + CLAIM)
+            )
+        if taken and len(stored) == len(orders):
+            return _place_all(stored, orders, dealers, envelope, dealer_user)
+        if time.monotonic() >= deadline:
+            raise EdiInProgress(stored[0].reference)
+        time.sleep(0.2)
+        stored = list(EdiMessage.objects.filter(pk__in=ids).select_related("order").order_by("pk"))
+
+
+def _place_all(messages, orders, dealers, envelope, dealer_user) -> Received:
+    """Answer each message in a transaction of its own (its order placed there), then the interchange's answer."""
+    answers = []
+    for message, order, dealer in zip(messages, orders, dealers, strict=True):
+        with transaction.atomic():
+            EdiMessage.objects.select_for_update().filter(pk=message.pk).first()
+            message.status, message.error, message.order = EdiMessage.Status.REJECTED, "", None
+            answers.append(_answer(message, order, dealer, dealer_user))
+            message.save(update_fields=["status", "error", "order"])
+    with transaction.atomic():
+        _respond(messages, orders, answers, envelope)
+        for message in messages:
+            message.claimed_until = None
+            message.save(update_fields=["response", "contrl", "claimed_until"])
+    return Received(messages[0], messages=messages)
+
+
+def _stored(order: EdiOrder) -> list[EdiMessage]:
+    return list(
+        EdiMessage.objects.filter(sender=order.sender[:64], reference=order.reference[:64])
+        .select_related("order")
+        .order_by("pk")
+    )
+
+
+def delivery_address_for(dealer: Dealer, order: EdiOrder) -> DealerAddress | None:
+    """The address to deliver ``order`` to: the dealer's active delivery address with the delivery point's GLN,
+    or (no delivery point) the default one. ``LookupError`` when the GLN is none of the dealer's addresses."""
+    addresses = DealerAddress.objects.filter(dealer=dealer, kind=DealerAddress.Kind.SHIPPING, is_active=True)
+    if order.delivery.gln:
+        address = addresses.filter(gln=order.delivery.gln).first()
+        if address is None:
+            raise LookupError(order.delivery.gln)
+        return address
+    return addresses.order_by("-is_default", "pk").first()
 
 
 def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_user: DealerUser | None) -> Answer:
@@ -207,6 +353,13 @@ def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_
     user = dealer_user or _placing_user(dealer)
     if user is None or not dealer.is_active:
         message.error = _("The dealer account cannot place orders.")
+        return Answer("rejected", number, order.currency, message.error, _all_rejected(order, message.error))
+    try:
+        address = delivery_address_for(dealer, order)
+    except LookupError:
+        message.error = _("No delivery address of the dealer has the delivery point's GLN %(gln)s.") % {
+            "gln": order.delivery.gln
+        }
         return Answer("rejected", number, order.currency, message.error, _all_rejected(order, message.error))
     lines = _lines_answer(order, user)
     wanted = [line for line in lines if line.status != "rejected"]
@@ -223,15 +376,10 @@ def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_
         )
         for index, line in enumerate(wanted, start=1)
     ]
-    address = (
-        DealerAddress.objects.filter(dealer=dealer, kind=DealerAddress.Kind.SHIPPING, is_active=True)
-        .order_by("-is_default", "pk")
-        .first()
-    )
     try:
         placed = order_place_lines(
             dealer_user=user,
-            idempotency_key=uuid.uuid5(EDI_KEYS, f"{order.sender}\n{order.reference}"),
+            idempotency_key=_idempotency_key(order),
             rows=rows,
             payment_method=Order.PaymentMethod.ON_ACCOUNT,
             delivery_address=address,
@@ -247,6 +395,12 @@ def _answer(message: EdiMessage, order: EdiOrder, dealer: Dealer | None, dealer_
     message.status = EdiMessage.Status.CHANGED if changed else EdiMessage.Status.ACCEPTED
     currency = next((line.currency for line in lines if line.currency), placed.currency)
     return Answer("changed" if changed else "accepted", placed.number, currency, "", lines)
+
+
+def _idempotency_key(order: EdiOrder) -> uuid.UUID:
+    """One order per message: the interchange, and within an EDIFACT interchange the message reference."""
+    key = f"{order.sender}\n{order.reference}"
+    return uuid.uuid5(EDI_KEYS, f"{key}\n{order.message_reference}" if order.message_reference else key)
 
 
 @dataclass

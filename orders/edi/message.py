@@ -23,11 +23,33 @@ def portal_unit_code(code: str) -> str:
 
 class EdiSyntaxError(Exception):
     """The message cannot be read; ``location`` names where (EDIFACT: segment number, tag and element;
-    UBL: an XPath), ``message`` says what is wrong."""
+    UBL: an XPath), ``message`` says what is wrong.
 
-    def __init__(self, location: str, message: str):
+    EDIFACT errors also carry what a CONTRL report needs: ``code`` (ISO 9735 syntax error, data element 0085),
+    ``position`` (the segment's number in the interchange, UNB = 1; 0 when no one segment is at fault), ``tag``,
+    ``element`` and ``component`` (counted from 1 after the tag). ``envelope`` is set by the interchange reader
+    (``orders.edi.edifact.Envelope``) so the report can be addressed even though nothing else could be read."""
+
+    def __init__(
+        self,
+        location: str,
+        message: str,
+        *,
+        code: str = "18",
+        position: int = 0,
+        tag: str = "",
+        element: int | None = None,
+        component: int | None = None,
+    ):
         self.location = location
         self.message = message
+        self.code = code
+        self.position = position
+        self.tag = tag
+        self.element = element
+        self.component = component
+        self.envelope = None
+        self.message_reference = ""
         super().__init__(f"{location}: {message}" if location else message)
 
 
@@ -74,3 +96,5 @@ class EdiOrder:
     note: str = ""
     lines: list[EdiLine] = field(default_factory=list)
     syntax: dict = field(default_factory=dict)
+    # EDIFACT: UNH 0062, unique within the interchange; "" for UBL (one document, one order).
+    message_reference: str = ""

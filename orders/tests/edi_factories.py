@@ -22,6 +22,8 @@ SAMPLES = Path(__file__).parent / "edi_samples"
 BUYER_GLN = "8680000000013"
 OTHER_GLN = "8680000000020"
 BUYER_VKN = "1234567890"
+# The store the samples deliver to (NAD+DP, cac:DeliveryLocation): one of the dealer's delivery addresses.
+STORE_GLN = "8680000000037"
 
 
 def sample(name: str) -> bytes:
@@ -37,12 +39,14 @@ def _product(price_list, sku, price, **kwargs):
 
 def edi_shop(*, gln=BUYER_GLN, tax_number=BUYER_VKN, skus_prefix=""):
     """(dealer, its admin, {sku: product}): KB-1001 at 100, KB-2002 (GTIN 8691234500019) at 50, KB-3003 at 10 a
-    piece sold by twelve (case KOLI of 12, case GTIN 8691234500026) that the dealer calls ACME-55."""
+    piece sold by twelve (case KOLI of 12, case GTIN 8691234500026) that the dealer calls ACME-55. The dealer has
+    a default delivery address and a store with the GLN ``STORE_GLN`` the samples deliver to."""
     price_list = PriceListFactory()
     dealer = DealerFactory(
         price_list=price_list, credit_limit=D("100000"), erp_balance=D("0"), gln=gln, tax_number=tax_number
     )
     DealerAddressFactory(dealer=dealer, is_default=True)
+    DealerAddressFactory(dealer=dealer, name="Mağaza Şişli", gln=STORE_GLN)
     admin = DealerUserFactory(dealer=dealer, role=DealerUser.Role.ADMIN)
     p = skus_prefix
     products = {

@@ -5,7 +5,9 @@ interchange (``.edi``, ``.edifact``, ``.txt``) — into ``{root}/edi/{dealer cod
 (``erpsync:{connection}:edi``, every minute) each file, in name order, goes to ``orders.edi.intake`` bound to that
 folder's dealer (a message whose buyer is another dealer is refused), then:
 
-- the answer (OrderResponse / ORDRSP) is written to ``{root}/edi/{dealer code}/out/{name}.response.xml|.edi``;
+- the answer (OrderResponse / the ORDRSP interchange, one ORDRSP per ORDERS message) is written to
+  ``{root}/edi/{dealer code}/out/{name}.response.xml|.edi``, and next to it ``{name}.contrl.edi``, the CONTRL
+  syntax report, when the interchange asked for one (UNB 0031 = 1) or was refused for its syntax;
 - the file moves to ``in/done/`` — also when every line was rejected: the answer says why — or, when it cannot be
   read or names another dealer, to ``in/error/`` with ``{name}.error.txt`` saying where and why.
 
@@ -22,12 +24,13 @@ from pathlib import Path
 
 from dealers.models import Dealer
 from erpsync.adapters.file.layout import write_atomic
-from orders.edi.intake import EdiPartyMismatch, edi_order_receive
+from orders.edi.intake import EdiInProgress, EdiPartyMismatch, edi_order_receive
 from orders.models import EdiMessage
 
 logger = logging.getLogger(__name__)
 SUFFIXES = {".xml", ".edi", ".edifact", ".txt"}
 ANSWER_SUFFIX = {EdiMessage.Format.UBL: ".response.xml", EdiMessage.Format.EDIFACT: ".response.edi"}
+CONTRL_SUFFIX = ".contrl.edi"
 MAX_BYTES = 5 * 1024 * 1024
 
 
@@ -89,12 +92,18 @@ def _one(dealer: Dealer, dealer_dir: Path, path: Path) -> str:
     except EdiPartyMismatch as exc:
         _settle(path, "error", f"The buyer party {exc} is not dealer {dealer.code}.\n")
         return "party_mismatch"
+    except EdiInProgress:
+        # Another worker is placing the same interchange: the file stays in in/ for the next run.
+        return "in_progress"
     message = received.message
+    out = dealer_dir / "out"
+    if message.contrl:
+        out.mkdir(exist_ok=True)
+        write_atomic(out / f"{path.stem}{CONTRL_SUFFIX}", message.contrl.encode())
     if message.status == EdiMessage.Status.MALFORMED:
         _settle(path, "error", message.error + "\n")
         return message.status
-    out = dealer_dir / "out"
     out.mkdir(exist_ok=True)
     write_atomic(out / f"{path.stem}{ANSWER_SUFFIX[message.format]}", message.response.encode())
     _settle(path, "done")
-    return message.status
+    return received.status
