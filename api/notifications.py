@@ -20,8 +20,11 @@ ENDPOINT_DISABLED = register(
 )
 
 
+UNDECRYPTABLE = "secret_unreadable"
+
+
 def endpoint_disabled_notify(*, endpoint, reason: str = "") -> list[str]:
-    """Tell the dealer's admins; ``reason`` replaces the failure count when something else switched it off."""
+    """Tell the dealer's admins why: repeated failures (no ``reason``), or ``UNDECRYPTABLE``."""
     admins = DealerUser.objects.filter(
         dealer_id=endpoint.dealer_id, is_active=True, role=DealerUser.Role.ADMIN
     ).select_related("user")

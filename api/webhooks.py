@@ -36,7 +36,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from api.notifications import endpoint_disabled_notify
+from api.notifications import UNDECRYPTABLE, endpoint_disabled_notify
 from api.targets import TargetRefused, target_check
 from api.webhook_secrets import SecretUnreadable, signing_secrets
 
@@ -341,7 +341,7 @@ def _endpoint_secret_unreadable(endpoint_id: int, reason: str) -> None:
         endpoint.disabled_reason = reason[:255]
         endpoint.save(update_fields=["is_active", "disabled_reason", "updated_at"])
         transaction.on_commit(endpoints_forget)
-        endpoint_disabled_notify(endpoint=endpoint, reason=reason)
+        endpoint_disabled_notify(endpoint=endpoint, reason=UNDECRYPTABLE)
         log.error("webhook endpoint %s disabled: its signing secret cannot be decrypted", endpoint.pk)
 
 

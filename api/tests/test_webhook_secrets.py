@@ -24,6 +24,7 @@ from b2bportal.encryption import decrypt
 from dealers.models import DealerChange, DealerUser
 from dealers.tests.factories import DealerUserFactory
 from notifications.models import Notification
+from notifications.rendering import message
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,11 @@ def test_a_secret_no_key_decrypts_fails_the_delivery_visibly(settings, admin_cli
     assert delivery.status == WebhookDelivery.Status.PENDING  # sent once the key is back or the secret rolled
     endpoint.refresh_from_db()
     assert not endpoint.is_active and "cannot be decrypted" in endpoint.disabled_reason
-    assert Notification.objects.filter(kind="webhook_endpoint_disabled", recipient=admin.user).count() == 1
+    notice = Notification.objects.get(kind="webhook_endpoint_disabled", recipient=admin.user)
+    assert notice.params["reason"] == "secret_unreadable"
+    for language, phrase in (("en", "signing secret cannot be decrypted"), ("tr", "imza sırrı çözülemiyor")):
+        notice.language = language
+        assert phrase in message(notice).body and "times in a row" not in message(notice).body
     with pytest.raises(SecretUnreadable):
         signing_secrets(endpoint)
     # The dealer admin's pages show the reason; no error page.
