@@ -1,5 +1,6 @@
 """Staff manage API keys (a new key is shown once, in the message after saving; revoked by an action) and see
-every webhook endpoint and delivery with its attempts, and send deliveries again."""
+every webhook endpoint (its secret only by its hint; rolled by an action that shows the new one once) and delivery
+with its attempts, and send deliveries again."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from api.models import ApiKey, Scope, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from api.services import api_key_create, api_key_revoke, webhook_delivery_replay
+from api.services import api_key_create, api_key_revoke, webhook_delivery_replay, webhook_secret_roll
 from b2bportal.admin_site import ViewOnlyMixin
 
 
@@ -74,11 +75,24 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("url", "dealer__code", "dealer__title")
     list_select_related = ("dealer",)
-    readonly_fields = ("dealer", "url", "secret", "failures", "disabled_reason", "created_by")
-    fields = ("dealer", "url", "events", "is_active", "secret", "failures", "disabled_reason", "created_by")
+    readonly_fields = (
+        "dealer", "url", "secret_hint", "previous_secret_until", "failures", "disabled_reason", "created_by"
+    )  # fmt: skip
+    fields = ("dealer", "url", "events", "is_active", *readonly_fields[2:])
+    actions = ("roll_secret",)
 
     def has_add_permission(self, request) -> bool:
         return False  # registered by the dealer admin, whose address checks apply (api.services)
+
+    @admin.action(description=_("Roll the signing secret of the selected addresses"))
+    def roll_secret(self, request, queryset) -> None:
+        for endpoint in queryset:
+            endpoint, secret = webhook_secret_roll(endpoint=endpoint, actor=request.user)
+            messages.warning(
+                request,
+                _("New signing secret of %(address)s (shown only now; the previous one stays valid for 24 hours): "
+                  "%(secret)s") % {"address": endpoint.url, "secret": secret},
+            )  # fmt: skip
 
 
 class WebhookAttemptInline(ViewOnlyMixin, admin.TabularInline):

@@ -19,6 +19,7 @@ class ApiConfig(AppConfig):
             on_order_status_changed,
             on_quote_sent,
         )
+        from b2bportal.encryption import register_encrypted_fields
         from dealers.access import register_dealer_path
         from orders.hooks import document_issued, order_status_changed, quote_sent
         from payments.hooks import collections_recorded
@@ -30,6 +31,7 @@ class ApiConfig(AppConfig):
             "api.webhookattempt": "delivery__endpoint__dealer",
         }.items():
             register_dealer_path(label, path)
+        register_encrypted_fields("api.WebhookEndpoint", "secret_encrypted", "previous_secret_encrypted")
         # Webhooks are written in the transaction of their event (the outbox).
         order_status_changed.connect(on_order_status_changed)
         document_issued.connect(on_document_issued)

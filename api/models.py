@@ -97,14 +97,23 @@ class WebhookEvent(models.TextChoices):
 
 
 class WebhookEndpoint(TimeStampedModel):
-    """An HTTPS address of the dealer's system that is told of the events it chose, signed with ``secret``."""
+    """An HTTPS address of the dealer's system that is told of the events it chose, signed with its secret.
+
+    The secret is stored encrypted (``b2bportal.encryption``) and shown in full only when made; ``secret_hint`` is
+    its visible start. After a roll the previous secret stays valid until ``previous_secret_until``
+    (``api.webhook_secrets``)."""
 
     dealer = models.ForeignKey(
         "dealers.Dealer", verbose_name=_("dealer"), on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(_("address"), max_length=500)
     events = models.JSONField(_("events"), default=list)
-    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    secret_encrypted = models.TextField(_("signing secret (encrypted)"), editable=False)
+    secret_hint = models.CharField(_("signing secret"), max_length=20, editable=False)
+    previous_secret_encrypted = models.TextField(_("previous signing secret (encrypted)"), blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True, editable=False
+    )
     is_active = models.BooleanField(_("active"), default=True)
     failures = models.PositiveIntegerField(_("failures in a row"), default=0, editable=False)
     disabled_reason = models.CharField(_("why disabled"), max_length=255, blank=True, editable=False)

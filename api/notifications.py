@@ -20,7 +20,11 @@ ENDPOINT_DISABLED = register(
 )
 
 
-def endpoint_disabled_notify(*, endpoint) -> list[str]:
+UNDECRYPTABLE = "secret_unreadable"
+
+
+def endpoint_disabled_notify(*, endpoint, reason: str = "") -> list[str]:
+    """Tell the dealer's admins why: repeated failures (no ``reason``), or ``UNDECRYPTABLE``."""
     admins = DealerUser.objects.filter(
         dealer_id=endpoint.dealer_id, is_active=True, role=DealerUser.Role.ADMIN
     ).select_related("user")
@@ -28,6 +32,6 @@ def endpoint_disabled_notify(*, endpoint) -> list[str]:
         ENDPOINT_DISABLED.key,
         event=f"{endpoint.pk}:{endpoint.updated_at.isoformat()}",
         recipients=[admin.user for admin in admins],
-        params={"address": endpoint.url, "failures": endpoint.failures},
+        params={"address": endpoint.url, "failures": endpoint.failures, "reason": reason},
         url=reverse("api_portal:webhook_list"),
     )

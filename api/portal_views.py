@@ -1,5 +1,6 @@
 """The dealer admin's pages: API keys (created — the key shown once —, listed with prefix, scopes, expiry and last
-use, revoked) and webhook endpoints (registered, changed, their deliveries with response codes, sent again).
+use, revoked) and webhook endpoints (registered and their secret rolled — the secret shown once, afterwards its
+hint —, changed, their deliveries with response codes, sent again).
 Everything goes through ``dealers.access`` and the services in ``api.services``."""
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from api.services import (
     webhook_delivery_replay,
     webhook_endpoint_create,
     webhook_endpoint_update,
+    webhook_secret_roll,
 )
+from api.webhook_secrets import previous_secret_valid
 from dealers.access import dealer_admin_required, get_scoped_or_404, scoped
 
 DELIVERIES_SHOWN = 50
@@ -77,10 +80,10 @@ def api_key_revoke_view(request, pk: int):
 @dealer_admin_required
 def webhook_list(request):
     form = WebhookEndpointForm(request.POST or None)
-    created = None
+    created = new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            created = webhook_endpoint_create(
+            created, new_secret = webhook_endpoint_create(
                 dealer=request.dealer_user.dealer,
                 url=form.cleaned_data["url"],
                 events=form.cleaned_data["events"],
@@ -95,7 +98,7 @@ def webhook_list(request):
     return render(
         request,
         "api/webhook_list.html",
-        {"form": form, "endpoints": endpoints, "created": created, "nav_section": "api"},
+        {"form": form, "endpoints": endpoints, "created": created, "new_secret": new_secret, "nav_section": "api"},
     )
 
 
@@ -117,14 +120,36 @@ def webhook_edit(request, pk: int):
         else:
             messages.success(request, _("The webhook address was saved."))
             return redirect("api_portal:webhook_edit", pk=endpoint.pk)
+    return _webhook_page(request, endpoint, form)
+
+
+def _webhook_page(request, endpoint: WebhookEndpoint, form, new_secret: str | None = None):
     deliveries = scoped(WebhookDelivery.objects.filter(endpoint=endpoint), request.dealer_user).order_by("-pk")[
         :DELIVERIES_SHOWN
     ]
     return render(
         request,
         "api/webhook_edit.html",
-        {"form": form, "endpoint": endpoint, "deliveries": deliveries, "nav_section": "api"},
+        {
+            "form": form,
+            "endpoint": endpoint,
+            "deliveries": deliveries,
+            "new_secret": new_secret,
+            "previous_valid": previous_secret_valid(endpoint),
+            "nav_section": "api",
+        },
     )
+
+
+@require_POST
+@dealer_admin_required
+def webhook_secret_roll_view(request, pk: int):
+    """Answered with the page itself, not a redirect: the new secret is shown in this answer only."""
+    endpoint = get_scoped_or_404(WebhookEndpoint, request.dealer_user, pk=pk)
+    endpoint, secret = webhook_secret_roll(endpoint=endpoint, actor=request.user, dealer=request.dealer_user.dealer)
+    messages.success(request, _("A new signing secret was made. Copy it now: it is not shown again."))
+    initial = {"url": endpoint.url, "events": endpoint.events, "is_active": endpoint.is_active}
+    return _webhook_page(request, endpoint, WebhookEndpointForm(initial=initial), new_secret=secret)
 
 
 @require_POST

@@ -29,30 +29,33 @@ class LinesIn(serializers.Serializer):
     lines = LineIn(many=True, allow_empty=False, max_length=MAX_ROWS)
 
 
-class OrderIn(LinesIn):
+class QuoteAcceptIn(serializers.Serializer):
+    """The terms of an order: what accepting a quote asks, and placing an order too (``OrderIn``)."""
+
     payment_method = serializers.ChoiceField(
         choices=Order.PaymentMethod.choices, default=Order.PaymentMethod.ON_ACCOUNT
     )
     delivery_address = serializers.IntegerField(required=False, allow_null=True, default=None)
     po_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    requested_delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class OrderIn(LinesIn, QuoteAcceptIn):
+    requested_delivery_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class CancelIn(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class QuoteAcceptIn(serializers.Serializer):
-    payment_method = serializers.ChoiceField(
-        choices=Order.PaymentMethod.choices, default=Order.PaymentMethod.ON_ACCOUNT
-    )
-    delivery_address = serializers.IntegerField(required=False, allow_null=True, default=None)
-    po_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
 # --- answers (schema) -----------------------------------------------------------------------------------------
+
+
+class CursorPageOut(serializers.Serializer):
+    """A page of a list read with a cursor; each list's page adds its ``results``."""
+
+    next_cursor = serializers.CharField(allow_null=True)
+    next = serializers.CharField(allow_null=True)
 
 
 class PriceOut(serializers.Serializer):
@@ -140,10 +143,8 @@ class ProductOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class ProductPageOut(serializers.Serializer):
+class ProductPageOut(CursorPageOut):
     results = ProductOut(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
-    next = serializers.CharField(allow_null=True)
     as_of = serializers.DateTimeField(help_text=_("Use as updated_since of the next delta sync."))
 
 
@@ -204,10 +205,8 @@ class OrderDetailOut(OrderOut):
     lines = OrderLineOut(many=True)
 
 
-class OrderPageOut(serializers.Serializer):
+class OrderPageOut(CursorPageOut):
     results = OrderOut(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
-    next = serializers.CharField(allow_null=True)
 
 
 class StatusChangeOut(serializers.Serializer):
@@ -251,10 +250,8 @@ class QuoteDetailOut(QuoteOut):
     versions = QuoteVersionOut(many=True)
 
 
-class QuotePageOut(serializers.Serializer):
+class QuotePageOut(CursorPageOut):
     results = QuoteOut(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
-    next = serializers.CharField(allow_null=True)
 
 
 class DocumentLineOut(serializers.Serializer):
@@ -292,10 +289,8 @@ class DocumentDetailOut(DocumentOut):
     lines = DocumentLineOut(many=True)
 
 
-class DocumentPageOut(serializers.Serializer):
+class DocumentPageOut(CursorPageOut):
     results = DocumentOut(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
-    next = serializers.CharField(allow_null=True)
 
 
 class CreditOut(serializers.Serializer):

@@ -1,10 +1,9 @@
-"""Writes of the API app: keys created and revoked, webhook endpoints registered, changed and removed, a delivery
-sent again. Portal pages, the admin and tasks call these."""
+"""Writes of the API app: keys created and revoked, webhook endpoints registered, changed and removed, their
+signing secrets rolled, a delivery sent again. Portal pages, the admin and tasks call these."""
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,8 +14,10 @@ from api.keys import new_key
 from api.models import ApiKey, Scope, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.targets import target_check
 from api.throttling import parse_rate
+from api.webhook_secrets import ROLL_OVERLAP, current_secret_readable, new_secret, secret_set
 from api.webhooks import delivery_queue
-from dealers.models import DealerUser
+from dealers.audit import dealer_changes_write, record_changes
+from dealers.models import DealerChange, DealerUser
 
 
 def _check_scopes(scopes) -> list[str]:
@@ -75,17 +76,16 @@ def _check_events(events) -> list[str]:
 
 
 @transaction.atomic
-def webhook_endpoint_create(*, dealer, url: str, events, created_by=None) -> WebhookEndpoint:
-    """Register ``url`` for ``events`` of ``dealer`` with a new signing secret. Refuses an address that is not
-    public HTTPS (``api.targets``) and no event or an unknown one."""
+def webhook_endpoint_create(*, dealer, url: str, events, created_by=None) -> tuple[WebhookEndpoint, str]:
+    """Register ``url`` for ``events`` of ``dealer`` with a new signing secret; returns the endpoint and the
+    secret, which is shown once and stored only encrypted. Refuses an address that is not public HTTPS
+    (``api.targets``) and no event or an unknown one."""
     target_check(url)
-    return WebhookEndpoint.objects.create(
-        dealer=dealer,
-        url=url.strip(),
-        events=_check_events(events),
-        secret=f"whsec_{secrets.token_urlsafe(32)}",
-        created_by=created_by,
-    )
+    secret = new_secret()
+    endpoint = WebhookEndpoint(dealer=dealer, url=url.strip(), events=_check_events(events), created_by=created_by)
+    secret_set(endpoint, secret)
+    endpoint.save()
+    return endpoint, secret
 
 
 @transaction.atomic
@@ -103,11 +103,48 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, url: str, events, is_a
     return endpoint
 
 
+def _audit_source(actor) -> str:
+    if actor is None:
+        return DealerChange.Source.SYSTEM
+    return DealerChange.Source.STAFF if actor.is_staff else DealerChange.Source.DEALER
+
+
 @transaction.atomic
-def webhook_secret_roll(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    endpoint.secret = f"whsec_{secrets.token_urlsafe(32)}"
-    endpoint.save(update_fields=["secret", "updated_at"])
-    return endpoint
+def webhook_secret_roll(*, endpoint: WebhookEndpoint, actor, dealer=None) -> tuple[WebhookEndpoint, str]:
+    """A new signing secret for ``endpoint``; returns the endpoint and the secret, shown once. The secret it
+    replaces stays valid for ``ROLL_OVERLAP`` (deliveries carry both signatures), unless it can no longer be
+    decrypted: then only the new one signs. Audited as a change of the dealer (who, old and new hint).
+    ``dealer`` refuses another dealer's endpoint."""
+    locked = WebhookEndpoint.objects.select_for_update().select_related("dealer").get(pk=endpoint.pk)
+    if dealer is not None and locked.dealer_id != dealer.pk:
+        raise PermissionDenied
+    old_hint = locked.secret_hint
+    if current_secret_readable(locked):
+        locked.previous_secret_encrypted = locked.secret_encrypted
+        locked.previous_secret_until = timezone.now() + ROLL_OVERLAP
+        reason = f"previous secret valid until {locked.previous_secret_until.isoformat(timespec='seconds')}"
+    else:
+        locked.previous_secret_encrypted = ""
+        locked.previous_secret_until = None
+        reason = "previous secret could not be decrypted: not kept"
+    secret = new_secret()
+    secret_set(locked, secret)
+    locked.save(
+        update_fields=[
+            "secret_encrypted", "secret_hint", "previous_secret_encrypted", "previous_secret_until", "updated_at"
+        ]
+    )  # fmt: skip
+    dealer_changes_write(
+        record_changes(
+            dealer=locked.dealer,
+            subject=locked.url,
+            values=[("webhook_secret_rolled", old_hint, locked.secret_hint)],
+            actor=actor,
+            source=_audit_source(actor),
+            reason=reason,
+        )
+    )
+    return locked, secret
 
 
 def webhook_delivery_replay(*, delivery: WebhookDelivery, dealer=None) -> WebhookDelivery:

@@ -7,9 +7,13 @@ has committed. Which dealers have endpoints is cached (cleared whenever an endpo
 dealer without webhooks costs no query.
 
 Signature: ``B2B-Webhook-Signature: v1=<hex>``, the HMAC-SHA256 with the endpoint's secret of
-``"<B2B-Webhook-Timestamp>.<body>"``; a receiver recomputes it over the raw body and refuses old timestamps
-(docs/api.md). Sending locks nothing: a delivery is claimed under a lease, the request made outside any
-transaction, and the outcome written only while the claim is still ours.
+``"<B2B-Webhook-Timestamp>.<body>"``; for a day after the secret was rolled one ``v1=`` per valid secret, the new
+one first, separated by commas (``api.webhook_secrets``). A receiver recomputes it over the raw body, accepts any
+matching part and refuses old timestamps (docs/api.md). A secret that cannot be decrypted fails the delivery with
+the reason and switches the endpoint off (never an exception).
+
+Sending locks nothing: a delivery is claimed under a lease, the request made outside any transaction, and the
+outcome written only while the claim is still ours.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from api.notifications import endpoint_disabled_notify
+from api.notifications import UNDECRYPTABLE, endpoint_disabled_notify
 from api.targets import TargetRefused, target_check
+from api.webhook_secrets import SecretUnreadable, signing_secrets
 
 log = logging.getLogger(__name__)
 ENDPOINTS_CACHE_KEY = "api:webhook-endpoints:v1"
@@ -47,6 +52,11 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     """The ``v1=`` signature of ``body`` sent at ``timestamp`` (Unix seconds)."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"v1={mac.hexdigest()}"
+
+
+def signature_header(secrets: list[str], timestamp: int, body: bytes) -> str:
+    """The ``B2B-Webhook-Signature`` value: one ``v1=`` signature per secret, in the order given."""
+    return ",".join(signature(secret, timestamp, body) for secret in secrets)
 
 
 def signature_valid(secret: str, timestamp: str, body: bytes, header: str, *, tolerance: int = 300) -> bool:
@@ -230,7 +240,7 @@ def _claim(delivery_id: int, now) -> WebhookDelivery | None:
         return delivery
 
 
-def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
+def _post(delivery: WebhookDelivery, secrets: list[str]) -> tuple[int | None, str]:
     body = body_bytes(delivery)
     timestamp = int(time.time())
     headers = {
@@ -239,7 +249,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str]:
         "B2B-Webhook-Id": str(delivery.uuid),
         "B2B-Webhook-Event": delivery.event,
         "B2B-Webhook-Timestamp": str(timestamp),
-        "B2B-Webhook-Signature": signature(delivery.endpoint.secret, timestamp, body),
+        "B2B-Webhook-Signature": signature_header(secrets, timestamp, body),
     }
     try:
         target_check(delivery.endpoint.url)
@@ -266,7 +276,13 @@ def delivery_send(delivery_id: int) -> bool | None:
     if delivery is None:
         return None
     started = time.monotonic()
-    status_code, error = _post(delivery)
+    try:
+        secrets = signing_secrets(delivery.endpoint)
+    except SecretUnreadable as unreadable:
+        status_code, error, secret_lost = None, str(unreadable)[:255], True
+    else:
+        status_code, error = _post(delivery, secrets)
+        secret_lost = False
     duration = int((time.monotonic() - started) * 1000)
     ok = status_code is not None and 200 <= status_code < 300
     with transaction.atomic():
@@ -293,7 +309,10 @@ def delivery_send(delivery_id: int) -> bool | None:
                 current.next_attempt_at = None
             else:
                 current.next_attempt_at = timezone.now() + backoff(current.attempts)
-            _endpoint_failed(current.endpoint_id)
+            if secret_lost:
+                _endpoint_secret_unreadable(current.endpoint_id, error)
+            else:
+                _endpoint_failed(current.endpoint_id)
         current.save()
     return ok
 
@@ -310,6 +329,20 @@ def _endpoint_failed(endpoint_id: int) -> None:
         transaction.on_commit(endpoints_forget)
         endpoint_disabled_notify(endpoint=endpoint)
         log.warning("webhook endpoint %s disabled after %s failures", endpoint.pk, endpoint.failures)
+
+
+def _endpoint_secret_unreadable(endpoint_id: int, reason: str) -> None:
+    """Switch the endpoint off at once with ``reason``: no retry can sign until a key is restored or the secret is
+    rolled. Its waiting deliveries go out when it is switched on again."""
+    WebhookEndpoint.objects.filter(pk=endpoint_id).update(failures=F("failures") + 1)
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+    if endpoint.is_active:
+        endpoint.is_active = False
+        endpoint.disabled_reason = reason[:255]
+        endpoint.save(update_fields=["is_active", "disabled_reason", "updated_at"])
+        transaction.on_commit(endpoints_forget)
+        endpoint_disabled_notify(endpoint=endpoint, reason=UNDECRYPTABLE)
+        log.error("webhook endpoint %s disabled: its signing secret cannot be decrypted", endpoint.pk)
 
 
 def deliveries_send_due(*, limit: int = 200) -> int:

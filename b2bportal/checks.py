@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
+from b2bportal.encryption import MIN_KEY_LENGTH, keys_derived_from_secret_key
 from b2bportal.hooks import unconnected_required_hooks
 
 REQUIRED_Q_KEYS = ("name", "timeout", "retry", "max_attempts")
@@ -109,3 +110,32 @@ def check_production_email(app_configs=None, **kwargs) -> list[Error]:
             id="b2bportal.E013",
         )
     ]
+
+
+@register()
+def check_field_encryption_keys(app_configs=None, **kwargs) -> list[Error | Warning]:
+    """Encryption keys shorter than ``MIN_KEY_LENGTH`` could be guessed: refused. In production, keys derived from
+    ``SECRET_KEY`` are a warning, not an error (the derivation is sound): whoever changes ``SECRET_KEY`` without
+    knowing makes every stored webhook secret unreadable, and one leaked value opens sessions and secrets alike."""
+    keys = getattr(settings, "B2B_FIELD_ENCRYPTION_KEYS", [])
+    problems: list[Error | Warning] = [
+        Error(
+            f"FIELD_ENCRYPTION_KEYS entry {number} has {len(key)} characters.",
+            hint=f"Each key needs at least {MIN_KEY_LENGTH} random characters (python -c "
+            "'import secrets; print(secrets.token_urlsafe(32))').",
+            id="b2bportal.E014",
+        )
+        for number, key in enumerate(keys, start=1)
+        if len(key) < MIN_KEY_LENGTH
+    ]
+    if settings.B2B_PRODUCTION and keys_derived_from_secret_key():
+        problems.append(
+            Warning(
+                "FIELD_ENCRYPTION_KEYS is not set: stored secrets are encrypted with a key derived from SECRET_KEY.",
+                hint="Set FIELD_ENCRYPTION_KEYS to a new random key followed by the current SECRET_KEY (which then "
+                "only decrypts), and run manage.py encryption_rotate; changing SECRET_KEY alone would make the "
+                "stored secrets unreadable.",
+                id="b2bportal.W001",
+            )
+        )
+    return problems

@@ -9,6 +9,8 @@ class ErpsyncConfig(AppConfig):
     def ready(self) -> None:
         # Reconciliation exports for accountants live in their own admin module; the domain apps reach the outbox
         # and the ERP through their hooks, which erpsync answers; the system checks register on import.
+        from b2bportal.encryption import register_encrypted_fields
         from erpsync import admin_reconciliation, checks, handlers, notifications  # noqa: F401
 
         handlers.connect()
+        register_encrypted_fields("erpsync.ApiToken", "access_token", "refresh_token")

@@ -1,23 +1,21 @@
 """OAuth tokens of ERP accounts, kept in the database encrypted (``ApiToken``) and shared by every process.
 
-The key is derived from ``SECRET_KEY`` (or ``ERPSYNC_TOKEN_KEY`` when set): whoever reads the database alone cannot
-use the tokens. Renewal is serialised per account by ``token_renew``: the row is locked while the ERP is asked for a
-new pair, because a refresh token works once (it rotates) and two processes refreshing at once would leave one of
-them with a revoked token; the second process finds the pair the first stored and uses it."""
+They are encrypted with the portal's field-encryption keys (``b2bportal.encryption``, ``FIELD_ENCRYPTION_KEYS``):
+whoever reads the database alone cannot use the tokens. Renewal is serialised per account by ``token_renew``: the
+row is locked while the ERP is asked for a new pair, because a refresh token works once (it rotates) and two
+processes refreshing at once would leave one of them with a revoked token; the second process finds the pair the
+first stored and uses it."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from b2bportal.encryption import DecryptionFailed, decrypt, encrypt
 from erpsync.models import ApiToken
 
 
@@ -36,23 +34,15 @@ class NeedsAuthorisation(Exception):
     """No token can be had without a person: the reason is stored on the token and shown in sync health."""
 
 
-def _fernet() -> Fernet:
-    secret = getattr(settings, "ERPSYNC_TOKEN_KEY", "") or settings.SECRET_KEY
-    digest = hashlib.sha256(b"erpsync.token_store:" + secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
 def _seal(text: str) -> str:
-    return _fernet().encrypt(text.encode()).decode() if text else ""
+    return encrypt(text)
 
 
 def _open(text: str) -> str:
-    if not text:
-        return ""
     try:
-        return _fernet().decrypt(text.encode()).decode()
-    except InvalidToken:
-        return ""  # sealed under another key: as good as no token
+        return decrypt(text)
+    except DecryptionFailed:
+        return ""  # encrypted under a key no longer configured: as good as no token (a new sign-in follows)
 
 
 def token_read(key: str) -> TokenPair:

@@ -75,10 +75,14 @@ def test_webhook_registration_shows_the_secret_and_refuses_private_addresses(adm
         "/account/webhooks/", {"url": "https://93.184.215.14/hook", "events": ["order.shipped", "quote.sent"]}
     )
     endpoint = WebhookEndpoint.objects.get()
-    assert endpoint.events == ["order.shipped", "quote.sent"] and endpoint.secret.startswith("whsec_")
-    assert endpoint.secret in created.content.decode()
-    page = admin_client.get(f"/account/webhooks/{endpoint.pk}/")
-    assert page.status_code == 200
+    secret = created.context["new_secret"]
+    assert endpoint.events == ["order.shipped", "quote.sent"] and secret.startswith("whsec_")
+    assert secret in created.content.decode() and secret not in endpoint.secret_encrypted
+    assert endpoint.secret_hint == secret[:10]
+    # Shown once: neither the list nor the address's page shows it again, only its hint.
+    for url in ("/account/webhooks/", f"/account/webhooks/{endpoint.pk}/"):
+        page = admin_client.get(url).content.decode()
+        assert secret not in page and f"{endpoint.secret_hint}…" in page
 
 
 def test_staff_create_a_key_in_the_admin_shown_once(staff_client):
@@ -102,7 +106,9 @@ def test_admin_lists_and_pages_of_keys_endpoints_and_deliveries(staff_client, se
     settings.B2B_WEBHOOK_ALLOW_PRIVATE = True
     dealer, _p, member = api_shop()
     row, _key = key_for(member)
-    endpoint = webhook_endpoint_create(dealer=dealer, url="http://127.0.0.1:9/x", events=["order.status_changed"])
+    endpoint, _secret = webhook_endpoint_create(
+        dealer=dealer, url="http://127.0.0.1:9/x", events=["order.status_changed"]
+    )
     event_record(dealer_id=dealer.pk, event="order.status_changed", event_key="s:1", data={"order": "P1"})
     delivery = WebhookDelivery.objects.get()
     for url in (

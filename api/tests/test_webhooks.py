@@ -16,7 +16,7 @@ from api.services import webhook_endpoint_create
 from api.targets import target_check
 from api.tests.factories import api_shop, client_for
 from api.tests.receiver import Receiver
-from api.webhooks import deliveries_send_due, delivery_send, event_record, signature_valid
+from api.webhooks import deliveries_send_due, delivery_send, event_record, signature_header, signature_valid
 from dealers.models import DealerDocument, DealerUser
 from notifications.models import Notification
 from orders.notifications import documents_notify
@@ -34,13 +34,16 @@ def loopback_allowed(settings):
 
 
 def _endpoint(dealer, url, events=(WebhookEvent.ORDER_STATUS_CHANGED,)):
-    return webhook_endpoint_create(dealer=dealer, url=url, events=list(events))
+    endpoint, _secret = webhook_endpoint_create(dealer=dealer, url=url, events=list(events))
+    return endpoint
 
 
 def test_an_order_placed_through_the_api_is_delivered_signed_after_commit(django_capture_on_commit_callbacks):
     dealer, product, member = api_shop()
     with Receiver() as receiver:
-        endpoint = _endpoint(dealer, receiver.url)
+        _endpoint_row, secret = webhook_endpoint_create(
+            dealer=dealer, url=receiver.url, events=[WebhookEvent.ORDER_STATUS_CHANGED]
+        )
         with django_capture_on_commit_callbacks(execute=True):
             response = client_for(member).post(
                 "/api/v1/orders/", {"lines": [{"sku": product.sku, "quantity": "1"}]}, format="json",
@@ -52,9 +55,7 @@ def test_an_order_placed_through_the_api_is_delivered_signed_after_commit(django
     assert WebhookDelivery.objects.filter(status=WebhookDelivery.Status.SUCCEEDED).count() == 2
     statuses = []
     for headers, body in receiver.requests:
-        assert signature_valid(
-            endpoint.secret, headers["B2B-Webhook-Timestamp"], body, headers["B2B-Webhook-Signature"]
-        )
+        assert signature_valid(secret, headers["B2B-Webhook-Timestamp"], body, headers["B2B-Webhook-Signature"])
         assert not signature_valid(
             "whsec_wrong", headers["B2B-Webhook-Timestamp"], body, headers["B2B-Webhook-Signature"]
         )
@@ -231,3 +232,9 @@ def test_the_verification_recipe_in_the_docs_accepts_a_real_delivery(settings):
     assert namespace["verify"]("whsec_test", str(stamp), body, header)
     assert not namespace["verify"]("whsec_test", str(stamp), body.replace(b"01", b"02"), header)
     assert not namespace["verify"]("whsec_test", str(stamp - 3600), body, signature("whsec_test", stamp - 3600, body))
+    # After a roll: the header carries both signatures, and the recipe accepts it with either secret.
+    rolled = signature_header(["whsec_new", "whsec_test"], stamp, body)
+    assert rolled.count("v1=") == 2
+    assert namespace["verify"]("whsec_test", str(stamp), body, rolled)
+    assert namespace["verify"]("whsec_new", str(stamp), body, rolled)
+    assert not namespace["verify"]("whsec_other", str(stamp), body, rolled)

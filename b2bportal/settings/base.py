@@ -18,6 +18,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # A development key only: production.py refuses to start without SECRET_KEY from the environment.
 SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz")
+# Keys that encrypt the secrets the portal reads back (webhook signing secrets; b2bportal/encryption.py): the first
+# encrypts, all decrypt (put a new one first to rotate). Empty: derived from SECRET_KEY, which production warns of.
+B2B_FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

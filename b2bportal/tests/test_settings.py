@@ -32,6 +32,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portal.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/b2bportal",
     "PAYMENT_DEFAULT_GATEWAY": "iyzico",
+    "FIELD_ENCRYPTION_KEYS": "field-key-" + "k7Qw2Zr9Lm4Tx8Vb1Nc6Hy3Jd5Fg0Sp",
 }
 
 
@@ -39,6 +40,13 @@ def test_production_passes_check_deploy_with_no_warnings():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", extra_env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_warns_when_field_encryption_keys_come_from_secret_key():
+    environ = {k: v for k, v in PRODUCTION_ENV.items() if k != "FIELD_ENCRYPTION_KEYS"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", extra_env=environ)
+    assert result.returncode != 0 and "b2bportal.W001" in result.stderr
+    assert run_manage("check", extra_env=environ).returncode == 0  # a warning: the portal still starts
 
 
 def test_production_refuses_a_weak_secret_key():
