@@ -79,7 +79,7 @@ def dealer_user_for(user) -> DealerUser | None:
     if cached is not False:
         return cached
     membership = _membership(user)
-    if membership is not None and membership_refusal(membership) is not None:
+    if membership is not None and _refusal_code(membership) is not None:
         membership = None
     user._dealer_user_cache = membership
     return membership
@@ -117,18 +117,27 @@ def _dealer_contact(dealer: Dealer) -> str:
     return company_contact()
 
 
+def _refusal_code(membership: DealerUser) -> str | None:
+    if membership.dealer.status == Dealer.Status.INACTIVE:
+        return DEALER_DEACTIVATED
+    if not membership.is_active or not membership.user.is_active:
+        return USER_DEACTIVATED
+    return None
+
+
 def membership_refusal(membership: DealerUser) -> Refusal | None:
     """Why ``membership``'s user may not use the portal: their dealer is deactivated (contact the sales
     representative, else the company), or the user or their membership is (contact the dealer's admins, else the
     company). None when they may. Costs no query unless refused."""
+    code = _refusal_code(membership)
     dealer = membership.dealer
-    if dealer.status == Dealer.Status.INACTIVE:
+    if code == DEALER_DEACTIVATED:
         message = _("The dealer account %(dealer)s has been deactivated. Please contact %(contact)s.") % {
             "dealer": dealer.title,
             "contact": _dealer_contact(dealer),
         }
         return Refusal(DEALER_DEACTIVATED, message)
-    if not membership.is_active or not membership.user.is_active:
+    if code == USER_DEACTIVATED:
         admins = _admins_contact(membership)
         if admins:
             message = _(
