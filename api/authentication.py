@@ -1,5 +1,7 @@
-"""Signing in with an API key: ``Authorization: Bearer b2b_<prefix>_<secret>``. The key acts as its dealer user;
-a revoked or expired key, an inactive user or dealer, or a wrong secret is refused alike (401)."""
+"""Signing in with an API key: ``Authorization: Bearer b2b_<prefix>_<secret>``. The key acts as its dealer user.
+A revoked or expired key, or a wrong secret, is refused alike (401, ``not_authenticated``). A right key whose user
+(or their membership) or dealer is deactivated is refused with the reason (403, ``user_deactivated`` or
+``dealer_deactivated``, saying whom to contact): the caller holds the key, so naming it tells a stranger nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from api.keys import key_matches, key_prefix
 from api.models import ApiKey
-from dealers.models import Dealer
+from api.problems import Problem
+from dealers.access import membership_refusal
 
 # last_used_at is written at most this often per key: a busy key would otherwise write on every request.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -43,13 +46,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key is None or not key_matches(key, api_key.digest) or not api_key.is_usable:
             raise AuthenticationFailed(INVALID)
         member = api_key.dealer_user
-        if (
-            not member.is_active
-            or not member.user.is_active
-            or member.dealer_id != api_key.dealer_id
-            or member.dealer.status == Dealer.Status.INACTIVE
-        ):
+        if member.dealer_id != api_key.dealer_id:  # the user moved to another dealer: the key is not theirs now
             raise AuthenticationFailed(INVALID)
+        refusal = membership_refusal(member)
+        if refusal is not None:
+            raise Problem(403, refusal.code, refusal.message)
         now = timezone.now()
         if api_key.last_used_at is None or api_key.last_used_at < now - TOUCH_EVERY:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)

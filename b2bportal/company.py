@@ -34,3 +34,11 @@ def company_bank_accounts(value: str | None = None) -> list[BankAccount]:
         if iban:
             accounts.append(BankAccount(bank=bank.strip(), iban=iban))
     return accounts
+
+
+def company_contact() -> str:
+    """The seller as a dealer is told to contact them: its name, with its e-mail and phone where configured
+    ("Volta A.Ş. (destek@volta.example, +90 212 555 00 00)")."""
+    details = ", ".join(part for part in (settings.B2B_COMPANY_EMAIL, settings.B2B_COMPANY_PHONE) if part)
+    name = settings.B2B_COMPANY_NAME
+    return f"{name} ({details})" if details else name

@@ -5,7 +5,10 @@ told once — in the portal and by e-mail in their language — when it can.
 catalogue (``selectors.is_visible``: active, visible category, priced when unpriced products are hidden) and
 ``availability.py`` no longer says out of stock. Stock reaches the portal by several paths (ERP imports,
 reservations released, a warehouse made sellable), so a scheduled task (``stock_alerts_check``) looks at the open
-alerts in batches instead of each path calling in.
+alerts in batches instead of each path calling in. The ERP's stock import, the path most returns take, also queues
+a check of its products that have open alerts as soon as its transaction commits
+(``catalog.stock_alert_tasks.stock_alerts_queue``), so those users are told within moments; the schedule catches
+up with the rest, and with a check whose task was lost.
 
 Never twice for one return: the alerts found back are locked (``SKIP LOCKED``, so two checkers share the work),
 closed and notified in one transaction, and the notice's key names the alert and the time it was asked for, so a
@@ -51,6 +54,20 @@ def stock_alerts_for(dealer_user) -> QuerySet[StockAlert]:
         .select_related("product__base_unit")
         .order_by(F("notified_at").desc(nulls_first=True), "-requested_at", "-pk")
     )
+
+
+def products_with_open_alerts(product_ids: Iterable[int]) -> list[int]:
+    """Which of ``product_ids`` someone is waiting for, in id order (one query per 500 ids)."""
+    ids = sorted(set(product_ids))
+    found: list[int] = []
+    for start in range(0, len(ids), BATCH):
+        found += (
+            StockAlert.objects.filter(product_id__in=ids[start : start + BATCH], notified_at__isnull=True)
+            .order_by("product_id")
+            .values_list("product_id", flat=True)
+            .distinct()
+        )
+    return found
 
 
 def open_alert_product_ids(dealer_user, product_ids: Iterable[int]) -> set[int]:
@@ -126,13 +143,17 @@ def _notify_back(alert: StockAlert) -> None:
     )
 
 
-def stock_alerts_check(*, batch: int = BATCH) -> int:
+def stock_alerts_check(*, batch: int = BATCH, product_ids: Iterable[int] | None = None) -> int:
     """Tell the users whose product is back, once each, and close their alerts. Looks at the open alerts of
-    active users still with their dealer, ``batch`` at a time in id order. Returns how many were told."""
+    active users still with their dealer — only those of ``product_ids`` when given — ``batch`` at a time in id
+    order. Returns how many were told."""
     told, after = 0, 0
+    open_alerts = StockAlert.objects.all()
+    if product_ids is not None:
+        open_alerts = open_alerts.filter(product_id__in=sorted(set(product_ids)))
     while True:
         alerts = list(
-            StockAlert.objects.filter(
+            open_alerts.filter(
                 pk__gt=after,
                 notified_at__isnull=True,
                 user__is_active=True,

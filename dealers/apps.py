@@ -7,4 +7,8 @@ class DealersConfig(AppConfig):
     verbose_name = _("Dealers")
 
     def ready(self) -> None:
+        from accounts.hooks import access_refused
         from dealers import notifications  # noqa: F401  (notification kinds)
+        from dealers.access import access_refused as dealer_access_refused
+
+        access_refused.connect(dealer_access_refused)

@@ -33,6 +33,9 @@ class Kind:
     digest: bool = False  # collected and sent as one e-mail per recipient by the digest task
     audience: str = DEALER  # whose preferences page lists it: dealer users or staff
     description: Any = ""
+    # False: a notice in the portal's list only, never e-mailed, because another e-mail already says the same to
+    # the same person (a recurring order's placed run: the order confirmation). Not listed on the preferences page.
+    emailed: bool = True
     context: Callable[[dict[str, Any]], dict[str, Any]] = field(default=_same)
 
 

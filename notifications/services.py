@@ -132,7 +132,9 @@ def notify_many(kind: str, events: Iterable[Event]) -> list[str]:
             is_user = not isinstance(recipient, Address)
             email = (recipient.email or "").strip()
             status, reason = N.PENDING, ""
-            if not email:
+            if not declared.emailed:
+                status, reason = N.SKIPPED, "portal only"
+            elif not email:
                 status, reason = N.SKIPPED, "no e-mail address"
             elif is_user and recipient.pk in switched_off:
                 status, reason = N.SKIPPED, "switched off"
@@ -298,13 +300,14 @@ def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
 
 
 def kinds_for(user) -> list[Kind]:
-    """The kinds a user's preferences page lists: dealer kinds for dealer users, staff kinds for staff."""
+    """The kinds a user's preferences page lists: dealer kinds for dealer users, staff kinds for staff; not the
+    kinds that are never e-mailed."""
     audiences = set()
     if user.is_staff:
         audiences.add(STAFF)
     if not user.is_staff or hasattr(user, "dealer_user"):
         audiences.add(DEALER)
-    return [kind for kind in all_kinds() if kind.audience in audiences]
+    return [kind for kind in all_kinds() if kind.audience in audiences and kind.emailed]
 
 
 def preferences_for(user) -> dict[str, bool]:

@@ -1,6 +1,8 @@
 """The notifications of recurring orders (templates in ``orders/templates/orders/notifications/recurring_*``): the
 schedule's owner hears of each run — the order placed (its number, total and status), or the date skipped with the
-reasons. One notice per run (the event is the run)."""
+reasons. One notice per run (the event is the run), and one e-mail: a placed run's notice stays in the portal's
+list, since the order's confirmation e-mail goes to the same person (the owner places the order) and says that the
+list was ordered as scheduled (``orders.tasks.order_confirmation_send``); a skipped run's notice is e-mailed."""
 
 from __future__ import annotations
 
@@ -25,11 +27,11 @@ def _run_context(params: dict) -> dict:
     return context
 
 
-def _kind(key: str, label) -> Kind:
-    return register(Kind(key=key, label=label, template=f"orders/notifications/{key}", context=_run_context))
+def _kind(key: str, label, **extra) -> Kind:
+    return register(Kind(key=key, label=label, template=f"orders/notifications/{key}", context=_run_context, **extra))
 
 
-RECURRING_PLACED = _kind("recurring_placed", _("A recurring order of mine was placed"))
+RECURRING_PLACED = _kind("recurring_placed", _("A recurring order of mine was placed"), emailed=False)
 RECURRING_SKIPPED = _kind("recurring_skipped", _("A recurring order of mine could not be placed"))
 
 

@@ -11,12 +11,14 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django_q.tasks import async_task
 
 from b2bportal.database import retry_when_locked
 from b2bportal.schedules import schedules_ensure
-from orders.models import Order
+from notifications.rendering import absolute_url
+from orders.models import Order, RecurringRun
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +52,21 @@ def order_confirmation_send(order_id: int) -> bool:
     the e-mail and its PDF are rendered and sent with no row locked; then the order is marked sent. Nothing is sent
     when it was sent already or another worker's claim still holds (a task run twice sends once); a claim older than
     ``confirmation_lease`` is taken over (the worker died), and a failed send gives the claim back and raises, so the
-    e-mail is never lost for good. A worker dying between sending and marking sends it twice at worst."""
+    e-mail is never lost for good. A worker dying between sending and marking sends it twice at worst.
+
+    An order placed by a recurring order's run is confirmed as that run: the subject names the list, the text says
+    it was ordered as scheduled and links to the order. It is the one e-mail of the run (the run's notice stays in
+    the portal's list: ``orders.recurring_notifications``); an order placed by hand is confirmed as always."""
     claim = _confirmation_claim(order_id)
     if claim is None:
         return False
     order, claimed_at = claim
     language = order.placed_by.language or settings.LANGUAGE_CODE
+    context = _confirmation_context(order)
     try:
         with translation.override(language):
-            subject = render_to_string("orders/email/confirmation_subject.txt", {"order": order}).strip()
-            body = render_to_string("orders/email/confirmation_body.txt", {"order": order})
+            subject = render_to_string("orders/email/confirmation_subject.txt", context).strip()
+            body = render_to_string("orders/email/confirmation_body.txt", context)
         message = EmailMessage(subject, body, to=[order.placed_by.email])
         pdf = _confirmation_pdf(order, language)
         if pdf is not None:
@@ -71,6 +78,13 @@ def order_confirmation_send(order_id: int) -> bool:
         raise
     _confirmation_sent(order_id, claimed_at)
     return True
+
+
+def _confirmation_context(order: Order) -> dict:
+    run = RecurringRun.objects.select_related("recurring__saved_list").filter(order_id=order.pk).first()
+    if run is None:
+        return {"order": order}
+    return {"order": order, "run": run, "url": absolute_url(reverse("orders:order_detail", args=[order.number]))}
 
 
 @retry_when_locked

@@ -1,4 +1,5 @@
-"""Who reaches what: API keys (wrong, revoked, expired, inactive user), the browser session, scopes, the account's
+"""Who reaches what: API keys (wrong, revoked, expired, moved to another dealer; a deactivated user or dealer refused
+with the reason), the browser session, scopes, the account's
 visibility, and the scoping gate over every endpoint — another dealer's ids answer 404, exactly like missing ones."""
 
 from datetime import timedelta
@@ -11,7 +12,7 @@ from rest_framework.test import APIClient
 from api.models import ApiKey, Scope
 from api.services import api_key_revoke
 from api.tests.factories import api_shop, client_for, key_for
-from dealers.models import DealerDocument, DealerUser
+from dealers.models import Dealer, DealerDocument, DealerUser
 from orders.models import Order
 from orders.tests.factories import OrderFactory
 from orders.tests.quote_factories import sent_quote, staff_user
@@ -31,7 +32,7 @@ def test_a_valid_key_signs_in_and_is_stored_hashed():
     assert not ApiKey.objects.filter(digest=key).exists()
 
 
-@pytest.mark.parametrize("spoil", ["wrong_secret", "revoked", "expired", "inactive_user", "no_such_prefix"])
+@pytest.mark.parametrize("spoil", ["wrong_secret", "revoked", "expired", "moved_dealer", "no_such_prefix"])
 def test_refused_keys_answer_401_as_a_problem(spoil):
     _dealer, _product, member = api_shop()
     row, key = key_for(member)
@@ -41,8 +42,9 @@ def test_refused_keys_answer_401_as_a_problem(spoil):
         api_key_revoke(api_key=row)
     elif spoil == "expired":
         ApiKey.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    elif spoil == "inactive_user":
-        DealerUser.objects.filter(pk=member.pk).update(is_active=False)
+    elif spoil == "moved_dealer":
+        other, _p, _m = api_shop()
+        DealerUser.objects.filter(pk=member.pk).update(dealer=other)
     else:
         key = "b2b_00000000_" + key.split("_", 2)[2]
     client = APIClient()
@@ -52,6 +54,47 @@ def test_refused_keys_answer_401_as_a_problem(spoil):
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_authenticated"
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("spoil", ["membership", "user", "dealer"])
+def test_a_right_key_of_a_deactivated_user_or_dealer_is_refused_naming_the_reason(spoil):
+    dealer, _product, member = api_shop()
+    _row, key = key_for(member)
+    if spoil == "membership":
+        DealerUser.objects.filter(pk=member.pk).update(is_active=False)
+    elif spoil == "user":
+        type(member.user).objects.filter(pk=member.user_id).update(is_active=False)
+    else:
+        Dealer.objects.filter(pk=dealer.pk).update(status=Dealer.Status.INACTIVE)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = client.get("/api/v1/orders/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    expected = "dealer_deactivated" if spoil == "dealer" else "user_deactivated"
+    assert body["code"] == expected and body["type"].endswith(f"/{expected}")
+    assert "has been deactivated" in body["detail"] and "contact" in body["detail"]
+    assert client.post("/api/v1/orders/", {}, format="json", HTTP_IDEMPOTENCY_KEY="x").status_code == 403
+    assert Order.objects.count() == 0
+
+
+def test_a_deactivated_users_wrong_key_still_says_nothing_of_the_reason():
+    _dealer, _product, member = api_shop()
+    _row, key = key_for(member)
+    DealerUser.objects.filter(pk=member.pk).update(is_active=False)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key[:-4]}AAAA")
+    response = client.get("/api/v1/orders/")
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+def test_a_browser_session_of_a_user_deactivated_meanwhile_is_signed_out_of_the_api(client):
+    _dealer, _product, member = api_shop()
+    client.force_login(member.user)
+    assert client.get("/api/v1/orders/", HTTP_ACCEPT="application/json").status_code == 200
+    DealerUser.objects.filter(pk=member.pk).update(is_active=False)
+    assert client.get("/api/v1/orders/", HTTP_ACCEPT="application/json").status_code == 401
 
 
 def test_no_credentials_is_401():

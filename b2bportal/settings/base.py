@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: a session whose user, dealer membership or dealer was deactivated ends with a message.
+    "accounts.middleware.DeactivatedSignOutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -119,6 +121,9 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out username + IP before any password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # Says "deactivated" only after the right password; wrong credentials stop here (accounts/backends.py).
+    "accounts.backends.EmailBackend",
+    # Only restores sessions opened before EmailBackend was listed; never checks a password.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,7 +5,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django.urls import reverse
 
-from dealers.access import get_scoped_or_404, scoped
+from dealers.access import (
+    DEALER_DEACTIVATED,
+    USER_DEACTIVATED,
+    access_refused,
+    dealer_user_for,
+    get_scoped_or_404,
+    membership_refusal,
+    scoped,
+)
 from dealers.models import Dealer, DealerAddress, DealerUser
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
 from orders.models import Order, OrderLine
@@ -63,16 +71,31 @@ def test_buyer_sees_own_orders_approver_sees_all(client):
     assert client.get(reverse("orders:order_detail", args=[mine.number])).status_code == 200
 
 
-def test_inactive_dealer_membership_is_refused(client):
+def test_inactive_dealer_membership_is_refused_and_signed_out(client):
     member = DealerUserFactory(is_active=False)
+    assert dealer_user_for(member.user) is None
+    assert membership_refusal(member).code == USER_DEACTIVATED
     client.force_login(member.user)
-    assert client.get(reverse("home")).status_code == 403
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
 
 
-def test_inactive_dealer_is_refused(client):
+def test_inactive_dealer_is_refused_and_signed_out(client):
     member = DealerUserFactory(dealer=DealerFactory(status=Dealer.Status.INACTIVE))
+    assert dealer_user_for(member.user) is None
+    assert membership_refusal(member).code == DEALER_DEACTIVATED
     client.force_login(member.user)
-    assert client.get(reverse("home")).status_code == 403
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
+
+
+def test_an_active_membership_is_not_refused_and_the_gate_reads_it_once(django_assert_num_queries):
+    member = DealerUserFactory()
+    user = type(member.user).objects.get(pk=member.user_id)
+    assert membership_refusal(member) is None
+    with django_assert_num_queries(1):
+        assert access_refused(user=user) is None
+        assert dealer_user_for(user).pk == member.pk
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,22 @@ from collections.abc import Iterator
 from django.utils.translation import gettext as _
 
 from b2bportal.sql import SqlNames
-from catalog.models import Product, StockLevel, Warehouse
+from catalog.models import Product, StockAlert, StockLevel, Warehouse
+from catalog.stock_alert_tasks import stock_alerts_queue
 from erpsync.adapters.base import ErpStock
 from erpsync.binders import bound_join
 from erpsync.importers.bulk import TableMerge
-from erpsync.importers.staged import ZERO, RecordRejected, StagedImporter, execute, ids_by_code, number, q, text
+from erpsync.importers.staged import (
+    ZERO,
+    RecordRejected,
+    StagedImporter,
+    execute,
+    fetchall,
+    ids_by_code,
+    number,
+    q,
+    text,
+)
 from erpsync.models import ValueMap
 from orders.services.transitions import reservations_release_taken_over
 
@@ -60,7 +71,8 @@ class StockImporter(StagedImporter):
     staged at zero, so nothing is offered from it. An unchanged figure is not written: the warehouse's
     ``stock_as_of`` says how fresh all its figures are. A full snapshot zeroes rows of its warehouses it no
     longer holds. Once the stock of a warehouse is newer than an order's confirmation by the ERP, the ERP's
-    committed figure counts that order, and the portal's reservation for it is released."""
+    committed figure counts that order, and the portal's reservation for it is released. Products with stock that
+    someone asked to be told about are checked for their alerts as soon as the import commits."""
 
     entity = "stock"
     digest_model = StockLevel
@@ -173,6 +185,14 @@ class StockImporter(StagedImporter):
             f"WHERE {w.id} IN (SELECT DISTINCT warehouse_id FROM {q(resolved)})"
         )
         reservations_release_taken_over()
+        # Users waiting for a product this import put back in stock hear of it when the import commits, not at the
+        # next scheduled check (which stays, for stock that returns by other paths).
+        a = SqlNames(StockAlert)
+        restocked = fetchall(
+            f"SELECT DISTINCT r.product_id FROM {q(resolved)} r JOIN {a} a ON a.{a.product_id} = r.product_id "
+            f"WHERE a.{a.notified_at} IS NULL AND NOT r.refused AND r.on_hand > r.committed_erp"
+        )
+        stock_alerts_queue(row[0] for row in restocked)
 
     def resolve_issues(self, ctx, stage) -> None:
         # Rows staged at zero after a refusal keep their issue open.

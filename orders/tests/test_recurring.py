@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.utils.module_loading import import_string
@@ -17,9 +18,11 @@ from catalog.models import PriceListItem, Product
 from dealers.models import Dealer
 from dealers.tests.factories import DealerAddressFactory
 from notifications.models import Notification
+from notifications.services import kinds_for
 from orders.models import Cart, Order, RecurringOrder, RecurringRun
 from orders.recurring import day_in_month, is_due, next_run_on
 from orders.recurring_tasks import SCHEDULES, schedules_install
+from orders.services import cart_line_add
 from orders.services.recurring import (
     RecurringRefused,
     Timing,
@@ -32,7 +35,7 @@ from orders.services.recurring import (
     recurring_save,
 )
 from orders.status import OrderStatus
-from orders.tests.factories import buyer_of, make_shop
+from orders.tests.factories import buyer_of, make_shop, place
 from orders.tests.recurring_factories import monthly, saved_list, weekly
 
 D = Decimal
@@ -152,8 +155,72 @@ def test_a_run_places_the_list_priced_today_and_notifies_the_owner(shop, django_
     assert recurring.saved_list.lines.count() == 1  # the list stays
     notice = Notification.objects.get(kind="recurring_placed")
     assert notice.recipient_id == buyer.user_id and notice.url.endswith(f"/{order.number}/")
-    sent = [m for m in mail.outbox if order.number in m.body and "scheduled" in m.body]
-    assert sent and sent[0].to == [buyer.user.email]
+    # One e-mail for the run: the order's confirmation, saying it was the schedule, with the link; the run's notice
+    # stays in the portal's list.
+    assert notice.status == Notification.Status.SKIPPED and notice.skip_reason == "portal only"
+    assert [m.to for m in mail.outbox] == [[buyer.user.email]]
+    sent = mail.outbox[0]
+    assert order.number in sent.subject and recurring.saved_list.name in sent.subject
+    assert "was ordered again as scheduled" in sent.body and order.number in sent.body
+    assert f"{settings.B2B_SITE_URL}/orders/{order.number}/" in sent.body
+    order.refresh_from_db()
+    assert order.confirmation_sent_at is not None
+
+
+def test_a_placed_run_sends_one_e_mail_in_the_owners_language(shop, django_capture_on_commit_callbacks):
+    _dealer, product, buyer = shop
+    buyer.user.language = "tr"
+    buyer.user.save()
+    recurring = weekly(buyer, product, start=MONDAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = recurring_run(recurring=recurring, day=MONDAY)
+    assert len(mail.outbox) == 1
+    assert "tekrarlayan siparişi verildi" in mail.outbox[0].subject and run.order.number in mail.outbox[0].subject
+    assert "bugünkü fiyatlarla yeniden sipariş edildi" in mail.outbox[0].body
+
+
+def test_a_run_waiting_for_approval_tells_the_owner_once_and_the_approver_separately(
+    shop, django_capture_on_commit_callbacks
+):
+    dealer, product, _buyer = shop
+    limited = buyer_of(dealer, approval_limit=D("50"))
+    approver = buyer_of(dealer, role="approver")
+    recurring = weekly(limited, product, start=MONDAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = recurring_run(recurring=recurring, day=MONDAY)
+    assert run.order.status == OrderStatus.AWAITING_DEALER_APPROVAL
+    to_owner = [m for m in mail.outbox if m.to == [limited.user.email]]
+    to_approver = [m for m in mail.outbox if m.to == [approver.user.email]]
+    assert len(to_owner) == 1 and "scheduled" in to_owner[0].body
+    assert len(to_approver) == 1 and run.order.number in to_approver[0].body
+
+
+def test_a_skipped_run_sends_one_e_mail_with_the_reason(shop, django_capture_on_commit_callbacks):
+    dealer, product, buyer = shop
+    recurring = weekly(buyer, product, start=MONDAY)
+    Dealer.objects.filter(pk=dealer.pk).update(credit_hold=True, credit_hold_reason="overdue invoices")
+    with django_capture_on_commit_callbacks(execute=True):
+        recurring_run(recurring=recurring, day=MONDAY)
+    assert [m.to for m in mail.outbox] == [[buyer.user.email]]
+    assert "overdue invoices" in mail.outbox[0].body
+
+
+def test_an_order_placed_by_hand_is_confirmed_as_before(shop, django_capture_on_commit_callbacks):
+    dealer, product, buyer = shop
+    cart_line_add(dealer_user=buyer, product=product, quantity=D("1"))
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(buyer)
+    assert [m.to for m in mail.outbox] == [[buyer.user.email]]
+    assert mail.outbox[0].subject == f"Order {order.number} received"
+    assert mail.outbox[0].body.startswith(f"We have received order {order.number} of {dealer.title}.")
+    assert "scheduled" not in mail.outbox[0].body and "/orders/" not in mail.outbox[0].body
+    assert not Notification.objects.filter(kind="recurring_placed").exists()
+
+
+def test_the_preferences_page_offers_the_skipped_run_e_mail_only(shop):
+    _dealer, _product, buyer = shop
+    keys = [kind.key for kind in kinds_for(buyer.user)]
+    assert "recurring_skipped" in keys and "recurring_placed" not in keys
 
 
 def test_a_date_runs_once_even_when_its_run_record_is_lost(shop):
