@@ -8,12 +8,12 @@ records are applied. A file whose content the portal already has under the same 
 What is removed, and when (only pictures and documents the ERP owns: staff's uploads are never touched):
 
 - a change feed removes what a record says is gone (``removed``), and nothing else: a picture a change feed does
-  not mention is one it says nothing about;
+  not mention, or whose record says nothing of it (``untold``: a field absent from the ERP's answer), is kept;
 - a complete feed (a full snapshot of the ERP's pictures) also removes the ERP's pictures it no longer holds, for
   every product. Its removals, said or missing, wait until the feed is read and pass the removal brake
   (``erpsync.importers.brake``) together: above the connection's share, nothing is removed and an issue is opened.
-  A record the portal refused (a file the ERP could not hand out, a bad file) still counts as held: a picture is
-  not taken away because its new file could not be read.
+  A record the portal refused (a file the ERP could not hand out, a bad file) or one that says nothing of the
+  picture (``untold``) still counts as held: a picture is not taken away because its new file could not be read.
 
 The files of removed or replaced pictures are deleted after the feed's transaction commits (``catalog.media``).
 """
@@ -134,7 +134,7 @@ class ProductMediaImporter:
 
     def _apply(self, ctx: ImportContext, record: ErpProductMedia) -> None:
         product = self._product(ctx, record.product_code)
-        if product is None and record.removed:
+        if product is None and (record.removed or record.untold):
             ctx.counts.unchanged += 1  # nothing to take off a product the portal does not have
             return
         if product is None:
@@ -148,6 +148,9 @@ class ProductMediaImporter:
             return
         source_key = f"{ctx.connection.code}:{record.key}"[:255]
         self.held.add((product.pk, source_key))
+        if record.untold:
+            ctx.counts.unchanged += 1  # the ERP did not say: what the portal has stays
+            return
         if record.error:
             self._refuse(
                 ctx,

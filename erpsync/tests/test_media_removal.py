@@ -57,7 +57,7 @@ def kept(sku: str) -> bool:
 
 def every_picture(connection, captured, skus=SKUS) -> None:
     for n, sku in enumerate(skus):
-        drop(images(connection), f"{sku}.jpg", image_bytes(color=(n, 2 * n, 3)))
+        drop(images(connection), f"{sku}.jpg", image_bytes(color=(20 * n, 200 - 15 * n, 3)))
     run = import_pictures(connection, captured)
     assert run.created == len(skus)
 
@@ -93,7 +93,7 @@ def test_staff_uploads_are_kept_by_removals_and_by_a_complete_drop(files, django
     import_pictures(files, django_capture_on_commit_callbacks)
     snapshot(files)
     for n, sku in enumerate(SKUS[1:], start=1):
-        drop(images(files), f"{sku}.jpg", image_bytes(color=(n, 2 * n, 3)))
+        drop(images(files), f"{sku}.jpg", image_bytes(color=(20 * n, 200 - 15 * n, 3)))
     run = import_pictures(files, django_capture_on_commit_callbacks)
     assert run.deactivated == 1  # the ERP's picture of the first product, missing from the complete drop
     assert list(ProductImage.objects.filter(product=product).values_list("pk", flat=True)) == [staff.pk]
@@ -107,7 +107,7 @@ def test_a_complete_drop_removes_the_pictures_it_lacks_within_the_brake(files, d
     snapshot(files)
     dropped = [picture_of(sku) for sku in SKUS[:2]]
     for n, sku in enumerate(SKUS[2:], start=2):  # 2 of 10 pictured products lose their picture: 20 %, not more
-        drop(images(files), f"{sku}.jpg", image_bytes(color=(n, 2 * n, 3)))
+        drop(images(files), f"{sku}.jpg", image_bytes(color=(20 * n, 200 - 15 * n, 3)))
     run = import_pictures(files, django_capture_on_commit_callbacks)
     assert (run.status, run.deactivated, run.unchanged) == (SyncRun.Status.SUCCEEDED, 2, 8)
     assert [sku for sku in SKUS if kept(sku)] == SKUS[2:]
@@ -119,7 +119,7 @@ def test_the_brake_holds_a_complete_drop_that_would_strip_too_many(files, django
     every_picture(files, django_capture_on_commit_callbacks)
     snapshot(files)
     for n, sku in enumerate(SKUS[3:], start=3):  # 3 of 10: 30 %, more than 20 %
-        drop(images(files), f"{sku}.jpg", image_bytes(color=(n, 2 * n, 3)))
+        drop(images(files), f"{sku}.jpg", image_bytes(color=(20 * n, 200 - 15 * n, 3)))
     run = import_pictures(files, django_capture_on_commit_callbacks)
     assert (run.status, run.deactivated) == (SyncRun.Status.SUCCEEDED, 0)
     assert all(kept(sku) for sku in SKUS)
@@ -130,7 +130,7 @@ def test_the_brake_holds_a_complete_drop_that_would_strip_too_many(files, django
     files.settings = {**files.settings, "removal_brake_percent": 50}
     files.save(update_fields=["settings"])
     for n, sku in enumerate(SKUS[3:], start=3):
-        drop(images(files), f"{sku}.jpg", image_bytes(color=(n, 2 * n, 3)))
+        drop(images(files), f"{sku}.jpg", image_bytes(color=(20 * n, 200 - 15 * n, 3)))
     run = import_pictures(files, django_capture_on_commit_callbacks)
     assert run.deactivated == 3 and [sku for sku in SKUS if kept(sku)] == SKUS[3:]
     issue.refresh_from_db()

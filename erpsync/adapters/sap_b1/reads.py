@@ -235,15 +235,17 @@ class SapB1Reads:
         """Each item's picture: ``Items.Picture`` names a file in the company's pictures folder, and the Service
         Layer hands the file out as ``ItemImages('<code>')/$value`` (B1 keeps one picture per item). An item
         whose ``Picture`` is null or empty says its picture is gone; a row without ``Picture`` at all says nothing
-        about it (no record: the portal keeps what it has). One whose file SAP cannot serve comes as a record the
+        about it (``untold``: the portal keeps what it has). One whose file SAP cannot serve comes as a record the
         portal refuses with SAP's answer, and the other items go on."""
         rows = self._items("ItemCode,Picture", since)
 
         def records() -> Iterator[ErpProductMedia]:
             for row in rows:
+                code = row["ItemCode"]
                 if "Picture" not in row:
+                    yield ErpProductMedia(code, MediaKind.IMAGE, "picture", untold=True, source=f"Items('{code}')")
                     continue
-                code, picture = row["ItemCode"], (row["Picture"] or "").strip()
+                picture = (row["Picture"] or "").strip()
                 if not picture:
                     yield ErpProductMedia(code, MediaKind.IMAGE, "picture", removed=True, source=f"Items('{code}')")
                     continue
