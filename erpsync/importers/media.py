@@ -86,6 +86,7 @@ class ProductMediaImporter:
                 )
             )
             ctx.counts.unchanged += len(images) + len(documents)
+            ctx.failed += 1  # the run did not do all it was asked: partial, and the issue says why
             return
         if not ctx.dry_run:
             sync_issues_resolve(
