@@ -15,11 +15,18 @@ Where the files live:
 Names derive from the content's SHA-256, so a thumbnail is made once per content: storing the same picture again
 changes nothing, a new picture gets new names. The primary image's digest is kept on the product
 (``Product.thumbnail_key``), so a list page finds its pictures without a query per row.
+
+Only the ERP's own pictures and documents (``source`` ERP) are ever replaced or removed by the sync; staff's uploads
+are not touched. The files of a removed or replaced picture are deleted once the transaction has committed, and only
+when no picture (or document) holds that content any more: a rollback keeps them, and a failed deletion is logged
+without failing anything.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -31,6 +38,8 @@ from PIL import Image, ImageOps
 from b2bportal.storage import private_storage
 from b2bportal.uploads import CheckedImage, UploadRefused, document_check, image_check
 from catalog.models import MediaSource, Product, ProductDocument, ProductImage
+
+log = logging.getLogger(__name__)
 
 # Square boxes in pixels: a list row (shown at 64 px, twice that for sharp screens), a grid card, the product page.
 THUMBNAIL_SIZES: dict[str, int] = {"list": 128, "card": 400, "page": 800}
@@ -122,6 +131,37 @@ def document_content_set(document: ProductDocument, data: bytes) -> bool:
     return True
 
 
+def _files_delete(storage, names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # the import that dropped the file has committed; a stray file is no reason to fail it
+            log.warning("Could not delete the stored file %s", name, exc_info=True)
+
+
+def stored_files_release(*, images: Iterable[tuple[str, str]] = (), documents: Iterable[str] = ()) -> None:
+    """Deletes the files of pictures (``(original, digest)``) and documents (stored names) no longer shown, once
+    the current transaction commits (at once outside one). A content still held by any picture or document
+    (another product, a staff upload) is kept; a rollback keeps everything. A deletion that fails is logged."""
+    images = {(original, digest) for original, digest in images if original and digest}
+    documents = {name for name in documents if name}
+    if images or documents:
+        transaction.on_commit(lambda: _stored_files_delete(images, documents), robust=True)
+
+
+def _stored_files_delete(images: set[tuple[str, str]], documents: set[str]) -> None:
+    digests = {digest for _original, digest in images}
+    held = set(ProductImage.objects.filter(digest__in=digests).values_list("digest", flat=True))
+    kept_documents = set(ProductDocument.objects.filter(file__in=documents).values_list("file", flat=True))
+    private, public = private_storage(), storages["default"]
+    for original, digest in sorted(images):
+        if digest in held:
+            continue
+        _files_delete(private, [original])
+        _files_delete(public, [thumbnail_name(digest, size) for size in THUMBNAIL_SIZES])
+    _files_delete(private, sorted(documents - kept_documents))
+
+
 def product_images_settle(*, product: Product) -> str:
     """After images of ``product`` changed: makes missing thumbnails, makes sure exactly one image is primary (the
     first by position when none is) and writes the primary's digest to ``Product.thumbnail_key``. Returns the key
@@ -161,6 +201,7 @@ def product_image_import(
         created = image is None
         if created:
             image = ProductImage(product=product, source=MediaSource.ERP, source_key=source_key)
+        before = (image.original, image.digest)
         changed = image_content_set(image, data)
         if not changed and image.position == position:
             return MediaOutcome()
@@ -169,6 +210,8 @@ def product_image_import(
             image.alt_text = alt_text[:255]
         image.save()
         product_images_settle(product=product)
+        if changed and not created:
+            stored_files_release(images=[before])
     return MediaOutcome(created=created, changed=True)
 
 
@@ -182,6 +225,7 @@ def product_document_import(
         created = document is None
         if created:
             document = ProductDocument(product=product, source=MediaSource.ERP, source_key=source_key)
+        before = document.file
         changed = document_content_set(document, data)
         described = (document.title, document.kind, document.language, document.position) != (
             title[:200],
@@ -193,19 +237,85 @@ def product_document_import(
             return MediaOutcome()
         document.title, document.kind, document.language, document.position = title[:200], kind, language, position
         document.save()
+        if changed and not created:
+            stored_files_release(documents=[before])
     return MediaOutcome(created=created, changed=True)
 
 
 def product_media_remove(*, product: Product, source_key: str) -> bool:
     """Removes the ERP's picture or document ``source_key`` from ``product`` (the ERP dropped it); returns whether
-    there was one. The files stay: another product may show the same content."""
+    there was one. Staff's uploads are never removed here."""
+    images = ProductImage.objects.filter(product=product, source=MediaSource.ERP, source_key=source_key)
+    documents = ProductDocument.objects.filter(product=product, source=MediaSource.ERP, source_key=source_key)
+    removed = erp_media_remove(
+        image_ids=images.values_list("pk", flat=True), document_ids=documents.values_list("pk", flat=True)
+    )
+    return bool(removed.images or removed.documents)
+
+
+@dataclass(frozen=True)
+class MediaRemoved:
+    images: int = 0
+    documents: int = 0
+    products: int = 0
+
+
+def erp_media_remove(*, image_ids: Iterable[int], document_ids: Iterable[int] = ()) -> MediaRemoved:
+    """Removes these pictures and documents where the ERP owns them (rows staff uploaded are left out, whatever
+    the ids say), settles each affected product's primary picture and ``thumbnail_key`` in a few set-based
+    statements, and deletes the files no longer held once the transaction commits. The products are locked in pk
+    order first, as ``product_image_import`` locks them."""
+    image_ids, document_ids = list(image_ids), list(document_ids)
+    if not (image_ids or document_ids):
+        return MediaRemoved()
     with transaction.atomic():
-        Product.objects.select_for_update().only("pk").get(pk=product.pk)
-        images, _ = ProductImage.objects.filter(product=product, source_key=source_key).delete()
-        documents, _ = ProductDocument.objects.filter(product=product, source_key=source_key).delete()
-        if images:
-            product_images_settle(product=product)
-    return bool(images or documents)
+        images = ProductImage.objects.filter(pk__in=image_ids, source=MediaSource.ERP)
+        documents = ProductDocument.objects.filter(pk__in=document_ids, source=MediaSource.ERP)
+        product_ids = set(images.values_list("product_id", flat=True)) | set(
+            documents.values_list("product_id", flat=True)
+        )
+        list(Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk").values_list("pk"))
+        files = list(images.values_list("original", "digest"))
+        document_files = list(documents.values_list("file", flat=True))
+        pictured = set(images.values_list("product_id", flat=True))
+        image_count, _ = images.delete()
+        document_count, _ = documents.delete()
+        _primaries_settle(pictured)
+        stored_files_release(images=files, documents=document_files)
+    return MediaRemoved(images=image_count, documents=document_count, products=len(product_ids))
+
+
+def _primaries_settle(product_ids: set[int]) -> None:
+    """After pictures of these products were removed: the first remaining picture becomes primary where none is,
+    and ``thumbnail_key`` follows the primary (empty without pictures). The thumbnails of the remaining pictures
+    were made when they were stored."""
+    if not product_ids:
+        return
+    remaining: dict[int, list[tuple[int, bool, str]]] = {}
+    for pk, product_id, primary, digest in (
+        ProductImage.objects.filter(product_id__in=product_ids)
+        .order_by("product_id", "position", "id")
+        .values_list("pk", "product_id", "is_primary", "digest")
+    ):
+        remaining.setdefault(product_id, []).append((pk, primary, digest))
+    promote, keys = [], {}
+    for product_id in product_ids:
+        rows = remaining.get(product_id, [])
+        primary = next((row for row in rows if row[1]), None)
+        if primary is None and rows:
+            primary = rows[0]
+            promote.append(primary[0])
+        keys[product_id] = primary[2] if primary else ""
+    if promote:
+        ProductImage.objects.filter(pk__in=promote).update(is_primary=True)
+    products = [
+        product
+        for product in Product.objects.filter(pk__in=product_ids).only("pk", "thumbnail_key")
+        if product.thumbnail_key != keys[product.pk]
+    ]
+    for product in products:
+        product.thumbnail_key = keys[product.pk]
+    Product.objects.bulk_update(products, ["thumbnail_key"], batch_size=500)
 
 
 def document_open(document: ProductDocument):

@@ -94,6 +94,19 @@ class CommonSettings(Settings):
         "Whether batch- or serial-managed items may be sold on the portal; false imports them as not sellable.",
         default=True,
     )
+    # The removal brake (erpsync.importers.brake)
+    removal_brake_percent = Integer(
+        "A full import that would take pictures off more than this share (%) of the products holding the ERP's "
+        "pictures removes nothing and opens an issue instead (an empty or broken list); 100 turns the brake off.",
+        default=20,
+        minimum=0,
+        maximum=100,
+    )
+    removal_brake_minimum = Integer(
+        "Removals touching fewer products than this never trip the brake, whatever their share.",
+        default=5,
+        minimum=0,
+    )
     stock_shortfall = Choice(
         "What an order short of stock does, instead of the site's `B2B_ORDER_RULES`.",
         choices=RULES["stock"],

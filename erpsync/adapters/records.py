@@ -84,7 +84,9 @@ class MediaKind(enum.StrEnum):
 class ErpProductMedia:
     """A picture or a document of a product as the ERP holds it. ``key`` names it for good within the ERP (a file
     name, an attachment id): the same key again replaces it. ``content`` is the file's bytes as received, checked by
-    the portal before anything is stored; ``None`` with ``removed`` says the ERP no longer has it. ``position``
+    the portal before anything is stored; ``None`` with ``removed`` says the ERP no longer has it; ``untold`` says
+    the ERP's record of the item did not say (a field absent from its answer): the portal keeps what it has, even
+    in a complete feed. ``position``
     orders pictures (1 first); ``document_kind`` is datasheet, manual, certificate or other; ``error`` says why the ERP
     could not hand the file out."""
 
@@ -97,6 +99,7 @@ class ErpProductMedia:
     language: str = ""
     document_kind: str = "other"
     removed: bool = False
+    untold: bool = False
     source: str = ""  # where it was read from, for the issue a bad file opens
     error: str = ""  # the ERP could not hand the file out: why (the portal refuses the record with it)
 

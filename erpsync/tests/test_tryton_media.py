@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from b2bportal.storage import private_storage
 from catalog.models import Product, ProductDocument, ProductImage
 from catalog.tests.media_files import MINIMAL_PDF, image_bytes
 from erpsync.importers import sync_import
@@ -66,3 +67,26 @@ def test_an_attachment_that_is_no_picture_is_an_issue(tryton):
     issue = SyncIssue.objects.get(entity="product_media")
     assert issue.code == "bad_file" and "photo.jpg" in issue.message
     assert ProductImage.objects.get().format == "WEBP"
+
+
+def test_an_attachment_deleted_in_tryton_leaves_on_the_next_full_read(tryton, django_capture_on_commit_callbacks):
+    connection, staff = tryton
+    connection.settings = {**connection.settings, "removal_brake_percent": 40, "removal_brake_minimum": 1}
+    connection.save(update_fields=["settings"])
+    skus = list(Product.objects.order_by("sku").values_list("sku", flat=True)[:3])
+    attachments = [
+        attach(staff, sku, f"{sku}.png", image_bytes("PNG", color=(70 * n, 9, 9)), on="variant")
+        for n, sku in enumerate(skus)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_import(connection=connection, entity="product_media", full=True).created == 3
+    deleted = ProductImage.objects.get(product__sku=skus[0])
+    staff.delete("ir.attachment", attachments[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        delta = sync_import(connection=connection, entity="product_media")
+    assert delta.deactivated == 0 and ProductImage.objects.count() == 3  # a change read cannot tell a deletion
+    with django_capture_on_commit_callbacks(execute=True):
+        full = sync_import(connection=connection, entity="product_media", full=True)
+    assert (full.status, full.deactivated) == (SyncRun.Status.SUCCEEDED, 1)
+    assert sorted(ProductImage.objects.values_list("product__sku", flat=True)) == skus[1:]
+    assert not private_storage().exists(deleted.original)

@@ -372,6 +372,9 @@ class StaffClient:
         headers = {**self._headers(), "Content-Type": "application/json"}
         self._json(self.http.put(f"{self.root}{model}/{record_id}", data=dumps(values).encode(), headers=headers))
 
+    def delete(self, model: str, record_id: int) -> None:
+        self._json(self.http.delete(f"{self.root}{model}/{record_id}", headers=self._headers()))
+
     def click(self, model: str, record_id: int, button: str) -> Any:
         headers = {**self._headers(), "Content-Type": "application/json"}
         return self._json(self.http.post(f"{self.root}{model}/{record_id}/{button}", data=b"{}", headers=headers))

@@ -132,6 +132,7 @@ class FileAdapter(ErpAdapter):
                 self.layout,
                 image_max_bytes=django_settings.B2B_PRODUCT_IMAGE_MAX_BYTES,
                 document_max_bytes=django_settings.B2B_PRODUCT_DOCUMENT_MAX_BYTES,
+                complete=self.config.media_snapshot,
             )
             return iter([feed] if feed else [])
         if entity not in SCHEMAS:

@@ -26,7 +26,7 @@ from typing import Any
 from b2bportal.text import word_key
 from erpsync.adapters.file.layout import ENTITIES
 from erpsync.adapters.file.values import DEFAULT_DATE_FORMATS
-from erpsync.connection_settings import REQUIRED, Integer, Invalid, Setting, Settings, TimeZone
+from erpsync.connection_settings import REQUIRED, Flag, Integer, Invalid, Setting, Settings, TimeZone
 
 SNAPSHOT_ENTITIES = frozenset(ENTITIES) - {"order_status", "delivery", "invoice", "credit_memo", "ledger"}
 ENCODINGS: dict[str, str] = {
@@ -109,6 +109,11 @@ class FileSettings(Settings):
     entities = EntitiesSetting(
         "Per entity: `delimiter`, `encoding`, `decimal`, `date_format`, `columns` (field → header) and "
         "`snapshot` (described below)."
+    )
+    media_snapshot = Flag(
+        "Whether each drop in `images/` and `documents/` holds every picture the ERP has: the ERP's pictures it "
+        "lacks are removed (within the removal brake). Off: a drop holds changes, and `.removed` files remove.",
+        default=False,
     )
 
     @property

@@ -6,12 +6,17 @@
     {root}/inbound/images/SKU_2.png          its second picture; SKU_3.webp the third…
     {root}/inbound/documents/SKU__Title.pdf  a document for every language; "_" in the title reads as a space
     {root}/inbound/documents/SKU__Title.en.pdf   one for English readers (tr, en)
+    {root}/inbound/images/SKU_2.removed      the ERP took the product's second picture off (any content)
 
 The name only says which product and which slot: whatever the suffix, a file's type is told by its content (a
 ``.jpg`` that is not an image is refused, a PNG named ``.jpg`` is a PNG). A SKU that itself ends in ``_<number>``
 names its first picture ``SKU_1.jpg``. Every file waiting is one record of one feed; once the feed is applied, each
 file moves to ``done/``, or to ``error/`` when it was refused (unknown product, not an acceptable file), with its
 ``<name>.result.json``. A file dropped again with the content the portal has changes nothing.
+
+A picture or document is removed only when the ERP says so: a ``.removed`` file in its slot, or, with the
+connection's ``media_snapshot`` on, a drop (a complete feed) that does not hold it. A slot with no file waiting is
+one the ERP said nothing about.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from erpsync.adapters.file.layout import Layout, free_name, sync_dir, write_atom
 
 logger = logging.getLogger(__name__)
 
+REMOVED_SUFFIX = ".removed"
 IMAGE_NAME = re.compile(r"^(?P<sku>.+?)(?:_(?P<position>\d{1,4}))?$")
 LANGUAGES = ("tr", "en")
 # A document's kind from the first word of its title (English or Turkish); anything else is "other".
@@ -113,8 +119,11 @@ class MediaFeed(Feed):
             logger.error("Moved %s to %s but could not write its result file: %s", path, target, exc)
 
 
-def media_feed(layout: Layout, *, image_max_bytes: int, document_max_bytes: int) -> MediaFeed | None:
-    """The feed of every file waiting in ``images/`` and ``documents/``; None when nothing waits."""
+def media_feed(
+    layout: Layout, *, image_max_bytes: int, document_max_bytes: int, complete: bool = False
+) -> MediaFeed | None:
+    """The feed of every file waiting in ``images/`` and ``documents/``, ``complete`` when the drop holds every
+    picture the ERP has; None when nothing waits."""
     paths: list[Path] = []
     for folder in ("images", "documents"):
         try:
@@ -125,7 +134,9 @@ def media_feed(layout: Layout, *, image_max_bytes: int, document_max_bytes: int)
             raise RetryableError(f"Cannot list {layout.entity_dir(folder)}: {exc}") from exc
     if not paths:
         return None
-    feed = MediaFeed(entity="product_media", source="images+documents", records=(), layout=layout, paths=paths)
+    feed = MediaFeed(
+        entity="product_media", source="images+documents", records=(), complete=complete, layout=layout, paths=paths
+    )
     feed.records = _records(paths, image_max_bytes=image_max_bytes, document_max_bytes=document_max_bytes)
     return feed
 
@@ -145,7 +156,9 @@ def _read(path: Path, limit: int) -> bytes | None:
 def _records(paths: list[Path], *, image_max_bytes: int, document_max_bytes: int) -> Iterator[ErpProductMedia]:
     for path in paths:
         source = f"{path.parent.name}/{path.name}"
-        if path.parent.name == "images":
+        if path.suffix.lower() == REMOVED_SUFFIX:
+            yield _removed(path, source)
+        elif path.parent.name == "images":
             data = _read(path, image_max_bytes)
             if data is None:
                 continue
@@ -173,3 +186,13 @@ def _records(paths: list[Path], *, image_max_bytes: int, document_max_bytes: int
                 document_kind=document_kind(title),
                 source=source,
             )
+
+
+def _removed(path: Path, source: str) -> ErpProductMedia:
+    """A ``.removed`` file: the picture or document of that slot is gone from the ERP (its content is not read)."""
+    if path.parent.name == "images":
+        sku, position = image_slot(path.name)
+        return ErpProductMedia(sku, MediaKind.IMAGE, f"image:{sku}:{position}", removed=True, source=source)
+    sku, title, language = document_slot(path.name)
+    key = f"document:{sku}:{title.lower()}:{language}"
+    return ErpProductMedia(sku, MediaKind.DOCUMENT, key, removed=True, source=source)

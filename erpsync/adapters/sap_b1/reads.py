@@ -234,13 +234,18 @@ class SapB1Reads:
     def _read_product_media(self, since: datetime | None, started: datetime) -> Iterator[ErpProductMedia]:
         """Each item's picture: ``Items.Picture`` names a file in the company's pictures folder, and the Service
         Layer hands the file out as ``ItemImages('<code>')/$value`` (B1 keeps one picture per item). An item
-        without a picture says its picture is gone; one whose file SAP cannot serve comes as a record the portal
-        refuses with SAP's answer, and the other items go on."""
+        whose ``Picture`` is null or empty says its picture is gone; a row without ``Picture`` at all says nothing
+        about it (``untold``: the portal keeps what it has). One whose file SAP cannot serve comes as a record the
+        portal refuses with SAP's answer, and the other items go on."""
         rows = self._items("ItemCode,Picture", since)
 
         def records() -> Iterator[ErpProductMedia]:
             for row in rows:
-                code, picture = row["ItemCode"], (row.get("Picture") or "").strip()
+                code = row["ItemCode"]
+                if "Picture" not in row:
+                    yield ErpProductMedia(code, MediaKind.IMAGE, "picture", untold=True, source=f"Items('{code}')")
+                    continue
+                picture = (row["Picture"] or "").strip()
                 if not picture:
                     yield ErpProductMedia(code, MediaKind.IMAGE, "picture", removed=True, source=f"Items('{code}')")
                     continue

@@ -108,13 +108,13 @@ class Company(MasterData, SalesDocuments, Payments):
 
     def set_item_picture(self, item_code: str, file_name: str, data: bytes | None) -> None:
         """What a user does in the item master data: puts ``data`` into the pictures folder as ``file_name`` (None
-        leaves the folder alone) and names it as the item's ``Picture`` ("" takes the picture off), which stamps the
-        item like any other change."""
+        leaves the folder alone) and names it as the item's ``Picture`` ("" takes the picture off: B1 then answers
+        ``"Picture": null``), which stamps the item like any other change."""
         with self.lock:
             item = self.get("Items", item_code)
             if data is not None:
                 self.pictures[file_name] = data
-            item["Picture"] = file_name
+            item["Picture"] = file_name or None
             self.stamp("Items", item_code, item)
 
     def admin_info(self) -> dict[str, Any]:
