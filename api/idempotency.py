@@ -5,6 +5,8 @@
 Concurrency: the key's row is inserted in the same transaction as the work. A duplicate sent meanwhile waits on
 that row's unique index until the first commits, then finds it and replays its response — two requests with one
 key make one order. A response of 500 or more is not kept (the transaction rolls back), so a retry runs again.
+A view that commits its work in steps (``idempotent_in_steps``) commits the key first and answers a duplicate sent
+meanwhile with 409 instead.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from api.problems import Problem
 HEADER = "Idempotency-Key"
 ORDER_KEYS = uuid.UUID("5d0f8e56-4b8a-4a53-9c1c-7f6a2f8e4b10")
 MAX_KEY_LENGTH = 255
+# A key whose first request has not answered after this long is taken to be abandoned (``idempotent_in_steps``).
+IN_USE_MINUTES = 10
 
 
 def owner_of(request) -> str:
@@ -72,26 +76,42 @@ def _record_new(owner: str, key: str, request, digest: str) -> IdempotencyRecord
         )
 
 
+def _key_checked(request) -> str:
+    key = request.headers.get(HEADER, "").strip()
+    if not key:
+        raise Problem(400, "idempotency_key_missing", _("Send an Idempotency-Key header with this request."))
+    if len(key) > MAX_KEY_LENGTH:
+        raise Problem(400, "invalid", _("The Idempotency-Key is longer than %(max)s characters.") % {"max": 255})
+    return key
+
+
+def _cutoff():
+    return timezone.now() - timedelta(hours=settings.B2B_API_IDEMPOTENCY_HOURS)
+
+
+def _keep(record: IdempotencyRecord, response) -> None:
+    record.status_code = response.status_code
+    record.body = json.dumps(response.data, cls=JSONEncoder)
+    record.content_type = response.content_type or ""
+    record.headers = {name: response[name] for name in ("Location",) if response.has_header(name)}
+    record.save(update_fields=["status_code", "body", "content_type", "headers"])
+
+
 def idempotent(method):
     """Wrap a view's ``post``: requires the header and replays or refuses as the module says. The view's errors
     (refusals as problem documents) are kept like its successes."""
 
     @wraps(method)
     def wrapper(view, request, *args, **kwargs):
-        key = request.headers.get(HEADER, "").strip()
-        if not key:
-            raise Problem(400, "idempotency_key_missing", _("Send an Idempotency-Key header with this request."))
-        if len(key) > MAX_KEY_LENGTH:
-            raise Problem(400, "invalid", _("The Idempotency-Key is longer than %(max)s characters.") % {"max": 255})
+        key = _key_checked(request)
         owner, digest = owner_of(request), request_digest(request)
-        cutoff = timezone.now() - timedelta(hours=settings.B2B_API_IDEMPOTENCY_HOURS)
         with transaction.atomic():
             try:
                 record = _record_new(owner, key, request, digest)
             except IntegrityError:
                 # Taken: by an earlier request, or by a concurrent one this insert waited for until it committed.
                 taken = IdempotencyRecord.objects.get(owner=owner, key=key)
-                if taken.created_at >= cutoff:
+                if taken.created_at >= _cutoff():
                     return _replay(taken, digest)
                 # Older than its hours and not yet purged: the key is free again.
                 IdempotencyRecord.objects.filter(pk=taken.pk).delete()
@@ -106,11 +126,55 @@ def idempotent(method):
             if response.status_code >= 500:
                 transaction.set_rollback(True)
                 return response
-            record.status_code = response.status_code
-            record.body = json.dumps(response.data, cls=JSONEncoder)
-            record.content_type = response.content_type or ""
-            record.headers = {name: response[name] for name in ("Location",) if response.has_header(name)}
-            record.save(update_fields=["status_code", "body", "content_type", "headers"])
+            _keep(record, response)
+        return response
+
+    return wrapper
+
+
+def idempotent_in_steps(method):
+    """``idempotent`` for a view whose work commits in several transactions of its own (an EDI interchange: one
+    per message, so placement's locks are held for one order at a time). The key's row is committed first, without
+    a response; a duplicate arriving while the first runs is answered 409 ``idempotency_key_in_use`` with
+    Retry-After instead of waiting on it. When the first ends, its response is kept as ``idempotent`` keeps it (a
+    5xx frees the key). A row left without a response for ``IN_USE_MINUTES`` (its process stopped) frees the key:
+    the view's own duplicate check (the interchange reference) keeps a second run from doing anything twice."""
+
+    @wraps(method)
+    def wrapper(view, request, *args, **kwargs):
+        key = _key_checked(request)
+        owner, digest = owner_of(request), request_digest(request)
+        try:
+            record = _record_new(owner, key, request, digest)
+        except IntegrityError:
+            taken = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+            abandoned = timezone.now() - timedelta(minutes=IN_USE_MINUTES)
+            if taken is not None and taken.status_code is not None and taken.created_at >= _cutoff():
+                return _replay(taken, digest)
+            if taken is not None and taken.status_code is None and taken.created_at >= abandoned:
+                if taken.request_digest != digest:
+                    return _replay(taken, digest)  # refused: the key belongs to another request
+                raise Problem(
+                    409,
+                    "idempotency_key_in_use",
+                    _("A request with this Idempotency-Key is still running; send it again in a moment."),
+                ) from None
+            IdempotencyRecord.objects.filter(owner=owner, key=key).delete()
+            record = _record_new(owner, key, request, digest)
+        request.idempotency_record = record
+        try:
+            try:
+                response = method(view, request, *args, **kwargs)
+            except Exception as exc:
+                response = view.handle_exception(exc)
+        except Exception:
+            # Not answered (a server error): the key is free for the retry.
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            raise
+        if response.status_code >= 500:
+            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            return response
+        _keep(record, response)
         return response
 
     return wrapper

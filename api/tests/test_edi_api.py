@@ -1,16 +1,21 @@
 """EDI orders through the API: upload, the receipt with the answer document, Idempotency-Key replay, the same
 interchange twice, malformed messages with their location, another dealer's party refused, the order scope."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from api.models import Scope
+from api.models import IdempotencyRecord, Scope
 from api.tests.factories import client_for
+from api.views import edi as edi_views
 from dealers.tests.factories import DealerFactory, DealerUserFactory
+from orders.edi import intake
 from orders.models import EdiMessage, Order
+from orders.services.lines import order_place_lines
 from orders.tests.edi_factories import OTHER_GLN, edi_shop, sample
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +164,68 @@ def test_an_unknown_delivery_point_answers_rejected_naming_the_gln():
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "rejected" and body["order"] is None and "8680000000044" in body["error"]
+
+
+# -- The upload's Idempotency-Key is committed first; each message commits on its own ----------------------------
+
+
+def test_a_duplicate_sent_while_the_first_upload_runs_is_409_and_an_abandoned_key_is_taken_over():
+    _dealer, admin, _products = edi_shop()
+    client = client_for(admin)
+    body = sample("orders_d96a.edi")
+    first = _send(client, body, content_type="application/EDIFACT")
+    assert first.status_code == 201
+    record = IdempotencyRecord.objects.get()
+    # As if the first upload were still running: its key is committed without a response.
+    IdempotencyRecord.objects.update(status_code=None, body="")
+    running = _send(client, body, content_type="application/EDIFACT")
+    assert running.status_code == 409 and running.json()["code"] == "idempotency_key_in_use"
+    other = _send(client, sample("orders_d96a_three_messages.edi"), content_type="application/EDIFACT")
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    # Its process stopped long ago: the key is taken over, and the interchange's own check replays the order.
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    again = _send(client, body, content_type="application/EDIFACT")
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    assert again.json()["order"] == first.json()["order"] and Order.objects.count() == 1
+    kept = IdempotencyRecord.objects.get()
+    assert kept.pk != record.pk and kept.status_code == 200
+
+
+def test_a_server_error_frees_the_uploads_key(monkeypatch):
+    _dealer, admin, _products = edi_shop()
+    client = client_for(admin)
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(edi_views, "edi_order_receive", broken)
+    with pytest.raises(RuntimeError):
+        _send(client, sample("orders_d96a.edi"), content_type="application/EDIFACT")
+    assert not IdempotencyRecord.objects.exists()
+    monkeypatch.undo()
+    assert _send(client, sample("orders_d96a.edi"), content_type="application/EDIFACT").status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_uploaded_interchange_commits_each_message_before_placing_the_next(monkeypatch):
+    """Through the API too, placement's locks are held for one order at a time: while the third message is
+    placed, another connection already sees the first message's order."""
+    _dealer, admin, _products = edi_shop()
+    seen_elsewhere = []
+
+    def look_from_another_connection(**kwargs):
+        def count():
+            try:
+                seen_elsewhere.append(Order.objects.count())
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=count)
+        thread.start()
+        thread.join()
+        return order_place_lines(**kwargs)
+
+    monkeypatch.setattr(intake, "order_place_lines", look_from_another_connection)
+    response = _send(client_for(admin), sample("orders_d96a_three_messages.edi"), content_type="application/EDIFACT")
+    assert response.status_code == 201
+    assert seen_elsewhere == [0, 1]

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
-from api.idempotency import idempotent
+from api.idempotency import idempotent_in_steps
 from api.models import Scope
 from api.problems import Problem, problem_response
 from api.serializers import ProblemOut
@@ -149,12 +149,13 @@ class EdiOrderApi(ApiView):
             400: EdiProblemOut,
             401: ProblemOut,
             403: ProblemOut,
+            409: ProblemOut,
             429: ProblemOut,
             503: ProblemOut,
         },
         tags=["orders"],
     )
-    @idempotent
+    @idempotent_in_steps
     def post(self, request):
         payload = request.data if isinstance(request.data, str) else ""
         if not payload.strip():

@@ -38,10 +38,8 @@ meanwhile waits up to ``B2B_EDI_WAIT_SECONDS`` for the first to finish and repla
 ``EdiInProgress`` (the API answers 503 with Retry-After, a drop folder tries the file again on its next run).
 An interchange whose receipt was interrupted (a process stopped half-way) keeps its claim until it runs out; sent
 again after that, it is taken over and finished: every message is read again, and placed ones find their order
-by its idempotency key instead of placing another. Through the API the whole request is one transaction (its
-Idempotency-Key record commits with what it made), so there the messages of one upload are placed one after
-another inside it; the drop folder, where retail chains' interchanges of many store orders usually arrive,
-places each message in its own.
+by its idempotency key instead of placing another. The API's upload commits its Idempotency-Key first
+(``api.idempotency.idempotent_in_steps``), so there too each message is placed in a transaction of its own.
 """
 
 from __future__ import annotations
