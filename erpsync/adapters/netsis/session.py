@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.adapters.http import retry_after
@@ -82,6 +83,9 @@ class NetsisSession:
     def _open_session(self) -> None:
         self._http = requests.Session()
         self._http.headers.update({"Accept": "application/json"})
+        # Enough kept connections for every live stock request in flight (``live_stock_concurrency``, at most 16).
+        for scheme in ("http://", "https://"):
+            self._http.mount(scheme, HTTPAdapter(pool_maxsize=16))
         self._pair = TokenPair("", "", None, 0)
         self.requests_sent = 0
         self._counting = threading.Lock()  # live stock sends from several threads
