@@ -11,8 +11,8 @@ customers (``--customers``). A connection ``netsis`` (credentials from the envir
 2. Orders: ``--orders`` orders of ``--lines`` lines exported as the outbox does (``order_lookup``, then
    ``order_push``, which looks again before it creates), with ``numbering`` ``reference`` and ``new_number``: orders a
    second, and a check that every reference became exactly one slip.
-3. Live stock: ``live_stock`` of 50 item codes (``Company/BringBalance`` per item), ``--checks`` times: median and
-   p95 in milliseconds.
+3. Live stock: ``live_stock`` of 50 item codes (``Company/BringBalance`` per item, 4 in flight), ``--checks`` times:
+   median and p95 in milliseconds.
 
 It uses its own database, ``postgres://postgres@127.0.0.1:5432/b2bportal_bench_netsis`` unless
 ``BENCH_NETSIS_DATABASE_URL`` says otherwise, dropped and created at every run and dropped at the end unless
@@ -134,7 +134,7 @@ def measure(url: str, sim, args) -> list[str]:
         if len(mine) != args.orders or len(set(mine)) != args.orders:
             problems.append(f"{numbering}: {len(mine)} slips for {args.orders} orders")
     took = live_checks(create_connection(sim, "netsis"), codes, args.checks)
-    print(live_stock_line("Company/BringBalance per item", took))
+    print(live_stock_line("Company/BringBalance per item, 4 in flight (live_stock_concurrency)", took))
     print("\n" + machine_facts())
     return problems
 

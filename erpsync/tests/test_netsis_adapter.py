@@ -274,7 +274,14 @@ def test_wrong_password_needs_authorisation(sim):
 
 @pytest.mark.parametrize(
     "change",
-    [{"number_prefix": "b2b"}, {"reference_field": "EKACK1; DROP"}, {"ledger_kinds": {"X": "gift"}}, {"db_name": ""}],
+    [
+        {"number_prefix": "b2b"},
+        {"reference_field": "EKACK1; DROP"},
+        {"ledger_kinds": {"X": "gift"}},
+        {"db_name": ""},
+        {"live_stock_concurrency": 0},
+        {"live_stock_concurrency": 17},
+    ],
 )
 def test_settings_refused(sim, change):
     with pytest.raises(ImproperlyConfigured):

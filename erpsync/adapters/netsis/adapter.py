@@ -111,6 +111,7 @@ class NetsisAdapter(NetsisReads, NetsisWrites, NetsisSession, ErpAdapter):
         self.timeout = options.timeout_seconds
         self.page_size = options.page_size
         self.read_retries = options.read_retries
+        self.live_stock_concurrency = options.live_stock_concurrency
         self.token_lifetime = options.token_lifetime_seconds
         self.lookback_days = float(options.lookback_days)
         self.entities = ENTITIES
@@ -138,11 +139,11 @@ class NetsisAdapter(NetsisReads, NetsisWrites, NetsisSession, ErpAdapter):
     # -- live look-ups ----------------------------------------------------------------------------------------------
 
     def live_stock(self, product_codes: Iterable[str]) -> list[ErpStock]:
+        """Every warehouse balance of the items now: one ``Company/BringBalance`` per item, several in flight at once
+        (``balances_of_each``). Any item's error fails the whole check (the page keeps the synced figures)."""
         now = datetime.now(UTC)
-        found = []
-        for code in sorted({code for code in product_codes if code}):
-            found += [self._stock_record(row, now) for row in self.balances(code)]
-        return found
+        rows = self.balances_of_each(sorted({code for code in product_codes if code}))
+        return [self._stock_record(row, now) for found in rows.values() for row in found]
 
     def live_balance(self, customer_code: str) -> ErpBalance:
         risk = self._read("POST", "ARPs/CustomerRisk", body={"CariKod": customer_code})["Data"] or {}

@@ -12,6 +12,7 @@ dispatch or an invoice made today does not change the date of the order it came 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -44,7 +45,7 @@ from erpsync.adapters.netsis.mapping import (
     txt,
     units_of,
 )
-from erpsync.adapters.netsis.session import literal
+from erpsync.adapters.netsis.session import TokenRefused, literal
 
 ENTITIES = (
     "unit",
@@ -149,16 +150,53 @@ class NetsisReads:
 
     # -- warehouses and stock ---------------------------------------------------------------------------------------
 
-    def balances(self, code: str | None = None) -> Iterator[dict[str, Any]]:
-        """Rows of ``Company/BringBalance`` (every item's, or ``code``'s), ``page_size`` at a time."""
+    def balances(self, code: str | None = None, *, token: str | None = None) -> Iterator[dict[str, Any]]:
+        """Rows of ``Company/BringBalance`` (every item's, or ``code``'s), ``page_size`` at a time. ``token``: sent
+        as it is, never renewed (see ``NetsisSession._envelope``)."""
         offset = 0
         while True:
             body = {"StokKodu": code, "DepoKodu": None, "Offset": offset, "Limit": self.page_size}
-            rows = list(self._read("POST", "Company/BringBalance", body=body)["Data"] or [])
+            rows = list(self._read("POST", "Company/BringBalance", body=body, token=token)["Data"] or [])
             yield from rows
             if len(rows) < self.page_size:
                 return
             offset += len(rows)
+
+    def balances_of_each(self, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Each of ``codes``' balance rows: one ``Company/BringBalance`` per item, since NetOpenX REST publishes no
+        read of several items' warehouse balances in one request (``ItemBalances`` names one item; the SelectFilter
+        lists, which take ``q … IN (…)``, hold no per-warehouse balances). Up to ``live_stock_concurrency`` of them
+        are in flight at once, so a page of 50 items waits for about 50 / that many answers, not 50.
+
+        The worker threads are given the token and never touch the database; an item whose request Netsis answered
+        401 is read again here, once the token was renewed. The first other error stops the items not yet sent and
+        is raised as it came (the same kinds, retries and timeouts as any read)."""
+        workers = min(self.live_stock_concurrency, len(codes))
+        if workers <= 1:
+            return {code: list(self.balances(code)) for code in codes}
+        token = self._token()
+
+        def read(code: str) -> list[dict[str, Any]]:
+            return list(self.balances(code, token=token))
+
+        found: dict[str, list[dict[str, Any]]] = {}
+        refused: list[str] = []
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="netsis-live-stock") as pool:
+            futures: dict[str, Future] = {code: pool.submit(read, code) for code in codes}
+            try:
+                for code, future in futures.items():
+                    try:
+                        found[code] = future.result()
+                    except TokenRefused:
+                        refused.append(code)
+            except BaseException:
+                for future in futures.values():
+                    future.cancel()
+                raise
+        if refused:
+            self._token(stale=True)
+            found.update({code: list(self.balances(code)) for code in refused})
+        return {code: found[code] for code in codes}
 
     def _stock_record(self, row: dict[str, Any], now: datetime) -> ErpStock:
         return ErpStock(

@@ -5,7 +5,8 @@ explicit transactions.
 
 Errors: no answer to a write → ``OutcomeUnknownError`` (inside a transaction the adapter rolls it back first: once
 ``RoolBackTransaction`` answered, nothing was applied and the error is retryable); 5xx, 408, 429 → ``RetryableError``;
-401 → a new token and the request once more; HTTP 200 with ``IsSuccessful: false`` → ``PermanentError`` carrying
+401 → a new token and the request once more (not for a request sent with a token it was given: ``TokenRefused``,
+the caller renews); HTTP 200 with ``IsSuccessful: false`` → ``PermanentError`` carrying
 ``ErrorCode``, or ``RetryableError`` when the code is one of ``retryable_codes``. ``ErrorDesc`` and
 ``ErrorDescription`` are both read.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -21,6 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from erpsync.adapters.base import ErpError, OutcomeUnknownError, PermanentError, RetryableError
 from erpsync.adapters.http import retry_after
@@ -59,6 +62,11 @@ def composite_id(tip: str, number: str, customer: str) -> str:
     return ";".join(quote(str(part), safe="") for part in (tip, number, customer))
 
 
+class TokenRefused(RetryableError):
+    """Netsis answered 401 to a request sent with a token the caller gave (``_read(token=…)``, from a worker thread
+    that must not renew it): the caller renews the token and sends the request again."""
+
+
 def error_text(body: Any, fallback: str = "") -> str:
     if isinstance(body, dict):
         if body.get("error"):
@@ -75,8 +83,12 @@ class NetsisSession:
     def _open_session(self) -> None:
         self._http = requests.Session()
         self._http.headers.update({"Accept": "application/json"})
+        # Enough kept connections for every live stock request in flight (``live_stock_concurrency``, at most 16).
+        for scheme in ("http://", "https://"):
+            self._http.mount(scheme, HTTPAdapter(pool_maxsize=16))
         self._pair = TokenPair("", "", None, 0)
         self.requests_sent = 0
+        self._counting = threading.Lock()  # live stock sends from several threads
 
     def close(self) -> None:
         self._http.close()
@@ -101,7 +113,8 @@ class NetsisSession:
             "dbpassword": self.login["db_password"],
             "dbtype": self.db_type,
         }
-        self.requests_sent += 1
+        with self._counting:
+            self.requests_sent += 1
         return token_post(
             self._http,
             self.api_url + "token",
@@ -122,7 +135,8 @@ class NetsisSession:
     # -- requests ---------------------------------------------------------------------------------------------------
 
     def _send(self, method: str, url: str, *, body: Any, write: bool, token: str, where: str) -> requests.Response:
-        self.requests_sent += 1
+        with self._counting:
+            self.requests_sent += 1
         return bearer_send(
             self._http,
             method,
@@ -160,8 +174,17 @@ class NetsisSession:
         return self._envelope(method, path, query=query, body=body, write=write).get("Data")
 
     def _envelope(
-        self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None, write: bool = False
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        write: bool = False,
+        token: str | None = None,
     ) -> dict[str, Any]:
+        """One request and its ``TResult``. With ``token`` the request is sent with it and never renews it (a refusal
+        is ``TokenRefused``): nothing here touches the token store, so it may run outside Django's threads."""
         url = self.api_url + path
         if query:
             url += "?" + urlencode({key: str(value) for key, value in query.items()})
@@ -170,8 +193,11 @@ class NetsisSession:
         stale = False
         while True:
             attempts += 1
-            response = self._send(method, url, body=body, write=write, token=self._token(stale=stale), where=where)
+            sent_with = token if token is not None else self._token(stale=stale)
+            response = self._send(method, url, body=body, write=write, token=sent_with, where=where)
             stale = False
+            if response.status_code == 401 and token is not None:
+                raise TokenRefused(f"Netsis refused the token for {where}", code="401")
             if response.status_code == 401 and attempts == 1:
                 stale = True  # refused before it was looked at: sending it again is safe
                 continue
@@ -187,13 +213,24 @@ class NetsisSession:
                 raise self._business_error(answer, f"{method} {where}")
             return answer
 
-    def _read(self, method: str, path: str, *, query: Mapping[str, Any] | None = None, body: Any = None) -> Any:
-        """A read (GET, or a POST that changes nothing), tried again (``read_retries``) also when no answer came."""
+    def _read(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+        token: str | None = None,
+    ) -> Any:
+        """A read (GET, or a POST that changes nothing), tried again (``read_retries``) also when no answer came.
+        ``token``: as ``_envelope`` (a refused token is not tried again here)."""
         attempts = 0
         while True:
             attempts += 1
             try:
-                return self._envelope(method, path, query=query, body=body)
+                return self._envelope(method, path, query=query, body=body, token=token)
+            except TokenRefused:
+                raise
             except RetryableError as exc:
                 if attempts > self.read_retries:
                     raise
@@ -248,4 +285,4 @@ class NetsisSession:
         self._call("POST", "Operations/CommitTransaction", write=True)
 
 
-__all__ = ["TYPE_NUMBERS", "NetsisSession", "composite_id", "error_text", "literal"]
+__all__ = ["TYPE_NUMBERS", "NetsisSession", "TokenRefused", "composite_id", "error_text", "literal"]

@@ -145,6 +145,13 @@ class NetsisSettings(Settings):
     timeout_seconds = Number("Seconds to wait for an answer.", default=30, positive=True, as_float=True)
     page_size = Integer("Rows per page of lists.", default=500, positive=True, maximum=5000)
     read_retries = Integer("How often a read answered 5xx, or not at all, is tried again.", default=2, minimum=0)
+    live_stock_concurrency = Integer(
+        "How many `Company/BringBalance` requests a live stock check keeps in flight at once (NetOpenX REST answers "
+        "one item per request); 1 sends them one after another.",
+        default=4,
+        positive=True,
+        maximum=16,
+    )
     token_lifetime_seconds = Integer(
         "How long a token is used when the answer carries no `expires_in`.", default=1200, positive=True
     )
