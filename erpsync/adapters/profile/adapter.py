@@ -12,6 +12,7 @@ profile (``erpsync.adapters.profile.settings``), every write a Nebim ``Post`` or
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from erpsync.adapters.base import (
     ErpAck,
     ErpAdapter,
     ErpCancel,
+    ErpDocumentLine,
     ErpError,
     ErpNewCustomer,
     ErpOrder,
@@ -42,7 +44,7 @@ from erpsync.adapters.base import (
 from erpsync.adapters.file.outbound import SAFE_REFERENCE, check_reference
 from erpsync.adapters.file.writer import drop
 from erpsync.adapters.profile import etafile
-from erpsync.adapters.profile.columns import RECORDS, column_problems, columns, to_record
+from erpsync.adapters.profile.columns import RECORDS, column_problems, columns, has_lines, to_line, to_record
 from erpsync.adapters.profile.nebim import NebimClient
 from erpsync.adapters.profile.settings import SINCE, ProfileSettings, delta_reads
 from erpsync.sqlchecks import StatementRefused, bind
@@ -172,7 +174,7 @@ class ProfileAdapter(ErpAdapter):
 
 
 class NebimAdapter(ProfileAdapter):
-    """Nebim V3 through the Integrator. Not built: credit memos, quotes."""
+    """Nebim V3 through the Integrator. Not built: credit memos sent to Nebim, quotes."""
 
     key = "nebim"
     transport = "nebim"
@@ -429,13 +431,27 @@ class NebimAdapter(ProfileAdapter):
 
 
 def _records(entity: str, rows: list[dict[str, Any]], source: str) -> list[Any]:
-    """The rows as records; a value that cannot be read refuses the feed (nothing of it applied), naming the row."""
+    """The rows as records; a value that cannot be read refuses the feed (nothing of it applied), naming the row.
+    A document read returning lines gives one document per ``number``, its lines from its rows in their order."""
     records = []
+    lines: dict[str, list[ErpDocumentLine]] = {}
+    with_lines = bool(rows) and has_lines(entity, rows[0])
     for number, row in enumerate(rows, start=1):
         try:
-            records.append(to_record(entity, row, source=source))
+            record = to_record(entity, row, source=source)
+            line = to_line(row, source=source) if with_lines else None
         except PermanentError as exc:
             raise FeedError(f"row {number}: {exc}", source=source, line=number) from None
+        if not with_lines:
+            records.append(record)
+            continue
+        if record.number not in lines:
+            lines[record.number] = []
+            records.append(record)
+        if line is not None:
+            lines[record.number].append(line)
+    if with_lines:
+        records = [dataclasses.replace(r, lines=tuple(lines[r.number])) for r in records]
     return records
 
 
