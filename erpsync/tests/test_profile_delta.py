@@ -13,12 +13,15 @@ import pytest
 pytest.register_assert_rewrite("erpsync.tests.contract")
 
 from catalog.models import Product  # noqa: E402
+from demo.tests.site import postgres_database, postgres_database_drop, scratch_database_name  # noqa: E402
 from erpsync.adapters.base import Capability, ErpUnit  # noqa: E402
+from erpsync.adapters.profile import EtaAdapter  # noqa: E402
 from erpsync.adapters.profile.settings import profile_problems  # noqa: E402
 from erpsync.importers import sync_import  # noqa: E402
 from erpsync.models import ErpConnection, SyncCursor, SyncRun, ValueMap  # noqa: E402
 from erpsync.simulators.nebim import NebimSimulator  # noqa: E402
 from erpsync.simulators.nebim.server import NebimCompany, Refused  # noqa: E402
+from erpsync.tests.eta_side import EtaDatabase, eta_profile  # noqa: E402
 from erpsync.tests.nebim_side import NebimErpSide, nebim_adapter, nebim_profile  # noqa: E402
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -255,3 +258,45 @@ def test_delta_leaves_what_is_gone_and_a_full_read_deactivates_it(monkeypatch):
     assert (full.mode, full.deactivated) == (SyncRun.Mode.FULL, 1)
     assert Product.objects.get(sku="B-1").status == Product.Status.INACTIVE
     assert Product.objects.get(sku="A-1").status != Product.Status.INACTIVE
+
+
+# -- ETA: a statement naming :since --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def eta_db():
+    url = f"postgres://postgres@127.0.0.1:5432/{scratch_database_name('profile_eta_delta')}"
+    postgres_database(url)
+    db = EtaDatabase(url)
+    db.create()
+    yield db
+    postgres_database_drop(url)
+
+
+def test_sql_read_naming_since_gets_the_servers_wall_time_and_reads_changes_only(eta_db, tmp_path):
+    profile = eta_profile()
+    profile["reads"]["ledger"]["sql"] += " WHERE CAST(:since AS TIMESTAMP) IS NULL OR CARHARTAR >= :since"
+    eta_db.execute(
+        "INSERT INTO CARHAR (CARHARREFNO, CARHARSIRANO, CARHARTAR, CARHARCARKOD, CARHARTUTAR, CARHARISTIPKOD) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (1, 1, "2026-12-01", "120.01.001", "100.00", "FATURA"),
+        (2, 1, "2026-12-08", "120.01.001", "-40.00", "TAHSILAT"),
+    )
+    adapter = EtaAdapter(
+        settings={"profile": profile, "outbound_folder": str(tmp_path)}, credentials={"sql_url": eta_db.url}
+    )
+    assert adapter.delta_reads == frozenset({"ledger"}) and adapter.supports(Capability.DELTA)
+    # 21:00 UTC on the 7th is midnight on the 8th in Istanbul: the entry of the 8th counts, that of the 1st does not;
+    # a second later it no longer does (in UTC it would still be the 7th).
+    (delta,) = adapter.read("ledger", since=datetime(2026, 12, 7, 21, 0, tzinfo=UTC))
+    assert ([e.entry_id for e in delta.records], delta.complete) == (["2-1"], False)
+    (later,) = adapter.read("ledger", since=datetime(2026, 12, 7, 21, 0, 1, tzinfo=UTC))
+    assert list(later.records) == []
+    (full,) = adapter.read("ledger", full=True)
+    assert (sorted(e.entry_id for e in full.records), full.complete) == (["1-1", "2-1"], True)
+
+
+def test_shipped_eta_profile_names_no_since_and_reads_in_full(tmp_path):
+    adapter = EtaAdapter(settings={"profile": eta_profile(), "outbound_folder": str(tmp_path)}, credentials={})
+    assert adapter.delta_reads == frozenset()
+    assert not adapter.supports(Capability.DELTA)
