@@ -4,7 +4,7 @@ document per number; a profile mapping half a line is refused at save."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -93,3 +93,17 @@ def test_a_document_read_without_line_columns_leaves_the_lines_alone(side):
     side.publish("delivery", [ErpDocument(DocumentKind.DELIVERY, "IRS-2", "120.01.001", date(2026, 3, 4))])
     (delivery,) = read_all(side, "delivery")
     assert delivery.lines is None
+
+
+def test_a_delta_returns_every_line_of_a_document_one_line_of_which_changed(side):
+    lines = (ErpDocumentLine(1, D("3"), "ÇAY-001"), ErpDocumentLine(2, D("1"), "KML-001"))
+    side.publish("delivery", [ErpDocument(DocumentKind.DELIVERY, "IRS-1", "120.01.001", date(2026, 3, 4), lines=lines)])
+    rows = side.company.views["usp_B2B_Shipments"]
+    rows.append({**rows[0], "ShippingNumber": "IRS-0", "SortOrder": 1, "LastUpdatedDate": "2026-01-01T00:00:00"})
+    rows[0]["LastUpdatedDate"] = "2026-03-01T00:00:00"
+    rows[1]["LastUpdatedDate"] = "2026-03-05T12:00:00"  # only the second line changed
+    with side.make_adapter() as adapter:
+        (feed,) = adapter.read("delivery", since=datetime(2026, 3, 5, tzinfo=UTC))
+        records = list(feed.records)
+    assert [(d.number, [line.line_no for line in d.lines]) for d in records] == [("IRS-1", [1, 2])]
+    assert feed.complete is False

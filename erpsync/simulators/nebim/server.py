@@ -41,10 +41,12 @@ filtered by its criteria (``CurrAccCode = '…'``).
 Changes only, as integrators' procedures take them (docs/erp-protocols §11.5: a ``Date`` "rows updated since"
 parameter, e.g. HollyConnect's ``usp_GetProductList_HC``; V3's tables stamp rows in ``LastUpdatedDate``): every
 registered procedure given a non-empty ``Date`` returns the rows whose ``LastUpdatedDate`` is at or after it (a row
-without a stamp cannot be told, so it is returned); an empty ``Date`` returns every row. Queries filter by their
-``Criteria``: conditions ``Column <op> 'value'`` (``=``, ``>=``, ``>``, ``<=``, ``<``; dates compared as dates) joined
-by ``AND``. Dates are read leniently, as V3's parser takes them (ISO with or without ``T``/``Z``, ``yyyyMMdd``,
-``dd.MM.yyyy``, ``dd-MM-yyyy``, ``/Date(ms)/``). ``proc_calls`` keeps each RunProc's name and parameters.
+without a stamp cannot be told, so it is returned); an empty ``Date`` returns every row. The document procedures
+(``documents``: one row per line) return every line of a document any of whose rows is stamped since. Queries
+filter by their ``Criteria``: conditions ``Column <op> 'value'`` (``=``, ``>=``, ``>``, ``<=``, ``<``; dates compared
+as dates) joined by ``AND``. Dates are read leniently, as V3's parser takes them (ISO with or without ``T``/``Z``,
+``yyyyMMdd``, ``dd.MM.yyyy``, ``dd-MM-yyyy``, ``/Date(ms)/``). ``proc_calls`` keeps each RunProc's name and
+parameters.
 
 Fault switches (``faults``, limited to some commands by ``faults.commands``): ``latency`` (seconds a done call's
 answer waits), ``error_5xx`` (the next N calls answer 500 before doing anything),
@@ -110,6 +112,14 @@ class NebimCompany:
     lock: threading.RLock = field(default_factory=threading.RLock)
     numbers: Any = field(default_factory=lambda: itertools.count(1))
     proc_calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # The document procedures (one row per line) and the column naming the document: a delta returns whole documents.
+    documents: dict[str, str] = field(
+        default_factory=lambda: {
+            "usp_B2B_Shipments": "ShippingNumber",
+            "usp_B2B_Invoices": "InvoiceNumber",
+            "usp_B2B_ReturnInvoices": "InvoiceNumber",
+        }
+    )
 
     def post(self, model: dict[str, Any]) -> dict[str, Any]:
         kind = model.get("ModelType")
@@ -229,7 +239,12 @@ class NebimCompany:
             since = _moment(since_text)
             if since is None:
                 raise Refused(f"Conversion failed when converting date and/or time from character string: {since_text}")
-            rows = [row for row in rows if _stamped_since(row, since)]
+            key = self.documents.get(name)
+            if key is None:
+                rows = [row for row in rows if _stamped_since(row, since)]
+            else:  # a document's lines come whole: any line (or its header) changed returns every line
+                changed = {row.get(key) for row in rows if _stamped_since(row, since)}
+                rows = [row for row in rows if row.get(key) in changed]
         return [dict(row) for row in rows]
 
     def run_query(self, name: str, criteria: str, skip: int, take: int) -> list[dict[str, Any]]:
