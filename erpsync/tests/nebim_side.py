@@ -18,6 +18,7 @@ pytest.register_assert_rewrite("erpsync.tests.contract")
 
 from erpsync.adapters.base import ErpDocument  # noqa: E402
 from erpsync.adapters.profile import NebimAdapter  # noqa: E402
+from erpsync.adapters.profile.columns import LINE_COLUMNS  # noqa: E402
 from erpsync.simulators.nebim import NebimSimulator  # noqa: E402
 from erpsync.tests.contract import (  # noqa: E402
     CUSTOMER_TIMEOUT_AFTER_APPLY,
@@ -85,10 +86,18 @@ class NebimErpSide(ErpSide):
         name = spec.get("proc") or spec["query"]
         rows = []
         for number, record in enumerate(records):
-            row = {site: site_value(getattr(record, contract), compact_dates=number % 2 == 1)
-                   for contract, site in spec["columns"].items()}  # fmt: skip
+            compact = number % 2 == 1
+            row = {site: site_value(getattr(record, contract), compact_dates=compact)
+                   for contract, site in spec["columns"].items() if contract not in LINE_COLUMNS}  # fmt: skip
             row["ExtraSiteColumn"] = "geniş satır " * 5  # sites return more than the profile maps
-            rows.append(row)
+            line_sites = {c: s for c, s in spec["columns"].items() if c in LINE_COLUMNS}
+            if not line_sites:
+                rows.append(row)
+                continue
+            # A document read returning lines: one row per line, a row with no line for a document without.
+            for line in record.lines or (None,):
+                values = {c: None if line is None else getattr(line, LINE_COLUMNS[c]) for c in line_sites}
+                rows.append({**row, **{s: site_value(values[c], compact_dates=compact) for c, s in line_sites.items()}})
         with self.company.lock:
             self.company.views[name] = rows
 

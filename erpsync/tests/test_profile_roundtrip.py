@@ -14,13 +14,14 @@ pytest.register_assert_rewrite("erpsync.tests.contract")
 
 from accounts.tests.factories import UserFactory  # noqa: E402
 from catalog.models import Product, StockLevel  # noqa: E402
-from dealers.models import Dealer  # noqa: E402
+from dealers.models import Dealer, DealerDocumentLine  # noqa: E402
 from demo.tests.site import postgres_database, postgres_database_drop, scratch_database_name  # noqa: E402
 from erpsync.adapters.base import (  # noqa: E402
     DocumentKind,
     ErpBalance,
     ErpCustomer,
     ErpDocument,
+    ErpDocumentLine,
     ErpOrderState,
     ErpOrderStatus,
     ErpPrice,
@@ -150,12 +151,15 @@ def test_nebim_import_order_once_and_shipped_back(monkeypatch):
                     date.today(),
                     order_reference=order.number,
                     tracking_number="YK-1",
+                    lines=(ErpDocumentLine(1, D(3), TEA, "Rize Turist Çayı", "AD"),),
                 )
             ],
         )
         imported(connection, ("order_status", "delivery"))
         order.refresh_from_db()
         assert order.status == S.SHIPPED
+        (line,) = DealerDocumentLine.objects.filter(document__number="IRS-1")
+        assert (line.item_code, line.quantity, line.product.sku) == (TEA, D(3), TEA)
 
 
 # -- ETA -----------------------------------------------------------------------------------------------------------

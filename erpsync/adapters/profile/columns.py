@@ -7,6 +7,14 @@ required. Nested records (a product's packs, a customer's addresses) are not rea
 entities, three look-ups: ``order_lookup`` (by ``:reference``; one row per order line, ``line_id`` and
 ``quantity`` are what a line-level cancel needs), ``payment_lookup`` (by ``:reference``), ``customer_lookup`` (by
 ``:reference``, the customer's code: ``code`` and maybe ``title``) and ``open_orders``.
+
+Document reads (``delivery``, ``invoice``, ``credit_memo``) may return their lines too: one row per line, the
+document's columns repeated, the line's in ``line_no``, ``line_quantity`` and any of ``line_product_code``,
+``line_description``, ``line_unit``, ``line_unit_price``, ``line_discount_percent``, ``line_vat_rate``,
+``line_net``, ``line_vat``, ``line_currency``, ``line_order_line_no`` (the fields of ``ErpDocumentLine``; a read
+mapping one of them must map ``line_no`` and ``line_quantity``). The rows of one ``number`` make one document; a row
+with an empty ``line_no`` is a document without lines. A read mapping no line column leaves the lines as the portal
+has them.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from erpsync.adapters.base import (
     ErpCredit,
     ErpCustomer,
     ErpDocument,
+    ErpDocumentLine,
     ErpLedgerEntry,
     ErpOpenOrder,
     ErpOrderState,
@@ -51,9 +60,19 @@ RECORDS: dict[str, type] = {
     "order_status": ErpOrderStatus,
     "delivery": ErpDocument,
     "invoice": ErpDocument,
+    "credit_memo": ErpDocument,
     "open_orders": ErpOpenOrder,
 }
-DOCUMENT_KINDS = {"delivery": DocumentKind.DELIVERY, "invoice": DocumentKind.INVOICE}
+DOCUMENT_KINDS = {
+    "delivery": DocumentKind.DELIVERY,
+    "invoice": DocumentKind.INVOICE,
+    "credit_memo": DocumentKind.CREDIT_MEMO,
+}
+# A document line's columns: ``line_no`` and ``line_<field>`` of ``ErpDocumentLine``.
+LINE_COLUMNS: dict[str, str] = {
+    (f.name if f.name == "line_no" else f"line_{f.name}"): f.name for f in dataclasses.fields(ErpDocumentLine)
+}
+LINE_REQUIRED = ("line_no", "line_quantity")
 # Fields set by the adapter, never read: the document's kind comes from the entity.
 FIXED = {"kind"}
 NESTED = {"units", "addresses", "ibans", "lines"}
@@ -86,7 +105,10 @@ def columns(read: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     required = tuple(
         f.name for f in fields if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     )
-    return required, tuple(f.name for f in fields if f.name not in required)
+    optional = tuple(f.name for f in fields if f.name not in required)
+    if read in DOCUMENT_KINDS:
+        optional += tuple(LINE_COLUMNS)
+    return required, optional
 
 
 def column_problems(read: str, names: typing.Iterable[str]) -> list[str]:
@@ -95,6 +117,12 @@ def column_problems(read: str, names: typing.Iterable[str]) -> list[str]:
     required, optional = columns(read)
     given = [n.lower() for n in names]
     problems = [f"missing the column {c!r}" for c in required if c not in given]
+    if read in DOCUMENT_KINDS and any(n in LINE_COLUMNS for n in given):
+        problems.extend(
+            f"missing the column {c!r} (a read returning document lines needs {' and '.join(LINE_REQUIRED)})"
+            for c in LINE_REQUIRED
+            if c not in given
+        )
     known = required + optional
     for name in given:
         if name not in known:
@@ -175,3 +203,24 @@ def to_record(read: str, row: dict[str, Any], *, source: str) -> Any:
         return record(**kwargs)
     except TypeError as exc:
         raise PermanentError(f"{source}: {exc}") from None
+
+
+def has_lines(read: str, names: typing.Iterable[str]) -> bool:
+    """Whether a document read returns its lines (it names ``line_no``)."""
+    return read in DOCUMENT_KINDS and "line_no" in {n.lower() for n in names}
+
+
+def to_line(row: dict[str, Any], *, source: str) -> ErpDocumentLine | None:
+    """A row's document line; None when its ``line_no`` is empty (a document without lines)."""
+    if row.get("line_no") is None:
+        return None
+    hints = _hints(ErpDocumentLine)
+    kwargs: dict[str, Any] = {}
+    for column, name in LINE_COLUMNS.items():
+        converted = value(_base(hints[name]), row.get(column), column=column, source=source)
+        if converted is None:
+            if name == "quantity":
+                raise PermanentError(f"{source}: the required column {column!r} is empty")
+            continue
+        kwargs[name] = converted
+    return ErpDocumentLine(**kwargs)

@@ -7,7 +7,8 @@ A profile says, for one installation, how each contract entity is read and each 
      "reads": {"product": {"sql": "SELECT STKKOD AS code, … FROM STKKART"},                       # sql
                "stock": {"proc": "usp_B2B_Stock", "parameters": {"Date": ":since"},              # nebim RunProc
                          "columns": {"product_code": "ItemCode", …}},
-               "unit": {"query": "B2B_Units", "criteria": "", "columns": {…}}},                  # nebim RunQuery
+               "unit": {"query": "B2B_Units", "criteria": "", "columns": {…},                    # nebim RunQuery
+                        "delta_criteria": "LastUpdatedDate >= :since"}},
      "writes": {"order": {"model_type": 5, "fields": {…}}, "cancel": {"model_type": 34},          # nebim Post
                 "payment": {"model_type": 98, "fields": {…}}, "customer": {"model_type": 2, "fields": {…}}}}
     # sql: "writes": {"order": {"mode": "file"}}
@@ -16,17 +17,33 @@ A read returns the contract's column names (``erpsync.adapters.profile.columns``
 (``AS code``), a Nebim call through ``columns`` (contract name → the procedure's column). A missing or misnamed
 column refuses the profile, naming the read and the column. A ``SELECT *`` is checked on its first run.
 
+Changes only: a read that binds ``:since`` (a procedure parameter valued ``:since``, a query's ``delta_criteria``,
+a statement naming ``:since``) is a delta read (``delta_reads``): the adapter then declares deltas, and an import
+with a watermark passes the watermark (less the connection's overlap), in the ERP server's ``timezone``. A read that
+binds no ``:since`` is read in full every time.
+
 Credentials (``credentials_ref``): Nebim — ``username`` and ``password`` of a V3 user; SQL — ``sql_url``, the
 database URL (``<REF>_SQL_URL``, as for the SQL checks).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from erpsync.adapters.profile.columns import PARAMETERS, READS, column_problems
-from erpsync.connection_settings import REQUIRED, Choice, Integer, Invalid, Number, Setting, Settings, Text
+from erpsync.connection_settings import (
+    REQUIRED,
+    Choice,
+    Integer,
+    Invalid,
+    Number,
+    Setting,
+    Settings,
+    Text,
+    TimeZone,
+)
 from erpsync.sqlchecks import StatementRefused, validate_read
 
 TRANSPORTS = ("nebim", "sql")
@@ -39,6 +56,23 @@ MODEL_TYPES: dict[str, tuple[int, ...]] = {
     "customer": (2,),
 }
 ORDER_WRITE_MODES = ("file", "sql")
+SINCE = re.compile(r":since\b")
+
+
+def binds_since(spec: Mapping[str, Any]) -> bool:
+    """Whether a read takes the delta's start: its statement, a procedure parameter or its ``delta_criteria``."""
+    if isinstance(spec.get("sql"), str):
+        return bool(SINCE.search(spec["sql"]))
+    parameters = spec.get("parameters", {})
+    if isinstance(parameters, Mapping) and ":since" in parameters.values():
+        return True
+    return isinstance(spec.get("delta_criteria"), str) and bool(SINCE.search(spec["delta_criteria"]))
+
+
+def delta_reads(profile: Mapping[str, Any]) -> frozenset[str]:
+    """The profile's entity reads that read changes only when given ``:since``."""
+    reads = profile.get("reads", {})
+    return frozenset(name for name, spec in reads.items() if "since" in PARAMETERS.get(name, ()) and binds_since(spec))
 
 
 def _read_problems(name: str, spec: Any, transport: str, dialect: str) -> list[str]:
@@ -57,7 +91,9 @@ def _read_problems(name: str, spec: Any, transport: str, dialect: str) -> list[s
     kinds = [k for k in ("proc", "query") if k in spec]
     if len(kinds) != 1:
         return [f"{where} must name exactly one of 'proc' (RunProc) or 'query' (RunQuery)."]
-    allowed = {"proc", "parameters", "columns"} if kinds == ["proc"] else {"query", "criteria", "columns"}
+    allowed = (
+        {"proc", "parameters", "columns"} if kinds == ["proc"] else {"query", "criteria", "delta_criteria", "columns"}
+    )
     unknown = sorted(set(spec) - allowed)
     if unknown:
         return [f"{where} has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(allowed))})."]
@@ -70,6 +106,15 @@ def _read_problems(name: str, spec: Any, transport: str, dialect: str) -> list[s
             if value.startswith(":") and value[1:] not in PARAMETERS[name]:
                 known = ", ".join(f":{p}" for p in PARAMETERS[name])
                 problems.append(f"{where}: parameter value {value!r} is not one of {known}.")
+    if "delta_criteria" in spec:
+        delta = spec["delta_criteria"]
+        if "since" not in PARAMETERS[name]:
+            problems.append(f"{where}: 'delta_criteria' is for entity reads; a look-up reads by :reference.")
+        elif not isinstance(delta, str) or not SINCE.search(delta):
+            problems.append(
+                f"{where}: 'delta_criteria' must be a criteria text naming :since (e.g. \"LastUpdatedDate >= :since\"),"
+                f" got {delta!r}."
+            )
     columns = spec.get("columns")
     if not isinstance(columns, Mapping) or not all(isinstance(v, str) and v for v in columns.values()):
         problems.append(f"{where}: 'columns' must map each contract column to the procedure's column.")
@@ -178,6 +223,11 @@ class ProfileSettings(Settings):
     warehouse_code = Text("Nebim: the warehouse orders are taken from.", default="")
     page_size = Integer("Nebim: rows per RunQuery page (`Take`).", default=500, positive=True, maximum=10000)
     timeout_seconds = Number("Nebim: seconds to wait for an answer.", default=30, positive=True, as_float=True)
+    timezone = TimeZone(
+        "The time zone of the ERP server's clock: a delta read's `:since` is sent in it (Nebim's `LastUpdatedDate` "
+        "and ETA's dates are the server's local time).",
+        default="Europe/Istanbul",
+    )
     outbound_folder = Text(
         "SQL transport, order mode `file`: the folder ETA's transfer module imports orders from.", default=""
     )

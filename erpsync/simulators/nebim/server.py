@@ -38,6 +38,16 @@ look-up procedures ``usp_B2B_OrderByReference`` (``@Reference``: one row per ord
 registered query ``B2B_CustomerByCode`` over every customer (``CurrAccCode``, ``CurrAccDescription``, ``IsBlocked``),
 filtered by its criteria (``CurrAccCode = '…'``).
 
+Changes only, as integrators' procedures take them (docs/erp-protocols §11.5: a ``Date`` "rows updated since"
+parameter, e.g. HollyConnect's ``usp_GetProductList_HC``; V3's tables stamp rows in ``LastUpdatedDate``): every
+registered procedure given a non-empty ``Date`` returns the rows whose ``LastUpdatedDate`` is at or after it (a row
+without a stamp cannot be told, so it is returned); an empty ``Date`` returns every row. The document procedures
+(``documents``: one row per line) return every line of a document any of whose rows is stamped since. Queries
+filter by their ``Criteria``: conditions ``Column <op> 'value'`` (``=``, ``>=``, ``>``, ``<=``, ``<``; dates compared
+as dates) joined by ``AND``. Dates are read leniently, as V3's parser takes them (ISO with or without ``T``/``Z``,
+``yyyyMMdd``, ``dd.MM.yyyy``, ``dd-MM-yyyy``, ``/Date(ms)/``). ``proc_calls`` keeps each RunProc's name and
+parameters.
+
 Fault switches (``faults``, limited to some commands by ``faults.commands``): ``latency`` (seconds a done call's
 answer waits), ``error_5xx`` (the next N calls answer 500 before doing anything),
 ``expire_sessions()`` (every session ends; the next call is told so), ``reset`` (the next N calls are cut before
@@ -56,6 +66,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -63,7 +74,10 @@ from urllib.parse import parse_qs, urlsplit
 from erpsync.simulators.http import LoopbackServer, SimulatorHandler
 
 SESSION_PATH = re.compile(r"^/\(S\(([^)]+)\)\)(/.*)$")
-CRITERIA = re.compile(r"^\s*(\w+)\s*=\s*'((?:[^']|'')*)'\s*$")
+CONDITION = r"\(?\s*(\w+)\s*(>=|<=|=|>|<)\s*'((?:[^']|'')*)'\s*\)?"
+CRITERIA = re.compile(rf"^\s*{CONDITION}(?:\s+AND\s+{CONDITION})*\s*$", re.IGNORECASE)
+CHANGED_SINCE = "Date"  # the procedures' "rows updated since" parameter
+STAMP = "LastUpdatedDate"
 
 
 @dataclass
@@ -97,6 +111,15 @@ class NebimCompany:
     created_customers: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     numbers: Any = field(default_factory=lambda: itertools.count(1))
+    proc_calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # The document procedures (one row per line) and the column naming the document: a delta returns whole documents.
+    documents: dict[str, str] = field(
+        default_factory=lambda: {
+            "usp_B2B_Shipments": "ShippingNumber",
+            "usp_B2B_Invoices": "InvoiceNumber",
+            "usp_B2B_ReturnInvoices": "InvoiceNumber",
+        }
+    )
 
     def post(self, model: dict[str, Any]) -> dict[str, Any]:
         kind = model.get("ModelType")
@@ -185,6 +208,7 @@ class NebimCompany:
 
     # --- reads ---
     def run_proc(self, name: str, parameters: dict[str, str]) -> list[dict[str, Any]]:
+        self.proc_calls.append((name, dict(parameters)))
         if name == "usp_B2B_OrderByReference":
             reference = parameters.get("Reference", "")
             return [
@@ -209,7 +233,19 @@ class NebimCompany:
             ]
         if name not in self.views:
             raise Refused(f"Could not find stored procedure '{name}'.")
-        return [dict(row) for row in self.views[name]]
+        rows = self.views[name]
+        since_text = str(parameters.get(CHANGED_SINCE) or "").strip()
+        if since_text:
+            since = _moment(since_text)
+            if since is None:
+                raise Refused(f"Conversion failed when converting date and/or time from character string: {since_text}")
+            key = self.documents.get(name)
+            if key is None:
+                rows = [row for row in rows if _stamped_since(row, since)]
+            else:  # a document's lines come whole: any line (or its header) changed returns every line
+                changed = {row.get(key) for row in rows if _stamped_since(row, since)}
+                rows = [row for row in rows if row.get(key) in changed]
+        return [dict(row) for row in rows]
 
     def run_query(self, name: str, criteria: str, skip: int, take: int) -> list[dict[str, Any]]:
         if name == "B2B_CustomerByCode":
@@ -226,16 +262,53 @@ class NebimCompany:
         else:
             rows = self.views[name]
         if criteria and criteria.strip():
-            match = CRITERIA.match(criteria)
-            if not match:
+            if not CRITERIA.match(criteria):
                 raise Refused(f"Incorrect syntax near '{criteria[:20]}'.")
-            column, wanted = match.group(1), match.group(2).replace("''", "'")
-            rows = [row for row in rows if str(row.get(column)) == wanted]
+            for column, operator, wanted in re.findall(CONDITION, criteria):
+                rows = [row for row in rows if _holds(row.get(column), operator, wanted.replace("''", "'"))]
         return [dict(row) for row in rows[skip : skip + take]]
 
 
 class Refused(Exception):
     pass
+
+
+DATE_FORMATS = ("%Y%m%d", "%d.%m.%Y", "%d-%m-%Y", "%d.%m.%Y %H:%M:%S", "%d-%m-%Y %H:%M:%S")
+EPOCH_DATE = re.compile(r"^/Date\((-?\d+)\)/$")
+
+
+def _moment(raw: Any) -> datetime | None:
+    """A date or time as V3 reads one, leniently; None when it is not one. Zones are dropped: V3 keeps wall time."""
+    if isinstance(raw, datetime):
+        return raw.replace(tzinfo=None)
+    if isinstance(raw, date):
+        return datetime(raw.year, raw.month, raw.day)
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    epoch = EPOCH_DATE.match(text)
+    if epoch:
+        return datetime.fromtimestamp(int(epoch.group(1)) / 1000, UTC).replace(tzinfo=None)
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    for form in DATE_FORMATS:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(text, form)  # V3 keeps the server's wall time
+    return None
+
+
+def _stamped_since(row: dict[str, Any], since: datetime) -> bool:
+    stamp = _moment(row.get(STAMP))
+    return stamp is None or stamp >= since
+
+
+def _holds(value: Any, operator: str, wanted: str) -> bool:
+    if operator == "=":
+        return str(value) == wanted
+    left, right = _moment(value), _moment(wanted)
+    if left is None or right is None:
+        left, right = str(value), wanted
+    return {">=": left >= right, ">": left > right, "<=": left <= right, "<": left < right}[operator]
 
 
 class NebimHandler(SimulatorHandler):
@@ -440,6 +513,7 @@ def demo_company() -> NebimCompany:
                     "VatRate": 10,
                     "Barcode": "8690000000011",
                     "IsActive": True,
+                    "LastUpdatedDate": "2026-01-05T09:30:00",
                 },
                 {
                     "ItemCode": "ÇAY-001",
@@ -448,6 +522,7 @@ def demo_company() -> NebimCompany:
                     "VatRate": 20,
                     "Barcode": None,
                     "IsActive": False,
+                    "LastUpdatedDate": "2025-11-20T16:00:00",
                 },
             ],
             "usp_B2B_Inventory": [
