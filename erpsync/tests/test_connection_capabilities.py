@@ -6,8 +6,11 @@ settings changed waits for a human instead of reaching the ERP. The health page 
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.contrib import messages
+from django.core.management import call_command
 from django.urls import reverse
 
 from dealers.models import Dealer, DealerAddress, DealerChange
@@ -222,3 +225,9 @@ def test_the_health_page_shows_what_the_connection_sends(staff_client):
     assert response.status_code == 200
     assert f'<li data-kind="{K.CUSTOMER_EXPORT}">{K.CUSTOMER_EXPORT.label}: <strong>not sent</strong></li>' in text
     assert f'<li data-kind="{K.ORDER_EXPORT}">{K.ORDER_EXPORT.label}: sent</li>' in text
+
+
+def test_erpsync_status_names_the_exports_the_connection_does_not_take():
+    connection("logo", {**LOGO, "customer_cards": "none", "payment_slips": {"*": "bank:102.01"}})
+    call_command("erpsync", "status", stdout=(out := StringIO()))
+    assert "  not sent to this ERP: customer_export, ship_to_export\n" in out.getvalue()
