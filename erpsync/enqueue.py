@@ -31,6 +31,10 @@ CAPABILITY_OF = {
     K.CUSTOMER_EXPORT: Capability.CUSTOMER_PUSH,
 }
 DUE_STATES = (S.PENDING, S.RETRYING)
+# Money the ERP must hear about although no one is at hand to be told: where the connection, as it is set up, does
+# not take it, the job is queued all the same and waits at once for a person in the exception queue (the outbox
+# never asks the ERP for it), who books it by hand or changes the settings and sends it again.
+BOOKED_BY_HAND = frozenset({K.PAYMENT_EXPORT, K.REFUND_EXPORT})
 
 
 def kinds_taken(connection: ErpConnection) -> frozenset[str]:
@@ -49,9 +53,10 @@ def connection_takes(connection: ErpConnection, kind: str) -> bool:
 
 def export_connections(kind: str) -> list[ErpConnection]:
     """Where a change of ``kind`` goes: the default connection, when it is active and can take it
-    (``connection_takes``). Orders, collections and credit memos belong in one ERP, never copied to several."""
+    (``connection_takes``); collections and refunds it cannot take go there too, to wait for a person
+    (``BOOKED_BY_HAND``). Orders, collections and credit memos belong in one ERP, never copied to several."""
     connection = ErpConnection.objects.filter(is_default=True, is_active=True).first()
-    if connection is None or not connection_takes(connection, kind):
+    if connection is None or not (kind in BOOKED_BY_HAND or connection_takes(connection, kind)):
         return []
     return [connection]
 

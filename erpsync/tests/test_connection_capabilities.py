@@ -144,6 +144,26 @@ def test_a_job_queued_before_the_settings_changed_waits_for_a_human_and_the_erp_
     assert (issue.code, issue.entity) == ("not_offered", "customer")
 
 
+def test_a_collection_the_connection_cannot_take_waits_for_a_person_and_the_erp_is_not_asked(monkeypatch):
+    for name, value in {"CLIENT_ID": "c", "CLIENT_SECRET": "s", "USERNAME": "u", "PASSWORD": "p"}.items():
+        monkeypatch.setenv(f"LOGO_T_{name}", value)
+    logo = connection("logo", LOGO, credentials_ref="LOGO_T")  # no payment_slips: Logo takes no collections
+    assert not connection_takes(logo, K.PAYMENT_EXPORT)
+
+    def no_erp(*args, **kwargs):
+        raise AssertionError("the ERP was asked")
+
+    monkeypatch.setattr(LogoAdapter, "payment_lookup", no_erp)
+    monkeypatch.setattr(LogoAdapter, "payment_push", no_erp)
+    (job,) = outbox_enqueue(kind=K.PAYMENT_EXPORT, identity_key="payment:9", object_id=9)
+    (claimed,) = outbox_claim(connection=logo)
+    outbox_run(job=claimed)
+
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.DEAD and job.last_error == str(not_offered_message(K.PAYMENT_EXPORT))
+    assert SyncIssue.objects.get(job=job).code == "not_offered"
+
+
 # -- staff confirming a dealer --------------------------------------------------------------------------------------
 
 
