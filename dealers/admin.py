@@ -173,7 +173,9 @@ class DealerAdmin(admin.ModelAdmin):
     def confirm(self, request, queryset) -> None:
         def confirm_one(dealer):
             outcome = dealer_confirm(actor=request.user, dealer=dealer)
-            self.message_user(request, f"{dealer}: {outcome}", messages.INFO)
+            # Staff expect an ERP account: where none is created for them, the message must stand out.
+            level = messages.INFO if outcome.erp_queued else messages.WARNING
+            self.message_user(request, f"{dealer}: {outcome}", level)
 
         _each(self, request, queryset, confirm_one, _("%(count)s dealers confirmed."))
 

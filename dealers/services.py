@@ -4,6 +4,7 @@ approve for a dealer, are audited in ``DealerChange``."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -72,24 +73,39 @@ CUSTOMER_PORTAL_ONLY = _(
 )
 
 
+@dataclass(frozen=True)
+class DealerConfirmation:
+    """What confirming a dealer led to, for staff: ``message`` in their words, and whether the ERP connection was
+    asked to create the customer account (``erp_queued``) or staff must create it in the ERP themselves."""
+
+    message: str
+    erp_queued: bool
+
+    def __str__(self) -> str:
+        return self.message
+
+
 @transaction.atomic
-def dealer_confirm(*, actor, dealer: Dealer, note: str = "") -> str:
+def dealer_confirm(*, actor, dealer: Dealer, note: str = "") -> DealerConfirmation:
     """Staff confirm a dealer registered in the portal (saved inactive or quarantined, waiting for them): it becomes
     active, the confirmation is audited, and the ERP connection is asked to create it as a customer account under
-    the dealer's code, in this same transaction (``hooks.dealer_confirmed``). Returns what happens next, for staff.
-    Refused (``PermissionDenied``) for anyone but staff; (``ValidationError``) for a dealer already active."""
+    the dealer's code, in this same transaction (``hooks.dealer_confirmed``). Where the connection, as it is set
+    up, creates no customer accounts, nothing is queued (no export that can only fail): the answer and the audit
+    row's reason say that staff create the account by hand. Refused (``PermissionDenied``) for anyone but staff;
+    (``ValidationError``) for a dealer already active."""
     if actor is None or not actor.is_staff:
         raise PermissionDenied("Only staff confirm dealers.")
     dealer = Dealer.objects.select_for_update(of=("self",)).get(pk=dealer.pk)
     if dealer.status == Dealer.Status.ACTIVE:
         raise ValidationError(_("This dealer is active already."))
-    offered = hooks.customer_export_offered.first(default=False)
+    offered = bool(hooks.customer_export_offered.first(default=False))
     outcome = str(CUSTOMER_QUEUED if offered else CUSTOMER_PORTAL_ONLY % {"code": dealer.code})
+    reason = f"{outcome} · {note.strip()}" if note.strip() else outcome  # the outcome first: it must not be cut
     dealer.status, dealer.status_reason = Dealer.Status.ACTIVE, ""
-    dealer_save(dealer=dealer, actor=actor, source=DealerChange.Source.STAFF, reason=(note or outcome)[:255],
+    dealer_save(dealer=dealer, actor=actor, source=DealerChange.Source.STAFF, reason=reason[:255],
                 fields=["status", "status_reason"])  # fmt: skip
-    hooks.dealer_confirmed.send(dealer=dealer)  # the outbox row commits with the confirmation
-    return outcome
+    hooks.dealer_confirmed.send(dealer=dealer)  # the outbox row, if any, commits with the confirmation
+    return DealerConfirmation(message=outcome, erp_queued=offered)
 
 
 # --- The dealer's users and addresses: the dealer admin's self-service, and staff in the admin -----------------------

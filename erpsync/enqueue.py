@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from b2bportal.bulk import model_rows_insert
-from erpsync.adapters import adapter_classes, settings_for
+from erpsync.adapters import capabilities_for, settings_for
 from erpsync.adapters.base import Capability
 from erpsync.models import ErpConnection, SyncJob
 from erpsync.queueing import queue_drain
@@ -31,17 +31,32 @@ CAPABILITY_OF = {
     K.CUSTOMER_EXPORT: Capability.CUSTOMER_PUSH,
 }
 DUE_STATES = (S.PENDING, S.RETRYING)
+# Money the ERP must hear about although no one is at hand to be told: where the connection, as it is set up, does
+# not take it, the job is queued all the same and waits at once for a person in the exception queue (the outbox
+# never asks the ERP for it), who books it by hand or changes the settings and sends it again.
+BOOKED_BY_HAND = frozenset({K.PAYMENT_EXPORT, K.REFUND_EXPORT})
+
+
+def kinds_taken(connection: ErpConnection) -> frozenset[str]:
+    """The kinds of job ``connection`` can deliver: what its adapter does *as this connection is set up*
+    (``capabilities_for``: a Nebim profile without a customer write, a Logo connection with ``customer_cards``
+    ``none``), not what the adapter could do in general. The one answer the outbox uses when it queues, when it
+    runs a job, and that the health page shows."""
+    capabilities = capabilities_for(connection)
+    return frozenset(kind for kind, needed in CAPABILITY_OF.items() if needed in capabilities)
+
+
+def connection_takes(connection: ErpConnection, kind: str) -> bool:
+    """Whether ``connection`` can deliver jobs of ``kind`` (``kinds_taken``)."""
+    return kind in kinds_taken(connection)
 
 
 def export_connections(kind: str) -> list[ErpConnection]:
-    """Where a change of ``kind`` goes: the default connection, when it is active and its adapter can take it.
-    Orders, collections and credit memos belong in one ERP, never copied to several."""
+    """Where a change of ``kind`` goes: the default connection, when it is active and can take it
+    (``connection_takes``); collections and refunds it cannot take go there too, to wait for a person
+    (``BOOKED_BY_HAND``). Orders, collections and credit memos belong in one ERP, never copied to several."""
     connection = ErpConnection.objects.filter(is_default=True, is_active=True).first()
-    if connection is None:
-        return []
-    cls = adapter_classes().get(connection.adapter)
-    needed = CAPABILITY_OF.get(kind)
-    if cls is None or (needed and needed not in cls.capabilities):
+    if connection is None or not (kind in BOOKED_BY_HAND or connection_takes(connection, kind)):
         return []
     return [connection]
 

@@ -15,6 +15,7 @@ from erpsync.adapters import adapter_for
 from erpsync.adapters.base import ConnectionCheck
 from erpsync.api_usage import Usage, api_usage_on
 from erpsync.drift import DriftHealth, drift_health
+from erpsync.enqueue import kinds_taken
 from erpsync.models import Entity, ErpConnection, SyncIssue, SyncJob, SyncRun
 from erpsync.rate_budget import rate_budget_in_use
 from erpsync.token_store import token_problem
@@ -43,6 +44,15 @@ class ApiHealth:
     token_problem: str = ""
 
 
+@dataclass(frozen=True)
+class ExportOffer:
+    """One kind of export, and whether this connection, as it is set up, sends it to the ERP."""
+
+    kind: str
+    label: str
+    taken: bool
+
+
 @dataclass
 class ConnectionHealth:
     connection: ErpConnection
@@ -60,6 +70,7 @@ class ConnectionHealth:
     live_failed_24h: int = 0  # live lookups (SQL checks, live balance/stock) that failed: pages used synced figures
     last_live_failure: SyncRun | None = None
     usage: Usage | None = None  # today's calls and credit, for an ERP that charges per call (DİA)
+    exports: list[ExportOffer] = field(default_factory=list)
 
     @property
     def error_rate(self) -> float:
@@ -142,7 +153,15 @@ def connection_health(connection: ErpConnection, now: datetime | None = None) ->
         api=api_health(connection),
         **live_failures(connection, since),
         usage=api_usage_today(connection),
+        exports=connection_exports(connection),
     )
+
+
+def connection_exports(connection: ErpConnection) -> list[ExportOffer]:
+    """Each kind of export and whether the connection takes it (``erpsync.enqueue.kinds_taken``): what the
+    portal sends this ERP, and what staff enter by hand."""
+    taken = kinds_taken(connection)
+    return [ExportOffer(kind=kind.value, label=str(kind.label), taken=kind in taken) for kind in SyncJob.Kind]
 
 
 def live_failures(connection: ErpConnection, since: datetime) -> dict:

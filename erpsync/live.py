@@ -28,7 +28,7 @@ from b2bportal.live import Freshness
 from catalog.models import Product, StockLevel, Warehouse
 from dealers.hooks import NO_LIVE_BALANCE, RefreshRefused
 from dealers.models import Dealer
-from erpsync.adapters import adapter_classes, adapter_for
+from erpsync.adapters import adapter_classes, adapter_for, capabilities_for
 from erpsync.adapters.base import Capability, ErpError, ErpStock
 from erpsync.binders import bindings, to_external_many
 from erpsync.models import Entity, ErpConnection, SyncRun, ValueMap
@@ -65,8 +65,7 @@ def _balance_connection(dealer: Dealer) -> tuple[ErpConnection, str] | None:
         return None
     if _risk_by_sql(connection):
         return connection, code
-    cls = adapter_classes().get(connection.adapter)
-    if cls is None or Capability.LIVE_BALANCE not in cls.capabilities:
+    if Capability.LIVE_BALANCE not in capabilities_for(connection):
         return None
     return connection, code
 
@@ -220,8 +219,7 @@ def stock_refresh(*, products: Iterable[Product]) -> Freshness | None:
             return Freshness(live=True, as_of=answer.as_of, source="sql")
         except SqlCheckFailed as exc:
             reasons.append(str(exc))
-    cls = adapter_classes().get(connection.adapter)
-    if cls is not None and Capability.LIVE_STOCK in cls.capabilities:
+    if Capability.LIVE_STOCK in capabilities_for(connection):
         as_of = timezone.now()
         try:
             with adapter_for(connection) as adapter:

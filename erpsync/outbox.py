@@ -64,6 +64,12 @@ ENTITY_OF = {
 }
 
 
+def not_offered_message(kind: str) -> str:
+    """Why a job of ``kind`` is not delivered by a connection that, as it is set up, does not take that kind."""
+    return _("The ERP connection, as it is set up, does not take this (%(kind)s): enter it in the ERP by hand, or "
+             "change the connection's settings and send it again.") % {"kind": SyncJob.Kind(kind).label}  # fmt: skip
+
+
 class OutboxRefused(Exception):
     """A staff action on a job that does not apply to its state."""
 
@@ -209,6 +215,11 @@ def outbox_run(*, job: SyncJob) -> SyncJob:
     # The lease must outlast the ERP call: a worker still talking to the ERP must not be taken over.
     try:
         with adapter_for(connection) as adapter:
+            needed = CAPABILITY_OF.get(job.kind)
+            if needed is not None and not adapter.supports(needed):
+                # Queued before the connection's settings stopped it: the ERP is not asked for what it was told
+                # not to do, and staff decide (enter it by hand, or change the settings and send it again).
+                return _give_up(job, "not_offered", str(not_offered_message(job.kind)))
             external_id = exporter(adapter=adapter, job=job)
     except ExportSkipped as exc:
         return _finish(job, S.CANCELLED, note=str(exc))

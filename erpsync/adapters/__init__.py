@@ -1,16 +1,25 @@
-"""The adapter registry: ``ERPSYNC_ADAPTERS`` maps an adapter key to its class; a connection names its key."""
+"""The adapter registry: ``ERPSYNC_ADAPTERS`` maps an adapter key to its class; a connection names its key.
+
+``capabilities_for`` is the one answer to "what can this connection do": its adapter class's capabilities narrowed
+by the connection's settings (a Logo connection with ``customer_cards`` ``none``, a Nebim profile without a
+``customer`` write). The outbox, the live look-ups and the health page all ask it.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from b2bportal.credentials import credentials_for
 from b2bportal.registry import class_at
-from erpsync.adapters.base import ErpAdapter
-from erpsync.common_settings import CommonSettings
+from erpsync.adapters.base import Capability, ErpAdapter
+from erpsync.common_settings import CommonSettings, adapter_settings_parse
 
-__all__ = ["adapter_classes", "adapter_for", "credentials_for", "settings_for"]
+__all__ = ["adapter_classes", "adapter_for", "capabilities_for", "credentials_for", "settings_for"]
+
+log = logging.getLogger(__name__)
 
 
 def adapter_classes() -> dict[str, type[ErpAdapter]]:
@@ -41,3 +50,20 @@ def settings_for(connection) -> CommonSettings:
     still be used (an unusable drift tolerance does not stop the outbox)."""
     cls = adapter_classes().get(connection.adapter)
     return CommonSettings.read(connection.settings or {}, context=cls)[0]
+
+
+def capabilities_for(connection) -> frozenset[Capability]:
+    """What ``connection`` can do: its adapter class's capabilities narrowed by its settings
+    (``ErpAdapter.connection_capabilities``). Reads the settings, never the ERP. Nothing for an adapter that
+    ``ERPSYNC_ADAPTERS`` does not list. Settings that cannot be parsed leave the class's capabilities: the work
+    is queued and fails where staff see it (the checks name the wrong value), rather than vanishing."""
+    cls = adapter_classes().get(connection.adapter)
+    if cls is None:
+        return frozenset()
+    try:
+        common, options = adapter_settings_parse(cls, connection.settings or {})
+    except ImproperlyConfigured as exc:
+        log.warning("The settings of connection %s cannot be read (%s); its adapter's capabilities apply.",
+                    connection.code, exc)  # fmt: skip
+        return cls.capabilities
+    return cls.connection_capabilities(common, options)

@@ -237,6 +237,15 @@ class ErpAdapter:
         self.settings = dict(settings or {})
         self.credentials = dict(credentials or {})
         self.common, self.options = adapter_settings_parse(type(self), self.settings)
+        self.capabilities = type(self).connection_capabilities(self.common, self.options)
+
+    @classmethod
+    def connection_capabilities(cls, common: Any, options: Settings | None) -> frozenset[Capability]:
+        """What a connection of this adapter can do with its parsed settings (``common``, ``options``): the class's
+        ``capabilities`` narrowed by what the settings switch off. Reads the settings only, never the ERP, so the
+        outbox can ask inside the caller's transaction (``erpsync.adapters.capabilities_for``). An adapter whose
+        settings narrow what it does overrides it; it never adds a capability the class does not declare."""
+        return cls.capabilities
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -34,7 +34,7 @@ def test_confirmed_dealer_is_created_once_and_bound(memory_erp, superuser):
 
     outcome = dealer_confirm(actor=superuser, dealer=dealer)
 
-    assert outcome == str(CUSTOMER_QUEUED)
+    assert outcome.erp_queued and str(outcome) == str(CUSTOMER_QUEUED)
     dealer.refresh_from_db()
     assert dealer.status == Dealer.Status.ACTIVE and dealer.status_reason == ""
     assert DealerChange.objects.filter(dealer=dealer, field="status", new_value="active").exists()
@@ -136,7 +136,7 @@ def test_without_a_connection_that_creates_customers_staff_are_told(superuser):
     ErpConnection.objects.create(code="parasut", name="Paraşüt", adapter="parasut", is_default=True)
     dealer = registered(code="120.01.784")
     outcome = dealer_confirm(actor=superuser, dealer=dealer)
-    assert outcome == str(CUSTOMER_PORTAL_ONLY % {"code": "120.01.784"})
+    assert not outcome.erp_queued and str(outcome) == str(CUSTOMER_PORTAL_ONLY % {"code": "120.01.784"})
     assert not SyncJob.objects.exists()
 
 

@@ -117,7 +117,8 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, dia):
 def test_a_confirmed_dealer_becomes_one_dia_card_also_when_the_answer_is_lost(sim, dia):
     dealer = DealerFactory(code="120.01.950", status=Dealer.Status.INACTIVE, title="Güneş Yapı Market Ltd. Şti.")
     DealerAddressFactory(dealer=dealer, kind=DealerAddress.Kind.BILLING, name="Merkez", city="Ankara")
-    assert dealer_confirm(actor=UserFactory(is_staff=True, is_superuser=True), dealer=dealer) == str(CUSTOMER_QUEUED)
+    confirmed = dealer_confirm(actor=UserFactory(is_staff=True, is_superuser=True), dealer=dealer)
+    assert confirmed.erp_queued and str(confirmed) == str(CUSTOMER_QUEUED)
     sim.faults.drop_response("scf/scf_carikart_ekle")
 
     outbox_drain(connection=dia)

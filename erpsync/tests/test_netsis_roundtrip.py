@@ -115,7 +115,8 @@ def test_import_order_once_dispatch_invoice_and_statement(sim, netsis):
 def test_a_confirmed_dealer_becomes_one_netsis_account_also_when_the_answer_is_lost(sim, netsis):
     dealer = DealerFactory(code="120.01.950", status=Dealer.Status.INACTIVE, title="Güneş Yapı Market Ltd. Şti.")
     DealerAddressFactory(dealer=dealer, kind=DealerAddress.Kind.BILLING, name="Merkez", city="Ankara")
-    assert dealer_confirm(actor=UserFactory(is_staff=True, is_superuser=True), dealer=dealer) == str(CUSTOMER_QUEUED)
+    confirmed = dealer_confirm(actor=UserFactory(is_staff=True, is_superuser=True), dealer=dealer)
+    assert confirmed.erp_queued and str(confirmed) == str(CUSTOMER_QUEUED)
     sim.faults.drop_response("ARPs", method="POST")
 
     outbox_drain(connection=netsis)

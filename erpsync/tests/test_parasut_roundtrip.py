@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from catalog.models import Product, StockLevel
 from dealers.models import AccountEntry, Dealer, DealerDocument
-from erpsync.models import SyncJob, SyncRun
-from erpsync.outbox import outbox_drain
+from erpsync.models import SyncIssue, SyncJob, SyncRun
+from erpsync.outbox import not_offered_message, outbox_drain
 from erpsync.simulators.parasut import ParasutSimulator
 from erpsync.tests.roundtrip import (
     approved_order,
@@ -148,7 +148,8 @@ def test_a_refund_waits_for_a_person_when_the_company_uses_no_refund_invoices(si
 
     job = SyncJob.objects.get(kind=SyncJob.Kind.REFUND_EXPORT)
     assert job.status == SyncJob.Status.DEAD
-    assert "does not use refund invoices" in job.last_error
+    assert job.last_error == str(not_offered_message(SyncJob.Kind.REFUND_EXPORT))
+    assert SyncIssue.objects.get(job=job).code == "not_offered"
     assert not [r for r in sim.company.tables["sales_invoices"].values() if r.attributes["item_type"] == "refund"]
 
 

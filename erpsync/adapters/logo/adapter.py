@@ -117,15 +117,25 @@ class LogoAdapter(LogoReads, LogoWrites, LogoSoap, LogoSession, ErpAdapter):
         self.lookback_days = float(options.lookback_days)
         self.entities = ENTITIES
         if self.credit_limit == "none":
-            self.capabilities = self.capabilities - {Capability.CREDIT}
             self.entities = tuple(entity for entity in ENTITIES if entity != "credit")
-        if not self.payment_slips:
-            self.capabilities = self.capabilities - {Capability.PAYMENT_PUSH}
-        if options.quote_document == "none":
-            self.capabilities = self.capabilities - {Capability.QUOTES}
-        if options.credit_memos == "none":
-            self.capabilities = self.capabilities - {Capability.CREDIT_MEMO_PUSH}
         self._open_session()
+
+    @classmethod
+    def connection_capabilities(cls, common, options: LogoSettings) -> frozenset[Capability]:
+        """Credit only with a ``credit_limit`` column, collections only with ``payment_slips``, quotes, credit notes
+        and new customer cards unless their setting is ``none``."""
+        off = set()
+        if options.credit_limit == "none":
+            off.add(Capability.CREDIT)
+        if not options.payment_slips:
+            off.add(Capability.PAYMENT_PUSH)
+        if options.quote_document == "none":
+            off.add(Capability.QUOTES)
+        if options.credit_memos == "none":
+            off.add(Capability.CREDIT_MEMO_PUSH)
+        if options.customer_cards == "none":
+            off.add(Capability.CUSTOMER_PUSH)
+        return cls.capabilities - off
 
     def can_read(self, entity: str) -> bool:
         return entity in self.entities and super().can_read(entity)

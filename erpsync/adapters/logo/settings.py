@@ -124,6 +124,13 @@ class LogoSettings(Settings):
         choices=("credit_note", "none"),
         default="credit_note",
     )
+    customer_cards = Choice(
+        "New dealers confirmed by staff reach Logo as `customer_card` (a customer card, cari hesap kartı: `Arps`, "
+        "looked up by its code first) or `none` (not sent: accounting opens the card, and staff confirming a dealer "
+        "are told so).",
+        choices=("customer_card", "none"),
+        default="customer_card",
+    )
     stock_table = Choice(
         "Where stock is read: `GNTOTST` (running totals) or `STINVTOT` (dated movements, summed).",
         choices=STOCK_TABLES,

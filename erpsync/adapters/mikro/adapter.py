@@ -87,16 +87,22 @@ class MikroAdapter(MikroReads, MikroWrites, MikroSession, ErpAdapter):
         self.lock_timeout = options.lock_timeout_seconds
         self.lookback_days = float(options.lookback_days)
         self.entities = ENTITIES
-        capabilities = set(self.capabilities)
         if not self.credit_limit_column:
-            capabilities.discard(Capability.CREDIT)
             self.entities = tuple(entity for entity in ENTITIES if entity != "credit")
-        if self.read_only:
+        self._open_session()
+
+    @classmethod
+    def connection_capabilities(cls, common, options) -> frozenset[Capability]:
+        """Credit only with a ``credit_limit_column``; no writes but the order look-up when ``read_only``, no
+        collections without ``write_collections``."""
+        capabilities = set(cls.capabilities)
+        if not options.credit_limit_column:
+            capabilities.discard(Capability.CREDIT)
+        if options.read_only:
             capabilities -= WRITES - {Capability.ORDER_LOOKUP}
         elif not options.write_collections:
             capabilities.discard(Capability.PAYMENT_PUSH)
-        self.capabilities = frozenset(capabilities)
-        self._open_session()
+        return frozenset(capabilities)
 
     sql_check_kinds = checks.KINDS
 

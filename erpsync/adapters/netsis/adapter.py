@@ -115,9 +115,12 @@ class NetsisAdapter(NetsisReads, NetsisWrites, NetsisSession, ErpAdapter):
         self.token_lifetime = options.token_lifetime_seconds
         self.lookback_days = float(options.lookback_days)
         self.entities = ENTITIES
-        if not self.payment_accounts:
-            self.capabilities = self.capabilities - {Capability.PAYMENT_PUSH}
         self._open_session()
+
+    @classmethod
+    def connection_capabilities(cls, common, options) -> frozenset[Capability]:
+        """Collections only with ``payment_accounts``."""
+        return cls.capabilities if options.payment_accounts else cls.capabilities - {Capability.PAYMENT_PUSH}
 
     def can_read(self, entity: str) -> bool:
         return entity in self.entities and super().can_read(entity)

@@ -75,9 +75,12 @@ class ParasutAdapter(ParasutWebhooks, ParasutReads, ParasutWrites, ParasutSessio
         self.read_retries = options.read_retries
         self.lookback_days = float(options.lookback_days)
         self.lookup_pages = options.lookup_pages
-        if not options.refunds:
-            self.capabilities = self.capabilities - {Capability.CREDIT_MEMO_PUSH}
         self._open_session()
+
+    @classmethod
+    def connection_capabilities(cls, common, options) -> frozenset[Capability]:
+        """Refunds only with ``refunds`` on."""
+        return cls.capabilities if options.refunds else cls.capabilities - {Capability.CREDIT_MEMO_PUSH}
 
     def test_connection(self) -> ConnectionCheck:
         try:

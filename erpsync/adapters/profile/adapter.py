@@ -81,16 +81,22 @@ class ProfileAdapter(ErpAdapter):
             )
         self.reads: dict[str, dict[str, Any]] = dict(self.profile.get("reads", {}))
         self.writes: dict[str, dict[str, Any]] = dict(self.profile.get("writes", {}))
-        caps = {READ_CAPABILITIES[e] for e in self.reads if e in READ_CAPABILITIES}
-        for write in self.writes:
-            caps |= self.write_capabilities.get(write, frozenset())
         # The reads that take the delta's start; with none, every import reads in full.
         self.delta_reads = delta_reads(self.profile) & set(READ_CAPABILITIES)
-        if self.delta_reads:
-            caps.add(Capability.DELTA)
         self.zone = self.options.timezone
-        # What this connection's profile can do: a read or write it does not name is never asked for.
-        self.capabilities = frozenset(caps) & type(self).capabilities
+
+    @classmethod
+    def connection_capabilities(cls, common, options) -> frozenset[Capability]:
+        """What this connection's profile can do: a read or a write the profile does not name is never asked for
+        (a Nebim profile without a ``customer`` write creates no customer accounts); changes-only reads when a read
+        binds ``:since``."""
+        profile = options.profile
+        caps = {READ_CAPABILITIES[e] for e in profile.get("reads", {}) if e in READ_CAPABILITIES}
+        for write in profile.get("writes", {}):
+            caps |= cls.write_capabilities.get(write, frozenset())
+        if delta_reads(profile) & set(READ_CAPABILITIES):
+            caps.add(Capability.DELTA)
+        return frozenset(caps) & cls.capabilities
 
     def can_read(self, entity: str) -> bool:
         return entity in self.reads and entity in READ_CAPABILITIES

@@ -104,8 +104,12 @@ class SapB1Adapter(SapB1Reads, SapB1Writes, SapB1Session, ErpAdapter):
         self.refund_account = options.refund_account
         self.allow_batch_items = options.allow_batch_managed_orders
         self.payment_delta = options.payment_delta
-        if not options.live_lookups:
-            self.capabilities = self.capabilities - {Capability.LIVE_STOCK, Capability.LIVE_BALANCE}
+
+    @classmethod
+    def connection_capabilities(cls, common, options) -> frozenset[Capability]:
+        """Live stock and balance only with ``live_lookups`` on."""
+        live = {Capability.LIVE_STOCK, Capability.LIVE_BALANCE}
+        return cls.capabilities if options.live_lookups else cls.capabilities - live
 
     def test_connection(self) -> ConnectionCheck:
         try:

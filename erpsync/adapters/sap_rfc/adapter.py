@@ -94,9 +94,13 @@ class SapRfcAdapter(SapRfcReads, SapRfcWrites, SapRfcSession, ErpAdapter):
         self.page_rows = options.table_page_rows
         self.max_sessions = options.max_sessions
         self.timeout = options.timeout_seconds
-        if not options.live_lookups:
-            self.capabilities = self.capabilities - {Capability.LIVE_STOCK, Capability.LIVE_BALANCE}
         self._open_pool()
+
+    @classmethod
+    def connection_capabilities(cls, common, options) -> frozenset[Capability]:
+        """Live stock and balance only with ``live_lookups`` on."""
+        live = {Capability.LIVE_STOCK, Capability.LIVE_BALANCE}
+        return cls.capabilities if options.live_lookups else cls.capabilities - live
 
     @classmethod
     def missing_requirements(cls, settings: Mapping[str, Any] | None) -> list[str]:

@@ -132,6 +132,9 @@ class Command(BaseCommand):
             oldest = f", oldest waiting {health.oldest_job_age}" if health.oldest_job_age else ""
             self.stdout.write(f"  outbox: {health.backlog} waiting, {health.dead} need a human{oldest}")
             self.stdout.write(f"  open issues: {health.open_issues}; failed runs in 24 h: {health.failed_runs_24h}")
+            not_sent = [offer.kind for offer in health.exports if not offer.taken]
+            if not_sent:  # as the connection is set up: these are not queued, staff enter them by hand
+                self.stdout.write(f"  not sent to this ERP: {', '.join(not_sent)}")
             for row in health.entities:
                 last = timezone.localtime(row.last_success).strftime("%Y-%m-%d %H:%M") if row.last_success else "never"
                 lag = timedelta(seconds=round(row.lag.total_seconds())) if row.lag is not None else "-"
