@@ -36,18 +36,15 @@ request is checked).
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import secrets
-import socket
-import struct
 import threading
 import time
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from erpsync.simulators.http import LoopbackServer, SimulatorHandler
+from erpsync.simulators.http import Answer, LoopbackServer, SimulatorHandler, form_fields
 from erpsync.simulators.logo.demo import seed_demo
 from erpsync.simulators.logo.firm import Firm, LogoBusinessError
 from erpsync.simulators.logo.rest import DEFAULT_LIMIT, Resources, run_query
@@ -62,13 +59,6 @@ IIS_ERROR = (
     "<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h2>Service Unavailable</h2>"
     "<hr><p>HTTP Error {status}. The service is unavailable.</p></body></html>"
 )
-
-
-class Answer:
-    def __init__(self, status: int, body: Any = None, content_type: str = "application/json; charset=utf-8"):
-        self.status = status
-        self.body = body
-        self.content_type = content_type
 
 
 def model_state(key: str, message: str, status: int = 400) -> Answer:
@@ -221,50 +211,23 @@ class LogoSimulator(LoopbackServer):
         return Answer(200, self.resources.get(name, ref))
 
 
-def _form(raw: bytes) -> dict[str, str]:
-    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-
-
 class _Handler(SimulatorHandler):
     server_version = "Microsoft-IIS/10.0"
     logger = logger
+    error_page = IIS_ERROR
 
     def _serve(self, method: str) -> None:
-        sim: LogoSimulator = self.simulator
         split = urlsplit(self.path)
         path = unquote(split.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         relative = path[len("/api/v1/") :] if path.startswith("/api/v1/") else path.lstrip("/")
         action = (self.headers.get("SOAPAction") or "").strip('"').rsplit("/", 1)[-1]
         # Faults and statistics see a SOAP call as ``LogoObjectService.svc/<operation>``.
         seen = f"{relative}/{action}" if action and "/" + relative == SERVICE_PATH else relative
-        with sim.stats.request(method, seen):
-            fired = sim.faults.take(method, seen)
-            for fault in fired:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-            kinds = {fault.kind: fault for fault in fired}
-            if "reset" in kinds:
-                self._abort()
-                return
-            if "error" in kinds:
-                fault = kinds["error"]
-                html = fault.body or IIS_ERROR.format(status=fault.status)
-                self._send(Answer(fault.status, html, content_type="text/html"))
-                return
-            if "refuse" in kinds:
-                fault = kinds["refuse"]
-                self._send(model_state(str(fault.code or 207), fault.message or "İşlem yapılamadı.", fault.status))
-                return
-            answer = self._answer(method, relative, split.query, raw, kinds)
-            if "drop_response" in kinds:
-                fault = kinds["drop_response"]
-                if fault.mode == "timeout":
-                    time.sleep(fault.seconds)
-                self._abort()
-                return
-            self._send(answer)
+        self._serve_faulted(method, seen, lambda kinds: self._answer(method, relative, split.query, raw, kinds))
+
+    def _refused(self, fault: Any) -> Answer:
+        return model_state(str(fault.code or 207), fault.message or "İşlem yapılamadı.", fault.status)
 
     def _answer(self, method: str, relative: str, query_text: str, raw: bytes, kinds: dict[str, Any]) -> Answer:
         sim: LogoSimulator = self.simulator
@@ -280,7 +243,7 @@ class _Handler(SimulatorHandler):
             if method not in ("GET", "POST"):
                 return Answer(405, {"error": "invalid_request"})
             sim.stats.logins += 1
-            return sim._token({**query, **_form(raw)}, self.headers.get("Authorization", ""))
+            return sim._token({**query, **form_fields(raw)}, self.headers.get("Authorization", ""))
         if not self.path.startswith("/api/v1/"):
             return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
         if "expire_session" in kinds:
@@ -302,26 +265,6 @@ class _Handler(SimulatorHandler):
         except Exception:
             logger.exception("Logo simulator failed on %s %s", method, self.path)
             return Answer(500, {"Message": "An error has occurred."})
-
-    def _abort(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def _send(self, answer: Answer) -> None:
-        if answer.body is None:
-            payload = b""
-        elif isinstance(answer.body, str):
-            payload = answer.body.encode()
-        else:
-            payload = json.dumps(answer.body, ensure_ascii=False).encode()
-        self.send_response(answer.status)
-        if payload:
-            self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
 
 
 __all__ = ["LogoSimulator"]

@@ -49,12 +49,9 @@ request is checked). ``sim.company`` holds the data (take ``sim.company.lock`` t
 from __future__ import annotations
 
 import bisect
-import contextlib
 import json
 import logging
 import secrets
-import socket
-import struct
 import threading
 import time
 from collections.abc import Iterable
@@ -62,7 +59,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from erpsync.simulators.http import LoopbackServer, SimulatorHandler
+from erpsync.simulators.http import Answer, LoopbackServer, SimulatorHandler, form_fields
 from erpsync.simulators.netsis.company import (
     LOCKED,
     REFUSED,
@@ -101,13 +98,6 @@ DESCRIBE = {
                   "Kalems.TESLIM_MIKTARI", "Kalems.Aciklama"],
     "BankAccountTransaction": ["KAYITNO", "NETHESKODU", "TARIH", "TUTAR", "ACIKLAMA", "CARI_KOD", "BELGE_NO"],
 }  # fmt: skip
-
-
-class Answer:
-    def __init__(self, status: int, body: Any = None, content_type: str = "application/json; charset=utf-8"):
-        self.status = status
-        self.body = body
-        self.content_type = content_type
 
 
 def _json_default(value: Any) -> Any:
@@ -413,48 +403,23 @@ class NetsisSimulator(LoopbackServer):
         )
 
 
-def _form(raw: bytes) -> dict[str, str]:
-    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-
-
 class _Handler(SimulatorHandler):
     server_version = "Microsoft-IIS/10.0"
     logger = logger
+    error_page = IIS_ERROR
+    json_default = _json_default
 
     def _serve(self, method: str) -> None:
-        sim: NetsisSimulator = self.simulator
         split = urlsplit(self.path)
         raw_path = split.path
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         raw_relative = raw_path[len("/api/v2/") :] if raw_path.startswith("/api/v2/") else raw_path.lstrip("/")
         relative = unquote(raw_relative)
         seen = relative.split("/", 2)[0] + ("/" + relative.split("/", 2)[1] if "/" in relative else "")
-        with sim.stats.request(method, seen):
-            fired = sim.faults.take(method, seen)
-            for fault in fired:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-            kinds = {fault.kind: fault for fault in fired}
-            if "reset" in kinds:
-                self._abort()
-                return
-            if "error" in kinds:
-                fault = kinds["error"]
-                self._send(Answer(fault.status, fault.body or IIS_ERROR.format(status=fault.status), "text/html"))
-                return
-            if "refuse" in kinds:
-                fault = kinds["refuse"]
-                self._send(sim.failed(str(fault.code or LOCKED), fault.message or "İşlem yapılamadı."))
-                return
-            answer = self._answer(method, raw_relative, split.query, raw, kinds)
-            if "drop_response" in kinds:
-                fault = kinds["drop_response"]
-                if fault.mode == "timeout":
-                    time.sleep(fault.seconds)
-                self._abort()
-                return
-            self._send(answer)
+        self._serve_faulted(method, seen, lambda kinds: self._answer(method, raw_relative, split.query, raw, kinds))
+
+    def _refused(self, fault: Any) -> Answer:
+        return self.simulator.failed(str(fault.code or LOCKED), fault.message or "İşlem yapılamadı.")
 
     def _answer(self, method: str, raw_relative: str, query_text: str, raw: bytes, kinds: dict[str, Any]) -> Answer:
         sim: NetsisSimulator = self.simulator
@@ -464,9 +429,9 @@ class _Handler(SimulatorHandler):
             if method != "POST":
                 return Answer(405, {"Message": "The requested resource does not support http method 'GET'."})
             sim.stats.logins += 1
-            return sim._token(_form(raw))
+            return sim._token(form_fields(raw))
         if relative.lower() == "help" and method == "GET":
-            return Answer(200, sim.help_page(), "text/html; charset=utf-8")
+            return Answer(200, sim.help_page(), content_type="text/html; charset=utf-8")
         if not self.path.startswith("/api/v2/"):
             return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
         if "expire_session" in kinds:
@@ -494,26 +459,6 @@ class _Handler(SimulatorHandler):
         except Exception:
             logger.exception("Netsis simulator failed on %s %s", method, self.path)
             return Answer(500, {"Message": "An error has occurred."})
-
-    def _abort(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def _send(self, answer: Answer) -> None:
-        if answer.body is None:
-            payload = b""
-        elif isinstance(answer.body, str):
-            payload = answer.body.encode()
-        else:
-            payload = json.dumps(answer.body, ensure_ascii=False, default=_json_default).encode()
-        self.send_response(answer.status)
-        if payload:
-            self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
 
 
 __all__ = ["NetsisSimulator"]
