@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import secrets
 import socket
 import struct
 import threading
@@ -38,6 +39,42 @@ class Answer:
         self.body = body
         self.headers = dict(headers or {})
         self.content_type = content_type or self.default_content_type
+
+
+class BearerTokens:
+    """The access tokens an OAuth2 password grant issued, each good for its lifetime (``issued`` counts them)."""
+
+    def __init__(self) -> None:
+        self._expiry: dict[str, float] = {}  # token → monotonic expiry
+        self._lock = threading.Lock()
+        self.issued = 0
+
+    def issue(self, lifetime: float) -> str:
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._expiry[token] = time.monotonic() + lifetime
+            self.issued += 1
+        return token
+
+    def check(self, authorization: str) -> str | None:
+        """The token of an ``Authorization: Bearer`` header while it is good; ``None`` (an expired one forgotten)
+        otherwise."""
+        scheme, _, token = authorization.partition(" ")
+        with self._lock:
+            expiry = self._expiry.get(token) if scheme.lower() == "bearer" else None
+            if expiry is not None and expiry < time.monotonic():
+                del self._expiry[token]
+                expiry = None
+        return token if expiry is not None else None
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._expiry.pop(token, None)
+
+    def clear(self) -> None:
+        """Every token issued so far is gone."""
+        with self._lock:
+            self._expiry.clear()
 
 
 def form_fields(raw: bytes) -> dict[str, str]:

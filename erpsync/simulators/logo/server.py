@@ -38,13 +38,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import secrets
-import threading
-import time
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from erpsync.simulators.http import Answer, LoopbackServer, SimulatorHandler, form_fields
+from erpsync.simulators.http import Answer, BearerTokens, LoopbackServer, SimulatorHandler, form_fields
 from erpsync.simulators.logo.demo import seed_demo
 from erpsync.simulators.logo.firm import Firm, LogoBusinessError
 from erpsync.simulators.logo.rest import DEFAULT_LIMIT, Resources, run_query
@@ -98,9 +95,7 @@ class LogoSimulator(LoopbackServer):
         self.host, self.port = host, port
         self.faults = Faults()
         self.stats = Stats()
-        self.tokens_issued = 0
-        self._tokens: dict[str, float] = {}
-        self._auth_lock = threading.Lock()
+        self.tokens = BearerTokens()
         self._server_init()
         if demo:
             seed_demo(self.firm)
@@ -120,9 +115,12 @@ class LogoSimulator(LoopbackServer):
     def token_url(self) -> str:
         return f"{self.base_url}token"
 
+    @property
+    def tokens_issued(self) -> int:
+        return self.tokens.issued
+
     def expire_tokens(self) -> None:
-        with self._auth_lock:
-            self._tokens.clear()
+        self.tokens.clear()
 
     # -- tokens -----------------------------------------------------------------------------------------------------
 
@@ -140,23 +138,11 @@ class LogoSimulator(LoopbackServer):
             return Answer(400, {"error": "invalid_grant", "error_description": "Kullanıcı adı veya şifre hatalı."})
         if str(form.get("firmno") or "").lstrip("0") != str(self.firm.firm):
             return Answer(400, {"error": "invalid_grant", "error_description": "Firma numarası hatalı."})
-        token = secrets.token_urlsafe(24)
-        with self._auth_lock:
-            self._tokens[token] = time.monotonic() + self.token_lifetime
-            self.tokens_issued += 1
+        token = self.tokens.issue(self.token_lifetime)
         body: dict[str, Any] = {"access_token": token, "token_type": "bearer"}
         if self.send_expires_in:
             body["expires_in"] = int(self.token_lifetime)
         return Answer(200, body)
-
-    def _authorised(self, header: str) -> bool:
-        scheme, _, token = header.partition(" ")
-        with self._auth_lock:
-            expiry = self._tokens.get(token) if scheme.lower() == "bearer" else None
-            if expiry is not None and expiry < time.monotonic():
-                del self._tokens[token]
-                expiry = None
-        return expiry is not None
 
     # -- routes -----------------------------------------------------------------------------------------------------
 
@@ -248,7 +234,7 @@ class _Handler(SimulatorHandler):
             return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
         if "expire_session" in kinds:
             sim.expire_tokens()
-        if not sim._authorised(self.headers.get("Authorization", "")):
+        if sim.tokens.check(self.headers.get("Authorization", "")) is None:
             return model_state("LoginError", LOGIN_EXPIRED, sim.login_error_status)
         body = None
         if raw:

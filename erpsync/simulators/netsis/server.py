@@ -51,15 +51,12 @@ from __future__ import annotations
 import bisect
 import json
 import logging
-import secrets
-import threading
-import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from erpsync.simulators.http import Answer, LoopbackServer, SimulatorHandler, form_fields
+from erpsync.simulators.http import Answer, BearerTokens, LoopbackServer, SimulatorHandler, form_fields
 from erpsync.simulators.netsis.company import (
     LOCKED,
     REFUSED,
@@ -137,9 +134,7 @@ class NetsisSimulator(LoopbackServer):
         self.host, self.port = host, port
         self.faults = Faults()
         self.stats = Stats()
-        self.tokens_issued = 0
-        self._tokens: dict[str, float] = {}
-        self._auth_lock = threading.Lock()
+        self.tokens = BearerTokens()
         self._transaction: tuple[str, dict[str, Any]] | None = None
         self._server_init()
         if demo:
@@ -156,9 +151,12 @@ class NetsisSimulator(LoopbackServer):
     def token_url(self) -> str:
         return f"{self.base_url}token"
 
+    @property
+    def tokens_issued(self) -> int:
+        return self.tokens.issued
+
     def expire_tokens(self) -> None:
-        with self._auth_lock:
-            self._tokens.clear()
+        self.tokens.clear()
 
     # -- envelope ---------------------------------------------------------------------------------------------------
 
@@ -186,20 +184,8 @@ class NetsisSimulator(LoopbackServer):
             return refuse(f"Veritabanı tipi tanınmıyor: {form.get('dbtype')}")
         if str(form.get("branchcode") or "0") != str(self.branch):
             return refuse(f"{form.get('branchcode')} şubesine yetkiniz yok.")
-        token = secrets.token_urlsafe(24)
-        with self._auth_lock:
-            self._tokens[token] = time.monotonic() + self.token_lifetime
-            self.tokens_issued += 1
+        token = self.tokens.issue(self.token_lifetime)
         return Answer(200, {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_lifetime)})
-
-    def _authorised(self, header: str) -> str | None:
-        scheme, _, token = header.partition(" ")
-        with self._auth_lock:
-            expiry = self._tokens.get(token) if scheme.lower() == "bearer" else None
-            if expiry is not None and expiry < time.monotonic():
-                del self._tokens[token]
-                expiry = None
-        return token if expiry is not None else None
 
     # -- rendering --------------------------------------------------------------------------------------------------
 
@@ -319,8 +305,7 @@ class NetsisSimulator(LoopbackServer):
             elif action != "logout":
                 raise NetsisBusinessError(REFUSED, "Açık bir işlem (transaction) yok.")
             if action == "logout":
-                with self._auth_lock:
-                    self._tokens.pop(token, None)
+                self.tokens.revoke(token)
             return self.ok(True)
         return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
 
@@ -436,7 +421,7 @@ class _Handler(SimulatorHandler):
             return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
         if "expire_session" in kinds:
             sim.expire_tokens()
-        token = sim._authorised(self.headers.get("Authorization", ""))
+        token = sim.tokens.check(self.headers.get("Authorization", ""))
         if token is None:
             return Answer(401, {"Message": DENIED})
         body = None
