@@ -73,6 +73,14 @@ ISTANBUL = timezone(timedelta(hours=3))
 STAMP = datetime(2026, 3, 1, 14, 30, tzinfo=ISTANBUL)
 
 
+def canonical(value: Decimal | None) -> Decimal | None:
+    """A Decimal without trailing zeros, so ``1250.50`` and ``1250.5`` also sort alike."""
+    if value is None:
+        return None
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+
+
 class ErpSide(abc.ABC):
     """The ERP's end of a connection in tests: a simulator the test controls and the adapter talks to.
 

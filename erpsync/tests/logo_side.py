@@ -30,6 +30,7 @@ from erpsync.tests.contract import (  # noqa: E402
     TIMEOUT_AFTER_APPLY,
     UNAVAILABLE,
     ErpSide,
+    canonical,
     sample_credit_memo,
     sample_new_customer,
     sample_order,
@@ -39,13 +40,6 @@ from erpsync.tests.contract import (  # noqa: E402
 
 CUSTOMER = "120.01.001"
 WAREHOUSES = {"IST": 0, "ANK": 1}
-
-
-def canonical(value: Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
 def logo_adapter(sim: LogoSimulator, **settings: Any) -> LogoAdapter:

@@ -46,7 +46,7 @@ from erpsync.adapters.base import (  # noqa: E402
     ErpUnit,
 )
 from erpsync.adapters.mikro import MikroAdapter  # noqa: E402
-from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, sample_order  # noqa: E402
+from erpsync.tests.contract import TIMEOUT_AFTER_APPLY, UNAVAILABLE, ErpSide, canonical, sample_order  # noqa: E402
 
 CUSTOMER = "120.01.001"
 WAREHOUSES = {"IST": 1, "ANK": 2}
@@ -991,13 +991,6 @@ def seed_demo(db: MikroDatabase) -> None:
     db.ledger(CUSTOMER, 0, 12000.0, evrak_tip=63, cha_belge_no="GIB2026000000001", cha_aciklama="Satış faturası")
     db.ledger(CUSTOMER, 1, 2000.0, evrak_tip=1, cha_aciklama="Havale")
     db.key_in_order("", [("ÇAY-001", 5)])  # keyed in Mikro itself, no portal reference
-
-
-def canonical(value: Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
 __all__ = [

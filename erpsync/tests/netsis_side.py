@@ -41,18 +41,12 @@ from erpsync.tests.contract import (  # noqa: E402
     TIMEOUT_AFTER_APPLY,
     UNAVAILABLE,
     ErpSide,
+    canonical,
     sample_order,
 )
 
 CUSTOMER = "120.01.001"
 REFERENCE_FIELD = "EKACK1"
-
-
-def canonical(value: Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
 def netsis_adapter(sim: NetsisSimulator, **settings: Any) -> NetsisAdapter:

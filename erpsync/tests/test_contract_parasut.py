@@ -31,6 +31,7 @@ from erpsync.tests.contract import (  # noqa: E402
     UNAVAILABLE,
     AdapterContract,
     ErpSide,
+    canonical,
     sample_credit_memo,
     sample_order,
     sample_payment,
@@ -41,13 +42,6 @@ pytestmark = pytest.mark.django_db
 CUSTOMER = "120.01.001"  # the contract's customer: a Paraşüt contact with this tax number (customer_code tax_number)
 RECENT = date.today() - timedelta(days=3)
 WINDOW_ENTITIES = {"invoice", "credit_memo", "ledger"}
-
-
-def canonical(value: Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
 def adapter_for(sim: ParasutSimulator, **settings: Any) -> ParasutAdapter:

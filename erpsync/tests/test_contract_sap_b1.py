@@ -31,6 +31,7 @@ from erpsync.tests.contract import (  # noqa: E402
     UNAVAILABLE,
     AdapterContract,
     ErpSide,
+    canonical,
     sample_credit_memo,
     sample_order,
     sample_payment,
@@ -43,14 +44,6 @@ PRICE_LIST_NUMBERS = {"BAYI": 1, "USD": 2}
 UNITS = (ErpUnit("AD", "Adet"), ErpUnit("KOLI", "Koli"), ErpUnit("KG", "Kilogram"))
 CUSTOMER = "120.01.001"
 WINDOW_ENTITIES = {"order_status", "delivery", "invoice", "credit_memo"}
-
-
-def canonical(value: Decimal | None) -> Decimal | None:
-    """A Decimal without trailing zeros, so ``1250.50`` and ``1250.5`` also sort alike."""
-    if value is None:
-        return None
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
 def adapter_for(sim: SapB1Simulator, version: str = "v1", **settings: Any) -> SapB1Adapter:

@@ -25,17 +25,11 @@ from erpsync.tests.contract import (  # noqa: E402
     UNAVAILABLE,
     AdapterContract,
     ErpSide,
+    canonical,
     sample_order,
 )
 from erpsync.tests.tryton_seed import PORTAL_KEY  # noqa: E402
 from erpsync.tests.tryton_server import FaultProxy, StaffClient, TrytonServer, ship  # noqa: E402
-
-
-def canonical(value: Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    value = value.normalize()
-    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
 
 
 class TrytonErpSide(ErpSide):

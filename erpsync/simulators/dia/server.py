@@ -45,12 +45,9 @@ below one call's cost every call but login/logout answers 406.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import secrets
-import socket
-import struct
 import threading
 import time
 from collections.abc import Callable
@@ -59,7 +56,7 @@ from typing import Any
 
 from erpsync.simulators.dia.company import Company, DiaError, report_body
 from erpsync.simulators.dia.demo import seed_demo
-from erpsync.simulators.http import LoopbackServer, SimulatorHandler
+from erpsync.simulators.http import Answer, LoopbackServer, SimulatorHandler
 from erpsync.simulators.sap_b1.faults import Faults, Stats
 
 logger = logging.getLogger(__name__)
@@ -344,66 +341,33 @@ SERVICES: dict[str, Callable[[DiaSimulator, dict[str, Any]], dict[str, Any]]] = 
 class _Handler(SimulatorHandler):
     server_version = "nginx"
     logger = logger
+    error_page = NGINX_ERROR
 
     def _serve(self, method: str) -> None:
         sim: DiaSimulator = self.simulator
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         parts = [part for part in self.path.split("?", 1)[0].split("/") if part]
         module = parts[2] if len(parts) == 4 and parts[:2] == ["api", "v3"] and parts[3] == "json" else ""
         if module not in MODULES:
-            self._send(404, "Not Found", "text/plain")
+            self._send(Answer(404, "Not Found", content_type="text/plain"))
             return
         if method != "POST":
-            self._send(405, "Method Not Allowed", "text/plain")
+            self._send(Answer(405, "Method Not Allowed", content_type="text/plain"))
             return
         service = _service_name(raw)
-        seen = f"{module}/{service}"
-        with sim.stats.request(method, seen):
-            fired = sim.faults.take(method, seen)
-            for fault in fired:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-            kinds = {fault.kind: fault for fault in fired}
-            if "reset" in kinds:
-                self._abort()
-                return
-            if "error" in kinds:
-                fault = kinds["error"]
-                self._send(fault.status, fault.body or NGINX_ERROR.format(status=fault.status), "text/html")
-                return
-            if "refuse" in kinds:
-                fault = kinds["refuse"]
-                self._envelope({"code": str(fault.code or 500), "msg": fault.message or "İşlem yapılamadı."})
-                return
-            _service, envelope = sim.answer(module, raw, kinds)
-            if "drop_response" in kinds:
-                fault = kinds["drop_response"]
-                if fault.mode == "timeout":
-                    time.sleep(fault.seconds)
-                self._abort()
-                return
-            self._envelope(envelope)
+        self._serve_faulted(
+            method, f"{module}/{service}", lambda kinds: self._envelope(sim.answer(module, raw, kinds)[1])
+        )
 
-    def _envelope(self, envelope: dict[str, Any]) -> None:
+    def _refused(self, fault: Any) -> Answer:
+        return self._envelope({"code": str(fault.code or 500), "msg": fault.message or "İşlem yapılamadı."})
+
+    def _envelope(self, envelope: dict[str, Any]) -> Answer:
         sim: DiaSimulator = self.simulator
         status = 200
         if sim.http_status_on_error and envelope.get("code") != "200":
             status = int(envelope.get("code") or 500)
-        self._send(status, json.dumps(envelope, ensure_ascii=False, default=str), "application/json; charset=utf-8")
-
-    def _abort(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def _send(self, status: int, text: str, content_type: str) -> None:
-        payload = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        return Answer(status, json.dumps(envelope, ensure_ascii=False, default=str))
 
 
 def _service_name(raw: bytes) -> str:

@@ -36,18 +36,12 @@ request is checked).
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
-import secrets
-import socket
-import struct
-import threading
-import time
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from erpsync.simulators.http import LoopbackServer, SimulatorHandler
+from erpsync.simulators.http import Answer, BearerTokens, LoopbackServer, SimulatorHandler, form_fields
 from erpsync.simulators.logo.demo import seed_demo
 from erpsync.simulators.logo.firm import Firm, LogoBusinessError
 from erpsync.simulators.logo.rest import DEFAULT_LIMIT, Resources, run_query
@@ -62,13 +56,6 @@ IIS_ERROR = (
     "<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h2>Service Unavailable</h2>"
     "<hr><p>HTTP Error {status}. The service is unavailable.</p></body></html>"
 )
-
-
-class Answer:
-    def __init__(self, status: int, body: Any = None, content_type: str = "application/json; charset=utf-8"):
-        self.status = status
-        self.body = body
-        self.content_type = content_type
 
 
 def model_state(key: str, message: str, status: int = 400) -> Answer:
@@ -108,9 +95,7 @@ class LogoSimulator(LoopbackServer):
         self.host, self.port = host, port
         self.faults = Faults()
         self.stats = Stats()
-        self.tokens_issued = 0
-        self._tokens: dict[str, float] = {}
-        self._auth_lock = threading.Lock()
+        self.tokens = BearerTokens()
         self._server_init()
         if demo:
             seed_demo(self.firm)
@@ -130,9 +115,12 @@ class LogoSimulator(LoopbackServer):
     def token_url(self) -> str:
         return f"{self.base_url}token"
 
+    @property
+    def tokens_issued(self) -> int:
+        return self.tokens.issued
+
     def expire_tokens(self) -> None:
-        with self._auth_lock:
-            self._tokens.clear()
+        self.tokens.clear()
 
     # -- tokens -----------------------------------------------------------------------------------------------------
 
@@ -150,23 +138,11 @@ class LogoSimulator(LoopbackServer):
             return Answer(400, {"error": "invalid_grant", "error_description": "Kullanıcı adı veya şifre hatalı."})
         if str(form.get("firmno") or "").lstrip("0") != str(self.firm.firm):
             return Answer(400, {"error": "invalid_grant", "error_description": "Firma numarası hatalı."})
-        token = secrets.token_urlsafe(24)
-        with self._auth_lock:
-            self._tokens[token] = time.monotonic() + self.token_lifetime
-            self.tokens_issued += 1
+        token = self.tokens.issue(self.token_lifetime)
         body: dict[str, Any] = {"access_token": token, "token_type": "bearer"}
         if self.send_expires_in:
             body["expires_in"] = int(self.token_lifetime)
         return Answer(200, body)
-
-    def _authorised(self, header: str) -> bool:
-        scheme, _, token = header.partition(" ")
-        with self._auth_lock:
-            expiry = self._tokens.get(token) if scheme.lower() == "bearer" else None
-            if expiry is not None and expiry < time.monotonic():
-                del self._tokens[token]
-                expiry = None
-        return expiry is not None
 
     # -- routes -----------------------------------------------------------------------------------------------------
 
@@ -221,50 +197,23 @@ class LogoSimulator(LoopbackServer):
         return Answer(200, self.resources.get(name, ref))
 
 
-def _form(raw: bytes) -> dict[str, str]:
-    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-
-
 class _Handler(SimulatorHandler):
     server_version = "Microsoft-IIS/10.0"
     logger = logger
+    error_page = IIS_ERROR
 
     def _serve(self, method: str) -> None:
-        sim: LogoSimulator = self.simulator
         split = urlsplit(self.path)
         path = unquote(split.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         relative = path[len("/api/v1/") :] if path.startswith("/api/v1/") else path.lstrip("/")
         action = (self.headers.get("SOAPAction") or "").strip('"').rsplit("/", 1)[-1]
         # Faults and statistics see a SOAP call as ``LogoObjectService.svc/<operation>``.
         seen = f"{relative}/{action}" if action and "/" + relative == SERVICE_PATH else relative
-        with sim.stats.request(method, seen):
-            fired = sim.faults.take(method, seen)
-            for fault in fired:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-            kinds = {fault.kind: fault for fault in fired}
-            if "reset" in kinds:
-                self._abort()
-                return
-            if "error" in kinds:
-                fault = kinds["error"]
-                html = fault.body or IIS_ERROR.format(status=fault.status)
-                self._send(Answer(fault.status, html, content_type="text/html"))
-                return
-            if "refuse" in kinds:
-                fault = kinds["refuse"]
-                self._send(model_state(str(fault.code or 207), fault.message or "İşlem yapılamadı.", fault.status))
-                return
-            answer = self._answer(method, relative, split.query, raw, kinds)
-            if "drop_response" in kinds:
-                fault = kinds["drop_response"]
-                if fault.mode == "timeout":
-                    time.sleep(fault.seconds)
-                self._abort()
-                return
-            self._send(answer)
+        self._serve_faulted(method, seen, lambda kinds: self._answer(method, relative, split.query, raw, kinds))
+
+    def _refused(self, fault: Any) -> Answer:
+        return model_state(str(fault.code or 207), fault.message or "İşlem yapılamadı.", fault.status)
 
     def _answer(self, method: str, relative: str, query_text: str, raw: bytes, kinds: dict[str, Any]) -> Answer:
         sim: LogoSimulator = self.simulator
@@ -280,12 +229,12 @@ class _Handler(SimulatorHandler):
             if method not in ("GET", "POST"):
                 return Answer(405, {"error": "invalid_request"})
             sim.stats.logins += 1
-            return sim._token({**query, **_form(raw)}, self.headers.get("Authorization", ""))
+            return sim._token({**query, **form_fields(raw)}, self.headers.get("Authorization", ""))
         if not self.path.startswith("/api/v1/"):
             return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
         if "expire_session" in kinds:
             sim.expire_tokens()
-        if not sim._authorised(self.headers.get("Authorization", "")):
+        if sim.tokens.check(self.headers.get("Authorization", "")) is None:
             return model_state("LoginError", LOGIN_EXPIRED, sim.login_error_status)
         body = None
         if raw:
@@ -302,26 +251,6 @@ class _Handler(SimulatorHandler):
         except Exception:
             logger.exception("Logo simulator failed on %s %s", method, self.path)
             return Answer(500, {"Message": "An error has occurred."})
-
-    def _abort(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def _send(self, answer: Answer) -> None:
-        if answer.body is None:
-            payload = b""
-        elif isinstance(answer.body, str):
-            payload = answer.body.encode()
-        else:
-            payload = json.dumps(answer.body, ensure_ascii=False).encode()
-        self.send_response(answer.status)
-        if payload:
-            self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
 
 
 __all__ = ["LogoSimulator"]

@@ -60,8 +60,6 @@ import contextlib
 import itertools
 import json
 import re
-import socket
-import struct
 import threading
 import time
 import uuid
@@ -71,7 +69,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from erpsync.simulators.http import LoopbackServer, SimulatorHandler
+from erpsync.simulators.http import Answer, LoopbackServer, SimulatorHandler
 
 SESSION_PATH = re.compile(r"^/\(S\(([^)]+)\)\)(/.*)$")
 CONDITION = r"\(?\s*(\w+)\s*(>=|<=|=|>|<)\s*'((?:[^']|'')*)'\s*\)?"
@@ -311,11 +309,18 @@ def _holds(value: Any, operator: str, wanted: str) -> bool:
     return {">=": left >= right, ">": left > right, "<=": left <= right, "<": left < right}[operator]
 
 
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
 class NebimHandler(SimulatorHandler):
+    json_default = _default
+
     def _serve(self, method: str) -> None:
         sim: NebimSimulator = self.simulator
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         faults = sim.faults
         parts = urlsplit(self.path)
         command = next((s for s in SESSION_PATH.sub(r"\2", parts.path).split("/")[2:3]), "")
@@ -446,23 +451,7 @@ class NebimHandler(SimulatorHandler):
         )
 
     def _json(self, status: int, answer: Any) -> None:
-        payload = json.dumps(answer, ensure_ascii=False, default=_default).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def _abort(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    return str(value)
+        self._send(Answer(status, answer))
 
 
 class NebimSimulator(LoopbackServer):

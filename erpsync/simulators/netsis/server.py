@@ -49,20 +49,14 @@ request is checked). ``sim.company`` holds the data (take ``sim.company.lock`` t
 from __future__ import annotations
 
 import bisect
-import contextlib
 import json
 import logging
-import secrets
-import socket
-import struct
-import threading
-import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from erpsync.simulators.http import LoopbackServer, SimulatorHandler
+from erpsync.simulators.http import Answer, BearerTokens, LoopbackServer, SimulatorHandler, form_fields
 from erpsync.simulators.netsis.company import (
     LOCKED,
     REFUSED,
@@ -103,13 +97,6 @@ DESCRIBE = {
 }  # fmt: skip
 
 
-class Answer:
-    def __init__(self, status: int, body: Any = None, content_type: str = "application/json; charset=utf-8"):
-        self.status = status
-        self.body = body
-        self.content_type = content_type
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -147,9 +134,7 @@ class NetsisSimulator(LoopbackServer):
         self.host, self.port = host, port
         self.faults = Faults()
         self.stats = Stats()
-        self.tokens_issued = 0
-        self._tokens: dict[str, float] = {}
-        self._auth_lock = threading.Lock()
+        self.tokens = BearerTokens()
         self._transaction: tuple[str, dict[str, Any]] | None = None
         self._server_init()
         if demo:
@@ -166,9 +151,12 @@ class NetsisSimulator(LoopbackServer):
     def token_url(self) -> str:
         return f"{self.base_url}token"
 
+    @property
+    def tokens_issued(self) -> int:
+        return self.tokens.issued
+
     def expire_tokens(self) -> None:
-        with self._auth_lock:
-            self._tokens.clear()
+        self.tokens.clear()
 
     # -- envelope ---------------------------------------------------------------------------------------------------
 
@@ -196,20 +184,8 @@ class NetsisSimulator(LoopbackServer):
             return refuse(f"Veritabanı tipi tanınmıyor: {form.get('dbtype')}")
         if str(form.get("branchcode") or "0") != str(self.branch):
             return refuse(f"{form.get('branchcode')} şubesine yetkiniz yok.")
-        token = secrets.token_urlsafe(24)
-        with self._auth_lock:
-            self._tokens[token] = time.monotonic() + self.token_lifetime
-            self.tokens_issued += 1
+        token = self.tokens.issue(self.token_lifetime)
         return Answer(200, {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_lifetime)})
-
-    def _authorised(self, header: str) -> str | None:
-        scheme, _, token = header.partition(" ")
-        with self._auth_lock:
-            expiry = self._tokens.get(token) if scheme.lower() == "bearer" else None
-            if expiry is not None and expiry < time.monotonic():
-                del self._tokens[token]
-                expiry = None
-        return token if expiry is not None else None
 
     # -- rendering --------------------------------------------------------------------------------------------------
 
@@ -329,8 +305,7 @@ class NetsisSimulator(LoopbackServer):
             elif action != "logout":
                 raise NetsisBusinessError(REFUSED, "Açık bir işlem (transaction) yok.")
             if action == "logout":
-                with self._auth_lock:
-                    self._tokens.pop(token, None)
+                self.tokens.revoke(token)
             return self.ok(True)
         return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
 
@@ -413,48 +388,23 @@ class NetsisSimulator(LoopbackServer):
         )
 
 
-def _form(raw: bytes) -> dict[str, str]:
-    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-
-
 class _Handler(SimulatorHandler):
     server_version = "Microsoft-IIS/10.0"
     logger = logger
+    error_page = IIS_ERROR
+    json_default = _json_default
 
     def _serve(self, method: str) -> None:
-        sim: NetsisSimulator = self.simulator
         split = urlsplit(self.path)
         raw_path = split.path
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         raw_relative = raw_path[len("/api/v2/") :] if raw_path.startswith("/api/v2/") else raw_path.lstrip("/")
         relative = unquote(raw_relative)
         seen = relative.split("/", 2)[0] + ("/" + relative.split("/", 2)[1] if "/" in relative else "")
-        with sim.stats.request(method, seen):
-            fired = sim.faults.take(method, seen)
-            for fault in fired:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-            kinds = {fault.kind: fault for fault in fired}
-            if "reset" in kinds:
-                self._abort()
-                return
-            if "error" in kinds:
-                fault = kinds["error"]
-                self._send(Answer(fault.status, fault.body or IIS_ERROR.format(status=fault.status), "text/html"))
-                return
-            if "refuse" in kinds:
-                fault = kinds["refuse"]
-                self._send(sim.failed(str(fault.code or LOCKED), fault.message or "İşlem yapılamadı."))
-                return
-            answer = self._answer(method, raw_relative, split.query, raw, kinds)
-            if "drop_response" in kinds:
-                fault = kinds["drop_response"]
-                if fault.mode == "timeout":
-                    time.sleep(fault.seconds)
-                self._abort()
-                return
-            self._send(answer)
+        self._serve_faulted(method, seen, lambda kinds: self._answer(method, raw_relative, split.query, raw, kinds))
+
+    def _refused(self, fault: Any) -> Answer:
+        return self.simulator.failed(str(fault.code or LOCKED), fault.message or "İşlem yapılamadı.")
 
     def _answer(self, method: str, raw_relative: str, query_text: str, raw: bytes, kinds: dict[str, Any]) -> Answer:
         sim: NetsisSimulator = self.simulator
@@ -464,14 +414,14 @@ class _Handler(SimulatorHandler):
             if method != "POST":
                 return Answer(405, {"Message": "The requested resource does not support http method 'GET'."})
             sim.stats.logins += 1
-            return sim._token(_form(raw))
+            return sim._token(form_fields(raw))
         if relative.lower() == "help" and method == "GET":
-            return Answer(200, sim.help_page(), "text/html; charset=utf-8")
+            return Answer(200, sim.help_page(), content_type="text/html; charset=utf-8")
         if not self.path.startswith("/api/v2/"):
             return Answer(404, {"Message": "No HTTP resource was found that matches the request URI."})
         if "expire_session" in kinds:
             sim.expire_tokens()
-        token = sim._authorised(self.headers.get("Authorization", ""))
+        token = sim.tokens.check(self.headers.get("Authorization", ""))
         if token is None:
             return Answer(401, {"Message": DENIED})
         body = None
@@ -494,26 +444,6 @@ class _Handler(SimulatorHandler):
         except Exception:
             logger.exception("Netsis simulator failed on %s %s", method, self.path)
             return Answer(500, {"Message": "An error has occurred."})
-
-    def _abort(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def _send(self, answer: Answer) -> None:
-        if answer.body is None:
-            payload = b""
-        elif isinstance(answer.body, str):
-            payload = answer.body.encode()
-        else:
-            payload = json.dumps(answer.body, ensure_ascii=False, default=_json_default).encode()
-        self.send_response(answer.status)
-        if payload:
-            self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
 
 
 __all__ = ["NetsisSimulator"]

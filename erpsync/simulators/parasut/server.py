@@ -40,15 +40,12 @@ and ``expire_token`` (the caller's access token expires just before the request 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import math
 import re
 import secrets
-import socket
-import struct
 import threading
 import time
 from collections import deque
@@ -58,7 +55,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import requests
 
-from erpsync.simulators.http import LoopbackServer, SimulatorHandler
+from erpsync.simulators.http import Answer, LoopbackServer, SimulatorHandler, form_fields
 from erpsync.simulators.parasut import spec
 from erpsync.simulators.parasut.company import Company, ParasutError, Record, invalid
 from erpsync.simulators.parasut.demo import seed_demo
@@ -89,18 +86,8 @@ LINKS = {
 NUMERIC_SORTS = {"id", "remaining", "remaining_in_trl", "net_total", "stock_count", "balance", "net_total_in_trl"}
 
 
-class Response:
-    def __init__(
-        self,
-        status: int,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        content_type: str = "application/vnd.api+json; charset=utf-8",
-    ) -> None:
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
-        self.content_type = content_type
+class Response(Answer):
+    default_content_type = "application/vnd.api+json; charset=utf-8"
 
 
 class ParasutSimulator(LoopbackServer):
@@ -605,63 +592,34 @@ class ParasutSimulator(LoopbackServer):
         return Response(201, {"data": self.company.resource(hook)})
 
 
-def _form(body: bytes) -> dict[str, str]:
-    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-
-
 class _Handler(SimulatorHandler):
     server_version = "nginx"
     logger = logger
+    error_page = (
+        "<html><head><title>{status}</title></head><body><center><h1>"
+        "{status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+    )
 
     def _serve(self, method: str) -> None:
-        sim = self.simulator
         split = urlsplit(self.path)
         path = unquote(split.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         relative = path[len("/v4") :] if path.startswith("/v4/") else path
-        with sim.stats.request(method, relative):
-            fired = sim.faults.take(method, relative)
-            for fault in fired:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-            kinds = {fault.kind: fault for fault in fired}
-            if "reset" in kinds:
-                self._abort()
-                return
-            if "error" in kinds:
-                fault = kinds["error"]
-                text = (
-                    fault.body
-                    or f"<html><head><title>{fault.status}</title></head><body><center><h1>"
-                    f"{fault.status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
-                )
-                self._send(Response(fault.status, text, content_type="text/html"))
-                return
-            if "throttle" in kinds:
-                retry = str(kinds["throttle"].retry_after)
-                self._send(Response(429, "Retry later\n", {"Retry-After": retry}, content_type="text/plain"))
-                return
-            if "refuse" in kinds:
-                fault = kinds["refuse"]
-                error = ParasutError(fault.status, fault.message or "Validation Failed", fault.body or "")
-                self._send(Response(fault.status, error.body()))
-                return
-            response = self._answer(method, path, split.query, raw, kinds)
-            if "drop_response" in kinds:
-                fault = kinds["drop_response"]
-                if fault.mode == "timeout":
-                    time.sleep(fault.seconds)
-                self._abort()
-                return
-            self._send(response)
+        self._serve_faulted(method, relative, lambda kinds: self._answer(method, path, split.query, raw, kinds))
+
+    def _throttled(self, fault: Any) -> Response:
+        return Response(429, "Retry later\n", {"Retry-After": str(fault.retry_after)}, content_type="text/plain")
+
+    def _refused(self, fault: Any) -> Response:
+        error = ParasutError(fault.status, fault.message or "Validation Failed", fault.body or "")
+        return Response(fault.status, error.body())
 
     def _answer(self, method: str, path: str, query_text: str, raw: bytes, kinds: dict[str, Any]) -> Response:
         sim = self.simulator
         if path == "/oauth/token":
             if method != "POST":
                 return Response(405, {"error": "invalid_request"}, content_type="application/json")
-            return sim._token(_form(raw))
+            return sim._token(form_fields(raw))
         if not path.startswith("/v4/"):
             return Response(404, ParasutError(404, "Not Found", path).body())
         wait = sim._admit()
@@ -686,28 +644,6 @@ class _Handler(SimulatorHandler):
         except Exception:
             logger.exception("Paraşüt simulator failed on %s %s", method, self.path)
             return Response(500, ParasutError(500, "Internal Server Error", "").body())
-
-    def _abort(self) -> None:
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def _send(self, response: Response) -> None:
-        if response.body is None:
-            payload = b""
-        elif isinstance(response.body, str):
-            payload = response.body.encode()
-        else:
-            payload = json.dumps(response.body, ensure_ascii=False).encode()
-        self.send_response(response.status)
-        if payload:
-            self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
 
 
 __all__ = ["ParasutSimulator"]

@@ -44,13 +44,8 @@ Not simulated: DELETE, ``$apply``, ``$expand`` of other navigation properties, p
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import re
-import socket
-import struct
-import time
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -510,74 +505,60 @@ def parse_expand(text: str | None, type_name: str) -> list[tuple[str, str, list[
 class _Handler(SimulatorHandler):
     server_version = "SAP-B1-ServiceLayer-Simulator"
     logger = logger
+    error_page = "<html><body><h1>{status} Service Unavailable</h1></body></html>"
 
     def _serve(self, method: str) -> None:
-        simulator = self.simulator
         split = urlsplit(self.path)
         raw_path = unquote(split.path)
         root = next((root for root in API_ROOTS if raw_path.startswith(root)), "")
-        version = API_ROOTS.get(root, 1)
+        self._version = API_ROOTS.get(root, 1)
         relative = raw_path[len(root) :]
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        with simulator.stats.request(method, relative):
-            fired = simulator.faults.take(method, relative)
-            for fault in fired:
-                if fault.kind == "latency":
-                    time.sleep(fault.seconds)
-            kinds = {fault.kind: fault for fault in fired}
-            if "reset" in kinds:
-                self._abort()
-                return
-            if "error" in kinds:
-                fault = kinds["error"]
-                text = fault.body or f"<html><body><h1>{fault.status} Service Unavailable</h1></body></html>"
-                self._send(Response(fault.status, text, content_type="text/html"))
-                return
-            if "throttle" in kinds:
-                error = B1Error(429, BAD_REQUEST, "Too many requests")
-                headers = {"Retry-After": str(kinds["throttle"].retry_after)}
-                self._send(Response(429, error.body(version), headers, version=version))
-                return
-            if "refuse" in kinds:
-                fault = kinds["refuse"]
-                error = B1Error(fault.status, fault.code, fault.message)
-                self._send(Response(fault.status, error.body(version), version=version))
-                return
-            cookies = self._cookies()
-            if "expire_session" in kinds:
-                simulator.sessions.expire(cookies.get("B1SESSION", ""))
-            if not root:
-                response = Response(404, B1Error(404, BAD_REQUEST, f"Invalid resource path '{raw_path}'").body())
-            else:
-                host = self.headers.get("Host") or f"{simulator.host}:{simulator.port}"
-                request = Request(
-                    method=method,
-                    path=relative,
-                    query=parse_qsl(split.query, keep_blank_values=True),
-                    headers={name.lower(): value for name, value in self.headers.items()},
-                    cookies=cookies,
-                    body=body,
-                    base_url=f"http://{host}{root}",
-                    version=version,
-                )
-                try:
-                    response = simulator.handle(request)
-                except B1Error as exc:
-                    response = Response(exc.status, exc.body(version), version=version)
-                except Exception:
-                    # A simulator bug must still answer like a server would, and be visible in the test log.
-                    logger.exception("SAP B1 simulator failed on %s %s", method, self.path)
-                    response = Response(
-                        500, B1Error(500, -1, "Internal simulator error").body(version), version=version
-                    )
-            if "drop_response" in kinds:
-                fault = kinds["drop_response"]
-                if fault.mode == "timeout":
-                    time.sleep(fault.seconds)
-                self._abort()
-                return
-            self._send(response)
+        body = self._body()
+        self._serve_faulted(
+            method, relative, lambda kinds: self._answer(method, root, raw_path, relative, split.query, body, kinds)
+        )
+
+    def _error_reply(self, status: int, html: str) -> Response:
+        return Response(status, html, content_type="text/html")
+
+    def _throttled(self, fault: Any) -> Response:
+        error = B1Error(429, BAD_REQUEST, "Too many requests")
+        headers = {"Retry-After": str(fault.retry_after)}
+        return Response(429, error.body(self._version), headers, version=self._version)
+
+    def _refused(self, fault: Any) -> Response:
+        error = B1Error(fault.status, fault.code, fault.message)
+        return Response(fault.status, error.body(self._version), version=self._version)
+
+    def _answer(
+        self, method: str, root: str, raw_path: str, relative: str, query: str, body: bytes, kinds: dict[str, Any]
+    ) -> Response:
+        simulator = self.simulator
+        version = self._version
+        cookies = self._cookies()
+        if "expire_session" in kinds:
+            simulator.sessions.expire(cookies.get("B1SESSION", ""))
+        if not root:
+            return Response(404, B1Error(404, BAD_REQUEST, f"Invalid resource path '{raw_path}'").body())
+        host = self.headers.get("Host") or f"{simulator.host}:{simulator.port}"
+        request = Request(
+            method=method,
+            path=relative,
+            query=parse_qsl(query, keep_blank_values=True),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            cookies=cookies,
+            body=body,
+            base_url=f"http://{host}{root}",
+            version=version,
+        )
+        try:
+            return simulator.handle(request)
+        except B1Error as exc:
+            return Response(exc.status, exc.body(version), version=version)
+        except Exception:
+            # A simulator bug must still answer like a server would, and be visible in the test log.
+            logger.exception("SAP B1 simulator failed on %s %s", method, self.path)
+            return Response(500, B1Error(500, -1, "Internal simulator error").body(version), version=version)
 
     def _cookies(self) -> dict[str, str]:
         cookies: dict[str, str] = {}
@@ -588,33 +569,6 @@ class _Handler(SimulatorHandler):
                     cookies[name] = value
         return cookies
 
-    def _abort(self) -> None:
-        """Drop the connection with no response at all; SO_LINGER 0 makes the close a reset (RST)."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def _send(self, response: Response) -> None:
-        if response.body is None:
-            payload = b""
-        elif isinstance(response.body, str):
-            payload = response.body.encode()
-        elif isinstance(response.body, bytes):
-            payload = response.body
-        else:
-            payload = json.dumps(response.body, ensure_ascii=False).encode()
-        self.send_response(response.status)
-        if payload:
-            self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        if response.version == 2:
-            self.send_header("OData-Version", "4.0")
-        else:
-            self.send_header("DataServiceVersion", "3.0")
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        for cookie in response.cookies:
-            self.send_header("Set-Cookie", cookie)
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
+    def _headers(self, reply: Response) -> list[tuple[str, str]]:
+        version = ("OData-Version", "4.0") if reply.version == 2 else ("DataServiceVersion", "3.0")
+        return [version, *reply.headers.items(), *(("Set-Cookie", cookie) for cookie in reply.cookies)]
