@@ -1,11 +1,9 @@
 """EDI orders through the API: upload, the receipt with the answer document, Idempotency-Key replay, the same
 interchange twice, malformed messages with their location, another dealer's party refused, the order scope."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -13,10 +11,8 @@ from api.models import IdempotencyRecord, Scope
 from api.tests.factories import client_for
 from api.views import edi as edi_views
 from dealers.tests.factories import DealerFactory, DealerUserFactory
-from orders.edi import intake
 from orders.models import EdiMessage, Order
-from orders.services.lines import order_place_lines
-from orders.tests.edi_factories import OTHER_GLN, edi_shop, sample
+from orders.tests.edi_factories import OTHER_GLN, edi_shop, orders_seen_elsewhere_while_placing, sample
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/edi/orders/"
@@ -211,21 +207,7 @@ def test_an_uploaded_interchange_commits_each_message_before_placing_the_next(mo
     """Through the API too, placement's locks are held for one order at a time: while the third message is
     placed, another connection already sees the first message's order."""
     _dealer, admin, _products = edi_shop()
-    seen_elsewhere = []
-
-    def look_from_another_connection(**kwargs):
-        def count():
-            try:
-                seen_elsewhere.append(Order.objects.count())
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=count)
-        thread.start()
-        thread.join()
-        return order_place_lines(**kwargs)
-
-    monkeypatch.setattr(intake, "order_place_lines", look_from_another_connection)
+    seen_elsewhere = orders_seen_elsewhere_while_placing(monkeypatch)
     response = _send(client_for(admin), sample("orders_d96a_three_messages.edi"), content_type="application/EDIFACT")
     assert response.status_code == 201
     assert seen_elsewhere == [0, 1]

@@ -3,8 +3,11 @@ products the samples name by SKU, GTIN, pack GTIN and the dealer's own code, pri
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from pathlib import Path
+
+from django.db import connection
 
 from catalog.tests.factories import (
     PriceListFactory,
@@ -15,7 +18,9 @@ from catalog.tests.factories import (
 )
 from dealers.models import DealerUser
 from dealers.tests.factories import DealerAddressFactory, DealerFactory, DealerUserFactory
-from orders.models import DealerItemCode
+from orders.edi import intake
+from orders.models import DealerItemCode, Order
+from orders.services.lines import order_place_lines
 
 D = Decimal
 SAMPLES = Path(__file__).parent / "edi_samples"
@@ -59,3 +64,24 @@ def edi_shop(*, gln=BUYER_GLN, tax_number=BUYER_VKN, skus_prefix=""):
     ProductUnitFactory(product=products["KB-3003"], factor=D("12"), barcode=f"{p}8691234500026")
     DealerItemCode.objects.create(dealer=dealer, code=f"{p}ACME-55", product=products["KB-3003"])
     return dealer, admin, products
+
+
+def orders_seen_elsewhere_while_placing(monkeypatch) -> list[int]:
+    """Before each EDI message's order is placed, count the orders another database connection sees (what is
+    committed by then); returns the list the counts are appended to."""
+    seen: list[int] = []
+
+    def count():
+        try:
+            seen.append(Order.objects.count())
+        finally:
+            connection.close()
+
+    def counted(**kwargs):
+        thread = threading.Thread(target=count)
+        thread.start()
+        thread.join()
+        return order_place_lines(**kwargs)
+
+    monkeypatch.setattr(intake, "order_place_lines", counted)
+    return seen

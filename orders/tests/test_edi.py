@@ -22,7 +22,14 @@ from orders.edi.message import EdiSyntaxError
 from orders.edi.ubl import CAC, CBC, parse_order
 from orders.models import EdiMessage, Order
 from orders.services.lines import order_place_lines
-from orders.tests.edi_factories import BUYER_GLN, OTHER_GLN, STORE_GLN, edi_shop, sample
+from orders.tests.edi_factories import (
+    BUYER_GLN,
+    OTHER_GLN,
+    STORE_GLN,
+    edi_shop,
+    orders_seen_elsewhere_while_placing,
+    sample,
+)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -533,21 +540,7 @@ def test_each_message_is_committed_before_the_next_is_placed(monkeypatch):
     already sees the first message's order."""
     assert connection.vendor == "postgresql"
     edi_shop()
-    seen_elsewhere = []
-
-    def look_from_another_connection(**kwargs):
-        def count():
-            try:
-                seen_elsewhere.append(Order.objects.count())
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=count)
-        thread.start()
-        thread.join()
-        return order_place_lines(**kwargs)
-
-    monkeypatch.setattr(intake, "order_place_lines", look_from_another_connection)
+    seen_elsewhere = orders_seen_elsewhere_while_placing(monkeypatch)
     edi_order_receive(payload=THREE, channel=FOLDER)
     assert seen_elsewhere == [0, 1]
 
