@@ -8,6 +8,7 @@ worker is woken after commit.
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -40,10 +41,25 @@ BOOKED_BY_HAND = frozenset({K.PAYMENT_EXPORT, K.REFUND_EXPORT})
 def kinds_taken(connection: ErpConnection) -> frozenset[str]:
     """The kinds of job ``connection`` can deliver: what its adapter does *as this connection is set up*
     (``capabilities_for``: a Nebim profile without a customer write, a Logo connection with ``customer_cards``
-    ``none``), not what the adapter could do in general. The one answer the outbox uses when it queues, when it
+    ``none``) and as the site chose (quotes only with ``quotes_to_erp`` ``quote``), not what the adapter could do in
+    general. The one answer the outbox uses when it queues, when it
     runs a job, and that the health page shows."""
     capabilities = capabilities_for(connection)
-    return frozenset(kind for kind, needed in CAPABILITY_OF.items() if needed in capabilities)
+    kinds = {kind for kind, needed in CAPABILITY_OF.items() if needed in capabilities}
+    if not _sends_quotes(connection):
+        # Quotes go to the ERP only where the site says so (``quotes_to_erp``); a quote sent there before is still
+        # cancelled there.
+        kinds.discard(K.QUOTE_EXPORT)
+    return frozenset(kinds)
+
+
+def _sends_quotes(connection: ErpConnection) -> bool:
+    """Whether sent quote versions become quote documents in this ERP (``quotes_to_erp``: ``quote``); settings that
+    cannot be read send none (the checks report them)."""
+    try:
+        return settings_for(connection).quotes_to_erp == "quote"
+    except ImproperlyConfigured:
+        return False
 
 
 def connection_takes(connection: ErpConnection, kind: str) -> bool:

@@ -59,21 +59,9 @@ def order_cancellation_queue(*, order: Order, reason: str = "") -> None:
     )
 
 
-def _quotes_pushed() -> bool:
-    """Whether the default connection pushes quotes to the ERP (``quotes_to_erp``: ``quote``)."""
-    connection = ErpConnection.objects.filter(is_default=True, is_active=True).only("adapter", "settings").first()
-    if connection is None:
-        return False
-    try:
-        return settings_for(connection).quotes_to_erp == "quote"
-    except ImproperlyConfigured:  # the checks report the setting; a quote is not refused over it
-        return False
-
-
 def quote_export_queue(*, quote, version) -> None:
-    """A sent quote version goes to the ERP as a quote document when the connection pushes quotes."""
-    if not _quotes_pushed():
-        return
+    """A sent quote version goes to the ERP as a quote document where the connection takes quotes and the site
+    sends them (``erpsync.enqueue.kinds_taken``)."""
     outbox_enqueue(
         kind=SyncJob.Kind.QUOTE_EXPORT,
         identity_key=f"quote:{quote_reference(quote.number, version.number)}",

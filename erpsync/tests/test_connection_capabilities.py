@@ -250,4 +250,23 @@ def test_the_health_page_shows_what_the_connection_sends(staff_client):
 def test_erpsync_status_names_the_exports_the_connection_does_not_take():
     connection("logo", {**LOGO, "customer_cards": "none", "payment_slips": {"*": "bank:102.01"}})
     call_command("erpsync", "status", stdout=(out := StringIO()))
-    assert "  not sent to this ERP: customer_export, ship_to_export\n" in out.getvalue()
+    assert "  not sent to this ERP: customer_export, quote_export, ship_to_export\n" in out.getvalue()
+
+
+def test_quote_versions_are_sent_only_where_the_site_sends_quotes_and_a_sent_one_is_still_cancelled():
+    logo = connection("logo", {**LOGO})  # quotes_to_erp: order_only, the default
+    assert K.QUOTE_EXPORT not in kinds_taken(logo) and K.QUOTE_CANCEL in kinds_taken(logo)
+    assert outbox_enqueue(kind=K.QUOTE_EXPORT, identity_key="quote:Q-1/1", object_id=1) == []
+    offers = {offer.kind: offer.taken for offer in connection_exports(logo)}
+    assert offers[K.QUOTE_EXPORT] is False
+    logo.settings = {**LOGO, "quotes_to_erp": "quote"}
+    logo.save()
+    assert K.QUOTE_EXPORT in kinds_taken(logo)
+    assert [job.kind for job in outbox_enqueue(kind=K.QUOTE_EXPORT, identity_key="quote:Q-1/1", object_id=1)] == [
+        K.QUOTE_EXPORT
+    ]
+
+
+def test_unreadable_settings_send_no_quotes():
+    broken = connection("logo", {**LOGO, "quotes_to_erp": "sometimes"})
+    assert K.QUOTE_EXPORT not in kinds_taken(broken)
