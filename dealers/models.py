@@ -61,6 +61,19 @@ class PaymentTerms(TimeStampedModel):
         return self.name
 
 
+def gln_field(help_text) -> models.CharField:
+    """An optional GLN, checked by its check digit; a database default too, as the ERP imports insert rows in SQL."""
+    return models.CharField(
+        _("GLN"),
+        max_length=13,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_gln],
+        help_text=help_text,
+    )
+
+
 class Dealer(TimeStampedModel):
     """A dealer's customer account. Balance, credit limit and hold are the ERP's figures, each with its *as of*."""
 
@@ -78,15 +91,7 @@ class Dealer(TimeStampedModel):
         help_text=_("VKN (10 digits) or TCKN (11 digits)."),
     )
     tax_office = models.CharField(_("tax office"), max_length=100, blank=True)
-    gln = models.CharField(
-        _("GLN"),
-        max_length=13,
-        blank=True,
-        default="",
-        db_default="",  # the customer import inserts dealers in SQL without it
-        validators=[validate_gln],
-        help_text=_("Global Location Number (13 digits) as the dealer's purchasing system sends it in EDI orders."),
-    )
+    gln = gln_field(_("Global Location Number (13 digits) as the dealer's purchasing system sends it in EDI orders."))
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent dealer"),
@@ -287,15 +292,7 @@ class DealerAddress(TimeStampedModel):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     country = models.CharField(_("country"), max_length=2, default="TR")
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    gln = models.CharField(
-        _("GLN"),
-        max_length=13,
-        blank=True,
-        default="",
-        db_default="",  # the ERP import inserts addresses in SQL without it
-        validators=[validate_gln],
-        help_text=_("Global Location Number of the store or warehouse, as EDI orders name their delivery point."),
-    )
+    gln = gln_field(_("Global Location Number of the store or warehouse, as EDI orders name their delivery point."))
     is_default = models.BooleanField(_("default"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     status = models.CharField(

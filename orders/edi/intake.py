@@ -285,22 +285,28 @@ def _replay_or_finish(stored, orders, dealers, envelope, dealer_user) -> Receive
     for it a while), or — when that receipt was interrupted and its claim ran out — finished here."""
     deadline = time.monotonic() + settings.B2B_EDI_WAIT_SECONDS
     ids = [message.pk for message in stored]
+    # Another document under the same reference (other messages) is not this one to finish: only waited for.
+    same_messages = len(stored) == len(orders)
     while True:
         if not any(message.status == EdiMessage.Status.RECEIVED for message in stored):
             return Received(stored[0], replayed=True, messages=stored)
-        with transaction.atomic():
-            now = timezone.now()
-            taken = (
-                EdiMessage.objects.filter(pk__in=ids, status=EdiMessage.Status.RECEIVED)
-                .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-                .update(claimed_until=now + CLAIM)
-            )
-        if taken and len(stored) == len(orders):
+        if same_messages and _claim_ran_out(ids):
             return _place_all(stored, orders, dealers, envelope, dealer_user)
         if time.monotonic() >= deadline:
             raise EdiInProgress(stored[0].reference)
         time.sleep(0.2)
         stored = list(EdiMessage.objects.filter(pk__in=ids).select_related("order").order_by("pk"))
+
+
+def _claim_ran_out(ids: list[int]) -> bool:
+    """Claim the unanswered messages ``ids`` whose receipt's claim ran out; whether there were any."""
+    now = timezone.now()
+    claimed = (
+        EdiMessage.objects.filter(pk__in=ids, status=EdiMessage.Status.RECEIVED)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + CLAIM)
+    )
+    return claimed > 0
 
 
 def _place_all(messages, orders, dealers, envelope, dealer_user) -> Received:

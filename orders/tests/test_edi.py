@@ -564,3 +564,19 @@ def test_a_copy_arriving_while_the_first_is_placed_waits_and_replays_or_is_told_
     copy = edi_order_receive(payload=THREE, channel=API)
     assert copy.replayed and sleeps and copy.message.response == first.message.response
     assert Order.objects.count() == 2
+
+
+def test_another_document_under_an_unfinished_interchanges_reference_waits_and_takes_nothing_over():
+    """Two messages sent under the reference of a three-message interchange whose receipt stopped: they are not
+    that interchange, so its messages are neither claimed nor placed by them."""
+    edi_shop()
+    edi_order_receive(payload=THREE, channel=FOLDER)
+    expired = timezone.now() - dt.timedelta(seconds=1)
+    EdiMessage.objects.update(status=EdiMessage.Status.RECEIVED, claimed_until=expired)
+    start = THREE.index("UNH+ME3")
+    two = THREE[:start] + "UNZ+2+ACME000500'\n"
+    assert len(parse_interchange(two).orders) == 2
+    with override_settings(B2B_EDI_WAIT_SECONDS=0), pytest.raises(EdiInProgress):
+        edi_order_receive(payload=two, channel=FOLDER)
+    assert set(EdiMessage.objects.values_list("claimed_until", flat=True)) == {expired}
+    assert Order.objects.count() == 2
